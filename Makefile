@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh machine with only Python 3.11+: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-fast bench docs install clean-data
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Start embedded NATS + PostgreSQL and every service; Ctrl-C stops everything.
+run: $(STAMP)
+	$(BIN)/ketnap up
+
+## Every test against real NATS and PostgreSQL (embedded unless NATS_URL/DATABASE_URL are set).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Unit tests only (no servers).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+## Figures beside baselines measured in the same run; not part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench
+
+## Remove the embedded servers' data (asks nothing: the folder is .ketnap/).
+clean-data:
+	rm -rf .ketnap

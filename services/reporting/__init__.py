@@ -1,0 +1,1 @@
+"""The reporting service: projections only, over every other service's log."""

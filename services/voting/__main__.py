@@ -1,0 +1,7 @@
+"""`python -m services.voting`: run the voting service until SIGTERM or Ctrl-C."""
+
+from services.voting.service import service
+from shared.service import run_service
+
+if __name__ == "__main__":
+    run_service(service)

@@ -1,0 +1,1 @@
+"""Ketnap's shared platform: event store, envelope, bus, projections, logging, settings, calendar."""

@@ -1,0 +1,203 @@
+"""The one consumer runner: applies each event of a source log exactly once in effect, in order.
+
+The checkpoint `(consumer, source, position)` is updated in the same PostgreSQL transaction as
+the handler's effect. Anything at or below it is a duplicate; a jump means JetStream lost or
+reordered something, and the missing events are fetched from the source, never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Protocol
+
+import asyncpg
+import nats.errors
+import pydantic
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from shared.bus import subjects
+from shared.bus.bootstrap import ConsumerSpec
+from shared.bus.logread import RemoteLog
+from shared.envelope import RecordedEvent, from_wire
+from shared.jsoncodec import encode_json
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class Unapplicable(Exception):
+    """An event this consumer can never apply (bad schema, impossible data): dead-lettered with the reason."""
+
+
+class EventHandler(Protocol):
+    def __call__(self, conn: asyncpg.Connection, event: RecordedEvent) -> Awaitable[None]: ...
+
+
+async def read_checkpoint(conn: asyncpg.Connection, schema: str, consumer: str, source: str, *, lock: bool = False) -> int:
+    await conn.execute(
+        f"INSERT INTO {schema}.consumer_checkpoints (consumer, source, position) VALUES ($1, $2, 0) "
+        "ON CONFLICT DO NOTHING",
+        consumer,
+        source,
+    )
+    return await conn.fetchval(
+        f"SELECT position FROM {schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2"
+        + (" FOR UPDATE" if lock else ""),
+        consumer,
+        source,
+    )
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        schema: str,
+        nc: NatsClient,
+        js: JetStreamContext,
+        spec: ConsumerSpec,
+        handler: EventHandler,
+        deployment: str,
+        fetch_batch: int = 100,
+    ) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.nc = nc
+        self.js = js
+        self.spec = spec
+        self.handler = handler
+        self.deployment = deployment
+        self.fetch_batch = fetch_batch
+        self.source_log = RemoteLog(nc, spec.source)
+        self._dead_letters: list[tuple[RecordedEvent | None, int, str]] = []
+        self._failures = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        subscription = await self.js.pull_subscribe_bind(
+            subjects.durable_name(self.spec.name, self.spec.source),
+            stream=subjects.event_stream(self.deployment, self.spec.source),
+        )
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await subscription.fetch(self.fetch_batch, timeout=1.0)
+                except nats.errors.TimeoutError:
+                    continue
+                except nats.errors.ConnectionClosedError:
+                    return
+                for message in messages:
+                    await self.handle(message)
+        finally:
+            await subscription.unsubscribe()
+
+    async def handle(self, message: Msg) -> None:
+        try:
+            await self._handle(message)
+        except Exception as error:  # noqa: BLE001 - anything else is transient: redeliver later
+            self._failures += 1
+            delay = min(0.2 * 2 ** min(self._failures, 5), 5.0)
+            log.warning(
+                "event not applied; will be redelivered",
+                consumer=self.spec.name,
+                source=self.spec.source,
+                error=type(error).__name__,
+                detail=str(error)[:300],
+                retry_in=delay,
+            )
+            await message.nak(delay=delay)
+            return
+        self._failures = 0
+        await message.ack()
+        await self._publish_dead_letters()
+
+    async def _handle(self, message: Msg) -> None:
+        try:
+            event, _origin = from_wire(message.data)
+        except (pydantic.ValidationError, ValueError) as error:
+            position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
+            await self._dead_letter_undecodable(position, f"undecodable message: {error}")
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            checkpoint = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
+            if event.position <= checkpoint:
+                return  # delivered again: already applied
+            if event.position > checkpoint + 1:
+                missing = await self.source_log.range(checkpoint + 1, event.position - 1)
+                log.info(
+                    "gap filled from the source log",
+                    consumer=self.spec.name,
+                    source=self.spec.source,
+                    first=checkpoint + 1,
+                    last=event.position - 1,
+                )
+                for earlier in missing:
+                    await self._apply(conn, earlier)
+            await self._apply(conn, event)
+            await conn.execute(
+                f"UPDATE {self.schema}.consumer_checkpoints SET position = $3 WHERE consumer = $1 AND source = $2",
+                self.spec.name,
+                self.spec.source,
+                event.position,
+            )
+
+    async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        try:
+            async with conn.transaction():  # a savepoint: a dead letter keeps none of its effect
+                await self.handler(conn, event)
+        except (Unapplicable, pydantic.ValidationError) as error:
+            reason = f"{type(error).__name__}: {error}"[:2000]
+            await conn.execute(
+                f"INSERT INTO {self.schema}.dead_letters (consumer, source, position, event_id, reason) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                self.spec.name,
+                self.spec.source,
+                event.position,
+                event.event_id,
+                reason,
+            )
+            self._dead_letters.append((event, event.position, reason))
+            log.error(
+                "event dead-lettered",
+                consumer=self.spec.name,
+                source=self.spec.source,
+                position=event.position,
+                event_type=event.event_type,
+            )
+
+    async def _dead_letter_undecodable(self, position: int, reason: str) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                f"INSERT INTO {self.schema}.dead_letters (consumer, source, position, reason) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                self.spec.name,
+                self.spec.source,
+                position,
+                reason[:2000],
+            )
+        self._dead_letters.append((None, position, reason))
+
+    async def _publish_dead_letters(self) -> None:
+        """Tell operators on the bus too; the table row is the record, so this is best effort."""
+        while self._dead_letters:
+            event, position, reason = self._dead_letters.pop(0)
+            body = {
+                "consumer": self.spec.name,
+                "source": self.spec.source,
+                "position": position,
+                "event_id": str(event.event_id) if event else None,
+                "event_type": event.event_type if event else None,
+                "reason": reason,
+            }
+            try:
+                await self.js.publish(
+                    subjects.dead_letter_subject(self.deployment, subjects.durable_name(self.spec.name, self.spec.source)),
+                    encode_json(body).encode(),
+                    stream=subjects.dead_letter_stream(self.deployment),
+                )
+            except Exception as error:  # noqa: BLE001
+                log.warning("dead letter not published to JetStream", error=type(error).__name__)
+

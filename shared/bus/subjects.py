@@ -1,0 +1,55 @@
+"""Every NATS subject and JetStream name in one place, so permissions in deploy/ can follow them."""
+
+from __future__ import annotations
+
+POSITION_HEADER = "Ketnap-Position"
+ORIGIN_HEADER = "Ketnap-Origin"
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+
+def event_subject(deployment: str, service: str, event_type: str) -> str:
+    return f"ketnap.{deployment}.evt.{service}.{event_type}"
+
+
+def event_subjects(deployment: str, service: str) -> str:
+    return f"ketnap.{deployment}.evt.{service}.>"
+
+
+def event_stream(deployment: str, service: str) -> str:
+    """The JetStream stream that carries one service's log; named by deployment so that an upper
+    deployment can source the streams of several lower ones without collisions."""
+    return f"EVT_{deployment}_{service}".upper().replace("-", "_")
+
+
+def dead_letter_subject(deployment: str, consumer: str) -> str:
+    return f"ketnap.{deployment}.dlq.{consumer}"
+
+
+def dead_letter_stream(deployment: str) -> str:
+    return f"DLQ_{deployment}".upper().replace("-", "_")
+
+
+def dead_letter_subjects(deployment: str) -> str:
+    return f"ketnap.{deployment}.dlq.>"
+
+
+def command_subject(service: str, command: str) -> str:
+    return f"{service}.cmd.{command}"
+
+
+def query_subject(service: str, query: str) -> str:
+    return f"{service}.query.{query}"
+
+
+def log_read_subject(service: str) -> str:
+    """Any consumer re-reads a service's log from the source of record through this subject."""
+    return query_subject(service, "log")
+
+
+def status_subject(service: str) -> str:
+    return query_subject(service, "status")
+
+
+def durable_name(consumer: str, source: str) -> str:
+    """A durable consumer per (consumer, source log); names may not contain dots."""
+    return f"{consumer}__{source}".replace(".", "_")

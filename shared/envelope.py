@@ -1,0 +1,118 @@
+"""The envelope every event travels in, and its canonical encoding for the hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+GENESIS_HASH = "0" * 64
+"""The `previous_hash` of the first event of every log."""
+
+
+class NewEvent(BaseModel):
+    """An event a handler has decided to record, before the store gives it a place in the log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_type: str
+    data: dict[str, Any]
+    schema_version: int = 1
+    event_id: UUID = Field(default_factory=uuid4)
+
+
+class EventMetadata(BaseModel):
+    """Who caused the events and in which organisation; the same for every event of one append."""
+
+    model_config = ConfigDict(frozen=True)
+
+    actor: str
+    organisation: str | None = None
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+
+
+class RecordedEvent(BaseModel):
+    """An event as stored in a service's log: one link of its hash chain."""
+
+    model_config = ConfigDict(frozen=True)
+
+    position: int
+    stream_id: str
+    stream_version: int
+    event_id: UUID
+    event_type: str
+    schema_version: int
+    data: dict[str, Any]
+    actor: str
+    organisation: str | None
+    correlation_id: UUID | None
+    causation_id: UUID | None
+    recorded_at: datetime
+    previous_hash: str
+    hash: str
+
+    def expected_hash(self) -> str:
+        return chain_hash(self.previous_hash, canonical_encoding(self))
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical_encoding(event: RecordedEvent | dict[str, Any]) -> bytes:
+    """The bytes the hash covers: every stored field but the hashes, in one fixed form.
+
+    The position is included so that swapping two events breaks the chain even when their
+    contents are alike; JSON keys are sorted because jsonb does not keep their order.
+    """
+    fields = event.model_dump() if isinstance(event, RecordedEvent) else event
+    body = {
+        "position": fields["position"],
+        "stream_id": fields["stream_id"],
+        "stream_version": fields["stream_version"],
+        "event_id": str(fields["event_id"]),
+        "event_type": fields["event_type"],
+        "schema_version": fields["schema_version"],
+        "data": fields["data"],
+        "actor": fields["actor"],
+        "organisation": fields["organisation"],
+        "correlation_id": str(fields["correlation_id"]) if fields["correlation_id"] else None,
+        "causation_id": str(fields["causation_id"]) if fields["causation_id"] else None,
+        "recorded_at": _utc_text(fields["recorded_at"]),
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def chain_hash(previous_hash: str, encoded: bytes) -> str:
+    digest = hashlib.sha256()
+    digest.update(previous_hash.encode("ascii"))
+    digest.update(encoded)
+    return digest.hexdigest()
+
+
+def dumps_data(data: dict[str, Any]) -> str:
+    """JSON text for the `data` column, in the same form the hash covers."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def to_wire(event: RecordedEvent, service: str, deployment: str) -> bytes:
+    """The JetStream message body: the whole recorded event plus its origin."""
+    body = event.model_dump(mode="json")
+    body["origin"] = {"service": service, "deployment": deployment}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def from_wire(payload: bytes) -> tuple[RecordedEvent, dict[str, str]]:
+    body = json.loads(payload)
+    origin = body.pop("origin", {})
+    return RecordedEvent.model_validate(body), origin
+
+
+def new_recorded_at() -> datetime:
+    # PostgreSQL keeps microseconds; truncating here makes the hashed value equal the stored one.
+    return datetime.now(UTC)

@@ -1,0 +1,275 @@
+"""The one way a service is declared and run: its commands, queries and consumers, wired at start.
+
+A service module builds a `Service`, registers handlers with decorators, and its `__main__`
+calls `run_service(service)`. The runtime connects to PostgreSQL and NATS, runs the relay of
+the service's log, answers its NATS request subjects (through FastStream, which also documents
+them as AsyncAPI) and runs its consumers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import nats
+import pydantic
+from faststream.nats import NatsBroker
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from shared.bus import subjects
+from shared.bus.bootstrap import ConsumerSpec
+from shared.bus.consumer import ConsumerRunner, EventHandler
+from shared.bus.logread import answer_log_request
+from shared.bus.relay import Relay, relay_state
+from shared.commands import Command, Conflict, Decision, DomainError, ErrorBody, InvalidInput, Reply, idempotent_event_ids
+from shared.envelope import EventMetadata
+from shared.eventstore import ConcurrencyConflict, DuplicateEventMismatch, EventStore
+from shared.logging import configure_logging, get_logger
+from shared.projections import Projection
+from shared.settings import Settings
+
+log = get_logger(__name__)
+
+MAX_EVENTS_PER_COMMAND = 64
+"""Bounds the ids a retry looks up; no single decision of the domain records more."""
+
+CommandHandler = Callable[["ServiceContext", Any], Awaitable[Decision]]
+QueryHandler = Callable[["ServiceContext", Any], Awaitable[Any]]
+
+
+@dataclass
+class ServiceContext:
+    """What a handler may use: the service's own database pool and log, and the bus."""
+
+    name: str
+    settings: Settings
+    pool: asyncpg.Pool
+    store: EventStore
+    nc: NatsClient
+    js: JetStreamContext
+
+
+@dataclass
+class _Endpoint:
+    subject: str
+    model: type[pydantic.BaseModel]
+    handler: Callable[..., Awaitable[Any]]
+    description: str
+
+
+@dataclass
+class Service:
+    name: str
+    owns_log: bool = True
+    commands: list[_Endpoint] = field(default_factory=list)
+    queries: list[_Endpoint] = field(default_factory=list)
+    consumers: list[tuple[ConsumerSpec, Callable[[ServiceContext], EventHandler]]] = field(default_factory=list)
+    projections: list[Projection] = field(default_factory=list)
+
+    def add_projection(self, projection: Projection) -> None:
+        """A projection is fed live by one consumer per source log, named after the projection."""
+        self.projections.append(projection)
+        for source in projection.sources:
+            self.consumers.append(
+                (ConsumerSpec(projection.name, source), lambda _ctx, s=source: projection.live_handler(s))
+            )
+
+    def command(self, name: str, model: type[Command]) -> Callable[[CommandHandler], CommandHandler]:
+        def register(handler: CommandHandler) -> CommandHandler:
+            self.commands.append(_Endpoint(subjects.command_subject(self.name, name), model, handler, handler.__doc__ or ""))
+            return handler
+
+        return register
+
+    def query(self, name: str, model: type[pydantic.BaseModel]) -> Callable[[QueryHandler], QueryHandler]:
+        def register(handler: QueryHandler) -> QueryHandler:
+            self.queries.append(_Endpoint(subjects.query_subject(self.name, name), model, handler, handler.__doc__ or ""))
+            return handler
+
+        return register
+
+    def consumer(self, source: str, name: str | None = None) -> Callable[[Callable[[ServiceContext], EventHandler]], Any]:
+        """Register a factory that builds the event handler for the log of `source`."""
+
+        def register(factory: Callable[[ServiceContext], EventHandler]) -> Callable[[ServiceContext], EventHandler]:
+            self.consumers.append((ConsumerSpec(name or f"{self.name}.{factory.__name__}", source), factory))
+            return factory
+
+        return register
+
+    @property
+    def consumer_specs(self) -> list[ConsumerSpec]:
+        return [spec for spec, _ in self.consumers]
+
+
+def _error_reply(error: DomainError) -> Reply:
+    return Reply(ok=False, error=error.body())
+
+
+def _validation_reply(error: pydantic.ValidationError) -> Reply:
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"]), "problem": e["type"], "detail": e["msg"]}
+        for e in error.errors(include_url=False, include_input=False)
+    ]
+    fields = ", ".join(p["field"] or "(thân lệnh)" for p in problems)
+    return Reply(
+        ok=False,
+        error=ErrorBody(code="validation", message=f"Dữ liệu không hợp lệ ở trường: {fields}", details={"problems": problems}),
+    )
+
+
+async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -> Reply:
+    """Validate, decide, append with deterministic event ids; the same key twice gives one effect."""
+    try:
+        command = endpoint.model.model_validate(body)
+    except pydantic.ValidationError as error:
+        return _validation_reply(error)
+    command_name = endpoint.subject.rsplit(".", 1)[-1]
+    # A retry after the stream moved on would be judged against the new state; the first answer stands.
+    earlier = await ctx.store.find_append(
+        idempotent_event_ids(ctx.name, command_name, command.idempotency_key, MAX_EVENTS_PER_COMMAND)
+    )
+    if earlier is not None:
+        return Reply(
+            ok=True,
+            stream_id=earlier.stream_id,
+            stream_version=earlier.stream_version,
+            event_ids=[str(i) for i in earlier.event_ids],
+        )
+    try:
+        decision: Decision = await endpoint.handler(ctx, command)
+        if len(decision.events) > MAX_EVENTS_PER_COMMAND:
+            raise InvalidInput(f"Một lệnh ghi tối đa {MAX_EVENTS_PER_COMMAND} sự kiện.")
+        if not decision.events:
+            return Reply(ok=True, stream_id=decision.stream_id, result=decision.result)
+        ids = idempotent_event_ids(ctx.name, command_name, command.idempotency_key, len(decision.events))
+        events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=True)]
+        metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
+        result = await ctx.store.append(decision.stream_id, decision.expected_version, events, metadata)
+    except DomainError as error:
+        return _error_reply(error)
+    except pydantic.ValidationError as error:
+        return _validation_reply(error)
+    except ConcurrencyConflict as error:
+        return _error_reply(
+            Conflict(
+                "Hồ sơ vừa được người khác cập nhật; hãy tải lại và thử lại.",
+                stream=error.stream_id,
+                expected_version=error.expected_version,
+                actual_version=error.actual_version,
+            )
+        )
+    except DuplicateEventMismatch as error:
+        return _error_reply(InvalidInput("Khóa chống trùng lặp đã được dùng cho một lệnh khác.", stream=error.stream_id))
+    return Reply(
+        ok=True,
+        stream_id=result.stream_id,
+        stream_version=result.stream_version,
+        event_ids=[str(i) for i in result.event_ids],
+        result=decision.result,
+    )
+
+
+def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url: str) -> NatsBroker:
+    """The FastStream broker answering the service's request subjects (and documenting them)."""
+    broker = NatsBroker(nats_url, logger=None)
+
+    for endpoint in service.commands:
+        _subscribe_command(broker, endpoint, ctx_ref)
+    for endpoint in service.queries:
+        _subscribe_query(broker, endpoint, ctx_ref)
+
+    if service.owns_log:
+
+        @broker.subscriber(subjects.log_read_subject(service.name), title=f"{service.name}: read log", include_in_schema=True)
+        async def read_log(request: dict[str, Any]) -> dict[str, Any]:
+            return await answer_log_request(ctx_ref["ctx"].store, request)
+
+    @broker.subscriber(subjects.status_subject(service.name), title=f"{service.name}: status")
+    async def status(_: dict[str, Any] | None = None) -> dict[str, Any]:
+        ctx = ctx_ref["ctx"]
+        state = None
+        if service.owns_log:
+            async with ctx.pool.acquire() as conn:
+                state = await relay_state(conn, ctx.name)
+        return {"service": service.name, "head": state.head if state else None, "relay_lag": state.lag if state else None}
+
+    return broker
+
+
+def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
+    # The body is taken as a plain dict and validated here, so a malformed command gets a typed
+    # `validation` reply in Vietnamese instead of FastStream's own error.
+    async def handle(body: dict[str, Any]) -> dict[str, Any]:
+        reply = await execute_command(ctx_ref["ctx"], endpoint, body)
+        return reply.model_dump(mode="json")
+
+    broker.subscriber(endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
+
+
+def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
+    async def handle(body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            query = endpoint.model.model_validate(body)
+            result = await endpoint.handler(ctx_ref["ctx"], query)
+        except pydantic.ValidationError as error:
+            return _validation_reply(error).model_dump(mode="json")
+        except DomainError as error:
+            return _error_reply(error).model_dump(mode="json")
+        return Reply(ok=True, result=result if isinstance(result, dict) else {"items": result}).model_dump(mode="json")
+
+    broker.subscriber(endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
+
+
+async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, database_url: str | None = None) -> None:
+    """Run one service until `stop` is set: relay, request endpoints, consumers."""
+    url = database_url or settings.database_url
+    if not url or not settings.nats_url:
+        raise RuntimeError("NATS_URL and DATABASE_URL must be set (ketnap up sets them)")
+    pool = await asyncpg.create_pool(url, min_size=2, max_size=10)
+    nc = await nats.connect(settings.nats_url, name=f"ketnap-{service.name}", max_reconnect_attempts=-1)
+    js = nc.jetstream()
+    ctx = ServiceContext(service.name, settings, pool, EventStore(pool, service.name), nc, js)
+    ctx_ref = {"ctx": ctx}
+    broker = build_broker(service, ctx_ref, settings.nats_url)
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        await broker.start()
+        if service.owns_log:
+            relay = Relay(ctx.store, js, service.name, settings.deployment_id)
+            tasks.append(asyncio.create_task(relay.run(stop), name=f"{service.name}.relay"))
+        for spec, factory in service.consumers:
+            runner = ConsumerRunner(
+                pool=pool, schema=service.name, nc=nc, js=js, spec=spec, handler=factory(ctx), deployment=settings.deployment_id
+            )
+            tasks.append(asyncio.create_task(runner.run(stop), name=spec.name))
+        log.info("service started", consumers=len(service.consumers), commands=len(service.commands))
+        await stop.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await broker.stop()
+        await nc.drain()
+        await pool.close()
+        log.info("service stopped")
+
+
+def run_service(service: Service) -> None:
+    """Entry point of `python -m services.<name>`: runs until SIGTERM or Ctrl-C."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level, service=service.name)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(service, settings, stop)
+
+    asyncio.run(main())

@@ -1,0 +1,87 @@
+"""Fixtures shared by every test tier: real servers, a database, a fresh schema per test."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import nats
+import pytest
+from nats.aio.client import Client as NatsClient
+
+from shared.bootstrap import with_database
+from shared.eventstore import EventStore
+from shared.eventstore.schema import ensure_role, migrate_service, service_role
+from shared.logging import configure_logging
+from tests.servers import Servers, real_servers
+
+configure_logging("console", "warning")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    with real_servers(tmp_path_factory.mktemp("servers")) as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+async def database_url(servers: Servers) -> str:
+    name = unique("ketnap_test_")
+    conn = await asyncpg.connect(servers.postgres_url)
+    try:
+        await conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'")
+    finally:
+        await conn.close()
+    return with_database(servers.postgres_url, name)
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    async with asyncpg.create_pool(database_url, min_size=2, max_size=20) as created:
+        yield created
+
+
+@pytest.fixture
+async def schema(pool: asyncpg.Pool) -> str:
+    """A fresh service schema with its log, owned by the test's superuser, and its service role."""
+    name = unique("t_")
+    async with pool.acquire() as conn:
+        await ensure_role(conn, service_role(name))
+        await migrate_service(conn, name, service_role(name))
+    return name
+
+
+@pytest.fixture
+def store(pool: asyncpg.Pool, schema: str) -> EventStore:
+    return EventStore(pool, schema)
+
+
+@pytest.fixture
+def deployment() -> str:
+    """A deployment id per test: its own JetStream streams on the shared server."""
+    return unique("d")
+
+
+@pytest.fixture
+async def nc(servers: Servers) -> AsyncIterator[NatsClient]:
+    client = await nats.connect(servers.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    yield client
+    await client.drain()
+
+
+async def eventually(check, timeout: float = 20.0, interval: float = 0.05):  # noqa: ANN001, ANN201
+    """Poll an async check until it returns a truthy value; fail with its last value otherwise."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    value = None
+    while asyncio.get_running_loop().time() < deadline:
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s (last value: {value!r})")

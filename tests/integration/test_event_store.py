@@ -1,0 +1,162 @@
+"""Contract of the event store, against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+
+import asyncpg
+import pytest
+
+from shared.envelope import GENESIS_HASH, EventMetadata, NewEvent
+from shared.eventstore import ConcurrencyConflict, DuplicateEventMismatch, EventStore
+from shared.eventstore.schema import service_role
+
+META = EventMetadata(actor="officer-1", organisation="CB-01")
+
+
+def events(count: int, kind: str = "SomethingHappened") -> list[NewEvent]:
+    return [NewEvent(event_type=kind, data={"n": i, "tên": "Nguyễn Văn Ân"}) for i in range(count)]
+
+
+class TestAppendAndRead:
+    async def test_a_new_stream_starts_at_version_one_and_positions_follow_the_log(self, store: EventStore) -> None:
+        first = await store.append("dossier-1", 0, events(2), META)
+        second = await store.append("dossier-2", 0, events(1), META)
+        assert (first.stream_version, first.positions) == (2, (1, 2))
+        assert (second.stream_version, second.positions) == (1, (3,))
+        loaded = await store.read_stream("dossier-1")
+        assert [e.stream_version for e in loaded] == [1, 2]
+        assert loaded[0].data == {"n": 0, "tên": "Nguyễn Văn Ân"}
+        assert loaded[0].previous_hash == GENESIS_HASH
+        assert loaded[1].previous_hash == loaded[0].hash
+        assert all(e.expected_hash() == e.hash for e in loaded)
+
+    async def test_a_stale_expected_version_is_a_conflict_naming_the_stream_and_both_versions(self, store: EventStore) -> None:
+        await store.append("dossier-1", 0, events(3), META)
+        with pytest.raises(ConcurrencyConflict) as caught:
+            await store.append("dossier-1", 1, events(1), META)
+        assert (caught.value.stream_id, caught.value.expected_version, caught.value.actual_version) == ("dossier-1", 1, 3)
+        assert "dossier-1" in str(caught.value) and "3" in str(caught.value) and "1" in str(caught.value)
+        assert await store.head_position() == 3
+
+    async def test_appending_stored_event_ids_again_returns_the_original_result_and_writes_nothing(self, store: EventStore) -> None:
+        batch = events(2)
+        original = await store.append("dossier-1", 0, batch, META)
+        again = await store.append("dossier-1", 0, batch, META)
+        assert again.duplicate and not original.duplicate
+        assert (again.stream_version, again.positions, again.event_ids) == (
+            original.stream_version, original.positions, original.event_ids,
+        )
+        assert await store.head_position() == 2
+
+    async def test_a_batch_mixing_stored_and_new_event_ids_is_refused(self, store: EventStore) -> None:
+        batch = events(1)
+        await store.append("dossier-1", 0, batch, META)
+        with pytest.raises(DuplicateEventMismatch):
+            await store.append("dossier-1", 1, [batch[0], *events(1)], META)
+        assert await store.head_position() == 1
+
+    async def test_the_log_is_read_after_a_position_in_batches(self, store: EventStore) -> None:
+        for i in range(5):
+            await store.append(f"s-{i}", 0, events(5), META)
+        batches = [batch async for batch in store.read_log(7, batch_size=4)]
+        assert [len(b) for b in batches] == [4, 4, 4, 4, 2]
+        assert [e.position for b in batches for e in b] == list(range(8, 26))
+
+    async def test_the_log_can_be_read_up_to_a_position(self, store: EventStore) -> None:
+        await store.append("s", 0, events(10), META)
+        read = [e.position async for b in store.read_log(0, up_to_position=4) for e in b]
+        assert read == [1, 2, 3, 4]
+
+
+class TestConcurrency:
+    async def test_concurrent_appends_at_one_version_give_one_success_and_conflicts(self, store: EventStore) -> None:
+        await store.append("dossier-1", 0, events(1), META)
+        results = await asyncio.gather(
+            *(store.append("dossier-1", 1, events(1), META) for _ in range(10)), return_exceptions=True
+        )
+        successes = [r for r in results if not isinstance(r, Exception)]
+        conflicts = [r for r in results if isinstance(r, ConcurrencyConflict)]
+        assert len(successes) == 1 and len(conflicts) == 9
+        assert [e.stream_version for e in await store.read_stream("dossier-1")] == [1, 2]
+
+    async def test_a_tailing_reader_sees_every_event_once_in_position_order_while_writers_race(self, store: EventStore) -> None:
+        writers, appends_each = 4, 60
+        done = asyncio.Event()
+        seen: list[int] = []
+
+        async def write(writer: int) -> None:
+            version = 0
+            for _ in range(appends_each):
+                size = random.randint(1, 3)
+                await store.append(f"writer-{writer}", version, events(size), META)
+                version += size
+                await asyncio.sleep(random.random() / 500)
+
+        async def tail() -> None:
+            position = 0
+            while True:
+                finished = done.is_set()
+                async for batch in store.read_log(position, batch_size=7):
+                    seen.extend(e.position for e in batch)
+                    position = batch[-1].position
+                if finished:
+                    return
+                await asyncio.sleep(0)
+
+        reader = asyncio.create_task(tail())
+        await asyncio.gather(*(write(w) for w in range(writers)))
+        done.set()
+        await reader
+        head = await store.head_position()
+        assert seen == list(range(1, head + 1))
+        assert head >= writers * appends_each
+
+
+class TestTheDatabaseRefusesChanges:
+    @pytest.mark.parametrize(
+        "statement",
+        [
+            "UPDATE {schema}.events SET actor = 'someone else'",
+            "DELETE FROM {schema}.events",
+            "TRUNCATE {schema}.events",
+        ],
+        ids=["update", "delete", "truncate"],
+    )
+    async def test_the_service_role_cannot_change_its_own_log(self, pool: asyncpg.Pool, store: EventStore, schema: str, statement: str) -> None:
+        await store.append("s", 0, events(2), META)
+        async with pool.acquire() as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                async with conn.transaction():
+                    await conn.execute(f"SET LOCAL ROLE {service_role(schema)}")
+                    await conn.execute(statement.format(schema=schema))
+        assert await store.head_position() == 2
+
+    @pytest.mark.parametrize(
+        "statement",
+        ["UPDATE {schema}.events SET actor = 'x'", "DELETE FROM {schema}.events", "TRUNCATE {schema}.events"],
+        ids=["update", "delete", "truncate"],
+    )
+    async def test_even_the_owner_is_refused_by_the_trigger(self, pool: asyncpg.Pool, store: EventStore, schema: str, statement: str) -> None:
+        await store.append("s", 0, events(1), META)
+        async with pool.acquire() as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                await conn.execute(statement.format(schema=schema))
+        assert len(await store.read_stream("s")) == 1
+
+    async def test_the_service_role_can_read_and_append(self, pool: asyncpg.Pool, schema: str) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SET LOCAL ROLE {service_role(schema)}")
+            store = EventStore(pool, schema)
+            result = await store.append("s", 0, events(1), META, connection=conn)
+            assert result.positions == (1,)
+
+
+async def test_unicode_text_round_trips_unchanged(store: EventStore) -> None:
+    text = "Lê Thị Hồng Nhung — Chi bộ thôn Đông, xã Hợp Thành"
+    await store.append("s", 0, [NewEvent(event_type="Named", data={"text": text, "id": str(uuid.uuid4())})], META)
+    (event,) = await store.read_stream("s")
+    assert event.data["text"] == text
+    assert event.expected_hash() == event.hash
