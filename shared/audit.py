@@ -60,4 +60,30 @@ async def verify_chain(conn: asyncpg.Connection, schema: str, *, batch_size: int
                 previous_hash = event.hash
                 expected_position += 1
                 count += 1
-    return ChainReport(schema, count, expected_position - 1)
+    head = expected_position - 1
+    seen_by, seen_at = await _furthest_reader(conn, schema)
+    if seen_at > head:
+        # A chain cut at its end is still a valid chain; only the readers can tell it was longer.
+        return ChainReport(schema, count, head, head + 1,
+                           f"positions {head + 1}..{seen_at} are missing: {seen_by} already read up to {seen_at}")
+    return ChainReport(schema, count, head)
+
+
+async def _furthest_reader(conn: asyncpg.Connection, schema: str) -> tuple[str, int]:
+    """The furthest position any reader recorded: the relay, or any consumer of any service."""
+    furthest = ("", 0)
+    relay = await conn.fetchval(f"SELECT max(position) FROM {schema}.relay_checkpoint")
+    if relay:
+        furthest = ("the relay", relay)
+    for reader in await conn.fetch(
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = 'consumer_checkpoints' "
+        "AND table_schema NOT LIKE '%\\_shadow'"
+    ):
+        row = await conn.fetchrow(
+            f"SELECT consumer, position FROM {reader['table_schema']}.consumer_checkpoints "
+            "WHERE source = $1 ORDER BY position DESC LIMIT 1",
+            schema,
+        )
+        if row and row["position"] > furthest[1]:
+            furthest = (f"consumer {row['consumer']}", row["position"])
+    return furthest

@@ -171,7 +171,7 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
         stream_id=result.stream_id,
         stream_version=result.stream_version,
         event_ids=[str(i) for i in result.event_ids],
-        result=decision.result,
+        result=decision.result or None,
     )
 
 

@@ -1,0 +1,51 @@
+"""Running real service runtimes inside a test: a service per fresh schema, on a fresh deployment."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from shared.bus.bootstrap import ensure_consumer, ensure_dead_letter_stream, ensure_event_stream
+from shared.eventstore.schema import ensure_role, migrate_service, service_role
+from shared.service import Service, serve
+from shared.settings import Settings
+from tests.conftest import unique
+
+
+async def new_schema(pool: asyncpg.Pool, *, owns_log: bool = True) -> str:
+    name = unique("t_")
+    async with pool.acquire() as conn:
+        await ensure_role(conn, service_role(name))
+        await migrate_service(conn, name, service_role(name), owns_log=owns_log)
+    return name
+
+
+async def bootstrap_bus(js: JetStreamContext, deployment: str, services: list[Service]) -> None:
+    for service in services:
+        if service.owns_log:
+            await ensure_event_stream(js, deployment, service.name, duplicate_window_seconds=120)
+    await ensure_dead_letter_stream(js, deployment)
+    for service in services:
+        for spec in service.consumer_specs:
+            await ensure_consumer(js, deployment, spec)
+
+
+@asynccontextmanager
+async def running(service: Service, nats_url: str, database_url: str, deployment: str) -> AsyncIterator[asyncio.Task[None]]:
+    """The service's real runtime (relay, request endpoints, consumers) until the block ends."""
+    stop = asyncio.Event()
+    settings = Settings(nats_url=nats_url, database_url=database_url, deployment_id=deployment)
+    task = asyncio.create_task(serve(service, settings, stop))
+    await asyncio.sleep(0.3)
+    try:
+        yield task
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, 10)
+        except (asyncio.CancelledError, Exception):  # noqa: BLE001 - a test may have cancelled it already
+            pass
