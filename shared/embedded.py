@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -84,13 +86,29 @@ class EmbeddedNats:
             f"server_name: {self.server_name}\n"
             f"listen: 127.0.0.1:{self.port}\n"
             f"{monitor}"
+            f'pid_file: "{(self.data_dir / "nats.pid").as_posix()}"\n'
             "max_payload: 4MB\n"
             f'jetstream {{\n  store_dir: "{store}"\n  sync_interval: always\n}}\n'
             f"{self.extra_config}"
         )
 
+    def stop_stale(self) -> None:
+        """A server left running by a killed `ketnap up` still holds our data folder: stop it."""
+        pid_file = self.data_dir / "nats.pid"
+        if not pid_file.exists():
+            return
+        try:
+            stale = psutil.Process(int(pid_file.read_text().strip()))
+            if str(self.data_dir / "nats.conf") in stale.cmdline():
+                stale.terminate()
+                stale.wait(10)
+        except (psutil.NoSuchProcess, psutil.TimeoutExpired, ValueError):
+            pass
+        pid_file.unlink(missing_ok=True)
+
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.stop_stale()
         config = self.data_dir / "nats.conf"
         config.write_text(self.config_text())
         log_file = open(self.data_dir / "nats.log", "ab")  # noqa: SIM115 - handed to the child
@@ -201,6 +219,15 @@ class EmbeddedPostgres:
         if self.log_file.exists():
             os.chown(self.log_file, entry.pw_uid, entry.pw_gid)
 
+    def stop_stale(self) -> None:
+        """A server left running by a killed `ketnap up` on another port would hold the data folder."""
+        if (self.cluster_dir / "postmaster.pid").exists():
+            self._prepare()
+            try:
+                self._run([str(self._bin() / "pg_ctl"), "-D", str(self.cluster_dir), "-m", "fast", "-w", "stop"])
+            except subprocess.CalledProcessError:
+                pass  # not running: the pid file is stale and PostgreSQL ignores it
+
     def start(self) -> None:
         self._prepare()
         binaries = self._bin()
@@ -209,20 +236,12 @@ class EmbeddedPostgres:
                 [str(binaries / "initdb"), "-D", str(self.cluster_dir), "-U", self.superuser,
                  "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"]
             )
-        self._stop_stale(binaries)
+        self.stop_stale()
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200"
         self._run(
             [str(binaries / "pg_ctl"), "-D", str(self.cluster_dir), "-l", str(self.log_file), "-o", options, "-w", "-t", "60", "start"]
         )
         _wait_for_port(self.port, None, "PostgreSQL")
-
-    def _stop_stale(self, binaries: Path) -> None:
-        """A server left running by a killed `ketnap up` on another port would hold the data folder."""
-        if (self.cluster_dir / "postmaster.pid").exists():
-            try:
-                self._run([str(binaries / "pg_ctl"), "-D", str(self.cluster_dir), "-m", "fast", "-w", "stop"])
-            except subprocess.CalledProcessError:
-                pass  # not running: the pid file is stale and PostgreSQL ignores it
 
     def stop(self) -> None:
         if not (self.cluster_dir / "postmaster.pid").exists():

@@ -24,6 +24,7 @@ class Settings(BaseModel):
     deployment_id: str = "local"
     data_dir: Path = Field(default_factory=lambda: Path(".ketnap").resolve())
     nats_port: int = 14222
+    nats_monitor_port: int = 18222
     postgres_port: int = 15432
     gateway_port: int = 8000
     log_format: str = "console"  # "json" in deployment
@@ -43,6 +44,7 @@ class Settings(BaseModel):
             "KETNAP_DEPLOYMENT": "deployment_id",
             "KETNAP_DATA_DIR": "data_dir",
             "KETNAP_NATS_PORT": "nats_port",
+            "KETNAP_NATS_MONITOR_PORT": "nats_monitor_port",
             "KETNAP_POSTGRES_PORT": "postgres_port",
             "KETNAP_GATEWAY_PORT": "gateway_port",
             "KETNAP_LOG_FORMAT": "log_format",

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import psutil
+
 from shared.bootstrap import DATABASE_NAME, bootstrap, with_database, with_user
 from shared.embedded import EmbeddedNats, EmbeddedPostgres, port_open
 from shared.eventstore.schema import service_role
@@ -120,22 +122,42 @@ class Stack:
         assert self.postgres
         return with_user(self.postgres.url(DATABASE_NAME), service_role(service))
 
+    def stop_stale_services(self) -> None:
+        """Services of a `ketnap up` that was killed outright are still running: stop them first."""
+        path = state_file(self.settings.data_dir)
+        if not path.exists():
+            return
+        for name, pid in json.loads(path.read_text()).get("services", {}).items():
+            try:
+                stale = psutil.Process(pid)
+                if f"services.{name}" in stale.cmdline():
+                    stale.terminate()
+                    stale.wait(15)
+            except (psutil.NoSuchProcess, psutil.TimeoutExpired, TypeError):
+                pass
+        path.unlink(missing_ok=True)
+
     def start_servers(self) -> None:
+        self.stop_stale_services()
         if self.settings.uses_external_servers:
             print(f"Dùng máy chủ có sẵn: NATS {self.settings.nats_url}, PostgreSQL (DATABASE_URL)")
             return
         data = self.settings.data_dir
-        for port, what in ((self.settings.nats_port, "NATS"), (self.settings.postgres_port, "PostgreSQL")):
-            if port_open(port):
-                raise RuntimeError(
-                    f"Cổng {port} ({what}) đang bị chiếm bởi một chương trình khác; "
-                    f"đặt KETNAP_{'NATS' if what == 'NATS' else 'POSTGRES'}_PORT sang cổng khác."
-                )
-        print(f"Khởi động PostgreSQL nhúng trên 127.0.0.1:{self.settings.postgres_port} ...", flush=True)
         self.postgres = EmbeddedPostgres(data / "postgres", self.settings.postgres_port)
+        self.nats = EmbeddedNats(data / "nats", self.settings.nats_port, monitor_port=self.settings.nats_monitor_port)
+        self.postgres.stop_stale()
+        self.nats.stop_stale()
+        ports = {
+            "KETNAP_NATS_PORT": self.settings.nats_port,
+            "KETNAP_NATS_MONITOR_PORT": self.settings.nats_monitor_port,
+            "KETNAP_POSTGRES_PORT": self.settings.postgres_port,
+        }
+        for variable, port in ports.items():
+            if port_open(port):
+                raise RuntimeError(f"Cổng {port} đang bị chiếm bởi một chương trình khác; đặt {variable} sang cổng khác.")
+        print(f"Khởi động PostgreSQL nhúng trên 127.0.0.1:{self.settings.postgres_port} ...", flush=True)
         self.postgres.start()
         print(f"Khởi động NATS JetStream nhúng trên 127.0.0.1:{self.settings.nats_port} ...", flush=True)
-        self.nats = EmbeddedNats(data / "nats", self.settings.nats_port, monitor_port=self.settings.nats_port + 1)
         self.nats.start()
 
     def bootstrap(self) -> None:
@@ -161,6 +183,10 @@ class Stack:
             process.start()
             self.processes.append(process)
         self.write_state()
+
+    def wait_until_answering(self, timeout: float = 90.0) -> None:
+        """Say "running" only once every service answers on the bus, as users take it to mean."""
+        asyncio.run(_wait_answering(self.nats_url, [p.name for p in self.processes], self, timeout))
 
     def write_state(self) -> None:
         state = {
@@ -192,6 +218,31 @@ class Stack:
         if self.postgres:
             self.postgres.stop()
         state_file(self.settings.data_dir).unlink(missing_ok=True)
+
+
+async def _wait_answering(nats_url: str, names: list[str], stack: Stack, timeout: float) -> None:
+    import nats
+
+    from shared.bus import subjects
+
+    nc = await nats.connect(nats_url, name="ketnap-up")
+    waiting = set(names)
+    deadline = time.monotonic() + timeout
+    try:
+        while waiting and time.monotonic() < deadline:
+            for name in sorted(waiting):
+                try:
+                    await nc.request(subjects.status_subject(name), b"{}", timeout=0.5)
+                    waiting.discard(name)
+                except Exception:  # noqa: BLE001 - not up yet
+                    pass
+            stack.supervise_once()
+            if waiting:
+                await asyncio.sleep(0.2)
+    finally:
+        await nc.close()
+    if waiting:
+        raise RuntimeError(f"Dịch vụ không phản hồi sau {timeout:.0f} giây: {', '.join(sorted(waiting))}; xem nhật ký.")
 
 
 def print_summary(stack: Stack) -> None:
@@ -231,12 +282,17 @@ def up(settings: Settings, services: list[str]) -> int:
         stack.start_servers()
         stack.bootstrap()
         stack.start_services()
+        stack.wait_until_answering()
         print_summary(stack)
         while not stopping:
             stack.supervise_once()
             time.sleep(0.5)
         print("Đang dừng mọi tiến trình ...", flush=True)
         return 0
+    except (RuntimeError, TimeoutError, OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", None) or ""
+        print(f"Không khởi động được: {error} {detail}".strip(), file=sys.stderr)
+        return 1
     finally:
         stack.stop()
         lock.release()
