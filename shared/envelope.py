@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -36,10 +37,13 @@ class EventMetadata(BaseModel):
     causation_id: UUID | None = None
 
 
-class RecordedEvent(BaseModel):
-    """An event as stored in a service's log: one link of its hash chain."""
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as stored in a service's log: one link of its hash chain.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass, not a pydantic model: millions are built when a projection is rebuilt,
+    and the store's rows are already typed by the database.
+    """
 
     position: int
     stream_id: str
@@ -59,9 +63,56 @@ class RecordedEvent(BaseModel):
     def expected_hash(self) -> str:
         return chain_hash(self.previous_hash, canonical_encoding(self))
 
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "stream_id": self.stream_id,
+            "stream_version": self.stream_version,
+            "event_id": str(self.event_id),
+            "event_type": self.event_type,
+            "schema_version": self.schema_version,
+            "data": self.data,
+            "actor": self.actor,
+            "organisation": self.organisation,
+            "correlation_id": str(self.correlation_id) if self.correlation_id else None,
+            "causation_id": str(self.causation_id) if self.causation_id else None,
+            "recorded_at": self.recorded_at.isoformat(),
+            "previous_hash": self.previous_hash,
+            "hash": self.hash,
+        }
+
+    @classmethod
+    def from_json_dict(cls, body: dict[str, Any]) -> "RecordedEvent":
+        """Parse a wire or log-read body; raises ValueError (or KeyError, TypeError) on a malformed one."""
+        data = body["data"]
+        if not isinstance(data, dict):
+            raise ValueError("data must be an object")
+        return cls(
+            position=int(body["position"]),
+            stream_id=str(body["stream_id"]),
+            stream_version=int(body["stream_version"]),
+            event_id=UUID(body["event_id"]),
+            event_type=str(body["event_type"]),
+            schema_version=int(body["schema_version"]),
+            data=data,
+            actor=str(body["actor"]),
+            organisation=body["organisation"],
+            correlation_id=UUID(body["correlation_id"]) if body["correlation_id"] else None,
+            causation_id=UUID(body["causation_id"]) if body["causation_id"] else None,
+            recorded_at=datetime.fromisoformat(body["recorded_at"]),
+            previous_hash=str(body["previous_hash"]),
+            hash=str(body["hash"]),
+        )
+
 
 def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+_HASHED_FIELDS = (
+    "position", "stream_id", "stream_version", "event_id", "event_type", "schema_version", "data", "actor",
+    "organisation", "correlation_id", "causation_id", "recorded_at",
+)
 
 
 def canonical_encoding(event: RecordedEvent | dict[str, Any]) -> bytes:
@@ -70,7 +121,7 @@ def canonical_encoding(event: RecordedEvent | dict[str, Any]) -> bytes:
     The position is included so that swapping two events breaks the chain even when their
     contents are alike; JSON keys are sorted because jsonb does not keep their order.
     """
-    fields = event.model_dump() if isinstance(event, RecordedEvent) else event
+    fields = event if isinstance(event, dict) else {name: getattr(event, name) for name in _HASHED_FIELDS}
     body = {
         "position": fields["position"],
         "stream_id": fields["stream_id"],
@@ -102,15 +153,17 @@ def dumps_data(data: dict[str, Any]) -> str:
 
 def to_wire(event: RecordedEvent, service: str, deployment: str) -> bytes:
     """The JetStream message body: the whole recorded event plus its origin."""
-    body = event.model_dump(mode="json")
+    body = event.to_json_dict()
     body["origin"] = {"service": service, "deployment": deployment}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def from_wire(payload: bytes) -> tuple[RecordedEvent, dict[str, str]]:
     body = json.loads(payload)
+    if not isinstance(body, dict):
+        raise ValueError("an event message is a JSON object")
     origin = body.pop("origin", {})
-    return RecordedEvent.model_validate(body), origin
+    return RecordedEvent.from_json_dict(body), origin
 
 
 def new_recorded_at() -> datetime:

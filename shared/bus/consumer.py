@@ -117,7 +117,7 @@ class ConsumerRunner:
     async def _handle(self, message: Msg) -> None:
         try:
             event, _origin = from_wire(message.data)
-        except (pydantic.ValidationError, ValueError) as error:
+        except (ValueError, KeyError, TypeError) as error:
             position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
             await self._dead_letter_undecodable(position, f"undecodable message: {error}")
             return

@@ -27,7 +27,7 @@ async def answer_log_request(store: EventStore, request: dict[str, Any]) -> dict
     limit = min(int(request.get("limit", MAX_EVENTS_PER_REPLY)), MAX_EVENTS_PER_REPLY)
     events: list[dict[str, Any]] = []
     async for batch in store.read_log(after, batch_size=limit, up_to_position=up_to):
-        events.extend(e.model_dump(mode="json") for e in batch)
+        events.extend(e.to_json_dict() for e in batch)
         break
     return {"events": events, "head": await store.head_position()}
 
@@ -47,7 +47,7 @@ class RemoteLog:
                 subjects.log_read_subject(self.source), json.dumps(request).encode(), timeout=self.timeout
             )
             body = json.loads(reply.data)
-            events = [RecordedEvent.model_validate(e) for e in body["events"]]
+            events = [RecordedEvent.from_json_dict(e) for e in body["events"]]
             if not events:
                 return
             yield events

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,24 +50,67 @@ def _lock_key(schema: str) -> int:
     return int.from_bytes(hashlib.sha256(f"ketnap.log.{schema}".encode()).digest()[:8], "big", signed=True)
 
 
-def record_from_row(row: asyncpg.Record | dict[str, Any]) -> RecordedEvent:
-    data = row["data"]
-    return RecordedEvent.model_construct(
-        position=row["position"],
-        stream_id=row["stream_id"],
-        stream_version=row["stream_version"],
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        schema_version=row["schema_version"],
-        data=decode_json(data) if isinstance(data, str) else data,
-        actor=row["actor"],
-        organisation=row["organisation"],
-        correlation_id=row["correlation_id"],
-        causation_id=row["causation_id"],
-        recorded_at=row["recorded_at"],
-        previous_hash=row["previous_hash"],
-        hash=row["hash"],
-    )
+def record_from_row(row: asyncpg.Record) -> RecordedEvent:
+    # Positional: `_COLUMNS` is in the dataclass's field order, and a rebuild builds millions.
+    values = tuple(row)
+    data = values[6]
+    return RecordedEvent(*values[:6], decode_json(data) if isinstance(data, str) else data, *values[7:])
+
+
+@dataclass
+class _AppendRequest:
+    stream_id: str
+    expected_version: int
+    events: list[NewEvent]
+    metadata: EventMetadata
+
+
+class _GroupCommit:
+    """Appends waiting at the same moment share one transaction, so one fsync serves them all.
+
+    The log's lock makes appends strictly one after another; without this, each would pay its
+    own commit while holding the lock. Each request is still checked on its own (its version,
+    its duplicates) and gets its own result or error. An idle store adds no waiting.
+    """
+
+    MAX_EVENTS_PER_TRANSACTION = 10_000
+
+    def __init__(self, store: "EventStore") -> None:
+        self.store = store
+        self.pending: list[tuple[_AppendRequest, asyncio.Future[AppendResult | Exception]]] = []
+        self.flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, request: _AppendRequest) -> AppendResult | Exception:
+        future: asyncio.Future[AppendResult | Exception] = asyncio.get_running_loop().create_future()
+        self.pending.append((request, future))
+        if self.flusher is None or self.flusher.done():
+            self.flusher = asyncio.create_task(self._flush())
+        return await future
+
+    def _take(self) -> list[tuple[_AppendRequest, asyncio.Future[AppendResult | Exception]]]:
+        taken, size = 0, 0
+        while taken < len(self.pending) and (taken == 0 or size + len(self.pending[taken][0].events) <= self.MAX_EVENTS_PER_TRANSACTION):
+            size += len(self.pending[taken][0].events)
+            taken += 1
+        group, self.pending = self.pending[:taken], self.pending[taken:]
+        return group
+
+    async def _flush(self) -> None:
+        while self.pending:
+            group = [(r, f) for r, f in self._take() if not f.cancelled()]
+            if not group:
+                continue
+            try:
+                async with self.store.pool.acquire() as conn, conn.transaction():
+                    outcomes = await self.store._append_locked(conn, [r for r, _ in group])
+            except Exception as error:  # noqa: BLE001 - the database failed: every caller hears of it
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), outcome in zip(group, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(outcome)
 
 
 class EventStore:
@@ -79,16 +122,7 @@ class EventStore:
         self.table = f"{schema}.events"
         self.notify_channel = f"ketnap_log_{schema}"
         self._lock_key = _lock_key(schema)
-
-    @asynccontextmanager
-    async def _transaction(self, connection: asyncpg.Connection | None) -> AsyncIterator[asyncpg.Connection]:
-        if connection is not None:
-            # The caller's transaction: a consumer appends and moves its checkpoint atomically.
-            async with connection.transaction():
-                yield connection
-            return
-        async with self.pool.acquire() as conn, conn.transaction():
-            yield conn
+        self._group_commit = _GroupCommit(self)
 
     async def append(
         self,
@@ -102,50 +136,77 @@ class EventStore:
         """Append `events` to `stream_id` if it is still at `expected_version` (0: a new stream).
 
         Appending event ids that are all already stored returns the original result and
-        writes nothing, so a retried command has one effect.
+        writes nothing, so a retried command has one effect. With `connection`, the append
+        joins the caller's transaction (a consumer moves its checkpoint in the same one).
         """
         if not events:
             raise ValueError("append needs at least one event")
-        event_ids = [e.event_id for e in events]
-        async with self._transaction(connection) as conn:
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
-            known = await conn.fetch(
-                f"SELECT event_id, position, stream_id, stream_version FROM {self.table} "
-                "WHERE event_id = ANY($1::uuid[]) ORDER BY position",
-                event_ids,
+        request = _AppendRequest(stream_id, expected_version, list(events), metadata)
+        if connection is not None:
+            async with connection.transaction():
+                (outcome,) = await self._append_locked(connection, [request])
+        else:
+            outcome = await self._group_commit.submit(request)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def _append_locked(self, conn: asyncpg.Connection, requests: list[_AppendRequest]) -> list[AppendResult | Exception]:
+        """Append several independent requests in one transaction, each checked on its own."""
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
+        all_ids = [e.event_id for r in requests for e in r.events]
+        known = {
+            row["event_id"]: row
+            for row in await conn.fetch(
+                f"SELECT event_id, position, stream_id, stream_version FROM {self.table} WHERE event_id = ANY($1::uuid[])",
+                all_ids,
             )
-            if known:
-                return self._original_result(stream_id, event_ids, known)
-            head = await conn.fetchrow(
-                f"""SELECT
-                      (SELECT coalesce(max(stream_version), 0) FROM {self.table} WHERE stream_id = $1) AS version,
-                      (SELECT position FROM {self.table} ORDER BY position DESC LIMIT 1) AS position,
-                      (SELECT hash FROM {self.table} ORDER BY position DESC LIMIT 1) AS hash""",
-                stream_id,
+        }
+        versions = {
+            row["stream_id"]: row["version"]
+            for row in await conn.fetch(
+                f"SELECT stream_id, max(stream_version) AS version FROM {self.table} WHERE stream_id = ANY($1::text[]) "
+                "GROUP BY stream_id",
+                list({r.stream_id for r in requests}),
             )
-            version = head["version"]
-            if expected_version != ANY_VERSION and version != expected_version:
-                raise ConcurrencyConflict(stream_id, expected_version, version)
-            rows = self._chain(stream_id, version, head["position"] or 0, head["hash"] or GENESIS_HASH, events, metadata)
-            if len(rows) == 1:
-                await conn.execute(
-                    f"INSERT INTO {self.table} ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
-                    *rows[0],
-                )
-            else:
-                await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
-            await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(rows[-1][0]))
-        return AppendResult(
-            stream_id=stream_id,
-            stream_version=rows[-1][2],
-            positions=tuple(r[0] for r in rows),
-            event_ids=tuple(event_ids),
-        )
+        }
+        head = await conn.fetchrow(f"SELECT position, hash FROM {self.table} ORDER BY position DESC LIMIT 1")
+        position, previous_hash = (head["position"], head["hash"]) if head else (0, GENESIS_HASH)
+        outcomes: list[AppendResult | Exception] = []
+        rows: list[tuple[Any, ...]] = []
+        for request in requests:
+            ids = [e.event_id for e in request.events]
+            stored = [known[i] for i in ids if i in known]
+            if stored:
+                outcomes.append(self._original_result(request.stream_id, ids, sorted(stored, key=lambda r: r["position"])))
+                continue
+            version = versions.get(request.stream_id, 0)
+            if request.expected_version != ANY_VERSION and version != request.expected_version:
+                outcomes.append(ConcurrencyConflict(request.stream_id, request.expected_version, version))
+                continue
+            chained = self._chain(request.stream_id, version, position, previous_hash, request.events, request.metadata)
+            rows.extend(chained)
+            position, previous_hash = chained[-1][0], chained[-1][13]
+            versions[request.stream_id] = chained[-1][2]
+            for row in chained:  # the same ids sent twice in one group: the second is a retry
+                known[row[3]] = {"event_id": row[3], "position": row[0], "stream_id": row[1], "stream_version": row[2]}
+            outcomes.append(
+                AppendResult(request.stream_id, chained[-1][2], tuple(r[0] for r in chained), tuple(ids))
+            )
+        if len(rows) == 1:
+            await conn.execute(
+                f"INSERT INTO {self.table} ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)", *rows[0]
+            )
+        elif rows:
+            await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
+        if rows:
+            await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(position))
+        return outcomes
 
     @staticmethod
-    def _original_result(stream_id: str, event_ids: list[UUID], known: list[asyncpg.Record]) -> AppendResult:
+    def _original_result(stream_id: str, event_ids: list[UUID], known: list[Any]) -> AppendResult | Exception:
         if len(known) != len(event_ids) or any(r["stream_id"] != stream_id for r in known):
-            raise DuplicateEventMismatch(stream_id, [str(r["event_id"]) for r in known])
+            return DuplicateEventMismatch(stream_id, [str(r["event_id"]) for r in known])
         return AppendResult(
             stream_id=stream_id,
             stream_version=known[-1]["stream_version"],

@@ -1,0 +1,246 @@
+"""`python -m tests.bench [--events N]`: measure the platform against raw asyncpg and nats-py.
+
+Not a test: nothing is asserted. Each figure is printed beside its baseline and the ratio, with
+the aim from the platform issue, so a regression is visible in one run on any machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import nats
+
+from shared.bootstrap import DATABASE_NAME, ensure_database, with_database
+from shared.bus.bootstrap import ensure_event_stream
+from shared.bus.relay import Relay
+from shared.envelope import EventMetadata, NewEvent, dumps_data
+from shared.eventstore import EventStore
+from shared.eventstore.schema import migrate_service
+from shared.jsoncodec import decode_json
+from shared.logging import configure_logging
+from tests.servers import real_servers
+
+META = EventMetadata(actor="bench", organisation="CB-01")
+DATA = {"citizen_id": "001203004567", "full_name": "Nguyễn Thị Minh Khai", "step": "introduction", "note": "x" * 120}
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    aim: str = ""
+
+    def line(self) -> str:
+        if self.baseline:
+            ratio = self.value / self.baseline
+            return f"{self.name:<46}{self.value:>12,.0f} {self.unit:<10}{self.baseline:>12,.0f} {self.unit:<10}{ratio:>6.2f}  {self.aim}"
+        return f"{self.name:<46}{self.value:>12,.0f} {self.unit:<10}{'':>23}{'':>6}  {self.aim}"
+
+
+def report(figure: Figure) -> Figure:
+    print(figure.line(), flush=True)
+    return figure
+
+
+RAW_TABLE = """CREATE TABLE IF NOT EXISTS bench_raw.events (
+    position bigserial PRIMARY KEY, stream_id text, stream_version int, event_id uuid UNIQUE, event_type text,
+    schema_version int, data jsonb, actor text, organisation text, correlation_id uuid, causation_id uuid,
+    recorded_at timestamptz DEFAULT now(), previous_hash text, hash text)"""
+
+
+async def raw_row(i: int) -> tuple:
+    return ("raw-" + str(i), 1, uuid.uuid4(), "Noted", 1, dumps_data(DATA), "bench", "CB-01", None, None, "0" * 64, "0" * 64)
+
+
+RAW_INSERT = (
+    "INSERT INTO bench_raw.events (stream_id, stream_version, event_id, event_type, schema_version, data, actor, "
+    "organisation, correlation_id, causation_id, previous_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
+)
+
+
+async def single_appends(pool: asyncpg.Pool, schema: str, writers: int, each: int) -> float:
+    store = EventStore(pool, schema)
+
+    async def writer(w: int) -> None:
+        for i in range(each):
+            await store.append(f"w{w}-{i}", 0, [NewEvent(event_type="Noted", data=DATA)], META)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(writer(w) for w in range(writers)))
+    return writers * each / (time.perf_counter() - start)
+
+
+async def raw_single_commits(pool: asyncpg.Pool, writers: int, each: int) -> float:
+    async def writer(w: int) -> None:
+        for i in range(each):
+            async with pool.acquire() as conn:
+                await conn.execute(RAW_INSERT, *(await raw_row(w * each + i)))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(writer(w) for w in range(writers)))
+    return writers * each / (time.perf_counter() - start)
+
+
+async def batch_appends(pool: asyncpg.Pool, schema: str, calls: int, size: int = 1000) -> float:
+    store = EventStore(pool, schema)
+    start = time.perf_counter()
+    for call in range(calls):
+        await store.append(f"batch-{call}", 0, [NewEvent(event_type="Noted", data=DATA) for _ in range(size)], META)
+    return calls * size / (time.perf_counter() - start)
+
+
+async def raw_executemany(pool: asyncpg.Pool, calls: int, size: int = 1000) -> float:
+    start = time.perf_counter()
+    for call in range(calls):
+        rows = [await raw_row(call * size + i) for i in range(size)]
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.executemany(RAW_INSERT, rows)
+    return calls * size / (time.perf_counter() - start)
+
+
+async def read_decoded(pool: asyncpg.Pool, schema: str) -> tuple[float, int]:
+    count = 0
+    start = time.perf_counter()
+    async for batch in EventStore(pool, schema).read_log(0, batch_size=5000):
+        count += len(batch)
+    return count / (time.perf_counter() - start), count
+
+
+async def raw_read(pool: asyncpg.Pool, schema: str) -> float:
+    count, position = 0, 0
+    start = time.perf_counter()
+    while True:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(f"SELECT * FROM {schema}.events WHERE position > $1 ORDER BY position LIMIT 5000", position)
+        if not rows:
+            break
+        for row in rows:
+            decode_json(row["data"])
+        count += len(rows)
+        position = rows[-1]["position"]
+    return count / (time.perf_counter() - start)
+
+
+async def relay_rate(pool: asyncpg.Pool, schema: str, nats_url: str, deployment: str) -> float:
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await ensure_event_stream(js, deployment, schema, 600)
+    relay = Relay(EventStore(pool, schema), js, schema, deployment)
+    start = time.perf_counter()
+    count = await relay.publish_pending()
+    elapsed = time.perf_counter() - start
+    await nc.close()
+    return count / elapsed
+
+
+async def raw_publish_rate(nats_url: str, deployment: str, count: int, payload: bytes) -> float:
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    stream = f"RAW_{deployment}".upper()
+    from nats.js.api import StreamConfig
+
+    await js.add_stream(StreamConfig(name=stream, subjects=[f"raw.{deployment}.>"], duplicate_window=600.0))
+    start = time.perf_counter()
+    for first in range(0, count, 1000):
+        futures = [
+            await js.publish_async(f"raw.{deployment}.Noted", payload, headers={"Nats-Msg-Id": str(uuid.uuid4())})
+            for _ in range(min(1000, count - first))
+        ]
+        await asyncio.gather(*futures)
+    elapsed = time.perf_counter() - start
+    await nc.close()
+    return count / elapsed
+
+
+def timed_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run a `ketnap` command in its own process: seconds taken and its own peak memory (MB)."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "shared.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    output = process.stdout.read() if process.stdout else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"ketnap {' '.join(args)} failed: {output}")
+    return elapsed, usage.ru_maxrss / 1024, output
+
+
+async def fill_log(pool: asyncpg.Pool, schema: str, events: int) -> None:
+    store = EventStore(pool, schema)
+    head = await store.head_position()
+    call = 0
+    while head < events:
+        size = min(1000, events - head)
+        await store.append(f"fill-{uuid.uuid4()}", 0, [NewEvent(event_type="Noted", data=DATA) for _ in range(size)], META)
+        head += size
+        call += 1
+        if call % 100 == 0:
+            print(f"  ... {head:,} / {events:,} events generated", file=sys.stderr, flush=True)
+
+
+async def main(events: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="ketnap-bench-") as root, real_servers(Path(root)) as servers:
+        server_url = servers.postgres_url
+        database = f"bench_{uuid.uuid4().hex[:8]}"
+        await ensure_database(server_url, database)
+        url = with_database(server_url, database)
+        pool = await asyncpg.create_pool(url, min_size=4, max_size=8)
+        async with pool.acquire() as conn:
+            for schema in ("bench_single", "bench_batch", "registry", "dossiers", "verification", "voting"):
+                await migrate_service(conn, schema)
+            await migrate_service(conn, "reporting", owns_log=False)
+            await conn.execute("CREATE SCHEMA bench_raw")
+            await conn.execute(RAW_TABLE)
+        deployment = f"bench{uuid.uuid4().hex[:6]}"
+        print(f"{'figure':<46}{'Ketnap':>23}{'baseline':>23}{'ratio':>6}  aim")
+
+        writers, each = 4, 1500
+        ours = await single_appends(pool, "bench_single", writers, each)
+        raw = await raw_single_commits(pool, writers, each)
+        report(Figure("append, 1 event/txn, 4 writers", ours, "ev/s", raw, "≥ 0.5 of raw single-row commits"))
+
+        ours = await batch_appends(pool, "bench_batch", 50)
+        raw = await raw_executemany(pool, 50)
+        report(Figure("append, 1,000 events per call", ours, "ev/s", raw, "≥ 0.5 of raw executemany"))
+
+        ours, count = await read_decoded(pool, "bench_batch")
+        raw = await raw_read(pool, "bench_batch")
+        report(Figure(f"read log from 0 with decoding ({count:,} ev)", ours, "ev/s", raw, "≥ 0.5 of raw read + json"))
+
+        ours = await relay_rate(pool, "bench_batch", servers.nats_url, deployment)
+        sample = (await EventStore(pool, "bench_batch").read_stream("batch-0"))[0]
+        from shared.envelope import to_wire
+
+        raw = await raw_publish_rate(servers.nats_url, deployment, count, to_wire(sample, "bench_batch", deployment))
+        report(Figure("relay to JetStream", ours, "ev/s", raw, "≥ 0.5 of raw publish_async batches"))
+
+        print(f"\ngenerating a log of {events:,} events for verification and rebuild ...", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        await fill_log(pool, "registry", events)
+        report(Figure(f"generate {events:,} events (1,000 per append)", events / (time.perf_counter() - start), "ev/s"))
+        await pool.close()
+
+        env = dict(os.environ, DATABASE_URL=url, NATS_URL=servers.nats_url, KETNAP_DEPLOYMENT=deployment, KETNAP_LOG_FORMAT="json")
+        seconds, peak, _ = timed_child(["audit", "verify", "--service", "registry"], env)
+        report(Figure(f"hash-chain verification, {events:,} events", events / seconds, "ev/s", aim=f"peak {peak:,.0f} MB (aim < 300 MB)"))
+        seconds, peak, _ = timed_child(["projections", "rebuild", "--name", "reporting.audit_timeline"], env)
+        report(Figure(f"projection rebuild (audit timeline), {events:,}", events / seconds, "ev/s", aim=f"peak {peak:,.0f} MB (aim < 300 MB)"))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000, help="size of the log for verification and rebuild")
+    configure_logging("console", "warning")
+    asyncio.run(main(parser.parse_args().events))
