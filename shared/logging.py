@@ -19,10 +19,17 @@ PERSONAL_KEYS = frozenset(
 )
 
 
+def _redacted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "[redacted]" if k in PERSONAL_KEYS else _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return value
+
+
 def _drop_personal_data(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    for key in PERSONAL_KEYS.intersection(event_dict):
-        event_dict[key] = "[redacted]"
-    return event_dict
+    # Nested too: `detail={"full_name": ...}` is as much a leak as `full_name=...`.
+    return _redacted(event_dict)
 
 
 def configure_logging(log_format: str = "console", level: str = "info", service: str | None = None) -> None:
