@@ -19,6 +19,7 @@ import asyncpg
 
 from shared.bus.consumer import read_checkpoint
 from shared.envelope import RecordedEvent
+from shared.bus.logread import DatabaseLogReader, LogReader
 from shared.eventstore import EventStore
 from shared.eventstore.schema import checked_identifier, service_role, shadow_schema
 from shared.logging import get_logger
@@ -51,7 +52,7 @@ class Projection(ABC):
 async def create_tables(conn: asyncpg.Connection, projection: Projection, schema: str, *, fresh: bool = False) -> None:
     checked_identifier(schema)
     role = service_role(projection.schema)
-    role_exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+    role_exists = schema != "pg_temp" and await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
     for table, columns in projection.tables.items():
         if fresh:
             await conn.execute(f"DROP TABLE IF EXISTS {schema}.{checked_identifier(table)}")
@@ -69,13 +70,12 @@ class AsOf:
     moment: datetime | None = None
 
 
-async def _merged(pool: asyncpg.Pool, sources: tuple[str, ...], after: dict[str, int], as_of: AsOf) -> AsyncIterator[tuple[str, RecordedEvent]]:
+async def _merged(reader: LogReader, sources: tuple[str, ...], after: dict[str, int], as_of: AsOf) -> AsyncIterator[tuple[str, RecordedEvent]]:
     """Events of several logs, each in its own order, interleaved by the time they were recorded."""
 
     async def one(source: str) -> AsyncIterator[RecordedEvent]:
-        store = EventStore(pool, source)
-        async for batch in store.read_log(
-            after.get(source, 0), batch_size=2000, up_to_position=as_of.positions.get(source), up_to_time=as_of.moment
+        async for batch in reader.read(
+            source, after.get(source, 0), up_to_position=as_of.positions.get(source), up_to_time=as_of.moment
         ):
             for event in batch:
                 yield event
@@ -103,32 +103,56 @@ async def build(
     after: dict[str, int] | None = None,
     fresh: bool = True,
     progress: Progress | None = None,
+    reader: LogReader | None = None,
+    connection: asyncpg.Connection | None = None,
 ) -> dict[str, int]:
-    """Apply the source logs to the tables in `schema`; returns the last position applied per source."""
+    """Apply the source logs to the tables in `schema`; returns the last position applied per source.
+
+    With `connection`, the tables may be temporary (`schema="pg_temp"`): how a report is
+    computed as of a past date without touching the live tables.
+    """
     reached = dict(after or {})
-    async with pool.acquire() as conn:
-        await create_tables(conn, projection, schema, fresh=fresh)
-        count = 0
-        transaction = conn.transaction()
-        await transaction.start()
-        try:
-            async for source, event in _merged(pool, projection.sources, reached, as_of):
-                await projection.apply(conn, schema, event, source)
-                reached[source] = event.position
-                count += 1
-                if count % 10_000 == 0:
-                    await transaction.commit()  # bounded transactions keep memory flat on big logs
-                    transaction = conn.transaction()
-                    await transaction.start()
-                    if progress:
-                        progress(projection.name, count)
-            await transaction.commit()
-        except BaseException:
-            await transaction.rollback()
-            raise
+    reader = reader or DatabaseLogReader(pool)
+    if connection is not None:
+        count = await _build_on(connection, projection, schema, reader, reached, as_of, fresh, progress)
+    else:
+        async with pool.acquire() as conn:
+            count = await _build_on(conn, projection, schema, reader, reached, as_of, fresh, progress)
     if progress:
         progress(projection.name, count)
     return reached
+
+
+async def _build_on(
+    conn: asyncpg.Connection,
+    projection: Projection,
+    schema: str,
+    reader: LogReader,
+    reached: dict[str, int],
+    as_of: AsOf,
+    fresh: bool,
+    progress: Progress | None,
+) -> int:
+    await create_tables(conn, projection, schema, fresh=fresh)
+    count = 0
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        async for source, event in _merged(reader, projection.sources, reached, as_of):
+            await projection.apply(conn, schema, event, source)
+            reached[source] = event.position
+            count += 1
+            if count % 10_000 == 0:
+                await transaction.commit()  # bounded transactions keep memory flat on big logs
+                transaction = conn.transaction()
+                await transaction.start()
+                if progress:
+                    progress(projection.name, count)
+        await transaction.commit()
+    except BaseException:
+        await transaction.rollback()
+        raise
+    return count
 
 
 @dataclass

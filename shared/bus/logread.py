@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
+
+import asyncpg
 
 from nats.aio.client import Client as NatsClient
 
@@ -24,9 +27,10 @@ async def answer_log_request(store: EventStore, request: dict[str, Any]) -> dict
     """The owning service's side: events after `after`, up to `up_to`, at most `limit`."""
     after = int(request.get("after", 0))
     up_to = request.get("up_to")
+    up_to_time = datetime.fromisoformat(request["up_to_time"]) if request.get("up_to_time") else None
     limit = min(int(request.get("limit", MAX_EVENTS_PER_REPLY)), MAX_EVENTS_PER_REPLY)
     events: list[dict[str, Any]] = []
-    async for batch in store.read_log(after, batch_size=limit, up_to_position=up_to):
+    async for batch in store.read_log(after, batch_size=limit, up_to_position=up_to, up_to_time=up_to_time):
         events.extend(e.to_json_dict() for e in batch)
         break
     return {"events": events, "head": await store.head_position()}
@@ -40,9 +44,16 @@ class RemoteLog:
         self.source = source
         self.timeout = timeout
 
-    async def read(self, after: int, up_to: int | None = None) -> AsyncIterator[list[RecordedEvent]]:
+    async def read(
+        self, after: int, up_to: int | None = None, up_to_time: datetime | None = None
+    ) -> AsyncIterator[list[RecordedEvent]]:
         while True:
-            request = {"after": after, "up_to": up_to, "limit": MAX_EVENTS_PER_REPLY}
+            request = {
+                "after": after,
+                "up_to": up_to,
+                "up_to_time": up_to_time.isoformat() if up_to_time else None,
+                "limit": MAX_EVENTS_PER_REPLY,
+            }
             reply = await self.nc.request(
                 subjects.log_read_subject(self.source), json.dumps(request).encode(), timeout=self.timeout
             )
@@ -63,3 +74,37 @@ class RemoteLog:
         if [e.position for e in found] != list(range(first, last + 1)):
             raise LookupError(f"log {self.source}: positions {first}..{last} not all available from the source")
         return found
+
+
+class LogReader(Protocol):
+    """Where a projection reads its source logs from when it is built."""
+
+    def read(
+        self, source: str, after: int, *, up_to_position: int | None = None, up_to_time: datetime | None = None
+    ) -> AsyncIterator[list[RecordedEvent]]: ...
+
+
+class DatabaseLogReader:
+    """Straight from the logs' tables: for operators (`ketnap projections rebuild`) and benchmarks."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    def read(
+        self, source: str, after: int, *, up_to_position: int | None = None, up_to_time: datetime | None = None
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        return EventStore(self.pool, source).read_log(
+            after, batch_size=2000, up_to_position=up_to_position, up_to_time=up_to_time
+        )
+
+
+class BusLogReader:
+    """Through each source service (`<source>.query.log`): how a service reads logs it does not own."""
+
+    def __init__(self, nc: NatsClient) -> None:
+        self.nc = nc
+
+    def read(
+        self, source: str, after: int, *, up_to_position: int | None = None, up_to_time: datetime | None = None
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        return RemoteLog(self.nc, source).read(after, up_to_position, up_to_time)

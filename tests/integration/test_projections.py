@@ -119,3 +119,23 @@ async def test_a_projection_is_built_as_of_a_position_and_as_of_a_moment(pool: a
     assert await rows(pool, shadow) == {("CB-01", "Opened"): 1, ("CB-01", "Closed"): 1}
     await projections.build(pool, projection, shadow, as_of=AsOf(moment=third.recorded_at))
     assert await rows(pool, shadow) == {("CB-01", "Opened"): 1, ("CB-01", "Closed"): 1, ("CB-02", "Opened"): 1}
+
+
+async def test_a_report_as_of_a_moment_is_built_in_temporary_tables_through_the_bus(
+    pool: asyncpg.Pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    """How a service that does not own the logs answers "as of a date": the live tables are untouched."""
+    from shared.bus.logread import BusLogReader
+
+    source, _target, projection, store = await setup(pool, nc, deployment)
+    await record(store, ["CB-01", "CB-02"])
+    second = [e async for batch in store.read_log(1, up_to_position=2) for e in batch][0]
+    await record(store, ["CB-03"])
+    async with running(source, servers.nats_url, database_url, deployment), pool.acquire() as conn:
+        await projections.build(
+            pool, projection, "pg_temp", as_of=AsOf(moment=second.recorded_at), reader=BusLogReader(nc), connection=conn
+        )
+        found = await conn.fetch("SELECT organisation, event_type, events FROM pg_temp.per_organisation ORDER BY 1")
+        await conn.execute("DISCARD TEMP")
+    assert [tuple(r) for r in found] == [("CB-01", "Opened", 1), ("CB-02", "Closed", 1)]
+    assert await rows(pool, projection.schema) == {}
