@@ -30,6 +30,10 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
+## AsyncAPI documents of every service's subjects, from the code, into docs/asyncapi/.
+docs: $(STAMP)
+	$(BIN)/python -c "from pathlib import Path; from services import all_services; from shared.asyncapi import write_documents; [print(p) for p in write_documents(all_services(), Path('docs/asyncapi'))]"
+
 ## Remove the embedded servers' data (asks nothing: the folder is .ketnap/).
 clean-data:
 	rm -rf .ketnap

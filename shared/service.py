@@ -177,7 +177,9 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
 
 def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url: str) -> NatsBroker:
     """The FastStream broker answering the service's request subjects (and documenting them)."""
-    broker = NatsBroker(nats_url, logger=None)
+    # apply_types=False: handlers get the decoded body as it came, so a malformed command gets our
+    # typed Vietnamese `validation` reply; the annotations still document each payload in AsyncAPI.
+    broker = NatsBroker(nats_url, logger=None, apply_types=False)
 
     for endpoint in service.commands:
         _subscribe_command(broker, endpoint, ctx_ref)
@@ -202,13 +204,17 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
     return broker
 
 
+def _document(handle: Callable[..., Any], model: type[pydantic.BaseModel]) -> None:
+    """The payload schema AsyncAPI shows is the endpoint's model; validation stays ours."""
+    handle.__annotations__ = {"body": model, "return": Reply}
+
+
 def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
-    # The body is taken as a plain dict and validated here, so a malformed command gets a typed
-    # `validation` reply in Vietnamese instead of FastStream's own error.
     async def handle(body: dict[str, Any]) -> dict[str, Any]:
         reply = await execute_command(ctx_ref["ctx"], endpoint, body)
         return reply.model_dump(mode="json")
 
+    _document(handle, endpoint.model)
     broker.subscriber(endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
 
 
@@ -223,6 +229,7 @@ def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str,
             return _error_reply(error).model_dump(mode="json")
         return Reply(ok=True, result=result if isinstance(result, dict) else {"items": result}).model_dump(mode="json")
 
+    _document(handle, endpoint.model)
     broker.subscriber(endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
 
 
