@@ -249,9 +249,14 @@ class EmbeddedPostgres:
             )
         self.stop_stale()
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200"
-        self._run(
-            [str(binaries / "pg_ctl"), "-D", str(self.cluster_dir), "-l", str(self.log_file), "-o", options, "-w", "-t", "60", "start"]
-        )
+        try:
+            self._run(
+                [str(binaries / "pg_ctl"), "-D", str(self.cluster_dir), "-l", str(self.log_file), "-o", options, "-w", "-t", "120", "start"],
+                timeout=180,
+            )
+        except subprocess.CalledProcessError as error:
+            server_log = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {error.stderr.strip()}\n{server_log}") from error
         _wait_for_port(self.port, None, "PostgreSQL")
 
     def stop(self) -> None:

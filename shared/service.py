@@ -177,6 +177,7 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
 
 def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url: str) -> NatsBroker:
     """The FastStream broker answering the service's request subjects (and documenting them)."""
+    # Every subscription is in a queue group: replicas of a service share its requests, one answers.
     # apply_types=False: handlers get the decoded body as it came, so a malformed command gets our
     # typed Vietnamese `validation` reply; the annotations still document each payload in AsyncAPI.
     broker = NatsBroker(nats_url, logger=None, apply_types=False)
@@ -188,7 +189,7 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
 
     if service.owns_log:
 
-        @broker.subscriber(subjects.log_read_subject(service.name), title=f"{service.name}: read log", include_in_schema=True)
+        @broker.subscriber(subjects.log_read_subject(service.name), queue=service.name, title=f"{service.name}: read log", include_in_schema=True)
         async def read_log(request: dict[str, Any]) -> dict[str, Any]:
             return await answer_log_request(ctx_ref["ctx"].store, request)
 
@@ -215,7 +216,7 @@ def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[st
         return reply.model_dump(mode="json")
 
     _document(handle, endpoint.model)
-    broker.subscriber(endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
+    broker.subscriber(endpoint.subject, queue=endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
 
 
 def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
@@ -230,7 +231,7 @@ def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str,
         return Reply(ok=True, result=result if isinstance(result, dict) else {"items": result}).model_dump(mode="json")
 
     _document(handle, endpoint.model)
-    broker.subscriber(endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
+    broker.subscriber(endpoint.subject, queue=endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
 
 
 async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, database_url: str | None = None) -> None:

@@ -51,6 +51,16 @@ async def read_checkpoint(conn: asyncpg.Connection, schema: str, consumer: str, 
     )
 
 
+def _reason(error: Exception) -> str:
+    """Why an event was dead-lettered, naming fields but never their values (personal data)."""
+    if isinstance(error, pydantic.ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['type']}" for e in error.errors(include_input=False, include_url=False)
+        )
+        return f"ValidationError: {problems}"[:2000]
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
 class ConsumerRunner:
     def __init__(
         self,
@@ -149,7 +159,7 @@ class ConsumerRunner:
             async with conn.transaction():  # a savepoint: a dead letter keeps none of its effect
                 await self.handler(conn, event)
         except (Unapplicable, pydantic.ValidationError) as error:
-            reason = f"{type(error).__name__}: {error}"[:2000]
+            reason = _reason(error)
             await conn.execute(
                 f"INSERT INTO {self.schema}.dead_letters (consumer, source, position, event_id, reason) "
                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
