@@ -17,6 +17,8 @@ audit_app = typer.Typer(help="Kiểm tra nhật ký (chuỗi băm).", no_args_is
 projections_app = typer.Typer(help="Dựng lại các bảng báo cáo từ nhật ký.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(projections_app, name="projections")
+registry_app = typer.Typer(help="Sổ đăng ký: tổ chức, đảng viên, cấp ủy, địa bàn.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
 
 
 def _settings() -> Settings:
@@ -162,6 +164,116 @@ def projections_rebuild(
         return same
 
     raise typer.Exit(0 if asyncio.run(run()) else 1)
+
+
+@registry_app.command("import")
+def registry_import(
+    file: Annotated[str, typer.Argument(help="Tệp CSV hoặc JSON (xem docs/registry.md)")],
+    actor: Annotated[str, typer.Option("--actor", help="Người nhập, ghi vào nhật ký")] = "import",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Chỉ kiểm tra, không ghi")] = False,
+) -> None:
+    """Nhập một tổ chức có sẵn (cây, đảng viên, cấp ủy, địa bàn): tất cả hoặc không gì cả."""
+    from pathlib import Path
+
+    from services.registry.importer import import_file, render_problems
+
+    settings = _settings()
+    _, database_url = _connection_urls(settings)
+
+    async def run() -> bool:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+        try:
+            result = await import_file(pool, Path(file), actor=actor, dry_run=dry_run, progress=lambda m: typer.echo(m, err=True))
+        finally:
+            await pool.close()
+        for line in render_problems(result.problems):
+            typer.echo(line)
+        labels = {"organisations": "tổ chức", "members": "đảng viên", "committees": "cấp ủy viên", "localities": "địa bàn"}
+        counts = ", ".join(f"{n} {labels.get(kind, kind)}" for kind, n in result.counts.items())
+        if result.problems:
+            typer.echo(f"Có {len(result.problems)} lỗi; không nhập gì.")
+        elif result.written:
+            typer.echo(f"Đã nhập: {counts} ({result.events} sự kiện).")
+        else:
+            typer.echo(f"Tệp hợp lệ: {counts} ({result.events} sự kiện); chưa ghi (--dry-run).")
+        return not result.problems
+
+    raise typer.Exit(0 if asyncio.run(run()) else 1)
+
+
+# --- reports: asked of the reporting service over NATS, shown as tables, exported ------------------
+
+report_app = typer.Typer(help="Báo cáo: chỉ tiêu, đảng viên mới, tiến độ, thời hạn (xuất CSV, XLSX).", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+_Org = Annotated[str, typer.Option("--org", help="Mã tổ chức đảng")]
+_Year = Annotated[int | None, typer.Option("--year", help="Năm báo cáo, ví dụ 2025")]
+_Term = Annotated[str | None, typer.Option("--term", help="Nhiệm kỳ, ví dụ 2020-2025")]
+_AsOf = Annotated[str | None, typer.Option("--as-of", help="Báo cáo tại một ngày đã qua (YYYY-MM-DD)")]
+_Csv = Annotated[str | None, typer.Option("--csv", help="Xuất ra tệp CSV")]
+_Xlsx = Annotated[str | None, typer.Option("--xlsx", help="Xuất ra tệp XLSX")]
+
+
+def _report(name: str, body: dict, csv: str | None, xlsx: str | None) -> None:
+    from pathlib import Path
+
+    from services.reporting.client import report
+
+    nats_url, _ = _connection_urls(_settings())
+    answer = asyncio.run(report(nats_url, name, body, csv_path=Path(csv) if csv else None, xlsx_path=Path(xlsx) if xlsx else None))
+    typer.echo(answer.text, err=not answer.ok)
+    raise typer.Exit(0 if answer.ok else 1)
+
+
+@report_app.command("quota")
+def report_quota(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+    """Chỉ tiêu và kết quả kết nạp của tổ chức và từng tổ chức trực thuộc, kèm hồ sơ đang xử lý."""
+    _report("quota", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+
+
+@report_app.command("stats")
+def report_stats(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+    """Đảng viên mới theo giới tính, dân tộc, tôn giáo, đoàn viên, nghề nghiệp, độ tuổi, trình độ."""
+    _report("stats", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+
+
+@report_app.command("pipeline")
+def report_pipeline(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+    """Hồ sơ theo từng bước, thời gian mỗi bước, hồ sơ bị bác theo mã quy định."""
+    _report("pipeline", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+
+
+@report_app.command("classes")
+def report_classes(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+    """Lớp bồi dưỡng nhận thức về Đảng và lớp đảng viên mới, số học viên."""
+    _report("classes", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+
+
+@report_app.command("white-zones")
+def report_white_zones(
+    org: _Org,
+    years: Annotated[int, typer.Option("--years", help="Chi bộ không kết nạp được đảng viên trong bao nhiêu năm")] = 3,
+    as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None,
+) -> None:
+    """Địa bàn chưa có chi bộ hoặc đảng viên; chi bộ nhiều năm không kết nạp được đảng viên."""
+    _report("white_zones", {"organisation": org, "years": years, "as_of": as_of}, csv, xlsx)
+
+
+@report_app.command("overdue")
+def report_overdue(
+    org: _Org,
+    all_open: Annotated[bool, typer.Option("--all", help="Mọi thời hạn đang mở, không chỉ quá hạn")] = False,
+    as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None,
+) -> None:
+    """Thời hạn quá hạn (quyết định, lễ kết nạp, lý lịch đảng viên, xét chính thức) theo tổ chức."""
+    _report("deadlines", {"organisation": org, "overdue_only": not all_open, "as_of": as_of}, csv, xlsx)
+
+
+@audit_app.command("history")
+def audit_history(
+    dossier: Annotated[str, typer.Argument(help="Mã hồ sơ")], as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None
+) -> None:
+    """Diễn biến một hồ sơ qua mọi dịch vụ: việc gì, ngày nào, ai ghi, tổ chức nào, vị trí và mã băm."""
+    _report("audit_history", {"dossier_id": dossier, "as_of": as_of}, csv, xlsx)
 
 
 def main() -> None:

@@ -205,6 +205,15 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
     return broker
 
 
+def _internal_error(endpoint: _Endpoint, error: Exception) -> Reply:
+    # The exception's text may quote personal data: only its type is logged.
+    log.error("request failed", subject=endpoint.subject, error=type(error).__name__)
+    return Reply(
+        ok=False,
+        error=ErrorBody(code="internal", message="Lỗi hệ thống: yêu cầu chưa được thực hiện; hãy thử lại sau."),
+    )
+
+
 def _document(handle: Callable[..., Any], model: type[pydantic.BaseModel]) -> None:
     """The payload schema AsyncAPI shows is the endpoint's model; validation stays ours."""
     handle.__annotations__ = {"body": model, "return": Reply}
@@ -212,7 +221,10 @@ def _document(handle: Callable[..., Any], model: type[pydantic.BaseModel]) -> No
 
 def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
     async def handle(body: dict[str, Any]) -> dict[str, Any]:
-        reply = await execute_command(ctx_ref["ctx"], endpoint, body)
+        try:
+            reply = await execute_command(ctx_ref["ctx"], endpoint, body)
+        except Exception as error:  # noqa: BLE001 - the caller gets an answer, not a time-out
+            reply = _internal_error(endpoint, error)
         return reply.model_dump(mode="json")
 
     _document(handle, endpoint.model)
@@ -228,6 +240,8 @@ def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str,
             return _validation_reply(error).model_dump(mode="json")
         except DomainError as error:
             return _error_reply(error).model_dump(mode="json")
+        except Exception as error:  # noqa: BLE001 - the caller gets an answer, not a time-out
+            return _internal_error(endpoint, error).model_dump(mode="json")
         return Reply(ok=True, result=result if isinstance(result, dict) else {"items": result}).model_dump(mode="json")
 
     _document(handle, endpoint.model)
@@ -257,7 +271,7 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
             )
             tasks.append(asyncio.create_task(runner.run(stop), name=spec.name))
         log.info("service started", consumers=len(service.consumers), commands=len(service.commands))
-        await stop.wait()
+        await _until_stopped(stop, tasks)
     finally:
         for task in tasks:
             task.cancel()
@@ -266,6 +280,22 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
         await nc.drain()
         await pool.close()
         log.info("service stopped")
+
+
+async def _until_stopped(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for `stop`; a relay or consumer task that ends on its own is a bug: stop the process
+    loudly so its supervisor (`ketnap up`, the container runtime) starts it again."""
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while not stop.is_set():
+            done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            ended = [t for t in done if t is not stopping]
+            if ended and not stop.is_set():
+                error = ended[0].exception() if not ended[0].cancelled() else None
+                log.error("a background task ended; stopping the service", task=ended[0].get_name(), error=repr(error))
+                raise RuntimeError(f"background task {ended[0].get_name()} ended") from error
+    finally:
+        stopping.cancel()
 
 
 def run_service(service: Service) -> None:

@@ -1,8 +1,62 @@
 """Dossiers (hồ sơ): each applicant's dossier from the source list to official membership.
 
-Its domain commands arrive with issue #4; today it owns its log and relays it.
+The one place the service is wired: its commands (`<name>.cmd.*`), its query
+(`<name>.query.dossier`) and its process manager consuming the verification and voting logs.
+`build_service` takes the names of the schemas and logs so tests run it on fresh ones.
 """
 
-from shared.service import Service
+from __future__ import annotations
 
-service = Service("dossiers")
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from services.dossiers import handlers, queries
+from services.dossiers.process_manager import VERIFICATION_REACTIONS, VOTING_REACTIONS, reactions_to
+from services.dossiers.registry_client import RegistryClient
+from shared.commands import Command, Decision
+from shared.service import Service, ServiceContext
+
+
+def build_service(
+    name: str = "dossiers",
+    registry_service: str = "registry",
+    verification_source: str = "verification",
+    voting_source: str = "voting",
+    *,
+    today: Callable[[], date] = handlers.today_in_vietnam,
+) -> Service:
+    service = Service(name)
+
+    def deps(ctx: ServiceContext) -> handlers.Deps:
+        return handlers.Deps(ctx.store, RegistryClient(ctx.nc, registry_service), today)
+
+    for command_name, model, handler in handlers.COMMANDS:
+        _register_command(service, command_name, model, handler, deps)
+
+    @service.query("dossier", queries.DossierQuery)
+    async def dossier(ctx: ServiceContext, query: queries.DossierQuery) -> dict[str, Any]:
+        """One dossier: its step, papers, history of events and open deadlines with due dates."""
+        return await queries.dossier(deps(ctx), query)
+
+    process_manager = f"{name}.process_manager"
+    service.consumer(verification_source, name=process_manager)(reactions_to(verification_source, VERIFICATION_REACTIONS))
+    service.consumer(voting_source, name=process_manager)(reactions_to(voting_source, VOTING_REACTIONS))
+    return service
+
+
+def _register_command(
+    service: Service,
+    name: str,
+    model: type[Command],
+    handler: handlers.Handler,
+    deps: Callable[[ServiceContext], handlers.Deps],
+) -> None:
+    async def handle(ctx: ServiceContext, command: Any) -> Decision:
+        return await handler(deps(ctx), command)
+
+    handle.__doc__ = model.__doc__
+    service.command(name, model)(handle)
+
+
+service = build_service()

@@ -1,48 +1,157 @@
 """The audit timeline (nhật ký kiểm tra): every event of every log, indexed by stream, with its hash.
 
 An inspector follows one dossier across services with it; each row names the event's log,
-position and hash, so it can be checked against `ketnap audit verify`.
+position and hash, so it can be checked against `ketnap audit verify`. It keeps no event data
+but the day the fact happened and the rule set it was judged under: what happened, when, who
+recorded it, in which organisation.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
+from services.reporting.base import ReportingProjection, business_date
 from shared.envelope import RecordedEvent
-from shared.projections import Projection
+
+DOSSIER_STREAMS = ("dossier-", "verification-", "voting-")
+"""How the dossiers, verification and voting services name the streams of one dossier
+(`<prefix><dossier_id>`): the dossier's whole history across services."""
+
+LABELS = {
+    # dossiers
+    "DossierOpened": "Đưa vào danh sách cảm tình Đảng",
+    "ClassCertificateRecorded": "Ghi giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng",
+    "ApplicationLetterSubmitted": "Nộp đơn xin vào Đảng",
+    "PersonalHistoryDeclared": "Khai lý lịch người xin vào Đảng",
+    "QualificationsDeclared": "Khai trình độ, đoàn viên",
+    "PersonalHistoryCorrected": "Đính chính lý lịch",
+    "IntroductionsRecorded": "Ghi người giới thiệu",
+    "OpinionsRecorded": "Ghi nhận xét của đoàn thể, chi ủy nơi cư trú",
+    "ProvincialAgreementRecorded": "Ghi văn bản đồng ý của ban thường vụ tỉnh ủy",
+    "RulesChecked": "Kiểm tra điều kiện theo quy định",
+    "ReadyForCellVote": "Chuyển hồ sơ để chi bộ xét",
+    "PersonalHistoryCertified": "Lý lịch được chứng nhận",
+    "CellVoteBlocked": "Tạm dừng xét do kết quả thẩm tra",
+    "CellVoteUnblocked": "Tiếp tục xét sau quyết định của cấp ủy",
+    "CellResolutionRecorded": "Ghi nghị quyết chi bộ",
+    "RuleBreachFlagged": "Phát hiện vi phạm quy định",
+    "DecisionDeadlineExtensionRecorded": "Ghi gia hạn thời gian quyết định",
+    "AdmissionDecisionRecorded": "Ghi quyết định kết nạp",
+    "AdmissionRefusalRecorded": "Ghi quyết định không kết nạp",
+    "DecisionReceivedByCell": "Chi bộ nhận quyết định",
+    "CeremonyHeld": "Tổ chức lễ kết nạp",
+    "MemberHistoryFiled": "Nộp lý lịch đảng viên",
+    "NewMemberClassCompleted": "Hoàn thành lớp bồi dưỡng đảng viên mới",
+    "RecognitionPapersRecorded": "Ghi hồ sơ xét công nhận chính thức",
+    "RecognitionPapersCompleted": "Đủ hồ sơ xét công nhận chính thức",
+    "RecognitionEscalationRecorded": "Báo cáo cấp ủy cấp trên (ba lần biểu quyết không đạt)",
+    "BecameOfficialMember": "Công nhận đảng viên chính thức",
+    "NameRemoved": "Xóa tên khỏi danh sách đảng viên dự bị",
+    "DossierWithdrawn": "Rút hồ sơ",
+    "DossierRejected": "Bác hồ sơ",
+    "DossierSuspended": "Để lại sưu tra",
+    "DossierResumed": "Tiếp tục hồ sơ",
+    "DossierTransferred": "Chuyển hồ sơ sang chi bộ khác",
+    # verification
+    "VerificationOpened": "Mở hồ sơ thẩm tra lý lịch",
+    "SubjectDetailsNoted": "Ghi nơi thẩm tra từng người",
+    "VerificationRequestSent": "Gửi yêu cầu thẩm tra",
+    "VerificationReplyRecorded": "Ghi kết quả thẩm tra",
+    "VerificationReplyCorrected": "Đính chính kết quả thẩm tra",
+    "MemberRecordCrossChecked": "Đối chiếu hồ sơ đảng viên",
+    "HistoryCertified": "Cấp ủy cơ sở chứng nhận lý lịch",
+    "VerificationBlocked": "Kết quả thẩm tra không đủ điều kiện: chờ cấp ủy quyết định",
+    "VerificationBlockLifted": "Cấp ủy quyết định sau kết quả thẩm tra",
+    # voting
+    "CaseOpened": "Mở hồ sơ biểu quyết",
+    "VoteHeld": "Biểu quyết",
+    "AuthorityChecked": "Kiểm tra thẩm quyền quyết định",
+    "CellResolutionAdopted": "Chi bộ đề nghị kết nạp (nghị quyết được thông qua)",
+    "CellResolutionNotAdopted": "Nghị quyết chi bộ không được thông qua",
+    "PartialCommitteeAppraised": "Đảng ủy bộ phận thẩm định",
+    "GrassrootsResolutionAdopted": "Đảng ủy cơ sở đề nghị kết nạp",
+    "GrassrootsResolutionNotAdopted": "Nghị quyết đảng ủy cơ sở không được thông qua",
+    "AdmissionDecided": "Quyết định kết nạp",
+    "AdmissionRefused": "Quyết định không kết nạp",
+    "DecisionDeadlineExtended": "Gia hạn thời gian xem xét, quyết định",
+    "CellNotified": "Thông báo quyết định cho chi bộ",
+    "CeremonyDelayAgreed": "Cấp ủy cấp trên đồng ý lùi lễ kết nạp",
+    "CeremonyRecorded": "Ghi lễ kết nạp",
+    "RecognitionResolutionAdopted": "Nghị quyết đề nghị công nhận chính thức",
+    "RecognitionResolutionRejected": "Nghị quyết không công nhận chính thức",
+    "RecognitionVoteFailed": "Biểu quyết công nhận chính thức không đạt",
+    "RecognitionEscalated": "Báo cáo cấp ủy cấp trên",
+    "RecognitionDecided": "Quyết định công nhận đảng viên chính thức",
+    "NameRemovalDecided": "Quyết định xóa tên",
+    "CaseTransferred": "Chuyển hồ sơ biểu quyết sang chi bộ khác",
+    "CaseSuspended": "Tạm dừng (để lại sưu tra)",
+    "CaseResumed": "Tiếp tục",
+    "CaseClosed": "Đóng hồ sơ biểu quyết",
+}
 
 
-class AuditTimeline(Projection):
-    name = "reporting.audit_timeline"
-    schema = "reporting"
-    sources = ("registry", "dossiers", "verification", "voting")
+class AuditTimeline(ReportingProjection):
+    concern = "audit_timeline"
+    roles = ("registry", "dossiers", "verification", "voting")
     tables = {
+        # Keyed by stream first: a dossier's history is a lookup of its three streams.
         "audit_timeline": """
+            stream_id       text        NOT NULL,
             source          text        NOT NULL,
             position        bigint      NOT NULL,
-            stream_id       text        NOT NULL,
             stream_version  integer     NOT NULL,
             event_type      text        NOT NULL,
+            occurred_on     date,
+            rule_set        text,
             actor           text        NOT NULL,
             organisation    text,
             recorded_at     timestamptz NOT NULL,
             hash            text        NOT NULL,
-            PRIMARY KEY (source, position)
+            PRIMARY KEY (stream_id, source, position)
         """,
     }
 
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
+        rule_set = event.data.get("rule_set") or event.data.get("dossier_rule_set")
         await conn.execute(
-            f"INSERT INTO {schema}.audit_timeline "
-            "(source, position, stream_id, stream_version, event_type, actor, organisation, recorded_at, hash) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            f"INSERT INTO {schema}.audit_timeline (stream_id, source, position, stream_version, event_type, occurred_on, "
+            "rule_set, actor, organisation, recorded_at, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            event.stream_id,
             source,
             event.position,
-            event.stream_id,
             event.stream_version,
             event.event_type,
+            business_date(event.data),
+            rule_set if isinstance(rule_set, str) else None,
             event.actor,
             event.organisation,
             event.recorded_at,
             event.hash,
         )
+
+
+async def dossier_history(conn: asyncpg.Connection, schema: str, dossier_id: str) -> list[dict[str, Any]]:
+    """Every event of the dossier's streams in every log, in the order they were recorded."""
+    rows = await conn.fetch(
+        f"SELECT * FROM {schema}.audit_timeline WHERE stream_id = ANY($1::text[]) ORDER BY recorded_at, source, position",
+        [prefix + dossier_id for prefix in DOSSIER_STREAMS],
+    )
+    return [
+        {
+            "recorded_at": r["recorded_at"].isoformat(),
+            "occurred_on": r["occurred_on"].isoformat() if r["occurred_on"] else None,
+            "event_type": r["event_type"],
+            "label": LABELS.get(r["event_type"], r["event_type"]),
+            "actor": r["actor"],
+            "organisation": r["organisation"],
+            "rule_set": r["rule_set"],
+            "log": r["source"],
+            "position": r["position"],
+            "stream_id": r["stream_id"],
+            "stream_version": r["stream_version"],
+            "hash": r["hash"],
+        }
+        for r in rows
+    ]

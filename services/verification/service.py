@@ -1,8 +1,65 @@
-"""Verification (thẩm tra lý lịch): background checks of the applicant and relatives.
+"""Verification (thẩm tra, xác minh lý lịch): background checks of the applicant and relatives.
 
-Its domain commands arrive with issue #5; today it owns its log and relays it.
+The one place the service is wired: its commands and queries on NATS, the consumer that opens a
+case per declared history, and the overview projection the overdue list reads.
 """
 
-from shared.service import Service
+from __future__ import annotations
 
-service = Service("verification")
+from collections.abc import Mapping
+
+from services.verification import handlers, queries
+from services.verification.commands import (
+    CaseQuery,
+    CertifyHistory,
+    CloseByMemberRecord,
+    LiftBlock,
+    OverdueQuery,
+    RecordReply,
+    SendRequest,
+)
+from services.verification.overview import VerificationOverview
+from services.verification.registry_client import RegistryClient
+from services.verification.subjects import DEFAULT_TEMPLATE_RULES, TemplateRule
+from shared.commands import Decision
+from shared.service import Service, ServiceContext
+
+
+def build_service(
+    name: str = "verification",
+    dossiers_source: str = "dossiers",
+    registry_service: str = "registry",
+    *,
+    overdue_working_days: int = queries.DEFAULT_OVERDUE_WORKING_DAYS,
+    template_rules: Mapping[str, TemplateRule] = DEFAULT_TEMPLATE_RULES,
+) -> Service:
+    """The verification service on schema `name`, opening cases from the log of `dossiers_source`
+    and asking `registry_service` about memberships (tests point these at fresh ones)."""
+    service = Service(name)
+    service.add_projection(VerificationOverview(name))
+
+    service.command("send_request", SendRequest)(handlers.send_request)
+    service.command("record_reply", RecordReply)(handlers.record_reply)
+    service.command("certify_history", CertifyHistory)(handlers.certify_history)
+    service.command("lift_block", LiftBlock)(handlers.lift_block)
+
+    @service.command("close_by_member_record", CloseByMemberRecord)
+    async def close_by_member_record(ctx: ServiceContext, command: CloseByMemberRecord) -> Decision:
+        """Đối chiếu hồ sơ đảng viên thay cho thẩm tra tại nơi cư trú, công tác."""
+        return await handlers.close_by_member_record(ctx, command, RegistryClient(ctx.nc, registry_service))
+
+    service.query("case", CaseQuery)(queries.case)
+
+    @service.query("overdue", OverdueQuery)
+    async def overdue(ctx: ServiceContext, query: OverdueQuery) -> dict:
+        """Yêu cầu thẩm tra quá hạn trả lời, kèm lời nhắc."""
+        return await queries.overdue(ctx, query, default_working_days=overdue_working_days)
+
+    @service.consumer(dossiers_source, name=f"{name}.open_cases")
+    def open_cases(ctx: ServiceContext) -> handlers.EventHandler:
+        return handlers.open_cases_handler(ctx, template_rules)
+
+    return service
+
+
+service = build_service()

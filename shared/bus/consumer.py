@@ -87,6 +87,28 @@ class ConsumerRunner:
         self._failures = 0
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop`; any failure (NATS away, a timeout of any kind) is retried with backoff.
+
+        A runner that died quietly would leave its service answering commands while applying
+        nothing, so nothing but `stop` ends this loop.
+        """
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                await self._consume(stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - see the docstring
+                log.warning(
+                    "consumer interrupted; resuming", consumer=self.spec.name, source=self.spec.source,
+                    error=type(error).__name__, detail=str(error)[:300], retry_in=backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            else:
+                backoff = 0.2
+
+    async def _consume(self, stop: asyncio.Event) -> None:
         subscription = await self.js.pull_subscribe_bind(
             subjects.durable_name(self.spec.name, self.spec.source),
             stream=subjects.event_stream(self.deployment, self.spec.source),
@@ -95,14 +117,15 @@ class ConsumerRunner:
             while not stop.is_set():
                 try:
                     messages = await subscription.fetch(self.fetch_batch, timeout=1.0)
-                except nats.errors.TimeoutError:
-                    continue
-                except nats.errors.ConnectionClosedError:
-                    return
+                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                    continue  # nothing new: nats-py raises either kind
                 for message in messages:
                     await self.handle(message)
         finally:
-            await subscription.unsubscribe()
+            try:
+                await subscription.unsubscribe()
+            except Exception:  # noqa: BLE001 - the connection may already be gone
+                pass
 
     async def handle(self, message: Msg) -> None:
         try:

@@ -253,15 +253,22 @@ class EventStore:
             previous_hash = digest
         return rows
 
-    async def read_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
-        """Every event of one stream, in order: what an aggregate is loaded from."""
-        async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM {self.table} WHERE stream_id = $1 AND stream_version > $2 "
-                "ORDER BY stream_version",
-                stream_id,
-                after_version,
-            )
+    async def read_stream(
+        self, stream_id: str, after_version: int = 0, *, connection: asyncpg.Connection | None = None
+    ) -> list[RecordedEvent]:
+        """Every event of one stream, in order: what an aggregate is loaded from.
+
+        With `connection`, read inside the caller's transaction: a process manager then sees what
+        it appended earlier in the same transaction.
+        """
+        query = (
+            f"SELECT {_COLUMNS} FROM {self.table} WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version"
+        )
+        if connection is not None:
+            rows = await connection.fetch(query, stream_id, after_version)
+        else:
+            async with self.pool.acquire() as conn:
+                rows = await conn.fetch(query, stream_id, after_version)
         return [record_from_row(r) for r in rows]
 
     async def read_log(

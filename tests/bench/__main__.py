@@ -29,6 +29,7 @@ from shared.eventstore import EventStore
 from shared.eventstore.schema import migrate_service
 from shared.jsoncodec import decode_json
 from shared.logging import configure_logging
+from tests.bench.reporting import rebuild_figures as reporting_rebuild_figures
 from tests.servers import real_servers
 
 META = EventMetadata(actor="bench", organisation="CB-01")
@@ -240,6 +241,10 @@ async def main(events: int) -> None:
         report(Figure(f"hash-chain verification, {events:,} events", events / seconds, "ev/s", aim=f"peak {peak:,.0f} MB (aim < 300 MB)"))
         seconds, peak, _ = timed_child(["projections", "rebuild", "--name", "reporting.audit_timeline"], env)
         report(Figure(f"projection rebuild (audit timeline), {events:,}", events / seconds, "ev/s", aim=f"peak {peak:,.0f} MB (aim < 300 MB)"))
+
+        print(f"\ngenerating {events:,} registry, dossiers, verification and voting events for reporting ...", file=sys.stderr, flush=True)
+        for measured in await reporting_rebuild_figures(url, events):
+            report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
 
 
 if __name__ == "__main__":

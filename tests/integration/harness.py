@@ -7,8 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+import nats
+import nats.errors
 from nats.js import JetStreamContext
 
+from shared.bus import subjects
 from shared.bus.bootstrap import ensure_consumer, ensure_dead_letter_stream, ensure_event_stream
 from shared.eventstore.schema import ensure_role, migrate_service, service_role
 from shared.service import Service, serve
@@ -34,13 +37,31 @@ async def bootstrap_bus(js: JetStreamContext, deployment: str, services: list[Se
             await ensure_consumer(js, deployment, spec)
 
 
+async def _answering(service: Service, nats_url: str, task: asyncio.Task[None], timeout: float = 30.0) -> None:
+    """Wait until the service answers on the bus; a loaded machine may take a while to start it."""
+    nc = await nats.connect(nats_url)
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            if task.done():
+                task.result()  # start-up failed: raise its error here
+            try:
+                await nc.request(subjects.status_subject(service.name), b"{}", timeout=0.5)
+                return
+            except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+                await asyncio.sleep(0.05)
+        raise TimeoutError(f"{service.name} did not answer within {timeout} s")
+    finally:
+        await nc.close()
+
+
 @asynccontextmanager
 async def running(service: Service, nats_url: str, database_url: str, deployment: str) -> AsyncIterator[asyncio.Task[None]]:
     """The service's real runtime (relay, request endpoints, consumers) until the block ends."""
     stop = asyncio.Event()
     settings = Settings(nats_url=nats_url, database_url=database_url, deployment_id=deployment)
     task = asyncio.create_task(serve(service, settings, stop))
-    await asyncio.sleep(0.3)
+    await _answering(service, nats_url, task)
     try:
         yield task
     finally:

@@ -1,0 +1,97 @@
+"""The one place the dossiers service asks the registry something, over NATS request/reply.
+
+`<registry>.query.membership` {citizen_id, organisation, on} -> {member, kind, status, since, ...}:
+is this person a member of that unit (or of a cell below it) on that day, official or
+probationary, with which status. `<registry>.query.tenure` {citizen_id, organisation, on} ->
+{months, since}: since when they have been in that unit without a break.
+`<registry>.query.organisation` {code, on} -> {kind, ...}: what a unit is on a date. Everything this service assumes about
+the replies is in `_membership` and `_tenure`, so a change of the registry's contract
+(docs/registry.md) is a change here only. Nothing personal is logged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import nats.errors
+from nats.aio.client import Client as NatsClient
+
+from shared.bus import subjects
+from shared.commands import DomainError, InvalidInput
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class RegistryUnavailable(DomainError):
+    """The registry did not answer: nothing was decided or written, the officer may try again."""
+
+    code = "unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    member: bool
+    kind: str | None = None
+    """`official` or `probationary`."""
+    status: str | None = None
+    """`active`, `transferred_out`, `exempted`, `suspended` (docs/registry.md)."""
+
+    @property
+    def official(self) -> bool:
+        """An official member (đảng viên chính thức) whose party activity is not suspended."""
+        return self.member and self.kind == "official" and self.status != "suspended"
+
+    @property
+    def official_and_present(self) -> bool:
+        """An official member active in the cell, who can be assigned to help someone there."""
+        return self.official and self.status in (None, "active")
+
+
+class RegistryClient:
+    def __init__(self, nc: NatsClient, service: str = "registry", timeout: float = 5.0) -> None:
+        self.nc = nc
+        self.service = service
+        self.timeout = timeout
+
+    async def membership(self, citizen_id: str, organisation: str, on: date) -> Membership:
+        body = await self._ask("membership", {"citizen_id": citizen_id, "organisation": organisation, "on": on.isoformat()})
+        result = _result(body)
+        return Membership(member=bool(result.get("member")), kind=result.get("kind"), status=result.get("status"))
+
+    async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None:
+        """Since when the person has been in the unit without a break, as of `on`; None if not there."""
+        body = await self._ask("tenure", {"citizen_id": citizen_id, "organisation": organisation, "on": on.isoformat()})
+        since = _result(body).get("since")
+        return date.fromisoformat(since) if since else None
+
+    async def organisation_kind(self, code: str, on: date) -> str:
+        """The kind of a unit on a date (`cell`, `grassroots_cell`, ...); a unit unknown then is input to fix."""
+        return str(_result(await self._ask("organisation", {"code": code, "on": on.isoformat()})).get("kind"))
+
+    async def _ask(self, query: str, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            reply = await self.nc.request(
+                subjects.query_subject(self.service, query), json.dumps(request).encode(), timeout=self.timeout
+            )
+        except (nats.errors.NoRespondersError, nats.errors.TimeoutError) as error:
+            log.warning("registry did not answer", query=query, error=type(error).__name__)
+            raise RegistryUnavailable(
+                "Không liên lạc được với sổ đăng ký đảng viên để đối chiếu; chưa có gì được ghi, hãy thử lại sau."
+            ) from error
+        return json.loads(reply.data)
+
+
+def _result(body: dict[str, Any]) -> dict[str, Any]:
+    """The reply's result. The registry answers an unknown person as "not a member"; its refusals
+    (`not_found`: no such organisation on that date; `validation`) are the officer's input to fix."""
+    if body.get("ok"):
+        return body.get("result") or {}
+    error = body.get("error") or {}
+    raise InvalidInput(
+        "Sổ đăng ký đảng viên: " + str(error.get("message") or "không trả lời được câu hỏi đối chiếu"),
+        registry_error=error.get("code"),
+    )

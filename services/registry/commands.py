@@ -1,0 +1,269 @@
+"""The registry's commands (NATS `registry.cmd.<name>`), one model per use case.
+
+Every command carries the platform's idempotency key, actor and scope (the actor's organisation:
+it must be the unit acted on or one above it on the effective date). A command acting on a record
+the user has seen may carry `expected_version`, the version the user saw: if someone changed the
+record since, the reply is a `conflict` and nothing is written.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.registry.values import (
+    CitizenId,
+    ClassId,
+    ClassKind,
+    Day,
+    DecisionNumber,
+    LocalityCode,
+    MemberKind,
+    MemberStatus,
+    OrganisationCode,
+    OrganisationKind,
+    Period,
+    PersonName,
+    ShortText,
+    Text,
+    TransferKind,
+)
+from shared.commands import Command
+
+ExpectedVersion = Field(default=None, ge=0, description="the version of the record the user saw")
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- the tree --------------------------------------------------------------------------------------
+
+
+class EstablishOrganisation(Command):
+    """Thành lập tổ chức đảng."""
+
+    code: OrganisationCode
+    name: ShortText
+    kind: OrganisationKind
+    parent: OrganisationCode | None = None
+    effective_from: Day
+    decision_number: DecisionNumber | None = None
+
+
+class RenameOrganisation(Command):
+    code: OrganisationCode
+    name: ShortText
+    effective_from: Day
+    decision_number: DecisionNumber | None = None
+    expected_version: int | None = ExpectedVersion
+
+
+class ReclassifyOrganisation(Command):
+    code: OrganisationCode
+    kind: OrganisationKind
+    effective_from: Day
+    decision_number: DecisionNumber | None = None
+    expected_version: int | None = ExpectedVersion
+
+
+class MoveOrganisation(Command):
+    """Chuyển tổ chức sang trực thuộc tổ chức khác."""
+
+    code: OrganisationCode
+    parent: OrganisationCode
+    effective_from: Day
+    decision_number: DecisionNumber | None = None
+    expected_version: int | None = ExpectedVersion
+
+
+class GrantAdmissionAuthority(Command):
+    """Ủy quyền cho đảng ủy cơ sở quyết định kết nạp đảng viên."""
+
+    code: OrganisationCode
+    decision_number: DecisionNumber
+    decision_date: Day
+    effective_from: Day
+    expected_version: int | None = ExpectedVersion
+
+
+class RevokeAdmissionAuthority(Command):
+    code: OrganisationCode
+    effective_from: Day
+    decision_number: DecisionNumber | None = None
+    expected_version: int | None = ExpectedVersion
+
+
+class MergeOrganisation(Command):
+    """Sáp nhập `code` vào `into`; hợp nhất A và B thành C is: establish C, merge A into C, merge B into C."""
+
+    code: OrganisationCode
+    into: OrganisationCode
+    effective_from: Day
+    decision_number: DecisionNumber | None = None
+    expected_version: int | None = ExpectedVersion
+
+
+class SplitPartInput(_Part):
+    code: OrganisationCode
+    members: list[CitizenId] = Field(default_factory=list, max_length=5000)
+    children: list[OrganisationCode] = Field(default_factory=list, max_length=1000)
+    localities: list[LocalityCode] = Field(default_factory=list, max_length=1000)
+
+
+class SplitOrganisation(Command):
+    """Chia tách `code` into existing units (establish them first); what a part is not given
+    explicitly goes to the first part."""
+
+    code: OrganisationCode
+    parts: list[SplitPartInput] = Field(min_length=2, max_length=20)
+    effective_from: Day
+    decision_number: DecisionNumber | None = None
+    expected_version: int | None = ExpectedVersion
+
+
+class DissolveOrganisation(Command):
+    code: OrganisationCode
+    effective_from: Day
+    decision_number: DecisionNumber | None = None
+    reason: Text | None = None
+    expected_version: int | None = ExpectedVersion
+
+
+# --- committees ------------------------------------------------------------------------------------
+
+
+class AppointCommitteeMember(Command):
+    organisation: OrganisationCode
+    citizen_id: CitizenId
+    role: ShortText | None = None
+    effective_from: Day
+    decision_number: DecisionNumber | None = None
+
+
+class EndCommitteeMembership(Command):
+    organisation: OrganisationCode
+    citizen_id: CitizenId
+    effective_from: Day
+    reason: Text | None = None
+
+
+# --- members ---------------------------------------------------------------------------------------
+
+
+class RegisterMember(Command):
+    """Đăng ký một đảng viên đã có (chuyển đến từ nơi khác, bổ sung sổ); kết nạp mới đến từ quyết định kết nạp."""
+
+    citizen_id: CitizenId
+    full_name: PersonName
+    organisation: OrganisationCode
+    kind: MemberKind
+    status: MemberStatus = MemberStatus.ACTIVE
+    effective_from: Day
+    admitted_on: Day | None = None
+    official_since: Day | None = None
+
+
+class ChangeMemberStatus(Command):
+    """Miễn sinh hoạt, đình chỉ sinh hoạt, or back to active."""
+
+    citizen_id: CitizenId
+    status: MemberStatus
+    effective_from: Day
+    reason: Text | None = None
+    expected_version: int | None = ExpectedVersion
+
+
+class TransferMember(Command):
+    """Chuyển sinh hoạt đảng: `to_organisation` None means a unit outside this registry."""
+
+    citizen_id: CitizenId
+    transfer: TransferKind
+    to_organisation: OrganisationCode | None = None
+    effective_from: Day
+    reason: Text | None = None
+    expected_version: int | None = ExpectedVersion
+
+
+class ReturnMember(Command):
+    """The end of a temporary transfer."""
+
+    citizen_id: CitizenId
+    effective_from: Day
+    expected_version: int | None = ExpectedVersion
+
+
+class RemoveMemberName(Command):
+    """Xóa tên khỏi danh sách đảng viên by a decision made outside the voting service."""
+
+    citizen_id: CitizenId
+    effective_from: Day
+    decided_by: OrganisationCode | None = None
+    decision_number: DecisionNumber | None = None
+    reason: Text
+    expected_version: int | None = ExpectedVersion
+
+
+# --- localities, quotas, classes --------------------------------------------------------------------
+
+
+class RegisterLocality(Command):
+    code: LocalityCode
+    name: ShortText
+    kind: ShortText = Field(description="thôn, tổ dân phố, ấp, bản, khu phố...")
+    organisation: OrganisationCode
+    covered_by: OrganisationCode | None = None
+    effective_from: Day
+
+
+class ChangeLocalityCoverage(Command):
+    code: LocalityCode
+    covered_by: OrganisationCode | None = None
+    effective_from: Day
+    expected_version: int | None = ExpectedVersion
+
+
+class AssignQuota(Command):
+    """Giao chỉ tiêu kết nạp đảng viên mới cho một năm hoặc một nhiệm kỳ."""
+
+    organisation: OrganisationCode
+    period: Period
+    quantity: int = Field(ge=0, le=100_000)
+    assigned_by: OrganisationCode
+    decision_date: Day
+    decision_number: DecisionNumber | None = None
+
+
+class ChangeQuota(Command):
+    organisation: OrganisationCode
+    period: Period
+    quantity: int = Field(ge=0, le=100_000)
+    reason: Text
+    decision_date: Day
+    decision_number: DecisionNumber | None = None
+    expected_version: int | None = ExpectedVersion
+
+
+class AttendeeInput(_Part):
+    citizen_id: CitizenId
+    full_name: PersonName
+
+
+class RecordClass(Command):
+    class_id: ClassId
+    kind: ClassKind
+    organiser: OrganisationCode
+    title: ShortText | None = None
+    start_date: Day
+    end_date: Day
+    attendees: list[AttendeeInput] = Field(min_length=1, max_length=2000)
+
+
+class CertificateInput(_Part):
+    citizen_id: CitizenId
+    number: DecisionNumber
+    issued_on: Day
+
+
+class IssueCertificates(Command):
+    class_id: ClassId
+    certificates: list[CertificateInput] = Field(min_length=1, max_length=2000)

@@ -1,0 +1,249 @@
+"""What can go wrong in the registry, each named after what went wrong, with the message the user reads.
+
+Each derives from the platform's `DomainError` kinds, so a command's reply carries the right code
+(`validation`, `not_found`, `conflict`, `forbidden`) and the Vietnamese message. Messages never
+repeat a person's name or citizen id: the user knows whom they asked about, and replies may be
+logged by callers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.registry.values import KIND_LABELS, OrganisationKind, vn
+from shared.commands import Conflict, Forbidden, InvalidInput, NotFound
+
+
+class OrganisationNotFound(NotFound):
+    def __init__(self, code: str, on: date | None = None) -> None:
+        when = f" vào ngày {vn(on)}" if on else ""
+        super().__init__(f"Không tìm thấy tổ chức đảng {code}{when}.", organisation=code)
+
+
+class OrganisationAlreadyExists(Conflict):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Mã tổ chức {code} đã được dùng cho một tổ chức khác.", organisation=code)
+
+
+class UnknownOrganisation(InvalidInput):
+    """A command names another unit (a parent, a target, a cell) that does not exist on its date."""
+
+    def __init__(self, code: str, on: date, role: str = "Tổ chức") -> None:
+        super().__init__(f"{role} {code} không tồn tại vào ngày {vn(on)}.", organisation=code, on=on.isoformat())
+
+
+class UnknownParent(UnknownOrganisation):
+    def __init__(self, code: str, on: date) -> None:
+        super().__init__(code, on, role="Tổ chức cấp trên")
+
+
+class ParentKindNotAllowed(InvalidInput):
+    def __init__(self, kind: OrganisationKind, parent_kind: OrganisationKind) -> None:
+        super().__init__(
+            f"{KIND_LABELS[kind].capitalize()} không thể trực thuộc {KIND_LABELS[parent_kind]}.",
+            kind=kind.value,
+            parent_kind=parent_kind.value,
+        )
+
+
+class RootNotAllowed(InvalidInput):
+    def __init__(self, kind: OrganisationKind) -> None:
+        super().__init__(
+            f"{KIND_LABELS[kind].capitalize()} phải có tổ chức cấp trên; chỉ trung ương, tỉnh ủy hoặc "
+            "cấp ủy cấp trên cơ sở mới đứng đầu cây.",
+            kind=kind.value,
+        )
+
+
+class TreeCycle(InvalidInput):
+    def __init__(self, code: str, parent: str, on: date) -> None:
+        super().__init__(
+            f"Không thể đặt {code} trực thuộc {parent}: {parent} nằm trong chính cây tổ chức của {code} "
+            f"(từ ngày {vn(on)}), cây sẽ thành vòng lặp.",
+            organisation=code,
+            parent=parent,
+            on=on.isoformat(),
+        )
+
+
+class OrganisationEnded(InvalidInput):
+    def __init__(self, code: str, how: str, on: date) -> None:
+        verb = {"merged": "đã sáp nhập", "split": "đã chia tách", "dissolved": "đã giải thể"}.get(how, "đã kết thúc")
+        super().__init__(f"Tổ chức {code} {verb} từ ngày {vn(on)}.", organisation=code, ended_on=on.isoformat())
+
+
+class NotYetEstablished(InvalidInput):
+    def __init__(self, code: str, established_on: date) -> None:
+        super().__init__(
+            f"Tổ chức {code} chỉ được thành lập từ ngày {vn(established_on)}.",
+            organisation=code,
+            established_on=established_on.isoformat(),
+        )
+
+
+class EffectiveDateTooEarly(InvalidInput):
+    """Changes of one record are kept in the order of their effective dates, so as-of answers are exact."""
+
+    def __init__(self, effective_from: date, last_change: date) -> None:
+        super().__init__(
+            f"Ngày hiệu lực {vn(effective_from)} trước lần thay đổi gần nhất ({vn(last_change)}); "
+            "không ghi lùi ngày trước một thay đổi đã có.",
+            effective_from=effective_from.isoformat(),
+            last_change=last_change.isoformat(),
+        )
+
+
+class NothingToChange(InvalidInput):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"Không có gì thay đổi: {what}.")
+
+
+class IncompatibleLevel(InvalidInput):
+    def __init__(self, code: str, other: str, action: str) -> None:
+        super().__init__(
+            f"Không thể {action} {code} và {other}: hai tổ chức không cùng cấp.", organisation=code, other=other
+        )
+
+
+class StillInUse(InvalidInput):
+    def __init__(self, code: str, members: int, children: int, localities: int) -> None:
+        parts = [
+            f"{members} đảng viên" if members else "",
+            f"{children} tổ chức trực thuộc" if children else "",
+            f"{localities} địa bàn" if localities else "",
+        ]
+        super().__init__(
+            f"Tổ chức {code} còn {', '.join(p for p in parts if p)}; hãy chuyển đi hoặc sáp nhập trước khi giải thể.",
+            organisation=code,
+            members=members,
+            children=children,
+            localities=localities,
+        )
+
+
+class NoAdmissionAuthority(InvalidInput):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Tổ chức {code} không có quyết định ủy quyền kết nạp đang hiệu lực.", organisation=code)
+
+
+class AuthorityNotGrantable(InvalidInput):
+    def __init__(self, code: str, kind: OrganisationKind) -> None:
+        super().__init__(
+            f"Chỉ đảng bộ cơ sở mới được ủy quyền kết nạp; {code} là {KIND_LABELS[kind]}"
+            + (" (đã có thẩm quyền)." if kind.decides_admission_by_itself else "."),
+            organisation=code,
+        )
+
+
+class OutOfScope(Forbidden):
+    def __init__(self, scope: str, code: str) -> None:
+        super().__init__(
+            f"Người dùng của {scope} không có quyền với tổ chức {code} (không thuộc phạm vi quản lý).",
+            scope=scope,
+            organisation=code,
+        )
+
+
+# --- members ----------------------------------------------------------------------------------------
+
+
+class AlreadyMember(Conflict):
+    def __init__(self, organisation: str) -> None:
+        super().__init__(
+            f"Người này đã là đảng viên (số CCCD đã có trong sổ, đang sinh hoạt tại {organisation}).",
+            organisation=organisation,
+        )
+
+
+class NotAMember(NotFound):
+    def __init__(self, on: date | None = None) -> None:
+        when = f" vào ngày {vn(on)}" if on else ""
+        super().__init__(f"Số CCCD này không phải đảng viên trong sổ đăng ký{when}.")
+
+
+class NotInOrganisation(InvalidInput):
+    def __init__(self, organisation: str, actual: str | None, on: date) -> None:
+        super().__init__(
+            f"Đảng viên không sinh hoạt tại {organisation} vào ngày {vn(on)}"
+            + (f" (đang sinh hoạt tại {actual})." if actual else "."),
+            organisation=organisation,
+            actual=actual,
+        )
+
+
+class MembersOnlyInCells(InvalidInput):
+    def __init__(self, code: str, kind: OrganisationKind) -> None:
+        super().__init__(
+            f"Đảng viên sinh hoạt ở chi bộ; {code} là {KIND_LABELS[kind]}.", organisation=code, kind=kind.value
+        )
+
+
+class NotProbationary(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("Chỉ đảng viên dự bị mới được công nhận chính thức; người này đã là đảng viên chính thức.")
+
+
+class InvalidStatusChange(InvalidInput):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class CommitteeSeatTaken(Conflict):
+    def __init__(self, organisation: str) -> None:
+        super().__init__(f"Người này đã là cấp ủy viên của {organisation}.", organisation=organisation)
+
+
+class NotOnCommittee(InvalidInput):
+    def __init__(self, organisation: str) -> None:
+        super().__init__(f"Người này không phải cấp ủy viên của {organisation}.", organisation=organisation)
+
+
+# --- quotas, localities, classes ---------------------------------------------------------------------
+
+
+class QuotaAlreadyAssigned(Conflict):
+    def __init__(self, organisation: str, period: str) -> None:
+        super().__init__(
+            f"{organisation} đã được giao chỉ tiêu kỳ {period}; thay đổi chỉ tiêu phải ghi lý do (điều chỉnh chỉ tiêu).",
+            organisation=organisation,
+            period=period,
+        )
+
+
+class QuotaNotAssigned(NotFound):
+    def __init__(self, organisation: str, period: str) -> None:
+        super().__init__(f"{organisation} chưa được giao chỉ tiêu kỳ {period}.", organisation=organisation, period=period)
+
+
+class NotAnAncestor(InvalidInput):
+    def __init__(self, assigned_by: str, organisation: str, on: date) -> None:
+        super().__init__(
+            f"{assigned_by} không phải tổ chức cấp trên của {organisation} vào ngày {vn(on)}.",
+            assigned_by=assigned_by,
+            organisation=organisation,
+        )
+
+
+class LocalityAlreadyExists(Conflict):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Mã địa bàn {code} đã được dùng.", locality=code)
+
+
+class LocalityNotFound(NotFound):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Không tìm thấy địa bàn {code}.", locality=code)
+
+
+class ClassAlreadyRecorded(Conflict):
+    def __init__(self, class_id: str) -> None:
+        super().__init__(f"Lớp {class_id} đã được ghi nhận.", class_id=class_id)
+
+
+class ClassNotFound(NotFound):
+    def __init__(self, class_id: str) -> None:
+        super().__init__(f"Không tìm thấy lớp {class_id}.", class_id=class_id)
+
+
+class DuplicateInList(InvalidInput):
+    def __init__(self, what: str, index: int) -> None:
+        super().__init__(f"{what} bị lặp lại trong danh sách (dòng thứ {index + 1}).", index=index)

@@ -1,0 +1,676 @@
+"""Bulk import of an existing organisation (nhập dữ liệu ban đầu): its tree, members, committees and
+localities from one CSV or JSON file, all or nothing.
+
+Every row is checked first, by the same aggregates the commands use, against the registry as it
+is and against the other rows of the file; every bad row is reported (line, field, reason in
+Vietnamese) and then nothing is written. A good file is written in one transaction: the events
+of every stream are appended with `EventStore.append(..., connection=conn)`, with ids derived
+from the file's digest, so importing the same file twice cannot record anything twice.
+
+Formats (docs/registry.md):
+- CSV (UTF-8, comma or semicolon): a `record` column (`organisation`, `member`, `committee`,
+  `locality`; or `tổ chức`, `đảng viên`, `cấp ủy`, `địa bàn`) and the columns of that record;
+  blank cells are absent values. Dates `YYYY-MM-DD` or `dd/mm/yyyy`.
+- JSON: {"organisations": [...], "members": [...], "committees": [...], "localities": [...]},
+  each item an object with the same fields; lines are those where the item starts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import asyncpg
+import pydantic
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from services.registry import errors
+from services.registry.events import Event
+from services.registry.locality import Locality
+from services.registry.member import Person
+from services.registry.organisation import Organisation, UnitView
+from services.registry.projections import RegistryModel
+from services.registry.readmodel import RegistryView
+from services.registry.repository import load_organisation, load_person
+from services.registry.values import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    CitizenId,
+    DecisionNumber,
+    LocalityCode,
+    MemberKind,
+    MemberStatus,
+    OrganisationCode,
+    OrganisationKind,
+    PersonName,
+    ShortText,
+    UserDay,
+    normalised_text,
+)
+from shared.commands import DomainError, idempotent_event_ids
+from shared.envelope import EventMetadata
+from shared.eventstore import ConcurrencyConflict, EventStore
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+Progress = Callable[[str], None]
+
+
+# --- rows -------------------------------------------------------------------------------------------
+
+_MEMBER_KIND_LABELS = {"chính thức": MemberKind.OFFICIAL, "dự bị": MemberKind.PROBATIONARY}
+
+
+def _label(labels: dict[Any, str] | dict[str, Any], reverse: bool = True) -> Callable[[Any], Any]:
+    """Accept a Vietnamese label ("chi bộ", "dự bị") as well as the code ("cell", "probationary")."""
+    table = {normalised_text(v).lower(): k for k, v in labels.items()} if reverse else dict(labels)
+
+    def accept(value: Any) -> Any:
+        if isinstance(value, str):
+            key = normalised_text(value).lower()
+            return table.get(key, key)
+        return value
+
+    return accept
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OrganisationRow(_Row):
+    code: OrganisationCode
+    name: ShortText
+    kind: Annotated[OrganisationKind, BeforeValidator(_label(KIND_LABELS))]
+    parent: OrganisationCode | None = None
+    effective_from: UserDay
+    decision_number: DecisionNumber | None = None
+    authority_decision_number: DecisionNumber | None = None
+    authority_decision_date: UserDay | None = None
+    authority_effective_from: UserDay | None = None
+
+
+class MemberRow(_Row):
+    citizen_id: CitizenId
+    full_name: PersonName
+    organisation: OrganisationCode
+    kind: Annotated[MemberKind, BeforeValidator(_label(_MEMBER_KIND_LABELS, reverse=False))]
+    status: Annotated[MemberStatus, BeforeValidator(_label(STATUS_LABELS))] = MemberStatus.ACTIVE
+    effective_from: UserDay
+    admitted_on: UserDay | None = None
+    official_since: UserDay | None = None
+
+
+class CommitteeRow(_Row):
+    organisation: OrganisationCode
+    citizen_id: CitizenId
+    role: ShortText | None = None
+    effective_from: UserDay
+
+
+class LocalityRow(_Row):
+    code: LocalityCode
+    name: ShortText
+    kind: ShortText
+    organisation: OrganisationCode
+    covered_by: OrganisationCode | None = None
+    effective_from: UserDay
+
+
+RECORDS: dict[str, type[_Row]] = {
+    "organisation": OrganisationRow,
+    "member": MemberRow,
+    "committee": CommitteeRow,
+    "locality": LocalityRow,
+}
+RECORD_ALIASES = {
+    "organisation": "organisation", "tổ chức": "organisation", "organisations": "organisation",
+    "member": "member", "đảng viên": "member", "members": "member",
+    "committee": "committee", "cấp ủy": "committee", "committees": "committee",
+    "locality": "locality", "địa bàn": "locality", "localities": "locality",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One bad row: where, which field, why (in Vietnamese)."""
+
+    line: int
+    field: str
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    events: int = 0
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int
+    record: str
+    fields: dict[str, Any]
+
+
+# --- reading the file ---------------------------------------------------------------------------------
+
+
+def _reason(error: dict[str, Any]) -> str:
+    """A pydantic error in Vietnamese."""
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    if kind == "missing":
+        return "bắt buộc, đang để trống"
+    if kind == "extra_forbidden":
+        return "trường này không dùng cho loại dòng này"
+    if kind == "value_error":
+        return str(context.get("error") or error["msg"]).removeprefix("Value error, ")
+    if kind == "enum":
+        return f"phải là một trong: {str(context.get('expected', '')).replace(' or ', ' hoặc ')}"
+    if kind == "string_too_long":
+        return f"dài quá {context.get('max_length')} ký tự"
+    if kind == "string_too_short":
+        return "không được để trống"
+    if kind.startswith("int_"):
+        return "phải là số nguyên"
+    if kind.startswith("date_"):
+        return "ngày không hợp lệ (YYYY-MM-DD hoặc dd/mm/yyyy)"
+    if kind == "string_type":
+        return "phải là chuỗi ký tự"
+    return "giá trị không hợp lệ"
+
+
+def read_records(path: Path) -> tuple[list[Record], list[Problem]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return [], [Problem(raw[: error.start].count(b"\n") + 1, "", "Tệp không phải UTF-8")]
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+        return _read_json(text)
+    return _read_csv(text)
+
+
+def _read_csv(text: str) -> tuple[list[Record], list[Problem]]:
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    columns = [normalised_text(c or "").lower() for c in reader.fieldnames or []]
+    if "record" not in columns:
+        return [], [Problem(1, "record", "Thiếu cột 'record' (organisation, member, committee, locality)")]
+    reader.fieldnames = columns
+    records: list[Record] = []
+    problems: list[Problem] = []
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            problems.append(Problem(line, "", "Dòng có nhiều ô hơn tiêu đề"))
+            continue
+        values = {k: v.strip() for k, v in row.items() if k and isinstance(v, str) and v.strip()}
+        if not values:
+            continue
+        kind = RECORD_ALIASES.get(normalised_text(values.pop("record", "")).lower())
+        if kind is None:
+            problems.append(Problem(line, "record", "Loại dòng phải là organisation, member, committee hoặc locality"))
+            continue
+        records.append(Record(line, kind, values))
+    return records, problems
+
+
+def _read_json(text: str) -> tuple[list[Record], list[Problem]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return [], [Problem(error.lineno, "", f"Tệp JSON sai cú pháp (cột {error.colno})")]
+    if not isinstance(data, dict):
+        return [], [Problem(1, "", "Tệp JSON phải là một đối tượng có các mục organisations, members, committees, localities")]
+    lines = _element_lines(text)
+    records: list[Record] = []
+    problems: list[Problem] = []
+    for section, items in data.items():
+        kind = RECORD_ALIASES.get(section)
+        line = lines.get((section, -1), 1)
+        if kind is None or not isinstance(items, list):
+            problems.append(Problem(line, section, "Mục phải là organisations, members, committees hoặc localities và là một danh sách"))
+            continue
+        for index, item in enumerate(items):
+            line = lines.get((section, index), 1)
+            if not isinstance(item, dict):
+                problems.append(Problem(line, section, "Mỗi phần tử phải là một đối tượng"))
+                continue
+            records.append(Record(line, kind, {k: v for k, v in item.items() if v is not None and v != ""}))
+    return records, problems
+
+
+_WS = re.compile(r"\s*")
+
+
+def _element_lines(text: str) -> dict[tuple[str, int], int]:
+    """The line each element of each top-level list starts on (the text is already valid JSON)."""
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    decoder = json.JSONDecoder()
+
+    def line_at(offset: int) -> int:
+        return bisect.bisect_right(newlines, offset) + 1
+
+    def skip(i: int) -> int:
+        return _WS.match(text, i).end()  # type: ignore[union-attr]
+
+    found: dict[tuple[str, int], int] = {}
+    i = skip(0) + 1  # past "{"
+    while True:
+        i = skip(i)
+        if text[i] == "}":
+            return found
+        key_start = i
+        key, i = decoder.raw_decode(text, i)
+        found[(key, -1)] = line_at(key_start)
+        i = skip(skip(i) + 1)  # past ":"
+        if text[i] == "[":
+            i, index = i + 1, 0
+            while True:
+                i = skip(i)
+                if text[i] == "]":
+                    i += 1
+                    break
+                found[(key, index)] = line_at(i)
+                _, i = decoder.raw_decode(text, i)
+                index += 1
+                i = skip(i)
+                if text[i] == ",":
+                    i += 1
+        else:
+            _, i = decoder.raw_decode(text, i)
+        i = skip(i)
+        if text[i] == ",":
+            i += 1
+
+
+# --- checking the rows ------------------------------------------------------------------------------
+
+_FIELD_OF_ERROR: dict[type[DomainError], str] = {
+    errors.UnknownParent: "parent",
+    errors.ParentKindNotAllowed: "parent",
+    errors.RootNotAllowed: "parent",
+    errors.TreeCycle: "parent",
+    errors.AlreadyMember: "citizen_id",
+    errors.MembersOnlyInCells: "organisation",
+    errors.CommitteeSeatTaken: "citizen_id",
+    errors.EffectiveDateTooEarly: "effective_from",
+    errors.NotYetEstablished: "effective_from",
+    errors.OrganisationEnded: "effective_from",
+}
+
+
+class _Plan:
+    """What the file will record, stream by stream, and what is wrong with it."""
+
+    def __init__(self, view: RegistryView, store: EventStore) -> None:
+        self.view = view
+        self.store = store
+        self.problems: list[Problem] = []
+        self.org_rows: dict[str, tuple[int, OrganisationRow]] = {}
+        self.organisations: dict[str, Organisation] = {}
+        """Units of the file, or of the registry that the file adds to (their committee)."""
+        self.loaded_versions: dict[str, int] = {}
+        self.members: dict[str, tuple[int, MemberRow]] = {}
+        self.persons: dict[str, Person] = {}
+        self.localities: dict[str, Locality] = {}
+        self.pending: dict[str, list[Event]] = {}
+        self.counts = {"organisations": 0, "members": 0, "committees": 0, "localities": 0}
+
+    def problem(self, line: int, field_name: str, reason: str) -> None:
+        self.problems.append(Problem(line, field_name, reason))
+
+    def domain_problem(self, line: int, error: DomainError, default_field: str) -> None:
+        self.problem(line, _FIELD_OF_ERROR.get(type(error), default_field), error.message)
+
+    def record(self, stream_id: str, events: Iterable[Event], apply_to: Any) -> None:
+        for event in events:
+            apply_to.apply(event)
+            self.pending.setdefault(stream_id, []).append(event)
+
+    # --- the combined tree: the registry plus the file ------------------------------------------
+
+    async def unit(self, code: str | None, on: date) -> UnitView | None:
+        if code is None:
+            return None
+        if code in self.org_rows:
+            organisation = self.organisations.get(code)
+            _, row = self.org_rows[code]
+            if organisation is None or not organisation.exists or row.effective_from > on:
+                return None
+            return UnitView(code, organisation.name, organisation.kind, organisation.parent)
+        return await self.view.unit_view(code, on)
+
+    async def chain(self, code: str, on: date) -> list[str]:
+        chain: list[str] = []
+        current: str | None = code
+        while current is not None and len(chain) < 64:
+            if current not in self.org_rows:
+                return chain + await self.view.chain(current, on)
+            unit = await self.unit(current, on)
+            if unit is None:
+                break
+            chain.append(current)
+            current = unit.parent
+        return chain
+
+    async def membership(self, citizen_id: str, on: date) -> tuple[str, MemberKind] | None:
+        if citizen_id in self.members and citizen_id in self.persons:
+            _, row = self.members[citizen_id]
+            person = self.persons[citizen_id]
+            if person.membership is not None and row.effective_from <= on:
+                return person.membership.organisation, person.membership.kind
+            return None
+        found = await self.view.membership(citizen_id, on)
+        return (found["organisation"], MemberKind(found["kind"])) if found else None
+
+    async def existing_organisation(self, code: str) -> Organisation:
+        if code not in self.organisations:
+            organisation = await load_organisation(self.store, code)
+            self.organisations[code] = organisation
+            self.loaded_versions[organisation.stream_id] = organisation.version
+        return self.organisations[code]
+
+    # --- organisations ------------------------------------------------------------------------------
+
+    async def add_organisations(self, rows: list[tuple[int, OrganisationRow]]) -> None:
+        for line, row in rows:
+            if row.code in self.org_rows:
+                self.problem(line, "code", f"Mã tổ chức {row.code} trùng với dòng {self.org_rows[row.code][0]}")
+                continue
+            self.org_rows[row.code] = (line, row)
+        known = {
+            r["code"]
+            for r in await self.view.conn.fetch(
+                f"SELECT DISTINCT code FROM {self.view.s}.organisations WHERE code = ANY($1::text[])", list(self.org_rows)
+            )
+        }
+        for code in sorted(known):
+            line, _ = self.org_rows.pop(code)
+            self.problem(line, "code", f"Mã tổ chức {code} đã có trong sổ đăng ký")
+        in_cycle = self._cycles()
+        done: set[str] = set()
+        for code in list(self.org_rows):
+            await self._establish(code, done, in_cycle)
+
+    def _cycles(self) -> set[str]:
+        parents = {code: row.parent for code, (_, row) in self.org_rows.items()}
+        in_cycle: set[str] = set()
+        for start in parents:
+            path: list[str] = []
+            current: str | None = start
+            while current in parents and current not in path and current not in in_cycle:
+                path.append(current)
+                current = parents[current]
+            if current in path:
+                loop = path[path.index(current):]
+                for code in loop:
+                    if code not in in_cycle:
+                        in_cycle.add(code)
+                        self.problem(
+                            self.org_rows[code][0], "parent",
+                            "Vòng lặp trong cây tổ chức: " + " → ".join([*loop, loop[0]]),
+                        )
+        return in_cycle
+
+    async def _establish(self, code: str, done: set[str], in_cycle: set[str]) -> None:
+        if code in done or code in in_cycle:
+            return
+        done.add(code)
+        line, row = self.org_rows[code]
+        if row.parent in self.org_rows:
+            await self._establish(row.parent, done, in_cycle)
+            parent_org = self.organisations.get(row.parent)
+            if row.parent in in_cycle or parent_org is None or not parent_org.exists:
+                self.problem(line, "parent", f"Tổ chức cấp trên {row.parent} (dòng {self.org_rows[row.parent][0]}) có lỗi")
+                return
+        organisation = Organisation(code)
+        try:
+            self.record(
+                organisation.stream_id,
+                organisation.establish(
+                    name=row.name, kind=row.kind, parent_code=row.parent, parent=await self.unit(row.parent, row.effective_from),
+                    effective_from=row.effective_from, decision_number=row.decision_number,
+                ),
+                organisation,
+            )
+        except DomainError as error:
+            self.domain_problem(line, error, "code")
+            return
+        self.organisations[code] = organisation
+        if row.authority_decision_number or row.authority_decision_date or row.authority_effective_from:
+            if not (row.authority_decision_number and row.authority_decision_date):
+                self.problem(line, "authority_decision_number", "Ủy quyền kết nạp cần số và ngày quyết định")
+            else:
+                try:
+                    self.record(
+                        organisation.stream_id,
+                        organisation.grant_admission_authority(
+                            decision_number=row.authority_decision_number, decision_date=row.authority_decision_date,
+                            effective_from=row.authority_effective_from or row.authority_decision_date,
+                            granted_by=row.parent,
+                        ),
+                        organisation,
+                    )
+                except DomainError as error:
+                    self.domain_problem(line, error, "authority_decision_number")
+        self.counts["organisations"] += 1
+
+    # --- members ------------------------------------------------------------------------------------
+
+    async def add_members(self, rows: list[tuple[int, MemberRow]]) -> None:
+        ids = list({row.citizen_id for _, row in rows})
+        known = {
+            r["citizen_id"]
+            for r in await self.view.conn.fetch(
+                f"SELECT citizen_id FROM {self.view.s}.persons WHERE citizen_id = ANY($1::text[])", ids
+            )
+        }
+        for line, row in rows:
+            if row.citizen_id in self.members:
+                first_line, first = self.members[row.citizen_id]
+                same = " (cùng họ tên sau khi chuẩn hóa Unicode)" if first.full_name == row.full_name else ""
+                self.problem(line, "citizen_id", f"Số CCCD trùng với dòng {first_line}{same}")
+                continue
+            self.members[row.citizen_id] = (line, row)
+            if row.citizen_id in known:
+                person = await load_person(self.store, row.citizen_id)
+                self.loaded_versions[person.stream_id] = person.version
+            else:
+                person = Person(row.citizen_id)
+            try:
+                self.record(
+                    person.stream_id,
+                    person.join(
+                        full_name=row.full_name, organisation=row.organisation,
+                        unit=await self.unit(row.organisation, row.effective_from), kind=row.kind, status=row.status,
+                        effective_from=row.effective_from, admitted_on=row.admitted_on, official_since=row.official_since,
+                        how="import",
+                    ),
+                    person,
+                )
+            except errors.AlreadyMember:
+                self.problem(line, "citizen_id", "Người này đã là đảng viên trong sổ đăng ký")
+                continue
+            except errors.UnknownOrganisation as error:
+                self.problem(line, "organisation", error.message)
+                continue
+            except DomainError as error:
+                self.domain_problem(line, error, "effective_from")
+                continue
+            self.persons[row.citizen_id] = person
+            self.counts["members"] += 1
+
+    # --- committees ---------------------------------------------------------------------------------
+
+    async def add_committees(self, rows: list[tuple[int, CommitteeRow]]) -> None:
+        for line, row in rows:
+            on = row.effective_from
+            if await self.unit(row.organisation, on) is None:
+                self.problem(line, "organisation", f"Tổ chức {row.organisation} không tồn tại vào ngày {on:%d/%m/%Y}")
+                continue
+            organisation = (
+                self.organisations[row.organisation]
+                if row.organisation in self.org_rows
+                else await self.existing_organisation(row.organisation)
+            )
+            found = await self.membership(row.citizen_id, on)
+            member_kind = None
+            if found is not None and row.organisation in await self.chain(found[0], on):
+                member_kind = found[1]
+            try:
+                self.record(
+                    organisation.stream_id,
+                    organisation.appoint_committee_member(
+                        citizen_id=row.citizen_id, role=row.role, member_kind=member_kind, effective_from=on
+                    ),
+                    organisation,
+                )
+            except DomainError as error:
+                self.domain_problem(line, error, "citizen_id")
+                continue
+            self.counts["committees"] += 1
+
+    # --- localities ---------------------------------------------------------------------------------
+
+    async def add_localities(self, rows: list[tuple[int, LocalityRow]]) -> None:
+        lines: dict[str, int] = {}
+        known = {
+            r["code"]
+            for r in await self.view.conn.fetch(
+                f"SELECT DISTINCT code FROM {self.view.s}.localities WHERE code = ANY($1::text[])", [r.code for _, r in rows]
+            )
+        }
+        for line, row in rows:
+            if row.code in lines:
+                self.problem(line, "code", f"Mã địa bàn {row.code} trùng với dòng {lines[row.code]}")
+                continue
+            lines[row.code] = line
+            if row.code in known:
+                self.problem(line, "code", f"Mã địa bàn {row.code} đã có trong sổ đăng ký")
+                continue
+            on = row.effective_from
+            locality = Locality(row.code)
+            try:
+                self.record(
+                    locality.stream_id,
+                    locality.register(
+                        name=row.name, kind=row.kind, organisation=row.organisation,
+                        unit=await self.unit(row.organisation, on), covered_by=row.covered_by,
+                        cell=await self.unit(row.covered_by, on),
+                        cell_within=row.covered_by is not None and row.organisation in await self.chain(row.covered_by, on),
+                        effective_from=on,
+                    ),
+                    locality,
+                )
+            except errors.UnknownOrganisation as error:
+                field_name = "organisation" if error.details.get("organisation") == row.organisation else "covered_by"
+                self.problem(line, field_name, error.message)
+                continue
+            except DomainError as error:
+                self.domain_problem(line, error, "covered_by")
+                continue
+            self.localities[row.code] = locality
+            self.counts["localities"] += 1
+
+
+def _validated(records: list[Record]) -> tuple[dict[str, list[tuple[int, Any]]], list[Problem]]:
+    rows: dict[str, list[tuple[int, Any]]] = {kind: [] for kind in RECORDS}
+    problems: list[Problem] = []
+    for record in records:
+        try:
+            rows[record.record].append((record.line, RECORDS[record.record].model_validate(record.fields)))
+        except pydantic.ValidationError as error:
+            for e in error.errors(include_url=False, include_input=False):
+                problems.append(Problem(record.line, ".".join(str(p) for p in e["loc"]), _reason(e)))
+    return rows, problems
+
+
+async def import_file(
+    pool: asyncpg.Pool,
+    path: Path,
+    *,
+    schema: str = "registry",
+    actor: str = "import",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Check every row of `path`; if all are good (and not `dry_run`), record them in one transaction."""
+    say = progress or (lambda _message: None)
+    records, problems = read_records(path)
+    say(f"Đã đọc {len(records)} dòng dữ liệu.")
+    rows, field_problems = _validated(records)
+    problems += field_problems
+    store = EventStore(pool, schema)
+    await RegistryModel.of(schema).catch_up(pool, store)
+    async with pool.acquire() as conn:
+        plan = _Plan(RegistryView(conn, schema), store)
+        await plan.add_organisations(rows["organisation"])
+        say(f"Đã kiểm tra {len(rows['organisation'])} tổ chức.")
+        await plan.add_members(rows["member"])
+        say(f"Đã kiểm tra {len(rows['member'])} đảng viên.")
+        await plan.add_committees(rows["committee"])
+        await plan.add_localities(rows["locality"])
+    result = ImportResult(problems=sorted(problems + plan.problems), counts=plan.counts)
+    result.events = sum(len(events) for events in plan.pending.values())
+    if not result.ok or dry_run:
+        log.info("import checked", problems=len(result.problems), events=result.events, dry_run=dry_run)
+        return result
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    metadata = EventMetadata(actor=actor, organisation=_root(plan))
+    streams = list(plan.pending.items())
+    say(f"Ghi {result.events} sự kiện vào {len(streams)} luồng (một giao dịch)...")
+    step = max(1, len(streams) // 10)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            for done, (stream_id, events) in enumerate(streams, start=1):
+                ids = idempotent_event_ids(schema, "import", f"{digest}:{stream_id}", len(events))
+                await store.append(
+                    stream_id,
+                    plan.loaded_versions.get(stream_id, 0),
+                    [event.to_new_event(event_id) for event, event_id in zip(events, ids, strict=True)],
+                    metadata,
+                    connection=conn,
+                )
+                if done % step == 0 or done == len(streams):
+                    say(f"  {done}/{len(streams)} luồng")
+    except ConcurrencyConflict as error:
+        result.problems.append(
+            Problem(0, "", f"Sổ đăng ký vừa thay đổi trong lúc nhập ({error.stream_id}); không ghi gì, hãy nhập lại.")
+        )
+        return result
+    result.written = True
+    log.info("import written", events=result.events, streams=len(streams))
+    return result
+
+
+def _root(plan: _Plan) -> str | None:
+    roots = [code for code, (_, row) in plan.org_rows.items() if row.parent not in plan.org_rows]
+    return roots[0] if len(roots) == 1 else None
+
+
+def render_problems(problems: Iterable[Problem]) -> list[str]:
+    return [
+        f"Dòng {p.line}" + (f", trường {p.field}" if p.field else "") + f": {p.reason}" if p.line else p.reason
+        for p in problems
+    ]
+

@@ -1,0 +1,315 @@
+"""The registry's queries (NATS `registry.query.<name>`): what the other services ask it, as of a date.
+
+Every answer first brings the read model up to the log's head, so it reflects every command
+already acknowledged. Shapes (the `result` of the platform's reply; dates ISO `YYYY-MM-DD`):
+
+- `membership` {citizen_id, organisation, on} -> {member, kind ("official"|"probationary"|null),
+  status ("active"|"transferred_out"|"exempted"|"suspended"|null), since, unit, temporary}.
+  A member of a cell is a member of every unit above it; `unit` names the cell. A member
+  temporarily transferred out is `transferred_out` at home and `active`, `temporary: true` where
+  hosted. Unknown organisation on that date: `not_found`.
+- `tenure` {citizen_id, organisation, on} -> {months, since}: whole months of the member's
+  current stay in that unit up to `on` (a merge or split of the unit does not restart it); 0 when
+  not in the unit on `on`.
+- `roster` {organisation, on, absent?: [citizen_id]} -> {members: [{citizen_id, kind, status}],
+  temporary_members, official_count, probationary_count, official_count_for_vote, denominator,
+  excluded}. CELL_2_3: `official_count_for_vote` = official members less those transferred out
+  and suspended; `denominator` further leaves out the exempted members listed as `absent`.
+- `committee` {organisation, on} -> {members: [citizen_id], count, roles}.
+- `competent_authority` {organisation, on} -> {organisation, name, kind, authorised_by:
+  {decision_number, decision_date, effective_from} | null}: the unit itself if it may decide
+  admissions, else its nearest ancestor that may.
+- `organisation` {code, on} -> {code, name, kind, parent, may_decide_admission, authorised_by,
+  valid_from, valid_to, ancestors: [{code, name, kind}] nearest first, ended, version}.
+- `subtree` {code, on}, `member` {citizen_id, on}, `localities` {organisation, on} (white zones),
+  `quotas` {organisation, on?}, `certificates` {citizen_id}: see docs/registry.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.registry import errors
+from services.registry.events import organisation_stream
+from services.registry.readmodel import RegistryView, current_view
+from services.registry.values import CitizenId, Day, MemberKind, MemberStatus, OrganisationCode
+from shared.calendar import age_in_months
+from shared.commands import NotFound
+from shared.service import ServiceContext
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MembershipQuery(Query):
+    citizen_id: CitizenId
+    organisation: OrganisationCode
+    on: Day
+
+
+class TenureQuery(MembershipQuery):
+    pass
+
+
+class RosterQuery(Query):
+    organisation: OrganisationCode
+    on: Day
+    absent: list[CitizenId] = Field(default_factory=list, max_length=5000)
+
+
+class OrganisationOnDate(Query):
+    organisation: OrganisationCode
+    on: Day
+
+
+class CodeOnDate(Query):
+    code: OrganisationCode
+    on: Day
+
+
+class MemberQuery(Query):
+    citizen_id: CitizenId
+    on: Day
+
+
+class QuotasQuery(Query):
+    organisation: OrganisationCode
+    on: Day | None = None
+
+
+class CertificatesQuery(Query):
+    citizen_id: CitizenId
+
+
+def iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+async def _unit(view: RegistryView, code: str, on: date) -> dict[str, Any]:
+    row = await view.unit(code, on)
+    if row is None:
+        raise errors.OrganisationNotFound(code, on)
+    return row
+
+
+def _authorised_by(row: dict[str, Any]) -> dict[str, Any] | None:
+    if row["authority_decision_number"] is None:
+        return None
+    return {
+        "decision_number": row["authority_decision_number"],
+        "decision_date": iso(row["authority_decision_date"]),
+        "effective_from": iso(row["authority_effective_from"]),
+    }
+
+
+NOT_A_MEMBER = {"member": False, "kind": None, "status": None, "since": None, "unit": None, "temporary": False}
+
+
+async def membership(ctx: ServiceContext, q: MembershipQuery) -> dict[str, Any]:
+    """Is this person an official or probationary member of this unit (or of a cell below it) on this date?"""
+    async with current_view(ctx) as view:
+        await _unit(view, q.organisation, q.on)
+        row = await view.membership(q.citizen_id, q.on)
+        if row is None:
+            return dict(NOT_A_MEMBER)
+        if q.organisation in await view.chain(row["organisation"], q.on):
+            return {
+                "member": True, "kind": row["kind"], "status": row["status"], "since": iso(row["unit_since"]),
+                "unit": row["organisation"], "temporary": False,
+            }
+        if row["host"] is not None and q.organisation in await view.chain(row["host"], q.on):
+            return {
+                "member": True, "kind": row["kind"], "status": MemberStatus.ACTIVE.value, "since": iso(row["host_since"]),
+                "unit": row["host"], "temporary": True,
+            }
+        return dict(NOT_A_MEMBER)
+
+
+async def tenure(ctx: ServiceContext, q: TenureQuery) -> dict[str, Any]:
+    """How many whole months has the member been in this unit, up to this date (INTRO_12M)?"""
+    async with current_view(ctx) as view:
+        await _unit(view, q.organisation, q.on)
+        row = await view.membership(q.citizen_id, q.on)
+        since = None
+        if row is not None and row["organisation"] == q.organisation:
+            since = row["unit_since"]
+        elif row is not None and row["host"] == q.organisation:
+            since = row["host_since"]
+    return {"months": age_in_months(since, q.on) if since else 0, "since": iso(since)}
+
+
+async def roster(ctx: ServiceContext, q: RosterQuery) -> dict[str, Any]:
+    """A cell's members on a date, and the denominator of its 2/3 vote (CELL_2_3)."""
+    absent = set(q.absent)
+    async with current_view(ctx) as view:
+        await _unit(view, q.organisation, q.on)
+        members = await view.members(q.organisation, q.on)
+        hosted = await view.temporary_members(q.organisation, q.on)
+    official = [m for m in members if m["kind"] == MemberKind.OFFICIAL.value]
+    excluded = []
+    for m in members:
+        if m["kind"] != MemberKind.OFFICIAL.value:
+            excluded.append({"citizen_id": m["citizen_id"], "reason": "probationary"})
+        elif m["status"] in (MemberStatus.TRANSFERRED_OUT.value, MemberStatus.SUSPENDED.value):
+            excluded.append({"citizen_id": m["citizen_id"], "reason": m["status"]})
+        elif m["status"] == MemberStatus.EXEMPTED.value and m["citizen_id"] in absent:
+            excluded.append({"citizen_id": m["citizen_id"], "reason": "exempted_absent"})
+    for_vote = [m for m in official if m["status"] in (MemberStatus.ACTIVE.value, MemberStatus.EXEMPTED.value)]
+    denominator = [m for m in for_vote if not (m["status"] == MemberStatus.EXEMPTED.value and m["citizen_id"] in absent)]
+    return {
+        "organisation": q.organisation,
+        "on": q.on.isoformat(),
+        "members": [{"citizen_id": m["citizen_id"], "kind": m["kind"], "status": m["status"]} for m in members],
+        "temporary_members": [
+            {"citizen_id": m["citizen_id"], "kind": m["kind"], "home": m["organisation"]} for m in hosted
+        ],
+        "official_count": len(official),
+        "probationary_count": len(members) - len(official),
+        "official_count_for_vote": len(for_vote),
+        "denominator": len(denominator),
+        "excluded": excluded,
+    }
+
+
+async def committee(ctx: ServiceContext, q: OrganisationOnDate) -> dict[str, Any]:
+    """The committee members (cấp ủy viên) of a unit on a date: the denominator of COMMITTEE_2_3."""
+    async with current_view(ctx) as view:
+        await _unit(view, q.organisation, q.on)
+        seats = await view.committee(q.organisation, q.on)
+    return {
+        "organisation": q.organisation,
+        "on": q.on.isoformat(),
+        "members": [s["citizen_id"] for s in seats],
+        "count": len(seats),
+        "roles": {s["citizen_id"]: s["role"] for s in seats if s["role"]},
+    }
+
+
+async def competent_authority(ctx: ServiceContext, q: OrganisationOnDate) -> dict[str, Any]:
+    """The unit that decides admissions for this one on a date (AUTHORITY): itself or its nearest ancestor."""
+    async with current_view(ctx) as view:
+        unit = await _unit(view, q.organisation, q.on)
+        for row in [unit, *await view.ancestors(q.organisation, q.on)]:
+            if row["may_decide_admission"]:
+                return {
+                    "organisation": row["code"], "name": row["name"], "kind": row["kind"],
+                    "authorised_by": _authorised_by(row),
+                }
+    raise NotFound(f"Không có tổ chức nào có thẩm quyền kết nạp đối với {q.organisation} vào ngày {q.on:%d/%m/%Y}.")
+
+
+async def organisation(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
+    """A unit as it was on a date, with its chain of ancestors."""
+    async with current_view(ctx) as view:
+        row = await _unit(view, q.code, q.on)
+        ancestors = await view.ancestors(q.code, q.on)
+        ending = await view.ending(q.code)
+    version = len(await ctx.store.read_stream(organisation_stream(q.code)))
+    return {
+        "code": row["code"], "name": row["name"], "kind": row["kind"], "parent": row["parent"],
+        "may_decide_admission": row["may_decide_admission"], "authorised_by": _authorised_by(row),
+        "valid_from": iso(row["valid_from"]), "valid_to": iso(row["valid_to"]),
+        "ancestors": [{"code": a["code"], "name": a["name"], "kind": a["kind"]} for a in ancestors],
+        "ended": {"on": iso(ending["ended_on"]), "how": ending["how"], "successor": ending["successor"]} if ending else None,
+        "version": version,
+    }
+
+
+async def subtree(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
+    """A unit and every unit below it on a date (for reports over a subtree)."""
+    async with current_view(ctx) as view:
+        await _unit(view, q.code, q.on)
+        rows = await view.subtree(q.code, q.on)
+    return {
+        "organisations": [
+            {"code": r["code"], "name": r["name"], "kind": r["kind"], "parent": r["parent"], "depth": r["depth"],
+             "may_decide_admission": r["may_decide_admission"]}
+            for r in rows
+        ]
+    }
+
+
+async def member(ctx: ServiceContext, q: MemberQuery) -> dict[str, Any]:
+    """One person's membership on a date, wherever it is."""
+    async with current_view(ctx) as view:
+        person = await view.person(q.citizen_id)
+        row = await view.membership(q.citizen_id, q.on)
+    if person is None:
+        raise errors.NotAMember()
+    return {
+        "citizen_id": q.citizen_id, "full_name": person["full_name"], "member": row is not None,
+        "organisation": row["organisation"] if row else None, "kind": row["kind"] if row else None,
+        "status": row["status"] if row else None, "since": iso(row["unit_since"]) if row else None,
+        "host": row["host"] if row else None, "admitted_on": iso(person["admitted_on"]),
+        "official_since": iso(person["official_since"]),
+    }
+
+
+async def localities(ctx: ServiceContext, q: OrganisationOnDate) -> dict[str, Any]:
+    """Localities of a unit's territory on a date and which are white zones (no cell, or a cell with no member)."""
+    async with current_view(ctx) as view:
+        await _unit(view, q.organisation, q.on)
+        codes = [r["code"] for r in await view.subtree(q.organisation, q.on)]
+        found = await view.localities_of(codes, q.on)
+        result = []
+        for loc in found:
+            members = await view.member_count_in([loc["covered_by"]], q.on) if loc["covered_by"] else 0
+            result.append({
+                "code": loc["code"], "name": loc["name"], "kind": loc["kind"], "organisation": loc["organisation"],
+                "covered_by": loc["covered_by"], "members_in_cell": members, "white_zone": members == 0,
+            })
+    return {"localities": result, "white_zones": sum(1 for r in result if r["white_zone"])}
+
+
+async def quotas(ctx: ServiceContext, q: QuotasQuery) -> dict[str, Any]:
+    """The quotas given to a unit (as decided by `on`, or now), each with its history of changes."""
+    async with current_view(ctx) as view:
+        current = await view.quotas(q.organisation, q.on)
+        items = []
+        for row in current:
+            history = [
+                h for h in await view.quota_history(q.organisation, row["period"])
+                if q.on is None or h["decision_date"] <= q.on
+            ]
+            items.append({
+                "period": row["period"], "period_kind": row["period_kind"], "quantity": row["quantity"],
+                "assigned_by": row["assigned_by"], "decision_date": iso(row["decision_date"]),
+                "history": [
+                    {"quantity": h["quantity"], "decision_date": iso(h["decision_date"]), "reason": h["reason"]}
+                    for h in history
+                ],
+            })
+    return {"organisation": q.organisation, "quotas": items}
+
+
+async def certificates(ctx: ServiceContext, q: CertificatesQuery) -> dict[str, Any]:
+    """Classes a person attended and the certificates issued (CLASS_VALID is checked by the dossiers)."""
+    async with current_view(ctx) as view:
+        rows = await view.certificates(q.citizen_id)
+    return {
+        "certificates": [
+            {"class_id": r["class_id"], "kind": r["kind"], "organiser": r["organiser"], "end_date": iso(r["end_date"]),
+             "number": r["certificate_number"], "issued_on": iso(r["certificate_issued_on"])}
+            for r in rows
+        ]
+    }
+
+
+QUERIES: list[tuple[str, type[Query], Callable[[ServiceContext, Any], Awaitable[dict[str, Any]]]]] = [
+    ("membership", MembershipQuery, membership),
+    ("tenure", TenureQuery, tenure),
+    ("roster", RosterQuery, roster),
+    ("committee", OrganisationOnDate, committee),
+    ("competent_authority", OrganisationOnDate, competent_authority),
+    ("organisation", CodeOnDate, organisation),
+    ("subtree", CodeOnDate, subtree),
+    ("member", MemberQuery, member),
+    ("localities", OrganisationOnDate, localities),
+    ("quotas", QuotasQuery, quotas),
+    ("certificates", CertificatesQuery, certificates),
+]

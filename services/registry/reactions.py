@@ -1,0 +1,143 @@
+"""How the registry follows the voting service's decisions (docs/contracts.md, voting → registry):
+
+- `AdmissionDecided` {citizen_id, full_name, organisation (the cell), decided_by, decision_number,
+  decision_date}: the person joins the cell as a probationary member from the decision date
+  (party age counts from it).
+- `RecognitionDecided` {citizen_id, organisation, decision_number, decision_date, official_date}:
+  the member is official from `official_date` (ceremony + 12 months, whatever the decision date).
+- `NameRemovalDecided` {citizen_id, organisation, decided_by, decision_date, reason}: the name
+  leaves the roster on the decision date.
+
+Other fields (dossier_id, rule_set) are ignored, as are other event types. The registry's events
+are appended in the consumer's own transaction, with ids derived from the voting event's id, so
+a redelivered decision has one effect. A decision the registry can never apply (the person is
+already a member, the cell does not exist) is dead-lettered with the reason, for an operator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import pydantic
+from pydantic import BaseModel, ConfigDict
+
+from services.registry.events import Event
+from services.registry.repository import load_person
+from services.registry.readmodel import current_view
+from services.registry.values import CitizenId, Day, MemberKind, OrganisationCode, PersonName
+from shared.bus.consumer import Unapplicable
+from shared.commands import DomainError, idempotent_event_ids
+from shared.envelope import EventMetadata, RecordedEvent
+from shared.logging import get_logger
+from shared.service import ServiceContext
+
+log = get_logger(__name__)
+
+
+class _Decision(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    citizen_id: CitizenId
+    organisation: OrganisationCode
+    decided_by: str | None = None
+    decision_number: str | None = None
+
+
+class AdmissionDecided(_Decision):
+    full_name: PersonName
+    decision_date: Day
+
+
+class RecognitionDecided(_Decision):
+    decision_date: Day | None = None
+    official_date: Day
+
+
+class NameRemovalDecided(_Decision):
+    decision_date: Day
+    reason: str | None = None
+
+
+async def _admitted(ctx: ServiceContext, d: AdmissionDecided) -> tuple[str, int, list[Event]]:
+    person = await load_person(ctx.store, d.citizen_id)
+    async with current_view(ctx) as view:
+        # A cell merged or split after the vote: the new member joins where its members went.
+        cell = await view.resolve(d.organisation, d.decision_date, d.citizen_id)
+        events = person.join(
+            full_name=d.full_name, organisation=cell, unit=await view.unit_view(cell, d.decision_date),
+            kind=MemberKind.PROBATIONARY, effective_from=d.decision_date, admitted_on=d.decision_date,
+            decision_number=d.decision_number, how="admission",
+        )
+    return person.stream_id, person.version, events
+
+
+async def _recognised(ctx: ServiceContext, d: RecognitionDecided) -> tuple[str, int, list[Event]]:
+    person = await load_person(ctx.store, d.citizen_id)
+    async with current_view(ctx) as view:
+        row = await view.membership(d.citizen_id, d.official_date)
+    events = person.become_official(
+        organisation=row["organisation"] if row else d.organisation, official_date=d.official_date,
+        decision_number=d.decision_number, decision_date=d.decision_date,
+    )
+    return person.stream_id, person.version, events
+
+
+async def _removed(ctx: ServiceContext, d: NameRemovalDecided) -> tuple[str, int, list[Event]]:
+    person = await load_person(ctx.store, d.citizen_id)
+    async with current_view(ctx) as view:
+        row = await view.membership(d.citizen_id, d.decision_date)
+    events = person.remove_name(
+        organisation=row["organisation"] if row else d.organisation, effective_from=d.decision_date,
+        decided_by=d.decided_by, decision_number=d.decision_number, reason=d.reason,
+    )
+    return person.stream_id, person.version, events
+
+
+_MAX_EVENTS = 4
+"""No reaction records more events than this; a retry looks these ids up."""
+
+Reaction = Callable[[ServiceContext, Any], Awaitable[tuple[str, int, list[Event]]]]
+
+_REACTIONS: dict[str, tuple[type[_Decision], Reaction]] = {
+    "AdmissionDecided": (AdmissionDecided, _admitted),
+    "RecognitionDecided": (RecognitionDecided, _recognised),
+    "NameRemovalDecided": (NameRemovalDecided, _removed),
+}
+
+
+def voting_decisions(ctx: ServiceContext) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:
+    """The consumer of the voting log: admission, recognition and name removal change the rosters."""
+
+    async def apply(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        reaction = _REACTIONS.get(event.event_type)
+        if reaction is None:
+            return
+        model, react = reaction
+        key = (ctx.name, f"voting:{event.event_type}", str(event.event_id))
+        if await ctx.store.find_append(idempotent_event_ids(*key, _MAX_EVENTS)) is not None:
+            return  # already recorded: applying a decision again is a no-op, like a retried command
+        try:
+            decision = model.model_validate(event.data)
+        except pydantic.ValidationError as error:
+            # Field names only: the values are personal data and the reason is published.
+            fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors(include_input=False)})
+            raise Unapplicable(f"{event.event_type}: invalid fields {', '.join(fields)}") from None
+        try:
+            stream_id, version, events = await react(ctx, decision)
+        except DomainError as error:
+            raise Unapplicable(f"{event.event_type}: {error.code}: {error.message}") from None
+        ids = idempotent_event_ids(*key, len(events))
+        metadata = EventMetadata(
+            actor=event.actor,
+            organisation=event.organisation,
+            correlation_id=event.correlation_id or event.event_id,
+            causation_id=event.event_id,
+        )
+        await ctx.store.append(
+            stream_id, version, [e.to_new_event(i) for e, i in zip(events, ids, strict=True)], metadata, connection=conn
+        )
+        log.info("roster changed by a voting decision", event_type=event.event_type, position=event.position)
+
+    return apply

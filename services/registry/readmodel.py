@@ -1,0 +1,238 @@
+"""Questions to the read model as of a date: a unit and its ancestors, a subtree, a member's
+membership, a roster, a committee, localities, quotas, certificates.
+
+Used by the queries and, for facts about other records, by the command handlers; both first
+bring the model up to the log's head (`RegistryModel.catch_up`), so an answer reflects every
+command already acknowledged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from services.registry.organisation import UnitView
+from services.registry.projections import RegistryModel
+from services.registry.values import OrganisationKind
+from shared.service import ServiceContext
+
+ASOF = "valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)"
+MAX_DEPTH = 64
+
+
+@asynccontextmanager
+async def current_view(ctx: ServiceContext) -> AsyncIterator["RegistryView"]:
+    """The read model, caught up with every event already in the log."""
+    await RegistryModel.of(ctx.name).catch_up(ctx.pool, ctx.store)
+    async with ctx.pool.acquire() as conn:
+        yield RegistryView(conn, ctx.name)
+
+
+class RegistryView:
+    def __init__(self, conn: asyncpg.Connection, schema: str) -> None:
+        self.conn = conn
+        self.s = schema
+
+    # --- the tree -------------------------------------------------------------------------------
+
+    async def unit(self, code: str, on: date) -> dict[str, Any] | None:
+        row = await self.conn.fetchrow(f"SELECT * FROM {self.s}.organisations WHERE code = $1 AND {ASOF}", code, on)
+        return dict(row) if row else None
+
+    async def unit_view(self, code: str | None, on: date) -> UnitView | None:
+        if code is None:
+            return None
+        row = await self.unit(code, on)
+        return _view(row) if row else None
+
+    async def ending(self, code: str) -> dict[str, Any] | None:
+        row = await self.conn.fetchrow(f"SELECT * FROM {self.s}.organisation_endings WHERE code = $1", code)
+        return dict(row) if row else None
+
+    async def ever_existed(self, code: str) -> bool:
+        return bool(await self.conn.fetchval(f"SELECT 1 FROM {self.s}.organisations WHERE code = $1 LIMIT 1", code))
+
+    async def resolve(self, code: str, on: date, item: str | None = None) -> str:
+        """The unit that stands for `code` on `on`: itself, or where a merge or split sent `item`."""
+        for _ in range(MAX_DEPTH):
+            row = await self.conn.fetchrow(
+                f"SELECT e.ended_on, coalesce(a.part, e.successor) AS heir FROM {self.s}.organisation_endings e "
+                f"LEFT JOIN {self.s}.split_allocations a ON a.code = e.code AND a.item = $2 WHERE e.code = $1",
+                code,
+                item or "",
+            )
+            if row is None or row["heir"] is None or row["ended_on"] > on:
+                return code
+            code = row["heir"]
+        return code
+
+    async def ancestors(self, code: str, on: date) -> list[dict[str, Any]]:
+        """The units above `code` on `on`, nearest first."""
+        found: list[dict[str, Any]] = []
+        row = await self.unit(code, on)
+        seen = {code}
+        while row is not None and row["parent"] is not None and len(found) < MAX_DEPTH:
+            row = await self.unit(row["parent"], on)
+            if row is None or row["code"] in seen:
+                break
+            seen.add(row["code"])
+            found.append(row)
+        return found
+
+    async def chain(self, code: str, on: date, item: str | None = None) -> list[str]:
+        """`code` (or what stands for it on `on`, for `item`) and its ancestors' codes, nearest first."""
+        code = await self.resolve(code, on, item)
+        if await self.unit(code, on) is None:
+            return []
+        return [code, *(row["code"] for row in await self.ancestors(code, on))]
+
+    async def chains_from(self, code: str, start: date, item: str | None = None) -> list[tuple[date, list[str]]]:
+        """The ancestor chain of `code` on `start` and on every later date at which it changes:
+        what a cycle check must look at, since changes may already be recorded for later dates."""
+        chains: dict[date, list[str]] = {}
+        pending = {start}
+        while pending:
+            on = min(pending)
+            pending.discard(on)
+            chains[on] = await self.chain(code, on, item)
+            later = await self.conn.fetch(
+                f"SELECT DISTINCT d FROM ("
+                f"  SELECT valid_from AS d FROM {self.s}.organisations WHERE code = ANY($1::text[]) AND valid_from > $2"
+                f"  UNION SELECT valid_to FROM {self.s}.organisations WHERE code = ANY($1::text[]) AND valid_to > $2"
+                f") dates",
+                chains[on] or [code],
+                start,
+            )
+            pending |= {r["d"] for r in later} - chains.keys()
+        return sorted(chains.items())
+
+    async def is_within(self, code: str, ancestor: str, on: date) -> bool:
+        return ancestor in await self.chain(code, on)
+
+    async def children(self, code: str, on: date) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(f"SELECT * FROM {self.s}.organisations WHERE parent = $1 AND {ASOF} ORDER BY code", code, on)
+        return [dict(r) for r in rows]
+
+    async def subtree(self, code: str, on: date) -> list[dict[str, Any]]:
+        """`code` and every unit below it on `on`, with its depth below `code`."""
+        rows = await self.conn.fetch(
+            f"""WITH RECURSIVE tree AS (
+                  SELECT o.*, 0 AS depth FROM {self.s}.organisations o WHERE o.code = $1 AND {ASOF}
+                  UNION ALL
+                  SELECT c.*, t.depth + 1 FROM {self.s}.organisations c JOIN tree t ON c.parent = t.code
+                  WHERE c.valid_from <= $2 AND (c.valid_to IS NULL OR c.valid_to > $2) AND t.depth < {MAX_DEPTH}
+                ) SELECT * FROM tree ORDER BY depth, code""",
+            code,
+            on,
+        )
+        return [dict(r) for r in rows]
+
+    # --- members --------------------------------------------------------------------------------
+
+    async def person(self, citizen_id: str) -> dict[str, Any] | None:
+        row = await self.conn.fetchrow(f"SELECT * FROM {self.s}.persons WHERE citizen_id = $1", citizen_id)
+        return dict(row) if row else None
+
+    async def membership(self, citizen_id: str, on: date) -> dict[str, Any] | None:
+        row = await self.conn.fetchrow(f"SELECT * FROM {self.s}.memberships WHERE citizen_id = $1 AND {ASOF}", citizen_id, on)
+        return dict(row) if row else None
+
+    async def members(self, code: str, on: date) -> list[dict[str, Any]]:
+        """Members on `code`'s own roster on `on` (a cell's danh sách đảng viên)."""
+        rows = await self.conn.fetch(
+            f"SELECT * FROM {self.s}.memberships WHERE organisation = $1 AND {ASOF} ORDER BY citizen_id", code, on
+        )
+        return [dict(r) for r in rows]
+
+    async def temporary_members(self, code: str, on: date) -> list[dict[str, Any]]:
+        """Members of other cells temporarily active in `code` on `on` (sinh hoạt tạm thời)."""
+        rows = await self.conn.fetch(
+            f"SELECT * FROM {self.s}.memberships WHERE host = $1 AND {ASOF} ORDER BY citizen_id", code, on
+        )
+        return [dict(r) for r in rows]
+
+    async def member_count_in(self, codes: list[str], on: date) -> int:
+        return await self.conn.fetchval(
+            f"SELECT count(*) FROM {self.s}.memberships WHERE (organisation = ANY($1::text[]) OR host = ANY($1::text[])) "
+            f"AND {ASOF}",
+            codes,
+            on,
+        )
+
+    async def attached_from(self, code: str, on: date) -> tuple[int, int, int]:
+        """Members, child units and localities still attached to `code` on `on` or later."""
+        later = "(valid_to IS NULL OR valid_to > $2)"
+        members = await self.conn.fetchval(
+            f"SELECT count(DISTINCT citizen_id) FROM {self.s}.memberships WHERE (organisation = $1 OR host = $1) AND {later}",
+            code,
+            on,
+        )
+        children = await self.conn.fetchval(
+            f"SELECT count(DISTINCT code) FROM {self.s}.organisations WHERE parent = $1 AND {later}", code, on
+        )
+        localities = await self.conn.fetchval(
+            f"SELECT count(DISTINCT code) FROM {self.s}.localities WHERE (organisation = $1 OR covered_by = $1) AND {later}",
+            code,
+            on,
+        )
+        return members, children, localities
+
+    async def committee(self, code: str, on: date) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            f"SELECT * FROM {self.s}.committee_members WHERE organisation = $1 AND {ASOF} ORDER BY citizen_id", code, on
+        )
+        return [dict(r) for r in rows]
+
+    # --- localities, quotas, classes ------------------------------------------------------------
+
+    async def locality(self, code: str, on: date) -> dict[str, Any] | None:
+        row = await self.conn.fetchrow(f"SELECT * FROM {self.s}.localities WHERE code = $1 AND {ASOF}", code, on)
+        return dict(row) if row else None
+
+    async def localities_referencing(self, code: str, on: date) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            f"SELECT * FROM {self.s}.localities WHERE (organisation = $1 OR covered_by = $1) AND {ASOF} ORDER BY code",
+            code,
+            on,
+        )
+        return [dict(r) for r in rows]
+
+    async def localities_of(self, codes: list[str], on: date) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            f"SELECT * FROM {self.s}.localities WHERE organisation = ANY($1::text[]) AND {ASOF} ORDER BY code", codes, on
+        )
+        return [dict(r) for r in rows]
+
+    async def quotas(self, code: str, on: date | None) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            f"""SELECT DISTINCT ON (period) * FROM {self.s}.quotas
+                WHERE organisation = $1 AND ($2::date IS NULL OR decision_date <= $2)
+                ORDER BY period, revision DESC""",
+            code,
+            on,
+        )
+        return [dict(r) for r in rows]
+
+    async def quota_history(self, code: str, period: str) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            f"SELECT * FROM {self.s}.quotas WHERE organisation = $1 AND period = $2 ORDER BY revision", code, period
+        )
+        return [dict(r) for r in rows]
+
+    async def certificates(self, citizen_id: str) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            f"""SELECT c.class_id, c.kind, c.organiser, c.start_date, c.end_date, a.certificate_number,
+                       a.certificate_issued_on
+                FROM {self.s}.class_attendees a JOIN {self.s}.classes c USING (class_id)
+                WHERE a.citizen_id = $1 ORDER BY c.end_date, c.class_id""",
+            citizen_id,
+        )
+        return [dict(r) for r in rows]
+
+
+def _view(row: dict[str, Any]) -> UnitView:
+    return UnitView(code=row["code"], name=row["name"], kind=OrganisationKind(row["kind"]), parent=row["parent"])

@@ -1,0 +1,39 @@
+"""Loading an aggregate from its stream: the one way handlers, the voting consumer and the importer do it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from services.registry.classes import TrainingClass
+from services.registry.events import Event, class_stream, locality_stream, organisation_stream, parse, person_stream
+from services.registry.locality import Locality
+from services.registry.member import Person
+from services.registry.organisation import Organisation
+from shared.eventstore import EventStore
+
+A = TypeVar("A", Organisation, Person, Locality, TrainingClass)
+
+
+async def load(store: EventStore, stream_id: str, build: Callable[[list[Event]], A]) -> A:
+    records = await store.read_stream(stream_id)
+    aggregate = build([e for e in (parse(r) for r in records) if e is not None])
+    # The version is the stream's, whatever this code knows of each event: it is what appends check.
+    aggregate.version = len(records)
+    return aggregate
+
+
+async def load_organisation(store: EventStore, code: str) -> Organisation:
+    return await load(store, organisation_stream(code), lambda events: Organisation.from_history(code, events))
+
+
+async def load_person(store: EventStore, citizen_id: str) -> Person:
+    return await load(store, person_stream(citizen_id), lambda events: Person.from_history(citizen_id, events))
+
+
+async def load_locality(store: EventStore, code: str) -> Locality:
+    return await load(store, locality_stream(code), lambda events: Locality.from_history(code, events))
+
+
+async def load_class(store: EventStore, class_id: str) -> TrainingClass:
+    return await load(store, class_stream(class_id), lambda events: TrainingClass.from_history(class_id, events))

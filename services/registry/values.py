@@ -1,0 +1,175 @@
+"""The registry's value types as its edge accepts them: citizen ids, names, organisation codes, the
+closed vocabularies of the tree and of membership, and dates written the way users read them."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from shared.values import CitizenId, IsoDate, iso_date, normalised_text
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_YEAR = re.compile(r"^(\d{4})$")
+_TERM = re.compile(r"^(\d{4})-(\d{4})$")
+_VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+NAME_MAX = 200
+TEXT_MAX = 2000
+
+
+def _code(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not _CODE.match(value):
+            raise ValueError("Mã tổ chức chỉ gồm chữ, số, dấu chấm, gạch ngang, gạch dưới (tối đa 64 ký tự)")
+    return value
+
+
+def parse_user_date(value: Any) -> Any:
+    """A date from a file typed by people: ISO `2025-07-01` or Vietnamese `01/07/2025`."""
+    if isinstance(value, str):
+        text = value.strip()
+        found = _VN_DATE.match(text)
+        if found:
+            day, month, year = (int(g) for g in found.groups())
+            try:
+                return date(year, month, day)
+            except ValueError as error:
+                raise ValueError("Ngày không tồn tại trong lịch") from error
+    return iso_date(value)
+
+
+def _period(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        value = value.strip().replace("–", "-")
+        term = _TERM.match(value)
+        if term and int(term.group(2)) <= int(term.group(1)):
+            raise ValueError("Nhiệm kỳ phải có năm kết thúc sau năm bắt đầu, ví dụ 2020-2025")
+        if not (_YEAR.match(value) or term):
+            raise ValueError("Kỳ chỉ tiêu là một năm (2025) hoặc một nhiệm kỳ (2020-2025)")
+    return value
+
+
+PersonName = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1, max_length=NAME_MAX)]
+Text = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1, max_length=TEXT_MAX)]
+ShortText = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1, max_length=NAME_MAX)]
+DecisionNumber = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1, max_length=64)]
+OrganisationCode = Annotated[str, BeforeValidator(_code), Field(description="mã tổ chức đảng")]
+LocalityCode = Annotated[str, BeforeValidator(_code), Field(description="mã địa bàn (thôn, tổ dân phố)")]
+ClassId = Annotated[str, BeforeValidator(_code), Field(description="mã lớp bồi dưỡng")]
+Day = IsoDate
+UserDay = Annotated[date, BeforeValidator(parse_user_date)]
+Period = Annotated[str, BeforeValidator(_period), Field(description="2025 hoặc 2020-2025")]
+
+
+class OrganisationKind(StrEnum):
+    """The kinds of unit in the tree (domain.md §1); levels are data, not fixed."""
+
+    CELL = "cell"
+    """Chi bộ trực thuộc."""
+    GRASSROOTS_CELL = "grassroots_cell"
+    """Chi bộ cơ sở."""
+    PARTIAL_COMMITTEE = "partial_committee"
+    """Đảng bộ bộ phận."""
+    GRASSROOTS_COMMITTEE = "grassroots_committee"
+    """Đảng bộ cơ sở."""
+    UPPER_COMMITTEE = "upper_committee"
+    """Cấp ủy cấp trên trực tiếp của cơ sở (huyện ủy trước 7/2025, đảng ủy xã/phường từ 7/2025, đảng ủy khối)."""
+    PROVINCE = "province"
+    """Tỉnh ủy, thành ủy."""
+    CENTRAL = "central"
+    """Trung ương."""
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+    @property
+    def holds_members(self) -> bool:
+        """Party members belong to cells (chi bộ), never directly to a committee."""
+        return self in (OrganisationKind.CELL, OrganisationKind.GRASSROOTS_CELL)
+
+    @property
+    def decides_admission_by_itself(self) -> bool:
+        """The standing committee of an upper committee (and above) decides admissions (domain.md §1);
+        a grassroots committee only when authorised by decision."""
+        return self in (OrganisationKind.UPPER_COMMITTEE, OrganisationKind.PROVINCE, OrganisationKind.CENTRAL)
+
+    @property
+    def level(self) -> str:
+        """Units of one level can be merged or split into one another."""
+        return "cell" if self.holds_members else self.value
+
+
+KIND_LABELS = {
+    OrganisationKind.CELL: "chi bộ",
+    OrganisationKind.GRASSROOTS_CELL: "chi bộ cơ sở",
+    OrganisationKind.PARTIAL_COMMITTEE: "đảng bộ bộ phận",
+    OrganisationKind.GRASSROOTS_COMMITTEE: "đảng bộ cơ sở",
+    OrganisationKind.UPPER_COMMITTEE: "cấp ủy cấp trên cơ sở",
+    OrganisationKind.PROVINCE: "tỉnh ủy, thành ủy",
+    OrganisationKind.CENTRAL: "trung ương",
+}
+
+
+class MemberKind(StrEnum):
+    OFFICIAL = "official"
+    """Đảng viên chính thức."""
+    PROBATIONARY = "probationary"
+    """Đảng viên dự bị."""
+
+
+class MemberStatus(StrEnum):
+    """The status that decides whether an official member counts in a cell's vote (CELL_2_3)."""
+
+    ACTIVE = "active"
+    """Đang sinh hoạt."""
+    TRANSFERRED_OUT = "transferred_out"
+    """Chuyển sinh hoạt tạm thời đi nơi khác."""
+    EXEMPTED = "exempted"
+    """Miễn sinh hoạt."""
+    SUSPENDED = "suspended"
+    """Đình chỉ sinh hoạt."""
+
+
+STATUS_LABELS = {
+    MemberStatus.ACTIVE: "đang sinh hoạt",
+    MemberStatus.TRANSFERRED_OUT: "chuyển sinh hoạt tạm thời",
+    MemberStatus.EXEMPTED: "miễn sinh hoạt",
+    MemberStatus.SUSPENDED: "đình chỉ sinh hoạt",
+}
+
+
+class TransferKind(StrEnum):
+    OFFICIAL = "official"
+    """Chuyển sinh hoạt chính thức: the member leaves one cell's roster for another's."""
+    TEMPORARY = "temporary"
+    """Chuyển sinh hoạt tạm thời: the member stays on the home roster, as transferred out."""
+
+
+class ClassKind(StrEnum):
+    AWARENESS = "awareness"
+    """Lớp bồi dưỡng nhận thức về Đảng."""
+    NEW_MEMBER = "new_member"
+    """Lớp bồi dưỡng đảng viên mới."""
+
+
+class PeriodKind(StrEnum):
+    YEAR = "year"
+    TERM = "term"
+    """Nhiệm kỳ đại hội, e.g. 2020-2025."""
+
+
+def period_kind(period: str) -> PeriodKind:
+    return PeriodKind.TERM if "-" in period else PeriodKind.YEAR
+
+
+def vn(d: date | None) -> str:
+    """A date as Vietnamese users read it in a message: 01/07/2025."""
+    return d.strftime("%d/%m/%Y") if d else "—"

@@ -1,0 +1,91 @@
+"""Admission decisions (quyết định kết nạp), from the voting service's `AdmissionDecided`: the facts
+behind "achieved", new-member statistics and cells without admissions.
+
+The cell is the one the decision names; the tree decides, at the decision date, which
+organisations above it the admission counts for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+
+from services.reporting.base import Inbound, ReportingProjection, on, parse
+from shared.envelope import RecordedEvent
+
+
+@dataclass(frozen=True)
+class Admission:
+    dossier_id: str
+    cell: str
+    decided_by: str
+    decision_number: str
+    decision_date: date
+    rule_set: str
+
+
+class AdmissionDecided(Inbound):
+    dossier_id: str
+    organisation: str
+    decided_by: str
+    decision_number: str
+    decision_date: date
+    rule_set: str
+
+
+class Admissions(ReportingProjection):
+    concern = "admissions"
+    roles = ("voting",)
+    tables = {
+        "admissions": """
+            dossier_id       text NOT NULL PRIMARY KEY,
+            cell             text NOT NULL,
+            decided_by       text NOT NULL,
+            decision_number  text NOT NULL,
+            decision_date    date NOT NULL,
+            rule_set         text NOT NULL,
+            position         bigint NOT NULL
+        """,
+    }
+
+    @on("voting", "AdmissionDecided")
+    async def decided(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(AdmissionDecided, event)
+        # One admission per dossier: a later decision for the same dossier (a re-admission after
+        # the chain started again) replaces the earlier one.
+        await conn.execute(
+            f"INSERT INTO {schema}.admissions (dossier_id, cell, decided_by, decision_number, decision_date, rule_set, position) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dossier_id) DO UPDATE SET cell = EXCLUDED.cell, "
+            "decided_by = EXCLUDED.decided_by, decision_number = EXCLUDED.decision_number, "
+            "decision_date = EXCLUDED.decision_date, rule_set = EXCLUDED.rule_set, position = EXCLUDED.position",
+            e.dossier_id, e.organisation, e.decided_by, e.decision_number, e.decision_date, e.rule_set, event.position,
+        )
+
+
+async def admissions_between(conn: asyncpg.Connection, schema: str, start: date, end: date) -> list[Admission]:
+    rows = await conn.fetch(
+        f"SELECT dossier_id, cell, decided_by, decision_number, decision_date, rule_set FROM {schema}.admissions "
+        "WHERE decision_date BETWEEN $1 AND $2 ORDER BY decision_date, dossier_id",
+        start,
+        end,
+    )
+    return [Admission(**dict(r)) for r in rows]
+
+
+async def last_admission_per_cell(conn: asyncpg.Connection, schema: str, on: date) -> dict[str, date]:
+    rows = await conn.fetch(
+        f"SELECT cell, max(decision_date) AS last FROM {schema}.admissions WHERE decision_date <= $1 GROUP BY cell", on
+    )
+    return {r["cell"]: r["last"] for r in rows}
+
+
+async def decided_among(conn: asyncpg.Connection, schema: str, dossier_ids: list[str], on: date) -> set[str]:
+    """Which of these dossiers had an admission decision by `on`."""
+    rows = await conn.fetch(
+        f"SELECT dossier_id FROM {schema}.admissions WHERE decision_date <= $1 AND dossier_id = ANY($2::text[])",
+        on,
+        dossier_ids,
+    )
+    return {r["dossier_id"] for r in rows}

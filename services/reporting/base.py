@@ -1,0 +1,132 @@
+"""What every reporting projection shares: its sources by role, a handler per event type, and the
+tolerant reading of other services' events.
+
+Reporting imports no other service's code. It reads the `data` of each `RecordedEvent` with its own
+small pydantic models that ignore unknown fields, so a service may add fields without breaking it;
+an event type no projection handles is skipped.
+
+A projection with several sources is fed by one live consumer per source, in no fixed order
+between them, while a rebuild interleaves the logs by time. Every handler therefore writes only
+columns that its own source owns (or merges commutatively, e.g. `least`), so that live tables and
+their rebuild are equal whatever the interleaving.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
+from typing import Any, ClassVar, TypeVar
+
+import asyncpg
+import pydantic
+from pydantic import BaseModel, ConfigDict
+
+from shared.bus.consumer import Unapplicable
+from shared.envelope import RecordedEvent
+from shared.projections import Projection
+
+ROLES = ("registry", "dossiers", "verification", "voting")
+"""The logs reporting reads, by the role their owner plays; `build_service(sources=...)` maps a
+role to the schema (and service name) of the log, so tests point reporting at fresh ones."""
+
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[Any, asyncpg.Connection, str, RecordedEvent], Awaitable[None]]
+
+
+class Inbound(BaseModel):
+    """An event of another service as reporting reads it: only the fields it needs."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+def parse(model: type[M], event: RecordedEvent) -> M:
+    """The event's data as `model`; an event that does not fit is dead-lettered with a reason that
+    names fields and problems, never the values (they may be personal data)."""
+    try:
+        return model.model_validate(event.data)
+    except pydantic.ValidationError as error:
+        problems = ", ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(data)'}: {e['type']}" for e in error.errors(include_url=False)
+        )
+        raise Unapplicable(f"{event.event_type} at position {event.position} does not fit reporting: {problems}") from None
+
+
+def on(role: str, *event_types: str) -> Callable[[Handler], Handler]:
+    """Mark a method of a `ReportingProjection` as the handler of these event types of `role`'s log."""
+
+    def mark(handler: Handler) -> Handler:
+        handler.__reporting_handles__ = [(role, t) for t in event_types]  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+class ReportingProjection(Projection):
+    """A projection of the reporting service: named `<schema>.<concern>`, reading the logs of `roles`."""
+
+    concern: ClassVar[str]
+    roles: ClassVar[tuple[str, ...]]
+    _handlers: ClassVar[dict[tuple[str, str], Handler]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._handlers = {}
+        for klass in reversed(cls.__mro__):
+            for attribute in vars(klass).values():
+                for key in getattr(attribute, "__reporting_handles__", ()):
+                    cls._handlers[key] = attribute
+
+    def __init__(self, schema: str = "reporting", sources: Mapping[str, str] | None = None) -> None:
+        chosen = dict(sources or {})
+        self.schema = schema
+        self.name = f"{schema}.{self.concern}"
+        self.sources = tuple(chosen.get(role, role) for role in self.roles)
+        self._role_of = {chosen.get(role, role): role for role in self.roles}
+
+    async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
+        handler = self._handlers.get((self._role_of.get(source, source), event.event_type))
+        if handler is not None:
+            await handler(self, conn, schema, event)
+
+
+# --- values ----------------------------------------------------------------------------------------
+
+
+def text(value: str | None) -> str | None:
+    """Unicode NFC, whitespace runs collapsed: the same word typed in NFD or with stray spaces
+    counts once (domain.md §6). Empty text is no text."""
+    if value is None:
+        return None
+    cleaned = " ".join(unicodedata.normalize("NFC", value).split())
+    return cleaned or None
+
+
+def person_key(citizen_id: str) -> str:
+    """A stable key for a person's membership rows, so reporting tables hold no citizen ids.
+
+    Pseudonymous, not anonymous: a 12-digit id can be found again by trying them all. It keeps
+    ids out of reporting's tables and exports, which is what reports need.
+    """
+    return hashlib.sha256(f"ketnap.reporting.person:{citizen_id.strip()}".encode()).hexdigest()[:32]
+
+
+_DATE_FIELDS = (
+    "on", "opened_on", "submitted_on", "issued_on", "declared_on", "corrected_on", "recorded_on", "ready_on",
+    "certified_on", "blocked_on", "sent_on", "replied_on", "checked_on", "decided_on", "meeting_on", "appraised_on",
+    "decision_date", "received_on", "agreed_on", "held_on", "filed_on", "completed_on", "judged_on",
+    "effective_from", "end_date", "start_date",
+)
+
+
+def business_date(data: Mapping[str, Any]) -> date | None:
+    """The day the fact happened, as the event states it (not the day it was recorded)."""
+    for name in _DATE_FIELDS:
+        value = data.get(name)
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                continue
+    return None

@@ -1,0 +1,58 @@
+"""Asking the reporting service for a report over NATS, as the CLI (and any other client) does."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nats
+import nats.errors
+
+from services.reporting.export import export
+from shared.bus import subjects
+
+TIMEOUT_SECONDS = 300.0
+"""A report as of a past date rebuilds its projections from the logs first: it may take a while."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    ok: bool
+    text: str
+
+
+async def ask(nats_url: str, report: str, body: dict[str, Any], *, service: str = "reporting") -> dict[str, Any]:
+    """The reply of `<service>.query.<report>`: {"ok": true, "result": ...} or {"ok": false, "error": ...}."""
+    nc = await nats.connect(nats_url, name="ketnap-cli")
+    try:
+        reply = await nc.request(
+            subjects.query_subject(service, report), json.dumps(body, ensure_ascii=False).encode(), timeout=TIMEOUT_SECONDS
+        )
+    except nats.errors.NoRespondersError:
+        return {"ok": False, "error": {"code": "unavailable", "message": "Dịch vụ báo cáo không chạy (không có ai trả lời)."}}
+    except nats.errors.TimeoutError:
+        return {"ok": False, "error": {"code": "unavailable", "message": "Dịch vụ báo cáo không trả lời kịp."}}
+    finally:
+        await nc.close()
+    return json.loads(reply.data)
+
+
+async def report(
+    nats_url: str,
+    name: str,
+    body: dict[str, Any],
+    *,
+    csv_path: Path | None = None,
+    xlsx_path: Path | None = None,
+    service: str = "reporting",
+) -> Answer:
+    """Ask for a report, write the files asked for, and return the text to show."""
+    reply = await ask(nats_url, name, {k: v for k, v in body.items() if v is not None}, service=service)
+    if not reply.get("ok"):
+        error = reply.get("error") or {}
+        return Answer(False, f"Lỗi ({error.get('code', '?')}): {error.get('message', 'không rõ')}")
+    text = export(name, reply["result"], csv_path=csv_path, xlsx_path=xlsx_path)
+    written = [str(p) for p in (csv_path, xlsx_path) if p]
+    return Answer(True, text + (f"\nĐã ghi: {', '.join(written)}\n" if written else ""))

@@ -1,0 +1,285 @@
+"""Deadlines (thời hạn) of each dossier: when each started, when it is due in working days, and when it
+was met, waived or made moot; from the dossiers log (the steps) and the voting log (recognition
+votes, a ceremony delay agreed by the committee above).
+
+| kind | rule | starts | due (shared/rules/deadlines.py) | met by |
+|---|---|---|---|---|
+| decision | DECISION_60WD | cell resolution adopted | 60 working days (+ extension) | admission decided or refused |
+| ceremony | CEREMONY_30WD | the cell received the decision | 30 working days | ceremony held (waived: delay agreed) |
+| member_history | — [S] | ceremony | 30 working days | member history filed |
+| recognition_vote | RECOG_30WD | ceremony | 12 months + 30 working days | a recognition vote of the cell |
+
+A deadline is open on a day when it has started and is neither met nor waived, and its dossier
+has not ended; overdue when its due date has passed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+
+from services.reporting.base import Inbound, ReportingProjection, on, parse
+from services.reporting.organisation_tree import Tree
+from shared.calendar import working_days_between
+from shared.envelope import RecordedEvent
+from shared.rules import RULE_SETS, NoRuleSetInForce, RuleSet, rule_set_by_id, rule_set_on
+from shared.rules.deadlines import ceremony_due_on, decision_due_on, member_history_due_on, recognition_vote_due_on
+
+KINDS = {
+    "decision": ("DECISION_60WD", "Quyết định kết nạp (60 ngày làm việc từ nghị quyết chi bộ)"),
+    "ceremony": ("CEREMONY_30WD", "Lễ kết nạp (30 ngày làm việc từ khi chi bộ nhận quyết định)"),
+    "member_history": (None, "Lý lịch đảng viên (30 ngày làm việc từ lễ kết nạp)"),
+    "recognition_vote": ("RECOG_30WD", "Chi bộ xét công nhận chính thức (30 ngày làm việc sau 12 tháng dự bị)"),
+}
+
+
+def rules_for(rule_set_id: str | None, on_day: date) -> RuleSet:
+    """The rule set a step recorded, else the one in force on its day, else the oldest known."""
+    if rule_set_id:
+        try:
+            return rule_set_by_id(rule_set_id)
+        except KeyError:
+            pass
+    try:
+        return rule_set_on(on_day)
+    except NoRuleSetInForce:
+        return RULE_SETS[0]
+
+
+def _due(compute: Callable[[], date]) -> date | None:
+    try:
+        return compute()
+    except ValueError:  # a year the holiday calendar does not know
+        return None
+
+
+class Fact(Inbound):
+    dossier_id: str
+
+
+class CellResolution(Fact):
+    adopted: bool
+    meeting_on: date
+    rule_set: str | None = None
+
+
+class Extended(Fact):
+    by_working_days: int
+
+
+class Decided(Fact):
+    decision_date: date
+
+
+class Received(Fact):
+    received_on: date
+
+
+class Ceremony(Fact):
+    held_on: date
+    received_decision_on: date
+
+
+class Filed(Fact):
+    filed_on: date
+
+
+class Agreed(Fact):
+    agreed_on: date
+
+
+class RecognitionVote(Fact):
+    meeting_on: date
+
+
+class Deadlines(ReportingProjection):
+    concern = "deadlines"
+    roles = ("dossiers", "voting")
+    tables = {
+        "deadlines": """
+            dossier_id              text    NOT NULL,
+            kind                    text    NOT NULL,
+            started_on              date,
+            due_on                  date,
+            rule_set                text,
+            extension_working_days  integer NOT NULL DEFAULT 0,
+            done_on                 date,
+            waived_on               date,
+            PRIMARY KEY (dossier_id, kind)
+        """,
+    }
+    # Columns by source: the dossiers log owns started_on, due_on, rule_set, extension and done_on
+    # of every kind but `recognition_vote`; the voting log owns that one's done_on and waived_on.
+
+    async def _start(self, conn: asyncpg.Connection, schema: str, dossier_id: str, kind: str, started_on: date,
+                     due_on: date | None, rule_set: str | None) -> None:
+        await conn.execute(
+            f"INSERT INTO {schema}.deadlines (dossier_id, kind, started_on, due_on, rule_set) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT (dossier_id, kind) DO UPDATE SET started_on = EXCLUDED.started_on, due_on = EXCLUDED.due_on, "
+            "rule_set = EXCLUDED.rule_set",
+            dossier_id, kind, started_on, due_on, rule_set,
+        )
+
+    async def _merge(self, conn: asyncpg.Connection, schema: str, dossier_id: str, kind: str, column: str, day: date) -> None:
+        """Record the earliest day something met (or waived) the deadline."""
+        await conn.execute(
+            f"INSERT INTO {schema}.deadlines (dossier_id, kind, {column}) VALUES ($1, $2, $3) "
+            f"ON CONFLICT (dossier_id, kind) DO UPDATE SET {column} = least({schema}.deadlines.{column}, EXCLUDED.{column})",
+            dossier_id, kind, day,
+        )
+
+    @on("dossiers", "CellResolutionRecorded")
+    async def cell_resolution(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(CellResolution, event)
+        if not e.adopted:
+            return
+        rules = rules_for(e.rule_set, e.meeting_on)
+        due = _due(lambda: decision_due_on(e.meeting_on, rules=rules))
+        await self._start(conn, schema, e.dossier_id, "decision", e.meeting_on, due, rules.id)
+
+    @on("dossiers", "DecisionDeadlineExtensionRecorded")
+    async def extended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Extended, event)
+        row = await conn.fetchrow(
+            f"UPDATE {schema}.deadlines SET extension_working_days = extension_working_days + $2 "
+            "WHERE dossier_id = $1 AND kind = 'decision' RETURNING started_on, rule_set, extension_working_days",
+            e.dossier_id, e.by_working_days,
+        )
+        if row is None or row["started_on"] is None:
+            return
+        rules = rules_for(row["rule_set"], row["started_on"])
+        due = _due(lambda: decision_due_on(row["started_on"], rules=rules, extension_working_days=row["extension_working_days"]))
+        await conn.execute(
+            f"UPDATE {schema}.deadlines SET due_on = $2 WHERE dossier_id = $1 AND kind = 'decision'", e.dossier_id, due
+        )
+
+    @on("dossiers", "AdmissionDecisionRecorded", "AdmissionRefusalRecorded")
+    async def decided(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Decided, event)
+        await self._merge(conn, schema, e.dossier_id, "decision", "done_on", e.decision_date)
+
+    @on("dossiers", "DecisionReceivedByCell")
+    async def received(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Received, event)
+        await self._ceremony_starts(conn, schema, e.dossier_id, e.received_on)
+
+    async def _ceremony_starts(self, conn: asyncpg.Connection, schema: str, dossier_id: str, received_on: date) -> None:
+        rules = rules_for(None, received_on)
+        await self._start(conn, schema, dossier_id, "ceremony", received_on, _due(lambda: ceremony_due_on(received_on, rules=rules)), rules.id)
+
+    @on("dossiers", "CeremonyHeld")
+    async def ceremony(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        """Meets the ceremony deadline (started now if the cell's receipt was stated only with the
+        ceremony) and starts the member-history and recognition-vote ones, in one statement."""
+        e = parse(Ceremony, event)
+        received_rules, rules = rules_for(None, e.received_decision_on), rules_for(None, e.held_on)
+        await conn.execute(
+            f"""INSERT INTO {schema}.deadlines AS t (dossier_id, kind, started_on, due_on, rule_set, done_on) VALUES
+                    ($1, 'ceremony', $2, $3, $4, $5), ($1, 'member_history', $5, $6, $7, NULL), ($1, 'recognition_vote', $5, $8, $7, NULL)
+                ON CONFLICT (dossier_id, kind) DO UPDATE SET
+                    started_on = CASE WHEN t.kind = 'ceremony' THEN coalesce(t.started_on, EXCLUDED.started_on) ELSE EXCLUDED.started_on END,
+                    due_on = CASE WHEN t.kind = 'ceremony' AND t.started_on IS NOT NULL THEN t.due_on ELSE EXCLUDED.due_on END,
+                    rule_set = CASE WHEN t.kind = 'ceremony' AND t.started_on IS NOT NULL THEN t.rule_set ELSE EXCLUDED.rule_set END,
+                    done_on = CASE WHEN t.kind = 'ceremony' THEN least(t.done_on, EXCLUDED.done_on) ELSE t.done_on END""",
+            e.dossier_id,
+            e.received_decision_on,
+            _due(lambda: ceremony_due_on(e.received_decision_on, rules=received_rules)),
+            received_rules.id,
+            e.held_on,
+            _due(lambda: member_history_due_on(e.held_on, rules=rules)),
+            rules.id,
+            _due(lambda: recognition_vote_due_on(e.held_on, rules=rules)),
+        )
+
+    @on("dossiers", "MemberHistoryFiled")
+    async def history_filed(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Filed, event)
+        await self._merge(conn, schema, e.dossier_id, "member_history", "done_on", e.filed_on)
+
+    @on("voting", "CeremonyDelayAgreed")
+    async def delay_agreed(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Agreed, event)
+        await self._merge(conn, schema, e.dossier_id, "ceremony", "waived_on", e.agreed_on)
+
+    @on("voting", "RecognitionResolutionAdopted", "RecognitionResolutionRejected", "RecognitionVoteFailed")
+    async def recognition_vote(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(RecognitionVote, event)
+        await self._merge(conn, schema, e.dossier_id, "recognition_vote", "done_on", e.meeting_on)
+
+
+# --- the report --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenDeadline:
+    dossier_id: str
+    kind: str
+    started_on: date
+    due_on: date | None
+    cell: str
+
+
+async def open_deadlines(conn: asyncpg.Connection, schema: str, on_day: date) -> list[OpenDeadline]:
+    """Deadlines open on `on_day`, with the cell their dossier was in that day (pipeline tables)."""
+    rows = await conn.fetch(
+        f"""SELECT t.dossier_id, t.kind, t.started_on, t.due_on,
+               (SELECT c.cell FROM {schema}.pipeline_cells c WHERE c.dossier_id = t.dossier_id AND c.valid_from <= $1
+                ORDER BY c.valid_from DESC LIMIT 1) AS cell
+            FROM {schema}.deadlines t JOIN {schema}.pipeline_dossiers d ON d.dossier_id = t.dossier_id
+            WHERE t.started_on <= $1 AND (t.done_on IS NULL OR t.done_on > $1) AND (t.waived_on IS NULL OR t.waived_on > $1)
+              AND (d.ended_on IS NULL OR d.ended_on > $1)
+            ORDER BY t.due_on NULLS LAST, t.dossier_id, t.kind""",
+        on_day,
+    )
+    return [OpenDeadline(**dict(r)) for r in rows if r["cell"] is not None]
+
+
+def deadlines_report(tree: Tree, organisation: str, on_day: date, deadlines: Iterable[OpenDeadline], *, overdue_only: bool) -> dict:
+    per_unit: dict[str, Counter[str]] = defaultdict(Counter)
+    per_due: dict[date | None, Counter[str]] = defaultdict(Counter)
+    items = []
+    for deadline in deadlines:
+        child = tree.attribute(organisation, deadline.cell, on_day)
+        if child is None:
+            continue
+        overdue = deadline.due_on is not None and deadline.due_on < on_day
+        for unit in {organisation, child}:
+            per_unit[unit]["open"] += 1
+            per_unit[unit]["overdue"] += overdue
+        per_due[deadline.due_on]["open"] += 1
+        per_due[deadline.due_on]["overdue"] += overdue
+        if overdue_only and not overdue:
+            continue
+        rule, label = KINDS.get(deadline.kind, (None, deadline.kind))
+        items.append(
+            {"dossier_id": deadline.dossier_id, "kind": deadline.kind, "rule": rule, "label": label, "cell": deadline.cell,
+             "counted_for": child, "started_on": deadline.started_on.isoformat(),
+             "due_on": deadline.due_on.isoformat() if deadline.due_on else None, "overdue": overdue,
+             "working_days_late": _late(deadline.due_on, on_day) if overdue else 0}
+        )
+
+    def line(code: str) -> dict:
+        return {**tree.describe(code, on_day), "open": per_unit[code]["open"], "overdue": per_unit[code]["overdue"]}
+
+    return {
+        **line(organisation),
+        "on": on_day.isoformat(),
+        "overdue_only": overdue_only,
+        "children": [line(c) for c in tree.children_on(organisation, on_day)],
+        "by_due_date": [
+            {"due_on": due.isoformat() if due else None, "open": counts["open"], "overdue": counts["overdue"]}
+            for due, counts in sorted(per_due.items(), key=lambda x: (x[0] is None, x[0] or date.min))
+        ],
+        "items": items,
+    }
+
+
+def _late(due_on: date, on_day: date) -> int | None:
+    try:
+        return working_days_between(due_on, on_day)
+    except ValueError:
+        return None

@@ -1,0 +1,276 @@
+"""New-member statistics (thống kê đảng viên mới): who was admitted, by gender, ethnic minority,
+religion, youth-union membership, occupation, age band at admission, general education and
+professional qualification (two separate axes).
+
+The applicant's facts come from the dossiers log: `PersonalHistoryDeclared` (birth date,
+gender, ethnicity, religion, occupation) and, since the contract's declaration lacks them,
+`QualificationsDeclared` (education, qualification, youth-union membership) recorded in the same
+append; a `PersonalHistoryCorrected` replaces both. A fact missing from the events is counted as
+"không rõ" on its axis, never guessed. Sensitive data: only counts leave this module.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+
+from services.reporting.admissions import Admission
+from services.reporting.base import Inbound, ReportingProjection, on, parse, text
+from services.reporting.organisation_tree import Tree
+from services.reporting.periods import Period, percent
+from shared.calendar import full_years
+from shared.envelope import RecordedEvent
+
+UNKNOWN = "unknown"
+
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("18-30", 18, 30), ("31-35", 31, 35), ("36-40", 36, 40), ("41-45", 41, 45),
+    ("46-50", 46, 50), ("51-55", 51, 55), ("56-60", 56, 60), (">60", 61, None),
+)
+"""Age bands in completed years on the decision date, as the organisations report them."""
+
+GENERAL_EDUCATION = {
+    "none": "chưa qua trường lớp", "literate": "biết đọc, biết viết", "primary": "tiểu học",
+    "lower_secondary": "trung học cơ sở", "upper_secondary": "trung học phổ thông",
+}
+PROFESSIONAL_QUALIFICATION = {
+    "none": "chưa qua đào tạo", "elementary": "sơ cấp", "intermediate": "trung cấp", "college": "cao đẳng",
+    "university": "đại học", "master": "thạc sĩ", "doctorate": "tiến sĩ",
+}
+AXES = {
+    "gender": "Giới tính",
+    "ethnic_minority": "Dân tộc thiểu số",
+    "religion": "Tôn giáo",
+    "youth_union": "Đoàn viên thanh niên",
+    "occupation": "Nghề nghiệp",
+    "age_band": "Độ tuổi khi kết nạp",
+    "general_education": "Trình độ giáo dục phổ thông",
+    "professional_qualification": "Trình độ chuyên môn",
+}
+_NO_RELIGION = frozenset({"không", "khong", "none", "không có", "không tôn giáo", "không theo tôn giáo", "-"})
+_MALE = frozenset({"male", "nam"})
+_FEMALE = frozenset({"female", "nữ", "nu"})
+_MAJORITY_ETHNICITY = "kinh"
+
+
+class Applicant(Inbound):
+    birth_date: date | None = None
+    gender: str | None = None
+    ethnicity: str | None = None
+    religion: str | None = None
+    occupation: str | None = None
+    # Not in the contract's declaration today; read if a later version carries them.
+    general_education: str | None = None
+    professional_qualification: str | None = None
+    youth_union_member: bool | None = None
+
+
+class Qualifications(Inbound):
+    general_education: str | None = None
+    professional_qualification: str | None = None
+    youth_union_member: bool | None = None
+
+
+class Declared(Inbound):
+    dossier_id: str
+    applicant: Applicant
+
+
+class QualificationsDeclared(Inbound):
+    dossier_id: str
+    qualifications: Qualifications
+
+
+class Corrected(Inbound):
+    dossier_id: str
+    applicant: Applicant
+    qualifications: Qualifications | None = None
+
+
+_PROFILE_COLUMNS = (
+    "birth_date", "gender", "ethnicity", "religion", "occupation", "general_education", "professional_qualification",
+    "youth_union_member",
+)
+
+
+class NewMembers(ReportingProjection):
+    concern = "new_members"
+    roles = ("dossiers",)
+    tables = {
+        "applicant_profiles": """
+            dossier_id                  text PRIMARY KEY,
+            birth_date                  date,
+            gender                      text,
+            ethnicity                   text,
+            religion                    text,
+            occupation                  text,
+            general_education           text,
+            professional_qualification  text,
+            youth_union_member          boolean
+        """,
+    }
+
+    @on("dossiers", "PersonalHistoryDeclared")
+    async def declared(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Declared, event)
+        await self._upsert(conn, schema, e.dossier_id, _applicant(e.applicant), keep_missing=True)
+
+    @on("dossiers", "QualificationsDeclared")
+    async def qualifications(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(QualificationsDeclared, event)
+        await self._upsert(conn, schema, e.dossier_id, _qualifications(e.qualifications), keep_missing=True)
+
+    @on("dossiers", "PersonalHistoryCorrected")
+    async def corrected(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Corrected, event)
+        values = _applicant(e.applicant)
+        if e.qualifications is not None:
+            values.update(_qualifications(e.qualifications))
+        await self._upsert(conn, schema, e.dossier_id, values, keep_missing=False)
+
+    async def _upsert(self, conn: asyncpg.Connection, schema: str, dossier_id: str, values: dict, keep_missing: bool) -> None:
+        """`keep_missing`: a fact this event does not state keeps what an earlier event said."""
+        columns = list(values)
+        assignments = ", ".join(
+            f"{c} = coalesce(EXCLUDED.{c}, {schema}.applicant_profiles.{c})" if keep_missing else f"{c} = EXCLUDED.{c}"
+            for c in columns
+        )
+        placeholders = ", ".join(f"${i}" for i in range(2, len(columns) + 2))
+        await conn.execute(
+            f"INSERT INTO {schema}.applicant_profiles (dossier_id, {', '.join(columns)}) VALUES ($1, {placeholders}) "
+            f"ON CONFLICT (dossier_id) DO UPDATE SET {assignments}",
+            dossier_id, *values.values(),
+        )
+
+
+def _applicant(applicant: Applicant) -> dict:
+    values = {
+        "birth_date": applicant.birth_date,
+        "gender": text(applicant.gender),
+        "ethnicity": text(applicant.ethnicity),
+        "religion": text(applicant.religion),
+        "occupation": text(applicant.occupation),
+    }
+    values.update(
+        {k: v for k, v in _qualifications(Qualifications(**applicant.model_dump(include=set(Qualifications.model_fields)))).items()
+         if v is not None}
+    )
+    return values
+
+
+def _qualifications(qualifications: Qualifications) -> dict:
+    return {
+        "general_education": text(qualifications.general_education),
+        "professional_qualification": text(qualifications.professional_qualification),
+        "youth_union_member": qualifications.youth_union_member,
+    }
+
+
+# --- the report --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    birth_date: date | None = None
+    gender: str | None = None
+    ethnicity: str | None = None
+    religion: str | None = None
+    occupation: str | None = None
+    general_education: str | None = None
+    professional_qualification: str | None = None
+    youth_union_member: bool | None = None
+
+
+def age_band(birth_date: date | None, on: date) -> str:
+    """The band of the age in completed years on `on` (counted in months, shared.calendar)."""
+    if birth_date is None:
+        return UNKNOWN
+    age = full_years(birth_date, on)
+    for label, low, high in AGE_BANDS:
+        if age >= low and (high is None or age <= high):
+            return label
+    return "<18"
+
+
+def categories(profile: Profile, decided_on: date) -> dict[str, str]:
+    """The category of one new member on every axis."""
+
+    def folded(value: str | None) -> str | None:
+        return value.casefold() if value else None
+
+    gender = folded(profile.gender)
+    ethnicity = folded(profile.ethnicity)
+    religion = folded(profile.religion)
+    return {
+        "gender": "male" if gender in _MALE else "female" if gender in _FEMALE else gender or UNKNOWN,
+        "ethnic_minority": UNKNOWN if ethnicity is None else "no" if ethnicity == _MAJORITY_ETHNICITY else "yes",
+        "religion": UNKNOWN if religion is None else "none" if religion in _NO_RELIGION else religion,
+        "youth_union": UNKNOWN if profile.youth_union_member is None else "yes" if profile.youth_union_member else "no",
+        "occupation": folded(profile.occupation) or UNKNOWN,
+        "age_band": age_band(profile.birth_date, decided_on),
+        "general_education": profile.general_education or UNKNOWN,
+        "professional_qualification": profile.professional_qualification or UNKNOWN,
+    }
+
+
+_LABELS = {
+    "gender": {"male": "nam", "female": "nữ"},
+    "ethnic_minority": {"yes": "dân tộc thiểu số", "no": "dân tộc Kinh"},
+    "religion": {"none": "không theo tôn giáo"},
+    "youth_union": {"yes": "là đoàn viên", "no": "không là đoàn viên"},
+    "general_education": GENERAL_EDUCATION,
+    "professional_qualification": PROFESSIONAL_QUALIFICATION,
+}
+_ORDER = {
+    "age_band": [b[0] for b in AGE_BANDS],
+    "general_education": list(GENERAL_EDUCATION),
+    "professional_qualification": list(PROFESSIONAL_QUALIFICATION),
+}
+
+
+def new_member_stats(
+    tree: Tree, organisation: str, period: Period, admissions: Iterable[Admission], profiles: dict[str, Profile]
+) -> dict:
+    """Counts and shares per axis of the members admitted in `period` in `organisation`'s subtree
+    (the tree on each decision date)."""
+    counted: dict[str, Counter[str]] = {axis: Counter() for axis in AXES}
+    admitted = 0
+    for admission in admissions:
+        if not period.contains(admission.decision_date):
+            continue
+        if tree.attribute(organisation, admission.cell, admission.decision_date) is None:
+            continue
+        admitted += 1
+        for axis, value in categories(profiles.get(admission.dossier_id, Profile()), admission.decision_date).items():
+            counted[axis][value] += 1
+    return {
+        **tree.describe(organisation, period.status_on(period.end)),
+        **period.as_dict(),
+        "admitted": admitted,
+        "axes": [
+            {"axis": axis, "label": label, "values": _values(axis, counted[axis], admitted)} for axis, label in AXES.items()
+        ],
+        "unknown": {axis: counted[axis][UNKNOWN] for axis in AXES if counted[axis][UNKNOWN]},
+    }
+
+
+def _values(axis: str, counts: Counter[str], total: int) -> list[dict]:
+    order = _ORDER.get(axis, [])
+    keys = sorted(counts, key=lambda k: (k == UNKNOWN, order.index(k) if k in order else len(order), -counts[k], k))
+    labels = _LABELS.get(axis, {})
+    return [
+        {"value": k, "label": "không rõ" if k == UNKNOWN else labels.get(k, k), "count": counts[k], "percent": percent(counts[k], total)}
+        for k in keys
+    ]
+
+
+async def profiles_of(conn: asyncpg.Connection, schema: str, dossier_ids: list[str]) -> dict[str, Profile]:
+    rows = await conn.fetch(
+        f"SELECT dossier_id, {', '.join(_PROFILE_COLUMNS)} FROM {schema}.applicant_profiles WHERE dossier_id = ANY($1::text[])",
+        dossier_ids,
+    )
+    return {r["dossier_id"]: Profile(**{c: r[c] for c in _PROFILE_COLUMNS}) for r in rows}

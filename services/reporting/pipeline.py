@@ -1,0 +1,446 @@
+"""The admission pipeline (tiến độ hồ sơ): where each dossier stood on any day, how long it spent in
+each step, and why dossiers were rejected; from the dossiers service's log.
+
+The dossiers service owns a dossier's step: its log records every move, including those caused
+by verification and voting (recorded by its process manager), so this projection reads that log
+alone and its days are the business dates the events state.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+
+from services.reporting.base import Inbound, ReportingProjection, on, parse
+from services.reporting.organisation_tree import Tree
+from services.reporting.periods import Period
+from services.reporting.workdays import working_days_between
+from shared.envelope import RecordedEvent
+from shared.rules import RuleCode
+
+STEPS: dict[str, str] = {
+    "source_list": "trong danh sách cảm tình Đảng",
+    "application": "đã nộp đơn xin vào Đảng",
+    "verification": "đang thẩm tra lý lịch",
+    "ready_for_cell_vote": "chờ chi bộ xét",
+    "awaiting_decision": "chờ quyết định kết nạp",
+    "awaiting_ceremony": "chờ tổ chức lễ kết nạp",
+    "probation": "đảng viên dự bị",
+    "recognition": "chờ xét công nhận đảng viên chính thức",
+    "official": "đã là đảng viên chính thức",
+    "name_removed": "đã xóa tên khỏi danh sách đảng viên dự bị",
+    "withdrawn": "đã rút hồ sơ",
+    "rejected": "đã bị bác",
+    "refused": "cấp có thẩm quyền không kết nạp",
+}
+"""Every step in pipeline order, with its Vietnamese label."""
+
+ORDER = list(STEPS)
+ENDINGS = ("official", "name_removed", "withdrawn", "rejected", "refused")
+OPEN_STEPS = tuple(s for s in ORDER if s not in ENDINGS)
+BEFORE_DECISION = ("source_list", "application", "verification", "ready_for_cell_vote", "awaiting_decision")
+"""A dossier in one of these steps is "in progress" against a quota: not yet decided."""
+
+NO_RULE = "NONE"
+"""A rejection by the committee's judgement, naming no rule."""
+
+
+class Opened(Inbound):
+    dossier_id: str
+    cell: str
+    opened_on: date
+
+
+class StepFact(Inbound):
+    dossier_id: str
+
+
+class LetterSubmitted(StepFact):
+    submitted_on: date
+
+
+class HistoryDeclared(StepFact):
+    declared_on: date
+
+
+class Ready(StepFact):
+    ready_on: date
+
+
+class CellResolution(StepFact):
+    adopted: bool
+    meeting_on: date
+
+
+class Decided(StepFact):
+    """`AdmissionDecisionRecorded`, `AdmissionRefusalRecorded`, `BecameOfficialMember`, `NameRemoved`."""
+
+    decision_date: date
+
+
+class Ceremony(StepFact):
+    held_on: date
+
+
+class PapersCompleted(StepFact):
+    completed_on: date
+
+
+class Dated(StepFact):
+    """`DossierWithdrawn`, `DossierSuspended`, `DossierResumed`."""
+
+    on: date
+
+
+class Rejected(Dated):
+    rule: str | None = None
+
+
+class Transferred(Dated):
+    to_cell: str
+
+
+class Pipeline(ReportingProjection):
+    concern = "pipeline"
+    roles = ("dossiers",)
+    tables = {
+        "pipeline_dossiers": """
+            dossier_id  text PRIMARY KEY,
+            opened_on   date NOT NULL,
+            cell        text NOT NULL,
+            step        text NOT NULL,
+            step_on     date NOT NULL,
+            ended_on    date
+        """,
+        "pipeline_steps": """
+            dossier_id    text    NOT NULL,
+            step          text    NOT NULL,
+            entered_on    date    NOT NULL,
+            left_on       date,
+            PRIMARY KEY (dossier_id, step)
+        """,
+        "pipeline_cells": """
+            dossier_id  text NOT NULL,
+            valid_from  date NOT NULL,
+            cell        text NOT NULL,
+            PRIMARY KEY (dossier_id, valid_from)
+        """,
+        "pipeline_rejections": """
+            dossier_id   text PRIMARY KEY,
+            rejected_on  date NOT NULL,
+            rule         text NOT NULL
+        """,
+        "pipeline_suspensions": """
+            dossier_id    text NOT NULL,
+            suspended_on  date NOT NULL,
+            resumed_on    date,
+            PRIMARY KEY (dossier_id, suspended_on)
+        """,
+    }
+
+    @on("dossiers", "DossierOpened")
+    async def opened(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Opened, event)
+        await conn.execute(
+            f"""WITH opened AS (
+                    INSERT INTO {schema}.pipeline_dossiers (dossier_id, opened_on, cell, step, step_on)
+                    VALUES ($1, $2, $3, 'source_list', $2) ON CONFLICT DO NOTHING RETURNING dossier_id
+                ), first_step AS (
+                    INSERT INTO {schema}.pipeline_steps (dossier_id, step, entered_on) SELECT dossier_id, 'source_list', $2 FROM opened
+                )
+                INSERT INTO {schema}.pipeline_cells (dossier_id, valid_from, cell) SELECT dossier_id, $2, $3 FROM opened""",
+            e.dossier_id, e.opened_on, e.cell,
+        )
+
+    @on("dossiers", "ApplicationLetterSubmitted")
+    async def letter(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(LetterSubmitted, event)
+        await self._enter(conn, schema, e.dossier_id, "application", e.submitted_on)
+
+    @on("dossiers", "PersonalHistoryDeclared")
+    async def declared(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(HistoryDeclared, event)
+        await self._enter(conn, schema, e.dossier_id, "verification", e.declared_on)
+
+    @on("dossiers", "ReadyForCellVote")
+    async def ready(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Ready, event)
+        await self._enter(conn, schema, e.dossier_id, "ready_for_cell_vote", e.ready_on)
+
+    @on("dossiers", "CellResolutionRecorded")
+    async def cell_resolution(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(CellResolution, event)
+        if e.adopted:  # not adopted: the dossier's `DossierRejected` (CELL_2_3) follows
+            await self._enter(conn, schema, e.dossier_id, "awaiting_decision", e.meeting_on)
+
+    @on("dossiers", "AdmissionDecisionRecorded")
+    async def admitted(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Decided, event)
+        await self._enter(conn, schema, e.dossier_id, "awaiting_ceremony", e.decision_date)
+
+    @on("dossiers", "AdmissionRefusalRecorded")
+    async def refused(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Decided, event)
+        await self._enter(conn, schema, e.dossier_id, "refused", e.decision_date)
+
+    @on("dossiers", "CeremonyHeld")
+    async def ceremony(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Ceremony, event)
+        await self._enter(conn, schema, e.dossier_id, "probation", e.held_on)
+
+    @on("dossiers", "RecognitionPapersCompleted")
+    async def papers(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(PapersCompleted, event)
+        await self._enter(conn, schema, e.dossier_id, "recognition", e.completed_on)
+
+    @on("dossiers", "BecameOfficialMember")
+    async def official(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Decided, event)
+        await self._enter(conn, schema, e.dossier_id, "official", e.decision_date)
+
+    @on("dossiers", "NameRemoved")
+    async def name_removed(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Decided, event)
+        await self._enter(conn, schema, e.dossier_id, "name_removed", e.decision_date)
+
+    @on("dossiers", "DossierWithdrawn")
+    async def withdrawn(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Dated, event)
+        await self._enter(conn, schema, e.dossier_id, "withdrawn", e.on)
+
+    @on("dossiers", "DossierRejected")
+    async def rejected(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Rejected, event)
+        if await self._enter(conn, schema, e.dossier_id, "rejected", e.on):
+            await conn.execute(
+                f"INSERT INTO {schema}.pipeline_rejections (dossier_id, rejected_on, rule) VALUES ($1, $2, $3) "
+                "ON CONFLICT (dossier_id) DO UPDATE SET rejected_on = EXCLUDED.rejected_on, rule = EXCLUDED.rule",
+                e.dossier_id, e.on, e.rule or NO_RULE,
+            )
+
+    @on("dossiers", "DossierSuspended")
+    async def suspended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Dated, event)
+        await conn.execute(
+            f"INSERT INTO {schema}.pipeline_suspensions (dossier_id, suspended_on) "
+            f"SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM {schema}.pipeline_dossiers WHERE dossier_id = $1) "
+            "ON CONFLICT DO NOTHING",
+            e.dossier_id, e.on,
+        )
+
+    @on("dossiers", "DossierResumed")
+    async def resumed(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Dated, event)
+        await conn.execute(
+            f"UPDATE {schema}.pipeline_suspensions SET resumed_on = $2 WHERE dossier_id = $1 AND resumed_on IS NULL",
+            e.dossier_id, e.on,
+        )
+
+    @on("dossiers", "DossierTransferred")
+    async def transferred(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Transferred, event)
+        await conn.execute(
+            f"""WITH moved AS (
+                    UPDATE {schema}.pipeline_dossiers SET cell = $2 WHERE dossier_id = $1 RETURNING dossier_id
+                )
+                INSERT INTO {schema}.pipeline_cells (dossier_id, valid_from, cell) SELECT dossier_id, $3, $2 FROM moved
+                ON CONFLICT (dossier_id, valid_from) DO UPDATE SET cell = EXCLUDED.cell""",
+            e.dossier_id, e.to_cell, e.on,
+        )
+
+    async def _enter(self, conn: asyncpg.Connection, schema: str, dossier_id: str, step: str, entered_on: date) -> bool:
+        """The dossier moves to `step` on `entered_on`, leaving the step it was in; one statement,
+        since a rebuild applies hundreds of thousands. False for a dossier this log never opened."""
+        moved = await conn.fetchval(
+            f"""WITH current AS (
+                    SELECT step FROM {schema}.pipeline_dossiers WHERE dossier_id = $1
+                ), left_step AS (
+                    UPDATE {schema}.pipeline_steps s SET left_on = $3 FROM current
+                    WHERE s.dossier_id = $1 AND s.step = current.step AND current.step <> $2 RETURNING 1
+                ), entered AS (
+                    INSERT INTO {schema}.pipeline_steps (dossier_id, step, entered_on) SELECT $1, $2, $3 FROM current
+                    ON CONFLICT (dossier_id, step) DO UPDATE SET entered_on = EXCLUDED.entered_on, left_on = NULL RETURNING 1
+                )
+                UPDATE {schema}.pipeline_dossiers SET step = $2, step_on = $3, ended_on = $4 WHERE dossier_id = $1 RETURNING 1""",
+            dossier_id, step, entered_on, entered_on if step in ENDINGS else None,
+        )
+        return bool(moved)
+
+
+# --- the reports -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InProgress:
+    """A dossier not yet decided on the status day, where it stood then."""
+
+    dossier_id: str
+    cell: str
+    step: str
+    suspended: bool
+
+
+@dataclass(frozen=True)
+class StepSpent:
+    step: str
+    cell: str
+    left_on: date
+    working_days: int | None
+    days: int
+
+
+@dataclass(frozen=True)
+class Ending:
+    dossier_id: str
+    step: str
+    on: date
+    cell: str
+    rule: str | None
+
+
+_CELL_ON = (
+    "(SELECT c.cell FROM {s}.pipeline_cells c WHERE c.dossier_id = {d} AND c.valid_from <= {on} "
+    "ORDER BY c.valid_from DESC LIMIT 1)"
+)
+
+
+async def dossiers_on(conn: asyncpg.Connection, schema: str, on: date) -> list[InProgress]:
+    """Every dossier opened by `on`, with its step, cell and suspension on that day."""
+    rows = await conn.fetch(
+        f"""SELECT d.dossier_id,
+               (SELECT s.step FROM {schema}.pipeline_steps s WHERE s.dossier_id = d.dossier_id AND s.entered_on <= $1
+                ORDER BY s.entered_on DESC, array_position($2::text[], s.step) DESC LIMIT 1) AS step,
+               {_CELL_ON.format(s=schema, d='d.dossier_id', on='$1')} AS cell,
+               EXISTS (SELECT 1 FROM {schema}.pipeline_suspensions u WHERE u.dossier_id = d.dossier_id
+                       AND u.suspended_on <= $1 AND (u.resumed_on IS NULL OR u.resumed_on > $1)) AS suspended
+            FROM {schema}.pipeline_dossiers d WHERE d.opened_on <= $1 ORDER BY d.dossier_id""",
+        on,
+        ORDER,
+    )
+    return [InProgress(**dict(r)) for r in rows if r["step"] is not None and r["cell"] is not None]
+
+
+async def steps_left_between(conn: asyncpg.Connection, schema: str, start: date, end: date) -> list[StepSpent]:
+    rows = await conn.fetch(
+        f"""SELECT s.step, s.entered_on, s.left_on, {_CELL_ON.format(s=schema, d='s.dossier_id', on='s.left_on')} AS cell
+            FROM {schema}.pipeline_steps s WHERE s.left_on BETWEEN $1 AND $2""",
+        start,
+        end,
+    )
+    return [
+        StepSpent(r["step"], r["cell"], r["left_on"], _working_days(r["entered_on"], r["left_on"]), (r["left_on"] - r["entered_on"]).days)
+        for r in rows
+        if r["cell"] is not None
+    ]
+
+
+def _working_days(start: date, end: date) -> int | None:
+    try:
+        return working_days_between(start, end)
+    except ValueError:  # a year the holiday calendar does not know
+        return None
+
+
+async def endings_between(conn: asyncpg.Connection, schema: str, start: date, end: date) -> list[Ending]:
+    rows = await conn.fetch(
+        f"""SELECT s.dossier_id, s.step, s.entered_on AS on, r.rule,
+               {_CELL_ON.format(s=schema, d='s.dossier_id', on='s.entered_on')} AS cell
+            FROM {schema}.pipeline_steps s
+            LEFT JOIN {schema}.pipeline_rejections r ON r.dossier_id = s.dossier_id AND s.step = 'rejected'
+            WHERE s.step = ANY($3::text[]) AND s.entered_on BETWEEN $1 AND $2
+            ORDER BY s.entered_on, s.dossier_id""",
+        start,
+        end,
+        list(ENDINGS),
+    )
+    return [Ending(**dict(r)) for r in rows if r["cell"] is not None]
+
+
+def still_to_decide(dossiers: Iterable[InProgress], decided: set[str]) -> list[InProgress]:
+    """Dossiers not yet decided on the status day: the "in progress" of a quota report. A dossier
+    the voting log already decided is not counted, even if the dossiers log has not caught up."""
+    return [d for d in dossiers if d.step in BEFORE_DECISION and d.dossier_id not in decided]
+
+
+def pipeline_report(
+    tree: Tree,
+    organisation: str,
+    status_on: date,
+    period: Period | None,
+    dossiers: Iterable[InProgress],
+    spent: Iterable[StepSpent],
+    endings: Iterable[Ending],
+) -> dict:
+    """Dossiers per open step for `organisation` and each unit under it on the status day; over the
+    period (or up to the status day), time spent per step, endings, and rejections by rule code."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for dossier in dossiers:
+        if dossier.step not in OPEN_STEPS:
+            continue
+        child = tree.attribute(organisation, dossier.cell, status_on)
+        if child is None:
+            continue
+        for unit in {organisation, child}:
+            counts[unit][dossier.step] += 1
+            counts[unit]["suspended"] += dossier.suspended
+
+    durations: dict[str, list[StepSpent]] = defaultdict(list)
+    for item in spent:
+        if tree.attribute(organisation, item.cell, item.left_on) is not None:
+            durations[item.step].append(item)
+
+    ended: Counter[str] = Counter()
+    rejections: Counter[str] = Counter()
+    for ending in endings:
+        if tree.attribute(organisation, ending.cell, ending.on) is None:
+            continue
+        ended[ending.step] += 1
+        if ending.step == "rejected":
+            rejections[ending.rule or NO_RULE] += 1
+
+    def line(code: str) -> dict:
+        steps = counts.get(code, Counter())
+        return {
+            **tree.describe(code, status_on),
+            "by_step": {s: steps[s] for s in OPEN_STEPS},
+            "total": sum(steps[s] for s in OPEN_STEPS),
+            "suspended": steps["suspended"],
+        }
+
+    return {
+        **line(organisation),
+        "status_on": status_on.isoformat(),
+        **(period.as_dict() if period else {}),
+        "steps": [{"step": s, "label": STEPS[s]} for s in OPEN_STEPS],
+        "children": [line(c) for c in tree.children_on(organisation, status_on)],
+        "time_per_step": [_spent(step, durations[step]) for step in ORDER if durations.get(step)],
+        "endings": {s: ended[s] for s in ENDINGS},
+        "rejections": [
+            {"rule": rule, "label": _rule_label(rule), "count": n} for rule, n in sorted(rejections.items(), key=lambda x: (-x[1], x[0]))
+        ],
+    }
+
+
+def _spent(step: str, items: list[StepSpent]) -> dict:
+    working = [i.working_days for i in items if i.working_days is not None]
+    return {
+        "step": step,
+        "label": STEPS[step],
+        "dossiers": len(items),
+        "average_days": round(sum(i.days for i in items) / len(items), 1),
+        "average_working_days": round(sum(working) / len(working), 1) if working else None,
+        "max_working_days": max(working) if working else None,
+    }
+
+
+def _rule_label(rule: str) -> str:
+    if rule == NO_RULE:
+        return "Cấp ủy có thẩm quyền quyết định không tiếp tục (không nêu quy định)"
+    try:
+        return RuleCode(rule).message
+    except ValueError:
+        return rule

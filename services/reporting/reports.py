@@ -1,0 +1,226 @@
+"""The reports (báo cáo) reporting answers, each a query over the projections' tables in a schema.
+
+The schema is a parameter: `reporting` (the live tables) for a report as of today, or `pg_temp`
+where `service.py` has just built the projections as of a past moment. Each report reads the
+tables, then hands plain values to the pure functions of its concern's module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from services.reporting import admissions as admission_facts
+from services.reporting import audit_timeline, classes, deadlines, new_members, pipeline, quotas, white_zones
+from services.reporting.organisation_tree import Tree, load_endings, load_tree
+from services.reporting.periods import Period, PeriodError, parse_period
+from shared.commands import InvalidInput, NotFound
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _as_of(value: Any) -> Any:
+    """A day (its end, in Vietnam) or an exact moment; a moment without a zone is Vietnam time."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
+        except ValueError as error:
+            raise ValueError("Ngày báo cáo viết dạng YYYY-MM-DD") from error
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=VIETNAM)
+    return value
+
+
+AsOfValue = Annotated[datetime | date | None, BeforeValidator(_as_of)]
+
+
+def moment_of(as_of: date | datetime) -> datetime:
+    """The last moment whose events a report as of `as_of` includes."""
+    if isinstance(as_of, datetime):
+        return as_of
+    return datetime.combine(as_of + timedelta(days=1), time(0), VIETNAM) - timedelta(microseconds=1)
+
+
+def day_of(as_of: date | datetime) -> date:
+    return as_of.astimezone(VIETNAM).date() if isinstance(as_of, datetime) else as_of
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    as_of: AsOfValue = Field(
+        default=None,
+        description="Báo cáo tại một ngày trong quá khứ (YYYY-MM-DD) hoặc một thời điểm (ISO 8601): "
+        "từ các sự kiện đã ghi tới lúc đó và cây tổ chức như khi đó",
+    )
+
+
+class OrganisationQuery(Query):
+    organisation: str = Field(min_length=1, max_length=64, description="mã tổ chức đảng")
+
+
+class PeriodQuery(OrganisationQuery):
+    year: int | None = Field(default=None, description="năm báo cáo, ví dụ 2025")
+    term: str | None = Field(default=None, max_length=20, description="nhiệm kỳ, ví dụ 2020-2025")
+
+
+class PipelineQuery(PeriodQuery):
+    """Năm hoặc nhiệm kỳ là tùy chọn: không có thì thời gian từng bước và kết quả tính tới ngày báo cáo."""
+
+
+class WhiteZonesQuery(OrganisationQuery):
+    years: int = Field(default=3, ge=1, le=50, description="chi bộ không kết nạp được đảng viên trong bao nhiêu năm")
+
+
+class DeadlinesQuery(OrganisationQuery):
+    overdue_only: bool = Field(default=False, description="chỉ liệt kê các thời hạn đã quá hạn")
+
+
+class AuditHistoryQuery(Query):
+    dossier_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Options:
+    term_starts_on: tuple[int, int]
+
+
+# --- the reports -------------------------------------------------------------------------------------
+
+
+async def _tree(conn: asyncpg.Connection, schema: str, organisation: str) -> Tree:
+    tree = await load_tree(conn, schema)
+    if not tree.knows(organisation):
+        raise NotFound(f"Không có tổ chức đảng mã «{organisation}».", organisation=organisation)
+    return tree
+
+
+def _period(query: PeriodQuery, options: Options) -> Period:
+    try:
+        return parse_period(query.year, query.term, options.term_starts_on)
+    except PeriodError as error:
+        raise InvalidInput(str(error), field="period") from None
+
+
+async def quota(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_day: date, options: Options) -> dict:
+    """Chỉ tiêu và kết quả kết nạp của tổ chức và từng tổ chức trực thuộc, kèm hồ sơ đang xử lý."""
+    period = _period(query, options)
+    tree = await _tree(conn, schema, query.organisation)
+    status_on = period.status_on(on_day)
+    on_status_day = await pipeline.dossiers_on(conn, schema, status_on)
+    decided = await admission_facts.decided_among(conn, schema, [d.dossier_id for d in on_status_day], status_on)
+    return quotas.quota_progress(
+        tree,
+        query.organisation,
+        period,
+        status_on,
+        await quotas.quotas_for(conn, schema, period),
+        await admission_facts.admissions_between(conn, schema, period.start, status_on),
+        pipeline.still_to_decide(on_status_day, decided),
+    )
+
+
+async def stats(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_day: date, options: Options) -> dict:
+    """Đảng viên mới theo giới tính, dân tộc, tôn giáo, đoàn viên, nghề nghiệp, độ tuổi, trình độ."""
+    period = _period(query, options)
+    tree = await _tree(conn, schema, query.organisation)
+    admitted = await admission_facts.admissions_between(conn, schema, period.start, period.status_on(on_day))
+    profiles = await new_members.profiles_of(conn, schema, [a.dossier_id for a in admitted])
+    return {
+        **new_members.new_member_stats(tree, query.organisation, period, admitted, profiles),
+        "status_on": period.status_on(on_day).isoformat(),
+    }
+
+
+async def pipeline_report(conn: asyncpg.Connection, schema: str, query: PipelineQuery, on_day: date, options: Options) -> dict:
+    """Hồ sơ theo từng bước và tổ chức, thời gian mỗi bước, hồ sơ bị bác theo mã quy định."""
+    period = None if query.year is None and query.term is None else _period(query, options)
+    tree = await _tree(conn, schema, query.organisation)
+    status_on = period.status_on(on_day) if period else on_day
+    start = period.start if period else date.min
+    return pipeline.pipeline_report(
+        tree,
+        query.organisation,
+        status_on,
+        period,
+        await pipeline.dossiers_on(conn, schema, status_on),
+        await pipeline.steps_left_between(conn, schema, start, status_on),
+        await pipeline.endings_between(conn, schema, start, status_on),
+    )
+
+
+async def classes_report(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_day: date, options: Options) -> dict:
+    """Lớp bồi dưỡng nhận thức về Đảng và lớp đảng viên mới đã mở, số học viên."""
+    period = _period(query, options)
+    tree = await _tree(conn, schema, query.organisation)
+    held = await classes.classes_ended_between(conn, schema, period.start, period.status_on(on_day))
+    return {**classes.classes_report(tree, query.organisation, period, held), "status_on": period.status_on(on_day).isoformat()}
+
+
+async def white_zones_report(conn: asyncpg.Connection, schema: str, query: WhiteZonesQuery, on_day: date, options: Options) -> dict:
+    """Địa bàn chưa có chi bộ hoặc chưa có đảng viên; chi bộ nhiều năm không kết nạp được đảng viên."""
+    tree = await _tree(conn, schema, query.organisation)
+    subtree = tree.subtree_on(query.organisation, on_day)
+    predecessors: dict[str, list[str]] = {}
+    for code, (_, how, successor) in (await load_endings(conn, schema)).items():
+        if how == "merged" and successor:
+            predecessors.setdefault(successor, []).append(code)
+    return {
+        **tree.describe(query.organisation, on_day),
+        "on": on_day.isoformat(),
+        "years": query.years,
+        "localities": white_zones.white_localities(
+            await white_zones.localities_on(conn, schema, on_day),
+            await white_zones.members_per_cell(conn, schema, on_day),
+            tree,
+            set(subtree),
+            on_day,
+        ),
+        "cells_without_admission": white_zones.cells_without_admission(
+            tree, subtree, on_day, query.years, await admission_facts.last_admission_per_cell(conn, schema, on_day), predecessors
+        ),
+    }
+
+
+async def deadlines_report(conn: asyncpg.Connection, schema: str, query: DeadlinesQuery, on_day: date, options: Options) -> dict:
+    """Thời hạn đang mở và quá hạn, theo tổ chức và theo ngày đến hạn."""
+    tree = await _tree(conn, schema, query.organisation)
+    return deadlines.deadlines_report(
+        tree, query.organisation, on_day, await deadlines.open_deadlines(conn, schema, on_day), overdue_only=query.overdue_only
+    )
+
+
+async def audit_history(conn: asyncpg.Connection, schema: str, query: AuditHistoryQuery, on_day: date, options: Options) -> dict:
+    """Toàn bộ diễn biến của một hồ sơ qua mọi dịch vụ, với vị trí và mã băm của từng sự kiện."""
+    events = await audit_timeline.dossier_history(conn, schema, query.dossier_id)
+    if not events:
+        raise NotFound(f"Không có sự kiện nào của hồ sơ «{query.dossier_id}».", dossier_id=query.dossier_id)
+    return {"dossier_id": query.dossier_id, "on": on_day.isoformat(), "events": events}
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    model: type[Query]
+    needs: tuple[str, ...]
+    """The concerns of the projections it reads: what is built in `pg_temp` for a past date."""
+    run: Callable[[asyncpg.Connection, str, Any, date, Options], Awaitable[dict]]
+
+
+REPORTS: tuple[Report, ...] = (
+    Report("quota", PeriodQuery, ("organisation_tree", "quotas", "admissions", "pipeline"), quota),
+    Report("stats", PeriodQuery, ("organisation_tree", "admissions", "new_members"), stats),
+    Report("pipeline", PipelineQuery, ("organisation_tree", "pipeline"), pipeline_report),
+    Report("classes", PeriodQuery, ("organisation_tree", "classes"), classes_report),
+    Report("white_zones", WhiteZonesQuery, ("organisation_tree", "white_zones", "admissions"), white_zones_report),
+    Report("deadlines", DeadlinesQuery, ("organisation_tree", "pipeline", "deadlines"), deadlines_report),
+    Report("audit_history", AuditHistoryQuery, ("audit_timeline",), audit_history),
+)
+"""Every report: `reporting.query.<name>`."""

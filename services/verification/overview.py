@@ -1,0 +1,113 @@
+"""The verification overview: every case's status and every subject's request and reply, across cases.
+
+A projection of this service's own log (rebuildable, verifiable, buildable as of the past); the
+overdue list reads it. It holds no names and no finding texts, only codes, dates and states.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.verification.events import (
+    HistoryCertified,
+    VerificationBlocked,
+    VerificationBlockLifted,
+    VerificationOpened,
+    VerificationReplyCorrected,
+    VerificationReplyRecorded,
+    VerificationRequestSent,
+    decode,
+)
+from shared.envelope import RecordedEvent
+from shared.projections import Projection
+
+_APPLIED = {
+    "VerificationOpened",
+    "VerificationRequestSent",
+    "VerificationReplyRecorded",
+    "VerificationReplyCorrected",
+    "VerificationBlocked",
+    "VerificationBlockLifted",
+    "HistoryCertified",
+}
+
+
+class VerificationOverview(Projection):
+    def __init__(self, schema: str) -> None:
+        self.name = f"{schema}.overview"
+        self.schema = schema
+        self.sources = (schema,)
+        self.tables = {
+            "case_overview": """
+                dossier_id    text NOT NULL PRIMARY KEY,
+                cell          text NOT NULL,
+                status        text NOT NULL,
+                certified_on  date
+            """,
+            "subject_overview": """
+                dossier_id   text NOT NULL,
+                subject_id   text NOT NULL,
+                cell         text NOT NULL,
+                relation     text NOT NULL,
+                template     text NOT NULL,
+                method       text NOT NULL,
+                sent_to      text,
+                sent_on      date,
+                sent_by      text,
+                replied_on   date,
+                finding      text,
+                PRIMARY KEY (dossier_id, subject_id)
+            """,
+        }
+
+    async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
+        if event.event_type not in _APPLIED:
+            return
+        match decode(event):
+            case VerificationOpened() as opened:
+                await conn.execute(
+                    f"INSERT INTO {schema}.case_overview (dossier_id, cell, status) VALUES ($1, $2, 'open')",
+                    opened.dossier_id,
+                    opened.cell,
+                )
+                await conn.executemany(
+                    f"INSERT INTO {schema}.subject_overview (dossier_id, subject_id, cell, relation, template, method) "
+                    "VALUES ($1, $2, $3, $4, $5, $6)",
+                    [
+                        (opened.dossier_id, s.subject_id, opened.cell, s.relation, s.template, s.method)
+                        for s in opened.subjects
+                    ],
+                )
+            case VerificationRequestSent() as sent:
+                await conn.execute(
+                    f"UPDATE {schema}.subject_overview SET sent_to = $3, sent_on = $4, sent_by = $5 "
+                    "WHERE dossier_id = $1 AND subject_id = $2",
+                    sent.dossier_id,
+                    sent.subject_id,
+                    sent.sent_to,
+                    sent.sent_on,
+                    sent.sent_by,
+                )
+            case VerificationReplyRecorded() | VerificationReplyCorrected() as reply:
+                await conn.execute(
+                    f"UPDATE {schema}.subject_overview SET replied_on = $3, finding = $4 "
+                    "WHERE dossier_id = $1 AND subject_id = $2",
+                    reply.dossier_id,
+                    reply.subject_id,
+                    reply.replied_on,
+                    reply.finding,
+                )
+            case VerificationBlocked() as blocked:
+                await self._status(conn, schema, blocked.dossier_id, "blocked")
+            case VerificationBlockLifted() as lifted:
+                await self._status(conn, schema, lifted.dossier_id, "open" if lifted.outcome == "continue" else "rejected")
+            case HistoryCertified() as certified:
+                await conn.execute(
+                    f"UPDATE {schema}.case_overview SET status = 'certified', certified_on = $2 WHERE dossier_id = $1",
+                    certified.dossier_id,
+                    certified.certified_on,
+                )
+
+    @staticmethod
+    async def _status(conn: asyncpg.Connection, schema: str, dossier_id: str, status: str) -> None:
+        await conn.execute(f"UPDATE {schema}.case_overview SET status = $2 WHERE dossier_id = $1", dossier_id, status)

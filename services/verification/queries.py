@@ -1,0 +1,113 @@
+"""What users read: one dossier's case, and the requests overdue for a reply, each with a reminder.
+
+Overdue (quá hạn trả lời thẩm tra): a request without a reply for more than N working days, N
+configurable (default 30) [U]. Counted as every deadline is (shared/calendar.py): the day the
+request was sent never counts, and the reply is due on `add_working_days(sent_on, N)`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from services.verification.case import Case, stream_id
+from services.verification.commands import CaseQuery, OverdueQuery
+from shared.calendar import add_working_days, working_days_between
+from shared.commands import NotFound
+from shared.service import ServiceContext
+
+DEFAULT_OVERDUE_WORKING_DAYS = 30
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+
+RELATION_NAMES = {
+    "applicant": "người vào Đảng",
+    "father": "cha đẻ",
+    "mother": "mẹ đẻ",
+    "father_in_law": "cha vợ (chồng)",
+    "mother_in_law": "mẹ vợ (chồng)",
+    "guardian": "người trực tiếp nuôi dưỡng",
+    "spouse": "vợ (chồng)",
+    "child": "con đẻ",
+}
+
+
+def today_in_vietnam() -> date:
+    return datetime.now(UTC).astimezone(VIETNAM).date()
+
+
+def reply_due_on(sent_on: date, working_days: int) -> date:
+    """The last day a reply is on time."""
+    return add_working_days(sent_on, working_days)
+
+
+def is_overdue(sent_on: date, on: date, working_days: int) -> bool:
+    """More than `working_days` working days without a reply, counted on `on`."""
+    return working_days_between(sent_on, on) > working_days
+
+
+def reminder(*, relation: str, sent_to: str, sent_on: date, sent_by: str | None, waiting: int, due_on: date) -> str:
+    """The reminder (nhắc việc) for one overdue request; names nobody, only the organisations."""
+    who = RELATION_NAMES.get(relation, relation)
+    sender = f"{sent_by} đôn đốc " if sent_by else "Đôn đốc "
+    return (
+        f"Yêu cầu thẩm tra lý lịch ({who}) gửi {sent_to} ngày {sent_on:%d/%m/%Y} đã {waiting} ngày làm việc "
+        f"chưa có trả lời (hạn trả lời {due_on:%d/%m/%Y}). Đề nghị {sender}{sent_to} trả lời."
+    )
+
+
+async def load_case(ctx: ServiceContext, dossier_id: str) -> Case:
+    events = await ctx.store.read_stream(stream_id(dossier_id))
+    if not events:
+        raise NotFound(f"Chưa có hồ sơ thẩm tra cho hồ sơ {dossier_id}.", dossier_id=dossier_id)
+    return Case.from_events(events)
+
+
+async def case(ctx: ServiceContext, query: CaseQuery) -> dict[str, Any]:
+    """The case of one dossier, with each subject's state (read from its stream: always current)."""
+    return (await load_case(ctx, query.dossier_id)).view()
+
+
+async def overdue(ctx: ServiceContext, query: OverdueQuery, *, default_working_days: int) -> dict[str, Any]:
+    """Requests without a reply for more than N working days, oldest first, each with a reminder."""
+    on = query.on or today_in_vietnam()
+    n = query.working_days or default_working_days
+    # N working days span at least N calendar days: the date bound narrows, the calendar decides.
+    rows_bound = on - timedelta(days=n)
+    async with ctx.pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT s.dossier_id, s.subject_id, s.cell, s.relation, s.template, s.sent_to, s.sent_on, s.sent_by "
+            f"FROM {ctx.name}.subject_overview s JOIN {ctx.name}.case_overview c USING (dossier_id) "
+            "WHERE s.replied_on IS NULL AND s.sent_on IS NOT NULL AND s.sent_on < $1 "
+            "AND c.status IN ('open', 'blocked') AND ($2::text IS NULL OR s.cell = $2) "
+            "ORDER BY s.sent_on, s.dossier_id, s.subject_id",
+            rows_bound,
+            query.cell,
+        )
+    items = []
+    for row in rows:
+        if not is_overdue(row["sent_on"], on, n):
+            continue
+        waiting = working_days_between(row["sent_on"], on)
+        due = reply_due_on(row["sent_on"], n)
+        items.append(
+            {
+                "dossier_id": row["dossier_id"],
+                "cell": row["cell"],
+                "subject_id": row["subject_id"],
+                "relation": row["relation"],
+                "template": row["template"],
+                "sent_to": row["sent_to"],
+                "sent_on": row["sent_on"].isoformat(),
+                "sent_by": row["sent_by"],
+                "reply_due_on": due.isoformat(),
+                "working_days_waiting": waiting,
+                "reminder": reminder(
+                    relation=row["relation"], sent_to=row["sent_to"], sent_on=row["sent_on"], sent_by=row["sent_by"],
+                    waiting=waiting, due_on=due,
+                ),
+            }
+        )
+        if len(items) >= query.limit:
+            break
+    return {"on": on.isoformat(), "working_days": n, "items": items}

@@ -1,0 +1,76 @@
+"""The one place this service asks the registry something: is this person a party member on a date.
+
+`registry.query.membership` {citizen_id, organisation, on} is the registry's query (docs/registry.md).
+Everything this service knows about its reply shape is in `Membership.from_reply`, so a change
+of the registry's contract is a change here only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import nats.errors
+from nats.aio.client import Client as NatsClient
+
+from shared.bus import subjects
+from shared.commands import DomainError, InvalidInput
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class RegistryUnavailable(DomainError):
+    """The registry did not answer: nothing was decided, the user may try again."""
+
+    code = "unavailable"
+
+
+@dataclass(frozen=True)
+class Membership:
+    """What the registry says of one person in one organisation on one date."""
+
+    member: bool
+    kind: str | None = None
+    """`official` or `probationary` when a member."""
+    status: str | None = None
+    """`active`, `transferred_out`, `exempted`, `suspended` when the registry says."""
+    organisation_known: bool = True
+    """False when the registry has no such organisation on that date."""
+
+    @classmethod
+    def from_reply(cls, body: dict[str, Any]) -> "Membership":
+        """Read the registry's typed reply (`shared.commands.Reply` shape)."""
+        if not body.get("ok"):
+            error = body.get("error") or {}
+            if error.get("code") == "not_found":
+                # docs/registry.md: the organisation does not exist on that date.
+                return cls(member=False, organisation_known=False)
+            raise InvalidInput(
+                "Sổ đăng ký đảng viên từ chối câu hỏi đối chiếu: " + str(error.get("message") or "không rõ lý do"),
+                registry_error=error.get("code"),
+            )
+        result = body.get("result") or {}
+        return cls(member=bool(result.get("member")), kind=result.get("kind"), status=result.get("status"))
+
+
+class RegistryClient:
+    def __init__(self, nc: NatsClient, service: str = "registry", timeout: float = 5.0) -> None:
+        self.nc = nc
+        self.service = service
+        self.timeout = timeout
+
+    async def membership(self, citizen_id: str, organisation: str, on: date) -> Membership:
+        request = {"citizen_id": citizen_id, "organisation": organisation, "on": on.isoformat()}
+        try:
+            reply = await self.nc.request(
+                subjects.query_subject(self.service, "membership"), json.dumps(request).encode(), timeout=self.timeout
+            )
+        except (nats.errors.NoRespondersError, nats.errors.TimeoutError) as error:
+            log.warning("registry did not answer", query="membership", error=type(error).__name__)
+            raise RegistryUnavailable(
+                "Không liên lạc được với sổ đăng ký đảng viên để đối chiếu; chưa có gì được ghi, hãy thử lại sau."
+            ) from error
+        return Membership.from_reply(json.loads(reply.data))

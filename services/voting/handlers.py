@@ -1,0 +1,178 @@
+"""The use cases of the voting service: load the chain, ask the registry what the act's date needs, let
+the aggregate decide, return the events to append to `voting-<dossier_id>` at the version read."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from services.voting import commands as c
+from services.voting.admission_case import AdmissionCase, stream_id_of
+from services.voting.registry_client import RegistryClient
+from services.voting.rules import Tally, check_only_one_applicant, raise_if
+from shared.commands import Decision
+from shared.eventstore import EventStore
+
+
+async def load(store: EventStore, dossier_id: str) -> AdmissionCase:
+    return AdmissionCase.load(dossier_id, await store.read_stream(stream_id_of(dossier_id)))
+
+
+def _decision(case: AdmissionCase, result: dict[str, Any] | None = None) -> Decision:
+    return Decision(case.stream_id, case.version, case.pending, result or {})
+
+
+def _tally_result(tally: Tally | None) -> dict[str, Any]:
+    if tally is None:
+        return {}
+    result: dict[str, Any] = {
+        "outcome": tally.outcome.value,
+        "denominator": tally.denominator,
+        "required": tally.required,
+        "agree": tally.agree,
+        "disagree": tally.disagree,
+        "abstain": tally.abstain,
+    }
+    if tally.violation is not None:
+        result["rule"] = tally.violation.code.value
+        result["message"] = f"[{tally.violation.code.value}] {tally.violation.message}"
+    return result
+
+
+async def _one_applicant(store: EventStore, command: c.Vote) -> AdmissionCase:
+    raise_if(check_only_one_applicant(command.dossier_ids))
+    case = await load(store, command.dossier_ids[0])
+    case.require_open()
+    return case
+
+
+async def record_cell_resolution(store: EventStore, registry: RegistryClient, command: c.RecordCellResolution) -> Decision:
+    case = await _one_applicant(store, command)
+    roster = await registry.roster(command.cell, command.meeting_on)
+    tally = case.record_cell_resolution(cell=command.cell, meeting_on=command.meeting_on, ballots=command.ballots, roster=roster)
+    return _decision(case, _tally_result(tally))
+
+
+async def record_appraisal(store: EventStore, registry: RegistryClient, command: c.RecordAppraisal) -> Decision:
+    case = await load(store, command.dossier_id)
+    case.require_open()
+    chain = await registry.chain(case.cell, command.appraised_on)
+    case.record_appraisal(organisation=command.organisation, appraised_on=command.appraised_on, opinion=command.opinion, chain=chain)
+    return _decision(case)
+
+
+async def record_grassroots_resolution(store: EventStore, registry: RegistryClient, command: c.RecordGrassrootsResolution) -> Decision:
+    case = await _one_applicant(store, command)
+    chain = await registry.chain(case.cell, command.meeting_on)
+    committee = await registry.committee(command.organisation, command.meeting_on) if command.organisation in chain else []
+    tally = case.record_grassroots_resolution(
+        organisation=command.organisation, meeting_on=command.meeting_on, ballots=command.ballots, chain=chain, committee=committee
+    )
+    return _decision(case, _tally_result(tally))
+
+
+async def _decider(registry: RegistryClient, case: AdmissionCase, decided_by: str, on: date, voted: bool):  # noqa: ANN202
+    """The competent authority, the tree, and (for an authorised grassroots committee that voted) its committee."""
+    competent = await registry.competent_authority(case.cell, on)
+    chain = await registry.chain(case.cell, on)
+    committee = None
+    if voted and competent.is_grassroots and decided_by == competent.organisation:
+        committee = await registry.committee(decided_by, on)
+    return competent, chain, committee
+
+
+async def decide_admission(store: EventStore, registry: RegistryClient, command: c.DecideAdmission) -> Decision:
+    case = await load(store, command.dossier_id)
+    case.require_open()
+    competent, chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
+    tally = case.decide_admission(
+        decided_by=command.decided_by,
+        decision_date=command.decision_date,
+        admitted=command.admitted,
+        decision_number=command.decision_number,
+        reason=command.reason,
+        competent=competent,
+        chain=chain,
+        committee=committee,
+        ballots=command.ballots,
+    )
+    return _decision(case, _tally_result(tally))
+
+
+async def extend_decision_deadline(store: EventStore, registry: RegistryClient, command: c.ExtendDecisionDeadline) -> Decision:
+    case = await load(store, command.dossier_id)
+    case.require_open()
+    competent = await registry.competent_authority(case.cell, command.on)
+    case.extend_decision_deadline(
+        decided_by=command.decided_by, on=command.on, by_working_days=command.by_working_days, competent=competent
+    )
+    return _decision(case)
+
+
+async def record_cell_notified(store: EventStore, _registry: RegistryClient, command: c.RecordCellNotified) -> Decision:
+    case = await load(store, command.dossier_id)
+    case.record_cell_notified(received_on=command.received_on)
+    return _decision(case)
+
+
+async def agree_ceremony_delay(store: EventStore, registry: RegistryClient, command: c.AgreeCeremonyDelay) -> Decision:
+    case = await load(store, command.dossier_id)
+    case.require_open()
+    chain = await registry.chain(case.cell, command.agreed_on)
+    case.agree_ceremony_delay(agreed_by=command.agreed_by, agreed_on=command.agreed_on, chain=chain)
+    return _decision(case)
+
+
+async def record_recognition_cell_resolution(
+    store: EventStore, registry: RegistryClient, command: c.RecordRecognitionCellResolution
+) -> Decision:
+    case = await _one_applicant(store, command)
+    chain = await registry.chain(case.cell, command.meeting_on)
+    roster = await registry.roster(command.cell, command.meeting_on)
+    tally = case.record_recognition_cell_resolution(
+        cell=command.cell, meeting_on=command.meeting_on, ballots=command.ballots, roster=roster, chain=chain
+    )
+    return _decision(case, _tally_result(tally))
+
+
+async def record_recognition_grassroots_resolution(
+    store: EventStore, registry: RegistryClient, command: c.RecordRecognitionGrassrootsResolution
+) -> Decision:
+    case = await _one_applicant(store, command)
+    chain = await registry.chain(case.cell, command.meeting_on)
+    committee = await registry.committee(command.organisation, command.meeting_on) if command.organisation in chain else []
+    tally = case.record_recognition_grassroots_resolution(
+        organisation=command.organisation, meeting_on=command.meeting_on, ballots=command.ballots, chain=chain, committee=committee
+    )
+    return _decision(case, _tally_result(tally))
+
+
+async def decide_recognition(store: EventStore, registry: RegistryClient, command: c.DecideRecognition) -> Decision:
+    case = await load(store, command.dossier_id)
+    case.require_open()
+    competent, chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
+    tally = case.decide_recognition(
+        decided_by=command.decided_by,
+        decision_number=command.decision_number,
+        decision_date=command.decision_date,
+        competent=competent,
+        chain=chain,
+        committee=committee,
+        ballots=command.ballots,
+    )
+    return _decision(case, _tally_result(tally))
+
+
+async def decide_name_removal(store: EventStore, registry: RegistryClient, command: c.DecideNameRemoval) -> Decision:
+    case = await load(store, command.dossier_id)
+    case.require_open()
+    competent, _chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
+    tally = case.decide_name_removal(
+        decided_by=command.decided_by,
+        decision_date=command.decision_date,
+        reason=command.reason,
+        competent=competent,
+        committee=committee,
+        ballots=command.ballots,
+    )
+    return _decision(case, _tally_result(tally))

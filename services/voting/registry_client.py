@@ -1,0 +1,111 @@
+"""The one place this service asks the registry: rosters, committees, the tree and admission authority, as of a date.
+
+Queries `registry.query.roster`, `committee`, `organisation` and `competent_authority`
+(docs/registry.md). Everything this service knows about their reply shapes is in the `_read_*`
+functions, so a change of the registry's contract is a change here only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import nats.errors
+from nats.aio.client import Client as NatsClient
+
+from services.voting.roster import Chain, Competence, MemberStatus, Membership, Organisation, OrganisationKind, RosterMember
+from shared.bus import subjects
+from shared.commands import DomainError, InvalidInput, NotFound
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+MAX_TREE_DEPTH = 16
+"""Cell → partial → grassroots → upper → province → central is six; far more is a broken tree."""
+
+
+class RegistryUnavailable(DomainError):
+    """The registry did not answer: nothing was recorded, the user may try again."""
+
+    code = "unavailable"
+
+
+class RegistryClient:
+    def __init__(self, nc: NatsClient, service: str = "registry", timeout: float = 5.0) -> None:
+        self.nc = nc
+        self.service = service
+        self.timeout = timeout
+
+    async def _ask(self, query: str, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            reply = await self.nc.request(
+                subjects.query_subject(self.service, query), json.dumps(request).encode(), timeout=self.timeout
+            )
+        except (nats.errors.NoRespondersError, nats.errors.TimeoutError) as error:
+            log.warning("registry did not answer", query=query, error=type(error).__name__)
+            raise RegistryUnavailable(
+                "Không liên lạc được với sổ đăng ký đảng viên; chưa có gì được ghi, hãy thử lại sau."
+            ) from error
+        body = json.loads(reply.data)
+        if not body.get("ok"):
+            error = body.get("error") or {}
+            message = str(error.get("message") or "không rõ lý do")
+            if error.get("code") == "not_found":
+                raise NotFound(f"Sổ đăng ký: {message}", registry_query=query)
+            raise InvalidInput(f"Sổ đăng ký từ chối câu hỏi: {message}", registry_query=query, registry_error=error.get("code"))
+        return body.get("result") or {}
+
+    async def roster(self, organisation: str, on: date) -> list[RosterMember]:
+        """The party members of `organisation` on `on`, official and probationary, with their status."""
+        result = await self._ask("roster", {"organisation": organisation, "on": on.isoformat()})
+        return [_read_member(m) for m in result.get("members", [])]
+
+    async def committee(self, organisation: str, on: date) -> list[str]:
+        """The citizen ids of the committee members (cấp ủy viên) of `organisation` on `on`."""
+        result = await self._ask("committee", {"organisation": organisation, "on": on.isoformat()})
+        return [m["citizen_id"] if isinstance(m, dict) else str(m) for m in result.get("members", [])]
+
+    async def chain(self, cell: str, on: date) -> Chain:
+        """The cell and every ancestor on `on`, nearest first (one `organisation` query: it lists the ancestors)."""
+        result = await self._ask("organisation", {"code": cell, "on": on.isoformat()})
+        return _read_chain(result)
+
+    async def competent_authority(self, cell: str, on: date) -> Competence:
+        """The organisation with admission authority over `cell` on `on`."""
+        result = await self._ask("competent_authority", {"organisation": cell, "on": on.isoformat()})
+        return _read_competence(result)
+
+
+_STATUSES = {
+    # The registry says `transferred_out` for a temporary transfer (its member stays on the home roster).
+    "transferred_out": MemberStatus.TEMPORARILY_TRANSFERRED_OUT,
+}
+
+
+def _read_member(body: dict[str, Any]) -> RosterMember:
+    status = str(body.get("status") or "active")
+    return RosterMember(
+        citizen_id=str(body["citizen_id"]),
+        membership=Membership(body["kind"]),
+        status=_STATUSES.get(status) or MemberStatus(status),
+    )
+
+
+def _read_chain(body: dict[str, Any]) -> Chain:
+    listed = [body, *body.get("ancestors", [])]
+    if len(listed) > MAX_TREE_DEPTH:
+        raise InvalidInput("Cây tổ chức trong sổ đăng ký sâu bất thường.", organisation=body.get("code"))
+    units = tuple(
+        Organisation(
+            code=str(unit["code"]),
+            kind=OrganisationKind(unit["kind"]),
+            parent=str(listed[i + 1]["code"]) if i + 1 < len(listed) else None,
+        )
+        for i, unit in enumerate(listed)
+    )
+    return Chain(units)
+
+
+def _read_competence(body: dict[str, Any]) -> Competence:
+    return Competence(organisation=str(body["organisation"]), kind=OrganisationKind(body["kind"]))

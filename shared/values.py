@@ -1,0 +1,48 @@
+"""Value types every service accepts at its edge the same way: citizen ids, names, calendar dates."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+_CITIZEN_ID = re.compile(r"^\d{12}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def normalised_text(value: Any) -> Any:
+    """Unicode NFC with runs of whitespace collapsed: a name typed in NFD or with stray spaces is the
+    same text (domain.md §6)."""
+    if not isinstance(value, str):
+        return value
+    return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+def citizen_id(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError("Số định danh cá nhân (CCCD) phải là chuỗi 12 chữ số")
+    if isinstance(value, str):
+        value = value.strip()
+        if not _CITIZEN_ID.match(value):
+            raise ValueError("Số định danh cá nhân (CCCD) phải gồm đúng 12 chữ số")
+    return value
+
+
+def iso_date(value: Any) -> Any:
+    # Pydantic would also take 1700000000 or "2025-01-01T10:00" as a date; we take only calendar
+    # dates written as YYYY-MM-DD, so a typo cannot become a plausible date.
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+        raise ValueError("Ngày phải viết theo dạng YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as error:
+        raise ValueError("Ngày không tồn tại trong lịch") from error
+
+
+CitizenId = Annotated[str, BeforeValidator(citizen_id), Field(description="Số CCCD: 12 chữ số")]
+IsoDate = Annotated[date, BeforeValidator(iso_date)]

@@ -1,0 +1,286 @@
+"""Rebuild of every reporting projection from a generated log of realistic events, beside the raw read
+rate of the same events (`make bench`, called from tests/bench/__main__.py).
+
+The logs hold what the services record for a province: its tree, rosters, localities, quotas and
+classes (registry), and tens of thousands of dossiers through admission (dossiers, verification,
+voting), with their real event types and fields. The rebuild runs in its own process, so its
+peak memory is its own: `python -m tests.bench.reporting DATABASE_URL REPORTING_SCHEMA SOURCES_JSON`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+
+from shared.envelope import EventMetadata, NewEvent
+from shared.eventstore import EventStore
+from shared.eventstore.schema import migrate_service
+from shared.jsoncodec import decode_json
+
+ROLES = ("registry", "dossiers", "verification", "voting")
+DISTRICTS, COMMUNES, CELLS = 10, 20, 10
+"""A province of 10 districts, 200 communes and 2,000 cells."""
+DOSSIERS_PER_ROUND = 400
+START = date(2021, 8, 2)
+
+
+@dataclass(frozen=True)
+class Measured:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    aim: str = ""
+
+
+def _citizen(n: int) -> str:
+    return f"{n:012d}"
+
+
+def _day(offset: int) -> str:
+    return (START + timedelta(days=offset)).isoformat()
+
+
+def _event(event_type: str, **data: Any) -> NewEvent:
+    return NewEvent(event_type=event_type, data=data)
+
+
+def _tree() -> list[tuple[str, list[NewEvent]]]:
+    """Streams of the registry: the tree, its quotas, localities, rosters, classes."""
+    streams: list[tuple[str, list[NewEvent]]] = []
+    established = _day(-365)
+    members = 0
+
+    def unit(code: str, name: str, kind: str, parent: str | None, quota: int | None = None) -> None:
+        events = [_event("OrganisationEstablished", code=code, name=name, kind=kind, parent=parent, effective_from=established,
+                         decision_number=None)]
+        if quota:
+            events.append(_event("QuotaAssigned", organisation=code, period_kind="year", period="2025", quantity=quota,
+                                 assigned_by=parent or code, decision_date="2025-01-15", decision_number=None))
+        streams.append((f"organisation-{code}", events))
+
+    unit("TINH", "Tỉnh ủy", "province", None)
+    for d in range(DISTRICTS):
+        district = f"H{d:02d}"
+        unit(district, f"Huyện ủy {d}", "upper_committee", "TINH", 200)
+        for c in range(COMMUNES):
+            commune = f"{district}-X{c:02d}"
+            unit(commune, f"Đảng ủy xã {c}", "grassroots_committee", district, 10)
+            for k in range(CELLS):
+                cell = f"{commune}-C{k:02d}"
+                unit(cell, f"Chi bộ thôn {k}", "cell", commune)
+                streams.append((f"locality-{cell}", [_event("LocalityRegistered", code=f"T-{cell}", name=f"Thôn {k}", kind="thôn",
+                                                            organisation=commune, covered_by=cell if k else None,
+                                                            effective_from=established)]))
+                for _ in range(3):
+                    members += 1
+                    citizen = _citizen(members)
+                    streams.append((f"person-{citizen}", [_event("MemberJoined", citizen_id=citizen, full_name="Đảng viên",
+                                                                 organisation=cell, kind="official", status="active",
+                                                                 effective_from=established, admitted_on=None, official_since=None,
+                                                                 decision_number=None, how="registration")]))
+        streams.append((f"class-L{d}", [_event("ClassHeld", class_id=f"L{d}", kind="awareness", organiser=district, title=None,
+                                               start_date="2025-03-01", end_date="2025-03-05",
+                                               attendees=[{"citizen_id": _citizen(i), "full_name": "Học viên"} for i in range(80)])]))
+    return streams
+
+
+def _dossier(n: int, rng: random.Random) -> dict[str, list[NewEvent]]:
+    """One applicant's streams in each log, as far as the dossier went."""
+    cell = f"H{rng.randrange(DISTRICTS):02d}-X{rng.randrange(COMMUNES):02d}-C{rng.randrange(CELLS):02d}"
+    dossier_id, citizen = str(uuid.UUID(int=n)), _citizen(10**11 + n)
+    day = rng.randrange(1200)
+    applicant = {"citizen_id": citizen, "full_name": "Người xin vào Đảng", "birth_date": f"{rng.randrange(1965, 2006)}-0{rng.randrange(1, 9)}-15",
+                 "gender": rng.choice(["male", "female"]), "ethnicity": rng.choice(["Kinh", "Raglai", "Ê Đê"]),
+                 "religion": rng.choice(["Không", "Không", "Công giáo"]), "occupation": rng.choice(["nông dân", "giáo viên", "công nhân"]),
+                 "police_officer": False, "private_business_owner": False}
+    dossiers = [
+        _event("DossierOpened", dossier_id=dossier_id, cell=cell, citizen_id=citizen, full_name="Người xin vào Đảng",
+               opened_on=_day(day), helper_citizen_id=_citizen(7)),
+        _event("ClassCertificateRecorded", dossier_id=dossier_id, certificate_number=f"GCN-{n}", issued_on=_day(day), issued_by="TTCT"),
+        _event("ApplicationLetterSubmitted", dossier_id=dossier_id, submitted_on=_day(day + 10)),
+        _event("PersonalHistoryDeclared", dossier_id=dossier_id, cell=cell, applicant=applicant, relatives=[], family_planning_case=False,
+               declared_on=_day(day + 20)),
+        _event("QualificationsDeclared", dossier_id=dossier_id, declared_on=_day(day + 20), qualifications={
+            "general_education": "upper_secondary", "professional_qualification": rng.choice(["none", "college", "university"]),
+            "youth_union_member": rng.random() < 0.6, "youth_union_exists": True, "area_exemption": None, "village_elder_or_head": False}),
+    ]
+    verification = [
+        _event("VerificationOpened", dossier_id=dossier_id, cell=cell,
+               subjects=[{"subject_id": "applicant", "relation": "applicant", "method": "field", "template": "standard"}]),
+        _event("SubjectDetailsNoted", dossier_id=dossier_id, rule_set="2021", subjects=[]),
+    ]
+    voting: list[NewEvent] = []
+    if rng.random() < 0.1:
+        dossiers.append(_event("DossierWithdrawn", dossier_id=dossier_id, cell=cell, on=_day(day + 30)))
+        return {"dossiers": dossiers, "verification": verification}
+    verification += [
+        _event("VerificationRequestSent", dossier_id=dossier_id, subject_id="applicant", sent_to="UB", sent_on=_day(day + 25), sent_by=cell),
+        _event("VerificationReplyRecorded", dossier_id=dossier_id, subject_id="applicant", replied_on=_day(day + 40),
+               responding_organisation="UB", finding="clear", note=None),
+        _event("HistoryCertified", dossier_id=dossier_id, cell=cell, certified_by=cell[:7], certified_on=_day(day + 45)),
+    ]
+    dossiers += [
+        _event("PersonalHistoryCertified", dossier_id=dossier_id, certified_by=cell[:7], certified_on=_day(day + 45)),
+        _event("RulesChecked", dossier_id=dossier_id, decision="cell_vote", judged_on=_day(day + 60), rule_set="2021", rules=[], flags=[]),
+        _event("ReadyForCellVote", dossier_id=dossier_id, cell=cell, citizen_id=citizen, full_name="Người xin vào Đảng",
+               birth_date=applicant["birth_date"], ready_on=_day(day + 50), rule_set="2021"),
+        _event("CellResolutionRecorded", dossier_id=dossier_id, adopted=True, meeting_on=_day(day + 60), agree=3, disagree=0,
+               denominator=3, rule_set="2021"),
+    ]
+    voting += [
+        _event("CaseOpened", dossier_id=dossier_id, cell=cell, citizen_id=citizen, full_name="Người xin vào Đảng", ready_on=_day(day + 50),
+               dossier_rule_set="2021"),
+        _event("CellResolutionAdopted", dossier_id=dossier_id, cell=cell, citizen_id=citizen, meeting_on=_day(day + 60), agree=3,
+               disagree=0, denominator=3, entitled=[_citizen(1), _citizen(2), _citizen(3)], rule_set="2021"),
+    ]
+    if rng.random() < 0.2:  # still awaiting the decision
+        return {"dossiers": dossiers, "verification": verification, "voting": voting}
+    decided = _day(day + 100)
+    voting += [
+        _event("AuthorityChecked", dossier_id=dossier_id, act="admission_decision", decided_by=cell[:3], competent_authority=cell[:3],
+               on=decided, rule_set="2021"),
+        _event("AdmissionDecided", dossier_id=dossier_id, citizen_id=citizen, full_name="Người xin vào Đảng", organisation=cell,
+               decided_by=cell[:3], decision_number=f"{n}-QĐ", decision_date=decided, rule_set="2021"),
+        _event("CellNotified", dossier_id=dossier_id, organisation=cell, received_on=_day(day + 105)),
+        _event("CeremonyRecorded", dossier_id=dossier_id, cell=cell, held_on=_day(day + 120), received_decision_on=_day(day + 105)),
+    ]
+    dossiers += [
+        _event("AdmissionDecisionRecorded", dossier_id=dossier_id, decided_by=cell[:3], decision_number=f"{n}-QĐ", decision_date=decided,
+               rule_set="2021"),
+        _event("DecisionReceivedByCell", dossier_id=dossier_id, received_on=_day(day + 105)),
+        _event("CeremonyHeld", dossier_id=dossier_id, cell=cell, citizen_id=citizen, held_on=_day(day + 120),
+               received_decision_on=_day(day + 105), helper_citizen_id=_citizen(7)),
+        _event("MemberHistoryFiled", dossier_id=dossier_id, filed_on=_day(day + 130)),
+    ]
+    registry = [_event("MemberJoined", citizen_id=citizen, full_name="Người xin vào Đảng", organisation=cell, kind="probationary",
+                       status="active", effective_from=decided, admitted_on=decided, official_since=None, decision_number=f"{n}-QĐ",
+                       how="admission")]
+    return {"dossiers": dossiers, "verification": verification, "voting": voting, "registry": registry}
+
+
+async def generate(pool: asyncpg.Pool, schemas: dict[str, str], events: int) -> int:
+    """Fill the four logs with about `events` events; returns how many were written."""
+    stores = {role: EventStore(pool, schemas[role]) for role in ROLES}
+    meta = EventMetadata(actor="bench", organisation="TINH")
+    written = 0
+    tree = _tree()
+    for first in range(0, len(tree), 500):
+        await asyncio.gather(*(stores["registry"].append(stream, 0, batch, meta) for stream, batch in tree[first:first + 500]))
+    written += sum(len(batch) for _, batch in tree)
+    rng, n = random.Random(7), 0
+    while written < events:
+        appends = []
+        for _ in range(DOSSIERS_PER_ROUND):
+            n += 1
+            for role, batch in _dossier(n, rng).items():
+                if written >= events:
+                    break
+                batch = batch[: events - written]
+                written += len(batch)
+                prefix = {"registry": f"person-{_citizen(10**11 + n)}", "dossiers": "dossier-", "verification": "verification-",
+                          "voting": "voting-"}[role]
+                stream = prefix if role == "registry" else prefix + str(uuid.UUID(int=n))
+                appends.append(stores[role].append(stream, 0, batch, meta))
+        await asyncio.gather(*appends)
+        if n % (DOSSIERS_PER_ROUND * 25) == 0:
+            print(f"  ... {written:,} / {events:,} reporting events generated", file=sys.stderr, flush=True)
+    return written
+
+
+async def raw_read_rate(pool: asyncpg.Pool, schemas: dict[str, str]) -> tuple[float, int]:
+    """Plain asyncpg keyset pages and a JSON decode per event, over the four logs."""
+    count = 0
+    start = time.perf_counter()
+    for schema in schemas.values():
+        position = 0
+        while True:
+            async with pool.acquire() as conn:
+                rows = await conn.fetch(f"SELECT * FROM {schema}.events WHERE position > $1 ORDER BY position LIMIT 5000", position)
+            if not rows:
+                break
+            for row in rows:
+                decode_json(row["data"])
+            count += len(rows)
+            position = rows[-1]["position"]
+    return count / (time.perf_counter() - start), count
+
+
+def _rebuild_in_child(database_url: str, reporting: str, schemas: dict[str, str]) -> tuple[float, float, dict[str, float]]:
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.reporting", database_url, reporting, json.dumps(schemas)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    output = child.stdout.read() if child.stdout else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"reporting rebuild failed: {output}")
+    return elapsed, usage.ru_maxrss / 1024, json.loads(output.strip().splitlines()[-1])
+
+
+async def rebuild_figures(database_url: str, events: int) -> list[Measured]:
+    """Generate the logs, then measure the raw read of them and the rebuild of every reporting projection."""
+    suffix = uuid.uuid4().hex[:6]
+    schemas = {role: f"bench_{role}_{suffix}" for role in ROLES}
+    reporting = f"bench_reporting_{suffix}"
+    pool = await asyncpg.create_pool(database_url, min_size=4, max_size=8)
+    try:
+        async with pool.acquire() as conn:
+            for schema in schemas.values():
+                await migrate_service(conn, schema)
+            await migrate_service(conn, reporting, owns_log=False)
+        start = time.perf_counter()
+        written = await generate(pool, schemas, events)
+        generated = Measured(f"generate {written:,} reporting events", written / (time.perf_counter() - start), "ev/s")
+        async with pool.acquire() as conn:
+            for schema in schemas.values():
+                await conn.execute(f"VACUUM (ANALYZE) {schema}.events")
+        raw, count = await raw_read_rate(pool, schemas)
+    finally:
+        await pool.close()
+    seconds, peak, per_projection = _rebuild_in_child(database_url, reporting, schemas)
+    figures = [
+        generated,
+        Measured(f"rebuild all reporting projections, {count:,} ev", count / seconds, "ev/s", raw,
+                 f"peak {peak:,.0f} MB (aim < 300 MB); baseline: raw read + json"),
+    ]
+    figures += [Measured(f"  of which {name}", elapsed * 1000, "ms") for name, elapsed in per_projection.items()]
+    return figures
+
+
+async def _rebuild(database_url: str, reporting: str, schemas: dict[str, str]) -> dict[str, float]:
+    from services.reporting.service import build_service
+    from shared import projections
+
+    service = build_service(reporting, schemas)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    timings: dict[str, float] = {}
+    try:
+        for projection in service.projections:
+            start = time.perf_counter()
+            await projections.rebuild(pool, projection)
+            timings[projection.name.split(".", 1)[1]] = time.perf_counter() - start
+    finally:
+        await pool.close()
+    return timings
+
+
+if __name__ == "__main__":
+    from shared.logging import configure_logging
+
+    configure_logging("console", "warning")
+    url, reporting_schema, sources = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    print(json.dumps(asyncio.run(_rebuild(url, reporting_schema, sources))))

@@ -1,0 +1,173 @@
+"""Dossier commands over NATS: typed errors and nothing written on bad input, idempotency keys,
+one winner when officers act at once, the registry asked for what the rules need, and the endings."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from tests.integration.dossiers.registry import OTHER_CELL, RealRegistry
+from tests.integration.dossiers.stack import (
+    APPLICANT,
+    CELL,
+    CLOSING_FIELDS,
+    HELPER,
+    PROBATIONARY,
+    Stack,
+    history,
+    introductions,
+    prepared_dossier,
+)
+
+
+async def test_officers_acting_on_one_dossier_at_once_get_one_success_and_conflicts(stack: Stack) -> None:
+    async with stack.dossiers_running():
+        dossier_id = await prepared_dossier(stack)
+        seen = (await stack.dossier(dossier_id))["result"]["stream_version"]
+        opinion = {"source": "workplace_mass_organisations", "given_on": "2025-11-20", "summary": "Tốt"}
+        replies = await asyncio.gather(
+            *(stack.ask("record_opinions", dossier_id=dossier_id, expected_version=seen, opinions=[opinion]) for _ in range(30))
+        )
+        # Without a version seen, concurrent officers still meet the store's optimistic check.
+        fresh = (await stack.ok("open_dossier", cell=CELL, citizen_id="001098055555", full_name="Đỗ Văn Bảy",
+                                opened_on="2025-09-01", helper_citizen_id=HELPER))["result"]["dossier_id"]
+        letters = await asyncio.gather(
+            *(stack.ask("submit_application_letter", dossier_id=fresh, submitted_on="2025-10-01") for _ in range(30))
+        )
+    winners = [r for r in replies if r["ok"]]
+    losers = [r for r in replies if not r["ok"]]
+    assert len(winners) == 1 and len(losers) == 29
+    assert {r["error"]["code"] for r in losers} == {"conflict"}
+    assert all("người khác cập nhật" in r["error"]["message"] for r in losers)
+    assert (await stack.events(dossier_id)).count("OpinionsRecorded") == 2
+    assert [r["ok"] for r in letters].count(True) == 1
+    assert {r["error"]["code"] for r in letters if not r["ok"]} <= {"conflict", "validation"}
+    assert (await stack.events(fresh)).count("ApplicationLetterSubmitted") == 1
+
+
+async def test_bad_input_gets_a_clear_error_and_writes_nothing(stack: Stack) -> None:
+    async with stack.dossiers_running():
+        dossier_id = await prepared_dossier(stack)
+        head = await stack.store.head_position()
+        unknown = str(uuid.uuid4())
+        cases = {
+            "not_found": await stack.ask("submit_application_letter", dossier_id=unknown, submitted_on="2025-10-01"),
+            "wrong step": await stack.ask("record_ceremony", dossier_id=dossier_id, held_on="2026-04-10", helper_citizen_id=HELPER),
+            "malformed date": await stack.ask("record_class_certificate", dossier_id=dossier_id, certificate_number="1",
+                                              issued_on="10/08/2025", issued_by="TTCT"),
+            "impossible date": await stack.ask("record_class_certificate", dossier_id=dossier_id, certificate_number="1",
+                                               issued_on="2025-02-30", issued_by="TTCT"),
+            "future date": await stack.ask("record_class_certificate", dossier_id=dossier_id, certificate_number="1",
+                                           issued_on="2031-01-01", issued_by="TTCT"),
+            "future birth date": await stack.ask("correct_personal_history", dossier_id=dossier_id, reason="Sửa",
+                                                 corrected_on="2025-12-01", **_without_declared_on(history(birth_date="2030-01-01"))),
+            "dates out of order": await stack.ask("mark_ready_for_cell_vote", dossier_id=dossier_id, ready_on="2026-02-10",
+                                                  cell_meeting_on="2026-02-02"),
+            "before the letter": await stack.ask("record_introductions", dossier_id=dossier_id, **introductions(on="2025-09-15")),
+            "oversized text": await stack.ask("record_opinions", dossier_id=dossier_id,
+                                              opinions=[{"source": "residence_cell", "given_on": "2025-11-05", "summary": "x" * 2001}]),
+            "bad citizen id": await stack.ask("open_dossier", cell=CELL, citizen_id="12345", full_name="A", opened_on="2025-09-01",
+                                              helper_citizen_id=HELPER),
+            "unknown field": await stack.ask("withdraw", dossier_id=dossier_id, on="2026-01-01", reason="không muốn nữa"),
+            "probationary introducer": await stack.ask("record_introductions", dossier_id=dossier_id,
+                                                       **introductions(second=PROBATIONARY)),
+            "helper not of the cell": await stack.ask("open_dossier", cell=OTHER_CELL, citizen_id="001098066666", full_name="A",
+                                                      opened_on="2025-09-01", helper_citizen_id=HELPER),
+            "unknown cell": await stack.ask("open_dossier", cell="CB-77", citizen_id="001098066666", full_name="A",
+                                            opened_on="2025-09-01", helper_citizen_id=HELPER),
+        }
+        assert await stack.store.head_position() == head
+    codes = {name: reply["error"]["code"] for name, reply in cases.items()}
+    assert codes == {
+        "not_found": "not_found",
+        "wrong step": "validation",
+        "malformed date": "validation",
+        "impossible date": "validation",
+        "future date": "validation",
+        "future birth date": "validation",
+        "dates out of order": "validation",
+        "before the letter": "validation",
+        "oversized text": "validation",
+        "bad citizen id": "validation",
+        "unknown field": "validation",
+        "probationary introducer": "rule:INTRO_OFFICIAL",
+        "helper not of the cell": "rule:SOURCE_HELPER",
+        "unknown cell": "validation",
+    }
+    assert cases["wrong step"]["error"]["message"].startswith("Hồ sơ đang ở bước «đang thẩm tra lý lịch»")
+    assert "không được sau ngày hôm nay" in cases["future date"]["error"]["message"]
+    assert "Ngày sinh" in cases["future birth date"]["error"]["message"]
+    assert "Không tìm thấy hồ sơ" in cases["not_found"]["error"]["message"]
+    assert cases["unknown cell"]["error"]["message"].startswith("Sổ đăng ký đảng viên: Không tìm thấy tổ chức đảng CB-77")
+    assert all(not reply["ok"] and reply["error"]["message"] for reply in cases.values())
+
+
+def _without_declared_on(body: dict) -> dict:
+    return {k: v for k, v in body.items() if k != "declared_on"}
+
+
+async def test_the_same_idempotency_key_opens_one_dossier_and_gives_the_same_answer(stack: Stack) -> None:
+    fields = {"cell": CELL, "citizen_id": APPLICANT, "full_name": "Nguyễn Thị Hoa", "opened_on": "2025-09-01",
+              "helper_citizen_id": HELPER, "idempotency_key": "open-hoa-0001"}
+    async with stack.dossiers_running():
+        first = await stack.ok("open_dossier", **fields)
+        again = await stack.ok("open_dossier", **fields)
+        taken = await stack.ask("open_dossier", **{**fields, "idempotency_key": "open-hoa-0002",
+                                                   "dossier_id": first["result"]["dossier_id"]})
+    assert again["stream_id"] == first["stream_id"] == f"dossier-{first['result']['dossier_id']}"
+    assert again["event_ids"] == first["event_ids"]
+    assert taken["error"]["code"] == "conflict"
+    assert await stack.store.head_position() == 1
+
+
+async def test_nothing_is_written_when_the_registry_does_not_answer(stack: Stack, registry: RealRegistry) -> None:
+    async with stack.dossiers_running():
+        dossier_id = await prepared_dossier(stack)
+        await registry.stop()
+        head = await stack.store.head_position()
+        reply = await stack.ask("record_introductions", dossier_id=dossier_id, **introductions())
+        assert await stack.store.head_position() == head
+    assert reply["error"]["code"] == "unavailable" and "thử lại" in reply["error"]["message"]
+
+
+async def test_withdraw_reject_suspend_resume_and_transfer(stack: Stack) -> None:
+    async with stack.dossiers_running():
+        kept, withdrawn, rejected = [await prepared_dossier(stack) for _ in range(3)]
+
+        await stack.ok("suspend", dossier_id=kept, on="2025-12-01")
+        paused = await stack.ask("record_opinions", dossier_id=kept,
+                                 opinions=[{"source": "residence_cell", "given_on": "2025-12-02", "summary": "Tốt"}])
+        assert paused["error"]["code"] == "validation" and "để lại sưu tra" in paused["error"]["message"]
+        at = await stack.verification_decides("HistoryCertified", dossier_id=kept, cell=CELL, certified_by="DU-HT",
+                                              certified_on="2026-01-12")
+        await stack.wait_for_checkpoint(stack.verification_name, at)  # recorded while paused: it happened
+        await stack.ok("resume", dossier_id=kept, on="2026-01-15")
+        not_a_cell = await stack.ask("transfer", dossier_id=kept, on="2026-01-16", to_cell="DU-HT")
+        unknown_cell = await stack.ask("transfer", dossier_id=kept, on="2026-01-16", to_cell="CB-77")
+        assert "DU-HT không phải là một chi bộ" in not_a_cell["error"]["message"]
+        assert unknown_cell["error"]["code"] == "validation" and "CB-77" in unknown_cell["error"]["message"]
+        await stack.ok("transfer", dossier_id=kept, on="2026-01-16", to_cell="CB-09")
+        await stack.ok("mark_ready_for_cell_vote", dossier_id=kept, ready_on="2026-02-02", cell_meeting_on="2026-02-10")
+
+        await stack.ok("withdraw", dossier_id=withdrawn, on="2026-01-05")
+        after = await stack.ask("record_opinions", dossier_id=withdrawn,
+                                opinions=[{"source": "residence_cell", "given_on": "2026-01-06", "summary": "Tốt"}])
+        assert "Hồ sơ đã kết thúc" in after["error"]["message"]
+
+        await stack.ok("reject", dossier_id=rejected, on="2026-01-05", rule="INTRO_12M", reason="Người giới thiệu mới chuyển đến")
+        bad_rule = await stack.ask("reject", dossier_id=rejected, on="2026-01-05", rule="NOT_A_RULE", reason="x")
+        assert bad_rule["error"]["code"] == "validation"
+
+        bodies = {d: (await stack.dossier(d))["result"] for d in (kept, withdrawn, rejected)}
+    assert bodies[kept]["cell"] == "CB-09" and bodies[kept]["step"] == "ready_for_cell_vote"
+    assert bodies[kept]["transfers"] == [{"on": "2026-01-16", "from_cell": CELL, "to_cell": "CB-09"}]
+    assert [h["event_type"] for h in bodies[kept]["history"]][-6:] == [
+        "DossierSuspended", "PersonalHistoryCertified", "DossierResumed", "DossierTransferred", "RulesChecked", "ReadyForCellVote",
+    ]
+    assert bodies[withdrawn]["ended"] == {"step": "withdrawn", "on": "2026-01-05", "rule": None, "reason": None}
+    assert bodies[rejected]["ended"]["rule"] == "INTRO_12M"
+    ready = [e for e in await stack.store.read_stream(f"dossier-{kept}") if e.event_type == "ReadyForCellVote"][0]
+    assert ready.data["cell"] == "CB-09"  # the receiving cell continues the dossier
+    endings = [e for d in (kept, withdrawn) for e in await stack.store.read_stream(f"dossier-{d}")
+               if e.event_type in ("DossierSuspended", "DossierResumed", "DossierWithdrawn")]
+    assert len(endings) == 3 and all(set(e.data) == CLOSING_FIELDS for e in endings)

@@ -1,0 +1,78 @@
+"""`ketnap report ...` and `ketnap audit history`: the CLI asks `reporting.query.<name>` over NATS,
+prints a table and writes CSV and XLSX. A responder here forwards those subjects to the tests'
+reporting service, which runs on a fresh schema (and so answers `<schema>.query.<name>`)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from nats.aio.msg import Msg
+from openpyxl import load_workbook
+
+from tests.integration.reporting.conftest import DISTRICT, World
+
+
+@asynccontextmanager
+async def forwarded(world: World) -> AsyncIterator[None]:
+    async def forward(message: Msg) -> None:
+        subject = world.reporting.name + message.subject.removeprefix("reporting")
+        reply = await world.nc.request(subject, message.data, timeout=60)
+        await message.respond(reply.data)
+
+    subscription = await world.nc.subscribe("reporting.query.>", cb=forward)
+    try:
+        yield
+    finally:
+        await subscription.unsubscribe()
+
+
+async def ketnap(world: World, *args: str) -> tuple[int, str]:
+    env = dict(os.environ, DATABASE_URL=world.database_url, NATS_URL=world.servers.nats_url)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "shared.cli", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await asyncio.wait_for(child.communicate(), 60)
+    return child.returncode or 0, output.decode()
+
+
+async def test_quota_as_a_table_and_in_csv_and_xlsx(world: World, tmp_path: Path) -> None:
+    csv_file, xlsx_file = tmp_path / "chi-tieu.csv", tmp_path / "chi-tieu.xlsx"
+    async with forwarded(world):
+        code, output = await ketnap(world, "report", "quota", "--org", DISTRICT, "--year", "2025", "--csv", str(csv_file), "--xlsx", str(xlsx_file))
+    assert code == 0, output
+    assert "Chỉ tiêu kết nạp đảng viên: Huyện ủy Khánh Sơn (HUYEN-KS), năm 2025 (tình hình đến 20/11/2025)" in output
+    assert any(line.split()[:1] == ["HUYEN-KS"] and "40,0" in line for line in output.splitlines())
+    with csv_file.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[1][:5] == ["Mã", "Tổ chức", "Chỉ tiêu", "Đã kết nạp", "Tỷ lệ (%)"]
+    assert rows[2][:5] == ["HUYEN-KS", "Huyện ủy Khánh Sơn", "10", "4", "40.0"]
+    sheet = load_workbook(xlsx_file).worksheets[0]
+    assert [c.value for c in sheet[3]][:5] == ["HUYEN-KS", "Huyện ủy Khánh Sơn", 10, 4, 40.0]
+    assert len(load_workbook(xlsx_file).worksheets) == 2
+
+
+async def test_overdue_stats_and_audit_history(world: World, tmp_path: Path) -> None:
+    async with forwarded(world):
+        code, overdue = await ketnap(world, "report", "overdue", "--org", DISTRICT)
+        assert code == 0, overdue
+        code, stats = await ketnap(world, "report", "stats", "--org", DISTRICT, "--year", "2025", "--xlsx", str(tmp_path / "tk.xlsx"))
+        assert code == 0, stats
+        code, history = await ketnap(world, "audit", "history", world.dossiers["D7"].id)
+        assert code == 0, history
+        code, missing = await ketnap(world, "report", "quota", "--org", "KHONG-CO", "--year", "2025")
+    assert "Thời hạn đã quá" in overdue and "14/11/2025" in overdue and "CEREMONY_30WD" in overdue
+    assert "01/06/2026" not in overdue  # open, not overdue
+    assert "Đảng viên mới: Huyện ủy Khánh Sơn (HUYEN-KS), năm 2025: 4 người" in stats
+    assert "Quyết định kết nạp" in history and history.count("\n") > 20
+    assert code == 1 and "Lỗi (not_found): Không có tổ chức đảng mã «KHONG-CO»." in missing
+
+
+async def test_no_reporting_service_answering(world: World) -> None:
+    code, output = await ketnap(world, "report", "quota", "--org", DISTRICT, "--year", "2025")
+    assert code == 1 and "Dịch vụ báo cáo không chạy" in output
