@@ -11,37 +11,18 @@ docs/dossiers.md, so the contract stays as it is. A new shape of an event is a n
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.envelope import NewEvent, RecordedEvent
+from shared.envelope import RecordedEvent
+from shared.events import DomainEvent, Upcaster, upcast
 
 
-class Event(BaseModel):
+class Event(DomainEvent):
     """An immutable fact of one dossier; `event_type` is the class name."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    schema_version: ClassVar[int] = 1
-
     dossier_id: str
-
-    @classmethod
-    def event_type(cls) -> str:
-        return cls.__name__
-
-    def to_new_event(self, event_id: UUID | None = None) -> NewEvent:
-        fields: dict[str, Any] = {
-            "event_type": self.event_type(),
-            "data": self.model_dump(mode="json"),
-            "schema_version": self.schema_version,
-        }
-        if event_id is not None:
-            fields["event_id"] = event_id
-        return NewEvent(**fields)
 
 
 class Part(BaseModel):
@@ -438,18 +419,14 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }
 
-UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 """(event type, old schema version) -> the data of the next version. Empty: every event is at v1."""
 
 
 def decode(event: RecordedEvent) -> Event:
     """A recorded event of the dossiers log as its model, upcast to the current version."""
     cls = EVENT_TYPES[event.event_type]
-    data, version = event.data, event.schema_version
-    while version < cls.schema_version:
-        data = UPCASTERS[(event.event_type, version)](data)
-        version += 1
-    return cls.model_validate(data)
+    return upcast(event, cls, UPCASTERS)
 
 
 def stream_id(dossier_id: str) -> str:

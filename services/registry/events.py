@@ -9,36 +9,17 @@ of an event is a new `schema_version` with an upcaster in `UPCASTERS`, never an 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from services.registry.values import ClassKind, MemberKind, MemberStatus, OrganisationKind, PeriodKind, TransferKind
-from shared.envelope import NewEvent, RecordedEvent
+from shared.envelope import RecordedEvent
+from shared.events import DomainEvent, Upcaster, upcast
 
 
-class Event(BaseModel):
+class Event(DomainEvent):
     """An immutable fact; `event_type` is the class name."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    schema_version: ClassVar[int] = 1
-
-    @classmethod
-    def event_type(cls) -> str:
-        return cls.__name__
-
-    def to_new_event(self, event_id: UUID | None = None) -> NewEvent:
-        fields: dict[str, Any] = {
-            "event_type": type(self).__name__,
-            "data": self.model_dump(mode="json"),
-            "schema_version": self.schema_version,
-        }
-        if event_id is not None:
-            fields["event_id"] = event_id
-        return NewEvent(**fields)
 
 
 # --- organisation-<code> --------------------------------------------------------------------------
@@ -319,7 +300,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }
 
-UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 """(event type, old schema version) -> function returning the data in the next version."""
 
 
@@ -329,11 +310,7 @@ def parse(recorded: RecordedEvent) -> Event | None:
     cls = EVENT_TYPES.get(recorded.event_type)
     if cls is None:
         return None
-    data, version = dict(recorded.data), recorded.schema_version
-    while version < cls.schema_version:
-        data = UPCASTERS[(recorded.event_type, version)](data)
-        version += 1
-    return cls.model_validate(data)
+    return upcast(recorded, cls, UPCASTERS)
 
 
 def organisation_stream(code: str) -> str:

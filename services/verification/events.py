@@ -9,14 +9,13 @@ upcaster in `UPCASTERS`, never an edit in place.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal
-from uuid import UUID
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.envelope import NewEvent, RecordedEvent
+from shared.envelope import RecordedEvent
+from shared.events import DomainEvent, Upcaster, upcast
 
 
 def nfc(text: str) -> str:
@@ -35,21 +34,8 @@ Finding = Literal["clear", "concern", "disqualifying"]
 Outcome = Literal["continue", "reject"]
 
 
-class Event(BaseModel):
+class Event(DomainEvent):
     """An immutable fact of a case; `event_type` is the class name."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    schema_version: ClassVar[int] = 1
-
-    def to_new_event(self, event_id: UUID | None = None) -> NewEvent:
-        fields: dict[str, Any] = {
-            "event_type": type(self).__name__,
-            "data": self.model_dump(mode="json"),
-            "schema_version": self.schema_version,
-        }
-        if event_id is not None:
-            fields["event_id"] = event_id
-        return NewEvent(**fields)
 
 
 # --- consumed: dossiers -> verification ---------------------------------------------------------
@@ -214,15 +200,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }
 
-UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 """(event type, old schema version) -> function returning the data of the next version."""
 
 
 def decode(event: RecordedEvent) -> Event:
     """A recorded event of this service's log as its model, upcast to the current version."""
     cls = EVENT_TYPES[event.event_type]
-    data, version = event.data, event.schema_version
-    while version < cls.schema_version:
-        data = UPCASTERS[(event.event_type, version)](data)
-        version += 1
-    return cls.model_validate(data)
+    return upcast(event, cls, UPCASTERS)

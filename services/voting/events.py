@@ -11,14 +11,13 @@ edit in place.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal
-from uuid import UUID
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from shared.envelope import NewEvent, RecordedEvent
+from shared.envelope import RecordedEvent
+from shared.events import DomainEvent, Upcaster, upcast
 
 
 def nfc(text: str) -> str:
@@ -48,23 +47,11 @@ Act = Literal[
 """The acts of collective bodies this service records, one applicant each."""
 
 
-class Event(BaseModel):
+class Event(DomainEvent):
     """An immutable fact of a voting chain; `event_type` is the class name."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    schema_version: ClassVar[int] = 1
     published: ClassVar[bool] = False
     """In docs/contracts.md: other services react to it, its fields never change in place."""
-
-    def to_new_event(self, event_id: UUID | None = None) -> NewEvent:
-        fields: dict[str, Any] = {
-            "event_type": type(self).__name__,
-            "data": self.model_dump(mode="json"),
-            "schema_version": self.schema_version,
-        }
-        if event_id is not None:
-            fields["event_id"] = event_id
-        return NewEvent(**fields)
 
 
 class Published(Event):
@@ -369,18 +356,14 @@ EVENT_TYPES: dict[str, type[Event]] = {
 
 PUBLISHED_TYPES: tuple[type[Event], ...] = tuple(cls for cls in EVENT_TYPES.values() if cls.published)
 
-UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 """(event type, old schema version) -> the data in the next version's shape."""
 
 
 def parse(recorded: RecordedEvent) -> Event:
     """A stored event as its model, upcast from older schema versions."""
     cls = EVENT_TYPES[recorded.event_type]
-    data, version = recorded.data, recorded.schema_version
-    while version < cls.schema_version:
-        data = UPCASTERS[(recorded.event_type, version)](data)
-        version += 1
-    return cls.model_validate(data)
+    return upcast(recorded, cls, UPCASTERS)
 
 
 # --- consumed: dossiers -> voting ---------------------------------------------------------------
