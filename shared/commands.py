@@ -2,7 +2,7 @@
 
 Every command carries an idempotency key, the actor and the actor's organisation scope. A reply
 is ok (new stream version and event ids) or an error with a code (`validation`, `rule:<CODE>`,
-`conflict`, `forbidden`, `not_found`) and a message in Vietnamese for the user.
+`conflict`, `forbidden`, `not_found`, `unavailable`) and a message in Vietnamese for the user.
 """
 
 from __future__ import annotations
@@ -73,6 +73,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """Another service did not answer in time: nothing was decided or written, the user may retry."""
+
+    code = "unavailable"
+
+
 class RuleViolation(DomainError):
     """A rule of domain.md refused the command; the message carries the rule code, as users expect."""
 
@@ -97,4 +103,4 @@ def idempotent_event_ids(service: str, command: str, key: str, count: int) -> li
     return [uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{service}:{command}:{key}:{i}") for i in range(count)]
 
 
-ErrorCode = Literal["validation", "conflict", "forbidden", "not_found"]
+ErrorCode = Literal["validation", "conflict", "forbidden", "not_found", "unavailable"]

@@ -11,25 +11,16 @@ the replies is in `_membership` and `_tenure`, so a change of the registry's con
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import nats.errors
 from nats.aio.client import Client as NatsClient
 
-from shared.bus import subjects
-from shared.commands import DomainError, InvalidInput
-from shared.logging import get_logger
+from shared.bus import requests
+from shared.commands import InvalidInput
 
-log = get_logger(__name__)
-
-
-class RegistryUnavailable(DomainError):
-    """The registry did not answer: nothing was decided or written, the officer may try again."""
-
-    code = "unavailable"
+UNAVAILABLE = "Không liên lạc được với sổ đăng ký đảng viên để đối chiếu; chưa có gì được ghi, hãy thử lại sau."
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +64,7 @@ class RegistryClient:
         return str(_result(await self._ask("organisation", {"code": code, "on": on.isoformat()})).get("kind"))
 
     async def _ask(self, query: str, request: dict[str, Any]) -> dict[str, Any]:
-        try:
-            reply = await self.nc.request(
-                subjects.query_subject(self.service, query), json.dumps(request).encode(), timeout=self.timeout
-            )
-        except (nats.errors.NoRespondersError, nats.errors.TimeoutError) as error:
-            log.warning("registry did not answer", query=query, error=type(error).__name__)
-            raise RegistryUnavailable(
-                "Không liên lạc được với sổ đăng ký đảng viên để đối chiếu; chưa có gì được ghi, hãy thử lại sau."
-            ) from error
-        return json.loads(reply.data)
+        return await requests.query(self.nc, self.service, query, request, timeout=self.timeout, unavailable_message=UNAVAILABLE)
 
 
 def _result(body: dict[str, Any]) -> dict[str, Any]:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nats
-import nats.errors
 
 from services.reporting.export import export
-from shared.bus import subjects
+from shared.bus import requests
+from shared.commands import Unavailable
 
 TIMEOUT_SECONDS = 300.0
 """A report as of a past date rebuilds its projections from the logs first: it may take a while."""
@@ -27,16 +26,13 @@ async def ask(nats_url: str, report: str, body: dict[str, Any], *, service: str 
     """The reply of `<service>.query.<report>`: {"ok": true, "result": ...} or {"ok": false, "error": ...}."""
     nc = await nats.connect(nats_url, name="ketnap-cli")
     try:
-        reply = await nc.request(
-            subjects.query_subject(service, report), json.dumps(body, ensure_ascii=False).encode(), timeout=TIMEOUT_SECONDS
+        return await requests.query(
+            nc, service, report, body, timeout=TIMEOUT_SECONDS, unavailable_message="Dịch vụ báo cáo không chạy hoặc không trả lời kịp."
         )
-    except nats.errors.NoRespondersError:
-        return {"ok": False, "error": {"code": "unavailable", "message": "Dịch vụ báo cáo không chạy (không có ai trả lời)."}}
-    except nats.errors.TimeoutError:
-        return {"ok": False, "error": {"code": "unavailable", "message": "Dịch vụ báo cáo không trả lời kịp."}}
+    except Unavailable as error:
+        return {"ok": False, "error": error.body().model_dump()}
     finally:
         await nc.close()
-    return json.loads(reply.data)
 
 
 async def report(

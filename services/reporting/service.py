@@ -30,7 +30,7 @@ from services.reporting.reports import REPORTS, VIETNAM, Options, Report, day_of
 from services.reporting.white_zones import WhiteZones
 from shared import projections
 from shared.bus.logread import BusLogReader
-from shared.commands import DomainError
+from shared.commands import Unavailable
 from shared.logging import get_logger
 from shared.projections import AsOf
 from shared.service import Service, ServiceContext
@@ -40,12 +40,6 @@ log = get_logger(__name__)
 PROJECTIONS: tuple[type[ReportingProjection], ...] = (
     AuditTimeline, OrganisationTree, WhiteZones, Quotas, Admissions, Pipeline, NewMembers, Classes, Deadlines,
 )
-
-
-class SourcesUnavailable(DomainError):
-    """A report as of a past date reads the source logs through their services: one did not answer."""
-
-    code = "unavailable"
 
 
 def today_in_vietnam() -> date:
@@ -110,7 +104,7 @@ async def _build_as_of(ctx: ServiceContext, conn: asyncpg.Connection, needs: Seq
                 ctx.pool, projection, "pg_temp", as_of=AsOf(moment=moment), reader=BusLogReader(ctx.nc), connection=conn
             )
     except (nats.errors.NoRespondersError, nats.errors.TimeoutError) as error:
-        raise SourcesUnavailable(
+        raise Unavailable(
             "Không đọc được nhật ký của các dịch vụ nguồn để lập báo cáo tại ngày đã chọn; hãy thử lại sau."
         ) from error
     log.info("report built as of a past moment", projections=len(needs), as_of=moment.isoformat())

@@ -7,25 +7,14 @@ of the registry's contract is a change here only.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import nats.errors
 from nats.aio.client import Client as NatsClient
 
-from shared.bus import subjects
-from shared.commands import DomainError, InvalidInput
-from shared.logging import get_logger
-
-log = get_logger(__name__)
-
-
-class RegistryUnavailable(DomainError):
-    """The registry did not answer: nothing was decided, the user may try again."""
-
-    code = "unavailable"
+from shared.bus import requests
+from shared.commands import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -64,13 +53,8 @@ class RegistryClient:
 
     async def membership(self, citizen_id: str, organisation: str, on: date) -> Membership:
         request = {"citizen_id": citizen_id, "organisation": organisation, "on": on.isoformat()}
-        try:
-            reply = await self.nc.request(
-                subjects.query_subject(self.service, "membership"), json.dumps(request).encode(), timeout=self.timeout
-            )
-        except (nats.errors.NoRespondersError, nats.errors.TimeoutError) as error:
-            log.warning("registry did not answer", query="membership", error=type(error).__name__)
-            raise RegistryUnavailable(
-                "Không liên lạc được với sổ đăng ký đảng viên để đối chiếu; chưa có gì được ghi, hãy thử lại sau."
-            ) from error
-        return Membership.from_reply(json.loads(reply.data))
+        body = await requests.query(
+            self.nc, self.service, "membership", request, timeout=self.timeout,
+            unavailable_message="Không liên lạc được với sổ đăng ký đảng viên để đối chiếu; chưa có gì được ghi, hãy thử lại sau.",
+        )
+        return Membership.from_reply(body)

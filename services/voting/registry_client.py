@@ -7,28 +7,17 @@ functions, so a change of the registry's contract is a change here only.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
-import nats.errors
 from nats.aio.client import Client as NatsClient
 
 from services.voting.roster import Chain, Competence, MemberStatus, Membership, Organisation, OrganisationKind, RosterMember
-from shared.bus import subjects
-from shared.commands import DomainError, InvalidInput, NotFound
-from shared.logging import get_logger
-
-log = get_logger(__name__)
+from shared.bus import requests
+from shared.commands import InvalidInput, NotFound
 
 MAX_TREE_DEPTH = 16
 """Cell → partial → grassroots → upper → province → central is six; far more is a broken tree."""
-
-
-class RegistryUnavailable(DomainError):
-    """The registry did not answer: nothing was recorded, the user may try again."""
-
-    code = "unavailable"
 
 
 class RegistryClient:
@@ -38,16 +27,10 @@ class RegistryClient:
         self.timeout = timeout
 
     async def _ask(self, query: str, request: dict[str, Any]) -> dict[str, Any]:
-        try:
-            reply = await self.nc.request(
-                subjects.query_subject(self.service, query), json.dumps(request).encode(), timeout=self.timeout
-            )
-        except (nats.errors.NoRespondersError, nats.errors.TimeoutError) as error:
-            log.warning("registry did not answer", query=query, error=type(error).__name__)
-            raise RegistryUnavailable(
-                "Không liên lạc được với sổ đăng ký đảng viên; chưa có gì được ghi, hãy thử lại sau."
-            ) from error
-        body = json.loads(reply.data)
+        body = await requests.query(
+            self.nc, self.service, query, request, timeout=self.timeout,
+            unavailable_message="Không liên lạc được với sổ đăng ký đảng viên; chưa có gì được ghi, hãy thử lại sau.",
+        )
         if not body.get("ok"):
             error = body.get("error") or {}
             message = str(error.get("message") or "không rõ lý do")

@@ -11,7 +11,8 @@ import asyncpg
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from services.reporting.service import SourcesUnavailable, build_service
+from services.reporting.service import build_service
+from shared.commands import Unavailable
 from shared import projections
 from shared.envelope import EventMetadata, NewEvent
 from shared.eventstore import EventStore
@@ -80,7 +81,7 @@ async def test_a_report_as_of_a_past_date_needs_its_sources_to_answer(pool: asyn
     reporting = build_service(await new_schema(pool, owns_log=False), {"registry": unique("nobody_")})
     quota = next(q for q in reporting.queries if q.subject.endswith(".quota"))
     ctx = ServiceContext(reporting.name, Settings(), pool, EventStore(pool, reporting.name), nc, nc.jetstream())
-    with pytest.raises(SourcesUnavailable) as raised:
+    with pytest.raises(Unavailable) as raised:
         await quota.handler(ctx, quota.model.model_validate({"organisation": DISTRICT, "year": 2025, "as_of": "2025-06-30"}))
     assert raised.value.code == "unavailable" and "thử lại" in raised.value.message
     async with pool.acquire() as conn:  # nothing left behind on the pooled connection
