@@ -113,6 +113,7 @@ class ConsumerRunner:
             subjects.durable_name(self.spec.name, self.spec.source),
             stream=subjects.event_stream(self.deployment, self.spec.source),
         )
+        await self.catch_up()
         try:
             while not stop.is_set():
                 try:
@@ -126,6 +127,44 @@ class ConsumerRunner:
                 await subscription.unsubscribe()
             except Exception:  # noqa: BLE001 - the connection may already be gone
                 pass
+
+    async def catch_up(self) -> int:
+        """Apply what the source log holds beyond the checkpoint, before taking messages.
+
+        After a crash, JetStream hands the messages this consumer held un-acked back only when
+        their ack wait runs out; reading the source of record at start-up closes that window
+        (and any other loss). A source that does not answer is not an error here: its events
+        still arrive through JetStream, and any gap is then fetched as usual.
+        """
+        async with self.pool.acquire() as conn:
+            after = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source)
+        applied = 0
+        try:
+            async for batch in self.source_log.read(after):
+                async with self.pool.acquire() as conn, conn.transaction():
+                    checkpoint = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
+                    fresh = [e for e in batch if e.position > checkpoint]
+                    if fresh and fresh[0].position != checkpoint + 1:
+                        raise LookupError(f"log {self.spec.source}: the source skipped positions after {checkpoint}")
+                    for event in fresh:
+                        await self._apply(conn, event)
+                    if fresh:
+                        await self._move_checkpoint(conn, fresh[-1].position)
+                applied += len(fresh)
+                await self._publish_dead_letters()
+        except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+            log.info("source log not readable at start-up; relying on JetStream", consumer=self.spec.name, source=self.spec.source)
+        if applied:
+            log.info("caught up from the source log", consumer=self.spec.name, source=self.spec.source, events=applied)
+        return applied
+
+    async def _move_checkpoint(self, conn: asyncpg.Connection, position: int) -> None:
+        await conn.execute(
+            f"UPDATE {self.schema}.consumer_checkpoints SET position = $3 WHERE consumer = $1 AND source = $2",
+            self.spec.name,
+            self.spec.source,
+            position,
+        )
 
     async def handle(self, message: Msg) -> None:
         try:
@@ -170,12 +209,7 @@ class ConsumerRunner:
                 for earlier in missing:
                     await self._apply(conn, earlier)
             await self._apply(conn, event)
-            await conn.execute(
-                f"UPDATE {self.schema}.consumer_checkpoints SET position = $3 WHERE consumer = $1 AND source = $2",
-                self.spec.name,
-                self.spec.source,
-                event.position,
-            )
+            await self._move_checkpoint(conn, event.position)
 
     async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
         try:

@@ -177,3 +177,20 @@ async def test_a_consumer_killed_and_restarted_mid_stream_loses_nothing_and_appl
         async with running(s.target, servers.nats_url, database_url, deployment):
             await eventually(lambda: _reached(s, head), timeout=60)
     assert await s.applied() == {p: 1 for p in range(1, head + 1)}
+
+
+async def test_a_restarted_consumer_reads_what_it_held_unacked_from_the_source_without_waiting_for_the_ack_wait(
+    pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    s = await scenario(pool, nc, deployment)
+    js = nc.jetstream()
+    await s.append(15)
+    await Relay(s.store, js, s.source.name, deployment).publish_pending()
+    # A consumer that crashed holding every message: JetStream gives them back only after 30 s.
+    (spec,) = s.target.consumer_specs
+    held = await js.pull_subscribe_bind(subjects.durable_name(spec.name, spec.source), stream=subjects.event_stream(deployment, s.source.name))
+    assert len(await held.fetch(15, timeout=5)) == 15
+    async with running(s.source, servers.nats_url, database_url, deployment), \
+            running(s.target, servers.nats_url, database_url, deployment):
+        await eventually(lambda: _reached(s, 15), timeout=10)  # well inside the 30 s ack wait
+    assert await s.applied() == {p: 1 for p in range(1, 16)}
