@@ -36,7 +36,7 @@ ROLE_TITLES: dict[Role, str] = {
     Role.ADMINISTRATOR: "Quản trị hệ thống",
 }
 
-EVERY_ROLE = frozenset(Role)
+EVERY_ROLE = tuple(Role)
 CELL, GRASSROOTS, BOARD, STANDING, INSPECTOR, ADMIN = (
     Role.CELL_SECRETARY, Role.GRASSROOTS_STAFF, Role.ORGANISATION_BOARD, Role.STANDING_COMMITTEE, Role.INSPECTOR, Role.ADMINISTRATOR,
 )
@@ -86,6 +86,8 @@ COMMANDS: dict[tuple[str, str], Access] = {
     ("registry", "change_quota"): _c(BOARD, STANDING, scope=("organisation",)),
     ("registry", "record_class"): _c(BOARD, GRASSROOTS, scope=("organiser",)),
     ("registry", "issue_certificates"): _c(BOARD, GRASSROOTS),
+    ("registry", "record_quality_rating"): _c(GRASSROOTS, BOARD, scope=("organisation",)),
+    ("registry", "correct_quality_rating"): _c(GRASSROOTS, BOARD, scope=("organisation",)),
     # dossiers: the cell prepares, the grassroots committee and the board help
     ("dossiers", "open_dossier"): _c(*PREPARERS, scope=("cell",)),
     ("dossiers", "record_class_certificate"): _c(*PREPARERS),
@@ -123,6 +125,11 @@ COMMANDS: dict[tuple[str, str], Access] = {
     ("voting", "agree_ceremony_delay"): _c(STANDING, scope=("agreed_by",)),
     ("voting", "decide_recognition"): _c(STANDING, scope=("decided_by",)),
     ("voting", "decide_name_removal"): _c(STANDING, scope=("decided_by",)),
+    # gateway: users and tokens (the gateway checks that the user acted on is in the sender's subtree)
+    ("gateway", "create_user"): _c(ADMIN, scope=("organisation",)),
+    ("gateway", "issue_token"): _c(ADMIN),
+    ("gateway", "revoke_token"): _c(ADMIN),
+    ("gateway", "disable_user"): _c(ADMIN),
 }
 
 QUERIES: dict[tuple[str, str], Access] = {
@@ -144,7 +151,9 @@ QUERIES: dict[tuple[str, str], Access] = {
     ("reporting", "classes"): _c(*READERS, scope=("organisation",)),
     ("reporting", "white_zones"): _c(*READERS, scope=("organisation",)),
     ("reporting", "deadlines"): _c(*READERS, scope=("organisation",)),
+    ("reporting", "ratings"): _c(*READERS, scope=("organisation",)),
     ("reporting", "audit_history"): _c(*AUDITORS),
+    ("gateway", "users"): _c(ADMIN, INSPECTOR, scope=("organisation",)),
 }
 
 

@@ -203,7 +203,7 @@ def registry_import(
 
 # --- reports: asked of the reporting service over NATS, shown as tables, exported ------------------
 
-report_app = typer.Typer(help="Báo cáo: chỉ tiêu, đảng viên mới, tiến độ, thời hạn (xuất CSV, XLSX).", no_args_is_help=True)
+report_app = typer.Typer(help="Báo cáo: chỉ tiêu, đảng viên mới, tiến độ, thời hạn, xếp loại chất lượng (xuất CSV, XLSX).", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 _Org = Annotated[str, typer.Option("--org", help="Mã tổ chức đảng")]
 _Year = Annotated[int | None, typer.Option("--year", help="Năm báo cáo, ví dụ 2025")]
@@ -268,12 +268,112 @@ def report_overdue(
     _report("deadlines", {"organisation": org, "overdue_only": not all_open, "as_of": as_of}, csv, xlsx)
 
 
+@report_app.command("ratings")
+def report_ratings(
+    org: _Org,
+    year: Annotated[int, typer.Option("--year", help="Năm được đánh giá, xếp loại, ví dụ 2025")],
+    as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None,
+) -> None:
+    """Xếp loại chất lượng đảng viên và tổ chức đảng trong năm: số lượng, tỷ lệ từng loại, theo tổ chức."""
+    _report("ratings", {"organisation": org, "year": year, "as_of": as_of}, csv, xlsx)
+
+
 @audit_app.command("history")
 def audit_history(
     dossier: Annotated[str, typer.Argument(help="Mã hồ sơ")], as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None
 ) -> None:
     """Diễn biến một hồ sơ qua mọi dịch vụ: việc gì, ngày nào, ai ghi, tổ chức nào, vị trí và mã băm."""
     _report("audit_history", {"dossier_id": dossier, "as_of": as_of}, csv, xlsx)
+
+
+# --- users: the gateway's users and tokens, asked of the running gateway over NATS -----------------
+
+users_app = typer.Typer(help="Người dùng và mã truy cập của API (cổng gateway).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _users(work) -> None:  # noqa: ANN001 - an async function of the NATS URL returning an Answer
+    nats_url, _ = _connection_urls(_settings())
+    answer = asyncio.run(work(nats_url))
+    typer.echo(answer.text, err=not answer.ok)
+    raise typer.Exit(0 if answer.ok else 1)
+
+
+@users_app.command("add")
+def users_add(
+    login: Annotated[str, typer.Argument(help="Tên đăng nhập (chữ thường không dấu, số, . _ -)")],
+    role: Annotated[str, typer.Option("--role", help="cell_secretary, grassroots_staff, organisation_board, standing_committee, inspector, administrator")],
+    org: Annotated[str, typer.Option("--org", help="Mã tổ chức của người dùng: họ làm việc trong tổ chức này và các cấp dưới")],
+    name: Annotated[str | None, typer.Option("--name", help="Họ tên hiển thị")] = None,
+) -> None:
+    """Tạo người dùng với vai trò và tổ chức."""
+    from services.gateway import client
+    from shared.access import Role
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        typer.echo(f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(r.value for r in Role)}.", err=True)
+        raise typer.Exit(2) from None
+    _users(lambda url: client.add_user(url, login, chosen, org, name))
+
+
+@users_app.command("token")
+def users_token(
+    login: Annotated[str, typer.Argument(help="Tên đăng nhập")],
+    label: Annotated[str | None, typer.Option("--label", help="Ghi chú: mã dùng ở đâu")] = None,
+    days: Annotated[int | None, typer.Option("--days", help="Hết hạn sau số ngày này (mặc định: không hết hạn)")] = None,
+) -> None:
+    """Cấp mã truy cập cho người dùng; mã chỉ hiện một lần."""
+    from services.gateway import client
+
+    _users(lambda url: client.issue_token(url, login, label, days))
+
+
+@users_app.command("revoke")
+def users_revoke(token_id: Annotated[str, typer.Argument(help="Mã số của mã truy cập (xem ketnap users list)")]) -> None:
+    """Thu hồi một mã truy cập: nó thôi hiệu lực ngay."""
+    from services.gateway import client
+
+    _users(lambda url: client.revoke_token(url, token_id))
+
+
+@users_app.command("disable")
+def users_disable(
+    login: Annotated[str, typer.Argument(help="Tên đăng nhập")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Lý do")] = None,
+) -> None:
+    """Khóa người dùng: mọi mã truy cập của họ thôi hiệu lực ngay."""
+    from services.gateway import client
+
+    _users(lambda url: client.disable_user(url, login, reason))
+
+
+@users_app.command("list")
+def users_list(
+    org: Annotated[str | None, typer.Option("--org", help="Chỉ người dùng của tổ chức này và cấp dưới")] = None,
+    all_users: Annotated[bool, typer.Option("--all", help="Cả người dùng đã bị khóa")] = False,
+) -> None:
+    """Danh sách người dùng, vai trò, tổ chức và mã truy cập còn hiệu lực."""
+    from services.gateway import client
+
+    _users(lambda url: client.list_users(url, org, all_users))
+
+
+# --- demo: a small organisation with dossiers at every step, loaded through the services ---------
+
+
+@app.command()
+def demo(
+    force: Annotated[bool, typer.Option("--force", help="Nạp cả khi sổ đăng ký đã có tổ chức, hoặc nạp tiếp lần bị gián đoạn")] = False,
+    applicants: Annotated[int, typer.Option("--applicants", min=1, max=500, help="Số hồ sơ mẫu")] = 12,
+    on: Annotated[str | None, typer.Option("--on", help="Ngày tham chiếu của dữ liệu mẫu (YYYY-MM-DD), mặc định hôm nay")] = None,
+) -> None:
+    """Nạp tổ chức mẫu (tỉnh, xã, chi bộ, đảng viên) và hồ sơ ở nhiều bước qua các dịch vụ để xem báo cáo ngay."""
+    from shared.demo.load import run_demo
+
+    nats_url, database_url = _connection_urls(_settings())
+    raise typer.Exit(run_demo(nats_url, database_url, force=force, applicants=applicants, on=on, echo=typer.echo))
 
 
 def main() -> None:

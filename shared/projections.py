@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,9 @@ log = get_logger(__name__)
 
 Progress = Callable[[str, int], None]
 
+BATCH = 500
+"""Events handed to `Projection.apply_batch` at once when building."""
+
 
 class Projection(ABC):
     name: str
@@ -41,6 +44,13 @@ class Projection(ABC):
     @abstractmethod
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         """Apply one event to the tables in `schema` (live or shadow)."""
+
+    async def apply_batch(self, conn: asyncpg.Connection, schema: str, events: Sequence[tuple[str, RecordedEvent]]) -> None:
+        """Apply consecutive events, in order, to the tables in `schema`: one at a time unless the
+        projection knows how to write several in one statement (a round trip per event is what
+        bounds a rebuild)."""
+        for source, event in events:
+            await self.apply(conn, schema, event, source)
 
     def live_handler(self, source: str) -> Callable[[asyncpg.Connection, RecordedEvent], Any]:
         async def handle(conn: asyncpg.Connection, event: RecordedEvent) -> None:
@@ -137,17 +147,28 @@ async def _build_on(
     count = 0
     transaction = conn.transaction()
     await transaction.start()
+    batch: list[tuple[str, RecordedEvent]] = []
+
+    async def flush() -> None:
+        await projection.apply_batch(conn, schema, batch)
+        for source, event in batch:
+            reached[source] = event.position
+        batch.clear()
+
     try:
         async for source, event in _merged(reader, projection.sources, reached, as_of):
-            await projection.apply(conn, schema, event, source)
-            reached[source] = event.position
+            batch.append((source, event))
             count += 1
+            if len(batch) >= BATCH:
+                await flush()
             if count % 10_000 == 0:
+                await flush()
                 await transaction.commit()  # bounded transactions keep memory flat on big logs
                 transaction = conn.transaction()
                 await transaction.start()
                 if progress:
                     progress(projection.name, count)
+        await flush()
         await transaction.commit()
     except BaseException:
         await transaction.rollback()

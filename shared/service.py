@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,12 @@ MAX_EVENTS_PER_COMMAND = 64
 
 CommandHandler = Callable[["ServiceContext", Any], Awaitable[Decision]]
 QueryHandler = Callable[["ServiceContext", Any], Awaitable[Any]]
+BackgroundTask = Callable[["ServiceContext", asyncio.Event], Awaitable[None]]
+"""Extra work a service runs beside its endpoints (the gateway's HTTP server): it runs until the
+event it is given is set, then finishes its own work (open requests) and returns."""
+
+BACKGROUND_GRACE_SECONDS = 15.0
+"""How long a stopping service waits for its background tasks to finish before cancelling them."""
 
 
 @dataclass
@@ -70,6 +76,11 @@ class Service:
     queries: list[_Endpoint] = field(default_factory=list)
     consumers: list[tuple[ConsumerSpec, Callable[[ServiceContext], EventHandler]]] = field(default_factory=list)
     projections: list[Projection] = field(default_factory=list)
+    background: list[tuple[str, BackgroundTask]] = field(default_factory=list)
+
+    def add_background(self, name: str, task: BackgroundTask) -> None:
+        """Run `task(ctx, closing)` for as long as the service runs; it ending on its own stops the service."""
+        self.background.append((name, task))
 
     def add_projection(self, projection: Projection) -> None:
         """A projection is fed live by one consumer per source log, named after the projection."""
@@ -111,16 +122,16 @@ def _error_reply(error: DomainError) -> Reply:
     return Reply(ok=False, error=error.body())
 
 
-def _validation_reply(error: pydantic.ValidationError) -> Reply:
-    problems = [
-        {"field": ".".join(str(p) for p in e["loc"]), "problem": e["type"], "detail": e["msg"]}
-        for e in error.errors(include_url=False, include_input=False)
-    ]
+def validation_error_body(errors: Sequence[Mapping[str, Any]]) -> ErrorBody:
+    """The `validation` error for pydantic's error list (`loc`, `type`, `msg`): the fields named in
+    Vietnamese, never the values given (they may be personal data)."""
+    problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["type"], "detail": e["msg"]} for e in errors]
     fields = ", ".join(p["field"] or "(thân lệnh)" for p in problems)
-    return Reply(
-        ok=False,
-        error=ErrorBody(code="validation", message=f"Dữ liệu không hợp lệ ở trường: {fields}", details={"problems": problems}),
-    )
+    return ErrorBody(code="validation", message=f"Dữ liệu không hợp lệ ở trường: {fields}", details={"problems": problems})
+
+
+def _validation_reply(error: pydantic.ValidationError) -> Reply:
+    return Reply(ok=False, error=validation_error_body(error.errors(include_url=False, include_input=False)))
 
 
 async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -> Reply:
@@ -260,6 +271,8 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
     ctx_ref = {"ctx": ctx}
     broker = build_broker(service, ctx_ref, settings.nats_url)
     tasks: list[asyncio.Task[None]] = []
+    background: list[asyncio.Task[None]] = []
+    closing = asyncio.Event()
     try:
         await broker.start()
         if service.owns_log:
@@ -270,9 +283,17 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
                 pool=pool, schema=service.name, nc=nc, js=js, spec=spec, handler=factory(ctx), deployment=settings.deployment_id
             )
             tasks.append(asyncio.create_task(runner.run(stop), name=spec.name))
+        for name, run in service.background:
+            background.append(asyncio.create_task(run(ctx, closing), name=f"{service.name}.{name}"))
+        tasks.extend(background)
         log.info("service started", consumers=len(service.consumers), commands=len(service.commands))
         await _until_stopped(stop, tasks)
     finally:
+        # Background tasks finish first (an HTTP server answers its open requests), while the
+        # bus and the database they use are still there.
+        closing.set()
+        if pending := [t for t in background if not t.done()]:
+            await asyncio.wait(pending, timeout=BACKGROUND_GRACE_SECONDS)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

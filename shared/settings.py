@@ -8,7 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 SERVICES: tuple[str, ...] = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
-"""Every service of the system, in start order. The gateway owns no log."""
+"""Every service of the system, in start order. The gateway's log holds users, tokens and the
+record of every read of a personal history."""
 
 LOG_OWNERS: tuple[str, ...] = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
 
@@ -27,6 +28,8 @@ class Settings(BaseModel):
     nats_monitor_port: int = 18222
     postgres_port: int = 15432
     gateway_port: int = 8000
+    gateway_host: str = "127.0.0.1"
+    """Where the gateway's HTTP API listens: this machine only, unless a container sets 0.0.0.0."""
     log_format: str = "console"  # "json" in deployment
     log_level: str = "info"
     # The relay retries a failed publish for at most this long; JetStream's duplicate window
@@ -47,6 +50,7 @@ class Settings(BaseModel):
             "KETNAP_NATS_MONITOR_PORT": "nats_monitor_port",
             "KETNAP_POSTGRES_PORT": "postgres_port",
             "KETNAP_GATEWAY_PORT": "gateway_port",
+            "KETNAP_GATEWAY_HOST": "gateway_host",
             "KETNAP_LOG_FORMAT": "log_format",
             "KETNAP_LOG_LEVEL": "log_level",
         }

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import asyncpg
 import psutil
 
 from shared.bootstrap import DATABASE_NAME, bootstrap, with_database, with_user
@@ -137,8 +138,25 @@ class Stack:
                 pass
         path.unlink(missing_ok=True)
 
+    @property
+    def _api_host(self) -> str:
+        # Listening on every interface includes this machine's loopback, which is what to print and probe.
+        return "127.0.0.1" if self.settings.gateway_host in ("0.0.0.0", "::") else self.settings.gateway_host
+
+    @property
+    def api_url(self) -> str | None:
+        """The gateway's HTTP API, when this stack runs the gateway."""
+        return f"http://{self._api_host}:{self.settings.gateway_port}" if "gateway" in self.services else None
+
+    def api_listening(self) -> bool:
+        return port_open(self.settings.gateway_port, self._api_host)
+
     def start_servers(self) -> None:
         self.stop_stale_services()
+        if self.api_url and self.api_listening():
+            raise RuntimeError(
+                f"Cổng {self.settings.gateway_port} của API đang bị chiếm bởi một chương trình khác; đặt KETNAP_GATEWAY_PORT sang cổng khác."
+            )
         if self.settings.uses_external_servers:
             print(f"Dùng máy chủ có sẵn: NATS {self.settings.nats_url}, PostgreSQL (DATABASE_URL)")
             return
@@ -239,10 +257,26 @@ async def _wait_answering(nats_url: str, names: list[str], stack: Stack, timeout
             stack.supervise_once()
             if waiting:
                 await asyncio.sleep(0.2)
+        # The gateway answers on the bus a moment before its HTTP server listens: wait for both.
+        while stack.api_url and not stack.api_listening() and time.monotonic() < deadline:
+            stack.supervise_once()
+            await asyncio.sleep(0.1)
     finally:
         await nc.close()
     if waiting:
         raise RuntimeError(f"Dịch vụ không phản hồi sau {timeout:.0f} giây: {', '.join(sorted(waiting))}; xem nhật ký.")
+    if stack.api_url and not stack.api_listening():
+        raise RuntimeError(f"API chưa mở cổng {stack.settings.gateway_port} sau {timeout:.0f} giây; xem nhật ký gateway.")
+
+
+def _store_is_empty(database_url: str) -> bool:
+    """No organisation recorded yet: a first start, where the demo is worth offering."""
+    from shared.demo.load import registry_holds_organisations
+
+    try:
+        return not asyncio.run(registry_holds_organisations(database_url))
+    except (OSError, asyncpg.PostgresError):
+        return False  # only an offer: never stop the stack over it
 
 
 def print_summary(stack: Stack) -> None:
@@ -252,8 +286,12 @@ def print_summary(stack: Stack) -> None:
     print(f"  PostgreSQL  {with_database(stack.admin_database_url(), DATABASE_NAME)}")
     print(f"  Dữ liệu     {stack.settings.data_dir}")
     print(f"  Nhật ký     {stack.settings.data_dir / 'logs'}")
+    if stack.api_url:
+        print(f"  API         {stack.api_url} (tài liệu: {stack.api_url}/docs)")
     for process in stack.processes:
         print(f"  {process.name:<12}pid {process.process.pid if process.process else '-'}")
+    if _store_is_empty(with_database(stack.admin_database_url(), DATABASE_NAME)):
+        print("Kho dữ liệu đang trống. Để xem ngay báo cáo thật, nạp một tổ chức mẫu có hồ sơ ở nhiều bước: ketnap demo")
     print("Xem trạng thái: ketnap status   ·   Dừng: Ctrl-C")
     print(flush=True)
 

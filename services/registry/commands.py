@@ -267,3 +267,33 @@ class CertificateInput(_Part):
 class IssueCertificates(Command):
     class_id: ClassId
     certificates: list[CertificateInput] = Field(min_length=1, max_length=2000)
+
+
+# --- annual quality ratings -------------------------------------------------------------------------
+
+RatingYear = Field(ge=1930, le=2200, description="năm được đánh giá, xếp loại")
+
+
+class RecordQualityRating(Command):
+    """Kết quả đánh giá, xếp loại chất lượng một năm của một đảng viên (citizen_id) hoặc một tổ chức
+    đảng (organisation): số điểm; loại (xuất sắc, tốt, hoàn thành, không hoàn thành) được tính theo thang điểm."""
+
+    year: int = RatingYear
+    citizen_id: CitizenId | None = None
+    organisation: OrganisationCode | None = None
+    points: int = Field(description="số điểm, trên thang 0-100")
+    rated_on: Day
+    decision_number: DecisionNumber | None = None
+
+
+class CorrectQualityRating(Command):
+    """Điều chỉnh kết quả xếp loại đã ghi, kèm lý do."""
+
+    year: int = RatingYear
+    citizen_id: CitizenId | None = None
+    organisation: OrganisationCode | None = None
+    points: int = Field(description="số điểm sau điều chỉnh")
+    corrected_on: Day
+    reason: Text
+    decision_number: DecisionNumber | None = None
+    expected_version: int | None = ExpectedVersion

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.registry.values import KIND_LABELS, OrganisationKind, vn
+from services.registry.values import KIND_LABELS, OrganisationKind, RatingSubject, vn
 from shared.commands import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -247,3 +247,45 @@ class ClassNotFound(NotFound):
 class DuplicateInList(InvalidInput):
     def __init__(self, what: str, index: int) -> None:
         super().__init__(f"{what} bị lặp lại trong danh sách (dòng thứ {index + 1}).", index=index)
+
+
+# --- annual quality ratings -------------------------------------------------------------------------
+
+
+def _rated(subject: RatingSubject, key: str) -> str:
+    # A member is named only as "đảng viên này": messages never repeat a citizen id.
+    return "đảng viên này" if subject is RatingSubject.MEMBER else f"tổ chức {key}"
+
+
+class OneRatingSubject(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("Ghi đúng một đối tượng xếp loại: số CCCD của đảng viên, hoặc mã tổ chức đảng.")
+
+
+class PointsOutOfScale(InvalidInput):
+    def __init__(self, lowest: int, highest: int) -> None:
+        # The points are not repeated: they are a person's personal data.
+        super().__init__(f"Điểm đánh giá phải từ {lowest} đến {highest}.", field="points")
+
+
+class RatedBeforeTheYear(InvalidInput):
+    def __init__(self, year: int) -> None:
+        super().__init__(
+            f"Ngày đánh giá phải từ ngày {vn(date(year, 1, 1))} trở đi: không xếp loại một năm chưa bắt đầu.",
+            year=year,
+            field="rated_on",
+        )
+
+
+class AlreadyRated(Conflict):
+    def __init__(self, year: int, subject: RatingSubject, key: str) -> None:
+        super().__init__(
+            f"Đã có kết quả xếp loại chất lượng năm {year} của {_rated(subject, key)}; muốn sửa thì ghi điều chỉnh "
+            "kèm lý do (correct_quality_rating).",
+            year=year,
+        )
+
+
+class NotRated(NotFound):
+    def __init__(self, year: int, subject: RatingSubject, key: str) -> None:
+        super().__init__(f"Chưa có kết quả xếp loại chất lượng năm {year} của {_rated(subject, key)} để điều chỉnh.", year=year)

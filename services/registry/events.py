@@ -3,7 +3,8 @@ quotas and classes, each effective from a date (reports over a past period use t
 
 Streams: `organisation-<code>` (the unit, its committee and its quotas), `person-<citizen_id>` (one
 person's party membership: the stream is what makes a citizen id registered once),
-`locality-<code>` and `class-<class_id>`. Every field is documented in docs/registry.md. A new shape
+`locality-<code>`, `class-<class_id>` and `rating-<year>-<subject>-<key>` (one subject's annual
+quality rating: the stream is what makes a subject rated once a year). Every field is documented in docs/registry.md. A new shape
 of an event is a new `schema_version` with an upcaster in `UPCASTERS`, never an edit in place.
 """
 
@@ -11,11 +12,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.registry.values import ClassKind, MemberKind, MemberStatus, OrganisationKind, PeriodKind, TransferKind
+from services.registry.values import (
+    ClassKind,
+    MemberKind,
+    MemberStatus,
+    OrganisationKind,
+    PeriodKind,
+    RatingSubject,
+    TransferKind,
+)
 from shared.envelope import RecordedEvent
 from shared.events import DomainEvent, Upcaster, upcast
+from shared.rules.quality_ratings import QualityClass
 
 
 class Event(DomainEvent):
@@ -289,6 +299,42 @@ class CertificatesIssued(Event):
     certificates: list[Certificate]
 
 
+# --- rating-<year>-<subject>-<key> ------------------------------------------------------------------
+
+
+class QualityRated(Event):
+    """Đánh giá, xếp loại chất lượng hằng năm: a member (`citizen_id`, in `organisation`, the cell
+    they belonged to that year) or an organisation (`citizen_id` None) scored `points`, which put
+    it in `classification` under the scale `scale` (shared/rules/quality_ratings.py)."""
+
+    year: int
+    subject: RatingSubject
+    citizen_id: str | None = None
+    organisation: str
+    points: int = Field(repr=False)
+    classification: QualityClass = Field(repr=False)
+    scale: str
+    rated_on: date
+    decision_number: str | None = None
+
+
+class QualityRatingCorrected(Event):
+    """A rating recorded earlier is corrected, always with a reason; the earlier figure stays in the log."""
+
+    year: int
+    subject: RatingSubject
+    citizen_id: str | None = None
+    organisation: str
+    points: int = Field(repr=False)
+    previous_points: int = Field(repr=False)
+    classification: QualityClass = Field(repr=False)
+    previous_classification: QualityClass = Field(repr=False)
+    scale: str
+    corrected_on: date
+    reason: str
+    decision_number: str | None = None
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -296,7 +342,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AdmissionAuthorityGranted, AdmissionAuthorityRevoked, OrganisationMerged, OrganisationSplit,
         OrganisationDissolved, CommitteeMemberAppointed, CommitteeMemberLeft, QuotaAssigned, QuotaChanged,
         MemberJoined, MemberBecameOfficial, MemberStatusChanged, MemberTransferred, MemberReturned,
-        MemberNameRemoved, LocalityRegistered, LocalityCoverageChanged, ClassHeld, CertificatesIssued,
+        MemberNameRemoved, LocalityRegistered, LocalityCoverageChanged, ClassHeld, CertificatesIssued, QualityRated,
+        QualityRatingCorrected,
     )
 }
 
@@ -327,3 +374,8 @@ def locality_stream(code: str) -> str:
 
 def class_stream(class_id: str) -> str:
     return f"class-{class_id}"
+
+
+def rating_stream(year: int, subject: RatingSubject, key: str) -> str:
+    """`key` is the member's citizen id or the organisation's code."""
+    return f"rating-{year}-{subject.value}-{key}"

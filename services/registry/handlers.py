@@ -14,13 +14,14 @@ from typing import Any, Protocol
 
 from services.registry import commands as c
 from services.registry import errors
-from services.registry.events import Attendee, Certificate, Event, SplitPart
+from services.registry.events import Attendee, Certificate, Event, QualityRated, QualityRatingCorrected, SplitPart
 from services.registry.member import Person
 from services.registry.organisation import UnitView
 from services.registry.readmodel import RegistryView, current_view
-from services.registry.repository import load_class, load_locality, load_organisation, load_person
-from services.registry.values import MemberKind, OrganisationKind
+from services.registry.repository import load_class, load_locality, load_organisation, load_person, load_rating
+from services.registry.values import MemberKind, OrganisationKind, RatingSubject
 from shared.commands import Command, Decision
+from shared.rules.quality_ratings import reference_day, scale_by_id, scale_for_year
 from shared.service import ServiceContext
 
 
@@ -378,6 +379,69 @@ async def issue_certificates(ctx: ServiceContext, cmd: c.IssueCertificates) -> D
     return decided(held, events)
 
 
+# --- annual quality ratings -------------------------------------------------------------------------
+
+
+def _rated_subject(cmd: c.RecordQualityRating | c.CorrectQualityRating) -> tuple[RatingSubject, str]:
+    if (cmd.citizen_id is None) == (cmd.organisation is None):
+        raise errors.OneRatingSubject()
+    if cmd.citizen_id is not None:
+        return RatingSubject.MEMBER, cmd.citizen_id
+    assert cmd.organisation is not None
+    return RatingSubject.ORGANISATION, cmd.organisation
+
+
+async def _rated_organisation(view: RegistryView, subject: RatingSubject, key: str, on: date) -> str:
+    """The member's cell on the rating's reference day, or the rated organisation if it existed then."""
+    if subject is RatingSubject.MEMBER:
+        membership = await view.membership(key, on)
+        if membership is None:
+            raise errors.NotAMember(on)
+        return membership["organisation"]
+    if await view.unit(key, on) is None:
+        raise errors.OrganisationNotFound(key, on)
+    return key
+
+
+async def record_quality_rating(ctx: ServiceContext, cmd: c.RecordQualityRating) -> Decision:
+    """Đánh giá, xếp loại chất lượng hằng năm; the class comes from the points (shared/rules)."""
+    subject, key = _rated_subject(cmd)
+    rating = await load_rating(ctx.store, cmd.year, subject, key)
+    scale = scale_for_year(cmd.year)
+    on = reference_day(cmd.year, cmd.rated_on)
+    async with current_view(ctx) as view:
+        organisation = await _rated_organisation(view, subject, key, on)
+        events = rating.rate(
+            organisation=organisation, points=cmd.points, rated_on=cmd.rated_on, scale=scale,
+            decision_number=cmd.decision_number,
+        )
+        await authorise(view, cmd.scope, organisation, on)
+    rated = events[0]
+    assert isinstance(rated, QualityRated)
+    return decided(
+        rating, events, organisation=organisation, classification=rated.classification.value,
+        label=scale.band(rated.classification).label,
+    )
+
+
+async def correct_quality_rating(ctx: ServiceContext, cmd: c.CorrectQualityRating) -> Decision:
+    """Điều chỉnh kết quả xếp loại, with a reason; scope is checked where the rating was made."""
+    subject, key = _rated_subject(cmd)
+    rating = await load_rating(ctx.store, cmd.year, subject, key)
+    events = rating.correct(
+        points=cmd.points, corrected_on=cmd.corrected_on, reason=cmd.reason, decision_number=cmd.decision_number
+    )
+    corrected = events[0]
+    assert isinstance(corrected, QualityRatingCorrected) and rating.rated_on is not None
+    async with current_view(ctx) as view:
+        await authorise(view, cmd.scope, rating.organisation, reference_day(cmd.year, rating.rated_on))
+    label = scale_by_id(corrected.scale).band(corrected.classification).label
+    return decided(
+        rating, events, cmd.expected_version, organisation=rating.organisation,
+        classification=corrected.classification.value, label=label,
+    )
+
+
 COMMANDS: list[tuple[str, type[Command], Callable[[ServiceContext, Any], Awaitable[Decision]]]] = [
     ("establish_organisation", c.EstablishOrganisation, establish_organisation),
     ("rename_organisation", c.RenameOrganisation, rename_organisation),
@@ -401,5 +465,7 @@ COMMANDS: list[tuple[str, type[Command], Callable[[ServiceContext, Any], Awaitab
     ("change_quota", c.ChangeQuota, change_quota),
     ("record_class", c.RecordClass, record_class),
     ("issue_certificates", c.IssueCertificates, issue_certificates),
+    ("record_quality_rating", c.RecordQualityRating, record_quality_rating),
+    ("correct_quality_rating", c.CorrectQualityRating, correct_quality_rating),
 ]
 """Every command: its name (subject `registry.cmd.<name>`), its model and its handler."""

@@ -6,13 +6,23 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from services.registry.classes import TrainingClass
-from services.registry.events import Event, class_stream, locality_stream, organisation_stream, parse, person_stream
+from services.registry.events import (
+    Event,
+    class_stream,
+    locality_stream,
+    organisation_stream,
+    parse,
+    person_stream,
+    rating_stream,
+)
 from services.registry.locality import Locality
 from services.registry.member import Person
 from services.registry.organisation import Organisation
+from services.registry.ratings import QualityRating
+from services.registry.values import RatingSubject
 from shared.eventstore import EventStore
 
-A = TypeVar("A", Organisation, Person, Locality, TrainingClass)
+A = TypeVar("A", Organisation, Person, Locality, TrainingClass, QualityRating)
 
 
 async def load(store: EventStore, stream_id: str, build: Callable[[list[Event]], A]) -> A:
@@ -37,3 +47,9 @@ async def load_locality(store: EventStore, code: str) -> Locality:
 
 async def load_class(store: EventStore, class_id: str) -> TrainingClass:
     return await load(store, class_stream(class_id), lambda events: TrainingClass.from_history(class_id, events))
+
+
+async def load_rating(store: EventStore, year: int, subject: RatingSubject, key: str) -> QualityRating:
+    return await load(
+        store, rating_stream(year, subject, key), lambda events: QualityRating.from_history(year, subject, key, events)
+    )

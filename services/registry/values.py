@@ -166,6 +166,15 @@ class PeriodKind(StrEnum):
     """Nhiệm kỳ đại hội, e.g. 2020-2025."""
 
 
+class RatingSubject(StrEnum):
+    """Who an annual quality rating is of."""
+
+    MEMBER = "member"
+    """Đảng viên: rated in the cell they belonged to that year."""
+    ORGANISATION = "organisation"
+    """Tổ chức đảng: a cell or a committee."""
+
+
 def period_kind(period: str) -> PeriodKind:
     return PeriodKind.TERM if "-" in period else PeriodKind.YEAR
 

@@ -8,6 +8,7 @@ recorded it, in which organisation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -114,22 +115,27 @@ class AuditTimeline(ReportingProjection):
     }
 
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
-        rule_set = event.data.get("rule_set") or event.data.get("dossier_rule_set")
+        await self.apply_batch(conn, schema, [(source, event)])
+
+    async def apply_batch(self, conn: asyncpg.Connection, schema: str, events: Sequence[tuple[str, RecordedEvent]]) -> None:
+        """One row per event and no row depends on another: the whole batch is one statement."""
+        rows = [_row(source, event) for source, event in events]
+        if not rows:
+            return
         await conn.execute(
             f"INSERT INTO {schema}.audit_timeline (stream_id, source, position, stream_version, event_type, occurred_on, "
-            "rule_set, actor, organisation, recorded_at, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            event.stream_id,
-            source,
-            event.position,
-            event.stream_version,
-            event.event_type,
-            business_date(event.data),
-            rule_set if isinstance(rule_set, str) else None,
-            event.actor,
-            event.organisation,
-            event.recorded_at,
-            event.hash,
+            "rule_set, actor, organisation, recorded_at, hash) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], "
+            "$4::integer[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[])",
+            *(list(column) for column in zip(*rows, strict=True)),
         )
+
+
+def _row(source: str, event: RecordedEvent) -> tuple[Any, ...]:
+    rule_set = event.data.get("rule_set") or event.data.get("dossier_rule_set")
+    return (
+        event.stream_id, source, event.position, event.stream_version, event.event_type, business_date(event.data),
+        rule_set if isinstance(rule_set, str) else None, event.actor, event.organisation, event.recorded_at, event.hash,
+    )
 
 
 async def dossier_history(conn: asyncpg.Connection, schema: str, dossier_id: str) -> list[dict[str, Any]]:

@@ -8,6 +8,13 @@ votes, a ceremony delay agreed by the committee above).
 | ceremony | CEREMONY_30WD | the cell received the decision | 30 working days | ceremony held (waived: delay agreed) |
 | member_history | — [S] | ceremony | 30 working days | member history filed |
 | recognition_vote | RECOG_30WD | ceremony | 12 months + 30 working days | a recognition vote of the cell |
+| recognition_decision | — | the cell's resolution proposing recognition | 30 working days (+ extension) | recognition decided, or the name removed |
+
+The recognition decision's clock starts on the day of the cell's resolution proposing recognition
+(Quy định 29-QĐ/TW and 232-QĐ/TW, 4.3.1: "trong thời hạn 30 ngày làm việc kể từ ngày chi bộ có nghị
+quyết đề nghị công nhận đảng viên chính thức"), as the voting service counts it; the grassroots
+committee's resolution in between does not restart it. Like the admission decision's, it may be
+extended once, by up to 30 working days. domain.md §4 gives it no rule code.
 
 A deadline is open on a day when it has started and is neither met nor waived, and its dossier
 has not ended; overdue when its due date has passed.
@@ -27,13 +34,20 @@ from services.reporting.organisation_tree import Tree
 from shared.calendar import working_days_between
 from shared.envelope import RecordedEvent
 from shared.rules import RULE_SETS, NoRuleSetInForce, RuleSet, rule_set_by_id, rule_set_on
-from shared.rules.deadlines import ceremony_due_on, decision_due_on, member_history_due_on, recognition_vote_due_on
+from shared.rules.deadlines import (
+    ceremony_due_on,
+    decision_due_on,
+    member_history_due_on,
+    recognition_decision_due_on,
+    recognition_vote_due_on,
+)
 
 KINDS = {
     "decision": ("DECISION_60WD", "Quyết định kết nạp (60 ngày làm việc từ nghị quyết chi bộ)"),
     "ceremony": ("CEREMONY_30WD", "Lễ kết nạp (30 ngày làm việc từ khi chi bộ nhận quyết định)"),
     "member_history": (None, "Lý lịch đảng viên (30 ngày làm việc từ lễ kết nạp)"),
     "recognition_vote": ("RECOG_30WD", "Chi bộ xét công nhận chính thức (30 ngày làm việc sau 12 tháng dự bị)"),
+    "recognition_decision": (None, "Quyết định công nhận đảng viên chính thức (30 ngày làm việc từ nghị quyết chi bộ đề nghị)"),
 }
 
 
@@ -96,6 +110,11 @@ class RecognitionVote(Fact):
     meeting_on: date
 
 
+class RecognitionResolution(RecognitionVote):
+    level: str
+    rule_set: str | None = None
+
+
 class Deadlines(ReportingProjection):
     concern = "deadlines"
     roles = ("dossiers", "voting")
@@ -113,7 +132,8 @@ class Deadlines(ReportingProjection):
         """,
     }
     # Columns by source: the dossiers log owns started_on, due_on, rule_set, extension and done_on
-    # of every kind but `recognition_vote`; the voting log owns that one's done_on and waived_on.
+    # of every kind but `recognition_vote` and `recognition_decision`; the voting log owns the
+    # former's done_on and waived_on, and every column of the latter.
 
     async def _start(self, conn: asyncpg.Connection, schema: str, dossier_id: str, kind: str, started_on: date,
                      due_on: date | None, rule_set: str | None) -> None:
@@ -141,21 +161,25 @@ class Deadlines(ReportingProjection):
         due = _due(lambda: decision_due_on(e.meeting_on, rules=rules))
         await self._start(conn, schema, e.dossier_id, "decision", e.meeting_on, due, rules.id)
 
-    @on("dossiers", "DecisionDeadlineExtensionRecorded")
-    async def extended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(Extended, event)
+    async def _extend(
+        self, conn: asyncpg.Connection, schema: str, dossier_id: str, kind: str, by_working_days: int, due_on: Callable[..., date]
+    ) -> None:
+        """Add an extension to a started deadline of `kind` and move its due date; nothing if it has not started."""
         row = await conn.fetchrow(
-            f"UPDATE {schema}.deadlines SET extension_working_days = extension_working_days + $2 "
-            "WHERE dossier_id = $1 AND kind = 'decision' RETURNING started_on, rule_set, extension_working_days",
-            e.dossier_id, e.by_working_days,
+            f"UPDATE {schema}.deadlines SET extension_working_days = extension_working_days + $3 "
+            "WHERE dossier_id = $1 AND kind = $2 RETURNING started_on, rule_set, extension_working_days",
+            dossier_id, kind, by_working_days,
         )
         if row is None or row["started_on"] is None:
             return
         rules = rules_for(row["rule_set"], row["started_on"])
-        due = _due(lambda: decision_due_on(row["started_on"], rules=rules, extension_working_days=row["extension_working_days"]))
-        await conn.execute(
-            f"UPDATE {schema}.deadlines SET due_on = $2 WHERE dossier_id = $1 AND kind = 'decision'", e.dossier_id, due
-        )
+        due = _due(lambda: due_on(row["started_on"], rules=rules, extension_working_days=row["extension_working_days"]))
+        await conn.execute(f"UPDATE {schema}.deadlines SET due_on = $3 WHERE dossier_id = $1 AND kind = $2", dossier_id, kind, due)
+
+    @on("dossiers", "DecisionDeadlineExtensionRecorded")
+    async def extended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        e = parse(Extended, event)
+        await self._extend(conn, schema, e.dossier_id, "decision", e.by_working_days, decision_due_on)
 
     @on("dossiers", "AdmissionDecisionRecorded", "AdmissionRefusalRecorded")
     async def decided(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
@@ -205,10 +229,38 @@ class Deadlines(ReportingProjection):
         e = parse(Agreed, event)
         await self._merge(conn, schema, e.dossier_id, "ceremony", "waived_on", e.agreed_on)
 
-    @on("voting", "RecognitionResolutionAdopted", "RecognitionResolutionRejected", "RecognitionVoteFailed")
+    @on("voting", "RecognitionResolutionRejected", "RecognitionVoteFailed")
     async def recognition_vote(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
         e = parse(RecognitionVote, event)
         await self._merge(conn, schema, e.dossier_id, "recognition_vote", "done_on", e.meeting_on)
+
+    @on("voting", "RecognitionResolutionAdopted")
+    async def recognition_proposed(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        """A vote for recognition meets the recognition-vote deadline; the cell's starts the decision's clock."""
+        e = parse(RecognitionResolution, event)
+        await self._merge(conn, schema, e.dossier_id, "recognition_vote", "done_on", e.meeting_on)
+        if e.level != "cell":
+            return
+        rules = rules_for(e.rule_set, e.meeting_on)
+        due = _due(lambda: recognition_decision_due_on(e.meeting_on, rules=rules))
+        await self._start(conn, schema, e.dossier_id, "recognition_decision", e.meeting_on, due, rules.id)
+
+    @on("voting", "DecisionDeadlineExtended")
+    async def recognition_extended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        """Voting extends the recognition decision once the cell proposed recognition (an admission
+        extension, earlier in the same log, finds no such deadline and changes nothing here: the
+        dossiers log's record of it extends the admission decision)."""
+        e = parse(Extended, event)
+        await self._extend(conn, schema, e.dossier_id, "recognition_decision", e.by_working_days, recognition_decision_due_on)
+
+    @on("voting", "RecognitionDecided", "NameRemovalDecided")
+    async def recognition_decided(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        """Recognised, or the name removed: the competent committee has decided on the proposal."""
+        e = parse(Decided, event)
+        await conn.execute(
+            f"UPDATE {schema}.deadlines SET done_on = least(done_on, $2) WHERE dossier_id = $1 AND kind = 'recognition_decision'",
+            e.dossier_id, e.decision_date,
+        )
 
 
 # --- the report --------------------------------------------------------------------------------------

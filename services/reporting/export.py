@@ -137,6 +137,35 @@ def deadlines_tables(result: dict[str, Any]) -> list[Table]:
     return [summary, items]
 
 
+def ratings_tables(result: dict[str, Any]) -> list[Table]:
+    """Members, then organisations: per unit (indented by depth) how many were rated, and each
+    class's count and share."""
+    classes = [band["label"] for band in result["scale"]]
+    share_headers = [h for label in classes for h in (label, "Tỷ lệ (%)")]
+
+    def shares(figures: dict[str, Any]) -> list[Value]:
+        return [v for c in figures["by_class"] for v in (c["count"], c["percent"])]
+
+    lines = [result, *result["units"]]
+    members = Table(
+        f"Xếp loại chất lượng đảng viên: {_unit(result)}, năm {result['year']}",
+        ["Mã", "Tổ chức", "Số đảng viên được xếp loại", *share_headers],
+        [[line["code"], "  " * line["depth"] + (line["name"] or ""), line["members"]["rated"], *shares(line["members"])]
+         for line in lines],
+    )
+    organisations = Table(
+        f"Xếp loại chất lượng tổ chức đảng: {_unit(result)}, năm {result['year']}",
+        ["Mã", "Tổ chức", "Xếp loại của tổ chức", "Số tổ chức trực thuộc được xếp loại", *share_headers],
+        [[line["code"], "  " * line["depth"] + (line["name"] or ""), line["rating"]["label"] if line["rating"] else None,
+          line["organisations"]["rated"], *shares(line["organisations"])] for line in lines],
+    )
+    scale = Table(
+        "Thang điểm", ["Loại", "Từ (điểm)", "Đến (điểm)"],
+        [[band["label"], band["min_points"], band["max_points"]] for band in result["scale"]],
+    )
+    return [members, organisations, scale]
+
+
 def audit_history_tables(result: dict[str, Any]) -> list[Table]:
     return [
         Table(
@@ -155,6 +184,7 @@ TABLES: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "classes": classes_tables,
     "white_zones": white_zones_tables,
     "deadlines": deadlines_tables,
+    "ratings": ratings_tables,
     "audit_history": audit_history_tables,
 }
 

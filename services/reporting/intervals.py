@@ -104,10 +104,13 @@ async def change(
     if new:
         columns = [*key, *new[0]]
         placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-        await conn.executemany(
-            f"INSERT INTO {schema}.{table} ({', '.join(columns)}) VALUES ({placeholders})",
-            [(*key.values(), *(row[c] for c in new[0])) for row in new],
-        )
+        insert = f"INSERT INTO {schema}.{table} ({', '.join(columns)}) VALUES ({placeholders})"
+        values = [(*key.values(), *(row[c] for c in new[0])) for row in new]
+        if len(values) == 1:
+            # Most events change one row; asyncpg's executemany costs about 40 % more than execute for one.
+            await conn.execute(insert, *values[0])
+        else:
+            await conn.executemany(insert, values)
 
 
 async def keys_pointing_at(

@@ -17,7 +17,7 @@ import asyncpg
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.reporting import admissions as admission_facts
-from services.reporting import audit_timeline, classes, deadlines, new_members, pipeline, quotas, white_zones
+from services.reporting import audit_timeline, classes, deadlines, new_members, pipeline, quality_ratings, quotas, white_zones
 from services.reporting.organisation_tree import Tree, load_endings, load_tree
 from services.reporting.periods import Period, PeriodError, parse_period
 from shared.commands import InvalidInput, NotFound
@@ -81,6 +81,10 @@ class WhiteZonesQuery(OrganisationQuery):
 
 class DeadlinesQuery(OrganisationQuery):
     overdue_only: bool = Field(default=False, description="chỉ liệt kê các thời hạn đã quá hạn")
+
+
+class RatingsQuery(OrganisationQuery):
+    year: int = Field(description="năm được đánh giá, xếp loại, ví dụ 2025")
 
 
 class AuditHistoryQuery(Query):
@@ -197,6 +201,17 @@ async def deadlines_report(conn: asyncpg.Connection, schema: str, query: Deadlin
     )
 
 
+async def ratings_report(conn: asyncpg.Connection, schema: str, query: RatingsQuery, on_day: date, options: Options) -> dict:
+    """Xếp loại chất lượng đảng viên và tổ chức đảng trong năm: số lượng và tỷ lệ từng loại, theo từng tổ chức."""
+    try:
+        year = parse_period(query.year, None).start.year
+    except PeriodError as error:
+        raise InvalidInput(str(error), field="year") from None
+    tree = await _tree(conn, schema, query.organisation)
+    ratings = await quality_ratings.ratings_of_year(conn, schema, year, on_day)
+    return quality_ratings.ratings_report(tree, query.organisation, year, on_day, ratings)
+
+
 async def audit_history(conn: asyncpg.Connection, schema: str, query: AuditHistoryQuery, on_day: date, options: Options) -> dict:
     """Toàn bộ diễn biến của một hồ sơ qua mọi dịch vụ, với vị trí và mã băm của từng sự kiện."""
     events = await audit_timeline.dossier_history(conn, schema, query.dossier_id)
@@ -221,6 +236,7 @@ REPORTS: tuple[Report, ...] = (
     Report("classes", PeriodQuery, ("organisation_tree", "classes"), classes_report),
     Report("white_zones", WhiteZonesQuery, ("organisation_tree", "white_zones", "admissions"), white_zones_report),
     Report("deadlines", DeadlinesQuery, ("organisation_tree", "pipeline", "deadlines"), deadlines_report),
+    Report("ratings", RatingsQuery, ("organisation_tree", "quality_ratings"), ratings_report),
     Report("audit_history", AuditHistoryQuery, ("audit_timeline",), audit_history),
 )
 """Every report: `reporting.query.<name>`."""

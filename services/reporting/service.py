@@ -25,6 +25,7 @@ from services.reporting.new_members import NewMembers
 from services.reporting.organisation_tree import OrganisationTree
 from services.reporting.periods import TERM_STARTS_ON
 from services.reporting.pipeline import Pipeline
+from services.reporting.quality_ratings import QualityRatings
 from services.reporting.quotas import Quotas
 from services.reporting.reports import REPORTS, VIETNAM, Options, Report, day_of, moment_of
 from services.reporting.white_zones import WhiteZones
@@ -38,7 +39,7 @@ from shared.service import Service, ServiceContext
 log = get_logger(__name__)
 
 PROJECTIONS: tuple[type[ReportingProjection], ...] = (
-    AuditTimeline, OrganisationTree, WhiteZones, Quotas, Admissions, Pipeline, NewMembers, Classes, Deadlines,
+    AuditTimeline, OrganisationTree, WhiteZones, Quotas, Admissions, Pipeline, NewMembers, Classes, Deadlines, QualityRatings,
 )
 
 

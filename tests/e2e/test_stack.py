@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class Up:
             "KETNAP_NATS_PORT": str(nats_port),
             "KETNAP_NATS_MONITOR_PORT": str(free_port()),
             "KETNAP_POSTGRES_PORT": str(postgres_port),
+            "KETNAP_GATEWAY_PORT": str(free_port()),
         }
         self.data_dir = data_dir
         self.process: subprocess.Popen[str] | None = None
@@ -109,6 +111,11 @@ def test_make_run_starts_everything_survives_a_killed_service_stops_cleanly_and_
     stack.start()
     summary = "".join(stack.output)
     assert "Ketnap đang chạy." in summary and "reporting" in summary and "registry" in summary
+    api = f"http://127.0.0.1:{stack.env['KETNAP_GATEWAY_PORT']}"
+    assert f"API         {api} (tài liệu: {api}/docs)" in summary
+    assert "ketnap demo" in summary, "an empty store offers the demo on first start"
+    with urllib.request.urlopen(f"{api}/healthz", timeout=10) as answer:
+        assert json.loads(answer.read()) == {"ok": True}
     state = stack.state()
     database_url = state["database_url"]
 

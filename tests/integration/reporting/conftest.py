@@ -3,7 +3,8 @@ logs, with a reporting service on a fresh schema reading them: shared by the pac
 
 Phase A is everything recorded before the registry recorded that the communes Ba Cụm Bắc and Ba Cụm
 Nam merged on 01/07/2025; phase B records the merge and what followed. Reporting runs through
-phase A, is stopped, and is started again for phase B: a restart in the middle of consumption.
+phase A, is stopped, and is started again for phase B (test_rebuild.py also stops it part-way
+through a log).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class World:
     reporting: Service
     story: Story
     dossiers: dict[str, DossierStory] = field(default_factory=dict)
+    members: dict[str, list[str]] = field(default_factory=dict)
+    """Citizen ids of the members registered in each cell."""
     before_merge: datetime | None = None
     """The moment phase A was recorded and phase B not yet."""
 
@@ -125,7 +128,7 @@ async def phase_a(story: Story, world: World) -> None:
     await story.establish(CO_ROA, "Chi bộ thôn Cô Róa", "cell", SON_BINH, d("2023-03-01"))
     for cell, members in ((TA_GU, 3), (DOC_TRAU, 2), (HA_NIT, 3), (CO_ROA, 1)):
         for _ in range(members):
-            await story.member(cell, d("2023-03-01") if cell == CO_ROA else start)
+            world.members.setdefault(cell, []).append(await story.member(cell, d("2023-03-01") if cell == CO_ROA else start))
     await story.locality("THON-TG", "Thôn Tà Gụ", NORTH, TA_GU, start)
     await story.locality("THON-SD", "Thôn Suối Đá", NORTH, SUOI_DA, start)
     await story.locality("THON-DT", "Thôn Dốc Trầu", SOUTH, DOC_TRAU, start)
@@ -206,6 +209,19 @@ async def phase_a(story: Story, world: World) -> None:
     await d12.letter(d("2025-04-08"))
     await d12.declare(d("2025-04-15"))
     await d12.suspend(d("2025-07-01"))
+    await ratings_of_2024(story, world)
+
+
+async def ratings_of_2024(story: Story, world: World) -> None:
+    """Every member and organisation rated for 2024 in December; Ba Cụm Bắc rated for 2025 on the eve of its merge."""
+    rated_on = d("2024-12-20")
+    for cell, points in ((TA_GU, (95, 80, 60)), (DOC_TRAU, (91, 45)), (HA_NIT, (90, 89, 70)), (CO_ROA, (69,))):
+        for citizen_id, score in zip(world.members[cell], points, strict=True):
+            await story.rating(2024, cell, score, rated_on, citizen_id=citizen_id)
+    for unit, score in ((TA_GU, 92), (SUOI_DA, 72), (DOC_TRAU, 55), (HA_NIT, 88), (CO_ROA, 40), (NORTH, 90), (SOUTH, 75),
+                        (SON_BINH, 65), (DISTRICT, 85)):
+        await story.rating(2024, unit, score, rated_on)
+    await story.rating(2025, NORTH, 88, d("2025-06-30"))
 
 
 async def phase_b(story: Story, world: World) -> None:
@@ -220,29 +236,48 @@ async def phase_b(story: Story, world: World) -> None:
     await d7.notify(d("2025-08-20"))
     await d7.delay_agreed(d("2025-09-05"), DISTRICT)
     world.dossiers["D13"] = await story.dossier(TA_GU, d("2025-09-01"), OTHER)
+    await ratings_of_2025(story, world)
+
+
+async def ratings_of_2025(story: Story, world: World) -> None:
+    """A correction of 2024; the merged commune's cells rated for 2025 in November (Sơn Bình not yet)."""
+    await story.rating_corrected(2024, 71, d("2025-08-01"), citizen_id=world.members[CO_ROA][0])
+    rated_on = d("2025-11-15")
+    for cell, points in ((TA_GU, (90, 90, 50)), (DOC_TRAU, (70, 30))):
+        for citizen_id, score in zip(world.members[cell], points, strict=True):
+            await story.rating(2025, cell, score, rated_on, citizen_id=citizen_id)
+    await story.rating(2025, SUOI_DA, 85, rated_on, citizen_id=world.dossiers["D7"].citizen_id)
+    await story.rating_corrected(2025, 52, d("2025-11-18"), citizen_id=world.members[DOC_TRAU][1])
+    for unit, score in ((TA_GU, 95), (DOC_TRAU, 70), (SOUTH, 80)):
+        await story.rating(2025, unit, score, rated_on)
+
+
+async def new_world(stack: AsyncExitStack, pool: asyncpg.Pool, servers: Servers, database_url: str, *, today: date = TODAY) -> World:
+    """Fresh registry, dossiers, verification and voting logs with their services running (until
+    `stack` closes), and a reporting service on a fresh schema reading them, not started."""
+    nc = await nats.connect(servers.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    stack.push_async_callback(nc.drain)
+    deployment = unique("d")
+    sources = {role: Service(await new_schema(pool)) for role in ("registry", "dossiers", "verification", "voting")}
+    reporting = build_service(await new_schema(pool, owns_log=False), {r: s.name for r, s in sources.items()}, today=lambda: today)
+    async with pool.acquire() as conn:
+        for projection in reporting.projections:
+            await projections.create_tables(conn, projection, projection.schema)
+    await bootstrap_bus(nc.jetstream(), deployment, [*sources.values(), reporting])
+    for source in sources.values():
+        await stack.enter_async_context(running(source, servers.nats_url, database_url, deployment))
+    logs = Logs(*(EventStore(pool, sources[r].name) for r in ("registry", "dossiers", "verification", "voting")))
+    return World(pool, nc, servers, database_url, deployment, sources, reporting, Story(logs))
 
 
 @pytest.fixture(scope="package")
 async def world(pool: asyncpg.Pool, servers: Servers, database_url: str) -> AsyncIterator[World]:
     async with AsyncExitStack() as stack:
-        nc = await nats.connect(servers.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
-        stack.push_async_callback(nc.drain)
-        deployment = unique("d")
-        sources = {role: Service(await new_schema(pool)) for role in ("registry", "dossiers", "verification", "voting")}
-        reporting = build_service(await new_schema(pool, owns_log=False), {r: s.name for r, s in sources.items()}, today=lambda: TODAY)
-        async with pool.acquire() as conn:
-            for projection in reporting.projections:
-                await projections.create_tables(conn, projection, projection.schema)
-        await bootstrap_bus(nc.jetstream(), deployment, [*sources.values(), reporting])
-        for source in sources.values():
-            await stack.enter_async_context(running(source, servers.nats_url, database_url, deployment))
-        logs = Logs(*(EventStore(pool, sources[r].name) for r in ("registry", "dossiers", "verification", "voting")))
-        story = Story(logs)
-        found = World(pool, nc, servers, database_url, deployment, sources, reporting, story)
-        await phase_a(story, found)
+        found = await new_world(stack, pool, servers, database_url)
+        await phase_a(found.story, found)
         found.before_merge = datetime.now(UTC)
         async with found.reporting_running():
             pass
-        await phase_b(story, found)
+        await phase_b(found.story, found)
         await stack.enter_async_context(found.reporting_running())
         yield found

@@ -16,13 +16,16 @@ from pydantic import BaseModel
 
 from services.dossiers import events as dossiers
 from services.registry import events as registry
-from services.registry.values import ClassKind, MemberKind, OrganisationKind, PeriodKind
+from services.registry.ratings import QualityRating
+from services.registry.repository import load_rating
+from services.registry.values import ClassKind, MemberKind, OrganisationKind, PeriodKind, RatingSubject
 from services.verification import events as verification
 from services.voting import events as voting
 from shared.envelope import EventMetadata
 from shared.eventstore import EventStore
 from shared.eventstore.store import ANY_VERSION
 from shared.rules import rule_set_on
+from shared.rules.quality_ratings import scale_for_year
 
 
 @dataclass
@@ -111,6 +114,21 @@ class Story:
                 registry.Certificate(citizen_id=p.citizen_id, number=f"{class_id}-{i}", issued_on=end) for i, p in enumerate(people[:certificates])
             ]))
         await self.record(self.logs.registry, registry.class_stream(class_id), events, "trung-tam-chinh-tri", organiser)
+
+    async def rating(self, year: int, organisation: str, points: int, on: date, *, citizen_id: str | None = None) -> None:
+        """A member's (citizen_id, in their cell `organisation`) or an organisation's rating, classified
+        by the registry's own aggregate."""
+        subject, key = (RatingSubject.MEMBER, citizen_id) if citizen_id else (RatingSubject.ORGANISATION, organisation)
+        events = QualityRating(year, subject, key).rate(organisation=organisation, points=points, rated_on=on, scale=scale_for_year(year))
+        await self.record(self.logs.registry, registry.rating_stream(year, subject, key), list(events), "ban-to-chuc", organisation)
+
+    async def rating_corrected(self, year: int, points: int, on: date, *, organisation: str | None = None, citizen_id: str | None = None) -> None:
+        """The registry's correction of a rating already in its log, with a reason."""
+        subject, key = (RatingSubject.MEMBER, citizen_id) if citizen_id else (RatingSubject.ORGANISATION, organisation)
+        assert key is not None
+        rating = await load_rating(self.logs.registry, year, subject, key)
+        events = rating.correct(points=points, corrected_on=on, reason="Tính lại điểm theo phiếu đánh giá")
+        await self.record(self.logs.registry, rating.stream_id, list(events), "ban-to-chuc", rating.organisation)
 
     # --- a dossier ---------------------------------------------------------------------------------------
 
@@ -260,6 +278,30 @@ class DossierStory:
     async def recognition_vote(self, on: date) -> None:
         await self.voting([voting.RecognitionResolutionAdopted(dossier_id=self.id, organisation=self.cell, level="cell", meeting_on=on,
                                                                agree=3, disagree=0, denominator=3, rule_set=rule_set_on(on).id)])
+
+    async def recognition_grassroots_vote(self, on: date, organisation: str) -> None:
+        await self.voting([voting.RecognitionResolutionAdopted(dossier_id=self.id, organisation=organisation, level="grassroots",
+                                                               meeting_on=on, agree=5, disagree=0, denominator=5, rule_set=rule_set_on(on).id)])
+
+    async def admission_extended(self, on: date, by: str, working_days: int) -> None:
+        """The admission decision's one extension, as voting records it and the dossiers service mirrors it."""
+        await self.voting([voting.DecisionDeadlineExtended(dossier_id=self.id, by_working_days=working_days, decided_by=by, on=on)])
+        await self.dossiers([dossiers.DecisionDeadlineExtensionRecorded(dossier_id=self.id, by_working_days=working_days, decided_by=by, on=on)])
+
+    async def recognition_extended(self, on: date, by: str, working_days: int) -> None:
+        """Voting records the extension of the pending recognition decision; the dossiers service records nothing."""
+        await self.voting([
+            voting.AuthorityChecked(dossier_id=self.id, act="decision_extension", decided_by=by, competent_authority=by, on=on,
+                                    rule_set=rule_set_on(on).id),
+            voting.DecisionDeadlineExtended(dossier_id=self.id, by_working_days=working_days, decided_by=by, on=on),
+        ])
+
+    async def name_removed(self, on: date, by: str) -> None:
+        reason = "Không đủ tiêu chuẩn đảng viên chính thức"
+        await self.voting([voting.NameRemovalDecided(dossier_id=self.id, citizen_id=self.citizen_id, organisation=self.cell, decided_by=by,
+                                                     decision_date=on, reason=reason)])
+        await self.dossiers([dossiers.NameRemoved(dossier_id=self.id, cell=self.cell, citizen_id=self.citizen_id, decided_by=by,
+                                                  decision_date=on, reason=reason)])
 
     async def recognised(self, on: date, by: str, number: str) -> None:
         assert self.ceremony_on is not None and self.admitted_on is not None

@@ -76,3 +76,24 @@ async def test_overdue_stats_and_audit_history(world: World, tmp_path: Path) -> 
 async def test_no_reporting_service_answering(world: World) -> None:
     code, output = await ketnap(world, "report", "quota", "--org", DISTRICT, "--year", "2025")
     assert code == 1 and "Dịch vụ báo cáo không chạy" in output
+
+
+async def test_quality_ratings_as_a_table_and_in_csv_and_xlsx(world: World, tmp_path: Path) -> None:
+    csv_file, xlsx_file = tmp_path / "xep-loai.csv", tmp_path / "xep-loai.xlsx"
+    async with forwarded(world):
+        code, output = await ketnap(world, "report", "ratings", "--org", DISTRICT, "--year", "2024", "--csv", str(csv_file),
+                                    "--xlsx", str(xlsx_file))
+    assert code == 0, output
+    assert "Xếp loại chất lượng đảng viên: Huyện ủy Khánh Sơn (HUYEN-KS), năm 2024" in output
+    assert any(line.split()[:5] == ["HUYEN-KS", "Huyện", "ủy", "Khánh", "Sơn"] and "44,4" in line for line in output.splitlines())
+    with csv_file.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[1] == ["Mã", "Tổ chức", "Số đảng viên được xếp loại", "Hoàn thành xuất sắc nhiệm vụ", "Tỷ lệ (%)",
+                       "Hoàn thành tốt nhiệm vụ", "Tỷ lệ (%)", "Hoàn thành nhiệm vụ", "Tỷ lệ (%)", "Không hoàn thành nhiệm vụ", "Tỷ lệ (%)"]
+    assert rows[2] == ["HUYEN-KS", "Huyện ủy Khánh Sơn", "9", "3", "33.3", "4", "44.4", "1", "11.1", "1", "11.1"]
+    assert rows[3][:3] == ["XA-BCB", "  Đảng ủy xã Ba Cụm Bắc", "3"]
+    organisations = rows.index(["Xếp loại chất lượng tổ chức đảng: Huyện ủy Khánh Sơn (HUYEN-KS), năm 2024"])
+    assert rows[organisations + 2][:4] == ["HUYEN-KS", "Huyện ủy Khánh Sơn", "Hoàn thành tốt nhiệm vụ", "8"]
+    workbook = load_workbook(xlsx_file)
+    assert len(workbook.worksheets) == 3
+    assert [c.value for c in workbook.worksheets[0][3]][:5] == ["HUYEN-KS", "Huyện ủy Khánh Sơn", 9, 3, 33.3]

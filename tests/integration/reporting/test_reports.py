@@ -237,18 +237,25 @@ class TestDeadlines:
     async def test_open_and_overdue_deadlines_by_organisation_and_due_date(self, world: World) -> None:
         result = await world.result("deadlines", organisation=DISTRICT)
         dossiers = world.dossiers
-        assert (result["open"], result["overdue"]) == (5, 3)
-        assert [(c["code"], c["open"], c["overdue"]) for c in result["children"]] == [(SOUTH, 5, 3), (SON_BINH, 0, 0)]
+        assert (result["open"], result["overdue"]) == (6, 4)
+        assert [(c["code"], c["open"], c["overdue"]) for c in result["children"]] == [(SOUTH, 5, 3), (SON_BINH, 1, 1)]
         assert [(i["dossier_id"], i["kind"], i["rule"], i["due_on"], i["overdue"]) for i in result["items"]] == [
             (dossiers["D1"].id, "member_history", None, "2025-05-29", True),
             (dossiers["D2"].id, "ceremony", "CEREMONY_30WD", "2025-07-09", True),
             (dossiers["D6"].id, "decision", "DECISION_60WD", "2025-11-14", True),
+            # Hà Nít's cell proposed recognition on 08/10/2025: the decision was due 30 working days later.
+            (dossiers["D4"].id, "recognition_decision", None, "2025-11-19", True),
             (dossiers["D1"].id, "recognition_vote", "RECOG_30WD", "2026-06-01", False),
             (dossiers["D3"].id, "recognition_vote", "RECOG_30WD", "2026-06-10", False),
         ]
         assert result["items"][2]["working_days_late"] == 4
+        recognition = result["items"][3]
+        assert (recognition["started_on"], recognition["working_days_late"], recognition["label"]) == (
+            "2025-10-08", 1, "Quyết định công nhận đảng viên chính thức (30 ngày làm việc từ nghị quyết chi bộ đề nghị)"
+        )
         assert [(b["due_on"], b["open"], b["overdue"]) for b in result["by_due_date"]] == [
-            ("2025-05-29", 1, 1), ("2025-07-09", 1, 1), ("2025-11-14", 1, 1), ("2026-06-01", 1, 0), ("2026-06-10", 1, 0)
+            ("2025-05-29", 1, 1), ("2025-07-09", 1, 1), ("2025-11-14", 1, 1), ("2025-11-19", 1, 1), ("2026-06-01", 1, 0),
+            ("2026-06-10", 1, 0),
         ]
 
     async def test_overdue_only(self, world: World) -> None:
@@ -259,9 +266,19 @@ class TestDeadlines:
     async def test_the_deadlines_known_before_suoi_da_was_decided(self, world: World) -> None:
         # D7's ceremony deadline was waived by the committee above; D4's recognition vote was held.
         result = await world.result("deadlines", organisation=DISTRICT, as_of=world.before_merge.isoformat())  # type: ignore[union-attr]
-        assert (result["open"], result["overdue"]) == (5, 3)
+        assert (result["open"], result["overdue"]) == (6, 4)
         assert [c["code"] for c in result["children"]] == [NORTH, SOUTH, SON_BINH]
-        assert [(c["open"], c["overdue"]) for c in result["children"]] == [(3, 2), (2, 1), (0, 0)]
+        assert [(c["open"], c["overdue"]) for c in result["children"]] == [(3, 2), (2, 1), (1, 1)]
+
+    async def test_a_recognition_decision_meets_its_deadline(self, world: World) -> None:
+        # D5: proposed by the cell on 04/11/2022 (rules of 2021), due 16/12/2022, recognised on 20/11/2022.
+        async with world.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT started_on, due_on, done_on, rule_set FROM {world.reporting.name}.deadlines WHERE dossier_id = $1 "
+                "AND kind = 'recognition_decision'",
+                world.dossiers["D5"].id,
+            )
+        assert tuple(row) == (d("2022-11-04"), d("2022-12-16"), d("2022-11-20"), "2021")
 
 
 class TestAuditHistory:

@@ -8,6 +8,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from services.reporting.export import TABLES, Table, export, render_text, write_csv, write_xlsx
+from services.reporting.reports import REPORTS
 
 QUOTA = {
     "code": "HUYEN-KS", "name": "Huyện ủy Khánh Sơn", "kind": "upper_committee", "quota": 540, "achieved": 622, "percent": 115.2,
@@ -61,4 +62,6 @@ def test_empty_tables_say_so(tmp_path: Path) -> None:
 
 
 def test_every_report_has_tables() -> None:
-    assert set(TABLES) == {"quota", "stats", "pipeline", "classes", "white_zones", "deadlines", "audit_history"}
+    assert set(TABLES) == {report.name for report in REPORTS} == {
+        "quota", "stats", "pipeline", "classes", "white_zones", "deadlines", "ratings", "audit_history"
+    }

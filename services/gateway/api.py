@@ -1,0 +1,287 @@
+"""The HTTP API: one POST route per command and query of shared.access's table.
+
+Every request goes the same way: who is asking (bearer token, read from the gateway's log), may
+their role send this, is the body a JSON object of the right shape (the service's own model, less
+the fields the gateway fills), does everything it names lie in their subtree (scope.py), then one
+NATS request to the service, whose reply is returned as it came, with the HTTP status its error
+code maps to (statuses.py). A refusal before the NATS request means nothing was sent or written.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations, which name
+# dependencies built inside `build_app`.
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import Depends, FastAPI, Header, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from nats.aio.client import Client as NatsClient
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.gateway import events as ev
+from services.gateway.authentication import authenticate
+from services.gateway.catalogue import FILLED_BY_GATEWAY, Endpoint
+from services.gateway.scope import OPENS_DOSSIER, Directory, Principal, authorise, refuse_role, with_own_organisation
+from services.gateway.statuses import status_of_code, status_of_reply
+from shared.bus import requests
+from shared.commands import DomainError, ErrorBody, InvalidInput, Reply, Unavailable
+from shared.envelope import EventMetadata
+from shared.eventstore import EventStore
+from shared.eventstore.store import ANY_VERSION
+from shared.logging import get_logger
+from shared.service import validation_error_body
+
+log = get_logger(__name__)
+
+BODY_LIMIT_BYTES = 256 * 1024
+REQUEST_TIMEOUT_SECONDS = 15.0
+REPORT_TIMEOUT_SECONDS = 300.0
+"""A report as of a past date rebuilds projections first (services/reporting/client.py)."""
+INTERNAL = "Lỗi hệ thống: yêu cầu chưa được thực hiện; hãy thử lại sau."
+
+
+@dataclass
+class Gateway:
+    """What the routes use: the gateway's own log, the bus, and the names the services answer to."""
+
+    store: EventStore
+    nc: NatsClient
+    directory: Directory
+    names: Mapping[str, str]
+    """Service name in the table and paths -> the name its subjects use (the same, except in tests)."""
+    now: Callable[[], datetime]
+    body_limit: int = BODY_LIMIT_BYTES
+
+
+class TooLarge(DomainError):
+    code = "too_large"
+
+
+def failure(error: ErrorBody) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if error.code == "unauthenticated" else None
+    return JSONResponse(Reply(ok=False, error=error).model_dump(mode="json"), status_code=status_of_code(error.code), headers=headers)
+
+
+def own_key(login: str, key: str) -> str:
+    """The key the service sees: scoped to the user, so two users who pick the same key never
+    get each other's answer (event ids derive from it)."""
+    return hashlib.sha256(f"{login}\n{key}".encode()).hexdigest()
+
+
+async def read_object(request: Request, limit: int) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is `{}`."""
+    too_large = TooLarge(f"Thân yêu cầu quá lớn: tối đa {limit // 1024} KiB.", limit_bytes=limit)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise too_large
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise InvalidInput("Thân yêu cầu không phải JSON hợp lệ: phải mã hóa UTF-8.") from None
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"Thân yêu cầu không phải JSON hợp lệ (dòng {error.lineno}, cột {error.colno}).") from None
+    except ValueError:
+        raise InvalidInput("Thân yêu cầu không phải JSON hợp lệ: NaN và Infinity không phải số JSON.") from None
+    if not isinstance(value, dict):
+        raise InvalidInput("Thân yêu cầu phải là một đối tượng JSON: {\"tên trường\": giá trị, ...}.")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN, Infinity: not JSON
+
+
+def validated(model: type[BaseModel], body: Mapping[str, Any]) -> BaseModel:
+    """The service's own model, checked here too so the scope check reads typed, normalised values."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        refusal = validation_error_body(error.errors(include_url=False, include_input=False))
+        raise InvalidInput(refusal.message, **refusal.details) from None
+
+
+def values_of(model: BaseModel) -> dict[str, Any]:
+    return {name: getattr(model, name) for name in type(model).model_fields}
+
+
+async def send_command(gateway: Gateway, endpoint: Endpoint, user: Principal, key: str, request: Request) -> JSONResponse:
+    if refusal := refuse_role(endpoint.access, user.role, endpoint.what):
+        raise refusal
+    body = await read_object(request, gateway.body_limit)
+    if filled := [name for name in FILLED_BY_GATEWAY if name in body]:
+        raise InvalidInput(
+            f"Trường {', '.join(filled)} do hệ thống điền (từ tiêu đề Idempotency-Key và mã truy cập); không gửi trong thân lệnh.",
+            fields=filled,
+        )
+    message = {**body, "idempotency_key": own_key(user.login, key), "actor": user.login, "scope": user.organisation}
+    command = validated(endpoint.model, message)
+    await authorise(user, endpoint.access, values_of(command), gateway.directory, opens_dossier=endpoint.key in OPENS_DOSSIER)
+    reply = await requests.command(gateway.nc, gateway.names[endpoint.service], endpoint.name, message, timeout=REQUEST_TIMEOUT_SECONDS)
+    return JSONResponse(reply, status_code=status_of_reply(reply))
+
+
+async def send_query(gateway: Gateway, endpoint: Endpoint, user: Principal, request: Request) -> JSONResponse:
+    if refusal := refuse_role(endpoint.access, user.role, endpoint.what):
+        raise refusal
+    optional = {name for name, field in endpoint.model.model_fields.items() if not field.is_required()}
+    body = with_own_organisation(endpoint.access, await read_object(request, gateway.body_limit), user.organisation, optional)
+    query = validated(endpoint.model, body)
+    cells = await authorise(user, endpoint.access, values_of(query), gateway.directory)
+    timeout = REPORT_TIMEOUT_SECONDS if endpoint.service == "reporting" else REQUEST_TIMEOUT_SECONDS
+    reply = await requests.query(gateway.nc, gateway.names[endpoint.service], endpoint.name, body, timeout=timeout)
+    if reply.get("ok") and endpoint.access.personal:
+        dossier_id = str(getattr(query, "dossier_id"))
+        await record_read(gateway, user, endpoint, dossier_id, cells[dossier_id])
+    return JSONResponse(reply, status_code=status_of_reply(reply))
+
+
+async def record_read(gateway: Gateway, user: Principal, endpoint: Endpoint, dossier_id: str, cell: str) -> None:
+    """The read is on the log before the data leaves; if it cannot be written, the data does not leave."""
+    event = ev.PersonalHistoryRead(
+        dossier_id=dossier_id, cell=cell, reader=user.login, reader_organisation=user.organisation, role=user.role, read=endpoint.what
+    )
+    try:
+        await gateway.store.append(
+            ev.reads_stream(dossier_id), ANY_VERSION, [event.to_new_event()], EventMetadata(actor=user.login, organisation=user.organisation)
+        )
+    except Exception as error:
+        log.error("personal read not recorded; answer withheld", route=endpoint.what, error=type(error).__name__)
+        raise Unavailable("Không ghi được nhật ký đọc hồ sơ nên chưa trả dữ liệu; hãy thử lại sau.") from None
+
+
+async def _guarded(endpoint: Endpoint, work: Awaitable[Response]) -> Response:
+    try:
+        return await work
+    except DomainError as refusal:
+        log.info("request refused", route=endpoint.what, code=refusal.code)
+        return failure(refusal.body())
+    except Exception as error:  # the user gets an answer; the log gets the type only (values may be personal)
+        log.error("request failed", route=endpoint.what, error=type(error).__name__)
+        return failure(ErrorBody(code="internal", message=INTERNAL))
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": Reply, "description": "Thành công: `{ok: true, stream_id, stream_version, event_ids, result}`"},
+    401: {"model": Reply, "description": "`unauthenticated`: thiếu, sai, đã thu hồi hoặc hết hạn mã truy cập"},
+    403: {"model": Reply, "description": "`forbidden`: vai trò không được phép, hoặc ngoài phạm vi tổ chức"},
+    404: {"model": Reply, "description": "`not_found`"},
+    409: {"model": Reply, "description": "`conflict`: hồ sơ vừa được người khác cập nhật (expected_version)"},
+    413: {"model": Reply, "description": f"`too_large`: thân yêu cầu quá {BODY_LIMIT_BYTES // 1024} KiB"},
+    422: {"model": Reply, "description": "`validation` hoặc `rule:<MÃ>`: dữ liệu sai hoặc trái quy định"},
+    503: {"model": Reply, "description": "`unavailable`: dịch vụ không trả lời; chưa có gì được ghi, hãy thử lại"},
+}
+
+DESCRIPTION = """API của Ketnap: mỗi lệnh (`/api/v1/{dịch vụ}/commands/{lệnh}`) và mỗi truy vấn
+(`/api/v1/{dịch vụ}/queries/{truy vấn}`) là một đường dẫn POST với thân JSON.
+
+- Xác thực: `Authorization: Bearer <mã truy cập>` (cấp bằng `ketnap users token`).
+- Lệnh ghi cần tiêu đề `Idempotency-Key` (8–128 ký tự).
+- Trả lời: `{ok, stream_id, stream_version, event_ids, result}` hoặc `{ok: false, error: {code, message, details}}`;
+  mã lỗi → HTTP: `validation`, `rule:*` 422; `conflict` 409; `forbidden` 403; `not_found` 404;
+  `unauthenticated` 401; `too_large` 413; `unavailable` 503; `internal` 500.
+
+Xem docs/gateway.md."""
+
+
+def build_app(gateway: Gateway, endpoints: list[Endpoint]) -> FastAPI:
+    app = FastAPI(title="Ketnap API", version="1", description=DESCRIPTION, docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+    bearer = HTTPBearer(auto_error=False, scheme_name="token", description="`Authorization: Bearer ketnap.<id>.<bí mật>`")
+
+    async def principal(credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> Principal:
+        try:
+            return await authenticate(gateway.store, credentials.credentials if credentials else None, gateway.now())
+        except DomainError:
+            raise
+        except Exception as error:
+            log.error("authentication failed", error=type(error).__name__)
+            raise Unavailable("Không kiểm tra được mã truy cập lúc này; hãy thử lại sau.") from None
+
+    for endpoint in endpoints:
+        handle = _command_handler(gateway, endpoint, principal) if endpoint.kind == "command" else _query_handler(gateway, endpoint, principal)
+        app.add_api_route(
+            endpoint.path, handle, methods=["POST"], name=endpoint.what, operation_id=f"{endpoint.service}_{endpoint.name}",
+            summary=(endpoint.doc.strip().splitlines() or [endpoint.what])[0], description=endpoint.description(),
+            tags=[endpoint.service], responses=RESPONSES, response_class=JSONResponse,
+            openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{endpoint.schema_name}"}}}}},
+        )
+
+    @app.get("/healthz", tags=["gateway"], summary="Gateway is serving")
+    async def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.exception_handler(DomainError)
+    async def refused(_: Request, error: DomainError) -> JSONResponse:
+        return failure(error.body())
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(_: Request, error: RequestValidationError) -> JSONResponse:
+        body = validation_error_body(error.errors())
+        if any(tuple(e["loc"][:2]) == ("header", "Idempotency-Key") for e in error.errors()):
+            body.message = "Thiếu hoặc sai tiêu đề Idempotency-Key: mỗi lệnh ghi cần một khóa chống trùng lặp dài 8–128 ký tự."
+        return failure(body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def no_route(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 405:
+            return failure(ErrorBody(code="method_not_allowed", message="Phương thức không được hỗ trợ: dùng POST với thân JSON."))
+        if error.status_code == 404:
+            return failure(ErrorBody(code="not_found", message=f"Không có đường dẫn {request.url.path}; xem /docs."))
+        return JSONResponse(Reply(ok=False, error=ErrorBody(code="internal", message=INTERNAL)).model_dump(mode="json"), status_code=error.status_code)
+
+    app.openapi = _openapi(app, endpoints)  # type: ignore[method-assign]
+    return app
+
+
+def _command_handler(gateway: Gateway, endpoint: Endpoint, principal: Callable[..., Awaitable[Principal]]) -> Callable[..., Awaitable[Response]]:
+    async def handle(
+        request: Request,
+        user: Principal = Depends(principal),
+        idempotency_key: str = Header(
+            alias="Idempotency-Key", min_length=8, max_length=128,
+            description="Khóa chống trùng lặp: gửi lại cùng khóa (cùng người dùng) thì lệnh chỉ có một tác dụng.",
+        ),
+    ) -> Response:
+        return await _guarded(endpoint, send_command(gateway, endpoint, user, idempotency_key, request))
+
+    return handle
+
+
+def _query_handler(gateway: Gateway, endpoint: Endpoint, principal: Callable[..., Awaitable[Principal]]) -> Callable[..., Awaitable[Response]]:
+    async def handle(request: Request, user: Principal = Depends(principal)) -> Response:
+        return await _guarded(endpoint, send_query(gateway, endpoint, user, request))
+
+    return handle
+
+
+def _openapi(app: FastAPI, endpoints: list[Endpoint]) -> Callable[[], dict[str, Any]]:
+    """FastAPI's document, plus each route's body schema from the service's model."""
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for endpoint in endpoints:
+            body, referred = endpoint.body_schema()
+            components.update(referred)
+            components[endpoint.schema_name] = body
+        app.openapi_schema = schema
+        return schema
+
+    return document

@@ -1,0 +1,41 @@
+"""Who is asking: the bearer token, checked against the gateway's own streams on every request.
+
+Reading the token's and the user's streams (not a table updated later) is what makes a token
+work the moment it is issued and stop the moment it, or its user, is revoked or disabled.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.gateway.accounts import load_token, load_user
+from services.gateway.scope import Principal
+from services.gateway.tokens import matches, token_id_of
+from shared.commands import DomainError
+from shared.eventstore import EventStore
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+MISSING = "Chưa đăng nhập: gửi mã truy cập trong tiêu đề `Authorization: Bearer <mã>` (cấp bằng `ketnap users token`)."
+WRONG = "Mã truy cập không đúng."
+
+
+async def authenticate(store: EventStore, presented: str | None, now: datetime) -> Principal:
+    if not presented:
+        raise Unauthenticated(MISSING)
+    token_id = token_id_of(presented)
+    token = await load_token(store, token_id) if token_id else None
+    if token is None or not matches(presented, token.secret_sha256):
+        raise Unauthenticated(WRONG)
+    # Only someone holding the secret learns why it no longer works.
+    if token.revoked:
+        raise Unauthenticated("Mã truy cập đã bị thu hồi.")
+    if not token.valid_at(now):
+        raise Unauthenticated("Mã truy cập đã hết hạn; xin cấp mã mới.")
+    user = await load_user(store, token.login)
+    if user is None or user.disabled:
+        raise Unauthenticated("Tài khoản đã bị khóa.")
+    return Principal(user.login, user.role, user.organisation)

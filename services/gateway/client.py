@@ -1,0 +1,106 @@
+"""`ketnap users ...`: the operator's commands to the running gateway, over NATS.
+
+The operator acts as actor `operator` with scope `*` (the whole deployment): NATS's accounts,
+not a token, decide who may send these (deploy/nats/nats.conf gives it to the admin user only).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import nats
+
+from services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
+from shared.access import ROLE_TITLES, Role
+from shared.bus import requests
+from shared.commands import Unavailable
+
+UNAVAILABLE = "Cổng API (dịch vụ gateway) không chạy hoặc không trả lời; chạy `ketnap up` trước."
+
+
+@dataclass(frozen=True)
+class Answer:
+    ok: bool
+    text: str
+
+
+async def _ask(nats_url: str, kind: str, name: str, body: dict[str, Any], service: str) -> dict[str, Any]:
+    nc = await nats.connect(nats_url, name="ketnap-cli")
+    try:
+        if kind == "command":
+            body = {"idempotency_key": str(uuid.uuid4()), "actor": OPERATOR, "scope": WHOLE_DEPLOYMENT, **body}
+            return await requests.command(nc, service, name, body, timeout=15)
+        return await requests.query(nc, service, name, body, timeout=15, unavailable_message=UNAVAILABLE)
+    except Unavailable as error:
+        return {"ok": False, "error": {"code": error.code, "message": UNAVAILABLE}}
+    finally:
+        await nc.close()
+
+
+def _refused(reply: dict[str, Any]) -> Answer:
+    error = reply.get("error") or {}
+    return Answer(False, f"Lỗi ({error.get('code', '?')}): {error.get('message', 'không rõ')}")
+
+
+async def add_user(nats_url: str, login: str, role: Role, organisation: str, display_name: str | None, *, service: str = "gateway") -> Answer:
+    reply = await _ask(nats_url, "command", "create_user", {
+        "login": login, "role": role.value, "organisation": organisation, "display_name": display_name or login,
+    }, service)
+    if not reply.get("ok"):
+        return _refused(reply)
+    return Answer(True, f"Đã tạo người dùng {reply['result']['login']} ({ROLE_TITLES[role]}, {organisation}). "
+                        f"Cấp mã truy cập: ketnap users token {reply['result']['login']}")
+
+
+async def issue_token(nats_url: str, login: str, label: str | None, valid_days: int | None, *, service: str = "gateway") -> Answer:
+    body: dict[str, Any] = {"login": login, "label": label, "valid_days": valid_days}
+    reply = await _ask(nats_url, "command", "issue_token", {k: v for k, v in body.items() if v is not None}, service)
+    if not reply.get("ok"):
+        return _refused(reply)
+    result = reply.get("result") or {}
+    if "token" not in result:
+        return Answer(False, "Mã truy cập đã được cấp cho yêu cầu này trước đó và chỉ hiện một lần; hãy cấp mã mới.")
+    expiry = f", hết hạn {result['expires_at']}" if result.get("expires_at") else ""
+    return Answer(True, (
+        f"Mã truy cập của {result['login']} (mã số {result['token_id']}{expiry}). Chỉ hiện MỘT lần, hãy lưu lại ngay:\n\n"
+        f"    {result['token']}\n\n"
+        f"Dùng: Authorization: Bearer <mã>. Thu hồi: ketnap users revoke {result['token_id']}"
+    ))
+
+
+async def revoke_token(nats_url: str, token_id: str, *, service: str = "gateway") -> Answer:
+    reply = await _ask(nats_url, "command", "revoke_token", {"token_id": token_id}, service)
+    return Answer(True, f"Đã thu hồi mã truy cập {token_id}.") if reply.get("ok") else _refused(reply)
+
+
+async def disable_user(nats_url: str, login: str, reason: str | None, *, service: str = "gateway") -> Answer:
+    body = {"login": login, **({"reason": reason} if reason else {})}
+    reply = await _ask(nats_url, "command", "disable_user", body, service)
+    return Answer(True, f"Đã khóa người dùng {login}; mọi mã truy cập của họ thôi hiệu lực.") if reply.get("ok") else _refused(reply)
+
+
+async def list_users(nats_url: str, organisation: str | None, include_disabled: bool, *, service: str = "gateway") -> Answer:
+    body: dict[str, Any] = {"include_disabled": include_disabled, **({"organisation": organisation} if organisation else {})}
+    reply = await _ask(nats_url, "query", "users", body, service)
+    if not reply.get("ok"):
+        return _refused(reply)
+    return Answer(True, render_users(reply["result"]["users"]))
+
+
+def render_users(users: list[dict[str, Any]]) -> str:
+    if not users:
+        return "Chưa có người dùng nào."
+    header = ("Tên đăng nhập", "Họ tên", "Vai trò", "Tổ chức", "Trạng thái", "Mã truy cập còn hiệu lực")
+    rows = [
+        (
+            u["login"], u["display_name"], u["role_title"], u["organisation"], "đã khóa" if u["disabled"] else "hoạt động",
+            ", ".join(t["token_id"] + (f" ({t['label']})" if t.get("label") else "") for t in u["tokens"]) or "-",
+        )
+        for u in users
+    ]
+    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in (header, *rows)]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + f"\n\n{len(users)} người dùng."

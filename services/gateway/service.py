@@ -1,0 +1,62 @@
+"""The gateway (cổng API): its log of users, tokens and personal reads; its NATS commands; and the
+HTTP API, served by the same process (server.py).
+
+`build_service` takes the names of the other services' subjects and where to listen, so tests run
+it beside services on fresh schemas and on a free port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from services.gateway import handlers
+from services.gateway.api import Gateway, build_app
+from services.gateway.catalogue import catalogue
+from services.gateway.directory import BusDirectory
+from services.gateway.listing import Accounts
+from services.gateway.server import Listener, serve_http
+from shared.service import Service, ServiceContext
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+SERVICES = ("registry", "dossiers", "verification", "voting", "reporting")
+
+
+def today_in_vietnam() -> date:
+    """The tree is asked as it stands on today's Vietnamese date."""
+    return datetime.now(VIETNAM).date()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_service(
+    name: str = "gateway",
+    services: Mapping[str, str] | None = None,
+    *,
+    listener: Listener | None = None,
+    today: Callable[[], date] = today_in_vietnam,
+    now: Callable[[], datetime] = utc_now,
+) -> Service:
+    """`services` maps a service's name in paths and shared.access to the name its subjects use;
+    `listener` overrides the settings' KETNAP_GATEWAY_HOST and KETNAP_GATEWAY_PORT."""
+    names = {s: s for s in SERVICES} | dict(services or {}) | {"gateway": name}
+    service = Service(name)
+    accounts = Accounts(name)
+    service.add_projection(accounts)
+    handlers.register(service, handlers.Deps(names["registry"], names["dossiers"], today, now), accounts)
+
+    async def http(ctx: ServiceContext, closing) -> None:  # noqa: ANN001 - asyncio.Event
+        from services import all_services  # every service's models; imported once all are
+
+        gateway = Gateway(ctx.store, ctx.nc, BusDirectory(ctx.nc, names["registry"], names["dossiers"], today), names, now)
+        where = listener or Listener(ctx.settings.gateway_host, ctx.settings.gateway_port)
+        await serve_http(build_app(gateway, catalogue(all_services())), where, closing)
+
+    service.add_background("http", http)
+    return service
+
+
+service = build_service()

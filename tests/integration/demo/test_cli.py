@@ -1,0 +1,95 @@
+"""`ketnap demo` against the five services under their real names in a fresh database: it loads the
+demo with progress and says what to try next; it refuses politely once the registry holds
+organisations; with --force it finishes a load and writes nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import asyncpg
+import nats
+import pytest
+
+from services.dossiers.service import build_service as build_dossiers
+from services.registry.service import build_service as build_registry
+from services.reporting.service import build_service as build_reporting
+from services.verification.service import build_service as build_verification
+from services.voting.service import build_service as build_voting
+from shared.bootstrap import bootstrap_database, with_database
+from shared.service import Service
+from tests.conftest import unique
+from tests.integration.harness import bootstrap_bus, running
+from tests.servers import Servers
+
+pytestmark = pytest.mark.timeout(600)
+LOGS = ("registry", "dossiers", "verification", "voting")
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    database_url: str
+
+    async def ketnap(self, *args: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "shared.cli", *args, env=self.env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=400)
+        return process.returncode or 0, out.decode()
+
+    async def heads(self) -> dict[str, int]:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            return {name: await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {name}.events") for name in LOGS}
+        finally:
+            await conn.close()
+
+
+@pytest.fixture(scope="module")
+async def stack(servers: Servers) -> AsyncIterator[Stack]:
+    database = unique("ketnap_demo_")
+    conn = await asyncpg.connect(servers.postgres_url)
+    try:
+        await conn.execute(f"CREATE DATABASE {database} TEMPLATE template0 ENCODING 'UTF8'")
+    finally:
+        await conn.close()
+    database_url = with_database(servers.postgres_url, database)
+    services: list[Service] = [build_registry(), build_dossiers(), build_verification(), build_voting(), build_reporting()]
+    await bootstrap_database(database_url, services, create_roles=True)
+    deployment = unique("d")
+    async with AsyncExitStack() as exit_stack:
+        nc = await nats.connect(servers.nats_url)
+        exit_stack.push_async_callback(nc.drain)
+        await bootstrap_bus(nc.jetstream(), deployment, services)
+        for service in services:
+            await exit_stack.enter_async_context(running(service, servers.nats_url, database_url, deployment))
+        env = {**os.environ, "NATS_URL": servers.nats_url, "DATABASE_URL": database_url, "KETNAP_DEPLOYMENT": deployment}
+        yield Stack(env, database_url)
+
+
+async def test_demo_loads_then_refuses_then_finishes_with_force_without_doubling(stack: Stack) -> None:
+    code, out = await stack.ketnap("demo")
+    assert code == 0, out
+    assert "12/12 hồ sơ" in out and "Đã nạp: Tỉnh ủy Lạng Sơn (TU-LS)" in out
+    assert "ketnap report quota --org TU-LS --year" in out and "ketnap audit history " in out
+    loaded = await stack.heads()
+    assert all(loaded.values())
+
+    code, out = await stack.ketnap("demo")
+    assert code == 1
+    assert "Sổ đăng ký đã có tổ chức đảng" in out and "--force" in out
+    assert await stack.heads() == loaded
+
+    code, out = await stack.ketnap("demo", "--force")
+    assert code == 0, out
+    assert await stack.heads() == loaded
+
+
+async def test_demo_refuses_a_reference_day_in_the_future(stack: Stack) -> None:
+    code, out = await stack.ketnap("demo", "--force", "--on", "2999-01-01")
+    assert code == 2 and "không được sau hôm nay" in out

@@ -1,0 +1,39 @@
+"""The API documents itself from the services' own models: one route per command and query."""
+
+from __future__ import annotations
+
+import re
+
+from services.gateway.catalogue import FILLED_BY_GATEWAY
+from shared.access import COMMANDS, QUERIES
+from tests.integration.gateway.world import World
+
+
+async def test_openapi_lists_every_command_and_query_with_its_body(world: World) -> None:
+    response = await world.http.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    expected = {f"/api/v1/{s}/commands/{n}" for s, n in COMMANDS} | {f"/api/v1/{s}/queries/{n}" for s, n in QUERIES}
+    assert expected <= set(paths)
+    assert {p for p in paths if p.startswith("/api/")} == expected
+    for (service, name) in COMMANDS:
+        operation = paths[f"/api/v1/{service}/commands/{name}"]["post"]
+        body = schemas[f"{service}.command.{name}"]
+        assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"] == f"#/components/schemas/{service}.command.{name}"
+        assert not set(FILLED_BY_GATEWAY) & set(body.get("properties", {})), (service, name)
+        assert body["additionalProperties"] is False, (service, name)
+        assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" and p["required"] for p in operation["parameters"])
+        assert {"200", "401", "403", "409", "422", "503"} <= set(operation["responses"])
+    for (service, name) in QUERIES:
+        assert f"{service}.query.{name}" in schemas
+    # Every reference resolves: the body schemas' nested models are there too.
+    referred = set(re.findall(r'"#/components/schemas/([^"]+)"', response.text))
+    assert referred <= set(schemas)
+    assert paths["/api/v1/dossiers/commands/open_dossier"]["post"]["security"] == [{"token": []}]
+    assert "cell" in schemas["dossiers.command.open_dossier"]["required"]
+
+
+async def test_the_interactive_documentation_is_served(world: World) -> None:
+    response = await world.http.get("/docs")
+    assert response.status_code == 200 and "swagger" in response.text.lower()
