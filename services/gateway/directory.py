@@ -14,7 +14,7 @@ from typing import Any
 from nats.aio.client import Client as NatsClient
 
 from shared.bus import requests
-from shared.commands import DomainError
+from shared.commands import DomainError, NotFound
 
 
 class Refused(DomainError):
@@ -35,11 +35,14 @@ class BusDirectory:
     def __init__(self, nc: NatsClient, registry: str, dossiers: str, today: Callable[[], date], timeout: float = 10.0) -> None:
         self.nc, self.registry, self.dossiers, self.today, self.timeout = nc, registry, dossiers, today, timeout
 
-    async def chain(self, code: str) -> list[str]:
+    async def chain(self, code: str, on: date | None = None) -> list[str]:
         reply = await requests.query(
-            self.nc, self.registry, "organisation", {"code": code, "on": self.today().isoformat()}, timeout=self.timeout,
+            self.nc, self.registry, "organisation", {"code": code, "on": (on or self.today()).isoformat()}, timeout=self.timeout,
             unavailable_message="Không liên lạc được với sổ đăng ký tổ chức để kiểm tra phạm vi; chưa có gì được ghi, hãy thử lại sau.",
         )
+        error = reply.get("error") or {}
+        if error.get("code") == "not_found":
+            raise NotFound(str(error.get("message") or f"Không có tổ chức {code}."), organisation=code)
         unit = result_of(reply)
         return [str(unit["code"]), *(str(a["code"]) for a in unit.get("ancestors") or [])]
 

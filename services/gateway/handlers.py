@@ -40,8 +40,8 @@ class Deps:
 async def _check_scope(ctx: ServiceContext, deps: Deps, scope: str, organisation: str) -> None:
     try:
         chain = await deps.directory(ctx).chain(organisation)
-    except Refused as refusal:
-        if refusal.code == "not_found" and scope == WHOLE_DEPLOYMENT:
+    except NotFound:
+        if scope == WHOLE_DEPLOYMENT:
             return
         raise
     if not covers(scope, chain):

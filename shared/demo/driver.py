@@ -26,8 +26,9 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-RETRIES = 4
-"""A request nobody answered, or one that lost a race on its stream, is sent again with its key."""
+RETRIES = 8
+"""A request nobody answered (a service restarting takes a few seconds), or one that lost a race on
+its stream, is sent again with its key."""
 
 
 class Driver:
@@ -60,6 +61,8 @@ class Driver:
         for attempt in range(RETRIES):
             try:
                 reply = await client.command(service, name, body, key=self.plan.key(key))
+                if (reply.get("error") or {}).get("code") == "unavailable":  # said by the gateway, over HTTP
+                    raise Unavailable(str(reply["error"].get("message")))
             except Unavailable:
                 if attempt == RETRIES - 1:
                     raise ScenarioError(f"{what}: dịch vụ {service} không trả lời lệnh {name}.") from None

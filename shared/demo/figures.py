@@ -66,7 +66,8 @@ def deadlines(result: dict[str, Any]) -> dict[str, Any]:
 
 def audit(result: dict[str, Any]) -> dict[str, Any]:
     def actor(event: dict[str, Any]) -> str | None:
-        return event["actor"] if event["actor"].startswith("demo.") else None
+        # `demo.<role>` on the bus, `demo.<role>.<organisation>` as an API user's login.
+        return ".".join(event["actor"].split(".")[:2]) if event["actor"].startswith("demo.") else None
 
     streams: dict[str, list[dict[str, Any]]] = {"dossier": [], "verification": [], "voting": []}
     for event in sorted(result["events"], key=lambda e: (e["log"], e["position"])):

@@ -1,6 +1,7 @@
 """The people of a plan as users of the HTTP API: each (role, organisation) gets its own login and
-token, made on first use by an administrator through the API, so every command the driver sends
-goes through authentication, the role check and the scope check like a real user's.
+token, made on first use by the operator (as `ketnap users` does: the organisation may not exist
+yet when its first officer is made), so every command the driver sends goes through
+authentication, the role check and the scope check like a real user's.
 """
 
 from __future__ import annotations
@@ -11,15 +12,19 @@ import uuid
 from typing import Any
 
 import httpx
+from nats.aio.client import Client as NatsConnection
 
+from services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
 from shared.access import Role
+from shared.bus import requests
 from shared.apiclient import ApiClient
 from shared.demo.client import Client
 
 
 def login_of(role: Role, organisation: str) -> str:
-    """A readable login: `cell_secretary.cb-01`; the gateway allows a-z, 0-9, '.', '_', '-'."""
-    return re.sub(r"[^a-z0-9._-]", "-", f"{role.value}.{organisation}".lower())[:64]
+    """A readable login, `demo.cell_secretary.cb-01`, that the audit trail shows as the actor
+    (the gateway allows a-z, 0-9, '.', '_', '-')."""
+    return re.sub(r"[^a-z0-9._-]", "-", f"demo.{role.value}.{organisation}".lower())[:64]
 
 
 class _User:
@@ -44,11 +49,11 @@ class _User:
 
 
 class HttpActors:
-    """`Actors` over HTTP; `admin` is an administrator's session at the top of the plan's tree."""
+    """`Actors` over HTTP at `base_url`; users are made through the operator's NATS connection `nc`."""
 
-    def __init__(self, base_url: str, admin: ApiClient, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, base_url: str, nc: NatsConnection, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url
-        self.admin = admin
+        self.nc = nc
         self.transport = transport
         self.users: dict[tuple[Role, str], _User] = {}
         self.tokens: dict[str, str] = {}
@@ -60,19 +65,22 @@ class HttpActors:
 
     async def sign_up(self, role: Role, organisation: str) -> ApiClient:
         login = login_of(role, organisation)
-        created = await self.admin.command(
-            "gateway", "create_user", {"login": login, "display_name": login, "role": role.value, "organisation": organisation},
-            key=f"user-{login}",
+        created = await self._as_operator(
+            "create_user", {"login": login, "display_name": login, "role": role.value, "organisation": organisation}, key=f"user-{login}"
         )
         if not created.get("ok") and (created.get("error") or {}).get("code") != "conflict":
             raise RuntimeError(f"user {login} not created: {created.get('error')}")
         # A fresh key each time: a token is shown only once, so a retried issue must make a new one.
-        issued = await self.admin.command("gateway", "issue_token", {"login": login, "label": "demo"}, key=f"token-{uuid.uuid4()}")
+        issued = await self._as_operator("issue_token", {"login": login, "label": "demo"}, key=f"token-{uuid.uuid4()}")
         token = (issued.get("result") or {}).get("token")
         if not token:
             raise RuntimeError(f"no token for {login}: {issued.get('error')}")
         self.tokens[login] = token
         return ApiClient(self.base_url, token, transport=self.transport)
+
+    async def _as_operator(self, command: str, body: dict[str, Any], *, key: str) -> dict[str, Any]:
+        signed = {**body, "idempotency_key": key, "actor": OPERATOR, "scope": WHOLE_DEPLOYMENT}
+        return await requests.command(self.nc, "gateway", command, signed, timeout=15)
 
     async def aclose(self) -> None:
         for user in self.users.values():

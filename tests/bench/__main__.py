@@ -29,6 +29,7 @@ from shared.eventstore import EventStore
 from shared.eventstore.schema import migrate_service
 from shared.jsoncodec import decode_json
 from shared.logging import configure_logging
+from tests.bench.api import lifecycle_figures as api_lifecycle_figures
 from tests.bench.reporting import rebuild_figures as reporting_rebuild_figures
 from tests.servers import real_servers
 
@@ -191,7 +192,15 @@ async def fill_log(pool: asyncpg.Pool, schema: str, events: int) -> None:
             print(f"  ... {head:,} / {events:,} events generated", file=sys.stderr, flush=True)
 
 
-async def main(events: int) -> None:
+async def main(events: int, api_applicants: int) -> None:
+    await platform_figures(events)
+    if api_applicants:
+        print(f"\ndriving {api_applicants} applicants through the HTTP API of a `ketnap up` stack ...", file=sys.stderr, flush=True)
+        for measured in await api_lifecycle_figures(api_applicants):
+            report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
+
+
+async def platform_figures(events: int) -> None:
     with tempfile.TemporaryDirectory(prefix="ketnap-bench-") as root, real_servers(Path(root)) as servers:
         server_url = servers.postgres_url
         database = f"bench_{uuid.uuid4().hex[:8]}"
@@ -250,5 +259,7 @@ async def main(events: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000, help="size of the log for verification and rebuild")
+    parser.add_argument("--api-applicants", type=int, default=50, help="dossiers driven through the HTTP API (0: skip)")
     configure_logging("console", "warning")
-    asyncio.run(main(parser.parse_args().events))
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.events, arguments.api_applicants))

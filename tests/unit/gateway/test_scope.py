@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from services.gateway.scope import (
@@ -19,6 +21,9 @@ from shared.commands import Forbidden, NotFound
 
 TREE = {"T01": None, "DU-A": "T01", "CB-A1": "DU-A", "CB-A2": "DU-A", "DU-B": "T01", "CB-B1": "DU-B"}
 CELLS = {"d-a1": "CB-A1", "d-b1": "CB-B1"}
+BEFORE_THE_REFORM = {**TREE, "HU-X": "T01", "CB-A1": "HU-X"}
+"""The tree on a past day, when a district stood between the province and CB-A1."""
+REFORM = date(2025, 7, 1)
 
 
 class Tree:
@@ -27,13 +32,14 @@ class Tree:
     def __init__(self) -> None:
         self.asked: list[str] = []
 
-    async def chain(self, code: str) -> list[str]:
+    async def chain(self, code: str, on: date | None = None) -> list[str]:
         self.asked.append(code)
-        if code not in TREE:
+        tree = BEFORE_THE_REFORM if on is not None and on < REFORM else TREE
+        if code not in tree:
             raise NotFound(f"Không có tổ chức {code}.")
         found = [code]
-        while TREE[found[-1]] is not None:
-            found.append(TREE[found[-1]])  # type: ignore[arg-type]
+        while tree[found[-1]] is not None:
+            found.append(tree[found[-1]])  # type: ignore[arg-type]
         return found
 
     async def dossier_cell(self, dossier_id: str) -> str | None:
@@ -93,6 +99,22 @@ async def test_organisations_named_must_lie_in_the_users_subtree() -> None:
         await authorise(board, access, {"code": "CB-A1", "parent": "DU-B"}, Tree())
     with pytest.raises(NotFound):
         await authorise(board, access, {"code": "CB-ZZ", "parent": "DU-A"}, Tree())
+
+
+async def test_an_act_about_a_past_day_is_judged_on_the_tree_of_that_day_when_today_refuses() -> None:
+    quota = COMMANDS[("registry", "assign_quota")]
+    province = user(Role.ORGANISATION_BOARD, "T01")
+    # A district dissolved by the reform: today it is no unit at all, but its 2020-2025 quota was the province's to give.
+    await authorise(province, quota, {"organisation": "HU-X", "assigned_by": "T01", "decision_date": "2021-01-15"}, Tree())
+    with pytest.raises(NotFound):
+        await authorise(province, quota, {"organisation": "HU-X", "assigned_by": "T01"}, Tree())
+    # Under the district then, under DU-A now: DU-A's board acts on it today, the district's on its own past.
+    appoint = COMMANDS[("registry", "appoint_committee_member")]
+    await authorise(user(Role.ORGANISATION_BOARD, "HU-X"), appoint, {"organisation": "CB-A1", "effective_from": "2024-03-01"}, Tree())
+    with pytest.raises(Forbidden):
+        await authorise(user(Role.ORGANISATION_BOARD, "HU-X"), appoint, {"organisation": "CB-A1", "effective_from": "2025-09-01"}, Tree())
+    with pytest.raises(Forbidden):
+        await authorise(user(Role.ORGANISATION_BOARD, "DU-B"), appoint, {"organisation": "CB-A1", "effective_from": "2024-03-01"}, Tree())
 
 
 async def test_dossiers_are_checked_through_their_current_cell() -> None:

@@ -1,0 +1,138 @@
+"""Admission lifecycles through the HTTP API, beside raw NATS request/replies in the same run.
+
+The whole system runs as `ketnap up` runs it (separate processes, embedded servers). The demo plan's
+applicants are driven through the API by users with tokens; the figure is dossiers driven per
+second (each the full set of commands its path needs, with the waits for the services' consumers)
+and the p50/p99 latency of each command. The baseline is the same number of request/replies,
+with the same concurrency, to a trivial responder on the same NATS server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nats
+
+from shared.demo.client import Client
+from shared.demo.driver import Driver
+from shared.demo.http_actors import HttpActors
+from shared.demo.plan import build_plan
+from shared.embedded import free_port
+from tests.e2e.up import Up
+
+CONCURRENCY = 6
+"""The driver's default: six officers working at once."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    aim: str = ""
+
+
+class Timed:
+    """A client that records how long each command took, by command name."""
+
+    def __init__(self, inner: Client, latencies: dict[str, list[float]]) -> None:
+        self.inner, self.latencies = inner, latencies
+
+    async def command(self, service: str, name: str, body: dict[str, Any], *, key: str) -> dict[str, Any]:
+        start = time.perf_counter()
+        try:
+            return await self.inner.command(service, name, body, key=key)
+        finally:
+            self.latencies[f"{service}.{name}"].append(time.perf_counter() - start)
+
+    async def query(self, service: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self.inner.query(service, name, body)
+
+
+def percentile(values: list[float], p: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+async def raw_request_rate(nats_url: str, count: int) -> float:
+    """`count` request/replies to an echo responder, `CONCURRENCY` at a time."""
+    responder = await nats.connect(nats_url)
+    client = await nats.connect(nats_url)
+    try:
+        async def echo(msg: Any) -> None:  # noqa: ANN401
+            await msg.respond(msg.data)
+
+        await responder.subscribe("bench.echo", queue="bench", cb=echo)
+        await responder.flush()
+        payload = b'{"dossier_id": "7fe1c0de-0000-4000-8000-000000000000", "on": "2026-11-20"}'
+        left = iter(range(count))
+
+        async def worker() -> None:
+            for _ in left:
+                await client.request("bench.echo", payload, timeout=10)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        return count / (time.perf_counter() - start)
+    finally:
+        await client.close()
+        await responder.close()
+
+
+async def lifecycle_figures(applicants: int) -> list[Measured]:
+    with tempfile.TemporaryDirectory(prefix="ketnap-bench-api-") as root:
+        stack = Up(Path(root) / "data", free_port(), free_port())
+        try:
+            await asyncio.to_thread(stack.start, 240)
+            return await _measure(stack, applicants)
+        finally:
+            await asyncio.to_thread(stack.kill_everything)
+
+
+async def _measure(stack: Up, applicants: int) -> list[Measured]:
+    state = stack.state()
+    api = f"http://127.0.0.1:{stack.env['KETNAP_GATEWAY_PORT']}"
+    plan = build_plan(applicants)
+    nc = await nats.connect(state["nats_url"])
+    http = HttpActors(api, nc)
+    latencies: dict[str, list[float]] = defaultdict(list)
+    timed: dict[Any, Timed] = {}
+
+    def actors(role: Any, organisation: str) -> Client:  # noqa: ANN401
+        if (role, organisation) not in timed:
+            timed[(role, organisation)] = Timed(http(role, organisation), latencies)
+        return timed[(role, organisation)]
+
+    try:
+        driver = Driver(plan, actors, concurrency=CONCURRENCY, wait_timeout=300, poll_seconds=0.2)
+        await driver.load_organisation()
+        latencies.clear()  # the figure is about dossiers; the organisation is set-up
+        start = time.perf_counter()
+        await driver.drive_dossiers()
+        seconds = time.perf_counter() - start
+    finally:
+        await http.aclose()
+        await nc.close()
+    commands = sum(len(v) for v in latencies.values())
+    raw = await raw_request_rate(state["nats_url"], commands)
+    figures = [
+        Measured(f"admission lifecycles via HTTP ({applicants} dossiers)", applicants / seconds, "dossier/s"),
+        Measured(f"their {commands:,} commands via HTTP", commands / seconds, "req/s", raw, "raw: NATS echo request/reply, same count"),
+    ]
+    for name in sorted(latencies, key=lambda n: -len(latencies[n])):
+        values = latencies[name]
+        command = name.split(".", 1)[1]
+        figures.append(Measured(
+            f"  {command} ×{len(values)}", percentile(values, 50) * 1000, "ms p50",
+            aim=f"p99 {percentile(values, 99) * 1000:,.0f} ms",
+        ))
+    return figures
