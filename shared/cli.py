@@ -218,10 +218,26 @@ def _report(name: str, body: dict, csv: str | None, xlsx: str | None) -> None:
 
     from services.reporting.client import report
 
-    nats_url, _ = _connection_urls(_settings())
-    answer = asyncio.run(report(nats_url, name, body, csv_path=Path(csv) if csv else None, xlsx_path=Path(xlsx) if xlsx else None))
+    api = _api_session()
+    nats_url = "" if api else _connection_urls(_settings())[0]
+    answer = asyncio.run(
+        report(nats_url, name, body, csv_path=Path(csv) if csv else None, xlsx_path=Path(xlsx) if xlsx else None, api=api)
+    )
     typer.echo(answer.text, err=not answer.ok)
     raise typer.Exit(0 if answer.ok else 1)
+
+
+def _api_session() -> tuple[str, str] | None:
+    """(API address, token) when the user has a token (`KETNAP_TOKEN`): their reads and writes
+    then go through the API, within their role and scope. Without one, the operator's CLI talks
+    to the running stack directly."""
+    import os
+
+    token = os.environ.get("KETNAP_TOKEN")
+    if not token:
+        return None
+    settings = Settings.from_env()
+    return os.environ.get("KETNAP_API_URL", f"http://{settings.gateway_host}:{settings.gateway_port}"), token
 
 
 @report_app.command("quota")
@@ -374,6 +390,87 @@ def demo(
 
     nats_url, database_url = _connection_urls(_settings())
     raise typer.Exit(run_demo(nats_url, database_url, force=force, applicants=applicants, on=on, echo=typer.echo))
+
+
+# --- api: any command or query of the HTTP API, as the user whose token is in KETNAP_TOKEN ---------
+
+api_app = typer.Typer(
+    help="Gửi lệnh hoặc hỏi qua API với mã truy cập trong KETNAP_TOKEN (địa chỉ: KETNAP_API_URL). Danh sách lệnh: /docs.",
+    no_args_is_help=True,
+)
+app.add_typer(api_app, name="api")
+_Fields = Annotated[list[str] | None, typer.Argument(help="TRƯỜNG=GIÁ_TRỊ; giá trị JSON ([..], {..}, số, true) được hiểu như JSON")]
+
+
+def _fields(pairs: list[str] | None, json_file: str | None) -> dict:
+    from pathlib import Path
+
+    body: dict = json.loads(Path(json_file).read_text(encoding="utf-8")) if json_file else {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            typer.echo(f"Cần dạng TRƯỜNG=GIÁ_TRỊ: {pair}", err=True)
+            raise typer.Exit(2)
+        try:
+            # Short numbers are numbers; a 12-digit citizen id stays text.
+            as_json = value[:1] in "[{" or value in ("true", "false", "null") or (value.isdigit() and len(value) <= 9)
+            body[name] = json.loads(value) if as_json else value
+        except json.JSONDecodeError:
+            body[name] = value
+    return body
+
+
+def _api_call(kind: str, service: str, name: str, body: dict, key: str | None) -> None:
+    import uuid
+
+    from shared.apiclient import ApiClient
+
+    session = _api_session()
+    if session is None:
+        typer.echo("Cần mã truy cập: đặt KETNAP_TOKEN (cấp bằng `ketnap users token TÊN`).", err=True)
+        raise typer.Exit(2)
+
+    async def call() -> dict:
+        async with ApiClient(*session) as client:
+            if kind == "command":
+                return await client.command(service, name, body, key=key or str(uuid.uuid4()))
+            return await client.query(service, name, body)
+
+    reply = asyncio.run(call())
+    if not reply.get("ok"):
+        error = reply.get("error") or {}
+        typer.echo(f"Lỗi ({error.get('code', '?')}): {error.get('message', 'không rõ')}", err=True)
+        raise typer.Exit(1)
+    if kind == "query" and service == "reporting":
+        from services.reporting.export import TABLES, export
+
+        if name in TABLES:
+            typer.echo(export(name, reply["result"]))
+            return
+    shown = reply.get("result") if kind == "query" else {k: reply.get(k) for k in ("stream_id", "stream_version", "result")}
+    typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+
+
+@api_app.command("send")
+def api_send(
+    service: Annotated[str, typer.Argument(help="registry, dossiers, verification, voting, gateway")],
+    command: Annotated[str, typer.Argument(help="tên lệnh, ví dụ open_dossier")],
+    fields: _Fields = None,
+    json_file: Annotated[str | None, typer.Option("--json", help="Tệp JSON chứa thân lệnh")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="Khóa chống trùng lặp (gửi lại với cùng khóa không ghi hai lần)")] = None,
+) -> None:
+    """Gửi một lệnh qua API, ví dụ: ketnap api send dossiers withdraw dossier_id=... expected_version=7 on=2026-11-20."""
+    _api_call("command", service, command, _fields(fields, json_file), key)
+
+
+@api_app.command("ask")
+def api_ask(
+    service: Annotated[str, typer.Argument(help="registry, dossiers, verification, voting, reporting, gateway")],
+    query: Annotated[str, typer.Argument(help="tên câu hỏi, ví dụ dossier, quota")],
+    fields: _Fields = None,
+) -> None:
+    """Hỏi qua API; báo cáo hiện thành bảng. Ví dụ: ketnap api ask reporting quota organisation=TU-LS term=2025-2030."""
+    _api_call("query", service, query, _fields(fields, None), None)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import nats
 
 from services.reporting.export import export
+from shared.apiclient import ApiClient
 from shared.bus import requests
 from shared.commands import Unavailable
 
@@ -43,9 +44,17 @@ async def report(
     csv_path: Path | None = None,
     xlsx_path: Path | None = None,
     service: str = "reporting",
+    api: tuple[str, str] | None = None,
 ) -> Answer:
-    """Ask for a report, write the files asked for, and return the text to show."""
-    reply = await ask(nats_url, name, {k: v for k, v in body.items() if v is not None}, service=service)
+    """Ask for a report, write the files asked for, and return the text to show. With `api`
+    (address, token) the report is asked of the HTTP API as that user, within their scope;
+    without, of the reporting service over NATS, as the operator."""
+    body = {k: v for k, v in body.items() if v is not None}
+    if api:
+        async with ApiClient(*api) as client:
+            reply = await client.query("reporting", name, body)
+    else:
+        reply = await ask(nats_url, name, body, service=service)
     if not reply.get("ok"):
         error = reply.get("error") or {}
         return Answer(False, f"Lỗi ({error.get('code', '?')}): {error.get('message', 'không rõ')}")

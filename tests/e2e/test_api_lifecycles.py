@@ -142,6 +142,17 @@ async def test_fifty_applicants_through_the_api_with_services_killed_midway(stac
         # The administrator made at the command line works through the API, in scope.
         users = await admin.query("gateway", "users", {})
         assert users["ok"] and {u["login"] for u in users["result"]["users"]} >= {"quantri"}
+
+        # The CLI, as a user with a token: reports as tables within their scope; a refused write says why.
+        inspector = actors.tokens["demo.inspector." + plan.province.lower()]
+        as_inspector = {"KETNAP_TOKEN": inspector, "KETNAP_API_URL": api}
+        table = await asyncio.to_thread(stack.ketnap_as, as_inspector, "report", "quota", "--org", plan.province, "--term", "2025-2030")
+        assert table.returncode == 0 and plan.province in table.stdout, table.stdout + table.stderr
+        generic = await asyncio.to_thread(stack.ketnap_as, as_inspector, "api", "ask", "reporting", "pipeline", f"organisation={plan.province}")
+        assert generic.returncode == 0 and plan.province in generic.stdout, generic.stdout + generic.stderr
+        dossier = plan.dossiers[0].dossier_id
+        refused = await asyncio.to_thread(stack.ketnap_as, as_inspector, "api", "send", "dossiers", "withdraw", f"dossier_id={dossier}", "on=2026-11-20")
+        assert refused.returncode == 1 and "Lỗi (forbidden)" in refused.stderr and "Ủy ban kiểm tra" in refused.stderr, refused.stderr
     finally:
         await actors.aclose()
         await admin.aclose()

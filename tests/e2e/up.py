@@ -47,6 +47,12 @@ class Up:
     def ketnap(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=self.env, capture_output=True, text=True, timeout=120)
 
+    def ketnap_as(self, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+        """The CLI with extra environment (a user's token)."""
+        return subprocess.run(
+            [sys.executable, "-m", "shared.cli", *args], env={**self.env, **env}, capture_output=True, text=True, timeout=300
+        )
+
     def state(self) -> dict:
         return json.loads((self.data_dir / "state.json").read_text())
 
