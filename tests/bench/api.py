@@ -14,7 +14,6 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +24,11 @@ from shared.demo.driver import Driver
 from shared.demo.http_actors import HttpActors
 from shared.demo.plan import build_plan
 from shared.embedded import free_port
+from tests.bench.reporting import Measured
 from tests.e2e.up import Up
 
 CONCURRENCY = 6
 """The driver's default: six officers working at once."""
-
-
-@dataclass(frozen=True)
-class Measured:
-    name: str
-    value: float
-    unit: str
-    baseline: float | None = None
-    aim: str = ""
 
 
 class Timed:

@@ -31,6 +31,7 @@ from shared.demo.schedule import Path as DossierPath
 from tests.conftest import eventually
 from tests.e2e.up import Up
 from tests.integration.demo import test_scenario as report_checks
+from tests.integration.harness import consumers_caught_up
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
@@ -73,16 +74,7 @@ async def settled(database_url: str) -> bool:
     """Every consumer of every service has applied its source log up to that log's head."""
     conn = await asyncpg.connect(database_url)
     try:
-        heads = {s.name: await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {s.name}.events") for s in all_services() if s.owns_log}
-        for service in all_services():
-            for spec in service.consumer_specs:
-                reached = await conn.fetchval(
-                    f"SELECT coalesce(max(position), 0) FROM {service.name}.consumer_checkpoints WHERE consumer = $1 AND source = $2",
-                    spec.name, spec.source,
-                )
-                if reached < heads[spec.source]:
-                    return False
-        return True
+        return await consumers_caught_up(conn, all_services())
     finally:
         await conn.close()
 

@@ -70,3 +70,17 @@ async def running(service: Service, nats_url: str, database_url: str, deployment
             await asyncio.wait_for(task, 10)
         except (asyncio.CancelledError, Exception):  # noqa: BLE001 - a test may have cancelled it already
             pass
+
+
+async def consumers_caught_up(conn: asyncpg.Connection, services: list[Service]) -> bool:
+    """Every consumer of every service has applied its source log up to that log's head."""
+    heads = {s.name: await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {s.name}.events") for s in services if s.owns_log}
+    for service in services:
+        for spec in service.consumer_specs:
+            reached = await conn.fetchval(
+                f"SELECT coalesce(max(position), 0) FROM {service.name}.consumer_checkpoints WHERE consumer = $1 AND source = $2",
+                spec.name, spec.source,
+            )
+            if reached < heads[spec.source]:
+                return False
+    return True

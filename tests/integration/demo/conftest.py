@@ -29,7 +29,7 @@ from shared.demo.plan import Plan, build_plan
 from shared.demo.schedule import today_in_vietnam
 from shared.service import Service
 from tests.conftest import eventually, unique
-from tests.integration.harness import bootstrap_bus, new_schema, running
+from tests.integration.harness import bootstrap_bus, consumers_caught_up, new_schema, running
 from tests.servers import Servers
 
 APPLICANTS = 50
@@ -70,19 +70,7 @@ class Scenario:
     async def settled(self) -> bool:
         """Every consumer of every service has applied its source log up to that log's head."""
         async with self.pool.acquire() as conn:
-            heads = {
-                s.name: await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {s.name}.events")
-                for s in self.services.values() if s.owns_log
-            }
-            for service in self.services.values():
-                for spec in service.consumer_specs:
-                    reached = await conn.fetchval(
-                        f"SELECT coalesce(max(position), 0) FROM {service.name}.consumer_checkpoints WHERE consumer = $1 AND source = $2",
-                        spec.name, spec.source,
-                    )
-                    if reached < heads[spec.source]:
-                        return False
-        return True
+            return await consumers_caught_up(conn, list(self.services.values()))
 
     async def dead_letters(self) -> int:
         async with self.pool.acquire() as conn:
