@@ -289,7 +289,7 @@ def print_summary(stack: Stack) -> None:
     if stack.api_url:
         print(f"  API         {stack.api_url} (tài liệu: {stack.api_url}/docs)")
     for process in stack.processes:
-        print(f"  {process.name:<12}pid {process.process.pid if process.process else '-'}")
+        print(f"  {process.name:<14}pid {process.process.pid if process.process else '-'}")
     if _store_is_empty(with_database(stack.admin_database_url(), DATABASE_NAME)):
         print("Kho dữ liệu đang trống. Để xem ngay báo cáo thật, nạp một tổ chức mẫu có hồ sơ ở nhiều bước: ketnap demo")
     print("Xem trạng thái: ketnap status   ·   Dừng: Ctrl-C")
