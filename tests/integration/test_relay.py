@@ -83,12 +83,16 @@ async def test_a_relay_interrupted_at_random_points_loses_nothing_and_doubles_no
     for _ in range(8):
         await append_many(store, rng.randint(20, 80))
         stop = asyncio.Event()
-        task = asyncio.create_task(Relay(store, js, store.schema, deployment, batch_size=rng.randint(3, 40)).run(stop))
+        # A fresh JetStream context per relay, as after a restart: nats-py sets its async-reply
+        # prefix before subscribing to it, so a context whose first publish_async was cancelled
+        # there never hears an ack again.
+        relay = Relay(store, nc.jetstream(), store.schema, deployment, batch_size=rng.randint(3, 40))
+        task = asyncio.create_task(relay.run(stop))
         await asyncio.sleep(rng.random() / 20)
         task.cancel()  # wherever it is: mid-batch, between ack and checkpoint, or idle
         await asyncio.gather(task, return_exceptions=True)
     stop = asyncio.Event()
-    relay = Relay(store, js, store.schema, deployment)
+    relay = Relay(store, nc.jetstream(), store.schema, deployment)
     task = asyncio.create_task(relay.run(stop))
     head = await store.head_position()
     while await relay.checkpoint() < head:
