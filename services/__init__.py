@@ -2,22 +2,55 @@
 
 from __future__ import annotations
 
+from shared.federation.links import Links
 from shared.service import Service
+from shared.settings import Settings
 
 
-def all_services() -> list[Service]:
-    from services.dossiers.service import service as dossiers
-    from services.gateway.service import service as gateway
-    from services.registry.service import service as registry
-    from services.reporting.service import service as reporting
-    from services.verification.service import service as verification
-    from services.voting.service import service as voting
+def all_services(settings: Settings | None = None) -> list[Service]:
+    """The services of one deployment, wired to the logs it keeps from the deployments linked to
+    it (`shared.federation.links`); without links, exactly the services' default modules."""
+    links = Links.of(settings or Settings.from_env())
+    if not links.kept:
+        from services.dossiers.service import service as dossiers
+        from services.gateway.service import service as gateway
+        from services.registry.service import service as registry
+        from services.reporting.service import service as reporting
+        from services.verification.service import service as verification
+        from services.voting.service import service as voting
 
-    return [registry, dossiers, verification, voting, reporting, gateway]
+        return [registry, dossiers, verification, voting, reporting, gateway]
+    return _federated(links)
 
 
-def service_named(name: str) -> Service:
-    for service in all_services():
+def _federated(links: Links) -> list[Service]:
+    from services.dossiers.service import build_service as dossiers
+    from services.federation.service import build_service as federation
+    from services.gateway.service import build_service as gateway
+    from services.registry.service import build_service as registry
+    from services.reporting.base import ROLES
+    from services.reporting.service import build_service as reporting
+    from services.verification.service import build_service as verification
+    from services.voting.service import build_service as voting
+
+    return [
+        # Only the deployment above decides about this one's cells: the voting logs kept from
+        # below hold decisions the lower registries record themselves.
+        registry(
+            kept_registries=links.logs_of("registry")[1:],
+            kept_votings=[k.name for k in links.kept if k.service == "voting" and k.direction == "down"],
+        ),
+        dossiers(kept_votings=links.logs_of("voting")[1:], dossiers_live_below=bool(links.lowers)),
+        verification(),
+        voting(kept_votings=links.logs_of("voting")[1:]),
+        reporting(sources={role: links.logs_of(role) for role in ROLES}),
+        gateway(),
+        federation(links),
+    ]
+
+
+def service_named(name: str, settings: Settings | None = None) -> Service:
+    for service in all_services(settings):
         if service.name == name:
             return service
     raise KeyError(name)

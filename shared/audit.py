@@ -33,6 +33,24 @@ async def logs_in_database(conn: asyncpg.Connection) -> list[str]:
     return [r["table_schema"] for r in rows]
 
 
+def kept_logs_of(logs: list[str], deployment: str) -> list[str]:
+    """The logs kept here from `deployment` (`shared.federation.links` names them)."""
+    from shared.federation.links import DOWNWARD, UPWARD, kept_log_name
+
+    names = {kept_log_name(service, deployment) for service in (*UPWARD, *DOWNWARD)}
+    return [name for name in logs if name in names]
+
+
+async def linked_alarms(conn: asyncpg.Connection, deployment: str) -> list[str]:
+    """What the federation service refused from `deployment`, as sentences for an operator."""
+    exists = await conn.fetchval("SELECT to_regclass('federation.alarms') IS NOT NULL")
+    if not exists:
+        return []
+    from services.federation.alarms import alarms
+
+    return [a.describe() for a in await alarms(conn, "federation", deployment)]
+
+
 async def verify_chain(conn: asyncpg.Connection, schema: str, *, batch_size: int = 5000) -> ChainReport:
     """Walk the log in position order with a server-side cursor (streamed, constant memory).
 

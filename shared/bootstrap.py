@@ -8,7 +8,9 @@ import asyncpg
 import nats
 
 from shared.bus.bootstrap import ensure_consumer, ensure_dead_letter_stream, ensure_event_stream
-from shared.eventstore.schema import ensure_role, migrate_service, service_role
+from shared.eventstore.schema import checked_identifier, ensure_role, migrate_service, service_role
+from shared.federation.links import Links
+from shared.federation.streams import ensure_link_streams
 from shared.logging import get_logger
 from shared.projections import create_tables
 from shared.service import Service
@@ -52,8 +54,34 @@ async def bootstrap_database(database_url: str, services: list[Service], *, crea
             await migrate_service(conn, service.name, role if has_role else None, owns_log=service.owns_log)
             for projection in service.projections:
                 await create_tables(conn, projection, projection.schema)
+            for table, columns in service.tables.items():
+                await conn.execute(f"CREATE TABLE IF NOT EXISTS {service.name}.{checked_identifier(table)} ({columns})")
+                if has_role:
+                    await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {service.name}.{table} TO {role}")
+            for kept in service.kept_logs:
+                await migrate_service(conn, kept, role if has_role else None, owns_log=True)
+        await _grant_log_reads(conn, services)
     finally:
         await conn.close()
+
+
+async def _grant_log_reads(conn: asyncpg.Connection, services: list[Service]) -> None:
+    """Logs kept from other deployments are read in place by every service of this one (the
+    registry folds the upper deployment's tree into its own read model); the keeper (the
+    federation service) reads this deployment's own logs to answer the deployments linked to it."""
+
+    async def grant(log_schema: str, service: Service) -> None:
+        role = service_role(service.name)
+        if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+            await conn.execute(f"GRANT USAGE ON SCHEMA {log_schema} TO {role}")
+            await conn.execute(f"GRANT SELECT ON {log_schema}.events TO {role}")
+
+    for keeper in [s for s in services if s.kept_logs]:
+        for kept in keeper.kept_logs:
+            for reader in services:
+                await grant(kept, reader)
+        for owner in [s for s in services if s.owns_log]:
+            await grant(owner.name, keeper)
 
 
 async def bootstrap_streams(settings: Settings, services: list[Service]) -> None:
@@ -64,6 +92,9 @@ async def bootstrap_streams(settings: Settings, services: list[Service]) -> None
         for service in services:
             if service.owns_log:
                 await ensure_event_stream(js, settings.deployment_id, service.name, settings.duplicate_window_seconds)
+            for kept in service.kept_logs:
+                await ensure_event_stream(js, settings.deployment_id, kept, settings.duplicate_window_seconds)
+        await ensure_link_streams(js, Links.of(settings))
         await ensure_dead_letter_stream(js, settings.deployment_id)
         for service in services:
             for spec in service.consumer_specs:

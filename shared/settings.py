@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 SERVICES: tuple[str, ...] = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
 """Every service of the system, in start order. The gateway's log holds users, tokens and the
 record of every read of a personal history."""
+
+DEPLOYMENT_ID = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+def check_deployment_id(value: str) -> str:
+    """A deployment id is also a JetStream domain, a subject token and (with `-` as `_`) part of
+    SQL identifiers: lower-case letters, digits and hyphens only."""
+    if not DEPLOYMENT_ID.match(value):
+        raise ValueError(f"deployment id {value!r}: use lower-case letters, digits and '-', starting with a letter")
+    return value
+
 
 LOG_OWNERS: tuple[str, ...] = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
 
@@ -36,6 +48,13 @@ class Settings(BaseModel):
     # must be longer so a retried publish is still recognised as a duplicate.
     relay_max_retry_seconds: int = 60
     duplicate_window_seconds: int = 600
+    # Many levels (docs/federation.md): the deployment above this one, if any, and those below it.
+    upper_deployment: str | None = None
+    lower_deployments: tuple[str, ...] = ()
+    leaf_port: int | None = None
+    """Where lower deployments join this one's NATS as leaf nodes (an upper deployment only)."""
+    upper_leaf_url: str | None = None
+    """The upper deployment's leaf-node address, e.g. nats-leaf://province:7422 (a lower deployment only)."""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -53,11 +72,36 @@ class Settings(BaseModel):
             "KETNAP_GATEWAY_HOST": "gateway_host",
             "KETNAP_LOG_FORMAT": "log_format",
             "KETNAP_LOG_LEVEL": "log_level",
+            "KETNAP_UPPER": "upper_deployment",
+            "KETNAP_LEAF_PORT": "leaf_port",
+            "KETNAP_UPPER_LEAF_URL": "upper_leaf_url",
         }
         for var, field in mapping.items():
             if env.get(var):
                 values[field] = env[var]
+        if env.get("KETNAP_LOWERS"):
+            values["lower_deployments"] = tuple(d.strip() for d in env["KETNAP_LOWERS"].split(",") if d.strip())
         return cls.model_validate(values)
+
+    @field_validator("deployment_id", "upper_deployment")
+    @classmethod
+    def _deployment_id(cls, value: str | None) -> str | None:
+        return value if value is None else check_deployment_id(value)
+
+    @field_validator("lower_deployments")
+    @classmethod
+    def _deployment_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(check_deployment_id(v) for v in value)
+
+    @property
+    def federated(self) -> bool:
+        """Joined to other deployments: the federation service keeps their logs here."""
+        return bool(self.upper_deployment or self.lower_deployments)
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The services this deployment runs."""
+        return SERVICES + (("federation",) if self.federated else ())
 
     @property
     def uses_external_servers(self) -> bool:

@@ -2,6 +2,10 @@
 
 Ctrl-C stops every process it started, in order, and the data stays in the data folder for the
 next start. A second `ketnap up` on the same data folder refuses clearly.
+
+`ketnap up --topology FILE` runs several deployments side by side (docs/federation.md): one
+`Stack` per deployment, each with its own servers, data folder, lock and service processes,
+started and stopped together by the same code as a single one.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -24,6 +29,7 @@ import psutil
 from shared.bootstrap import DATABASE_NAME, bootstrap, with_database, with_user
 from shared.embedded import EmbeddedNats, EmbeddedPostgres, port_open
 from shared.eventstore.schema import service_role
+from shared.federation.topology import Topology, TopologyError
 from shared.logging import get_logger
 from shared.settings import Settings
 
@@ -103,6 +109,8 @@ class ServiceProcess:
 class Stack:
     settings: Settings
     services: list[str]
+    topology_file: Path | None = None
+    """Set when this stack is one deployment of `ketnap up --topology`: its ports come from there."""
     nats: EmbeddedNats | None = None
     postgres: EmbeddedPostgres | None = None
     processes: list[ServiceProcess] = field(default_factory=list)
@@ -151,60 +159,105 @@ class Stack:
     def api_listening(self) -> bool:
         return port_open(self.settings.gateway_port, self._api_host)
 
+    @property
+    def label(self) -> str:
+        """Before each line it prints, when several deployments print to the same terminal."""
+        return f"[{self.settings.deployment_id}] " if self.topology_file else ""
+
+    def _change_port(self, variable: str, key: str) -> str:
+        if self.topology_file:
+            return f"sửa {key} của {self.settings.deployment_id} trong {self.topology_file}"
+        return f"đặt {variable} sang cổng khác"
+
     def start_servers(self) -> None:
         self.stop_stale_services()
         if self.api_url and self.api_listening():
             raise RuntimeError(
-                f"Cổng {self.settings.gateway_port} của API đang bị chiếm bởi một chương trình khác; đặt KETNAP_GATEWAY_PORT sang cổng khác."
+                f"{self.label}Cổng {self.settings.gateway_port} của API đang bị chiếm bởi một chương trình khác; "
+                f"{self._change_port('KETNAP_GATEWAY_PORT', 'gateway_port')}."
             )
         if self.settings.uses_external_servers:
             print(f"Dùng máy chủ có sẵn: NATS {self.settings.nats_url}, PostgreSQL (DATABASE_URL)")
             return
         data = self.settings.data_dir
         self.postgres = EmbeddedPostgres(data / "postgres", self.settings.postgres_port)
-        self.nats = EmbeddedNats(data / "nats", self.settings.nats_port, monitor_port=self.settings.nats_monitor_port)
+        self.nats = EmbeddedNats(data / "nats", self.settings.nats_port, monitor_port=self.settings.nats_monitor_port, **self._federation_nats())
         self.postgres.stop_stale()
         self.nats.stop_stale()
         ports = {
-            "KETNAP_NATS_PORT": self.settings.nats_port,
-            "KETNAP_NATS_MONITOR_PORT": self.settings.nats_monitor_port,
-            "KETNAP_POSTGRES_PORT": self.settings.postgres_port,
+            ("KETNAP_NATS_PORT", "nats_port"): self.settings.nats_port,
+            ("KETNAP_NATS_MONITOR_PORT", "nats_monitor_port"): self.settings.nats_monitor_port,
+            ("KETNAP_POSTGRES_PORT", "postgres_port"): self.settings.postgres_port,
+            ("KETNAP_LEAF_PORT", "leaf_port"): self.settings.leaf_port,
         }
-        for variable, port in ports.items():
-            if port_open(port):
-                raise RuntimeError(f"Cổng {port} đang bị chiếm bởi một chương trình khác; đặt {variable} sang cổng khác.")
-        print(f"Khởi động PostgreSQL nhúng trên 127.0.0.1:{self.settings.postgres_port} ...", flush=True)
+        for (variable, key), port in ports.items():
+            if port and port_open(port):
+                raise RuntimeError(
+                    f"{self.label}Cổng {port} đang bị chiếm bởi một chương trình khác; {self._change_port(variable, key)}."
+                )
+        print(f"{self.label}Khởi động PostgreSQL nhúng trên 127.0.0.1:{self.settings.postgres_port} ...", flush=True)
         self.postgres.start()
-        print(f"Khởi động NATS JetStream nhúng trên 127.0.0.1:{self.settings.nats_port} ...", flush=True)
+        print(f"{self.label}Khởi động NATS JetStream nhúng trên 127.0.0.1:{self.settings.nats_port} ...", flush=True)
         self.nats.start()
+
+    def _federation_nats(self) -> dict[str, object]:
+        """A deployment joined to others: its id as JetStream domain (the upper one reaches its
+        streams as `$JS.<id>.API`) and its leaf-node ends. A single deployment stays as it was."""
+        if not self.settings.federated:
+            return {}
+        return {
+            "server_name": f"ketnap-{self.settings.deployment_id}",
+            "domain": self.settings.deployment_id,
+            "leaf_port": self.settings.leaf_port,
+            "upper_leaf_url": self.settings.upper_leaf_url,
+        }
 
     def bootstrap(self) -> None:
         from services import all_services
 
         settings = self.settings.model_copy(update={"nats_url": self.nats_url})
         embedded = self.postgres.url("postgres") if self.postgres else None
-        asyncio.run(bootstrap(settings, all_services(), embedded_server_url=embedded))
+        asyncio.run(bootstrap(settings, all_services(self.settings), embedded_server_url=embedded))
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """What a service process reads: this deployment's settings, whatever the shell exported
+        (a topology's deployments differ from each other and from the shell in all of these)."""
+        env = dict(os.environ)
+        env.update(
+            NATS_URL=self.nats_url,
+            DATABASE_URL=self.service_database_url(name),
+            KETNAP_DEPLOYMENT=self.settings.deployment_id,
+            KETNAP_LOG_FORMAT=self.settings.log_format,
+            PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+        )
+        deployment = {
+            "KETNAP_DATA_DIR": self.settings.data_dir,
+            "KETNAP_NATS_PORT": self.settings.nats_port,
+            "KETNAP_NATS_MONITOR_PORT": self.settings.nats_monitor_port,
+            "KETNAP_POSTGRES_PORT": self.settings.postgres_port,
+            "KETNAP_GATEWAY_PORT": self.settings.gateway_port,
+            "KETNAP_GATEWAY_HOST": self.settings.gateway_host,
+            "KETNAP_LOG_LEVEL": self.settings.log_level,
+            "KETNAP_UPPER": self.settings.upper_deployment,
+            "KETNAP_LOWERS": ",".join(self.settings.lower_deployments),
+            "KETNAP_LEAF_PORT": self.settings.leaf_port,
+            "KETNAP_UPPER_LEAF_URL": self.settings.upper_leaf_url,
+        }
+        for variable, value in deployment.items():
+            if value in (None, ""):
+                env.pop(variable, None)  # not inherited from the shell either
+            else:
+                env[variable] = str(value)
+        return env
 
     def start_services(self) -> None:
         logs = self.settings.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         for name in self.services:
-            env = dict(os.environ)
-            env.update(
-                NATS_URL=self.nats_url,
-                DATABASE_URL=self.service_database_url(name),
-                KETNAP_DEPLOYMENT=self.settings.deployment_id,
-                KETNAP_LOG_FORMAT=self.settings.log_format,
-                PYTHONPATH=str(Path(__file__).resolve().parent.parent),
-            )
-            process = ServiceProcess(name, env, logs / f"{name}.log")
+            process = ServiceProcess(name, self.service_env(name), logs / f"{name}.log")
             process.start()
             self.processes.append(process)
         self.write_state()
-
-    def wait_until_answering(self, timeout: float = 90.0) -> None:
-        """Say "running" only once every service answers on the bus, as users take it to mean."""
-        asyncio.run(_wait_answering(self.nats_url, [p.name for p in self.processes], self, timeout))
 
     def write_state(self) -> None:
         state = {
@@ -224,7 +277,7 @@ class Stack:
                 if time.monotonic() - process.started_at < 2:
                     time.sleep(1)
                 process.restarts += 1
-                print(f"Dịch vụ {process.name} đã dừng (mã {code}); khởi động lại (lần {process.restarts}). Nhật ký: {process.log_path}", flush=True)
+                print(f"{self.label}Dịch vụ {process.name} đã dừng (mã {code}); khởi động lại (lần {process.restarts}). Nhật ký: {process.log_path}", flush=True)
                 process.start()
                 self.write_state()
 
@@ -238,35 +291,51 @@ class Stack:
         state_file(self.settings.data_dir).unlink(missing_ok=True)
 
 
-async def _wait_answering(nats_url: str, names: list[str], stack: Stack, timeout: float) -> None:
+async def _wait_answering(stacks: list[Stack], timeout: float) -> None:
+    """Every service of every stack answers its status query on its own deployment's NATS.
+
+    With several deployments each one is asked on its own server: the leaf-node deny lists keep
+    service subjects inside a deployment, so an answer can only come from that deployment's own
+    service. Every stack is supervised meanwhile, so a crash anywhere is restarted, not waited on.
+    """
     import nats
 
     from shared.bus import subjects
 
-    nc = await nats.connect(nats_url, name="ketnap-up")
-    waiting = set(names)
+    clients = [await nats.connect(stack.nats_url, name="ketnap-up") for stack in stacks]
+    waiting = {(i, p.name) for i, stack in enumerate(stacks) for p in stack.processes}
     deadline = time.monotonic() + timeout
+
+    def supervise() -> None:
+        for stack in stacks:
+            stack.supervise_once()
+
     try:
         while waiting and time.monotonic() < deadline:
-            for name in sorted(waiting):
+            for i, name in sorted(waiting):
                 try:
-                    await nc.request(subjects.status_subject(name), b"{}", timeout=0.5)
-                    waiting.discard(name)
+                    await clients[i].request(subjects.status_subject(name), b"{}", timeout=0.5)
+                    waiting.discard((i, name))
                 except Exception:  # noqa: BLE001 - not up yet
                     pass
-            stack.supervise_once()
+            supervise()
             if waiting:
                 await asyncio.sleep(0.2)
         # The gateway answers on the bus a moment before its HTTP server listens: wait for both.
-        while stack.api_url and not stack.api_listening() and time.monotonic() < deadline:
-            stack.supervise_once()
+        while any(s.api_url and not s.api_listening() for s in stacks) and time.monotonic() < deadline:
+            supervise()
             await asyncio.sleep(0.1)
     finally:
-        await nc.close()
+        for client in clients:
+            await client.close()
     if waiting:
-        raise RuntimeError(f"Dịch vụ không phản hồi sau {timeout:.0f} giây: {', '.join(sorted(waiting))}; xem nhật ký.")
-    if stack.api_url and not stack.api_listening():
-        raise RuntimeError(f"API chưa mở cổng {stack.settings.gateway_port} sau {timeout:.0f} giây; xem nhật ký gateway.")
+        names = ", ".join(f"{stacks[i].label}{name}" for i, name in sorted(waiting))
+        raise RuntimeError(f"Dịch vụ không phản hồi sau {timeout:.0f} giây: {names}; xem nhật ký.")
+    for stack in stacks:
+        if stack.api_url and not stack.api_listening():
+            raise RuntimeError(
+                f"{stack.label}API chưa mở cổng {stack.settings.gateway_port} sau {timeout:.0f} giây; xem nhật ký gateway."
+            )
 
 
 def _store_is_empty(database_url: str) -> bool:
@@ -296,18 +365,70 @@ def print_summary(stack: Stack) -> None:
     print(flush=True)
 
 
+def print_topology_summary(topology: Topology, stacks: list[Stack]) -> None:
+    """One block per deployment: what it is, where its servers and API are, whom it joins."""
+    print()
+    print(f"Ketnap đang chạy {len(stacks)} đơn vị triển khai (tệp cấu trúc {stacks[0].topology_file}).")
+    for stack in stacks:
+        settings = stack.settings
+        root = topology.get(settings.deployment_id).root
+        print()
+        print(f"{settings.deployment_id}" + (f"  (gốc: {root})" if root else ""))
+        domain = f"  (JetStream domain {settings.deployment_id})" if settings.federated else ""
+        print(f"  NATS        {stack.nats_url}{domain}")
+        print(f"  PostgreSQL  {with_database(stack.admin_database_url(), DATABASE_NAME)}")
+        if stack.api_url:
+            print(f"  API         {stack.api_url} (tài liệu: {stack.api_url}/docs)")
+        if settings.upper_deployment:
+            print(f"  Nối lên     {settings.upper_deployment} qua {settings.upper_leaf_url}")
+        else:
+            print("  Nối lên     (cấp cao nhất)")
+        if settings.lower_deployments:
+            print(f"  Cấp dưới    {', '.join(settings.lower_deployments)} (nối vào 127.0.0.1:{settings.leaf_port})")
+        print(f"  Dữ liệu     {settings.data_dir}")
+        print(f"  Dịch vụ     {', '.join(p.name for p in stack.processes)}")
+    first = stacks[0].settings.data_dir
+    print()
+    print(f"Xem trạng thái một đơn vị: KETNAP_DATA_DIR={first} ketnap status   ·   Dừng tất cả: Ctrl-C")
+    print(flush=True)
+
+
 def up(settings: Settings, services: list[str]) -> int:
-    lock = RunLock(settings.data_dir)
-    try:
-        lock.acquire()
-    except AlreadyRunning as running:
-        print(
-            f"Ketnap đã đang chạy (pid {running}) với thư mục dữ liệu {settings.data_dir}. "
-            "Dừng phiên đó bằng Ctrl-C trong cửa sổ của nó, hoặc xem `ketnap status`.",
-            file=sys.stderr,
-        )
-        return 1
     stack = Stack(settings, services)
+    return _run([stack], lambda: print_summary(stack))
+
+
+def up_topology(topology_file: Path, base: Settings) -> int:
+    """Every deployment of a topology file, upper before lower; Ctrl-C stops them all."""
+    try:
+        topology = Topology.load(topology_file)
+    except TopologyError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    stacks = []
+    for deployment in topology.deployments:
+        settings = topology.settings_for(deployment.id, base)
+        stacks.append(Stack(settings, list(settings.services), topology_file=Path(topology_file).resolve()))
+    return _run(stacks, lambda: print_topology_summary(topology, stacks))
+
+
+def _run(stacks: list[Stack], summary: Callable[[], None]) -> int:
+    """Start `stacks` (upper deployments first), supervise them until Ctrl-C, stop them (lower first)."""
+    locks: list[RunLock] = []
+    for stack in stacks:
+        lock = RunLock(stack.settings.data_dir)
+        try:
+            lock.acquire()
+        except AlreadyRunning as running:
+            for held in locks:
+                held.release()
+            print(
+                f"Ketnap đã đang chạy (pid {running}) với thư mục dữ liệu {stack.settings.data_dir}. "
+                "Dừng phiên đó bằng Ctrl-C trong cửa sổ của nó, hoặc xem `ketnap status`.",
+                file=sys.stderr,
+            )
+            return 1
+        locks.append(lock)
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -317,13 +438,21 @@ def up(settings: Settings, services: list[str]) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        stack.start_servers()
-        stack.bootstrap()
-        stack.start_services()
-        stack.wait_until_answering()
-        print_summary(stack)
+        # Upper first: a lower deployment's leaf node then finds its upper listening.
+        for stack in stacks:
+            stack.start_servers()
+        # Lower first: an upper deployment's streams source the lower ones', and a source that
+        # does not exist yet is retried only after nats-server's backoff (10 s, 20 s, ...).
+        for stack in reversed(stacks):
+            stack.bootstrap()
+        for stack in stacks:
+            stack.start_services()
+        # Say "running" only once every service answers on the bus, as users take it to mean.
+        asyncio.run(_wait_answering(stacks, 90.0 + 30.0 * (len(stacks) - 1)))
+        summary()
         while not stopping:
-            stack.supervise_once()
+            for stack in stacks:
+                stack.supervise_once()
             time.sleep(0.5)
         print("Đang dừng mọi tiến trình ...", flush=True)
         return 0
@@ -332,6 +461,8 @@ def up(settings: Settings, services: list[str]) -> int:
         print(f"Không khởi động được: {error} {detail}".strip(), file=sys.stderr)
         return 1
     finally:
-        stack.stop()
-        lock.release()
+        for stack in reversed(stacks):
+            stack.stop()
+        for lock in locks:
+            lock.release()
         print("Đã dừng.", flush=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import nats
@@ -26,10 +28,15 @@ class StatusReport:
     nats_up: bool
     database_up: bool
     services: list[ServiceStatus] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    """Each log kept from a linked deployment (the federation service's `links` query)."""
 
     @property
     def healthy(self) -> bool:
-        return self.nats_up and self.database_up and all(s.answering for s in self.services)
+        return (
+            self.nats_up and self.database_up and all(s.answering for s in self.services)
+            and not any(link["alarms"] for link in self.links)
+        )
 
 
 async def collect_status(nats_url: str, database_url: str) -> StatusReport:
@@ -50,26 +57,57 @@ async def collect_status(nats_url: str, database_url: str) -> StatusReport:
     except Exception:  # noqa: BLE001
         pass
     try:
-        for service in services:
-            status = ServiceStatus(service.name, answering=False)
+        running = [(s.name, s.owns_log) for s in services]
+        if conn is not None and "federation" not in dict(running) and await conn.fetchval(
+            "SELECT to_regclass('federation.alarms') IS NOT NULL"
+        ):
+            # A linked deployment (ketnap up --topology) looked at from a shell without its links.
+            running.append(("federation", False))
+        for name, owns_log in running:
+            status = ServiceStatus(name, answering=False)
             if nc is not None:
                 try:
-                    await nc.request(subjects.status_subject(service.name), b"{}", timeout=1.5)
+                    await nc.request(subjects.status_subject(name), b"{}", timeout=1.5)
                     status.answering = True
                 except Exception:  # noqa: BLE001 - not answering
                     pass
             if conn is not None:
-                if service.owns_log:
-                    state = await relay_state(conn, service.name)
+                if owns_log:
+                    state = await relay_state(conn, name)
                     status.head, status.relay_lag = state.head, state.lag
-                status.dead_letters = await conn.fetchval(f"SELECT count(*) FROM {service.name}.dead_letters")
+                status.dead_letters = await conn.fetchval(f"SELECT count(*) FROM {name}.dead_letters")
             report.services.append(status)
+        if nc is not None:
+            report.links = await _links(nc)
     finally:
         if nc is not None:
             await nc.close()
         if conn is not None:
             await conn.close()
     return report
+
+
+async def _links(nc: nats.aio.client.Client) -> list[dict[str, Any]]:
+    """Nothing when this deployment has no links (no federation service answers)."""
+    try:
+        reply = await nc.request(subjects.query_subject("federation", "links"), b"{}", timeout=3)
+    except Exception:  # noqa: BLE001 - no federation service: a single deployment
+        return []
+    body = json.loads(reply.data)
+    return body.get("result", {}).get("links", []) if body.get("ok") else []
+
+
+def _link_line(link: dict[str, Any]) -> str:
+    def shown(value: Any) -> str:
+        return "-" if value is None else str(value)
+
+    lag = None if link["source_lag"] is None and link["waiting"] is None else (link["source_lag"] or 0) + (link["waiting"] or 0)
+    contact = "-" if link["last_contact_seconds"] is None else f"{link['last_contact_seconds']} s"
+    direction = "từ dưới" if link["direction"] == "up" else "từ trên"
+    return (
+        f"{link['kept_log']:<26}{link['origin']:<12}{direction:<9}{link['kept_head']:>10}{shown(lag):>8}{contact:>12}"
+        f"{link['alarms']:>10}" + (f"  lỗi: {link['source_error']}" if link.get("source_error") else "")
+    )
 
 
 def render_status(report: StatusReport) -> str:
@@ -84,4 +122,8 @@ def render_status(report: StatusReport) -> str:
         head = "-" if s.head is None else str(s.head)
         lag = "-" if s.relay_lag is None else str(s.relay_lag)
         lines.append(f"{s.name:<14}{'có' if s.answering else 'KHÔNG':<10}{head:>12}{lag:>11}{s.dead_letters:>10}")
+    if report.links:
+        lines += ["", "Liên kết với các đơn vị triển khai khác:"]
+        lines.append(f"{'nhật ký giữ':<26}{'từ':<12}{'chiều':<9}{'đã giữ':>10}{'còn chờ':>8}{'liên lạc':>12}{'cảnh báo':>10}")
+        lines += [_link_line(link) for link in report.links]
     return "\n".join(lines)

@@ -30,15 +30,20 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         yield found
 
 
-@pytest.fixture(scope="session")
-async def database_url(servers: Servers) -> str:
-    name = unique("ketnap_test_")
-    conn = await asyncpg.connect(servers.postgres_url)
+async def new_database(postgres_url: str, prefix: str = "ketnap_test_") -> str:
+    """A fresh, empty database on the server; its URL."""
+    name = unique(prefix)
+    conn = await asyncpg.connect(postgres_url)
     try:
         await conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'")
     finally:
         await conn.close()
-    return with_database(servers.postgres_url, name)
+    return with_database(postgres_url, name)
+
+
+@pytest.fixture(scope="session")
+async def database_url(servers: Servers) -> str:
+    return await new_database(servers.postgres_url)
 
 
 @pytest.fixture(scope="session")

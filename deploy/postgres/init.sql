@@ -20,6 +20,8 @@
 \getenv voting_password PG_VOTING_PASSWORD
 \getenv reporting_password PG_REPORTING_PASSWORD
 \getenv gateway_password PG_GATEWAY_PASSWORD
+-- Many levels (deploy/federation/); required even by a single deployment, so that one file serves both.
+\getenv federation_password PG_FEDERATION_PASSWORD
 
 -- An unset variable would be left in the SQL as literal text; make it empty so the check below
 -- names it instead of failing on a syntax error.
@@ -30,6 +32,7 @@
 \if :{?voting_password} \else \set voting_password '' \endif
 \if :{?reporting_password} \else \set reporting_password '' \endif
 \if :{?gateway_password} \else \set gateway_password '' \endif
+\if :{?federation_password} \else \set federation_password '' \endif
 
 -- Stop before creating anything: an empty password would leave a role nobody can log in as.
 SELECT string_agg(name, ', ' ORDER BY name) AS missing_passwords
@@ -40,7 +43,8 @@ FROM (VALUES
     ('PG_VERIFICATION_PASSWORD', :'verification_password'),
     ('PG_VOTING_PASSWORD', :'voting_password'),
     ('PG_REPORTING_PASSWORD', :'reporting_password'),
-    ('PG_GATEWAY_PASSWORD', :'gateway_password')
+    ('PG_GATEWAY_PASSWORD', :'gateway_password'),
+    ('PG_FEDERATION_PASSWORD', :'federation_password')
 ) AS required(name, value)
 WHERE value = '' \gset
 \if :{?missing_passwords}
@@ -52,7 +56,7 @@ WHERE value = '' \gset
 -- run so a role changed by hand is brought back to least privilege.
 SELECT format('CREATE ROLE %I', role)
 FROM unnest(ARRAY['ketnap_owner', 'ketnap_registry', 'ketnap_dossiers', 'ketnap_verification',
-                  'ketnap_voting', 'ketnap_reporting', 'ketnap_gateway']) AS role
+                  'ketnap_voting', 'ketnap_reporting', 'ketnap_gateway', 'ketnap_federation']) AS role
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role) \gexec
 
 -- ketnap_owner owns the database and every schema: migrations run as it, and it makes each
@@ -64,6 +68,7 @@ ALTER ROLE ketnap_verification LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLI
 ALTER ROLE ketnap_voting LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'voting_password';
 ALTER ROLE ketnap_reporting LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'reporting_password';
 ALTER ROLE ketnap_gateway LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'gateway_password';
+ALTER ROLE ketnap_federation LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'federation_password';
 
 -- UTF8 whatever the server's default: names and reasons are Vietnamese.
 SELECT 'CREATE DATABASE ketnap OWNER ketnap_owner ENCODING ''UTF8'' TEMPLATE template0'
@@ -76,7 +81,7 @@ ALTER DATABASE ketnap OWNER TO ketnap_owner;
 -- may connect, and the services need no temporary tables.
 REVOKE ALL ON DATABASE ketnap FROM PUBLIC;
 GRANT CONNECT ON DATABASE ketnap TO ketnap_registry, ketnap_dossiers, ketnap_verification,
-    ketnap_voting, ketnap_reporting, ketnap_gateway;
+    ketnap_voting, ketnap_reporting, ketnap_gateway, ketnap_federation;
 -- Already the default since PostgreSQL 15; restated for an older server.
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
@@ -89,6 +94,10 @@ CREATE SCHEMA IF NOT EXISTS verification AUTHORIZATION ketnap_owner;
 CREATE SCHEMA IF NOT EXISTS voting AUTHORIZATION ketnap_owner;
 CREATE SCHEMA IF NOT EXISTS reporting AUTHORIZATION ketnap_owner;
 CREATE SCHEMA IF NOT EXISTS gateway AUTHORIZATION ketnap_owner;
+-- The federation service's own schema (its alarms). The logs it keeps from the linked
+-- deployments, <service>_at_<deployment>, get their schemas from `ketnap bootstrap`, which
+-- knows the links (KETNAP_UPPER, KETNAP_LOWERS) and grants each only as far as needed.
+CREATE SCHEMA IF NOT EXISTS federation AUTHORIZATION ketnap_owner;
 
 GRANT USAGE, CREATE ON SCHEMA registry TO ketnap_registry;
 GRANT USAGE, CREATE ON SCHEMA dossiers TO ketnap_dossiers;
@@ -96,6 +105,7 @@ GRANT USAGE, CREATE ON SCHEMA verification TO ketnap_verification;
 GRANT USAGE, CREATE ON SCHEMA voting TO ketnap_voting;
 GRANT USAGE, CREATE ON SCHEMA reporting TO ketnap_reporting;
 GRANT USAGE, CREATE ON SCHEMA gateway TO ketnap_gateway;
+GRANT USAGE, CREATE ON SCHEMA federation TO ketnap_federation;
 
 -- Unqualified names land in the service's own schema rather than in public.
 ALTER ROLE ketnap_registry IN DATABASE ketnap SET search_path = registry;
@@ -104,3 +114,4 @@ ALTER ROLE ketnap_verification IN DATABASE ketnap SET search_path = verification
 ALTER ROLE ketnap_voting IN DATABASE ketnap SET search_path = voting;
 ALTER ROLE ketnap_reporting IN DATABASE ketnap SET search_path = reporting;
 ALTER ROLE ketnap_gateway IN DATABASE ketnap SET search_path = gateway;
+ALTER ROLE ketnap_federation IN DATABASE ketnap SET search_path = federation;

@@ -9,6 +9,16 @@ A source event already applied (its first derived id is in the stream) is skippe
 checkpoint never doubles an effect. A dossier edited by an officer in between is a version
 conflict: the transaction rolls back and the message is redelivered. An event that can never fit (unknown dossier, impossible step) is
 dead-lettered with its reason, which names no person.
+
+Many levels (docs/dossiers.md): the same voting reactions follow the voting logs kept from the
+linked deployments, where decisions taken above about this deployment's dossiers are recorded.
+A voting log may also hold decisions about dossiers that live in another deployment: a kept log
+always may, and this deployment's own log may when dossiers live below (the committees here
+decide for the deployments below). Such a decision, about a dossier unknown here, is skipped
+quietly; only a single deployment's own voting log still dead-letters an unknown dossier. A
+decision from a kept log that does not fit the dossier's step is retried, not dead-lettered,
+while this deployment's own voting log has acts the process manager has not applied yet: the
+decision above was taken on those acts, which may simply not have been applied here yet.
 """
 
 from __future__ import annotations
@@ -26,10 +36,14 @@ from pydantic import BaseModel, ConfigDict
 from services.dossiers import events as ev
 from services.dossiers.dossier import Dossier, OutOfStep
 from services.dossiers.handlers import VIETNAM
-from shared.bus.consumer import EventHandler, Unapplicable
+from shared.bus.consumer import EventHandler, Unapplicable, read_checkpoint
+from shared.bus.logread import RemoteLog
 from shared.envelope import EventMetadata, RecordedEvent
 from shared.eventstore import EventStore
+from shared.logging import get_logger
 from shared.service import ServiceContext
+
+log = get_logger(__name__)
 
 ACTOR = "dossiers.process_manager"
 MAX_EVENTS = 16
@@ -200,8 +214,42 @@ async def load_in_transaction(conn: asyncpg.Connection, store: EventStore, dossi
     return Dossier.replay(dossier_id, recorded), {e.event_id for e in recorded}
 
 
-def reactions_to(source: str, reactions: dict[str, Reaction]) -> Callable[[ServiceContext], EventHandler]:
-    """The consumer factory for one source log."""
+@dataclass(frozen=True)
+class SourceLog:
+    """What an event of a source log that does not fit here means."""
+
+    name: str
+    consumer: str
+    """The process manager's consumer name (its checkpoints are per consumer and source)."""
+    unknown_dossiers_elsewhere: bool = False
+    """The log may name dossiers of another deployment: an unknown dossier is skipped, not dead-lettered."""
+    waits_for: str | None = None
+    """This deployment's own log whose acts an event of this (kept) log builds on."""
+
+
+class WaitingForOwnActs(Exception):
+    """Not applied yet: redelivered later (the runner treats any error but `Unapplicable` so)."""
+
+
+async def _behind(conn: asyncpg.Connection, ctx: ServiceContext, source: SourceLog) -> bool:
+    """Whether the process manager has not yet applied all of this deployment's own voting log."""
+    assert source.waits_for is not None
+    applied = await read_checkpoint(conn, ctx.name, source.consumer, source.waits_for)
+    async for _batch in RemoteLog(ctx.nc, source.waits_for).read(applied, up_to=applied + 1):
+        return True
+    return False
+
+
+def reactions_to(
+    source: str,
+    reactions: dict[str, Reaction],
+    *,
+    consumer: str = "",
+    unknown_dossiers_elsewhere: bool = False,
+    waits_for: str | None = None,
+) -> Callable[[ServiceContext], EventHandler]:
+    """The consumer factory for one source log (`SourceLog` says what the options mean)."""
+    log_of = SourceLog(source, consumer, unknown_dossiers_elsewhere, waits_for)
 
     def process_manager(ctx: ServiceContext) -> EventHandler:
         async def apply(conn: asyncpg.Connection, event: RecordedEvent) -> None:
@@ -219,6 +267,9 @@ def reactions_to(source: str, reactions: dict[str, Reaction]) -> Callable[[Servi
                 raise Unapplicable(f"{event.event_type} does not follow the contract: {problems}") from None
             loaded = await load_in_transaction(conn, ctx.store, fact.dossier_id)
             if loaded is None:
+                if log_of.unknown_dossiers_elsewhere:
+                    log.debug("decision about a dossier of another deployment skipped", source=source, position=event.position)
+                    return
                 raise Unapplicable(f"{event.event_type} names a dossier this service does not have")
             dossier, known_ids = loaded
             ids = [uuid.uuid5(_EVENT_ID_NAMESPACE, f"{ctx.name}:{source}:{event.event_id}:{i}") for i in range(MAX_EVENTS)]
@@ -229,6 +280,8 @@ def reactions_to(source: str, reactions: dict[str, Reaction]) -> Callable[[Servi
             try:
                 decided = reaction.react(dossier, fact, event)
             except OutOfStep as error:
+                if log_of.waits_for is not None and await _behind(conn, ctx, log_of):
+                    raise WaitingForOwnActs(f"{error}; waiting for the acts recorded here") from error
                 raise Unapplicable(str(error)) from error
             if not decided:
                 return

@@ -1,13 +1,14 @@
 """Dossiers (hồ sơ): each applicant's dossier from the source list to official membership.
 
 The one place the service is wired: its commands (`<name>.cmd.*`), its query
-(`<name>.query.dossier`) and its process manager consuming the verification and voting logs.
+(`<name>.query.dossier`) and its process manager consuming the verification and voting logs (and
+the voting logs kept from linked deployments).
 `build_service` takes the names of the schemas and logs so tests run it on fresh ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -25,7 +26,13 @@ def build_service(
     voting_source: str = "voting",
     *,
     today: Callable[[], date] = handlers.today_in_vietnam,
+    kept_votings: Sequence[str] = (),
+    dossiers_live_below: bool = False,
 ) -> Service:
+    """`kept_votings`: the voting logs kept from the linked deployments, followed like the own one
+    (a decision taken above moves a dossier here). `dossiers_live_below`: this deployment keeps
+    lower deployments' logs, so its own voting log also decides about dossiers that live below
+    and are unknown here (`process_manager`)."""
     service = Service(name)
 
     def deps(ctx: ServiceContext) -> handlers.Deps:
@@ -41,7 +48,13 @@ def build_service(
 
     process_manager = f"{name}.process_manager"
     service.consumer(verification_source, name=process_manager)(reactions_to(verification_source, VERIFICATION_REACTIONS))
-    service.consumer(voting_source, name=process_manager)(reactions_to(voting_source, VOTING_REACTIONS))
+    service.consumer(voting_source, name=process_manager)(
+        reactions_to(voting_source, VOTING_REACTIONS, consumer=process_manager, unknown_dossiers_elsewhere=dossiers_live_below)
+    )
+    for kept in kept_votings:
+        service.consumer(kept, name=process_manager)(
+            reactions_to(kept, VOTING_REACTIONS, consumer=process_manager, unknown_dossiers_elsewhere=True, waits_for=voting_source)
+        )
     return service
 
 

@@ -53,7 +53,7 @@ def build_service(
 
         gateway = Gateway(ctx.store, ctx.nc, BusDirectory(ctx.nc, names["registry"], names["dossiers"], today), names, now)
         where = listener or Listener(ctx.settings.gateway_host, ctx.settings.gateway_port)
-        await serve_http(build_app(gateway, catalogue(all_services())), where, closing)
+        await serve_http(build_app(gateway, catalogue(all_services(ctx.settings))), where, closing)
 
     service.add_background("http", http)
     return service

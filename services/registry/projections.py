@@ -137,23 +137,27 @@ _REFERENCES = {
 
 
 class RegistryModel(Projection):
-    """The registry's read model over its own log (schema `registry` in production)."""
+    """The registry's read model over its own log (schema `registry` in production) and, in a
+    federated deployment, the registry logs kept from the linked deployments: each unit is
+    established in exactly one deployment's log, so the trees join without overlapping."""
 
     _instances: dict[str, "RegistryModel"] = {}
 
-    def __init__(self, schema: str = "registry") -> None:
+    def __init__(self, schema: str = "registry", kept: Sequence[str] = ()) -> None:
         self.schema = schema
         self.name = f"{schema}.model"
-        self.sources = (schema,)
+        self.sources = (schema, *kept)
         self.tables = TABLES
         self._catching_up: asyncio.Lock | None = None
 
     @classmethod
-    def of(cls, schema: str) -> "RegistryModel":
-        """One instance per schema and process, shared by the service's consumer and its handlers."""
-        if schema not in cls._instances:
-            cls._instances[schema] = cls(schema)
+    def of(cls, schema: str, kept: Sequence[str] | None = None) -> "RegistryModel":
+        """One instance per schema and process, shared by the service's consumer and its handlers;
+        the service names the kept logs once, when it is built."""
+        if schema not in cls._instances or (kept is not None and tuple(kept) != cls._instances[schema].sources[1:]):
+            cls._instances[schema] = cls(schema, kept or ())
         return cls._instances[schema]
+
 
     # --- applying events ----------------------------------------------------------------------
 
@@ -166,27 +170,36 @@ class RegistryModel(Projection):
     # --- read-your-writes -----------------------------------------------------------------------
 
     async def catch_up(self, pool: asyncpg.Pool, store: EventStore | None = None) -> int:
-        """Apply every event of the log the live consumer has not applied yet; returns the position
-        the model now reflects. One catch-up at a time per process: each holds two connections."""
-        store = store or EventStore(pool, self.schema)
+        """Apply every event of the logs the live consumers have not applied yet; returns the
+        position the model now reflects of its own log. One catch-up at a time per process: each
+        holds two connections."""
+        reached = 0
+        for source in self.sources:
+            log_store = store if store is not None and source == self.schema else EventStore(pool, source)
+            position = await self._catch_up_source(pool, log_store, source)
+            if source == self.schema:
+                reached = position
+        return reached
+
+    async def _catch_up_source(self, pool: asyncpg.Pool, store: EventStore, source: str) -> int:
         head = await store.head_position()
         async with pool.acquire() as conn:
-            if await read_checkpoint(conn, self.schema, self.name, self.schema) >= head:
+            if await read_checkpoint(conn, self.schema, self.name, source) >= head:
                 return head
         if self._catching_up is None:
             self._catching_up = asyncio.Lock()
         async with self._catching_up, pool.acquire() as conn, conn.transaction():
-            checkpoint = await read_checkpoint(conn, self.schema, self.name, self.schema, lock=True)
+            checkpoint = await read_checkpoint(conn, self.schema, self.name, source, lock=True)
             if checkpoint >= head:
                 return checkpoint
             async for batch in store.read_log(checkpoint, batch_size=2000, up_to_position=head):
                 for event in batch:
-                    await self.apply(conn, self.schema, event, self.schema)
+                    await self.apply(conn, self.schema, event, source)
                     checkpoint = event.position
             await conn.execute(
                 f"UPDATE {self.schema}.consumer_checkpoints SET position = $3 WHERE consumer = $1 AND source = $2",
                 self.name,
-                self.schema,
+                source,
                 checkpoint,
             )
             return checkpoint

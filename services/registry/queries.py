@@ -21,6 +21,9 @@ already acknowledged. Shapes (the `result` of the platform's reply; dates ISO `Y
   admissions, else its nearest ancestor that may.
 - `organisation` {code, on} -> {code, name, kind, parent, may_decide_admission, authorised_by,
   valid_from, valid_to, ancestors: [{code, name, kind}] nearest first, ended, version}.
+- `established_here` {codes} -> {codes}: those of the given units that were established in this
+  deployment's own registry log; the others came through a registry log kept from a linked
+  deployment (or are unknown). Where a body's acts are recorded follows from it (docs/voting.md).
 - `subtree` {code, on}, `member` {citizen_id, on}, `localities` {organisation, on} (white zones),
   `quotas` {organisation, on?}, `certificates` {citizen_id}: see docs/registry.md.
 """
@@ -36,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.registry import errors
 from services.registry.events import organisation_stream
 from services.registry.readmodel import RegistryView, current_view
+from services.registry.repository import established_here
 from services.registry.values import CitizenId, Day, MemberKind, MemberStatus, OrganisationCode
 from shared.calendar import age_in_months
 from shared.commands import NotFound
@@ -70,6 +74,10 @@ class OrganisationOnDate(Query):
 class CodeOnDate(Query):
     code: OrganisationCode
     on: Day
+
+
+class CodesQuery(Query):
+    codes: list[OrganisationCode] = Field(min_length=1, max_length=64)
 
 
 class MemberQuery(Query):
@@ -300,6 +308,12 @@ async def certificates(ctx: ServiceContext, q: CertificatesQuery) -> dict[str, A
     }
 
 
+async def established(ctx: ServiceContext, q: CodesQuery) -> dict[str, Any]:
+    """Which of these units were established in this deployment's own registry log."""
+    here = await established_here(ctx.store, q.codes)
+    return {"codes": [code for code in dict.fromkeys(q.codes) if code in here]}
+
+
 QUERIES: list[tuple[str, type[Query], Callable[[ServiceContext, Any], Awaitable[dict[str, Any]]]]] = [
     ("membership", MembershipQuery, membership),
     ("tenure", TenureQuery, tenure),
@@ -312,4 +326,5 @@ QUERIES: list[tuple[str, type[Query], Callable[[ServiceContext, Any], Awaitable[
     ("localities", OrganisationOnDate, localities),
     ("quotas", QuotasQuery, quotas),
     ("certificates", CertificatesQuery, certificates),
+    ("established_here", CodesQuery, established),
 ]

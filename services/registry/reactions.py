@@ -12,6 +12,13 @@ Other fields (dossier_id, rule_set) are ignored, as are other event types. The r
 are appended in the consumer's own transaction, with ids derived from the voting event's id, so
 a redelivered decision has one effect. A decision the registry can never apply (the person is
 already a member, the cell does not exist) is dead-lettered with the reason, for an operator.
+
+Many levels: a decision may be recorded in this deployment's voting log or in one kept from a
+linked deployment (the committee that decided works above). A federated registry records the
+roster change only when the decision's cell was established in its own log: the registry of the
+cell's deployment does it, and every other one sees the member through the registry log it
+keeps, so a member is never recorded twice. Decisions about other deployments' cells are
+skipped quietly; a registry of a single deployment keeps dead-lettering unknown cells.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict
 
 from services.registry.events import Event
-from services.registry.repository import load_person
+from services.registry.repository import established_here, load_person
 from services.registry.readmodel import current_view
 from services.registry.values import CitizenId, Day, MemberKind, OrganisationCode, PersonName
 from shared.bus.consumer import Unapplicable
@@ -108,8 +115,17 @@ _REACTIONS: dict[str, tuple[type[_Decision], Reaction]] = {
 
 
 def voting_decisions(ctx: ServiceContext) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:
-    """The consumer of the voting log: admission, recognition and name removal change the rosters."""
+    """The consumer of the voting log of a single deployment: admission, recognition and name
+    removal change the rosters."""
+    return _voting_decisions(ctx, federated=False)
 
+
+def federated_voting_decisions(ctx: ServiceContext) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:
+    """The same, in a deployment that keeps other deployments' registries: only for its own cells."""
+    return _voting_decisions(ctx, federated=True)
+
+
+def _voting_decisions(ctx: ServiceContext, *, federated: bool) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:
     async def apply(conn: asyncpg.Connection, event: RecordedEvent) -> None:
         reaction = _REACTIONS.get(event.event_type)
         if reaction is None:
@@ -124,6 +140,9 @@ def voting_decisions(ctx: ServiceContext) -> Callable[[asyncpg.Connection, Recor
             # Field names only: the values are personal data and the reason is published.
             fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors(include_input=False)})
             raise Unapplicable(f"{event.event_type}: invalid fields {', '.join(fields)}") from None
+        if federated and not await established_here(ctx.store, [decision.organisation]):
+            log.debug("decision about a cell of another deployment skipped", event_type=event.event_type, position=event.position)
+            return
         try:
             stream_id, version, events = await react(ctx, decision)
         except DomainError as error:

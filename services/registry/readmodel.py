@@ -27,7 +27,8 @@ MAX_DEPTH = 64
 @asynccontextmanager
 async def current_view(ctx: ServiceContext) -> AsyncIterator["RegistryView"]:
     """The read model, caught up with every event already in the log."""
-    await RegistryModel.of(ctx.name).catch_up(ctx.pool, ctx.store)
+    model = next((p for p in ctx.projections if isinstance(p, RegistryModel)), None) or RegistryModel.of(ctx.name)
+    await model.catch_up(ctx.pool, ctx.store)
     async with ctx.pool.acquire() as conn:
         yield RegistryView(conn, ctx.name)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from services.registry.classes import TrainingClass
@@ -53,3 +53,16 @@ async def load_rating(store: EventStore, year: int, subject: RatingSubject, key:
     return await load(
         store, rating_stream(year, subject, key), lambda events: QualityRating.from_history(year, subject, key, events)
     )
+
+
+async def established_here(store: EventStore, codes: Iterable[str]) -> set[str]:
+    """The units among `codes` established in this registry's own log.
+
+    Each unit is established in exactly one deployment's log; the others reached the read model
+    through a registry log kept from a linked deployment, and have no stream in this one."""
+    found = set()
+    for code in dict.fromkeys(codes):
+        records = await store.read_stream(organisation_stream(code))
+        if records and records[0].event_type == "OrganisationEstablished":
+            found.add(code)
+    return found

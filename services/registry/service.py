@@ -2,25 +2,38 @@
 
 Wiring only: the commands of `handlers.COMMANDS`, the queries of `queries.QUERIES` (their
 contract is in `queries` and docs/registry.md), the read model `projections.RegistryModel` over
-the registry's own log, and the consumer of the voting service's decisions (`reactions`).
+the registry's own log (and the registry logs kept from linked deployments), and the consumer of
+the voting decisions (`reactions`) in this deployment's voting log and in the ones it keeps.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from services.registry import handlers, queries, reactions
 from services.registry.projections import RegistryModel
 from shared.service import Service
 
 
-def build_service(name: str = "registry", voting_source: str = "voting") -> Service:
-    """The registry on schema `name`, following the log of `voting_source` (tests point both at fresh schemas)."""
+def build_service(
+    name: str = "registry",
+    voting_source: str = "voting",
+    kept_registries: Sequence[str] = (),
+    kept_votings: Sequence[str] = (),
+) -> Service:
+    """The registry on schema `name`, following the log of `voting_source` (tests point both at fresh
+    schemas). A federated registry also folds the registry logs `kept_registries` into its read
+    model and follows the decisions in the voting logs `kept_votings` about its own cells."""
     service = Service(name)
-    service.add_projection(RegistryModel.of(name))
+    service.add_projection(RegistryModel.of(name, kept_registries))
     for command_name, model, handler in handlers.COMMANDS:
         service.command(command_name, model)(handler)
     for query_name, model, handler in queries.QUERIES:
         service.query(query_name, model)(handler)
-    service.consumer(voting_source, name=f"{name}.voting_decisions")(reactions.voting_decisions)
+    federated = bool(kept_registries or kept_votings)
+    decisions = reactions.federated_voting_decisions if federated else reactions.voting_decisions
+    for source in (voting_source, *kept_votings):
+        service.consumer(source, name=f"{name}.voting_decisions")(decisions)
     return service
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, ClassVar, TypeVar
 
@@ -78,12 +78,14 @@ class ReportingProjection(Projection):
                 for key in getattr(attribute, "__reporting_handles__", ()):
                     cls._handlers[key] = attribute
 
-    def __init__(self, schema: str = "reporting", sources: Mapping[str, str] | None = None) -> None:
-        chosen = dict(sources or {})
+    def __init__(self, schema: str = "reporting", sources: Mapping[str, str | Sequence[str]] | None = None) -> None:
+        chosen = {role: (logs,) if isinstance(logs, str) else tuple(logs) for role, logs in (sources or {}).items()}
         self.schema = schema
         self.name = f"{schema}.{self.concern}"
-        self.sources = tuple(chosen.get(role, role) for role in self.roles)
-        self._role_of = {chosen.get(role, role): role for role in self.roles}
+        # A role may be played by several logs: this deployment's own and those kept from the
+        # deployments below it, which hold other units' events (each unit lives in one log).
+        self._role_of = {log: role for role in self.roles for log in chosen.get(role, (role,))}
+        self.sources = tuple(self._role_of)
 
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         handler = self._handlers.get((self._role_of.get(source, source), event.event_type))

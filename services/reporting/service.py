@@ -49,13 +49,14 @@ def today_in_vietnam() -> date:
 
 def build_service(
     name: str = "reporting",
-    sources: Mapping[str, str] | None = None,
+    sources: Mapping[str, str | Sequence[str]] | None = None,
     *,
     today: Callable[[], date] = today_in_vietnam,
     term_starts_on: tuple[int, int] = TERM_STARTS_ON,
 ) -> Service:
     """The reporting service on schema `name`, reading the logs `sources` maps each role to
-    (registry, dossiers, verification, voting; by default the services of those names)."""
+    (registry, dossiers, verification, voting; by default the services of those names; a role
+    may map to several logs, as in a deployment that keeps the logs of those below it)."""
     unknown = set(sources or {}) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown source roles: {sorted(unknown)}")

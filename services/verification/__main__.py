@@ -1,7 +1,7 @@
 """`python -m services.verification`: run the verification service until SIGTERM or Ctrl-C."""
 
-from services.verification.service import service
+from services import service_named
 from shared.service import run_service
 
 if __name__ == "__main__":
-    run_service(service)
+    run_service(service_named("verification"))

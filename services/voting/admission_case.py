@@ -141,11 +141,16 @@ class AdmissionCase:
         return stream_id_of(self.dossier_id)
 
     @classmethod
-    def load(cls, dossier_id: str, recorded: Iterable[RecordedEvent]) -> "AdmissionCase":
+    def load(cls, dossier_id: str, recorded: Iterable[RecordedEvent], *, version: int | None = None) -> "AdmissionCase":
+        """The chain from its events in order. `version`: the own stream's version to append at,
+        when the events are merged from several deployments' logs (`case_log`); otherwise the
+        last event's."""
         case = cls(dossier_id)
         for event in recorded:
             case._apply(parse(event))
             case.version = event.stream_version
+        if version is not None:
+            case.version = version
         return case
 
     def _record(self, *events: Event) -> None:

@@ -3,7 +3,9 @@ the ceremony was held, the recognition papers are complete, the dossier moved, p
 
 Each fact is recorded in the chain's own stream inside the consumer's transaction, so the record
 and the consumer's checkpoint commit together; its event id is derived from the source event's,
-so even a replay past the checkpoint records it once.
+so even a replay past the checkpoint records it once. The chain is read from every voting log this
+deployment holds (`case_log`): a dossier made ready again after a refusal decided above must see
+that refusal to start the chain anew.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from services.voting.admission_case import AdmissionCase, stream_id_of
+from services.voting.admission_case import AdmissionCase
+from services.voting.case_log import CaseLog
 from services.voting.events import (
     CeremonyHeld,
     DossierStateChanged,
@@ -22,7 +25,6 @@ from services.voting.events import (
     RecognitionPapersCompleted,
 )
 from shared.envelope import EventMetadata, RecordedEvent
-from shared.eventstore import EventStore
 from shared.eventstore.store import ANY_VERSION
 from shared.logging import get_logger
 
@@ -77,7 +79,7 @@ RELEVANT = frozenset(
 )
 
 
-def dossier_facts(store: EventStore, source: str) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:
+def dossier_facts(cases: CaseLog, source: str) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:
     async def apply(conn: asyncpg.Connection, event: RecordedEvent) -> None:
         if event.event_type not in RELEVANT:
             return
@@ -86,15 +88,14 @@ def dossier_facts(store: EventStore, source: str) -> Callable[[asyncpg.Connectio
             # The runner dead-letters a validation error with its reason.
             ReadyForCellVote.model_validate(event.data)
             return
-        recorded = await store.read_stream(stream_id_of(dossier_id), connection=conn)
-        case = AdmissionCase.load(dossier_id, recorded)
+        case = await cases.load(dossier_id, connection=conn)
         if not _apply(case, event):
             return
         (fact,) = case.pending
         fact = fact.model_copy(update={"event_id": uuid.uuid5(_FROM_DOSSIERS, f"{source}:{event.event_id}")})
         # A command may append to the same chain meanwhile: this fact happened regardless, so it
         # goes at whatever version the chain has reached; the command then retries on a conflict.
-        await store.append(
+        await cases.store.append(
             case.stream_id,
             ANY_VERSION,
             [fact],

@@ -1,5 +1,8 @@
 """The use cases of the voting service: load the chain, ask the registry what the act's date needs, let
-the aggregate decide, return the events to append to `voting-<dossier_id>` at the version read."""
+the aggregate decide, return the events to append to `voting-<dossier_id>` at the version read.
+
+The chain is read from every voting log this deployment holds (`case_log`); an act is accepted
+only where the body taking it works (`rules.check_recorded_here`)."""
 
 from __future__ import annotations
 
@@ -7,15 +10,25 @@ from datetime import date
 from typing import Any
 
 from services.voting import commands as c
-from services.voting.admission_case import AdmissionCase, stream_id_of
+from services.voting.admission_case import AdmissionCase
+from services.voting.case_log import CaseLog
 from services.voting.registry_client import RegistryClient
-from services.voting.rules import Tally, check_only_one_applicant, raise_if
+from services.voting.roster import Chain
+from services.voting.rules import Tally, check_only_one_applicant, check_recorded_here, raise_if
 from shared.commands import Decision
-from shared.eventstore import EventStore
 
 
-async def load(store: EventStore, dossier_id: str) -> AdmissionCase:
-    return AdmissionCase.load(dossier_id, await store.read_stream(stream_id_of(dossier_id)))
+async def load(cases: CaseLog, dossier_id: str) -> AdmissionCase:
+    return await cases.load(dossier_id)
+
+
+async def _chain_here(registry: RegistryClient, case: AdmissionCase, body: str, on: date) -> Chain:
+    """The cell's chain on `on`, once `body` is known to work in this deployment."""
+    chain = await registry.chain(case.cell, on)
+    venue = chain.venue_of(body)
+    if venue is not None:
+        raise_if(check_recorded_here(chain, body, await registry.established_here([venue])))
+    return chain
 
 
 def _decision(case: AdmissionCase, result: dict[str, Any] | None = None) -> Decision:
@@ -39,31 +52,32 @@ def _tally_result(tally: Tally | None) -> dict[str, Any]:
     return result
 
 
-async def _one_applicant(store: EventStore, command: c.Vote) -> AdmissionCase:
+async def _one_applicant(cases: CaseLog, command: c.Vote) -> AdmissionCase:
     raise_if(check_only_one_applicant(command.dossier_ids))
-    case = await load(store, command.dossier_ids[0])
+    case = await load(cases, command.dossier_ids[0])
     case.require_open()
     return case
 
 
-async def record_cell_resolution(store: EventStore, registry: RegistryClient, command: c.RecordCellResolution) -> Decision:
-    case = await _one_applicant(store, command)
+async def record_cell_resolution(cases: CaseLog, registry: RegistryClient, command: c.RecordCellResolution) -> Decision:
+    case = await _one_applicant(cases, command)
+    await _chain_here(registry, case, command.cell, command.meeting_on)
     roster = await registry.roster(command.cell, command.meeting_on)
     tally = case.record_cell_resolution(cell=command.cell, meeting_on=command.meeting_on, ballots=command.ballots, roster=roster)
     return _decision(case, _tally_result(tally))
 
 
-async def record_appraisal(store: EventStore, registry: RegistryClient, command: c.RecordAppraisal) -> Decision:
-    case = await load(store, command.dossier_id)
+async def record_appraisal(cases: CaseLog, registry: RegistryClient, command: c.RecordAppraisal) -> Decision:
+    case = await load(cases, command.dossier_id)
     case.require_open()
-    chain = await registry.chain(case.cell, command.appraised_on)
+    chain = await _chain_here(registry, case, command.organisation, command.appraised_on)
     case.record_appraisal(organisation=command.organisation, appraised_on=command.appraised_on, opinion=command.opinion, chain=chain)
     return _decision(case)
 
 
-async def record_grassroots_resolution(store: EventStore, registry: RegistryClient, command: c.RecordGrassrootsResolution) -> Decision:
-    case = await _one_applicant(store, command)
-    chain = await registry.chain(case.cell, command.meeting_on)
+async def record_grassroots_resolution(cases: CaseLog, registry: RegistryClient, command: c.RecordGrassrootsResolution) -> Decision:
+    case = await _one_applicant(cases, command)
+    chain = await _chain_here(registry, case, command.organisation, command.meeting_on)
     committee = await registry.committee(command.organisation, command.meeting_on) if command.organisation in chain else []
     tally = case.record_grassroots_resolution(
         organisation=command.organisation, meeting_on=command.meeting_on, ballots=command.ballots, chain=chain, committee=committee
@@ -74,15 +88,15 @@ async def record_grassroots_resolution(store: EventStore, registry: RegistryClie
 async def _decider(registry: RegistryClient, case: AdmissionCase, decided_by: str, on: date, voted: bool):  # noqa: ANN202
     """The competent authority, the tree, and (for an authorised grassroots committee that voted) its committee."""
     competent = await registry.competent_authority(case.cell, on)
-    chain = await registry.chain(case.cell, on)
+    chain = await _chain_here(registry, case, decided_by, on)
     committee = None
     if voted and competent.is_grassroots and decided_by == competent.organisation:
         committee = await registry.committee(decided_by, on)
     return competent, chain, committee
 
 
-async def decide_admission(store: EventStore, registry: RegistryClient, command: c.DecideAdmission) -> Decision:
-    case = await load(store, command.dossier_id)
+async def decide_admission(cases: CaseLog, registry: RegistryClient, command: c.DecideAdmission) -> Decision:
+    case = await load(cases, command.dossier_id)
     case.require_open()
     competent, chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
     tally = case.decide_admission(
@@ -99,35 +113,40 @@ async def decide_admission(store: EventStore, registry: RegistryClient, command:
     return _decision(case, _tally_result(tally))
 
 
-async def extend_decision_deadline(store: EventStore, registry: RegistryClient, command: c.ExtendDecisionDeadline) -> Decision:
-    case = await load(store, command.dossier_id)
+async def extend_decision_deadline(cases: CaseLog, registry: RegistryClient, command: c.ExtendDecisionDeadline) -> Decision:
+    case = await load(cases, command.dossier_id)
     case.require_open()
     competent = await registry.competent_authority(case.cell, command.on)
+    await _chain_here(registry, case, command.decided_by, command.on)
     case.extend_decision_deadline(
         decided_by=command.decided_by, on=command.on, by_working_days=command.by_working_days, competent=competent
     )
     return _decision(case)
 
 
-async def record_cell_notified(store: EventStore, _registry: RegistryClient, command: c.RecordCellNotified) -> Decision:
-    case = await load(store, command.dossier_id)
+async def record_cell_notified(cases: CaseLog, registry: RegistryClient, command: c.RecordCellNotified) -> Decision:
+    case = await load(cases, command.dossier_id)
+    case.require_open()
+    if case.decision is not None:
+        # The cell as it stood when decided: it may have been merged away since.
+        await _chain_here(registry, case, case.cell, case.decision.decision_date)
     case.record_cell_notified(received_on=command.received_on)
     return _decision(case)
 
 
-async def agree_ceremony_delay(store: EventStore, registry: RegistryClient, command: c.AgreeCeremonyDelay) -> Decision:
-    case = await load(store, command.dossier_id)
+async def agree_ceremony_delay(cases: CaseLog, registry: RegistryClient, command: c.AgreeCeremonyDelay) -> Decision:
+    case = await load(cases, command.dossier_id)
     case.require_open()
-    chain = await registry.chain(case.cell, command.agreed_on)
+    chain = await _chain_here(registry, case, command.agreed_by, command.agreed_on)
     case.agree_ceremony_delay(agreed_by=command.agreed_by, agreed_on=command.agreed_on, chain=chain)
     return _decision(case)
 
 
 async def record_recognition_cell_resolution(
-    store: EventStore, registry: RegistryClient, command: c.RecordRecognitionCellResolution
+    cases: CaseLog, registry: RegistryClient, command: c.RecordRecognitionCellResolution
 ) -> Decision:
-    case = await _one_applicant(store, command)
-    chain = await registry.chain(case.cell, command.meeting_on)
+    case = await _one_applicant(cases, command)
+    chain = await _chain_here(registry, case, command.cell, command.meeting_on)
     roster = await registry.roster(command.cell, command.meeting_on)
     tally = case.record_recognition_cell_resolution(
         cell=command.cell, meeting_on=command.meeting_on, ballots=command.ballots, roster=roster, chain=chain
@@ -136,10 +155,10 @@ async def record_recognition_cell_resolution(
 
 
 async def record_recognition_grassroots_resolution(
-    store: EventStore, registry: RegistryClient, command: c.RecordRecognitionGrassrootsResolution
+    cases: CaseLog, registry: RegistryClient, command: c.RecordRecognitionGrassrootsResolution
 ) -> Decision:
-    case = await _one_applicant(store, command)
-    chain = await registry.chain(case.cell, command.meeting_on)
+    case = await _one_applicant(cases, command)
+    chain = await _chain_here(registry, case, command.organisation, command.meeting_on)
     committee = await registry.committee(command.organisation, command.meeting_on) if command.organisation in chain else []
     tally = case.record_recognition_grassroots_resolution(
         organisation=command.organisation, meeting_on=command.meeting_on, ballots=command.ballots, chain=chain, committee=committee
@@ -147,8 +166,8 @@ async def record_recognition_grassroots_resolution(
     return _decision(case, _tally_result(tally))
 
 
-async def decide_recognition(store: EventStore, registry: RegistryClient, command: c.DecideRecognition) -> Decision:
-    case = await load(store, command.dossier_id)
+async def decide_recognition(cases: CaseLog, registry: RegistryClient, command: c.DecideRecognition) -> Decision:
+    case = await load(cases, command.dossier_id)
     case.require_open()
     competent, chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
     tally = case.decide_recognition(
@@ -163,8 +182,8 @@ async def decide_recognition(store: EventStore, registry: RegistryClient, comman
     return _decision(case, _tally_result(tally))
 
 
-async def decide_name_removal(store: EventStore, registry: RegistryClient, command: c.DecideNameRemoval) -> Decision:
-    case = await load(store, command.dossier_id)
+async def decide_name_removal(cases: CaseLog, registry: RegistryClient, command: c.DecideNameRemoval) -> Decision:
+    case = await load(cases, command.dossier_id)
     case.require_open()
     competent, _chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
     tally = case.decide_name_removal(

@@ -8,23 +8,23 @@ from typing import Any
 import asyncpg
 
 from services.voting.case_index import CaseIndex
+from services.voting.case_log import CaseLog
 from services.voting.commands import CaseQuery, DeadlinesQuery, today_in_vietnam
 from services.voting.deadlines import deadlines_of
 from services.voting.handlers import load
 from services.voting.registry_client import RegistryClient
 from services.voting.roster import Chain
 from shared.commands import InvalidInput, NotFound
-from shared.eventstore import EventStore
 
 
-async def case(store: EventStore, query: CaseQuery) -> dict[str, Any]:
-    found = await load(store, query.dossier_id)
+async def case(cases: CaseLog, query: CaseQuery) -> dict[str, Any]:
+    found = await load(cases, query.dossier_id)
     if not found.opened:
         raise NotFound("Chưa có hồ sơ nào sẵn sàng để chi bộ xét với mã này.", dossier_id=query.dossier_id)
     return found.summary()
 
 
-async def deadlines(store: EventStore, pool: asyncpg.Pool, registry: RegistryClient, query: DeadlinesQuery) -> dict[str, Any]:
+async def deadlines(cases: CaseLog, pool: asyncpg.Pool, registry: RegistryClient, query: DeadlinesQuery) -> dict[str, Any]:
     """DECISION_60WD, CEREMONY_30WD, RECOG_30WD (and the recognition decision): for a dossier every
     deadline reached, kept or not; for an organisation the open ones of every chain under it."""
     if (query.dossier_id is None) == (query.organisation is None):
@@ -32,7 +32,7 @@ async def deadlines(store: EventStore, pool: asyncpg.Pool, registry: RegistryCli
     on = query.on or today_in_vietnam()
     try:
         if query.dossier_id is not None:
-            found = await load(store, query.dossier_id)
+            found = await load(cases, query.dossier_id)
             if not found.opened:
                 raise NotFound("Chưa có hồ sơ nào sẵn sàng để chi bộ xét với mã này.", dossier_id=query.dossier_id)
             return {
@@ -42,16 +42,16 @@ async def deadlines(store: EventStore, pool: asyncpg.Pool, registry: RegistryCli
             }
         assert query.organisation is not None
         async with pool.acquire() as conn:
-            cases = await CaseIndex.open_cases(conn, store.schema)
+            open_cases = await CaseIndex.open_cases(conn, cases.store.schema)
         chains: dict[str, Chain | None] = {}
         flagged: list[dict[str, Any]] = []
-        for dossier_id, cell in cases:
+        for dossier_id, cell in open_cases:
             if cell not in chains:
                 chains[cell] = await _chain_or_none(registry, cell, on)
             chain = chains[cell]
             if cell != query.organisation and (chain is None or query.organisation not in chain):
                 continue
-            for deadline in deadlines_of(await load(store, dossier_id), on):
+            for deadline in deadlines_of(await load(cases, dossier_id), on):
                 if deadline.open:
                     flagged.append(deadline.to_json())
         flagged.sort(key=lambda d: (d["due_on"], d["dossier_id"]))

@@ -1,6 +1,6 @@
 """The one place this service asks the registry: rosters, committees, the tree and admission authority, as of a date.
 
-Queries `registry.query.roster`, `committee`, `organisation` and `competent_authority`
+Queries `registry.query.roster`, `committee`, `organisation`, `competent_authority` and `established_here`
 (docs/registry.md). Everything this service knows about their reply shapes is in the `_read_*`
 functions, so a change of the registry's contract is a change here only.
 """
@@ -53,6 +53,12 @@ class RegistryClient:
         """The cell and every ancestor on `on`, nearest first (one `organisation` query: it lists the ancestors)."""
         result = await self._ask("organisation", {"code": cell, "on": on.isoformat()})
         return _read_chain(result)
+
+    async def established_here(self, codes: list[str]) -> set[str]:
+        """Which of these units this deployment's own registry log established (the others came
+        through a registry log kept from a linked deployment)."""
+        result = await self._ask("established_here", {"codes": codes})
+        return {str(code) for code in result.get("codes", [])}
 
     async def competent_authority(self, cell: str, on: date) -> Competence:
         """The organisation with admission authority over `cell` on `on`."""

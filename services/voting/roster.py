@@ -116,6 +116,20 @@ class Chain:
             found = found or unit.code == code
         return None
 
+    def venue_of(self, code: str) -> str | None:
+        """The unit whose establishment tells in which deployment the acts of `code` on this cell
+        are recorded; None when `code` is not on the chain.
+
+        A body works in the deployment that established the unit just below it on the chain
+        (the cell itself: where it was established). A lower deployment's root is established by
+        the level above but works with its subtree below; a committee above the root (a former
+        district committee) works above. So each act has exactly one log that may hold it, and
+        two deployments never both record one step of the same case."""
+        for index, unit in enumerate(self.units):
+            if unit.code == code:
+                return self.units[max(index - 1, 0)].code
+        return None
+
     def is_committee_above_cell(self, code: str) -> bool:
         """Whether `code` is one of the committees above the cell (not the cell, not a partial
         committee)."""

@@ -5,12 +5,12 @@ AUTHORITY, RECOG_3_FAILS). Pure functions; the thresholds themselves are `shared
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from services.voting.events import Ballot, RosterLine
-from services.voting.roster import Competence, MemberStatus, Membership, RosterMember
+from services.voting.roster import Chain, Competence, MemberStatus, Membership, RosterMember
 from shared.commands import InvalidInput, RuleViolation
 from shared.rules import RuleCode, RuleSet, Violation
 from shared.rules.thresholds import (
@@ -168,6 +168,23 @@ def check_authority(decided_by: str, competent: Competence) -> Violation | None:
     if decided_by == competent.organisation:
         return None
     return Violation.of(RuleCode.AUTHORITY, decided_by=decided_by, competent_authority=competent.organisation)
+
+
+def check_recorded_here(chain: Chain, body: str, established_here: Collection[str]) -> Violation | None:
+    """AUTHORITY, across deployments: an act is recorded only in the deployment where the body
+    that takes it works (`Chain.venue_of`: the deployment that established the unit just below
+    it); the other deployment sees it through the voting log it keeps. A body that is not on the
+    chain at all is left to the other checks."""
+    venue = chain.venue_of(body)
+    if venue is None or venue in established_here:
+        return None
+    return Violation.of(
+        RuleCode.AUTHORITY,
+        f"{body} làm việc ở cấp triển khai khác: biểu quyết, quyết định của {body} về hồ sơ này phải "
+        "được ghi tại hệ thống của cấp đó, không ghi tại hệ thống này",
+        organisation=body,
+        recorded_in="another_deployment",
+    )
 
 
 def check_only_one_applicant(dossier_ids: Sequence[str]) -> Violation | None:

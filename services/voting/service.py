@@ -1,25 +1,26 @@
 """Voting (biểu quyết): the acts of cells and committees on each applicant, from the cell's resolution to
 the admission, recognition or name-removal decision, with the roster and ballots behind every vote.
 
-`build_service` wires it; tests build one on fresh schemas, production runs `service`.
+`build_service` wires it; tests build one on fresh schemas, production runs `service`. In a federated
+deployment it also reads the voting logs kept from the linked deployments (`case_log`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from services.voting import commands as c
 from services.voting import handlers, queries
 from services.voting.case_index import CaseIndex
+from services.voting.case_log import CaseLog
 from services.voting.consumers import dossier_facts
 from services.voting.registry_client import RegistryClient
 from shared.commands import Command, Decision
-from shared.eventstore import EventStore
 from shared.service import Service, ServiceContext
 
 
-COMMANDS: dict[str, tuple[type[Command], Callable[[EventStore, RegistryClient, Any], Awaitable[Decision]]]] = {
+COMMANDS: dict[str, tuple[type[Command], Callable[[CaseLog, RegistryClient, Any], Awaitable[Decision]]]] = {
     "record_cell_resolution": (c.RecordCellResolution, handlers.record_cell_resolution),
     "record_appraisal": (c.RecordAppraisal, handlers.record_appraisal),
     "record_grassroots_resolution": (c.RecordGrassrootsResolution, handlers.record_grassroots_resolution),
@@ -37,20 +38,29 @@ COMMANDS: dict[str, tuple[type[Command], Callable[[EventStore, RegistryClient, A
 }
 
 
-def build_service(name: str = "voting", dossiers_source: str = "dossiers", registry_service: str = "registry") -> Service:
-    """The voting service on schema `name`, reading the dossiers log `dossiers_source` and asking the
-    registry service `registry_service`."""
+def build_service(
+    name: str = "voting",
+    dossiers_source: str = "dossiers",
+    registry_service: str = "registry",
+    kept_votings: Sequence[str] = (),
+) -> Service:
+    """The voting service on schema `name`, reading the dossiers log `dossiers_source`, asking the
+    registry service `registry_service`, and reading each case also from the voting logs
+    `kept_votings` kept from the linked deployments."""
     service = Service(name)
-    index = CaseIndex(name)
+    index = CaseIndex(name, kept_votings)
     service.add_projection(index)
 
     def registry(ctx: ServiceContext) -> RegistryClient:
         return RegistryClient(ctx.nc, registry_service)
 
+    def cases(ctx: ServiceContext) -> CaseLog:
+        return CaseLog(ctx.store, kept_votings)
+
     for command_name, (model, handler) in COMMANDS.items():
 
         async def run(ctx: ServiceContext, command: Any, handler=handler) -> Decision:  # noqa: ANN001
-            return await handler(ctx.store, registry(ctx), command)
+            return await handler(cases(ctx), registry(ctx), command)
 
         run.__doc__ = model.__doc__
         service.command(command_name, model)(run)
@@ -58,16 +68,17 @@ def build_service(name: str = "voting", dossiers_source: str = "dossiers", regis
     @service.query("case", c.CaseQuery)
     async def case(ctx: ServiceContext, query: c.CaseQuery) -> dict[str, Any]:
         """The voting chain of one dossier: every step recorded so far."""
-        return await queries.case(ctx.store, query)
+        return await queries.case(cases(ctx), query)
 
     @service.query("deadlines", c.DeadlinesQuery)
     async def deadlines(ctx: ServiceContext, query: c.DeadlinesQuery) -> dict[str, Any]:
         """DECISION_60WD, CEREMONY_30WD, RECOG_30WD for a dossier, or the open ones under an organisation."""
-        return await queries.deadlines(ctx.store, ctx.pool, registry(ctx), query)
+        return await queries.deadlines(cases(ctx), ctx.pool, registry(ctx), query)
 
+    # Only this deployment's dossiers: a dossier kept from below has its facts recorded below.
     @service.consumer(dossiers_source, name=f"{name}.dossier_facts")
     def facts(ctx: ServiceContext):  # noqa: ANN202
-        return dossier_facts(ctx.store, dossiers_source)
+        return dossier_facts(cases(ctx), dossiers_source)
 
     return service
 

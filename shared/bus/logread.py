@@ -39,10 +39,11 @@ async def answer_log_request(store: EventStore, request: dict[str, Any]) -> dict
 class RemoteLog:
     """A consumer's view of another service's log, read through that service."""
 
-    def __init__(self, nc: NatsClient, source: str, timeout: float = 5.0) -> None:
+    def __init__(self, nc: NatsClient, source: str, timeout: float = 5.0, *, subject: str | None = None) -> None:
         self.nc = nc
         self.source = source
         self.timeout = timeout
+        self.subject = subject or subjects.log_read_subject(source)
 
     async def read(
         self, after: int, up_to: int | None = None, up_to_time: datetime | None = None
@@ -54,9 +55,7 @@ class RemoteLog:
                 "up_to_time": up_to_time.isoformat() if up_to_time else None,
                 "limit": MAX_EVENTS_PER_REPLY,
             }
-            reply = await self.nc.request(
-                subjects.log_read_subject(self.source), json.dumps(request).encode(), timeout=self.timeout
-            )
+            reply = await self.nc.request(self.subject, json.dumps(request).encode(), timeout=self.timeout)
             body = json.loads(reply.data)
             events = [RecordedEvent.from_json_dict(e) for e in body["events"]]
             if not events:

@@ -33,6 +33,12 @@ def dead_letter_subjects(deployment: str) -> str:
     return f"ketnap.{deployment}.dlq.>"
 
 
+def linked_log_subject(deployment: str, service: str) -> str:
+    """Where a deployment's federation service answers reads of its own logs for the deployments
+    linked to it: the only request subject that crosses a leaf-node link."""
+    return f"ketnap.fed.{deployment}.log.{service}"
+
+
 def command_subject(service: str, command: str) -> str:
     return f"{service}.cmd.{command}"
 

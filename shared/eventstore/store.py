@@ -22,7 +22,7 @@ from shared.envelope import (
     dumps_data,
     new_recorded_at,
 )
-from shared.eventstore.errors import ConcurrencyConflict, DuplicateEventMismatch
+from shared.eventstore.errors import ChainRefused, ConcurrencyConflict, DuplicateEventMismatch
 from shared.eventstore.schema import checked_identifier
 from shared.jsoncodec import decode_json
 
@@ -322,6 +322,53 @@ class EventStore:
             event_ids=tuple(r["event_id"] for r in known),
             duplicate=True,
         )
+
+    async def keep(self, events: Sequence[RecordedEvent]) -> int:
+        """Store events of another deployment's log exactly as they were recorded there.
+
+        Each must be the next link of the chain kept so far: the next position, linked to the
+        hash kept before it, and hashed over its own contents. An event already kept is skipped
+        when it is the same link, and refused when it comes back with another hash. Anything
+        refused raises `ChainRefused` and nothing of the call is stored: a kept log is the lower
+        level's chain, never one the upper level patched. Returns how many events were new.
+        """
+        if not events:
+            return 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
+            head = await conn.fetchrow(f"SELECT position, hash FROM {self.table} ORDER BY position DESC LIMIT 1")
+            position, previous_hash = (head["position"], head["hash"]) if head else (0, GENESIS_HASH)
+            seen = {
+                row["position"]: row["hash"]
+                for row in await conn.fetch(
+                    f"SELECT position, hash FROM {self.table} WHERE position = ANY($1::bigint[])",
+                    [e.position for e in events if e.position <= position],
+                )
+            }
+            rows: list[tuple[Any, ...]] = []
+            for event in events:
+                if event.position <= position and not rows:
+                    if seen.get(event.position) != event.hash:
+                        raise ChainRefused("rewritten", event.position, "this position was kept before with another hash")
+                    continue
+                if event.position != position + 1:
+                    raise ChainRefused("gap", position + 1, f"position {position + 1} is missing (the next to arrive is {event.position})")
+                if event.previous_hash != previous_hash:
+                    raise ChainRefused("broken_link", event.position, "previous_hash is not the hash kept at the position before")
+                if event.expected_hash() != event.hash:
+                    raise ChainRefused("altered", event.position, "the hash does not match the event's contents")
+                rows.append(
+                    (
+                        event.position, event.stream_id, event.stream_version, event.event_id, event.event_type,
+                        event.schema_version, dumps_data(event.data), event.actor, event.organisation,
+                        event.correlation_id, event.causation_id, event.recorded_at, event.previous_hash, event.hash,
+                    )
+                )
+                position, previous_hash = event.position, event.hash
+            if rows:
+                await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
+                await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(position))
+        return len(rows)
 
     async def head_position(self) -> int:
         async with self.pool.acquire() as conn:

@@ -8,6 +8,9 @@
   with nats-py as each service user.
 - deploy/postgres/init.sql: run by psql against a real PostgreSQL (the embedded one), then each
   role's rights are tried.
+- deploy/federation/ (many levels): both compose overlays loaded on top of docker-compose.yml the
+  same way; both NATS configs parsed, then run joined to each other as leaf nodes and exercised
+  as the deployed users.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,11 +46,17 @@ ENV_EXAMPLE = ROOT / "deploy" / "env.example"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 NATS_CONF = ROOT / "deploy" / "nats" / "nats.conf"
 INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
+FEDERATION = ROOT / "deploy" / "federation"
 
 SERVICES = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
-NATS_PASSWORD_VARS = tuple(f"NATS_{name.upper()}_PASSWORD" for name in ("admin", *SERVICES))
-PG_PASSWORD_VARS = tuple(f"PG_{name.upper()}_PASSWORD" for name in ("owner", *SERVICES))
+ROLES = (*SERVICES, "federation")
+"""Every service with a NATS user and a PostgreSQL role; the federation service runs only in a
+deployment joined to others (deploy/federation/), but its credentials are in the base files."""
+NATS_PASSWORD_VARS = tuple(f"NATS_{name.upper()}_PASSWORD" for name in ("admin", *ROLES))
+PG_PASSWORD_VARS = tuple(f"PG_{name.upper()}_PASSWORD" for name in ("owner", *ROLES))
 SECRET_VARS = (*NATS_PASSWORD_VARS, "POSTGRES_PASSWORD", *PG_PASSWORD_VARS)
+FEDERATION_SECRETS = {"upper": ("NATS_LEAF_PASSWORD",), "lower": ("NATS_UPPER_LEAF_PASSWORD",)}
+FEDERATION_REQUIRED = {"upper": ("KETNAP_LOWERS",), "lower": ("KETNAP_UPPER", "KETNAP_UPPER_HOST")}
 
 
 def _tool_beside_python(name: str) -> Path | None:
@@ -75,12 +86,14 @@ def compose_bin() -> Path:
 
 
 def _compose_config(
-    compose_bin: Path, home: Path, env_file: Path, *args: str, compose_file: Path = COMPOSE_FILE
+    compose_bin: Path, home: Path, env_file: Path, *args: str, compose_file: Path = COMPOSE_FILE,
+    overlay: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     # A bare environment and an explicit env file: a developer's exported passwords or a real
     # `.env` at the root must not make a broken file look valid.
+    files = ["-f", str(compose_file), *(["-f", str(overlay)] if overlay else [])]
     return subprocess.run(
-        [str(compose_bin), "-f", str(compose_file), "--project-directory", str(ROOT),
+        [str(compose_bin), *files, "--project-directory", str(ROOT),
          "--env-file", str(env_file), "config", *args],
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)},
         capture_output=True,
@@ -217,10 +230,11 @@ class TestCompose:
 
     def test_env_example_holds_placeholders_only(self) -> None:
         values = _env_example()
-        assert set(SECRET_VARS) <= set(values)
-        for name in SECRET_VARS:
+        secrets_ = (*SECRET_VARS, *(v for role in FEDERATION_SECRETS.values() for v in role))
+        assert set(secrets_) <= set(values)
+        for name in secrets_:
             assert values[name].startswith("CHANGE-ME"), f"{name} in env.example must be an obvious placeholder"
-        assert len({values[name] for name in SECRET_VARS}) == len(SECRET_VARS), "one placeholder per secret"
+        assert len({values[name] for name in secrets_}) == len(secrets_), "one placeholder per secret"
 
     @pytest.mark.parametrize("missing", SECRET_VARS)
     def test_compose_refuses_to_start_without_a_secret(self, compose_bin: Path, tmp_path: Path, missing: str) -> None:
@@ -339,9 +353,14 @@ def nats_server(nats_bin: Path, tmp_path: Path) -> Iterator[RunningNats]:
     config = tmp_path / "nats.conf"
     config.write_text(text)
     passwords = _nats_passwords()
-    log_path = tmp_path / "nats.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([str(nats_bin), "-c", str(config)], env=_nats_env(passwords), stdout=log, stderr=subprocess.STDOUT)
+    with _running_nats(nats_bin, config, _nats_env(passwords), monitor, tmp_path / "nats.log"):
+        yield RunningNats(f"nats://127.0.0.1:{port}", passwords)
+
+
+@contextmanager
+def _running_nats(nats_bin: Path, config: Path, env: dict[str, str], monitor: int, log_path: Path) -> Iterator[None]:
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen([str(nats_bin), "-c", str(config)], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         # The same readiness probe as the compose healthcheck.
         deadline = time.monotonic() + 10
@@ -355,7 +374,7 @@ def nats_server(nats_bin: Path, tmp_path: Path) -> Iterator[RunningNats]:
                 pass
             assert time.monotonic() < deadline, f"nats-server not healthy:\n{log_path.read_text()}"
             time.sleep(0.05)
-        yield RunningNats(f"nats://127.0.0.1:{port}", passwords)
+        yield
     finally:
         process.terminate()
         try:
@@ -581,7 +600,7 @@ class TestPostgresInit:
         assert _run_psql(postgres.port, {}, "-tA", "-c", count).stdout == before, "nothing may be created"
 
     @pytest.mark.asyncio
-    @pytest.mark.parametrize("service", SERVICES)
+    @pytest.mark.parametrize("service", ROLES)
     async def test_a_service_role_creates_only_in_its_own_schema(self, postgres, ketnap_db, service: str) -> None:
         with pytest.raises(asyncpg.InvalidPasswordError):
             await _connect(postgres.port, f"ketnap_{service}", "not-the-password")
@@ -596,7 +615,7 @@ class TestPostgresInit:
             assert await conn.fetchval(f"SELECT count(*) FROM {service}.deploy_probe") == 1
             await conn.execute("DROP TABLE deploy_probe")
 
-            for other in (s for s in SERVICES if s != service):
+            for other in (s for s in ROLES if s != service):
                 with pytest.raises(asyncpg.InsufficientPrivilegeError):
                     await conn.execute(f"CREATE TABLE {other}.intruder (id int)")
                 with pytest.raises(asyncpg.InsufficientPrivilegeError):
@@ -614,9 +633,9 @@ class TestPostgresInit:
         try:
             owners = dict(await conn.fetch(
                 "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = ANY($1::text[])",
-                list(SERVICES),
+                list(ROLES),
             ))
-            assert owners == {s: "ketnap_owner" for s in SERVICES}
+            assert owners == {s: "ketnap_owner" for s in ROLES}
             assert await conn.fetchval(
                 "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'ketnap'"
             ) == "ketnap_owner"
@@ -646,28 +665,45 @@ class TestPostgresInit:
 
 class TestBootstrapOnTheDeployment:
     @pytest.mark.asyncio
-    async def test_bootstrap_and_the_services_fit_the_permissions(self, nats_server: RunningNats, postgres, ketnap_db) -> None:
+    @pytest.mark.parametrize(
+        ("deployment", "upper", "lowers"),
+        [("local", None, ()), ("tinh-ls", None, ("xa-a",)), ("xa-a", "tinh-ls", ())],
+        ids=["single", "upper", "lower"],
+    )
+    async def test_bootstrap_and_the_services_fit_the_permissions(
+        self, nats_server: RunningNats, postgres, ketnap_db, deployment: str, upper: str | None, lowers: tuple[str, ...]
+    ) -> None:
         """`ketnap bootstrap` as admin and ketnap_owner, then what each service does at run time as itself.
 
         Uses the application's own subject names and consumer specs, so a renamed subject that the
-        permissions no longer cover fails here rather than in a deployment.
+        permissions no longer cover fails here rather than in a deployment. A deployment joined to
+        others (many levels) also runs the federation service, which keeps the linked deployments'
+        logs under its own user and role.
         """
         from services import all_services
         from shared.bootstrap import bootstrap
         from shared.bus import subjects
+        from shared.federation.links import Links
+        from shared.federation.streams import arriving_stream, keeper_durable
         from shared.settings import Settings
 
-        deployment = "local"
-        services = all_services()
         admin_url = nats_server.url.replace("://", f"://admin:{nats_server.passwords['NATS_ADMIN_PASSWORD']}@")
         owner_url = f"postgresql://ketnap_owner:{ketnap_db['PG_OWNER_PASSWORD']}@127.0.0.1:{postgres.port}/ketnap"
-        await bootstrap(Settings(nats_url=admin_url, database_url=owner_url, deployment_id=deployment), services)
+        settings = Settings(
+            nats_url=admin_url, database_url=owner_url, deployment_id=deployment, upper_deployment=upper, lower_deployments=lowers
+        )
+        services = all_services(settings)
+        assert {s.name for s in services} == set(settings.services)
+        await bootstrap(settings, services)
+        # Who appends to each log: its service, or the federation service for a kept one.
+        writers = {s.name: s.name for s in services if s.owns_log} | {k: s.name for s in services for k in s.kept_logs}
+        assert bool(upper or lowers) == any(w == "federation" for w in writers.values())
 
-        # Each log: owned by ketnap_owner, appendable by its service, never changed.
+        # Each log: owned by ketnap_owner, appendable by its writer, never changed.
         conn = await _connect(postgres.port, "ketnap_owner", ketnap_db["PG_OWNER_PASSWORD"])
         try:
-            for service in (s for s in services if s.owns_log):
-                role, table = f"ketnap_{service.name}", f"{service.name}.events"
+            for log_name, writer in writers.items():
+                role, table = f"ketnap_{writer}", f"{log_name}.events"
                 rights = dict(await conn.fetch(
                     "SELECT p, has_table_privilege($1, $2, p) FROM unnest($3::text[]) AS p",
                     role, table, ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"],
@@ -676,6 +712,12 @@ class TestBootstrapOnTheDeployment:
                 assert await conn.fetchval(
                     "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = $1::regclass", table
                 ) == "ketnap_owner"
+            # The federation service reads this deployment's own logs to answer the linked ones.
+            for log_name in (n for n, w in writers.items() if "federation" in settings.services and w != "federation"):
+                assert await conn.fetchval(
+                    "SELECT has_table_privilege('ketnap_federation', $1, 'SELECT') "
+                    "AND NOT has_table_privilege('ketnap_federation', $1, 'INSERT')", f"{log_name}.events",
+                ), log_name
         finally:
             await conn.close()
 
@@ -687,14 +729,14 @@ class TestBootstrapOnTheDeployment:
             async def answer_log_read(msg) -> None:
                 await msg.respond(b'{"events": []}')
 
-            for service in (s for s in services if s.owns_log):
-                await clients[service.name].subscribe(subjects.log_read_subject(service.name), cb=answer_log_read)
-                await _settle(clients[service.name])
+            for log_name, writer in writers.items():
+                await clients[writer].subscribe(subjects.log_read_subject(log_name), cb=answer_log_read)
+                await _settle(clients[writer])
                 # The relay.
-                subject = subjects.event_subject(deployment, service.name, "DeployProbe")
+                subject = subjects.event_subject(deployment, log_name, "DeployProbe")
                 stream = await admin_js.find_stream_name_by_subject(subject)
-                js = clients[service.name].jetstream()
-                await (await js.publish_async(subject, b"{}", headers={"Nats-Msg-Id": f"probe-{service.name}"}, stream=stream))
+                js = clients[writer].jetstream()
+                await (await js.publish_async(subject, b"{}", headers={"Nats-Msg-Id": f"probe-{log_name}"}, stream=stream))
 
             for service in services:
                 client = clients[service.name]
@@ -715,8 +757,352 @@ class TestBootstrapOnTheDeployment:
                     # A message that can never be applied.
                     dead_letter = subjects.dead_letter_subject(deployment, durable)
                     await js.publish(dead_letter, b"{}", stream=await admin_js.find_stream_name_by_subject(dead_letter))
+
+            if "federation" in clients:
+                federation = clients["federation"]
+                js = federation.jetstream()
+                for kept in Links.of(settings).kept:
+                    # The keeper: bind to the durable on the stream that sources the origin's log,
+                    # fetch (nothing arrives here: no leaf link in this test), inspect both.
+                    subscription = await js.pull_subscribe_bind(keeper_durable(kept), stream=arriving_stream(kept))
+                    with pytest.raises(nats.errors.TimeoutError):
+                        await subscription.fetch(1, timeout=0.5)
+                    await subscription.unsubscribe()
+                    await js.stream_info(arriving_stream(kept))
+                    await js.consumer_info(arriving_stream(kept), keeper_durable(kept))
+                    # A gap in a kept log is filled from the origin's federation service.
+                    with pytest.raises(nats.errors.NoRespondersError):
+                        await federation.request(subjects.linked_log_subject(kept.origin, kept.service), b"{}", timeout=2)
+                # It answers the linked deployments' reads of this deployment's own logs.
+                await federation.subscribe(subjects.linked_log_subject(deployment, "registry"), cb=answer_log_read)
+                await _settle(federation)
             for name, client in clients.items():
                 assert not [e for e in client.errors if "permissions violation" in e], (name, client.errors)
         finally:
             for client in (*clients.values(), admin):
                 await client.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# deploy/federation/: deployments joined as levels (compose overlays, NATS leaf nodes)
+# ---------------------------------------------------------------------------------------------
+
+LEVELS = ("upper", "lower")
+UPPER_ID, LOWER_ID = "tinh-ls", "xa-a"
+
+
+def _overlay(role: str) -> Path:
+    return FEDERATION / f"compose.{role}.yml"
+
+
+def _role_conf(role: str) -> Path:
+    return FEDERATION / f"nats.{role}.conf"
+
+
+def _config_variables(path: Path) -> set[str]:
+    """The `$VARIABLE`s a NATS config reads (comments left out: they mention `$JS.<domain>`)."""
+    code = "\n".join(line.split("#", 1)[0] for line in path.read_text().splitlines())
+    return set(re.findall(r"\$([A-Z][A-Z0-9_]*)\b", code))
+
+
+@pytest.fixture(scope="module", params=LEVELS)
+def federated_model(request: pytest.FixtureRequest, compose_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
+    """docker-compose.yml with one overlay, as compose resolves it with deploy/env.example."""
+    home = tmp_path_factory.mktemp("home")
+    result = _compose_config(compose_bin, home, ENV_EXAMPLE, "--format", "json", overlay=_overlay(request.param))
+    assert result.returncode == 0, result.stderr
+    return request.param, json.loads(result.stdout)
+
+
+class TestFederationCompose:
+    def test_the_federation_service_runs_like_the_others_as_its_own_user(self, federated_model: tuple[str, dict]) -> None:
+        _, model = federated_model
+        services = model["services"]
+        assert set(services) == {"nats", "postgres", "bootstrap", *ROLES}
+        federation = services["federation"]
+        assert federation["command"] == ["python", "-m", "services.federation"]
+        assert federation["image"] == services["bootstrap"]["image"] and federation["build"]["dockerfile"] == "deploy/Dockerfile"
+        assert federation["restart"] == "unless-stopped"
+        assert {d: v["condition"] for d, v in federation["depends_on"].items()} == {
+            "nats": "service_healthy", "postgres": "service_healthy", "bootstrap": "service_completed_successfully"
+        }
+        env = federation["environment"]
+        assert env["KETNAP_LOG_FORMAT"] == "json"
+        nats_url, db_url = urlsplit(env["NATS_URL"]), urlsplit(env["DATABASE_URL"])
+        assert (nats_url.username, nats_url.hostname, nats_url.port) == ("federation", "nats", 4222)
+        assert (db_url.username, db_url.hostname, db_url.path) == ("ketnap_federation", "postgres", "/ketnap")
+
+    def test_every_application_container_knows_the_links_and_no_leaf_password(self, federated_model: tuple[str, dict]) -> None:
+        from shared.settings import Settings, check_deployment_id
+
+        role, model = federated_model
+        values = _env_example()
+        leaf_passwords = [values[v] for level in FEDERATION_SECRETS.values() for v in level]
+        for name in ("bootstrap", *ROLES):
+            env = model["services"][name]["environment"]
+            check_deployment_id(env["KETNAP_DEPLOYMENT"])
+            if role == "upper":
+                assert env["KETNAP_LOWERS"] == values["KETNAP_LOWERS"] and "KETNAP_UPPER" not in env
+            else:
+                assert env["KETNAP_UPPER"] == values["KETNAP_UPPER"] and "KETNAP_LOWERS" not in env
+                assert env["KETNAP_UPPER_LEAF_URL"] == f"nats-leaf://{values['KETNAP_UPPER_HOST']}:{values['KETNAP_UPPER_LEAF_PORT']}"
+            assert not [v for v in env.values() if any(p in str(v) for p in leaf_passwords)], f"{name} holds a leaf password"
+            # What the services make of it (shared/settings.py).
+            settings = Settings.model_validate({
+                "deployment_id": env["KETNAP_DEPLOYMENT"], "upper_deployment": env.get("KETNAP_UPPER"),
+                "lower_deployments": tuple(env.get("KETNAP_LOWERS", "").split(",")) if env.get("KETNAP_LOWERS") else (),
+            })
+            assert settings.federated and "federation" in settings.services
+
+    def test_nats_runs_the_level_config_with_what_it_includes_and_reads(self, federated_model: tuple[str, dict]) -> None:
+        role, model = federated_model
+        services = model["services"]
+        nats = services["nats"]
+        target = nats["command"][nats["command"].index("--config") + 1]
+        mounts = {v["target"]: v.get("source", "") for v in nats["volumes"]}
+        assert mounts[target] == str(_role_conf(role))
+        # The include is resolved beside the config, as in the repository.
+        [include] = re.findall(r'^include "(.+)"$', _role_conf(role).read_text(), re.MULTILINE)
+        assert mounts[os.path.normpath(os.path.join(os.path.dirname(target), include))] == str(NATS_CONF)
+        assert "/data" in mounts, "the JetStream volume of docker-compose.yml stays"
+        # Every variable both files read reaches the server.
+        assert _config_variables(_role_conf(role)) | set(NATS_PASSWORD_VARS) <= set(nats["environment"])
+        values = _env_example()
+        if role == "upper":
+            assert [(p["target"], p["published"]) for p in nats["ports"]] == [(7422, values["KETNAP_LEAF_PORT"])]
+            assert {n for n in services if "ports" in services[n]} == {"gateway", "nats"}
+        else:
+            assert nats["environment"]["NATS_UPPER_LEAF_URL"] == (
+                f"nats-leaf://leaf:{values['NATS_UPPER_LEAF_PASSWORD']}@{values['KETNAP_UPPER_HOST']}:{values['KETNAP_UPPER_LEAF_PORT']}"
+            )
+            assert {n for n in services if "ports" in services[n]} == {"gateway"}, "a lower deployment publishes only its API"
+
+    @pytest.mark.parametrize("role", LEVELS)
+    def test_overlay_secrets_are_required_variables_without_defaults(self, role: str) -> None:
+        references = re.findall(r"\$\{([A-Z0-9_]+)([^}]*)\}", _overlay(role).read_text())
+        secret_refs = [(name, rest) for name, rest in references if "PASSWORD" in name]
+        assert {name for name, _ in secret_refs} == {*FEDERATION_SECRETS[role], "NATS_FEDERATION_PASSWORD", "PG_FEDERATION_PASSWORD"}
+        assert all(rest.startswith(":?") for _, rest in secret_refs), secret_refs
+
+    @pytest.mark.parametrize(
+        ("role", "missing"),
+        [(role, name) for role in LEVELS for name in (*FEDERATION_SECRETS[role], *FEDERATION_REQUIRED[role], "NATS_FEDERATION_PASSWORD")],
+    )
+    def test_compose_refuses_an_overlay_without_its_variables(self, compose_bin: Path, tmp_path: Path, role: str, missing: str) -> None:
+        env_file = tmp_path / "env"
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in _env_example().items() if k != missing))
+        result = _compose_config(compose_bin, tmp_path, env_file, "--quiet", overlay=_overlay(role))
+        assert result.returncode != 0
+        assert missing in result.stderr
+
+
+def _level_env(passwords: dict[str, str], role: str, deployment: str, leaf_password: str, leaf_port: int = 7422) -> dict[str, str]:
+    env = {**_nats_env(passwords), "KETNAP_DEPLOYMENT": deployment}
+    if role == "upper":
+        env["NATS_LEAF_PASSWORD"] = leaf_password
+    else:
+        env["NATS_UPPER_LEAF_URL"] = f"nats-leaf://leaf:{leaf_password}@127.0.0.1:{leaf_port}"
+    return env
+
+
+class TestFederationNatsConfig:
+    @pytest.mark.parametrize("role", LEVELS)
+    def test_nats_server_accepts_each_level_config(self, nats_bin: Path, role: str) -> None:
+        env = _level_env(_nats_passwords(), role, UPPER_ID if role == "upper" else LOWER_ID, "leaf-secret")
+        result = subprocess.run([str(nats_bin), "-c", str(_role_conf(role)), "-t"], env=env, capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    @pytest.mark.parametrize(
+        ("role", "missing"),
+        [("upper", "NATS_LEAF_PASSWORD"), ("upper", "KETNAP_DEPLOYMENT"), ("lower", "NATS_UPPER_LEAF_URL"),
+         ("lower", "KETNAP_DEPLOYMENT"), ("lower", "NATS_FEDERATION_PASSWORD")],
+    )
+    def test_nats_server_refuses_a_level_config_without_a_variable(self, nats_bin: Path, role: str, missing: str) -> None:
+        env = _level_env(_nats_passwords(), role, LOWER_ID, "leaf-secret")
+        del env[missing]
+        result = subprocess.run([str(nats_bin), "-c", str(_role_conf(role)), "-t"], env=env, capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0
+        assert missing in result.stdout + result.stderr
+
+    def test_the_lower_deny_lists_are_the_embedded_stacks(self) -> None:
+        from shared.embedded import LEAF_LOCAL_SUBJECTS
+
+        text = _role_conf("lower").read_text()
+        for key in ("deny_imports", "deny_exports"):
+            [found] = re.findall(rf"^\s*{key}: (\[.*\])$", text, re.MULTILINE)
+            assert tuple(json.loads(found)) == LEAF_LOCAL_SUBJECTS, key
+
+
+@dataclass
+class Level:
+    nats: RunningNats
+    monitor: int
+    store: Path
+
+
+@pytest.fixture
+def levels(nats_bin: Path, tmp_path: Path) -> Iterator[dict[str, Level]]:
+    """An upper and a lower deployment's NATS as deploy/federation configures them, on loopback
+    ports with their stores in tmp_path, the lower joined to the upper as a leaf node."""
+    from shared.embedded import free_port
+
+    passwords, leaf_password, leaf_port = _nats_passwords(), secrets.token_hex(12), free_port()
+    started: dict[str, Level] = {}
+    with ExitStack() as running:
+        for role, deployment in (("upper", UPPER_ID), ("lower", LOWER_ID)):
+            root = tmp_path / role
+            port, monitor = free_port(), free_port()
+            base = NATS_CONF.read_text()
+            for deployed, local in {
+                "store_dir: /data": f'store_dir: "{root / "base-store"}"',
+                "listen: 0.0.0.0:4222": f"listen: 127.0.0.1:{port}",
+                "http: 0.0.0.0:8222": f"http: 127.0.0.1:{monitor}",
+            }.items():
+                base = base.replace(deployed, local)
+            level = _role_conf(role).read_text()
+            # The level's own store: proves its restated jetstream block is the one in force.
+            for deployed, local in {"store_dir: /data": f'store_dir: "{root / "store"}"', "listen: 0.0.0.0:7422": f"listen: 127.0.0.1:{leaf_port}"}.items():
+                level = level.replace(deployed, local)
+            (root / "nats").mkdir(parents=True)
+            (root / "nats" / "nats.conf").write_text(base)
+            (root / "federation").mkdir()
+            config = root / "federation" / _role_conf(role).name
+            config.write_text(level)
+            env = _level_env(passwords, role, deployment, leaf_password, leaf_port)
+            running.enter_context(_running_nats(nats_bin, config, env, monitor, root / "nats.log"))
+            started[role] = Level(RunningNats(f"nats://127.0.0.1:{port}", passwords), monitor, root / "store")
+        yield started
+
+
+def _monitor(level: Level, endpoint: str) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{level.monitor}/{endpoint}", timeout=2) as response:
+        return json.loads(response.read())
+
+
+class TestFederationLink:
+    @pytest.mark.asyncio
+    async def test_each_level_keeps_its_store_and_fsync_and_serves_its_domain(self, levels: dict[str, Level]) -> None:
+        for role, deployment in (("upper", UPPER_ID), ("lower", LOWER_ID)):
+            config = _monitor(levels[role], "varz")["jetstream"]["config"]
+            assert config["domain"] == deployment
+            assert config["sync_always"] is True
+            assert config["store_dir"].startswith(str(levels[role].store)), config["store_dir"]
+        # The lower one joined, as `leaf`, into the application account.
+        assert await _eventually(lambda: bool(_monitor(levels["upper"], "leafz").get("leafs")), timeout=10)
+        [leaf] = _monitor(levels["upper"], "leafz")["leafs"]
+        assert leaf["account"] == "KETNAP"
+
+    @pytest.mark.asyncio
+    async def test_streams_are_sourced_across_and_service_requests_stay_local(self, levels: dict[str, Level]) -> None:
+        from nats.js.api import ExternalStream, StreamSource
+
+        from shared.bus import subjects
+
+        upper, lower = levels["upper"].nats, levels["lower"].nats
+        clients = [
+            upper_admin := await upper.connect("admin"), lower_admin := await lower.connect("admin"),
+            lower_registry := await lower.connect("registry"), upper_federation := await upper.connect("federation"),
+            lower_federation := await lower.connect("federation"), upper_reporting := await upper.connect("reporting"),
+            lower_gateway := await lower.connect("gateway"),
+        ]
+        try:
+            async def linked() -> bool:
+                try:
+                    return (await upper_admin.jetstream(domain=LOWER_ID, timeout=1).account_info()).domain == LOWER_ID
+                except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+                    return False
+
+            deadline = asyncio.get_running_loop().time() + 10
+            while not await linked():
+                assert asyncio.get_running_loop().time() < deadline, "the lower deployment never joined"
+                await asyncio.sleep(0.1)
+
+            # What bootstrap makes on each side (shared/bus/bootstrap.py, shared/federation/streams.py).
+            stream = subjects.event_stream(LOWER_ID, "registry")
+            await lower_admin.jetstream().add_stream(StreamConfig(name=stream, subjects=[subjects.event_subjects(LOWER_ID, "registry")]))
+            await upper_admin.jetstream().add_stream(StreamConfig(
+                name=stream, sources=[StreamSource(name=stream, external=ExternalStream(api=f"$JS.{LOWER_ID}.API"))]
+            ))
+            # The lower registry's relay publishes; the upper stream receives it, headers intact.
+            await lower_registry.jetstream().publish(
+                subjects.event_subject(LOWER_ID, "registry", "MemberNoted"), b"{}", stream=stream,
+                headers={subjects.MSG_ID_HEADER: "event-1", subjects.POSITION_HEADER: "1"},
+            )
+            upper_js = upper_admin.jetstream()
+            assert await _eventually_async(lambda: _messages(upper_js, stream), 1, timeout=20)
+            assert (await upper_js.get_msg(stream, 1)).headers[subjects.POSITION_HEADER] == "1"
+            # The federation service above may look at the origin stream under the lower domain.
+            assert (await upper_federation.jetstream(domain=LOWER_ID).stream_info(stream)).state.messages == 1
+
+            async def answer(msg) -> None:
+                await msg.respond(b"answered above")
+
+            # Subscribed before the federation subject and settled: once that one is known below,
+            # this one would be too, had it crossed.
+            await upper_reporting.subscribe("reporting.query.quota", cb=answer)
+            await _settle(upper_reporting)
+            await upper_federation.subscribe(subjects.linked_log_subject(UPPER_ID, "registry"), cb=answer)
+            await _settle(upper_federation)
+
+            async def fed_answered() -> bool:
+                try:
+                    await lower_federation.request(subjects.linked_log_subject(UPPER_ID, "registry"), b"{}", timeout=0.5)
+                    return True
+                except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+                    return False
+
+            assert await _eventually_async(fed_answered, True, timeout=10)
+            with pytest.raises(nats.errors.NoRespondersError):
+                await lower_gateway.request("reporting.query.quota", b"{}", timeout=1)
+            for client in clients:
+                assert not [e for e in client.errors if "permissions violation" in e], client.errors
+        finally:
+            for client in clients:
+                await client.close()
+
+
+async def _messages(js, stream: str) -> int:  # noqa: ANN001
+    return (await js.stream_info(stream)).state.messages
+
+
+async def _eventually_async(check, expected, timeout: float) -> bool:  # noqa: ANN001
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if await check() == expected:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+class TestFederationPermissions:
+    @pytest.mark.asyncio
+    async def test_the_federation_user_relays_kept_logs_and_never_an_own_services(self, nats_server: RunningNats) -> None:
+        admin = await nats_server.connect("admin")
+        federation = await nats_server.connect("federation")
+        try:
+            admin_js = admin.jetstream()
+            await admin_js.add_stream(StreamConfig(name="EVT_LOCAL_REGISTRY", subjects=["ketnap.local.evt.registry.>"]))
+            await admin_js.add_stream(StreamConfig(name="EVT_LOCAL_REGISTRY_AT_XA_A", subjects=["ketnap.local.evt.registry_at_xa_a.>"]))
+            js = federation.jetstream(timeout=0.5)
+            # A kept log's relay: allowed.
+            await js.publish("ketnap.local.evt.registry_at_xa_a.MemberNoted", b"{}", stream="EVT_LOCAL_REGISTRY_AT_XA_A")
+            # The registry's own log: refused, though `ketnap.*.evt.>` would match it.
+            with pytest.raises(nats.errors.TimeoutError):
+                await js.publish("ketnap.local.evt.registry.Forged", b"{}", stream="EVT_LOCAL_REGISTRY")
+            # Reads of kept logs are its to answer; reads of an own service's log are not.
+            await federation.subscribe("registry_at_xa_a.query.log")
+            await federation.subscribe("registry.query.log")
+            await _settle(federation)
+            assert await _eventually(lambda: any(
+                "permissions violation" in e and 'subscription to "registry.query.log"' in e for e in federation.errors
+            )), federation.errors
+            # Like every service, it changes no stream.
+            with pytest.raises(nats.errors.TimeoutError):
+                await js.delete_stream("EVT_LOCAL_REGISTRY")
+            assert (await admin_js.stream_info("EVT_LOCAL_REGISTRY")).state.messages == 0
+            assert (await admin_js.stream_info("EVT_LOCAL_REGISTRY_AT_XA_A")).state.messages == 1
+            refused = [e for e in federation.errors if "permissions violation" in e]
+            assert len(refused) == 3, refused
+        finally:
+            await federation.close()
+            await admin.close()

@@ -29,9 +29,9 @@ class Up:
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
 
-    def start(self, timeout: float = 90) -> None:
+    def start(self, timeout: float = 90, args: tuple[str, ...] = ()) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "up"], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [sys.executable, "-m", "shared.cli", "up", *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None

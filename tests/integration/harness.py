@@ -74,7 +74,8 @@ async def running(service: Service, nats_url: str, database_url: str, deployment
 
 async def consumers_caught_up(conn: asyncpg.Connection, services: list[Service]) -> bool:
     """Every consumer of every service has applied its source log up to that log's head."""
-    heads = {s.name: await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {s.name}.events") for s in services if s.owns_log}
+    logs = [s.name for s in services if s.owns_log] + [k for s in services for k in s.kept_logs]
+    heads = {log: await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {log}.events") for log in logs}
     for service in services:
         for spec in service.consumer_specs:
             reached = await conn.fetchval(

@@ -109,7 +109,7 @@ async def test_the_case_index_rebuilt_from_the_log_equals_the_live_one(stack: St
 
     async def indexed() -> bool:
         async with stack.pool.acquire() as conn:
-            return await conn.fetchval(f"SELECT NOT open FROM {stack.voting.name}.case_index WHERE dossier_id = $1", dossier_id)
+            return await conn.fetchval(f"SELECT NOT open FROM {stack.voting.name}.case_cells WHERE dossier_id = $1", dossier_id)
 
     await eventually(indexed)
     assert await projections.verify(stack.pool, index) == []

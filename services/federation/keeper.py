@@ -1,0 +1,156 @@
+"""The keeper of one linked log: takes what arrives through the sourced stream, checks that each
+event is the next link of the origin's hash chain, and keeps it verbatim.
+
+What it keeps, the rest of this deployment reads like a log of its own (relayed to JetStream as
+`<service>_at_<origin>`, readable on `<service>_at_<origin>.query.log`). What it refuses raises
+an alarm and stays out: the kept log never holds an event that does not chain on to the one
+before it, so the level above never counts what a lower level rewrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import asyncpg
+import nats.errors
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from services.federation import alarms
+from shared.bus import subjects
+from shared.bus.logread import RemoteLog
+from shared.envelope import RecordedEvent, from_wire
+from shared.eventstore import ChainRefused, EventStore
+from shared.federation.links import KeptLog
+from shared.federation.streams import arriving_stream, keeper_durable
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+FETCH = 500
+REFUSED_RETRY_SECONDS = 30.0
+"""A refused link is tried again this often: the origin may repair its log (an operator restores
+it from a backup), and the kept log then continues; until then nothing after it is kept."""
+GAP_RETRY_SECONDS = 5.0
+"""A gap the origin could not fill yet (it did not answer) is asked again sooner: usually the
+link is merely slow."""
+
+
+@dataclass
+class Keeper:
+    kept: KeptLog
+    pool: asyncpg.Pool
+    schema: str
+    nc: NatsClient
+    js: JetStreamContext
+    store: EventStore = field(init=False)
+    origin_log: RemoteLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = EventStore(self.pool, self.kept.name)
+        # A gap is filled from the origin's own database, through its federation service.
+        self.origin_log = RemoteLog(
+            self.nc, self.kept.name, subject=subjects.linked_log_subject(self.kept.origin, self.kept.service)
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Keep until `stop`; the link or the bus being away is waited out, never an end."""
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                await self._follow(stop)
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - retried: see the docstring
+                log.warning("keeper interrupted; resuming", kept_log=self.kept.name, error=type(error).__name__, retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _follow(self, stop: asyncio.Event) -> None:
+        subscription = await self.js.pull_subscribe_bind(keeper_durable(self.kept), stream=arriving_stream(self.kept))
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await subscription.fetch(FETCH, timeout=1.0)
+                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                    continue
+                await self.take(messages)
+        finally:
+            try:
+                await subscription.unsubscribe()
+            except Exception:  # noqa: BLE001 - the connection may be gone
+                pass
+
+    async def take(self, messages: list[Msg]) -> None:
+        """Keep a fetched batch in one transaction when it chains on; otherwise one by one, so
+        the refused event is the one named and everything before it is kept."""
+        decoded: list[tuple[Msg, RecordedEvent]] = []
+        for message in messages:
+            try:
+                event, _origin = from_wire(message.data)
+            except (ValueError, KeyError, TypeError) as error:
+                position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
+                await self._alarm(position, "undecodable", f"{type(error).__name__}")
+                await message.term()
+                continue
+            decoded.append((message, event))
+        try:
+            await self.store.keep([e for _, e in decoded])
+        except ChainRefused:
+            for index, (message, event) in enumerate(decoded):
+                retry_in = await self._take_one(message, event)
+                if retry_in is not None:
+                    for later, _ in decoded[index + 1:]:
+                        await later.nak(delay=retry_in)
+                    return
+            return
+        for message, _ in decoded:
+            await message.ack()
+
+    async def _take_one(self, message: Msg, event: RecordedEvent) -> float | None:
+        """None when the event is kept (or was already); otherwise the log cannot go on past it
+        for now, and the seconds after which it is tried again."""
+        try:
+            await self.store.keep([event])
+        except ChainRefused as refused:
+            if refused.kind == "gap" and await self._fill_gap(refused.position, event.position - 1):
+                return await self._take_one(message, event)
+            await self._alarm(refused.position, refused.kind, refused.detail)
+            if refused.kind == "rewritten":
+                # The position is kept already, with the hash first received: the other version
+                # is refused for good and the log goes on.
+                await message.term()
+                return None
+            retry_in = GAP_RETRY_SECONDS if refused.kind == "gap" else REFUSED_RETRY_SECONDS
+            await message.nak(delay=retry_in)
+            return retry_in
+        await message.ack()
+        return None
+
+    async def _fill_gap(self, first: int, last: int) -> bool:
+        """Fetch the missing positions from the origin's database; a refused one stays refused."""
+        try:
+            missing = await self.origin_log.range(first, last)
+        except (nats.errors.NoRespondersError, nats.errors.TimeoutError, LookupError) as error:
+            log.warning("gap not filled yet", kept_log=self.kept.name, first=first, last=last, error=type(error).__name__)
+            return False
+        try:
+            await self.store.keep(missing)
+        except ChainRefused as refused:
+            await self._alarm(refused.position, refused.kind, refused.detail)
+            return False
+        async with self.pool.acquire() as conn:
+            await alarms.clear_gaps(conn, self.schema, self.kept.name, last + 1)
+        log.info("gap filled from the origin", kept_log=self.kept.name, first=first, last=last)
+        return True
+
+    async def _alarm(self, position: int, kind: str, detail: str) -> None:
+        async with self.pool.acquire() as conn:
+            new = await alarms.raise_alarm(conn, self.schema, self.kept.name, self.kept.origin, position, kind, detail)
+        if new:
+            log.error(
+                "linked log refused", kept_log=self.kept.name, origin=self.kept.origin, position=position, kind=kind,
+            )

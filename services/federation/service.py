@@ -1,0 +1,95 @@
+"""Federation: keeps the logs of the deployments linked to this one, verified link by link.
+
+Runs only in a deployment that has a link (`Settings.federated`). For each kept log
+(`shared.federation.links`) a keeper takes what arrives through the sourced stream and checks
+the chain; the framework relays the kept log to JetStream and answers reads of it, so the other
+services consume it like any log of their own. It also answers the linked deployments' reads of
+this deployment's own logs (`ketnap.fed.<deployment>.log.<service>`) when they find a gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import nats.errors
+import nats.js.errors
+from pydantic import BaseModel, ConfigDict
+
+from services.federation import alarms
+from services.federation.keeper import Keeper
+from shared.bus import subjects
+from shared.bus.logread import answer_log_request
+from shared.eventstore import EventStore
+from shared.federation.links import DOWNWARD, UPWARD, KeptLog, Links
+from shared.federation.streams import arriving_stream, keeper_durable
+from shared.service import Service, ServiceContext
+
+
+class LinksQuery(BaseModel):
+    """Each kept log: how far it is kept, what is still on its way, and its alarms."""
+
+    model_config = ConfigDict(extra="forbid")
+    origin: str | None = None
+
+
+class AlarmsQuery(BaseModel):
+    """What was refused from the linked deployments (all of them, or one)."""
+
+    model_config = ConfigDict(extra="forbid")
+    origin: str | None = None
+
+
+def build_service(links: Links, name: str = "federation") -> Service:
+    service = Service(name, owns_log=False, kept_logs=[k.name for k in links.kept], tables={alarms.TABLE: alarms.COLUMNS})
+
+    async def keep_all(ctx: ServiceContext, closing: asyncio.Event) -> None:
+        keepers = [Keeper(k, ctx.pool, ctx.name, ctx.nc, ctx.js) for k in links.kept]
+        await asyncio.gather(*(k.run(closing) for k in keepers))
+
+    service.add_background("keepers", keep_all)
+
+    for own in sorted(set(UPWARD) | set(DOWNWARD)):
+
+        @service.listen(subjects.linked_log_subject(links.deployment, own))
+        async def read_own_log(ctx: ServiceContext, request: dict[str, Any], own: str = own) -> dict[str, Any]:
+            """A linked deployment re-reads this deployment's log to fill a gap."""
+            return await answer_log_request(EventStore(ctx.pool, own), request)
+
+    @service.query("links", LinksQuery)
+    async def link_states(ctx: ServiceContext, query: LinksQuery) -> dict[str, Any]:
+        """Mỗi nhật ký nhận từ đơn vị triển khai khác: đã giữ đến đâu, còn bao nhiêu trên đường, cảnh báo."""
+        chosen = [k for k in links.kept if query.origin in (None, k.origin)]
+        return {"deployment": links.deployment, "links": [await link_state(ctx, k) for k in chosen]}
+
+    @service.query("alarms", AlarmsQuery)
+    async def alarm_list(ctx: ServiceContext, query: AlarmsQuery) -> dict[str, Any]:
+        """Những gì đã bị từ chối khi nhận nhật ký của đơn vị triển khai khác."""
+        async with ctx.pool.acquire() as conn:
+            found = await alarms.alarms(conn, ctx.name, query.origin)
+        return {"items": [a.to_json() for a in found]}
+
+    return service
+
+
+async def link_state(ctx: ServiceContext, kept: KeptLog) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        head = await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {kept.name}.events")
+        refused = await conn.fetchval(f"SELECT count(*) FROM {ctx.name}.{alarms.TABLE} WHERE kept_log = $1", kept.name)
+    state: dict[str, Any] = {
+        "kept_log": kept.name, "origin": kept.origin, "service": kept.service, "direction": kept.direction,
+        "kept_head": head, "alarms": refused, "source_lag": None, "waiting": None, "last_contact_seconds": None,
+        "source_error": None,
+    }
+    try:
+        info = await ctx.js.stream_info(arriving_stream(kept))
+        consumer = await ctx.js.consumer_info(arriving_stream(kept), keeper_durable(kept))
+    except (nats.js.errors.NotFoundError, nats.errors.TimeoutError):
+        return state
+    source = (info.sources or [None])[0]
+    if source is not None:
+        state["source_lag"] = source.lag
+        state["last_contact_seconds"] = round(source.active / 1e9, 1) if source.active is not None and source.active >= 0 else None
+        state["source_error"] = (source.error or {}).get("description")
+    state["waiting"] = (consumer.num_pending or 0) + (consumer.num_ack_pending or 0)
+    return state

@@ -1,0 +1,43 @@
+"""Where a voting chain is read from: this deployment's voting log and the voting logs it keeps.
+
+A case lives in the deployment of its cell, but the competent committee may work in the
+deployment above (`Chain.acts_here`): its decision is recorded in that deployment's voting log,
+the cell's acts below. Each deployment keeps the other's voting log, so either one sees the
+whole chain by merging the case's stream in every log it holds, in the order the acts were
+recorded (on a tie, this deployment's own act first: the merge is the same on every read).
+
+Appends go to this deployment's own log only, at the own stream's version: two officers acting
+at once here still get one success and one conflict. Acts recorded in two deployments cannot
+collide, because each act has exactly one deployment where it may be recorded.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+
+import asyncpg
+
+from services.voting.admission_case import AdmissionCase, stream_id_of
+from shared.envelope import RecordedEvent
+from shared.eventstore import EventStore
+
+
+class CaseLog:
+    def __init__(self, store: EventStore, kept: Sequence[str] = ()) -> None:
+        self.store = store
+        """This deployment's own voting log: the only one appended to."""
+        self.kept = tuple(EventStore(store.pool, name) for name in kept)
+
+    async def read(self, dossier_id: str, *, connection: asyncpg.Connection | None = None) -> tuple[list[RecordedEvent], int]:
+        """The case's events from every log, merged, and the own stream's version."""
+        stream_id = stream_id_of(dossier_id)
+        own = await self.store.read_stream(stream_id, connection=connection)
+        others = [await kept.read_stream(stream_id, connection=connection) for kept in self.kept]
+        # heapq.merge keeps each log's own order and, on equal keys, the earlier iterable first.
+        merged = list(heapq.merge(own, *others, key=lambda e: e.recorded_at))
+        return merged, own[-1].stream_version if own else 0
+
+    async def load(self, dossier_id: str, *, connection: asyncpg.Connection | None = None) -> AdmissionCase:
+        recorded, version = await self.read(dossier_id, connection=connection)
+        return AdmissionCase.load(dossier_id, recorded, version=version)

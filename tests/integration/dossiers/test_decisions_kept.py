@@ -1,0 +1,79 @@
+"""The process manager following a voting log kept from another deployment (issue #9): a decision
+taken above moves the dossier here once; one about a dossier of another deployment is skipped; one
+that arrives before the acts recorded here were applied waits for them instead of being
+dead-lettered, and one that still does not fit afterwards is dead-lettered as usual."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from services.dossiers.process_manager import VOTING_REACTIONS, WaitingForOwnActs, reactions_to
+from shared.bus.consumer import Unapplicable
+from shared.envelope import EventMetadata, NewEvent, RecordedEvent
+from shared.eventstore import EventStore
+from shared.eventstore.store import ANY_VERSION
+from shared.service import ServiceContext
+from shared.settings import Settings
+from tests.integration.dossiers.stack import APPLICANT, CELL, Stack, prepared_dossier
+from tests.integration.harness import new_schema
+
+ABOVE = EventMetadata(actor="thuong-vu-huyen", organisation="HU-01")
+
+
+async def _decided_above(kept: EventStore, dossier_id: str, number: str) -> RecordedEvent:
+    data = {
+        "dossier_id": dossier_id, "citizen_id": APPLICANT, "full_name": "Nguyễn Thị Hoa", "organisation": CELL,
+        "decided_by": "HU-01", "decision_number": number, "decision_date": "2026-03-20", "rule_set": "2025-07",
+    }
+    result = await kept.append(f"voting-{dossier_id}", ANY_VERSION, [NewEvent(event_type="AdmissionDecided", data=data)], ABOVE)
+    (event,) = await kept.read_stream(f"voting-{dossier_id}", after_version=result.stream_version - 1)
+    return event
+
+
+async def test_a_decision_kept_from_above_waits_for_the_acts_recorded_here_then_moves_the_dossier(stack: Stack) -> None:
+    async with stack.dossiers_running():
+        dossier_id = await prepared_dossier(stack)
+        at = await stack.verification_decides(
+            "HistoryCertified", dossier_id=dossier_id, cell=CELL, certified_by="DU-HT", certified_on="2026-01-12"
+        )
+        await stack.wait_for_checkpoint(stack.verification_name, at)
+        await stack.ok("mark_ready_for_cell_vote", dossier_id=dossier_id, ready_on="2026-02-02", cell_meeting_on="2026-02-10")
+    # The cell's resolution is in this deployment's voting log, not yet applied by the process manager.
+    resolved_at = await stack.voting_decides(
+        "CellResolutionAdopted", dossier_id=dossier_id, cell=CELL, citizen_id=APPLICANT, meeting_on="2026-02-10",
+        agree=8, disagree=1, denominator=9, entitled=[], rule_set="2025-07",
+    )
+    kept = EventStore(stack.pool, await new_schema(stack.pool))
+    decided = await _decided_above(kept, dossier_id, "45-QĐ/HU")
+    elsewhere = await _decided_above(kept, "00000000-0000-0000-0000-000000000000", "46-QĐ/HU")
+    ctx = ServiceContext(stack.name, Settings(), stack.pool, stack.store, stack.nc, stack.nc.jetstream())
+    apply = reactions_to(
+        kept.schema, VOTING_REACTIONS, consumer=f"{stack.name}.process_manager", unknown_dossiers_elsewhere=True,
+        waits_for=stack.voting_name,
+    )(ctx)
+
+    async def applied(event: RecordedEvent) -> None:
+        async with stack.pool.acquire() as conn, conn.transaction():
+            await apply(conn, event)
+
+    await applied(elsewhere)  # a dossier of another deployment: nothing to do here, no error
+    with pytest.raises(WaitingForOwnActs):
+        await applied(decided)
+    assert (await stack.events(dossier_id))[-1] == "ReadyForCellVote"
+
+    async with stack.dossiers_running():
+        await stack.wait_for_checkpoint(stack.voting_name, resolved_at)
+    await applied(decided)
+    assert (await stack.events(dossier_id))[-2:] == ["CellResolutionRecorded", "AdmissionDecisionRecorded"]
+
+    # Every act recorded here is applied: a second decision that cannot fit is dead-lettered.
+    with pytest.raises(Unapplicable) as refused:
+        await applied(await _decided_above(kept, dossier_id, "47-QĐ/HU"))
+    assert "does not fit" in str(refused.value) and APPLICANT not in str(refused.value)
+    assert (await stack.events(dossier_id)).count("AdmissionDecisionRecorded") == 1
+    async with stack.dossiers_running():
+        body = (await stack.dossier(dossier_id))["result"]
+    assert body["step"] == "awaiting_ceremony"
+    assert body["admission"]["decision_number"] == "45-QĐ/HU", json.dumps(body["admission"])

@@ -1,0 +1,196 @@
+"""A province and two communes as three deployments joined by NATS leaf nodes (issue #9).
+
+Each side records only its own units; the province sees the communes' logs through sourced
+streams, verified link by link, and the communes see the province's tree. Cutting the link leaves
+both sides working; restoring it converges them; a commune that rewrites its past is caught above.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from shared.eventstore import EventStore
+from tests.conftest import eventually
+from tests.forgery import overwrite, with_data
+from tests.integration.federation.linked import Deployment, linked_deployments
+from tests.servers import Servers
+
+
+PROVINCE, COMMUNES = "tinh", ["xa-a", "xa-b"]
+
+
+@pytest.fixture(scope="module")
+async def levels(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Deployment, list[Deployment]]]:
+    async with linked_deployments(tmp_path_factory.mktemp("levels"), servers.postgres_url, PROVINCE, COMMUNES) as found:
+        yield found
+
+
+def officer(org: str) -> dict[str, str]:
+    return {"actor": f"can-bo-{org.lower()}", "scope": org}
+
+
+async def ok(reply: dict) -> dict:
+    assert reply["ok"], reply
+    return reply
+
+
+async def establish(at: Deployment, code: str, kind: str, parent: str | None, by: str) -> None:
+    await ok(await at.send("registry", "establish_organisation", {
+        **officer(by), "code": code, "name": f"Tổ chức {code}", "kind": kind, "parent": parent, "effective_from": "2020-01-01",
+    }))
+
+
+async def quota(at: Deployment, organisation: str, quantity: int, by: str, year: str = "2026") -> None:
+    await ok(await at.send("registry", "assign_quota", {
+        **officer(by), "organisation": organisation, "period": year, "quantity": quantity, "assigned_by": by,
+        "decision_date": f"{year}-01-10",
+    }))
+
+
+async def settled(*deployments: Deployment) -> None:
+    """Every kept log holds its origin's whole log, and every consumer everywhere has applied it."""
+
+    async def check() -> bool:
+        for d in deployments:
+            for kept in [k for s in d.services for k in s.kept_logs]:
+                origin = next(x for x in deployments if kept.endswith("_at_" + x.id.replace("-", "_")))
+                if await d.head(kept) < await origin.head(kept.split("_at_")[0]):
+                    return False
+            if not await d.caught_up():
+                return False
+        return True
+
+    await eventually(check, timeout=60, interval=0.2)
+
+
+@pytest.fixture(scope="module")
+async def tree(levels: tuple[Deployment, list[Deployment]]) -> tuple[Deployment, list[Deployment]]:
+    province, communes = levels
+    await establish(province, "TU", "province", None, "TU")
+    for commune in communes:
+        code = commune.id.upper()
+        await establish(province, code, "upper_committee", "TU", "TU")
+        await quota(province, code, 10, "TU")
+    await settled(province, *communes)  # each commune now knows the units above it
+    for commune in communes:
+        code = commune.id.upper()
+        for n in (1, 2):
+            await establish(commune, f"DB-{code}-{n}", "grassroots_committee", code, code)
+            await quota(commune, f"DB-{code}-{n}", 3 + n, code)
+    await settled(province, *communes)
+    return province, communes
+
+
+async def quota_report(at: Deployment, organisation: str, **extra: object) -> dict:
+    return await at.ask("reporting", "quota", {"organisation": organisation, "year": 2026, **extra})
+
+
+async def test_a_commune_builds_under_units_recorded_by_the_province(tree: tuple[Deployment, list[Deployment]]) -> None:
+    province, communes = tree
+    for commune in communes:
+        code = commune.id.upper()
+        unit = await commune.ask("registry", "organisation", {"code": f"DB-{code}-1", "on": "2026-03-01"})
+        assert [a["code"] for a in unit["ancestors"]] == [code, "TU"]
+        # The province's registry knows the commune's units through the kept log, as its own.
+        above = await province.ask("registry", "organisation", {"code": f"DB-{code}-1", "on": "2026-03-01"})
+        assert above["ancestors"] == unit["ancestors"]
+
+
+async def test_the_province_report_rolls_up_each_commune_exactly(tree: tuple[Deployment, list[Deployment]]) -> None:
+    province, communes = tree
+    above = await quota_report(province, "TU")
+    rows = {row["code"]: row for row in above["children"]}
+    for commune in communes:
+        code = commune.id.upper()
+        own = await quota_report(commune, code)
+        # The commune's own report and the province's view of the same commune are the same report.
+        assert await quota_report(province, code) == own
+        assert rows[code]["quota"] == own["quota"] == 10
+        assert own["children_quota_total"] == 4 + 5
+    assert above["children_quota_total"] == 10 * len(communes)
+
+
+async def test_the_link_down_both_sides_work_and_converge_when_it_returns(tree: tuple[Deployment, list[Deployment]]) -> None:
+    province, communes = tree
+    commune = communes[0]
+    code = commune.id.upper()
+    assert commune.proxy is not None
+    await commune.proxy.cut()
+    # Both sides keep accepting work while the link is down.
+    for n in range(3, 8):
+        await establish(commune, f"DB-{code}-{n}", "grassroots_committee", code, code)
+        await quota(commune, f"DB-{code}-{n}", n, code)
+    await quota(province, code, 12, "TU", year="2027")
+    links = (await province.ask("federation", "links", {"origin": commune.id}))["links"]
+    behind = {link["kept_log"]: link["kept_head"] for link in links}
+    assert behind["registry_at_xa_a"] < await commune.head("registry")
+    await commune.proxy.restore()
+    await settled(province, *communes)
+    # Nothing lost, nothing doubled: the kept log is the commune's log, event for event.
+    async with province.pool.acquire() as up, commune.pool.acquire() as down:  # type: ignore[union-attr]
+        kept = await up.fetch("SELECT position, hash FROM registry_at_xa_a.events ORDER BY position")
+        own = await down.fetch("SELECT position, hash FROM registry.events ORDER BY position")
+    assert [tuple(r) for r in kept] == [tuple(r) for r in own]
+    assert await quota_report(province, code) == await quota_report(commune, code)
+    report_2027 = await commune.ask("reporting", "quota", {"organisation": code, "year": 2027})
+    assert report_2027["quota"] == 12  # the province's decision reached the commune once the link returned
+    for deployment in (province, *communes):
+        await verify_projections(deployment)
+
+
+async def verify_projections(deployment: Deployment) -> None:
+    from shared import projections
+
+    for service in deployment.services:
+        for projection in service.projections:
+            differences = await projections.verify(deployment.pool, projection)  # type: ignore[arg-type]
+            assert differences == [], (deployment.id, projection.name, differences)
+
+
+async def test_a_commune_that_rewrites_its_past_is_caught_above(tree: tuple[Deployment, list[Deployment]], tmp_path: Path) -> None:
+    province, communes = tree
+    commune = communes[1]
+    code = commune.id.upper()
+    store = EventStore(commune.pool, "registry")  # type: ignore[arg-type]
+    events = [e for batch in [b async for b in store.read_log(0)] for e in batch]
+    target = next(e for e in events if e.event_type == "QuotaAssigned")
+    # An insider with full access lowers a quota and re-hashes everything after it, so the
+    # commune's own chain still verifies; then the commune works on as usual.
+    async with commune.pool.acquire() as conn:  # type: ignore[union-attr]
+        await overwrite(conn, "registry", with_data(events, target.position, {**target.data, "quantity": 0}))
+    await establish(commune, f"DB-{code}-9", "grassroots_committee", code, code)
+    new_position = await commune.head("registry")
+
+    async def alarm() -> list:
+        return (await province.ask("federation", "alarms", {"origin": commune.id}))["items"]
+
+    found = await eventually(alarm, timeout=30)
+    assert [(a["kept_log"], a["position"], a["kind"]) for a in found] == [("registry_at_xa_b", new_position, "broken_link")]
+    assert commune.id in found[0]["message"] and str(new_position) in found[0]["message"]
+    assert await province.head("registry_at_xa_b") == new_position - 1  # nothing after the break is kept
+    result = await ketnap_cli(province, "audit", "verify", "--deployment", commune.id)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"vị trí {new_position}" in result.stdout and "đứt mắt xích" in result.stdout
+    intact = await ketnap_cli(province, "audit", "verify", "--deployment", communes[0].id)
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    status = await ketnap_cli(province, "status")
+    assert status.returncode == 1, status.stdout  # answering, but a link has an alarm
+    line = next(line for line in status.stdout.splitlines() if line.startswith("registry_at_xa_b"))
+    assert line.split()[-1] == "1", status.stdout
+
+
+async def ketnap_cli(at: Deployment, *args: str) -> subprocess.CompletedProcess[str]:
+    """The operator's command, in a thread: the deployments' services run on this test's loop."""
+    assert at.settings is not None
+    env = dict(os.environ, DATABASE_URL=at.settings.database_url or "", NATS_URL=at.settings.nats_url or "",
+               KETNAP_DEPLOYMENT=at.id, KETNAP_LOWERS=",".join(COMMUNES))
+    return await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
