@@ -26,7 +26,23 @@ def _settings() -> Settings:
 
     settings = Settings.from_env()
     configure_logging(settings.log_format, "warning")
-    return settings
+    return _with_running_links(settings)
+
+
+def _with_running_links(settings: Settings) -> Settings:
+    """One deployment of `ketnap up --topology`, pointed at by KETNAP_DATA_DIR alone: its links
+    (which logs it keeps, so which projections and services it has) come from its state file."""
+    from shared.stack import state_file
+
+    path = state_file(settings.data_dir)
+    if settings.federated or settings.uses_external_servers or not path.exists():
+        return settings
+    links = json.loads(path.read_text()).get("links")
+    if not links:
+        return settings
+    return settings.model_copy(
+        update={"deployment_id": links["deployment"], "upper_deployment": links["upper"], "lower_deployments": tuple(links["lowers"])}
+    )
 
 
 def _connection_urls(settings: Settings) -> tuple[str, str]:
@@ -78,7 +94,7 @@ def bootstrap() -> None:
     if not settings.uses_external_servers:
         typer.echo("Cần NATS_URL và DATABASE_URL (ketnap up tự làm bước này cho máy chủ nhúng).", err=True)
         raise typer.Exit(2)
-    asyncio.run(run_bootstrap(settings, all_services()))
+    asyncio.run(run_bootstrap(settings, all_services(settings)))
     typer.echo("Đã khởi tạo.")
 
 
@@ -89,7 +105,7 @@ def status() -> None:
 
     settings = _settings()
     nats_url, database_url = _connection_urls(settings)
-    report = asyncio.run(collect_status(nats_url, database_url))
+    report = asyncio.run(collect_status(nats_url, database_url, settings))
     typer.echo(render_status(report))
     raise typer.Exit(0 if report.healthy else 1)
 
@@ -154,7 +170,7 @@ def projections_rebuild(
 
     settings = _settings()
     _, database_url = _connection_urls(settings)
-    chosen = [p for s in all_services() for p in s.projections if name in (None, p.name)]
+    chosen = [p for s in all_services(settings) for p in s.projections if name in (None, p.name)]
     if not chosen:
         typer.echo(f"Không có projection '{name}'." if name else "Chưa có projection nào.", err=True)
         raise typer.Exit(2)

@@ -266,6 +266,13 @@ class Stack:
             "database_url": self.admin_database_url(),
             "services": {p.name: p.process.pid if p.process else None for p in self.processes},
             "logs": str(self.settings.data_dir / "logs"),
+            # What the CLI needs to see this deployment as its services do (`ketnap status`,
+            # `projections rebuild` on a deployment of a topology, found by its data folder).
+            "links": {
+                "deployment": self.settings.deployment_id,
+                "upper": self.settings.upper_deployment,
+                "lowers": list(self.settings.lower_deployments),
+            },
         }
         state_file(self.settings.data_dir).write_text(json.dumps(state, indent=2))
 

@@ -11,6 +11,7 @@ import nats
 
 from shared.bus import subjects
 from shared.bus.relay import relay_state
+from shared.settings import Settings
 
 
 @dataclass
@@ -39,10 +40,10 @@ class StatusReport:
         )
 
 
-async def collect_status(nats_url: str, database_url: str) -> StatusReport:
+async def collect_status(nats_url: str, database_url: str, settings: Settings | None = None) -> StatusReport:
     from services import all_services
 
-    services = all_services()
+    services = all_services(settings)
     report = StatusReport(nats_url, nats_up=False, database_up=False)
     nc = None
     try:
@@ -57,13 +58,7 @@ async def collect_status(nats_url: str, database_url: str) -> StatusReport:
     except Exception:  # noqa: BLE001
         pass
     try:
-        running = [(s.name, s.owns_log) for s in services]
-        if conn is not None and "federation" not in dict(running) and await conn.fetchval(
-            "SELECT to_regclass('federation.alarms') IS NOT NULL"
-        ):
-            # A linked deployment (ketnap up --topology) looked at from a shell without its links.
-            running.append(("federation", False))
-        for name, owns_log in running:
+        for name, owns_log in [(s.name, s.owns_log) for s in services]:
             status = ServiceStatus(name, answering=False)
             if nc is not None:
                 try:
