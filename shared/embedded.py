@@ -130,7 +130,9 @@ class EmbeddedNats:
     def _leafnodes_config(self) -> str:
         if not (self.leaf_port or self.upper_leaf_url):
             return ""
-        listen = f"  listen: 127.0.0.1:{self.leaf_port}\n" if self.leaf_port else ""
+        # no_advertise: a lower deployment reconnects only to the address it was given (its
+        # operator's route: a VPN, a relay), never to the listen address the upper one gossips.
+        listen = f"  listen: 127.0.0.1:{self.leaf_port}\n  no_advertise: true\n" if self.leaf_port else ""
         remotes = f"  remotes = [\n    {leaf_remote_config(self.upper_leaf_url)}\n  ]\n" if self.upper_leaf_url else ""
         return f"leafnodes {{\n{listen}{remotes}}}\n"
 

@@ -120,8 +120,7 @@ class ConsumerRunner:
                     messages = await subscription.fetch(self.fetch_batch, timeout=1.0)
                 except (nats.errors.TimeoutError, asyncio.TimeoutError):
                     continue  # nothing new: nats-py raises either kind
-                for message in messages:
-                    await self.handle(message)
+                await self.handle_batch(messages)
         finally:
             try:
                 await subscription.unsubscribe()
@@ -166,10 +165,32 @@ class ConsumerRunner:
             position,
         )
 
-    async def handle(self, message: Msg) -> None:
+    async def handle_batch(self, messages: list[Msg]) -> None:
+        """A fetched batch in one transaction, one checkpoint move and one commit: a round trip
+        per message is what bounds a consumer catching up. If any of it cannot be applied now,
+        the batch is taken one message at a time, so what comes before is applied and acked."""
         try:
-            await self._handle(message)
+            await self._apply_messages(messages)
+        except Exception:  # noqa: BLE001 - which one failed, and why, is found one at a time
+            self._dead_letters.clear()  # rolled back with the batch
+            for index, message in enumerate(messages):
+                delay = await self.handle(message)
+                if delay is not None:
+                    for later in messages[index + 1:]:
+                        await later.nak(delay=delay)
+                    return
+            return
+        self._failures = 0
+        for message in messages:
+            await message.ack()
+        await self._publish_dead_letters()
+
+    async def handle(self, message: Msg) -> float | None:
+        """One message; None when applied (or already), else the delay before it is redelivered."""
+        try:
+            await self._apply_messages([message])
         except Exception as error:  # noqa: BLE001 - anything else is transient: redeliver later
+            self._dead_letters.clear()
             self._failures += 1
             delay = min(0.2 * 2 ** min(self._failures, 5), 5.0)
             log.warning(
@@ -181,35 +202,47 @@ class ConsumerRunner:
                 retry_in=delay,
             )
             await message.nak(delay=delay)
-            return
+            return delay
         self._failures = 0
         await message.ack()
         await self._publish_dead_letters()
+        return None
 
-    async def _handle(self, message: Msg) -> None:
-        try:
-            event, _origin = from_wire(message.data)
-        except (ValueError, KeyError, TypeError) as error:
-            position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
-            await self._dead_letter_undecodable(position, f"undecodable message: {error}")
-            return
+    async def _apply_messages(self, messages: list[Msg]) -> None:
+        """Apply what the messages carry beyond the checkpoint, in position order, filling any gap
+        from the source log; the effects and the checkpoint commit together."""
+        events: list[RecordedEvent] = []
+        undecodable: list[tuple[int, str]] = []
+        for message in messages:
+            try:
+                event, _origin = from_wire(message.data)
+            except (ValueError, KeyError, TypeError) as error:
+                position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
+                undecodable.append((position, f"undecodable message: {error}"))
+                continue
+            events.append(event)
         async with self.pool.acquire() as conn, conn.transaction():
-            checkpoint = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
-            if event.position <= checkpoint:
-                return  # delivered again: already applied
-            if event.position > checkpoint + 1:
-                missing = await self.source_log.range(checkpoint + 1, event.position - 1)
-                log.info(
-                    "gap filled from the source log",
-                    consumer=self.spec.name,
-                    source=self.spec.source,
-                    first=checkpoint + 1,
-                    last=event.position - 1,
-                )
-                for earlier in missing:
-                    await self._apply(conn, earlier)
-            await self._apply(conn, event)
-            await self._move_checkpoint(conn, event.position)
+            checkpoint = start = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
+            for event in sorted(events, key=lambda e: e.position):
+                if event.position <= checkpoint:
+                    continue  # delivered again: already applied
+                if event.position > checkpoint + 1:
+                    missing = await self.source_log.range(checkpoint + 1, event.position - 1)
+                    log.info(
+                        "gap filled from the source log",
+                        consumer=self.spec.name,
+                        source=self.spec.source,
+                        first=checkpoint + 1,
+                        last=event.position - 1,
+                    )
+                    for earlier in missing:
+                        await self._apply(conn, earlier)
+                await self._apply(conn, event)
+                checkpoint = event.position
+            if checkpoint > start:
+                await self._move_checkpoint(conn, checkpoint)
+            for position, reason in undecodable:
+                await self._dead_letter_undecodable(conn, position, reason)
 
     async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
         try:
@@ -235,16 +268,15 @@ class ConsumerRunner:
                 event_type=event.event_type,
             )
 
-    async def _dead_letter_undecodable(self, position: int, reason: str) -> None:
-        async with self.pool.acquire() as conn:
-            await conn.execute(
-                f"INSERT INTO {self.schema}.dead_letters (consumer, source, position, reason) "
-                "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                self.spec.name,
-                self.spec.source,
-                position,
-                reason[:2000],
-            )
+    async def _dead_letter_undecodable(self, conn: asyncpg.Connection, position: int, reason: str) -> None:
+        await conn.execute(
+            f"INSERT INTO {self.schema}.dead_letters (consumer, source, position, reason) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            self.spec.name,
+            self.spec.source,
+            position,
+            reason[:2000],
+        )
         self._dead_letters.append((None, position, reason))
 
     async def _publish_dead_letters(self) -> None:

@@ -30,6 +30,7 @@ from shared.eventstore.schema import migrate_service
 from shared.jsoncodec import decode_json
 from shared.logging import configure_logging
 from tests.bench.api import lifecycle_figures as api_lifecycle_figures
+from tests.bench.levels import level_figures
 from tests.bench.reporting import rebuild_figures as reporting_rebuild_figures
 from tests.servers import real_servers
 
@@ -192,12 +193,19 @@ async def fill_log(pool: asyncpg.Pool, schema: str, events: int) -> None:
             print(f"  ... {head:,} / {events:,} events generated", file=sys.stderr, flush=True)
 
 
-async def main(events: int, api_applicants: int) -> None:
-    await platform_figures(events)
+async def main(events: int, api_applicants: int, level_events: int) -> None:
+    print(f"{'figure':<46}{'Ketnap':>23}{'baseline':>23}{'ratio':>6}  aim")
+    if events:
+        await platform_figures(events)
     if api_applicants:
         print(f"\ndriving {api_applicants} applicants through the HTTP API of a `ketnap up` stack ...", file=sys.stderr, flush=True)
         for measured in await api_lifecycle_figures(api_applicants):
             report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
+    if level_events:
+        print(f"\na province and a commune as two linked deployments; an outage of {level_events:,} events ...", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory(prefix="ketnap-bench-levels-") as root, real_servers(Path(root) / "servers") as servers:
+            for measured in await level_figures(servers.postgres_url, Path(root), level_events):
+                report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
 
 
 async def platform_figures(events: int) -> None:
@@ -214,7 +222,6 @@ async def platform_figures(events: int) -> None:
             await conn.execute("CREATE SCHEMA bench_raw")
             await conn.execute(RAW_TABLE)
         deployment = f"bench{uuid.uuid4().hex[:6]}"
-        print(f"{'figure':<46}{'Ketnap':>23}{'baseline':>23}{'ratio':>6}  aim")
 
         writers, each = 4, 1500
         ours = await single_appends(pool, "bench_single", writers, each)
@@ -258,8 +265,9 @@ async def platform_figures(events: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=1_000_000, help="size of the log for verification and rebuild")
+    parser.add_argument("--events", type=int, default=1_000_000, help="size of the log for verification and rebuild (0: skip)")
     parser.add_argument("--api-applicants", type=int, default=50, help="dossiers driven through the HTTP API (0: skip)")
+    parser.add_argument("--level-events", type=int, default=100_000, help="events of the outage between two linked deployments (0: skip)")
     configure_logging("console", "warning")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.events, arguments.api_applicants))
+    asyncio.run(main(arguments.events, arguments.api_applicants, arguments.level_events))

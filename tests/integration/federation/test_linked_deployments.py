@@ -67,7 +67,7 @@ async def settled(*deployments: Deployment) -> None:
                 return False
         return True
 
-    await eventually(check, timeout=60, interval=0.2)
+    await eventually(check, timeout=240, interval=0.2)
 
 
 @pytest.fixture(scope="module")
