@@ -20,8 +20,9 @@ from nats.js import JetStreamContext
 
 from services.federation import alarms
 from shared.bus import subjects
+from shared.bus.consumer import decode_messages
 from shared.bus.logread import RemoteLog
-from shared.envelope import RecordedEvent, from_wire
+from shared.envelope import RecordedEvent
 from shared.eventstore import ChainRefused, EventStore
 from shared.federation.links import KeptLog
 from shared.federation.streams import arriving_stream, keeper_durable
@@ -87,16 +88,10 @@ class Keeper:
     async def take(self, messages: list[Msg]) -> None:
         """Keep a fetched batch in one transaction when it chains on; otherwise one by one, so
         the refused event is the one named and everything before it is kept."""
-        decoded: list[tuple[Msg, RecordedEvent]] = []
-        for message in messages:
-            try:
-                event, _origin = from_wire(message.data)
-            except (ValueError, KeyError, TypeError) as error:
-                position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
-                await self._alarm(position, "undecodable", f"{type(error).__name__}")
-                await message.term()
-                continue
-            decoded.append((message, event))
+        decoded, undecodable = decode_messages(messages)
+        for message, position, reason in undecodable:
+            await self._alarm(position, "undecodable", reason)
+            await message.term()
         try:
             await self.store.keep([e for _, e in decoded])
         except ChainRefused:

@@ -61,6 +61,22 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
+def decode_messages(messages: list[Msg]) -> tuple[list[tuple[Msg, RecordedEvent]], list[tuple[Msg, int, str]]]:
+    """The events the messages carry, and those that carry none: (message, position from the
+    header, why), for the caller to dead-letter or refuse."""
+    decoded: list[tuple[Msg, RecordedEvent]] = []
+    undecodable: list[tuple[Msg, int, str]] = []
+    for message in messages:
+        try:
+            event, _origin = from_wire(message.data)
+        except (ValueError, KeyError, TypeError) as error:
+            position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
+            undecodable.append((message, position, f"undecodable message: {type(error).__name__}: {error}"))
+            continue
+        decoded.append((message, event))
+    return decoded, undecodable
+
+
 class ConsumerRunner:
     def __init__(
         self,
@@ -211,16 +227,8 @@ class ConsumerRunner:
     async def _apply_messages(self, messages: list[Msg]) -> None:
         """Apply what the messages carry beyond the checkpoint, in position order, filling any gap
         from the source log; the effects and the checkpoint commit together."""
-        events: list[RecordedEvent] = []
-        undecodable: list[tuple[int, str]] = []
-        for message in messages:
-            try:
-                event, _origin = from_wire(message.data)
-            except (ValueError, KeyError, TypeError) as error:
-                position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
-                undecodable.append((position, f"undecodable message: {error}"))
-                continue
-            events.append(event)
+        decoded, undecodable = decode_messages(messages)
+        events = [event for _, event in decoded]
         async with self.pool.acquire() as conn, conn.transaction():
             checkpoint = start = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
             for event in sorted(events, key=lambda e: e.position):
@@ -241,7 +249,7 @@ class ConsumerRunner:
                 checkpoint = event.position
             if checkpoint > start:
                 await self._move_checkpoint(conn, checkpoint)
-            for position, reason in undecodable:
+            for _, position, reason in undecodable:
                 await self._dead_letter_undecodable(conn, position, reason)
 
     async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:

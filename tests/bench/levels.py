@@ -1,9 +1,9 @@
 """Many levels (issue #9): how long a commune's commit takes to show in the province's report, and
 how fast the province catches up after an outage, each beside a baseline from the same run.
 
-A province and one commune run in this process as two deployments with their own nats-servers
-(the commune joined as a leaf node through a relay that can be cut) and their own databases on
-one PostgreSQL (tests/integration/federation/linked.py); every service of both runs for real.
+A province and one commune run as `ketnap up --topology` runs them: two deployments, each with
+its own nats-server and PostgreSQL and every service as its own process, the commune joined as a
+leaf node through a relay this bench can cut (tests/e2e/levels.py).
 """
 
 from __future__ import annotations
@@ -15,15 +15,17 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 import nats
 from nats.js.api import ExternalStream, StreamConfig, StreamSource
 
 from shared.bus.relay import relay_state
 from shared.envelope import EventMetadata, NewEvent, to_wire
 from shared.eventstore import EventStore
+from shared.embedded import free_port
 from tests.bench.reporting import Measured
-from tests.integration.federation.linked import Deployment, linked_deployments
+from tests.e2e.levels import ProxyThread, attached, write_topology
+from tests.e2e.up import Up
+from tests.integration.federation.linked import Deployment
 
 PROVINCE, COMMUNE = "tinh", "xa-a"
 KEPT = "registry_at_xa_a"
@@ -35,8 +37,21 @@ def progress(text: str) -> None:
     print(f"  ... {text}", file=sys.stderr, flush=True)
 
 
-async def level_figures(postgres_url: str, root: Path, events: int, samples: int = 200) -> list[Measured]:
-    async with linked_deployments(root, postgres_url, PROVINCE, [COMMUNE]) as (province, (commune,)):
+def level_figures(root: Path, events: int, samples: int = 200) -> list[Measured]:
+    path, proxy = write_topology(root, (PROVINCE, "TU"), {COMMUNE: "XA-A"}, COMMUNE)
+    up = Up(root / "unused", free_port(), free_port())
+    try:
+        progress("starting a province and a commune (ketnap up --topology)")
+        up.start(timeout=300, args=("--topology", str(path)))
+        return asyncio.run(_measure(path, proxy, events, samples))
+    finally:
+        up.kill_everything()
+        proxy.close()
+
+
+async def _measure(path: Path, proxy: ProxyThread, events: int, samples: int) -> list[Measured]:
+    async with attached(path, proxy, COMMUNE) as deployments:
+        province, commune = deployments[PROVINCE], deployments[COMMUNE]
         await _tree(province, commune)
         figures = await _latency(province, commune, samples)
         figures += await _catch_up(province, commune, events)
@@ -167,9 +182,9 @@ async def _raw_sourcing(province: Deployment, commune: Deployment, count: int, p
     """The same number of messages of the same size, moved by JetStream sourcing alone across the
     same leaf link after the same kind of outage: events/s from the first arrival, and the wait
     for it after the link returns."""
-    assert commune.proxy is not None and commune.nats and province.nats
-    below = await nats.connect(commune.nats.url)
-    above = await nats.connect(province.nats.url)
+    assert commune.proxy is not None and commune.settings and province.settings
+    below = await nats.connect(commune.settings.nats_url)
+    above = await nats.connect(province.settings.nats_url)
     try:
         await commune.proxy.cut()
         await below.jetstream().add_stream(StreamConfig(name="RAW_BENCH", subjects=["rawbench.>"]))
