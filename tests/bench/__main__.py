@@ -30,6 +30,7 @@ from shared.eventstore.schema import migrate_service
 from shared.jsoncodec import decode_json
 from shared.logging import configure_logging
 from tests.bench.api import lifecycle_figures as api_lifecycle_figures
+from tests.bench.federation import federation_figures
 from tests.bench.levels import level_figures
 from tests.bench.reporting import rebuild_figures as reporting_rebuild_figures
 from tests.servers import real_servers
@@ -193,7 +194,7 @@ async def fill_log(pool: asyncpg.Pool, schema: str, events: int) -> None:
             print(f"  ... {head:,} / {events:,} events generated", file=sys.stderr, flush=True)
 
 
-async def main(events: int, api_applicants: int, level_events: int) -> None:
+async def main(events: int, api_applicants: int, level_events: int, federation_events: int = 0) -> None:
     print(f"{'figure':<46}{'Ketnap':>23}{'baseline':>23}{'ratio':>6}  aim")
     if events:
         await platform_figures(events)
@@ -205,6 +206,11 @@ async def main(events: int, api_applicants: int, level_events: int) -> None:
         print(f"\na province and a commune as two linked deployments; an outage of {level_events:,} events ...", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory(prefix="ketnap-bench-levels-") as root:
             for measured in await asyncio.to_thread(level_figures, Path(root), level_events):
+                report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
+    if federation_events:
+        print(f"\na province and a commune linked in this process; an outage of {federation_events:,} events ...", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory(prefix="ketnap-bench-federation-") as root:
+            for measured in await federation_figures(Path(root), federation_events):
                 report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
 
 
@@ -268,6 +274,7 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=1_000_000, help="size of the log for verification and rebuild (0: skip)")
     parser.add_argument("--api-applicants", type=int, default=50, help="dossiers driven through the HTTP API (0: skip)")
     parser.add_argument("--level-events", type=int, default=100_000, help="events of the outage between two linked deployments (0: skip)")
+    parser.add_argument("--federation-events", type=int, default=100_000, help="events of the outage between a province and a commune linked in this process (0: skip)")
     configure_logging("console", "warning")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.events, arguments.api_applicants, arguments.level_events))
+    asyncio.run(main(arguments.events, arguments.api_applicants, arguments.level_events, arguments.federation_events))
