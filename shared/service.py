@@ -108,7 +108,7 @@ class Service:
         self.projections.append(projection)
         for source in projection.sources:
             self.consumers.append(
-                (ConsumerSpec(projection.name, source), lambda _ctx, s=source: projection.live_handler(s))
+                (ConsumerSpec(projection.name, source, batched=True), lambda _ctx, s=source: projection.live_handler(s))
             )
 
     def command(self, name: str, model: type[Command]) -> Callable[[CommandHandler], CommandHandler]:

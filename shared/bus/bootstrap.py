@@ -33,6 +33,11 @@ class ConsumerSpec:
     name: str
     source: str
     ack_wait_seconds: float = 30.0
+    batched: bool = False
+    """Whether several events may commit in one transaction. A projection writes only through the
+    connection it is handed, so a fetched batch commits at once (catching up is bound by commits).
+    A reaction decides each event on state it reads through its own service (the store, a view),
+    which must already hold the effect of the event before: it commits each event alone."""
 
 
 async def ensure_event_stream(js: JetStreamContext, deployment: str, service: str, duplicate_window_seconds: int) -> None:

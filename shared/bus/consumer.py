@@ -8,6 +8,7 @@ reordered something, and the missing events are fetched from the source, never s
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable
 from typing import Protocol
 
@@ -156,17 +157,7 @@ class ConsumerRunner:
         applied = 0
         try:
             async for batch in self.source_log.read(after):
-                async with self.pool.acquire() as conn, conn.transaction():
-                    checkpoint = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
-                    fresh = [e for e in batch if e.position > checkpoint]
-                    if fresh and fresh[0].position != checkpoint + 1:
-                        raise LookupError(f"log {self.spec.source}: the source skipped positions after {checkpoint}")
-                    for event in fresh:
-                        await self._apply(conn, event)
-                    if fresh:
-                        await self._move_checkpoint(conn, fresh[-1].position)
-                applied += len(fresh)
-                await self._publish_dead_letters()
+                applied += await self._apply_in_order(batch)
         except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
             log.info("source log not readable at start-up; relying on JetStream", consumer=self.spec.name, source=self.spec.source)
         if applied:
@@ -182,13 +173,11 @@ class ConsumerRunner:
         )
 
     async def handle_batch(self, messages: list[Msg]) -> None:
-        """A fetched batch in one transaction, one checkpoint move and one commit: a round trip
-        per message is what bounds a consumer catching up. If any of it cannot be applied now,
-        the batch is taken one message at a time, so what comes before is applied and acked."""
+        """A fetched batch, acked once applied. If any of it cannot be applied now, the batch is
+        taken one message at a time, so what comes before is applied and acked."""
         try:
             await self._apply_messages(messages)
         except Exception:  # noqa: BLE001 - which one failed, and why, is found one at a time
-            self._dead_letters.clear()  # rolled back with the batch
             for index, message in enumerate(messages):
                 delay = await self.handle(message)
                 if delay is not None:
@@ -199,14 +188,12 @@ class ConsumerRunner:
         self._failures = 0
         for message in messages:
             await message.ack()
-        await self._publish_dead_letters()
 
     async def handle(self, message: Msg) -> float | None:
         """One message; None when applied (or already), else the delay before it is redelivered."""
         try:
             await self._apply_messages([message])
         except Exception as error:  # noqa: BLE001 - anything else is transient: redeliver later
-            self._dead_letters.clear()
             self._failures += 1
             delay = min(0.2 * 2 ** min(self._failures, 5), 5.0)
             log.warning(
@@ -221,36 +208,49 @@ class ConsumerRunner:
             return delay
         self._failures = 0
         await message.ack()
-        await self._publish_dead_letters()
         return None
 
     async def _apply_messages(self, messages: list[Msg]) -> None:
-        """Apply what the messages carry beyond the checkpoint, in position order, filling any gap
-        from the source log; the effects and the checkpoint commit together."""
         decoded, undecodable = decode_messages(messages)
-        events = [event for _, event in decoded]
-        async with self.pool.acquire() as conn, conn.transaction():
-            checkpoint = start = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
-            for event in sorted(events, key=lambda e: e.position):
-                if event.position <= checkpoint:
-                    continue  # delivered again: already applied
-                if event.position > checkpoint + 1:
-                    missing = await self.source_log.range(checkpoint + 1, event.position - 1)
-                    log.info(
-                        "gap filled from the source log",
-                        consumer=self.spec.name,
-                        source=self.spec.source,
-                        first=checkpoint + 1,
-                        last=event.position - 1,
-                    )
-                    for earlier in missing:
-                        await self._apply(conn, earlier)
-                await self._apply(conn, event)
-                checkpoint = event.position
-            if checkpoint > start:
-                await self._move_checkpoint(conn, checkpoint)
-            for _, position, reason in undecodable:
-                await self._dead_letter_undecodable(conn, position, reason)
+        if undecodable:
+            async with self.pool.acquire() as conn, conn.transaction():
+                for _, position, reason in undecodable:
+                    await self._dead_letter_undecodable(conn, position, reason)
+            await self._publish_dead_letters()
+        await self._apply_in_order([event for _, event in decoded])
+
+    async def _apply_in_order(self, events: list[RecordedEvent]) -> int:
+        """Apply the events beyond the checkpoint in position order, filling any gap from the
+        source log; each transaction moves the checkpoint with the effects it commits (all of them
+        for a batched consumer, one event otherwise). Returns how many were applied."""
+        pending = deque(sorted(events, key=lambda e: e.position))
+        applied = 0
+        while pending:
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    checkpoint = start = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
+                    while pending and (self.spec.batched or checkpoint == start):
+                        event = pending.popleft()
+                        if event.position <= checkpoint:
+                            continue  # delivered again: already applied
+                        if event.position > checkpoint + 1:
+                            log.info(
+                                "gap filled from the source log", consumer=self.spec.name, source=self.spec.source,
+                                first=checkpoint + 1, last=event.position - 1,
+                            )
+                            pending.appendleft(event)
+                            pending.extendleft(reversed(await self.source_log.range(checkpoint + 1, event.position - 1)))
+                            continue
+                        await self._apply(conn, event)
+                        checkpoint = event.position
+                    if checkpoint > start:
+                        await self._move_checkpoint(conn, checkpoint)
+                        applied += checkpoint - start
+            except BaseException:
+                self._dead_letters.clear()  # rolled back with their transaction
+                raise
+            await self._publish_dead_letters()
+        return applied
 
     async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
         try:

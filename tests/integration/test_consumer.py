@@ -194,3 +194,62 @@ async def test_a_restarted_consumer_reads_what_it_held_unacked_from_the_source_w
             running(s.target, servers.nats_url, database_url, deployment):
         await eventually(lambda: _reached(s, 15), timeout=10)  # well inside the 30 s ack wait
     assert await s.applied() == {p: 1 for p in range(1, 16)}
+
+
+class Reaction:
+    """A consumer that decides each event on what it reads through another connection, as the
+    registry decides a name removal on the admission recorded before it."""
+
+    def __init__(self, pool: asyncpg.Pool, source: Service, target: Service) -> None:
+        self.pool, self.source, self.target = pool, source, target
+
+        @target.consumer(source.name, name=f"{target.name}.reaction")
+        def reaction(ctx: ServiceContext):  # noqa: ANN202
+            async def apply(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+                async with ctx.pool.acquire() as other:
+                    seen = await other.fetchval(f"SELECT count(*) FROM {target.name}.applied")
+                await conn.execute(f"INSERT INTO {target.name}.applied (position, times) VALUES ($1, $2)", event.position, seen)
+
+            return apply
+
+    async def seen_before_each(self) -> dict[int, int]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(f"SELECT position, times FROM {self.target.name}.applied ORDER BY position")
+        return {r["position"]: r["times"] for r in rows}
+
+
+async def _reaction(pool: asyncpg.Pool, nc: NatsClient, deployment: str, events: int) -> Reaction:
+    source, target = Service(await new_schema(pool)), Service(await new_schema(pool, owns_log=False), owns_log=False)
+    reaction = Reaction(pool, source, target)
+    async with pool.acquire() as conn:
+        await conn.execute(f"CREATE TABLE {target.name}.applied (position bigint PRIMARY KEY, times int NOT NULL)")
+    await bootstrap_bus(nc.jetstream(), deployment, [source, target])
+    store = EventStore(pool, source.name)
+    for version in range(events):
+        await store.append("s", version, [NewEvent(event_type="Counted", data={})], META)
+    return reaction
+
+
+async def test_a_reaction_catching_up_sees_the_effect_of_each_event_before_the_next(
+    pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    r = await _reaction(pool, nc, deployment, 40)
+    async with running(r.source, servers.nats_url, database_url, deployment), \
+            running(r.target, servers.nats_url, database_url, deployment):
+        await eventually(lambda: _all_seen(r, 40))
+    assert await r.seen_before_each() == {p: p - 1 for p in range(1, 41)}
+
+
+async def test_a_reaction_given_a_fetched_batch_sees_the_effect_of_each_event_before_the_next(
+    pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    r = await _reaction(pool, nc, deployment, 40)
+    await Relay(EventStore(pool, r.source.name), nc.jetstream(), r.source.name, deployment).publish_pending()
+    # The source service is not running: nothing to catch up from, all 40 come in fetched batches.
+    async with running(r.target, servers.nats_url, database_url, deployment):
+        await eventually(lambda: _all_seen(r, 40))
+    assert await r.seen_before_each() == {p: p - 1 for p in range(1, 41)}
+
+
+async def _all_seen(r: Reaction, count: int) -> bool:
+    return len(await r.seen_before_each()) >= count
