@@ -16,7 +16,7 @@ import asyncpg
 
 from services.gateway import events as ev
 from shared.access import ROLE_TITLES, Role
-from shared.bus.consumer import read_checkpoint
+from shared.bus.consumer import read_checkpoint, take_turn
 from shared.envelope import RecordedEvent
 from shared.eventstore import EventStore
 from shared.projections import Projection
@@ -65,6 +65,7 @@ class Accounts(Projection):
             if await read_checkpoint(conn, self.schema, self.name, self.schema) >= head:
                 return
         async with self._catching_up, pool.acquire() as conn, conn.transaction():
+            await take_turn(conn, self.schema, self.name)
             checkpoint = await read_checkpoint(conn, self.schema, self.name, self.schema, lock=True)
             async for batch in store.read_log(checkpoint, up_to_position=head):
                 for event in batch:

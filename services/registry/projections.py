@@ -23,7 +23,7 @@ import asyncpg
 from services.registry import events as ev
 from services.registry.intervals import Row, close_at, open_from, rehome, set_from
 from services.registry.values import MemberKind, MemberStatus, OrganisationKind, TransferKind
-from shared.bus.consumer import read_checkpoint
+from shared.bus.consumer import read_checkpoint, take_turn
 from shared.envelope import RecordedEvent
 from shared.eventstore import EventStore
 from shared.projections import Projection
@@ -189,6 +189,7 @@ class RegistryModel(Projection):
         if self._catching_up is None:
             self._catching_up = asyncio.Lock()
         async with self._catching_up, pool.acquire() as conn, conn.transaction():
+            await take_turn(conn, self.schema, self.name)
             checkpoint = await read_checkpoint(conn, self.schema, self.name, source, lock=True)
             if checkpoint >= head:
                 return checkpoint

@@ -52,6 +52,17 @@ async def read_checkpoint(conn: asyncpg.Connection, schema: str, consumer: str, 
     )
 
 
+async def take_turn(conn: asyncpg.Connection, schema: str, consumer: str) -> None:
+    """Wait, inside a transaction, until no other transaction of this consumer is open.
+
+    A consumer of several logs (the registry's model over its own and the kept registries, a
+    process manager over several services) has a runner per log, and their transactions would
+    otherwise overlap: each reads rows the other is changing and neither sees the other's
+    uncommitted change (a cell established below while its parent is merged above keeps the old
+    parent for ever). Everything that applies events for a consumer takes its turn here first."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"consumer:{schema}.{consumer}")
+
+
 def _reason(error: Exception) -> str:
     """Why an event was dead-lettered, naming fields but never their values (personal data)."""
     if isinstance(error, pydantic.ValidationError):
@@ -228,6 +239,7 @@ class ConsumerRunner:
         while pending:
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
+                    await take_turn(conn, self.schema, self.spec.name)
                     checkpoint = start = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
                     while pending and (self.spec.batched or checkpoint == start):
                         event = pending.popleft()

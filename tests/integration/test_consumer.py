@@ -9,11 +9,13 @@ import random
 import asyncpg
 from nats.aio.client import Client as NatsClient
 
+from shared import projections
 from shared.bus import subjects
 from shared.bus.consumer import Unapplicable
 from shared.bus.relay import Relay
 from shared.envelope import EventMetadata, NewEvent, RecordedEvent, to_wire
 from shared.eventstore import EventStore
+from shared.projections import Projection
 from shared.service import Service, ServiceContext
 from tests.conftest import eventually
 from tests.integration.harness import bootstrap_bus, new_schema, running
@@ -253,3 +255,46 @@ async def test_a_reaction_given_a_fetched_batch_sees_the_effect_of_each_event_be
 
 async def _all_seen(r: Reaction, count: int) -> bool:
     return len(await r.seen_before_each()) >= count
+
+
+class RunningTotal(Projection):
+    """A projection of two logs that reads a row before it writes it, as the registry's model
+    re-homes the children of a merged unit, whichever log established them."""
+
+    def __init__(self, schema: str, sources: tuple[str, ...]) -> None:
+        self.name, self.schema, self.sources = f"{schema}.total", schema, sources
+        self.tables = {"total": "id int PRIMARY KEY, events int NOT NULL"}
+
+    async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
+        events = await conn.fetchval(f"SELECT events FROM {schema}.total WHERE id = 1") or 0
+        await asyncio.sleep(0.002)  # the other log's runner is busy meanwhile
+        await conn.execute(
+            f"INSERT INTO {schema}.total VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET events = $1", events + 1
+        )
+
+
+async def test_the_runners_of_a_projection_of_several_logs_take_turns_and_lose_no_update(
+    pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    first, second = Service(await new_schema(pool)), Service(await new_schema(pool))
+    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
+    total = RunningTotal(target.name, (first.name, second.name))
+    target.add_projection(total)
+    async with pool.acquire() as conn:
+        await projections.create_tables(conn, total, target.name)
+    await bootstrap_bus(nc.jetstream(), deployment, [first, second, target])
+    for source in (first, second):
+        store = EventStore(pool, source.name)
+        for version in range(150):
+            await store.append("s", version, [NewEvent(event_type="Counted", data={})], META)
+        await Relay(store, nc.jetstream(), source.name, deployment).publish_pending()
+    async with running(target, servers.nats_url, database_url, deployment):
+        await eventually(lambda: _checkpoints_at(pool, target.name, 150, count=2), timeout=60)
+    async with pool.acquire() as conn:
+        assert await conn.fetchval(f"SELECT events FROM {target.name}.total") == 300
+
+
+async def _checkpoints_at(pool: asyncpg.Pool, schema: str, position: int, *, count: int) -> bool:
+    async with pool.acquire() as conn:
+        reached = await conn.fetchval(f"SELECT count(*) FROM {schema}.consumer_checkpoints WHERE position >= $1", position)
+    return reached == count
