@@ -223,20 +223,25 @@ class SourceLog:
     """The process manager's consumer name (its checkpoints are per consumer and source)."""
     unknown_dossiers_elsewhere: bool = False
     """The log may name dossiers of another deployment: an unknown dossier is skipped, not dead-lettered."""
-    waits_for: str | None = None
-    """This deployment's own log whose acts an event of this (kept) log builds on."""
+    waits_for: tuple[str, ...] = ()
+    """The other voting logs whose acts an event of this log may build on: the kept ones for this
+    deployment's own log (a cell is notified of a decision taken above), the own one for a kept
+    log (a decision above builds on the cell's resolution recorded here)."""
 
 
-class WaitingForOwnActs(Exception):
+class WaitingForEarlierActs(Exception):
     """Not applied yet: redelivered later (the runner treats any error but `Unapplicable` so)."""
 
 
-async def _behind(conn: asyncpg.Connection, ctx: ServiceContext, source: SourceLog) -> bool:
-    """Whether the process manager has not yet applied all of this deployment's own voting log."""
-    assert source.waits_for is not None
-    applied = await read_checkpoint(conn, ctx.name, source.consumer, source.waits_for)
-    async for _batch in RemoteLog(ctx.nc, source.waits_for).read(applied, up_to=applied + 1):
-        return True
+async def _waits(conn: asyncpg.Connection, ctx: ServiceContext, source: SourceLog, event: RecordedEvent) -> bool:
+    """Whether a log this one builds on holds an act not yet applied here that was recorded before
+    `event`. Only earlier acts count, so two logs never wait for each other: an event that still
+    does not fit once everything recorded before it is applied never will."""
+    for other in source.waits_for:
+        applied = await read_checkpoint(conn, ctx.name, source.consumer, other)
+        async for batch in RemoteLog(ctx.nc, other).read(applied, up_to=applied + 1):
+            if batch and batch[0].recorded_at < event.recorded_at:
+                return True
     return False
 
 
@@ -246,7 +251,7 @@ def reactions_to(
     *,
     consumer: str = "",
     unknown_dossiers_elsewhere: bool = False,
-    waits_for: str | None = None,
+    waits_for: tuple[str, ...] = (),
 ) -> Callable[[ServiceContext], EventHandler]:
     """The consumer factory for one source log (`SourceLog` says what the options mean)."""
     log_of = SourceLog(source, consumer, unknown_dossiers_elsewhere, waits_for)
@@ -280,8 +285,8 @@ def reactions_to(
             try:
                 decided = reaction.react(dossier, fact, event)
             except OutOfStep as error:
-                if log_of.waits_for is not None and await _behind(conn, ctx, log_of):
-                    raise WaitingForOwnActs(f"{error}; waiting for the acts recorded here") from error
+                if await _waits(conn, ctx, log_of, event):
+                    raise WaitingForEarlierActs(f"{error}; waiting for the acts recorded before it") from error
                 raise Unapplicable(str(error)) from error
             if not decided:
                 return

@@ -49,11 +49,14 @@ def build_service(
     process_manager = f"{name}.process_manager"
     service.consumer(verification_source, name=process_manager)(reactions_to(verification_source, VERIFICATION_REACTIONS))
     service.consumer(voting_source, name=process_manager)(
-        reactions_to(voting_source, VOTING_REACTIONS, consumer=process_manager, unknown_dossiers_elsewhere=dossiers_live_below)
+        reactions_to(
+            voting_source, VOTING_REACTIONS, consumer=process_manager, unknown_dossiers_elsewhere=dossiers_live_below,
+            waits_for=tuple(kept_votings),
+        )
     )
     for kept in kept_votings:
         service.consumer(kept, name=process_manager)(
-            reactions_to(kept, VOTING_REACTIONS, consumer=process_manager, unknown_dossiers_elsewhere=True, waits_for=voting_source)
+            reactions_to(kept, VOTING_REACTIONS, consumer=process_manager, unknown_dossiers_elsewhere=True, waits_for=(voting_source,))
         )
     return service
 

@@ -9,15 +9,15 @@ import json
 
 import pytest
 
-from services.dossiers.process_manager import VOTING_REACTIONS, WaitingForOwnActs, reactions_to
-from shared.bus.consumer import Unapplicable
+from services.dossiers.process_manager import VOTING_REACTIONS, WaitingForEarlierActs, reactions_to
+from shared.bus.consumer import EventHandler, Unapplicable, read_checkpoint
 from shared.envelope import EventMetadata, NewEvent, RecordedEvent
 from shared.eventstore import EventStore
 from shared.eventstore.store import ANY_VERSION
-from shared.service import ServiceContext
+from shared.service import Service, ServiceContext
 from shared.settings import Settings
 from tests.integration.dossiers.stack import APPLICANT, CELL, Stack, prepared_dossier
-from tests.integration.harness import new_schema
+from tests.integration.harness import bootstrap_bus, new_schema, running
 
 ABOVE = EventMetadata(actor="thuong-vu-huyen", organisation="HU-01")
 
@@ -32,14 +32,20 @@ async def _decided_above(kept: EventStore, dossier_id: str, number: str) -> Reco
     return event
 
 
+async def _ready_for_cell_vote(stack: Stack) -> str:
+    """A dossier whose cell meets on 10/02/2026 (the dossiers service is running)."""
+    dossier_id = await prepared_dossier(stack)
+    at = await stack.verification_decides(
+        "HistoryCertified", dossier_id=dossier_id, cell=CELL, certified_by="DU-HT", certified_on="2026-01-12"
+    )
+    await stack.wait_for_checkpoint(stack.verification_name, at)
+    await stack.ok("mark_ready_for_cell_vote", dossier_id=dossier_id, ready_on="2026-02-02", cell_meeting_on="2026-02-10")
+    return dossier_id
+
+
 async def test_a_decision_kept_from_above_waits_for_the_acts_recorded_here_then_moves_the_dossier(stack: Stack) -> None:
     async with stack.dossiers_running():
-        dossier_id = await prepared_dossier(stack)
-        at = await stack.verification_decides(
-            "HistoryCertified", dossier_id=dossier_id, cell=CELL, certified_by="DU-HT", certified_on="2026-01-12"
-        )
-        await stack.wait_for_checkpoint(stack.verification_name, at)
-        await stack.ok("mark_ready_for_cell_vote", dossier_id=dossier_id, ready_on="2026-02-02", cell_meeting_on="2026-02-10")
+        dossier_id = await _ready_for_cell_vote(stack)
     # The cell's resolution is in this deployment's voting log, not yet applied by the process manager.
     resolved_at = await stack.voting_decides(
         "CellResolutionAdopted", dossier_id=dossier_id, cell=CELL, citizen_id=APPLICANT, meeting_on="2026-02-10",
@@ -51,7 +57,7 @@ async def test_a_decision_kept_from_above_waits_for_the_acts_recorded_here_then_
     ctx = ServiceContext(stack.name, Settings(), stack.pool, stack.store, stack.nc, stack.nc.jetstream())
     apply = reactions_to(
         kept.schema, VOTING_REACTIONS, consumer=f"{stack.name}.process_manager", unknown_dossiers_elsewhere=True,
-        waits_for=stack.voting_name,
+        waits_for=(stack.voting_name,),
     )(ctx)
 
     async def applied(event: RecordedEvent) -> None:
@@ -59,7 +65,7 @@ async def test_a_decision_kept_from_above_waits_for_the_acts_recorded_here_then_
             await apply(conn, event)
 
     await applied(elsewhere)  # a dossier of another deployment: nothing to do here, no error
-    with pytest.raises(WaitingForOwnActs):
+    with pytest.raises(WaitingForEarlierActs):
         await applied(decided)
     assert (await stack.events(dossier_id))[-1] == "ReadyForCellVote"
 
@@ -77,3 +83,44 @@ async def test_a_decision_kept_from_above_waits_for_the_acts_recorded_here_then_
         body = (await stack.dossier(dossier_id))["result"]
     assert body["step"] == "awaiting_ceremony"
     assert body["admission"]["decision_number"] == "45-QĐ/HU", json.dumps(body["admission"])
+
+
+async def test_a_cell_notified_here_waits_for_the_decision_kept_from_above_then_moves_the_dossier(stack: Stack) -> None:
+    """The logs are followed by a runner each, in no fixed order: after a restart the cell's
+    notice, recorded here after the decision above arrived, may come first. It waits for the
+    decision instead of being dead-lettered."""
+    async with stack.dossiers_running():
+        dossier_id = await _ready_for_cell_vote(stack)
+        resolved_at = await stack.voting_decides(
+            "CellResolutionAdopted", dossier_id=dossier_id, cell=CELL, citizen_id=APPLICANT, meeting_on="2026-02-10",
+            agree=8, disagree=1, denominator=9, entitled=[], rule_set="2025-07",
+        )
+        await stack.wait_for_checkpoint(stack.voting_name, resolved_at)
+    kept_log = Service(await new_schema(stack.pool))
+    await bootstrap_bus(stack.nc.jetstream(), stack.deployment, [kept_log])
+    kept = EventStore(stack.pool, kept_log.name)
+    decided = await _decided_above(kept, dossier_id, "45-QĐ/HU")
+    notified_at = await stack.voting_decides("CellNotified", dossier_id=dossier_id, received_on="2026-03-25")
+    (notified,) = [e async for batch in EventStore(stack.pool, stack.voting_name).read_log(notified_at - 1) for e in batch]
+    ctx = ServiceContext(stack.name, Settings(), stack.pool, stack.store, stack.nc, stack.nc.jetstream())
+    consumer = f"{stack.name}.process_manager"
+    own = reactions_to(stack.voting_name, VOTING_REACTIONS, consumer=consumer, waits_for=(kept.schema,))(ctx)
+    from_above = reactions_to(kept.schema, VOTING_REACTIONS, consumer=consumer, waits_for=(stack.voting_name,))(ctx)
+
+    async def applied(apply: EventHandler, source: str, event: RecordedEvent) -> None:
+        """As the runner does: the effect and the checkpoint of its log commit together."""
+        async with stack.pool.acquire() as conn, conn.transaction():
+            await read_checkpoint(conn, stack.name, consumer, source)
+            await apply(conn, event)
+            await conn.execute(
+                f"UPDATE {stack.name}.consumer_checkpoints SET position = $3 WHERE consumer = $1 AND source = $2",
+                consumer, source, event.position,
+            )
+
+    async with running(kept_log, stack.nats_url, stack.database_url, stack.deployment):
+        with pytest.raises(WaitingForEarlierActs):
+            await applied(own, stack.voting_name, notified)
+        assert (await stack.events(dossier_id))[-1] == "CellResolutionRecorded"
+        await applied(from_above, kept.schema, decided)
+        await applied(own, stack.voting_name, notified)
+    assert (await stack.events(dossier_id))[-2:] == ["AdmissionDecisionRecorded", "DecisionReceivedByCell"]
