@@ -11,7 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from shared.envelope import NewEvent
 
@@ -26,6 +27,25 @@ class Command(BaseModel):
     idempotency_key: str = Field(min_length=8, max_length=128)
     actor: str = Field(min_length=1, max_length=128)
     scope: str = Field(min_length=1, max_length=64, description="the actor's organisation code")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul_character(cls, value: Any) -> Any:
+        """PostgreSQL cannot store U+0000 in text or jsonb: refused here, with the field named,
+        rather than failing the append of every command committed with it."""
+        if _holds_nul(value):
+            raise PydanticCustomError("nul_character", "Dữ liệu chứa ký tự rỗng (U+0000), không thể lưu.")
+        return value
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 class ErrorBody(BaseModel):

@@ -93,6 +93,22 @@ async def test_malformed_commands_get_a_validation_error_in_vietnamese_and_write
     assert await EventStore(pool, service.name).head_position() == 0
 
 
+async def test_a_nul_character_is_refused_in_its_field_and_fails_no_other_officers_command(
+    pool, nc, servers: Servers, database_url: str, deployment: str
+) -> None:
+    service = await started(pool, nc, deployment)
+    async with running(service, servers.nats_url, database_url, deployment):
+        replies = await asyncio.gather(*(
+            ask(nc, service, command(dossier_id=str(i), summary="Tốt\u0000" if i % 2 else "Tốt")) for i in range(20)
+        ))
+    for i, reply in enumerate(replies):
+        if i % 2:
+            assert reply["error"]["code"] == "validation" and "summary" in reply["error"]["message"], reply
+        else:
+            assert reply["ok"] is True, reply
+    assert await EventStore(pool, service.name).head_position() == 10
+
+
 async def test_a_rule_violation_carries_its_rule_code(pool, nc, servers: Servers, database_url: str, deployment: str) -> None:
     service = await started(pool, nc, deployment)
     async with running(service, servers.nats_url, database_url, deployment):
