@@ -36,8 +36,7 @@ from pydantic import BaseModel, ConfigDict
 from services.dossiers import events as ev
 from services.dossiers.dossier import Dossier, OutOfStep
 from services.dossiers.handlers import VIETNAM
-from shared.bus.consumer import EventHandler, Unapplicable, read_checkpoint
-from shared.bus.logread import RemoteLog
+from shared.bus.consumer import EventHandler, Unapplicable, WaitingForEarlierActs, earlier_act_pending
 from shared.envelope import EventMetadata, RecordedEvent
 from shared.eventstore import EventStore
 from shared.logging import get_logger
@@ -229,22 +228,6 @@ class SourceLog:
     log (a decision above builds on the cell's resolution recorded here)."""
 
 
-class WaitingForEarlierActs(Exception):
-    """Not applied yet: redelivered later (the runner treats any error but `Unapplicable` so)."""
-
-
-async def _waits(conn: asyncpg.Connection, ctx: ServiceContext, source: SourceLog, event: RecordedEvent) -> bool:
-    """Whether a log this one builds on holds an act not yet applied here that was recorded before
-    `event`. Only earlier acts count, so two logs never wait for each other: an event that still
-    does not fit once everything recorded before it is applied never will."""
-    for other in source.waits_for:
-        applied = await read_checkpoint(conn, ctx.name, source.consumer, other)
-        async for batch in RemoteLog(ctx.nc, other).read(applied, up_to=applied + 1):
-            if batch and batch[0].recorded_at < event.recorded_at:
-                return True
-    return False
-
-
 def reactions_to(
     source: str,
     reactions: dict[str, Reaction],
@@ -285,7 +268,7 @@ def reactions_to(
             try:
                 decided = reaction.react(dossier, fact, event)
             except OutOfStep as error:
-                if await _waits(conn, ctx, log_of, event):
+                if await earlier_act_pending(conn, ctx.nc, ctx.name, log_of.consumer, log_of.waits_for, event):
                     raise WaitingForEarlierActs(f"{error}; waiting for the acts recorded before it") from error
                 raise Unapplicable(str(error)) from error
             if not decided:

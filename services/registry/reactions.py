@@ -18,7 +18,10 @@ linked deployment (the committee that decided works above). A federated registry
 roster change only when the decision's cell was established in its own log: the registry of the
 cell's deployment does it, and every other one sees the member through the registry log it
 keeps, so a member is never recorded twice. Decisions about other deployments' cells are
-skipped quietly; a registry of a single deployment keeps dead-lettering unknown cells.
+skipped quietly; a registry of a single deployment keeps dead-lettering unknown cells. Each
+voting log has its own runner, in no fixed order: a decision that does not fit waits while
+another voting log holds a decision recorded before it that is not applied yet (a recognition
+decided here on an admission decided above), and is dead-lettered only then.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from services.registry.events import Event
 from services.registry.repository import established_here, load_person
 from services.registry.readmodel import current_view
 from services.registry.values import CitizenId, Day, MemberKind, OrganisationCode, PersonName
-from shared.bus.consumer import Unapplicable
+from shared.bus.consumer import Unapplicable, WaitingForEarlierActs, earlier_act_pending
 from shared.commands import DomainError, idempotent_event_ids
 from shared.envelope import EventMetadata, RecordedEvent
 from shared.logging import get_logger
@@ -120,12 +123,22 @@ def voting_decisions(ctx: ServiceContext) -> Callable[[asyncpg.Connection, Recor
     return _voting_decisions(ctx, federated=False)
 
 
-def federated_voting_decisions(ctx: ServiceContext) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:
-    """The same, in a deployment that keeps other deployments' registries: only for its own cells."""
-    return _voting_decisions(ctx, federated=True)
+def federated_voting_decisions(
+    consumer: str, waits_for: tuple[str, ...]
+) -> Callable[[ServiceContext], Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]]:
+    """The same, in a deployment that keeps other deployments' registries: only for its own cells.
+    A decision that does not fit waits while another voting log followed by `consumer` holds an
+    act recorded before it (a recognition decided here on an admission decided above)."""
+
+    def factory(ctx: ServiceContext) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:
+        return _voting_decisions(ctx, federated=True, consumer=consumer, waits_for=waits_for)
+
+    return factory
 
 
-def _voting_decisions(ctx: ServiceContext, *, federated: bool) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:
+def _voting_decisions(
+    ctx: ServiceContext, *, federated: bool, consumer: str = "", waits_for: tuple[str, ...] = ()
+) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:
     async def apply(conn: asyncpg.Connection, event: RecordedEvent) -> None:
         reaction = _REACTIONS.get(event.event_type)
         if reaction is None:
@@ -146,6 +159,8 @@ def _voting_decisions(ctx: ServiceContext, *, federated: bool) -> Callable[[asyn
         try:
             stream_id, version, events = await react(ctx, decision)
         except DomainError as error:
+            if await earlier_act_pending(conn, ctx.nc, ctx.name, consumer, waits_for, event):
+                raise WaitingForEarlierActs(f"{event.event_type}: {error.code}; waiting for the acts recorded before it") from None
             raise Unapplicable(f"{event.event_type}: {error.code}: {error.message}") from None
         ids = idempotent_event_ids(*key, len(events))
         metadata = EventMetadata(

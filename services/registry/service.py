@@ -30,10 +30,14 @@ def build_service(
         service.command(command_name, model)(handler)
     for query_name, model, handler in queries.QUERIES:
         service.query(query_name, model)(handler)
-    federated = bool(kept_registries or kept_votings)
-    decisions = reactions.federated_voting_decisions if federated else reactions.voting_decisions
-    for source in (voting_source, *kept_votings):
-        service.consumer(source, name=f"{name}.voting_decisions")(decisions)
+    consumer = f"{name}.voting_decisions"
+    voting_logs = (voting_source, *kept_votings)
+    for source in voting_logs:
+        if kept_registries or kept_votings:
+            others = tuple(log for log in voting_logs if log != source)
+            service.consumer(source, name=consumer)(reactions.federated_voting_decisions(consumer, others))
+        else:
+            service.consumer(source, name=consumer)(reactions.voting_decisions)
     return service
 
 

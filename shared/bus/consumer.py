@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
 import asyncpg
@@ -31,6 +31,30 @@ log = get_logger(__name__)
 
 class Unapplicable(Exception):
     """An event this consumer can never apply (bad schema, impossible data): dead-lettered with the reason."""
+
+
+class WaitingForEarlierActs(Exception):
+    """The event does not fit yet, and a log it may build on holds an earlier act not applied yet:
+    redelivered later, like any error but `Unapplicable`."""
+
+
+async def earlier_act_pending(
+    conn: asyncpg.Connection, nc: NatsClient, schema: str, consumer: str, logs: Sequence[str], event: RecordedEvent
+) -> bool:
+    """Whether one of `logs`, followed by `consumer` beside the log of `event`, holds an act
+    recorded before `event` that the consumer has not applied yet.
+
+    The runners of a consumer's logs run in no fixed order (after a restart, after an outage), so
+    an event that does not fit may only be early: a cell notified of a decision taken above,
+    recorded here after that decision was kept here. Only earlier acts count (by the time each
+    deployment recorded them), so two logs never wait for each other, and an event that still
+    does not fit once everything recorded before it is applied never will."""
+    for log_name in logs:
+        applied = await read_checkpoint(conn, schema, consumer, log_name)
+        async for batch in RemoteLog(nc, log_name).read(applied, up_to=applied + 1):
+            if batch and batch[0].recorded_at < event.recorded_at:
+                return True
+    return False
 
 
 class EventHandler(Protocol):

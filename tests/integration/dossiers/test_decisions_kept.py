@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from services.dossiers.process_manager import VOTING_REACTIONS, WaitingForEarlierActs, reactions_to
-from shared.bus.consumer import EventHandler, Unapplicable, read_checkpoint
+from services.dossiers.process_manager import VOTING_REACTIONS, reactions_to
+from shared.bus.consumer import EventHandler, Unapplicable, WaitingForEarlierActs, read_checkpoint
 from shared.envelope import EventMetadata, NewEvent, RecordedEvent
 from shared.eventstore import EventStore
 from shared.eventstore.store import ANY_VERSION

@@ -6,17 +6,19 @@ from __future__ import annotations
 import unicodedata
 
 import asyncpg
+import pytest
 from nats.aio.client import Client as NatsClient
 
 from services.registry import commands as c
 from services.registry import reactions
 from services.registry.handlers import establish_organisation
 from services.registry.events import person_stream
+from shared.bus.consumer import WaitingForEarlierActs, read_checkpoint
 from shared.envelope import EventMetadata, NewEvent, RecordedEvent
-from shared.service import ServiceContext
+from shared.service import Service, ServiceContext
 from shared.settings import Settings
 from tests.conftest import eventually
-from tests.integration.harness import running
+from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.integration.registry.conftest import Registry, answering, start_registry
 from tests.servers import Servers
 
@@ -97,12 +99,7 @@ async def test_a_decision_applied_twice_records_one_membership(pool: asyncpg.Poo
     r = await start_registry(pool, nc, deployment)
     ctx = ServiceContext(r.name, Settings(), pool, r.store, nc, nc.jetstream())
     apply = reactions.voting_decisions(ctx)
-    for code, kind, parent in (("T01", "province", None), ("G1", "grassroots_committee", "T01"), ("C1", "cell", "G1")):
-        decision = await establish_organisation(ctx, c.EstablishOrganisation(
-            idempotency_key=f"establish-{code}", actor="a", scope=parent or code, code=code, name=code, kind=kind,
-            parent=parent, effective_from="2015-01-01",
-        ))
-        await r.store.append(decision.stream_id, decision.expected_version, decision.events, VOTING)
+    await _established(r, ctx)
     admitted = await decide(r, "AdmissionDecided", citizen_id=NEW, full_name="Vũ Thị Lan", organisation="C1",
                             decided_by="G1", decision_number="7-QĐ/ĐU", decision_date="2024-05-06", rule_set="2021")
     for _ in range(2):
@@ -110,3 +107,52 @@ async def test_a_decision_applied_twice_records_one_membership(pool: asyncpg.Poo
             await apply(conn, admitted)
     (joined,) = await r.store.read_stream(person_stream(NEW))
     assert joined.data["organisation"] == "C1" and joined.data["kind"] == "probationary"
+
+
+async def test_a_recognition_decided_here_waits_for_the_admission_kept_from_above(
+    pool: asyncpg.Pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    """The committee above admitted; after the reform the grassroots committee here recognises.
+    The two voting logs' runners run in no fixed order: the recognition waits for the admission."""
+    r = await start_registry(pool, nc, deployment)
+    above = Service(await new_schema(pool))
+    await bootstrap_bus(nc.jetstream(), deployment, [above])
+    ctx = ServiceContext(r.name, Settings(), pool, r.store, nc, nc.jetstream())
+    await _established(r, ctx)
+    admitted = await decide(Registry(pool, nc, r.service, above), "AdmissionDecided", citizen_id=NEW, full_name="Vũ Thị Lan",
+                            organisation="C1", decided_by="H1", decision_number="7-QĐ/HU", decision_date="2024-05-06", rule_set="2021")
+    recognised = await decide(r, "RecognitionDecided", citizen_id=NEW, organisation="C1", decided_by="G1",
+                              decision_number="9-QĐ/ĐU", decision_date="2025-07-20", official_date="2025-06-01")
+    consumer = f"{r.name}.voting_decisions"
+    here = reactions.federated_voting_decisions(consumer, (above.name,))(ctx)
+    from_above = reactions.federated_voting_decisions(consumer, (r.voting.name,))(ctx)
+
+    async def applied(apply, source: str, event: RecordedEvent) -> None:  # noqa: ANN001
+        """As the runner does: the effect and the checkpoint of its log commit together."""
+        async with pool.acquire() as conn, conn.transaction():
+            await read_checkpoint(conn, r.name, consumer, source)
+            await apply(conn, event)
+            await conn.execute(
+                f"UPDATE {r.name}.consumer_checkpoints SET position = $3 WHERE consumer = $1 AND source = $2",
+                consumer, source, event.position,
+            )
+
+    async with running(above, servers.nats_url, database_url, deployment), \
+            running(r.voting, servers.nats_url, database_url, deployment):
+        with pytest.raises(WaitingForEarlierActs):
+            await applied(here, r.voting.name, recognised)
+        await applied(from_above, above.name, admitted)
+        await applied(here, r.voting.name, recognised)
+    joined, official = await r.store.read_stream(person_stream(NEW))
+    assert (joined.event_type, official.event_type) == ("MemberJoined", "MemberBecameOfficial")
+    assert official.data["official_date"] == "2025-06-01"
+
+
+async def _established(r: Registry, ctx: ServiceContext) -> None:
+    """The province T01, the grassroots committee G1 and its cell C1, recorded in this registry's log."""
+    for code, kind, parent in (("T01", "province", None), ("G1", "grassroots_committee", "T01"), ("C1", "cell", "G1")):
+        decision = await establish_organisation(ctx, c.EstablishOrganisation(
+            idempotency_key=f"establish-{code}", actor="a", scope=parent or code, code=code, name=code, kind=kind,
+            parent=parent, effective_from="2015-01-01",
+        ))
+        await r.store.append(decision.stream_id, decision.expected_version, decision.events, VOTING)
