@@ -102,9 +102,10 @@ class Relay:
                 )
             acked_through = after
             failure: BaseException | None = None
-            results = await asyncio.wait_for(
-                asyncio.gather(*futures, return_exceptions=True), timeout=self.ack_timeout
-            )
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that
+            # arrives as the acks do, and a relay told to stop would then run on for ever.
+            async with asyncio.timeout(self.ack_timeout):
+                results = await asyncio.gather(*futures, return_exceptions=True)
             # Only the unbroken prefix of acks counts: the checkpoint never passes a lost publish.
             for event, result in zip(batch, results, strict=True):
                 if isinstance(result, BaseException):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+import nats
 from nats.aio.client import Client as NatsClient
 
 from shared.bus import subjects
@@ -12,6 +13,8 @@ from shared.bus.bootstrap import ensure_event_stream
 from shared.bus.relay import Relay
 from shared.envelope import EventMetadata, NewEvent, from_wire
 from shared.eventstore import EventStore
+from tests.conftest import eventually
+from tests.servers import Servers
 
 META = EventMetadata(actor="officer-1")
 
@@ -75,7 +78,7 @@ async def test_a_relay_that_dies_after_the_ack_before_its_checkpoint_publishes_n
 
 
 async def test_a_relay_interrupted_at_random_points_loses_nothing_and_doubles_nothing(
-    store: EventStore, nc: NatsClient, deployment: str
+    store: EventStore, nc: NatsClient, servers: Servers, deployment: str
 ) -> None:
     js = nc.jetstream()
     await ensure_event_stream(js, deployment, store.schema, 120)
@@ -83,20 +86,28 @@ async def test_a_relay_interrupted_at_random_points_loses_nothing_and_doubles_no
     for _ in range(8):
         await append_many(store, rng.randint(20, 80))
         stop = asyncio.Event()
-        # A fresh JetStream context per relay, as after a restart: nats-py sets its async-reply
-        # prefix before subscribing to it, so a context whose first publish_async was cancelled
-        # there never hears an ack again.
-        relay = Relay(store, nc.jetstream(), store.schema, deployment, batch_size=rng.randint(3, 40))
+        # Its own connection, as a restarted process has: nats-py's state after a publish cancelled
+        # mid-flight (the async-reply subscription, the flusher) must not outlive the relay.
+        own = await nats.connect(servers.nats_url)
+        relay = Relay(store, own.jetstream(), store.schema, deployment, batch_size=rng.randint(3, 40))
         task = asyncio.create_task(relay.run(stop))
         await asyncio.sleep(rng.random() / 20)
         task.cancel()  # wherever it is: mid-batch, between ack and checkpoint, or idle
         await asyncio.gather(task, return_exceptions=True)
+        await own.close()
     stop = asyncio.Event()
-    relay = Relay(store, nc.jetstream(), store.schema, deployment)
+    own = await nats.connect(servers.nats_url)
+    relay = Relay(store, own.jetstream(), store.schema, deployment)
     task = asyncio.create_task(relay.run(stop))
     head = await store.head_position()
-    while await relay.checkpoint() < head:
-        await asyncio.sleep(0.05)
-    stop.set()
-    await task
+
+    async def published() -> bool:
+        return await relay.checkpoint() >= head
+
+    try:
+        await eventually(published, timeout=60)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await own.close()
     assert await stream_positions(nc, subjects.event_stream(deployment, store.schema)) == list(range(1, head + 1))
