@@ -321,9 +321,11 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
         for kept in service.kept_logs:
             relay = Relay(EventStore(pool, kept), js, kept, settings.deployment_id)
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{kept}.relay"))
+        turns: dict[str, asyncio.Lock] = {}
         for spec, factory in service.consumers:
             runner = ConsumerRunner(
-                pool=pool, schema=service.name, nc=nc, js=js, spec=spec, handler=factory(ctx), deployment=settings.deployment_id
+                pool=pool, schema=service.name, nc=nc, js=js, spec=spec, handler=factory(ctx), deployment=settings.deployment_id,
+                turn=turns.setdefault(spec.name, asyncio.Lock()),
             )
             tasks.append(asyncio.create_task(runner.run(stop), name=spec.name))
         for name, run in service.background:

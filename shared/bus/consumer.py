@@ -125,6 +125,7 @@ class ConsumerRunner:
         handler: EventHandler,
         deployment: str,
         fetch_batch: int = 100,
+        turn: asyncio.Lock | None = None,
     ) -> None:
         self.pool = pool
         self.schema = schema
@@ -134,6 +135,10 @@ class ConsumerRunner:
         self.handler = handler
         self.deployment = deployment
         self.fetch_batch = fetch_batch
+        self.turn = turn or asyncio.Lock()
+        """Shared by this process's runners of the same consumer: they wait for their turn here,
+        holding no pool connection, so waiting runners cannot leave the one whose turn it is
+        without a connection for its handler (the advisory lock still guards other processes)."""
         self.source_log = RemoteLog(nc, spec.source)
         self._dead_letters: list[tuple[RecordedEvent | None, int, str]] = []
         self._failures = 0
@@ -262,7 +267,7 @@ class ConsumerRunner:
         applied = 0
         while pending:
             try:
-                async with self.pool.acquire() as conn, conn.transaction():
+                async with self.turn, self.pool.acquire() as conn, conn.transaction():
                     await take_turn(conn, self.schema, self.spec.name)
                     checkpoint = start = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
                     while pending and (self.spec.batched or checkpoint == start):

@@ -298,3 +298,39 @@ async def _checkpoints_at(pool: asyncpg.Pool, schema: str, position: int, *, cou
     async with pool.acquire() as conn:
         reached = await conn.fetchval(f"SELECT count(*) FROM {schema}.consumer_checkpoints WHERE position >= $1", position)
     return reached == count
+
+
+async def test_a_reaction_over_more_logs_than_its_pool_has_connections_does_not_deadlock(
+    pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    """A province keeps the voting logs of many communes; the registry's reaction over them reads
+    through a second connection. Runners waiting for their turn must not hold the pool's
+    connections (a service's pool has 10), or the runner whose turn it is waits for ever."""
+    sources = [Service(await new_schema(pool)) for _ in range(12)]
+    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
+    async with pool.acquire() as conn:
+        await conn.execute(f"CREATE TABLE {target.name}.applied (source text, position bigint, PRIMARY KEY (source, position))")
+    for source in sources:
+
+        @target.consumer(source.name, name=f"{target.name}.reaction")
+        def reaction(ctx: ServiceContext, source: str = source.name):  # noqa: ANN202
+            async def apply(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+                async with ctx.pool.acquire() as other:
+                    await other.fetchval("SELECT 1")
+                await conn.execute(f"INSERT INTO {target.name}.applied VALUES ($1, $2)", source, event.position)
+
+            return apply
+
+    await bootstrap_bus(nc.jetstream(), deployment, [*sources, target])
+    for source in sources:
+        store = EventStore(pool, source.name)
+        for version in range(5):
+            await store.append("s", version, [NewEvent(event_type="Counted", data={})], META)
+        await Relay(store, nc.jetstream(), source.name, deployment).publish_pending()
+
+    async def all_applied() -> bool:
+        async with pool.acquire() as conn:
+            return await conn.fetchval(f"SELECT count(*) FROM {target.name}.applied") == 60
+
+    async with running(target, servers.nats_url, database_url, deployment):
+        await eventually(all_applied, timeout=60)
