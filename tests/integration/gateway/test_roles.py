@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from shared.access import COMMANDS, QUERIES, Role
+from tests.conftest import eventually
 from tests.integration.gateway.world import BY_ROLE_AT_TOP, World
 
 
@@ -33,8 +34,13 @@ async def test_every_role_is_allowed_and_refused_as_the_table_says(world: World)
 
 async def test_an_inspector_reads_the_audit_history_but_writes_nothing(world: World) -> None:
     dossier_id = await world.open_dossier("bithu.a1", "CB-A1")
-    history = await world.query("kiemtra", "reporting", "audit_history", {"dossier_id": dossier_id})
-    assert history.status_code == 200, history.text
+
+    async def history_shown():  # noqa: ANN202 - reporting's audit timeline follows the logs a moment later
+        response = await world.query("kiemtra", "reporting", "audit_history", {"dossier_id": dossier_id})
+        return response if response.status_code == 200 else None
+
+    history = await eventually(history_shown)
+    assert history.json()["ok"], history.text
     before = await world.heads()
     for (service, name) in COMMANDS:
         response = await world.command("kiemtra", service, name, {"dossier_id": dossier_id})
