@@ -32,7 +32,7 @@ bench: $(STAMP)
 
 ## AsyncAPI documents of every service's subjects, from the code, into docs/asyncapi/.
 docs: $(STAMP)
-	$(BIN)/python -c "from pathlib import Path; from services import all_services; from shared.asyncapi import write_documents; [print(p) for p in write_documents(all_services(), Path('docs/asyncapi'))]"
+	$(BIN)/python -c "from pathlib import Path; from ketnap.services import all_services; from ketnap.platform.asyncapi import write_documents; [print(p) for p in write_documents(all_services(), Path('docs/asyncapi'))]"
 
 ## Remove the embedded servers' data (asks nothing: the folder is .ketnap/).
 clean-data:

@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
-from shared.federation.links import Links
-from shared.service import Service
-from shared.settings import Settings
+from ketnap.platform.federation.links import Links
+from ketnap.platform.service import Service
+from ketnap.platform.settings import Settings
 
 
 def all_services(settings: Settings | None = None) -> list[Service]:
     """The services of one deployment, wired to the logs it keeps from the deployments linked to
-    it (`shared.federation.links`); without links, exactly the services' default modules."""
+    it (`ketnap.platform.federation.links`); without links, exactly the services' default modules."""
     links = Links.of(settings or Settings.from_env())
     if not links.kept:
-        from services.dossiers.service import service as dossiers
-        from services.gateway.service import service as gateway
-        from services.registry.service import service as registry
-        from services.reporting.service import service as reporting
-        from services.verification.service import service as verification
-        from services.voting.service import service as voting
+        from ketnap.services.dossiers.service import service as dossiers
+        from ketnap.services.gateway.service import service as gateway
+        from ketnap.services.registry.service import service as registry
+        from ketnap.services.reporting.service import service as reporting
+        from ketnap.services.verification.service import service as verification
+        from ketnap.services.voting.service import service as voting
 
         return [registry, dossiers, verification, voting, reporting, gateway]
     return _federated(links)
 
 
 def _federated(links: Links) -> list[Service]:
-    from services.dossiers.service import build_service as dossiers
-    from services.federation.service import build_service as federation
-    from services.gateway.service import build_service as gateway
-    from services.registry.service import build_service as registry
-    from services.reporting.base import ROLES
-    from services.reporting.service import build_service as reporting
-    from services.verification.service import build_service as verification
-    from services.voting.service import build_service as voting
+    from ketnap.services.dossiers.service import build_service as dossiers
+    from ketnap.services.federation.service import build_service as federation
+    from ketnap.services.gateway.service import build_service as gateway
+    from ketnap.services.registry.service import build_service as registry
+    from ketnap.services.reporting.base import ROLES
+    from ketnap.services.reporting.service import build_service as reporting
+    from ketnap.services.verification.service import build_service as verification
+    from ketnap.services.voting.service import build_service as voting
 
     return [
         # Only the deployment above decides about this one's cells: the voting logs kept from

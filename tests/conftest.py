@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
+import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import nats
+import psutil
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from shared.bootstrap import with_database
-from shared.eventstore import EventStore
-from shared.eventstore.schema import ensure_role, migrate_service, service_role
-from shared.logging import configure_logging
+from ketnap.operations.bootstrap import with_database
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.schema import ensure_role, migrate_service, service_role
+from ketnap.platform.logging import configure_logging
 from tests.servers import Servers, real_servers
 
 configure_logging("console", "warning")
+
+SESSIONS_ROOT = Path(tempfile.gettempdir()) / f"pytest-of-{getpass.getuser()}-ketnap"
+"""Each pytest session gets its own base temp folder here. pytest's default one is shared by every
+session of the user and reset to mode 700 by each new one, which cuts the embedded PostgreSQL
+(running as its own OS user) of a session already running off its data folder."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.option.basetemp is not None:
+        return
+    SESSIONS_ROOT.mkdir(mode=0o755, exist_ok=True)
+    for old in SESSIONS_ROOT.glob("session-*"):
+        if not psutil.pid_exists(int(old.name.removeprefix("session-"))):
+            shutil.rmtree(old, ignore_errors=True)
+    config.option.basetemp = str(SESSIONS_ROOT / f"session-{os.getpid()}")
 
 
 def unique(prefix: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from shared.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash
+from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash
 
 
 def rehashed(events: Sequence[RecordedEvent], previous_hash: str) -> list[RecordedEvent]:

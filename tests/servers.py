@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.bootstrap import with_database
-from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from ketnap.operations.bootstrap import with_database
+from ketnap.operations.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
 
 @dataclass

@@ -11,7 +11,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from services.dossiers.values import (
+from ketnap.services.dossiers.values import (
     SINGLE_RELATIONS,
     AgreementPurpose,
     AreaExemption,
@@ -30,8 +30,8 @@ from services.dossiers.values import (
     Text,
     UnionKind,
 )
-from shared.commands import Command
-from shared.rules import RuleCode
+from ketnap.platform.commands import Command
+from ketnap.domain.rules import RuleCode
 
 MAX_RELATIVES = 40
 MAX_OPINIONS = 10

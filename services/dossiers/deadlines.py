@@ -1,6 +1,6 @@
 """The deadlines a dossier has open now, with their due dates in Vietnamese working days.
 
-Each comes from `shared.rules.deadlines` under the rule set of the decision that started it:
+Each comes from `ketnap.domain.rules.deadlines` under the rule set of the decision that started it:
 the decision 60 (+ extension) working days after the cell resolution, the ceremony 30 after the
 cell received the decision, the member history 30 after the ceremony, the recognition vote 30
 after the 12 months of probation.
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.dossiers.dossier import Dossier, recorded_rules
-from services.dossiers.values import Step
-from shared.calendar import working_days_between
-from shared.rules import RuleCode
-from shared.rules.deadlines import (
+from ketnap.services.dossiers.dossier import Dossier, recorded_rules
+from ketnap.services.dossiers.values import Step
+from ketnap.domain.calendar import working_days_between
+from ketnap.domain.rules import RuleCode
+from ketnap.domain.rules.deadlines import (
     ceremony_due_on,
     decision_due_on,
     member_history_due_on,

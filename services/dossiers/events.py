@@ -15,8 +15,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.envelope import RecordedEvent
-from shared.events import DomainEvent, Upcaster, upcast
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.events import DomainEvent, Upcaster, upcast
 
 
 class Event(DomainEvent):

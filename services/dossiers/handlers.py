@@ -2,7 +2,7 @@
 what a rule needs, letting the aggregate decide, and returning a `Decision` at the version it read.
 
 The platform appends with event ids derived from the idempotency key and turns a stale version
-into a `conflict` reply (shared/service.py); nothing is written when a handler raises.
+into a `conflict` reply (shared/platform/service.py); nothing is written when a handler raises.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from services.dossiers import commands as cmd
-from services.dossiers import events as ev
-from services.dossiers.dossier import Dossier, RegistryStanding
-from services.dossiers.registry_client import Membership
-from shared.commands import Command, Conflict, Decision, NotFound
-from shared.eventstore import EventStore
+from ketnap.services.dossiers import commands as cmd
+from ketnap.services.dossiers import events as ev
+from ketnap.services.dossiers.dossier import Dossier, RegistryStanding
+from ketnap.services.dossiers.registry_client import Membership
+from ketnap.platform.commands import Command, Conflict, Decision, NotFound
+from ketnap.platform.eventstore import EventStore
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CELL_KINDS = frozenset({"cell", "grassroots_cell"})

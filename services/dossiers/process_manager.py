@@ -33,14 +33,14 @@ import asyncpg
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
-from services.dossiers import events as ev
-from services.dossiers.dossier import Dossier, OutOfStep
-from services.dossiers.handlers import VIETNAM
-from shared.bus.consumer import EventHandler, Unapplicable, WaitingForEarlierActs, earlier_act_pending
-from shared.envelope import EventMetadata, RecordedEvent
-from shared.eventstore import EventStore
-from shared.logging import get_logger
-from shared.service import ServiceContext
+from ketnap.services.dossiers import events as ev
+from ketnap.services.dossiers.dossier import Dossier, OutOfStep
+from ketnap.services.dossiers.handlers import VIETNAM
+from ketnap.platform.bus.consumer import EventHandler, Unapplicable, WaitingForEarlierActs, earlier_act_pending
+from ketnap.platform.envelope import EventMetadata, RecordedEvent
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.logging import get_logger
+from ketnap.platform.service import ServiceContext
 
 log = get_logger(__name__)
 

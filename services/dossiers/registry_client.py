@@ -17,8 +17,8 @@ from typing import Any
 
 from nats.aio.client import Client as NatsClient
 
-from shared.bus import requests
-from shared.commands import InvalidInput
+from ketnap.platform.bus import requests
+from ketnap.platform.commands import InvalidInput
 
 UNAVAILABLE = "Không liên lạc được với sổ đăng ký đảng viên để đối chiếu; chưa có gì được ghi, hãy thử lại sau."
 

@@ -1,8 +1,8 @@
 """The admission rules only a dossier can judge (domain.md §4), as pure functions over plain facts.
 
-Each returns None when satisfied or a `shared.rules.Violation` with its code and Vietnamese message;
+Each returns None when satisfied or a `ketnap.domain.rules.Violation` with its code and Vietnamese message;
 the aggregate decides whether that refuses a command or flags the dossier. The rules shared with
-other services (ages, papers' validity, deadlines) live in `shared.rules` and are only composed
+other services (ages, papers' validity, deadlines) live in `ketnap.domain.rules` and are only composed
 here, in `eligibility_for_cell_vote`.
 """
 
@@ -12,14 +12,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from services.dossiers.values import GeneralEducation
-from shared.calendar import age_in_months
-from shared.rules import RuleCode, RuleSet, Violation
-from shared.rules.ages import check_maximum_age, check_minimum_age, check_youth_union_membership
-from shared.rules.validity import check_class_certificate_validity, check_introductions_current
+from ketnap.services.dossiers.values import GeneralEducation
+from ketnap.domain.calendar import age_in_months
+from ketnap.domain.rules import RuleCode, RuleSet, Violation
+from ketnap.domain.rules.ages import check_maximum_age, check_minimum_age, check_youth_union_membership
+from ketnap.domain.rules.validity import check_class_certificate_validity, check_introductions_current
 
 SOURCE_HELPER = "SOURCE_HELPER"
-"""Not in `shared.rules.RuleCode` yet (domain.md §2 step 1 states the rule without a code): the
+"""Not in `ketnap.domain.rules.RuleCode` yet (domain.md §2 step 1 states the rule without a code): the
 helper of a person on the source list must be an official member of that cell."""
 SOURCE_HELPER_MESSAGE = "Người giúp đỡ quần chúng ưu tú phải là đảng viên chính thức của chi bộ"
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from shared.values import CitizenId, IsoDate, normalised_text
+from ketnap.domain.values import CitizenId, IsoDate, normalised_text
 
 
 NAME_MAX = 100

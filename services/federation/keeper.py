@@ -18,15 +18,15 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from services.federation import alarms
-from shared.bus import subjects
-from shared.bus.consumer import decode_messages
-from shared.bus.logread import RemoteLog
-from shared.envelope import RecordedEvent
-from shared.eventstore import ChainRefused, EventStore
-from shared.federation.links import KeptLog
-from shared.federation.streams import arriving_stream, keeper_durable
-from shared.logging import get_logger
+from ketnap.services.federation import alarms
+from ketnap.platform.bus import subjects
+from ketnap.platform.bus.consumer import decode_messages
+from ketnap.platform.bus.logread import RemoteLog
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.eventstore import ChainRefused, EventStore
+from ketnap.platform.federation.links import KeptLog
+from ketnap.platform.federation.streams import arriving_stream, keeper_durable
+from ketnap.platform.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -1,7 +1,7 @@
 """Federation: keeps the logs of the deployments linked to this one, verified link by link.
 
 Runs only in a deployment that has a link (`Settings.federated`). For each kept log
-(`shared.federation.links`) a keeper takes what arrives through the sourced stream and checks
+(`ketnap.platform.federation.links`) a keeper takes what arrives through the sourced stream and checks
 the chain; the framework relays the kept log to JetStream and answers reads of it, so the other
 services consume it like any log of their own. It also answers the linked deployments' reads of
 this deployment's own logs (`ketnap.fed.<deployment>.log.<service>`) when they find a gap.
@@ -16,14 +16,14 @@ import nats.errors
 import nats.js.errors
 from pydantic import BaseModel, ConfigDict
 
-from services.federation import alarms
-from services.federation.keeper import Keeper
-from shared.bus import subjects
-from shared.bus.logread import answer_log_request
-from shared.eventstore import EventStore
-from shared.federation.links import DOWNWARD, UPWARD, KeptLog, Links
-from shared.federation.streams import arriving_stream, keeper_durable
-from shared.service import Service, ServiceContext
+from ketnap.services.federation import alarms
+from ketnap.services.federation.keeper import Keeper
+from ketnap.platform.bus import subjects
+from ketnap.platform.bus.logread import answer_log_request
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.federation.links import DOWNWARD, UPWARD, KeptLog, Links
+from ketnap.platform.federation.streams import arriving_stream, keeper_durable
+from ketnap.platform.service import Service, ServiceContext
 
 
 class LinksQuery(BaseModel):

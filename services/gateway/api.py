@@ -1,4 +1,4 @@
-"""The HTTP API: one POST route per command and query of shared.access's table.
+"""The HTTP API: one POST route per command and query of ketnap.services.gateway.access's table.
 
 Every request goes the same way: who is asking (bearer token, read from the gateway's log), may
 their role send this, is the body a JSON object of the right shape (the service's own model, less
@@ -26,25 +26,25 @@ from nats.aio.client import Client as NatsClient
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.gateway import events as ev
-from services.gateway.authentication import authenticate
-from services.gateway.catalogue import FILLED_BY_GATEWAY, Endpoint
-from services.gateway.scope import OPENS_DOSSIER, Directory, Principal, authorise, refuse_role, with_own_organisation
-from services.gateway.statuses import status_of_code, status_of_reply
-from shared.bus import requests
-from shared.commands import DomainError, ErrorBody, InvalidInput, Reply, Unavailable
-from shared.envelope import EventMetadata
-from shared.eventstore import EventStore
-from shared.eventstore.store import ANY_VERSION
-from shared.logging import get_logger
-from shared.service import validation_error_body
+from ketnap.services.gateway import events as ev
+from ketnap.services.gateway.authentication import authenticate
+from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, Endpoint
+from ketnap.services.gateway.scope import OPENS_DOSSIER, Directory, Principal, authorise, refuse_role, with_own_organisation
+from ketnap.services.gateway.statuses import status_of_code, status_of_reply
+from ketnap.platform.bus import requests
+from ketnap.platform.commands import DomainError, ErrorBody, InvalidInput, Reply, Unavailable
+from ketnap.platform.envelope import EventMetadata
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.store import ANY_VERSION
+from ketnap.platform.logging import get_logger
+from ketnap.platform.service import validation_error_body
 
 log = get_logger(__name__)
 
 BODY_LIMIT_BYTES = 256 * 1024
 REQUEST_TIMEOUT_SECONDS = 15.0
 REPORT_TIMEOUT_SECONDS = 300.0
-"""A report as of a past date rebuilds projections first (services/reporting/client.py)."""
+"""A report as of a past date rebuilds projections first (operations/reports.py)."""
 INTERNAL = "Lỗi hệ thống: yêu cầu chưa được thực hiện; hãy thử lại sau."
 
 

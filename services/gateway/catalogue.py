@@ -1,4 +1,4 @@
-"""The routes of the API: one per command and query of shared.access's table, each with the
+"""The routes of the API: one per command and query of ketnap.services.gateway.access's table, each with the
 service's own pydantic model, so the documentation is the contract the services enforce."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from shared.access import COMMANDS, QUERIES, ROLE_TITLES, Access, Role
-from shared.service import Service
+from ketnap.services.gateway.access import COMMANDS, QUERIES, ROLE_TITLES, Access, Role
+from ketnap.platform.service import Service
 
 FILLED_BY_GATEWAY = ("idempotency_key", "actor", "scope")
 """Command fields the gateway fills from the request (Idempotency-Key header, the user's login and
@@ -85,7 +85,7 @@ def catalogue(services: Iterable[Service]) -> list[Endpoint]:
     for kind, table in (("command", COMMANDS), ("query", QUERIES)):
         for (service_name, name), access in table.items():
             if (service_name, kind, name) not in found:
-                raise LookupError(f"shared.access names {service_name}.{name}, which no service has")
+                raise LookupError(f"ketnap.services.gateway.access names {service_name}.{name}, which no service has")
             model, doc = found[(service_name, kind, name)]
             routes.append(Endpoint(service_name, kind, name, model, access, doc))  # type: ignore[arg-type]
     return routes

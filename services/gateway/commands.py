@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from services.gateway.tokens import TOKEN_ID
-from services.registry.values import OrganisationCode
-from shared.access import Role
-from shared.commands import Command
-from shared.values import normalised_text
+from ketnap.services.gateway.tokens import TOKEN_ID
+from ketnap.services.registry.values import OrganisationCode
+from ketnap.services.gateway.access import Role
+from ketnap.platform.commands import Command
+from ketnap.domain.values import normalised_text
 
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from nats.aio.client import Client as NatsClient
 
-from shared.bus import requests
-from shared.commands import DomainError, NotFound
+from ketnap.platform.bus import requests
+from ketnap.platform.commands import DomainError, NotFound
 
 
 class Refused(DomainError):

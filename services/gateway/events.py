@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.access import Role
-from shared.envelope import RecordedEvent
-from shared.events import DomainEvent
+from ketnap.services.gateway.access import Role
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.events import DomainEvent
 
 
 def user_stream(login: str) -> str:

@@ -1,4 +1,4 @@
-"""Who may do what, enforced: shared.access's table, for one authenticated user and one request.
+"""Who may do what, enforced: ketnap.services.gateway.access's table, for one authenticated user and one request.
 
 A request passes when the user's role is one the table allows, every organisation it names (the
 table's `scope_fields`) is the user's organisation or lies below it in the tree today (or, for an
@@ -20,8 +20,8 @@ import re
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from shared.access import ROLE_TITLES, Access, Role
-from shared.commands import Forbidden, NotFound
+from ketnap.services.gateway.access import ROLE_TITLES, Access, Role
+from ketnap.platform.commands import Forbidden, NotFound
 
 OPERATOR = "operator"
 """The actor of `ketnap users ...`: the person running the deployment, over NATS."""

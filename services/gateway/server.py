@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import uvicorn
 from fastapi import FastAPI
 
-from shared.logging import get_logger
+from ketnap.platform.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from services.gateway import handlers
-from services.gateway.api import Gateway, build_app
-from services.gateway.catalogue import catalogue
-from services.gateway.directory import BusDirectory
-from services.gateway.listing import Accounts
-from services.gateway.server import Listener, serve_http
-from shared.service import Service, ServiceContext
+from ketnap.services.gateway import handlers
+from ketnap.services.gateway.api import Gateway, build_app
+from ketnap.services.gateway.catalogue import catalogue
+from ketnap.services.gateway.directory import BusDirectory
+from ketnap.services.gateway.listing import Accounts
+from ketnap.services.gateway.server import Listener, serve_http
+from ketnap.platform.service import Service, ServiceContext
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SERVICES = ("registry", "dossiers", "verification", "voting", "reporting")
@@ -40,7 +40,7 @@ def build_service(
     today: Callable[[], date] = today_in_vietnam,
     now: Callable[[], datetime] = utc_now,
 ) -> Service:
-    """`services` maps a service's name in paths and shared.access to the name its subjects use;
+    """`services` maps a service's name in paths and ketnap.services.gateway.access to the name its subjects use;
     `listener` overrides the settings' KETNAP_GATEWAY_HOST and KETNAP_GATEWAY_PORT."""
     names = {s: s for s in SERVICES} | dict(services or {}) | {"gateway": name}
     service = Service(name)
@@ -49,7 +49,7 @@ def build_service(
     handlers.register(service, handlers.Deps(names["registry"], names["dossiers"], today, now), accounts)
 
     async def http(ctx: ServiceContext, closing) -> None:  # noqa: ANN001 - asyncio.Event
-        from services import all_services  # every service's models; imported once all are
+        from ketnap.services import all_services  # every service's models; imported once all are
 
         gateway = Gateway(ctx.store, ctx.nc, BusDirectory(ctx.nc, names["registry"], names["dossiers"], today), names, now)
         where = listener or Listener(ctx.settings.gateway_host, ctx.settings.gateway_port)

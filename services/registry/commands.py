@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.registry.values import (
+from ketnap.services.registry.values import (
     CitizenId,
     ClassId,
     ClassKind,
@@ -27,7 +27,7 @@ from services.registry.values import (
     Text,
     TransferKind,
 )
-from shared.commands import Command
+from ketnap.platform.commands import Command
 
 ExpectedVersion = Field(default=None, ge=0, description="the version of the record the user saw")
 

@@ -14,7 +14,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.registry.values import (
+from ketnap.services.registry.values import (
     ClassKind,
     MemberKind,
     MemberStatus,
@@ -23,9 +23,9 @@ from services.registry.values import (
     RatingSubject,
     TransferKind,
 )
-from shared.envelope import RecordedEvent
-from shared.events import DomainEvent, Upcaster, upcast
-from shared.rules.quality_ratings import QualityClass
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.events import DomainEvent, Upcaster, upcast
+from ketnap.domain.rules.quality_ratings import QualityClass
 
 
 class Event(DomainEvent):
@@ -305,7 +305,7 @@ class CertificatesIssued(Event):
 class QualityRated(Event):
     """Đánh giá, xếp loại chất lượng hằng năm: a member (`citizen_id`, in `organisation`, the cell
     they belonged to that year) or an organisation (`citizen_id` None) scored `points`, which put
-    it in `classification` under the scale `scale` (shared/rules/quality_ratings.py)."""
+    it in `classification` under the scale `scale` (shared/domain/rules/quality_ratings.py)."""
 
     year: int
     subject: RatingSubject

@@ -12,17 +12,17 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, Protocol
 
-from services.registry import commands as c
-from services.registry import errors
-from services.registry.events import Attendee, Certificate, Event, QualityRated, QualityRatingCorrected, SplitPart
-from services.registry.member import Person
-from services.registry.organisation import UnitView
-from services.registry.readmodel import RegistryView, current_view
-from services.registry.repository import load_class, load_locality, load_organisation, load_person, load_rating
-from services.registry.values import MemberKind, OrganisationKind, RatingSubject
-from shared.commands import Command, Decision
-from shared.rules.quality_ratings import reference_day, scale_by_id, scale_for_year
-from shared.service import ServiceContext
+from ketnap.services.registry import commands as c
+from ketnap.services.registry import errors
+from ketnap.services.registry.events import Attendee, Certificate, Event, QualityRated, QualityRatingCorrected, SplitPart
+from ketnap.services.registry.member import Person
+from ketnap.services.registry.organisation import UnitView
+from ketnap.services.registry.readmodel import RegistryView, current_view
+from ketnap.services.registry.repository import load_class, load_locality, load_organisation, load_person, load_rating
+from ketnap.services.registry.values import MemberKind, OrganisationKind, RatingSubject
+from ketnap.platform.commands import Command, Decision
+from ketnap.domain.rules.quality_ratings import reference_day, scale_by_id, scale_for_year
+from ketnap.platform.service import ServiceContext
 
 
 class Aggregate(Protocol):
@@ -404,7 +404,7 @@ async def _rated_organisation(view: RegistryView, subject: RatingSubject, key: s
 
 
 async def record_quality_rating(ctx: ServiceContext, cmd: c.RecordQualityRating) -> Decision:
-    """Đánh giá, xếp loại chất lượng hằng năm; the class comes from the points (shared/rules)."""
+    """Đánh giá, xếp loại chất lượng hằng năm; the class comes from the points (shared/domain/rules)."""
     subject, key = _rated_subject(cmd)
     rating = await load_rating(ctx.store, cmd.year, subject, key)
     scale = scale_for_year(cmd.year)

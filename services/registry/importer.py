@@ -33,15 +33,15 @@ import asyncpg
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from services.registry import errors
-from services.registry.events import Event
-from services.registry.locality import Locality
-from services.registry.member import Person
-from services.registry.organisation import Organisation, UnitView
-from services.registry.projections import RegistryModel
-from services.registry.readmodel import RegistryView
-from services.registry.repository import load_organisation, load_person
-from services.registry.values import (
+from ketnap.services.registry import errors
+from ketnap.services.registry.events import Event
+from ketnap.services.registry.locality import Locality
+from ketnap.services.registry.member import Person
+from ketnap.services.registry.organisation import Organisation, UnitView
+from ketnap.services.registry.projections import RegistryModel
+from ketnap.services.registry.readmodel import RegistryView
+from ketnap.services.registry.repository import load_organisation, load_person
+from ketnap.services.registry.values import (
     KIND_LABELS,
     STATUS_LABELS,
     CitizenId,
@@ -56,10 +56,10 @@ from services.registry.values import (
     UserDay,
     normalised_text,
 )
-from shared.commands import DomainError, idempotent_event_ids
-from shared.envelope import EventMetadata
-from shared.eventstore import ConcurrencyConflict, EventStore
-from shared.logging import get_logger
+from ketnap.platform.commands import DomainError, idempotent_event_ids
+from ketnap.platform.envelope import EventMetadata
+from ketnap.platform.eventstore import ConcurrencyConflict, EventStore
+from ketnap.platform.logging import get_logger
 
 log = get_logger(__name__)
 

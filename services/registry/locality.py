@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from services.registry import errors
-from services.registry.events import Event, LocalityCoverageChanged, LocalityRegistered, locality_stream
-from services.registry.organisation import UnitView
-from shared.commands import InvalidInput
+from ketnap.services.registry import errors
+from ketnap.services.registry.events import Event, LocalityCoverageChanged, LocalityRegistered, locality_stream
+from ketnap.services.registry.organisation import UnitView
+from ketnap.platform.commands import InvalidInput
 
 
 @dataclass

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from services.registry import errors
-from services.registry.events import (
+from ketnap.services.registry import errors
+from ketnap.services.registry.events import (
     Event,
     MemberBecameOfficial,
     MemberJoined,
@@ -22,9 +22,9 @@ from services.registry.events import (
     MemberTransferred,
     person_stream,
 )
-from services.registry.organisation import UnitView
-from services.registry.values import MemberKind, MemberStatus, TransferKind, vn
-from shared.commands import InvalidInput
+from ketnap.services.registry.organisation import UnitView
+from ketnap.services.registry.values import MemberKind, MemberStatus, TransferKind, vn
+from ketnap.platform.commands import InvalidInput
 
 SETTABLE_STATUSES = frozenset({MemberStatus.ACTIVE, MemberStatus.EXEMPTED, MemberStatus.SUSPENDED})
 """Statuses a status change sets; `transferred_out` comes only with a temporary transfer."""

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.registry import errors
-from services.registry.events import (
+from ketnap.services.registry import errors
+from ketnap.services.registry.events import (
     AdmissionAuthorityGranted,
     AdmissionAuthorityRevoked,
     CommitteeMemberAppointed,
@@ -30,8 +30,8 @@ from services.registry.events import (
     SplitPart,
     organisation_stream,
 )
-from services.registry.values import MemberKind, OrganisationKind, period_kind
-from shared.commands import InvalidInput
+from ketnap.services.registry.values import MemberKind, OrganisationKind, period_kind
+from ketnap.platform.commands import InvalidInput
 
 K = OrganisationKind
 

@@ -20,13 +20,13 @@ from typing import Any
 
 import asyncpg
 
-from services.registry import events as ev
-from services.registry.intervals import Row, close_at, open_from, rehome, set_from
-from services.registry.values import MemberKind, MemberStatus, OrganisationKind, TransferKind
-from shared.bus.consumer import read_checkpoint, take_turn
-from shared.envelope import RecordedEvent
-from shared.eventstore import EventStore
-from shared.projections import Projection
+from ketnap.services.registry import events as ev
+from ketnap.services.registry.intervals import Row, close_at, open_from, rehome, set_from
+from ketnap.services.registry.values import MemberKind, MemberStatus, OrganisationKind, TransferKind
+from ketnap.platform.bus.consumer import read_checkpoint, take_turn
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.projections import Projection
 
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "organisations": (

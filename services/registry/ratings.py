@@ -3,7 +3,7 @@ organisation, for one year. One stream per subject and year, so a second rating 
 is refused; changing it is a correction, always with a reason, and the earlier figure stays.
 
 Pure: who the member belonged to and whether the organisation existed on the rating's reference
-day (`shared.rules.quality_ratings.reference_day`) are resolved by the handler from the read model.
+day (`ketnap.domain.rules.quality_ratings.reference_day`) are resolved by the handler from the read model.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from services.registry import errors
-from services.registry.events import Event, QualityRated, QualityRatingCorrected, rating_stream
-from services.registry.values import RatingSubject
-from shared.rules.quality_ratings import RatingScale, scale_by_id
+from ketnap.services.registry import errors
+from ketnap.services.registry.events import Event, QualityRated, QualityRatingCorrected, rating_stream
+from ketnap.services.registry.values import RatingSubject
+from ketnap.domain.rules.quality_ratings import RatingScale, scale_by_id
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from services.registry.classes import TrainingClass
-from services.registry.events import (
+from ketnap.services.registry.classes import TrainingClass
+from ketnap.services.registry.events import (
     Event,
     class_stream,
     locality_stream,
@@ -15,12 +15,12 @@ from services.registry.events import (
     person_stream,
     rating_stream,
 )
-from services.registry.locality import Locality
-from services.registry.member import Person
-from services.registry.organisation import Organisation
-from services.registry.ratings import QualityRating
-from services.registry.values import RatingSubject
-from shared.eventstore import EventStore
+from ketnap.services.registry.locality import Locality
+from ketnap.services.registry.member import Person
+from ketnap.services.registry.organisation import Organisation
+from ketnap.services.registry.ratings import QualityRating
+from ketnap.services.registry.values import RatingSubject
+from ketnap.platform.eventstore import EventStore
 
 A = TypeVar("A", Organisation, Person, Locality, TrainingClass, QualityRating)
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from shared.values import CitizenId, IsoDate, iso_date, normalised_text
+from ketnap.domain.values import CitizenId, IsoDate, iso_date, normalised_text
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _YEAR = re.compile(r"^(\d{4})$")

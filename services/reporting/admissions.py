@@ -12,8 +12,8 @@ from datetime import date
 
 import asyncpg
 
-from services.reporting.base import Inbound, ReportingProjection, on, parse
-from shared.envelope import RecordedEvent
+from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
+from ketnap.platform.envelope import RecordedEvent
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ import asyncpg
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
-from shared.bus.consumer import Unapplicable
-from shared.envelope import RecordedEvent
-from shared.projections import Projection
+from ketnap.platform.bus.consumer import Unapplicable
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.projections import Projection
 
 ROLES = ("registry", "dossiers", "verification", "voting")
 """The logs reporting reads, by the role their owner plays; `build_service(sources=...)` maps a

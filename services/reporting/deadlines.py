@@ -2,7 +2,7 @@
 was met, waived or made moot; from the dossiers log (the steps) and the voting log (recognition
 votes, a ceremony delay agreed by the committee above).
 
-| kind | rule | starts | due (shared/rules/deadlines.py) | met by |
+| kind | rule | starts | due (shared/domain/rules/deadlines.py) | met by |
 |---|---|---|---|---|
 | decision | DECISION_60WD | cell resolution adopted | 60 working days (+ extension) | admission decided or refused |
 | ceremony | CEREMONY_30WD | the cell received the decision | 30 working days | ceremony held (waived: delay agreed) |
@@ -29,12 +29,12 @@ from datetime import date
 
 import asyncpg
 
-from services.reporting.base import Inbound, ReportingProjection, on, parse
-from services.reporting.organisation_tree import Tree
-from shared.calendar import working_days_between
-from shared.envelope import RecordedEvent
-from shared.rules import RULE_SETS, NoRuleSetInForce, RuleSet, rule_set_by_id, rule_set_on
-from shared.rules.deadlines import (
+from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
+from ketnap.services.reporting.organisation_tree import Tree
+from ketnap.domain.calendar import working_days_between
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.domain.rules import RULE_SETS, NoRuleSetInForce, RuleSet, rule_set_by_id, rule_set_on
+from ketnap.domain.rules.deadlines import (
     ceremony_due_on,
     decision_due_on,
     member_history_due_on,

@@ -18,12 +18,12 @@ from datetime import date
 
 import asyncpg
 
-from services.reporting.admissions import Admission
-from services.reporting.base import Inbound, ReportingProjection, on, parse, text
-from services.reporting.organisation_tree import Tree
-from services.reporting.periods import Period, percent
-from shared.calendar import full_years
-from shared.envelope import RecordedEvent
+from ketnap.services.reporting.admissions import Admission
+from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse, text
+from ketnap.services.reporting.organisation_tree import Tree
+from ketnap.services.reporting.periods import Period, percent
+from ketnap.domain.calendar import full_years
+from ketnap.platform.envelope import RecordedEvent
 
 UNKNOWN = "unknown"
 
@@ -186,7 +186,7 @@ class Profile:
 
 
 def age_band(birth_date: date | None, on: date) -> str:
-    """The band of the age in completed years on `on` (counted in months, shared.calendar)."""
+    """The band of the age in completed years on `on` (counted in months, ketnap.domain.calendar)."""
     if birth_date is None:
         return UNKNOWN
     age = full_years(birth_date, on)

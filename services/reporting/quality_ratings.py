@@ -1,7 +1,7 @@
 """Annual quality ratings (đánh giá, xếp loại chất lượng) of members and party organisations, from the
 registry's `QualityRated` and `QualityRatingCorrected`: how many of each class, and their shares.
 
-The registry classifies (shared/rules/quality_ratings.py) and names the organisation rated, or the
+The registry classifies (shared/domain/rules/quality_ratings.py) and names the organisation rated, or the
 cell the member belonged to that year; the tree on the rating's reference day (`reference_day`)
 decides which organisations above it the rating counts for, as admissions count on their decision
 date. A member's rating counts for their cell and every unit above it; an organisation's rating is
@@ -18,12 +18,12 @@ from datetime import date
 
 import asyncpg
 
-from services.reporting.base import Inbound, ReportingProjection, on, parse, person_key
-from services.reporting.organisation_tree import Tree
-from services.reporting.periods import percent
-from shared.bus.consumer import Unapplicable
-from shared.envelope import RecordedEvent
-from shared.rules.quality_ratings import RatingScale, reference_day, scale_for_year
+from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse, person_key
+from ketnap.services.reporting.organisation_tree import Tree
+from ketnap.services.reporting.periods import percent
+from ketnap.platform.bus.consumer import Unapplicable
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.domain.rules.quality_ratings import RatingScale, reference_day, scale_for_year
 
 MEMBER, ORGANISATION = "member", "organisation"
 

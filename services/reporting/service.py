@@ -16,25 +16,25 @@ from typing import Any
 import asyncpg
 import nats.errors
 
-from services.reporting.admissions import Admissions
-from services.reporting.audit_timeline import AuditTimeline
-from services.reporting.base import ROLES, ReportingProjection
-from services.reporting.classes import Classes
-from services.reporting.deadlines import Deadlines
-from services.reporting.new_members import NewMembers
-from services.reporting.organisation_tree import OrganisationTree
-from services.reporting.periods import TERM_STARTS_ON
-from services.reporting.pipeline import Pipeline
-from services.reporting.quality_ratings import QualityRatings
-from services.reporting.quotas import Quotas
-from services.reporting.reports import REPORTS, VIETNAM, Options, Report, day_of, moment_of
-from services.reporting.white_zones import WhiteZones
-from shared import projections
-from shared.bus.logread import BusLogReader
-from shared.commands import Unavailable
-from shared.logging import get_logger
-from shared.projections import AsOf
-from shared.service import Service, ServiceContext
+from ketnap.services.reporting.admissions import Admissions
+from ketnap.services.reporting.audit_timeline import AuditTimeline
+from ketnap.services.reporting.base import ROLES, ReportingProjection
+from ketnap.services.reporting.classes import Classes
+from ketnap.services.reporting.deadlines import Deadlines
+from ketnap.services.reporting.new_members import NewMembers
+from ketnap.services.reporting.organisation_tree import OrganisationTree
+from ketnap.services.reporting.periods import TERM_STARTS_ON
+from ketnap.services.reporting.pipeline import Pipeline
+from ketnap.services.reporting.quality_ratings import QualityRatings
+from ketnap.services.reporting.quotas import Quotas
+from ketnap.services.reporting.reports import REPORTS, VIETNAM, Options, Report, day_of, moment_of
+from ketnap.services.reporting.white_zones import WhiteZones
+from ketnap.platform import projections
+from ketnap.platform.bus.logread import BusLogReader
+from ketnap.platform.commands import Unavailable
+from ketnap.platform.logging import get_logger
+from ketnap.platform.projections import AsOf
+from ketnap.platform.service import Service, ServiceContext
 
 log = get_logger(__name__)
 

@@ -1,4 +1,4 @@
-"""Working days between two dates for many pairs at once: the count of `shared.calendar`, from a
+"""Working days between two dates for many pairs at once: the count of `ketnap.domain.calendar`, from a
 running total per year instead of a walk day by day (a report sums the time of thousands of steps)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 
-from shared.calendar import is_working_day
+from ketnap.domain.calendar import is_working_day
 
 
 @lru_cache(maxsize=None)
@@ -31,6 +31,6 @@ def _up_to(day: date, origin: int) -> int:
 
 def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (negative when `end` comes first):
-    `shared.calendar.working_days_between`. ValueError for a year the holiday calendar does not know."""
+    `ketnap.domain.calendar.working_days_between`. ValueError for a year the holiday calendar does not know."""
     origin = min(start.year, end.year)
     return _up_to(end, origin) - _up_to(start, origin)

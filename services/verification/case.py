@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.verification.events import (
+from ketnap.services.verification.events import (
     Event,
     HistoryCertified,
     MemberRecordCrossChecked,
@@ -33,11 +33,11 @@ from services.verification.events import (
     VerificationRequestSent,
     decode,
 )
-from services.verification.registry_client import Membership
-from services.verification.subjects import DEFAULT_TEMPLATE_RULES, TemplateRule, required_subjects, subject_details
-from shared.commands import Conflict, InvalidInput, NotFound, RuleViolation
-from shared.envelope import RecordedEvent
-from shared.rules import RuleCode, RuleSet
+from ketnap.services.verification.registry_client import Membership
+from ketnap.services.verification.subjects import DEFAULT_TEMPLATE_RULES, TemplateRule, required_subjects, subject_details
+from ketnap.platform.commands import Conflict, InvalidInput, NotFound, RuleViolation
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.domain.rules import RuleCode, RuleSet
 
 STREAM_PREFIX = "verification-"
 

@@ -1,6 +1,6 @@
 """What users ask of a verification case, as NATS commands `verification.cmd.<name>`.
 
-Each carries the common idempotency key, actor and scope (`shared.commands.Command`), and may
+Each carries the common idempotency key, actor and scope (`ketnap.platform.commands.Command`), and may
 carry `expected_version`, the case version the user last saw: when given, the command is
 refused as a conflict if the case has moved on since.
 """
@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from services.verification.events import DossierId, Finding, OrganisationCode, Outcome, SubjectId, nfc
-from shared.commands import Command
+from ketnap.services.verification.events import DossierId, Finding, OrganisationCode, Outcome, SubjectId, nfc
+from ketnap.platform.commands import Command
 
 Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(nfc)]
 Day = Annotated[date, Field(ge=date(1930, 2, 3), le=date(2100, 12, 31))]

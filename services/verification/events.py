@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.envelope import RecordedEvent
-from shared.events import DomainEvent, Upcaster, upcast
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.events import DomainEvent, Upcaster, upcast
 
 
 def nfc(text: str) -> str:

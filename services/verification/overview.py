@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.verification.events import (
+from ketnap.services.verification.events import (
     HistoryCertified,
     VerificationBlocked,
     VerificationBlockLifted,
@@ -18,8 +18,8 @@ from services.verification.events import (
     VerificationRequestSent,
     decode,
 )
-from shared.envelope import RecordedEvent
-from shared.projections import Projection
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.projections import Projection
 
 _APPLIED = {
     "VerificationOpened",

@@ -1,7 +1,7 @@
 """What users read: one dossier's case, and the requests overdue for a reply, each with a reminder.
 
 Overdue (quá hạn trả lời thẩm tra): a request without a reply for more than N working days, N
-configurable (default 30) [U]. Counted as every deadline is (shared/calendar.py): the day the
+configurable (default 30) [U]. Counted as every deadline is (shared/domain/calendar.py): the day the
 request was sent never counts, and the reply is due on `add_working_days(sent_on, N)`.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from services.verification.case import Case, stream_id
-from services.verification.commands import CaseQuery, OverdueQuery
-from shared.calendar import add_working_days, working_days_between
-from shared.commands import NotFound
-from shared.service import ServiceContext
+from ketnap.services.verification.case import Case, stream_id
+from ketnap.services.verification.commands import CaseQuery, OverdueQuery
+from ketnap.domain.calendar import add_working_days, working_days_between
+from ketnap.platform.commands import NotFound
+from ketnap.platform.service import ServiceContext
 
 DEFAULT_OVERDUE_WORKING_DAYS = 30
 

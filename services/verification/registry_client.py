@@ -13,8 +13,8 @@ from typing import Any
 
 from nats.aio.client import Client as NatsClient
 
-from shared.bus import requests
-from shared.commands import InvalidInput
+from ketnap.platform.bus import requests
+from ketnap.platform.commands import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Membership:
 
     @classmethod
     def from_reply(cls, body: dict[str, Any]) -> "Membership":
-        """Read the registry's typed reply (`shared.commands.Reply` shape)."""
+        """Read the registry's typed reply (`ketnap.platform.commands.Reply` shape)."""
         if not body.get("ok"):
             error = body.get("error") or {}
             if error.get("code") == "not_found":

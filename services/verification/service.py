@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.verification import handlers, queries
-from services.verification.commands import (
+from ketnap.services.verification import handlers, queries
+from ketnap.services.verification.commands import (
     CaseQuery,
     CertifyHistory,
     CloseByMemberRecord,
@@ -18,11 +18,11 @@ from services.verification.commands import (
     RecordReply,
     SendRequest,
 )
-from services.verification.overview import VerificationOverview
-from services.verification.registry_client import RegistryClient
-from services.verification.subjects import DEFAULT_TEMPLATE_RULES, TemplateRule
-from shared.commands import Decision
-from shared.service import Service, ServiceContext
+from ketnap.services.verification.overview import VerificationOverview
+from ketnap.services.verification.registry_client import RegistryClient
+from ketnap.services.verification.subjects import DEFAULT_TEMPLATE_RULES, TemplateRule
+from ketnap.platform.commands import Decision
+from ketnap.platform.service import Service, ServiceContext
 
 
 def build_service(

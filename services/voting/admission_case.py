@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.voting.events import (
+from ketnap.services.voting.events import (
     Act,
     AdmissionDecided,
     AdmissionRefused,
@@ -50,13 +50,13 @@ from services.voting.events import (
     VoteHeld,
     parse,
 )
-from services.voting.roster import Chain, Competence, RosterMember
-from services.voting.rules import Tally, cell_vote, check_authority, committee_vote, raise_if, refusal
-from shared.commands import Conflict, InvalidInput, NotFound
-from shared.envelope import NewEvent, RecordedEvent
-from shared.rules import NoRuleSetInForce, RuleCode, RuleSet, Violation, rule_set_on
-from shared.rules.deadlines import check_decision_extension, check_recognition_not_early, official_date
-from shared.rules.thresholds import VoteOutcome, check_recognition_failed_votes
+from ketnap.services.voting.roster import Chain, Competence, RosterMember
+from ketnap.services.voting.rules import Tally, cell_vote, check_authority, committee_vote, raise_if, refusal
+from ketnap.platform.commands import Conflict, InvalidInput, NotFound
+from ketnap.platform.envelope import NewEvent, RecordedEvent
+from ketnap.domain.rules import NoRuleSetInForce, RuleCode, RuleSet, Violation, rule_set_on
+from ketnap.domain.rules.deadlines import check_decision_extension, check_recognition_not_early, official_date
+from ketnap.domain.rules.thresholds import VoteOutcome, check_recognition_failed_votes
 
 STREAM_PREFIX = "voting-"
 

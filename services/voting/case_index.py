@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from services.voting.admission_case import STREAM_PREFIX
-from shared.envelope import RecordedEvent
-from shared.projections import Projection
+from ketnap.services.voting.admission_case import STREAM_PREFIX
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.projections import Projection
 
 _ENDED = frozenset(
     {

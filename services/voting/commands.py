@@ -1,6 +1,6 @@
 """What people ask the voting service to record: the acts of cells and committees, one applicant each.
 
-Every command carries the platform's idempotency key, actor and scope (`shared.commands.Command`).
+Every command carries the platform's idempotency key, actor and scope (`ketnap.platform.commands.Command`).
 A vote lists who was present and how each voted; the roster and the denominator come from the
 registry, never from the caller. Votes take `dossier_ids` (a list) so that a vote covering several
 applicants can be sent and is refused with ONE_BY_ONE rather than being unrepresentable.
@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from services.voting.events import Ballot, DossierId, OrganisationCode, Text
-from shared.commands import Command
+from ketnap.services.voting.events import Ballot, DossierId, OrganisationCode, Text
+from ketnap.platform.commands import Command
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 

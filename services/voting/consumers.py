@@ -15,18 +15,18 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from services.voting.admission_case import AdmissionCase
-from services.voting.case_log import CaseLog
-from services.voting.events import (
+from ketnap.services.voting.admission_case import AdmissionCase
+from ketnap.services.voting.case_log import CaseLog
+from ketnap.services.voting.events import (
     CeremonyHeld,
     DossierStateChanged,
     DossierTransferred,
     ReadyForCellVote,
     RecognitionPapersCompleted,
 )
-from shared.envelope import EventMetadata, RecordedEvent
-from shared.eventstore.store import ANY_VERSION
-from shared.logging import get_logger
+from ketnap.platform.envelope import EventMetadata, RecordedEvent
+from ketnap.platform.eventstore.store import ANY_VERSION
+from ketnap.platform.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -4,7 +4,7 @@ DECISION_60WD (decision after the cell resolution, + the one extension), CEREMON
 after the cell received the decision, unless the committee above agreed), RECOG_30WD (the cell's
 recognition resolution after the 12 months), and the recognition decision (30 working days after
 the cell's recognition resolution, + an extension; no rule code of its own). The arithmetic is
-`shared.rules.deadlines`; each deadline uses the rule set in force when its clock started.
+`ketnap.domain.rules.deadlines`; each deadline uses the rule set in force when its clock started.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.voting.admission_case import AdmissionCase
-from shared.rules import RuleCode, rule_set_by_id, rule_set_on
-from shared.rules.deadlines import (
+from ketnap.services.voting.admission_case import AdmissionCase
+from ketnap.domain.rules import RuleCode, rule_set_by_id, rule_set_on
+from ketnap.domain.rules.deadlines import (
     ceremony_due_on,
     check_ceremony_deadline,
     check_decision_deadline,
@@ -146,7 +146,7 @@ def deadlines_of(case: AdmissionCase, today: date) -> list[Deadline]:
                     started_on=proposal.meeting_on,
                     due_on=due,
                     done_on=done,
-                    # No rule code (nor check_* function) names this deadline: shared.rules.deadlines'
+                    # No rule code (nor check_* function) names this deadline: ketnap.domain.rules.deadlines'
                     # definition of late, "done, or today while not done, strictly after the due date".
                     overdue=(done or today) > due,
                     extension_working_days=extension,

@@ -16,8 +16,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from shared.envelope import RecordedEvent
-from shared.events import DomainEvent, Upcaster, upcast
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.events import DomainEvent, Upcaster, upcast
 
 
 def nfc(text: str) -> str:

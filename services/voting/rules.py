@@ -1,6 +1,6 @@
 """The voting rules that need the registry's data: who is entitled to vote, the denominator, the tally,
 and whether an organisation may decide (CELL_2_3, CELL_MIN3, PROBATIONARY_NO_VOTE, COMMITTEE_2_3,
-AUTHORITY, RECOG_3_FAILS). Pure functions; the thresholds themselves are `shared.rules.thresholds`.
+AUTHORITY, RECOG_3_FAILS). Pure functions; the thresholds themselves are `ketnap.domain.rules.thresholds`.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from services.voting.events import Ballot, RosterLine
-from services.voting.roster import Chain, Competence, MemberStatus, Membership, RosterMember
-from shared.commands import InvalidInput, RuleViolation
-from shared.rules import RuleCode, RuleSet, Violation
-from shared.rules.thresholds import (
+from ketnap.services.voting.events import Ballot, RosterLine
+from ketnap.services.voting.roster import Chain, Competence, MemberStatus, Membership, RosterMember
+from ketnap.platform.commands import InvalidInput, RuleViolation
+from ketnap.domain.rules import RuleCode, RuleSet, Violation
+from ketnap.domain.rules.thresholds import (
     VoteOutcome,
     check_cell_has_minimum_official_members,
     check_cell_resolution_adopted,

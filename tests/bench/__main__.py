@@ -21,14 +21,14 @@ from pathlib import Path
 import asyncpg
 import nats
 
-from shared.bootstrap import DATABASE_NAME, ensure_database, with_database
-from shared.bus.bootstrap import ensure_event_stream
-from shared.bus.relay import Relay
-from shared.envelope import EventMetadata, NewEvent, dumps_data
-from shared.eventstore import EventStore
-from shared.eventstore.schema import migrate_service
-from shared.jsoncodec import decode_json
-from shared.logging import configure_logging
+from ketnap.operations.bootstrap import DATABASE_NAME, ensure_database, with_database
+from ketnap.platform.bus.bootstrap import ensure_event_stream
+from ketnap.platform.bus.relay import Relay
+from ketnap.platform.envelope import EventMetadata, NewEvent, dumps_data
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.schema import migrate_service
+from ketnap.platform.jsoncodec import decode_json
+from ketnap.platform.logging import configure_logging
 from tests.bench.api import lifecycle_figures as api_lifecycle_figures
 from tests.bench.federation import federation_figures
 from tests.bench.levels import level_figures
@@ -172,7 +172,7 @@ async def raw_publish_rate(nats_url: str, deployment: str, count: int, payload: 
 def timed_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Run a `ketnap` command in its own process: seconds taken and its own peak memory (MB)."""
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "shared.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "ketnap.operations.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     output = process.stdout.read() if process.stdout else ""
@@ -247,7 +247,7 @@ async def platform_figures(events: int) -> None:
 
         ours = await relay_rate(pool, "bench_batch", servers.nats_url, deployment)
         sample = (await EventStore(pool, "bench_batch").read_stream("batch-0"))[0]
-        from shared.envelope import to_wire
+        from ketnap.platform.envelope import to_wire
 
         raw = await raw_publish_rate(servers.nats_url, deployment, count, to_wire(sample, "bench_batch", deployment))
         report(Figure("relay to JetStream", ours, "ev/s", raw, "≥ 0.5 of raw publish_async batches"))

@@ -19,11 +19,11 @@ from typing import Any
 
 import nats
 
-from shared.demo.client import Client
-from shared.demo.driver import Driver
-from shared.demo.http_actors import HttpActors
-from shared.demo.plan import build_plan
-from shared.embedded import free_port
+from ketnap.operations.demo.client import Client
+from ketnap.operations.demo.driver import Driver
+from ketnap.operations.demo.http_actors import HttpActors
+from ketnap.operations.demo.plan import build_plan
+from ketnap.operations.embedded import free_port
 from tests.bench.reporting import Measured
 from tests.e2e.up import Up
 

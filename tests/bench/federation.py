@@ -29,10 +29,10 @@ from pathlib import Path
 import nats
 from nats.js.api import ExternalStream, StreamConfig, StreamSource
 
-from shared.bus import subjects
-from shared.bus.relay import relay_state
-from shared.envelope import EventMetadata, NewEvent, to_wire
-from shared.eventstore import EventStore
+from ketnap.platform.bus import subjects
+from ketnap.platform.bus.relay import relay_state
+from ketnap.platform.envelope import EventMetadata, NewEvent, to_wire
+from ketnap.platform.eventstore import EventStore
 from tests.bench.reporting import Measured
 from tests.integration.federation.linked import Deployment, linked_deployments
 from tests.servers import real_servers

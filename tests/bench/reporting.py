@@ -23,10 +23,10 @@ from typing import Any
 
 import asyncpg
 
-from shared.envelope import EventMetadata, NewEvent
-from shared.eventstore import EventStore
-from shared.eventstore.schema import migrate_service
-from shared.jsoncodec import decode_json
+from ketnap.platform.envelope import EventMetadata, NewEvent
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.schema import migrate_service
+from ketnap.platform.jsoncodec import decode_json
 
 ROLES = ("registry", "dossiers", "verification", "voting")
 DISTRICTS, COMMUNES, CELLS = 10, 20, 10
@@ -262,8 +262,8 @@ async def rebuild_figures(database_url: str, events: int) -> list[Measured]:
 
 
 async def _rebuild(database_url: str, reporting: str, schemas: dict[str, str]) -> dict[str, float]:
-    from services.reporting.service import build_service
-    from shared import projections
+    from ketnap.services.reporting.service import build_service
+    from ketnap.platform import projections
 
     service = build_service(reporting, schemas)
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
@@ -279,7 +279,7 @@ async def _rebuild(database_url: str, reporting: str, schemas: dict[str, str]) -
 
 
 if __name__ == "__main__":
-    from shared.logging import configure_logging
+    from ketnap.platform.logging import configure_logging
 
     configure_logging("console", "warning")
     url, reporting_schema, sources = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])

@@ -170,7 +170,7 @@ class TestCompose:
 
         for name in SERVICES:
             service = services[name]
-            assert service["command"] == ["python", "-m", f"services.{name}"]
+            assert service["command"] == ["python", "-m", f"ketnap.services.{name}"]
             assert service["depends_on"]["bootstrap"]["condition"] == "service_completed_successfully"
             assert service["environment"]["KETNAP_LOG_FORMAT"] == "json"
 
@@ -278,7 +278,7 @@ def test_dockerfile_passes_hadolint() -> None:
 def nats_bin() -> Path:
     # The application's helpers are imported where needed, so the compose and Dockerfile
     # checks still run while shared/ is broken.
-    from shared.embedded import nats_server_binary
+    from ketnap.operations.embedded import nats_server_binary
 
     return nats_server_binary()
 
@@ -339,7 +339,7 @@ class RunningNats:
 @pytest.fixture
 def nats_server(nats_bin: Path, tmp_path: Path) -> Iterator[RunningNats]:
     """deploy/nats/nats.conf as deployed, but on free loopback ports with its store in tmp_path."""
-    from shared.embedded import free_port
+    from ketnap.operations.embedded import free_port
 
     port, monitor = free_port(), free_port()
     text = NATS_CONF.read_text()
@@ -481,7 +481,7 @@ class TestNatsPermissions:
         registry = await nats_server.connect("registry")
         reporting = await nats_server.connect("reporting")
         try:
-            # What bootstrap does as admin (shared/bus/bootstrap.py, simplified).
+            # What bootstrap does as admin (shared/platform/bus/bootstrap.py, simplified).
             admin_js = admin.jetstream()
             await admin_js.add_stream(StreamConfig(name="EVT_REGISTRY", subjects=["ketnap.local.evt.registry.>"], allow_direct=True))
             await admin_js.add_stream(StreamConfig(name="DEAD_LETTERS", subjects=["ketnap.local.dlq.>"]))
@@ -551,7 +551,7 @@ def _run_init_sql(port: int, passwords: dict[str, str]) -> subprocess.CompletedP
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[object]:
     """The project's embedded PostgreSQL, made to check passwords like a real server does."""
-    from shared.embedded import EmbeddedPostgres, free_port
+    from ketnap.operations.embedded import EmbeddedPostgres, free_port
 
     # Not under pytest's basetemp: the unprivileged server user must be able to reach it.
     workdir = Path(tempfile.mkdtemp(prefix="ketnap-deploy-pg-"))
@@ -680,12 +680,12 @@ class TestBootstrapOnTheDeployment:
         others (many levels) also runs the federation service, which keeps the linked deployments'
         logs under its own user and role.
         """
-        from services import all_services
-        from shared.bootstrap import bootstrap
-        from shared.bus import subjects
-        from shared.federation.links import Links
-        from shared.federation.streams import arriving_stream, keeper_durable
-        from shared.settings import Settings
+        from ketnap.services import all_services
+        from ketnap.operations.bootstrap import bootstrap
+        from ketnap.platform.bus import subjects
+        from ketnap.platform.federation.links import Links
+        from ketnap.platform.federation.streams import arriving_stream, keeper_durable
+        from ketnap.platform.settings import Settings
 
         admin_url = nats_server.url.replace("://", f"://admin:{nats_server.passwords['NATS_ADMIN_PASSWORD']}@")
         owner_url = f"postgresql://ketnap_owner:{ketnap_db['PG_OWNER_PASSWORD']}@127.0.0.1:{postgres.port}/ketnap"
@@ -820,7 +820,7 @@ class TestFederationCompose:
         services = model["services"]
         assert set(services) == {"nats", "postgres", "bootstrap", *ROLES}
         federation = services["federation"]
-        assert federation["command"] == ["python", "-m", "services.federation"]
+        assert federation["command"] == ["python", "-m", "ketnap.services.federation"]
         assert federation["image"] == services["bootstrap"]["image"] and federation["build"]["dockerfile"] == "deploy/Dockerfile"
         assert federation["restart"] == "unless-stopped"
         assert {d: v["condition"] for d, v in federation["depends_on"].items()} == {
@@ -833,7 +833,7 @@ class TestFederationCompose:
         assert (db_url.username, db_url.hostname, db_url.path) == ("ketnap_federation", "postgres", "/ketnap")
 
     def test_every_application_container_knows_the_links_and_no_leaf_password(self, federated_model: tuple[str, dict]) -> None:
-        from shared.settings import Settings, check_deployment_id
+        from ketnap.platform.settings import Settings, check_deployment_id
 
         role, model = federated_model
         values = _env_example()
@@ -847,7 +847,7 @@ class TestFederationCompose:
                 assert env["KETNAP_UPPER"] == values["KETNAP_UPPER"] and "KETNAP_LOWERS" not in env
                 assert env["KETNAP_UPPER_LEAF_URL"] == f"nats-leaf://{values['KETNAP_UPPER_HOST']}:{values['KETNAP_UPPER_LEAF_PORT']}"
             assert not [v for v in env.values() if any(p in str(v) for p in leaf_passwords)], f"{name} holds a leaf password"
-            # What the services make of it (shared/settings.py).
+            # What the services make of it (shared/platform/settings.py).
             settings = Settings.model_validate({
                 "deployment_id": env["KETNAP_DEPLOYMENT"], "upper_deployment": env.get("KETNAP_UPPER"),
                 "lower_deployments": tuple(env.get("KETNAP_LOWERS", "").split(",")) if env.get("KETNAP_LOWERS") else (),
@@ -925,7 +925,7 @@ class TestFederationNatsConfig:
         assert missing in result.stdout + result.stderr
 
     def test_the_lower_deny_lists_are_the_embedded_stacks(self) -> None:
-        from shared.embedded import LEAF_LOCAL_SUBJECTS
+        from ketnap.operations.embedded import LEAF_LOCAL_SUBJECTS
 
         text = _role_conf("lower").read_text()
         for key in ("deny_imports", "deny_exports"):
@@ -944,7 +944,7 @@ class Level:
 def levels(nats_bin: Path, tmp_path: Path) -> Iterator[dict[str, Level]]:
     """An upper and a lower deployment's NATS as deploy/federation configures them, on loopback
     ports with their stores in tmp_path, the lower joined to the upper as a leaf node."""
-    from shared.embedded import free_port
+    from ketnap.operations.embedded import free_port
 
     passwords, leaf_password, leaf_port = _nats_passwords(), secrets.token_hex(12), free_port()
     started: dict[str, Level] = {}
@@ -996,7 +996,7 @@ class TestFederationLink:
     async def test_streams_are_sourced_across_and_service_requests_stay_local(self, levels: dict[str, Level]) -> None:
         from nats.js.api import ExternalStream, StreamSource
 
-        from shared.bus import subjects
+        from ketnap.platform.bus import subjects
 
         upper, lower = levels["upper"].nats, levels["lower"].nats
         clients = [
@@ -1017,7 +1017,7 @@ class TestFederationLink:
                 assert asyncio.get_running_loop().time() < deadline, "the lower deployment never joined"
                 await asyncio.sleep(0.1)
 
-            # What bootstrap makes on each side (shared/bus/bootstrap.py, shared/federation/streams.py).
+            # What bootstrap makes on each side (shared/platform/bus/bootstrap.py, shared/platform/federation/streams.py).
             stream = subjects.event_stream(LOWER_ID, "registry")
             await lower_admin.jetstream().add_stream(StreamConfig(name=stream, subjects=[subjects.event_subjects(LOWER_ID, "registry")]))
             await upper_admin.jetstream().add_stream(StreamConfig(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.embedded import free_port
+from ketnap.operations.embedded import free_port
 from tests.e2e.up import Up
 
 

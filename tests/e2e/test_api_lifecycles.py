@@ -19,15 +19,15 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from services import all_services
-from shared.access import Role
-from shared.apiclient import ApiClient
-from shared.bus import requests
-from shared.demo.driver import Driver
-from shared.demo.http_actors import HttpActors
-from shared.demo.plan import Plan, build_plan
-from shared.demo.progress import Progress
-from shared.demo.schedule import Path as DossierPath
+from ketnap.services import all_services
+from ketnap.services.gateway.access import Role
+from ketnap.operations.apiclient import ApiClient
+from ketnap.platform.bus import requests
+from ketnap.operations.demo.driver import Driver
+from ketnap.operations.demo.http_actors import HttpActors
+from ketnap.operations.demo.plan import Plan, build_plan
+from ketnap.operations.demo.progress import Progress
+from ketnap.operations.demo.schedule import Path as DossierPath
 from tests.conftest import eventually
 from tests.e2e.up import Up
 from tests.integration.demo import test_scenario as report_checks

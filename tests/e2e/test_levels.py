@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.embedded import free_port
+from ketnap.operations.embedded import free_port
 from tests.e2e.levels import ProxyThread, attached, write_topology
 from tests.e2e.up import Up
 from tests.integration.federation.across import (
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 def ketnap(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
     env["KETNAP_DATA_DIR"] = str(data_dir)
-    return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-m", "ketnap.operations.cli", *args], env=env, capture_output=True, text=True, timeout=600)
 
 
 async def drive(path: Path, proxy: ProxyThread) -> None:

@@ -17,9 +17,9 @@ import asyncpg
 import psutil
 import pytest
 
-from shared.embedded import free_port
-from shared.envelope import EventMetadata, NewEvent
-from shared.eventstore import EventStore
+from ketnap.operations.embedded import free_port
+from ketnap.platform.envelope import EventMetadata, NewEvent
+from ketnap.platform.eventstore import EventStore
 from tests.conftest import eventually
 from tests.e2e.up import Up
 
@@ -63,7 +63,7 @@ def test_make_run_starts_everything_survives_a_killed_service_stops_cleanly_and_
     assert status.returncode == 0, status.stdout + status.stderr
     assert "registry" in status.stdout and "KHÔNG" not in status.stdout
 
-    second = subprocess.run([sys.executable, "-m", "shared.cli", "up"], env=stack.env, capture_output=True, text=True, timeout=60)
+    second = subprocess.run([sys.executable, "-m", "ketnap.operations.cli", "up"], env=stack.env, capture_output=True, text=True, timeout=60)
     assert second.returncode == 1 and "đã đang chạy" in second.stderr
 
     asyncio.run(append_as_registry(database_url, 300, 0))

@@ -19,10 +19,10 @@ import nats
 import psutil
 import pytest
 
-from shared.bus import requests
-from shared.embedded import free_port
-from shared.eventstore.store import _COLUMNS as COLUMNS
-from shared.eventstore.store import record_from_row
+from ketnap.platform.bus import requests
+from ketnap.operations.embedded import free_port
+from ketnap.platform.eventstore.store import _COLUMNS as COLUMNS
+from ketnap.platform.eventstore.store import record_from_row
 from tests.e2e.up import Up
 from tests.forgery import overwrite, with_data
 
@@ -127,7 +127,7 @@ async def levels_work_together(ports: dict[str, dict[str, int]]) -> None:
 def ketnap(deployment_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
     env["KETNAP_DATA_DIR"] = str(deployment_dir)
-    return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "ketnap.operations.cli", *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def tampering_below_is_caught_above(tmp_path: Path, ports: dict[str, dict[str, int]]) -> None:

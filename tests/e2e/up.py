@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from shared.embedded import free_port
+from ketnap.operations.embedded import free_port
 
 
 class Up:
@@ -31,7 +31,7 @@ class Up:
 
     def start(self, timeout: float = 90, args: tuple[str, ...] = ()) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "up", *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [sys.executable, "-m", "ketnap.operations.cli", "up", *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
@@ -45,12 +45,12 @@ class Up:
         raise AssertionError("ketnap up did not come up:\n" + "".join(self.output))
 
     def ketnap(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=self.env, capture_output=True, text=True, timeout=120)
+        return subprocess.run([sys.executable, "-m", "ketnap.operations.cli", *args], env=self.env, capture_output=True, text=True, timeout=120)
 
     def ketnap_as(self, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         """The CLI with extra environment (a user's token)."""
         return subprocess.run(
-            [sys.executable, "-m", "shared.cli", *args], env={**self.env, **env}, capture_output=True, text=True, timeout=300
+            [sys.executable, "-m", "ketnap.operations.cli", *args], env={**self.env, **env}, capture_output=True, text=True, timeout=300
         )
 
     def state(self) -> dict:

@@ -11,11 +11,11 @@ import nats
 import nats.errors
 from nats.js import JetStreamContext
 
-from shared.bus import subjects
-from shared.bus.bootstrap import ensure_consumer, ensure_dead_letter_stream, ensure_event_stream
-from shared.eventstore.schema import ensure_role, migrate_service, service_role
-from shared.service import Service, serve
-from shared.settings import Settings
+from ketnap.platform.bus import subjects
+from ketnap.platform.bus.bootstrap import ensure_consumer, ensure_dead_letter_stream, ensure_event_stream
+from ketnap.platform.eventstore.schema import ensure_role, migrate_service, service_role
+from ketnap.platform.service import Service, serve
+from ketnap.platform.settings import Settings
 from tests.conftest import unique
 
 

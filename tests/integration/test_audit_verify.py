@@ -11,10 +11,10 @@ import pytest
 
 from nats.aio.client import Client as NatsClient
 
-from shared.bus.bootstrap import ensure_event_stream
-from shared.bus.relay import Relay
-from shared.envelope import EventMetadata, NewEvent
-from shared.eventstore import EventStore
+from ketnap.platform.bus.bootstrap import ensure_event_stream
+from ketnap.platform.bus.relay import Relay
+from ketnap.platform.envelope import EventMetadata, NewEvent
+from ketnap.platform.eventstore import EventStore
 from tests.servers import Servers
 
 META = EventMetadata(actor="officer-1", organisation="CB-01")
@@ -22,7 +22,7 @@ META = EventMetadata(actor="officer-1", organisation="CB-01")
 
 def ketnap(database_url: str, nats_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, DATABASE_URL=database_url, NATS_URL=nats_url)
-    return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "ketnap.operations.cli", *args], env=env, capture_output=True, text=True, timeout=60)
 
 
 async def fill(store: EventStore) -> None:

@@ -10,11 +10,11 @@ import asyncpg
 from nats.aio.client import Client as NatsClient
 from pydantic import Field
 
-from shared.bus import subjects
-from shared.commands import Command, Decision, RuleViolation
-from shared.envelope import NewEvent
-from shared.eventstore import EventStore
-from shared.service import Service, ServiceContext
+from ketnap.platform.bus import subjects
+from ketnap.platform.commands import Command, Decision, RuleViolation
+from ketnap.platform.envelope import NewEvent
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.service import Service, ServiceContext
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.servers import Servers
 

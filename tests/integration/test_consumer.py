@@ -9,14 +9,14 @@ import random
 import asyncpg
 from nats.aio.client import Client as NatsClient
 
-from shared import projections
-from shared.bus import subjects
-from shared.bus.consumer import Unapplicable
-from shared.bus.relay import Relay
-from shared.envelope import EventMetadata, NewEvent, RecordedEvent, to_wire
-from shared.eventstore import EventStore
-from shared.projections import Projection
-from shared.service import Service, ServiceContext
+from ketnap.platform import projections
+from ketnap.platform.bus import subjects
+from ketnap.platform.bus.consumer import Unapplicable
+from ketnap.platform.bus.relay import Relay
+from ketnap.platform.envelope import EventMetadata, NewEvent, RecordedEvent, to_wire
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.projections import Projection
+from ketnap.platform.service import Service, ServiceContext
 from tests.conftest import eventually
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.servers import Servers

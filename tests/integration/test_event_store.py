@@ -9,9 +9,9 @@ import uuid
 import asyncpg
 import pytest
 
-from shared.envelope import GENESIS_HASH, EventMetadata, NewEvent
-from shared.eventstore import ConcurrencyConflict, DuplicateEventMismatch, EventStore
-from shared.eventstore.schema import service_role
+from ketnap.platform.envelope import GENESIS_HASH, EventMetadata, NewEvent
+from ketnap.platform.eventstore import ConcurrencyConflict, DuplicateEventMismatch, EventStore
+from ketnap.platform.eventstore.schema import service_role
 
 META = EventMetadata(actor="officer-1", organisation="CB-01")
 

@@ -7,12 +7,12 @@ import uuid
 import asyncpg
 from nats.aio.client import Client as NatsClient
 
-from shared import projections
-from shared.envelope import EventMetadata, NewEvent, RecordedEvent
-from shared.eventstore import EventStore
-from shared.eventstore.schema import shadow_schema
-from shared.projections import AsOf, Projection
-from shared.service import Service
+from ketnap.platform import projections
+from ketnap.platform.envelope import EventMetadata, NewEvent, RecordedEvent
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.schema import shadow_schema
+from ketnap.platform.projections import AsOf, Projection
+from ketnap.platform.service import Service
 from tests.conftest import eventually
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.servers import Servers
@@ -125,7 +125,7 @@ async def test_a_report_as_of_a_moment_is_built_in_temporary_tables_through_the_
     pool: asyncpg.Pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
 ) -> None:
     """How a service that does not own the logs answers "as of a date": the live tables are untouched."""
-    from shared.bus.logread import BusLogReader
+    from ketnap.platform.bus.logread import BusLogReader
 
     source, _target, projection, store = await setup(pool, nc, deployment)
     await record(store, ["CB-01", "CB-02"])

@@ -8,11 +8,11 @@ import random
 import nats
 from nats.aio.client import Client as NatsClient
 
-from shared.bus import subjects
-from shared.bus.bootstrap import ensure_event_stream
-from shared.bus.relay import Relay
-from shared.envelope import EventMetadata, NewEvent, from_wire
-from shared.eventstore import EventStore
+from ketnap.platform.bus import subjects
+from ketnap.platform.bus.bootstrap import ensure_event_stream
+from ketnap.platform.bus.relay import Relay
+from ketnap.platform.envelope import EventMetadata, NewEvent, from_wire
+from ketnap.platform.eventstore import EventStore
 from tests.conftest import eventually
 from tests.servers import Servers
 

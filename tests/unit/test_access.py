@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services import all_services
-from shared.access import COMMANDS, QUERIES, Role, preferred_role
+from ketnap.services import all_services
+from ketnap.services.gateway.access import COMMANDS, QUERIES, Role, preferred_role
 
 
 def _endpoints(kind: str) -> dict[tuple[str, str], object]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from shared.asyncapi import service_document
+from ketnap.platform.asyncapi import service_document
 from tests.integration.test_commands import opinion_service
 
 

@@ -1,4 +1,4 @@
-"""Working days in Vietnam and month arithmetic (shared.calendar)."""
+"""Working days in Vietnam and month arithmetic (ketnap.domain.calendar)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.calendar import (
+from ketnap.domain.calendar import (
     FIRST_SUPPORTED_YEAR,
     LAST_SUPPORTED_YEAR,
     add_months,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from shared.bus.consumer import _reason
+from ketnap.platform.bus.consumer import _reason
 
 
 class Declared(pydantic.BaseModel):

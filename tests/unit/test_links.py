@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shared.federation.links import DOWNWARD, UPWARD, Links, kept_log_name
-from shared.settings import Settings
+from ketnap.platform.federation.links import DOWNWARD, UPWARD, Links, kept_log_name
+from ketnap.platform.settings import Settings
 
 
 def test_a_province_keeps_every_commune_log_but_the_gateways() -> None:

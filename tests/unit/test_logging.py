@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.logging import configure_logging, get_logger
+from ketnap.platform.logging import configure_logging, get_logger
 
 
 @pytest.fixture(autouse=True)

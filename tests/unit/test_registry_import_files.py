@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from services.registry.importer import MemberRow, OrganisationRow, Problem, _validated, read_records
-from services.registry.values import MemberKind, MemberStatus, OrganisationKind
+from ketnap.services.registry.importer import MemberRow, OrganisationRow, Problem, _validated, read_records
+from ketnap.services.registry.values import MemberKind, MemberStatus, OrganisationKind
 
 
 def test_a_spreadsheet_csv_with_a_bom_semicolons_and_vietnamese_labels(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.registry.intervals import at, close_at, coalesce, open_from, rehome, set_from
+from ketnap.services.registry.intervals import at, close_at, coalesce, open_from, rehome, set_from
 
 START = date(2015, 1, 1)
 days = st.integers(min_value=0, max_value=4000).map(lambda n: START + timedelta(days=n))

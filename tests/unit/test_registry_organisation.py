@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.registry import errors
-from services.registry.events import OrganisationEstablished, OrganisationMerged, OrganisationRenamed, SplitPart
-from services.registry.organisation import ALLOWED_PARENTS, ROOT_KINDS, Organisation, UnitView, check_no_cycle
-from services.registry.values import MemberKind, OrganisationKind as K
-from shared.commands import InvalidInput
+from ketnap.services.registry import errors
+from ketnap.services.registry.events import OrganisationEstablished, OrganisationMerged, OrganisationRenamed, SplitPart
+from ketnap.services.registry.organisation import ALLOWED_PARENTS, ROOT_KINDS, Organisation, UnitView, check_no_cycle
+from ketnap.services.registry.values import MemberKind, OrganisationKind as K
+from ketnap.platform.commands import InvalidInput
 
 D = date(2020, 1, 1)
 GRASSROOTS = UnitView("G1", "Đảng bộ xã", K.GRASSROOTS_COMMITTEE, "H1")

@@ -1,4 +1,4 @@
-"""Age rules, counted in months on the cell-meeting date (shared.rules.ages)."""
+"""Age rules, counted in months on the cell-meeting date (ketnap.domain.rules.ages)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.calendar import add_months
-from shared.rules import RuleCode
-from shared.rules.ages import (
+from ketnap.domain.calendar import add_months
+from ketnap.domain.rules import RuleCode
+from ketnap.domain.rules.ages import (
     check_maximum_age,
     check_minimum_age,
     check_youth_union_membership,
     in_youth_union_age,
     over_maximum_age,
 )
-from shared.rules.rule_sets import RULES_2025_07 as RULES
+from ketnap.domain.rules.rule_sets import RULES_2025_07 as RULES
 
 ONE_DAY = timedelta(days=1)
 births = st.dates(min_value=date(1940, 1, 1), max_value=date(2015, 12, 31))

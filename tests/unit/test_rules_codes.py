@@ -1,4 +1,4 @@
-"""Rule codes, their Vietnamese messages and the Violation value (shared.rules.codes)."""
+"""Rule codes, their Vietnamese messages and the Violation value (ketnap.domain.rules.codes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from shared.rules import MESSAGES, RuleCode, Violation
+from ketnap.domain.rules import MESSAGES, RuleCode, Violation
 
 DOMAIN_CODES = """
 AGE_MIN AGE_MAX EDU_MIN EDU_AREA CLASS_VALID INTRO_SET INTRO_OFFICIAL INTRO_12M YOUTH_UNION

@@ -1,4 +1,4 @@
-"""Deadlines in working days and months, and party age (shared.rules.deadlines)."""
+"""Deadlines in working days and months, and party age (ketnap.domain.rules.deadlines)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.calendar import add_months, is_working_day, working_days_between
-from shared.rules import RuleCode
-from shared.rules.deadlines import (
+from ketnap.domain.calendar import add_months, is_working_day, working_days_between
+from ketnap.domain.rules import RuleCode
+from ketnap.domain.rules.deadlines import (
     ceremony_due_on,
     check_ceremony_deadline,
     check_decision_deadline,
@@ -25,7 +25,7 @@ from shared.rules.deadlines import (
     recognition_decision_due_on,
     recognition_vote_due_on,
 )
-from shared.rules.rule_sets import RULES_2025_07 as RULES
+from ketnap.domain.rules.rule_sets import RULES_2025_07 as RULES
 
 ONE_DAY = timedelta(days=1)
 dates = st.dates(min_value=date(2021, 8, 1), max_value=date(2032, 12, 31))

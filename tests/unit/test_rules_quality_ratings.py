@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.rules.quality_ratings import (
+from ketnap.domain.rules.quality_ratings import (
     SCALE_100,
     QualityClass,
     RatingBand,

@@ -1,4 +1,4 @@
-"""Rule sets versioned by effective date (shared.rules.rule_sets)."""
+"""Rule sets versioned by effective date (ketnap.domain.rules.rule_sets)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.rules import RULE_SETS, NoRuleSetInForce, rule_set_by_id, rule_set_on
+from ketnap.domain.rules import RULE_SETS, NoRuleSetInForce, rule_set_by_id, rule_set_on
 
 ONE_DAY = timedelta(days=1)
 

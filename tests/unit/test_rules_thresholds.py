@@ -1,4 +1,4 @@
-"""Vote thresholds: two thirds of the denominator, in integers (shared.rules.thresholds)."""
+"""Vote thresholds: two thirds of the denominator, in integers (ketnap.domain.rules.thresholds)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.rules import RuleCode
-from shared.rules.rule_sets import RULES_2025_07 as RULES
-from shared.rules.thresholds import (
+from ketnap.domain.rules import RuleCode
+from ketnap.domain.rules.rule_sets import RULES_2025_07 as RULES
+from ketnap.domain.rules.thresholds import (
     VoteOutcome,
     adopted,
     check_cell_has_minimum_official_members,

@@ -1,4 +1,4 @@
-"""Validity of the class certificate and of the dossier's introductions (shared.rules.validity)."""
+"""Validity of the class certificate and of the dossier's introductions (ketnap.domain.rules.validity)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.calendar import add_months
-from shared.rules import RuleCode
-from shared.rules.rule_sets import RULES_2025_07 as RULES
-from shared.rules.validity import (
+from ketnap.domain.calendar import add_months
+from ketnap.domain.rules import RuleCode
+from ketnap.domain.rules.rule_sets import RULES_2025_07 as RULES
+from ketnap.domain.rules.validity import (
     check_class_certificate_validity,
     check_introductions_current,
     class_certificate_valid_until,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.federation.topology import Topology, TopologyError
-from shared.settings import Settings
+from ketnap.operations.topology import Topology, TopologyError
+from ketnap.platform.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -218,7 +218,7 @@ gateway_port = 10
 
 
 def test_each_level_gets_its_nats_config_and_a_single_deployment_keeps_its_own(tmp_path: Path) -> None:
-    from shared.embedded import LEAF_LOCAL_SUBJECTS, EmbeddedNats
+    from ketnap.operations.embedded import LEAF_LOCAL_SUBJECTS, EmbeddedNats
 
     single = EmbeddedNats(tmp_path, 1, 2).config_text()
     assert "domain" not in single and "leafnodes" not in single

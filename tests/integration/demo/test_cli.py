@@ -15,13 +15,13 @@ import asyncpg
 import nats
 import pytest
 
-from services.dossiers.service import build_service as build_dossiers
-from services.registry.service import build_service as build_registry
-from services.reporting.service import build_service as build_reporting
-from services.verification.service import build_service as build_verification
-from services.voting.service import build_service as build_voting
-from shared.bootstrap import bootstrap_database, with_database
-from shared.service import Service
+from ketnap.services.dossiers.service import build_service as build_dossiers
+from ketnap.services.registry.service import build_service as build_registry
+from ketnap.services.reporting.service import build_service as build_reporting
+from ketnap.services.verification.service import build_service as build_verification
+from ketnap.services.voting.service import build_service as build_voting
+from ketnap.operations.bootstrap import bootstrap_database, with_database
+from ketnap.platform.service import Service
 from tests.conftest import unique
 from tests.integration.harness import bootstrap_bus, running
 from tests.servers import Servers
@@ -37,7 +37,7 @@ class Stack:
 
     async def ketnap(self, *args: str) -> tuple[int, str]:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "shared.cli", *args, env=self.env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+            sys.executable, "-m", "ketnap.operations.cli", *args, env=self.env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
         )
         out, _ = await asyncio.wait_for(process.communicate(), timeout=400)
         return process.returncode or 0, out.decode()

@@ -9,13 +9,13 @@ import json
 
 import pytest
 
-from services.dossiers.process_manager import VOTING_REACTIONS, reactions_to
-from shared.bus.consumer import EventHandler, Unapplicable, WaitingForEarlierActs, read_checkpoint
-from shared.envelope import EventMetadata, NewEvent, RecordedEvent
-from shared.eventstore import EventStore
-from shared.eventstore.store import ANY_VERSION
-from shared.service import Service, ServiceContext
-from shared.settings import Settings
+from ketnap.services.dossiers.process_manager import VOTING_REACTIONS, reactions_to
+from ketnap.platform.bus.consumer import EventHandler, Unapplicable, WaitingForEarlierActs, read_checkpoint
+from ketnap.platform.envelope import EventMetadata, NewEvent, RecordedEvent
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.store import ANY_VERSION
+from ketnap.platform.service import Service, ServiceContext
+from ketnap.platform.settings import Settings
 from tests.integration.dossiers.stack import APPLICANT, CELL, Stack, prepared_dossier
 from tests.integration.harness import bootstrap_bus, new_schema, running
 

@@ -7,7 +7,7 @@ import json
 
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from shared.bus import subjects
+from ketnap.platform.bus import subjects
 from tests.integration.dossiers.stack import APPLICANT, CELL, HELPER, TODAY, Stack, prepared_dossier
 
 

@@ -4,7 +4,7 @@ decided above (issue #9).
 Two deployments share this test's database and NATS server, each with its own deployment id and
 fresh schemas: a province level ("upper": the province TU, the former district committee HU and
 the commune's grassroots committee DU-XA, the lower level's root) and a commune level ("lower":
-its cell CB-01 and its members). Each keeps the other's logs the way `shared.federation.links`
+its cell CB-01 and its members). Each keeps the other's logs the way `ketnap.platform.federation.links`
 says (below: the upper registry and voting; above: the lower registry and voting), copied here by
 a small task through `EventStore.keep`, which checks the hash chain, and relayed by a service
 with `kept_logs`, as the federation service does; the leaf-node transport is not the subject.
@@ -30,16 +30,16 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from services.dossiers.service import build_service as build_dossiers
-from services.registry.service import build_service as build_registry
-from services.voting.service import build_service as build_voting
-from shared import projections
-from shared.bus import subjects
-from shared.bus.bootstrap import ensure_event_stream
-from shared.envelope import EventMetadata, NewEvent
-from shared.eventstore import EventStore
-from shared.eventstore.store import ANY_VERSION
-from shared.service import Service
+from ketnap.services.dossiers.service import build_service as build_dossiers
+from ketnap.services.registry.service import build_service as build_registry
+from ketnap.services.voting.service import build_service as build_voting
+from ketnap.platform import projections
+from ketnap.platform.bus import subjects
+from ketnap.platform.bus.bootstrap import ensure_event_stream
+from ketnap.platform.envelope import EventMetadata, NewEvent
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.store import ANY_VERSION
+from ketnap.platform.service import Service
 from tests.conftest import eventually, unique
 from tests.integration.dossiers.stack import APPLICANT, HELPER, INTRODUCER_A, INTRODUCER_B, history, introductions
 from tests.integration.harness import bootstrap_bus, consumers_caught_up, new_schema, running
@@ -134,7 +134,7 @@ async def _level(pool: asyncpg.Pool, nc: NatsClient, prefix: str) -> Level:
 
 
 def _build(level: Level, *, dossiers_live_below: bool, registry_kept_votings: Sequence[str]) -> None:
-    """The level's services as `services._federated` wires them (only what this flow needs)."""
+    """The level's services as `ketnap.services._federated` wires them (only what this flow needs)."""
     n, kept = level.names, level.kept
     level.services = [
         build_registry(n["registry"], voting_source=n["voting"], kept_registries=[kept["registry"]], kept_votings=registry_kept_votings),
@@ -168,7 +168,7 @@ async def levels(servers: Servers, pool: asyncpg.Pool, database_url: str) -> Asy
     for here, there in ((upper, lower), (lower, upper)):
         for role in ("registry", "voting"):
             here.kept[role] = await new_schema(pool)
-    # As `services._federated` wires them: the upper's dossiers may be decided on here, the lower
+    # As `ketnap.services._federated` wires them: the upper's dossiers may be decided on here, the lower
     # registry follows the decisions taken above.
     _build(upper, dossiers_live_below=True, registry_kept_votings=())
     _build(lower, dossiers_live_below=False, registry_kept_votings=[lower.kept["voting"]])

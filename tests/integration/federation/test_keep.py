@@ -12,9 +12,9 @@ import dataclasses
 import asyncpg
 import pytest
 
-from shared.envelope import EventMetadata, NewEvent, RecordedEvent
-from shared.eventstore import ChainRefused, EventStore
-from shared.eventstore.schema import migrate_service
+from ketnap.platform.envelope import EventMetadata, NewEvent, RecordedEvent
+from ketnap.platform.eventstore import ChainRefused, EventStore
+from ketnap.platform.eventstore.schema import migrate_service
 from tests.conftest import unique
 from tests.forgery import rehashed
 

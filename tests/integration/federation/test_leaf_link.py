@@ -1,5 +1,5 @@
 """The leaf-node link between two deployments' NATS servers, as `ketnap up --topology` configures
-them (shared/embedded.py): a province above, a commune joined to it as a leaf node.
+them (operations/embedded.py): a province above, a commune joined to it as a leaf node.
 
 - The province's stream *sources* the commune's across the link, headers intact.
 - Service requests stay in their deployment both ways; `ketnap.fed.>` and JetStream's domain
@@ -23,8 +23,8 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js.api import ExternalStream, StreamConfig, StreamSource
 
-from shared.bus import subjects
-from shared.embedded import EmbeddedNats, free_port
+from ketnap.platform.bus import subjects
+from ketnap.operations.embedded import EmbeddedNats, free_port
 from tests.conftest import eventually
 
 UPPER, LOWER = "tinh-ls", "xa-a"  # hyphens: deployment ids are JetStream domains as they are

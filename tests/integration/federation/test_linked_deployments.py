@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.eventstore import EventStore
+from ketnap.platform.eventstore import EventStore
 from tests.conftest import eventually
 from tests.forgery import overwrite, with_data
 from tests.integration.federation.linked import Deployment, linked_deployments
@@ -146,7 +146,7 @@ async def test_the_link_down_both_sides_work_and_converge_when_it_returns(tree: 
 
 
 async def verify_projections(deployment: Deployment) -> None:
-    from shared import projections
+    from ketnap.platform import projections
 
     for service in deployment.services:
         for projection in service.projections:
@@ -192,5 +192,5 @@ async def ketnap_cli(at: Deployment, *args: str) -> subprocess.CompletedProcess[
     env = dict(os.environ, DATABASE_URL=at.settings.database_url or "", NATS_URL=at.settings.nats_url or "",
                KETNAP_DEPLOYMENT=at.id, KETNAP_LOWERS=",".join(COMMUNES))
     return await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        subprocess.run, [sys.executable, "-m", "ketnap.operations.cli", *args], env=env, capture_output=True, text=True, timeout=120
     )

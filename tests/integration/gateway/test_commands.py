@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.dossiers import events as dossier_events
+from ketnap.services.dossiers import events as dossier_events
 from tests.integration.gateway.world import HELPERS, World
 
 

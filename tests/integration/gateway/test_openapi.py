@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from services.gateway.catalogue import FILLED_BY_GATEWAY
-from shared.access import COMMANDS, QUERIES
+from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY
+from ketnap.services.gateway.access import COMMANDS, QUERIES
 from tests.integration.gateway.world import World
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from services.gateway import events as gateway_events
+from ketnap.services.gateway import events as gateway_events
 from tests.conftest import eventually
 from tests.integration.gateway.world import World
 

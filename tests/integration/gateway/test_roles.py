@@ -1,11 +1,11 @@
-"""Each role may send exactly what shared.access allows: everyone else gets 403 before anything is
+"""Each role may send exactly what ketnap.services.gateway.access allows: everyone else gets 403 before anything is
 read from the body or sent to a service."""
 
 from __future__ import annotations
 
 import asyncio
 
-from shared.access import COMMANDS, QUERIES, Role
+from ketnap.services.gateway.access import COMMANDS, QUERIES, Role
 from tests.conftest import eventually
 from tests.integration.gateway.world import BY_ROLE_AT_TOP, World
 

@@ -84,7 +84,7 @@ async def forwarded(world: World) -> AsyncIterator[None]:
 async def ketnap(world: World, *args: str) -> tuple[int, str]:
     env = dict(os.environ, DATABASE_URL=world.database_url, NATS_URL=world.nats_url)
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "shared.cli", "users", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        sys.executable, "-m", "ketnap.operations.cli", "users", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     output, _ = await asyncio.wait_for(child.communicate(), 60)
     return child.returncode or 0, output.decode()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import unicodedata
 
-from services.registry.events import person_stream
+from ketnap.services.registry.events import person_stream
 from tests.integration.registry.conftest import Registry
 
 AN = "001203004567"

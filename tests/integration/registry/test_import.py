@@ -13,12 +13,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.registry.importer import Problem, import_file
-from services.registry.projections import RegistryModel
-from services.registry.service import build_service
-from shared import projections
-from shared.bootstrap import bootstrap_database, with_database
-from shared.eventstore import EventStore
+from ketnap.services.registry.importer import Problem, import_file
+from ketnap.services.registry.projections import RegistryModel
+from ketnap.services.registry.service import build_service
+from ketnap.platform import projections
+from ketnap.operations.bootstrap import bootstrap_database, with_database
+from ketnap.platform.eventstore import EventStore
 from tests.conftest import unique
 from tests.integration.registry.conftest import Registry
 from tests.integration.registry.files import district, write_csv, write_json
@@ -137,7 +137,7 @@ async def test_the_ketnap_command_imports_a_file_into_the_registry(servers: Serv
 
     async def ketnap(*args: str) -> tuple[int, str, str]:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "shared.cli", "registry", "import", *args, env=env,
+            sys.executable, "-m", "ketnap.operations.cli", "registry", "import", *args, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(process.communicate(), 60)

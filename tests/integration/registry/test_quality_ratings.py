@@ -3,7 +3,7 @@ itself; the class comes from the points; a second rating of a year is a correcti
 
 from __future__ import annotations
 
-from services.registry.events import parse
+from ketnap.services.registry.events import parse
 from tests.integration.registry.conftest import Registry
 
 AN, BINH = "001203004561", "001203004562"

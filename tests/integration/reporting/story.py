@@ -14,18 +14,18 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from services.dossiers import events as dossiers
-from services.registry import events as registry
-from services.registry.ratings import QualityRating
-from services.registry.repository import load_rating
-from services.registry.values import ClassKind, MemberKind, OrganisationKind, PeriodKind, RatingSubject
-from services.verification import events as verification
-from services.voting import events as voting
-from shared.envelope import EventMetadata
-from shared.eventstore import EventStore
-from shared.eventstore.store import ANY_VERSION
-from shared.rules import rule_set_on
-from shared.rules.quality_ratings import scale_for_year
+from ketnap.services.dossiers import events as dossiers
+from ketnap.services.registry import events as registry
+from ketnap.services.registry.ratings import QualityRating
+from ketnap.services.registry.repository import load_rating
+from ketnap.services.registry.values import ClassKind, MemberKind, OrganisationKind, PeriodKind, RatingSubject
+from ketnap.services.verification import events as verification
+from ketnap.services.voting import events as voting
+from ketnap.platform.envelope import EventMetadata
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.store import ANY_VERSION
+from ketnap.domain.rules import rule_set_on
+from ketnap.domain.rules.quality_ratings import scale_for_year
 
 
 @dataclass

@@ -3,7 +3,7 @@ per class for each unit over its subtree, on the tree of the rating's day, live 
 
 from __future__ import annotations
 
-from services.reporting.base import person_key
+from ketnap.services.reporting.base import person_key
 from tests.integration.reporting.conftest import (
     CO_ROA,
     DISTRICT,

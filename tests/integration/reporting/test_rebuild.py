@@ -14,14 +14,14 @@ import asyncpg
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from services.reporting.service import build_service
-from shared.commands import Unavailable
-from shared import projections
-from shared.envelope import EventMetadata, NewEvent
-from shared.eventstore import EventStore
-from shared.service import ServiceContext
-from shared.settings import Settings
-from services.voting import events as voting
+from ketnap.services.reporting.service import build_service
+from ketnap.platform.commands import Unavailable
+from ketnap.platform import projections
+from ketnap.platform.envelope import EventMetadata, NewEvent
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.service import ServiceContext
+from ketnap.platform.settings import Settings
+from ketnap.services.voting import events as voting
 from tests.conftest import eventually, unique
 from tests.integration.harness import new_schema, running
 from tests.integration.reporting.conftest import DISTRICT, HA_NIT, OTHER, PROVINCE, SON_BINH, World, d, new_world
@@ -130,7 +130,7 @@ async def test_audit_verify_names_a_reporting_checkpoint_beyond_the_log(pool: as
     async def verify() -> tuple[int, str]:
         env = dict(os.environ, DATABASE_URL=database_url, NATS_URL=servers.nats_url)
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "shared.cli", "audit", "verify", "--service", source.schema, env=env,
+            sys.executable, "-m", "ketnap.operations.cli", "audit", "verify", "--service", source.schema, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await child.communicate()

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import asyncpg
 import pytest
 
-from shared import projections
+from ketnap.platform import projections
 from tests.integration.reporting.conftest import DISTRICT, HA_NIT, OTHER, PROVINCE, SON_BINH, World, d, new_world
 from tests.integration.reporting.story import DossierStory
 from tests.servers import Servers

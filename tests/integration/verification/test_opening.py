@@ -13,8 +13,8 @@ from datetime import date
 import asyncpg
 import nats
 
-from shared.bus import subjects
-from shared.envelope import NewEvent, to_wire
+from ketnap.platform.bus import subjects
+from ketnap.platform.envelope import NewEvent, to_wire
 from tests.conftest import eventually
 from tests.integration.harness import running
 from tests.integration.verification.conftest import DECLARED_BY, World, start_world

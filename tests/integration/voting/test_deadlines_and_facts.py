@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from shared import projections
+from ketnap.platform import projections
 from tests.conftest import eventually
 from tests.integration.voting.conftest import Stack, Tree, citizen_ids, votes
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.dossiers import events as ev
-from services.dossiers.dossier import Dossier, RegistryStanding
+from ketnap.services.dossiers import events as ev
+from ketnap.services.dossiers.dossier import Dossier, RegistryStanding
 
 TODAY = date(2027, 12, 31)
 DOSSIER_ID = "0b6f3c2e-5d1a-4e8b-9c7f-1a2b3c4d5e6f"

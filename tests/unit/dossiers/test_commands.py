@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from services.dossiers import commands as cmd
-from services.dossiers import events as ev
+from ketnap.services.dossiers import commands as cmd
+from ketnap.services.dossiers import events as ev
 from tests.unit.dossiers import builders as b
 
 BASE = {"idempotency_key": "key-00000001", "actor": "officer-1", "scope": "CB-01"}

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from services.dossiers import events as ev
-from services.dossiers.dossier import (
+from ketnap.services.dossiers import events as ev
+from ketnap.services.dossiers.dossier import (
     DateOutOfOrder,
     Dossier,
     DossierClosed,
@@ -18,10 +18,10 @@ from services.dossiers.dossier import (
     StaleVersion,
     WrongStep,
 )
-from services.dossiers.values import Step
-from shared.commands import InvalidInput, RuleViolation
-from shared.envelope import RecordedEvent
-from shared.rules.deadlines import official_date, party_age_months
+from ketnap.services.dossiers.values import Step
+from ketnap.platform.commands import InvalidInput, RuleViolation
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.domain.rules.deadlines import official_date, party_age_months
 from tests.unit.dossiers import builders as b
 from tests.unit.dossiers.builders import TODAY
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services import all_services
-from services.gateway.api import own_key
-from services.gateway.catalogue import FILLED_BY_GATEWAY, catalogue
-from services.gateway.client import render_users
-from shared.access import COMMANDS, QUERIES
+from ketnap.services import all_services
+from ketnap.services.gateway.api import own_key
+from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, catalogue
+from ketnap.services.gateway.client import render_users
+from ketnap.services.gateway.access import COMMANDS, QUERIES
 
 
 def test_every_entry_of_the_table_has_a_route_with_the_services_model() -> None:
@@ -53,4 +53,4 @@ def test_the_users_table_is_readable() -> None:
 def test_the_documentation_lists_every_route_of_the_table() -> None:
     text = (Path(__file__).resolve().parents[3] / "docs" / "gateway.md").read_text()
     missing = [f"{s}.{n}" for s, n in [*COMMANDS, *QUERIES] if f"| `{s}.{n}` |" not in text]
-    assert missing == [], "docs/gateway.md: regenerate the roles table from shared/access.py"
+    assert missing == [], "docs/gateway.md: regenerate the roles table from services/gateway/access.py"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.gateway.scope import (
+from ketnap.services.gateway.scope import (
     WHOLE_DEPLOYMENT,
     Principal,
     authorise,
@@ -16,8 +16,8 @@ from services.gateway.scope import (
     refuse_role,
     with_own_organisation,
 )
-from shared.access import COMMANDS, QUERIES, Access, Role
-from shared.commands import Forbidden, NotFound
+from ketnap.services.gateway.access import COMMANDS, QUERIES, Access, Role
+from ketnap.platform.commands import Forbidden, NotFound
 
 TREE = {"T01": None, "DU-A": "T01", "CB-A1": "DU-A", "CB-A2": "DU-A", "DU-B": "T01", "CB-B1": "DU-B"}
 CELLS = {"d-a1": "CB-A1", "d-b1": "CB-B1"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.gateway.statuses import status_of_code, status_of_reply
+from ketnap.services.gateway.statuses import status_of_code, status_of_reply
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.gateway.tokens import digest, matches, new_token, token_id_of
+from ketnap.services.gateway.tokens import digest, matches, new_token, token_id_of
 
 
 def test_a_new_token_names_its_id_and_carries_256_random_bits() -> None:

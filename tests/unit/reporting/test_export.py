@@ -7,8 +7,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from services.reporting.export import TABLES, Table, export, render_text, write_csv, write_xlsx
-from services.reporting.reports import REPORTS
+from ketnap.services.reporting.export import TABLES, Table, export, render_text, write_csv, write_xlsx
+from ketnap.services.reporting.reports import REPORTS
 
 QUOTA = {
     "code": "HUYEN-KS", "name": "Huyện ủy Khánh Sơn", "kind": "upper_committee", "quota": 540, "achieved": 622, "percent": 115.2,

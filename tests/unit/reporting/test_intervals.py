@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.reporting import intervals
+from ketnap.services.reporting import intervals
 
 D = date
 

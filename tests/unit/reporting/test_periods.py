@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.reporting.periods import PeriodError, parse_period, percent, term, year
+from ketnap.services.reporting.periods import PeriodError, parse_period, percent, term, year
 
 
 def test_a_year() -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.reporting.admissions import Admission
-from services.reporting.deadlines import OpenDeadline, deadlines_report, rules_for
-from services.reporting.organisation_tree import Tree, Unit
-from services.reporting.periods import year
-from services.reporting.pipeline import Ending, InProgress, StepSpent, pipeline_report, still_to_decide
-from services.reporting.quotas import quota_progress
-from services.reporting.white_zones import LocalityOn, cells_without_admission, white_localities
+from ketnap.services.reporting.admissions import Admission
+from ketnap.services.reporting.deadlines import OpenDeadline, deadlines_report, rules_for
+from ketnap.services.reporting.organisation_tree import Tree, Unit
+from ketnap.services.reporting.periods import year
+from ketnap.services.reporting.pipeline import Ending, InProgress, StepSpent, pipeline_report, still_to_decide
+from ketnap.services.reporting.quotas import quota_progress
+from ketnap.services.reporting.white_zones import LocalityOn, cells_without_admission, white_localities
 
 START, MERGE = date(2020, 1, 1), date(2025, 7, 1)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.reporting import intervals
-from services.reporting.organisation_tree import SplitPart, Tree, Unit, split_heir
+from ketnap.services.reporting import intervals
+from ketnap.services.reporting.organisation_tree import SplitPart, Tree, Unit, split_heir
 
 START, MERGE = date(2020, 1, 1), date(2025, 7, 1)
 

@@ -1,4 +1,4 @@
-"""Working days from running totals count exactly what shared.calendar counts."""
+"""Working days from running totals count exactly what ketnap.domain.calendar counts."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.reporting.workdays import working_days_between
-from shared import calendar
+from ketnap.services.reporting.workdays import working_days_between
+from ketnap.domain import calendar
 
 days = st.dates(min_value=date(2019, 1, 1), max_value=date(2031, 12, 31))
 

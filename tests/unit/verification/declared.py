@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from services.verification.events import PersonalHistoryDeclared
+from ketnap.services.verification.events import PersonalHistoryDeclared
 
 
 def relative(subject_id: str, relation: str, **fields: Any) -> dict[str, Any]:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.verification.case import Case, cross_check_refusal, open_case
-from services.verification.events import (
+from ketnap.services.verification.case import Case, cross_check_refusal, open_case
+from ketnap.services.verification.events import (
     HistoryCertified,
     MemberRecordCrossChecked,
     VerificationBlocked,
@@ -20,10 +20,10 @@ from services.verification.events import (
     VerificationReplyRecorded,
     VerificationRequestSent,
 )
-from services.verification.registry_client import Membership
-from shared.commands import Conflict, InvalidInput, NotFound, RuleViolation
-from shared.envelope import RecordedEvent
-from shared.rules import RuleCode, rule_set_on
+from ketnap.services.verification.registry_client import Membership
+from ketnap.platform.commands import Conflict, InvalidInput, NotFound, RuleViolation
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.domain.rules import RuleCode, rule_set_on
 from tests.unit.verification.declared import history, member, relative
 
 SENT = date(2025, 9, 3)

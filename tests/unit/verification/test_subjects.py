@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.verification.subjects import (
+from ketnap.services.verification.subjects import (
     DEFAULT_TEMPLATE_RULES,
     REQUIRED_RELATIONS,
     HistoryNotVerifiable,
@@ -16,7 +16,7 @@ from services.verification.subjects import (
     required_subjects,
     subject_details,
 )
-from shared.rules import rule_set_on
+from ketnap.domain.rules import rule_set_on
 from tests.unit.verification.declared import FAMILY, history, member, relative
 
 RULES_2025_09 = rule_set_on(date(2025, 9, 1))

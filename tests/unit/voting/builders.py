@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Iterable
 from datetime import date
 
-from services.voting.admission_case import AdmissionCase
-from services.voting.events import Ballot
-from services.voting.roster import Chain, Competence, MemberStatus, Membership, Organisation, OrganisationKind, RosterMember
+from ketnap.services.voting.admission_case import AdmissionCase
+from ketnap.services.voting.events import Ballot
+from ketnap.services.voting.roster import Chain, Competence, MemberStatus, Membership, Organisation, OrganisationKind, RosterMember
 
 CELL = "CB-THON-1"
 PARTIAL = "DBBP-XA-1"

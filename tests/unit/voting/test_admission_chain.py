@@ -1,5 +1,5 @@
 """The admission chain of one applicant: cell resolution, appraisal, grassroots resolution, decision,
-extension, notification (services.voting.admission_case)."""
+extension, notification (ketnap.services.voting.admission_case)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from services.voting.admission_case import AdmissionCase
-from services.voting.roster import Chain, Competence, Organisation, OrganisationKind
-from shared.commands import Conflict, InvalidInput, NotFound, RuleViolation
-from shared.envelope import RecordedEvent
+from ketnap.services.voting.admission_case import AdmissionCase
+from ketnap.services.voting.roster import Chain, Competence, Organisation, OrganisationKind
+from ketnap.platform.commands import Conflict, InvalidInput, NotFound, RuleViolation
+from ketnap.platform.envelope import RecordedEvent
 from tests.unit.voting.builders import (
     CELL,
     GRASSROOTS,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.voting.events import PUBLISHED_TYPES, CeremonyHeld, ReadyForCellVote, RecognitionPapersCompleted
+from ketnap.services.voting.events import PUBLISHED_TYPES, CeremonyHeld, ReadyForCellVote, RecognitionPapersCompleted
 
 CONTRACTS = Path(__file__).resolve().parents[3] / "docs" / "contracts.md"
 

@@ -1,4 +1,4 @@
-"""Deadline flags from the recorded dates: DECISION_60WD, CEREMONY_30WD, RECOG_30WD (services.voting.deadlines)."""
+"""Deadline flags from the recorded dates: DECISION_60WD, CEREMONY_30WD, RECOG_30WD (ketnap.services.voting.deadlines)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.voting.admission_case import AdmissionCase
-from services.voting.deadlines import Deadline, deadlines_of
-from shared.calendar import add_working_days
-from shared.commands import RuleViolation
+from ketnap.services.voting.admission_case import AdmissionCase
+from ketnap.services.voting.deadlines import Deadline, deadlines_of
+from ketnap.domain.calendar import add_working_days
+from ketnap.platform.commands import RuleViolation
 from tests.unit.voting.builders import (
     CELL,
     MEETING_ON,

@@ -1,5 +1,5 @@
 """Recognition as an official member and name removal: RECOG_3_FAILS, RECOG_EARLY, RECOG_DOCS, and the
-decisions of the competent committee (services.voting.admission_case)."""
+decisions of the competent committee (ketnap.services.voting.admission_case)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from services.voting.admission_case import AdmissionCase
-from shared.commands import Conflict, InvalidInput, RuleViolation
+from ketnap.services.voting.admission_case import AdmissionCase
+from ketnap.platform.commands import Conflict, InvalidInput, RuleViolation
 from tests.unit.voting.builders import (
     CELL,
     GRASSROOTS,

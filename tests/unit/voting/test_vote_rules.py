@@ -1,5 +1,5 @@
 """Who may vote and what the denominator is: CELL_2_3, CELL_MIN3, PROBATIONARY_NO_VOTE, COMMITTEE_2_3,
-ONE_BY_ONE, AUTHORITY at their edges (services.voting.rules)."""
+ONE_BY_ONE, AUTHORITY at their edges (ketnap.services.voting.rules)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.voting.commands import RecordCellResolution
-from services.voting.roster import Competence, MemberStatus, OrganisationKind
-from services.voting.rules import cell_vote, check_authority, check_only_one_applicant, committee_vote, raise_if
-from shared.commands import InvalidInput, RuleViolation
-from shared.rules.rule_sets import RULES_2025_07 as RULES
-from shared.rules.thresholds import VoteOutcome
+from ketnap.services.voting.commands import RecordCellResolution
+from ketnap.services.voting.roster import Competence, MemberStatus, OrganisationKind
+from ketnap.services.voting.rules import cell_vote, check_authority, check_only_one_applicant, committee_vote, raise_if
+from ketnap.platform.commands import InvalidInput, RuleViolation
+from ketnap.domain.rules.rule_sets import RULES_2025_07 as RULES
+from ketnap.domain.rules.thresholds import VoteOutcome
 from tests.unit.voting.builders import ballots, citizen, committee, committee_ballots, official, probationary, roster
 
 ON = date(2025, 9, 10)

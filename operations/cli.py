@@ -1,0 +1,519 @@
+"""The `ketnap` command: run the stack, see its state, verify the audit trail, rebuild projections."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Annotated
+
+import asyncpg
+import typer
+
+from ketnap.platform.settings import Settings
+
+app = typer.Typer(help="Ketnap: quản lý công tác kết nạp đảng viên.", no_args_is_help=True, add_completion=False)
+audit_app = typer.Typer(help="Kiểm tra nhật ký (chuỗi băm).", no_args_is_help=True)
+projections_app = typer.Typer(help="Dựng lại các bảng báo cáo từ nhật ký.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(projections_app, name="projections")
+registry_app = typer.Typer(help="Sổ đăng ký: tổ chức, đảng viên, cấp ủy, địa bàn.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+
+
+def _settings() -> Settings:
+    from ketnap.platform.logging import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, "warning")
+    return _with_running_links(settings)
+
+
+def _with_running_links(settings: Settings) -> Settings:
+    """One deployment of `ketnap up --topology`, pointed at by KETNAP_DATA_DIR alone: its links
+    (which logs it keeps, so which projections and services it has) come from its state file."""
+    from ketnap.operations.stack import state_file
+
+    path = state_file(settings.data_dir)
+    if settings.federated or settings.uses_external_servers or not path.exists():
+        return settings
+    links = json.loads(path.read_text()).get("links")
+    if not links:
+        return settings
+    return settings.model_copy(
+        update={"deployment_id": links["deployment"], "upper_deployment": links["upper"], "lower_deployments": tuple(links["lowers"])}
+    )
+
+
+def _connection_urls(settings: Settings) -> tuple[str, str]:
+    """NATS and database URLs: from the environment, else from the running `ketnap up`."""
+    if settings.uses_external_servers:
+        return settings.nats_url or "", settings.database_url or ""
+    from ketnap.operations.stack import state_file
+
+    path = state_file(settings.data_dir)
+    if not path.exists():
+        typer.echo("Ketnap chưa chạy (không thấy phiên `ketnap up`); đặt NATS_URL và DATABASE_URL hoặc chạy `make run`.", err=True)
+        raise typer.Exit(2)
+    state = json.loads(path.read_text())
+    return state["nats_url"], state["database_url"]
+
+
+@app.command()
+def up(
+    service: Annotated[list[str] | None, typer.Option("--service", help="Chỉ chạy các dịch vụ này")] = None,
+    topology: Annotated[
+        str | None,
+        typer.Option("--topology", metavar="TỆP", help="Chạy mọi đơn vị triển khai khai báo trong tệp TOML này (xem docs/federation.md)"),
+    ] = None,
+) -> None:
+    """Khởi động máy chủ nhúng (NATS, PostgreSQL) và mọi dịch vụ; Ctrl-C để dừng."""
+    from ketnap.platform.logging import configure_logging
+    from ketnap.operations.stack import up as run_up
+    from ketnap.operations.stack import up_topology
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level)
+    if topology is not None:
+        if service:
+            typer.echo("--service và --topology không dùng cùng nhau: mỗi đơn vị chạy đủ dịch vụ của nó.", err=True)
+            raise typer.Exit(2)
+        from pathlib import Path
+
+        raise typer.Exit(up_topology(Path(topology), settings))
+    raise typer.Exit(run_up(settings, service or list(settings.services)))
+
+
+@app.command()
+def bootstrap() -> None:
+    """Tạo schema, luồng JetStream và consumer trên máy chủ có sẵn (NATS_URL, DATABASE_URL)."""
+    from ketnap.services import all_services
+    from ketnap.operations.bootstrap import bootstrap as run_bootstrap
+
+    settings = _settings()
+    if not settings.uses_external_servers:
+        typer.echo("Cần NATS_URL và DATABASE_URL (ketnap up tự làm bước này cho máy chủ nhúng).", err=True)
+        raise typer.Exit(2)
+    asyncio.run(run_bootstrap(settings, all_services(settings)))
+    typer.echo("Đã khởi tạo.")
+
+
+@app.command()
+def status() -> None:
+    """Máy chủ và dịch vụ nào đang chạy, đầu nhật ký và độ trễ relay của từng dịch vụ."""
+    from ketnap.operations.status import collect_status, render_status
+
+    settings = _settings()
+    nats_url, database_url = _connection_urls(settings)
+    report = asyncio.run(collect_status(nats_url, database_url, settings))
+    typer.echo(render_status(report))
+    raise typer.Exit(0 if report.healthy else 1)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    service: Annotated[str | None, typer.Option("--service", help="Chỉ kiểm tra nhật ký của dịch vụ này")] = None,
+    deployment: Annotated[
+        str | None, typer.Option("--deployment", help="Kiểm tra các nhật ký nhận từ đơn vị triển khai này và các cảnh báo về nó")
+    ] = None,
+) -> None:
+    """Tính lại mọi chuỗi băm; mã thoát 1 và vị trí hỏng đầu tiên nếu nhật ký bị sửa."""
+    from ketnap.operations.audit import kept_logs_of, linked_alarms, logs_in_database, verify_chain
+
+    settings = _settings()
+    _, database_url = _connection_urls(settings)
+
+    async def run() -> bool:
+        conn = await asyncpg.connect(database_url)
+        intact = True
+        try:
+            names = await logs_in_database(conn)
+            if service:
+                if service not in names:
+                    typer.echo(f"Không có nhật ký của dịch vụ '{service}'. Có: {', '.join(names)}", err=True)
+                    raise typer.Exit(2)
+                names = [service]
+            if deployment:
+                names = kept_logs_of(names, deployment)
+                if not names:
+                    typer.echo(f"Đơn vị triển khai này không giữ nhật ký nào của '{deployment}'.", err=True)
+                    raise typer.Exit(2)
+            for name in names:
+                report = await verify_chain(conn, name)
+                if report.intact:
+                    typer.echo(f"{name}: nguyên vẹn, {report.events} sự kiện (vị trí 1..{report.head})")
+                else:
+                    intact = False
+                    typer.echo(
+                        f"{name}: HỎNG tại vị trí {report.broken_at}: {report.problem} "
+                        f"(đã kiểm {report.events} sự kiện trước đó)"
+                    )
+            if deployment:
+                for alarm in await linked_alarms(conn, deployment):
+                    intact = False
+                    typer.echo(f"CẢNH BÁO: {alarm}")
+        finally:
+            await conn.close()
+        return intact
+
+    raise typer.Exit(0 if asyncio.run(run()) else 1)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    verify: Annotated[bool, typer.Option("--verify", help="Dựng vào schema bóng và so từng dòng với bảng đang chạy")] = False,
+    name: Annotated[str | None, typer.Option("--name", help="Chỉ projection này")] = None,
+) -> None:
+    """Dựng lại projection từ nhật ký (hoặc --verify: so sánh, không thay đổi gì)."""
+    from ketnap.services import all_services
+    from ketnap.platform import projections
+
+    settings = _settings()
+    _, database_url = _connection_urls(settings)
+    chosen = [p for s in all_services(settings) for p in s.projections if name in (None, p.name)]
+    if not chosen:
+        typer.echo(f"Không có projection '{name}'." if name else "Chưa có projection nào.", err=True)
+        raise typer.Exit(2)
+
+    def progress(projection: str, count: int) -> None:
+        typer.echo(f"  {projection}: {count} sự kiện", err=True)
+
+    async def run() -> bool:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+        same = True
+        try:
+            for projection in chosen:
+                if verify:
+                    differences = await projections.verify(pool, projection, progress)
+                    if not differences:
+                        typer.echo(f"{projection.name}: khớp với bản dựng lại")
+                    for difference in differences:
+                        same = False
+                        typer.echo(f"{projection.name}: bảng {difference.table} KHÁC bản dựng lại")
+                        for row in difference.only_in_live:
+                            typer.echo(f"    chỉ có ở bảng đang chạy: {row}")
+                        for row in difference.only_in_rebuild:
+                            typer.echo(f"    chỉ có ở bản dựng lại:   {row}")
+                else:
+                    reached = await projections.rebuild(pool, projection, progress)
+                    typer.echo(f"{projection.name}: đã dựng lại tới {reached}")
+        finally:
+            await pool.close()
+        return same
+
+    raise typer.Exit(0 if asyncio.run(run()) else 1)
+
+
+@registry_app.command("import")
+def registry_import(
+    file: Annotated[str, typer.Argument(help="Tệp CSV hoặc JSON (xem docs/registry.md)")],
+    actor: Annotated[str, typer.Option("--actor", help="Người nhập, ghi vào nhật ký")] = "import",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Chỉ kiểm tra, không ghi")] = False,
+) -> None:
+    """Nhập một tổ chức có sẵn (cây, đảng viên, cấp ủy, địa bàn): tất cả hoặc không gì cả."""
+    from pathlib import Path
+
+    from ketnap.services.registry.importer import import_file, render_problems
+
+    settings = _settings()
+    _, database_url = _connection_urls(settings)
+
+    async def run() -> bool:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+        try:
+            result = await import_file(pool, Path(file), actor=actor, dry_run=dry_run, progress=lambda m: typer.echo(m, err=True))
+        finally:
+            await pool.close()
+        for line in render_problems(result.problems):
+            typer.echo(line)
+        labels = {"organisations": "tổ chức", "members": "đảng viên", "committees": "cấp ủy viên", "localities": "địa bàn"}
+        counts = ", ".join(f"{n} {labels.get(kind, kind)}" for kind, n in result.counts.items())
+        if result.problems:
+            typer.echo(f"Có {len(result.problems)} lỗi; không nhập gì.")
+        elif result.written:
+            typer.echo(f"Đã nhập: {counts} ({result.events} sự kiện).")
+        else:
+            typer.echo(f"Tệp hợp lệ: {counts} ({result.events} sự kiện); chưa ghi (--dry-run).")
+        return not result.problems
+
+    raise typer.Exit(0 if asyncio.run(run()) else 1)
+
+
+# --- reports: asked of the reporting service over NATS, shown as tables, exported ------------------
+
+report_app = typer.Typer(help="Báo cáo: chỉ tiêu, đảng viên mới, tiến độ, thời hạn, xếp loại chất lượng (xuất CSV, XLSX).", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+_Org = Annotated[str, typer.Option("--org", help="Mã tổ chức đảng")]
+_Year = Annotated[int | None, typer.Option("--year", help="Năm báo cáo, ví dụ 2025")]
+_Term = Annotated[str | None, typer.Option("--term", help="Nhiệm kỳ, ví dụ 2020-2025")]
+_AsOf = Annotated[str | None, typer.Option("--as-of", help="Báo cáo tại một ngày đã qua (YYYY-MM-DD)")]
+_Csv = Annotated[str | None, typer.Option("--csv", help="Xuất ra tệp CSV")]
+_Xlsx = Annotated[str | None, typer.Option("--xlsx", help="Xuất ra tệp XLSX")]
+
+
+def _report(name: str, body: dict, csv: str | None, xlsx: str | None) -> None:
+    from pathlib import Path
+
+    from ketnap.operations.reports import report
+
+    api = _api_session()
+    nats_url = "" if api else _connection_urls(_settings())[0]
+    answer = asyncio.run(
+        report(nats_url, name, body, csv_path=Path(csv) if csv else None, xlsx_path=Path(xlsx) if xlsx else None, api=api)
+    )
+    typer.echo(answer.text, err=not answer.ok)
+    raise typer.Exit(0 if answer.ok else 1)
+
+
+def _api_session() -> tuple[str, str] | None:
+    """(API address, token) when the user has a token (`KETNAP_TOKEN`): their reads and writes
+    then go through the API, within their role and scope. Without one, the operator's CLI talks
+    to the running stack directly."""
+    import os
+
+    token = os.environ.get("KETNAP_TOKEN")
+    if not token:
+        return None
+    settings = Settings.from_env()
+    return os.environ.get("KETNAP_API_URL", f"http://{settings.gateway_host}:{settings.gateway_port}"), token
+
+
+@report_app.command("quota")
+def report_quota(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+    """Chỉ tiêu và kết quả kết nạp của tổ chức và từng tổ chức trực thuộc, kèm hồ sơ đang xử lý."""
+    _report("quota", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+
+
+@report_app.command("stats")
+def report_stats(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+    """Đảng viên mới theo giới tính, dân tộc, tôn giáo, đoàn viên, nghề nghiệp, độ tuổi, trình độ."""
+    _report("stats", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+
+
+@report_app.command("pipeline")
+def report_pipeline(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+    """Hồ sơ theo từng bước, thời gian mỗi bước, hồ sơ bị bác theo mã quy định."""
+    _report("pipeline", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+
+
+@report_app.command("classes")
+def report_classes(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+    """Lớp bồi dưỡng nhận thức về Đảng và lớp đảng viên mới, số học viên."""
+    _report("classes", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+
+
+@report_app.command("white-zones")
+def report_white_zones(
+    org: _Org,
+    years: Annotated[int, typer.Option("--years", help="Chi bộ không kết nạp được đảng viên trong bao nhiêu năm")] = 3,
+    as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None,
+) -> None:
+    """Địa bàn chưa có chi bộ hoặc đảng viên; chi bộ nhiều năm không kết nạp được đảng viên."""
+    _report("white_zones", {"organisation": org, "years": years, "as_of": as_of}, csv, xlsx)
+
+
+@report_app.command("overdue")
+def report_overdue(
+    org: _Org,
+    all_open: Annotated[bool, typer.Option("--all", help="Mọi thời hạn đang mở, không chỉ quá hạn")] = False,
+    as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None,
+) -> None:
+    """Thời hạn quá hạn (quyết định, lễ kết nạp, lý lịch đảng viên, xét chính thức) theo tổ chức."""
+    _report("deadlines", {"organisation": org, "overdue_only": not all_open, "as_of": as_of}, csv, xlsx)
+
+
+@report_app.command("ratings")
+def report_ratings(
+    org: _Org,
+    year: Annotated[int, typer.Option("--year", help="Năm được đánh giá, xếp loại, ví dụ 2025")],
+    as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None,
+) -> None:
+    """Xếp loại chất lượng đảng viên và tổ chức đảng trong năm: số lượng, tỷ lệ từng loại, theo tổ chức."""
+    _report("ratings", {"organisation": org, "year": year, "as_of": as_of}, csv, xlsx)
+
+
+@audit_app.command("history")
+def audit_history(
+    dossier: Annotated[str, typer.Argument(help="Mã hồ sơ")], as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None
+) -> None:
+    """Diễn biến một hồ sơ qua mọi dịch vụ: việc gì, ngày nào, ai ghi, tổ chức nào, vị trí và mã băm."""
+    _report("audit_history", {"dossier_id": dossier, "as_of": as_of}, csv, xlsx)
+
+
+# --- users: the gateway's users and tokens, asked of the running gateway over NATS -----------------
+
+users_app = typer.Typer(help="Người dùng và mã truy cập của API (cổng gateway).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _users(work) -> None:  # noqa: ANN001 - an async function of the NATS URL returning an Answer
+    nats_url, _ = _connection_urls(_settings())
+    answer = asyncio.run(work(nats_url))
+    typer.echo(answer.text, err=not answer.ok)
+    raise typer.Exit(0 if answer.ok else 1)
+
+
+@users_app.command("add")
+def users_add(
+    login: Annotated[str, typer.Argument(help="Tên đăng nhập (chữ thường không dấu, số, . _ -)")],
+    role: Annotated[str, typer.Option("--role", help="cell_secretary, grassroots_staff, organisation_board, standing_committee, inspector, administrator")],
+    org: Annotated[str, typer.Option("--org", help="Mã tổ chức của người dùng: họ làm việc trong tổ chức này và các cấp dưới")],
+    name: Annotated[str | None, typer.Option("--name", help="Họ tên hiển thị")] = None,
+) -> None:
+    """Tạo người dùng với vai trò và tổ chức."""
+    from ketnap.services.gateway import client
+    from ketnap.services.gateway.access import Role
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        typer.echo(f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(r.value for r in Role)}.", err=True)
+        raise typer.Exit(2) from None
+    _users(lambda url: client.add_user(url, login, chosen, org, name))
+
+
+@users_app.command("token")
+def users_token(
+    login: Annotated[str, typer.Argument(help="Tên đăng nhập")],
+    label: Annotated[str | None, typer.Option("--label", help="Ghi chú: mã dùng ở đâu")] = None,
+    days: Annotated[int | None, typer.Option("--days", help="Hết hạn sau số ngày này (mặc định: không hết hạn)")] = None,
+) -> None:
+    """Cấp mã truy cập cho người dùng; mã chỉ hiện một lần."""
+    from ketnap.services.gateway import client
+
+    _users(lambda url: client.issue_token(url, login, label, days))
+
+
+@users_app.command("revoke")
+def users_revoke(token_id: Annotated[str, typer.Argument(help="Mã số của mã truy cập (xem ketnap users list)")]) -> None:
+    """Thu hồi một mã truy cập: nó thôi hiệu lực ngay."""
+    from ketnap.services.gateway import client
+
+    _users(lambda url: client.revoke_token(url, token_id))
+
+
+@users_app.command("disable")
+def users_disable(
+    login: Annotated[str, typer.Argument(help="Tên đăng nhập")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Lý do")] = None,
+) -> None:
+    """Khóa người dùng: mọi mã truy cập của họ thôi hiệu lực ngay."""
+    from ketnap.services.gateway import client
+
+    _users(lambda url: client.disable_user(url, login, reason))
+
+
+@users_app.command("list")
+def users_list(
+    org: Annotated[str | None, typer.Option("--org", help="Chỉ người dùng của tổ chức này và cấp dưới")] = None,
+    all_users: Annotated[bool, typer.Option("--all", help="Cả người dùng đã bị khóa")] = False,
+) -> None:
+    """Danh sách người dùng, vai trò, tổ chức và mã truy cập còn hiệu lực."""
+    from ketnap.services.gateway import client
+
+    _users(lambda url: client.list_users(url, org, all_users))
+
+
+# --- demo: a small organisation with dossiers at every step, loaded through the services ---------
+
+
+@app.command()
+def demo(
+    force: Annotated[bool, typer.Option("--force", help="Nạp cả khi sổ đăng ký đã có tổ chức, hoặc nạp tiếp lần bị gián đoạn")] = False,
+    applicants: Annotated[int, typer.Option("--applicants", min=1, max=500, help="Số hồ sơ mẫu")] = 12,
+    on: Annotated[str | None, typer.Option("--on", help="Ngày tham chiếu của dữ liệu mẫu (YYYY-MM-DD), mặc định hôm nay")] = None,
+) -> None:
+    """Nạp tổ chức mẫu (tỉnh, xã, chi bộ, đảng viên) và hồ sơ ở nhiều bước qua các dịch vụ để xem báo cáo ngay."""
+    from ketnap.operations.demo.load import run_demo
+
+    nats_url, database_url = _connection_urls(_settings())
+    raise typer.Exit(run_demo(nats_url, database_url, force=force, applicants=applicants, on=on, echo=typer.echo))
+
+
+# --- api: any command or query of the HTTP API, as the user whose token is in KETNAP_TOKEN ---------
+
+api_app = typer.Typer(
+    help="Gửi lệnh hoặc hỏi qua API với mã truy cập trong KETNAP_TOKEN (địa chỉ: KETNAP_API_URL). Danh sách lệnh: /docs.",
+    no_args_is_help=True,
+)
+app.add_typer(api_app, name="api")
+_Fields = Annotated[list[str] | None, typer.Argument(help="TRƯỜNG=GIÁ_TRỊ; giá trị JSON ([..], {..}, số, true) được hiểu như JSON")]
+
+
+def _fields(pairs: list[str] | None, json_file: str | None) -> dict:
+    from pathlib import Path
+
+    body: dict = json.loads(Path(json_file).read_text(encoding="utf-8")) if json_file else {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            typer.echo(f"Cần dạng TRƯỜNG=GIÁ_TRỊ: {pair}", err=True)
+            raise typer.Exit(2)
+        try:
+            # Short numbers are numbers; a 12-digit citizen id stays text.
+            as_json = value[:1] in "[{" or value in ("true", "false", "null") or (value.isdigit() and len(value) <= 9)
+            body[name] = json.loads(value) if as_json else value
+        except json.JSONDecodeError:
+            body[name] = value
+    return body
+
+
+def _api_call(kind: str, service: str, name: str, body: dict, key: str | None) -> None:
+    import uuid
+
+    from ketnap.operations.apiclient import ApiClient
+
+    session = _api_session()
+    if session is None:
+        typer.echo("Cần mã truy cập: đặt KETNAP_TOKEN (cấp bằng `ketnap users token TÊN`).", err=True)
+        raise typer.Exit(2)
+
+    async def call() -> dict:
+        async with ApiClient(*session) as client:
+            if kind == "command":
+                return await client.command(service, name, body, key=key or str(uuid.uuid4()))
+            return await client.query(service, name, body)
+
+    reply = asyncio.run(call())
+    if not reply.get("ok"):
+        error = reply.get("error") or {}
+        typer.echo(f"Lỗi ({error.get('code', '?')}): {error.get('message', 'không rõ')}", err=True)
+        raise typer.Exit(1)
+    if kind == "query" and service == "reporting":
+        from ketnap.services.reporting.export import TABLES, export
+
+        if name in TABLES:
+            typer.echo(export(name, reply["result"]))
+            return
+    shown = reply.get("result") if kind == "query" else {k: reply.get(k) for k in ("stream_id", "stream_version", "result")}
+    typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+
+
+@api_app.command("send")
+def api_send(
+    service: Annotated[str, typer.Argument(help="registry, dossiers, verification, voting, gateway")],
+    command: Annotated[str, typer.Argument(help="tên lệnh, ví dụ open_dossier")],
+    fields: _Fields = None,
+    json_file: Annotated[str | None, typer.Option("--json", help="Tệp JSON chứa thân lệnh")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="Khóa chống trùng lặp (gửi lại với cùng khóa không ghi hai lần)")] = None,
+) -> None:
+    """Gửi một lệnh qua API, ví dụ: ketnap api send dossiers withdraw dossier_id=... expected_version=7 on=2026-11-20."""
+    _api_call("command", service, command, _fields(fields, json_file), key)
+
+
+@api_app.command("ask")
+def api_ask(
+    service: Annotated[str, typer.Argument(help="registry, dossiers, verification, voting, reporting, gateway")],
+    query: Annotated[str, typer.Argument(help="tên câu hỏi, ví dụ dossier, quota")],
+    fields: _Fields = None,
+) -> None:
+    """Hỏi qua API; báo cáo hiện thành bảng. Ví dụ: ketnap api ask reporting quota organisation=TU-LS term=2025-2030."""
+    _api_call("query", service, query, _fields(fields, None), None)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

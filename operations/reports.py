@@ -1,0 +1,63 @@
+"""Asking the reporting service for a report over NATS, as the CLI (and any other client) does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nats
+
+from ketnap.services.reporting.export import export
+from ketnap.operations.apiclient import ApiClient
+from ketnap.platform.bus import requests
+from ketnap.platform.commands import Unavailable
+
+TIMEOUT_SECONDS = 300.0
+"""A report as of a past date rebuilds its projections from the logs first: it may take a while."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    ok: bool
+    text: str
+
+
+async def ask(nats_url: str, report: str, body: dict[str, Any], *, service: str = "reporting") -> dict[str, Any]:
+    """The reply of `<service>.query.<report>`: {"ok": true, "result": ...} or {"ok": false, "error": ...}."""
+    nc = await nats.connect(nats_url, name="ketnap-cli")
+    try:
+        return await requests.query(
+            nc, service, report, body, timeout=TIMEOUT_SECONDS, unavailable_message="Dịch vụ báo cáo không chạy hoặc không trả lời kịp."
+        )
+    except Unavailable as error:
+        return {"ok": False, "error": error.body().model_dump()}
+    finally:
+        await nc.close()
+
+
+async def report(
+    nats_url: str,
+    name: str,
+    body: dict[str, Any],
+    *,
+    csv_path: Path | None = None,
+    xlsx_path: Path | None = None,
+    service: str = "reporting",
+    api: tuple[str, str] | None = None,
+) -> Answer:
+    """Ask for a report, write the files asked for, and return the text to show. With `api`
+    (address, token) the report is asked of the HTTP API as that user, within their scope;
+    without, of the reporting service over NATS, as the operator."""
+    body = {k: v for k, v in body.items() if v is not None}
+    if api:
+        async with ApiClient(*api) as client:
+            reply = await client.query("reporting", name, body)
+    else:
+        reply = await ask(nats_url, name, body, service=service)
+    if not reply.get("ok"):
+        error = reply.get("error") or {}
+        return Answer(False, f"Lỗi ({error.get('code', '?')}): {error.get('message', 'không rõ')}")
+    text = export(name, reply["result"], csv_path=csv_path, xlsx_path=xlsx_path)
+    written = [str(p) for p in (csv_path, xlsx_path) if p]
+    return Answer(True, text + (f"\nĐã ghi: {', '.join(written)}\n" if written else ""))

@@ -1,0 +1,124 @@
+"""What `ketnap status` reports: servers, services answering, log heads, relay lag, dead letters."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import nats
+
+from ketnap.platform.bus import subjects
+from ketnap.platform.bus.relay import relay_state
+from ketnap.platform.settings import Settings
+
+
+@dataclass
+class ServiceStatus:
+    name: str
+    answering: bool
+    head: int | None = None
+    relay_lag: int | None = None
+    dead_letters: int = 0
+
+
+@dataclass
+class StatusReport:
+    nats_url: str
+    nats_up: bool
+    database_up: bool
+    services: list[ServiceStatus] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    """Each log kept from a linked deployment (the federation service's `links` query)."""
+
+    @property
+    def healthy(self) -> bool:
+        return (
+            self.nats_up and self.database_up and all(s.answering for s in self.services)
+            and not any(link["alarms"] for link in self.links)
+        )
+
+
+async def collect_status(nats_url: str, database_url: str, settings: Settings | None = None) -> StatusReport:
+    from ketnap.services import all_services
+
+    services = all_services(settings)
+    report = StatusReport(nats_url, nats_up=False, database_up=False)
+    nc = None
+    try:
+        nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
+        report.nats_up = True
+    except Exception:  # noqa: BLE001 - reported as down
+        pass
+    conn = None
+    try:
+        conn = await asyncpg.connect(database_url, timeout=3)
+        report.database_up = True
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        for name, owns_log in [(s.name, s.owns_log) for s in services]:
+            status = ServiceStatus(name, answering=False)
+            if nc is not None:
+                try:
+                    await nc.request(subjects.status_subject(name), b"{}", timeout=1.5)
+                    status.answering = True
+                except Exception:  # noqa: BLE001 - not answering
+                    pass
+            if conn is not None:
+                if owns_log:
+                    state = await relay_state(conn, name)
+                    status.head, status.relay_lag = state.head, state.lag
+                status.dead_letters = await conn.fetchval(f"SELECT count(*) FROM {name}.dead_letters")
+            report.services.append(status)
+        if nc is not None:
+            report.links = await _links(nc)
+    finally:
+        if nc is not None:
+            await nc.close()
+        if conn is not None:
+            await conn.close()
+    return report
+
+
+async def _links(nc: nats.aio.client.Client) -> list[dict[str, Any]]:
+    """Nothing when this deployment has no links (no federation service answers)."""
+    try:
+        reply = await nc.request(subjects.query_subject("federation", "links"), b"{}", timeout=3)
+    except Exception:  # noqa: BLE001 - no federation service: a single deployment
+        return []
+    body = json.loads(reply.data)
+    return body.get("result", {}).get("links", []) if body.get("ok") else []
+
+
+def _link_line(link: dict[str, Any]) -> str:
+    def shown(value: Any) -> str:
+        return "-" if value is None else str(value)
+
+    lag = None if link["source_lag"] is None and link["waiting"] is None else (link["source_lag"] or 0) + (link["waiting"] or 0)
+    contact = "-" if link["last_contact_seconds"] is None else f"{link['last_contact_seconds']} s"
+    direction = "từ dưới" if link["direction"] == "up" else "từ trên"
+    return (
+        f"{link['kept_log']:<26}{link['origin']:<12}{direction:<9}{link['kept_head']:>10}{shown(lag):>8}{contact:>12}"
+        f"{link['alarms']:>10}" + (f"  lỗi: {link['source_error']}" if link.get("source_error") else "")
+    )
+
+
+def render_status(report: StatusReport) -> str:
+    yes_no = {True: "đang chạy", False: "KHÔNG chạy"}
+    lines = [
+        f"NATS        {report.nats_url:<40} {yes_no[report.nats_up]}",
+        f"PostgreSQL  {'':<40} {yes_no[report.database_up]}",
+        "",
+        f"{'dịch vụ':<14}{'trả lời':<10}{'đầu nhật ký':>12}{'relay trễ':>11}{'thư chết':>10}",
+    ]
+    for s in report.services:
+        head = "-" if s.head is None else str(s.head)
+        lag = "-" if s.relay_lag is None else str(s.relay_lag)
+        lines.append(f"{s.name:<14}{'có' if s.answering else 'KHÔNG':<10}{head:>12}{lag:>11}{s.dead_letters:>10}")
+    if report.links:
+        lines += ["", "Liên kết với các đơn vị triển khai khác:"]
+        lines.append(f"{'nhật ký giữ':<26}{'từ':<12}{'chiều':<9}{'đã giữ':>10}{'còn chờ':>8}{'liên lạc':>12}{'cảnh báo':>10}")
+        lines += [_link_line(link) for link in report.links]
+    return "\n".join(lines)

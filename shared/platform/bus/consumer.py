@@ -1,0 +1,351 @@
+"""The one consumer runner: applies each event of a source log exactly once in effect, in order.
+
+The checkpoint `(consumer, source, position)` is updated in the same PostgreSQL transaction as
+the handler's effect. Anything at or below it is a duplicate; a jump means JetStream lost or
+reordered something, and the missing events are fetched from the source, never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Sequence
+from typing import Protocol
+
+import asyncpg
+import nats.errors
+import pydantic
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from ketnap.platform.bus import subjects
+from ketnap.platform.bus.bootstrap import ConsumerSpec
+from ketnap.platform.bus.logread import RemoteLog
+from ketnap.platform.envelope import RecordedEvent, from_wire
+from ketnap.platform.jsoncodec import encode_json
+from ketnap.platform.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class Unapplicable(Exception):
+    """An event this consumer can never apply (bad schema, impossible data): dead-lettered with the reason."""
+
+
+class WaitingForEarlierActs(Exception):
+    """The event does not fit yet, and a log it may build on holds an earlier act not applied yet:
+    redelivered later, like any error but `Unapplicable`."""
+
+
+async def earlier_act_pending(
+    conn: asyncpg.Connection, nc: NatsClient, schema: str, consumer: str, logs: Sequence[str], event: RecordedEvent
+) -> bool:
+    """Whether one of `logs`, followed by `consumer` beside the log of `event`, holds an act
+    recorded before `event` that the consumer has not applied yet.
+
+    The runners of a consumer's logs run in no fixed order (after a restart, after an outage), so
+    an event that does not fit may only be early: a cell notified of a decision taken above,
+    recorded here after that decision was kept here. Only earlier acts count (by the time each
+    deployment recorded them), so two logs never wait for each other, and an event that still
+    does not fit once everything recorded before it is applied never will."""
+    for log_name in logs:
+        applied = await read_checkpoint(conn, schema, consumer, log_name)
+        async for batch in RemoteLog(nc, log_name).read(applied, up_to=applied + 1):
+            if batch and batch[0].recorded_at < event.recorded_at:
+                return True
+    return False
+
+
+class EventHandler(Protocol):
+    def __call__(self, conn: asyncpg.Connection, event: RecordedEvent) -> Awaitable[None]: ...
+
+
+async def read_checkpoint(conn: asyncpg.Connection, schema: str, consumer: str, source: str, *, lock: bool = False) -> int:
+    await conn.execute(
+        f"INSERT INTO {schema}.consumer_checkpoints (consumer, source, position) VALUES ($1, $2, 0) "
+        "ON CONFLICT DO NOTHING",
+        consumer,
+        source,
+    )
+    return await conn.fetchval(
+        f"SELECT position FROM {schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2"
+        + (" FOR UPDATE" if lock else ""),
+        consumer,
+        source,
+    )
+
+
+async def take_turn(conn: asyncpg.Connection, schema: str, consumer: str) -> None:
+    """Wait, inside a transaction, until no other transaction of this consumer is open.
+
+    A consumer of several logs (the registry's model over its own and the kept registries, a
+    process manager over several services) has a runner per log, and their transactions would
+    otherwise overlap: each reads rows the other is changing and neither sees the other's
+    uncommitted change (a cell established below while its parent is merged above keeps the old
+    parent for ever). Everything that applies events for a consumer takes its turn here first."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"consumer:{schema}.{consumer}")
+
+
+def _reason(error: Exception) -> str:
+    """Why an event was dead-lettered, naming fields but never their values (personal data)."""
+    if isinstance(error, pydantic.ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['type']}" for e in error.errors(include_input=False, include_url=False)
+        )
+        return f"ValidationError: {problems}"[:2000]
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def decode_messages(messages: list[Msg]) -> tuple[list[tuple[Msg, RecordedEvent]], list[tuple[Msg, int, str]]]:
+    """The events the messages carry, and those that carry none: (message, position from the
+    header, why), for the caller to dead-letter or refuse."""
+    decoded: list[tuple[Msg, RecordedEvent]] = []
+    undecodable: list[tuple[Msg, int, str]] = []
+    for message in messages:
+        try:
+            event, _origin = from_wire(message.data)
+        except (ValueError, KeyError, TypeError) as error:
+            position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
+            undecodable.append((message, position, f"undecodable message: {type(error).__name__}: {error}"))
+            continue
+        decoded.append((message, event))
+    return decoded, undecodable
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        schema: str,
+        nc: NatsClient,
+        js: JetStreamContext,
+        spec: ConsumerSpec,
+        handler: EventHandler,
+        deployment: str,
+        fetch_batch: int = 100,
+        turn: asyncio.Lock | None = None,
+    ) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.nc = nc
+        self.js = js
+        self.spec = spec
+        self.handler = handler
+        self.deployment = deployment
+        self.fetch_batch = fetch_batch
+        self.turn = turn or asyncio.Lock()
+        """Shared by this process's runners of the same consumer: they wait for their turn here,
+        holding no pool connection, so waiting runners cannot leave the one whose turn it is
+        without a connection for its handler (the advisory lock still guards other processes)."""
+        self.source_log = RemoteLog(nc, spec.source)
+        self._dead_letters: list[tuple[RecordedEvent | None, int, str]] = []
+        self._failures = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop`; any failure (NATS away, a timeout of any kind) is retried with backoff.
+
+        A runner that died quietly would leave its service answering commands while applying
+        nothing, so nothing but `stop` ends this loop.
+        """
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                await self._consume(stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - see the docstring
+                log.warning(
+                    "consumer interrupted; resuming", consumer=self.spec.name, source=self.spec.source,
+                    error=type(error).__name__, detail=str(error)[:300], retry_in=backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            else:
+                backoff = 0.2
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        subscription = await self.js.pull_subscribe_bind(
+            subjects.durable_name(self.spec.name, self.spec.source),
+            stream=subjects.event_stream(self.deployment, self.spec.source),
+        )
+        await self.catch_up()
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await subscription.fetch(self.fetch_batch, timeout=1.0)
+                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                    continue  # nothing new: nats-py raises either kind
+                await self.handle_batch(messages)
+        finally:
+            try:
+                await subscription.unsubscribe()
+            except Exception:  # noqa: BLE001 - the connection may already be gone
+                pass
+
+    async def catch_up(self) -> int:
+        """Apply what the source log holds beyond the checkpoint, before taking messages.
+
+        After a crash, JetStream hands the messages this consumer held un-acked back only when
+        their ack wait runs out; reading the source of record at start-up closes that window
+        (and any other loss). A source that does not answer is not an error here: its events
+        still arrive through JetStream, and any gap is then fetched as usual.
+        """
+        async with self.pool.acquire() as conn:
+            after = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source)
+        applied = 0
+        try:
+            async for batch in self.source_log.read(after):
+                applied += await self._apply_in_order(batch)
+        except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+            log.info("source log not readable at start-up; relying on JetStream", consumer=self.spec.name, source=self.spec.source)
+        if applied:
+            log.info("caught up from the source log", consumer=self.spec.name, source=self.spec.source, events=applied)
+        return applied
+
+    async def _move_checkpoint(self, conn: asyncpg.Connection, position: int) -> None:
+        await conn.execute(
+            f"UPDATE {self.schema}.consumer_checkpoints SET position = $3 WHERE consumer = $1 AND source = $2",
+            self.spec.name,
+            self.spec.source,
+            position,
+        )
+
+    async def handle_batch(self, messages: list[Msg]) -> None:
+        """A fetched batch, acked once applied. If any of it cannot be applied now, the batch is
+        taken one message at a time, so what comes before is applied and acked."""
+        try:
+            await self._apply_messages(messages)
+        except Exception:  # noqa: BLE001 - which one failed, and why, is found one at a time
+            for index, message in enumerate(messages):
+                delay = await self.handle(message)
+                if delay is not None:
+                    for later in messages[index + 1:]:
+                        await later.nak(delay=delay)
+                    return
+            return
+        self._failures = 0
+        for message in messages:
+            await message.ack()
+
+    async def handle(self, message: Msg) -> float | None:
+        """One message; None when applied (or already), else the delay before it is redelivered."""
+        try:
+            await self._apply_messages([message])
+        except Exception as error:  # noqa: BLE001 - anything else is transient: redeliver later
+            self._failures += 1
+            delay = min(0.2 * 2 ** min(self._failures, 5), 5.0)
+            log.warning(
+                "event not applied; will be redelivered",
+                consumer=self.spec.name,
+                source=self.spec.source,
+                error=type(error).__name__,
+                detail=str(error)[:300],
+                retry_in=delay,
+            )
+            await message.nak(delay=delay)
+            return delay
+        self._failures = 0
+        await message.ack()
+        return None
+
+    async def _apply_messages(self, messages: list[Msg]) -> None:
+        decoded, undecodable = decode_messages(messages)
+        if undecodable:
+            async with self.pool.acquire() as conn, conn.transaction():
+                for _, position, reason in undecodable:
+                    await self._dead_letter_undecodable(conn, position, reason)
+            await self._publish_dead_letters()
+        await self._apply_in_order([event for _, event in decoded])
+
+    async def _apply_in_order(self, events: list[RecordedEvent]) -> int:
+        """Apply the events beyond the checkpoint in position order, filling any gap from the
+        source log; each transaction moves the checkpoint with the effects it commits (all of them
+        for a batched consumer, one event otherwise). Returns how many were applied."""
+        pending = deque(sorted(events, key=lambda e: e.position))
+        applied = 0
+        while pending:
+            try:
+                async with self.turn, self.pool.acquire() as conn, conn.transaction():
+                    await take_turn(conn, self.schema, self.spec.name)
+                    checkpoint = start = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
+                    while pending and (self.spec.batched or checkpoint == start):
+                        event = pending.popleft()
+                        if event.position <= checkpoint:
+                            continue  # delivered again: already applied
+                        if event.position > checkpoint + 1:
+                            log.info(
+                                "gap filled from the source log", consumer=self.spec.name, source=self.spec.source,
+                                first=checkpoint + 1, last=event.position - 1,
+                            )
+                            pending.appendleft(event)
+                            pending.extendleft(reversed(await self.source_log.range(checkpoint + 1, event.position - 1)))
+                            continue
+                        await self._apply(conn, event)
+                        checkpoint = event.position
+                    if checkpoint > start:
+                        await self._move_checkpoint(conn, checkpoint)
+                        applied += checkpoint - start
+            except BaseException:
+                self._dead_letters.clear()  # rolled back with their transaction
+                raise
+            await self._publish_dead_letters()
+        return applied
+
+    async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        try:
+            async with conn.transaction():  # a savepoint: a dead letter keeps none of its effect
+                await self.handler(conn, event)
+        except (Unapplicable, pydantic.ValidationError) as error:
+            reason = _reason(error)
+            await conn.execute(
+                f"INSERT INTO {self.schema}.dead_letters (consumer, source, position, event_id, reason) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                self.spec.name,
+                self.spec.source,
+                event.position,
+                event.event_id,
+                reason,
+            )
+            self._dead_letters.append((event, event.position, reason))
+            log.error(
+                "event dead-lettered",
+                consumer=self.spec.name,
+                source=self.spec.source,
+                position=event.position,
+                event_type=event.event_type,
+            )
+
+    async def _dead_letter_undecodable(self, conn: asyncpg.Connection, position: int, reason: str) -> None:
+        await conn.execute(
+            f"INSERT INTO {self.schema}.dead_letters (consumer, source, position, reason) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            self.spec.name,
+            self.spec.source,
+            position,
+            reason[:2000],
+        )
+        self._dead_letters.append((None, position, reason))
+
+    async def _publish_dead_letters(self) -> None:
+        """Tell operators on the bus too; the table row is the record, so this is best effort."""
+        while self._dead_letters:
+            event, position, reason = self._dead_letters.pop(0)
+            body = {
+                "consumer": self.spec.name,
+                "source": self.spec.source,
+                "position": position,
+                "event_id": str(event.event_id) if event else None,
+                "event_type": event.event_type if event else None,
+                "reason": reason,
+            }
+            try:
+                await self.js.publish(
+                    subjects.dead_letter_subject(self.deployment, subjects.durable_name(self.spec.name, self.spec.source)),
+                    encode_json(body).encode(),
+                    stream=subjects.dead_letter_stream(self.deployment),
+                )
+            except Exception as error:  # noqa: BLE001
+                log.warning("dead letter not published to JetStream", error=type(error).__name__)
+

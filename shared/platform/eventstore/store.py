@@ -1,0 +1,375 @@
+"""A service's append-only, hash-chained event log in PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from ketnap.platform.envelope import (
+    GENESIS_HASH,
+    EventMetadata,
+    NewEvent,
+    RecordedEvent,
+    canonical_encoding,
+    chain_hash,
+    dumps_data,
+    new_recorded_at,
+)
+from ketnap.platform.eventstore.errors import ChainRefused, ConcurrencyConflict, DuplicateEventMismatch
+from ketnap.platform.eventstore.schema import checked_identifier
+from ketnap.platform.jsoncodec import decode_json
+
+ANY_VERSION = -1
+"""Pass as `expected_version` to append whatever the stream's version (e.g. process-manager logs)."""
+
+_COLUMNS = (
+    "position, stream_id, stream_version, event_id, event_type, schema_version, data, actor, "
+    "organisation, correlation_id, causation_id, recorded_at, previous_hash, hash"
+)
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    stream_id: str
+    stream_version: int
+    positions: tuple[int, ...]
+    event_ids: tuple[UUID, ...]
+    duplicate: bool = False
+    """True when every event was already stored: the original result is returned, nothing written."""
+
+
+def _lock_key(schema: str) -> int:
+    # One advisory lock per log serialises appends, so positions are gapless and in commit order.
+    return int.from_bytes(hashlib.sha256(f"ketnap.log.{schema}".encode()).digest()[:8], "big", signed=True)
+
+
+def record_from_row(row: asyncpg.Record) -> RecordedEvent:
+    # Positional: `_COLUMNS` is in the dataclass's field order, and a rebuild builds millions.
+    values = tuple(row)
+    data = values[6]
+    return RecordedEvent(*values[:6], decode_json(data) if isinstance(data, str) else data, *values[7:])
+
+
+@dataclass
+class _AppendRequest:
+    stream_id: str
+    expected_version: int
+    events: list[NewEvent]
+    metadata: EventMetadata
+
+
+class _GroupCommit:
+    """Appends waiting at the same moment share one transaction, so one fsync serves them all.
+
+    The log's lock makes appends strictly one after another; without this, each would pay its
+    own commit while holding the lock. Each request is still checked on its own (its version,
+    its duplicates) and gets its own result or error. An idle store adds no waiting.
+    """
+
+    MAX_EVENTS_PER_TRANSACTION = 10_000
+
+    def __init__(self, store: "EventStore") -> None:
+        self.store = store
+        self.pending: list[tuple[_AppendRequest, asyncio.Future[AppendResult | Exception]]] = []
+        self.flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, request: _AppendRequest) -> AppendResult | Exception:
+        future: asyncio.Future[AppendResult | Exception] = asyncio.get_running_loop().create_future()
+        self.pending.append((request, future))
+        if self.flusher is None or self.flusher.done():
+            self.flusher = asyncio.create_task(self._flush())
+        return await future
+
+    def _take(self) -> list[tuple[_AppendRequest, asyncio.Future[AppendResult | Exception]]]:
+        taken, size = 0, 0
+        while taken < len(self.pending) and (taken == 0 or size + len(self.pending[taken][0].events) <= self.MAX_EVENTS_PER_TRANSACTION):
+            size += len(self.pending[taken][0].events)
+            taken += 1
+        group, self.pending = self.pending[:taken], self.pending[taken:]
+        return group
+
+    async def _flush(self) -> None:
+        while self.pending:
+            group = [(r, f) for r, f in self._take() if not f.cancelled()]
+            if not group:
+                continue
+            try:
+                async with self.store.pool.acquire() as conn, conn.transaction():
+                    outcomes = await self.store._append_locked(conn, [r for r, _ in group])
+            except Exception as error:  # noqa: BLE001 - the database failed: every caller hears of it
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), outcome in zip(group, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(outcome)
+
+
+class EventStore:
+    """Append and read one service's log (`<schema>.events`)."""
+
+    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+        self.pool = pool
+        self.schema = checked_identifier(schema)
+        self.table = f"{schema}.events"
+        self.notify_channel = f"ketnap_log_{schema}"
+        self._lock_key = _lock_key(schema)
+        self._group_commit = _GroupCommit(self)
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        metadata: EventMetadata,
+        *,
+        connection: asyncpg.Connection | None = None,
+    ) -> AppendResult:
+        """Append `events` to `stream_id` if it is still at `expected_version` (0: a new stream).
+
+        Appending event ids that are all already stored returns the original result and
+        writes nothing, so a retried command has one effect. With `connection`, the append
+        joins the caller's transaction (a consumer moves its checkpoint in the same one).
+        """
+        if not events:
+            raise ValueError("append needs at least one event")
+        request = _AppendRequest(stream_id, expected_version, list(events), metadata)
+        if connection is not None:
+            async with connection.transaction():
+                (outcome,) = await self._append_locked(connection, [request])
+        else:
+            outcome = await self._group_commit.submit(request)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def _append_locked(self, conn: asyncpg.Connection, requests: list[_AppendRequest]) -> list[AppendResult | Exception]:
+        """Append several independent requests in one transaction, each checked on its own."""
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
+        all_ids = [e.event_id for r in requests for e in r.events]
+        known = {
+            row["event_id"]: row
+            for row in await conn.fetch(
+                f"SELECT event_id, position, stream_id, stream_version FROM {self.table} WHERE event_id = ANY($1::uuid[])",
+                all_ids,
+            )
+        }
+        versions = {
+            row["stream_id"]: row["version"]
+            for row in await conn.fetch(
+                f"SELECT stream_id, max(stream_version) AS version FROM {self.table} WHERE stream_id = ANY($1::text[]) "
+                "GROUP BY stream_id",
+                list({r.stream_id for r in requests}),
+            )
+        }
+        head = await conn.fetchrow(f"SELECT position, hash FROM {self.table} ORDER BY position DESC LIMIT 1")
+        position, previous_hash = (head["position"], head["hash"]) if head else (0, GENESIS_HASH)
+        outcomes: list[AppendResult | Exception] = []
+        rows: list[tuple[Any, ...]] = []
+        for request in requests:
+            ids = [e.event_id for e in request.events]
+            stored = [known[i] for i in ids if i in known]
+            if stored:
+                outcomes.append(self._original_result(request.stream_id, ids, sorted(stored, key=lambda r: r["position"])))
+                continue
+            version = versions.get(request.stream_id, 0)
+            if request.expected_version != ANY_VERSION and version != request.expected_version:
+                outcomes.append(ConcurrencyConflict(request.stream_id, request.expected_version, version))
+                continue
+            chained = self._chain(request.stream_id, version, position, previous_hash, request.events, request.metadata)
+            rows.extend(chained)
+            position, previous_hash = chained[-1][0], chained[-1][13]
+            versions[request.stream_id] = chained[-1][2]
+            for row in chained:  # the same ids sent twice in one group: the second is a retry
+                known[row[3]] = {"event_id": row[3], "position": row[0], "stream_id": row[1], "stream_version": row[2]}
+            outcomes.append(
+                AppendResult(request.stream_id, chained[-1][2], tuple(r[0] for r in chained), tuple(ids))
+            )
+        if len(rows) == 1:
+            await conn.execute(
+                f"INSERT INTO {self.table} ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)", *rows[0]
+            )
+        elif rows:
+            await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
+        if rows:
+            await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(position))
+        return outcomes
+
+    @staticmethod
+    def _original_result(stream_id: str, event_ids: list[UUID], known: list[Any]) -> AppendResult | Exception:
+        if len(known) != len(event_ids) or any(r["stream_id"] != stream_id for r in known):
+            return DuplicateEventMismatch(stream_id, [str(r["event_id"]) for r in known])
+        return AppendResult(
+            stream_id=stream_id,
+            stream_version=known[-1]["stream_version"],
+            positions=tuple(r["position"] for r in known),
+            event_ids=tuple(r["event_id"] for r in known),
+            duplicate=True,
+        )
+
+    @staticmethod
+    def _chain(
+        stream_id: str,
+        version: int,
+        position: int,
+        previous_hash: str,
+        events: Sequence[NewEvent],
+        metadata: EventMetadata,
+    ) -> list[tuple[Any, ...]]:
+        recorded_at = new_recorded_at()
+        rows = []
+        for offset, event in enumerate(events, start=1):
+            fields = {
+                "position": position + offset,
+                "stream_id": stream_id,
+                "stream_version": version + offset,
+                "event_id": event.event_id,
+                "event_type": event.event_type,
+                "schema_version": event.schema_version,
+                "data": event.data,
+                "actor": metadata.actor,
+                "organisation": metadata.organisation,
+                "correlation_id": metadata.correlation_id,
+                "causation_id": metadata.causation_id,
+                "recorded_at": recorded_at,
+            }
+            digest = chain_hash(previous_hash, canonical_encoding(fields))
+            rows.append(
+                (
+                    fields["position"], stream_id, fields["stream_version"], event.event_id,
+                    event.event_type, event.schema_version, dumps_data(event.data), metadata.actor,
+                    metadata.organisation, metadata.correlation_id, metadata.causation_id,
+                    recorded_at, previous_hash, digest,
+                )
+            )
+            previous_hash = digest
+        return rows
+
+    async def read_stream(
+        self, stream_id: str, after_version: int = 0, *, connection: asyncpg.Connection | None = None
+    ) -> list[RecordedEvent]:
+        """Every event of one stream, in order: what an aggregate is loaded from.
+
+        With `connection`, read inside the caller's transaction: a process manager then sees what
+        it appended earlier in the same transaction.
+        """
+        query = (
+            f"SELECT {_COLUMNS} FROM {self.table} WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version"
+        )
+        if connection is not None:
+            rows = await connection.fetch(query, stream_id, after_version)
+        else:
+            async with self.pool.acquire() as conn:
+                rows = await conn.fetch(query, stream_id, after_version)
+        return [record_from_row(r) for r in rows]
+
+    async def read_log(
+        self,
+        after_position: int = 0,
+        *,
+        batch_size: int = 1000,
+        up_to_position: int | None = None,
+        up_to_time: datetime | None = None,
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        """The whole log after a position, in batches: streamed, never loaded whole.
+
+        Keyset pages are safe against late commits because appends hold the log's lock until
+        they commit: a position is never visible before every smaller one.
+        """
+        position = after_position
+        limit_position = up_to_position if up_to_position is not None else 2**62
+        limit_time = up_to_time
+        while True:
+            async with self.pool.acquire() as conn:
+                rows = await conn.fetch(
+                    f"SELECT {_COLUMNS} FROM {self.table} WHERE position > $1 AND position <= $2 "
+                    "AND ($3::timestamptz IS NULL OR recorded_at <= $3) ORDER BY position LIMIT $4",
+                    position,
+                    limit_position,
+                    limit_time,
+                    batch_size,
+                )
+            if not rows:
+                return
+            batch = [record_from_row(r) for r in rows]
+            yield batch
+            position = batch[-1].position
+            if len(rows) < batch_size:
+                return
+
+    async def find_append(self, event_ids: Sequence[UUID]) -> AppendResult | None:
+        """The append that stored any of `event_ids`, if one did: how a retried command finds its first answer."""
+        async with self.pool.acquire() as conn:
+            known = await conn.fetch(
+                f"SELECT event_id, position, stream_id, stream_version FROM {self.table} "
+                "WHERE event_id = ANY($1::uuid[]) ORDER BY position",
+                list(event_ids),
+            )
+        if not known:
+            return None
+        return AppendResult(
+            stream_id=known[0]["stream_id"],
+            stream_version=known[-1]["stream_version"],
+            positions=tuple(r["position"] for r in known),
+            event_ids=tuple(r["event_id"] for r in known),
+            duplicate=True,
+        )
+
+    async def keep(self, events: Sequence[RecordedEvent]) -> int:
+        """Store events of another deployment's log exactly as they were recorded there.
+
+        Each must be the next link of the chain kept so far: the next position, linked to the
+        hash kept before it, and hashed over its own contents. An event already kept is skipped
+        when it is the same link, and refused when it comes back with another hash. Anything
+        refused raises `ChainRefused` and nothing of the call is stored: a kept log is the lower
+        level's chain, never one the upper level patched. Returns how many events were new.
+        """
+        if not events:
+            return 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
+            head = await conn.fetchrow(f"SELECT position, hash FROM {self.table} ORDER BY position DESC LIMIT 1")
+            position, previous_hash = (head["position"], head["hash"]) if head else (0, GENESIS_HASH)
+            seen = {
+                row["position"]: row["hash"]
+                for row in await conn.fetch(
+                    f"SELECT position, hash FROM {self.table} WHERE position = ANY($1::bigint[])",
+                    [e.position for e in events if e.position <= position],
+                )
+            }
+            rows: list[tuple[Any, ...]] = []
+            for event in events:
+                if event.position <= position and not rows:
+                    if seen.get(event.position) != event.hash:
+                        raise ChainRefused("rewritten", event.position, "this position was kept before with another hash")
+                    continue
+                if event.position != position + 1:
+                    raise ChainRefused("gap", position + 1, f"position {position + 1} is missing (the next to arrive is {event.position})")
+                if event.previous_hash != previous_hash:
+                    raise ChainRefused("broken_link", event.position, "previous_hash is not the hash kept at the position before")
+                if event.expected_hash() != event.hash:
+                    raise ChainRefused("altered", event.position, "the hash does not match the event's contents")
+                rows.append(
+                    (
+                        event.position, event.stream_id, event.stream_version, event.event_id, event.event_type,
+                        event.schema_version, dumps_data(event.data), event.actor, event.organisation,
+                        event.correlation_id, event.causation_id, event.recorded_at, event.previous_hash, event.hash,
+                    )
+                )
+                position, previous_hash = event.position, event.hash
+            if rows:
+                await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
+                await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(position))
+        return len(rows)
+
+    async def head_position(self) -> int:
+        async with self.pool.acquire() as conn:
+            return await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {self.table}")

@@ -1,0 +1,64 @@
+"""Which logs of which deployments a deployment keeps, and what they are called here.
+
+A lower deployment's logs are kept above in full (the upper level reports over them and decides
+on its cases); an upper deployment's tree and decisions are kept below (a commune's dossiers
+learn of the province's decisions, its registry of the units above it). A kept log is named
+`<service>_at_<deployment>`: the same name is its schema, its relayed stream here and its
+log-read subject, so every consumer reads it exactly as it reads a log of its own deployment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ketnap.platform.settings import Settings
+
+UPWARD: tuple[str, ...] = ("registry", "dossiers", "verification", "voting")
+"""The logs of a lower deployment that the deployment above keeps. The gateway's log (users,
+tokens, reads of personal histories) stays where it was written."""
+
+DOWNWARD: tuple[str, ...] = ("registry", "voting")
+"""The logs of the upper deployment that each lower one keeps: the units above it and the
+decisions taken there."""
+
+
+def kept_log_name(service: str, deployment: str) -> str:
+    return f"{service}_at_{deployment.replace('-', '_')}"
+
+
+@dataclass(frozen=True)
+class KeptLog:
+    """Deployment `origin`'s log of `service`, kept in this deployment."""
+
+    service: str
+    origin: str
+    direction: str
+    """"up" when `origin` is below this deployment, "down" when it is the one above."""
+
+    @property
+    def name(self) -> str:
+        return kept_log_name(self.service, self.origin)
+
+
+@dataclass(frozen=True)
+class Links:
+    deployment: str
+    upper: str | None = None
+    lowers: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Links":
+        return cls(settings.deployment_id, settings.upper_deployment, tuple(settings.lower_deployments))
+
+    @property
+    def kept(self) -> tuple[KeptLog, ...]:
+        below = tuple(KeptLog(s, d, "up") for d in self.lowers for s in UPWARD)
+        above = tuple(KeptLog(s, self.upper, "down") for s in DOWNWARD) if self.upper else ()
+        return below + above
+
+    def logs_of(self, service: str) -> tuple[str, ...]:
+        """Every log of `service` readable here: this deployment's own first, then the kept ones."""
+        return (service, *(k.name for k in self.kept if k.service == service))
+
+    def kept_log(self, name: str) -> KeptLog | None:
+        return next((k for k in self.kept if k.name == name), None)

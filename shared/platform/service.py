@@ -1,0 +1,379 @@
+"""The one way a service is declared and run: its commands, queries and consumers, wired at start.
+
+A service module builds a `Service`, registers handlers with decorators, and its `__main__`
+calls `run_service(service)`. The runtime connects to PostgreSQL and NATS, runs the relay of
+the service's log, answers its NATS request subjects (through FastStream, which also documents
+them as AsyncAPI) and runs its consumers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import nats
+import pydantic
+from faststream.nats import NatsBroker
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from ketnap.platform.bus import subjects
+from ketnap.platform.bus.bootstrap import ConsumerSpec
+from ketnap.platform.bus.consumer import ConsumerRunner, EventHandler
+from ketnap.platform.bus.logread import answer_log_request
+from ketnap.platform.bus.relay import Relay, relay_state
+from ketnap.platform.commands import Command, Conflict, Decision, DomainError, ErrorBody, InvalidInput, Reply, idempotent_event_ids
+from ketnap.platform.envelope import EventMetadata
+from ketnap.platform.eventstore import ConcurrencyConflict, DuplicateEventMismatch, EventStore
+from ketnap.platform.logging import configure_logging, get_logger
+from ketnap.platform.projections import Projection
+from ketnap.platform.settings import Settings
+
+log = get_logger(__name__)
+
+MAX_EVENTS_PER_COMMAND = 64
+"""Bounds the ids a retry looks up; no single decision of the domain records more."""
+
+CommandHandler = Callable[["ServiceContext", Any], Awaitable[Decision]]
+QueryHandler = Callable[["ServiceContext", Any], Awaitable[Any]]
+RawHandler = Callable[["ServiceContext", dict[str, Any]], Awaitable[dict[str, Any]]]
+BackgroundTask = Callable[["ServiceContext", asyncio.Event], Awaitable[None]]
+"""Extra work a service runs beside its endpoints (the gateway's HTTP server): it runs until the
+event it is given is set, then finishes its own work (open requests) and returns."""
+
+BACKGROUND_GRACE_SECONDS = 15.0
+"""How long a stopping service waits for its background tasks to finish before cancelling them."""
+
+
+@dataclass
+class ServiceContext:
+    """What a handler may use: the service's own database pool and log, and the bus."""
+
+    name: str
+    settings: Settings
+    pool: asyncpg.Pool
+    store: EventStore
+    nc: NatsClient
+    js: JetStreamContext
+    projections: Sequence[Projection] = ()
+    """The service's own projections, as it was built (several deployments may run in one test
+    process, each service with its own sources)."""
+
+
+@dataclass
+class _Endpoint:
+    subject: str
+    model: type[pydantic.BaseModel]
+    handler: Callable[..., Awaitable[Any]]
+    description: str
+
+
+@dataclass
+class Service:
+    name: str
+    owns_log: bool = True
+    commands: list[_Endpoint] = field(default_factory=list)
+    queries: list[_Endpoint] = field(default_factory=list)
+    consumers: list[tuple[ConsumerSpec, Callable[[ServiceContext], EventHandler]]] = field(default_factory=list)
+    projections: list[Projection] = field(default_factory=list)
+    background: list[tuple[str, BackgroundTask]] = field(default_factory=list)
+    kept_logs: list[str] = field(default_factory=list)
+    """Logs of other deployments this service keeps verbatim (the federation service): each has
+    its own schema, is relayed to JetStream and answers log reads, like a service's own log."""
+    tables: dict[str, str] = field(default_factory=dict)
+    """Tables of the service's own bookkeeping (not projections), created by the bootstrap."""
+    listeners: list[tuple[str, RawHandler]] = field(default_factory=list)
+
+    def listen(self, subject: str) -> Callable[[RawHandler], RawHandler]:
+        """Answer requests on a subject outside the service's own `<service>.`-space with the
+        handler's dict as it is (the federation service's cross-level log reads, which speak the
+        log-read protocol of `ketnap.platform.bus.logread`, not the command/query reply)."""
+
+        def register(handler: RawHandler) -> RawHandler:
+            self.listeners.append((subject, handler))
+            return handler
+
+        return register
+
+    def add_background(self, name: str, task: BackgroundTask) -> None:
+        """Run `task(ctx, closing)` for as long as the service runs; it ending on its own stops the service."""
+        self.background.append((name, task))
+
+    def add_projection(self, projection: Projection) -> None:
+        """A projection is fed live by one consumer per source log, named after the projection."""
+        self.projections.append(projection)
+        for source in projection.sources:
+            self.consumers.append(
+                (ConsumerSpec(projection.name, source, batched=True), lambda _ctx, s=source: projection.live_handler(s))
+            )
+
+    def command(self, name: str, model: type[Command]) -> Callable[[CommandHandler], CommandHandler]:
+        def register(handler: CommandHandler) -> CommandHandler:
+            self.commands.append(_Endpoint(subjects.command_subject(self.name, name), model, handler, handler.__doc__ or ""))
+            return handler
+
+        return register
+
+    def query(self, name: str, model: type[pydantic.BaseModel]) -> Callable[[QueryHandler], QueryHandler]:
+        def register(handler: QueryHandler) -> QueryHandler:
+            self.queries.append(_Endpoint(subjects.query_subject(self.name, name), model, handler, handler.__doc__ or ""))
+            return handler
+
+        return register
+
+    def consumer(self, source: str, name: str | None = None) -> Callable[[Callable[[ServiceContext], EventHandler]], Any]:
+        """Register a factory that builds the event handler for the log of `source`."""
+
+        def register(factory: Callable[[ServiceContext], EventHandler]) -> Callable[[ServiceContext], EventHandler]:
+            self.consumers.append((ConsumerSpec(name or f"{self.name}.{factory.__name__}", source), factory))
+            return factory
+
+        return register
+
+    @property
+    def consumer_specs(self) -> list[ConsumerSpec]:
+        return [spec for spec, _ in self.consumers]
+
+
+def _error_reply(error: DomainError) -> Reply:
+    return Reply(ok=False, error=error.body())
+
+
+def validation_error_body(errors: Sequence[Mapping[str, Any]]) -> ErrorBody:
+    """The `validation` error for pydantic's error list (`loc`, `type`, `msg`): the fields named in
+    Vietnamese, never the values given (they may be personal data)."""
+    problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["type"], "detail": e["msg"]} for e in errors]
+    fields = ", ".join(p["field"] or "(thân lệnh)" for p in problems)
+    return ErrorBody(code="validation", message=f"Dữ liệu không hợp lệ ở trường: {fields}", details={"problems": problems})
+
+
+def _validation_reply(error: pydantic.ValidationError) -> Reply:
+    return Reply(ok=False, error=validation_error_body(error.errors(include_url=False, include_input=False)))
+
+
+async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -> Reply:
+    """Validate, decide, append with deterministic event ids; the same key twice gives one effect."""
+    try:
+        command = endpoint.model.model_validate(body)
+    except pydantic.ValidationError as error:
+        return _validation_reply(error)
+    command_name = endpoint.subject.rsplit(".", 1)[-1]
+    # A retry after the stream moved on would be judged against the new state; the first answer stands.
+    earlier = await ctx.store.find_append(
+        idempotent_event_ids(ctx.name, command_name, command.idempotency_key, MAX_EVENTS_PER_COMMAND)
+    )
+    if earlier is not None:
+        return Reply(
+            ok=True,
+            stream_id=earlier.stream_id,
+            stream_version=earlier.stream_version,
+            event_ids=[str(i) for i in earlier.event_ids],
+        )
+    try:
+        decision: Decision = await endpoint.handler(ctx, command)
+        if len(decision.events) > MAX_EVENTS_PER_COMMAND:
+            raise InvalidInput(f"Một lệnh ghi tối đa {MAX_EVENTS_PER_COMMAND} sự kiện.")
+        if not decision.events:
+            return Reply(ok=True, stream_id=decision.stream_id, result=decision.result)
+        ids = idempotent_event_ids(ctx.name, command_name, command.idempotency_key, len(decision.events))
+        events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=True)]
+        metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
+        result = await ctx.store.append(decision.stream_id, decision.expected_version, events, metadata)
+    except DomainError as error:
+        return _error_reply(error)
+    except pydantic.ValidationError as error:
+        return _validation_reply(error)
+    except ConcurrencyConflict as error:
+        return _error_reply(
+            Conflict(
+                "Hồ sơ vừa được người khác cập nhật; hãy tải lại và thử lại.",
+                stream=error.stream_id,
+                expected_version=error.expected_version,
+                actual_version=error.actual_version,
+            )
+        )
+    except DuplicateEventMismatch as error:
+        return _error_reply(InvalidInput("Khóa chống trùng lặp đã được dùng cho một lệnh khác.", stream=error.stream_id))
+    return Reply(
+        ok=True,
+        stream_id=result.stream_id,
+        stream_version=result.stream_version,
+        event_ids=[str(i) for i in result.event_ids],
+        result=decision.result or None,
+    )
+
+
+def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url: str) -> NatsBroker:
+    """The FastStream broker answering the service's request subjects (and documenting them)."""
+    # Every subscription is in a queue group: replicas of a service share its requests, one answers.
+    # apply_types=False: handlers get the decoded body as it came, so a malformed command gets our
+    # typed Vietnamese `validation` reply; the annotations still document each payload in AsyncAPI.
+    broker = NatsBroker(nats_url, logger=None, apply_types=False)
+
+    for endpoint in service.commands:
+        _subscribe_command(broker, endpoint, ctx_ref)
+    for endpoint in service.queries:
+        _subscribe_query(broker, endpoint, ctx_ref)
+    for subject, handler in service.listeners:
+        _subscribe_raw(broker, subject, handler, ctx_ref)
+
+    if service.owns_log:
+
+        @broker.subscriber(subjects.log_read_subject(service.name), queue=service.name, title=f"{service.name}: read log", include_in_schema=True)
+        async def read_log(request: dict[str, Any]) -> dict[str, Any]:
+            return await answer_log_request(ctx_ref["ctx"].store, request)
+
+    for kept in service.kept_logs:
+        _subscribe_log_read(broker, kept, ctx_ref)
+
+    @broker.subscriber(subjects.status_subject(service.name), title=f"{service.name}: status")
+    async def status(_: dict[str, Any] | None = None) -> dict[str, Any]:
+        ctx = ctx_ref["ctx"]
+        state = None
+        if service.owns_log:
+            async with ctx.pool.acquire() as conn:
+                state = await relay_state(conn, ctx.name)
+        return {"service": service.name, "head": state.head if state else None, "relay_lag": state.lag if state else None}
+
+    return broker
+
+
+def _subscribe_raw(broker: NatsBroker, subject: str, handler: RawHandler, ctx_ref: dict[str, ServiceContext]) -> None:
+    async def answer(request: dict[str, Any]) -> dict[str, Any]:
+        return await handler(ctx_ref["ctx"], request)
+
+    broker.subscriber(subject, queue=subject, title=subject, description=handler.__doc__)(answer)
+
+
+def _subscribe_log_read(broker: NatsBroker, log_name: str, ctx_ref: dict[str, ServiceContext]) -> None:
+    async def read_log(request: dict[str, Any]) -> dict[str, Any]:
+        return await answer_log_request(EventStore(ctx_ref["ctx"].pool, log_name), request)
+
+    broker.subscriber(subjects.log_read_subject(log_name), queue=log_name, title=f"{log_name}: read kept log")(read_log)
+
+
+def _internal_error(endpoint: _Endpoint, error: Exception) -> Reply:
+    # The exception's text may quote personal data: only its type is logged.
+    log.error("request failed", subject=endpoint.subject, error=type(error).__name__)
+    return Reply(
+        ok=False,
+        error=ErrorBody(code="internal", message="Lỗi hệ thống: yêu cầu chưa được thực hiện; hãy thử lại sau."),
+    )
+
+
+def _document(handle: Callable[..., Any], model: type[pydantic.BaseModel]) -> None:
+    """The payload schema AsyncAPI shows is the endpoint's model; validation stays ours."""
+    handle.__annotations__ = {"body": model, "return": Reply}
+
+
+def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
+    async def handle(body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            reply = await execute_command(ctx_ref["ctx"], endpoint, body)
+        except Exception as error:  # noqa: BLE001 - the caller gets an answer, not a time-out
+            reply = _internal_error(endpoint, error)
+        return reply.model_dump(mode="json")
+
+    _document(handle, endpoint.model)
+    broker.subscriber(endpoint.subject, queue=endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
+
+
+def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
+    async def handle(body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            query = endpoint.model.model_validate(body)
+            result = await endpoint.handler(ctx_ref["ctx"], query)
+        except pydantic.ValidationError as error:
+            return _validation_reply(error).model_dump(mode="json")
+        except DomainError as error:
+            return _error_reply(error).model_dump(mode="json")
+        except Exception as error:  # noqa: BLE001 - the caller gets an answer, not a time-out
+            return _internal_error(endpoint, error).model_dump(mode="json")
+        return Reply(ok=True, result=result if isinstance(result, dict) else {"items": result}).model_dump(mode="json")
+
+    _document(handle, endpoint.model)
+    broker.subscriber(endpoint.subject, queue=endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
+
+
+async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, database_url: str | None = None) -> None:
+    """Run one service until `stop` is set: relay, request endpoints, consumers."""
+    url = database_url or settings.database_url
+    if not url or not settings.nats_url:
+        raise RuntimeError("NATS_URL and DATABASE_URL must be set (ketnap up sets them)")
+    pool = await asyncpg.create_pool(url, min_size=2, max_size=10)
+    nc = await nats.connect(settings.nats_url, name=f"ketnap-{service.name}", max_reconnect_attempts=-1)
+    js = nc.jetstream()
+    ctx = ServiceContext(service.name, settings, pool, EventStore(pool, service.name), nc, js, tuple(service.projections))
+    ctx_ref = {"ctx": ctx}
+    broker = build_broker(service, ctx_ref, settings.nats_url)
+    tasks: list[asyncio.Task[None]] = []
+    background: list[asyncio.Task[None]] = []
+    closing = asyncio.Event()
+    try:
+        await broker.start()
+        if service.owns_log:
+            relay = Relay(ctx.store, js, service.name, settings.deployment_id)
+            tasks.append(asyncio.create_task(relay.run(stop), name=f"{service.name}.relay"))
+        for kept in service.kept_logs:
+            relay = Relay(EventStore(pool, kept), js, kept, settings.deployment_id)
+            tasks.append(asyncio.create_task(relay.run(stop), name=f"{kept}.relay"))
+        turns: dict[str, asyncio.Lock] = {}
+        for spec, factory in service.consumers:
+            runner = ConsumerRunner(
+                pool=pool, schema=service.name, nc=nc, js=js, spec=spec, handler=factory(ctx), deployment=settings.deployment_id,
+                turn=turns.setdefault(spec.name, asyncio.Lock()),
+            )
+            tasks.append(asyncio.create_task(runner.run(stop), name=spec.name))
+        for name, run in service.background:
+            background.append(asyncio.create_task(run(ctx, closing), name=f"{service.name}.{name}"))
+        tasks.extend(background)
+        log.info("service started", consumers=len(service.consumers), commands=len(service.commands))
+        await _until_stopped(stop, tasks)
+    finally:
+        # Background tasks finish first (an HTTP server answers its open requests), while the
+        # bus and the database they use are still there.
+        closing.set()
+        if pending := [t for t in background if not t.done()]:
+            await asyncio.wait(pending, timeout=BACKGROUND_GRACE_SECONDS)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await broker.stop()
+        await nc.drain()
+        await pool.close()
+        log.info("service stopped")
+
+
+async def _until_stopped(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for `stop`; a relay or consumer task that ends on its own is a bug: stop the process
+    loudly so its supervisor (`ketnap up`, the container runtime) starts it again."""
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while not stop.is_set():
+            done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            ended = [t for t in done if t is not stopping]
+            if ended and not stop.is_set():
+                error = ended[0].exception() if not ended[0].cancelled() else None
+                log.error("a background task ended; stopping the service", task=ended[0].get_name(), error=repr(error))
+                raise RuntimeError(f"background task {ended[0].get_name()} ended") from error
+    finally:
+        stopping.cancel()
+
+
+def run_service(service: Service) -> None:
+    """Entry point of `python -m services.<name>`: runs until SIGTERM or Ctrl-C."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level, service=service.name)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(service, settings, stop)
+
+    asyncio.run(main())
