@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from ketnap.platform.envelope import GENESIS_HASH
-from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
 from ketnap.platform.eventstore.schema import checked_identifier
+from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,9 @@ def up(
     ] = None,
 ) -> None:
     """Khởi động máy chủ nhúng (NATS, PostgreSQL) và mọi dịch vụ; Ctrl-C để dừng."""
-    from ketnap.platform.logging import configure_logging
     from ketnap.operations.stack import up as run_up
     from ketnap.operations.stack import up_topology
+    from ketnap.platform.logging import configure_logging
 
     settings = Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
@@ -87,8 +87,8 @@ def up(
 @app.command()
 def bootstrap() -> None:
     """Tạo schema, luồng JetStream và consumer trên máy chủ có sẵn (NATS_URL, DATABASE_URL)."""
-    from ketnap.services import all_services
     from ketnap.operations.bootstrap import bootstrap as run_bootstrap
+    from ketnap.services import all_services
 
     settings = _settings()
     if not settings.uses_external_servers:
@@ -165,8 +165,8 @@ def projections_rebuild(
     name: Annotated[str | None, typer.Option("--name", help="Chỉ projection này")] = None,
 ) -> None:
     """Dựng lại projection từ nhật ký (hoặc --verify: so sánh, không thay đổi gì)."""
-    from ketnap.services import all_services
     from ketnap.platform import projections
+    from ketnap.services import all_services
 
     settings = _settings()
     _, database_url = _connection_urls(settings)

@@ -8,10 +8,10 @@ from typing import Any
 
 import nats
 
-from ketnap.services.reporting.export import export
 from ketnap.operations.apiclient import ApiClient
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import Unavailable
+from ketnap.services.reporting.export import export
 
 TIMEOUT_SECONDS = 300.0
 """A report as of a past date rebuilds its projections from the logs first: it may take a while."""

@@ -28,8 +28,8 @@ import psutil
 
 from ketnap.operations.bootstrap import DATABASE_NAME, bootstrap, with_database, with_user
 from ketnap.operations.embedded import EmbeddedNats, EmbeddedPostgres, port_open
-from ketnap.platform.eventstore.schema import service_role
 from ketnap.operations.topology import Topology, TopologyError
+from ketnap.platform.eventstore.schema import service_role
 from ketnap.platform.logging import get_logger
 from ketnap.platform.settings import Settings
 

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from nats.aio.client import Client as NatsConnection
 
-from ketnap.services.gateway.access import Role
 from ketnap.platform.bus import requests
+from ketnap.services.gateway.access import Role
 
 COMMAND_TIMEOUT_SECONDS = 15.0
 """A loaded machine may take a while to answer; a retry with the same key is always safe."""

@@ -12,12 +12,12 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ketnap.domain.calendar import add_months
+from ketnap.domain.rules import RuleCode
 from ketnap.operations.demo.organisation import REFORM_DAY
 from ketnap.operations.demo.plan import DossierPlan
 from ketnap.operations.demo.progress import ScenarioError
 from ketnap.operations.demo.schedule import Path, working
 from ketnap.platform.logging import get_logger
-from ketnap.domain.rules import RuleCode
 
 if TYPE_CHECKING:
     from ketnap.operations.demo.driver import Driver

@@ -15,14 +15,14 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from ketnap.services.gateway.access import Role, preferred_role
-from ketnap.platform.commands import Unavailable
 from ketnap.operations.demo.client import Actors
 from ketnap.operations.demo.dossier_run import DossierRun
 from ketnap.operations.demo.plan import DossierPlan, Plan
 from ketnap.operations.demo.progress import Progress, ScenarioError
 from ketnap.operations.demo.registry_acts import Act, organisation_acts
+from ketnap.platform.commands import Unavailable
 from ketnap.platform.logging import get_logger
+from ketnap.services.gateway.access import Role, preferred_role
 
 log = get_logger(__name__)
 

@@ -18,12 +18,12 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ketnap.services.gateway.access import preferred_role
 from ketnap.domain.calendar import add_months, full_years, working_days_between
-from ketnap.operations.demo.plan import DossierPlan, Plan
-from ketnap.operations.demo.schedule import Path
 from ketnap.domain.rules import rule_set_on
 from ketnap.domain.rules.deadlines import ceremony_due_on, decision_due_on, member_history_due_on, recognition_vote_due_on
+from ketnap.operations.demo.plan import DossierPlan, Plan
+from ketnap.operations.demo.schedule import Path
+from ketnap.services.gateway.access import preferred_role
 
 STEPS = (
     "source_list", "application", "verification", "ready_for_cell_vote", "awaiting_decision", "awaiting_ceremony",

@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 from nats.aio.client import Client as NatsConnection
 
-from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
-from ketnap.services.gateway.access import Role
-from ketnap.platform.bus import requests
 from ketnap.operations.apiclient import ApiClient
 from ketnap.operations.demo.client import Client
+from ketnap.platform.bus import requests
+from ketnap.services.gateway.access import Role
+from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
 
 
 def login_of(role: Role, organisation: str) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ketnap.services.gateway.access import Role
 from ketnap.operations.demo.plan import Plan
+from ketnap.services.gateway.access import Role
 
 BOARD, STAFF, STANDING = Role.ORGANISATION_BOARD, Role.GRASSROOTS_STAFF, Role.STANDING_COMMITTEE
 

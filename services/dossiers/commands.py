@@ -11,6 +11,8 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ketnap.domain.rules import RuleCode
+from ketnap.platform.commands import Command
 from ketnap.services.dossiers.values import (
     SINGLE_RELATIONS,
     AgreementPurpose,
@@ -30,8 +32,6 @@ from ketnap.services.dossiers.values import (
     Text,
     UnionKind,
 )
-from ketnap.platform.commands import Command
-from ketnap.domain.rules import RuleCode
 
 MAX_RELATIVES = 40
 MAX_OPINIONS = 10

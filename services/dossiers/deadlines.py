@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ketnap.services.dossiers.dossier import Dossier, recorded_rules
-from ketnap.services.dossiers.values import Step
 from ketnap.domain.calendar import working_days_between
 from ketnap.domain.rules import RuleCode
 from ketnap.domain.rules.deadlines import (
@@ -23,6 +21,8 @@ from ketnap.domain.rules.deadlines import (
     probation_ends_on,
     recognition_vote_due_on,
 )
+from ketnap.services.dossiers.dossier import Dossier, recorded_rules
+from ketnap.services.dossiers.values import Step
 
 
 @dataclass(frozen=True, slots=True)

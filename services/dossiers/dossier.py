@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ketnap.domain.rules import RULE_SETS, NoRuleSetInForce, RuleCode, RuleSet, Violation, rule_set_by_id, rule_set_on
+from ketnap.domain.rules.deadlines import check_ceremony_deadline, check_recognition_not_early, official_date
+from ketnap.platform.commands import Conflict, InvalidInput, RuleViolation
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers import rules
 from ketnap.services.dossiers.values import PREPARATION_STEPS, GeneralEducation, Step
-from ketnap.platform.commands import Conflict, InvalidInput, RuleViolation
-from ketnap.platform.envelope import RecordedEvent
-from ketnap.domain.rules import RULE_SETS, NoRuleSetInForce, RuleCode, RuleSet, Violation, rule_set_by_id, rule_set_on
-from ketnap.domain.rules.deadlines import check_ceremony_deadline, check_recognition_not_early, official_date
 
 # --- what can go wrong -------------------------------------------------------------------------------
 

@@ -14,12 +14,12 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from ketnap.platform.commands import Command, Conflict, Decision, NotFound
+from ketnap.platform.eventstore import EventStore
 from ketnap.services.dossiers import commands as cmd
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import Dossier, RegistryStanding
 from ketnap.services.dossiers.registry_client import Membership
-from ketnap.platform.commands import Command, Conflict, Decision, NotFound
-from ketnap.platform.eventstore import EventStore
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CELL_KINDS = frozenset({"cell", "grassroots_cell"})

@@ -13,12 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ketnap.domain.rules.deadlines import official_date, party_age_months, probation_ends_on
+from ketnap.domain.rules.validity import class_certificate_valid_until
 from ketnap.services.dossiers.deadlines import open_deadlines
 from ketnap.services.dossiers.dossier import Dossier, recorded_rules
 from ketnap.services.dossiers.handlers import Deps, load
 from ketnap.services.dossiers.values import DossierId, IsoDate, Step
-from ketnap.domain.rules.deadlines import official_date, party_age_months, probation_ends_on
-from ketnap.domain.rules.validity import class_certificate_valid_until
 
 
 class DossierQuery(BaseModel):

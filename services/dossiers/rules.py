@@ -12,11 +12,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ketnap.services.dossiers.values import GeneralEducation
 from ketnap.domain.calendar import age_in_months
 from ketnap.domain.rules import RuleCode, RuleSet, Violation
 from ketnap.domain.rules.ages import check_maximum_age, check_minimum_age, check_youth_union_membership
 from ketnap.domain.rules.validity import check_class_certificate_validity, check_introductions_current
+from ketnap.services.dossiers.values import GeneralEducation
 
 SOURCE_HELPER = "SOURCE_HELPER"
 """Not in `ketnap.domain.rules.RuleCode` yet (domain.md §2 step 1 states the rule without a code): the

@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from ketnap.platform.commands import Command, Decision
+from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.dossiers import handlers, queries
 from ketnap.services.dossiers.process_manager import VERIFICATION_REACTIONS, VOTING_REACTIONS, reactions_to
 from ketnap.services.dossiers.registry_client import RegistryClient
-from ketnap.platform.commands import Command, Decision
-from ketnap.platform.service import Service, ServiceContext
 
 
 def build_service(

@@ -12,7 +12,6 @@ from pydantic import BeforeValidator, Field
 
 from ketnap.domain.values import CitizenId, IsoDate, normalised_text
 
-
 NAME_MAX = 100
 SHORT_TEXT_MAX = 200
 TEXT_MAX = 2000

@@ -18,7 +18,6 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from ketnap.services.federation import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.consumer import decode_messages
 from ketnap.platform.bus.logread import RemoteLog
@@ -27,6 +26,7 @@ from ketnap.platform.eventstore import ChainRefused, EventStore
 from ketnap.platform.federation.links import KeptLog
 from ketnap.platform.federation.streams import arriving_stream, keeper_durable
 from ketnap.platform.logging import get_logger
+from ketnap.services.federation import alarms
 
 log = get_logger(__name__)
 

@@ -16,14 +16,14 @@ import nats.errors
 import nats.js.errors
 from pydantic import BaseModel, ConfigDict
 
-from ketnap.services.federation import alarms
-from ketnap.services.federation.keeper import Keeper
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.federation.links import DOWNWARD, UPWARD, KeptLog, Links
 from ketnap.platform.federation.streams import arriving_stream, keeper_durable
 from ketnap.platform.service import Service, ServiceContext
+from ketnap.services.federation import alarms
+from ketnap.services.federation.keeper import Keeper
 
 
 class LinksQuery(BaseModel):

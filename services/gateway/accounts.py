@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ketnap.platform.eventstore import EventStore
 from ketnap.services.gateway import events as ev
 from ketnap.services.gateway.access import Role
-from ketnap.platform.eventstore import EventStore
 
 
 @dataclass

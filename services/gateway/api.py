@@ -26,11 +26,6 @@ from nats.aio.client import Client as NatsClient
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ketnap.services.gateway import events as ev
-from ketnap.services.gateway.authentication import authenticate
-from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, Endpoint
-from ketnap.services.gateway.scope import OPENS_DOSSIER, Directory, Principal, authorise, refuse_role, with_own_organisation
-from ketnap.services.gateway.statuses import status_of_code, status_of_reply
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import DomainError, ErrorBody, InvalidInput, Reply, Unavailable
 from ketnap.platform.envelope import EventMetadata
@@ -38,6 +33,11 @@ from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.logging import get_logger
 from ketnap.platform.service import validation_error_body
+from ketnap.services.gateway import events as ev
+from ketnap.services.gateway.authentication import authenticate
+from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, Endpoint
+from ketnap.services.gateway.scope import OPENS_DOSSIER, Directory, Principal, authorise, refuse_role, with_own_organisation
+from ketnap.services.gateway.statuses import status_of_code, status_of_reply
 
 log = get_logger(__name__)
 
@@ -120,9 +120,18 @@ def values_of(model: BaseModel) -> dict[str, Any]:
 
 
 async def send_command(gateway: Gateway, endpoint: Endpoint, user: Principal, key: str, request: Request) -> JSONResponse:
+    if refusal := refuse_role(endpoint.access, user.role, endpoint.what):  # before reading a body it may not send
+        raise refusal
+    reply = await command_reply(gateway, endpoint, user, key, await read_object(request, gateway.body_limit))
+    return JSONResponse(reply, status_code=status_of_reply(reply))
+
+
+async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, key: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """A command as `user` sends it, whoever carries it here (an API route, a web form): the role,
+    the fields only the gateway fills, the service's model, the scope, then one NATS request.
+    A refusal before the request raises its `DomainError`: nothing was sent or written."""
     if refusal := refuse_role(endpoint.access, user.role, endpoint.what):
         raise refusal
-    body = await read_object(request, gateway.body_limit)
     if filled := [name for name in FILLED_BY_GATEWAY if name in body]:
         raise InvalidInput(
             f"Trường {', '.join(filled)} do hệ thống điền (từ tiêu đề Idempotency-Key và mã truy cập); không gửi trong thân lệnh.",
@@ -131,15 +140,24 @@ async def send_command(gateway: Gateway, endpoint: Endpoint, user: Principal, ke
     message = {**body, "idempotency_key": own_key(user.login, key), "actor": user.login, "scope": user.organisation}
     command = validated(endpoint.model, message)
     await authorise(user, endpoint.access, values_of(command), gateway.directory, opens_dossier=endpoint.key in OPENS_DOSSIER)
-    reply = await requests.command(gateway.nc, gateway.names[endpoint.service], endpoint.name, message, timeout=REQUEST_TIMEOUT_SECONDS)
-    return JSONResponse(reply, status_code=status_of_reply(reply))
+    return await requests.command(gateway.nc, gateway.names[endpoint.service], endpoint.name, message, timeout=REQUEST_TIMEOUT_SECONDS)
 
 
 async def send_query(gateway: Gateway, endpoint: Endpoint, user: Principal, request: Request) -> JSONResponse:
+    if refusal := refuse_role(endpoint.access, user.role, endpoint.what):  # before reading a body it may not send
+        raise refusal
+    reply = await query_reply(gateway, endpoint, user, await read_object(request, gateway.body_limit))
+    return JSONResponse(reply, status_code=status_of_reply(reply))
+
+
+async def query_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
+    """A query as `user` asks it, whoever carries it here: the role, the user's own organisation
+    where the query names none, the model, the scope, one NATS request, and the record of a
+    personal read before the answer leaves."""
     if refusal := refuse_role(endpoint.access, user.role, endpoint.what):
         raise refusal
     optional = {name for name, field in endpoint.model.model_fields.items() if not field.is_required()}
-    body = with_own_organisation(endpoint.access, await read_object(request, gateway.body_limit), user.organisation, optional)
+    body = with_own_organisation(endpoint.access, body, user.organisation, optional)
     query = validated(endpoint.model, body)
     cells = await authorise(user, endpoint.access, values_of(query), gateway.directory)
     timeout = REPORT_TIMEOUT_SECONDS if endpoint.service == "reporting" else REQUEST_TIMEOUT_SECONDS
@@ -147,7 +165,7 @@ async def send_query(gateway: Gateway, endpoint: Endpoint, user: Principal, requ
     if reply.get("ok") and endpoint.access.personal:
         dossier_id = str(getattr(query, "dossier_id"))
         await record_read(gateway, user, endpoint, dossier_id, cells[dossier_id])
-    return JSONResponse(reply, status_code=status_of_reply(reply))
+    return reply
 
 
 async def record_read(gateway: Gateway, user: Principal, endpoint: Endpoint, dossier_id: str, cell: str) -> None:

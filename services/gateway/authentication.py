@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ketnap.platform.commands import DomainError
+from ketnap.platform.eventstore import EventStore
 from ketnap.services.gateway.accounts import load_token, load_user
 from ketnap.services.gateway.scope import Principal
 from ketnap.services.gateway.tokens import matches, token_id_of
-from ketnap.platform.commands import DomainError
-from ketnap.platform.eventstore import EventStore
 
 
 class Unauthenticated(DomainError):

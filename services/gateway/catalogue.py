@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ketnap.services.gateway.access import COMMANDS, QUERIES, ROLE_TITLES, Access, Role
 from ketnap.platform.service import Service
+from ketnap.services.gateway.access import COMMANDS, QUERIES, ROLE_TITLES, Access, Role
 
 FILLED_BY_GATEWAY = ("idempotency_key", "actor", "scope")
 """Command fields the gateway fills from the request (Idempotency-Key header, the user's login and

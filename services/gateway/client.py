@@ -12,10 +12,10 @@ from typing import Any
 
 import nats
 
-from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
-from ketnap.services.gateway.access import ROLE_TITLES, Role
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import Unavailable
+from ketnap.services.gateway.access import ROLE_TITLES, Role
+from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
 
 UNAVAILABLE = "Cổng API (dịch vụ gateway) không chạy hoặc không trả lời; chạy `ketnap up` trước."
 

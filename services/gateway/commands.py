@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from ketnap.domain.values import normalised_text
+from ketnap.platform.commands import Command
+from ketnap.services.gateway.access import Role
 from ketnap.services.gateway.tokens import TOKEN_ID
 from ketnap.services.registry.values import OrganisationCode
-from ketnap.services.gateway.access import Role
-from ketnap.platform.commands import Command
-from ketnap.domain.values import normalised_text
 
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ketnap.services.gateway.access import Role
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.events import DomainEvent
+from ketnap.services.gateway.access import Role
 
 
 def user_stream(login: str) -> str:

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from ketnap.platform.bus import requests
+from ketnap.platform.commands import Conflict, Decision, Forbidden, NotFound
+from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.gateway import commands as c
 from ketnap.services.gateway import events as ev
 from ketnap.services.gateway.accounts import User, load_token, load_user
@@ -21,9 +24,6 @@ from ketnap.services.gateway.directory import BusDirectory, Refused
 from ketnap.services.gateway.listing import Accounts
 from ketnap.services.gateway.scope import WHOLE_DEPLOYMENT, covers
 from ketnap.services.gateway.tokens import digest, new_token
-from ketnap.platform.bus import requests
-from ketnap.platform.commands import Conflict, Decision, Forbidden, NotFound
-from ketnap.platform.service import Service, ServiceContext
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from typing import Any
 
 import asyncpg
 
-from ketnap.services.gateway import events as ev
-from ketnap.services.gateway.access import ROLE_TITLES, Role
 from ketnap.platform.bus.consumer import read_checkpoint, take_turn
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.projections import Projection
+from ketnap.services.gateway import events as ev
+from ketnap.services.gateway.access import ROLE_TITLES, Role
 
 TABLES = {
     "users": (

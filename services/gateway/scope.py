@@ -14,14 +14,14 @@ The pure parts (`covers`, `refuse_role`, `named_*`, `with_own_organisation`) are
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-import re
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from ketnap.services.gateway.access import ROLE_TITLES, Access, Role
 from ketnap.platform.commands import Forbidden, NotFound
+from ketnap.services.gateway.access import ROLE_TITLES, Access, Role
 
 OPERATOR = "operator"
 """The actor of `ketnap users ...`: the person running the deployment, over NATS."""

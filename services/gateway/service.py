@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.gateway import handlers
 from ketnap.services.gateway.api import Gateway, build_app
 from ketnap.services.gateway.catalogue import catalogue
 from ketnap.services.gateway.directory import BusDirectory
 from ketnap.services.gateway.listing import Accounts
 from ketnap.services.gateway.server import Listener, serve_http
-from ketnap.platform.service import Service, ServiceContext
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SERVICES = ("registry", "dossiers", "verification", "voting", "reporting")

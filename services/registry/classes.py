@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from ketnap.platform.commands import InvalidInput
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import Attendee, Certificate, CertificatesIssued, ClassHeld, Event, class_stream
 from ketnap.services.registry.organisation import UnitView
 from ketnap.services.registry.values import ClassKind
-from ketnap.platform.commands import InvalidInput
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketnap.platform.commands import Command
 from ketnap.services.registry.values import (
     CitizenId,
     ClassId,
@@ -27,7 +28,6 @@ from ketnap.services.registry.values import (
     Text,
     TransferKind,
 )
-from ketnap.platform.commands import Command
 
 ExpectedVersion = Field(default=None, ge=0, description="the version of the record the user saw")
 

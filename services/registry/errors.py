@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from ketnap.services.registry.values import KIND_LABELS, OrganisationKind, RatingSubject, vn
 from ketnap.platform.commands import Conflict, Forbidden, InvalidInput, NotFound
+from ketnap.services.registry.values import KIND_LABELS, OrganisationKind, RatingSubject, vn
 
 
 class OrganisationNotFound(NotFound):

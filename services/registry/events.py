@@ -14,6 +14,9 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketnap.domain.rules.quality_ratings import QualityClass
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.events import DomainEvent, Upcaster, upcast
 from ketnap.services.registry.values import (
     ClassKind,
     MemberKind,
@@ -23,9 +26,6 @@ from ketnap.services.registry.values import (
     RatingSubject,
     TransferKind,
 )
-from ketnap.platform.envelope import RecordedEvent
-from ketnap.platform.events import DomainEvent, Upcaster, upcast
-from ketnap.domain.rules.quality_ratings import QualityClass
 
 
 class Event(DomainEvent):

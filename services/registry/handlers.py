@@ -12,6 +12,9 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, Protocol
 
+from ketnap.domain.rules.quality_ratings import reference_day, scale_by_id, scale_for_year
+from ketnap.platform.commands import Command, Decision
+from ketnap.platform.service import ServiceContext
 from ketnap.services.registry import commands as c
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import Attendee, Certificate, Event, QualityRated, QualityRatingCorrected, SplitPart
@@ -20,9 +23,6 @@ from ketnap.services.registry.organisation import UnitView
 from ketnap.services.registry.readmodel import RegistryView, current_view
 from ketnap.services.registry.repository import load_class, load_locality, load_organisation, load_person, load_rating
 from ketnap.services.registry.values import MemberKind, OrganisationKind, RatingSubject
-from ketnap.platform.commands import Command, Decision
-from ketnap.domain.rules.quality_ratings import reference_day, scale_by_id, scale_for_year
-from ketnap.platform.service import ServiceContext
 
 
 class Aggregate(Protocol):

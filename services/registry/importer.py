@@ -33,6 +33,10 @@ import asyncpg
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
+from ketnap.platform.commands import DomainError, idempotent_event_ids
+from ketnap.platform.envelope import EventMetadata
+from ketnap.platform.eventstore import ConcurrencyConflict, EventStore
+from ketnap.platform.logging import get_logger
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import Event
 from ketnap.services.registry.locality import Locality
@@ -56,10 +60,6 @@ from ketnap.services.registry.values import (
     UserDay,
     normalised_text,
 )
-from ketnap.platform.commands import DomainError, idempotent_event_ids
-from ketnap.platform.envelope import EventMetadata
-from ketnap.platform.eventstore import ConcurrencyConflict, EventStore
-from ketnap.platform.logging import get_logger
 
 log = get_logger(__name__)
 

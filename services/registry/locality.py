@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from ketnap.platform.commands import InvalidInput
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import Event, LocalityCoverageChanged, LocalityRegistered, locality_stream
 from ketnap.services.registry.organisation import UnitView
-from ketnap.platform.commands import InvalidInput
 
 
 @dataclass

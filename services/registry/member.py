@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from ketnap.platform.commands import InvalidInput
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import (
     Event,
@@ -24,7 +25,6 @@ from ketnap.services.registry.events import (
 )
 from ketnap.services.registry.organisation import UnitView
 from ketnap.services.registry.values import MemberKind, MemberStatus, TransferKind, vn
-from ketnap.platform.commands import InvalidInput
 
 SETTABLE_STATUSES = frozenset({MemberStatus.ACTIVE, MemberStatus.EXEMPTED, MemberStatus.SUSPENDED})
 """Statuses a status change sets; `transferred_out` comes only with a temporary transfer."""

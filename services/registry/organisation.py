@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from ketnap.platform.commands import InvalidInput
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import (
     AdmissionAuthorityGranted,
@@ -31,7 +32,6 @@ from ketnap.services.registry.events import (
     organisation_stream,
 )
 from ketnap.services.registry.values import MemberKind, OrganisationKind, period_kind
-from ketnap.platform.commands import InvalidInput
 
 K = OrganisationKind
 

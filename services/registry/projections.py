@@ -20,13 +20,13 @@ from typing import Any
 
 import asyncpg
 
-from ketnap.services.registry import events as ev
-from ketnap.services.registry.intervals import Row, close_at, open_from, rehome, set_from
-from ketnap.services.registry.values import MemberKind, MemberStatus, OrganisationKind, TransferKind
 from ketnap.platform.bus.consumer import read_checkpoint, take_turn
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.projections import Projection
+from ketnap.services.registry import events as ev
+from ketnap.services.registry.intervals import Row, close_at, open_from, rehome, set_from
+from ketnap.services.registry.values import MemberKind, MemberStatus, OrganisationKind, TransferKind
 
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "organisations": (

@@ -36,14 +36,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketnap.domain.calendar import age_in_months
+from ketnap.platform.commands import NotFound
+from ketnap.platform.service import ServiceContext
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import organisation_stream
 from ketnap.services.registry.readmodel import RegistryView, current_view
 from ketnap.services.registry.repository import established_here
 from ketnap.services.registry.values import CitizenId, Day, MemberKind, MemberStatus, OrganisationCode
-from ketnap.domain.calendar import age_in_months
-from ketnap.platform.commands import NotFound
-from ketnap.platform.service import ServiceContext
 
 
 class Query(BaseModel):

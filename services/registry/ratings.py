@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from ketnap.domain.rules.quality_ratings import RatingScale, scale_by_id
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import Event, QualityRated, QualityRatingCorrected, rating_stream
 from ketnap.services.registry.values import RatingSubject
-from ketnap.domain.rules.quality_ratings import RatingScale, scale_by_id
 
 
 @dataclass

@@ -33,15 +33,15 @@ import asyncpg
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
-from ketnap.services.registry.events import Event
-from ketnap.services.registry.repository import established_here, load_person
-from ketnap.services.registry.readmodel import current_view
-from ketnap.services.registry.values import CitizenId, Day, MemberKind, OrganisationCode, PersonName
 from ketnap.platform.bus.consumer import Unapplicable, WaitingForEarlierActs, earlier_act_pending
 from ketnap.platform.commands import DomainError, idempotent_event_ids
 from ketnap.platform.envelope import EventMetadata, RecordedEvent
 from ketnap.platform.logging import get_logger
 from ketnap.platform.service import ServiceContext
+from ketnap.services.registry.events import Event
+from ketnap.services.registry.readmodel import current_view
+from ketnap.services.registry.repository import established_here, load_person
+from ketnap.services.registry.values import CitizenId, Day, MemberKind, OrganisationCode, PersonName
 
 log = get_logger(__name__)
 

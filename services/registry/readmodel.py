@@ -15,10 +15,10 @@ from typing import Any
 
 import asyncpg
 
+from ketnap.platform.service import ServiceContext
 from ketnap.services.registry.organisation import UnitView
 from ketnap.services.registry.projections import RegistryModel
 from ketnap.services.registry.values import OrganisationKind
-from ketnap.platform.service import ServiceContext
 
 ASOF = "valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)"
 MAX_DEPTH = 64

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from ketnap.platform.eventstore import EventStore
 from ketnap.services.registry.classes import TrainingClass
 from ketnap.services.registry.events import (
     Event,
@@ -20,7 +21,6 @@ from ketnap.services.registry.member import Person
 from ketnap.services.registry.organisation import Organisation
 from ketnap.services.registry.ratings import QualityRating
 from ketnap.services.registry.values import RatingSubject
-from ketnap.platform.eventstore import EventStore
 
 A = TypeVar("A", Organisation, Person, Locality, TrainingClass, QualityRating)
 

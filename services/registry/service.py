@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ketnap.platform.service import Service
 from ketnap.services.registry import handlers, queries, reactions
 from ketnap.services.registry.projections import RegistryModel
-from ketnap.platform.service import Service
 
 
 def build_service(

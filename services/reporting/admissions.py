@@ -12,8 +12,8 @@ from datetime import date
 
 import asyncpg
 
-from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
 from ketnap.platform.envelope import RecordedEvent
+from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
 
 
 @dataclass(frozen=True)

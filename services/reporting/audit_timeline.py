@@ -13,8 +13,8 @@ from typing import Any
 
 import asyncpg
 
-from ketnap.services.reporting.base import ReportingProjection, business_date
 from ketnap.platform.envelope import RecordedEvent
+from ketnap.services.reporting.base import ReportingProjection, business_date
 
 DOSSIER_STREAMS = ("dossier-", "verification-", "voting-")
 """How the dossiers, verification and voting services name the streams of one dossier

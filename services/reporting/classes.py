@@ -13,10 +13,10 @@ from typing import Any
 
 import asyncpg
 
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse, text
 from ketnap.services.reporting.organisation_tree import Tree
 from ketnap.services.reporting.periods import Period
-from ketnap.platform.envelope import RecordedEvent
 
 KINDS = {"awareness": "Lớp bồi dưỡng nhận thức về Đảng", "new_member": "Lớp bồi dưỡng đảng viên mới"}
 

@@ -29,10 +29,7 @@ from datetime import date
 
 import asyncpg
 
-from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
-from ketnap.services.reporting.organisation_tree import Tree
 from ketnap.domain.calendar import working_days_between
-from ketnap.platform.envelope import RecordedEvent
 from ketnap.domain.rules import RULE_SETS, NoRuleSetInForce, RuleSet, rule_set_by_id, rule_set_on
 from ketnap.domain.rules.deadlines import (
     ceremony_due_on,
@@ -41,6 +38,9 @@ from ketnap.domain.rules.deadlines import (
     recognition_decision_due_on,
     recognition_vote_due_on,
 )
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
+from ketnap.services.reporting.organisation_tree import Tree
 
 KINDS = {
     "decision": ("DECISION_60WD", "Quyết định kết nạp (60 ngày làm việc từ nghị quyết chi bộ)"),

@@ -18,12 +18,12 @@ from datetime import date
 
 import asyncpg
 
+from ketnap.domain.calendar import full_years
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting.admissions import Admission
 from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse, text
 from ketnap.services.reporting.organisation_tree import Tree
 from ketnap.services.reporting.periods import Period, percent
-from ketnap.domain.calendar import full_years
-from ketnap.platform.envelope import RecordedEvent
 
 UNKNOWN = "unknown"
 

@@ -19,10 +19,10 @@ from datetime import date
 
 import asyncpg
 
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting import intervals
 from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
 from ketnap.services.reporting.intervals import Row
-from ketnap.platform.envelope import RecordedEvent
 
 HOLDS_MEMBERS = frozenset({"cell", "grassroots_cell"})
 """Kinds whose units are chi bộ: party members, dossiers and admissions belong to them."""

@@ -15,12 +15,12 @@ from datetime import date
 
 import asyncpg
 
+from ketnap.domain.rules import RuleCode
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
 from ketnap.services.reporting.organisation_tree import Tree
 from ketnap.services.reporting.periods import Period
 from ketnap.services.reporting.workdays import working_days_between
-from ketnap.platform.envelope import RecordedEvent
-from ketnap.domain.rules import RuleCode
 
 STEPS: dict[str, str] = {
     "source_list": "trong danh sách cảm tình Đảng",

@@ -18,12 +18,12 @@ from datetime import date
 
 import asyncpg
 
+from ketnap.domain.rules.quality_ratings import RatingScale, reference_day, scale_for_year
+from ketnap.platform.bus.consumer import Unapplicable
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse, person_key
 from ketnap.services.reporting.organisation_tree import Tree
 from ketnap.services.reporting.periods import percent
-from ketnap.platform.bus.consumer import Unapplicable
-from ketnap.platform.envelope import RecordedEvent
-from ketnap.domain.rules.quality_ratings import RatingScale, reference_day, scale_for_year
 
 MEMBER, ORGANISATION = "member", "organisation"
 

@@ -14,12 +14,12 @@ from datetime import date
 
 import asyncpg
 
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting.admissions import Admission
 from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
 from ketnap.services.reporting.organisation_tree import Tree
 from ketnap.services.reporting.periods import Period, percent
 from ketnap.services.reporting.pipeline import ORDER, InProgress
-from ketnap.platform.envelope import RecordedEvent
 
 
 class QuotaAssigned(Inbound):

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from ketnap.platform.commands import InvalidInput, NotFound
 from ketnap.services.reporting import admissions as admission_facts
 from ketnap.services.reporting import audit_timeline, classes, deadlines, new_members, pipeline, quality_ratings, quotas, white_zones
 from ketnap.services.reporting.organisation_tree import Tree, load_endings, load_tree
 from ketnap.services.reporting.periods import Period, PeriodError, parse_period
-from ketnap.platform.commands import InvalidInput, NotFound
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -16,6 +16,12 @@ from typing import Any
 import asyncpg
 import nats.errors
 
+from ketnap.platform import projections
+from ketnap.platform.bus.logread import BusLogReader
+from ketnap.platform.commands import Unavailable
+from ketnap.platform.logging import get_logger
+from ketnap.platform.projections import AsOf
+from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.reporting.admissions import Admissions
 from ketnap.services.reporting.audit_timeline import AuditTimeline
 from ketnap.services.reporting.base import ROLES, ReportingProjection
@@ -29,12 +35,6 @@ from ketnap.services.reporting.quality_ratings import QualityRatings
 from ketnap.services.reporting.quotas import Quotas
 from ketnap.services.reporting.reports import REPORTS, VIETNAM, Options, Report, day_of, moment_of
 from ketnap.services.reporting.white_zones import WhiteZones
-from ketnap.platform import projections
-from ketnap.platform.bus.logread import BusLogReader
-from ketnap.platform.commands import Unavailable
-from ketnap.platform.logging import get_logger
-from ketnap.platform.projections import AsOf
-from ketnap.platform.service import Service, ServiceContext
 
 log = get_logger(__name__)
 

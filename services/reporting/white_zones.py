@@ -15,12 +15,12 @@ from datetime import date
 
 import asyncpg
 
+from ketnap.domain.calendar import add_months
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting import intervals
 from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse, person_key, text
 from ketnap.services.reporting.intervals import Row
 from ketnap.services.reporting.organisation_tree import HOLDS_MEMBERS, Merged, Split, Tree, split_heir
-from ketnap.domain.calendar import add_months
-from ketnap.platform.envelope import RecordedEvent
 
 
 class LocalityRegistered(Inbound):

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ketnap.domain.rules import RuleCode, RuleSet
+from ketnap.platform.commands import Conflict, InvalidInput, NotFound, RuleViolation
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.verification.events import (
     Event,
     HistoryCertified,
@@ -35,9 +38,6 @@ from ketnap.services.verification.events import (
 )
 from ketnap.services.verification.registry_client import Membership
 from ketnap.services.verification.subjects import DEFAULT_TEMPLATE_RULES, TemplateRule, required_subjects, subject_details
-from ketnap.platform.commands import Conflict, InvalidInput, NotFound, RuleViolation
-from ketnap.platform.envelope import RecordedEvent
-from ketnap.domain.rules import RuleCode, RuleSet
 
 STREAM_PREFIX = "verification-"
 

@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ketnap.services.verification.events import DossierId, Finding, OrganisationCode, Outcome, SubjectId, nfc
 from ketnap.platform.commands import Command
+from ketnap.services.verification.events import DossierId, Finding, OrganisationCode, Outcome, SubjectId, nfc
 
 Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(nfc)]
 Day = Annotated[date, Field(ge=date(1930, 2, 3), le=date(2100, 12, 31))]

@@ -9,19 +9,19 @@ from collections.abc import Mapping
 import asyncpg
 import pydantic
 
+from ketnap.domain.rules import NoRuleSetInForce, rule_set_on
+from ketnap.platform.bus.consumer import EventHandler, Unapplicable
+from ketnap.platform.commands import Conflict, Decision
+from ketnap.platform.envelope import EventMetadata, RecordedEvent
+from ketnap.platform.eventstore import ConcurrencyConflict
+from ketnap.platform.logging import get_logger
+from ketnap.platform.service import ServiceContext
 from ketnap.services.verification.case import Case, open_case, stream_id
 from ketnap.services.verification.commands import CaseCommand, CertifyHistory, CloseByMemberRecord, LiftBlock, RecordReply, SendRequest
 from ketnap.services.verification.events import Event, PersonalHistoryDeclared
 from ketnap.services.verification.queries import load_case
 from ketnap.services.verification.registry_client import RegistryClient
 from ketnap.services.verification.subjects import HistoryNotVerifiable, TemplateRule
-from ketnap.platform.bus.consumer import EventHandler, Unapplicable
-from ketnap.platform.commands import Conflict, Decision
-from ketnap.platform.envelope import EventMetadata, RecordedEvent
-from ketnap.platform.eventstore import ConcurrencyConflict
-from ketnap.platform.logging import get_logger
-from ketnap.domain.rules import NoRuleSetInForce, rule_set_on
-from ketnap.platform.service import ServiceContext
 
 log = get_logger(__name__)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.projections import Projection
 from ketnap.services.verification.events import (
     HistoryCertified,
     VerificationBlocked,
@@ -18,8 +20,6 @@ from ketnap.services.verification.events import (
     VerificationRequestSent,
     decode,
 )
-from ketnap.platform.envelope import RecordedEvent
-from ketnap.platform.projections import Projection
 
 _APPLIED = {
     "VerificationOpened",

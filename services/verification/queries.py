@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from ketnap.services.verification.case import Case, stream_id
-from ketnap.services.verification.commands import CaseQuery, OverdueQuery
 from ketnap.domain.calendar import add_working_days, working_days_between
 from ketnap.platform.commands import NotFound
 from ketnap.platform.service import ServiceContext
+from ketnap.services.verification.case import Case, stream_id
+from ketnap.services.verification.commands import CaseQuery, OverdueQuery
 
 DEFAULT_OVERDUE_WORKING_DAYS = 30
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ketnap.platform.commands import Decision
+from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.verification import handlers, queries
 from ketnap.services.verification.commands import (
     CaseQuery,
@@ -21,8 +23,6 @@ from ketnap.services.verification.commands import (
 from ketnap.services.verification.overview import VerificationOverview
 from ketnap.services.verification.registry_client import RegistryClient
 from ketnap.services.verification.subjects import DEFAULT_TEMPLATE_RULES, TemplateRule
-from ketnap.platform.commands import Decision
-from ketnap.platform.service import Service, ServiceContext
 
 
 def build_service(

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from ketnap.services.verification.events import DeclaredRelative, PersonalHistoryDeclared, SubjectDetail, SubjectSpec
 from ketnap.domain.rules import RuleSet
+from ketnap.services.verification.events import DeclaredRelative, PersonalHistoryDeclared, SubjectDetail, SubjectSpec
 
 APPLICANT = "applicant"
 """The applicant's own subject id; relatives keep the ids the dossiers service gave them."""

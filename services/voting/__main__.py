@@ -1,7 +1,7 @@
 """`python -m ketnap.services.voting`: run the voting service until SIGTERM or Ctrl-C."""
 
-from ketnap.services import service_named
 from ketnap.platform.service import run_service
+from ketnap.services import service_named
 
 if __name__ == "__main__":
     run_service(service_named("voting"))

@@ -19,6 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ketnap.domain.rules import NoRuleSetInForce, RuleCode, RuleSet, Violation, rule_set_on
+from ketnap.domain.rules.deadlines import check_decision_extension, check_recognition_not_early, official_date
+from ketnap.domain.rules.thresholds import VoteOutcome, check_recognition_failed_votes
+from ketnap.platform.commands import Conflict, InvalidInput, NotFound
+from ketnap.platform.envelope import NewEvent, RecordedEvent
 from ketnap.services.voting.events import (
     Act,
     AdmissionDecided,
@@ -52,11 +57,6 @@ from ketnap.services.voting.events import (
 )
 from ketnap.services.voting.roster import Chain, Competence, RosterMember
 from ketnap.services.voting.rules import Tally, cell_vote, check_authority, committee_vote, raise_if, refusal
-from ketnap.platform.commands import Conflict, InvalidInput, NotFound
-from ketnap.platform.envelope import NewEvent, RecordedEvent
-from ketnap.domain.rules import NoRuleSetInForce, RuleCode, RuleSet, Violation, rule_set_on
-from ketnap.domain.rules.deadlines import check_decision_extension, check_recognition_not_early, official_date
-from ketnap.domain.rules.thresholds import VoteOutcome, check_recognition_failed_votes
 
 STREAM_PREFIX = "voting-"
 

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from ketnap.services.voting.admission_case import STREAM_PREFIX
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.projections import Projection
+from ketnap.services.voting.admission_case import STREAM_PREFIX
 
 _ENDED = frozenset(
     {

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from ketnap.services.voting.admission_case import AdmissionCase, stream_id_of
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
+from ketnap.services.voting.admission_case import AdmissionCase, stream_id_of
 
 
 class CaseLog:

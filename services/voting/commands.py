@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ketnap.services.voting.events import Ballot, DossierId, OrganisationCode, Text
 from ketnap.platform.commands import Command
+from ketnap.services.voting.events import Ballot, DossierId, OrganisationCode, Text
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 

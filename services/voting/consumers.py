@@ -15,6 +15,9 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from ketnap.platform.envelope import EventMetadata, RecordedEvent
+from ketnap.platform.eventstore.store import ANY_VERSION
+from ketnap.platform.logging import get_logger
 from ketnap.services.voting.admission_case import AdmissionCase
 from ketnap.services.voting.case_log import CaseLog
 from ketnap.services.voting.events import (
@@ -24,9 +27,6 @@ from ketnap.services.voting.events import (
     ReadyForCellVote,
     RecognitionPapersCompleted,
 )
-from ketnap.platform.envelope import EventMetadata, RecordedEvent
-from ketnap.platform.eventstore.store import ANY_VERSION
-from ketnap.platform.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ketnap.services.voting.admission_case import AdmissionCase
 from ketnap.domain.rules import RuleCode, rule_set_by_id, rule_set_on
 from ketnap.domain.rules.deadlines import (
     ceremony_due_on,
@@ -24,6 +23,7 @@ from ketnap.domain.rules.deadlines import (
     recognition_decision_due_on,
     recognition_vote_due_on,
 )
+from ketnap.services.voting.admission_case import AdmissionCase
 
 
 @dataclass(frozen=True)

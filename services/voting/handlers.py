@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ketnap.platform.commands import Decision
 from ketnap.services.voting import commands as c
 from ketnap.services.voting.admission_case import AdmissionCase
 from ketnap.services.voting.case_log import CaseLog
 from ketnap.services.voting.registry_client import RegistryClient
 from ketnap.services.voting.roster import Chain
 from ketnap.services.voting.rules import Tally, check_only_one_applicant, check_recorded_here, raise_if
-from ketnap.platform.commands import Decision
 
 
 async def load(cases: CaseLog, dossier_id: str) -> AdmissionCase:

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from ketnap.platform.commands import InvalidInput, NotFound
 from ketnap.services.voting.case_index import CaseIndex
 from ketnap.services.voting.case_log import CaseLog
 from ketnap.services.voting.commands import CaseQuery, DeadlinesQuery, today_in_vietnam
@@ -14,7 +15,6 @@ from ketnap.services.voting.deadlines import deadlines_of
 from ketnap.services.voting.handlers import load
 from ketnap.services.voting.registry_client import RegistryClient
 from ketnap.services.voting.roster import Chain
-from ketnap.platform.commands import InvalidInput, NotFound
 
 
 async def case(cases: CaseLog, query: CaseQuery) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from typing import Any
 
 from nats.aio.client import Client as NatsClient
 
-from ketnap.services.voting.roster import Chain, Competence, MemberStatus, Membership, Organisation, OrganisationKind, RosterMember
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import InvalidInput, NotFound
+from ketnap.services.voting.roster import Chain, Competence, Membership, MemberStatus, Organisation, OrganisationKind, RosterMember
 
 MAX_TREE_DEPTH = 16
 """Cell → partial → grassroots → upper → province → central is six; far more is a broken tree."""

@@ -9,9 +9,6 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ketnap.services.voting.events import Ballot, RosterLine
-from ketnap.services.voting.roster import Chain, Competence, MemberStatus, Membership, RosterMember
-from ketnap.platform.commands import InvalidInput, RuleViolation
 from ketnap.domain.rules import RuleCode, RuleSet, Violation
 from ketnap.domain.rules.thresholds import (
     VoteOutcome,
@@ -21,6 +18,9 @@ from ketnap.domain.rules.thresholds import (
     vote_outcome,
     votes_required,
 )
+from ketnap.platform.commands import InvalidInput, RuleViolation
+from ketnap.services.voting.events import Ballot, RosterLine
+from ketnap.services.voting.roster import Chain, Competence, Membership, MemberStatus, RosterMember
 
 
 def refusal(violation: Violation) -> RuleViolation:

@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from ketnap.platform.commands import Command, Decision
+from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.voting import commands as c
 from ketnap.services.voting import handlers, queries
 from ketnap.services.voting.case_index import CaseIndex
 from ketnap.services.voting.case_log import CaseLog
 from ketnap.services.voting.consumers import dossier_facts
 from ketnap.services.voting.registry_client import RegistryClient
-from ketnap.platform.commands import Command, Decision
-from ketnap.platform.service import Service, ServiceContext
-
 
 COMMANDS: dict[str, tuple[type[Command], Callable[[CaseLog, RegistryClient, Any], Awaitable[Decision]]]] = {
     "record_cell_resolution": (c.RecordCellResolution, handlers.record_cell_resolution),

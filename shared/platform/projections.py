@@ -18,8 +18,8 @@ from typing import Any
 import asyncpg
 
 from ketnap.platform.bus.consumer import read_checkpoint
-from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.bus.logread import DatabaseLogReader, LogReader
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.schema import checked_identifier, service_role, shadow_schema
 from ketnap.platform.logging import get_logger

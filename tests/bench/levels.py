@@ -18,10 +18,10 @@ from pathlib import Path
 import nats
 from nats.js.api import ExternalStream, StreamConfig, StreamSource
 
+from ketnap.operations.embedded import free_port
 from ketnap.platform.bus.relay import relay_state
 from ketnap.platform.envelope import EventMetadata, NewEvent, to_wire
 from ketnap.platform.eventstore import EventStore
-from ketnap.operations.embedded import free_port
 from tests.bench.reporting import Measured
 from tests.e2e.levels import ProxyThread, attached, write_topology
 from tests.e2e.up import Up

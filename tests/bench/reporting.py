@@ -262,8 +262,8 @@ async def rebuild_figures(database_url: str, events: int) -> list[Measured]:
 
 
 async def _rebuild(database_url: str, reporting: str, schemas: dict[str, str]) -> dict[str, float]:
-    from ketnap.services.reporting.service import build_service
     from ketnap.platform import projections
+    from ketnap.services.reporting.service import build_service
 
     service = build_service(reporting, schemas)
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)

@@ -680,12 +680,12 @@ class TestBootstrapOnTheDeployment:
         others (many levels) also runs the federation service, which keeps the linked deployments'
         logs under its own user and role.
         """
-        from ketnap.services import all_services
         from ketnap.operations.bootstrap import bootstrap
         from ketnap.platform.bus import subjects
         from ketnap.platform.federation.links import Links
         from ketnap.platform.federation.streams import arriving_stream, keeper_durable
         from ketnap.platform.settings import Settings
+        from ketnap.services import all_services
 
         admin_url = nats_server.url.replace("://", f"://admin:{nats_server.passwords['NATS_ADMIN_PASSWORD']}@")
         owner_url = f"postgresql://ketnap_owner:{ketnap_db['PG_OWNER_PASSWORD']}@127.0.0.1:{postgres.port}/ketnap"

@@ -16,10 +16,10 @@ from typing import Any
 import asyncpg
 import nats
 
-from ketnap.services import all_services
 from ketnap.operations.embedded import free_port
 from ketnap.operations.topology import Topology
 from ketnap.platform.settings import Settings
+from ketnap.services import all_services
 from tests.integration.federation.linked import Deployment, LinkProxy
 
 

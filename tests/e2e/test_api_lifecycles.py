@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import date
 import re
 import signal
 from collections import Counter
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -19,15 +19,15 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from ketnap.services import all_services
-from ketnap.services.gateway.access import Role
 from ketnap.operations.apiclient import ApiClient
-from ketnap.platform.bus import requests
 from ketnap.operations.demo.driver import Driver
 from ketnap.operations.demo.http_actors import HttpActors
 from ketnap.operations.demo.plan import Plan, build_plan
 from ketnap.operations.demo.progress import Progress
 from ketnap.operations.demo.schedule import Path as DossierPath
+from ketnap.platform.bus import requests
+from ketnap.services import all_services
+from ketnap.services.gateway.access import Role
 from tests.conftest import eventually
 from tests.e2e.up import Up
 from tests.integration.demo import test_scenario as report_checks

@@ -14,13 +14,12 @@ import uuid
 from pathlib import Path
 
 import asyncpg
-
 import nats
 import psutil
 import pytest
 
-from ketnap.platform.bus import requests
 from ketnap.operations.embedded import free_port
+from ketnap.platform.bus import requests
 from ketnap.platform.eventstore.store import _COLUMNS as COLUMNS
 from ketnap.platform.eventstore.store import record_from_row
 from tests.e2e.up import Up

@@ -8,7 +8,6 @@ import sys
 
 import asyncpg
 import pytest
-
 from nats.aio.client import Client as NatsClient
 
 from ketnap.platform.bus.bootstrap import ensure_event_stream

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketnap.platform.commands import InvalidInput
 from ketnap.services.registry import errors
 from ketnap.services.registry.commands import RegisterMember
 from ketnap.services.registry.member import Person
 from ketnap.services.registry.organisation import UnitView
 from ketnap.services.registry.values import MemberKind, MemberStatus, OrganisationKind, TransferKind, normalised_text
-from ketnap.platform.commands import InvalidInput
 
 C1 = UnitView("C1", "Chi bộ 1", OrganisationKind.CELL, "G1")
 C2 = UnitView("C2", "Chi bộ 2", OrganisationKind.CELL, "G1")

@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketnap.platform.commands import InvalidInput
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import OrganisationEstablished, OrganisationMerged, OrganisationRenamed, SplitPart
 from ketnap.services.registry.organisation import ALLOWED_PARENTS, ROOT_KINDS, Organisation, UnitView, check_no_cycle
-from ketnap.services.registry.values import MemberKind, OrganisationKind as K
-from ketnap.platform.commands import InvalidInput
+from ketnap.services.registry.values import MemberKind
+from ketnap.services.registry.values import OrganisationKind as K
 
 D = date(2020, 1, 1)
 GRASSROOTS = UnitView("G1", "Đảng bộ xã", K.GRASSROOTS_COMMITTEE, "H1")

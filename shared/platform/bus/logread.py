@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
-
 from nats.aio.client import Client as NatsClient
 
 from ketnap.platform.bus import subjects

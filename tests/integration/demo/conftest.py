@@ -16,18 +16,18 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 
+from ketnap.operations.demo.client import bus_actors
+from ketnap.operations.demo.driver import Driver, Progress
+from ketnap.operations.demo.plan import Plan, build_plan
+from ketnap.operations.demo.schedule import today_in_vietnam
+from ketnap.platform import projections
+from ketnap.platform.bus import subjects
+from ketnap.platform.service import Service
 from ketnap.services.dossiers.service import build_service as build_dossiers
 from ketnap.services.registry.service import build_service as build_registry
 from ketnap.services.reporting.service import build_service as build_reporting
 from ketnap.services.verification.service import build_service as build_verification
 from ketnap.services.voting.service import build_service as build_voting
-from ketnap.platform import projections
-from ketnap.platform.bus import subjects
-from ketnap.operations.demo.client import bus_actors
-from ketnap.operations.demo.driver import Driver, Progress
-from ketnap.operations.demo.plan import Plan, build_plan
-from ketnap.operations.demo.schedule import today_in_vietnam
-from ketnap.platform.service import Service
 from tests.conftest import eventually, unique
 from tests.integration.harness import bootstrap_bus, consumers_caught_up, new_schema, running
 from tests.servers import Servers

@@ -15,13 +15,13 @@ import asyncpg
 import nats
 import pytest
 
+from ketnap.operations.bootstrap import bootstrap_database, with_database
+from ketnap.platform.service import Service
 from ketnap.services.dossiers.service import build_service as build_dossiers
 from ketnap.services.registry.service import build_service as build_registry
 from ketnap.services.reporting.service import build_service as build_reporting
 from ketnap.services.verification.service import build_service as build_verification
 from ketnap.services.voting.service import build_service as build_voting
-from ketnap.operations.bootstrap import bootstrap_database, with_database
-from ketnap.platform.service import Service
 from tests.conftest import unique
 from tests.integration.harness import bootstrap_bus, running
 from tests.servers import Servers

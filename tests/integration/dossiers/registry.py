@@ -11,10 +11,10 @@ from typing import Any
 import asyncpg
 from nats.aio.client import Client as NatsClient
 
-from ketnap.services.registry.service import build_service
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.service import Service
+from ketnap.services.registry.service import build_service
 from tests.integration.dossiers.stack import CELL, HELPER, INTRODUCER_A, INTRODUCER_B, PROBATIONARY, answering
 from tests.integration.harness import bootstrap_bus, new_schema, running
 

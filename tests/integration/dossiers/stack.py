@@ -19,13 +19,13 @@ import asyncpg
 import nats.errors
 from nats.aio.client import Client as NatsClient
 
-from ketnap.services.dossiers import events as ev
-from ketnap.services.dossiers.service import build_service
 from ketnap.platform.bus import subjects
 from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.service import Service
+from ketnap.services.dossiers import events as ev
+from ketnap.services.dossiers.service import build_service
 from tests.conftest import eventually
 from tests.integration.harness import bootstrap_bus, new_schema, running
 

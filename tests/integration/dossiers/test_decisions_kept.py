@@ -9,13 +9,13 @@ import json
 
 import pytest
 
-from ketnap.services.dossiers.process_manager import VOTING_REACTIONS, reactions_to
 from ketnap.platform.bus.consumer import EventHandler, Unapplicable, WaitingForEarlierActs, read_checkpoint
 from ketnap.platform.envelope import EventMetadata, NewEvent, RecordedEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.platform.settings import Settings
+from ketnap.services.dossiers.process_manager import VOTING_REACTIONS, reactions_to
 from tests.integration.dossiers.stack import APPLICANT, CELL, Stack, prepared_dossier
 from tests.integration.harness import bootstrap_bus, new_schema, running
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import random
 
-from ketnap.services.dossiers.process_manager import VERIFICATION_REACTIONS, reactions_to
 from ketnap.platform.bus import subjects
 from ketnap.platform.envelope import to_wire
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import ServiceContext
 from ketnap.platform.settings import Settings
+from ketnap.services.dossiers.process_manager import VERIFICATION_REACTIONS, reactions_to
 from tests.conftest import eventually
 from tests.integration.dossiers.stack import APPLICANT, CELL, Stack, prepared_dossier
 

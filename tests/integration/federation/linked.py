@@ -14,12 +14,12 @@ import asyncpg
 import nats
 from nats.aio.client import Client as NatsClient
 
-from ketnap.services import all_services
 from ketnap.operations.bootstrap import bootstrap
-from ketnap.platform.bus import requests
 from ketnap.operations.embedded import EmbeddedNats, free_port
+from ketnap.platform.bus import requests
 from ketnap.platform.service import Service, serve
 from ketnap.platform.settings import Settings
+from ketnap.services import all_services
 from tests.conftest import new_database, unique
 from tests.integration.harness import consumers_caught_up
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ketnap.services.gateway.access import Role
 from ketnap.operations.demo.client import Actors, Client
 from ketnap.operations.demo.plan import Plan
+from ketnap.services.gateway.access import Role
 
 TARGET_FIELDS = ("code", "organisation", "organiser")
 """Which body field names the unit whose record a registry command changes."""

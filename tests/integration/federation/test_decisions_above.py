@@ -30,9 +30,6 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from ketnap.services.dossiers.service import build_service as build_dossiers
-from ketnap.services.registry.service import build_service as build_registry
-from ketnap.services.voting.service import build_service as build_voting
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ensure_event_stream
@@ -40,6 +37,9 @@ from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.service import Service
+from ketnap.services.dossiers.service import build_service as build_dossiers
+from ketnap.services.registry.service import build_service as build_registry
+from ketnap.services.voting.service import build_service as build_voting
 from tests.conftest import eventually, unique
 from tests.integration.dossiers.stack import APPLICANT, HELPER, INTRODUCER_A, INTRODUCER_B, history, introductions
 from tests.integration.harness import bootstrap_bus, consumers_caught_up, new_schema, running

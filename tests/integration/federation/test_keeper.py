@@ -13,8 +13,6 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js.api import StreamConfig
 
-from ketnap.services.federation import alarms
-from ketnap.services.federation.keeper import Keeper
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.envelope import EventMetadata, NewEvent, RecordedEvent, to_wire
@@ -22,6 +20,8 @@ from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.schema import migrate_service
 from ketnap.platform.federation.links import KeptLog
 from ketnap.platform.federation.streams import arriving_stream, keeper_durable
+from ketnap.services.federation import alarms
+from ketnap.services.federation.keeper import Keeper
 from tests.conftest import eventually, unique
 
 META = EventMetadata(actor="bi-thu", organisation="CB-01")

@@ -23,8 +23,8 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js.api import ExternalStream, StreamConfig, StreamSource
 
-from ketnap.platform.bus import subjects
 from ketnap.operations.embedded import EmbeddedNats, free_port
+from ketnap.platform.bus import subjects
 from tests.conftest import eventually
 
 UPPER, LOWER = "tinh-ls", "xa-a"  # hyphens: deployment ids are JetStream domains as they are

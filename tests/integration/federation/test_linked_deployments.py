@@ -22,7 +22,6 @@ from tests.forgery import overwrite, with_data
 from tests.integration.federation.linked import Deployment, linked_deployments
 from tests.servers import Servers
 
-
 PROVINCE, COMMUNES = "tinh", ["xa-a", "xa-b"]
 
 

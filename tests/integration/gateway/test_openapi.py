@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY
 from ketnap.services.gateway.access import COMMANDS, QUERIES
+from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY
 from tests.integration.gateway.world import World
 
 

@@ -19,7 +19,12 @@ import asyncpg
 import httpx
 from nats.aio.client import Client as NatsClient
 
+from ketnap.platform import projections
+from ketnap.platform.bus import subjects
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.service import Service
 from ketnap.services.dossiers.service import build_service as build_dossiers
+from ketnap.services.gateway.access import Role
 from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
 from ketnap.services.gateway.server import Listener
 from ketnap.services.gateway.service import build_service as build_gateway
@@ -27,11 +32,6 @@ from ketnap.services.registry.service import build_service as build_registry
 from ketnap.services.reporting.service import build_service as build_reporting
 from ketnap.services.verification.service import build_service as build_verification
 from ketnap.services.voting.service import build_service as build_voting
-from ketnap.platform import projections
-from ketnap.services.gateway.access import Role
-from ketnap.platform.bus import subjects
-from ketnap.platform.eventstore import EventStore
-from ketnap.platform.service import Service
 from tests.integration.harness import bootstrap_bus, new_schema, running
 
 TREE = (

@@ -13,12 +13,12 @@ import nats.errors
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from ketnap.services.registry.service import build_service
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service
+from ketnap.services.registry.service import build_service
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.servers import Servers
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from ketnap.operations.bootstrap import bootstrap_database, with_database
+from ketnap.platform import projections
+from ketnap.platform.eventstore import EventStore
 from ketnap.services.registry.importer import Problem, import_file
 from ketnap.services.registry.projections import RegistryModel
 from ketnap.services.registry.service import build_service
-from ketnap.platform import projections
-from ketnap.operations.bootstrap import bootstrap_database, with_database
-from ketnap.platform.eventstore import EventStore
 from tests.conftest import unique
 from tests.integration.registry.conftest import Registry
 from tests.integration.registry.files import district, write_csv, write_json

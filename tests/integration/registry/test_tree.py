@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from ketnap.services.registry.projections import RegistryModel
 from ketnap.platform import projections
+from ketnap.services.registry.projections import RegistryModel
 from tests.integration.registry.conftest import Registry
 
 AN, BINH, CHAU, DUNG = "001203004561", "001203004562", "001203004563", "001203004564"

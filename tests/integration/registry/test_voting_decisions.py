@@ -9,14 +9,14 @@ import asyncpg
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from ketnap.services.registry import commands as c
-from ketnap.services.registry import reactions
-from ketnap.services.registry.handlers import establish_organisation
-from ketnap.services.registry.events import person_stream
 from ketnap.platform.bus.consumer import WaitingForEarlierActs, read_checkpoint
 from ketnap.platform.envelope import EventMetadata, NewEvent, RecordedEvent
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.platform.settings import Settings
+from ketnap.services.registry import commands as c
+from ketnap.services.registry import reactions
+from ketnap.services.registry.events import person_stream
+from ketnap.services.registry.handlers import establish_organisation
 from tests.conftest import eventually
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.integration.registry.conftest import Registry, answering, start_registry

@@ -21,11 +21,11 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from ketnap.services.reporting.service import build_service
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service
+from ketnap.services.reporting.service import build_service
 from tests.conftest import eventually, unique
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.integration.reporting.story import DossierStory, Logs, Profile, Story

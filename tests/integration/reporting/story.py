@@ -14,6 +14,11 @@ from datetime import date
 
 from pydantic import BaseModel
 
+from ketnap.domain.rules import rule_set_on
+from ketnap.domain.rules.quality_ratings import scale_for_year
+from ketnap.platform.envelope import EventMetadata
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.services.dossiers import events as dossiers
 from ketnap.services.registry import events as registry
 from ketnap.services.registry.ratings import QualityRating
@@ -21,11 +26,6 @@ from ketnap.services.registry.repository import load_rating
 from ketnap.services.registry.values import ClassKind, MemberKind, OrganisationKind, PeriodKind, RatingSubject
 from ketnap.services.verification import events as verification
 from ketnap.services.voting import events as voting
-from ketnap.platform.envelope import EventMetadata
-from ketnap.platform.eventstore import EventStore
-from ketnap.platform.eventstore.store import ANY_VERSION
-from ketnap.domain.rules import rule_set_on
-from ketnap.domain.rules.quality_ratings import scale_for_year
 
 
 @dataclass

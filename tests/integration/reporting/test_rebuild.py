@@ -14,13 +14,13 @@ import asyncpg
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from ketnap.services.reporting.service import build_service
-from ketnap.platform.commands import Unavailable
 from ketnap.platform import projections
+from ketnap.platform.commands import Unavailable
 from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import ServiceContext
 from ketnap.platform.settings import Settings
+from ketnap.services.reporting.service import build_service
 from ketnap.services.voting import events as voting
 from tests.conftest import eventually, unique
 from tests.integration.harness import new_schema, running

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ketnap.services.reporting.base import person_key
 from ketnap.domain.calendar import working_days_between
+from ketnap.services.reporting.base import person_key
 from tests.integration.reporting.conftest import (
     CO_ROA,
     DISTRICT,

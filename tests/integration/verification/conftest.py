@@ -22,13 +22,13 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from ketnap.services.registry.service import build_service as build_registry
-from ketnap.services.verification.service import build_service
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service
+from ketnap.services.registry.service import build_service as build_registry
+from ketnap.services.verification.service import build_service
 from tests.conftest import eventually, unique
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.servers import Servers

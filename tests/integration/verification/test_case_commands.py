@@ -9,13 +9,13 @@ from datetime import date
 
 import nats.js.errors
 
-from ketnap.services.verification.commands import RecordReply
+from ketnap.domain.rules import RuleCode
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.eventstore import EventStore
-from ketnap.domain.rules import RuleCode
 from ketnap.platform.service import ServiceContext, execute_command
 from ketnap.platform.settings import Settings
+from ketnap.services.verification.commands import RecordReply
 from tests.conftest import eventually
 from tests.integration.verification.conftest import World
 from tests.unit.verification.declared import member, relative

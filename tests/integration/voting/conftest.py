@@ -17,14 +17,14 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from ketnap.services.registry.service import build_service as build_registry
-from ketnap.services.voting.service import build_service as build_voting
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.service import Service
+from ketnap.services.registry.service import build_service as build_registry
+from ketnap.services.voting.service import build_service as build_voting
 from tests.conftest import eventually, unique
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.servers import Servers

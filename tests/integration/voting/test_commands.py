@@ -7,11 +7,11 @@ import asyncio
 import uuid
 from datetime import date, timedelta
 
-from ketnap.services.voting.events import CaseOpened
-from ketnap.services.voting.service import build_service
 from ketnap.platform.bus import subjects
 from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import EventStore
+from ketnap.services.voting.events import CaseOpened
+from ketnap.services.voting.service import build_service
 from tests.conftest import unique
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.integration.voting.conftest import Stack, citizen_ids, votes

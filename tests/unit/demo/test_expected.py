@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from ketnap.services.gateway.access import Role
 from ketnap.operations.demo.expected import ENDINGS, Expected, term, year
 from ketnap.operations.demo.plan import Plan, build_plan
+from ketnap.services.gateway.access import Role
 
 ON = date(2026, 11, 22)
 

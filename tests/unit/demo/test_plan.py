@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 
 from ketnap.domain.calendar import add_months, age_in_months, full_years, is_working_day, working_days_between
+from ketnap.domain.rules import rule_set_on
 from ketnap.operations.demo.organisation import EMPTIED_CELL, MOUNTAIN_COMMUNE, REFORM_DAY
 from ketnap.operations.demo.plan import DEMO_APPLICANTS, NO_MEMBER_HISTORY, Plan, build_plan
 from ketnap.operations.demo.schedule import ADMITTED, Path
-from ketnap.domain.rules import rule_set_on
 
 REFERENCES = (date(2026, 9, 1), date(2026, 11, 22), date(2027, 3, 15), date(2028, 1, 3))
 

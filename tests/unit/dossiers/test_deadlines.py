@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from ketnap.domain.calendar import add_months, is_working_day, working_days_between
 from ketnap.services.dossiers.deadlines import open_deadlines
 from ketnap.services.dossiers.queries import summary
-from ketnap.domain.calendar import add_months, is_working_day, working_days_between
 from tests.unit.dossiers import builders as b
 from tests.unit.dossiers.builders import TODAY
 

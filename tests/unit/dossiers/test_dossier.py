@@ -7,6 +7,9 @@ from datetime import date
 
 import pytest
 
+from ketnap.domain.rules.deadlines import official_date, party_age_months
+from ketnap.platform.commands import InvalidInput, RuleViolation
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import (
     DateOutOfOrder,
@@ -19,9 +22,6 @@ from ketnap.services.dossiers.dossier import (
     WrongStep,
 )
 from ketnap.services.dossiers.values import Step
-from ketnap.platform.commands import InvalidInput, RuleViolation
-from ketnap.platform.envelope import RecordedEvent
-from ketnap.domain.rules.deadlines import official_date, party_age_months
 from tests.unit.dossiers import builders as b
 from tests.unit.dossiers.builders import TODAY
 

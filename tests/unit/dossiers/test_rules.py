@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketnap.domain.calendar import add_months
+from ketnap.domain.rules import RuleCode, rule_set_on
+from ketnap.platform.commands import RuleViolation
 from ketnap.services.dossiers import rules
 from ketnap.services.dossiers.dossier import Dossier
 from ketnap.services.dossiers.events import UnionResolution
 from ketnap.services.dossiers.values import GeneralEducation
-from ketnap.domain.calendar import add_months
-from ketnap.platform.commands import RuleViolation
-from ketnap.domain.rules import RuleCode, rule_set_on
 from tests.unit.dossiers import builders as b
 from tests.unit.dossiers.builders import TODAY
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ketnap.services import all_services
+from ketnap.services.gateway.access import COMMANDS, QUERIES
 from ketnap.services.gateway.api import own_key
 from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, catalogue
 from ketnap.services.gateway.client import render_users
-from ketnap.services.gateway.access import COMMANDS, QUERIES
 
 
 def test_every_entry_of_the_table_has_a_route_with_the_services_model() -> None:

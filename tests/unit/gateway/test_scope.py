@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 
+from ketnap.platform.commands import Forbidden, NotFound
+from ketnap.services.gateway.access import COMMANDS, QUERIES, Access, Role
 from ketnap.services.gateway.scope import (
     WHOLE_DEPLOYMENT,
     Principal,
@@ -16,8 +18,6 @@ from ketnap.services.gateway.scope import (
     refuse_role,
     with_own_organisation,
 )
-from ketnap.services.gateway.access import COMMANDS, QUERIES, Access, Role
-from ketnap.platform.commands import Forbidden, NotFound
 
 TREE = {"T01": None, "DU-A": "T01", "CB-A1": "DU-A", "CB-A2": "DU-A", "DU-B": "T01", "CB-B1": "DU-B"}
 CELLS = {"d-a1": "CB-A1", "d-b1": "CB-B1"}

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from ketnap.platform.bus.consumer import Unapplicable
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting.admissions import AdmissionDecided, Admissions
 from ketnap.services.reporting.base import business_date, parse, person_key, text
 from ketnap.services.reporting.service import build_service
-from ketnap.platform.bus.consumer import Unapplicable
-from ketnap.platform.envelope import RecordedEvent
 
 
 def recorded(event_type: str, data: dict[str, Any], position: int = 7) -> RecordedEvent:

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketnap.domain.calendar import full_years
 from ketnap.services.reporting.admissions import Admission
 from ketnap.services.reporting.new_members import AGE_BANDS, Profile, age_band, categories, new_member_stats
 from ketnap.services.reporting.organisation_tree import Tree, Unit
 from ketnap.services.reporting.periods import year
-from ketnap.domain.calendar import full_years
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketnap.services.reporting.workdays import working_days_between
 from ketnap.domain import calendar
+from ketnap.services.reporting.workdays import working_days_between
 
 days = st.dates(min_value=date(2019, 1, 1), max_value=date(2031, 12, 31))
 

@@ -10,6 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketnap.domain.rules import RuleCode, rule_set_on
+from ketnap.platform.commands import Conflict, InvalidInput, NotFound, RuleViolation
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.verification.case import Case, cross_check_refusal, open_case
 from ketnap.services.verification.events import (
     HistoryCertified,
@@ -21,9 +24,6 @@ from ketnap.services.verification.events import (
     VerificationRequestSent,
 )
 from ketnap.services.verification.registry_client import Membership
-from ketnap.platform.commands import Conflict, InvalidInput, NotFound, RuleViolation
-from ketnap.platform.envelope import RecordedEvent
-from ketnap.domain.rules import RuleCode, rule_set_on
 from tests.unit.verification.declared import history, member, relative
 
 SENT = date(2025, 9, 3)

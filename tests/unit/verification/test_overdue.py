@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketnap.services.verification.queries import DEFAULT_OVERDUE_WORKING_DAYS, is_overdue, reminder, reply_due_on
 from ketnap.domain.calendar import add_working_days, is_working_day
+from ketnap.services.verification.queries import DEFAULT_OVERDUE_WORKING_DAYS, is_overdue, reminder, reply_due_on
 
 SENT = date(2025, 9, 3)
 

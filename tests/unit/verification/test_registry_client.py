@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ketnap.services.verification.registry_client import Membership
 from ketnap.platform.commands import InvalidInput
+from ketnap.services.verification.registry_client import Membership
 
 
 def test_a_member_with_kind_and_status() -> None:

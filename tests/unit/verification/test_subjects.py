@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketnap.domain.rules import rule_set_on
 from ketnap.services.verification.subjects import (
     DEFAULT_TEMPLATE_RULES,
     REQUIRED_RELATIONS,
@@ -16,7 +17,6 @@ from ketnap.services.verification.subjects import (
     required_subjects,
     subject_details,
 )
-from ketnap.domain.rules import rule_set_on
 from tests.unit.verification.declared import FAMILY, history, member, relative
 
 RULES_2025_09 = rule_set_on(date(2025, 9, 1))

@@ -8,7 +8,7 @@ from datetime import date
 
 from ketnap.services.voting.admission_case import AdmissionCase
 from ketnap.services.voting.events import Ballot
-from ketnap.services.voting.roster import Chain, Competence, MemberStatus, Membership, Organisation, OrganisationKind, RosterMember
+from ketnap.services.voting.roster import Chain, Competence, Membership, MemberStatus, Organisation, OrganisationKind, RosterMember
 
 CELL = "CB-THON-1"
 PARTIAL = "DBBP-XA-1"

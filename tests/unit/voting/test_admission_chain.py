@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from ketnap.services.voting.admission_case import AdmissionCase
-from ketnap.services.voting.roster import Chain, Competence, Organisation, OrganisationKind
 from ketnap.platform.commands import Conflict, InvalidInput, NotFound, RuleViolation
 from ketnap.platform.envelope import RecordedEvent
+from ketnap.services.voting.admission_case import AdmissionCase
+from ketnap.services.voting.roster import Chain, Competence, Organisation, OrganisationKind
 from tests.unit.voting.builders import (
     CELL,
     GRASSROOTS,
@@ -20,8 +20,8 @@ from tests.unit.voting.builders import (
     PROVINCE,
     UPPER,
     UPPER_DECIDES,
-    adopted_by_cell,
     admitted,
+    adopted_by_cell,
     ballots,
     chain,
     citizen,

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from ketnap.services.voting.admission_case import AdmissionCase
-from ketnap.services.voting.deadlines import Deadline, deadlines_of
 from ketnap.domain.calendar import add_working_days
 from ketnap.platform.commands import RuleViolation
+from ketnap.services.voting.admission_case import AdmissionCase
+from ketnap.services.voting.deadlines import Deadline, deadlines_of
 from tests.unit.voting.builders import (
     CELL,
     MEETING_ON,

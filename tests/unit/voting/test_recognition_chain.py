@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from ketnap.services.voting.admission_case import AdmissionCase
 from ketnap.platform.commands import Conflict, InvalidInput, RuleViolation
+from ketnap.services.voting.admission_case import AdmissionCase
 from tests.unit.voting.builders import (
     CELL,
     GRASSROOTS,

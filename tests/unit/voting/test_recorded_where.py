@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ketnap.domain.rules import RuleCode
 from ketnap.services.voting.roster import Chain, Organisation, OrganisationKind
 from ketnap.services.voting.rules import check_recorded_here
-from ketnap.domain.rules import RuleCode
 
 # A province deployment established TU, the former district HU and the commune committee XA (the
 # lower deployment's root); the commune's deployment established the cell below XA.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ketnap.services.voting.registry_client import _read_chain, _read_competence, _read_member
-from ketnap.services.voting.roster import MemberStatus, Membership, OrganisationKind
+from ketnap.services.voting.roster import Membership, MemberStatus, OrganisationKind
 
 
 def test_a_temporary_transfer_reads_as_temporarily_transferred_out() -> None:

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketnap.domain.rules.rule_sets import RULES_2025_07 as RULES
+from ketnap.domain.rules.thresholds import VoteOutcome
+from ketnap.platform.commands import InvalidInput, RuleViolation
 from ketnap.services.voting.commands import RecordCellResolution
 from ketnap.services.voting.roster import Competence, MemberStatus, OrganisationKind
 from ketnap.services.voting.rules import cell_vote, check_authority, check_only_one_applicant, committee_vote, raise_if
-from ketnap.platform.commands import InvalidInput, RuleViolation
-from ketnap.domain.rules.rule_sets import RULES_2025_07 as RULES
-from ketnap.domain.rules.thresholds import VoteOutcome
 from tests.unit.voting.builders import ballots, citizen, committee, committee_ballots, official, probationary, roster
 
 ON = date(2025, 9, 10)
