@@ -1,0 +1,270 @@
+"""What a voting chain holds and how it is rebuilt: the acts recorded so far on one applicant, the
+replay of its stream (merged from every voting log that holds it), the guard every act passes
+first, and the summary the `case` query shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Self
+
+from ketnap.domain.rules import NoRuleSetInForce, RuleSet, rule_set_on
+from ketnap.platform.commands import Conflict, InvalidInput, NotFound
+from ketnap.platform.envelope import NewEvent, RecordedEvent
+from ketnap.services.voting.events import (
+    AdmissionDecided,
+    AdmissionRefused,
+    AuthorityChecked,
+    CaseClosed,
+    CaseOpened,
+    CaseResumed,
+    CaseSuspended,
+    CaseTransferred,
+    CellNotified,
+    CellResolutionAdopted,
+    CellResolutionNotAdopted,
+    CeremonyDelayAgreed,
+    CeremonyRecorded,
+    DecisionDeadlineExtended,
+    Event,
+    GrassrootsResolutionAdopted,
+    GrassrootsResolutionNotAdopted,
+    NameRemovalDecided,
+    PartialCommitteeAppraised,
+    RecognitionDecided,
+    RecognitionEscalated,
+    RecognitionPapersRecorded,
+    RecognitionResolutionAdopted,
+    RecognitionResolutionRejected,
+    RecognitionVoteFailed,
+    VoteHeld,
+    parse,
+)
+
+STREAM_PREFIX = "voting-"
+
+
+def stream_id_of(dossier_id: str) -> str:
+    return f"{STREAM_PREFIX}{dossier_id}"
+
+
+def rules_on(d: date) -> RuleSet:
+    """The rule set in force on the act's date; every resolution and decision records its id."""
+    try:
+        return rule_set_on(d)
+    except NoRuleSetInForce as error:
+        raise InvalidInput(f"Ngày {d:%d/%m/%Y} trước mọi bộ quy định hệ thống áp dụng.", on=d.isoformat()) from error
+
+
+def not_before(d: date, earlier: date | None, what: str) -> None:
+    """An act is not dated before the step it follows (`what`, named in the message)."""
+    if earlier is not None and d < earlier:
+        raise InvalidInput(f"Ngày {d:%d/%m/%Y} trước {what} ({earlier:%d/%m/%Y}).", on=d.isoformat())
+
+
+@dataclass
+class Resolution:
+    """One vote's result at one body, as the chain needs it."""
+
+    organisation: str
+    meeting_on: date
+    adopted: bool
+    rule_set: str
+    rejected: bool = False
+    """Recognition only: ≥ 2/3 against."""
+
+
+@dataclass
+class Decided:
+    decided_by: str
+    decision_date: date
+    positive: bool
+    """Admitted, or recognised; False for a refusal or a name removal."""
+
+
+@dataclass
+class CaseState:
+    """Hồ sơ biểu quyết của một người: every act on one applicant, admission then recognition."""
+
+    dossier_id: str
+    version: int = 0
+    pending: list[NewEvent] = field(default_factory=list)
+
+    opened: bool = False
+    cell: str = ""
+    citizen_id: str = ""
+    full_name: str = ""
+    ready_on: date | None = None
+    closed: str | None = None
+    suspended: bool = False
+
+    cell_resolution: Resolution | None = None
+    appraisal: tuple[str, date] | None = None
+    grassroots_resolution: Resolution | None = None
+    decision: Decided | None = None
+    extensions: list[int] = field(default_factory=list)
+    notified_on: date | None = None
+
+    ceremony_on: date | None = None
+    received_decision_on: date | None = None
+    ceremony_delay_agreed_by: str | None = None
+    papers_completed_on: date | None = None
+
+    recognition_cell: Resolution | None = None
+    recognition_grassroots: Resolution | None = None
+    failed_votes: dict[str, int] = field(default_factory=dict)
+    escalations: dict[str, str] = field(default_factory=dict)
+    """Organisation whose votes failed three times -> the committee above it."""
+    escalated_on: date | None = None
+    last_failed_on: date | None = None
+    recognition_extensions: list[int] = field(default_factory=list)
+    recognition_decision: Decided | None = None
+
+    @property
+    def stream_id(self) -> str:
+        return stream_id_of(self.dossier_id)
+
+    @classmethod
+    def load(cls, dossier_id: str, recorded: Iterable[RecordedEvent], *, version: int | None = None) -> Self:
+        """The chain from its events in order. `version`: the own stream's version to append at,
+        when the events are merged from several deployments' logs (`case_log`); otherwise the
+        last event's."""
+        case = cls(dossier_id)
+        for event in recorded:
+            case._apply(parse(event))
+            case.version = event.stream_version
+        if version is not None:
+            case.version = version
+        return case
+
+    def _record(self, *events: Event) -> None:
+        """Apply the events just decided and keep them to be appended (`pending`)."""
+        for event in events:
+            self._apply(event)
+            self.pending.append(event.to_new_event())
+
+    # --- guards -------------------------------------------------------------------------------
+
+    def require_open(self) -> None:
+        """Any act needs a dossier that the dossiers service made ready, still going."""
+        if not self.opened:
+            raise NotFound("Chưa có hồ sơ nào sẵn sàng để chi bộ xét với mã này.", dossier_id=self.dossier_id)
+        if self.closed:
+            why = "đã rút" if self.closed == "withdrawn" else "đã bị loại"
+            raise Conflict(f"Hồ sơ {why}; không ghi thêm biểu quyết, quyết định.", dossier_id=self.dossier_id)
+        if self.suspended:
+            raise Conflict("Hồ sơ đang để lại sưu tra; chưa ghi được biểu quyết, quyết định.", dossier_id=self.dossier_id)
+
+    # --- how each event changes the chain ------------------------------------------------------
+
+    def _apply(self, event: Event) -> None:
+        match event:
+            case CaseOpened():
+                self.opened, self.cell, self.citizen_id = True, event.cell, event.citizen_id
+                self.full_name, self.ready_on = event.full_name, event.ready_on
+                # Made ready again after a chain that ended without admission: start anew.
+                self.cell_resolution = self.grassroots_resolution = self.decision = None
+                self.appraisal, self.extensions, self.notified_on = None, [], None
+            case CellResolutionNotAdopted():
+                self.cell_resolution = Resolution(event.cell, event.meeting_on, False, event.rule_set)
+            case CellResolutionAdopted():
+                self.cell_resolution = Resolution(event.cell, event.meeting_on, True, event.rule_set)
+            case PartialCommitteeAppraised():
+                self.appraisal = (event.organisation, event.appraised_on)
+            case GrassrootsResolutionNotAdopted():
+                self.grassroots_resolution = Resolution(event.organisation, event.meeting_on, False, event.rule_set)
+            case GrassrootsResolutionAdopted():
+                self.grassroots_resolution = Resolution(event.organisation, event.meeting_on, True, event.rule_set)
+            case AdmissionDecided():
+                self.decision = Decided(event.decided_by, event.decision_date, True)
+            case AdmissionRefused():
+                self.decision = Decided(event.decided_by, event.decision_date, False)
+            case DecisionDeadlineExtended():
+                (self.recognition_extensions if self.ceremony_on else self.extensions).append(event.by_working_days)
+            case CellNotified():
+                self.notified_on = event.received_on
+            case CeremonyDelayAgreed():
+                self.ceremony_delay_agreed_by = event.agreed_by
+            case CeremonyRecorded():
+                self.ceremony_on, self.received_decision_on = event.held_on, event.received_decision_on
+            case RecognitionPapersRecorded():
+                self.papers_completed_on = event.completed_on
+            case RecognitionResolutionRejected() | RecognitionResolutionAdopted():
+                rejected = isinstance(event, RecognitionResolutionRejected)
+                resolution = Resolution(event.organisation, event.meeting_on, not rejected, event.rule_set, rejected=rejected)
+                if event.level == "cell":
+                    self.recognition_cell = resolution
+                else:
+                    self.recognition_grassroots = resolution
+            case RecognitionVoteFailed():
+                self.failed_votes[event.organisation] = event.attempt
+                self.last_failed_on = event.meeting_on
+            case RecognitionEscalated():
+                self.escalations[event.organisation] = event.to_organisation
+                self.escalated_on = self.escalated_on or self.last_failed_on
+            case RecognitionDecided():
+                self.recognition_decision = Decided(event.decided_by, event.decision_date, True)
+            case NameRemovalDecided():
+                self.recognition_decision = Decided(event.decided_by, event.decision_date, False)
+            case CaseTransferred():
+                self.cell = event.to_cell
+            case CaseResumed():
+                self.suspended = False
+            case CaseSuspended():
+                self.suspended = True
+            case CaseClosed():
+                self.closed = event.why
+            case VoteHeld() | AuthorityChecked():
+                pass
+            case _:
+                raise TypeError(f"no state change for {type(event).__name__}")
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def first_recognition_resolution_on(self) -> date | None:
+        """When the cell adopted a resolution on recognition (for or against), or the case went
+        above it after three failed votes: what ends RECOG_30WD."""
+        dates = [d for d in (self.recognition_cell.meeting_on if self.recognition_cell else None,
+                             self.escalated_on if self.cell in self.escalations else None) if d is not None]
+        return min(dates) if dates else None
+
+    def summary(self) -> dict[str, Any]:
+        def resolution(r: Resolution | None) -> dict[str, Any] | None:
+            if r is None:
+                return None
+            outcome = "adopted" if r.adopted else ("rejected" if r.rejected else "not_adopted")
+            return {"organisation": r.organisation, "meeting_on": r.meeting_on.isoformat(), "outcome": outcome, "rule_set": r.rule_set}
+
+        def decided(d: Decided | None) -> dict[str, Any] | None:
+            if d is None:
+                return None
+            return {"decided_by": d.decided_by, "decision_date": d.decision_date.isoformat(), "positive": d.positive}
+
+        def iso(d: date | None) -> str | None:
+            return d.isoformat() if d else None
+
+        return {
+            "dossier_id": self.dossier_id,
+            "version": self.version,
+            "cell": self.cell,
+            "ready_on": iso(self.ready_on),
+            "closed": self.closed,
+            "suspended": self.suspended,
+            "cell_resolution": resolution(self.cell_resolution),
+            "appraisal": {"organisation": self.appraisal[0], "appraised_on": self.appraisal[1].isoformat()} if self.appraisal else None,
+            "grassroots_resolution": resolution(self.grassroots_resolution),
+            "admission_decision": decided(self.decision),
+            "extensions": list(self.extensions),
+            "cell_notified_on": iso(self.notified_on),
+            "ceremony_on": iso(self.ceremony_on),
+            "ceremony_delay_agreed_by": self.ceremony_delay_agreed_by,
+            "recognition_papers_completed_on": iso(self.papers_completed_on),
+            "recognition_cell_resolution": resolution(self.recognition_cell),
+            "recognition_grassroots_resolution": resolution(self.recognition_grassroots),
+            "failed_recognition_votes": dict(self.failed_votes),
+            "escalations": dict(self.escalations),
+            "recognition_extensions": list(self.recognition_extensions),
+            "recognition_decision": decided(self.recognition_decision),
+        }
+
