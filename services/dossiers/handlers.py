@@ -1,5 +1,7 @@
-"""The command handlers: one function per use case, each loading the dossier, asking the registry
-what a rule needs, letting the aggregate decide, and returning a `Decision` at the version it read.
+"""The command handlers: one per use case, each loading the dossier, asking the registry what a rule
+needs, letting the aggregate decide, and returning a `Decision` at the version it read. A command
+the dossier decides alone (nothing to ask the registry, nothing to translate) needs no function of
+its own: `alone(Dossier.<method>)` passes the command's fields to the method.
 
 The platform appends with event ids derived from the idempotency key and turns a stale version
 into a `conflict` reply (shared/platform/service.py); nothing is written when a handler raises.
@@ -14,7 +16,9 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from ketnap.platform.commands import Command, Conflict, Decision, NotFound
+from pydantic import BaseModel
+
+from ketnap.platform.commands import Command, Conflict, Decision, NotFound, arguments_of
 from ketnap.platform.eventstore import EventStore
 from ketnap.services.dossiers import commands as cmd
 from ketnap.services.dossiers import events as ev
@@ -89,55 +93,6 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
 # --- steps 2-8 -----------------------------------------------------------------------------------------
 
 
-async def record_class_certificate(deps: Deps, command: cmd.RecordClassCertificate) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(
-        dossier,
-        dossier.record_class_certificate(
-            certificate_number=command.certificate_number,
-            issued_on=command.issued_on,
-            issued_by=command.issued_by,
-            today=deps.today(),
-        ),
-    )
-
-
-async def submit_application_letter(deps: Deps, command: cmd.SubmitApplicationLetter) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(dossier, dossier.submit_application_letter(submitted_on=command.submitted_on, today=deps.today()))
-
-
-async def declare_personal_history(deps: Deps, command: cmd.DeclarePersonalHistory) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(
-        dossier,
-        dossier.declare_personal_history(
-            applicant=command.applicant.model_dump(),
-            relatives=[r.model_dump() for r in command.relatives],
-            family_planning_case=command.family_planning_case,
-            qualifications=command.qualifications.model_dump(),
-            declared_on=command.declared_on,
-            today=deps.today(),
-        ),
-    )
-
-
-async def correct_personal_history(deps: Deps, command: cmd.CorrectPersonalHistory) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(
-        dossier,
-        dossier.correct_personal_history(
-            applicant=command.applicant.model_dump(),
-            relatives=[r.model_dump() for r in command.relatives],
-            family_planning_case=command.family_planning_case,
-            qualifications=command.qualifications.model_dump(),
-            corrected_on=command.corrected_on,
-            reason=command.reason,
-            today=deps.today(),
-        ),
-    )
-
-
 async def record_introductions(deps: Deps, command: cmd.RecordIntroductions) -> Decision:
     dossier = await _current(deps, command)
     introducers = [
@@ -177,24 +132,6 @@ async def record_opinions(deps: Deps, command: cmd.RecordOpinions) -> Decision:
     return _decided(dossier, dossier.record_opinions(opinions=opinions, today=deps.today()))
 
 
-async def record_provincial_agreement(deps: Deps, command: cmd.RecordProvincialAgreement) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(
-        dossier,
-        dossier.record_provincial_agreement(
-            purpose=command.purpose, document_number=command.document_number, agreed_on=command.agreed_on, today=deps.today()
-        ),
-    )
-
-
-async def mark_ready_for_cell_vote(deps: Deps, command: cmd.MarkReadyForCellVote) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(
-        dossier,
-        dossier.mark_ready_for_cell_vote(ready_on=command.ready_on, cell_meeting_on=command.cell_meeting_on, today=deps.today()),
-    )
-
-
 # --- steps 12-15 ----------------------------------------------------------------------------------------
 
 
@@ -217,59 +154,7 @@ async def record_ceremony(deps: Deps, command: cmd.RecordCeremony) -> Decision:
     )
 
 
-async def file_member_history(deps: Deps, command: cmd.FileMemberHistory) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(dossier, dossier.file_member_history(filed_on=command.filed_on, today=deps.today()))
-
-
-async def record_new_member_class(deps: Deps, command: cmd.RecordNewMemberClass) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(
-        dossier,
-        dossier.record_new_member_class(
-            certificate_number=command.certificate_number,
-            issued_on=command.issued_on,
-            issued_by=command.issued_by,
-            today=deps.today(),
-        ),
-    )
-
-
-async def record_recognition_papers(deps: Deps, command: cmd.RecordRecognitionPapers) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(
-        dossier,
-        dossier.record_recognition_papers(
-            self_review_on=command.self_review_on,
-            helper_review_on=command.helper_review_on,
-            opinions_on=command.opinions_on,
-            completed_on=command.completed_on,
-            today=deps.today(),
-        ),
-    )
-
-
 # --- endings and pauses -----------------------------------------------------------------------------------
-
-
-async def withdraw(deps: Deps, command: cmd.Withdraw) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(dossier, dossier.withdraw(on=command.on, today=deps.today()))
-
-
-async def reject(deps: Deps, command: cmd.Reject) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(dossier, dossier.reject(on=command.on, rule=command.rule, reason=command.reason, today=deps.today()))
-
-
-async def suspend(deps: Deps, command: cmd.Suspend) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(dossier, dossier.suspend(on=command.on, today=deps.today()))
-
-
-async def resume(deps: Deps, command: cmd.Resume) -> Decision:
-    dossier = await _current(deps, command)
-    return _decided(dossier, dossier.resume(on=command.on, today=deps.today()))
 
 
 async def transfer(deps: Deps, command: cmd.Transfer) -> Decision:
@@ -281,26 +166,55 @@ async def transfer(deps: Deps, command: cmd.Transfer) -> Decision:
     )
 
 
+# --- what the dossier decides alone -----------------------------------------------------------------------
+
+
+def alone(act: Callable[..., list[ev.Event]]) -> Handler:
+    """The handler of a command whose own fields, with today's date, are the arguments of `act`:
+    the dossier at the version the officer saw decides, with nothing to ask the registry."""
+
+    async def handle(deps: Deps, command: cmd.DossierCommand) -> Decision:
+        dossier = await _current(deps, command)
+        return _decided(dossier, act(dossier, **_arguments(command), today=deps.today()))
+
+    handle.__name__ = handle.__qualname__ = act.__name__
+    return handle
+
+
+def _arguments(command: cmd.DossierCommand) -> dict[str, Any]:
+    """The command's fields as the aggregate takes them: a part of the command (an applicant's
+    facts, a relative) as a plain mapping."""
+    return {name: _plain(value) for name, value in arguments_of(command, "dossier_id", "expected_version").items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 Handler = Callable[[Deps, Any], Awaitable[Decision]]
 
 COMMANDS: list[tuple[str, type[Command], Handler]] = [
     ("open_dossier", cmd.OpenDossier, open_dossier),
-    ("record_class_certificate", cmd.RecordClassCertificate, record_class_certificate),
-    ("submit_application_letter", cmd.SubmitApplicationLetter, submit_application_letter),
-    ("declare_personal_history", cmd.DeclarePersonalHistory, declare_personal_history),
-    ("correct_personal_history", cmd.CorrectPersonalHistory, correct_personal_history),
+    ("record_class_certificate", cmd.RecordClassCertificate, alone(Dossier.record_class_certificate)),
+    ("submit_application_letter", cmd.SubmitApplicationLetter, alone(Dossier.submit_application_letter)),
+    ("declare_personal_history", cmd.DeclarePersonalHistory, alone(Dossier.declare_personal_history)),
+    ("correct_personal_history", cmd.CorrectPersonalHistory, alone(Dossier.correct_personal_history)),
     ("record_introductions", cmd.RecordIntroductions, record_introductions),
     ("record_opinions", cmd.RecordOpinions, record_opinions),
-    ("record_provincial_agreement", cmd.RecordProvincialAgreement, record_provincial_agreement),
-    ("mark_ready_for_cell_vote", cmd.MarkReadyForCellVote, mark_ready_for_cell_vote),
+    ("record_provincial_agreement", cmd.RecordProvincialAgreement, alone(Dossier.record_provincial_agreement)),
+    ("mark_ready_for_cell_vote", cmd.MarkReadyForCellVote, alone(Dossier.mark_ready_for_cell_vote)),
     ("record_ceremony", cmd.RecordCeremony, record_ceremony),
-    ("file_member_history", cmd.FileMemberHistory, file_member_history),
-    ("record_new_member_class", cmd.RecordNewMemberClass, record_new_member_class),
-    ("record_recognition_papers", cmd.RecordRecognitionPapers, record_recognition_papers),
-    ("withdraw", cmd.Withdraw, withdraw),
-    ("reject", cmd.Reject, reject),
-    ("suspend", cmd.Suspend, suspend),
-    ("resume", cmd.Resume, resume),
+    ("file_member_history", cmd.FileMemberHistory, alone(Dossier.file_member_history)),
+    ("record_new_member_class", cmd.RecordNewMemberClass, alone(Dossier.record_new_member_class)),
+    ("record_recognition_papers", cmd.RecordRecognitionPapers, alone(Dossier.record_recognition_papers)),
+    ("withdraw", cmd.Withdraw, alone(Dossier.withdraw)),
+    ("reject", cmd.Reject, alone(Dossier.reject)),
+    ("suspend", cmd.Suspend, alone(Dossier.suspend)),
+    ("resume", cmd.Resume, alone(Dossier.resume)),
     ("transfer", cmd.Transfer, transfer),
 ]
 """Subject `<service>.cmd.<name>` -> its command model and handler."""

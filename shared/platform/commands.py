@@ -48,6 +48,14 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+def arguments_of(command: Command, *leaving_out: str) -> dict[str, Any]:
+    """The fields a command adds to every command's (idempotency key, actor, scope), by name and as
+    they are, less `leaving_out` (those its handler uses itself, such as the id of the stream to
+    load): the keyword arguments of the aggregate method that decides it."""
+    besides = {*Command.model_fields, *leaving_out}
+    return {name: getattr(command, name) for name in type(command).model_fields if name not in besides}
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str

@@ -171,3 +171,19 @@ async def test_withdraw_reject_suspend_resume_and_transfer(stack: Stack) -> None
     endings = [e for d in (kept, withdrawn) for e in await stack.store.read_stream(f"dossier-{d}")
                if e.event_type in ("DossierSuspended", "DossierResumed", "DossierWithdrawn")]
     assert len(endings) == 3 and all(set(e.data) == CLOSING_FIELDS for e in endings)
+
+
+async def test_a_provincial_agreement_is_recorded_for_its_purpose(stack: Stack) -> None:
+    async with stack.dossiers_running():
+        dossier_id = await prepared_dossier(stack)
+        await stack.ok("record_provincial_agreement", dossier_id=dossier_id, purpose="over_60", document_number="12-CV/TU",
+                       agreed_on="2025-11-03")
+        unknown = await stack.ask("record_provincial_agreement", dossier_id=dossier_id, purpose="over_70",
+                                  document_number="13-CV/TU", agreed_on="2025-11-03")
+        early = await stack.ask("record_provincial_agreement", dossier_id=dossier_id, purpose="literacy_only",
+                                document_number="14-CV/TU", agreed_on="2025-08-01")
+        body = (await stack.dossier(dossier_id))["result"]
+    assert body["papers"]["provincial_agreements"] == {"over_60": "2025-11-03"}
+    assert unknown["error"]["code"] == "validation" and "purpose" in str(unknown["error"])
+    assert early["error"]["code"] == "validation" and early["error"]["details"]["field"] == "agreed_on"
+    assert (await stack.events(dossier_id)).count("ProvincialAgreementRecorded") == 1
