@@ -1,15 +1,18 @@
 """The use cases of the voting service: load the chain, ask the registry what the act's date needs, let
 the aggregate decide, return the events to append to `voting-<dossier_id>` at the version read.
+The command's own fields are the aggregate method's arguments (`arguments_of`); the handler adds
+what the registry says.
 
 The chain is read from every voting log this deployment holds (`case_log`); an act is accepted
 only where the body taking it works (`rules.check_recorded_here`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from ketnap.platform.commands import Decision
+from ketnap.platform.commands import Decision, arguments_of
 from ketnap.services.voting import commands as c
 from ketnap.services.voting.admission_case import AdmissionCase
 from ketnap.services.voting.case_log import CaseLog
@@ -20,6 +23,13 @@ from ketnap.services.voting.rules import Tally, check_only_one_applicant, check_
 
 async def load(cases: CaseLog, dossier_id: str) -> AdmissionCase:
     return await cases.load(dossier_id)
+
+
+async def _open_case(cases: CaseLog, dossier_id: str) -> AdmissionCase:
+    """The chain of a dossier still going, before anything is asked of the registry."""
+    case = await load(cases, dossier_id)
+    case.require_open()
+    return case
 
 
 async def _chain_here(registry: RegistryClient, case: AdmissionCase, body: str, on: date) -> Chain:
@@ -52,37 +62,52 @@ def _tally_result(tally: Tally | None) -> dict[str, Any]:
     return result
 
 
+# --- votes: one applicant each, counted against the registry's roster or committee ------------------
+
+
 async def _one_applicant(cases: CaseLog, command: c.Vote) -> AdmissionCase:
     raise_if(check_only_one_applicant(command.dossier_ids))
-    case = await load(cases, command.dossier_ids[0])
-    case.require_open()
-    return case
+    return await _open_case(cases, command.dossier_ids[0])
 
 
 async def record_cell_resolution(cases: CaseLog, registry: RegistryClient, command: c.RecordCellResolution) -> Decision:
     case = await _one_applicant(cases, command)
     await _chain_here(registry, case, command.cell, command.meeting_on)
     roster = await registry.roster(command.cell, command.meeting_on)
-    tally = case.record_cell_resolution(cell=command.cell, meeting_on=command.meeting_on, ballots=command.ballots, roster=roster)
+    tally = case.record_cell_resolution(**arguments_of(command, "dossier_ids"), roster=roster)
     return _decision(case, _tally_result(tally))
 
 
-async def record_appraisal(cases: CaseLog, registry: RegistryClient, command: c.RecordAppraisal) -> Decision:
-    case = await load(cases, command.dossier_id)
-    case.require_open()
-    chain = await _chain_here(registry, case, command.organisation, command.appraised_on)
-    case.record_appraisal(organisation=command.organisation, appraised_on=command.appraised_on, opinion=command.opinion, chain=chain)
-    return _decision(case)
-
-
-async def record_grassroots_resolution(cases: CaseLog, registry: RegistryClient, command: c.RecordGrassrootsResolution) -> Decision:
+async def record_recognition_cell_resolution(
+    cases: CaseLog, registry: RegistryClient, command: c.RecordRecognitionCellResolution
+) -> Decision:
     case = await _one_applicant(cases, command)
-    chain = await _chain_here(registry, case, command.organisation, command.meeting_on)
-    committee = await registry.committee(command.organisation, command.meeting_on) if command.organisation in chain else []
-    tally = case.record_grassroots_resolution(
-        organisation=command.organisation, meeting_on=command.meeting_on, ballots=command.ballots, chain=chain, committee=committee
-    )
+    chain = await _chain_here(registry, case, command.cell, command.meeting_on)
+    roster = await registry.roster(command.cell, command.meeting_on)
+    tally = case.record_recognition_cell_resolution(**arguments_of(command, "dossier_ids"), roster=roster, chain=chain)
     return _decision(case, _tally_result(tally))
+
+
+def _grassroots_vote(resolve: Callable[..., Tally]) -> Handler:
+    """The handler of a grassroots committee's resolution (on admission or on recognition): counted
+    against the committee's members on the meeting's date when the committee is the cell's own."""
+
+    async def handle(cases: CaseLog, registry: RegistryClient, command: c.RecordGrassrootsResolution) -> Decision:
+        case = await _one_applicant(cases, command)
+        chain = await _chain_here(registry, case, command.organisation, command.meeting_on)
+        committee = await registry.committee(command.organisation, command.meeting_on) if command.organisation in chain else []
+        tally = resolve(case, **arguments_of(command, "dossier_ids"), chain=chain, committee=committee)
+        return _decision(case, _tally_result(tally))
+
+    handle.__name__ = handle.__qualname__ = resolve.__name__
+    return handle
+
+
+record_grassroots_resolution = _grassroots_vote(AdmissionCase.record_grassroots_resolution)
+record_recognition_grassroots_resolution = _grassroots_vote(AdmissionCase.record_recognition_grassroots_resolution)
+
+
+# --- decisions of the competent committee -------------------------------------------------------------
 
 
 async def _decider(registry: RegistryClient, case: AdmissionCase, decided_by: str, on: date, voted: bool):  # noqa: ANN202
@@ -96,102 +121,58 @@ async def _decider(registry: RegistryClient, case: AdmissionCase, decided_by: st
 
 
 async def decide_admission(cases: CaseLog, registry: RegistryClient, command: c.DecideAdmission) -> Decision:
-    case = await load(cases, command.dossier_id)
-    case.require_open()
+    case = await _open_case(cases, command.dossier_id)
     competent, chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
-    tally = case.decide_admission(
-        decided_by=command.decided_by,
-        decision_date=command.decision_date,
-        admitted=command.admitted,
-        decision_number=command.decision_number,
-        reason=command.reason,
-        competent=competent,
-        chain=chain,
-        committee=committee,
-        ballots=command.ballots,
-    )
-    return _decision(case, _tally_result(tally))
-
-
-async def extend_decision_deadline(cases: CaseLog, registry: RegistryClient, command: c.ExtendDecisionDeadline) -> Decision:
-    case = await load(cases, command.dossier_id)
-    case.require_open()
-    competent = await registry.competent_authority(case.cell, command.on)
-    await _chain_here(registry, case, command.decided_by, command.on)
-    case.extend_decision_deadline(
-        decided_by=command.decided_by, on=command.on, by_working_days=command.by_working_days, competent=competent
-    )
-    return _decision(case)
-
-
-async def record_cell_notified(cases: CaseLog, registry: RegistryClient, command: c.RecordCellNotified) -> Decision:
-    case = await load(cases, command.dossier_id)
-    case.require_open()
-    if case.decision is not None:
-        # The cell as it stood when decided: it may have been merged away since.
-        await _chain_here(registry, case, case.cell, case.decision.decision_date)
-    case.record_cell_notified(received_on=command.received_on)
-    return _decision(case)
-
-
-async def agree_ceremony_delay(cases: CaseLog, registry: RegistryClient, command: c.AgreeCeremonyDelay) -> Decision:
-    case = await load(cases, command.dossier_id)
-    case.require_open()
-    chain = await _chain_here(registry, case, command.agreed_by, command.agreed_on)
-    case.agree_ceremony_delay(agreed_by=command.agreed_by, agreed_on=command.agreed_on, chain=chain)
-    return _decision(case)
-
-
-async def record_recognition_cell_resolution(
-    cases: CaseLog, registry: RegistryClient, command: c.RecordRecognitionCellResolution
-) -> Decision:
-    case = await _one_applicant(cases, command)
-    chain = await _chain_here(registry, case, command.cell, command.meeting_on)
-    roster = await registry.roster(command.cell, command.meeting_on)
-    tally = case.record_recognition_cell_resolution(
-        cell=command.cell, meeting_on=command.meeting_on, ballots=command.ballots, roster=roster, chain=chain
-    )
-    return _decision(case, _tally_result(tally))
-
-
-async def record_recognition_grassroots_resolution(
-    cases: CaseLog, registry: RegistryClient, command: c.RecordRecognitionGrassrootsResolution
-) -> Decision:
-    case = await _one_applicant(cases, command)
-    chain = await _chain_here(registry, case, command.organisation, command.meeting_on)
-    committee = await registry.committee(command.organisation, command.meeting_on) if command.organisation in chain else []
-    tally = case.record_recognition_grassroots_resolution(
-        organisation=command.organisation, meeting_on=command.meeting_on, ballots=command.ballots, chain=chain, committee=committee
-    )
+    tally = case.decide_admission(**arguments_of(command, "dossier_id"), competent=competent, chain=chain, committee=committee)
     return _decision(case, _tally_result(tally))
 
 
 async def decide_recognition(cases: CaseLog, registry: RegistryClient, command: c.DecideRecognition) -> Decision:
-    case = await load(cases, command.dossier_id)
-    case.require_open()
+    case = await _open_case(cases, command.dossier_id)
     competent, chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
-    tally = case.decide_recognition(
-        decided_by=command.decided_by,
-        decision_number=command.decision_number,
-        decision_date=command.decision_date,
-        competent=competent,
-        chain=chain,
-        committee=committee,
-        ballots=command.ballots,
-    )
+    tally = case.decide_recognition(**arguments_of(command, "dossier_id"), competent=competent, chain=chain, committee=committee)
     return _decision(case, _tally_result(tally))
 
 
 async def decide_name_removal(cases: CaseLog, registry: RegistryClient, command: c.DecideNameRemoval) -> Decision:
-    case = await load(cases, command.dossier_id)
-    case.require_open()
+    case = await _open_case(cases, command.dossier_id)
     competent, _chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
-    tally = case.decide_name_removal(
-        decided_by=command.decided_by,
-        decision_date=command.decision_date,
-        reason=command.reason,
-        competent=competent,
-        committee=committee,
-        ballots=command.ballots,
-    )
+    tally = case.decide_name_removal(**arguments_of(command, "dossier_id"), competent=competent, committee=committee)
     return _decision(case, _tally_result(tally))
+
+
+async def extend_decision_deadline(cases: CaseLog, registry: RegistryClient, command: c.ExtendDecisionDeadline) -> Decision:
+    case = await _open_case(cases, command.dossier_id)
+    competent = await registry.competent_authority(case.cell, command.on)
+    await _chain_here(registry, case, command.decided_by, command.on)
+    case.extend_decision_deadline(**arguments_of(command, "dossier_id"), competent=competent)
+    return _decision(case)
+
+
+# --- the other acts -------------------------------------------------------------------------------------
+
+
+async def record_appraisal(cases: CaseLog, registry: RegistryClient, command: c.RecordAppraisal) -> Decision:
+    case = await _open_case(cases, command.dossier_id)
+    chain = await _chain_here(registry, case, command.organisation, command.appraised_on)
+    case.record_appraisal(**arguments_of(command, "dossier_id"), chain=chain)
+    return _decision(case)
+
+
+async def record_cell_notified(cases: CaseLog, registry: RegistryClient, command: c.RecordCellNotified) -> Decision:
+    case = await _open_case(cases, command.dossier_id)
+    if case.decision is not None:
+        # The cell as it stood when decided: it may have been merged away since.
+        await _chain_here(registry, case, case.cell, case.decision.decision_date)
+    case.record_cell_notified(**arguments_of(command, "dossier_id"))
+    return _decision(case)
+
+
+async def agree_ceremony_delay(cases: CaseLog, registry: RegistryClient, command: c.AgreeCeremonyDelay) -> Decision:
+    case = await _open_case(cases, command.dossier_id)
+    chain = await _chain_here(registry, case, command.agreed_by, command.agreed_on)
+    case.agree_ceremony_delay(**arguments_of(command, "dossier_id"), chain=chain)
+    return _decision(case)
+
+
+Handler = Callable[[CaseLog, RegistryClient, Any], Awaitable[Decision]]
