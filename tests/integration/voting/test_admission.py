@@ -127,3 +127,37 @@ async def test_AUTHORITY_a_decision_from_the_wrong_organisation_is_refused(stack
         assert refused["error"]["code"] == "rule:AUTHORITY", refused
         assert refused["error"]["details"]["competent_authority"] == tree.upper
     assert (await stack.events(dossier_id))[-1] == "GrassrootsResolutionAdopted"
+
+
+async def test_a_partial_committee_appraises_before_the_grassroots_vote_and_the_committee_above_agrees_a_late_ceremony(
+    stack: Stack,
+) -> None:
+    tree = await stack.tree()
+    partial = f"B{tree.cell[1:]}"
+    await stack.establish(partial, "partial_committee", tree.grassroots, scope=tree.province)
+    await stack.registry_ok("move_organisation", scope=tree.province, code=tree.cell, parent=partial, effective_from="2025-01-01")
+    dossier_id = await stack.ready(tree)
+    await cell_resolution(stack, tree, dossier_id, tree.officials[:6])
+    grassroots_vote = {"dossier_ids": [dossier_id], "organisation": tree.grassroots, "meeting_on": "2025-09-20",
+                       "ballots": votes(agree=tree.committee[:4])}
+
+    too_early = await stack.command("record_grassroots_resolution", **grassroots_vote)
+    wrong_body = await stack.command("record_appraisal", dossier_id=dossier_id, organisation=tree.grassroots,
+                                     appraised_on="2025-09-15", opinion="Đủ điều kiện")
+    await stack.ok("record_appraisal", dossier_id=dossier_id, organisation=partial, appraised_on="2025-09-15", opinion="Đủ điều kiện")
+    await stack.ok("record_grassroots_resolution", **grassroots_vote)
+    await stack.ok("decide_admission", dossier_id=dossier_id, decided_by=tree.upper, decision_date="2025-10-01", admitted=True,
+                   decision_number="106-QĐ/ĐU")
+    by_the_cell = await stack.command("agree_ceremony_delay", dossier_id=dossier_id, agreed_by=tree.cell, agreed_on="2025-10-05")
+    await stack.ok("agree_ceremony_delay", dossier_id=dossier_id, agreed_by=tree.upper, agreed_on="2025-10-05")
+    again = await stack.command("agree_ceremony_delay", dossier_id=dossier_id, agreed_by=tree.grassroots, agreed_on="2025-10-06")
+
+    assert too_early["error"]["code"] == "validation" and "thẩm định" in too_early["error"]["message"]
+    assert wrong_body["error"]["code"] == "validation" and partial in wrong_body["error"]["message"]
+    assert by_the_cell["error"]["code"] == "rule:AUTHORITY"
+    assert again["error"]["code"] == "conflict"
+    case = await stack.case(dossier_id)
+    assert case is not None
+    assert case["appraisal"] == {"organisation": partial, "appraised_on": "2025-09-15"}
+    assert case["ceremony_delay_agreed_by"] == tree.upper
+    assert (await stack.events(dossier_id)).count("PartialCommitteeAppraised") == 1
