@@ -4,6 +4,10 @@ Every command carries the platform's idempotency key, actor and scope (the actor
 it must be the unit acted on or one above it on the effective date). A command acting on a record
 the user has seen may carry `expected_version`, the version the user saw: if someone changed the
 record since, the reply is a `conflict` and nothing is written.
+
+What a new organisation, member, committee seat or locality states is written once, as its
+`...Facts` model: the command adds the platform's fields to it, and the import file's row
+(importer.py) takes the same facts as people type them.
 """
 
 from __future__ import annotations
@@ -39,15 +43,17 @@ class _Part(BaseModel):
 # --- the tree --------------------------------------------------------------------------------------
 
 
-class EstablishOrganisation(Command):
-    """Thành lập tổ chức đảng."""
-
+class OrganisationFacts(_Part):
     code: OrganisationCode
     name: ShortText
     kind: OrganisationKind
     parent: OrganisationCode | None = None
     effective_from: Day
     decision_number: DecisionNumber | None = None
+
+
+class EstablishOrganisation(OrganisationFacts, Command):
+    """Thành lập tổ chức đảng."""
 
 
 class RenameOrganisation(Command):
@@ -132,11 +138,14 @@ class DissolveOrganisation(Command):
 # --- committees ------------------------------------------------------------------------------------
 
 
-class AppointCommitteeMember(Command):
+class CommitteeSeatFacts(_Part):
     organisation: OrganisationCode
     citizen_id: CitizenId
     role: ShortText | None = None
     effective_from: Day
+
+
+class AppointCommitteeMember(CommitteeSeatFacts, Command):
     decision_number: DecisionNumber | None = None
 
 
@@ -150,9 +159,7 @@ class EndCommitteeMembership(Command):
 # --- members ---------------------------------------------------------------------------------------
 
 
-class RegisterMember(Command):
-    """Đăng ký một đảng viên đã có (chuyển đến từ nơi khác, bổ sung sổ); kết nạp mới đến từ quyết định kết nạp."""
-
+class MemberFacts(_Part):
     citizen_id: CitizenId
     full_name: PersonName
     organisation: OrganisationCode
@@ -161,6 +168,10 @@ class RegisterMember(Command):
     effective_from: Day
     admitted_on: Day | None = None
     official_since: Day | None = None
+
+
+class RegisterMember(MemberFacts, Command):
+    """Đăng ký một đảng viên đã có (chuyển đến từ nơi khác, bổ sung sổ); kết nạp mới đến từ quyết định kết nạp."""
 
 
 class ChangeMemberStatus(Command):
@@ -206,13 +217,17 @@ class RemoveMemberName(Command):
 # --- localities, quotas, classes --------------------------------------------------------------------
 
 
-class RegisterLocality(Command):
+class LocalityFacts(_Part):
     code: LocalityCode
     name: ShortText
     kind: ShortText = Field(description="thôn, tổ dân phố, ấp, bản, khu phố...")
     organisation: OrganisationCode
     covered_by: OrganisationCode | None = None
     effective_from: Day
+
+
+class RegisterLocality(LocalityFacts, Command):
+    pass
 
 
 class ChangeLocalityCoverage(Command):

@@ -27,17 +27,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
 import pydantic
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from ketnap.platform.commands import DomainError, idempotent_event_ids
 from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import ConcurrencyConflict, EventStore
 from ketnap.platform.logging import get_logger
 from ketnap.services.registry import errors
+from ketnap.services.registry.commands import CommitteeSeatFacts, LocalityFacts, MemberFacts, OrganisationFacts
 from ketnap.services.registry.events import Event
 from ketnap.services.registry.locality import Locality
 from ketnap.services.registry.member import Person
@@ -48,17 +49,11 @@ from ketnap.services.registry.repository import load_organisation, load_person
 from ketnap.services.registry.values import (
     KIND_LABELS,
     STATUS_LABELS,
-    CitizenId,
+    Day,
     DecisionNumber,
-    LocalityCode,
     MemberKind,
-    MemberStatus,
-    OrganisationCode,
-    OrganisationKind,
-    PersonName,
-    ShortText,
-    UserDay,
     normalised_text,
+    parse_user_date,
 )
 
 log = get_logger(__name__)
@@ -85,46 +80,32 @@ def _label(labels: dict[Any, str] | dict[str, Any], reverse: bool = True) -> Cal
 
 
 class _Row(BaseModel):
+    """One line of the file: the facts of the record's command (commands.py), as people type them."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class OrganisationRow(_Row):
-    code: OrganisationCode
-    name: ShortText
-    kind: Annotated[OrganisationKind, BeforeValidator(_label(KIND_LABELS))]
-    parent: OrganisationCode | None = None
-    effective_from: UserDay
-    decision_number: DecisionNumber | None = None
+class OrganisationRow(OrganisationFacts, _Row):
     authority_decision_number: DecisionNumber | None = None
-    authority_decision_date: UserDay | None = None
-    authority_effective_from: UserDay | None = None
+    authority_decision_date: Day | None = None
+    authority_effective_from: Day | None = None
+
+    _dates = field_validator("effective_from", "authority_decision_date", "authority_effective_from", mode="before")(parse_user_date)
+    _kind = field_validator("kind", mode="before")(_label(KIND_LABELS))
 
 
-class MemberRow(_Row):
-    citizen_id: CitizenId
-    full_name: PersonName
-    organisation: OrganisationCode
-    kind: Annotated[MemberKind, BeforeValidator(_label(_MEMBER_KIND_LABELS, reverse=False))]
-    status: Annotated[MemberStatus, BeforeValidator(_label(STATUS_LABELS))] = MemberStatus.ACTIVE
-    effective_from: UserDay
-    admitted_on: UserDay | None = None
-    official_since: UserDay | None = None
+class MemberRow(MemberFacts, _Row):
+    _dates = field_validator("effective_from", "admitted_on", "official_since", mode="before")(parse_user_date)
+    _kind = field_validator("kind", mode="before")(_label(_MEMBER_KIND_LABELS, reverse=False))
+    _status = field_validator("status", mode="before")(_label(STATUS_LABELS))
 
 
-class CommitteeRow(_Row):
-    organisation: OrganisationCode
-    citizen_id: CitizenId
-    role: ShortText | None = None
-    effective_from: UserDay
+class CommitteeRow(CommitteeSeatFacts, _Row):
+    _dates = field_validator("effective_from", mode="before")(parse_user_date)
 
 
-class LocalityRow(_Row):
-    code: LocalityCode
-    name: ShortText
-    kind: ShortText
-    organisation: OrganisationCode
-    covered_by: OrganisationCode | None = None
-    effective_from: UserDay
+class LocalityRow(LocalityFacts, _Row):
+    _dates = field_validator("effective_from", mode="before")(parse_user_date)
 
 
 RECORDS: dict[str, type[_Row]] = {

@@ -64,7 +64,6 @@ OrganisationCode = Annotated[str, BeforeValidator(_code), Field(description="mã
 LocalityCode = Annotated[str, BeforeValidator(_code), Field(description="mã địa bàn (thôn, tổ dân phố)")]
 ClassId = Annotated[str, BeforeValidator(_code), Field(description="mã lớp bồi dưỡng")]
 Day = IsoDate
-UserDay = Annotated[date, BeforeValidator(parse_user_date)]
 Period = Annotated[str, BeforeValidator(_period), Field(description="2025 hoặc 2020-2025")]
 
 
