@@ -54,10 +54,12 @@ def parse(model: type[M], event: RecordedEvent) -> M:
 
 
 def on(role: str, *event_types: str) -> Callable[[Handler], Handler]:
-    """Mark a method of a `ReportingProjection` as the handler of these event types of `role`'s log."""
+    """Mark a method of a `ReportingProjection` as the handler of these event types of `role`'s log;
+    a handler of several logs is marked once per log."""
 
     def mark(handler: Handler) -> Handler:
-        handler.__reporting_handles__ = [(role, t) for t in event_types]  # type: ignore[attr-defined]
+        handles = getattr(handler, "__reporting_handles__", [])
+        handler.__reporting_handles__ = [*handles, *((role, t) for t in event_types)]  # type: ignore[attr-defined]
         return handler
 
     return mark

@@ -115,6 +115,23 @@ class RecognitionResolution(RecognitionVote):
     rule_set: str | None = None
 
 
+Met = tuple[str, str, type[Fact], str]
+"""The deadline's kind, the column the event sets, how reporting reads the event, the field that states the day."""
+
+MET_IN_DOSSIERS: dict[str, Met] = {
+    "AdmissionDecisionRecorded": ("decision", "done_on", Decided, "decision_date"),
+    "AdmissionRefusalRecorded": ("decision", "done_on", Decided, "decision_date"),
+    "MemberHistoryFiled": ("member_history", "done_on", Filed, "filed_on"),
+}
+MET_IN_VOTING: dict[str, Met] = {
+    "CeremonyDelayAgreed": ("ceremony", "waived_on", Agreed, "agreed_on"),
+    "RecognitionResolutionRejected": ("recognition_vote", "done_on", RecognitionVote, "meeting_on"),
+    "RecognitionVoteFailed": ("recognition_vote", "done_on", RecognitionVote, "meeting_on"),
+}
+MET = {**MET_IN_DOSSIERS, **MET_IN_VOTING}
+"""The events that meet (or waive) a deadline and do nothing else; no type is in both logs."""
+
+
 class Deadlines(ReportingProjection):
     concern = "deadlines"
     roles = ("dossiers", "voting")
@@ -152,6 +169,13 @@ class Deadlines(ReportingProjection):
             dossier_id, kind, day,
         )
 
+    @on("dossiers", *MET_IN_DOSSIERS)
+    @on("voting", *MET_IN_VOTING)
+    async def met(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        kind, column, model, day = MET[event.event_type]
+        e = parse(model, event)
+        await self._merge(conn, schema, e.dossier_id, kind, column, getattr(e, day))
+
     @on("dossiers", "CellResolutionRecorded")
     async def cell_resolution(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
         e = parse(CellResolution, event)
@@ -180,11 +204,6 @@ class Deadlines(ReportingProjection):
     async def extended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
         e = parse(Extended, event)
         await self._extend(conn, schema, e.dossier_id, "decision", e.by_working_days, decision_due_on)
-
-    @on("dossiers", "AdmissionDecisionRecorded", "AdmissionRefusalRecorded")
-    async def decided(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(Decided, event)
-        await self._merge(conn, schema, e.dossier_id, "decision", "done_on", e.decision_date)
 
     @on("dossiers", "DecisionReceivedByCell")
     async def received(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
@@ -218,21 +237,6 @@ class Deadlines(ReportingProjection):
             rules.id,
             _due(lambda: recognition_vote_due_on(e.held_on, rules=rules)),
         )
-
-    @on("dossiers", "MemberHistoryFiled")
-    async def history_filed(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(Filed, event)
-        await self._merge(conn, schema, e.dossier_id, "member_history", "done_on", e.filed_on)
-
-    @on("voting", "CeremonyDelayAgreed")
-    async def delay_agreed(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(Agreed, event)
-        await self._merge(conn, schema, e.dossier_id, "ceremony", "waived_on", e.agreed_on)
-
-    @on("voting", "RecognitionResolutionRejected", "RecognitionVoteFailed")
-    async def recognition_vote(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(RecognitionVote, event)
-        await self._merge(conn, schema, e.dossier_id, "recognition_vote", "done_on", e.meeting_on)
 
     @on("voting", "RecognitionResolutionAdopted")
     async def recognition_proposed(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:

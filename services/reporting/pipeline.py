@@ -104,6 +104,23 @@ class Transferred(Dated):
     to_cell: str
 
 
+ENTERED: dict[str, tuple[str, type[StepFact], str]] = {
+    "ApplicationLetterSubmitted": ("application", LetterSubmitted, "submitted_on"),
+    "PersonalHistoryDeclared": ("verification", HistoryDeclared, "declared_on"),
+    "ReadyForCellVote": ("ready_for_cell_vote", Ready, "ready_on"),
+    "AdmissionDecisionRecorded": ("awaiting_ceremony", Decided, "decision_date"),
+    "AdmissionRefusalRecorded": ("refused", Decided, "decision_date"),
+    "CeremonyHeld": ("probation", Ceremony, "held_on"),
+    "RecognitionPapersCompleted": ("recognition", PapersCompleted, "completed_on"),
+    "BecameOfficialMember": ("official", Decided, "decision_date"),
+    "NameRemoved": ("name_removed", Decided, "decision_date"),
+    "DossierWithdrawn": ("withdrawn", Dated, "on"),
+}
+"""An event of the dossiers log -> the step it moves the dossier to, how reporting reads it, and
+the field that states the day. The moves that depend on more (a cell's resolution, a rejection)
+have their own handlers."""
+
+
 class Pipeline(ReportingProjection):
     concern = "pipeline"
     roles = ("dossiers",)
@@ -156,61 +173,17 @@ class Pipeline(ReportingProjection):
             e.dossier_id, e.opened_on, e.cell,
         )
 
-    @on("dossiers", "ApplicationLetterSubmitted")
-    async def letter(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(LetterSubmitted, event)
-        await self._enter(conn, schema, e.dossier_id, "application", e.submitted_on)
-
-    @on("dossiers", "PersonalHistoryDeclared")
-    async def declared(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(HistoryDeclared, event)
-        await self._enter(conn, schema, e.dossier_id, "verification", e.declared_on)
-
-    @on("dossiers", "ReadyForCellVote")
-    async def ready(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(Ready, event)
-        await self._enter(conn, schema, e.dossier_id, "ready_for_cell_vote", e.ready_on)
+    @on("dossiers", *ENTERED)
+    async def entered(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        step, model, day = ENTERED[event.event_type]
+        e = parse(model, event)
+        await self._enter(conn, schema, e.dossier_id, step, getattr(e, day))
 
     @on("dossiers", "CellResolutionRecorded")
     async def cell_resolution(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
         e = parse(CellResolution, event)
         if e.adopted:  # not adopted: the dossier's `DossierRejected` (CELL_2_3) follows
             await self._enter(conn, schema, e.dossier_id, "awaiting_decision", e.meeting_on)
-
-    @on("dossiers", "AdmissionDecisionRecorded")
-    async def admitted(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(Decided, event)
-        await self._enter(conn, schema, e.dossier_id, "awaiting_ceremony", e.decision_date)
-
-    @on("dossiers", "AdmissionRefusalRecorded")
-    async def refused(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(Decided, event)
-        await self._enter(conn, schema, e.dossier_id, "refused", e.decision_date)
-
-    @on("dossiers", "CeremonyHeld")
-    async def ceremony(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(Ceremony, event)
-        await self._enter(conn, schema, e.dossier_id, "probation", e.held_on)
-
-    @on("dossiers", "RecognitionPapersCompleted")
-    async def papers(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(PapersCompleted, event)
-        await self._enter(conn, schema, e.dossier_id, "recognition", e.completed_on)
-
-    @on("dossiers", "BecameOfficialMember")
-    async def official(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(Decided, event)
-        await self._enter(conn, schema, e.dossier_id, "official", e.decision_date)
-
-    @on("dossiers", "NameRemoved")
-    async def name_removed(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(Decided, event)
-        await self._enter(conn, schema, e.dossier_id, "name_removed", e.decision_date)
-
-    @on("dossiers", "DossierWithdrawn")
-    async def withdrawn(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        e = parse(Dated, event)
-        await self._enter(conn, schema, e.dossier_id, "withdrawn", e.on)
 
     @on("dossiers", "DossierRejected")
     async def rejected(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
