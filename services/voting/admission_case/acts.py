@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from ketnap.domain.rules import RuleSet
+from ketnap.domain.rules import RuleCode, RuleSet, Violation
 from ketnap.platform.commands import Conflict, InvalidInput
 from ketnap.services.voting.admission_case.state import CaseState, Resolution
-from ketnap.services.voting.events import Act, AuthorityChecked, Ballot, VoteHeld
+from ketnap.services.voting.events import Act, AuthorityChecked, Ballot, Event, VoteHeld
 from ketnap.services.voting.roster import Competence
-from ketnap.services.voting.rules import Tally, check_authority, committee_vote, raise_if
+from ketnap.services.voting.rules import Tally, check_authority, committee_vote, raise_if, refusal
 
 
 class CommitteeActs(CaseState):
@@ -91,3 +91,16 @@ class CommitteeActs(CaseState):
                 decided_by=competent.organisation,
             )
         return committee_vote(committee, ballots, rules=rules, meeting_on=decision_date)
+
+    def _record_decision(
+        self, checked: AuthorityChecked, tally: Tally | None, rules: RuleSet, decision: Event, *, in_favour: bool = True
+    ) -> None:
+        """Record a competent committee's decision after its authority check, behind the vote of an
+        authorised grassroots committee when it voted: a decision in favour needs that vote carried
+        (≥ 2/3 of all its members, COMMITTEE_2_3)."""
+        vote: list[Event] = []
+        if tally is not None:
+            if in_favour and not tally.adopted:
+                raise refusal(tally.violation or Violation.of(RuleCode.COMMITTEE_2_3))
+            vote.append(self._vote_held(checked.act, checked.decided_by, checked.on, tally, rules))
+        self._record(*vote, checked, decision)

@@ -167,43 +167,34 @@ class Admission(CommitteeActs):
         if not admitted and not reason:
             raise InvalidInput("Quyết định không kết nạp phải ghi lý do.", field="reason")
         tally = self._committee_decision("admission_decision", competent, decision_date, committee, ballots, rules)
-        events: list[Event] = []
-        if tally is not None:
-            if admitted and not tally.adopted:
-                raise refusal(tally.violation or Violation.of(RuleCode.COMMITTEE_2_3))
-            if not admitted and tally.adopted:
-                raise InvalidInput(
-                    "Cấp ủy đã biểu quyết đủ hai phần ba tán thành kết nạp, không thể ghi quyết định không kết nạp.",
-                    agree=tally.agree,
-                    required=tally.required,
-                )
-            events.append(self._vote_held("admission_decision", decided_by, decision_date, tally, rules))
-        events.append(checked)
+        if tally is not None and not admitted and tally.adopted:
+            raise InvalidInput(
+                "Cấp ủy đã biểu quyết đủ hai phần ba tán thành kết nạp, không thể ghi quyết định không kết nạp.",
+                agree=tally.agree,
+                required=tally.required,
+            )
+        decision: Event
         if admitted:
-            events.append(
-                AdmissionDecided(
-                    dossier_id=self.dossier_id,
-                    citizen_id=self.citizen_id,
-                    full_name=self.full_name,
-                    organisation=self.cell,
-                    decided_by=decided_by,
-                    decision_number=decision_number,  # type: ignore[arg-type]
-                    decision_date=decision_date,
-                    rule_set=rules.id,
-                )
+            decision = AdmissionDecided(
+                dossier_id=self.dossier_id,
+                citizen_id=self.citizen_id,
+                full_name=self.full_name,
+                organisation=self.cell,
+                decided_by=decided_by,
+                decision_number=decision_number,  # type: ignore[arg-type]
+                decision_date=decision_date,
+                rule_set=rules.id,
             )
         else:
-            events.append(
-                AdmissionRefused(
-                    dossier_id=self.dossier_id,
-                    citizen_id=self.citizen_id,
-                    organisation=self.cell,
-                    decided_by=decided_by,
-                    decision_date=decision_date,
-                    reason=reason,  # type: ignore[arg-type]
-                )
+            decision = AdmissionRefused(
+                dossier_id=self.dossier_id,
+                citizen_id=self.citizen_id,
+                organisation=self.cell,
+                decided_by=decided_by,
+                decision_date=decision_date,
+                reason=reason,  # type: ignore[arg-type]
             )
-        self._record(*events)
+        self._record_decision(checked, tally, rules, decision, in_favour=admitted)
         return tally
 
     def record_cell_notified(self, *, received_on: date) -> None:

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from ketnap.domain.rules import RuleCode, Violation
 from ketnap.services.voting.admission_case.acts import CommitteeActs
 from ketnap.services.voting.admission_case.state import not_before, rules_on
-from ketnap.services.voting.events import Ballot, Event, NameRemovalDecided
+from ketnap.services.voting.events import Ballot, NameRemovalDecided
 from ketnap.services.voting.roster import Competence
-from ketnap.services.voting.rules import Tally, refusal
+from ketnap.services.voting.rules import Tally
 
 
 class NameRemoval(CommitteeActs):
@@ -35,21 +34,13 @@ class NameRemoval(CommitteeActs):
         rules = rules_on(decision_date)
         checked = self._authority("name_removal_decision", decided_by, competent, decision_date, rules)
         tally = self._committee_decision("name_removal_decision", competent, decision_date, committee, ballots, rules)
-        events: list[Event] = []
-        if tally is not None:
-            if not tally.adopted:
-                raise refusal(tally.violation or Violation.of(RuleCode.COMMITTEE_2_3))
-            events.append(self._vote_held("name_removal_decision", decided_by, decision_date, tally, rules))
-        events += [
-            checked,
-            NameRemovalDecided(
-                dossier_id=self.dossier_id,
-                citizen_id=self.citizen_id,
-                organisation=self.cell,
-                decided_by=decided_by,
-                decision_date=decision_date,
-                reason=reason,
-            ),
-        ]
-        self._record(*events)
+        removed = NameRemovalDecided(
+            dossier_id=self.dossier_id,
+            citizen_id=self.citizen_id,
+            organisation=self.cell,
+            decided_by=decided_by,
+            decision_date=decision_date,
+            reason=reason,
+        )
+        self._record_decision(checked, tally, rules, removed)
         return tally

@@ -150,22 +150,14 @@ class Recognition(CommitteeActs):
             not_before(decision_date, proposal.meeting_on, "ngày có nghị quyết đề nghị")
         raise_if(check_recognition_not_early(ceremony_on, decision_date))
         tally = self._committee_decision("recognition_decision", competent, decision_date, committee, ballots, rules)
-        events: list[Event] = []
-        if tally is not None:
-            if not tally.adopted:
-                raise refusal(tally.violation or Violation.of(RuleCode.COMMITTEE_2_3))
-            events.append(self._vote_held("recognition_decision", decided_by, decision_date, tally, rules))
-        events += [
-            checked,
-            RecognitionDecided(
-                dossier_id=self.dossier_id,
-                citizen_id=self.citizen_id,
-                organisation=self.cell,
-                decided_by=decided_by,
-                decision_number=decision_number,
-                decision_date=decision_date,
-                official_date=official_date(ceremony_on),
-            ),
-        ]
-        self._record(*events)
+        recognised = RecognitionDecided(
+            dossier_id=self.dossier_id,
+            citizen_id=self.citizen_id,
+            organisation=self.cell,
+            decided_by=decided_by,
+            decision_number=decision_number,
+            decision_date=decision_date,
+            official_date=official_date(ceremony_on),
+        )
+        self._record_decision(checked, tally, rules, recognised)
         return tally
