@@ -178,6 +178,7 @@ def alone(act: Callable[..., list[ev.Event]]) -> Handler:
         return _decided(dossier, act(dossier, **_arguments(command), today=deps.today()))
 
     handle.__name__ = handle.__qualname__ = act.__name__
+    handle.__wrapped__ = act  # type: ignore[attr-defined]
     return handle
 
 
