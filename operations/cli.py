@@ -359,8 +359,9 @@ def users_add(
     role: Annotated[str, typer.Option("--role", help="cell_secretary, grassroots_staff, organisation_board, standing_committee, inspector, administrator")],
     org: Annotated[str, typer.Option("--org", help="Mã tổ chức của người dùng: họ làm việc trong tổ chức này và các cấp dưới")],
     name: Annotated[str | None, typer.Option("--name", help="Họ tên hiển thị")] = None,
+    password: Annotated[bool, typer.Option("--password", help="Hỏi và đặt mật khẩu đăng nhập ứng dụng web")] = False,
 ) -> None:
-    """Tạo người dùng với vai trò và tổ chức."""
+    """Tạo người dùng với vai trò và tổ chức (--password: đặt luôn mật khẩu đăng nhập ứng dụng web)."""
     from ketnap.services.gateway import client
     from ketnap.services.gateway.access import Role
 
@@ -369,7 +370,29 @@ def users_add(
     except ValueError:
         typer.echo(f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(r.value for r in Role)}.", err=True)
         raise typer.Exit(2) from None
-    _users(lambda url: client.add_user(url, login, chosen, org, name))
+    password_hash = _new_password_hash(login) if password else None
+    _users(lambda url: client.add_user(url, login, chosen, org, name, password_hash=password_hash))
+
+
+def _new_password_hash(login: str) -> str:
+    """Asks for a password twice (hidden; read from standard input when it is not a terminal) and
+    hashes it here: the password itself never leaves this process."""
+    from ketnap.services.gateway.passwords import hash_password, policy_problem
+
+    typed = typer.prompt("Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại mật khẩu")
+    if problem := policy_problem(typed, login.strip().lower()):
+        typer.echo(problem, err=True)
+        raise typer.Exit(2)
+    return hash_password(typed)
+
+
+@users_app.command("password")
+def users_password(login: Annotated[str, typer.Argument(help="Tên đăng nhập")]) -> None:
+    """Đặt (hoặc đổi) mật khẩu đăng nhập ứng dụng web; các phiên đăng nhập bằng mật khẩu cũ kết thúc."""
+    from ketnap.services.gateway import client
+
+    password_hash = _new_password_hash(login)
+    _users(lambda url: client.set_password(url, login, password_hash))
 
 
 @users_app.command("token")

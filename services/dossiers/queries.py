@@ -30,6 +30,33 @@ class DossierQuery(BaseModel):
     on: IsoDate | None = None
 
 
+class StatusQuery(BaseModel):
+    """Where a dossier stands, without anything personal: its step, version and open deadlines.
+    For screens that poll; the gateway does not record it as a personal read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dossier_id: DossierId
+    on: IsoDate | None = None
+
+
+async def status(deps: Deps, query: StatusQuery) -> dict[str, Any]:
+    d = await load(deps.store, query.dossier_id)
+    assert d.step is not None
+    today = query.on or deps.today()
+    return {
+        "dossier_id": d.dossier_id,
+        "cell": d.cell,
+        "step": d.step.value,
+        "step_label": d.step.label,
+        "stream_version": d.version,
+        "closed": d.closed,
+        "suspended_on": _iso(d.suspended_on),
+        "open_deadlines": [deadline.as_of(today) for deadline in open_deadlines(d)],
+        "as_of": today.isoformat(),
+    }
+
+
 async def dossier(deps: Deps, query: DossierQuery) -> dict[str, Any]:
     return summary(await load(deps.store, query.dossier_id), query.on or deps.today())
 

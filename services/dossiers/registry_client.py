@@ -63,6 +63,10 @@ class RegistryClient:
         """The kind of a unit on a date (`cell`, `grassroots_cell`, ...); a unit unknown then is input to fix."""
         return str(_result(await self._ask("organisation", {"code": code, "on": on.isoformat()})).get("kind"))
 
+    async def subtree(self, code: str, on: date) -> list[str]:
+        """The unit and every unit below it on a date: where a search over a unit looks."""
+        return [str(o["code"]) for o in _result(await self._ask("subtree", {"code": code, "on": on.isoformat()})).get("organisations", [])]
+
     async def _ask(self, query: str, request: dict[str, Any]) -> dict[str, Any]:
         return await requests.query(self.nc, self.service, query, request, timeout=self.timeout, unavailable_message=UNAVAILABLE)
 

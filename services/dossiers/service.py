@@ -12,9 +12,11 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from ketnap.platform.commands import Command, Decision
+from ketnap.platform.commands import Command, Decision, InvalidInput
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.dossiers import handlers, queries
+from ketnap.services.dossiers.index import DossierIndex, SearchQuery
+from ketnap.services.dossiers.index import search as search_index
 from ketnap.services.dossiers.process_manager import VERIFICATION_REACTIONS, VOTING_REACTIONS, reactions_to
 from ketnap.services.dossiers.registry_client import RegistryClient
 
@@ -40,6 +42,24 @@ def build_service(
 
     for command_name, model, handler in handlers.COMMANDS:
         _register_command(service, command_name, model, handler, deps)
+
+    index = DossierIndex(name)
+    service.add_projection(index)
+
+    @service.query("search", SearchQuery)
+    async def search(ctx: ServiceContext, query: SearchQuery) -> dict[str, Any]:
+        """Dossiers of a unit and every unit below it, found by name, CCCD, step, year opened, overdue; a page at a time."""
+        if query.organisation is None:
+            raise InvalidInput("Cần mã tổ chức: tìm trong tổ chức nào và các tổ chức cấp dưới.", field="organisation")
+        on = query.on or today()
+        cells = await RegistryClient(ctx.nc, registry_service).subtree(query.organisation, today())
+        await index.catch_up(ctx.pool, ctx.store)  # what was just recorded is found at once
+        return await search_index(ctx.pool, name, cells, query, on)
+
+    @service.query("status", queries.StatusQuery)
+    async def status(ctx: ServiceContext, query: queries.StatusQuery) -> dict[str, Any]:
+        """Where a dossier stands (step, version, open deadlines), with nothing personal: for screens that poll."""
+        return await queries.status(deps(ctx), query)
 
     @service.query("dossier", queries.DossierQuery)
     async def dossier(ctx: ServiceContext, query: queries.DossierQuery) -> dict[str, Any]:

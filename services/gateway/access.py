@@ -44,6 +44,9 @@ PREPARERS = (CELL, GRASSROOTS, BOARD)
 STAFF = (GRASSROOTS, BOARD)
 READERS = EVERY_ROLE
 AUDITORS = (INSPECTOR, STANDING, BOARD, ADMIN)
+PERSONAL_READERS = (CELL, GRASSROOTS, BOARD, STANDING, INSPECTOR)
+"""Who may see applicants' names and citizen ids in lists (dossiers.search): the people who do or
+inspect admission work; an administrator keeps users and the registry, not dossiers."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,8 @@ class Access:
     """Fields naming organisations that must lie in the user's subtree. `dossier_id` and
     `dossier_ids` are always checked through the dossier's current cell."""
     personal: bool = False
-    """The answer holds a personal history: every read is recorded as an event."""
+    """The answer holds personal data: every read is recorded as an event (a dossier's history
+    once per dossier read; a search once, naming the dossiers it showed)."""
 
 
 def _c(*roles: Role, scope: tuple[str, ...] = (), personal: bool = False) -> Access:
@@ -130,6 +134,7 @@ COMMANDS: dict[tuple[str, str], Access] = {
     ("gateway", "issue_token"): _c(ADMIN),
     ("gateway", "revoke_token"): _c(ADMIN),
     ("gateway", "disable_user"): _c(ADMIN),
+    ("gateway", "set_password"): _c(ADMIN),
 }
 
 QUERIES: dict[tuple[str, str], Access] = {
@@ -141,6 +146,8 @@ QUERIES: dict[tuple[str, str], Access] = {
     ("registry", "localities"): _c(*READERS, scope=("organisation",)),
     ("registry", "quotas"): _c(*READERS, scope=("organisation",)),
     ("dossiers", "dossier"): _c(*READERS, personal=True),
+    ("dossiers", "search"): _c(*PERSONAL_READERS, scope=("organisation",), personal=True),
+    ("dossiers", "status"): _c(*READERS),
     ("verification", "case"): _c(GRASSROOTS, BOARD, STANDING, INSPECTOR, CELL, personal=True),
     ("verification", "overdue"): _c(*READERS, scope=("cell",)),
     ("voting", "case"): _c(*READERS),

@@ -21,6 +21,9 @@ class User:
     organisation: str
     disabled: bool = False
     version: int = 0
+    password_hash: str | None = None
+    password_version: int = 0
+    """The stream version of the latest `PasswordSet`: sessions started under another end."""
 
 
 @dataclass
@@ -44,9 +47,35 @@ async def load_user(store: EventStore, login: str) -> User | None:
             user = User(event.login, event.display_name, event.role, event.organisation)
         elif isinstance(event, ev.UserDisabled) and user is not None:
             user.disabled = True
+        elif isinstance(event, ev.PasswordSet) and user is not None:
+            user.password_hash, user.password_version = event.password_hash, recorded.stream_version
         if user is not None:
             user.version = recorded.stream_version
     return user
+
+
+@dataclass
+class Session:
+    session_id: str
+    login: str
+    secret_sha256: str
+    expires_at: datetime
+    password_version: int
+    ended: bool = False
+
+    def valid_at(self, moment: datetime) -> bool:
+        return not self.ended and moment < self.expires_at
+
+
+async def load_session(store: EventStore, session_id: str) -> Session | None:
+    session: Session | None = None
+    for recorded in await store.read_stream(ev.session_stream(session_id)):
+        event = ev.parse(recorded)
+        if isinstance(event, ev.SessionStarted):
+            session = Session(event.session_id, event.login, event.secret_sha256, event.expires_at, event.password_version)
+        elif isinstance(event, ev.SessionEnded) and session is not None:
+            session.ended = True
+    return session
 
 
 async def load_token(store: EventStore, token_id: str) -> Token | None:

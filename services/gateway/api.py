@@ -29,13 +29,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import DomainError, ErrorBody, InvalidInput, Reply, Unavailable
 from ketnap.platform.envelope import EventMetadata
+from ketnap.platform.events import DomainEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.logging import get_logger
 from ketnap.platform.service import validation_error_body
-from ketnap.services.gateway import events as ev
 from ketnap.services.gateway.authentication import authenticate
 from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, Endpoint
+from ketnap.services.gateway.reads import what_was_read
 from ketnap.services.gateway.scope import OPENS_DOSSIER, Directory, Principal, authorise, refuse_role, with_own_organisation
 from ketnap.services.gateway.statuses import status_of_code, status_of_reply
 
@@ -163,20 +164,15 @@ async def query_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, bod
     timeout = REPORT_TIMEOUT_SECONDS if endpoint.service == "reporting" else REQUEST_TIMEOUT_SECONDS
     reply = await requests.query(gateway.nc, gateway.names[endpoint.service], endpoint.name, body, timeout=timeout)
     if reply.get("ok") and endpoint.access.personal:
-        dossier_id = str(getattr(query, "dossier_id"))
-        await record_read(gateway, user, endpoint, dossier_id, cells[dossier_id])
+        await record_read(gateway, user, endpoint, *what_was_read(user, endpoint.what, query, cells, reply))
     return reply
 
 
-async def record_read(gateway: Gateway, user: Principal, endpoint: Endpoint, dossier_id: str, cell: str) -> None:
+async def record_read(gateway: Gateway, user: Principal, endpoint: Endpoint, stream_id: str, event: DomainEvent) -> None:
     """The read is on the log before the data leaves; if it cannot be written, the data does not leave."""
-    event = ev.PersonalHistoryRead(
-        dossier_id=dossier_id, cell=cell, reader=user.login, reader_organisation=user.organisation, role=user.role, read=endpoint.what
-    )
     try:
-        await gateway.store.append(
-            ev.reads_stream(dossier_id), ANY_VERSION, [event.to_new_event()], EventMetadata(actor=user.login, organisation=user.organisation)
-        )
+        metadata = EventMetadata(actor=user.login, organisation=user.organisation)
+        await gateway.store.append(stream_id, ANY_VERSION, [event.to_new_event()], metadata)
     except Exception as error:
         log.error("personal read not recorded; answer withheld", route=endpoint.what, error=type(error).__name__)
         raise Unavailable("Không ghi được nhật ký đọc hồ sơ nên chưa trả dữ liệu; hãy thử lại sau.") from None
@@ -217,7 +213,8 @@ Xem docs/gateway.md."""
 
 
 def build_app(gateway: Gateway, endpoints: list[Endpoint]) -> FastAPI:
-    app = FastAPI(title="Ketnap API", version="1", description=DESCRIPTION, docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+    # /docs is served by the web application from vendored Swagger UI files (web/app.py): no CDN.
+    app = FastAPI(title="Ketnap API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     bearer = HTTPBearer(auto_error=False, scheme_name="token", description="`Authorization: Bearer ketnap.<id>.<bí mật>`")
 
     async def principal(credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> Principal:

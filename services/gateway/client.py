@@ -44,14 +44,30 @@ def _refused(reply: dict[str, Any]) -> Answer:
     return Answer(False, f"Lỗi ({error.get('code', '?')}): {error.get('message', 'không rõ')}")
 
 
-async def add_user(nats_url: str, login: str, role: Role, organisation: str, display_name: str | None, *, service: str = "gateway") -> Answer:
+async def add_user(
+    nats_url: str, login: str, role: Role, organisation: str, display_name: str | None, *, password_hash: str | None = None,
+    service: str = "gateway",
+) -> Answer:
     reply = await _ask(nats_url, "command", "create_user", {
         "login": login, "role": role.value, "organisation": organisation, "display_name": display_name or login,
     }, service)
     if not reply.get("ok"):
         return _refused(reply)
-    return Answer(True, f"Đã tạo người dùng {reply['result']['login']} ({ROLE_TITLES[role]}, {organisation}). "
-                        f"Cấp mã truy cập: ketnap users token {reply['result']['login']}")
+    created = reply["result"]["login"]
+    if password_hash is not None:
+        answer = await set_password(nats_url, created, password_hash, service=service)
+        if not answer.ok:
+            return Answer(False, f"Đã tạo người dùng {created} nhưng chưa đặt được mật khẩu. {answer.text}")
+        return Answer(True, f"Đã tạo người dùng {created} ({ROLE_TITLES[role]}, {organisation}) với mật khẩu đăng nhập ứng dụng web.")
+    return Answer(True, f"Đã tạo người dùng {created} ({ROLE_TITLES[role]}, {organisation}). "
+                        f"Đặt mật khẩu: ketnap users password {created} · Cấp mã truy cập API: ketnap users token {created}")
+
+
+async def set_password(nats_url: str, login: str, password_hash: str, *, service: str = "gateway") -> Answer:
+    reply = await _ask(nats_url, "command", "set_password", {"login": login, "password_hash": password_hash}, service)
+    if not reply.get("ok"):
+        return _refused(reply)
+    return Answer(True, f"Đã đặt mật khẩu cho {login}; các phiên đăng nhập bằng mật khẩu cũ đã kết thúc.")
 
 
 async def issue_token(nats_url: str, login: str, label: str | None, valid_days: int | None, *, service: str = "gateway") -> Answer:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from ketnap.domain.values import normalised_text
 from ketnap.platform.commands import Command
 from ketnap.services.gateway.access import Role
+from ketnap.services.gateway.passwords import is_password_hash
 from ketnap.services.gateway.tokens import TOKEN_ID
 from ketnap.services.registry.values import OrganisationCode
 
@@ -44,6 +45,20 @@ class DisableUser(Command):
 
     login: Login
     reason: Annotated[str, BeforeValidator(normalised_text), Field(min_length=1, max_length=500)] | None = None
+
+
+def _password_hash(value: Any) -> Any:
+    if isinstance(value, str) and not is_password_hash(value):
+        raise ValueError("Phải là mã băm argon2id của mật khẩu (ketnap users password băm trước khi gửi), không phải mật khẩu")
+    return value
+
+
+class SetPassword(Command):
+    """Đặt mật khẩu đăng nhập ứng dụng web: the argon2id hash only (the operator's CLI hashes the
+    password it prompts for); the user's sessions started under the old password end."""
+
+    login: Login
+    password_hash: Annotated[str, BeforeValidator(_password_hash), Field(max_length=512, repr=False)]
 
 
 class IssueToken(Command):

@@ -1,10 +1,14 @@
-"""The gateway's log: who may use the API (users and their tokens), and who read which personal
-history. Stream ids: `user-<login>`, `token-<token_id>`, `personal-reads-<dossier_id>`.
+"""The gateway's log: who may use the API and the web application (users, their tokens, passwords,
+sessions and sign-in attempts), and who read which personal data. Stream ids: `user-<login>`,
+`token-<token_id>`, `session-<session_id>`, `sign-ins-<login>-<YYYY-MM-DD>`,
+`personal-reads-<dossier_id>`, `personal-searches-<login>`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+
+from pydantic import Field
 
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.events import DomainEvent
@@ -19,8 +23,21 @@ def token_stream(token_id: str) -> str:
     return f"token-{token_id}"
 
 
+def session_stream(session_id: str) -> str:
+    return f"session-{session_id}"
+
+
+def sign_ins_stream(login: str, day: date) -> str:
+    """A login's sign-in attempts of one (UTC) day: lock-out reads today's and yesterday's only."""
+    return f"sign-ins-{login}-{day.isoformat()}"
+
+
 def reads_stream(dossier_id: str) -> str:
     return f"personal-reads-{dossier_id}"
+
+
+def searches_stream(login: str) -> str:
+    return f"personal-searches-{login}"
 
 
 class UserCreated(DomainEvent):
@@ -35,6 +52,45 @@ class UserDisabled(DomainEvent):
 
     login: str
     reason: str | None = None
+
+
+class PasswordSet(DomainEvent):
+    """The user's password for the web application, kept only as its argon2id hash (passwords.py).
+    Sessions started under an earlier password end with it."""
+
+    login: str
+    password_hash: str = Field(repr=False)
+
+
+class SessionStarted(DomainEvent):
+    """A signed-in browser session: its secret is in the browser's cookie only; here its SHA-256."""
+
+    session_id: str
+    login: str
+    secret_sha256: str = Field(repr=False)
+    expires_at: datetime
+    password_version: int
+    """The user stream's version of the password it was started with: a new password ends it."""
+
+
+class SessionEnded(DomainEvent):
+    session_id: str
+    login: str
+    reason: str
+    """`signed_out`."""
+
+
+class SignInFailed(DomainEvent):
+    """A wrong password for an existing user (nothing is recorded for a login that does not exist)."""
+
+    login: str
+
+
+class SignedIn(DomainEvent):
+    """A sign-in that started a session: the failures before it no longer count towards a lock-out."""
+
+    login: str
+    session_id: str
 
 
 class TokenIssued(DomainEvent):
@@ -65,8 +121,28 @@ class PersonalHistoryRead(DomainEvent):
     """The query answered, `<service>.<query>` (e.g. `dossiers.dossier`)."""
 
 
+class PersonalDataSearched(DomainEvent):
+    """Someone searched dossiers and was shown applicants' names and citizen ids: one record per
+    answer, naming the dossiers shown, never what was typed (it may be a name or a citizen id)."""
+
+    reader: str
+    reader_organisation: str
+    role: Role
+    read: str
+    """The query answered, `<service>.<query>` (e.g. `dossiers.search`)."""
+    organisation: str
+    """The unit whose subtree was searched."""
+    dossier_ids: list[str]
+    by_name: bool
+    by_citizen_id: bool
+
+
 EVENTS: dict[str, type[DomainEvent]] = {
-    cls.event_type(): cls for cls in (UserCreated, UserDisabled, TokenIssued, TokenRevoked, PersonalHistoryRead)
+    cls.event_type(): cls
+    for cls in (
+        UserCreated, UserDisabled, PasswordSet, TokenIssued, TokenRevoked, SessionStarted, SessionEnded, SignInFailed, SignedIn,
+        PersonalHistoryRead, PersonalDataSearched,
+    )
 }
 
 

@@ -73,6 +73,14 @@ def register(service: Service, deps: Deps, accounts: Accounts) -> None:
         events = [] if user.disabled else [ev.UserDisabled(login=user.login, reason=cmd.reason).to_new_event()]
         return Decision(ev.user_stream(user.login), user.version, events, {"login": user.login, "disabled": True})
 
+    @service.command("set_password", c.SetPassword)
+    async def set_password(ctx: ServiceContext, cmd: c.SetPassword) -> Decision:
+        """Đặt mật khẩu đăng nhập ứng dụng web; các phiên đăng nhập bằng mật khẩu cũ kết thúc."""
+        user = await _existing_user(ctx, cmd.login)
+        await _check_scope(ctx, deps, cmd.scope, user.organisation)
+        event = ev.PasswordSet(login=user.login, password_hash=cmd.password_hash)
+        return Decision(ev.user_stream(user.login), user.version, [event.to_new_event()], {"login": user.login, "password_set": True})
+
     @service.command("issue_token", c.IssueToken)
     async def issue_token(ctx: ServiceContext, cmd: c.IssueToken) -> Decision:
         """Cấp mã truy cập; mã chỉ hiện một lần trong câu trả lời."""

@@ -14,10 +14,9 @@ from typing import Any
 
 import asyncpg
 
-from ketnap.platform.bus.consumer import read_checkpoint, take_turn
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
-from ketnap.platform.projections import Projection
+from ketnap.platform.projections import Projection, catch_up_own_log
 from ketnap.services.gateway import events as ev
 from ketnap.services.gateway.access import ROLE_TITLES, Role
 
@@ -60,21 +59,7 @@ class Accounts(Projection):
 
     async def catch_up(self, pool: asyncpg.Pool, store: EventStore) -> None:
         """Apply, under the live consumer's checkpoint, every event it has not applied yet."""
-        head = await store.head_position()
-        async with pool.acquire() as conn:
-            if await read_checkpoint(conn, self.schema, self.name, self.schema) >= head:
-                return
-        async with self._catching_up, pool.acquire() as conn, conn.transaction():
-            await take_turn(conn, self.schema, self.name)
-            checkpoint = await read_checkpoint(conn, self.schema, self.name, self.schema, lock=True)
-            async for batch in store.read_log(checkpoint, up_to_position=head):
-                for event in batch:
-                    await self.apply(conn, self.schema, event, self.schema)
-                    checkpoint = event.position
-            await conn.execute(
-                f"UPDATE {self.schema}.consumer_checkpoints SET position = greatest(position, $3) WHERE consumer = $1 AND source = $2",
-                self.name, self.schema, checkpoint,
-            )
+        await catch_up_own_log(self, pool, store, self._catching_up)
 
     async def users(
         self, pool: asyncpg.Pool, organisations: Collection[str] | None, include_disabled: bool, now: Callable[[], datetime]

@@ -1,5 +1,5 @@
-"""The gateway (cổng API): its log of users, tokens and personal reads; its NATS commands; and the
-HTTP API, served by the same process (server.py).
+"""The gateway (cổng API): its log of users, tokens, sessions and personal reads; its NATS commands;
+and the HTTP API with the staff web application (web/), served by the same process (server.py).
 
 `build_service` takes the names of the other services' subjects and where to listen, so tests run
 it beside services on fresh schemas and on a free port.
@@ -18,6 +18,7 @@ from ketnap.services.gateway.catalogue import catalogue
 from ketnap.services.gateway.directory import BusDirectory
 from ketnap.services.gateway.listing import Accounts
 from ketnap.services.gateway.server import Listener, serve_http
+from ketnap.services.gateway.web.app import mount_web
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SERVICES = ("registry", "dossiers", "verification", "voting", "reporting")
@@ -53,7 +54,10 @@ def build_service(
 
         gateway = Gateway(ctx.store, ctx.nc, BusDirectory(ctx.nc, names["registry"], names["dossiers"], today), names, now)
         where = listener or Listener(ctx.settings.gateway_host, ctx.settings.gateway_port)
-        await serve_http(build_app(gateway, catalogue(all_services(ctx.settings))), where, closing)
+        endpoints = catalogue(all_services(ctx.settings))
+        app = build_app(gateway, endpoints)
+        mount_web(app, gateway, endpoints)
+        await serve_http(app, where, closing)
 
     service.add_background("http", http)
     return service

@@ -13,84 +13,13 @@ from typing import Any
 
 import asyncpg
 
+from ketnap.domain.labels import EVENT_LABELS
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting.base import ReportingProjection, business_date
 
 DOSSIER_STREAMS = ("dossier-", "verification-", "voting-")
 """How the dossiers, verification and voting services name the streams of one dossier
 (`<prefix><dossier_id>`): the dossier's whole history across services."""
-
-LABELS = {
-    # dossiers
-    "DossierOpened": "Đưa vào danh sách cảm tình Đảng",
-    "ClassCertificateRecorded": "Ghi giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng",
-    "ApplicationLetterSubmitted": "Nộp đơn xin vào Đảng",
-    "PersonalHistoryDeclared": "Khai lý lịch người xin vào Đảng",
-    "QualificationsDeclared": "Khai trình độ, đoàn viên",
-    "PersonalHistoryCorrected": "Đính chính lý lịch",
-    "IntroductionsRecorded": "Ghi người giới thiệu",
-    "OpinionsRecorded": "Ghi nhận xét của đoàn thể, chi ủy nơi cư trú",
-    "ProvincialAgreementRecorded": "Ghi văn bản đồng ý của ban thường vụ tỉnh ủy",
-    "RulesChecked": "Kiểm tra điều kiện theo quy định",
-    "ReadyForCellVote": "Chuyển hồ sơ để chi bộ xét",
-    "PersonalHistoryCertified": "Lý lịch được chứng nhận",
-    "CellVoteBlocked": "Tạm dừng xét do kết quả thẩm tra",
-    "CellVoteUnblocked": "Tiếp tục xét sau quyết định của cấp ủy",
-    "CellResolutionRecorded": "Ghi nghị quyết chi bộ",
-    "RuleBreachFlagged": "Phát hiện vi phạm quy định",
-    "DecisionDeadlineExtensionRecorded": "Ghi gia hạn thời gian quyết định",
-    "AdmissionDecisionRecorded": "Ghi quyết định kết nạp",
-    "AdmissionRefusalRecorded": "Ghi quyết định không kết nạp",
-    "DecisionReceivedByCell": "Chi bộ nhận quyết định",
-    "CeremonyHeld": "Tổ chức lễ kết nạp",
-    "MemberHistoryFiled": "Nộp lý lịch đảng viên",
-    "NewMemberClassCompleted": "Hoàn thành lớp bồi dưỡng đảng viên mới",
-    "RecognitionPapersRecorded": "Ghi hồ sơ xét công nhận chính thức",
-    "RecognitionPapersCompleted": "Đủ hồ sơ xét công nhận chính thức",
-    "RecognitionEscalationRecorded": "Báo cáo cấp ủy cấp trên (ba lần biểu quyết không đạt)",
-    "BecameOfficialMember": "Công nhận đảng viên chính thức",
-    "NameRemoved": "Xóa tên khỏi danh sách đảng viên dự bị",
-    "DossierWithdrawn": "Rút hồ sơ",
-    "DossierRejected": "Bác hồ sơ",
-    "DossierSuspended": "Để lại sưu tra",
-    "DossierResumed": "Tiếp tục hồ sơ",
-    "DossierTransferred": "Chuyển hồ sơ sang chi bộ khác",
-    # verification
-    "VerificationOpened": "Mở hồ sơ thẩm tra lý lịch",
-    "SubjectDetailsNoted": "Ghi nơi thẩm tra từng người",
-    "VerificationRequestSent": "Gửi yêu cầu thẩm tra",
-    "VerificationReplyRecorded": "Ghi kết quả thẩm tra",
-    "VerificationReplyCorrected": "Đính chính kết quả thẩm tra",
-    "MemberRecordCrossChecked": "Đối chiếu hồ sơ đảng viên",
-    "HistoryCertified": "Cấp ủy cơ sở chứng nhận lý lịch",
-    "VerificationBlocked": "Kết quả thẩm tra không đủ điều kiện: chờ cấp ủy quyết định",
-    "VerificationBlockLifted": "Cấp ủy quyết định sau kết quả thẩm tra",
-    # voting
-    "CaseOpened": "Mở hồ sơ biểu quyết",
-    "VoteHeld": "Biểu quyết",
-    "AuthorityChecked": "Kiểm tra thẩm quyền quyết định",
-    "CellResolutionAdopted": "Chi bộ đề nghị kết nạp (nghị quyết được thông qua)",
-    "CellResolutionNotAdopted": "Nghị quyết chi bộ không được thông qua",
-    "PartialCommitteeAppraised": "Đảng ủy bộ phận thẩm định",
-    "GrassrootsResolutionAdopted": "Đảng ủy cơ sở đề nghị kết nạp",
-    "GrassrootsResolutionNotAdopted": "Nghị quyết đảng ủy cơ sở không được thông qua",
-    "AdmissionDecided": "Quyết định kết nạp",
-    "AdmissionRefused": "Quyết định không kết nạp",
-    "DecisionDeadlineExtended": "Gia hạn thời gian xem xét, quyết định",
-    "CellNotified": "Thông báo quyết định cho chi bộ",
-    "CeremonyDelayAgreed": "Cấp ủy cấp trên đồng ý lùi lễ kết nạp",
-    "CeremonyRecorded": "Ghi lễ kết nạp",
-    "RecognitionResolutionAdopted": "Nghị quyết đề nghị công nhận chính thức",
-    "RecognitionResolutionRejected": "Nghị quyết không công nhận chính thức",
-    "RecognitionVoteFailed": "Biểu quyết công nhận chính thức không đạt",
-    "RecognitionEscalated": "Báo cáo cấp ủy cấp trên",
-    "RecognitionDecided": "Quyết định công nhận đảng viên chính thức",
-    "NameRemovalDecided": "Quyết định xóa tên",
-    "CaseTransferred": "Chuyển hồ sơ biểu quyết sang chi bộ khác",
-    "CaseSuspended": "Tạm dừng (để lại sưu tra)",
-    "CaseResumed": "Tiếp tục",
-    "CaseClosed": "Đóng hồ sơ biểu quyết",
-}
 
 
 class AuditTimeline(ReportingProjection):
@@ -149,7 +78,7 @@ async def dossier_history(conn: asyncpg.Connection, schema: str, dossier_id: str
             "recorded_at": r["recorded_at"].isoformat(),
             "occurred_on": r["occurred_on"].isoformat() if r["occurred_on"] else None,
             "event_type": r["event_type"],
-            "label": LABELS.get(r["event_type"], r["event_type"]),
+            "label": EVENT_LABELS.get(r["event_type"], r["event_type"]),
             "actor": r["actor"],
             "organisation": r["organisation"],
             "rule_set": r["rule_set"],

@@ -21,6 +21,15 @@ def normalised_text(value: Any) -> Any:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
+def folded(value: str) -> str:
+    """The accent- and case-insensitive form of Vietnamese text, for finding a name as people
+    type it: "nguyen van an" finds "Nguyễn Văn An". Diacritics are dropped (NFD, combining marks
+    removed), đ is d, case and runs of whitespace do not count."""
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
 def citizen_id(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         raise ValueError("Số định danh cá nhân (CCCD) phải là chuỗi 12 chữ số")

@@ -8,6 +8,7 @@ compares every row.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from ketnap.platform.bus.consumer import read_checkpoint
+from ketnap.platform.bus.consumer import read_checkpoint, take_turn
 from ketnap.platform.bus.logread import DatabaseLogReader, LogReader
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
@@ -240,3 +241,25 @@ async def rebuild(pool: asyncpg.Pool, projection: Projection, progress: Progress
                 reached.get(source, 0),
             )
     return reached
+
+
+async def catch_up_own_log(projection: Projection, pool: asyncpg.Pool, store: EventStore, lock: asyncio.Lock) -> None:
+    """Read-your-writes for a projection of its service's own log: apply, under the live
+    consumer's checkpoint and turn, every event the consumer has not applied yet, so a query
+    answered right after a command sees it. `lock` (one per projection and process) keeps two
+    catch-ups of one process from holding two connections each while they wait for each other."""
+    head = await store.head_position()
+    async with pool.acquire() as conn:
+        if await read_checkpoint(conn, projection.schema, projection.name, store.schema) >= head:
+            return
+    async with lock, pool.acquire() as conn, conn.transaction():
+        await take_turn(conn, projection.schema, projection.name)
+        checkpoint = await read_checkpoint(conn, projection.schema, projection.name, store.schema, lock=True)
+        async for batch in store.read_log(checkpoint, up_to_position=head):
+            for event in batch:
+                await projection.apply(conn, projection.schema, event, store.schema)
+                checkpoint = event.position
+        await conn.execute(
+            f"UPDATE {projection.schema}.consumer_checkpoints SET position = greatest(position, $3) WHERE consumer = $1 AND source = $2",
+            projection.name, store.schema, checkpoint,
+        )

@@ -25,6 +25,7 @@ from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service
 from ketnap.services.dossiers.service import build_service as build_dossiers
 from ketnap.services.gateway.access import Role
+from ketnap.services.gateway.passwords import hash_password
 from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
 from ketnap.services.gateway.server import Listener
 from ketnap.services.gateway.service import build_service as build_gateway
@@ -142,6 +143,10 @@ class World:
         for login, (role, organisation) in USERS.items():
             await self.operator("create_user", login=login, display_name=f"Người dùng {login}", role=role.value, organisation=organisation)
             self.tokens[login] = (await self.operator("issue_token", login=login))["result"]["token"]
+
+    async def set_password(self, login: str, password: str) -> None:
+        """`ketnap users password LOGIN`: the hash made here, sent by the operator."""
+        await self.operator("set_password", login=login, password_hash=hash_password(password))
 
     async def registry(self, command: str, scope: str = "T01", **fields: Any) -> dict[str, Any]:
         body = {"idempotency_key": str(uuid.uuid4()), "actor": "seed", "scope": scope, **fields}

@@ -1,0 +1,164 @@
+"""The preparation of a dossier (chuẩn bị hồ sơ), steps 1–7 of domain.md §2: opening it with a
+helper, the class certificate, the application letter, the personal history, the introductions,
+the opinions, and sending it to the cell's vote."""
+
+from __future__ import annotations
+
+from ketnap.services.dossiers.values import (
+    AreaExemption,
+    Gender,
+    GeneralEducation,
+    OpinionSource,
+    ProfessionalQualification,
+    Relation,
+    Step,
+    UnionKind,
+)
+from ketnap.services.gateway.web.forms import Act, Field, Group
+from ketnap.services.gateway.web.vietnamese import CHOICES
+
+PREPARING = frozenset({Step.SOURCE_LIST, Step.APPLICATION, Step.VERIFICATION})
+
+
+def _relative(index: int, relation: Relation, legend: str) -> Group:
+    at = f"relatives.{index}"
+    return Group(
+        legend,
+        (
+            Field(f"{at}.relation", "Quan hệ", kind="fixed", fixed=relation.value),
+            Field(f"{at}.full_name", "Họ và tên"),
+            Field(f"{at}.birth_year", "Năm sinh", kind="number", hint="Ví dụ: 1968."),
+            Field(f"{at}.residence_or_work", "Nơi ở hoặc nơi làm việc hiện nay"),
+            Field(f"{at}.is_party_member", "Là đảng viên", kind="yes_no", required=False),
+        ),
+        optional=True,
+        hint="Để trống cả nhóm nếu không có.",
+    )
+
+
+def _introducer(index: int, legend: str, optional: bool) -> Group:
+    at = f"introducers.{index}"
+    return Group(
+        legend,
+        (
+            Field(f"{at}.full_name", "Họ và tên người giới thiệu"),
+            Field(f"{at}.citizen_id", "Số CCCD của người giới thiệu", kind="citizen_id"),
+            Field(f"{at}.introduced_on", "Ngày giới thiệu", kind="date"),
+            Field(f"{at}.acquainted_since", "Cùng công tác, học tập, sinh sống với người vào Đảng từ ngày", kind="date",
+                  hint="Phải đủ 12 tháng tính đến ngày giới thiệu."),
+        ),
+        optional=optional,
+        hint="Để trống nếu giới thiệu bằng nghị quyết của Đoàn Thanh niên hoặc Công đoàn." if optional else "",
+    )
+
+
+ACTS = [
+    Act(
+        "dossiers", "open_dossier", "mo-ho-so", "Đưa vào danh sách cảm tình Đảng",
+        (
+            Field("cell", "Chi bộ", kind="choice", options="cells"),
+            Field("full_name", "Họ và tên quần chúng"),
+            Field("citizen_id", "Số CCCD của quần chúng", kind="citizen_id"),
+            Field("opened_on", "Ngày đưa vào danh sách", kind="date", today_by_default=True),
+            Field("helper_citizen_id", "Số CCCD của đảng viên giúp đỡ", kind="citizen_id",
+                  hint="Đảng viên chính thức của chi bộ được phân công giúp đỡ. 12 chữ số."),
+        ),
+        lead="Mở hồ sơ của một quần chúng ưu tú và phân công đảng viên chính thức giúp đỡ.",
+        submit="Mở hồ sơ", about_dossier=False, road="source_list", order=10,
+    ),
+    Act(
+        "dossiers", "record_class_certificate", "giay-chung-nhan", "Ghi giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng",
+        (
+            Field("certificate_number", "Số giấy chứng nhận"),
+            Field("issued_on", "Ngày cấp", kind="date"),
+            Field("issued_by", "Nơi cấp", hint="Ví dụ: Trung tâm chính trị huyện."),
+        ),
+        lead="Giấy chứng nhận có giá trị 60 tháng tính đến ngày chi bộ xét (quy định CLASS_VALID).",
+        steps=PREPARING, road="class", order=20,
+        done=lambda d: bool((d.get("papers") or {}).get("class_certificate")),
+    ),
+    Act(
+        "dossiers", "submit_application_letter", "don-xin-vao-dang", "Nộp đơn xin vào Đảng",
+        (Field("submitted_on", "Ngày nộp đơn", kind="date", today_by_default=True),),
+        lead="Đơn xin vào Đảng (Mẫu 1-KNĐ); có đơn thì mới khai lý lịch.",
+        steps=frozenset({Step.SOURCE_LIST}), road="letter", order=30,
+        done=lambda d: bool((d.get("papers") or {}).get("application_letter_on")),
+    ),
+    Act(
+        "dossiers", "declare_personal_history", "ly-lich", "Khai lý lịch người xin vào Đảng",
+        (
+            Group("Người xin vào Đảng", (
+                Field("applicant.birth_date", "Ngày sinh", kind="date"),
+                Field("applicant.gender", "Giới tính", kind="choice", choices=CHOICES[Gender]),
+                Field("applicant.ethnicity", "Dân tộc"),
+                Field("applicant.religion", "Tôn giáo", hint="Ghi «Không» nếu không theo tôn giáo nào."),
+                Field("applicant.occupation", "Nghề nghiệp"),
+                Field("applicant.police_officer", "Là cán bộ, chiến sĩ công an", kind="yes_no", required=False),
+                Field("applicant.private_business_owner", "Là chủ doanh nghiệp tư nhân", kind="yes_no", required=False),
+            )),
+            Group("Trình độ và đoàn thể", (
+                Field("qualifications.general_education", "Trình độ giáo dục phổ thông", kind="choice", choices=CHOICES[GeneralEducation]),
+                Field("qualifications.professional_qualification", "Trình độ chuyên môn", kind="choice",
+                      choices=CHOICES[ProfessionalQualification]),
+                Field("qualifications.area_exemption", "Vùng được áp dụng điều kiện học vấn riêng", kind="choice",
+                      choices=CHOICES[AreaExemption], required=False, hint="Để trống nếu không thuộc vùng nào."),
+                Field("qualifications.village_elder_or_head", "Là già làng, trưởng bản", kind="yes_no", required=False),
+                Field("qualifications.youth_union_member", "Là đoàn viên Đoàn Thanh niên", kind="yes_no", required=False),
+                Field("qualifications.youth_union_exists", "Nơi làm việc, cư trú có tổ chức Đoàn", kind="yes_no", required=False),
+            )),
+            _relative(0, Relation.FATHER, "Cha đẻ"),
+            _relative(1, Relation.MOTHER, "Mẹ đẻ"),
+            _relative(2, Relation.SPOUSE, "Vợ (chồng)"),
+            Field("declared_on", "Ngày khai lý lịch", kind="date", today_by_default=True),
+        ),
+        lead="Lý lịch (Mẫu 2-KNĐ) khai một lần; thay đổi sau đó là đính chính có lý do. Các người thân khai ở đây được thẩm tra.",
+        steps=frozenset({Step.APPLICATION}), road="history", order=40,
+        defaults={"qualifications.youth_union_exists": "yes"},
+        done=lambda d: bool((d.get("papers") or {}).get("personal_history")),
+    ),
+    Act(
+        "dossiers", "record_introductions", "gioi-thieu", "Ghi người giới thiệu",
+        (
+            _introducer(0, "Người giới thiệu thứ nhất", optional=False),
+            _introducer(1, "Người giới thiệu thứ hai", optional=True),
+            Group("Nghị quyết giới thiệu của đoàn thể (Mẫu 4-KNĐ)", (
+                Field("union_resolution.union", "Đoàn thể", kind="choice", choices=CHOICES[UnionKind]),
+                Field("union_resolution.number", "Số nghị quyết"),
+                Field("union_resolution.dated", "Ngày nghị quyết", kind="date"),
+            ), optional=True, hint="Thay cho người giới thiệu thứ hai; để trống nếu không có."),
+            Field("recorded_on", "Ngày ghi nhận", kind="date", today_by_default=True),
+        ),
+        lead="Hai đảng viên chính thức, hoặc một đảng viên chính thức và nghị quyết của Đoàn Thanh niên hoặc Công đoàn (INTRO_SET).",
+        steps=frozenset({Step.APPLICATION, Step.VERIFICATION}), road="introductions", order=50,
+        done=lambda d: bool((d.get("papers") or {}).get("introductions")),
+    ),
+    Act(
+        "dossiers", "record_opinions", "nhan-xet", "Ghi nhận xét của đoàn thể và chi ủy nơi cư trú",
+        (
+            Group(CHOICES[OpinionSource][OpinionSource.WORKPLACE_MASS_ORGANISATIONS], (
+                Field("opinions.0.source", "Nơi nhận xét", kind="fixed", fixed=OpinionSource.WORKPLACE_MASS_ORGANISATIONS.value),
+                Field("opinions.0.given_on", "Ngày nhận xét", kind="date"),
+                Field("opinions.0.summary", "Tóm tắt nhận xét", kind="long_text"),
+            ), optional=True),
+            Group(CHOICES[OpinionSource][OpinionSource.RESIDENCE_CELL], (
+                Field("opinions.1.source", "Nơi nhận xét", kind="fixed", fixed=OpinionSource.RESIDENCE_CELL.value),
+                Field("opinions.1.given_on", "Ngày nhận xét", kind="date"),
+                Field("opinions.1.summary", "Tóm tắt nhận xét", kind="long_text"),
+            ), optional=True),
+        ),
+        lead="Nhận xét (Mẫu 5-KNĐ) của đoàn thể nơi làm việc và của chi ủy nơi cư trú.",
+        steps=frozenset({Step.APPLICATION, Step.VERIFICATION}), road="opinions", order=60,
+        done=lambda d: bool((d.get("papers") or {}).get("opinions")),
+    ),
+    Act(
+        "dossiers", "mark_ready_for_cell_vote", "chuyen-chi-bo-xet", "Chuyển hồ sơ để chi bộ xét",
+        (
+            Field("ready_on", "Ngày chuyển hồ sơ", kind="date", today_by_default=True),
+            Field("cell_meeting_on", "Ngày chi bộ họp xét (dự kiến)", kind="date",
+                  hint="Các điều kiện (tuổi, học vấn, giấy chứng nhận, giới thiệu) được xét tại ngày này."),
+        ),
+        lead="Kiểm tra mọi điều kiện kết nạp tại ngày chi bộ họp; hồ sơ phải đủ và lý lịch đã được chứng nhận.",
+        steps=frozenset({Step.VERIFICATION}), road="cell_resolution", order=70, submit="Chuyển hồ sơ",
+        done=lambda d: bool((d.get("cell_vote") or {}).get("ready_on")),
+    ),
+]

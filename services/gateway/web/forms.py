@@ -1,0 +1,329 @@
+"""The form mechanism of the web application: one form per command, declared, never hand-written.
+
+An `Act` names the command it sends (service and command of the access table), its title and the
+fields a person fills in, with Vietnamese labels. From that declaration the web application
+renders the form (templates/_form.html), reads what was typed (dates as dd/mm/yyyy, citizen ids,
+numbers, choices, yes/no), builds the command's body (dotted names make nested objects and lists:
+`introducers.0.citizen_id`), sends it through the same path as the HTTP API
+(`api.command_reply`: the access table, the scope check, the service's own model) with the form's
+own idempotency key, and shows the answer where it happened: a field's message beside the field,
+a rule's refusal with its code at the top, the form kept as typed.
+
+Who may see and send the form is the access table's answer for the command; at which steps of a
+dossier it is offered is the act's `steps`. Adding an act is a declaration in a module of
+`web/acts/` (see docs/web.md).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from ketnap.platform.commands import DomainError, ErrorBody, Unavailable
+from ketnap.services.dossiers.values import Step
+from ketnap.services.gateway.web.vietnamese import DATE_FORMAT_HINT, NotADate, rule_message, shown_date, typed_date
+
+Kind = Literal["text", "long_text", "date", "citizen_id", "number", "choice", "yes_no", "fixed"]
+"""`fixed`: not shown; always sends `Field.fixed` (a relative's relation in the father's group)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input. `name` is its path in the command's body (`introducers.0.citizen_id`)."""
+
+    name: str
+    label: str
+    kind: Kind = "text"
+    hint: str = ""
+    choices: Mapping[str, str] = field(default_factory=dict)
+    """For `choice`: value sent -> the Vietnamese words shown, in the order shown."""
+    required: bool = True
+    today_by_default: bool = False
+    """A date field filled with today's date when the form is first shown."""
+    fixed: str = ""
+    options: str | None = None
+    """For `choice`: the name of a list the page fills for the person (`OPTIONS` of web/acts), e.g.
+    `cells`: the cells of their subtree."""
+
+    @property
+    def html_id(self) -> str:
+        return "f-" + re.sub(r"[^a-z0-9]+", "-", self.name.lower())
+
+    @property
+    def leaf(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+    @property
+    def shown_hint(self) -> str:
+        if self.kind == "date":
+            return f"{self.hint} Viết dạng {DATE_FORMAT_HINT}.".strip() if self.hint else f"Viết dạng {DATE_FORMAT_HINT}."
+        if self.kind == "citizen_id":
+            return self.hint or "12 chữ số."
+        return self.hint
+
+
+@dataclass(frozen=True)
+class Group:
+    """Fields shown together under a legend (a fieldset). An optional group is left out of the
+    command when all its fields are empty (a second introducer, a union resolution)."""
+
+    legend: str
+    fields: tuple[Field, ...]
+    optional: bool = False
+    hint: str = ""
+
+
+Part = Field | Group
+
+
+@dataclass(frozen=True)
+class Act:
+    """One command as a form a person fills in."""
+
+    service: str
+    command: str
+    slug: str
+    """Its address under the dossier: /ho-so/<id>/<slug> (Vietnamese words without accents)."""
+    title: str
+    parts: tuple[Part, ...]
+    lead: str = ""
+    """One sentence under the title: what the act records, and when."""
+    steps: frozenset[Step] = frozenset()
+    """The dossier steps at which it is offered; empty: at any step of an open dossier."""
+    road: str | None = None
+    """The road step (road.py) it records, for the step tracker's links."""
+    done: Callable[[Mapping[str, Any]], bool] | None = None
+    """Whether the dossier (its `dossiers.dossier` answer) already has what this act records: an
+    act not done yet comes first among the next acts."""
+    submit: str = "Ghi vào hồ sơ"
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    """What a field holds when the form is first shown (a yes/no field: "yes" ticks it)."""
+    about_dossier: bool = True
+    """Sends `dossier_id` and `expected_version` of the dossier it is shown on."""
+    order: int = 100
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.service, self.command)
+
+    def fields(self) -> Iterable[tuple[Field, Group | None]]:
+        for part in self.parts:
+            if isinstance(part, Group):
+                for f in part.fields:
+                    yield f, part
+            else:
+                yield part, None
+
+    def field_named(self, name: str) -> Field | None:
+        return next((f for f, _ in self.fields() if f.name == name), None)
+
+    def field_for(self, path: str) -> Field | None:
+        """The field an error names: its whole path, else the first field with that last segment."""
+        return self.field_named(path) or next((f for f, _ in self.fields() if f.leaf == path.rsplit(".", 1)[-1]), None)
+
+
+@dataclass
+class FormState:
+    """A form as shown: what is in each field, the messages, and the key of this rendering."""
+
+    act: Act
+    values: dict[str, str]
+    key: str = field(default_factory=lambda: str(uuid.uuid4()))
+    field_errors: dict[str, str] = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+    """Messages not about one field (a rule, the step, a refusal), shown at the top."""
+    rule: str | None = None
+    expected_version: int | None = None
+    options: dict[str, Mapping[str, str]] = field(default_factory=dict)
+    """Choices filled for this person, by field name (`Field.options`)."""
+
+    def choices(self, f: Field) -> Mapping[str, str]:
+        return self.options.get(f.name, f.choices)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.field_errors or self.summary)
+
+    def error_list(self) -> list[tuple[str | None, str]]:
+        """The error summary's lines: (the field's html id to link to, or None; the message)."""
+        lines: list[tuple[str | None, str]] = [(None, m) for m in self.summary]
+        for f, _ in self.act.fields():
+            if f.name in self.field_errors:
+                lines.append((f.html_id, self.field_errors[f.name]))
+        return lines
+
+
+def blank(
+    act: Act, today: date, expected_version: int | None = None, options: Mapping[str, Mapping[str, str]] | None = None
+) -> FormState:
+    values = {f.name: shown_date(today) if f.today_by_default else "" for f, _ in act.fields()}
+    return FormState(act, {**values, **act.defaults}, expected_version=expected_version, options=dict(options or {}))
+
+
+# --- reading what was typed ----------------------------------------------------------------------------
+
+
+def read(
+    act: Act, form: Mapping[str, Any], options: Mapping[str, Mapping[str, str]] | None = None
+) -> tuple[FormState, dict[str, Any]]:
+    """What was typed, kept as typed, and the command's body built from it; the state carries a
+    message per field that could not be read."""
+    state = FormState(act, {}, key=_key(form.get("idempotency_key")), options=dict(options or {}))
+    version = str(form.get("expected_version") or "")
+    state.expected_version = int(version) if version.isdigit() else None
+    body: dict[str, Any] = {}
+    for part in act.parts:
+        fields = part.fields if isinstance(part, Group) else (part,)
+        typed = {f.name: _typed(f, form) for f in fields}
+        state.values.update(typed)
+        if isinstance(part, Group) and part.optional and not any(typed.values()):
+            continue
+        for f in fields:
+            value, problem = _value(f, typed[f.name], state.choices(f))
+            if problem:
+                state.field_errors[f.name] = problem
+            elif value is not None:
+                _put(body, f.name, value)
+    return state, _lists(body)
+
+
+def _key(value: Any) -> str:
+    """The form's idempotency key as rendered (a UUID); anything else gets a fresh one."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(uuid.uuid4())
+
+
+def _typed(f: Field, form: Mapping[str, Any]) -> str:
+    if f.kind == "fixed":
+        return ""  # not typed: an optional group of only fixed values is empty
+    if f.kind == "yes_no":
+        return "yes" if form.get(f.name) in ("yes", "on", "true") else ""
+    return str(form.get(f.name) or "").strip()
+
+
+def _value(f: Field, typed: str, choices: Mapping[str, str]) -> tuple[Any, str | None]:
+    if f.kind == "fixed":
+        return f.fixed, None
+    if f.kind == "yes_no":
+        return typed == "yes", None
+    if not typed:
+        if f.required:
+            return None, (f"Hãy chọn {f.label.lower()}." if f.kind == "choice" else f"Hãy nhập {f.label.lower()}.")
+        return None, None
+    if f.kind == "date":
+        try:
+            return typed_date(typed).isoformat(), None
+        except NotADate as error:
+            return None, f"{f.label}: {error}"
+    if f.kind == "citizen_id":
+        digits = typed.replace(" ", "").replace(".", "")
+        return (digits, None) if re.fullmatch(r"\d{12}", digits) else (None, f"{f.label} gồm đúng 12 chữ số.")
+    if f.kind == "number":
+        digits = typed.replace(".", "").replace(" ", "")
+        return (int(digits), None) if re.fullmatch(r"-?\d{1,9}", digits) else (None, f"{f.label} phải là một số nguyên.")
+    if f.kind == "choice" and typed not in choices:
+        return None, f"Hãy chọn {f.label.lower()} trong danh sách."
+    return typed, None
+
+
+def _put(body: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = body
+    for name in parents:
+        node = node.setdefault(name, {})
+    node[leaf] = value
+
+
+def _lists(node: Any) -> Any:
+    """Objects whose keys are all numbers become lists, in that order."""
+    if not isinstance(node, dict):
+        return node
+    converted = {k: _lists(v) for k, v in node.items()}
+    if converted and all(k.isdigit() for k in converted):
+        return [converted[k] for k in sorted(converted, key=int)]
+    return converted
+
+
+# --- showing the answer where it happened ----------------------------------------------------------------
+
+_PROBLEMS = {
+    "missing": "Hãy nhập {label}.",
+    "string_too_short": "Hãy nhập {label}.",
+    "string_too_long": "{Label} quá dài.",
+    "string_pattern_mismatch": "{Label} không đúng dạng.",
+    "enum": "Hãy chọn {label} trong danh sách.",
+    "literal_error": "Hãy chọn {label} trong danh sách.",
+    "int_parsing": "{Label} phải là một số nguyên.",
+    "int_type": "{Label} phải là một số nguyên.",
+    "greater_than_equal": "{Label} nhỏ hơn mức cho phép.",
+    "less_than_equal": "{Label} lớn hơn mức cho phép.",
+    "too_long": "{Label}: quá nhiều mục.",
+    "too_short": "{Label}: cần ít nhất một mục.",
+}
+
+
+def problem_message(f: Field | None, problem: Mapping[str, Any]) -> str:
+    """A validation problem (pydantic's type and message) in Vietnamese, naming the field by its label."""
+    kind, detail = str(problem.get("problem") or ""), str(problem.get("detail") or "")
+    if kind == "value_error" and detail:
+        return detail.removeprefix("Value error, ").rstrip(".") + "."
+    label = f.label if f else "Một trường"
+    template = _PROBLEMS.get(kind, "{Label} chưa hợp lệ.")
+    return template.format(label=label.lower(), Label=label)
+
+
+def refused(state: FormState, error: ErrorBody, steps: Mapping[str, str] | None = None) -> FormState:
+    """Put a refusal on the form: beside the field it names, else at the top. A rule's refusal
+    names its code and, when the rule is about an earlier step, that step (`steps`: rule -> words)."""
+    act = state.act
+    details = error.details or {}
+    if error.code == "validation":
+        for problem in details.get("problems") or []:
+            target = act.field_for(str(problem.get("field") or ""))
+            message = problem_message(target, problem)
+            if target is not None:
+                state.field_errors.setdefault(target.name, message)
+            else:
+                state.summary.append(message)
+        named = act.field_for(str(details["field"])) if isinstance(details.get("field"), str) else None
+        if named is not None:
+            state.field_errors.setdefault(named.name, error.message)
+        elif not details.get("problems"):
+            state.summary.append(error.message)
+        return state
+    if error.code.startswith("rule:"):
+        code = error.code.removeprefix("rule:")
+        state.rule = code
+        message = _without_code(error.message, code) or rule_message(code)
+        where = (steps or {}).get(code)
+        state.summary.append(f"{message} (quy định {code}{', bước ' + where if where else ''}).")
+        for other in details.get("violations") or []:
+            if other.get("rule") != code:
+                state.summary.append(f"{other.get('message') or rule_message(other.get('rule'))} (quy định {other.get('rule')}).")
+        return state
+    state.summary.append(error.message)
+    return state
+
+
+def _without_code(message: str, code: str) -> str:
+    return re.sub(rf"^\[{re.escape(code)}\]\s*", "", message or "").strip()
+
+
+def error_of(failure: DomainError | Mapping[str, Any]) -> ErrorBody:
+    """A refusal as the API would answer it: raised before the request (`DomainError`) or in the reply."""
+    if isinstance(failure, DomainError):
+        return failure.body()
+    return ErrorBody.model_validate(failure.get("error") or {"code": "internal", "message": "Lỗi hệ thống."})
+
+
+def keeps_key(error: ErrorBody) -> bool:
+    """After an answer that may not be the end of it (the service did not answer), the form keeps
+    its key, so sending it again cannot do the act twice; after a refusal it gets a fresh one, so
+    the corrected form is judged anew."""
+    return error.code == Unavailable.code
