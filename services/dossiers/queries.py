@@ -30,7 +30,7 @@ class DossierQuery(BaseModel):
     on: IsoDate | None = None
 
 
-class StatusQuery(BaseModel):
+class ProgressQuery(BaseModel):
     """Where a dossier stands, without anything personal: its step, version and open deadlines.
     For screens that poll; the gateway does not record it as a personal read."""
 
@@ -40,7 +40,7 @@ class StatusQuery(BaseModel):
     on: IsoDate | None = None
 
 
-async def status(deps: Deps, query: StatusQuery) -> dict[str, Any]:
+async def progress(deps: Deps, query: ProgressQuery) -> dict[str, Any]:
     d = await load(deps.store, query.dossier_id)
     assert d.step is not None
     today = query.on or deps.today()

@@ -56,10 +56,10 @@ def build_service(
         await index.catch_up(ctx.pool, ctx.store)  # what was just recorded is found at once
         return await search_index(ctx.pool, name, cells, query, on)
 
-    @service.query("status", queries.StatusQuery)
-    async def status(ctx: ServiceContext, query: queries.StatusQuery) -> dict[str, Any]:
+    @service.query("progress", queries.ProgressQuery)
+    async def progress(ctx: ServiceContext, query: queries.ProgressQuery) -> dict[str, Any]:
         """Where a dossier stands (step, version, open deadlines), with nothing personal: for screens that poll."""
-        return await queries.status(deps(ctx), query)
+        return await queries.progress(deps(ctx), query)
 
     @service.query("dossier", queries.DossierQuery)
     async def dossier(ctx: ServiceContext, query: queries.DossierQuery) -> dict[str, Any]:

@@ -147,7 +147,7 @@ QUERIES: dict[tuple[str, str], Access] = {
     ("registry", "quotas"): _c(*READERS, scope=("organisation",)),
     ("dossiers", "dossier"): _c(*READERS, personal=True),
     ("dossiers", "search"): _c(*PERSONAL_READERS, scope=("organisation",), personal=True),
-    ("dossiers", "status"): _c(*READERS),
+    ("dossiers", "progress"): _c(*READERS),
     ("verification", "case"): _c(GRASSROOTS, BOARD, STANDING, INSPECTOR, CELL, personal=True),
     ("verification", "overdue"): _c(*READERS, scope=("cell",)),
     ("voting", "case"): _c(*READERS),

@@ -135,7 +135,8 @@ async def _submit(request: Request, who: SignedIn, act: Act, dossier_id: str | N
         return await _show_form(request, who, state, await _header(web, who, dossier_id), action=action, status_code=422)
     reply = await web.send(who, act.service, act.command, state.key, body)
     if reply.get("ok"):
-        opened = dossier_id or str((reply.get("result") or {}).get("dossier_id") or "")
+        # A retried form gets the first answer again, which names the dossier by its stream.
+        opened = dossier_id or str((reply.get("result") or {}).get("dossier_id") or str(reply.get("stream_id") or "").removeprefix("dossier-"))
         return redirect(request, f"/ho-so/{opened}?xong={act.slug}")
     error = error_of(reply)
     if error.code == Conflict.code and dossier_id is not None:
