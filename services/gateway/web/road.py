@@ -199,7 +199,7 @@ def _current(step: str, done: Mapping[str, date | None]) -> str | None:
         return None
     if current in (Step.SOURCE_LIST, Step.APPLICATION, Step.VERIFICATION):
         order = ("class", "letter", "history", "introductions", "opinions", "verification")
-        return next((key for key in order if not done.get(key)), "verification")
+        return next((key for key in order if not done.get(key)), "cell_resolution")  # papers done: to the cell's vote
     return {
         Step.READY_FOR_CELL_VOTE: "cell_resolution",
         Step.AWAITING_DECISION: "committee_resolution" if not done.get("committee_resolution") else "decision",

@@ -28,7 +28,9 @@ from ketnap.services.gateway.web.road import RULE_STEPS, TITLES, road
 router = pages()
 
 NEW_DOSSIER = "mo-ho-so"
-RULE_STEP_TITLES = {code: TITLES[step].lower() for code, step in RULE_STEPS.items()}
+RULE_STEP_TITLES = {code: f"«{TITLES[step]}»" for code, step in RULE_STEPS.items()}
+SYSTEM = "Hệ thống (tự động)"
+"""Who recorded what a service recorded by itself (a process manager following another service)."""
 STATUS_OF_REFUSAL = {"forbidden": 403, "not_found": 404, "unavailable": 503}
 
 
@@ -99,11 +101,24 @@ async def _show_dossier(
     voting = await web.ask_or_none(who, "voting", "case", dossier_id=dossier_id)
     acts = offered(web, who, dossier)
     next_form = blank(acts[0], web.today(), dossier["stream_version"]) if acts else None
+    history = dossier.get("history") or []
+    names = await _names(web, {str(e.get("actor") or "") for e in history})
+    timeline = [{**entry, "who": names.get(str(entry.get("actor") or ""), SYSTEM)} for entry in reversed(history)]
     return await render(
         request, who, "dossier.html", status_code=status_code, dossier=dossier, road=road(dossier, voting), acts=acts, form=next_form,
-        cell_name=await _cell_name(web, who, dossier["cell"]), done=done, conflict=conflict,
-        timeline=list(reversed(dossier.get("history") or [])), action=f"/ho-so/{dossier_id}",
+        cell_name=await _cell_name(web, who, dossier["cell"]), done=done, conflict=conflict, timeline=timeline,
+        action=f"/ho-so/{dossier_id}",
     )
+
+
+async def _names(web: Web, logins: set[str]) -> dict[str, str]:
+    """The display names of the users who recorded acts; a service's own records have none."""
+    found = {}
+    for login in sorted(filter(None, logins)):
+        user = await load_user(web.gateway.store, login)
+        if user is not None:
+            found[login] = user.display_name
+    return found
 
 
 # --- one act ---------------------------------------------------------------------------------------------
@@ -163,11 +178,6 @@ async def _show_form(
 async def _changes_since(web: Web, who: SignedIn, dossier_id: str, seen: int | None) -> list[dict[str, Any]]:
     """What was recorded on the dossier after the version the person saw: by whom, what, when."""
     history = (await _dossier(web, who, dossier_id)).get("history") or []
-    changes = []
-    for entry in history:
-        if seen is not None and int(entry.get("version") or 0) <= seen:
-            continue
-        actor = str(entry.get("actor") or "")
-        user = await load_user(web.gateway.store, actor) if actor else None
-        changes.append({**entry, "who": user.display_name if user else (actor or "hệ thống")})
-    return changes
+    later = [entry for entry in history if seen is None or int(entry.get("version") or 0) > seen]
+    names = await _names(web, {str(e.get("actor") or "") for e in later})
+    return [{**entry, "who": names.get(str(entry.get("actor") or ""), SYSTEM)} for entry in later]

@@ -71,14 +71,16 @@ async def home(request: Request, who: SignedIn = Depends(signed_in)) -> Response
     quota_year = await part("reporting", "quota", organisation=who.principal.organisation, year=today.year)
     quota_term = await part("reporting", "quota", organisation=who.principal.organisation, term=congress_term(today))
     pipeline = await part("reporting", "pipeline", organisation=who.principal.organisation)
+    subtree = await part("registry", "subtree", code=who.principal.organisation, on=today.isoformat())
+    cell_names = {o["code"]: o["name"] for o in (subtree or {}).get("organisations", [])}
     return await render(
-        request, who, "home.html", tasks=_tasks(waiting, overdue_replies, today) if waiting is not None else None,
+        request, who, "home.html", tasks=_tasks(waiting, today) if waiting is not None else None,
         overdue_replies=(overdue_replies or {}).get("items"), quota_year=quota_year, quota_term=quota_term, pipeline=pipeline,
-        unavailable=unavailable, soon=SOON_WORKING_DAYS, may_search=web.may(who, "query", "dossiers", "search"),
+        unavailable=unavailable, soon=SOON_WORKING_DAYS, may_search=web.may(who, "query", "dossiers", "search"), cell_names=cell_names,
     )
 
 
-def _tasks(found: dict[str, Any], overdue_replies: dict[str, Any] | None, today: date) -> list[Task]:
+def _tasks(found: dict[str, Any], today: date) -> list[Task]:
     rows = found.get("dossiers") or []
     for row in rows:
         due = row.get("next_deadline")

@@ -1,0 +1,108 @@
+"""The form mechanism: what was typed becomes the command's body (dates, citizen ids, numbers,
+choices, yes/no, nested lists), is kept as typed, and a refusal lands beside its field or at the top
+with its rule code."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ketnap.platform.commands import ErrorBody
+from ketnap.services.gateway.web.acts import all_acts
+from ketnap.services.gateway.web.forms import Act, Field, Group, blank, keeps_key, read, refused
+
+ACT = Act(
+    "dossiers", "record_introductions", "gioi-thieu", "Ghi người giới thiệu",
+    (
+        Group("Người thứ nhất", (
+            Field("introducers.0.full_name", "Họ và tên"),
+            Field("introducers.0.citizen_id", "Số CCCD", kind="citizen_id"),
+            Field("introducers.0.introduced_on", "Ngày giới thiệu", kind="date"),
+        )),
+        Group("Người thứ hai", (
+            Field("introducers.1.full_name", "Họ và tên"),
+            Field("introducers.1.citizen_id", "Số CCCD", kind="citizen_id"),
+        ), optional=True),
+        Group("Quan hệ", (Field("relatives.0.relation", "Quan hệ", kind="fixed", fixed="father"),
+                          Field("relatives.0.birth_year", "Năm sinh", kind="number")), optional=True),
+        Field("union", "Đoàn thể", kind="choice", choices={"youth_union": "Đoàn Thanh niên"}, required=False),
+        Field("replacement", "Thay thế", kind="yes_no", required=False),
+        Field("recorded_on", "Ngày ghi", kind="date", today_by_default=True),
+    ),
+)
+
+
+def test_what_was_typed_becomes_the_commands_body() -> None:
+    state, body = read(ACT, {
+        "idempotency_key": "9f1b7c1e-2d7a-4c55-8d0e-3b7b2f1f4a10", "expected_version": "3",
+        "introducers.0.full_name": " Lý Văn Hùng ", "introducers.0.citizen_id": "0010 8000 0001", "introducers.0.introduced_on": "5/9/2025",
+        "relatives.0.birth_year": "1.968", "union": "youth_union", "replacement": "yes", "recorded_on": "06/09/2025",
+    })
+    assert not state.has_errors, state.field_errors
+    assert body == {
+        "introducers": [{"full_name": "Lý Văn Hùng", "citizen_id": "001080000001", "introduced_on": "2025-09-05"}],
+        "relatives": [{"relation": "father", "birth_year": 1968}],
+        "union": "youth_union", "replacement": True, "recorded_on": "2025-09-06",
+    }
+    assert (state.key, state.expected_version) == ("9f1b7c1e-2d7a-4c55-8d0e-3b7b2f1f4a10", 3)
+
+
+def test_an_empty_optional_group_is_left_out_and_a_started_one_is_checked() -> None:
+    _, body = read(ACT, {"introducers.0.full_name": "A", "introducers.0.citizen_id": "001080000001", "introducers.0.introduced_on": "05/09/2025",
+                         "recorded_on": "06/09/2025"})
+    assert "relatives" not in body and len(body["introducers"]) == 1 and body["replacement"] is False
+    state, _ = read(ACT, {"introducers.1.full_name": "B", "recorded_on": "06/09/2025"})
+    assert state.field_errors["introducers.1.citizen_id"] == "Hãy nhập số cccd."
+    assert state.field_errors["introducers.0.full_name"] == "Hãy nhập họ và tên."
+
+
+def test_what_cannot_be_read_is_said_beside_its_field_and_kept_as_typed() -> None:
+    state, _ = read(ACT, {"introducers.0.full_name": "A", "introducers.0.citizen_id": "12345", "introducers.0.introduced_on": "2025-09-05",
+                          "union": "trade", "relatives.0.birth_year": "năm", "recorded_on": "06/09/2025"})
+    assert state.field_errors == {
+        "introducers.0.citizen_id": "Số CCCD gồm đúng 12 chữ số.",
+        "introducers.0.introduced_on": "Ngày giới thiệu: Ngày phải viết dạng ngày/tháng/năm, ví dụ 05/09/2025.",
+        "relatives.0.birth_year": "Năm sinh phải là một số nguyên.",
+        "union": "Hãy chọn đoàn thể trong danh sách.",
+    }
+    assert state.values["introducers.0.introduced_on"] == "2025-09-05" and state.values["introducers.0.citizen_id"] == "12345"
+    assert [target for target, _ in state.error_list()] == ["f-introducers-0-citizen-id", "f-introducers-0-introduced-on",
+                                                             "f-relatives-0-birth-year", "f-union"]
+
+
+def test_a_services_refusal_lands_beside_its_field_or_at_the_top_with_the_rule() -> None:
+    state = blank(ACT, date(2025, 9, 6))
+    refused(state, ErrorBody(code="validation", message="Dữ liệu không hợp lệ", details={"problems": [
+        {"field": "introducers.0.citizen_id", "problem": "value_error", "detail": "Value error, Số định danh cá nhân (CCCD) phải gồm đúng 12 chữ số"},
+        {"field": "body", "problem": "missing", "detail": "Field required"},
+    ]}))
+    assert state.field_errors["introducers.0.citizen_id"] == "Số định danh cá nhân (CCCD) phải gồm đúng 12 chữ số."
+    assert state.summary == ["Hãy nhập một trường."]
+    dates = blank(ACT, date(2025, 9, 6))
+    refused(dates, ErrorBody(code="validation", message="Ngày ghi nhận (01/09/2025) không được trước ...", details={"field": "recorded_on"}))
+    assert dates.field_errors["recorded_on"].startswith("Ngày ghi nhận (01/09/2025)")
+    rule = blank(ACT, date(2025, 9, 6))
+    refused(rule, ErrorBody(code="rule:EDU_MIN", message="[EDU_MIN] Không đủ trình độ học vấn", details={
+        "violations": [{"rule": "EDU_MIN", "message": "Không đủ trình độ học vấn"}, {"rule": "DOC_12M", "message": "Hồ sơ đã quá 12 tháng"}],
+    }), {"EDU_MIN": "«Lý lịch»"})
+    assert rule.rule == "EDU_MIN"
+    assert rule.summary == ["Không đủ trình độ học vấn (quy định EDU_MIN, bước «Lý lịch»).", "Hồ sơ đã quá 12 tháng (quy định DOC_12M)."]
+
+
+def test_a_form_keeps_its_key_only_when_the_answer_may_still_come() -> None:
+    assert keeps_key(ErrorBody(code="unavailable", message="")) and not keeps_key(ErrorBody(code="rule:INTRO_SET", message=""))
+    fresh = blank(ACT, date(2025, 9, 6), 4)
+    assert fresh.values["recorded_on"] == "06/09/2025" and fresh.expected_version == 4 and len(fresh.key) == 36
+    assert read(ACT, {"idempotency_key": "<script>"})[0].key != "<script>"  # only a UUID is taken back
+
+
+def test_every_declared_act_names_a_command_of_the_access_table_and_fields_of_its_model() -> None:
+    from ketnap.services import all_services
+    from ketnap.services.gateway.catalogue import catalogue
+
+    models = {(e.service, e.name): e.model for e in catalogue(all_services()) if e.kind == "command"}
+    for act in all_acts().values():
+        assert act.key in models, act.key
+        model = models[act.key]
+        for f, _ in act.fields():
+            top = f.name.split(".")[0]
+            assert top in model.model_fields, (act.slug, f.name)

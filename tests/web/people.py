@@ -1,0 +1,84 @@
+"""The people and dossiers the browser tests work with, made through the HTTP API as the users who
+would record each act (dates relative to today, so every rule of the cell meeting is judged on
+recent papers)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tests.integration.gateway.world import HELPERS, World
+
+INTRODUCERS = {"CB-A1": ("001080000031", "Trần Văn Giới")}
+"""A second official member in CB-A1 (HELPERS has the first): two introducers."""
+
+
+def today() -> date:
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+
+
+async def seed_people(world: World) -> None:
+    for cell, (citizen_id, name) in INTRODUCERS.items():
+        await world.registry("register_member", citizen_id=citizen_id, full_name=name, organisation=cell, kind="official",
+                             effective_from="2010-01-01")
+
+
+async def _ok(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def prepare_certified(world: World, name: str, citizen_id: str, *, education: str = "upper_secondary", ready: bool = False) -> str:
+    """A dossier of CB-A1 with every paper and its history certified (ready to go to the cell's
+    vote); `ready` sends it there too. Dates start 40 days ago."""
+    start = today() - timedelta(days=40)
+
+    def on(days: int) -> str:
+        return (start + timedelta(days=days)).isoformat()
+
+    opened = await _ok(await world.command("bithu.a1", "dossiers", "open_dossier", {
+        "cell": "CB-A1", "citizen_id": citizen_id, "full_name": name, "opened_on": on(0), "helper_citizen_id": HELPERS["CB-A1"],
+    }))
+    dossier = opened["result"]["dossier_id"]
+
+    async def act(login: str, service: str, command: str, **body: Any) -> None:
+        await _ok(await world.command(login, service, command, {"dossier_id": dossier, **body}))
+
+    await act("bithu.a1", "dossiers", "record_class_certificate", certificate_number="15/GCN", issued_on=on(1), issued_by="Trung tâm chính trị")
+    await act("bithu.a1", "dossiers", "submit_application_letter", submitted_on=on(2))
+    await act("bithu.a1", "dossiers", "declare_personal_history", declared_on=on(3), applicant={
+        "birth_date": "1990-05-01", "gender": "female", "ethnicity": "Kinh", "religion": "Không", "occupation": "Giáo viên",
+    }, qualifications={
+        "general_education": education, "professional_qualification": "university", "youth_union_member": False,
+    })
+    second, second_name = INTRODUCERS["CB-A1"]
+    await act("bithu.a1", "dossiers", "record_introductions", recorded_on=on(4), introducers=[
+        {"citizen_id": HELPERS["CB-A1"], "full_name": "Đảng viên Giúp Đỡ", "introduced_on": on(4), "acquainted_since": "2015-01-01"},
+        {"citizen_id": second, "full_name": second_name, "introduced_on": on(4), "acquainted_since": "2015-01-01"},
+    ])
+    await act("bithu.a1", "dossiers", "record_opinions", opinions=[
+        {"source": "residence_cell", "given_on": on(5), "summary": "Gương mẫu ở nơi cư trú."},
+        {"source": "workplace_mass_organisations", "given_on": on(5), "summary": "Hoàn thành tốt nhiệm vụ."},
+    ])
+    case = await _eventually(world, "canbo.a", "verification", "case", dossier)
+    for subject in case["subjects"]:
+        await act("canbo.a", "verification", "send_request", subject_id=subject["subject_id"], sent_to="DU-A", sent_on=on(6), sent_by="DU-A")
+        await act("canbo.a", "verification", "record_reply", subject_id=subject["subject_id"], replied_on=on(7), responding_organisation="DU-A",
+                  finding="clear")
+    await act("canbo.a", "verification", "certify_history", certified_by="DU-A", certified_on=on(8))
+    await _eventually(world, "canbo.a", "dossiers", "dossier", dossier,
+                      lambda d: (d["papers"]["personal_history"] or {}).get("certified_on") == on(8))
+    if ready:
+        await act("bithu.a1", "dossiers", "mark_ready_for_cell_vote", ready_on=on(9), cell_meeting_on=on(12))
+    return dossier
+
+
+async def _eventually(world: World, login: str, service: str, query: str, dossier: str, check: Any = bool) -> dict[str, Any]:
+    for _ in range(400):
+        response = await world.query(login, service, query, {"dossier_id": dossier})
+        if response.status_code == 200 and check(response.json()["result"]):
+            return response.json()["result"]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{service}.{query} of {dossier} never came: {response.text}")
