@@ -449,8 +449,10 @@ def demo(
     """Nạp tổ chức mẫu (tỉnh, xã, chi bộ, đảng viên) và hồ sơ ở nhiều bước qua các dịch vụ để xem báo cáo ngay."""
     from ketnap.operations.demo.load import run_demo
 
-    nats_url, database_url = _connection_urls(_settings())
-    raise typer.Exit(run_demo(nats_url, database_url, force=force, applicants=applicants, on=on, echo=typer.echo))
+    settings = _settings()
+    nats_url, database_url = _connection_urls(settings)
+    web_url = f"http://{settings.gateway_host if settings.gateway_host not in ('0.0.0.0', '::') else '127.0.0.1'}:{settings.gateway_port}"
+    raise typer.Exit(run_demo(nats_url, database_url, force=force, applicants=applicants, on=on, echo=typer.echo, web_url=web_url))
 
 
 # --- api: any command or query of the HTTP API, as the user whose token is in KETNAP_TOKEN ---------

@@ -363,7 +363,8 @@ def print_summary(stack: Stack) -> None:
     print(f"  Dữ liệu     {stack.settings.data_dir}")
     print(f"  Nhật ký     {stack.settings.data_dir / 'logs'}")
     if stack.api_url:
-        print(f"  API         {stack.api_url} (tài liệu: {stack.api_url}/docs)")
+        print(f"  Ứng dụng    {stack.api_url}  (đăng nhập bằng tài khoản của `ketnap users add ... --password`; dữ liệu mẫu: `ketnap demo`)")
+        print(f"  API         {stack.api_url}/api/v1 (tài liệu: {stack.api_url}/docs)")
     for process in stack.processes:
         print(f"  {process.name:<14}pid {process.process.pid if process.process else '-'}")
     if _store_is_empty(with_database(stack.admin_database_url(), DATABASE_NAME)):
@@ -385,7 +386,8 @@ def print_topology_summary(topology: Topology, stacks: list[Stack]) -> None:
         print(f"  NATS        {stack.nats_url}{domain}")
         print(f"  PostgreSQL  {with_database(stack.admin_database_url(), DATABASE_NAME)}")
         if stack.api_url:
-            print(f"  API         {stack.api_url} (tài liệu: {stack.api_url}/docs)")
+            print(f"  Ứng dụng    {stack.api_url}  (đăng nhập bằng tài khoản của `ketnap users add ... --password`; dữ liệu mẫu: `ketnap demo`)")
+        print(f"  API         {stack.api_url}/api/v1 (tài liệu: {stack.api_url}/docs)")
         if settings.upper_deployment:
             print(f"  Nối lên     {settings.upper_deployment} qua {settings.upper_leaf_url}")
         else:

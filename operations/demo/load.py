@@ -19,6 +19,8 @@ from ketnap.operations.demo.client import bus_actors
 from ketnap.operations.demo.driver import Driver, Progress, ScenarioError
 from ketnap.operations.demo.plan import Plan, build_plan
 from ketnap.operations.demo.schedule import today_in_vietnam
+from ketnap.operations.demo.web_users import DEMO_PASSWORD, add_demo_users
+from ketnap.services.gateway.access import ROLE_TITLES
 
 REGISTRY_SCHEMA = "registry"
 
@@ -56,9 +58,11 @@ def next_steps(plan: Plan) -> list[str]:
 
 
 def run_demo(
-    nats_url: str, database_url: str, *, force: bool, applicants: int, on: str | None, echo: Callable[..., None]
+    nats_url: str, database_url: str, *, force: bool, applicants: int, on: str | None, echo: Callable[..., None],
+    web_url: str | None = None,
 ) -> int:
-    """Load the demo; the exit code of `ketnap demo`."""
+    """Load the demo and its web users; the exit code of `ketnap demo`. `web_url`: where the web
+    application answers, to say so."""
     today = today_in_vietnam()
     try:
         reference = date.fromisoformat(on) if on else today
@@ -118,7 +122,14 @@ def run_demo(
         f"Đã nạp: {plan.tree.name(plan.province)} ({plan.province}), {len(plan.communes)} đảng bộ xã, phường, {cells} chi bộ, "
         f"{len(plan.members)} đảng viên, {len(plan.dossiers)} hồ sơ ở nhiều bước."
     )
-    echo("Thử xem:")
+    made = asyncio.run(add_demo_users(nats_url, plan))
+    echo("")
+    echo(f"Ứng dụng web: {web_url or 'địa chỉ `make run` in ra'}: đăng nhập bằng một trong các tài khoản mẫu, mật khẩu {DEMO_PASSWORD}")
+    for user, answer in made:
+        state = "" if answer.ok else f"  (chưa tạo được: {answer.text})"
+        echo(f"  {user.login:<10} {ROLE_TITLES[user.role]:<22} {plan.tree.name(user.organisation)} ({user.organisation}){state}")
+    echo("")
+    echo("Thử xem trên dòng lệnh:")
     for line in next_steps(plan):
         echo(line)
     echo(f"Nạp lại cùng dữ liệu (không ghi trùng): ketnap demo --force --on {reference.isoformat()}")

@@ -52,7 +52,8 @@ def test_make_run_starts_everything_survives_a_killed_service_stops_cleanly_and_
     summary = "".join(stack.output)
     assert "Ketnap đang chạy." in summary and "reporting" in summary and "registry" in summary
     api = f"http://127.0.0.1:{stack.env['KETNAP_GATEWAY_PORT']}"
-    assert f"API         {api} (tài liệu: {api}/docs)" in summary
+    assert f"API         {api}/api/v1 (tài liệu: {api}/docs)" in summary
+    assert f"Ứng dụng    {api}" in summary
     assert "ketnap demo" in summary, "an empty store offers the demo on first start"
     with urllib.request.urlopen(f"{api}/healthz", timeout=10) as answer:
         assert json.loads(answer.read()) == {"ok": True}

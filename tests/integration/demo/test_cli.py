@@ -12,17 +12,22 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import asyncpg
+import httpx
 import nats
 import pytest
 
 from ketnap.operations.bootstrap import bootstrap_database, with_database
 from ketnap.platform.service import Service
+from ketnap.operations.demo.web_users import DEMO_PASSWORD, LOGINS
 from ketnap.services.dossiers.service import build_service as build_dossiers
+from ketnap.services.gateway.server import Listener
+from ketnap.services.gateway.service import build_service as build_gateway
 from ketnap.services.registry.service import build_service as build_registry
 from ketnap.services.reporting.service import build_service as build_reporting
 from ketnap.services.verification.service import build_service as build_verification
 from ketnap.services.voting.service import build_service as build_voting
 from tests.conftest import unique
+from tests.integration.gateway.webclient import csrf_of, visible_text
 from tests.integration.harness import bootstrap_bus, running
 from tests.servers import Servers
 
@@ -34,6 +39,7 @@ LOGS = ("registry", "dossiers", "verification", "voting")
 class Stack:
     env: dict[str, str]
     database_url: str
+    web_url: str
 
     async def ketnap(self, *args: str) -> tuple[int, str]:
         process = await asyncio.create_subprocess_exec(
@@ -59,7 +65,10 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
     finally:
         await conn.close()
     database_url = with_database(servers.postgres_url, database)
-    services: list[Service] = [build_registry(), build_dossiers(), build_verification(), build_voting(), build_reporting()]
+    listener = Listener("127.0.0.1", 0)
+    services: list[Service] = [
+        build_registry(), build_dossiers(), build_verification(), build_voting(), build_reporting(), build_gateway(listener=listener),
+    ]
     await bootstrap_database(database_url, services, create_roles=True)
     deployment = unique("d")
     async with AsyncExitStack() as exit_stack:
@@ -68,8 +77,9 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
         await bootstrap_bus(nc.jetstream(), deployment, services)
         for service in services:
             await exit_stack.enter_async_context(running(service, servers.nats_url, database_url, deployment))
+        await asyncio.wait_for(listener.ready.wait(), 30)
         env = {**os.environ, "NATS_URL": servers.nats_url, "DATABASE_URL": database_url, "KETNAP_DEPLOYMENT": deployment}
-        yield Stack(env, database_url)
+        yield Stack(env, database_url, listener.url)
 
 
 async def test_demo_loads_then_refuses_then_finishes_with_force_without_doubling(stack: Stack) -> None:
@@ -88,6 +98,23 @@ async def test_demo_loads_then_refuses_then_finishes_with_force_without_doubling
     code, out = await stack.ketnap("demo", "--force")
     assert code == 0, out
     assert await stack.heads() == loaded
+
+
+async def test_every_demo_user_signs_in_and_sees_real_dossiers(stack: Stack) -> None:
+    code, out = await stack.ketnap("demo", "--force")
+    assert code == 0, out
+    assert f"mật khẩu {DEMO_PASSWORD}" in out and "chưa tạo được" not in out
+    for login in LOGINS.values():
+        async with httpx.AsyncClient(base_url=stack.web_url, timeout=60) as browser:
+            page = await browser.get("/dang-nhap")
+            signed = await browser.post("/dang-nhap", data={"csrf": csrf_of(page.text), "login": login, "password": DEMO_PASSWORD})
+            assert signed.status_code == 303, (login, visible_text(signed.text))
+            home = await browser.get("/viec-can-lam")
+            assert home.status_code == 200, (login, visible_text(home.text))
+            if login in ("bithu", "canbo", "bantochuc"):
+                assert "/ho-so/" in home.text, login  # dossiers waiting on them, each a link
+                listing = await browser.get("/ho-so?trang-thai=tat-ca")
+                assert listing.status_code == 200 and "Mở hồ sơ" in listing.text, login
 
 
 async def test_demo_refuses_a_reference_day_in_the_future(stack: Stack) -> None:
