@@ -19,6 +19,7 @@ import asyncpg
 import nats.errors
 from nats.aio.client import Client as NatsClient
 
+from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
@@ -57,6 +58,9 @@ class Stack:
         self.verification = Service(self.verification_name)
         self.voting = Service(self.voting_name)
         self.store = EventStore(self.pool, self.name)
+        async with self.pool.acquire() as conn:
+            for projection in self.service.projections:  # the dossier index (search)
+                await projections.create_tables(conn, projection, projection.schema)
         await bootstrap_bus(self.nc.jetstream(), self.deployment, [self.service, self.verification, self.voting])
 
     async def start_sources(self) -> None:
