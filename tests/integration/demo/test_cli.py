@@ -17,8 +17,8 @@ import nats
 import pytest
 
 from ketnap.operations.bootstrap import bootstrap_database, with_database
-from ketnap.platform.service import Service
 from ketnap.operations.demo.web_users import DEMO_PASSWORD, LOGINS
+from ketnap.platform.service import Service
 from ketnap.services.dossiers.service import build_service as build_dossiers
 from ketnap.services.gateway.server import Listener
 from ketnap.services.gateway.service import build_service as build_gateway
