@@ -103,7 +103,7 @@ async def _show_dossier(
     next_form = blank(acts[0], web.today(), dossier["stream_version"]) if acts else None
     history = dossier.get("history") or []
     names = await _names(web, {str(e.get("actor") or "") for e in history})
-    timeline = [{**entry, "who": names.get(str(entry.get("actor") or ""), SYSTEM)} for entry in reversed(history)]
+    timeline = [{**entry, "who": _who(names, entry)} for entry in reversed(history)]
     return await render(
         request, who, "dossier.html", status_code=status_code, dossier=dossier, road=road(dossier, voting), acts=acts, form=next_form,
         cell_name=await _cell_name(web, who, dossier["cell"]), done=done, conflict=conflict, timeline=timeline,
@@ -180,4 +180,13 @@ async def _changes_since(web: Web, who: SignedIn, dossier_id: str, seen: int | N
     history = (await _dossier(web, who, dossier_id)).get("history") or []
     later = [entry for entry in history if seen is None or int(entry.get("version") or 0) > seen]
     names = await _names(web, {str(e.get("actor") or "") for e in later})
-    return [{**entry, "who": names.get(str(entry.get("actor") or ""), SYSTEM)} for entry in later]
+    return [{**entry, "who": _who(names, entry)} for entry in later]
+
+
+def _who(names: Mapping[str, str], entry: Mapping[str, Any]) -> str:
+    """A user's name; a service's own record (its process manager) is the system's; any other
+    actor (a system sending through the operator's connection) by the name it gave."""
+    actor = str(entry.get("actor") or "")
+    if actor in names:
+        return names[actor]
+    return SYSTEM if not actor or actor.endswith(".process_manager") or actor == "operator" else actor
