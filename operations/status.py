@@ -4,6 +4,7 @@ and unacknowledged integrity alarms; the deployment is healthy only without eith
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ import nats
 from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.relay import relay_state
+from ketnap.platform.service import Service
 from ketnap.platform.settings import Settings
 
 
@@ -45,10 +47,13 @@ class StatusReport:
         )
 
 
-async def collect_status(nats_url: str, database_url: str, settings: Settings | None = None) -> StatusReport:
+async def collect_status(
+    nats_url: str, database_url: str, settings: Settings | None = None, services: Sequence[Service] | None = None
+) -> StatusReport:
+    """The state of `services` (default: the deployment's, `all_services`)."""
     from ketnap.services import all_services
 
-    services = all_services(settings)
+    services = all_services(settings) if services is None else services
     report = StatusReport(nats_url, nats_up=False, database_up=False)
     nc = None
     try:

@@ -72,25 +72,25 @@ class EventHandler(Protocol):
 
 
 async def read_checkpoint(conn: asyncpg.Connection, schema: str, consumer: str, source: str, *, lock: bool = False) -> int:
+    position, _ = await read_link(conn, schema, consumer, source, lock=lock)
+    return position
+
+
+async def read_link(conn: asyncpg.Connection, schema: str, consumer: str, source: str, *, lock: bool = False) -> tuple[int, str | None]:
+    """The checkpoint and the hash of the event at it (None when whoever moved it did not say)."""
     await conn.execute(
         f"INSERT INTO {schema}.consumer_checkpoints (consumer, source, position) VALUES ($1, $2, 0) "
         "ON CONFLICT DO NOTHING",
         consumer,
         source,
     )
-    return await conn.fetchval(
-        f"SELECT position FROM {schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2"
+    row = await conn.fetchrow(
+        f"SELECT position, hash FROM {schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2"
         + (" FOR UPDATE" if lock else ""),
         consumer,
         source,
     )
-
-
-async def read_link(conn: asyncpg.Connection, schema: str, consumer: str, source: str, *, lock: bool = False) -> tuple[int, str | None]:
-    """The checkpoint and the hash of the event at it (None when whoever moved it did not say)."""
-    position = await read_checkpoint(conn, schema, consumer, source, lock=lock)
-    known = await conn.fetchval(f"SELECT hash FROM {schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2", consumer, source)
-    return position, (GENESIS_HASH if position == 0 else known)
+    return row["position"], (GENESIS_HASH if row["position"] == 0 else row["hash"])
 
 
 async def move_checkpoint(
