@@ -437,6 +437,46 @@ def users_list(
     _users(lambda url: client.list_users(url, org, all_users))
 
 
+# --- alarms: the integrity alarms of every service, over NATS --------------------------------------
+
+alarms_app = typer.Typer(help="Cảnh báo toàn vẹn: tin trên kênh sự kiện không phải mắt xích kế tiếp của nhật ký nguồn.", no_args_is_help=True)
+app.add_typer(alarms_app, name="alarms")
+
+
+@alarms_app.command("list")
+def alarms_list(
+    all_alarms: Annotated[bool, typer.Option("--all", help="Cả các cảnh báo đã xác nhận")] = False,
+) -> None:
+    """Các cảnh báo toàn vẹn chưa xác nhận của mọi dịch vụ (mã thoát 1 khi còn cảnh báo chưa xác nhận)."""
+    from ketnap.operations.alarms import alarm_line, list_alarms
+    from ketnap.services import all_services
+
+    settings = _settings()
+    nats_url, _ = _connection_urls(settings)
+    found, silent = asyncio.run(list_alarms(nats_url, [s.name for s in all_services(settings)], include_acknowledged=all_alarms))
+    for service, alarm in found:
+        typer.echo(alarm_line(service, alarm))
+    for service in silent:
+        typer.echo(f"Dịch vụ {service} không trả lời: chưa biết cảnh báo của nó.", err=True)
+    if not found and not silent:
+        typer.echo("Không có cảnh báo toàn vẹn nào." if all_alarms else "Không có cảnh báo toàn vẹn nào chưa xác nhận.")
+    raise typer.Exit(1 if silent or any(a["acknowledged_at"] is None for _, a in found) else 0)
+
+
+@alarms_app.command("acknowledge")
+def alarms_acknowledge(
+    service: Annotated[str, typer.Argument(help="Dịch vụ có cảnh báo (cột đầu của ketnap alarms list)")],
+    alarm_id: Annotated[int, typer.Argument(help="Số của cảnh báo (sau dấu #)", min=1)],
+) -> None:
+    """Xác nhận đã xem xét một cảnh báo toàn vẹn; ghi người xác nhận và thời điểm."""
+    from ketnap.operations.alarms import acknowledge
+
+    nats_url, _ = _connection_urls(_settings())
+    ok, text = asyncio.run(acknowledge(nats_url, service, alarm_id))
+    typer.echo(text, err=not ok)
+    raise typer.Exit(0 if ok else 1)
+
+
 # --- demo: a small organisation with dossiers at every step, loaded through the services ---------
 
 

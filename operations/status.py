@@ -1,16 +1,20 @@
-"""What `ketnap status` reports: servers, services answering, log heads, relay lag, dead letters."""
+"""What `ketnap status` reports: servers, services answering, log heads, relay lag, dead letters
+and unacknowledged integrity alarms; the deployment is healthy only without either."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 import nats
 
+from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.relay import relay_state
+from ketnap.platform.service import Service
 from ketnap.platform.settings import Settings
 
 
@@ -21,6 +25,8 @@ class ServiceStatus:
     head: int | None = None
     relay_lag: int | None = None
     dead_letters: int = 0
+    alarms: int = 0
+    """Integrity alarms not acknowledged yet (`ketnap alarms list`)."""
 
 
 @dataclass
@@ -36,14 +42,18 @@ class StatusReport:
     def healthy(self) -> bool:
         return (
             self.nats_up and self.database_up and all(s.answering for s in self.services)
+            and not any(s.dead_letters or s.alarms for s in self.services)
             and not any(link["alarms"] for link in self.links)
         )
 
 
-async def collect_status(nats_url: str, database_url: str, settings: Settings | None = None) -> StatusReport:
+async def collect_status(
+    nats_url: str, database_url: str, settings: Settings | None = None, services: Sequence[Service] | None = None
+) -> StatusReport:
+    """The state of `services` (default: the deployment's, `all_services`)."""
     from ketnap.services import all_services
 
-    services = all_services(settings)
+    services = all_services(settings) if services is None else services
     report = StatusReport(nats_url, nats_up=False, database_up=False)
     nc = None
     try:
@@ -71,6 +81,7 @@ async def collect_status(nats_url: str, database_url: str, settings: Settings | 
                     state = await relay_state(conn, name)
                     status.head, status.relay_lag = state.head, state.lag
                 status.dead_letters = await conn.fetchval(f"SELECT count(*) FROM {name}.dead_letters")
+                status.alarms = await alarms.unacknowledged(conn, name)
             report.services.append(status)
         if nc is not None:
             report.links = await _links(nc)
@@ -111,14 +122,18 @@ def render_status(report: StatusReport) -> str:
         f"NATS        {report.nats_url:<40} {yes_no[report.nats_up]}",
         f"PostgreSQL  {'':<40} {yes_no[report.database_up]}",
         "",
-        f"{'dịch vụ':<14}{'trả lời':<10}{'đầu nhật ký':>12}{'relay trễ':>11}{'thư chết':>10}",
+        f"{'dịch vụ':<14}{'trả lời':<10}{'đầu nhật ký':>12}{'relay trễ':>11}{'thư chết':>10}{'cảnh báo':>10}",
     ]
     for s in report.services:
         head = "-" if s.head is None else str(s.head)
         lag = "-" if s.relay_lag is None else str(s.relay_lag)
-        lines.append(f"{s.name:<14}{'có' if s.answering else 'KHÔNG':<10}{head:>12}{lag:>11}{s.dead_letters:>10}")
+        lines.append(f"{s.name:<14}{'có' if s.answering else 'KHÔNG':<10}{head:>12}{lag:>11}{s.dead_letters:>10}{s.alarms:>10}")
     if report.links:
         lines += ["", "Liên kết với các đơn vị triển khai khác:"]
         lines.append(f"{'nhật ký giữ':<26}{'từ':<12}{'chiều':<9}{'đã giữ':>10}{'còn chờ':>8}{'liên lạc':>12}{'cảnh báo':>10}")
         lines += [_link_line(link) for link in report.links]
+    if any(s.dead_letters for s in report.services):
+        lines += ["", "Có thư chết: sự kiện không áp dụng được, xem bảng dead_letters của dịch vụ."]
+    if any(s.alarms for s in report.services):
+        lines += ["", "Có cảnh báo toàn vẹn chưa xác nhận: xem `ketnap alarms list`, xác nhận bằng `ketnap alarms acknowledge`."]
     return "\n".join(lines)

@@ -49,6 +49,11 @@ PERSONAL_READERS = (CELL, GRASSROOTS, BOARD, STANDING, INSPECTOR)
 inspect admission work; an administrator keeps users and the registry, not dossiers."""
 
 
+ALARMED_SERVICES = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
+"""The services reachable through the gateway, each with its consumers' integrity alarms: an
+administrator or an inspector reads them, an administrator acknowledges them."""
+
+
 @dataclass(frozen=True)
 class Access:
     roles: tuple[Role, ...]
@@ -135,6 +140,8 @@ COMMANDS: dict[tuple[str, str], Access] = {
     ("gateway", "revoke_token"): _c(ADMIN),
     ("gateway", "disable_user"): _c(ADMIN),
     ("gateway", "set_password"): _c(ADMIN),
+    # every service: acknowledging an integrity alarm of its consumers (ketnap.platform.alarms)
+    **{(service, "acknowledge_alarm"): _c(ADMIN) for service in ALARMED_SERVICES},
 }
 
 QUERIES: dict[tuple[str, str], Access] = {
@@ -161,6 +168,7 @@ QUERIES: dict[tuple[str, str], Access] = {
     ("reporting", "ratings"): _c(*READERS, scope=("organisation",)),
     ("reporting", "audit_history"): _c(*AUDITORS),
     ("gateway", "users"): _c(ADMIN, INSPECTOR, scope=("organisation",)),
+    **{(service, "integrity_alarms"): _c(ADMIN, INSPECTOR) for service in ALARMED_SERVICES},
 }
 
 

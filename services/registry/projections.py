@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from ketnap.platform.bus.consumer import read_checkpoint, take_turn
+from ketnap.platform.bus.consumer import move_checkpoint, read_checkpoint, take_turn
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.projections import Projection
@@ -141,7 +141,7 @@ class RegistryModel(Projection):
     federated deployment, the registry logs kept from the linked deployments: each unit is
     established in exactly one deployment's log, so the trees join without overlapping."""
 
-    _instances: dict[str, "RegistryModel"] = {}
+    _instances: dict[str, RegistryModel] = {}
 
     def __init__(self, schema: str = "registry", kept: Sequence[str] = ()) -> None:
         self.schema = schema
@@ -151,7 +151,7 @@ class RegistryModel(Projection):
         self._catching_up: asyncio.Lock | None = None
 
     @classmethod
-    def of(cls, schema: str, kept: Sequence[str] | None = None) -> "RegistryModel":
+    def of(cls, schema: str, kept: Sequence[str] | None = None) -> RegistryModel:
         """One instance per schema and process, shared by the service's consumer and its handlers;
         the service names the kept logs once, when it is built."""
         if schema not in cls._instances or (kept is not None and tuple(kept) != cls._instances[schema].sources[1:]):
@@ -193,17 +193,15 @@ class RegistryModel(Projection):
             checkpoint = await read_checkpoint(conn, self.schema, self.name, source, lock=True)
             if checkpoint >= head:
                 return checkpoint
+            last = None
             async for batch in store.read_log(checkpoint, batch_size=2000, up_to_position=head):
                 for event in batch:
                     await self.apply(conn, self.schema, event, source)
-                    checkpoint = event.position
-            await conn.execute(
-                f"UPDATE {self.schema}.consumer_checkpoints SET position = $3 WHERE consumer = $1 AND source = $2",
-                self.name,
-                source,
-                checkpoint,
-            )
-            return checkpoint
+                    last = event
+            if last is None:
+                return checkpoint
+            await move_checkpoint(conn, self.schema, self.name, source, last.position, last.hash)
+            return last.position
 
 
 class _Apply:

@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from ketnap.platform.bus.consumer import read_checkpoint, take_turn
+from ketnap.platform.bus.consumer import move_checkpoint, read_checkpoint, take_turn
 from ketnap.platform.bus.logread import DatabaseLogReader, LogReader
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
@@ -234,12 +234,8 @@ async def rebuild(pool: asyncpg.Pool, projection: Projection, progress: Progress
             await conn.execute(f"DROP TABLE IF EXISTS {projection.schema}.{table}")
             await conn.execute(f"ALTER TABLE {shadow}.{table} SET SCHEMA {projection.schema}")
         for source in projection.sources:
-            await conn.execute(
-                f"UPDATE {projection.schema}.consumer_checkpoints SET position = $3 WHERE consumer = $1 AND source = $2",
-                projection.name,
-                source,
-                reached.get(source, 0),
-            )
+            # The hash at the new position is not known here: the live runner reads it from the source.
+            await move_checkpoint(conn, projection.schema, projection.name, source, reached.get(source, 0), None)
     return reached
 
 
@@ -255,11 +251,10 @@ async def catch_up_own_log(projection: Projection, pool: asyncpg.Pool, store: Ev
     async with lock, pool.acquire() as conn, conn.transaction():
         await take_turn(conn, projection.schema, projection.name)
         checkpoint = await read_checkpoint(conn, projection.schema, projection.name, store.schema, lock=True)
+        last = None
         async for batch in store.read_log(checkpoint, up_to_position=head):
             for event in batch:
                 await projection.apply(conn, projection.schema, event, store.schema)
-                checkpoint = event.position
-        await conn.execute(
-            f"UPDATE {projection.schema}.consumer_checkpoints SET position = greatest(position, $3) WHERE consumer = $1 AND source = $2",
-            projection.name, store.schema, checkpoint,
-        )
+                last = event
+        if last is not None:
+            await move_checkpoint(conn, projection.schema, projection.name, store.schema, last.position, last.hash, forward_only=True)

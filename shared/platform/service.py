@@ -21,12 +21,23 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
+from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
 from ketnap.platform.bus.consumer import ConsumerRunner, EventHandler
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.bus.relay import Relay, relay_state
-from ketnap.platform.commands import Command, Conflict, Decision, DomainError, ErrorBody, InvalidInput, Reply, idempotent_event_ids
+from ketnap.platform.commands import (
+    Command,
+    Conflict,
+    Decision,
+    DomainError,
+    ErrorBody,
+    InvalidInput,
+    NotFound,
+    Reply,
+    idempotent_event_ids,
+)
 from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import ConcurrencyConflict, DuplicateEventMismatch, EventStore
 from ketnap.platform.logging import configure_logging, get_logger
@@ -70,6 +81,9 @@ class _Endpoint:
     model: type[pydantic.BaseModel]
     handler: Callable[..., Awaitable[Any]]
     description: str
+    records_events: bool = True
+    """False for the runtime's own bookkeeping commands (acknowledging an alarm), which change a
+    table of the service and answer at once: there is no log to find an earlier answer in."""
 
 
 @dataclass
@@ -87,6 +101,19 @@ class Service:
     tables: dict[str, str] = field(default_factory=dict)
     """Tables of the service's own bookkeeping (not projections), created by the bootstrap."""
     listeners: list[tuple[str, RawHandler]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Every service keeps the integrity alarms of its consumers; they are listed and
+        # acknowledged the same way everywhere.
+        self.queries.append(
+            _Endpoint(subjects.query_subject(self.name, "integrity_alarms"), alarms.AlarmsQuery, _list_alarms, _list_alarms.__doc__ or "")
+        )
+        self.commands.append(
+            _Endpoint(
+                subjects.command_subject(self.name, "acknowledge_alarm"), alarms.AcknowledgeAlarm, _acknowledge_alarm,
+                _acknowledge_alarm.__doc__ or "", records_events=False,
+            )
+        )
 
     def listen(self, subject: str) -> Callable[[RawHandler], RawHandler]:
         """Answer requests on a subject outside the service's own `<service>.`-space with the
@@ -139,6 +166,22 @@ class Service:
         return [spec for spec, _ in self.consumers]
 
 
+async def _list_alarms(ctx: ServiceContext, query: alarms.AlarmsQuery) -> dict[str, Any]:
+    """Cảnh báo toàn vẹn của dịch vụ (mặc định: những cảnh báo chưa được xác nhận)."""
+    async with ctx.pool.acquire() as conn:
+        found = await alarms.listed(conn, ctx.name, include_acknowledged=query.include_acknowledged)
+    return {"items": [a.to_json() for a in found]}
+
+
+async def _acknowledge_alarm(ctx: ServiceContext, command: alarms.AcknowledgeAlarm) -> dict[str, Any]:
+    """Xác nhận đã xem xét một cảnh báo toàn vẹn; xác nhận lại không đổi người và thời điểm đã ghi."""
+    async with ctx.pool.acquire() as conn:
+        alarm = await alarms.acknowledge(conn, ctx.name, command.alarm_id, command.actor)
+    if alarm is None:
+        raise NotFound(f"Không có cảnh báo số {command.alarm_id}.", alarm_id=command.alarm_id)
+    return alarm.to_json()
+
+
 def _error_reply(error: DomainError) -> Reply:
     return Reply(ok=False, error=error.body())
 
@@ -161,6 +204,11 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
         command = endpoint.model.model_validate(body)
     except pydantic.ValidationError as error:
         return _validation_reply(error)
+    if not endpoint.records_events:
+        try:
+            return Reply(ok=True, result=await endpoint.handler(ctx, command))
+        except DomainError as error:
+            return _error_reply(error)
     command_name = endpoint.subject.rsplit(".", 1)[-1]
     # A retry after the stream moved on would be judged against the new state; the first answer stands.
     earlier = await ctx.store.find_append(

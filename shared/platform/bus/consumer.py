@@ -1,8 +1,11 @@
 """The one consumer runner: applies each event of a source log exactly once in effect, in order.
 
-The checkpoint `(consumer, source, position)` is updated in the same PostgreSQL transaction as
-the handler's effect. Anything at or below it is a duplicate; a jump means JetStream lost or
-reordered something, and the missing events are fetched from the source, never skipped.
+The checkpoint `(consumer, source, position, hash)` is updated in the same PostgreSQL transaction
+as the handler's effect. Anything at or below it is a duplicate; a jump means JetStream lost or
+reordered something, and the missing events are fetched from the source, never skipped. A
+message is applied only when it is the next link of the source's chain (`ketnap.platform.chain`):
+one that is not (forged on the subject, altered on the way) is never applied; the event really at
+its position is read from the source log and applied instead, and an integrity alarm is raised.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
 from ketnap.platform.bus.logread import RemoteLog
-from ketnap.platform.envelope import RecordedEvent, from_wire
+from ketnap.platform.chain import ChainRefused, Link, next_link
+from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, from_wire
 from ketnap.platform.jsoncodec import encode_json
 from ketnap.platform.logging import get_logger
 
@@ -57,22 +62,46 @@ async def earlier_act_pending(
     return False
 
 
+class SourceLogBroken(Exception):
+    """The source log itself, read from its database, does not chain on to what was applied:
+    nothing more is applied from it until it does (an alarm names the position)."""
+
+
 class EventHandler(Protocol):
     def __call__(self, conn: asyncpg.Connection, event: RecordedEvent) -> Awaitable[None]: ...
 
 
 async def read_checkpoint(conn: asyncpg.Connection, schema: str, consumer: str, source: str, *, lock: bool = False) -> int:
+    position, _ = await read_link(conn, schema, consumer, source, lock=lock)
+    return position
+
+
+async def read_link(conn: asyncpg.Connection, schema: str, consumer: str, source: str, *, lock: bool = False) -> tuple[int, str | None]:
+    """The checkpoint and the hash of the event at it (None when whoever moved it did not say)."""
     await conn.execute(
         f"INSERT INTO {schema}.consumer_checkpoints (consumer, source, position) VALUES ($1, $2, 0) "
         "ON CONFLICT DO NOTHING",
         consumer,
         source,
     )
-    return await conn.fetchval(
-        f"SELECT position FROM {schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2"
+    row = await conn.fetchrow(
+        f"SELECT position, hash FROM {schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2"
         + (" FOR UPDATE" if lock else ""),
         consumer,
         source,
+    )
+    return row["position"], (GENESIS_HASH if row["position"] == 0 else row["hash"])
+
+
+async def move_checkpoint(
+    conn: asyncpg.Connection, schema: str, consumer: str, source: str, position: int, hash_at: str | None, *, forward_only: bool = False
+) -> None:
+    """Move a checkpoint with the hash of the event at its new position (None when the mover does
+    not know it: a consumer runner then reads it from the source log before going on)."""
+    await conn.execute(
+        f"UPDATE {schema}.consumer_checkpoints SET position = $3, hash = $4 WHERE consumer = $1 AND source = $2"
+        + (" AND position < $3" if forward_only else ""),
+        consumer, source, position, hash_at,
     )
 
 
@@ -141,6 +170,7 @@ class ConsumerRunner:
         without a connection for its handler (the advisory lock still guards other processes)."""
         self.source_log = RemoteLog(nc, spec.source)
         self._dead_letters: list[tuple[RecordedEvent | None, int, str]] = []
+        self._refusals: list[alarms.Refusal] = []
         self._failures = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -175,7 +205,7 @@ class ConsumerRunner:
             while not stop.is_set():
                 try:
                     messages = await subscription.fetch(self.fetch_batch, timeout=1.0)
-                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                except (TimeoutError, nats.errors.TimeoutError):
                     continue  # nothing new: nats-py raises either kind
                 await self.handle_batch(messages)
         finally:
@@ -197,20 +227,12 @@ class ConsumerRunner:
         applied = 0
         try:
             async for batch in self.source_log.read(after):
-                applied += await self._apply_in_order(batch)
+                applied += await self._apply_in_order([(event, None) for event in batch])
         except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
             log.info("source log not readable at start-up; relying on JetStream", consumer=self.spec.name, source=self.spec.source)
         if applied:
             log.info("caught up from the source log", consumer=self.spec.name, source=self.spec.source, events=applied)
         return applied
-
-    async def _move_checkpoint(self, conn: asyncpg.Connection, position: int) -> None:
-        await conn.execute(
-            f"UPDATE {self.schema}.consumer_checkpoints SET position = $3 WHERE consumer = $1 AND source = $2",
-            self.spec.name,
-            self.spec.source,
-            position,
-        )
 
     async def handle_batch(self, messages: list[Msg]) -> None:
         """A fetched batch, acked once applied. If any of it cannot be applied now, the batch is
@@ -257,41 +279,76 @@ class ConsumerRunner:
                 for _, position, reason in undecodable:
                     await self._dead_letter_undecodable(conn, position, reason)
             await self._publish_dead_letters()
-        await self._apply_in_order([event for _, event in decoded])
+        await self._apply_in_order([(event, message.subject) for message, event in decoded])
 
-    async def _apply_in_order(self, events: list[RecordedEvent]) -> int:
-        """Apply the events beyond the checkpoint in position order, filling any gap from the
-        source log; each transaction moves the checkpoint with the effects it commits (all of them
-        for a batched consumer, one event otherwise). Returns how many were applied."""
-        pending = deque(sorted(events, key=lambda e: e.position))
+    async def _apply_in_order(self, events: list[tuple[RecordedEvent, str | None]]) -> int:
+        """Apply the events beyond the checkpoint in position order, each only as the next link
+        of the source's chain, filling any gap from the source log; each transaction moves the
+        checkpoint with the effects it commits (all of them for a batched consumer, one event
+        otherwise). An event comes with the subject it arrived on, or None when it was read from
+        the source log. Returns how many were applied."""
+        pending = deque(sorted(events, key=lambda e: e[0].position))
         applied = 0
         while pending:
             try:
                 async with self.turn, self.pool.acquire() as conn, conn.transaction():
                     await take_turn(conn, self.schema, self.spec.name)
-                    checkpoint = start = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source, lock=True)
-                    while pending and (self.spec.batched or checkpoint == start):
-                        event = pending.popleft()
-                        if event.position <= checkpoint:
+                    start, known_hash = await read_link(conn, self.schema, self.spec.name, self.spec.source, lock=True)
+                    last = Link(start, known_hash or await self._hash_in_source(start))
+                    while pending and (self.spec.batched or last.position == start):
+                        event, subject = pending.popleft()
+                        if event.position <= last.position:
                             continue  # delivered again: already applied
-                        if event.position > checkpoint + 1:
+                        if event.position > last.position + 1:
                             log.info(
                                 "gap filled from the source log", consumer=self.spec.name, source=self.spec.source,
-                                first=checkpoint + 1, last=event.position - 1,
+                                first=last.position + 1, last=event.position - 1,
                             )
-                            pending.appendleft(event)
-                            pending.extendleft(reversed(await self.source_log.range(checkpoint + 1, event.position - 1)))
+                            pending.appendleft((event, subject))
+                            missing = await self.source_log.range(last.position + 1, event.position - 1)
+                            pending.extendleft(reversed([(e, None) for e in missing]))
+                            continue
+                        try:
+                            link = next_link(last, event)
+                        except ChainRefused as refused:
+                            pending.extendleft(reversed([(e, None) for e in await self._instead_of(event, subject, refused)]))
                             continue
                         await self._apply(conn, event)
-                        checkpoint = event.position
-                    if checkpoint > start:
-                        await self._move_checkpoint(conn, checkpoint)
-                        applied += checkpoint - start
+                        last = link
+                    if last.position > start:
+                        await move_checkpoint(conn, self.schema, self.spec.name, self.spec.source, last.position, last.hash)
+                        applied += last.position - start
             except BaseException:
                 self._dead_letters.clear()  # rolled back with their transaction
+                await self._record_refusals()  # an alarm outlives the transaction that saw it
                 raise
+            await self._record_refusals()
             await self._publish_dead_letters()
         return applied
+
+    async def _hash_in_source(self, position: int) -> str:
+        """The hash at a checkpoint moved without one (a rebuild), from the source of record."""
+        (event,) = await self.source_log.range(position, position)
+        return event.hash
+
+    async def _instead_of(self, event: RecordedEvent, subject: str | None, refused: ChainRefused) -> list[RecordedEvent]:
+        """A message that is not the next link is never applied: it is recorded as an alarm and
+        the event really at its position is read from the source log, to be applied in its place
+        (nothing when the source has not recorded that position yet: the real event comes later).
+        The source log failing the same check is a broken log, not a bad message: nothing more
+        is applied until it chains on."""
+        self._refusals.append(
+            alarms.Refusal(
+                self.spec.name, self.spec.source, subject or subjects.log_read_subject(self.spec.source),
+                event.position, refused.kind, refused.detail, event.hash,
+            )
+        )
+        if subject is None:
+            raise SourceLogBroken(f"log {self.spec.source}: {refused}")
+        try:
+            return await self.source_log.range(event.position, event.position)
+        except LookupError:
+            return []
 
     async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
         try:
@@ -327,6 +384,20 @@ class ConsumerRunner:
             reason[:2000],
         )
         self._dead_letters.append((None, position, reason))
+
+    async def _record_refusals(self) -> None:
+        """Alarms are written in their own transaction: one raised while the apply was rolled back
+        (the source log did not answer) must still be seen."""
+        if not self._refusals:
+            return
+        refusals, self._refusals = self._refusals, []
+        async with self.pool.acquire() as conn:
+            for refusal in refusals:
+                if await alarms.record(conn, self.schema, refusal):
+                    log.error(
+                        "message refused: not the next link of its source's chain", consumer=refusal.consumer,
+                        source=refusal.source, subject=refusal.subject, position=refusal.position, kind=refusal.kind,
+                    )
 
     async def _publish_dead_letters(self) -> None:
         """Tell operators on the bus too; the table row is the record, so this is best effort."""

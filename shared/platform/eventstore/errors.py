@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from ketnap.platform.chain import ChainRefused
+
+__all__ = ["ChainRefused", "ConcurrencyConflict", "DuplicateEventMismatch"]
+
 
 class ConcurrencyConflict(Exception):
     """Someone else appended to the stream since the caller read it."""
@@ -22,18 +26,3 @@ class DuplicateEventMismatch(Exception):
         self.stream_id = stream_id
         self.known = known
         super().__init__(f"stream {stream_id!r}: events {known} are already stored, others are not")
-
-
-class ChainRefused(Exception):
-    """An event of another deployment's log that is not the next link of the chain kept so far.
-
-    `kind`: "gap" (a position is missing before it), "broken_link" (its previous_hash is not the
-    hash kept at the position before), "altered" (its hash does not match its contents),
-    "rewritten" (a position already kept arrives again with another hash).
-    """
-
-    def __init__(self, kind: str, position: int, detail: str) -> None:
-        self.kind = kind
-        self.position = position
-        self.detail = detail
-        super().__init__(f"{kind} at position {position}: {detail}")

@@ -79,6 +79,10 @@ CREATE TABLE IF NOT EXISTS {schema}.consumer_checkpoints (
     position  bigint NOT NULL,
     PRIMARY KEY (consumer, source)
 );
+-- The hash of the event at `position`: the next event applied must name it as its previous hash
+-- (ketnap.platform.chain). NULL when whoever moved the checkpoint did not know it (a rebuild):
+-- the runner then reads it from the source log.
+ALTER TABLE {schema}.consumer_checkpoints ADD COLUMN IF NOT EXISTS hash text;
 
 -- Messages that can never be applied, kept with the reason; reported by `ketnap status`.
 CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
@@ -89,6 +93,25 @@ CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
     reason       text        NOT NULL,
     recorded_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer, source, position)
+);
+
+-- Messages that were not the next link of their source's chain (forged, altered, out of line):
+-- never applied; kept until an operator acknowledges them (ketnap.platform.alarms).
+CREATE TABLE IF NOT EXISTS {schema}.integrity_alarms (
+    id               bigserial   PRIMARY KEY,
+    consumer         text        NOT NULL,
+    source           text        NOT NULL,
+    subject          text        NOT NULL,
+    position         bigint      NOT NULL,
+    kind             text        NOT NULL,
+    detail           text        NOT NULL,
+    received_hash    text        NOT NULL,
+    first_seen       timestamptz NOT NULL DEFAULT now(),
+    last_seen        timestamptz NOT NULL DEFAULT now(),
+    times            integer     NOT NULL DEFAULT 1,
+    acknowledged_at  timestamptz,
+    acknowledged_by  text,
+    UNIQUE (consumer, source, position, kind, received_hash)
 );
 """
 
@@ -108,6 +131,8 @@ GRANT USAGE, CREATE ON SCHEMA {schema}_shadow TO {role};
 GRANT SELECT, INSERT, UPDATE ON {schema}.relay_checkpoint TO {role};
 GRANT SELECT, INSERT, UPDATE ON {schema}.consumer_checkpoints TO {role};
 GRANT SELECT, INSERT ON {schema}.dead_letters TO {role};
+GRANT SELECT, INSERT, UPDATE ON {schema}.integrity_alarms TO {role};
+GRANT USAGE ON SEQUENCE {schema}.integrity_alarms_id_seq TO {role};
 """
 
 

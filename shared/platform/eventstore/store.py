@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from ketnap.platform.chain import Link, next_link
 from ketnap.platform.envelope import (
     GENESIS_HASH,
     EventMetadata,
@@ -75,7 +76,7 @@ class _GroupCommit:
 
     MAX_EVENTS_PER_TRANSACTION = 10_000
 
-    def __init__(self, store: "EventStore") -> None:
+    def __init__(self, store: EventStore) -> None:
         self.store = store
         self.pending: list[tuple[_AppendRequest, asyncio.Future[AppendResult | Exception]]] = []
         self.flusher: asyncio.Task[None] | None = None
@@ -346,17 +347,13 @@ class EventStore:
                 )
             }
             rows: list[tuple[Any, ...]] = []
+            last = Link(position, previous_hash)
             for event in events:
                 if event.position <= position and not rows:
                     if seen.get(event.position) != event.hash:
                         raise ChainRefused("rewritten", event.position, "this position was kept before with another hash")
                     continue
-                if event.position != position + 1:
-                    raise ChainRefused("gap", position + 1, f"position {position + 1} is missing (the next to arrive is {event.position})")
-                if event.previous_hash != previous_hash:
-                    raise ChainRefused("broken_link", event.position, "previous_hash is not the hash kept at the position before")
-                if event.expected_hash() != event.hash:
-                    raise ChainRefused("altered", event.position, "the hash does not match the event's contents")
+                last = next_link(last, event)
                 rows.append(
                     (
                         event.position, event.stream_id, event.stream_version, event.event_id, event.event_type,
@@ -364,10 +361,9 @@ class EventStore:
                         event.correlation_id, event.causation_id, event.recorded_at, event.previous_hash, event.hash,
                     )
                 )
-                position, previous_hash = event.position, event.hash
             if rows:
                 await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
-                await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(position))
+                await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(last.position))
         return len(rows)
 
     async def head_position(self) -> int:

@@ -43,6 +43,7 @@ class Scenario:
     plan: Plan
     services: dict[str, Service]
     """Service role (registry, dossiers, verification, voting, reporting) -> the service on its fresh schema."""
+    deployment: str = ""
     seconds: float = 0.0
     progress: list[Progress] = field(default_factory=list)
 
@@ -107,7 +108,7 @@ async def five_services(pool: asyncpg.Pool, servers: Servers, database_url: str,
         await bootstrap_bus(nc.jetstream(), deployment, list(services.values()))
         for service in services.values():
             await stack.enter_async_context(running(service, servers.nats_url, database_url, deployment))
-        yield Scenario(pool, nc, build_plan(applicants, today_in_vietnam()), services)
+        yield Scenario(pool, nc, build_plan(applicants, today_in_vietnam()), services, deployment)
 
 
 @pytest.fixture(scope="package")

@@ -65,6 +65,7 @@ def test_the_service_names_its_projections_and_sources() -> None:
     assert {p.name: p.sources for p in service.projections}["t_rep.deadlines"] == ("dossiers", "t_vot")
     assert {spec.source for spec in service.consumer_specs} == {"t_reg", "dossiers", "verification", "t_vot"}
     assert [q.subject for q in service.queries] == [
+        "t_rep.query.integrity_alarms",  # every service's, from the runtime
         "t_rep.query.quota", "t_rep.query.stats", "t_rep.query.pipeline", "t_rep.query.classes", "t_rep.query.white_zones",
         "t_rep.query.deadlines", "t_rep.query.ratings", "t_rep.query.audit_history",
     ]

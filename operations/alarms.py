@@ -1,0 +1,68 @@
+"""`ketnap alarms`: the integrity alarms of every service (ketnap.platform.alarms), asked over NATS.
+
+The operator acts as actor `operator` with scope `*`, as `ketnap users` does: NATS's accounts
+decide who may send these (the gateway's access table decides it for people on the API).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import nats
+
+from ketnap.platform.bus import requests
+from ketnap.platform.commands import Unavailable
+from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
+
+
+def _shown(moment: str) -> str:
+    return datetime.fromisoformat(moment).astimezone().strftime("%d/%m/%Y %H:%M")
+
+
+def alarm_line(service: str, alarm: dict[str, Any]) -> str:
+    seen = f"lần đầu {_shown(alarm['first_seen'])}, {alarm['times']} lần"
+    done = (
+        f"; đã xác nhận bởi {alarm['acknowledged_by']} lúc {_shown(alarm['acknowledged_at'])}" if alarm["acknowledged_at"] else ""
+    )
+    return f"{service} #{alarm['id']}: {alarm['message']} ({seen}{done})"
+
+
+async def list_alarms(
+    nats_url: str, services: Sequence[str], *, include_acknowledged: bool = False
+) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """Each alarm with its service, and the services that did not answer."""
+    nc = await nats.connect(nats_url, name="ketnap-cli")
+    found: list[tuple[str, dict[str, Any]]] = []
+    silent: list[str] = []
+    try:
+        for service in services:
+            try:
+                reply = await requests.query(nc, service, "integrity_alarms", {"include_acknowledged": include_acknowledged})
+            except Unavailable:
+                silent.append(service)
+                continue
+            if not reply.get("ok"):
+                silent.append(service)
+                continue
+            found += [(service, a) for a in reply["result"]["items"]]
+    finally:
+        await nc.close()
+    return found, silent
+
+
+async def acknowledge(nats_url: str, service: str, alarm_id: int) -> tuple[bool, str]:
+    nc = await nats.connect(nats_url, name="ketnap-cli")
+    body = {"idempotency_key": str(uuid.uuid4()), "actor": OPERATOR, "scope": WHOLE_DEPLOYMENT, "alarm_id": alarm_id}
+    try:
+        reply = await requests.command(nc, service, "acknowledge_alarm", body, timeout=15)
+    except Unavailable as error:
+        return False, error.message
+    finally:
+        await nc.close()
+    if not reply.get("ok"):
+        error = reply.get("error") or {}
+        return False, f"Lỗi ({error.get('code', '?')}): {error.get('message', 'không rõ')}"
+    return True, "Đã xác nhận: " + alarm_line(service, reply["result"])

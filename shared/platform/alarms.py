@@ -1,0 +1,119 @@
+"""Integrity alarms: messages a consumer refused because they were not the next link of their
+source's chain, kept in the consumer's service until an operator acknowledges them.
+
+Every service answers `<service>.query.integrity_alarms` and `<service>.cmd.acknowledge_alarm`
+(registered by the runtime, `ketnap.platform.service`); `ketnap alarms` and `ketnap status` read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
+
+from ketnap.platform.commands import Command
+
+TABLE = "integrity_alarms"
+
+KIND_TEXT = {
+    "gap": "thiếu sự kiện",
+    "broken_link": "đứt mắt xích (băm trước không khớp)",
+    "altered": "nội dung không khớp mã băm",
+    "rewritten": "vị trí đã nhận nay có băm khác",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What a consumer saw: the message's subject, the position it claimed, what was wrong."""
+
+    consumer: str
+    source: str
+    subject: str
+    position: int
+    kind: str
+    detail: str
+    received_hash: str
+
+
+@dataclass(frozen=True)
+class IntegrityAlarm:
+    id: int
+    consumer: str
+    source: str
+    subject: str
+    position: int
+    kind: str
+    detail: str
+    received_hash: str
+    first_seen: datetime
+    last_seen: datetime
+    times: int
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+    def describe(self) -> str:
+        return (
+            f"Nhật ký {self.source}, vị trí {self.position}, kênh {self.subject}: "
+            f"{KIND_TEXT.get(self.kind, self.kind)}; bên nhận {self.consumer} không áp dụng tin này"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "consumer": self.consumer, "source": self.source, "subject": self.subject,
+            "position": self.position, "kind": self.kind, "detail": self.detail, "received_hash": self.received_hash,
+            "first_seen": self.first_seen.isoformat(), "last_seen": self.last_seen.isoformat(), "times": self.times,
+            "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
+            "acknowledged_by": self.acknowledged_by, "message": self.describe(),
+        }
+
+
+class AlarmsQuery(BaseModel):
+    """Cảnh báo toàn vẹn của dịch vụ: tin nhận trên kênh sự kiện không phải mắt xích kế tiếp."""
+
+    model_config = ConfigDict(extra="forbid")
+    include_acknowledged: bool = False
+
+
+class AcknowledgeAlarm(Command):
+    """Xác nhận đã xem xét một cảnh báo toàn vẹn (ghi người xác nhận và thời điểm)."""
+
+    alarm_id: int = Field(ge=1)
+
+
+async def record(conn: asyncpg.Connection, schema: str, refusal: Refusal) -> bool:
+    """Record the refusal; True when it is new (logged once, not on every redelivery)."""
+    return await conn.fetchval(
+        f"""INSERT INTO {schema}.{TABLE} (consumer, source, subject, position, kind, detail, received_hash)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (consumer, source, position, kind, received_hash)
+            DO UPDATE SET last_seen = now(), times = {schema}.{TABLE}.times + 1
+            RETURNING times = 1""",
+        refusal.consumer, refusal.source, refusal.subject[:300], refusal.position, refusal.kind, refusal.detail[:500],
+        refusal.received_hash[:128],
+    )
+
+
+async def listed(conn: asyncpg.Connection, schema: str, *, include_acknowledged: bool = False) -> list[IntegrityAlarm]:
+    rows = await conn.fetch(
+        f"SELECT * FROM {schema}.{TABLE} WHERE $1 OR acknowledged_at IS NULL ORDER BY id", include_acknowledged
+    )
+    return [IntegrityAlarm(**dict(r)) for r in rows]
+
+
+async def unacknowledged(conn: asyncpg.Connection, schema: str) -> int:
+    return await conn.fetchval(f"SELECT count(*) FROM {schema}.{TABLE} WHERE acknowledged_at IS NULL")
+
+
+async def acknowledge(conn: asyncpg.Connection, schema: str, alarm_id: int, by: str) -> IntegrityAlarm | None:
+    """Mark it seen; an alarm acknowledged before keeps its first acknowledgement. None: no such alarm."""
+    row = await conn.fetchrow(
+        f"""UPDATE {schema}.{TABLE} SET acknowledged_at = coalesce(acknowledged_at, now()),
+                acknowledged_by = coalesce(acknowledged_by, $2)
+            WHERE id = $1 RETURNING *""",
+        alarm_id, by,
+    )
+    return IntegrityAlarm(**dict(row)) if row else None

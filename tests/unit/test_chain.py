@@ -1,0 +1,65 @@
+"""The one verifier of the next link (ketnap.platform.chain): what it takes and what it names."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from ketnap.platform.chain import ChainRefused, Link, next_link
+from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash
+
+
+def chained(count: int) -> list[RecordedEvent]:
+    events, previous = [], GENESIS_HASH
+    for position in range(1, count + 1):
+        event = RecordedEvent(
+            position, "s", position, uuid.uuid4(), "Counted", 1, {"n": position}, "officer-1", None, None, None,
+            datetime(2027, 1, 1, tzinfo=UTC), previous, "",
+        )
+        event = dataclasses.replace(event, hash=chain_hash(previous, canonical_encoding(event)))
+        events.append(event)
+        previous = event.hash
+    return events
+
+
+def test_a_chain_is_taken_link_by_link_from_the_start() -> None:
+    last = Link.start()
+    for event in chained(3):
+        last = next_link(last, event)
+    assert last.position == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "kind", "position"),
+    [
+        (lambda e: dataclasses.replace(e, data={"n": 99}), "altered", 2),
+        (lambda e: dataclasses.replace(e, previous_hash="1" * 64), "broken_link", 2),
+        (lambda e: dataclasses.replace(e, previous_hash=GENESIS_HASH, hash=GENESIS_HASH), "broken_link", 2),
+        (lambda e: dataclasses.replace(e, position=3), "gap", 2),
+    ],
+    ids=["content changed", "other previous hash", "all-zero hashes", "a position skipped"],
+)
+def test_anything_but_the_next_link_is_refused_and_named(change, kind: str, position: int) -> None:
+    first, second, _ = chained(3)
+    with pytest.raises(ChainRefused) as refused:
+        next_link(Link(1, first.hash), change(second))
+    assert (refused.value.kind, refused.value.position) == (kind, position)
+
+
+def test_a_rehashed_event_that_does_not_link_on_is_refused() -> None:
+    first, second, _ = chained(3)
+    other = dataclasses.replace(second, data={"n": 99}, previous_hash="2" * 64)
+    forged = dataclasses.replace(other, hash=chain_hash(other.previous_hash, canonical_encoding(other)))
+    with pytest.raises(ChainRefused) as refused:
+        next_link(Link(1, first.hash), forged)
+    assert refused.value.kind == "broken_link"
+
+
+def test_the_last_position_again_with_another_hash_is_a_rewrite() -> None:
+    first, *_ = chained(1)
+    with pytest.raises(ChainRefused) as refused:
+        next_link(Link(1, first.hash), dataclasses.replace(first, hash="3" * 64))
+    assert (refused.value.kind, refused.value.position) == ("rewritten", 1)
