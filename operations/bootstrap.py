@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import nats
 
+from ketnap.platform.anchors import ensure_anchor_stream
 from ketnap.platform.bus.bootstrap import ensure_consumer, ensure_dead_letter_stream, ensure_event_stream
 from ketnap.platform.eventstore.schema import checked_identifier, ensure_role, migrate_service, service_role
 from ketnap.platform.federation.links import Links
@@ -96,6 +97,7 @@ async def bootstrap_streams(settings: Settings, services: list[Service]) -> None
                 await ensure_event_stream(js, settings.deployment_id, kept, settings.duplicate_window_seconds)
         await ensure_link_streams(js, Links.of(settings))
         await ensure_dead_letter_stream(js, settings.deployment_id)
+        await ensure_anchor_stream(js, settings.deployment_id)
         for service in services:
             for spec in service.consumer_specs:
                 await ensure_consumer(js, settings.deployment_id, spec)

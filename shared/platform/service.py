@@ -21,6 +21,7 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
+from ketnap.platform.anchors import Anchorer, load_or_create_key
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
 from ketnap.platform.bus.consumer import ConsumerRunner, EventHandler
@@ -313,11 +314,15 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
     tasks: list[asyncio.Task[None]] = []
     background: list[asyncio.Task[None]] = []
     closing = asyncio.Event()
+    anchorer: Anchorer | None = None
     try:
         await broker.start()
         if service.owns_log:
             relay = Relay(ctx.store, js, service.name, settings.deployment_id)
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{service.name}.relay"))
+            key = load_or_create_key(settings.signing_key_file(service.name))
+            anchorer = Anchorer(pool, js, service.name, settings.deployment_id, key)
+            tasks.append(asyncio.create_task(anchorer.run(stop, settings.anchor_interval_seconds), name=f"{service.name}.anchor"))
         for kept in service.kept_logs:
             relay = Relay(EventStore(pool, kept), js, kept, settings.deployment_id)
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{kept}.relay"))
@@ -342,10 +347,20 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if anchorer is not None:
+            await _sign_last_head(anchorer)
         await broker.stop()
         await nc.drain()
         await pool.close()
         log.info("service stopped")
+
+
+async def _sign_last_head(anchorer: Anchorer) -> None:
+    """The head as the service leaves it, signed: a cut or rewrite while it is down shows."""
+    try:
+        await asyncio.wait_for(anchorer.sign_head(), timeout=5)
+    except Exception as error:  # noqa: BLE001 - stopping goes on; the last anchor signed still stands
+        log.warning("last log head not signed", error=type(error).__name__)
 
 
 async def _until_stopped(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 POSITION_HEADER = "Ketnap-Position"
 ORIGIN_HEADER = "Ketnap-Origin"
 MSG_ID_HEADER = "Nats-Msg-Id"
+HASH_HEADER = "Ketnap-Hash"
+"""The event's chain hash, so `audit verify` compares a log with its stream from headers alone."""
 
 
 def event_subject(deployment: str, service: str, event_type: str) -> str:
@@ -31,6 +33,20 @@ def dead_letter_stream(deployment: str) -> str:
 
 def dead_letter_subjects(deployment: str) -> str:
     return f"ketnap.{deployment}.dlq.>"
+
+
+def anchor_subject(deployment: str, service: str) -> str:
+    """Where a service publishes its signed log heads (`ketnap.platform.anchors`)."""
+    return f"ketnap.{deployment}.anchor.{service}"
+
+
+def anchor_subjects(deployment: str) -> str:
+    return f"ketnap.{deployment}.anchor.>"
+
+
+def anchor_stream(deployment: str) -> str:
+    """A deployment's signed heads, one subject per log; the level above sources it."""
+    return f"ANCHOR_{deployment}".upper().replace("-", "_")
 
 
 def linked_log_subject(deployment: str, service: str) -> str:
