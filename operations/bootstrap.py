@@ -43,10 +43,15 @@ async def ensure_database(server_url: str, database: str = DATABASE_NAME) -> Non
         await conn.close()
 
 
-async def bootstrap_database(database_url: str, services: list[Service], *, create_roles: bool) -> None:
-    """Migrate every service's schema as the owner; in embedded mode also create the service roles."""
+async def bootstrap_database(database_url: str, services: list[Service], *, create_roles: bool, owner: str | None = None) -> None:
+    """Migrate every service's schema as the owner; in embedded mode also create the service roles.
+
+    With `owner`, the login role (deploy/'s ketnap_migrator) assumes it first: what migrations
+    create belongs to the owner, a role nobody logs in as."""
     conn = await asyncpg.connect(database_url)
     try:
+        if owner:
+            await conn.execute(f"SET ROLE {checked_identifier(owner)}")
         for service in services:
             role = service_role(service.name)
             if create_roles:
@@ -116,5 +121,5 @@ async def bootstrap(settings: Settings, services: list[Service], *, embedded_ser
         await ensure_database(embedded_server_url)
         database_url = with_database(embedded_server_url, DATABASE_NAME)
     assert database_url, "DATABASE_URL is needed"
-    await bootstrap_database(database_url, services, create_roles=embedded_server_url is not None)
+    await bootstrap_database(database_url, services, create_roles=embedded_server_url is not None, owner=settings.schema_owner)
     await bootstrap_streams(settings, services)

@@ -42,6 +42,9 @@ class Settings(BaseModel):
     gateway_port: int = 8000
     gateway_host: str = "127.0.0.1"
     """Where the gateway's HTTP API listens: this machine only, unless a container sets 0.0.0.0."""
+    schema_owner: str | None = None
+    """The role migrations assume (`SET ROLE`) after logging in as the migrator: deploy/ makes
+    the schemas' owner a role nobody logs in as. None: the login role owns what it creates."""
     keys_dir: Path | None = None
     """Where the anchors' keys live: `<keys_dir>/<deployment>/<service>.key` (private, one per
     service) and `.pub` beside it; `audit verify` reads only the public ones. Default: data_dir/keys."""
@@ -80,6 +83,7 @@ class Settings(BaseModel):
             "KETNAP_GATEWAY_HOST": "gateway_host",
             "KETNAP_LOG_FORMAT": "log_format",
             "KETNAP_KEYS_DIR": "keys_dir",
+            "KETNAP_SCHEMA_OWNER": "schema_owner",
             "KETNAP_ANCHOR_KEY": "anchor_key_file",
             "KETNAP_ANCHOR_INTERVAL": "anchor_interval_seconds",
             "KETNAP_LOG_LEVEL": "log_level",

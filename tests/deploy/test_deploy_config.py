@@ -53,7 +53,7 @@ ROLES = (*SERVICES, "federation")
 """Every service with a NATS user and a PostgreSQL role; the federation service runs only in a
 deployment joined to others (deploy/federation/), but its credentials are in the base files."""
 NATS_PASSWORD_VARS = tuple(f"NATS_{name.upper()}_PASSWORD" for name in ("admin", *ROLES))
-PG_PASSWORD_VARS = tuple(f"PG_{name.upper()}_PASSWORD" for name in ("owner", *ROLES))
+PG_PASSWORD_VARS = tuple(f"PG_{name.upper()}_PASSWORD" for name in ("migrator", *ROLES))
 SECRET_VARS = (*NATS_PASSWORD_VARS, "POSTGRES_PASSWORD", *PG_PASSWORD_VARS)
 FEDERATION_SECRETS = {"upper": ("NATS_LEAF_PASSWORD",), "lower": ("NATS_UPPER_LEAF_PASSWORD",)}
 FEDERATION_REQUIRED = {"upper": ("KETNAP_LOWERS",), "lower": ("KETNAP_UPPER", "KETNAP_UPPER_HOST")}
@@ -180,7 +180,7 @@ class TestCompose:
 
     def test_each_container_connects_as_its_own_user(self, compose_model: dict) -> None:
         services = compose_model["services"]
-        expected = {name: (name, f"ketnap_{name}") for name in SERVICES} | {"bootstrap": ("admin", "ketnap_owner")}
+        expected = {name: (name, f"ketnap_{name}") for name in SERVICES} | {"bootstrap": ("admin", "ketnap_migrator")}
         for name, (nats_user, pg_role) in expected.items():
             env = services[name]["environment"]
             nats_url, db_url = urlsplit(env["NATS_URL"]), urlsplit(env["DATABASE_URL"])
@@ -629,7 +629,7 @@ class TestPostgresInit:
 
     @pytest.mark.asyncio
     async def test_roles_are_least_privilege_and_owner_owns_everything(self, postgres, ketnap_db) -> None:
-        conn = await _connect(postgres.port, "ketnap_owner", ketnap_db["PG_OWNER_PASSWORD"])
+        conn = await _connect(postgres.port, "ketnap_migrator", ketnap_db["PG_MIGRATOR_PASSWORD"])
         try:
             owners = dict(await conn.fetch(
                 "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = ANY($1::text[])",
@@ -641,14 +641,25 @@ class TestPostgresInit:
             ) == "ketnap_owner"
             powerful = await conn.fetch(
                 "SELECT rolname FROM pg_roles WHERE rolname LIKE 'ketnap\\_%' "
-                "AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls OR NOT rolcanlogin)"
+                "AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls)"
             )
             assert powerful == []
-            # Migrations make each service's shadow schema for `rebuild --verify`.
+            logins = dict(await conn.fetch("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'ketnap\\_%'"))
+            assert logins == {"ketnap_owner": False, "ketnap_migrator": True} | {f"ketnap_{r}": True for r in ROLES}
+            # The migrator holds nothing of the owner's until it assumes it.
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("CREATE SCHEMA deploy_probe_shadow")
+            # Migrations make each service's shadow schema for `rebuild --verify`, as the owner.
+            await conn.execute("SET ROLE ketnap_owner")
             await conn.execute("CREATE SCHEMA deploy_probe_shadow")
+            assert await conn.fetchval(
+                "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'deploy_probe_shadow'"
+            ) == "ketnap_owner"
             await conn.execute("DROP SCHEMA deploy_probe_shadow")
         finally:
             await conn.close()
+        with pytest.raises(asyncpg.InvalidAuthorizationSpecificationError):
+            await _connect(postgres.port, "ketnap_owner", "")
 
         # PUBLIC may not connect: a login role that init.sql did not grant is turned away.
         await asyncio.to_thread(
@@ -663,6 +674,82 @@ class TestPostgresInit:
 # ---------------------------------------------------------------------------------------------
 
 
+GUARD_OFF = "ALTER TABLE {log}.events DISABLE TRIGGER events_refuse_update_delete"
+
+
+class _RolledBack(Exception):
+    pass
+
+
+async def _guard(conn, log: str) -> str:
+    """The guard trigger's state: "O" on, "D" switched off."""
+    return await conn.fetchval(
+        "SELECT t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE t.tgname = 'events_refuse_update_delete' AND c.relname = 'events' AND n.nspname = $1", log
+    )
+
+
+@pytest.fixture(scope="module")
+async def logs(postgres, ketnap_db) -> list[str]:
+    """Every service's log, made by `ketnap bootstrap`'s migrations as deploy/ runs them."""
+    from ketnap.operations.bootstrap import bootstrap_database
+    from ketnap.platform.settings import Settings
+    from ketnap.services import all_services
+
+    services = [s for s in all_services(Settings()) if s.owns_log]
+    url = f"postgresql://ketnap_migrator:{ketnap_db['PG_MIGRATOR_PASSWORD']}@127.0.0.1:{postgres.port}/ketnap"
+    await bootstrap_database(url, services, create_roles=False, owner="ketnap_owner")
+    return [s.name for s in services]
+
+
+class TestWhoCanSwitchTheGuardOff:
+    """A log's guard (the trigger refusing UPDATE and DELETE) can be switched off by the table's
+    owner and the superuser only. Proved on each log, as every role deploy/ makes."""
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("role", ROLES)
+    async def test_no_service_role_can(self, postgres, ketnap_db, logs: list[str], role: str) -> None:
+        conn = await _connect(postgres.port, f"ketnap_{role}", ketnap_db[f"PG_{role.upper()}_PASSWORD"])
+        try:
+            for log in logs:
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(GUARD_OFF.format(log=log))
+            # Nor around it: replica mode skips triggers, and only a superuser may set it.
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("SET session_replication_role = replica")
+            for other in ("ketnap_owner", "ketnap_migrator", "postgres"):
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(f"SET ROLE {other}")
+        finally:
+            await conn.close()
+
+    @pytest.mark.asyncio
+    async def test_the_migrator_only_once_it_assumes_the_owner_and_nobody_logs_in_as_the_owner(
+        self, postgres, ketnap_db, logs: list[str]
+    ) -> None:
+        with pytest.raises(asyncpg.InvalidAuthorizationSpecificationError):
+            await _connect(postgres.port, "ketnap_owner", "")
+        conn = await _connect(postgres.port, "ketnap_migrator", ketnap_db["PG_MIGRATOR_PASSWORD"])
+        try:
+            for log in logs:
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(GUARD_OFF.format(log=log))
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("SET session_replication_role = replica")
+            # The bootstrap's power, by an explicit SET ROLE: tried, then rolled back.
+            with pytest.raises(_RolledBack):
+                async with conn.transaction():
+                    await conn.execute("SET LOCAL ROLE ketnap_owner")
+                    for log in logs:
+                        await conn.execute(GUARD_OFF.format(log=log))
+                        assert await _guard(conn, log) == "D"
+                    raise _RolledBack
+            for log in logs:
+                assert await _guard(conn, log) == "O"
+        finally:
+            await conn.close()
+
+
 class TestBootstrapOnTheDeployment:
     @pytest.mark.asyncio
     @pytest.mark.parametrize(
@@ -673,7 +760,7 @@ class TestBootstrapOnTheDeployment:
     async def test_bootstrap_and_the_services_fit_the_permissions(
         self, nats_server: RunningNats, postgres, ketnap_db, deployment: str, upper: str | None, lowers: tuple[str, ...]
     ) -> None:
-        """`ketnap bootstrap` as admin and ketnap_owner, then what each service does at run time as itself.
+        """`ketnap bootstrap` as admin and ketnap_migrator (as ketnap_owner), then what each service does at run time as itself.
 
         Uses the application's own subject names and consumer specs, so a renamed subject that the
         permissions no longer cover fails here rather than in a deployment. A deployment joined to
@@ -688,9 +775,10 @@ class TestBootstrapOnTheDeployment:
         from ketnap.services import all_services
 
         admin_url = nats_server.url.replace("://", f"://admin:{nats_server.passwords['NATS_ADMIN_PASSWORD']}@")
-        owner_url = f"postgresql://ketnap_owner:{ketnap_db['PG_OWNER_PASSWORD']}@127.0.0.1:{postgres.port}/ketnap"
+        migrator_url = f"postgresql://ketnap_migrator:{ketnap_db['PG_MIGRATOR_PASSWORD']}@127.0.0.1:{postgres.port}/ketnap"
         settings = Settings(
-            nats_url=admin_url, database_url=owner_url, deployment_id=deployment, upper_deployment=upper, lower_deployments=lowers
+            nats_url=admin_url, database_url=migrator_url, deployment_id=deployment, upper_deployment=upper, lower_deployments=lowers,
+            schema_owner="ketnap_owner",
         )
         services = all_services(settings)
         assert {s.name for s in services} == set(settings.services)
@@ -700,8 +788,9 @@ class TestBootstrapOnTheDeployment:
         assert bool(upper or lowers) == any(w == "federation" for w in writers.values())
 
         # Each log: owned by ketnap_owner, appendable by its writer, never changed.
-        conn = await _connect(postgres.port, "ketnap_owner", ketnap_db["PG_OWNER_PASSWORD"])
+        conn = await _connect(postgres.port, "ketnap_migrator", ketnap_db["PG_MIGRATOR_PASSWORD"])
         try:
+            await conn.execute("SET ROLE ketnap_owner")
             for log_name, writer in writers.items():
                 role, table = f"ketnap_{writer}", f"{log_name}.events"
                 rights = dict(await conn.fetch(
@@ -1061,11 +1150,11 @@ class TestFederationLink:
                 await client.close()
 
 
-async def _messages(js, stream: str) -> int:  # noqa: ANN001
+async def _messages(js, stream: str) -> int:
     return (await js.stream_info(stream)).state.messages
 
 
-async def _eventually_async(check, expected, timeout: float) -> bool:  # noqa: ANN001
+async def _eventually_async(check, expected, timeout: float) -> bool:
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         if await check() == expected:
