@@ -353,7 +353,9 @@ async def verify_logs(
             if not names:
                 raise NothingToVerify(f"Đơn vị triển khai này không giữ nhật ký nào của '{deployment}'.")
         try:
-            nc = await nats.connect(nats_url, name="ketnap-audit", connect_timeout=3, max_reconnect_attempts=0)
+            nc = await nats.connect(
+                nats_url, name="ketnap-audit", connect_timeout=3, max_reconnect_attempts=0, inbox_prefix=subjects.inbox_prefix(nats_url)
+            )
         except Exception as error:  # noqa: BLE001 - the chain is still checked; the line says what was not
             lines.append(Line(f"Không kết nối được NATS ({type(error).__name__}): không so được với luồng và đầu đã ký.", False))
         js = nc.jetstream() if nc else None

@@ -8,6 +8,7 @@ import asyncpg
 import nats
 
 from ketnap.platform.anchors import ensure_anchor_stream
+from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ensure_consumer, ensure_dead_letter_stream, ensure_event_stream
 from ketnap.platform.eventstore.schema import checked_identifier, ensure_role, migrate_service, service_role
 from ketnap.platform.federation.links import Links
@@ -92,7 +93,7 @@ async def _grant_log_reads(conn: asyncpg.Connection, services: list[Service]) ->
 
 async def bootstrap_streams(settings: Settings, services: list[Service]) -> None:
     assert settings.nats_url
-    nc = await nats.connect(settings.nats_url, name="ketnap-bootstrap")
+    nc = await nats.connect(settings.nats_url, name="ketnap-bootstrap", inbox_prefix=subjects.inbox_prefix(settings.nats_url))
     try:
         js = nc.jetstream()
         for service in services:

@@ -213,7 +213,7 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
     # Every subscription is in a queue group: replicas of a service share its requests, one answers.
     # apply_types=False: handlers get the decoded body as it came, so a malformed command gets our
     # typed Vietnamese `validation` reply; the annotations still document each payload in AsyncAPI.
-    broker = NatsBroker(nats_url, logger=None, apply_types=False)
+    broker = NatsBroker(nats_url, logger=None, apply_types=False, inbox_prefix=subjects.inbox_prefix(nats_url))
 
     for endpoint in service.commands:
         _subscribe_command(broker, endpoint, ctx_ref)
@@ -306,7 +306,9 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
     if not url or not settings.nats_url:
         raise RuntimeError("NATS_URL and DATABASE_URL must be set (ketnap up sets them)")
     pool = await asyncpg.create_pool(url, min_size=2, max_size=10)
-    nc = await nats.connect(settings.nats_url, name=f"ketnap-{service.name}", max_reconnect_attempts=-1)
+    nc = await nats.connect(
+        settings.nats_url, name=f"ketnap-{service.name}", max_reconnect_attempts=-1, inbox_prefix=subjects.inbox_prefix(settings.nats_url)
+    )
     js = nc.jetstream()
     ctx = ServiceContext(service.name, settings, pool, EventStore(pool, service.name), nc, js, tuple(service.projections))
     ctx_ref = {"ctx": ctx}

@@ -321,8 +321,9 @@ class RunningNats:
         self.url = url
         self.passwords = passwords
 
-    async def connect(self, user: str):
-        """A client as `user`, with the server's asynchronous errors (permission violations) kept."""
+    async def connect(self, user: str, inbox_prefix: str | None = None):
+        """A client as `user`, with the server's asynchronous errors (permission violations) kept.
+        Its replies arrive under `_INBOX.<user>`, as every Ketnap client's do (subjects.inbox_prefix)."""
         errors: list[str] = []
 
         async def on_error(error: Exception) -> None:
@@ -331,6 +332,7 @@ class RunningNats:
         client = await nats.connect(
             self.url, user=user, password=self.passwords[f"NATS_{user.upper()}_PASSWORD"],
             error_cb=on_error, allow_reconnect=False, connect_timeout=2, name=f"deploy-test-{user}",
+            inbox_prefix=inbox_prefix or f"_INBOX.{user}",
         )
         client.errors = errors  # type: ignore[attr-defined]
         return client
@@ -423,11 +425,12 @@ class TestNatsPermissions:
             await registry.publish("ketnap.local.evt.dossiers.DossierOpened", b"{}")  # forged
             # The server handles one connection's messages in order, so once this last one has
             # reached admin, the forged one would have reached it before, had it been let through.
-            await registry.publish("ketnap.local.dlq.reporting_pipeline__registry", b"{}")
+            await registry.publish("ketnap.local.dlq.reporting_pipeline", b"{}")  # forged: not its consumer
+            await registry.publish("ketnap.local.dlq.registry_model", b"{}")
             await _settle(registry)
 
-            assert await _eventually(lambda: "ketnap.local.dlq.reporting_pipeline__registry" in seen), seen
-            assert seen == ["ketnap.local.evt.registry.MemberAdmitted", "ketnap.local.dlq.reporting_pipeline__registry"]
+            assert await _eventually(lambda: "ketnap.local.dlq.registry_model" in seen), seen
+            assert seen == ["ketnap.local.evt.registry.MemberAdmitted", "ketnap.local.dlq.registry_model"]
             assert await _eventually(lambda: any(
                 "permissions violation" in e and "ketnap.local.evt.dossiers.dossieropened" in e for e in registry.errors
             )), registry.errors
@@ -485,7 +488,7 @@ class TestNatsPermissions:
             admin_js = admin.jetstream()
             await admin_js.add_stream(StreamConfig(name="EVT_REGISTRY", subjects=["ketnap.local.evt.registry.>"], allow_direct=True))
             await admin_js.add_stream(StreamConfig(name="DEAD_LETTERS", subjects=["ketnap.local.dlq.>"]))
-            durable = "reporting_pipeline__registry"
+            durable = "reporting_pipeline"
             await admin_js.add_consumer("EVT_REGISTRY", ConsumerConfig(durable_name=durable, ack_policy="explicit"))
 
             # The relay: an acknowledged, de-duplicated publish on its own subject.
@@ -519,6 +522,108 @@ class TestNatsPermissions:
         finally:
             for client in (reporting, registry, admin):
                 await client.close()
+
+
+class TestNatsIsolation:
+    """Each service reads only its own replies and works only its own durable consumers."""
+
+    def test_each_user_is_granted_exactly_the_durables_of_its_consumers(self) -> None:
+        from ketnap.platform.bus import subjects
+        from ketnap.platform.settings import Settings
+        from ketnap.services import all_services
+
+        granted = _granted_durables()
+        expected: dict[str, set[str]] = {"federation": {subjects.durable_name("federation", "x")}}
+        for settings in (Settings(), Settings(deployment_id="tinh-ls", lower_deployments=("xa-a",)),
+                         Settings(deployment_id="xa-a", upper_deployment="tinh-ls")):
+            for service in all_services(settings):
+                expected.setdefault(service.name, set()).update(subjects.durable_name(c.name, c.source) for c in service.consumer_specs)
+        assert granted == expected
+
+    @pytest.mark.asyncio
+    async def test_a_service_cannot_read_another_services_replies(self, nats_server: RunningNats) -> None:
+        gateway_service = await nats_server.connect("gateway")
+        gateway_cli = await nats_server.connect("gateway")  # `ketnap users ...` in the gateway's container
+        registry = await nats_server.connect("registry", inbox_prefix="_INBOX")
+        try:
+            async def issue_token(msg) -> None:
+                await msg.respond(b'{"ok": true, "result": {"token": "bi-mat"}}')
+
+            await gateway_service.subscribe("gateway.cmd.issue_token", cb=issue_token)
+            await _settle(gateway_service)
+            overheard: list[bytes] = []
+
+            async def listen(msg) -> None:
+                overheard.append(msg.data)
+
+            for wide in ("_INBOX.>", "_INBOX.gateway.>", ">"):
+                await registry.subscribe(wide, cb=listen)
+            await _settle(registry)
+            reply = await gateway_cli.request("gateway.cmd.issue_token", b"{}", timeout=2)
+            assert b"bi-mat" in reply.data and reply.subject.startswith("_INBOX.gateway.")
+            await _settle(gateway_service)
+            await _settle(registry)
+            assert overheard == []
+            for wide in ("_INBOX.>", "_INBOX.gateway.>", ">"):
+                assert await _eventually(lambda w=wide: any(f'subscription to "{w.lower()}"' in e for e in registry.errors)), registry.errors
+            # With the default inbox prefix a registry client cannot even get its own replies:
+            # every Ketnap client connects with its user's prefix.
+            with pytest.raises(nats.errors.TimeoutError):
+                await registry.request("registry.query.log", b"{}", timeout=0.5)
+        finally:
+            for client in (registry, gateway_cli, gateway_service):
+                await client.close()
+
+    @pytest.mark.asyncio
+    async def test_a_service_pulls_and_acks_only_from_its_own_durables(self, nats_server: RunningNats) -> None:
+        admin = await nats_server.connect("admin")
+        voting = await nats_server.connect("voting")
+        intruders = {name: await nats_server.connect(name) for name in ("registry", "reporting")}
+        try:
+            admin_js = admin.jetstream()
+            await admin_js.add_stream(StreamConfig(name="EVT_LOCAL_REGISTRY", subjects=["ketnap.local.evt.registry.>"]))
+            durable = "voting_case_cells"
+            await admin_js.add_consumer("EVT_LOCAL_REGISTRY", ConsumerConfig(durable_name=durable, ack_policy="explicit", ack_wait=30))
+            await admin_js.publish("ketnap.local.evt.registry.MemberAdmitted", b"{}", stream="EVT_LOCAL_REGISTRY")
+
+            for name, client in intruders.items():
+                js = client.jetstream(timeout=0.5)
+                with pytest.raises(nats.errors.TimeoutError):
+                    await js.consumer_info("EVT_LOCAL_REGISTRY", durable)
+                subscription = await js.pull_subscribe_bind(durable, stream="EVT_LOCAL_REGISTRY")
+                with pytest.raises(nats.errors.TimeoutError):
+                    await subscription.fetch(1, timeout=0.5)
+                await subscription.unsubscribe()
+                assert await _eventually(lambda c=client: any(
+                    f'"$js.api.consumer.msg.next.evt_local_registry.{durable}"' in e for e in c.errors
+                )), (name, client.errors)
+            assert (await admin_js.consumer_info("EVT_LOCAL_REGISTRY", durable)).num_ack_pending == 0, "nobody else took it"
+
+            # Voting fetches its own; registry cannot ack voting's message for it.
+            subscription = await voting.jetstream().pull_subscribe_bind(durable, stream="EVT_LOCAL_REGISTRY")
+            [message] = await subscription.fetch(1, timeout=2)
+            await intruders["registry"].publish(message.reply, b"+ACK")
+            await _settle(intruders["registry"])
+            assert (await admin_js.consumer_info("EVT_LOCAL_REGISTRY", durable)).num_ack_pending == 1
+            await message.ack_sync(timeout=2)
+            assert (await admin_js.consumer_info("EVT_LOCAL_REGISTRY", durable)).num_ack_pending == 0
+            assert not [e for e in voting.errors if "permissions violation" in e], voting.errors
+        finally:
+            for client in (*intruders.values(), voting, admin):
+                await client.close()
+
+
+def _granted_durables() -> dict[str, set[str]]:
+    """For each user of nats.conf, the durables it may fetch from: `$JS.API.CONSUMER.MSG.NEXT.*.<durable>`."""
+    granted: dict[str, set[str]] = {}
+    for block in re.split(r"\n\s*\{\s*\n\s*user: ", NATS_CONF.read_text())[1:]:
+        user = block.split()[0]
+        if user == "admin":
+            continue
+        granted[user] = set(re.findall(r'"\$JS\.API\.CONSUMER\.MSG\.NEXT\.\*\.(\w+)"', block))
+        for pattern in ("$JS.API.CONSUMER.INFO.*.{}", "$JS.ACK.*.{}.>", "ketnap.*.dlq.{}"):
+            assert {d for d in granted[user] if f'"{pattern.format(d)}"' in block} == granted[user], (user, pattern)
+    return granted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -826,6 +931,10 @@ class TestBootstrapOnTheDeployment:
                 stream = await admin_js.find_stream_name_by_subject(subject)
                 js = clients[writer].jetstream()
                 await (await js.publish_async(subject, b"{}", headers={"Nats-Msg-Id": f"probe-{log_name}"}, stream=stream))
+                if writer == log_name:
+                    # The signed head of its own log (shared/platform/anchors.py), and the newest one read back.
+                    await js.publish(subjects.anchor_subject(deployment, log_name), b"{}", stream=subjects.anchor_stream(deployment))
+                    await js.get_last_msg(subjects.anchor_stream(deployment), subjects.anchor_subject(deployment, log_name))
 
             for service in services:
                 client = clients[service.name]

@@ -73,5 +73,20 @@ def status_subject(service: str) -> str:
 
 
 def durable_name(consumer: str, source: str) -> str:
-    """A durable consumer per (consumer, source log); names may not contain dots."""
-    return f"{consumer}__{source}".replace(".", "_")
+    """The durable consumer of `consumer` on the stream of `source`'s log.
+
+    A durable's name is scoped by its stream, so the consumer's name alone (without dots) is
+    unique; being the same on every stream it reads lets deploy/nats/nats.conf grant a service
+    its own consumers and nobody else's (`$JS.API.CONSUMER.MSG.NEXT.*.<name>`).
+    """
+    return consumer.replace(".", "_")
+
+
+def inbox_prefix(nats_url: str | None) -> str:
+    """Where a client's replies arrive: `_INBOX.<its NATS user>`, so deploy/nats/nats.conf can
+    let each user read its own replies only. Without a user in the URL (the embedded stack),
+    nats-py's default."""
+    from urllib.parse import urlsplit
+
+    user = urlsplit(nats_url or "").username
+    return f"_INBOX.{user}" if user else "_INBOX"
