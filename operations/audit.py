@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC
 
 import asyncpg
@@ -22,7 +21,6 @@ import nats.errors
 import nats.js.errors
 import orjson
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from ketnap.platform.anchors import Anchor, latest_anchor, load_public_key
 from ketnap.platform.bus import subjects
@@ -123,83 +121,82 @@ async def _slow_hash(conn: asyncpg.Connection, schema: str, position: int) -> st
 
 
 class StreamCopy:
-    """A log's (position, hash) pairs as its JetStream stream holds them, in stream order.
+    """A log's JetStream stream, read one position at a time (direct gets by sequence).
 
-    Read with an ephemeral consumer that delivers headers only (the relay puts the hash in a
-    header); a message published before that header existed is read whole. Streamed, never
-    loaded whole.
+    Each hash covers the one before it, so once the log's own chain is intact up to a position,
+    one equal hash there means every position before it is equal too: the comparison is
+    position by position in effect, at the cost of a few reads, and the first position that
+    differs is found by bisection (equality holds up to it and nowhere after).
     """
 
-    def __init__(self, js: JetStreamContext, deployment: str, log: str, *, batch: int = 5000) -> None:
+    def __init__(self, js: JetStreamContext, deployment: str, log: str) -> None:
         self.js = js
         self.stream = subjects.event_stream(deployment, log)
-        self.subject = subjects.event_subjects(deployment, log)
-        self.batch = batch
+        self.first_seq = self.last_seq = 0
+        self.cache: dict[int, tuple[int, str] | None] = {}
 
-    async def pairs(self) -> AsyncIterator[list[tuple[int, str]]]:
+    async def open(self) -> bool:
         try:
             info = await self.js.stream_info(self.stream)
         except nats.js.errors.NotFoundError:
-            return
-        last = info.state.last_seq
-        if not info.state.messages:
-            return
-        subscription = await self.js.pull_subscribe(
-            self.subject, stream=self.stream,
-            config=ConsumerConfig(
-                deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE, headers_only=True,
-                inactive_threshold=60.0, max_waiting=1,
-            ),
-        )
-        try:
-            seen = 0
-            while seen < last:
-                try:
-                    messages = await subscription.fetch(self.batch, timeout=2)
-                except nats.errors.TimeoutError:
-                    break
-                found = []
-                for message in messages:
-                    seen = message.metadata.sequence.stream
-                    headers = message.headers or {}
-                    digest = headers.get(subjects.HASH_HEADER)
-                    if digest is None:
-                        whole = await self.js.get_msg(self.stream, seen)
-                        body = orjson.loads(whole.data or b"{}")
-                        found.append((int(body["position"]), str(body["hash"])))
-                    else:
-                        found.append((int(headers[subjects.POSITION_HEADER]), digest))
-                yield found
-        finally:
-            await subscription.unsubscribe()
+            return False
+        self.first_seq, self.last_seq = info.state.first_seq, info.state.last_seq
+        return info.state.messages > 0
 
-
-class _Peek:
-    """One position at a time out of batches; repeats of a position (a relay republishing past
-    the duplicate window) are passed over when they carry the same hash."""
-
-    def __init__(self, batches: AsyncIterator[list[tuple[int, str]]] | None) -> None:
-        self.batches = batches
-        self.buffer: list[tuple[int, str]] = []
-        self.index = 0
-        self.last_position = 0
-        self.conflict: tuple[int, str] | None = None
-
-    async def current(self) -> tuple[int, str] | None:
-        while self.index >= len(self.buffer):
-            if self.batches is None:
-                return None
+    async def at_seq(self, seq: int) -> tuple[int, str] | None:
+        """(position, hash) of the message at `seq`; None when the stream no longer has it."""
+        if seq not in self.cache:
             try:
-                self.buffer = await anext(self.batches)
-            except StopAsyncIteration:
-                self.batches = None
-                return None
-            self.index = 0
-        return self.buffer[self.index]
+                message = await self.js.get_msg(self.stream, seq, direct=True)
+            except nats.js.errors.NotFoundError:
+                self.cache[seq] = None
+            else:
+                body = orjson.loads(message.data or b"{}")
+                self.cache[seq] = (int(body["position"]), str(body["hash"]))
+        return self.cache[seq]
 
-    def advance(self) -> None:
-        self.last_position = self.buffer[self.index][0]
-        self.index += 1
+    async def last(self) -> tuple[int, str] | None:
+        return await self.at_seq(self.last_seq)
+
+    async def hash_at(self, position: int) -> str | None:
+        """The stream's hash for `position` (a relay retry past the duplicate window may have
+        published a position twice: sequences are then ahead of positions, never behind)."""
+        low, high = self.first_seq, self.last_seq
+        guess = min(max(self.first_seq + position - 1, low), high)
+        found = await self.at_seq(guess)
+        if found is not None and found[0] == position:
+            return found[1]
+        while low <= high:
+            middle = (low + high) // 2
+            found = await self.at_seq(middle)
+            if found is None:
+                return None
+            if found[0] == position:
+                return found[1]
+            if found[0] < position:
+                low = middle + 1
+            else:
+                high = middle - 1
+        return None
+
+
+async def _stored_hash(conn: asyncpg.Connection, schema: str, position: int) -> str | None:
+    return await conn.fetchval(f"SELECT hash FROM {schema}.events WHERE position = $1", position)
+
+
+async def _first_difference(conn: asyncpg.Connection, schema: str, stream: StreamCopy, last: int) -> int | None:
+    """The first position in 1..last whose hash differs from the stream's (None: none does),
+    given that the log's chain is intact up to `last`."""
+    if last < 1 or await _stored_hash(conn, schema, last) == await stream.hash_at(last):
+        return None
+    low, high = 1, last  # the answer is in low..high; `high` differs
+    while low < high:
+        middle = (low + high) // 2
+        if await _stored_hash(conn, schema, middle) == await stream.hash_at(middle):
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 @dataclass
@@ -208,11 +205,30 @@ class _Findings:
 
     position: int | None = None
     problem: str | None = None
-    notes: list[str] = field(default_factory=list)
 
     def add(self, position: int, problem: str) -> None:
         if self.position is None or position < self.position:
             self.position, self.problem = position, problem
+
+
+async def _walk_chain(conn: asyncpg.Connection, schema: str, batch_size: int) -> tuple[int, int | None, str | None]:
+    """(last position of the intact chain, first broken position, why) in one streamed pass."""
+    expected_position = 1
+    previous_hash = GENESIS_HASH
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        cursor = await conn.cursor(f"{_SELECT} FROM {schema}.events ORDER BY position")
+        while rows := await cursor.fetch(batch_size):
+            for row in rows:
+                position, stored_previous, stored_hash = row[0], row[12], row[13]
+                if position != expected_position:
+                    return expected_position - 1, expected_position, f"position {expected_position} is missing (next stored is {position})"
+                if stored_previous != previous_hash:
+                    return position - 1, position, "previous_hash does not match the hash of the event before it"
+                if _recomputed_hash(row) != stored_hash and await _slow_hash(conn, schema, position) != stored_hash:
+                    return position - 1, position, "stored hash does not match the event's contents"
+                previous_hash = stored_hash
+                expected_position += 1
+    return expected_position - 1, None, None
 
 
 async def verify_chain(
@@ -225,66 +241,44 @@ async def verify_chain(
     batch_size: int = 5000,
 ) -> ChainReport:
     """Walk the log in position order with a server-side cursor (streamed, constant memory),
-    beside its stream when `js` is given and against `anchor` when one is.
+    then hold it against its stream when `js` is given and against `anchor` when one is.
 
-    Catches a changed byte (hash mismatch), a deleted event (gap in positions or a broken
-    link), two events swapped (positions are inside the hash); with the stream and the anchor,
-    any rewrite that kept the chain consistent up to the position they vouch for.
+    The chain catches a changed byte (hash mismatch), a deleted event (gap in positions or a
+    broken link), two events swapped (positions are inside the hash); the stream and the anchor
+    any rewrite that kept the chain consistent, up to the positions they vouch for.
     """
     checked_identifier(schema)
     findings = _Findings()
-    stream = _Peek(StreamCopy(js, deployment, schema).pairs() if js is not None and deployment else None)
-    expected_position = 1
-    previous_hash = GENESIS_HASH
-    count = compared = 0
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        cursor = await conn.cursor(f"{_SELECT} FROM {schema}.events ORDER BY position")
-        while (rows := await cursor.fetch(batch_size)) and findings.position is None:
-            for row in rows:
-                position, stored_hash, stored_previous = row[0], row[13], row[12]
-                if position != expected_position:
-                    findings.add(expected_position, f"position {expected_position} is missing (next stored is {position})")
-                    break
-                while (copy := await stream.current()) is not None and copy[0] < position:
-                    if copy[0] > stream.last_position:  # in the stream, not in the log
-                        findings.add(copy[0], f"position {copy[0]} is in the stream but not in PostgreSQL")
-                    stream.advance()
-                if copy is not None and copy[0] == position:
-                    if copy[1] != stored_hash:
-                        findings.add(position, "the hash differs from the stream's copy of this position")
-                    stream.advance()
-                    compared += 1
-                if anchor is not None and anchor.position == position and anchor.hash != stored_hash:
-                    findings.add(position, f"the hash differs from the head signed at {anchor.signed_at:%d/%m/%Y %H:%M:%S}")
-                if stored_previous != previous_hash:
-                    findings.add(position, "previous_hash does not match the hash of the event before it")
-                elif _recomputed_hash(row) != stored_hash and await _slow_hash(conn, schema, position) != stored_hash:
-                    findings.add(position, "stored hash does not match the event's contents")
-                if findings.position is not None:
-                    break
-                previous_hash = stored_hash
-                expected_position += 1
-                count += 1
-    head = expected_position - 1
-    if findings.position is not None:
-        return ChainReport(schema, count, head, findings.position, findings.problem, compared, anchor)
-    # The log ended: what the outside copies hold beyond it was cut off.
-    beyond = await stream.current()
-    while beyond is not None and beyond[0] <= head:
-        stream.advance()
-        beyond = await stream.current()
-    if beyond is not None:
-        findings.add(head + 1, f"positions {head + 1}..{beyond[0]} are in the stream but not in PostgreSQL")
-    if js is not None and deployment and stream.last_position < head:
-        findings.add(stream.last_position + 1, f"positions {stream.last_position + 1}..{head} are not in the stream: "
-                     "not yet relayed, or written around the service")
-    if anchor is not None and anchor.position > head:
-        findings.add(head + 1, f"the head signed at {anchor.signed_at:%d/%m/%Y %H:%M:%S} is position {anchor.position}")
+    intact_to, broken_at, problem = await _walk_chain(conn, schema, batch_size)
+    if broken_at is not None:
+        findings.add(broken_at, problem or "")
+    head = await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {schema}.events")
+    compared = 0
+    stream = StreamCopy(js, deployment, schema) if js is not None and deployment else None
+    if stream is not None:
+        streamed = 0
+        if await stream.open() and (last := await stream.last()) is not None:
+            streamed = last[0]
+        compared = min(intact_to, streamed)
+        if (differs := await _first_difference(conn, schema, stream, compared)) is not None:
+            findings.add(differs, "the hash differs from the stream's copy of this position")
+            compared = differs - 1
+        if streamed > head:
+            findings.add(head + 1, f"positions {head + 1}..{streamed} are in the stream but not in PostgreSQL")
+        elif streamed < head:
+            findings.add(streamed + 1, f"positions {streamed + 1}..{head} are not in the stream: not yet relayed, or written around the service")
+    if anchor is not None:
+        if anchor.position > head:
+            findings.add(head + 1, f"the head signed at {anchor.signed_at:%d/%m/%Y %H:%M:%S} is position {anchor.position}")
+        elif anchor.position > 0 and await _stored_hash(conn, schema, anchor.position) != anchor.hash:
+            findings.add(anchor.position, f"the hash differs from the head signed at {anchor.signed_at:%d/%m/%Y %H:%M:%S}")
     seen_by, seen_at = await _furthest_reader(conn, schema)
     if seen_at > head:
         # A chain cut at its end is still a valid chain; only the readers can tell it was longer.
         findings.add(head + 1, f"positions {head + 1}..{seen_at} are missing: {seen_by} already read up to {seen_at}")
-    return ChainReport(schema, count, head, findings.position, findings.problem, compared, anchor)
+    counted = (findings.position - 1) if findings.position is not None else head
+    return ChainReport(schema, counted, head if findings.position is None else counted, findings.position, findings.problem,
+                       compared, anchor)
 
 
 async def wait_for_relay(conn: asyncpg.Connection, schema: str, seconds: float) -> None:

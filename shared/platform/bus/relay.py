@@ -83,7 +83,6 @@ class Relay:
             subjects.MSG_ID_HEADER: str(event.event_id),
             subjects.POSITION_HEADER: str(event.position),
             subjects.ORIGIN_HEADER: self.deployment,
-            subjects.HASH_HEADER: event.hash,
         }
 
     async def publish_pending(self) -> int:

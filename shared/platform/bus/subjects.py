@@ -5,8 +5,6 @@ from __future__ import annotations
 POSITION_HEADER = "Ketnap-Position"
 ORIGIN_HEADER = "Ketnap-Origin"
 MSG_ID_HEADER = "Nats-Msg-Id"
-HASH_HEADER = "Ketnap-Hash"
-"""The event's chain hash, so `audit verify` compares a log with its stream from headers alone."""
 
 
 def event_subject(deployment: str, service: str, event_type: str) -> str:
