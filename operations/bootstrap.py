@@ -7,6 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import nats
 
+from ketnap.platform.anchors import ensure_anchor_stream
+from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ensure_consumer, ensure_dead_letter_stream, ensure_event_stream
 from ketnap.platform.eventstore.schema import checked_identifier, ensure_role, migrate_service, service_role
 from ketnap.platform.federation.links import Links
@@ -42,10 +44,15 @@ async def ensure_database(server_url: str, database: str = DATABASE_NAME) -> Non
         await conn.close()
 
 
-async def bootstrap_database(database_url: str, services: list[Service], *, create_roles: bool) -> None:
-    """Migrate every service's schema as the owner; in embedded mode also create the service roles."""
+async def bootstrap_database(database_url: str, services: list[Service], *, create_roles: bool, owner: str | None = None) -> None:
+    """Migrate every service's schema as the owner; in embedded mode also create the service roles.
+
+    With `owner`, the login role (deploy/'s ketnap_migrator) assumes it first: what migrations
+    create belongs to the owner, a role nobody logs in as."""
     conn = await asyncpg.connect(database_url)
     try:
+        if owner:
+            await conn.execute(f"SET ROLE {checked_identifier(owner)}")
         for service in services:
             role = service_role(service.name)
             if create_roles:
@@ -86,7 +93,7 @@ async def _grant_log_reads(conn: asyncpg.Connection, services: list[Service]) ->
 
 async def bootstrap_streams(settings: Settings, services: list[Service]) -> None:
     assert settings.nats_url
-    nc = await nats.connect(settings.nats_url, name="ketnap-bootstrap")
+    nc = await nats.connect(settings.nats_url, name="ketnap-bootstrap", inbox_prefix=subjects.inbox_prefix(settings.nats_url))
     try:
         js = nc.jetstream()
         for service in services:
@@ -96,6 +103,7 @@ async def bootstrap_streams(settings: Settings, services: list[Service]) -> None
                 await ensure_event_stream(js, settings.deployment_id, kept, settings.duplicate_window_seconds)
         await ensure_link_streams(js, Links.of(settings))
         await ensure_dead_letter_stream(js, settings.deployment_id)
+        await ensure_anchor_stream(js, settings.deployment_id)
         for service in services:
             for spec in service.consumer_specs:
                 await ensure_consumer(js, settings.deployment_id, spec)
@@ -114,5 +122,5 @@ async def bootstrap(settings: Settings, services: list[Service], *, embedded_ser
         await ensure_database(embedded_server_url)
         database_url = with_database(embedded_server_url, DATABASE_NAME)
     assert database_url, "DATABASE_URL is needed"
-    await bootstrap_database(database_url, services, create_roles=embedded_server_url is not None)
+    await bootstrap_database(database_url, services, create_roles=embedded_server_url is not None, owner=settings.schema_owner)
     await bootstrap_streams(settings, services)

@@ -116,47 +116,22 @@ def audit_verify(
     deployment: Annotated[
         str | None, typer.Option("--deployment", help="Kiểm tra các nhật ký nhận từ đơn vị triển khai này và các cảnh báo về nó")
     ] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Chờ relay đẩy nốt phần đuôi mới ghi (giây) trước khi so với luồng")] = 5.0,
 ) -> None:
-    """Tính lại mọi chuỗi băm; mã thoát 1 và vị trí hỏng đầu tiên nếu nhật ký bị sửa."""
-    from ketnap.operations.audit import kept_logs_of, linked_alarms, logs_in_database, verify_chain
+    """Tính lại mọi chuỗi băm, so từng vị trí với luồng JetStream và đầu nhật ký đã ký; mã thoát 1
+    và vị trí sai đầu tiên nếu nhật ký bị sửa."""
+    from ketnap.operations.audit import NothingToVerify, verify_logs
 
     settings = _settings()
-    _, database_url = _connection_urls(settings)
-
-    async def run() -> bool:
-        conn = await asyncpg.connect(database_url)
-        intact = True
-        try:
-            names = await logs_in_database(conn)
-            if service:
-                if service not in names:
-                    typer.echo(f"Không có nhật ký của dịch vụ '{service}'. Có: {', '.join(names)}", err=True)
-                    raise typer.Exit(2)
-                names = [service]
-            if deployment:
-                names = kept_logs_of(names, deployment)
-                if not names:
-                    typer.echo(f"Đơn vị triển khai này không giữ nhật ký nào của '{deployment}'.", err=True)
-                    raise typer.Exit(2)
-            for name in names:
-                report = await verify_chain(conn, name)
-                if report.intact:
-                    typer.echo(f"{name}: nguyên vẹn, {report.events} sự kiện (vị trí 1..{report.head})")
-                else:
-                    intact = False
-                    typer.echo(
-                        f"{name}: HỎNG tại vị trí {report.broken_at}: {report.problem} "
-                        f"(đã kiểm {report.events} sự kiện trước đó)"
-                    )
-            if deployment:
-                for alarm in await linked_alarms(conn, deployment):
-                    intact = False
-                    typer.echo(f"CẢNH BÁO: {alarm}")
-        finally:
-            await conn.close()
-        return intact
-
-    raise typer.Exit(0 if asyncio.run(run()) else 1)
+    nats_url, database_url = _connection_urls(settings)
+    try:
+        lines = asyncio.run(verify_logs(settings, nats_url, database_url, service=service, deployment=deployment, wait=wait))
+    except NothingToVerify as refusal:
+        typer.echo(str(refusal), err=True)
+        raise typer.Exit(2) from None
+    for line in lines:
+        typer.echo(line.text)
+    raise typer.Exit(0 if all(line.intact for line in lines) else 1)
 
 
 @projections_app.command("rebuild")
@@ -346,7 +321,7 @@ users_app = typer.Typer(help="Người dùng và mã truy cập của API (cổn
 app.add_typer(users_app, name="users")
 
 
-def _users(work) -> None:  # noqa: ANN001 - an async function of the NATS URL returning an Answer
+def _users(work) -> None:
     nats_url, _ = _connection_urls(_settings())
     answer = asyncio.run(work(nats_url))
     typer.echo(answer.text, err=not answer.ok)

@@ -9,7 +9,7 @@ from typing import Any
 import nats
 
 from ketnap.operations.apiclient import ApiClient
-from ketnap.platform.bus import requests
+from ketnap.platform.bus import requests, subjects
 from ketnap.platform.commands import Unavailable
 from ketnap.services.reporting.export import export
 
@@ -25,7 +25,7 @@ class Answer:
 
 async def ask(nats_url: str, report: str, body: dict[str, Any], *, service: str = "reporting") -> dict[str, Any]:
     """The reply of `<service>.query.<report>`: {"ok": true, "result": ...} or {"ok": false, "error": ...}."""
-    nc = await nats.connect(nats_url, name="ketnap-cli")
+    nc = await nats.connect(nats_url, name="ketnap-cli", inbox_prefix=subjects.inbox_prefix(nats_url))
     try:
         return await requests.query(
             nc, service, report, body, timeout=TIMEOUT_SECONDS, unavailable_message="Dịch vụ báo cáo không chạy hoặc không trả lời kịp."

@@ -57,7 +57,9 @@ async def collect_status(
     report = StatusReport(nats_url, nats_up=False, database_up=False)
     nc = None
     try:
-        nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
+        nc = await nats.connect(
+            nats_url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False, inbox_prefix=subjects.inbox_prefix(nats_url)
+        )
         report.nats_up = True
     except Exception:  # noqa: BLE001 - reported as down
         pass

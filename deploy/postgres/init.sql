@@ -1,4 +1,5 @@
--- Ketnap's database, its owner role and one login role per service, on a real PostgreSQL.
+-- Ketnap's database, its owner role, the migrator who may assume it, and one login role per
+-- service, on a real PostgreSQL.
 --
 -- The official postgres image runs this once, as the superuser connected to "postgres", when it
 -- creates a new data directory (docker-compose.yml mounts it in /docker-entrypoint-initdb.d).
@@ -7,13 +8,19 @@
 -- Running it again is safe: it creates what is missing and resets the passwords.
 -- Needs psql 15 or later (\getenv); tests/deploy runs it against a real server.
 --
--- Event tables are not made here: the application's migrations (`ketnap bootstrap`, running as
--- ketnap_owner) create them and grant each service only SELECT and INSERT on its own log.
+-- Event tables are not made here: the application's migrations (`ketnap bootstrap`, logged in as
+-- ketnap_migrator, which runs SET ROLE ketnap_owner) create them and grant each service only
+-- SELECT and INSERT on its own log.
+--
+-- Who can switch a log's guard off (ALTER TABLE ... DISABLE TRIGGER needs the table's owner):
+-- ketnap_owner, which nobody logs in as (NOLOGIN); ketnap_migrator only after an explicit
+-- SET ROLE ketnap_owner (it does not inherit the owner's rights), so only the one-shot bootstrap
+-- holds that power; the superuser. No service role can (tests/deploy proves each).
 
 \set ON_ERROR_STOP on
 
 -- Passwords come from the environment so that no secret lives in the repository.
-\getenv owner_password PG_OWNER_PASSWORD
+\getenv migrator_password PG_MIGRATOR_PASSWORD
 \getenv registry_password PG_REGISTRY_PASSWORD
 \getenv dossiers_password PG_DOSSIERS_PASSWORD
 \getenv verification_password PG_VERIFICATION_PASSWORD
@@ -25,7 +32,7 @@
 
 -- An unset variable would be left in the SQL as literal text; make it empty so the check below
 -- names it instead of failing on a syntax error.
-\if :{?owner_password} \else \set owner_password '' \endif
+\if :{?migrator_password} \else \set migrator_password '' \endif
 \if :{?registry_password} \else \set registry_password '' \endif
 \if :{?dossiers_password} \else \set dossiers_password '' \endif
 \if :{?verification_password} \else \set verification_password '' \endif
@@ -37,7 +44,7 @@
 -- Stop before creating anything: an empty password would leave a role nobody can log in as.
 SELECT string_agg(name, ', ' ORDER BY name) AS missing_passwords
 FROM (VALUES
-    ('PG_OWNER_PASSWORD', :'owner_password'),
+    ('PG_MIGRATOR_PASSWORD', :'migrator_password'),
     ('PG_REGISTRY_PASSWORD', :'registry_password'),
     ('PG_DOSSIERS_PASSWORD', :'dossiers_password'),
     ('PG_VERIFICATION_PASSWORD', :'verification_password'),
@@ -55,13 +62,18 @@ WHERE value = '' \gset
 -- Roles are cluster-wide, so they come before the database. The attributes are restated on every
 -- run so a role changed by hand is brought back to least privilege.
 SELECT format('CREATE ROLE %I', role)
-FROM unnest(ARRAY['ketnap_owner', 'ketnap_registry', 'ketnap_dossiers', 'ketnap_verification',
+FROM unnest(ARRAY['ketnap_owner', 'ketnap_migrator', 'ketnap_registry', 'ketnap_dossiers', 'ketnap_verification',
                   'ketnap_voting', 'ketnap_reporting', 'ketnap_gateway', 'ketnap_federation']) AS role
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role) \gexec
 
 -- ketnap_owner owns the database and every schema: migrations run as it, and it makes each
--- service's `<schema>_shadow` schema for `rebuild --verify`. Services never log in as it.
-ALTER ROLE ketnap_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'owner_password';
+-- service's `<schema>_shadow` schema for `rebuild --verify`. Nobody logs in as it (a password
+-- set by an earlier version of this file is removed); ketnap_migrator assumes it explicitly,
+-- without inheriting its rights, so a connection of the migrator can do nothing of the owner's
+-- until it says SET ROLE ketnap_owner.
+ALTER ROLE ketnap_owner NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD NULL;
+ALTER ROLE ketnap_migrator LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'migrator_password';
+GRANT ketnap_owner TO ketnap_migrator WITH INHERIT FALSE, SET TRUE;
 ALTER ROLE ketnap_registry LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'registry_password';
 ALTER ROLE ketnap_dossiers LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'dossiers_password';
 ALTER ROLE ketnap_verification LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'verification_password';
@@ -80,7 +92,7 @@ ALTER DATABASE ketnap OWNER TO ketnap_owner;
 -- PostgreSQL lets PUBLIC connect to a new database and create temporary tables: only our roles
 -- may connect, and the services need no temporary tables.
 REVOKE ALL ON DATABASE ketnap FROM PUBLIC;
-GRANT CONNECT ON DATABASE ketnap TO ketnap_registry, ketnap_dossiers, ketnap_verification,
+GRANT CONNECT ON DATABASE ketnap TO ketnap_migrator, ketnap_registry, ketnap_dossiers, ketnap_verification,
     ketnap_voting, ketnap_reporting, ketnap_gateway, ketnap_federation;
 -- Already the default since PostgreSQL 15; restated for an older server.
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;

@@ -20,6 +20,7 @@ from ketnap.operations.demo.driver import Driver, Progress, ScenarioError
 from ketnap.operations.demo.plan import Plan, build_plan
 from ketnap.operations.demo.schedule import today_in_vietnam
 from ketnap.operations.demo.web_users import DEMO_PASSWORD, add_demo_users
+from ketnap.platform.bus import subjects
 from ketnap.services.gateway.access import ROLE_TITLES
 
 REGISTRY_SCHEMA = "registry"
@@ -35,7 +36,7 @@ async def registry_holds_organisations(database_url: str, schema: str = REGISTRY
 
 
 async def load(nats_url: str, plan: Plan, progress: Callable[[Progress], None]) -> None:
-    nc = await nats.connect(nats_url, name="ketnap-demo", max_reconnect_attempts=3)
+    nc = await nats.connect(nats_url, name="ketnap-demo", max_reconnect_attempts=3, inbox_prefix=subjects.inbox_prefix(nats_url))
     try:
         await Driver(plan, bus_actors(nc), progress=progress).run()
     finally:

@@ -12,7 +12,7 @@ from typing import Any
 
 import nats
 
-from ketnap.platform.bus import requests
+from ketnap.platform.bus import requests, subjects
 from ketnap.platform.commands import Unavailable
 from ketnap.services.gateway.access import ROLE_TITLES, Role
 from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
@@ -27,7 +27,7 @@ class Answer:
 
 
 async def _ask(nats_url: str, kind: str, name: str, body: dict[str, Any], service: str) -> dict[str, Any]:
-    nc = await nats.connect(nats_url, name="ketnap-cli")
+    nc = await nats.connect(nats_url, name="ketnap-cli", inbox_prefix=subjects.inbox_prefix(nats_url))
     try:
         if kind == "command":
             body = {"idempotency_key": str(uuid.uuid4()), "actor": OPERATOR, "scope": WHOLE_DEPLOYMENT, **body}

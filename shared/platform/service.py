@@ -22,6 +22,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from ketnap.platform import alarms
+from ketnap.platform.anchors import Anchorer, load_or_create_key
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
 from ketnap.platform.bus.consumer import ConsumerRunner, EventHandler
@@ -260,7 +261,7 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
     # Every subscription is in a queue group: replicas of a service share its requests, one answers.
     # apply_types=False: handlers get the decoded body as it came, so a malformed command gets our
     # typed Vietnamese `validation` reply; the annotations still document each payload in AsyncAPI.
-    broker = NatsBroker(nats_url, logger=None, apply_types=False)
+    broker = NatsBroker(nats_url, logger=None, apply_types=False, inbox_prefix=subjects.inbox_prefix(nats_url))
 
     for endpoint in service.commands:
         _subscribe_command(broker, endpoint, ctx_ref)
@@ -353,7 +354,9 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
     if not url or not settings.nats_url:
         raise RuntimeError("NATS_URL and DATABASE_URL must be set (ketnap up sets them)")
     pool = await asyncpg.create_pool(url, min_size=2, max_size=10)
-    nc = await nats.connect(settings.nats_url, name=f"ketnap-{service.name}", max_reconnect_attempts=-1)
+    nc = await nats.connect(
+        settings.nats_url, name=f"ketnap-{service.name}", max_reconnect_attempts=-1, inbox_prefix=subjects.inbox_prefix(settings.nats_url)
+    )
     js = nc.jetstream()
     ctx = ServiceContext(service.name, settings, pool, EventStore(pool, service.name), nc, js, tuple(service.projections))
     ctx_ref = {"ctx": ctx}
@@ -361,11 +364,15 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
     tasks: list[asyncio.Task[None]] = []
     background: list[asyncio.Task[None]] = []
     closing = asyncio.Event()
+    anchorer: Anchorer | None = None
     try:
         await broker.start()
         if service.owns_log:
             relay = Relay(ctx.store, js, service.name, settings.deployment_id)
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{service.name}.relay"))
+            key = load_or_create_key(settings.signing_key_file(service.name))
+            anchorer = Anchorer(pool, js, service.name, settings.deployment_id, key)
+            tasks.append(asyncio.create_task(anchorer.run(stop, settings.anchor_interval_seconds), name=f"{service.name}.anchor"))
         for kept in service.kept_logs:
             relay = Relay(EventStore(pool, kept), js, kept, settings.deployment_id)
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{kept}.relay"))
@@ -390,10 +397,20 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if anchorer is not None:
+            await _sign_last_head(anchorer)
         await broker.stop()
         await nc.drain()
         await pool.close()
         log.info("service stopped")
+
+
+async def _sign_last_head(anchorer: Anchorer) -> None:
+    """The head as the service leaves it, signed: a cut or rewrite while it is down shows."""
+    try:
+        await asyncio.wait_for(anchorer.sign_head(), timeout=5)
+    except Exception as error:  # noqa: BLE001 - stopping goes on; the last anchor signed still stands
+        log.warning("last log head not signed", error=type(error).__name__)
 
 
 async def _until_stopped(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:

@@ -42,6 +42,17 @@ class Settings(BaseModel):
     gateway_port: int = 8000
     gateway_host: str = "127.0.0.1"
     """Where the gateway's HTTP API listens: this machine only, unless a container sets 0.0.0.0."""
+    schema_owner: str | None = None
+    """The role migrations assume (`SET ROLE`) after logging in as the migrator: deploy/ makes
+    the schemas' owner a role nobody logs in as. None: the login role owns what it creates."""
+    keys_dir: Path | None = None
+    """Where the anchors' keys live: `<keys_dir>/<deployment>/<service>.key` (private, one per
+    service) and `.pub` beside it; `audit verify` reads only the public ones. Default: data_dir/keys."""
+    anchor_key_file: Path | None = None
+    """This process's own signing key, when it is kept apart from the others (one file per service
+    container); its public key is written beside it as `<file>.pub`."""
+    anchor_interval_seconds: float = 30.0
+    """How often a service signs its log head (and once more when it stops)."""
     log_format: str = "console"  # "json" in deployment
     log_level: str = "info"
     # The relay retries a failed publish for at most this long; JetStream's duplicate window
@@ -57,7 +68,7 @@ class Settings(BaseModel):
     """The upper deployment's leaf-node address, e.g. nats-leaf://province:7422 (a lower deployment only)."""
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         env = os.environ
         values: dict[str, object] = {}
         mapping = {
@@ -71,6 +82,10 @@ class Settings(BaseModel):
             "KETNAP_GATEWAY_PORT": "gateway_port",
             "KETNAP_GATEWAY_HOST": "gateway_host",
             "KETNAP_LOG_FORMAT": "log_format",
+            "KETNAP_KEYS_DIR": "keys_dir",
+            "KETNAP_SCHEMA_OWNER": "schema_owner",
+            "KETNAP_ANCHOR_KEY": "anchor_key_file",
+            "KETNAP_ANCHOR_INTERVAL": "anchor_interval_seconds",
             "KETNAP_LOG_LEVEL": "log_level",
             "KETNAP_UPPER": "upper_deployment",
             "KETNAP_LEAF_PORT": "leaf_port",
@@ -102,6 +117,15 @@ class Settings(BaseModel):
     def services(self) -> tuple[str, ...]:
         """The services this deployment runs."""
         return SERVICES + (("federation",) if self.federated else ())
+
+    def public_key_file(self, deployment: str, service: str) -> Path:
+        """The public key `audit verify` checks `service`'s anchors of `deployment` with."""
+        return (self.keys_dir or self.data_dir / "keys") / deployment / f"{service}.pub"
+
+    def signing_key_file(self, service: str) -> Path:
+        if self.anchor_key_file:
+            return self.anchor_key_file
+        return (self.keys_dir or self.data_dir / "keys") / self.deployment_id / f"{service}.key"
 
     @property
     def uses_external_servers(self) -> bool:

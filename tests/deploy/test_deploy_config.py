@@ -53,7 +53,7 @@ ROLES = (*SERVICES, "federation")
 """Every service with a NATS user and a PostgreSQL role; the federation service runs only in a
 deployment joined to others (deploy/federation/), but its credentials are in the base files."""
 NATS_PASSWORD_VARS = tuple(f"NATS_{name.upper()}_PASSWORD" for name in ("admin", *ROLES))
-PG_PASSWORD_VARS = tuple(f"PG_{name.upper()}_PASSWORD" for name in ("owner", *ROLES))
+PG_PASSWORD_VARS = tuple(f"PG_{name.upper()}_PASSWORD" for name in ("migrator", *ROLES))
 SECRET_VARS = (*NATS_PASSWORD_VARS, "POSTGRES_PASSWORD", *PG_PASSWORD_VARS)
 FEDERATION_SECRETS = {"upper": ("NATS_LEAF_PASSWORD",), "lower": ("NATS_UPPER_LEAF_PASSWORD",)}
 FEDERATION_REQUIRED = {"upper": ("KETNAP_LOWERS",), "lower": ("KETNAP_UPPER", "KETNAP_UPPER_HOST")}
@@ -180,7 +180,7 @@ class TestCompose:
 
     def test_each_container_connects_as_its_own_user(self, compose_model: dict) -> None:
         services = compose_model["services"]
-        expected = {name: (name, f"ketnap_{name}") for name in SERVICES} | {"bootstrap": ("admin", "ketnap_owner")}
+        expected = {name: (name, f"ketnap_{name}") for name in SERVICES} | {"bootstrap": ("admin", "ketnap_migrator")}
         for name, (nats_user, pg_role) in expected.items():
             env = services[name]["environment"]
             nats_url, db_url = urlsplit(env["NATS_URL"]), urlsplit(env["DATABASE_URL"])
@@ -321,8 +321,9 @@ class RunningNats:
         self.url = url
         self.passwords = passwords
 
-    async def connect(self, user: str):
-        """A client as `user`, with the server's asynchronous errors (permission violations) kept."""
+    async def connect(self, user: str, inbox_prefix: str | None = None):
+        """A client as `user`, with the server's asynchronous errors (permission violations) kept.
+        Its replies arrive under `_INBOX.<user>`, as every Ketnap client's do (subjects.inbox_prefix)."""
         errors: list[str] = []
 
         async def on_error(error: Exception) -> None:
@@ -331,6 +332,7 @@ class RunningNats:
         client = await nats.connect(
             self.url, user=user, password=self.passwords[f"NATS_{user.upper()}_PASSWORD"],
             error_cb=on_error, allow_reconnect=False, connect_timeout=2, name=f"deploy-test-{user}",
+            inbox_prefix=inbox_prefix or f"_INBOX.{user}",
         )
         client.errors = errors  # type: ignore[attr-defined]
         return client
@@ -423,11 +425,12 @@ class TestNatsPermissions:
             await registry.publish("ketnap.local.evt.dossiers.DossierOpened", b"{}")  # forged
             # The server handles one connection's messages in order, so once this last one has
             # reached admin, the forged one would have reached it before, had it been let through.
-            await registry.publish("ketnap.local.dlq.reporting_pipeline__registry", b"{}")
+            await registry.publish("ketnap.local.dlq.reporting_pipeline", b"{}")  # forged: not its consumer
+            await registry.publish("ketnap.local.dlq.registry_model", b"{}")
             await _settle(registry)
 
-            assert await _eventually(lambda: "ketnap.local.dlq.reporting_pipeline__registry" in seen), seen
-            assert seen == ["ketnap.local.evt.registry.MemberAdmitted", "ketnap.local.dlq.reporting_pipeline__registry"]
+            assert await _eventually(lambda: "ketnap.local.dlq.registry_model" in seen), seen
+            assert seen == ["ketnap.local.evt.registry.MemberAdmitted", "ketnap.local.dlq.registry_model"]
             assert await _eventually(lambda: any(
                 "permissions violation" in e and "ketnap.local.evt.dossiers.dossieropened" in e for e in registry.errors
             )), registry.errors
@@ -485,7 +488,7 @@ class TestNatsPermissions:
             admin_js = admin.jetstream()
             await admin_js.add_stream(StreamConfig(name="EVT_REGISTRY", subjects=["ketnap.local.evt.registry.>"], allow_direct=True))
             await admin_js.add_stream(StreamConfig(name="DEAD_LETTERS", subjects=["ketnap.local.dlq.>"]))
-            durable = "reporting_pipeline__registry"
+            durable = "reporting_pipeline"
             await admin_js.add_consumer("EVT_REGISTRY", ConsumerConfig(durable_name=durable, ack_policy="explicit"))
 
             # The relay: an acknowledged, de-duplicated publish on its own subject.
@@ -519,6 +522,108 @@ class TestNatsPermissions:
         finally:
             for client in (reporting, registry, admin):
                 await client.close()
+
+
+class TestNatsIsolation:
+    """Each service reads only its own replies and works only its own durable consumers."""
+
+    def test_each_user_is_granted_exactly_the_durables_of_its_consumers(self) -> None:
+        from ketnap.platform.bus import subjects
+        from ketnap.platform.settings import Settings
+        from ketnap.services import all_services
+
+        granted = _granted_durables()
+        expected: dict[str, set[str]] = {"federation": {subjects.durable_name("federation", "x")}}
+        for settings in (Settings(), Settings(deployment_id="tinh-ls", lower_deployments=("xa-a",)),
+                         Settings(deployment_id="xa-a", upper_deployment="tinh-ls")):
+            for service in all_services(settings):
+                expected.setdefault(service.name, set()).update(subjects.durable_name(c.name, c.source) for c in service.consumer_specs)
+        assert granted == expected
+
+    @pytest.mark.asyncio
+    async def test_a_service_cannot_read_another_services_replies(self, nats_server: RunningNats) -> None:
+        gateway_service = await nats_server.connect("gateway")
+        gateway_cli = await nats_server.connect("gateway")  # `ketnap users ...` in the gateway's container
+        registry = await nats_server.connect("registry", inbox_prefix="_INBOX")
+        try:
+            async def issue_token(msg) -> None:
+                await msg.respond(b'{"ok": true, "result": {"token": "bi-mat"}}')
+
+            await gateway_service.subscribe("gateway.cmd.issue_token", cb=issue_token)
+            await _settle(gateway_service)
+            overheard: list[bytes] = []
+
+            async def listen(msg) -> None:
+                overheard.append(msg.data)
+
+            for wide in ("_INBOX.>", "_INBOX.gateway.>", ">"):
+                await registry.subscribe(wide, cb=listen)
+            await _settle(registry)
+            reply = await gateway_cli.request("gateway.cmd.issue_token", b"{}", timeout=2)
+            assert b"bi-mat" in reply.data and reply.subject.startswith("_INBOX.gateway.")
+            await _settle(gateway_service)
+            await _settle(registry)
+            assert overheard == []
+            for wide in ("_INBOX.>", "_INBOX.gateway.>", ">"):
+                assert await _eventually(lambda w=wide: any(f'subscription to "{w.lower()}"' in e for e in registry.errors)), registry.errors
+            # With the default inbox prefix a registry client cannot even get its own replies:
+            # every Ketnap client connects with its user's prefix.
+            with pytest.raises(nats.errors.TimeoutError):
+                await registry.request("registry.query.log", b"{}", timeout=0.5)
+        finally:
+            for client in (registry, gateway_cli, gateway_service):
+                await client.close()
+
+    @pytest.mark.asyncio
+    async def test_a_service_pulls_and_acks_only_from_its_own_durables(self, nats_server: RunningNats) -> None:
+        admin = await nats_server.connect("admin")
+        voting = await nats_server.connect("voting")
+        intruders = {name: await nats_server.connect(name) for name in ("registry", "reporting")}
+        try:
+            admin_js = admin.jetstream()
+            await admin_js.add_stream(StreamConfig(name="EVT_LOCAL_REGISTRY", subjects=["ketnap.local.evt.registry.>"]))
+            durable = "voting_case_cells"
+            await admin_js.add_consumer("EVT_LOCAL_REGISTRY", ConsumerConfig(durable_name=durable, ack_policy="explicit", ack_wait=30))
+            await admin_js.publish("ketnap.local.evt.registry.MemberAdmitted", b"{}", stream="EVT_LOCAL_REGISTRY")
+
+            for name, client in intruders.items():
+                js = client.jetstream(timeout=0.5)
+                with pytest.raises(nats.errors.TimeoutError):
+                    await js.consumer_info("EVT_LOCAL_REGISTRY", durable)
+                subscription = await js.pull_subscribe_bind(durable, stream="EVT_LOCAL_REGISTRY")
+                with pytest.raises(nats.errors.TimeoutError):
+                    await subscription.fetch(1, timeout=0.5)
+                await subscription.unsubscribe()
+                assert await _eventually(lambda c=client: any(
+                    f'"$js.api.consumer.msg.next.evt_local_registry.{durable}"' in e for e in c.errors
+                )), (name, client.errors)
+            assert (await admin_js.consumer_info("EVT_LOCAL_REGISTRY", durable)).num_ack_pending == 0, "nobody else took it"
+
+            # Voting fetches its own; registry cannot ack voting's message for it.
+            subscription = await voting.jetstream().pull_subscribe_bind(durable, stream="EVT_LOCAL_REGISTRY")
+            [message] = await subscription.fetch(1, timeout=2)
+            await intruders["registry"].publish(message.reply, b"+ACK")
+            await _settle(intruders["registry"])
+            assert (await admin_js.consumer_info("EVT_LOCAL_REGISTRY", durable)).num_ack_pending == 1
+            await message.ack_sync(timeout=2)
+            assert (await admin_js.consumer_info("EVT_LOCAL_REGISTRY", durable)).num_ack_pending == 0
+            assert not [e for e in voting.errors if "permissions violation" in e], voting.errors
+        finally:
+            for client in (*intruders.values(), voting, admin):
+                await client.close()
+
+
+def _granted_durables() -> dict[str, set[str]]:
+    """For each user of nats.conf, the durables it may fetch from: `$JS.API.CONSUMER.MSG.NEXT.*.<durable>`."""
+    granted: dict[str, set[str]] = {}
+    for block in re.split(r"\n\s*\{\s*\n\s*user: ", NATS_CONF.read_text())[1:]:
+        user = block.split()[0]
+        if user == "admin":
+            continue
+        granted[user] = set(re.findall(r'"\$JS\.API\.CONSUMER\.MSG\.NEXT\.\*\.(\w+)"', block))
+        for pattern in ("$JS.API.CONSUMER.INFO.*.{}", "$JS.ACK.*.{}.>", "ketnap.*.dlq.{}"):
+            assert {d for d in granted[user] if f'"{pattern.format(d)}"' in block} == granted[user], (user, pattern)
+    return granted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -629,7 +734,7 @@ class TestPostgresInit:
 
     @pytest.mark.asyncio
     async def test_roles_are_least_privilege_and_owner_owns_everything(self, postgres, ketnap_db) -> None:
-        conn = await _connect(postgres.port, "ketnap_owner", ketnap_db["PG_OWNER_PASSWORD"])
+        conn = await _connect(postgres.port, "ketnap_migrator", ketnap_db["PG_MIGRATOR_PASSWORD"])
         try:
             owners = dict(await conn.fetch(
                 "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = ANY($1::text[])",
@@ -641,14 +746,25 @@ class TestPostgresInit:
             ) == "ketnap_owner"
             powerful = await conn.fetch(
                 "SELECT rolname FROM pg_roles WHERE rolname LIKE 'ketnap\\_%' "
-                "AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls OR NOT rolcanlogin)"
+                "AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls)"
             )
             assert powerful == []
-            # Migrations make each service's shadow schema for `rebuild --verify`.
+            logins = dict(await conn.fetch("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'ketnap\\_%'"))
+            assert logins == {"ketnap_owner": False, "ketnap_migrator": True} | {f"ketnap_{r}": True for r in ROLES}
+            # The migrator holds nothing of the owner's until it assumes it.
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("CREATE SCHEMA deploy_probe_shadow")
+            # Migrations make each service's shadow schema for `rebuild --verify`, as the owner.
+            await conn.execute("SET ROLE ketnap_owner")
             await conn.execute("CREATE SCHEMA deploy_probe_shadow")
+            assert await conn.fetchval(
+                "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'deploy_probe_shadow'"
+            ) == "ketnap_owner"
             await conn.execute("DROP SCHEMA deploy_probe_shadow")
         finally:
             await conn.close()
+        with pytest.raises(asyncpg.InvalidAuthorizationSpecificationError):
+            await _connect(postgres.port, "ketnap_owner", "")
 
         # PUBLIC may not connect: a login role that init.sql did not grant is turned away.
         await asyncio.to_thread(
@@ -663,6 +779,82 @@ class TestPostgresInit:
 # ---------------------------------------------------------------------------------------------
 
 
+GUARD_OFF = "ALTER TABLE {log}.events DISABLE TRIGGER events_refuse_update_delete"
+
+
+class _RolledBack(Exception):
+    pass
+
+
+async def _guard(conn, log: str) -> str:
+    """The guard trigger's state: "O" on, "D" switched off."""
+    return await conn.fetchval(
+        "SELECT t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE t.tgname = 'events_refuse_update_delete' AND c.relname = 'events' AND n.nspname = $1", log
+    )
+
+
+@pytest.fixture(scope="module")
+async def logs(postgres, ketnap_db) -> list[str]:
+    """Every service's log, made by `ketnap bootstrap`'s migrations as deploy/ runs them."""
+    from ketnap.operations.bootstrap import bootstrap_database
+    from ketnap.platform.settings import Settings
+    from ketnap.services import all_services
+
+    services = [s for s in all_services(Settings()) if s.owns_log]
+    url = f"postgresql://ketnap_migrator:{ketnap_db['PG_MIGRATOR_PASSWORD']}@127.0.0.1:{postgres.port}/ketnap"
+    await bootstrap_database(url, services, create_roles=False, owner="ketnap_owner")
+    return [s.name for s in services]
+
+
+class TestWhoCanSwitchTheGuardOff:
+    """A log's guard (the trigger refusing UPDATE and DELETE) can be switched off by the table's
+    owner and the superuser only. Proved on each log, as every role deploy/ makes."""
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("role", ROLES)
+    async def test_no_service_role_can(self, postgres, ketnap_db, logs: list[str], role: str) -> None:
+        conn = await _connect(postgres.port, f"ketnap_{role}", ketnap_db[f"PG_{role.upper()}_PASSWORD"])
+        try:
+            for log in logs:
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(GUARD_OFF.format(log=log))
+            # Nor around it: replica mode skips triggers, and only a superuser may set it.
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("SET session_replication_role = replica")
+            for other in ("ketnap_owner", "ketnap_migrator", "postgres"):
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(f"SET ROLE {other}")
+        finally:
+            await conn.close()
+
+    @pytest.mark.asyncio
+    async def test_the_migrator_only_once_it_assumes_the_owner_and_nobody_logs_in_as_the_owner(
+        self, postgres, ketnap_db, logs: list[str]
+    ) -> None:
+        with pytest.raises(asyncpg.InvalidAuthorizationSpecificationError):
+            await _connect(postgres.port, "ketnap_owner", "")
+        conn = await _connect(postgres.port, "ketnap_migrator", ketnap_db["PG_MIGRATOR_PASSWORD"])
+        try:
+            for log in logs:
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(GUARD_OFF.format(log=log))
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("SET session_replication_role = replica")
+            # The bootstrap's power, by an explicit SET ROLE: tried, then rolled back.
+            with pytest.raises(_RolledBack):
+                async with conn.transaction():
+                    await conn.execute("SET LOCAL ROLE ketnap_owner")
+                    for log in logs:
+                        await conn.execute(GUARD_OFF.format(log=log))
+                        assert await _guard(conn, log) == "D"
+                    raise _RolledBack
+            for log in logs:
+                assert await _guard(conn, log) == "O"
+        finally:
+            await conn.close()
+
+
 class TestBootstrapOnTheDeployment:
     @pytest.mark.asyncio
     @pytest.mark.parametrize(
@@ -673,7 +865,7 @@ class TestBootstrapOnTheDeployment:
     async def test_bootstrap_and_the_services_fit_the_permissions(
         self, nats_server: RunningNats, postgres, ketnap_db, deployment: str, upper: str | None, lowers: tuple[str, ...]
     ) -> None:
-        """`ketnap bootstrap` as admin and ketnap_owner, then what each service does at run time as itself.
+        """`ketnap bootstrap` as admin and ketnap_migrator (as ketnap_owner), then what each service does at run time as itself.
 
         Uses the application's own subject names and consumer specs, so a renamed subject that the
         permissions no longer cover fails here rather than in a deployment. A deployment joined to
@@ -688,9 +880,10 @@ class TestBootstrapOnTheDeployment:
         from ketnap.services import all_services
 
         admin_url = nats_server.url.replace("://", f"://admin:{nats_server.passwords['NATS_ADMIN_PASSWORD']}@")
-        owner_url = f"postgresql://ketnap_owner:{ketnap_db['PG_OWNER_PASSWORD']}@127.0.0.1:{postgres.port}/ketnap"
+        migrator_url = f"postgresql://ketnap_migrator:{ketnap_db['PG_MIGRATOR_PASSWORD']}@127.0.0.1:{postgres.port}/ketnap"
         settings = Settings(
-            nats_url=admin_url, database_url=owner_url, deployment_id=deployment, upper_deployment=upper, lower_deployments=lowers
+            nats_url=admin_url, database_url=migrator_url, deployment_id=deployment, upper_deployment=upper, lower_deployments=lowers,
+            schema_owner="ketnap_owner",
         )
         services = all_services(settings)
         assert {s.name for s in services} == set(settings.services)
@@ -700,8 +893,9 @@ class TestBootstrapOnTheDeployment:
         assert bool(upper or lowers) == any(w == "federation" for w in writers.values())
 
         # Each log: owned by ketnap_owner, appendable by its writer, never changed.
-        conn = await _connect(postgres.port, "ketnap_owner", ketnap_db["PG_OWNER_PASSWORD"])
+        conn = await _connect(postgres.port, "ketnap_migrator", ketnap_db["PG_MIGRATOR_PASSWORD"])
         try:
+            await conn.execute("SET ROLE ketnap_owner")
             for log_name, writer in writers.items():
                 role, table = f"ketnap_{writer}", f"{log_name}.events"
                 rights = dict(await conn.fetch(
@@ -737,6 +931,10 @@ class TestBootstrapOnTheDeployment:
                 stream = await admin_js.find_stream_name_by_subject(subject)
                 js = clients[writer].jetstream()
                 await (await js.publish_async(subject, b"{}", headers={"Nats-Msg-Id": f"probe-{log_name}"}, stream=stream))
+                if writer == log_name:
+                    # The signed head of its own log (shared/platform/anchors.py), and the newest one read back.
+                    await js.publish(subjects.anchor_subject(deployment, log_name), b"{}", stream=subjects.anchor_stream(deployment))
+                    await js.get_last_msg(subjects.anchor_stream(deployment), subjects.anchor_subject(deployment, log_name))
 
             for service in services:
                 client = clients[service.name]
@@ -1061,11 +1259,11 @@ class TestFederationLink:
                 await client.close()
 
 
-async def _messages(js, stream: str) -> int:  # noqa: ANN001
+async def _messages(js, stream: str) -> int:
     return (await js.stream_info(stream)).state.messages
 
 
-async def _eventually_async(check, expected, timeout: float) -> bool:  # noqa: ANN001
+async def _eventually_async(check, expected, timeout: float) -> bool:
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         if await check() == expected:

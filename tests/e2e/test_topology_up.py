@@ -87,7 +87,7 @@ def assign(organisation: str, quantity: int, by: str) -> dict:
             "assigned_by": by, "decision_date": "2026-01-10"}
 
 
-async def eventually(check, timeout: float = 90.0):  # noqa: ANN001, ANN201
+async def eventually(check, timeout: float = 90.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = await check()
@@ -131,23 +131,25 @@ def ketnap(deployment_dir: Path, *args: str) -> subprocess.CompletedProcess[str]
 
 def tampering_below_is_caught_above(tmp_path: Path, ports: dict[str, dict[str, int]]) -> None:
     """An insider rewrites a commune's quota in its own database and re-hashes the rest: the
-    commune's chain still verifies, but its next event no longer links to what the province kept."""
+    commune's chain is consistent, but its stream and signed head tell, and its next event no
+    longer links to what the province kept."""
     commune_dir, province_dir = tmp_path / "data" / "xa-b", tmp_path / "data" / "tinh-ls"
     assert ketnap(province_dir, "audit", "verify", "--deployment", "xa-b").returncode == 0
 
-    async def rewrite() -> int:
+    async def rewrite() -> tuple[int, int]:
         url = json.loads((commune_dir / "state.json").read_text())["database_url"]
         conn = await asyncpg.connect(url)
         try:
             rows = [record_from_row(r) for r in await conn.fetch(f"SELECT {COLUMNS} FROM registry.events ORDER BY position")]
             target = next(e for e in rows if e.event_type == "QuotaAssigned")
             await overwrite(conn, "registry", with_data(rows, target.position, {**target.data, "quantity": 40}))
-            return len(rows) + 1
+            return target.position, len(rows) + 1
         finally:
             await conn.close()
 
-    position = asyncio.run(rewrite())
-    assert ketnap(commune_dir, "audit", "verify", "--service", "registry").returncode == 0, "the commune's own chain still verifies"
+    changed, position = asyncio.run(rewrite())
+    own = ketnap(commune_dir, "audit", "verify", "--service", "registry")
+    assert own.returncode == 1 and f"registry: HỎNG tại vị trí {changed}:" in own.stdout, own.stdout + own.stderr
     asyncio.run(send(ports["xa-b"]["nats_port"], "registry", "establish_organisation", establish("DB-XA-B-2", "grassroots_committee", "XA-B", "XA-B")))
 
     async def refused() -> bool:

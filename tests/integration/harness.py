@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 import nats
 import nats.errors
 from nats.js import JetStreamContext
 
+from ketnap.platform.anchors import ensure_anchor_stream
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ensure_consumer, ensure_dead_letter_stream, ensure_event_stream
 from ketnap.platform.eventstore.schema import ensure_role, migrate_service, service_role
 from ketnap.platform.service import Service, serve
 from ketnap.platform.settings import Settings
 from tests.conftest import unique
+
+_KEYS_DIR = Path(tempfile.mkdtemp(prefix="ketnap-test-keys-"))
+"""The anchors' signing keys of the services a test runs, out of the working tree."""
 
 
 async def new_schema(pool: asyncpg.Pool, *, owns_log: bool = True) -> str:
@@ -32,6 +38,7 @@ async def bootstrap_bus(js: JetStreamContext, deployment: str, services: list[Se
         if service.owns_log:
             await ensure_event_stream(js, deployment, service.name, duplicate_window_seconds=120)
     await ensure_dead_letter_stream(js, deployment)
+    await ensure_anchor_stream(js, deployment)
     for service in services:
         for spec in service.consumer_specs:
             await ensure_consumer(js, deployment, spec)
@@ -59,7 +66,7 @@ async def _answering(service: Service, nats_url: str, task: asyncio.Task[None], 
 async def running(service: Service, nats_url: str, database_url: str, deployment: str) -> AsyncIterator[asyncio.Task[None]]:
     """The service's real runtime (relay, request endpoints, consumers) until the block ends."""
     stop = asyncio.Event()
-    settings = Settings(nats_url=nats_url, database_url=database_url, deployment_id=deployment)
+    settings = Settings(nats_url=nats_url, database_url=database_url, deployment_id=deployment, keys_dir=_KEYS_DIR)
     task = asyncio.create_task(serve(service, settings, stop))
     await _answering(service, nats_url, task)
     try:

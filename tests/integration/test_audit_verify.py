@@ -19,8 +19,8 @@ from tests.servers import Servers
 META = EventMetadata(actor="officer-1", organisation="CB-01")
 
 
-def ketnap(database_url: str, nats_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, DATABASE_URL=database_url, NATS_URL=nats_url)
+def ketnap(database_url: str, nats_url: str, deployment: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, DATABASE_URL=database_url, NATS_URL=nats_url, KETNAP_DEPLOYMENT=deployment)
     return subprocess.run([sys.executable, "-m", "ketnap.operations.cli", *args], env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -37,11 +37,29 @@ async def tamper(pool: asyncpg.Pool, *statements: str) -> None:
             await conn.execute(statement)
 
 
-async def test_an_intact_log_verifies(store: EventStore, servers: Servers, database_url: str) -> None:
+async def published(store: EventStore, nc: NatsClient, deployment: str) -> None:
+    await ensure_event_stream(nc.jetstream(), deployment, store.schema, 120)
+    await Relay(store, nc.jetstream(), store.schema, deployment).publish_pending()
+
+
+async def test_an_intact_log_verifies(store: EventStore, nc: NatsClient, servers: Servers, database_url: str, deployment: str) -> None:
     await fill(store)
-    result = ketnap(database_url, servers.nats_url, "audit", "verify", "--service", store.schema)
+    await published(store, nc, deployment)
+    result = ketnap(database_url, servers.nats_url, deployment, "audit", "verify", "--service", store.schema)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "10" in result.stdout
+    assert "10 sự kiện" in result.stdout
+    assert "10 vị trí khớp luồng" in result.stdout
+
+
+async def test_a_tail_the_relay_has_not_published_is_reported_after_the_wait(
+    store: EventStore, nc: NatsClient, servers: Servers, database_url: str, deployment: str,
+) -> None:
+    await fill(store)
+    await published(store, nc, deployment)
+    await store.append("dossier-9", 0, [NewEvent(event_type="Noted", data={"note": "chưa đẩy"})], META)
+    result = ketnap(database_url, servers.nats_url, deployment, "audit", "verify", "--service", store.schema, "--wait", "0.2")
+    assert result.returncode == 1, result.stdout
+    assert "HỎNG tại vị trí 11: positions 11..11 are not in the stream" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -67,11 +85,9 @@ async def test_tampering_is_detected_at_its_position(
     statements: list[str], position: int,
 ) -> None:
     await fill(store)
-    # Published: a cut at the end of the log is then visible against the relay's checkpoint.
-    await ensure_event_stream(nc.jetstream(), deployment, store.schema, 120)
-    await Relay(store, nc.jetstream(), store.schema, deployment).publish_pending()
+    await published(store, nc, deployment)
     await tamper(pool, *(s.format(s=store.schema) for s in statements))
-    result = ketnap(database_url, servers.nats_url, "audit", "verify", "--service", store.schema)
+    result = ketnap(database_url, servers.nats_url, deployment, "audit", "verify", "--service", store.schema, "--wait", "0")
     assert result.returncode == 1, result.stdout
     assert store.schema in result.stdout
     assert f"vị trí {position}" in result.stdout

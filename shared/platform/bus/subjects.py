@@ -33,6 +33,20 @@ def dead_letter_subjects(deployment: str) -> str:
     return f"ketnap.{deployment}.dlq.>"
 
 
+def anchor_subject(deployment: str, service: str) -> str:
+    """Where a service publishes its signed log heads (`ketnap.platform.anchors`)."""
+    return f"ketnap.{deployment}.anchor.{service}"
+
+
+def anchor_subjects(deployment: str) -> str:
+    return f"ketnap.{deployment}.anchor.>"
+
+
+def anchor_stream(deployment: str) -> str:
+    """A deployment's signed heads, one subject per log; the level above sources it."""
+    return f"ANCHOR_{deployment}".upper().replace("-", "_")
+
+
 def linked_log_subject(deployment: str, service: str) -> str:
     """Where a deployment's federation service answers reads of its own logs for the deployments
     linked to it: the only request subject that crosses a leaf-node link."""
@@ -57,5 +71,20 @@ def status_subject(service: str) -> str:
 
 
 def durable_name(consumer: str, source: str) -> str:
-    """A durable consumer per (consumer, source log); names may not contain dots."""
-    return f"{consumer}__{source}".replace(".", "_")
+    """The durable consumer of `consumer` on the stream of `source`'s log.
+
+    A durable's name is scoped by its stream, so the consumer's name alone (without dots) is
+    unique; being the same on every stream it reads lets deploy/nats/nats.conf grant a service
+    its own consumers and nobody else's (`$JS.API.CONSUMER.MSG.NEXT.*.<name>`).
+    """
+    return consumer.replace(".", "_")
+
+
+def inbox_prefix(nats_url: str | None) -> str:
+    """Where a client's replies arrive: `_INBOX.<its NATS user>`, so deploy/nats/nats.conf can
+    let each user read its own replies only. Without a user in the URL (the embedded stack),
+    nats-py's default."""
+    from urllib.parse import urlsplit
+
+    user = urlsplit(nats_url or "").username
+    return f"_INBOX.{user}" if user else "_INBOX"

@@ -41,6 +41,18 @@ def keeper_durable(kept: KeptLog) -> str:
 
 
 async def ensure_link_streams(js: JetStreamContext, links: Links) -> None:
+    for origin in sorted({kept.origin for kept in links.kept}):
+        # The signed heads of the linked deployment's logs, kept beside its logs: `audit verify
+        # --deployment` checks the kept logs against them (docs/integrity.md).
+        name = subjects.anchor_stream(origin)
+        try:
+            await js.stream_info(name)
+        except nats.js.errors.NotFoundError:
+            await js.add_stream(StreamConfig(
+                name=name, sources=[StreamSource(name=name, external=ExternalStream(api=f"$JS.{origin}.API"))],
+                retention=RetentionPolicy.LIMITS, storage=StorageType.FILE, allow_direct=True,
+            ))
+            log.info("link anchor stream created", stream=name, origin=origin)
     for kept in links.kept:
         name = arriving_stream(kept)
         config = StreamConfig(

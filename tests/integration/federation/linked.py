@@ -107,6 +107,7 @@ class Deployment:
             upper_deployment=self.upper.id if self.upper else None,
             lower_deployments=tuple(self.lowers),
             gateway_port=free_port(),
+            keys_dir=self.root / "keys",
         )
         self.services = all_services(self.settings)
         await bootstrap(self.settings, self.services)

@@ -15,6 +15,8 @@ import pytest
 from nats.aio.client import Client as NatsClient
 
 from ketnap.platform import projections
+from ketnap.platform.bus.bootstrap import ensure_event_stream
+from ketnap.platform.bus.relay import Relay
 from ketnap.platform.commands import Unavailable
 from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
@@ -120,15 +122,21 @@ async def test_a_changed_row_is_named_and_a_rebuild_restores_the_figures(world: 
     assert await world.result("quota", organisation=DISTRICT, year=2025) == before
 
 
-async def test_audit_verify_names_a_reporting_checkpoint_beyond_the_log(pool: asyncpg.Pool, servers: Servers, database_url: str) -> None:
+async def test_audit_verify_names_a_reporting_checkpoint_beyond_the_log(
+    pool: asyncpg.Pool, servers: Servers, database_url: str, nc: NatsClient, deployment: str,
+) -> None:
     source = EventStore(pool, await new_schema(pool))
     for i in range(4):
         await source.append(f"dossier-{i}", 0, [NewEvent(event_type="DossierOpened", data={})], EventMetadata(actor="chi-uy"))
     reporting = build_service(await new_schema(pool, owns_log=False), {"dossiers": source.schema})
     pipeline = next(p for p in reporting.projections if p.name.endswith(".pipeline"))
 
+    # Published, as a running relay would: `audit verify` compares the log with its stream.
+    await ensure_event_stream(nc.jetstream(), deployment, source.schema, 120)
+    await Relay(source, nc.jetstream(), source.schema, deployment).publish_pending()
+
     async def verify() -> tuple[int, str]:
-        env = dict(os.environ, DATABASE_URL=database_url, NATS_URL=servers.nats_url)
+        env = dict(os.environ, DATABASE_URL=database_url, NATS_URL=servers.nats_url, KETNAP_DEPLOYMENT=deployment)
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "ketnap.operations.cli", "audit", "verify", "--service", source.schema, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
