@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
 from ketnap.services.gateway.web.downloads import CSV_DELIMITER, shown_value
-from ketnap.services.gateway.web.pages.reports import REPORTS, STATS_FORM_COLUMNS
+from ketnap.services.gateway.web.pages.reports import REPORTS, STATS_FORM_COLUMNS, clock
+from ketnap.services.gateway.web.vietnamese import VIETNAM
 from ketnap.services.reporting.values import TABLES
 from tests.integration.gateway.webclient import PASSWORD
 from tests.integration.gateway.world import HELPERS, World
@@ -34,8 +35,9 @@ async def _ok(response: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-async def admitted(world: World) -> str:
-    """One applicant of CB-A1 admitted ten days ago (decision of T01), another waiting for the cell."""
+async def admitted(world: World) -> datetime:
+    """One applicant of CB-A1 admitted 18 days ago (decision of T01), another waiting for the cell;
+    the moment just before the decision was recorded."""
     await world.set_password("bantochuc", PASSWORD)
     await seed_people(world)
     await world.registry("register_member", citizen_id=THIRD_MEMBER, full_name="Lê Văn Ba", organisation="CB-A1", kind="official",
@@ -44,7 +46,7 @@ async def admitted(world: World) -> str:
     for citizen_id in members:
         await world.registry("appoint_committee_member", organisation="DU-A", citizen_id=citizen_id, effective_from="2020-01-01")
     year = str(today().year)
-    await world.registry("assign_quota", organisation="T01", period=year, quantity=20, assigned_by="T01", decision_date=f"{year}-01-05")
+    await world.registry("assign_quota", organisation="DU-B", period=year, quantity=3, assigned_by="T01", decision_date=f"{year}-01-05")
     await world.registry("assign_quota", organisation="DU-A", period=year, quantity=4, assigned_by="T01", decision_date=f"{year}-01-05")
     dossier = await prepare_certified(world, "Phạm Thị Hoa", "001095000051", ready=True)
     await prepare_certified(world, "Đỗ Văn Nam", "001095000052", ready=True)
@@ -54,6 +56,8 @@ async def admitted(world: World) -> str:
         "dossier_ids": [dossier], "cell": "CB-A1", "meeting_on": meeting.isoformat(), "ballots": ballots}))
     await _ok(await world.command("canbo.a", "voting", "record_grassroots_resolution", {
         "dossier_ids": [dossier], "organisation": "DU-A", "meeting_on": (meeting + timedelta(days=5)).isoformat(), "ballots": ballots}))
+    before_decision = datetime.now(VIETNAM).replace(microsecond=0)
+    await asyncio.sleep(1.1)  # the moment is typed to the second: the decision is recorded in a later one
     await _ok(await world.command("thuongvu", "voting", "decide_admission", {
         "dossier_id": dossier, "decided_by": "T01", "decision_date": (meeting + timedelta(days=10)).isoformat(), "admitted": True,
         "decision_number": "15-QĐ/TU"}))
@@ -61,7 +65,7 @@ async def admitted(world: World) -> str:
         quota = await api(world, "quota", organisation="T01", year=today().year)
         stats = await api(world, "stats", organisation="T01", year=today().year)
         if quota["achieved"] == 1 and stats["admitted"] == 1:
-            return dossier
+            return before_decision
         await asyncio.sleep(0.05)
     raise AssertionError(f"reporting never counted the admission: {quota}")
 
@@ -100,13 +104,13 @@ def _xlsx_value(value: Any) -> Any:
 
 @pytest.mark.parametrize("report", REPORTS, ids=[r.slug for r in REPORTS])
 async def test_a_board_opens_each_report_sees_its_chart_and_downloads_the_apis_figures(
-    page: Page, world: World, admitted: str, report: Any, tmp_path: Path,
+    page: Page, world: World, admitted: datetime, report: Any, tmp_path: Path,
 ) -> None:
     await sign_in(page, world)
     await page.get_by_role("link", name="Báo cáo", exact=True).click()
     await page.get_by_role("link", name=report.title).click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(report.title)
-    await expect(page.get_by_label("Đơn vị")).to_have_value("T01")
+    await expect(page.get_by_label("Đơn vị", exact=True)).to_have_value("T01")
     await expect(page.get_by_label("Tình hình đến ngày")).to_have_value(f"{today():%d/%m/%Y}")
     expected = await api(world, report.query, organisation="T01", **API_BODY[report.query])
     if report.query != "white_zones":
@@ -123,7 +127,7 @@ async def test_a_board_opens_each_report_sees_its_chart_and_downloads_the_apis_f
         assert [c.value for c in sheet[5]][: len(table.headers)] == table.headers
         assert sheet.freeze_panes == "A6"
         rows = [[_xlsx_value(c.value) for c in row][: len(table.headers)] for row in sheet.iter_rows(min_row=6)]
-        assert rows == [list(r) for r in table.rows]
+        assert rows == [[None if v == "" else v for v in r] for r in table.rows]
         for row in sheet.iter_rows(min_row=6):
             for cell in row:
                 if isinstance(cell.value, date):
@@ -139,10 +143,11 @@ async def test_a_board_opens_each_report_sees_its_chart_and_downloads_the_apis_f
 
     if report.query == "quota":
         chart = page.locator("svg.chart-quota")
-        await expect(chart).to_contain_text("1 / 20 (5,0 %)")
+        await expect(chart).to_contain_text("1 (chưa giao chỉ tiêu)")
+        await expect(chart).to_contain_text("0 / 3 (0,0 %)")
         await expect(chart).to_contain_text("1 / 4 (25,0 %)")
         await expect(page.locator("svg.chart-months")).to_contain_text(f"T{(today() - timedelta(days=18)).month}")
-        assert [_xlsx_value(c.value) for c in workbook.worksheets[0][6]][:5] == ["T01", "Tổ chức T01", 20, 1, 5.0]
+        assert [_xlsx_value(c.value) for c in workbook.worksheets[0][6]][:5] == ["T01", "Tổ chức T01", None, 1, None]
         decided = workbook.worksheets[1]["D6"]
         assert decided.is_date and decided.value.date() == today() - timedelta(days=18)
         await screenshot(page, "bao-cao-chi-tieu")
@@ -160,30 +165,33 @@ async def test_a_board_opens_each_report_sees_its_chart_and_downloads_the_apis_f
         await screenshot(page, "bao-cao-ho-so-theo-buoc")
 
 
-async def test_a_past_day_and_a_wrong_date_are_read_as_typed(page: Page, world: World, admitted: str, tmp_path: Path) -> None:
+async def test_as_recorded_by_a_moment_and_a_wrong_date(page: Page, world: World, admitted: datetime) -> None:
+    """The business day is today; "as recorded by" the moment before the decision was recorded: the
+    admission is not counted yet, as the API says for the same moment."""
     await sign_in(page, world)
     await page.goto(world.listener.url + "/bao-cao/chi-tieu")
-    before = today() - timedelta(days=20)  # before the decision
-    await page.get_by_label("Tình hình đến ngày").fill(f"{before:%d/%m/%Y}")
+    await page.get_by_label("Số liệu ghi nhận đến giờ").fill(f"{admitted:%H:%M:%S}")
+    typed = clock(admitted.time())  # 17:30:15, or 17:30 on the minute
     await page.get_by_role("button", name="Xem báo cáo").click()
-    expected = await api(world, "quota", organisation="T01", year=today().year, as_of=before.isoformat())
-    assert expected["achieved"] == 0
-    await expect(page.locator("svg.chart-quota")).to_contain_text("0 / 20 (0,0 %)")
-    await expect(page.locator("section.report")).to_contain_text(f"Tình hình đến ngày {before:%d/%m/%Y}")
+    expected = await api(world, "quota", organisation="T01", year=today().year, as_of=admitted.isoformat())
+    assert expected["achieved"] == 0 and expected["children"][0]["quota"] == 4
+    await expect(page.locator("svg.chart-quota")).to_contain_text("0 / 4 (0,0 %)")
+    await expect(page.locator("section.report")).to_contain_text(
+        f"Tình hình đến ngày {today():%d/%m/%Y}; số liệu ghi nhận đến {typed} ngày {today():%d/%m/%Y}")
     await page.get_by_label("Tình hình đến ngày").fill("31/02/2025")
     await page.get_by_role("button", name="Xem báo cáo").click()
     await expect(page.get_by_role("alert")).to_contain_text("Không có ngày 31/02/2025 trong lịch.")
     await expect(page.locator("svg.chart-quota")).to_have_count(0)
 
 
-async def test_the_unit_picker_offers_only_the_persons_subtree(page: Page, world: World, admitted: str) -> None:
+async def test_the_unit_picker_offers_only_the_persons_subtree(page: Page, world: World, admitted: datetime) -> None:
     await world.set_password("canbo.a", PASSWORD)
     await page.goto(world.listener.url + "/")
     await page.get_by_label("Tên đăng nhập").fill("canbo.a")
     await page.get_by_label("Mật khẩu").fill(PASSWORD)
     await page.get_by_role("button", name="Đăng nhập").click()
     await page.goto(world.listener.url + "/bao-cao/tien-do")
-    offered = await page.get_by_label("Đơn vị").locator("option").evaluate_all("options => options.map(o => o.value)")
+    offered = await page.get_by_label("Đơn vị", exact=True).locator("option").evaluate_all("options => options.map(o => o.value)")
     assert sorted(offered) == ["CB-A1", "CB-A2", "DU-A"]
     response = await page.goto(world.listener.url + "/bao-cao/tien-do?don-vi=DU-B")
     assert response is not None and response.status == 422

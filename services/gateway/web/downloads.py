@@ -86,7 +86,7 @@ def xlsx_bytes(heading: Sequence[str], tables: Sequence[Table]) -> bytes:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in table.rows:
-            sheet.append([_day(v) or v for v in row])
+            sheet.append([_day(v) or (None if v == "" else v) for v in row])
             for cell in sheet[sheet.max_row]:
                 if isinstance(cell.value, date):
                     cell.number_format = "DD/MM/YYYY"

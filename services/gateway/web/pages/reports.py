@@ -36,7 +36,7 @@ MENU = [MenuItem("Báo cáo", REPORTS_PATH, roles=QUERIES[("reporting", "quota")
 
 YEAR, TERM = "nam", "nhiem-ky"
 _TERM = re.compile(r"^\s*(\d{4})\s*-\s*(\d{4})\s*$")
-_CLOCK = re.compile(r"^\s*(\d{1,2})[:hg](\d{2})\s*$")
+_CLOCK = re.compile(r"^\s*(\d{1,2})[:hg](\d{2})(?::(\d{2}))?\s*$")
 MONTHS = tuple(f"T{m}" for m in range(1, 13))
 
 
@@ -111,7 +111,7 @@ class Choice:
             params[YEAR] = str(self.year or "")
             params[TERM] = self.term or ""
         if self.recorded_by is not None:
-            params["gio"] = f"{self.recorded_by:%H:%M}"
+            params["gio"] = clock(self.recorded_by)
         params["so-nam"] = str(self.years)
         if self.everything:
             params["tat-ca"] = "1"
@@ -132,10 +132,10 @@ def read_choice(report: Report, params: Mapping[str, str], who: SignedIn, today:
     recorded_by = None
     if (typed := params.get("gio", "").strip()):
         found = _CLOCK.match(typed)
-        if not found or int(found.group(1)) > 23 or int(found.group(2)) > 59:
-            problems["gio"] = "Giờ phải viết dạng giờ:phút, ví dụ 17:30."
+        if not found or int(found.group(1)) > 23 or int(found.group(2)) > 59 or int(found.group(3) or 0) > 59:
+            problems["gio"] = "Giờ phải viết dạng giờ:phút, ví dụ 17:30 (có thể thêm giây: 17:30:15)."
         else:
-            recorded_by = time(int(found.group(1)), int(found.group(2)))
+            recorded_by = time(int(found.group(1)), int(found.group(2)), int(found.group(3) or 0))
     period_kind, year, term = None, None, None
     if report.period != "none":
         period_kind = YEAR if report.period == "year" else params.get("ky") or ("" if report.period == "optional" else YEAR)
@@ -167,6 +167,11 @@ def read_choice(report: Report, params: Mapping[str, str], who: SignedIn, today:
     )
 
 
+def clock(moment: time) -> str:
+    """17:30, or 17:30:15 when the seconds were given."""
+    return f"{moment:%H:%M:%S}" if moment.second else f"{moment:%H:%M}"
+
+
 async def units_of(web: Web, who: SignedIn, day: date) -> dict[str, str]:
     """The units of the person's subtree on the report's day (the unit picker): code -> indented name."""
     subtree = await web.ask(who, "registry", "subtree", code=who.principal.organisation, on=day.isoformat())
@@ -194,14 +199,22 @@ async def reports_index(request: Request, who: SignedIn = Depends(signed_in)) ->
 async def report_page(slug: str, request: Request, who: SignedIn = Depends(signed_in)) -> Response:
     report = _report(slug)
     choice, units, result = await _asked(request, who, report)
-    extra: dict[str, Any] = {}
-    if result is not None and report.query == "stats":
-        extra["form_rows"] = await stats_form_rows(web_of(request), who, report, choice, result)
+    return await _shown(request, who, report, choice, units, result)
+
+
+async def _shown(
+    request: Request, who: SignedIn, report: Report, choice: Choice, units: dict[str, str], result: dict[str, Any] | None,
+) -> Response:
+    """The report's page: the choice (with what is wrong in it, 422), then the report, its charts and tables."""
+    shown: dict[str, Any] = {"charts": [], "heading": [], "tables": []}
+    if result is not None:
+        shown = {"charts": charts_of(report, result), "heading": heading_of(report, choice, result), "tables": TABLES[report.query](result)}
+        if report.query == "stats":
+            shown["form_rows"] = await stats_form_rows(web_of(request), who, report, choice, result)
     return await render(
         request, who, "report.html", status_code=422 if choice.problems else 200, report=report, reports=REPORTS, choice=choice,
-        units=units, result=result, charts=charts_of(report, result) if result is not None else [], title=report.title,
-        heading=heading_of(report, choice, result, units) if result is not None else [], download=choice.address(),
-        form_columns=STATS_FORM_COLUMNS, tables=TABLES[report.query](result) if result is not None else [], shown=shown_value, **extra,
+        units=units, result=result, title=report.title, download=choice.address(), form_columns=STATS_FORM_COLUMNS,
+        shown_value=shown_value, clock=clock, **shown,
     )
 
 
@@ -212,13 +225,11 @@ async def report_download(slug: str, kind: str, request: Request, who: SignedIn 
         raise NotFound("Không có định dạng tải xuống này.")
     choice, units, result = await _asked(request, who, report)
     if result is None:
-        return await render(request, who, "report.html", status_code=422, report=report, reports=REPORTS, choice=choice, units=units,
-                            result=None, charts=[], title=report.title, heading=[], download=choice.address(), form_columns=[],
-                            tables=[], shown=shown_value)
+        return await _shown(request, who, report, choice, units, None)
     tables = TABLES[report.query](result)
     if report.query == "stats":
         tables = [stats_form_table(await stats_form_rows(web_of(request), who, report, choice, result)), *tables]
-    heading = heading_of(report, choice, result, units)
+    heading = heading_of(report, choice, result)
     name = f"{report.slug}-{choice.organisation}-{choice.day:%Y%m%d}.{kind}"
     content, media = (xlsx_bytes(heading, tables), XLSX_TYPE) if kind == "xlsx" else (csv_bytes(heading, tables), CSV_TYPE)
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -231,7 +242,7 @@ def _report(slug: str) -> Report:
     return found
 
 
-def heading_of(report: Report, choice: Choice, result: dict[str, Any], units: Mapping[str, str]) -> list[str]:
+def heading_of(report: Report, choice: Choice, result: dict[str, Any]) -> list[str]:
     """The three lines on top of a downloaded report: its title, the unit and period, the day."""
     unit = f"{result.get('name') or ''} ({result.get('code') or choice.organisation})"
     period = ""
@@ -240,7 +251,7 @@ def heading_of(report: Report, choice: Choice, result: dict[str, Any], units: Ma
     elif report.query == "ratings":
         period = f", năm {result.get('year')}"
     day = result.get("status_on") or result.get("on") or choice.day.isoformat()
-    recorded = f"; số liệu ghi nhận đến {choice.recorded_by:%H:%M} ngày {shown_date(choice.day)}" if choice.recorded_by else ""
+    recorded = f"; số liệu ghi nhận đến {clock(choice.recorded_by)} ngày {shown_date(choice.day)}" if choice.recorded_by else ""
     return [report.title.upper(), f"Đơn vị: {unit}{period}", f"Tình hình đến ngày {shown_date(day)}{recorded}"]
 
 
