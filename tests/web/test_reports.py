@@ -199,3 +199,16 @@ async def test_the_unit_picker_offers_only_the_persons_subtree(page: Page, world
     response = await page.goto(world.listener.url + "/bao-cao/tien-do/csv?don-vi=DU-B")
     assert response is not None and response.status == 422
     assert "Chọn một đơn vị trong phạm vi quản lý của bạn." in await page.content()
+
+
+async def test_reporting_not_answering_is_a_vietnamese_503_page_not_a_file(page: Page, world: World, admitted: datetime) -> None:
+    await sign_in(page, world)
+    async with world.down("reporting"):
+        response = await page.goto(world.listener.url + "/bao-cao/chi-tieu")
+        assert response is not None and response.status == 503
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Hệ thống tạm thời chưa trả lời")
+        response = await page.goto(world.listener.url + "/bao-cao/chi-tieu/xlsx")
+        assert response is not None and response.status == 503
+        assert response.headers["content-type"].startswith("text/html")
+    await page.goto(world.listener.url + "/bao-cao/chi-tieu")
+    await expect(page.locator("svg.chart-quota")).to_be_visible()
