@@ -4,12 +4,12 @@ running total per year instead of a walk day by day (a report sums the time of t
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
+from functools import lru_cache
 
 from ketnap.domain.calendar import is_working_day
 
 
-@cache
+@lru_cache(maxsize=None)
 def _running_total(year: int) -> tuple[int, ...]:
     """Working days of `year` up to and including each of its days (index: day of the year - 1)."""
     totals, count, day = [], 0, date(year, 1, 1)
@@ -20,7 +20,7 @@ def _running_total(year: int) -> tuple[int, ...]:
     return tuple(totals)
 
 
-@cache
+@lru_cache(maxsize=None)
 def _before_year(year: int, origin: int) -> int:
     return sum(_running_total(y)[-1] for y in range(origin, year))
 
