@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from ketnap.services.gateway.web.vietnamese import number, percent
+from ketnap.services.gateway.web.vietnamese import number
 
 WIDTH = 760
 ROW = 30
@@ -98,7 +98,3 @@ def columns(title: str, bars: Sequence[Bar], *, css: str = "") -> Markup:
     described = "; ".join(f"{b.label}: {number(b.value)}" for b in bars)
     return _svg(title, described or "Không có số liệu.", height, body, css)
 
-
-def share_note(count: int, whole: int) -> str:
-    """ "25,0 %" of a whole, or nothing when there is no whole."""
-    return percent(count * 100 / whole) if whole else ""
