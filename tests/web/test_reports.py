@@ -20,7 +20,7 @@ from ketnap.services.gateway.web.vietnamese import VIETNAM
 from ketnap.services.reporting.values import TABLES
 from tests.integration.gateway.webclient import PASSWORD
 from tests.integration.gateway.world import HELPERS, World
-from tests.web.conftest import screenshot
+from tests.web.conftest import PHONE, screenshot
 from tests.web.people import INTRODUCERS, prepare_certified, seed_people, today
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -212,3 +212,14 @@ async def test_reporting_not_answering_is_a_vietnamese_503_page_not_a_file(page:
         assert response.headers["content-type"].startswith("text/html")
     await page.goto(world.listener.url + "/bao-cao/chi-tieu")
     await expect(page.locator("svg.chart-quota")).to_be_visible()
+
+
+async def test_the_reports_need_no_sideways_scrolling_on_a_phone(page: Page, world: World, admitted: datetime) -> None:
+    """Wide tables scroll inside their own box; the charts shrink to the screen."""
+    await page.set_viewport_size(PHONE)
+    await sign_in(page, world)
+    for report in REPORTS:
+        await page.goto(f"{world.listener.url}/bao-cao/{report.slug}")
+        wider = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert wider <= 0, (report.slug, wider)
+    await screenshot(page, "bao-cao-dien-thoai")
