@@ -17,6 +17,9 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from ketnap.services.reporting.classes import KINDS
+from ketnap.services.reporting.pipeline import STEPS
+
 Value = str | int | float | bool | None
 
 
@@ -94,7 +97,7 @@ def pipeline_tables(result: dict[str, Any]) -> list[Table]:
         "Hồ sơ bị bác theo quy định", ["Mã quy định", "Nội dung", "Số hồ sơ"],
         [[r["rule"], r["label"], r["count"]] for r in result["rejections"]],
     )
-    endings = Table("Hồ sơ đã kết thúc", ["Kết quả", "Số hồ sơ"], [[step, n] for step, n in result["endings"].items()])
+    endings = Table("Hồ sơ đã kết thúc", ["Kết quả", "Số hồ sơ"], [[STEPS.get(step, step), n] for step, n in result["endings"].items()])
     return [by_unit, spent, rejections, endings]
 
 
@@ -105,7 +108,7 @@ def classes_tables(result: dict[str, Any]) -> list[Table]:
     )
     listed = Table(
         "Danh sách lớp", ["Mã lớp", "Loại", "Đơn vị mở lớp", "Từ ngày", "Đến ngày", "Học viên", "Giấy chứng nhận"],
-        [[c["class_id"], c["kind"], c["organiser"], c["start_date"], c["end_date"], c["attendees"], c["certificates"]]
+        [[c["class_id"], KINDS.get(c["kind"], c["kind"]), c["organiser"], c["start_date"], c["end_date"], c["attendees"], c["certificates"]]
          for c in result["classes"]],
     )
     return [kinds, listed]
@@ -239,7 +242,7 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
     workbook.remove(workbook.active)
     used: set[str] = set()
     for index, table in enumerate(tables, start=1):
-        name = _sheet_name(table.title, index, used)
+        name = sheet_name(table.title, index, used)
         sheet = workbook.create_sheet(name)
         sheet.append([table.title])
         sheet.append(table.headers)
@@ -251,7 +254,7 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
     workbook.save(path)
 
 
-def _sheet_name(title: str, index: int, used: set[str]) -> str:
+def sheet_name(title: str, index: int, used: set[str]) -> str:
     # Excel: at most 31 characters, none of []:*?/\ and unique.
     base = re.sub(r"[\[\]:*?/\\]", " ", title.split(":")[0]).strip()[:28] or "Bang"
     name = base if base not in used else f"{base[:25]} {index}"
