@@ -82,3 +82,38 @@ async def _eventually(world: World, login: str, service: str, query: str, dossie
             return response.json()["result"]
         await asyncio.sleep(0.05)
     raise AssertionError(f"{service}.{query} of {dossier} never came: {response.text}")
+
+
+VOTERS = {"CB-A1": ("001080000032", "001080000033")}
+"""Two more official members of CB-A1: with HELPERS and INTRODUCERS, four (CELL_MIN3 needs three)."""
+COMMITTEE = {"DU-A": ("001080000001", "001080000031", "001080000032")}
+"""The grassroots committee's members (cấp ủy viên), for its resolution (COMMITTEE_2_3)."""
+
+
+async def seed_voters(world: World) -> None:
+    """Members enough for a cell's vote and a grassroots committee for its resolution."""
+    for cell, citizen_ids in VOTERS.items():
+        for citizen_id in citizen_ids:
+            await world.registry("register_member", citizen_id=citizen_id, full_name="Đảng viên Biểu Quyết", organisation=cell,
+                                 kind="official", effective_from="2010-01-01")
+    for organisation, citizen_ids in COMMITTEE.items():
+        for citizen_id in citizen_ids:
+            await world.registry("appoint_committee_member", organisation=organisation, citizen_id=citizen_id, effective_from="2015-01-01")
+
+
+def cell_a1_members() -> list[str]:
+    return [HELPERS["CB-A1"], INTRODUCERS["CB-A1"][0], *VOTERS["CB-A1"]]
+
+
+async def to_decision(world: World, dossier: str) -> None:
+    """The cell's resolution and the grassroots committee's, both adopted today, through the API."""
+    on = today().isoformat()
+    await _ok(await world.command("bithu.a1", "voting", "record_cell_resolution", {
+        "dossier_ids": [dossier], "cell": "CB-A1", "meeting_on": on,
+        "ballots": [{"citizen_id": c, "choice": "agree"} for c in cell_a1_members()],
+    }))
+    await _ok(await world.command("canbo.a", "voting", "record_grassroots_resolution", {
+        "dossier_ids": [dossier], "organisation": "DU-A", "meeting_on": on,
+        "ballots": [{"citizen_id": c, "choice": "agree"} for c in COMMITTEE["DU-A"]],
+    }))
+    await _eventually(world, "canbo.a", "dossiers", "dossier", dossier, lambda d: d["step"] == "awaiting_decision")

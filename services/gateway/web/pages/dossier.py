@@ -62,7 +62,15 @@ def offered(web: Web, who: SignedIn, dossier: Mapping[str, Any]) -> list[Act]:
         if a.about_dossier and a.while_suspended == paused and (not a.steps or step in a.steps)
         and web.may(who, "command", a.service, a.command)
     ]
-    return sorted(acts, key=lambda a: (bool(a.done and a.done(dossier)), a.order))
+    return sorted(acts, key=lambda a: (_rank(a, dossier), a.order))
+
+
+def _rank(act: Act, dossier: Mapping[str, Any]) -> int:
+    """Not done yet first, then those done (to record again), then the acts nothing requires
+    (no `done`: an ending, a written agreement), which are never the next act's form by default."""
+    if act.done is None:
+        return 2
+    return 1 if act.done(dossier) else 0
 
 
 async def _dossier(web: Web, who: SignedIn, dossier_id: str) -> dict[str, Any]:
@@ -121,15 +129,22 @@ async def _show_dossier(
     dossier = await _facts(web, who, await _dossier(web, who, dossier_id))
     voting = dossier["voting_case"]
     acts = offered(web, who, dossier)
-    next_form = blank(acts[0], web.today(), dossier["stream_version"], await offers_for(web, who, acts[0], dossier)) if acts else None
+    # The next act's form is one the dossier still needs; acts done or optional are offered as links.
+    first = acts[0] if acts and _rank(acts[0], dossier) == 0 else None
+    next_form = blank(first, web.today(), dossier["stream_version"], await offers_for(web, who, first, dossier)) if first else None
+    others = acts[1:] if first else acts
     history = dossier.get("history") or []
     names = await _names(web, {str(e.get("actor") or "") for e in history})
     timeline = [{**entry, "who": _who(names, entry)} for entry in reversed(history)]
-    return await render(
-        request, who, "dossier.html", status_code=status_code, dossier=dossier, road=road(dossier, voting), acts=acts, form=next_form,
+    page = await render(
+        request, who, "dossier.html", status_code=status_code, dossier=dossier, road=road(dossier, voting), others=others, form=next_form,
         cell_name=await _cell_name(web, who, dossier["cell"]), done=done, conflict=conflict, timeline=timeline,
         action=f"/ho-so/{dossier_id}", result=result or {}, verification=dossier["verification_case"],
     )
+    if conflict is not None and request.headers.get("HX-Request") == "true":
+        # The form was sent by htmx, but a conflict shows the whole dossier again, reloaded.
+        page.headers.update({"HX-Retarget": "body", "HX-Reswap": "innerHTML"})
+    return page
 
 
 async def _names(web: Web, logins: set[str]) -> dict[str, str]:
