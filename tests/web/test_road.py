@@ -244,6 +244,8 @@ async def test_a_decision_by_a_committee_without_authority_is_refused_as_the_api
     summary = standing.locator(".error-summary")
     await expect(summary).to_contain_text("quy định AUTHORITY")
     await expect(summary).to_be_focused()
+    decider = standing.locator(".field", has=standing.get_by_label("Cấp ủy ra quyết định"))
+    await expect(decider.locator(".field-error")).to_contain_text("quy định AUTHORITY")  # beside the field it judges
     await expect(standing.get_by_label("Cấp ủy ra quyết định")).to_have_value("DU-A")  # kept as typed
     await expect(standing.get_by_label("Số quyết định")).to_have_value("7-QĐ/ĐU")
     await screenshot(standing, "tu-choi-authority")

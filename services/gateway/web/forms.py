@@ -136,6 +136,9 @@ class Act:
     follows: bool = False
     """The dossier records it after the service that takes it (a process manager): the page waits
     a moment for the dossier to follow before showing it."""
+    rule_fields: Mapping[str, str] = field(default_factory=dict)
+    """Rule code -> the field whose value it judges: its refusal is shown beside that field too
+    (AUTHORITY beside the deciding committee)."""
     while_suspended: bool = False
     """Offered only while the dossier is paused for screening (resuming it); every other act waits."""
     order: int = 100
@@ -399,6 +402,8 @@ def refused(state: FormState, error: ErrorBody, steps: Mapping[str, str] | None 
         message = _without_code(error.message, code) or rule_message(code)
         where = (steps or {}).get(code)
         state.summary.append(f"{message} (quy định {code}{', bước ' + where if where else ''}).")
+        if code in act.rule_fields:
+            state.field_errors.setdefault(act.rule_fields[code], f"{message} (quy định {code}).")
         for other in details.get("violations") or []:
             if other.get("rule") != code:
                 state.summary.append(f"{other.get('message') or rule_message(other.get('rule'))} (quy định {other.get('rule')}).")

@@ -148,3 +148,13 @@ def test_a_body_without_voters_to_list_sends_no_ballots() -> None:
 def test_a_preselected_offer_is_the_value_first_shown() -> None:
     act = Act("verification", "certify_history", "chung-nhan", "Chứng nhận", (Field("certified_by", "Đảng ủy", options="grassroots"),))
     assert blank(act, date(2025, 3, 2), offers={"certified_by": Offer(preselect="DU-A")}).values["certified_by"] == "DU-A"
+
+
+def test_a_rules_refusal_is_shown_beside_the_field_it_judges_too() -> None:
+    act = Act("voting", "decide_admission", "quyet-dinh", "Quyết định", (Field("decided_by", "Cấp ủy ra quyết định"),),
+              rule_fields={"AUTHORITY": "decided_by"})
+    state, _ = read(act, {"decided_by": "DU-A"})
+    refused(state, ErrorBody(code="rule:AUTHORITY", message="[AUTHORITY] Không có thẩm quyền"))
+    assert state.summary == ["Không có thẩm quyền (quy định AUTHORITY)."]
+    assert state.field_errors["decided_by"] == "Không có thẩm quyền (quy định AUTHORITY)."
+    assert state.values["decided_by"] == "DU-A"

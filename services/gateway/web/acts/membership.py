@@ -38,7 +38,7 @@ ACTS = [
             Field("upper_committee_agreed_delay", "Cấp ủy cấp trên đã đồng ý tổ chức quá 30 ngày làm việc", kind="yes_no", required=False),
         ),
         lead="Lễ kết nạp từng người; thời kỳ dự bị 12 tháng bắt đầu từ ngày này.",
-        steps=frozenset({Step.AWAITING_CEREMONY}), road="ceremony", order=140,
+        steps=frozenset({Step.AWAITING_CEREMONY}), road="ceremony", order=140, rule_fields={"CEREMONY_HELPER": "helper_citizen_id"},
         done=lambda d: _probation(d, "starts_on"),
     ),
     Act(

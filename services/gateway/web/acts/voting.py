@@ -82,6 +82,7 @@ ACTS = [
         ),
         lead="Trong 60 ngày làm việc từ ngày chi bộ có nghị quyết (DECISION_60WD); chỉ cấp có thẩm quyền với chi bộ này (AUTHORITY).",
         steps=frozenset({Step.AWAITING_DECISION}), road="decision", order=120, versioned=False, confirm=True, follows=True,
+        rule_fields={"AUTHORITY": "decided_by", "COMMITTEE_2_3": "ballots"},
         defaults={"admitted": "yes"}, submit="Xem lại trước khi ghi",
         done=lambda d: bool((d.get("admission") or {}).get("decision_date")),
     ),
@@ -94,6 +95,7 @@ ACTS = [
         ),
         lead="Gia hạn một lần, tối đa 30 ngày làm việc (DECISION_60WD).",
         steps=frozenset({Step.AWAITING_DECISION}), road="decision", order=125, versioned=False, follows=True,
+        rule_fields={"AUTHORITY": "decided_by", "DECISION_60WD": "by_working_days"},
         done=lambda d: bool((d.get("voting_case") or {}).get("extensions")),
     ),
     Act(
@@ -135,6 +137,7 @@ ACTS = [
         ),
         lead="Ngày chính thức là ngày lễ kết nạp cộng 12 tháng, dù quyết định ra ngày nào.",
         steps=RECOGNISING, road="recognition", order=220, versioned=False, confirm=True, follows=True, submit="Xem lại trước khi ghi",
+        rule_fields={"AUTHORITY": "decided_by"},
         done=lambda d: bool(d.get("official")),
     ),
     Act(
