@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.integration.gateway.webclient import PASSWORD
+from tests.integration.gateway.webclient import PASSWORD, WebClient, hidden_fields, visible_text
 from tests.integration.gateway.world import HELPERS, World
 from tests.web.conftest import Opener, screenshot
 from tests.web.people import (
@@ -277,3 +277,37 @@ async def test_two_browsers_acting_at_once_on_one_dossier_one_is_told_who_acted_
     await _step(second, "Chờ chi bộ xét")  # reloaded: the dossier as it is now
     await expect(second.locator(".column-side").get_by_role("heading", level=3).first).to_have_text("Ghi nghị quyết chi bộ đề nghị kết nạp")
     await screenshot(second, "xung-dot")
+
+
+async def test_a_vote_confirmed_twice_is_recorded_once_and_a_role_the_api_refuses_is_refused_alike(world: World, seeded: None) -> None:
+    """As plain HTML forms (no JavaScript): "check your answers" records nothing, the confirmation
+    carries the form's one key (a double click records one vote), and a cell secretary's decision
+    is refused by the page as by the API."""
+    dossier = await prepare_certified(world, "Trịnh Văn Quang", "001095000055", ready=True)
+    client = WebClient(world)
+    try:
+        await client.sign_in("bithu.a1")
+        form = await client.form(f"/ho-so/{dossier}/nghi-quyet-chi-bo")
+        typed = {**form, "meeting_on": TODAY, **{f"ballots.{member}": "agree" for member in cell_a1_members()}}
+        before = await world.heads()
+        check = await client.post(f"/ho-so/{dossier}/nghi-quyet-chi-bo", typed)
+        assert check.status_code == 200 and "Kiểm tra trước khi ghi" in visible_text(check.text)
+        assert "Tán thành 4 trên mẫu số 4; cần ít nhất 3." in visible_text(check.text)
+        assert {k: v for k, v in (await world.heads()).items() if k != "gateway"} == {k: v for k, v in before.items() if k != "gateway"}
+        confirmed = {**hidden_fields(check.text), "xac_nhan": "yes"}
+        assert confirmed["idempotency_key"] == form["idempotency_key"]
+        answers = [await client.post(f"/ho-so/{dossier}/nghi-quyet-chi-bo", confirmed) for _ in range(2)]
+        assert [a.status_code for a in answers] == [303, 303], [visible_text(a.text) for a in answers]
+        assert "ket-qua=adopted" in answers[0].headers["location"]
+        held = [e for e in await world.store("voting").read_stream(f"voting-{dossier}") if e.event_type == "VoteHeld"]
+        assert len(held) == 1
+
+        page = await client.post(f"/ho-so/{dossier}/quyet-dinh-ket-nap", {
+            **form, "decided_by": "T01", "decision_date": TODAY, "admitted": "yes", "decision_number": "1-QĐ/TU", "xac_nhan": "yes",
+        })
+        api = await world.command("bithu.a1", "voting", "decide_admission", {
+            "dossier_id": dossier, "decided_by": "T01", "decision_date": today().isoformat(), "admitted": True, "decision_number": "1-QĐ/TU",
+        })
+        assert (page.status_code, api.status_code) == (403, 403), visible_text(page.text)
+    finally:
+        await client.close()

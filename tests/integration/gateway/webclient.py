@@ -48,11 +48,11 @@ def csrf_of(text: str) -> str:
 
 
 def hidden_fields(text: str) -> dict[str, str]:
-    form = text[text.index('class="act-form"'):]
+    form = text[text.index('class="act-form'):]
     return {name: html.unescape(value) for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)}
 
 
 def visible_text(page: str) -> str:
     """The page's words as a person reads them (tags dropped, entities decoded, spaces collapsed)."""
-    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.DOTALL)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
