@@ -211,6 +211,16 @@ async def test_one_dossier_from_opening_to_the_admission_decision_and_the_ceremo
     await expect(cell.locator(".task", has_text="Quyết định kết nạp")).to_contain_text("Đã xong")
     await screenshot(cell, "ho-so-du-bi")
 
+    # Probation: the member's history is filed; the recognition papers wait for the 12 months.
+    await expect(side.get_by_role("heading", level=3).first).to_have_text("Ghi ngày nộp lý lịch đảng viên")
+    await side.get_by_role("button", name="Ghi vào hồ sơ").click()
+    await _recorded(cell, "Ghi ngày nộp lý lịch đảng viên")
+    await _act(cell, world, dossier, "ho-so-cong-nhan")
+    await cell.get_by_label("Ngày bản tự kiểm điểm (10-KNĐ)").fill(TODAY)
+    await cell.get_by_role("button", name="Ghi vào hồ sơ").click()
+    await expect(cell.locator(".error-summary")).to_contain_text("quy định RECOG_")
+    await expect(cell.get_by_label("Ngày bản tự kiểm điểm (10-KNĐ)")).to_have_value(TODAY)
+
 
 async def test_a_two_thirds_vote_that_fails_is_recorded_and_ends_the_dossier(signed_in_page: Opener, world: World, seeded: None) -> None:
     dossier = await prepare_certified(world, "Đỗ Văn Khải", "001095000052", ready=True)
