@@ -16,7 +16,7 @@ from pathlib import Path
 import asyncpg
 import nats
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from tests.conftest import unique
 from tests.integration.gateway.webclient import PASSWORD
@@ -27,6 +27,9 @@ CHROMIUM = os.environ.get("KETNAP_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+expect.set_options(timeout=15_000)
+"""A check waits up to 15 s, as the browser's actions do (20 s): the machine running the tests is
+shared, and a page waiting for every service under load is slow, not wrong."""
 ARGS = [
     # Closed networks: no background traffic, no component updates (seen refused many at a time here).
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",

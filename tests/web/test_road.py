@@ -321,3 +321,31 @@ async def test_a_vote_confirmed_twice_is_recorded_once_and_a_role_the_api_refuse
         assert (page.status_code, api.status_code) == (403, 403), visible_text(page.text)
     finally:
         await client.close()
+
+
+async def test_a_dossier_paused_for_screening_resumed_and_withdrawn(signed_in_page: Opener, world: World, seeded: None) -> None:
+    """The endings are reachable from the dossier page by the roles that may do them: the commune
+    pauses the dossier for screening (then only resuming is offered) and resumes it; the cell
+    records the applicant's withdrawal after checking its answers."""
+    dossier = await prepare_certified(world, "Hoàng Thị Oanh", "001095000056")
+    commune = await signed_in_page("canbo.a")
+    await commune.goto(f"{world.listener.url}/ho-so/{dossier}")
+    await commune.locator(".column-side").get_by_role("link", name="Để lại sưu tra").click()
+    await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
+    await _recorded(commune, "Để lại sưu tra")
+    side = commune.locator(".column-side")
+    await expect(side.get_by_role("link")).to_have_text(["Tiếp tục hồ sơ sau sưu tra"])  # nothing else while paused
+    await side.get_by_role("link", name="Tiếp tục hồ sơ sau sưu tra").click()
+    await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
+    await _recorded(commune, "Tiếp tục hồ sơ sau sưu tra")
+
+    cell = await signed_in_page("bithu.a1")
+    await cell.goto(f"{world.listener.url}/ho-so/{dossier}")
+    await cell.locator(".column-side").get_by_role("link", name="Ghi việc người vào Đảng rút hồ sơ").click()
+    await cell.get_by_role("button", name="Xem lại trước khi ghi").click()
+    answer = cell.locator(".check-answers .summary-list > div", has_text="Ngày rút hồ sơ")
+    await expect(answer.locator("dd")).to_have_text(TODAY)
+    await cell.get_by_role("button", name="Xác nhận và ghi").click()
+    await _recorded(cell, "Ghi việc người vào Đảng rút hồ sơ")
+    await _step(cell, "Đã rút hồ sơ")
+    await expect(cell.locator(".column-side")).to_contain_text("hồ sơ đã kết thúc")
