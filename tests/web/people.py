@@ -30,10 +30,13 @@ async def _ok(response: Any) -> dict[str, Any]:
     return response.json()
 
 
-async def prepare_certified(world: World, name: str, citizen_id: str, *, education: str = "upper_secondary", ready: bool = False) -> str:
+async def prepare_certified(
+    world: World, name: str, citizen_id: str, *, education: str = "upper_secondary", ready: bool = False, days_ago: int = 40
+) -> str:
     """A dossier of CB-A1 with every paper and its history certified (ready to go to the cell's
-    vote); `ready` sends it there too. Dates start 40 days ago."""
-    start = today() - timedelta(days=40)
+    vote); `ready` sends it there too, the meeting planned 12 days after the start. Dates start
+    `days_ago` days ago."""
+    start = today() - timedelta(days=days_ago)
 
     def on(days: int) -> str:
         return (start + timedelta(days=days)).isoformat()
@@ -105,9 +108,9 @@ def cell_a1_members() -> list[str]:
     return [HELPERS["CB-A1"], INTRODUCERS["CB-A1"][0], *VOTERS["CB-A1"]]
 
 
-async def to_decision(world: World, dossier: str) -> None:
-    """The cell's resolution and the grassroots committee's, both adopted today, through the API."""
-    on = today().isoformat()
+async def to_decision(world: World, dossier: str, day: date | None = None) -> None:
+    """The cell's resolution and the grassroots committee's, both adopted on `day` (today), through the API."""
+    on = (day or today()).isoformat()
     await _ok(await world.command("bithu.a1", "voting", "record_cell_resolution", {
         "dossier_ids": [dossier], "cell": "CB-A1", "meeting_on": on,
         "ballots": [{"citizen_id": c, "choice": "agree"} for c in cell_a1_members()],
@@ -117,3 +120,29 @@ async def to_decision(world: World, dossier: str) -> None:
         "ballots": [{"citizen_id": c, "choice": "agree"} for c in COMMITTEE["DU-A"]],
     }))
     await _eventually(world, "canbo.a", "dossiers", "dossier", dossier, lambda d: d["step"] == "awaiting_decision")
+
+
+async def on_probation_long_ago(world: World, name: str, citizen_id: str) -> str:
+    """A dossier of CB-A1 admitted and sworn in more than 12 months ago (the ceremony 460 days
+    ago), its member history filed and its new-member class done: the recognition papers are due."""
+    start = today() - timedelta(days=480)
+    dossier = await prepare_certified(world, name, citizen_id, ready=True, days_ago=480)
+
+    def on(days: int) -> str:
+        return (start + timedelta(days=days)).isoformat()
+
+    await to_decision(world, dossier, start + timedelta(days=12))
+    await _ok(await world.command("thuongvu", "voting", "decide_admission", {
+        "dossier_id": dossier, "decided_by": "T01", "decision_date": on(16), "admitted": True, "decision_number": "88-QĐ/TU",
+    }))
+    await _eventually(world, "canbo.a", "dossiers", "dossier", dossier, lambda d: d["step"] == "awaiting_ceremony")
+    await _ok(await world.command("bithu.a1", "voting", "record_cell_notified", {"dossier_id": dossier, "received_on": on(17)}))
+    await _eventually(world, "canbo.a", "dossiers", "dossier", dossier,
+                      lambda d: (d.get("admission") or {}).get("received_by_cell_on") == on(17))
+    for command, body in (
+        ("record_ceremony", {"held_on": on(20), "helper_citizen_id": HELPERS["CB-A1"]}),
+        ("file_member_history", {"filed_on": on(25)}),
+        ("record_new_member_class", {"certificate_number": "5/GCN-ĐVM", "issued_on": on(60), "issued_by": "Trung tâm chính trị"}),
+    ):
+        await _ok(await world.command("bithu.a1", "dossiers", command, {"dossier_id": dossier, **body}))
+    return dossier

@@ -20,6 +20,7 @@ from tests.web.people import (
     COMMITTEE,
     INTRODUCERS,
     cell_a1_members,
+    on_probation_long_ago,
     prepare_certified,
     seed_people,
     seed_voters,
@@ -349,3 +350,46 @@ async def test_a_dossier_paused_for_screening_resumed_and_withdrawn(signed_in_pa
     await _recorded(cell, "Ghi việc người vào Đảng rút hồ sơ")
     await _step(cell, "Đã rút hồ sơ")
     await expect(cell.locator(".column-side")).to_contain_text("hồ sơ đã kết thúc")
+
+
+async def test_recognition_after_twelve_months_of_probation(signed_in_page: Opener, world: World, seeded: None) -> None:
+    """Probation's papers, the recognition votes of the cell and the committee, the decision: each
+    by its role, in the browser; the official date is the ceremony's plus 12 months."""
+    dossier = await on_probation_long_ago(world, "Ngô Thị Phương", "001095000057")
+    cell = await signed_in_page("bithu.a1")
+    await cell.goto(f"{world.listener.url}/ho-so/{dossier}")
+    side = cell.locator(".column-side")
+    await expect(side.get_by_role("heading", level=3).first).to_have_text("Ghi hồ sơ xét công nhận đảng viên chính thức")
+    reviewed = f"{today() - timedelta(days=5):%d/%m/%Y}"
+    for label in ("Ngày bản tự kiểm điểm (10-KNĐ)", "Ngày nhận xét của đảng viên giúp đỡ (11-KNĐ)",
+                  "Ngày ý kiến của đoàn thể, chi ủy nơi cư trú (12-KNĐ)"):
+        await side.get_by_label(label).fill(reviewed)
+    await side.get_by_role("button", name="Ghi vào hồ sơ").click()
+    await _recorded(cell, "Ghi hồ sơ xét công nhận đảng viên chính thức")
+    await _step(cell, "Chờ công nhận chính thức")
+
+    await expect(side.get_by_role("heading", level=3).first).to_have_text("Ghi nghị quyết chi bộ xét công nhận đảng viên chính thức")
+    await expect(side.locator(".denominator")).to_contain_text("mẫu số biểu quyết là 4")
+    await _vote(side, {member: "Tán thành" for member in cell_a1_members()})
+    await side.get_by_role("button", name="Xem lại trước khi ghi").click()
+    await side.get_by_role("button", name="Xác nhận và ghi").click()
+    await expect(cell.get_by_role("status").filter(has_text="Kết quả biểu quyết")).to_contain_text("được thông qua")
+
+    commune = await signed_in_page("canbo.a")
+    await _act(commune, world, dossier, "nghi-quyet-dang-uy-cong-nhan")
+    await _vote(commune, {member: "Tán thành" for member in COMMITTEE["DU-A"]})
+    await commune.get_by_role("button", name="Xem lại trước khi ghi").click()
+    await commune.get_by_role("button", name="Xác nhận và ghi").click()
+    await expect(commune.get_by_role("status").filter(has_text="Kết quả biểu quyết")).to_contain_text("được thông qua")
+
+    standing = await signed_in_page("thuongvu")
+    await standing.goto(f"{world.listener.url}/ho-so/{dossier}")
+    side = standing.locator(".column-side")
+    await expect(side.get_by_role("heading", level=3).first).to_have_text("Ghi quyết định công nhận đảng viên chính thức")
+    await side.get_by_label("Số quyết định").fill("301-QĐ/TU")
+    await side.get_by_role("button", name="Xem lại trước khi ghi").click()
+    await side.get_by_role("button", name="Xác nhận và ghi").click()
+    await _recorded(standing, "Ghi quyết định công nhận đảng viên chính thức")
+    await _step(standing, "Đảng viên chính thức")
+    await expect(standing.locator(".task", has_text="Công nhận đảng viên chính thức")).to_contain_text("Đã xong")
+    await screenshot(standing, "dang-vien-chinh-thuc")
