@@ -31,11 +31,13 @@ async def _ok(response: Any) -> dict[str, Any]:
 
 
 async def prepare_certified(
-    world: World, name: str, citizen_id: str, *, education: str = "upper_secondary", ready: bool = False, days_ago: int = 40
+    world: World, name: str, citizen_id: str, *, education: str = "upper_secondary", ready: bool = False, days_ago: int = 40,
+    unanswered: str | None = None,
 ) -> str:
     """A dossier of CB-A1 with every paper and its history certified (ready to go to the cell's
     vote); `ready` sends it there too, the meeting planned 12 days after the start. Dates start
-    `days_ago` days ago."""
+    `days_ago` days ago. `unanswered`: that verification subject gets no reply, and the history
+    is not certified."""
     start = today() - timedelta(days=days_ago)
 
     def on(days: int) -> str:
@@ -68,8 +70,12 @@ async def prepare_certified(
     case = await _eventually(world, "canbo.a", "verification", "case", dossier)
     for subject in case["subjects"]:
         await act("canbo.a", "verification", "send_request", subject_id=subject["subject_id"], sent_to="DU-A", sent_on=on(6), sent_by="DU-A")
+        if subject["subject_id"] == unanswered:
+            continue
         await act("canbo.a", "verification", "record_reply", subject_id=subject["subject_id"], replied_on=on(7), responding_organisation="DU-A",
                   finding="clear")
+    if unanswered:
+        return dossier
     await act("canbo.a", "verification", "certify_history", certified_by="DU-A", certified_on=on(8))
     await _eventually(world, "canbo.a", "dossiers", "dossier", dossier,
                       lambda d: (d["papers"]["personal_history"] or {}).get("certified_on") == on(8))

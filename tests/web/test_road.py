@@ -393,3 +393,37 @@ async def test_recognition_after_twelve_months_of_probation(signed_in_page: Open
     await _step(standing, "Đảng viên chính thức")
     await expect(standing.locator(".task", has_text="Công nhận đảng viên chính thức")).to_contain_text("Đã xong")
     await screenshot(standing, "dang-vien-chinh-thuc")
+
+
+async def test_a_disqualifying_finding_blocks_the_vote_until_the_competent_committee_decides(
+    signed_in_page: Opener, world: World, seeded: None
+) -> None:
+    """The commune records a disqualifying reply (refused beside the note until it says why); the
+    standing committee's decision after it is then the next act on the dossier, and lifts the block."""
+    dossier = await prepare_certified(world, "Bùi Văn Sơn", "001095000058", unanswered="applicant")
+    commune = await signed_in_page("canbo.a")
+    await _act(commune, world, dossier, "ket-qua-tham-tra")
+    await commune.get_by_label("Người được thẩm tra").select_option("applicant")
+    await commune.get_by_label("Kết quả").select_option(label="Không đủ điều kiện")
+    await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
+    note = commune.locator(".field", has=commune.get_by_label("Nội dung"))
+    await expect(note.locator(".field-error")).to_contain_text("phải ghi rõ nội dung")  # beside the field, nothing recorded
+    await expect(commune.get_by_label("Kết quả")).to_have_value("disqualifying")
+    await commune.get_by_label("Nội dung").fill("Vi phạm pháp luật chưa được xóa án tích.")
+    await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
+    await _recorded(commune, "Ghi kết quả thẩm tra")
+
+    standing = await signed_in_page("thuongvu")
+    for _ in range(50):  # the dossier learns of the block from verification
+        await standing.goto(f"{world.listener.url}/ho-so/{dossier}")
+        if await standing.locator(".column-side form").count():
+            break
+        await standing.wait_for_timeout(100)
+    side = standing.locator(".column-side")
+    await expect(side.get_by_role("heading", level=3).first).to_have_text("Quyết định sau kết quả thẩm tra không đủ điều kiện")
+    await side.get_by_label("Quyết định", exact=True).select_option(label="Tiếp tục xét kết nạp")
+    await side.get_by_role("button", name="Xem lại trước khi ghi").click()
+    await side.get_by_role("button", name="Xác nhận và ghi").click()
+    await _recorded(standing, "Quyết định sau kết quả thẩm tra không đủ điều kiện")
+    progress = await world.query("thuongvu", "dossiers", "dossier", {"dossier_id": dossier})
+    assert progress.json()["result"]["papers"]["personal_history"]["cell_vote_blocked"] is False

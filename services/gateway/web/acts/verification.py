@@ -90,7 +90,7 @@ ACTS = [
             Field("outcome", "Quyết định", kind="choice", choices=OUTCOMES),
         ),
         lead="Khi có kết quả thẩm tra «không đủ điều kiện», chi bộ chưa được xét cho đến khi cấp ủy có thẩm quyền quyết định.",
-        steps=VERIFYING, road="verification", order=65, versioned=False, follows=True, confirm=True,
+        steps=VERIFYING, road="verification", order=65, versioned=False, follows=True, confirm=True, submit="Xem lại trước khi ghi",
         done=lambda d: not ((d.get("papers") or {}).get("personal_history") or {}).get("cell_vote_blocked"),
     ),
 ]
