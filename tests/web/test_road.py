@@ -227,6 +227,11 @@ async def test_a_two_thirds_vote_that_fails_is_recorded_and_ends_the_dossier(sig
     dossier = await prepare_certified(world, "Đỗ Văn Khải", "001095000052", ready=True)
     cell = await signed_in_page("bithu.a1")
     await cell.goto(f"{world.listener.url}/ho-so/{dossier}/nghi-quyet-chi-bo")
+    unlabelled = await cell.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+               .filter(e => e.labels === null || e.labels.length === 0).map(e => e.name || e.id)"""
+    )
+    assert unlabelled == [], unlabelled  # every voter's choice has its label
     first, second, third, fourth = cell_a1_members()
     await _vote(cell, {first: "Tán thành", second: "Tán thành", third: "Không tán thành", fourth: "Không biểu quyết"})
     await cell.get_by_role("button", name="Xem lại trước khi ghi").click()
