@@ -77,10 +77,12 @@ async def _subjects(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> 
     """The verification subjects of the dossier, with their state and special template."""
     if dossier is None:
         return Offer()
-    try:
-        case = await web.ask(who, "verification", "case", dossier_id=dossier["dossier_id"])
-    except Refusal:
-        return Offer()
+    case = dossier.get("verification_case")  # already read for the page (each read is recorded)
+    if case is None:
+        try:
+            case = await web.ask(who, "verification", "case", dossier_id=dossier["dossier_id"])
+        except Refusal:
+            return Offer()
     return Offer({s["subject_id"]: subject_title(s) for s in case.get("subjects") or []})
 
 
