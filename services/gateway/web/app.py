@@ -94,7 +94,7 @@ def mount_web(app: FastAPI, gateway: Gateway, endpoints: list[Endpoint]) -> Web:
     app.add_exception_handler(StarletteHTTPException, not_found)
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):
+    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette's middleware signature
         response = await call_next(request)
         if not request.url.path.startswith(API_PATHS) and request.url.path != "/docs":
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY)
