@@ -54,5 +54,5 @@ def hidden_fields(text: str) -> dict[str, str]:
 
 def visible_text(page: str) -> str:
     """The page's words as a person reads them (tags dropped, entities decoded, spaces collapsed)."""
-    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.DOTALL)
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
