@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
 import nats
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from tests.conftest import unique
+from tests.integration.gateway.webclient import PASSWORD
 from tests.integration.gateway.world import World, world_of
 from tests.servers import Servers
 
@@ -26,6 +27,9 @@ CHROMIUM = os.environ.get("KETNAP_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+expect.set_options(timeout=15_000)
+"""A check waits up to 15 s, as the browser's actions do (20 s): the machine running the tests is
+shared, and a page waiting for every service under load is slow, not wrong."""
 ARGS = [
     # Closed networks: no background traffic, no component updates (seen refused many at a time here).
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -75,3 +79,34 @@ async def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+async def sign_in(page: Page, world: World, login: str, password: str = PASSWORD) -> None:
+    await page.goto(world.listener.url + "/")
+    await page.get_by_label("Tên đăng nhập").fill(login)
+    await page.get_by_label("Mật khẩu").fill(password)
+    await page.get_by_role("button", name="Đăng nhập").click()
+
+
+Opener = Callable[[str], Awaitable[Page]]
+
+
+@pytest.fixture
+async def signed_in_page(browser: Browser, world: World) -> AsyncIterator[Opener]:
+    """Browsers of their own (cookies apart), each signed in as a login, on the home page."""
+    contexts: list[BrowserContext] = []
+
+    async def open_as(login: str) -> Page:
+        created = await browser.new_context(viewport=LAPTOP, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+        created.set_default_timeout(20_000)
+        contexts.append(created)
+        page = await created.new_page()
+        await sign_in(page, world, login)
+        await page.wait_for_url("**/viec-can-lam")
+        return page
+
+    try:
+        yield open_as
+    finally:
+        for created in contexts:
+            await created.close()

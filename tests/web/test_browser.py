@@ -10,7 +10,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from tests.integration.gateway.webclient import PASSWORD
 from tests.integration.gateway.world import World
-from tests.web.conftest import PHONE, screenshot
+from tests.web.conftest import PHONE, screenshot, sign_in
 from tests.web.people import prepare_certified, seed_people, today
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -29,13 +29,6 @@ async def dossiers(world: World) -> dict[str, str]:
         "ready": await prepare_certified(world, "Nguyễn Văn Ân", "001095000041", ready=True),
         "low_education": await prepare_certified(world, "Lò Thị Bích", "001095000042", education="primary"),
     }
-
-
-async def sign_in(page: Page, world: World, login: str, password: str = PASSWORD) -> None:
-    await page.goto(world.listener.url + "/")
-    await page.get_by_label("Tên đăng nhập").fill(login)
-    await page.get_by_label("Mật khẩu").fill(password)
-    await page.get_by_role("button", name="Đăng nhập").click()
 
 
 async def test_signing_in_a_wrong_password_and_the_lock_out(page: Page, world: World, dossiers: dict[str, str]) -> None:

@@ -27,8 +27,27 @@ from ketnap.platform.commands import DomainError, ErrorBody, Unavailable
 from ketnap.services.dossiers.values import Step
 from ketnap.services.gateway.web.vietnamese import DATE_FORMAT_HINT, NotADate, rule_message, shown_date, typed_date
 
-Kind = Literal["text", "long_text", "date", "citizen_id", "number", "choice", "yes_no", "fixed"]
-"""`fixed`: not shown; always sends `Field.fixed` (a relative's relation in the father's group)."""
+Kind = Literal["text", "long_text", "date", "citizen_id", "number", "choice", "yes_no", "fixed", "ballots"]
+"""`fixed`: not shown; always sends `Field.fixed` (a relative's relation in the father's group).
+`ballots`: one choice per voter of the body (its `Offer`), sent as `[{citizen_id, choice}]` for
+those present; a body without voters to list (a standing committee deciding) leaves it out."""
+
+BALLOT_CHOICES = {"agree": "Tán thành", "disagree": "Không tán thành", "abstain": "Không biểu quyết", "absent": "Vắng mặt"}
+"""How a member voted, as the secretary records it; `absent` is not sent (only those present vote)."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a form offers for one field, filled for the person and the dossier (`Field.options`):
+    the choices (for `ballots`, the voters), the value first shown, and for a vote the body's
+    denominator and the votes needed, shown before the vote is entered."""
+
+    choices: Mapping[str, str] = field(default_factory=dict)
+    preselect: str = ""
+    note: str = ""
+    denominator: int | None = None
+    required: int | None = None
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,8 +65,8 @@ class Field:
     """A date field filled with today's date when the form is first shown."""
     fixed: str = ""
     options: str | None = None
-    """For `choice`: the name of a list the page fills for the person (`OPTIONS` of web/acts), e.g.
-    `cells`: the cells of their subtree."""
+    """The name of what the page fills for the person and the dossier (`PROVIDERS` of web/options.py),
+    e.g. `cells`: the cells of their subtree; `roster`: the cell's voters."""
 
     @property
     def html_id(self) -> str:
@@ -103,7 +122,25 @@ class Act:
     defaults: Mapping[str, str] = field(default_factory=dict)
     """What a field holds when the form is first shown (a yes/no field: "yes" ticks it)."""
     about_dossier: bool = True
-    """Sends `dossier_id` and `expected_version` of the dossier it is shown on."""
+    """Sends the id of the dossier it is shown on (`names_dossier`)."""
+    names_dossier: Literal["dossier_id", "dossier_ids"] = "dossier_id"
+    """How the command names the dossier: a vote takes a list (`dossier_ids`, ONE_BY_ONE)."""
+    cell_as: str | None = None
+    """Sends the dossier's cell under this name (the cell whose meeting voted)."""
+    versioned: bool = True
+    """Sends the dossier's version the person saw as `expected_version` (the dossiers service's
+    commands): someone acting first makes it a conflict. Another service's own streams have their
+    own versions; their acts are protected by the form's idempotency key."""
+    confirm: bool = False
+    """A consequential act (a vote, a decision): "check your answers" before it is sent."""
+    follows: bool = False
+    """The dossier records it after the service that takes it (a process manager): the page waits
+    a moment for the dossier to follow before showing it."""
+    rule_fields: Mapping[str, str] = field(default_factory=dict)
+    """Rule code -> the field whose value it judges: its refusal is shown beside that field too
+    (AUTHORITY beside the deciding committee)."""
+    while_suspended: bool = False
+    """Offered only while the dossier is paused for screening (resuming it); every other act waits."""
     order: int = 100
 
     @property
@@ -138,11 +175,51 @@ class FormState:
     """Messages not about one field (a rule, the step, a refusal), shown at the top."""
     rule: str | None = None
     expected_version: int | None = None
-    options: dict[str, Mapping[str, str]] = field(default_factory=dict)
-    """Choices filled for this person, by field name (`Field.options`)."""
+    offers: dict[str, Offer] = field(default_factory=dict)
+    """What was filled for this person and dossier, by field name (`Field.options`)."""
 
     def choices(self, f: Field) -> Mapping[str, str]:
-        return self.options.get(f.name, f.choices)
+        offer = self.offers.get(f.name)
+        return offer.choices if offer is not None else f.choices
+
+    def offer(self, f: Field) -> Offer:
+        return self.offers.get(f.name) or Offer(f.choices)
+
+    def shown(self, f: Field) -> bool:
+        """A vote's ballots are shown only when the body has voters to list."""
+        return f.kind != "ballots" or bool(self.choices(f))
+
+    def ballot(self, f: Field, citizen_id: str) -> str:
+        return self.values.get(f"{f.name}.{citizen_id}", "")
+
+    @property
+    def ballot_choices(self) -> Mapping[str, str]:
+        return BALLOT_CHOICES
+
+    def count(self, f: Field, choice: str) -> int:
+        """How many voters of a `ballots` field chose `choice`."""
+        return sum(1 for v in self.choices(f) if self.ballot(f, v) == choice)
+
+    def answers(self) -> list[tuple[str, str]]:
+        """What was typed, as "check your answers" lists it: (label, the value in words)."""
+        lines = []
+        for f, group in self.act.fields():
+            if f.kind == "fixed" or not self.shown(f):
+                continue
+            label = f"{group.legend}: {f.label}" if group is not None and group.legend not in f.label else f.label
+            if f.kind == "ballots":
+                lines.append((label, "; ".join(f"{words}: {self.count(f, c)}" for c, words in BALLOT_CHOICES.items())))
+            elif f.kind == "yes_no":
+                lines.append((label, "Có" if self.values.get(f.name) == "yes" else "Không"))
+            elif f.kind == "choice":
+                lines.append((label, self.choices(f).get(self.values.get(f.name, ""), "")))
+            elif self.values.get(f.name):
+                lines.append((label, self.values[f.name]))
+        return lines
+
+    def hidden(self) -> list[tuple[str, str]]:
+        """Every typed value, to carry through "check your answers" unchanged."""
+        return [(name, value) for name, value in self.values.items() if value]
 
     @property
     def has_errors(self) -> bool:
@@ -157,27 +234,29 @@ class FormState:
         return lines
 
 
-def blank(
-    act: Act, today: date, expected_version: int | None = None, options: Mapping[str, Mapping[str, str]] | None = None
-) -> FormState:
+def blank(act: Act, today: date, expected_version: int | None = None, offers: Mapping[str, Offer] | None = None) -> FormState:
+    offers = dict(offers or {})
     values = {f.name: shown_date(today) if f.today_by_default else "" for f, _ in act.fields()}
-    return FormState(act, {**values, **act.defaults}, expected_version=expected_version, options=dict(options or {}))
+    values.update({name: offer.preselect for name, offer in offers.items() if offer.preselect})
+    return FormState(act, {**values, **act.defaults}, expected_version=expected_version, offers=offers)
 
 
 # --- reading what was typed ----------------------------------------------------------------------------
 
 
-def read(
-    act: Act, form: Mapping[str, Any], options: Mapping[str, Mapping[str, str]] | None = None
-) -> tuple[FormState, dict[str, Any]]:
+def read(act: Act, form: Mapping[str, Any], offers: Mapping[str, Offer] | None = None) -> tuple[FormState, dict[str, Any]]:
     """What was typed, kept as typed, and the command's body built from it; the state carries a
     message per field that could not be read."""
-    state = FormState(act, {}, key=_key(form.get("idempotency_key")), options=dict(options or {}))
+    state = FormState(act, {}, key=_key(form.get("idempotency_key")), offers=dict(offers or {}))
     version = str(form.get("expected_version") or "")
     state.expected_version = int(version) if version.isdigit() else None
     body: dict[str, Any] = {}
     for part in act.parts:
         fields = part.fields if isinstance(part, Group) else (part,)
+        for f in fields:
+            if f.kind == "ballots":
+                _read_ballots(state, body, f, form)
+        fields = tuple(f for f in fields if f.kind != "ballots")
         typed = {f.name: _typed(f, form) for f in fields}
         state.values.update(typed)
         if isinstance(part, Group) and part.optional and not any(typed.values()):
@@ -189,6 +268,26 @@ def read(
             elif value is not None:
                 _put(body, f.name, value)
     return state, _lists(body)
+
+
+def _read_ballots(state: FormState, body: dict[str, Any], f: Field, form: Mapping[str, Any]) -> None:
+    """One choice per voter listed; those absent are not sent (only members present vote)."""
+    voters = state.choices(f)
+    if not voters:
+        return
+    ballots, unanswered = [], 0
+    for citizen_id in voters:
+        typed = str(form.get(f"{f.name}.{citizen_id}") or "")
+        typed = typed if typed in BALLOT_CHOICES else ""
+        state.values[f"{f.name}.{citizen_id}"] = typed
+        if not typed:
+            unanswered += 1
+        elif typed != "absent":
+            ballots.append({"citizen_id": citizen_id, "choice": typed})
+    if unanswered:
+        state.field_errors[f.name] = f"Hãy ghi biểu quyết của cả {unanswered} đảng viên còn trống (chọn «Vắng mặt» nếu không dự họp)."
+    else:
+        body[f.name] = ballots
 
 
 def _key(value: Any) -> str:
@@ -303,6 +402,8 @@ def refused(state: FormState, error: ErrorBody, steps: Mapping[str, str] | None 
         message = _without_code(error.message, code) or rule_message(code)
         where = (steps or {}).get(code)
         state.summary.append(f"{message} (quy định {code}{', bước ' + where if where else ''}).")
+        if code in act.rule_fields:
+            state.field_errors.setdefault(act.rule_fields[code], f"{message} (quy định {code}).")
         for other in details.get("violations") or []:
             if other.get("rule") != code:
                 state.summary.append(f"{other.get('message') or rule_message(other.get('rule'))} (quy định {other.get('rule')}).")

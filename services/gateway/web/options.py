@@ -1,14 +1,32 @@
-"""Lists a form's choices are filled from for the person using it (`Field.options`): each a
-function asking the services as that person, so the list never offers what their scope refuses."""
+"""What a form offers that depends on the person and the dossier (`Field.options`): lists of
+choices, the value first shown, and a vote's voters with its denominator. Each is asked of the
+services as that person, so a list never offers what their scope refuses.
+
+Providers are called with the dossier the form is shown on (None when opening one) and what was
+typed (None for a blank form): a vote's roster is the one of the meeting's date, with the
+members marked absent left out of the denominator as the registry counts it (CELL_2_3).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
+from typing import Any
 
-from ketnap.services.gateway.web.forms import Act
-from ketnap.services.gateway.web.page import SignedIn, Web
+from ketnap.domain.rules.rule_sets import rule_set_on
+from ketnap.domain.rules.thresholds import votes_required
+from ketnap.services.gateway.web.forms import Act, Offer
+from ketnap.services.gateway.web.page import Refusal, SignedIn, Web
+from ketnap.services.gateway.web.vietnamese import NotADate, shown_date, subject_title, typed_date
 
 CELL_KINDS = ("cell", "grassroots_cell")
+GRASSROOTS_KINDS = ("grassroots_committee", "grassroots_cell")
+DATE_FIELDS = ("meeting_on", "decision_date")
+"""The field whose date a vote's roster is taken on."""
+
+Dossier = Mapping[str, Any] | None
+Typed = Mapping[str, str] | None
+Provider = Callable[[Web, SignedIn, Dossier, Typed], Awaitable[Offer]]
 
 
 async def cells(web: Web, who: SignedIn) -> dict[str, str]:
@@ -17,8 +35,137 @@ async def cells(web: Web, who: SignedIn) -> dict[str, str]:
     return {o["code"]: f"{o['name']} ({o['code']})" for o in subtree.get("organisations", []) if o.get("kind") in CELL_KINDS}
 
 
-PROVIDERS: dict[str, Callable[[Web, SignedIn], Awaitable[dict[str, str]]]] = {"cells": cells}
+async def _cells(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
+    return Offer(await cells(web, who))
 
 
-async def options_for(web: Web, who: SignedIn, act: Act) -> dict[str, Mapping[str, str]]:
-    return {f.name: await PROVIDERS[f.options](web, who) for f, _ in act.fields() if f.options}
+async def _committees(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
+    """The committees of the person's subtree (a decision's author), the competent one first shown."""
+    subtree = await web.ask(who, "registry", "subtree", code=who.principal.organisation, on=web.today().isoformat())
+    choices = {o["code"]: f"{o['name']} ({o['code']})" for o in subtree.get("organisations", []) if o.get("kind") not in CELL_KINDS}
+    competent = await _competent(web, who, dossier)
+    return Offer(choices, preselect=str((competent or {}).get("organisation") or ""))
+
+
+async def _competent(web: Web, who: SignedIn, dossier: Dossier) -> dict[str, Any] | None:
+    if dossier is None:
+        return None
+    try:
+        return await web.ask(who, "registry", "competent_authority", organisation=dossier["cell"], on=web.today().isoformat())
+    except Refusal:
+        return None
+
+
+async def _grassroots_of(web: Web, who: SignedIn, dossier: Dossier) -> str:
+    """The grassroots committee above the dossier's cell (or the cell itself when it is a grassroots cell)."""
+    if dossier is None:
+        return ""
+    try:
+        unit = await web.ask(who, "registry", "organisation", code=dossier["cell"], on=web.today().isoformat())
+    except Refusal:
+        return ""
+    if unit.get("kind") in GRASSROOTS_KINDS:
+        return str(unit["code"])
+    return next((str(a["code"]) for a in unit.get("ancestors") or [] if a.get("kind") in GRASSROOTS_KINDS), "")
+
+
+async def _grassroots(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
+    return Offer(preselect=await _grassroots_of(web, who, dossier))
+
+
+async def _subjects(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
+    """The verification subjects of the dossier, with their state and special template."""
+    if dossier is None:
+        return Offer()
+    case = dossier.get("verification_case")  # already read for the page (each read is recorded)
+    if case is None:
+        try:
+            case = await web.ask(who, "verification", "case", dossier_id=dossier["dossier_id"])
+        except Refusal:
+            return Offer()
+    return Offer({s["subject_id"]: subject_title(s) for s in case.get("subjects") or []})
+
+
+def _meeting_day(web: Web, typed: Typed) -> date:
+    for name in DATE_FIELDS:
+        try:
+            return typed_date(str((typed or {}).get(name) or ""))
+        except NotADate:
+            continue
+    return web.today()
+
+
+def _absent(typed: Typed, field: str) -> list[str]:
+    prefix = field + "."
+    return [name.removeprefix(prefix) for name, value in (typed or {}).items() if name.startswith(prefix) and value == "absent"]
+
+
+async def _roster(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
+    """The cell's members who may vote on the meeting's day, and the denominator of its 2/3
+    (the registry's count: official members less those transferred out, suspended, or exempted
+    and absent)."""
+    if dossier is None:
+        return Offer()
+    on = _meeting_day(web, typed)
+    roster = await web.ask(who, "registry", "roster", organisation=dossier["cell"], on=on.isoformat(), absent=_absent(typed, "ballots"))
+    voters = {
+        m["citizen_id"]: _voter(m["citizen_id"], m.get("status"))
+        for m in roster.get("members") or []
+        if m.get("kind") == "official" and m.get("status") in ("active", "exempted")
+    }
+    denominator = int(roster.get("denominator") or 0)
+    required = votes_required(denominator, rule_set_on(on).adoption_share)
+    note = (
+        f"Chi bộ có {roster.get('official_count', 0)} đảng viên chính thức ngày {shown_date(on)}; "
+        f"mẫu số biểu quyết là {denominator} (không tính đảng viên chuyển sinh hoạt tạm thời, bị đình chỉ, "
+        f"miễn sinh hoạt vắng mặt). Cần ít nhất {required} đảng viên tán thành (2/3, quy định CELL_2_3), "
+        "không phải 2/3 số có mặt."
+    )
+    return Offer(voters, note=note, denominator=denominator, required=required, rule="CELL_2_3")
+
+
+async def _committee_votes(web: Web, who: SignedIn, organisation: str, on: date) -> Offer:
+    committee = await web.ask(who, "registry", "committee", organisation=organisation, on=on.isoformat())
+    members = [str(m) for m in committee.get("members") or []]
+    required = votes_required(len(members), rule_set_on(on).adoption_share)
+    note = (
+        f"Cấp ủy {organisation} có {len(members)} cấp ủy viên ngày {shown_date(on)}; cần ít nhất {required} cấp ủy viên "
+        "tán thành (2/3 tổng số cấp ủy viên, quy định COMMITTEE_2_3)."
+    )
+    return Offer({m: _voter(m, None) for m in members}, note=note, denominator=len(members), required=required, rule="COMMITTEE_2_3")
+
+
+async def _committee(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
+    """The grassroots committee's members: its resolution's voters (COMMITTEE_2_3)."""
+    organisation = await _grassroots_of(web, who, dossier)
+    if not organisation:
+        return Offer()
+    return await _committee_votes(web, who, organisation, _meeting_day(web, typed))
+
+
+async def _deciders(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
+    """An authorised grassroots committee decides by a vote of all its members; a standing
+    committee above records its decision without ballots (nothing to list)."""
+    competent = await _competent(web, who, dossier)
+    if not competent or competent.get("kind") not in GRASSROOTS_KINDS:
+        return Offer()
+    return await _committee_votes(web, who, str(competent["organisation"]), _meeting_day(web, typed))
+
+
+def _voter(citizen_id: str, status: Any) -> str:
+    return f"Đảng viên, CCCD {citizen_id}" + (" (miễn sinh hoạt)" if status == "exempted" else "")
+
+
+PROVIDERS: dict[str, Provider] = {
+    "cells": _cells,
+    "committees": _committees,
+    "grassroots": _grassroots,
+    "subjects": _subjects,
+    "roster": _roster,
+    "committee": _committee,
+    "deciders": _deciders,
+}
+
+
+async def offers_for(web: Web, who: SignedIn, act: Act, dossier: Dossier = None, typed: Typed = None) -> dict[str, Offer]:
+    return {f.name: await PROVIDERS[f.options](web, who, dossier, typed) for f, _ in act.fields() if f.options}

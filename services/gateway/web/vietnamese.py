@@ -19,6 +19,7 @@ from ketnap.domain.labels import EVENT_LABELS
 from ketnap.domain.rules import RuleCode
 from ketnap.domain.rules.rule_sets import RULE_SETS
 from ketnap.services.dossiers.values import (
+    AgreementPurpose,
     AreaExemption,
     Gender,
     GeneralEducation,
@@ -173,6 +174,10 @@ CHOICES: dict[type, dict[str, str]] = {
         Relation.CHILD: "Con",
     },
     UnionKind: {UnionKind.YOUTH_UNION: "Đoàn Thanh niên Cộng sản Hồ Chí Minh", UnionKind.TRADE_UNION: "Công đoàn cơ sở"},
+    AgreementPurpose: {
+        AgreementPurpose.OVER_60: "Kết nạp người trên 60 tuổi",
+        AgreementPurpose.LITERACY_ONLY: "Già làng, trưởng bản chỉ biết đọc, biết viết",
+    },
     OpinionSource: {
         OpinionSource.WORKPLACE_MASS_ORGANISATIONS: "Đoàn thể nơi làm việc",
         OpinionSource.RESIDENCE_CELL: "Chi ủy (chi bộ) nơi cư trú",
@@ -233,6 +238,33 @@ def event_title(event_type: Any) -> str:
     return EVENT_LABELS.get(str(event_type), "Cập nhật hồ sơ")
 
 
+RELATIONS = {
+    "applicant": "Người xin vào Đảng", "father": "Cha đẻ", "mother": "Mẹ đẻ", "father_in_law": "Cha vợ (chồng)",
+    "mother_in_law": "Mẹ vợ (chồng)", "guardian": "Người nuôi dưỡng", "spouse": "Vợ (chồng)", "child": "Con",
+}
+TEMPLATES = {
+    "standard": "", "police": "mẫu thẩm tra riêng: cán bộ, chiến sĩ công an", "religious": "mẫu thẩm tra riêng: người theo tôn giáo",
+    "married_to_foreigner": "mẫu thẩm tra riêng: kết hôn với người nước ngoài",
+    "private_business_owner": "mẫu thẩm tra riêng: chủ doanh nghiệp tư nhân",
+    "family_planning": "mẫu thẩm tra riêng: vi phạm chính sách dân số",
+}
+SUBJECT_STATES = {
+    "not_requested": "chưa gửi yêu cầu", "requested": "đã gửi yêu cầu, chờ trả lời", "replied": "đã có kết quả",
+}
+FINDINGS = {"clear": "Không có vấn đề", "concern": "Có vấn đề cần lưu ý", "disqualifying": "Không đủ điều kiện"}
+OUTCOMES = {"continue": "Tiếp tục xét kết nạp", "reject": "Không tiếp tục (bác hồ sơ)"}
+VOTE_OUTCOMES = {"adopted": "được thông qua", "not_adopted": "không được thông qua", "rejected": "bị bác (đủ 2/3 không tán thành)"}
+
+
+def subject_title(subject: Any) -> str:
+    """A verification subject as a person reads it: "Cha đẻ (mẫu thẩm tra riêng: ...): chưa gửi yêu cầu"."""
+    relation = RELATIONS.get(str(subject.get("relation")), "Người thân")
+    template = TEMPLATES.get(str(subject.get("template")), "mẫu thẩm tra riêng")
+    opinion = " — ý kiến cấp trên" if str(subject.get("subject_id", "")).endswith(":opinion") else ""
+    state = SUBJECT_STATES.get(str(subject.get("state")), "")
+    return f"{relation}{f' ({template})' if template else ''}{opinion}{f': {state}' if state else ''}"
+
+
 def choice_title(vocabulary: type, value: Any) -> str:
     return CHOICES.get(vocabulary, {}).get(value, str(value))
 
@@ -250,5 +282,8 @@ FILTERS = {
     "su_kien": event_title,
     "bo_quy_dinh": rule_set_title,
     "quyet_dinh": decision_title,
+    "ket_qua_bieu_quyet": lambda outcome: VOTE_OUTCOMES.get(str(outcome), "đã ghi"),
+    "ket_qua_tham_tra": lambda finding: FINDINGS.get(str(finding), "Đã có kết quả"),
+    "nguoi_tham_tra": lambda subject: subject_title({**subject, "state": None}),
 }
 """Jinja filters, named in Vietnamese as the templates read."""

@@ -48,7 +48,7 @@ def csrf_of(text: str) -> str:
 
 
 def hidden_fields(text: str) -> dict[str, str]:
-    form = text[text.index('class="act-form"'):]
+    form = text[text.index('class="act-form'):]
     return {name: html.unescape(value) for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)}
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from ketnap.platform.commands import ErrorBody
 from ketnap.services.gateway.web.acts import all_acts
-from ketnap.services.gateway.web.forms import Act, Field, Group, blank, keeps_key, read, refused
+from ketnap.services.gateway.web.forms import Act, Field, Group, Offer, blank, keeps_key, read, refused
 
 ACT = Act(
     "dossiers", "record_introductions", "gioi-thieu", "Ghi người giới thiệu",
@@ -106,3 +106,55 @@ def test_every_declared_act_names_a_command_of_the_access_table_and_fields_of_it
         for f, _ in act.fields():
             top = f.name.split(".")[0]
             assert top in model.model_fields, (act.slug, f.name)
+        if act.about_dossier:
+            assert act.names_dossier in model.model_fields, (act.slug, act.names_dossier)
+            assert act.cell_as is None or act.cell_as in model.model_fields, (act.slug, act.cell_as)
+            if act.versioned:  # only the dossier's own version: another service's stream has its own
+                assert act.service == "dossiers" and "expected_version" in model.model_fields, act.slug
+
+
+VOTE = Act(
+    "voting", "record_cell_resolution", "nghi-quyet-chi-bo", "Ghi nghị quyết chi bộ",
+    (Field("meeting_on", "Ngày họp", kind="date"), Field("ballots", "Biểu quyết", kind="ballots", options="roster")),
+    names_dossier="dossier_ids", cell_as="cell", versioned=False, confirm=True,
+)
+VOTERS = {"roster": Offer({"001080000001": "Đảng viên 1", "001080000002": "Đảng viên 2", "001080000003": "Đảng viên 3"},
+                          denominator=3, required=2, rule="CELL_2_3")}
+
+
+def test_a_vote_sends_one_ballot_per_member_present_and_leaves_the_absent_out() -> None:
+    offers = {"ballots": VOTERS["roster"]}
+    state, body = read(VOTE, {"meeting_on": "02/03/2025", "ballots.001080000001": "agree", "ballots.001080000002": "disagree",
+                              "ballots.001080000003": "absent", "ballots.999999999999": "agree"}, offers)
+    assert not state.has_errors
+    assert body == {"meeting_on": "2025-03-02", "ballots": [{"citizen_id": "001080000001", "choice": "agree"},
+                                                          {"citizen_id": "001080000002", "choice": "disagree"}]}
+    assert state.count(VOTE.field_named("ballots"), "agree") == 1
+    assert ("Biểu quyết", "Tán thành: 1; Không tán thành: 1; Không biểu quyết: 0; Vắng mặt: 1") in state.answers()
+
+
+def test_a_vote_with_a_member_left_unanswered_is_not_sent_and_says_how_many() -> None:
+    state, body = read(VOTE, {"meeting_on": "02/03/2025", "ballots.001080000001": "agree"}, {"ballots": VOTERS["roster"]})
+    assert "ballots" not in body
+    assert state.field_errors["ballots"].startswith("Hãy ghi biểu quyết của cả 2 đảng viên còn trống")
+    assert state.ballot(VOTE.field_named("ballots"), "001080000001") == "agree"  # kept as typed
+
+
+def test_a_body_without_voters_to_list_sends_no_ballots() -> None:
+    state, body = read(VOTE, {"meeting_on": "02/03/2025"}, {"ballots": Offer()})
+    assert not state.has_errors and "ballots" not in body and not state.shown(VOTE.field_named("ballots"))
+
+
+def test_a_preselected_offer_is_the_value_first_shown() -> None:
+    act = Act("verification", "certify_history", "chung-nhan", "Chứng nhận", (Field("certified_by", "Đảng ủy", options="grassroots"),))
+    assert blank(act, date(2025, 3, 2), offers={"certified_by": Offer(preselect="DU-A")}).values["certified_by"] == "DU-A"
+
+
+def test_a_rules_refusal_is_shown_beside_the_field_it_judges_too() -> None:
+    act = Act("voting", "decide_admission", "quyet-dinh", "Quyết định", (Field("decided_by", "Cấp ủy ra quyết định"),),
+              rule_fields={"AUTHORITY": "decided_by"})
+    state, _ = read(act, {"decided_by": "DU-A"})
+    refused(state, ErrorBody(code="rule:AUTHORITY", message="[AUTHORITY] Không có thẩm quyền"))
+    assert state.summary == ["Không có thẩm quyền (quy định AUTHORITY)."]
+    assert state.field_errors["decided_by"] == "Không có thẩm quyền (quy định AUTHORITY)."
+    assert state.values["decided_by"] == "DU-A"
