@@ -39,7 +39,6 @@ class ChainReport:
     compared_with_stream: int = 0
     """How many positions were found with the same hash in the log's stream."""
     anchor: Anchor | None = None
-    notes: tuple[str, ...] = ()
 
     @property
     def intact(self) -> bool:
@@ -64,15 +63,14 @@ def kept_logs_of(logs: list[str], deployment: str) -> list[str]:
 
 
 def origin_of(log: str, deployment: str) -> tuple[str, str]:
-    """(deployment, service) whose anchors vouch for `log`: its own, or the origin of a kept log."""
+    """(deployment, service) whose signed heads vouch for `log`: this deployment's own service,
+    or the origin of a kept log (deployment ids have hyphens where kept log names have `_`)."""
     from ketnap.platform.federation.links import DOWNWARD, UPWARD, kept_log_name
 
     for service in (*UPWARD, *DOWNWARD):
-        suffix = kept_log_name(service, "x")[len(service):-1]  # "_at_"
-        if log.startswith(service + suffix):
-            origin = log[len(service + suffix):]
-            if kept_log_name(service, origin) == log:
-                return origin.replace("_", "-"), service
+        prefix = kept_log_name(service, "")
+        if log.startswith(prefix) and log != prefix:
+            return log[len(prefix):].replace("_", "-"), service
     return deployment, log
 
 
