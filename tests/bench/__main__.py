@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import hashlib
 import os
 import subprocess
 import sys
@@ -21,7 +21,7 @@ from pathlib import Path
 import asyncpg
 import nats
 
-from ketnap.operations.bootstrap import DATABASE_NAME, ensure_database, with_database
+from ketnap.operations.bootstrap import ensure_database, with_database
 from ketnap.platform.bus.bootstrap import ensure_event_stream
 from ketnap.platform.bus.relay import Relay
 from ketnap.platform.envelope import EventMetadata, NewEvent, dumps_data
@@ -136,6 +136,26 @@ async def raw_read(pool: asyncpg.Pool, schema: str) -> float:
         count += len(rows)
         position = rows[-1]["position"]
     return count / (time.perf_counter() - start)
+
+
+async def raw_sha256_rate(pool: asyncpg.Pool, schema: str) -> float:
+    """SHA-256 alone over the bytes `audit verify` hashes (each event's previous hash and
+    canonical encoding), built beforehand and not timed: the ceiling of any verification."""
+    from ketnap.operations.audit import _SELECT, canonical_bytes
+
+    count, seconds = 0, 0.0
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
+        cursor = await conn.cursor(f"{_SELECT} FROM {schema}.events ORDER BY position")
+        while rows := await cursor.fetch(5000):
+            encoded = [canonical_bytes(row) for row in rows]
+            start = time.perf_counter()
+            for previous_hash, body in encoded:
+                digest = hashlib.sha256(previous_hash)
+                digest.update(body)
+                digest.hexdigest()
+            seconds += time.perf_counter() - start
+            count += len(rows)
+    return count / seconds
 
 
 async def relay_rate(pool: asyncpg.Pool, schema: str, nats_url: str, deployment: str) -> float:
@@ -256,11 +276,17 @@ async def platform_figures(events: int) -> None:
         start = time.perf_counter()
         await fill_log(pool, "registry", events)
         report(Figure(f"generate {events:,} events (1,000 per append)", events / (time.perf_counter() - start), "ev/s"))
+
+        # `audit verify` holds the log against its stream: publish it as a running relay would.
+        print(f"\nrelaying the {events:,} events to JetStream ...", file=sys.stderr, flush=True)
+        await relay_rate(pool, "registry", servers.nats_url, deployment)
+        baseline = await raw_sha256_rate(pool, "registry")
         await pool.close()
 
         env = dict(os.environ, DATABASE_URL=url, NATS_URL=servers.nats_url, KETNAP_DEPLOYMENT=deployment, KETNAP_LOG_FORMAT="json")
-        seconds, peak, _ = timed_child(["audit", "verify", "--service", "registry"], env)
-        report(Figure(f"hash-chain verification, {events:,} events", events / seconds, "ev/s", aim=f"peak {peak:,.0f} MB (aim < 300 MB)"))
+        seconds, peak, _ = timed_child(["audit", "verify", "--service", "registry", "--wait", "0"], env)
+        report(Figure(f"audit verify incl. stream, {events:,} events", events / seconds, "ev/s", baseline,
+                      f"≥ 300k ev/s; peak {peak:,.0f} MB (aim < 300 MB)"))
         seconds, peak, _ = timed_child(["projections", "rebuild", "--name", "reporting.audit_timeline"], env)
         report(Figure(f"projection rebuild (audit timeline), {events:,}", events / seconds, "ev/s", aim=f"peak {peak:,.0f} MB (aim < 300 MB)"))
 

@@ -807,6 +807,15 @@ async def logs(postgres, ketnap_db) -> list[str]:
     return [s.name for s in services]
 
 
+async def _cannot_switch_the_guard_off(conn, logs: list[str]) -> None:
+    for log in logs:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(GUARD_OFF.format(log=log))
+    # Nor go around it: replica mode skips triggers, and only a superuser may set it.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await conn.execute("SET session_replication_role = replica")
+
+
 class TestWhoCanSwitchTheGuardOff:
     """A log's guard (the trigger refusing UPDATE and DELETE) can be switched off by the table's
     owner and the superuser only. Proved on each log, as every role deploy/ makes."""
@@ -816,12 +825,7 @@ class TestWhoCanSwitchTheGuardOff:
     async def test_no_service_role_can(self, postgres, ketnap_db, logs: list[str], role: str) -> None:
         conn = await _connect(postgres.port, f"ketnap_{role}", ketnap_db[f"PG_{role.upper()}_PASSWORD"])
         try:
-            for log in logs:
-                with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                    await conn.execute(GUARD_OFF.format(log=log))
-            # Nor around it: replica mode skips triggers, and only a superuser may set it.
-            with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                await conn.execute("SET session_replication_role = replica")
+            await _cannot_switch_the_guard_off(conn, logs)
             for other in ("ketnap_owner", "ketnap_migrator", "postgres"):
                 with pytest.raises(asyncpg.InsufficientPrivilegeError):
                     await conn.execute(f"SET ROLE {other}")
@@ -836,11 +840,7 @@ class TestWhoCanSwitchTheGuardOff:
             await _connect(postgres.port, "ketnap_owner", "")
         conn = await _connect(postgres.port, "ketnap_migrator", ketnap_db["PG_MIGRATOR_PASSWORD"])
         try:
-            for log in logs:
-                with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                    await conn.execute(GUARD_OFF.format(log=log))
-            with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                await conn.execute("SET session_replication_role = replica")
+            await _cannot_switch_the_guard_off(conn, logs)
             # The bootstrap's power, by an explicit SET ROLE: tried, then rolled back.
             with pytest.raises(_RolledBack):
                 async with conn.transaction():

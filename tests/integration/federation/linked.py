@@ -74,7 +74,7 @@ class Deployment:
     id: str
     root: Path
     postgres_url: str
-    upper: "Deployment | None" = None
+    upper: Deployment | None = None
     lowers: list[str] = field(default_factory=list)
     nats: EmbeddedNats | None = None
     proxy: LinkProxy | None = None
@@ -108,6 +108,7 @@ class Deployment:
             lower_deployments=tuple(self.lowers),
             gateway_port=free_port(),
             keys_dir=self.root / "keys",
+            anchor_interval_seconds=0.5,
         )
         self.services = all_services(self.settings)
         await bootstrap(self.settings, self.services)
@@ -165,7 +166,7 @@ async def _answering(nc: NatsClient, name: str, tasks: list[asyncio.Task[None]],
 
 
 @contextlib.asynccontextmanager
-async def linked_deployments(root: Path, postgres_url: str, upper: str, lowers: list[str]):  # noqa: ANN201
+async def linked_deployments(root: Path, postgres_url: str, upper: str, lowers: list[str]):
     top = Deployment(upper, root / upper, postgres_url, lowers=list(lowers))
     below = [Deployment(d, root / d, postgres_url, upper=top) for d in lowers]
     everything = [top, *below]

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from ketnap.platform.anchors import Anchor, latest_anchor, load_public_key
 from ketnap.platform.eventstore import EventStore
+from ketnap.platform.federation.links import kept_log_name
 from tests.conftest import eventually
 from tests.forgery import overwrite, with_data
 from tests.integration.federation.linked import Deployment, linked_deployments
@@ -151,6 +153,23 @@ async def verify_projections(deployment: Deployment) -> None:
         for projection in service.projections:
             differences = await projections.verify(deployment.pool, projection)  # type: ignore[arg-type]
             assert differences == [], (deployment.id, projection.name, differences)
+
+
+async def test_the_province_keeps_each_communes_signed_heads_with_its_logs(tree: tuple[Deployment, list[Deployment]]) -> None:
+    """The level above keeps the anchors of the logs it keeps, out of the lower level's reach."""
+    province, communes = tree
+    assert province.nc is not None and province.pool is not None
+    for commune in communes:
+        kept = kept_log_name("registry", commune.id)
+
+        async def signed_and_kept(c: Deployment = commune, log: str = kept) -> Anchor | None:
+            anchor = await latest_anchor(province.nc.jetstream(), c.id, "registry")  # type: ignore[union-attr]
+            return anchor if anchor and 0 < anchor.position <= await province.head(log) else None
+
+        anchor = await eventually(signed_and_kept, timeout=30)
+        key = load_public_key(commune.root / "keys" / commune.id / "registry.pub")
+        assert key is not None and anchor.verified_by(key)
+        assert await province.pool.fetchval(f"SELECT hash FROM {kept}.events WHERE position = $1", anchor.position) == anchor.hash
 
 
 async def test_a_commune_that_rewrites_its_past_is_caught_above(tree: tuple[Deployment, list[Deployment]], tmp_path: Path) -> None:
