@@ -28,7 +28,8 @@ already acknowledged. Shapes (the `result` of the platform's reply; dates ISO `Y
   unit's life oldest first (`established`, `renamed`, `reclassified`, `moved`, `authority_granted`,
   `authority_revoked`, then `merged`, `split` or `dissolved`), from its dated versions.
 - `members` {organisation, on} -> {members: [{citizen_id, full_name, kind, status, since, admitted_on,
-  official_since, temporary, home}]}: a unit's own roster with names (personal: each read recorded).
+  official_since, temporary, home}], committee: [{citizen_id, full_name, role, since}]}: a unit's own
+  roster and its committee with names (personal: each read recorded).
 - `classes` {organisation, on?} -> {classes: [{class_id, kind, organiser, title, start_date, end_date,
   attendees: [{citizen_id, full_name, certificate_number, certificate_issued_on}]}]}: the classes
   organised by the unit or a unit below it (on `on`, or today's tree), newest first (personal).
@@ -381,11 +382,18 @@ def _given_name_first(full_name: str | None) -> tuple[str, str]:
 
 
 async def members(ctx: ServiceContext, q: MembersQuery) -> dict[str, Any]:
-    """A unit's own roster on a date with each member's name and dates, and those hosted for a while."""
+    """A unit's own roster on a date with each member's name and dates, those hosted for a while, and
+    its committee members by name (cấp ủy viên may sit in cells below)."""
     async with current_view(ctx) as view:
         await _unit(view, q.organisation, q.on)
         rows = [(m, False) for m in await view.members(q.organisation, q.on)]
         rows += [(m, True) for m in await view.temporary_members(q.organisation, q.on)]
+        seats = await view.committee(q.organisation, q.on)
+        committee = [
+            {"citizen_id": seat["citizen_id"], "full_name": (await view.person(seat["citizen_id"]) or {}).get("full_name"),
+             "role": seat["role"], "since": iso(seat["valid_from"])}
+            for seat in seats
+        ]
         found = []
         for m, temporary in rows:
             person = await view.person(m["citizen_id"]) or {}
@@ -398,7 +406,7 @@ async def members(ctx: ServiceContext, q: MembersQuery) -> dict[str, Any]:
             })
     # Official members first, then probationary, then those hosted; by given name as rosters are kept.
     found.sort(key=lambda m: (m["temporary"], m["kind"] != MemberKind.OFFICIAL.value, _given_name_first(m["full_name"]), m["citizen_id"]))
-    return {"organisation": q.organisation, "on": q.on.isoformat(), "members": found}
+    return {"organisation": q.organisation, "on": q.on.isoformat(), "members": found, "committee": committee}
 
 
 async def classes(ctx: ServiceContext, q: ClassesQuery) -> dict[str, Any]:

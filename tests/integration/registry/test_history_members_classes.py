@@ -43,6 +43,9 @@ async def test_the_members_roster_carries_names_and_the_hosted_members_last(prov
         ("Lê Văn An", "official", False), ("Đỗ Thị Bình", "probationary", False), ("Ân Văn Châu", "official", True),
     ]
     assert found[2]["home"] == "C2" and found[0]["since"] == "2016-01-01"
+    await r.ok("appoint_committee_member", organisation="G1", citizen_id=AN, role="bí thư", effective_from="2020-10-01")
+    seats = (await r.answer("members", organisation="G1", on="2025-06-01"))["committee"]
+    assert seats == [{"citizen_id": AN, "full_name": "Lê Văn An", "role": "bí thư", "since": "2020-10-01"}]
     assert (await r.answer("members", organisation="C1", on="2015-06-01"))["members"] == []
 
 

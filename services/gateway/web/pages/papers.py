@@ -3,7 +3,8 @@ probationary members (Mẫu 18-KNĐ), each as a print view and an editable DOCX 
 
 Built from the dossier's own records through the gateway's queries as the person asking (the
 access table, the scope, and one recorded personal read per dossier read): a paper shows nothing
-the person could not read on the dossier's page.
+the person could not read on the dossier's page. Their addresses are their own (/giay-to/...), so
+no other page's route (/ho-so/<id>/<act>) takes them.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from ketnap.platform.commands import NotFound
+from ketnap.platform.commands import DomainError, NotFound
 from ketnap.services.dossiers.values import Step
-from ketnap.services.gateway.web.page import Refusal, SignedIn, Web, pages, render, signed_in, web_of
+from ketnap.services.gateway.web.page import SignedIn, Web, pages, render, signed_in, web_of
 from ketnap.services.gateway.web.papers.content import DOSSIER_PAPERS, Facts, Paper, register
 from ketnap.services.gateway.web.papers.docx import MEDIA_TYPE, docx_bytes, lines_of
 
 router = pages()
 
-ADMITTED_STEPS = (Step.PROBATION, Step.RECOGNITION, Step.OFFICIAL, Step.NAME_REMOVED)
+ADMITTED_STEPS = (Step.AWAITING_CEREMONY, Step.PROBATION, Step.RECOGNITION, Step.OFFICIAL, Step.NAME_REMOVED)
 """The dossiers whose person was admitted: the rows of the register of probationary members."""
 SEARCH_PAGE = 100
 
@@ -45,7 +46,7 @@ async def _unit(web: Web, who: SignedIn, code: str, on: date | None = None) -> d
     a cell secretary: its name then comes from the cell's chain of ancestors)."""
     try:
         return await web.ask(who, "registry", "organisation", code=code, on=(on or web.today()).isoformat())
-    except Refusal as refusal:
+    except DomainError as refusal:  # the scope check refuses before asking; the registry answers not_found
         if refusal.code in ("forbidden", "not_found"):
             return None
         raise
@@ -69,25 +70,25 @@ def docx_response(paper: Paper, name: str) -> Response:
     })
 
 
-@router.get("/ho-so/{dossier_id}/giay-to")
+@router.get("/giay-to/ho-so/{dossier_id}")
 async def dossier_papers(request: Request, dossier_id: str, who: SignedIn = Depends(signed_in)) -> Response:
     facts = await facts_of(web_of(request), who, dossier_id)
     papers = [(slug, title, build(facts) is not None) for slug, (title, build) in DOSSIER_PAPERS.items()]
     return await render(request, who, "papers.html", dossier=facts.dossier, papers=papers)
 
 
-@router.get("/ho-so/{dossier_id}/giay-to/{slug}.docx")
+@router.get("/giay-to/ho-so/{dossier_id}/{slug}.docx")
 async def dossier_paper_file(request: Request, dossier_id: str, slug: str, who: SignedIn = Depends(signed_in)) -> Response:
     facts = await facts_of(web_of(request), who, dossier_id)
     return docx_response(_paper(facts, slug), dossier_id)
 
 
-@router.get("/ho-so/{dossier_id}/giay-to/{slug}")
+@router.get("/giay-to/ho-so/{dossier_id}/{slug}")
 async def dossier_paper(request: Request, dossier_id: str, slug: str, who: SignedIn = Depends(signed_in)) -> Response:
     facts = await facts_of(web_of(request), who, dossier_id)
     paper = _paper(facts, slug)
     return await render(request, who, "paper.html", paper=paper, lines=lines_of(paper), download=f"{request.url.path}.docx",
-                        back=f"/ho-so/{dossier_id}/giay-to")
+                        back=f"/giay-to/ho-so/{dossier_id}")
 
 
 # --- Mẫu 18-KNĐ ------------------------------------------------------------------------------------------
@@ -111,12 +112,12 @@ async def register_of(web: Web, who: SignedIn, code: str) -> Paper:
     return register(unit, dossiers, cells, today)
 
 
-@router.get("/to-chuc/{code}/so-dang-vien-du-bi.docx")
+@router.get("/giay-to/to-chuc/{code}/mau-18-knd.docx")
 async def register_file(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
     return docx_response(await register_of(web_of(request), who, code), code)
 
 
-@router.get("/to-chuc/{code}/so-dang-vien-du-bi")
+@router.get("/giay-to/to-chuc/{code}/mau-18-knd")
 async def register_page(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
     paper = await register_of(web_of(request), who, code)
     return await render(request, who, "paper.html", paper=paper, lines=lines_of(paper), download=f"{request.url.path}.docx",
