@@ -60,13 +60,16 @@ async def _tree(request: Request, who: SignedIn, code: str) -> Response:
     subtree = await web.ask(who, "registry", "subtree", code=code, on=on.isoformat())
     localities = await web.ask(who, "registry", "localities", organisation=code, on=on.isoformat())
     return await render(
-        request, who, "organisation_tree.html", root=branches(subtree.get("organisations", []), code), on=on, problem=problem,
-        is_today=on == web.today(), localities=localities, query=_day_query(on, web),
+        request, who, "organisation_tree.html", root=branches(subtree.get("organisations", []), code), localities=localities,
+        **_day(on, problem, web),
     )
 
 
-def _day_query(on: date, web: Web) -> str:
-    return "" if on == web.today() else f"?ngay={shown_date(on)}"
+def _day(on: date, problem: str | None, web: Web) -> dict[str, Any]:
+    """What every page about a day shows of it: the day, a typed date's problem, whether it is
+    today, and the query that keeps the day on the page's links."""
+    today = on == web.today()
+    return {"on": on, "problem": problem, "is_today": today, "query": "" if today else f"?ngay={shown_date(on)}"}
 
 
 async def _organisation(web: Web, who: SignedIn, code: str, on: date) -> dict[str, Any]:
@@ -84,9 +87,8 @@ async def unit_page(request: Request, code: str, who: SignedIn = Depends(signed_
     acts = [u.act for u in UNIT_ACTS if web.may(who, "command", u.act.service, u.act.command)] if on == web.today() else []
     done = BY_SLUG.get(request.query_params.get("xong", ""))
     return await render(
-        request, who, "organisation_unit.html", unit=unit, root=branches(subtree.get("organisations", []), code), on=on,
-        problem=problem, is_today=on == web.today(), localities=localities, quotas=quotas.get("quotas", []), acts=acts,
-        done=done.act if done else None, query=_day_query(on, web), own=code == who.principal.organisation,
+        request, who, "organisation_unit.html", unit=unit, root=branches(subtree.get("organisations", []), code), localities=localities,
+        quotas=quotas.get("quotas", []), acts=acts, done=done.act if done else None, **_day(on, problem, web),
     )
 
 
@@ -108,9 +110,8 @@ async def members_page(request: Request, code: str, who: SignedIn = Depends(sign
     members = await web.ask(who, "registry", "members", organisation=code, on=on.isoformat())
     rows = members.get("members", [])
     return await render(
-        request, who, "organisation_members.html", unit=unit, on=on, problem=problem, is_today=on == web.today(),
-        own=[m for m in rows if not m["temporary"]], hosted=[m for m in rows if m["temporary"]], committee=members.get("committee", []),
-        statuses=STATUSES, query=_day_query(on, web),
+        request, who, "organisation_members.html", unit=unit, own=[m for m in rows if not m["temporary"]],
+        hosted=[m for m in rows if m["temporary"]], committee=members.get("committee", []), statuses=STATUSES, **_day(on, problem, web),
     )
 
 

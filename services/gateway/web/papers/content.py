@@ -216,22 +216,31 @@ def _decision(
     )
 
 
+def _grounds(facts: Facts, what: str, cell_vote: Mapping[str, Any] | None, grassroots: Mapping[str, Any] | None) -> list[str]:
+    """"Xét Nghị quyết ... của chi bộ ngày ... và của đảng ủy ngày ...;": the resolutions a decision rests on."""
+    cell_on = shown_date((cell_vote or {}).get("meeting_on")) or BLANK
+    above = (f" và của {facts.name(grassroots.get('organisation'))} ngày {shown_date(grassroots.get('meeting_on'))}"
+             if grassroots and grassroots.get("outcome") == "adopted" else "")
+    return [f"Xét Nghị quyết {what} của {facts.name(facts.cell)} ngày {cell_on}{above};"]
+
+
+def _carry_out(facts: Facts) -> str:
+    return f"{facts.name(facts.cell)}, các cơ quan có liên quan và đồng chí {facts.person} thi hành Quyết định này."
+
+
 def admission_decision(facts: Facts) -> Paper | None:
     """Mẫu 9-KNĐ: Quyết định kết nạp đảng viên."""
     admission = facts.dossier.get("admission")
     if not admission or not admission.get("decision_number"):
         return None
     cell_vote = (facts.dossier.get("cell_vote") or {}).get("resolution") or {}
-    grassroots = facts.voting("grassroots_resolution") or {}
-    grounds = [f"Xét Nghị quyết đề nghị kết nạp đảng viên của {facts.name(facts.cell)} ngày {shown_date(cell_vote.get('meeting_on')) or BLANK}"
-               + (f" và của {facts.name(grassroots.get('organisation'))} ngày {shown_date(grassroots.get('meeting_on'))}"
-                  if grassroots.get("outcome") == "adopted" else "") + ";"]
+    grounds = _grounds(facts, "đề nghị kết nạp đảng viên", cell_vote, facts.voting("grassroots_resolution"))
     cell = facts.name(facts.cell)
     articles = [
         (f"Kết nạp quần chúng {facts.person}, số định danh cá nhân {facts.dossier.get('citizen_id') or BLANK}, sinh ngày {BLANK}, "
-        f"vào Đảng Cộng sản Việt Nam; sinh hoạt tại {cell}."),
+         f"vào Đảng Cộng sản Việt Nam; sinh hoạt tại {cell}."),
         "Thời gian dự bị 12 tháng, kể từ ngày chi bộ tổ chức lễ kết nạp.",
-        f"{cell}, các cơ quan có liên quan và đồng chí {facts.person} thi hành Quyết định này.",
+        _carry_out(facts),
     ]
     return _decision(facts, "9-KNĐ", "mau-9-knd", admission, "Kết nạp đảng viên", grounds, articles)
 
@@ -275,17 +284,12 @@ def recognition_decision(facts: Facts) -> Paper | None:
     official = facts.dossier.get("official")
     if not official or not official.get("decision_number"):
         return None
-    cell_vote = facts.voting("recognition_cell_resolution") or {}
-    grassroots = facts.voting("recognition_grassroots_resolution") or {}
-    grounds = [f"Xét Nghị quyết đề nghị công nhận đảng viên chính thức của {facts.name(facts.cell)} ngày "
-               f"{shown_date(cell_vote.get('meeting_on')) or BLANK}"
-               + (f" và của {facts.name(grassroots.get('organisation'))} ngày {shown_date(grassroots.get('meeting_on'))}"
-                  if grassroots.get("outcome") == "adopted" else "") + ";"]
-    cell = facts.name(facts.cell)
+    grounds = _grounds(facts, "đề nghị công nhận đảng viên chính thức", facts.voting("recognition_cell_resolution"),
+                       facts.voting("recognition_grassroots_resolution"))
     articles = [
-        (f"Công nhận đồng chí {facts.person}, đảng viên dự bị, sinh hoạt tại {cell}, là đảng viên chính thức kể từ ngày "
-        f"{shown_date(official.get('official_date'))}. Tuổi đảng của đồng chí tính từ ngày {shown_date(official.get('admitted_on'))}."),
-        f"{cell}, các cơ quan có liên quan và đồng chí {facts.person} thi hành Quyết định này.",
+        (f"Công nhận đồng chí {facts.person}, đảng viên dự bị, sinh hoạt tại {facts.name(facts.cell)}, là đảng viên chính thức kể từ "
+         f"ngày {shown_date(official.get('official_date'))}. Tuổi đảng của đồng chí tính từ ngày {shown_date(official.get('admitted_on'))}."),
+        _carry_out(facts),
     ]
     return _decision(facts, "16-KNĐ", "mau-16-knd", official, "Công nhận đảng viên chính thức", grounds, articles)
 
