@@ -74,6 +74,7 @@ COMMANDS: dict[tuple[str, str], Access] = {
     ("registry", "merge_organisation"): _c(BOARD, ADMIN, scope=("code", "into")),
     ("registry", "split_organisation"): _c(BOARD, ADMIN, scope=("code",)),
     ("registry", "dissolve_organisation"): _c(BOARD, ADMIN, scope=("code",)),
+    ("registry", "import_records"): _c(BOARD, ADMIN, scope=("organisation",)),
     ("registry", "grant_admission_authority"): _c(STANDING, scope=("code",)),
     ("registry", "revoke_admission_authority"): _c(STANDING, scope=("code",)),
     # registry: people (citizen-keyed commands are checked by the registry against the member's unit)
