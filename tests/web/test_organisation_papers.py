@@ -1,14 +1,17 @@
 """The organisation pages and the printed papers in a real browser (Debian's Chromium, driven by
 Playwright), against every real service: the tree today and on a past day, a unit's history,
-members and classes, a registry command from its form and one refused, and the papers of a dossier
-downloaded as DOCX and opened with python-docx."""
+members and classes, a registry command from its form and one refused, an import from a spreadsheet
+(a dry run listing the bad row, then the import), and the papers of a dossier downloaded as DOCX and
+opened with python-docx."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import docx
 import pytest
+from openpyxl import Workbook
 from playwright.async_api import Page, expect
 
 from ketnap.services.gateway.web.vietnamese import shown_date
@@ -143,3 +146,39 @@ async def test_the_register_of_probationary_members(page: Page, world: World, ad
     document = docx.Document(await (await waiting.value).path())
     rows = [[c.text for c in r.cells] for r in document.tables[1].rows]
     assert rows[1][1] == NAME and rows[1][3] == f"{DECISION_NUMBER}, {shown_date(day(20))}"
+
+
+def spreadsheet(path: Path, rows: list[list[object]]) -> Path:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["record", "code", "name", "kind", "parent", "effective_from", "citizen_id", "full_name", "organisation", "status"])
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+async def test_an_import_from_a_spreadsheet_dry_run_then_import(page: Page, world: World, admitted: str, tmp_path: Path) -> None:
+    cell = ["tổ chức", "CB-A5", "Chi bộ Thôn Năm", "chi bộ", "DU-A", date(2020, 1, 1), None, None, None, None]
+    member = ["đảng viên", None, None, "chính thức", None, "01/03/2021", "001090000061", "Vũ Thị Mai", "CB-A5", "active"]
+    wrong = ["đảng viên", None, None, "chính thức", None, "01/03/2021", "12345", "Đinh Văn Sai", "CB-A5", "active"]
+    await sign_in(page, world, "bantochuc")
+    await page.goto(world.listener.url + "/to-chuc/DU-A")
+    await page.get_by_role("link", name="Nhập dữ liệu tổ chức từ bảng tính").click()
+    await page.get_by_label("Tệp dữ liệu").set_input_files(spreadsheet(tmp_path / "sai.xlsx", [cell, member, wrong]))
+    await page.get_by_role("button", name="Kiểm tra tệp (chưa ghi gì)").click()
+    await expect(page.get_by_role("alert")).to_contain_text("có 1 lỗi; chưa ghi gì")
+    problems = page.locator("#loi-nhap tbody tr")
+    await expect(problems).to_have_count(1)
+    await expect(problems.first).to_contain_text("4")
+    await expect(problems.first).to_contain_text("citizen_id")
+    await screenshot(page, "to-chuc-nhap-loi")
+    await page.get_by_label("Tệp dữ liệu").set_input_files(spreadsheet(tmp_path / "dung.xlsx", [cell, member]))
+    await page.get_by_role("button", name="Kiểm tra tệp (chưa ghi gì)").click()
+    await expect(page.get_by_role("status").first).to_contain_text("Tệp hợp lệ: 1 tổ chức, 1 đảng viên")
+    await page.get_by_role("button", name="Nhập 1 tổ chức, 1 đảng viên").click()
+    await expect(page.get_by_role("status").first).to_contain_text("Đã nhập: 1 tổ chức, 1 đảng viên")
+    await page.get_by_role("link", name="Xem Tổ chức DU-A").click()
+    await expect(page.locator("section:has(#truc-thuoc)").get_by_role("link", name="Chi bộ Thôn Năm")).to_be_visible()
+    await page.goto(world.listener.url + "/to-chuc/CB-A5/dang-vien")
+    await expect(page.locator("section:has(#danh-sach) table")).to_contain_text("Vũ Thị Mai")

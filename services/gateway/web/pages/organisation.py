@@ -19,6 +19,7 @@ from ketnap.platform.commands import Conflict, Forbidden, NotFound
 from ketnap.services.gateway.access import QUERIES
 from ketnap.services.gateway.web.forms import FormState, blank, error_of, keeps_key, read, refused
 from ketnap.services.gateway.web.organisation.acts import BY_SLUG, UNIT_ACTS, UnitAct
+from ketnap.services.gateway.web.organisation.spreadsheet import NotReadable, text_of
 from ketnap.services.gateway.web.organisation.tree import branches
 from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, redirect, render, signed_in, web_of
 from ketnap.services.gateway.web.vietnamese import NotADate, shown_date, typed_date
@@ -88,7 +89,8 @@ async def unit_page(request: Request, code: str, who: SignedIn = Depends(signed_
     done = BY_SLUG.get(request.query_params.get("xong", ""))
     return await render(
         request, who, "organisation_unit.html", unit=unit, root=branches(subtree.get("organisations", []), code), localities=localities,
-        quotas=quotas.get("quotas", []), acts=acts, done=done.act if done else None, **_day(on, problem, web),
+        quotas=quotas.get("quotas", []), acts=acts, done=done.act if done else None, may_import=web.may(who, *IMPORT) and on == web.today(),
+        **_day(on, problem, web),
     )
 
 
@@ -174,3 +176,60 @@ async def _show(request: Request, who: SignedIn, state: FormState, unit: dict[st
     action = f"/to-chuc/{unit['code']}/viec/{state.act.slug}"
     template = "_act_form.html" if request.headers.get("HX-Request") == "true" else "organisation_act.html"
     return await render(request, who, template, status_code=status_code, form=state, unit=unit, action=action)
+
+
+# --- importing from a spreadsheet ----------------------------------------------------------------------
+
+IMPORT = ("command", "registry", "import_records")
+COUNT_WORDS = {"organisations": "tổ chức", "members": "đảng viên", "committees": "cấp ủy viên", "localities": "địa bàn"}
+
+
+def _may_import(web: Web, who: SignedIn) -> None:
+    if not web.may(who, *IMPORT):
+        raise Forbidden("Vai trò của bạn không nhập dữ liệu tổ chức; việc này của ban tổ chức và quản trị hệ thống.")
+
+
+@router.get("/to-chuc/{code}/nhap")
+async def import_page(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
+    web = web_of(request)
+    _may_import(web, who)
+    unit = await _organisation(web, who, code, web.today())
+    return await render(request, who, "organisation_import.html", unit=unit, checked=None, problem=None, key=str(uuid.uuid4()))
+
+
+@router.post("/to-chuc/{code}/nhap")
+async def import_sent(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
+    """"Kiểm tra" sends the uploaded file as a dry run and shows every row's problem; "Nhập" sends
+    the checked text again (kept in the page) to be written, all or nothing."""
+    web = web_of(request)
+    _may_import(web, who)
+    unit = await _organisation(web, who, code, web.today())
+    form = await request.form()
+    writing = form.get("buoc") == "nhap"
+    upload = form.get("tep")
+    try:
+        if writing:
+            name, text = str(form.get("file_name") or "tep.csv"), str(form.get("content") or "")
+            if not text:
+                raise NotReadable("Hãy kiểm tra tệp trước khi nhập.")
+        elif upload is None or isinstance(upload, str) or not upload.filename:
+            raise NotReadable("Hãy chọn tệp cần nhập.")
+        else:
+            name, text = upload.filename, text_of(upload.filename, await upload.read())
+    except NotReadable as error:
+        return await render(request, who, "organisation_import.html", status_code=422, unit=unit, checked=None, problem=str(error),
+                            key=str(uuid.uuid4()))
+    key = str(form.get("idempotency_key") or uuid.uuid4()) if writing else str(uuid.uuid4())
+    reply = await web.send(who, "registry", "import_records", key, {
+        "organisation": code, "file_name": name, "content": text, "dry_run": not writing,
+    })
+    if not reply.get("ok"):
+        error = error_of(reply)
+        return await render(request, who, "organisation_import.html", status_code=STATUS_OF_REFUSAL.get(error.code, 422), unit=unit,
+                            checked=None, problem=error.message, key=str(uuid.uuid4()))
+    result = reply.get("result") or {}
+    counts = ", ".join(f"{n} {COUNT_WORDS.get(k, k)}" for k, n in (result.get("counts") or {}).items() if n)
+    return await render(
+        request, who, "organisation_import.html", status_code=200 if not result.get("problems") else 422, unit=unit,
+        checked=result, counts=counts, file_name=name, content=text, problem=None, key=str(uuid.uuid4()),
+    )
