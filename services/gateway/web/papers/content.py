@@ -65,6 +65,8 @@ class Paper:
     """"BÍ THƯ"."""
     recipients: tuple[str, ...] = ()
     table: Table | None = None
+    sign_note: str = "(Ký, ghi rõ họ tên)"
+    """Under who signs: a decision is also stamped."""
 
 
 def date_line(day: Any) -> str:
@@ -212,7 +214,7 @@ def _decision(
         f"Số {decision_number}" if decision_number else "Số        -QĐ", date_line(decided.get("decision_date")),
         "QUYẾT ĐỊNH", subject,
         tuple(Line(g, italic=True) for g in ["Căn cứ Điều lệ Đảng Cộng sản Việt Nam;", *grounds]),
-        tuple(body), "T/M BAN THƯỜNG VỤ", "BÍ THƯ", (f"Như Điều {len(articles)}", "Lưu"),
+        tuple(body), "T/M BAN THƯỜNG VỤ", "BÍ THƯ", (f"Như Điều {len(articles)}", "Lưu"), sign_note="(Ký, ghi rõ họ tên, đóng dấu)",
     )
 
 

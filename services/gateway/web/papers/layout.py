@@ -113,8 +113,7 @@ def write(path: Path = TEMPLATE) -> Path:
     _tag(sent, "{%p endfor %}")
     _first(signs, "{{ paper.sign_for }}", bold=True)
     _para(signs, "{{ paper.sign_title }}", bold=True)
-    _para(signs, "(Ký, ghi rõ họ tên{% if paper.title != 'NGHỊ QUYẾT' and paper.title != 'SỔ THEO DÕI ĐẢNG VIÊN DỰ BỊ' %}, đóng dấu{% endif %})",
-          size=12, italic=True)
+    _para(signs, "{{ paper.sign_note }}", size=12, italic=True)
     for _ in range(3):
         _para(signs, "")
     document.save(str(path))
