@@ -53,6 +53,9 @@ UNIT_ACTS: list[UnitAct] = [
     ), order=10), "parent"),
     UnitAct(_act("rename_organisation", "doi-ten", "Đổi tên tổ chức", (Field("name", "Tên mới"), _from(), _decision()), order=20),
             "code", versioned=True),
+    UnitAct(_act("reclassify_organisation", "doi-loai", "Đổi loại tổ chức", (
+        Field("kind", "Loại tổ chức mới", kind="choice", choices=KINDS), _from(), _decision(),
+    ), order=25), "code", versioned=True),
     UnitAct(_act("move_organisation", "chuyen-truc-thuoc", "Chuyển tổ chức sang trực thuộc tổ chức khác", (
         Field("parent", "Mã tổ chức cấp trên mới"), _from(), _decision(),
     ), order=30), "code", versioned=True),
@@ -73,6 +76,10 @@ UNIT_ACTS: list[UnitAct] = [
         Field("citizen_id", "Số CCCD của đảng viên", kind="citizen_id"),
         Field("role", "Chức vụ trong cấp ủy", hint="Ví dụ bí thư, phó bí thư, ủy viên.", required=False), _from(), _decision(),
     ), order=80), "organisation"),
+    UnitAct(_act("end_committee_membership", "thoi-cap-uy-vien", "Thôi cấp ủy viên", (
+        Field("citizen_id", "Số CCCD của cấp ủy viên", kind="citizen_id"), _from("Ngày thôi"),
+        Field("reason", "Lý do", kind="long_text", required=False),
+    ), order=85), "organisation"),
     UnitAct(_act("register_member", "dang-ky-dang-vien", "Đăng ký đảng viên vào danh sách", (
         Field("full_name", "Họ và tên"), Field("citizen_id", "Số CCCD", kind="citizen_id"),
         Field("kind", "Loại đảng viên", kind="choice", choices=MEMBER_KINDS), _from("Ngày bắt đầu sinh hoạt"),
@@ -88,6 +95,14 @@ UNIT_ACTS: list[UnitAct] = [
         Field("assigned_by", "Mã tổ chức giao chỉ tiêu"), Field("decision_date", "Ngày quyết định", kind="date", today_by_default=True),
         _decision(),
     ), order=110), "organisation"),
+    UnitAct(_act("change_locality_coverage", "phu-trach-dia-ban", "Chi bộ nhận phụ trách một địa bàn", (
+        Field("code", "Mã địa bàn"), _from(),
+    ), lead="Địa bàn chuyển sang chi bộ này phụ trách từ ngày có hiệu lực.", order=105), "covered_by"),
+    UnitAct(_act("change_quota", "dieu-chinh-chi-tieu", "Điều chỉnh chỉ tiêu kết nạp", (
+        Field("period", "Năm hoặc nhiệm kỳ", hint="Ví dụ 2025 hoặc 2020-2025."), Field("quantity", "Số đảng viên mới", kind="number"),
+        Field("reason", "Lý do điều chỉnh", kind="long_text"),
+        Field("decision_date", "Ngày quyết định", kind="date", today_by_default=True), _decision(),
+    ), order=115), "organisation"),
     UnitAct(_act("record_class", "ghi-lop-boi-duong", "Ghi lớp bồi dưỡng", (
         Field("class_id", "Mã lớp", hint="Ví dụ NT-2025-03."), Field("kind", "Loại lớp", kind="choice", choices=CLASS_KINDS),
         Field("title", "Tên lớp", required=False),
