@@ -15,8 +15,12 @@ from setuptools import find_packages, setup
 
 FOLDERS = {"ketnap": "shared", "ketnap.services": "services", "ketnap.operations": "operations"}
 
-PACKAGE_DATA = {"ketnap.services.gateway.web": ["templates/*.html", "static/*.*", "static/swagger/*"]}
-"""The web application's templates and its vendored scripts and styles (docs/web.md), installed with
+PACKAGE_DATA = {
+    "ketnap.services.gateway.web": ["templates/*.html", "static/*.*", "static/swagger/*"],
+    "ketnap.services.gateway.web.papers": ["*.docx"],
+}
+"""The web application's templates, its vendored scripts and styles and the printed papers' DOCX
+template (docs/web.md), installed with
 the code also by a non-editable install (tests/unit/gateway/test_web_package.py builds a wheel)."""
 
 setup(

@@ -79,6 +79,7 @@ COMMANDS: dict[tuple[str, str], Access] = {
     ("registry", "merge_organisation"): _c(BOARD, ADMIN, scope=("code", "into")),
     ("registry", "split_organisation"): _c(BOARD, ADMIN, scope=("code",)),
     ("registry", "dissolve_organisation"): _c(BOARD, ADMIN, scope=("code",)),
+    ("registry", "import_records"): _c(BOARD, ADMIN, scope=("organisation",)),
     ("registry", "grant_admission_authority"): _c(STANDING, scope=("code",)),
     ("registry", "revoke_admission_authority"): _c(STANDING, scope=("code",)),
     # registry: people (citizen-keyed commands are checked by the registry against the member's unit)
@@ -152,6 +153,9 @@ QUERIES: dict[tuple[str, str], Access] = {
     ("registry", "competent_authority"): _c(*READERS, scope=("organisation",)),
     ("registry", "localities"): _c(*READERS, scope=("organisation",)),
     ("registry", "quotas"): _c(*READERS, scope=("organisation",)),
+    ("registry", "history"): _c(*READERS, scope=("code",)),
+    ("registry", "members"): _c(*READERS, scope=("organisation",), personal=True),
+    ("registry", "classes"): _c(*READERS, scope=("organisation",), personal=True),
     ("dossiers", "dossier"): _c(*READERS, personal=True),
     ("dossiers", "search"): _c(*PERSONAL_READERS, scope=("organisation",), personal=True),
     ("dossiers", "progress"): _c(*READERS),

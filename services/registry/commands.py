@@ -312,3 +312,17 @@ class CorrectQualityRating(Command):
     reason: Text
     decision_number: DecisionNumber | None = None
     expected_version: int | None = ExpectedVersion
+
+
+# --- bulk import ------------------------------------------------------------------------------------
+
+
+class ImportRecords(Command):
+    """Nhập dữ liệu tổ chức từ một tệp (CSV hoặc JSON, docs/registry.md): kiểm tra mọi dòng; nếu
+    không có lỗi và không phải chạy thử thì ghi tất cả trong một giao dịch (tất cả hoặc không gì cả).
+    Mọi dòng phải thuộc `organisation` hoặc tổ chức cấp dưới."""
+
+    organisation: OrganisationCode
+    file_name: ShortText
+    content: str = Field(min_length=1, max_length=512 * 1024, description="nội dung tệp (UTF-8)")
+    dry_run: bool = True

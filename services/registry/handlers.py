@@ -18,6 +18,7 @@ from ketnap.platform.service import ServiceContext
 from ketnap.services.registry import commands as c
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import Attendee, Certificate, Event, QualityRated, QualityRatingCorrected, SplitPart
+from ketnap.services.registry.importer import import_bytes
 from ketnap.services.registry.member import Person
 from ketnap.services.registry.organisation import UnitView
 from ketnap.services.registry.readmodel import RegistryView, current_view
@@ -442,8 +443,22 @@ async def correct_quality_rating(ctx: ServiceContext, cmd: c.CorrectQualityRatin
     )
 
 
+async def import_records(ctx: ServiceContext, cmd: c.ImportRecords) -> Decision:
+    """Nhập dữ liệu từ tệp: the importer checks every row (and that each lies in `organisation`'s
+    subtree) and, unless a dry run, writes all in one transaction with ids from the file's digest
+    (the same file twice records nothing twice). The answer lists every row's problem."""
+    result = await import_bytes(
+        ctx.pool, cmd.content.encode(), cmd.file_name, schema=ctx.name, actor=cmd.actor, dry_run=cmd.dry_run, within=cmd.organisation,
+    )
+    return Decision(f"import-{cmd.organisation}", 0, [], {
+        "problems": [{"line": p.line, "field": p.field, "reason": p.reason} for p in result.problems],
+        "counts": result.counts, "events": result.events, "written": result.written, "dry_run": cmd.dry_run,
+    })
+
+
 COMMANDS: list[tuple[str, type[Command], Callable[[ServiceContext, Any], Awaitable[Decision]]]] = [
     ("establish_organisation", c.EstablishOrganisation, establish_organisation),
+    ("import_records", c.ImportRecords, import_records),
     ("rename_organisation", c.RenameOrganisation, rename_organisation),
     ("reclassify_organisation", c.ReclassifyOrganisation, reclassify_organisation),
     ("move_organisation", c.MoveOrganisation, move_organisation),

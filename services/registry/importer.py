@@ -179,12 +179,16 @@ def _reason(error: dict[str, Any]) -> str:
 
 
 def read_records(path: Path) -> tuple[list[Record], list[Problem]]:
-    raw = path.read_bytes()
+    return records_of(path.read_bytes(), path.name)
+
+
+def records_of(raw: bytes, name: str) -> tuple[list[Record], list[Problem]]:
+    """The records of a file's bytes (`name` tells JSON by its suffix; CSV otherwise)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         return [], [Problem(raw[: error.start].count(b"\n") + 1, "", "Tệp không phải UTF-8")]
-    if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+    if name.lower().endswith(".json") or text.lstrip().startswith("{"):
         return _read_json(text)
     return _read_csv(text)
 
@@ -370,6 +374,18 @@ class _Plan:
             self.organisations[code] = organisation
             self.loaded_versions[organisation.stream_id] = organisation.version
         return self.organisations[code]
+
+    async def check_within(self, within: str, rows: dict[str, list[tuple[int, Any]]]) -> None:
+        """Each row's unit (an organisation's parent; the unit of a member, a seat, a locality and
+        its covering cell) lies in `within`'s subtree, on the row's date, in the tree with the file."""
+        for kind, name in (("organisation", "parent"), ("member", "organisation"), ("committee", "organisation"),
+                           ("locality", "organisation"), ("locality", "covered_by")):
+            for line, row in rows[kind]:
+                code = getattr(row, name, None)
+                if code is None and kind == "organisation" and row.code != within:
+                    self.problem(line, "parent", f"Tổ chức gốc {row.code} không thuộc phạm vi quản lý ({within}): cần tổ chức cấp trên")
+                elif code is not None and within not in await self.chain(code, row.effective_from):
+                    self.problem(line, name, f"{code} không thuộc phạm vi quản lý ({within} và các tổ chức cấp dưới)")
 
     # --- organisations ------------------------------------------------------------------------------
 
@@ -596,8 +612,24 @@ async def import_file(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Check every row of `path`; if all are good (and not `dry_run`), record them in one transaction."""
+    return await import_bytes(pool, path.read_bytes(), path.name, schema=schema, actor=actor, dry_run=dry_run, progress=progress)
+
+
+async def import_bytes(
+    pool: asyncpg.Pool,
+    raw: bytes,
+    name: str,
+    *,
+    schema: str = "registry",
+    actor: str = "import",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    within: str | None = None,
+) -> ImportResult:
+    """`import_file` of a file's bytes. `within`: every row must be about that unit or one below it
+    (a person imports only into their own subtree); a row outside is a problem of that row."""
     say = progress or (lambda _message: None)
-    records, problems = read_records(path)
+    records, problems = records_of(raw, name)
     say(f"Đã đọc {len(records)} dòng dữ liệu.")
     rows, field_problems = _validated(records)
     problems += field_problems
@@ -611,12 +643,14 @@ async def import_file(
         say(f"Đã kiểm tra {len(rows['member'])} đảng viên.")
         await plan.add_committees(rows["committee"])
         await plan.add_localities(rows["locality"])
+        if within is not None:
+            await plan.check_within(within, rows)
     result = ImportResult(problems=sorted(problems + plan.problems), counts=plan.counts)
     result.events = sum(len(events) for events in plan.pending.values())
     if not result.ok or dry_run:
         log.info("import checked", problems=len(result.problems), events=result.events, dry_run=dry_run)
         return result
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    digest = hashlib.sha256(raw).hexdigest()[:32]
     metadata = EventMetadata(actor=actor, organisation=_root(plan))
     streams = list(plan.pending.items())
     say(f"Ghi {result.events} sự kiện vào {len(streams)} luồng (một giao dịch)...")

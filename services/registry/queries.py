@@ -24,6 +24,15 @@ already acknowledged. Shapes (the `result` of the platform's reply; dates ISO `Y
 - `established_here` {codes} -> {codes}: those of the given units that were established in this
   deployment's own registry log; the others came through a registry log kept from a linked
   deployment (or are unknown). Where a body's acts are recorded follows from it (docs/voting.md).
+- `history` {code} -> {code, changes: [{on, change, name, kind, parent, successor, decision_number}]}: a
+  unit's life oldest first (`established`, `renamed`, `reclassified`, `moved`, `authority_granted`,
+  `authority_revoked`, then `merged`, `split` or `dissolved`), from its dated versions.
+- `members` {organisation, on} -> {members: [{citizen_id, full_name, kind, status, since, admitted_on,
+  official_since, temporary, home}], committee: [{citizen_id, full_name, role, since}]}: a unit's own
+  roster and its committee with names (personal: each read recorded).
+- `classes` {organisation, on?} -> {classes: [{class_id, kind, organiser, title, start_date, end_date,
+  attendees: [{citizen_id, full_name, certificate_number, certificate_issued_on}]}]}: the classes
+  organised by the unit or a unit below it (on `on`, or today's tree), newest first (personal).
 - `subtree` {code, on}, `member` {citizen_id, on}, `localities` {organisation, on} (white zones),
   `quotas` {organisation, on?}, `certificates` {citizen_id}: see docs/registry.md.
 """
@@ -37,6 +46,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ketnap.domain.calendar import age_in_months
+from ketnap.domain.values import folded
 from ketnap.platform.commands import NotFound
 from ketnap.platform.service import ServiceContext
 from ketnap.services.registry import errors
@@ -92,6 +102,26 @@ class QuotasQuery(Query):
 
 class CertificatesQuery(Query):
     citizen_id: CitizenId
+
+
+class HistoryQuery(Query):
+    """Lịch sử một tổ chức: thành lập, đổi tên, đổi loại, chuyển trực thuộc, giao hoặc thu hồi thẩm quyền kết nạp, sáp nhập, chia tách, giải thể."""
+
+    code: OrganisationCode
+
+
+class MembersQuery(Query):
+    """Danh sách đảng viên của một tổ chức vào một ngày, có họ tên (mỗi lần đọc được ghi nhật ký)."""
+
+    organisation: OrganisationCode
+    on: Day
+
+
+class ClassesQuery(Query):
+    """Các lớp bồi dưỡng do tổ chức hoặc tổ chức cấp dưới mở, với học viên và giấy chứng nhận."""
+
+    organisation: OrganisationCode
+    on: Day
 
 
 def iso(d: date | None) -> str | None:
@@ -310,6 +340,95 @@ async def certificates(ctx: ServiceContext, q: CertificatesQuery) -> dict[str, A
     }
 
 
+def _changes(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What changed from one dated version of a unit to the next."""
+    found: list[dict[str, Any]] = []
+    before: dict[str, Any] | None = None
+    for row in versions:
+        facts = {"on": iso(row["valid_from"]), "name": row["name"], "kind": row["kind"], "parent": row["parent"], "successor": None,
+                 "decision_number": None}
+        if before is None:
+            found.append({**facts, "change": "established"})
+        else:
+            for column, change in (("name", "renamed"), ("kind", "reclassified"), ("parent", "moved")):
+                if row[column] != before[column]:
+                    found.append({**facts, "change": change})
+            if row["may_decide_admission"] != before["may_decide_admission"]:
+                granted = bool(row["may_decide_admission"])
+                found.append({**facts, "change": "authority_granted" if granted else "authority_revoked",
+                              "decision_number": row["authority_decision_number"] if granted else None})
+        before = row
+    return found
+
+
+async def history(ctx: ServiceContext, q: HistoryQuery) -> dict[str, Any]:
+    """A unit's life, oldest first, from its dated versions and how it ended."""
+    async with current_view(ctx) as view:
+        versions = await view.unit_versions(q.code)
+        ending = await view.ending(q.code)
+    if not versions:
+        raise errors.OrganisationNotFound(q.code, None)
+    changes = _changes(versions)
+    if ending:
+        last = versions[-1]
+        changes.append({"on": iso(ending["ended_on"]), "change": ending["how"], "name": last["name"], "kind": last["kind"],
+                        "parent": last["parent"], "successor": ending["successor"], "decision_number": ending["decision_number"]})
+    return {"code": q.code, "changes": changes}
+
+
+def _given_name_first(full_name: str | None) -> tuple[str, str]:
+    words = folded(full_name or "").split()
+    return (words[-1] if words else "", " ".join(words))
+
+
+async def members(ctx: ServiceContext, q: MembersQuery) -> dict[str, Any]:
+    """A unit's own roster on a date with each member's name and dates, those hosted for a while, and
+    its committee members by name (cấp ủy viên may sit in cells below)."""
+    async with current_view(ctx) as view:
+        await _unit(view, q.organisation, q.on)
+        rows = [(m, False) for m in await view.members(q.organisation, q.on)]
+        rows += [(m, True) for m in await view.temporary_members(q.organisation, q.on)]
+        seats = await view.committee(q.organisation, q.on)
+        committee = [
+            {"citizen_id": seat["citizen_id"], "full_name": (await view.person(seat["citizen_id"]) or {}).get("full_name"),
+             "role": seat["role"], "since": iso(seat["valid_from"])}
+            for seat in seats
+        ]
+        found = []
+        for m, temporary in rows:
+            person = await view.person(m["citizen_id"]) or {}
+            found.append({
+                "citizen_id": m["citizen_id"], "full_name": person.get("full_name"), "kind": m["kind"],
+                "status": MemberStatus.ACTIVE.value if temporary else m["status"],
+                "since": iso(m["host_since"] if temporary else m["unit_since"]), "admitted_on": iso(person.get("admitted_on")),
+                "official_since": iso(person.get("official_since")), "temporary": temporary,
+                "home": m["organisation"] if temporary else None, "host": None if temporary else m["host"],
+            })
+    # Official members first, then probationary, then those hosted; by given name as rosters are kept.
+    found.sort(key=lambda m: (m["temporary"], m["kind"] != MemberKind.OFFICIAL.value, _given_name_first(m["full_name"]), m["citizen_id"]))
+    return {"organisation": q.organisation, "on": q.on.isoformat(), "members": found, "committee": committee}
+
+
+async def classes(ctx: ServiceContext, q: ClassesQuery) -> dict[str, Any]:
+    """The classes organised in a unit's subtree (its tree on `on`), each with its attendees."""
+    async with current_view(ctx) as view:
+        await _unit(view, q.organisation, q.on)
+        organisers = [r["code"] for r in await view.subtree(q.organisation, q.on)]
+        held = await view.classes_of(organisers)
+        attendees = await view.attendees([c["class_id"] for c in held])
+    by_class: dict[str, list[dict[str, Any]]] = {}
+    for a in attendees:
+        by_class.setdefault(a["class_id"], []).append({
+            "citizen_id": a["citizen_id"], "full_name": a["full_name"], "certificate_number": a["certificate_number"],
+            "certificate_issued_on": iso(a["certificate_issued_on"]),
+        })
+    return {"organisation": q.organisation, "classes": [
+        {"class_id": c["class_id"], "kind": c["kind"], "organiser": c["organiser"], "title": c["title"],
+         "start_date": iso(c["start_date"]), "end_date": iso(c["end_date"]), "attendees": by_class.get(c["class_id"], [])}
+        for c in held
+    ]}
+
+
 async def established(ctx: ServiceContext, q: CodesQuery) -> dict[str, Any]:
     """Which of these units were established in this deployment's own registry log."""
     here = await established_here(ctx.store, q.codes)
@@ -329,4 +448,7 @@ QUERIES: list[tuple[str, type[Query], Callable[[ServiceContext, Any], Awaitable[
     ("quotas", QuotasQuery, quotas),
     ("certificates", CertificatesQuery, certificates),
     ("established_here", CodesQuery, established),
+    ("history", HistoryQuery, history),
+    ("members", MembersQuery, members),
+    ("classes", ClassesQuery, classes),
 ]

@@ -25,7 +25,7 @@ MAX_DEPTH = 64
 
 
 @asynccontextmanager
-async def current_view(ctx: ServiceContext) -> AsyncIterator["RegistryView"]:
+async def current_view(ctx: ServiceContext) -> AsyncIterator[RegistryView]:
     """The read model, caught up with every event already in the log."""
     model = next((p for p in ctx.projections if isinstance(p, RegistryModel)), None) or RegistryModel.of(ctx.name)
     await model.catch_up(ctx.pool, ctx.store)
@@ -221,6 +221,23 @@ class RegistryView:
     async def quota_history(self, code: str, period: str) -> list[dict[str, Any]]:
         rows = await self.conn.fetch(
             f"SELECT * FROM {self.s}.quotas WHERE organisation = $1 AND period = $2 ORDER BY revision", code, period
+        )
+        return [dict(r) for r in rows]
+
+    async def unit_versions(self, code: str) -> list[dict[str, Any]]:
+        """Every dated version of a unit, oldest first: its history as the tree recorded it."""
+        rows = await self.conn.fetch(f"SELECT * FROM {self.s}.organisations WHERE code = $1 ORDER BY valid_from", code)
+        return [dict(r) for r in rows]
+
+    async def classes_of(self, organisers: list[str]) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            f"SELECT * FROM {self.s}.classes WHERE organiser = ANY($1::text[]) ORDER BY end_date DESC, class_id", organisers
+        )
+        return [dict(r) for r in rows]
+
+    async def attendees(self, class_ids: list[str]) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            f"SELECT * FROM {self.s}.class_attendees WHERE class_id = ANY($1::text[]) ORDER BY class_id, full_name, citizen_id", class_ids
         )
         return [dict(r) for r in rows]
 

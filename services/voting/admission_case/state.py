@@ -57,6 +57,11 @@ def rules_on(d: date) -> RuleSet:
         raise InvalidInput(f"Ngày {d:%d/%m/%Y} trước mọi bộ quy định hệ thống áp dụng.", on=d.isoformat()) from error
 
 
+def _votes(event: Event) -> dict[str, int | None]:
+    """The counts a resolution's record carries, for the printed resolution (6, 8, 13, 15-KNĐ)."""
+    return {name: getattr(event, name, None) for name in ("agree", "disagree", "denominator")}
+
+
 def not_before(d: date, earlier: date | None, what: str) -> None:
     """An act is not dated before the step it follows (`what`, named in the message)."""
     if earlier is not None and d < earlier:
@@ -73,6 +78,10 @@ class Resolution:
     rule_set: str
     rejected: bool = False
     """Recognition only: ≥ 2/3 against."""
+    agree: int | None = None
+    disagree: int | None = None
+    """None where the body's record does not count them (a committee's vote counts only those for)."""
+    denominator: int | None = None
 
 
 @dataclass
@@ -167,15 +176,15 @@ class CaseState:
                 self.cell_resolution = self.grassroots_resolution = self.decision = None
                 self.appraisal, self.extensions, self.notified_on = None, [], None
             case CellResolutionNotAdopted():
-                self.cell_resolution = Resolution(event.cell, event.meeting_on, False, event.rule_set)
+                self.cell_resolution = Resolution(event.cell, event.meeting_on, False, event.rule_set, **_votes(event))
             case CellResolutionAdopted():
-                self.cell_resolution = Resolution(event.cell, event.meeting_on, True, event.rule_set)
+                self.cell_resolution = Resolution(event.cell, event.meeting_on, True, event.rule_set, **_votes(event))
             case PartialCommitteeAppraised():
                 self.appraisal = (event.organisation, event.appraised_on)
             case GrassrootsResolutionNotAdopted():
-                self.grassroots_resolution = Resolution(event.organisation, event.meeting_on, False, event.rule_set)
+                self.grassroots_resolution = Resolution(event.organisation, event.meeting_on, False, event.rule_set, **_votes(event))
             case GrassrootsResolutionAdopted():
-                self.grassroots_resolution = Resolution(event.organisation, event.meeting_on, True, event.rule_set)
+                self.grassroots_resolution = Resolution(event.organisation, event.meeting_on, True, event.rule_set, **_votes(event))
             case AdmissionDecided():
                 self.decision = Decided(event.decided_by, event.decision_date, True)
             case AdmissionRefused():
@@ -192,7 +201,9 @@ class CaseState:
                 self.papers_completed_on = event.completed_on
             case RecognitionResolutionRejected() | RecognitionResolutionAdopted():
                 rejected = isinstance(event, RecognitionResolutionRejected)
-                resolution = Resolution(event.organisation, event.meeting_on, not rejected, event.rule_set, rejected=rejected)
+                resolution = Resolution(
+                    event.organisation, event.meeting_on, not rejected, event.rule_set, rejected=rejected, **_votes(event)
+                )
                 if event.level == "cell":
                     self.recognition_cell = resolution
                 else:
@@ -234,7 +245,10 @@ class CaseState:
             if r is None:
                 return None
             outcome = "adopted" if r.adopted else ("rejected" if r.rejected else "not_adopted")
-            return {"organisation": r.organisation, "meeting_on": r.meeting_on.isoformat(), "outcome": outcome, "rule_set": r.rule_set}
+            return {
+                "organisation": r.organisation, "meeting_on": r.meeting_on.isoformat(), "outcome": outcome, "rule_set": r.rule_set,
+                "agree": r.agree, "disagree": r.disagree, "denominator": r.denominator,
+            }
 
         def decided(d: Decided | None) -> dict[str, Any] | None:
             if d is None:

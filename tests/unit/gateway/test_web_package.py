@@ -20,7 +20,8 @@ def test_a_wheel_carries_the_templates_and_the_vendored_assets(tmp_path: Path) -
     (wheel,) = tmp_path.glob("ketnap-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("templates/base.html", "templates/_act_form.html", "static/ketnap.css", "static/htmx.min.js",
-                   "static/swagger/swagger-ui-bundle.js", "static/swagger/swagger-ui.css", "static/swagger-init.js"):
+                   "static/swagger/swagger-ui-bundle.js", "static/swagger/swagger-ui.css", "static/swagger-init.js", "static/giay-to.css",
+                   "papers/giay-to.docx"):
         assert f"{WEB}/{needed}" in names, needed
     sources = {p.relative_to(REPOSITORY / "services/gateway/web").as_posix() for p in (REPOSITORY / "services/gateway/web").rglob("*")
                if p.is_file() and p.parent.name in ("templates", "static", "swagger")}

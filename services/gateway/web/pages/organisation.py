@@ -1,0 +1,235 @@
+"""Tổ chức: the tree of the person's unit on any day, a unit's page (kind, authority to admit,
+units below, localities and white zones, quotas), its history, its members and committee, its
+classes, and the registry's commands as forms for the roles the access table allows.
+
+Everything is read through the gateway's queries as the person (scope: their subtree; the members
+and classes pages are personal reads, recorded) and written through its command path.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+
+from ketnap.platform.commands import Conflict, Forbidden, NotFound
+from ketnap.services.gateway.access import QUERIES
+from ketnap.services.gateway.web.forms import FormState, blank, error_of, keeps_key, read, refused
+from ketnap.services.gateway.web.organisation.acts import BY_SLUG, UNIT_ACTS, UnitAct
+from ketnap.services.gateway.web.organisation.spreadsheet import NotReadable, text_of
+from ketnap.services.gateway.web.organisation.tree import branches
+from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, redirect, render, signed_in, web_of
+from ketnap.services.gateway.web.vietnamese import NotADate, shown_date, typed_date
+from ketnap.services.registry.values import STATUS_LABELS
+
+router = pages()
+MENU = [MenuItem("Tổ chức", "/to-chuc", roles=QUERIES[("registry", "subtree")].roles, order=40)]
+
+CHANGES = {
+    "established": "Thành lập", "renamed": "Đổi tên", "reclassified": "Đổi loại tổ chức", "moved": "Chuyển trực thuộc",
+    "authority_granted": "Được ủy quyền quyết định kết nạp", "authority_revoked": "Thu hồi ủy quyền quyết định kết nạp",
+    "merged": "Sáp nhập", "split": "Chia tách", "dissolved": "Giải thể",
+}
+"""A unit's changes in words (`registry.history`)."""
+STATUSES = {str(k): v for k, v in STATUS_LABELS.items()}
+STATUS_OF_REFUSAL = {"forbidden": 403, "not_found": 404, "unavailable": 503}
+
+
+def day_asked(request: Request, web: Web) -> tuple[date, str | None]:
+    """The day the page is about (`?ngay=dd/mm/yyyy`, today when absent) and, when what was typed is
+    not a date, what to say about it (the page then shows today)."""
+    typed = (request.query_params.get("ngay") or "").strip()
+    if not typed:
+        return web.today(), None
+    try:
+        return typed_date(typed), None
+    except NotADate as error:
+        return web.today(), f"Ngày xem: {error}"
+
+
+@router.get("/to-chuc")
+async def tree_page(request: Request, who: SignedIn = Depends(signed_in)) -> Response:
+    return await _tree(request, who, who.principal.organisation)
+
+
+async def _tree(request: Request, who: SignedIn, code: str) -> Response:
+    web = web_of(request)
+    on, problem = day_asked(request, web)
+    subtree = await web.ask(who, "registry", "subtree", code=code, on=on.isoformat())
+    localities = await web.ask(who, "registry", "localities", organisation=code, on=on.isoformat())
+    return await render(
+        request, who, "organisation_tree.html", root=branches(subtree.get("organisations", []), code), localities=localities,
+        **_day(on, problem, web),
+    )
+
+
+def _day(on: date, problem: str | None, web: Web) -> dict[str, Any]:
+    """What every page about a day shows of it: the day, a typed date's problem, whether it is
+    today, and the query that keeps the day on the page's links."""
+    today = on == web.today()
+    return {"on": on, "problem": problem, "is_today": today, "query": "" if today else f"?ngay={shown_date(on)}"}
+
+
+async def _organisation(web: Web, who: SignedIn, code: str, on: date) -> dict[str, Any]:
+    return await web.ask(who, "registry", "organisation", code=code, on=on.isoformat())
+
+
+@router.get("/to-chuc/{code}")
+async def unit_page(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
+    web = web_of(request)
+    on, problem = day_asked(request, web)
+    unit = await _organisation(web, who, code, on)
+    subtree = await web.ask(who, "registry", "subtree", code=code, on=on.isoformat())
+    localities = await web.ask(who, "registry", "localities", organisation=code, on=on.isoformat())
+    quotas = await web.ask(who, "registry", "quotas", organisation=code, on=on.isoformat())
+    acts = [u.act for u in UNIT_ACTS if web.may(who, "command", u.act.service, u.act.command)] if on == web.today() else []
+    done = BY_SLUG.get(request.query_params.get("xong", ""))
+    return await render(
+        request, who, "organisation_unit.html", unit=unit, root=branches(subtree.get("organisations", []), code), localities=localities,
+        quotas=quotas.get("quotas", []), acts=acts, done=done.act if done else None, may_import=web.may(who, *IMPORT) and on == web.today(),
+        **_day(on, problem, web),
+    )
+
+
+@router.get("/to-chuc/{code}/lich-su")
+async def history_page(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
+    web = web_of(request)
+    history = await web.ask(who, "registry", "history", code=code)
+    changes = history.get("changes", [])
+    last = changes[-1] if changes else {}
+    return await render(request, who, "organisation_history.html", code=code, name=last.get("name") or code, changes=changes,
+                        words=CHANGES)
+
+
+@router.get("/to-chuc/{code}/dang-vien")
+async def members_page(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
+    web = web_of(request)
+    on, problem = day_asked(request, web)
+    unit = await _organisation(web, who, code, on)
+    members = await web.ask(who, "registry", "members", organisation=code, on=on.isoformat())
+    rows = members.get("members", [])
+    return await render(
+        request, who, "organisation_members.html", unit=unit, own=[m for m in rows if not m["temporary"]],
+        hosted=[m for m in rows if m["temporary"]], committee=members.get("committee", []), statuses=STATUSES, **_day(on, problem, web),
+    )
+
+
+@router.get("/to-chuc/{code}/lop-boi-duong")
+async def classes_page(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
+    web = web_of(request)
+    on = web.today()
+    unit = await _organisation(web, who, code, on)
+    classes = await web.ask(who, "registry", "classes", organisation=code, on=on.isoformat())
+    return await render(request, who, "organisation_classes.html", unit=unit, classes=classes.get("classes", []))
+
+
+# --- the registry's commands -------------------------------------------------------------------------------
+
+
+def _unit_act(web: Web, who: SignedIn, slug: str) -> UnitAct:
+    found = BY_SLUG.get(slug)
+    if found is None:
+        raise NotFound("Không có việc này trên trang tổ chức.")
+    if not web.may(who, "command", found.act.service, found.act.command):
+        raise Forbidden("Vai trò của bạn không làm việc này.")
+    return found
+
+
+@router.get("/to-chuc/{code}/viec/{slug}")
+async def unit_act_page(request: Request, code: str, slug: str, who: SignedIn = Depends(signed_in)) -> Response:
+    web = web_of(request)
+    found = _unit_act(web, who, slug)
+    unit = await _organisation(web, who, code, web.today())
+    state = blank(found.act, web.today(), unit.get("version") if found.versioned else None)
+    return await _show(request, who, state, unit)
+
+
+@router.post("/to-chuc/{code}/viec/{slug}")
+async def unit_act_sent(request: Request, code: str, slug: str, who: SignedIn = Depends(signed_in)) -> Response:
+    web = web_of(request)
+    found = _unit_act(web, who, slug)
+    form = await request.form()
+    state, body = read(found.act, {k: v for k, v in form.items() if isinstance(v, str)})
+    body = {**body, found.unit_field: code}
+    if found.versioned and state.expected_version is not None:
+        body["expected_version"] = state.expected_version
+    unit = await _organisation(web, who, code, web.today())
+    if state.has_errors:  # nothing was sent: the same key stays with the form
+        return await _show(request, who, state, unit, status_code=422)
+    reply = await web.send(who, found.act.service, found.act.command, state.key, body)
+    if reply.get("ok"):
+        return redirect(request, f"/to-chuc/{code}?xong={slug}")
+    error = error_of(reply)
+    refused(state, error)
+    if error.code == Conflict.code:
+        state.summary.append("Tổ chức vừa được người khác cập nhật: biểu mẫu đã được tải lại với dữ liệu mới; hãy xem lại rồi gửi lại.")
+        state.expected_version = (await _organisation(web, who, code, web.today())).get("version") if found.versioned else None
+    if not keeps_key(error):
+        state.key = str(uuid.uuid4())
+    return await _show(request, who, state, unit, status_code=409 if error.code == Conflict.code else STATUS_OF_REFUSAL.get(error.code, 422))
+
+
+async def _show(request: Request, who: SignedIn, state: FormState, unit: dict[str, Any], status_code: int = 200) -> Response:
+    action = f"/to-chuc/{unit['code']}/viec/{state.act.slug}"
+    template = "_act_form.html" if request.headers.get("HX-Request") == "true" else "organisation_act.html"
+    return await render(request, who, template, status_code=status_code, form=state, unit=unit, action=action)
+
+
+# --- importing from a spreadsheet ----------------------------------------------------------------------
+
+IMPORT = ("command", "registry", "import_records")
+COUNT_WORDS = {"organisations": "tổ chức", "members": "đảng viên", "committees": "cấp ủy viên", "localities": "địa bàn"}
+
+
+def _may_import(web: Web, who: SignedIn) -> None:
+    if not web.may(who, *IMPORT):
+        raise Forbidden("Vai trò của bạn không nhập dữ liệu tổ chức; việc này của ban tổ chức và quản trị hệ thống.")
+
+
+@router.get("/to-chuc/{code}/nhap")
+async def import_page(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
+    web = web_of(request)
+    _may_import(web, who)
+    unit = await _organisation(web, who, code, web.today())
+    return await render(request, who, "organisation_import.html", unit=unit, checked=None, problem=None, key=str(uuid.uuid4()))
+
+
+@router.post("/to-chuc/{code}/nhap")
+async def import_sent(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
+    """"Kiểm tra" sends the uploaded file as a dry run and shows every row's problem; "Nhập" sends
+    the checked text again (kept in the page) to be written, all or nothing."""
+    web = web_of(request)
+    _may_import(web, who)
+    unit = await _organisation(web, who, code, web.today())
+    form = await request.form()
+    writing = form.get("buoc") == "nhap"
+    upload = form.get("tep")
+    try:
+        if writing:
+            name, text = str(form.get("file_name") or "tep.csv"), str(form.get("content") or "")
+            if not text:
+                raise NotReadable("Hãy kiểm tra tệp trước khi nhập.")
+        elif upload is None or isinstance(upload, str) or not upload.filename:
+            raise NotReadable("Hãy chọn tệp cần nhập.")
+        else:
+            name, text = upload.filename, text_of(upload.filename, await upload.read())
+    except NotReadable as error:
+        return await render(request, who, "organisation_import.html", status_code=422, unit=unit, checked=None, problem=str(error),
+                            key=str(uuid.uuid4()))
+    key = str(form.get("idempotency_key") or uuid.uuid4()) if writing else str(uuid.uuid4())
+    reply = await web.send(who, "registry", "import_records", key, {
+        "organisation": code, "file_name": name, "content": text, "dry_run": not writing,
+    })
+    if not reply.get("ok"):
+        error = error_of(reply)
+        return await render(request, who, "organisation_import.html", status_code=STATUS_OF_REFUSAL.get(error.code, 422), unit=unit,
+                            checked=None, problem=error.message, key=str(uuid.uuid4()))
+    result = reply.get("result") or {}
+    counts = ", ".join(f"{n} {COUNT_WORDS.get(k, k)}" for k, n in (result.get("counts") or {}).items() if n)
+    return await render(
+        request, who, "organisation_import.html", status_code=200 if not result.get("problems") else 422, unit=unit,
+        checked=result, counts=counts, file_name=name, content=text, problem=None, key=str(uuid.uuid4()),
+    )

@@ -1,0 +1,68 @@
+"""The organisation pages as plain HTTP against the real services: reading names is a recorded
+personal read, a unit's form sent on a stale version is a 409 with the form reloaded, and what the
+access table refuses (the import for a cell secretary) is refused by the page too."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from ketnap.services.gateway import events as gateway_events
+from tests.integration.gateway.webclient import PASSWORD, WebClient, hidden_fields, visible_text
+from tests.integration.gateway.world import World
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def passwords(world: World) -> None:
+    for login in ("bithu.a1", "bantochuc"):
+        await world.set_password(login, PASSWORD)
+
+
+@pytest.fixture
+async def as_board(world: World) -> AsyncIterator[WebClient]:
+    client = WebClient(world)
+    await client.sign_in("bantochuc")
+    yield client
+    await client.close()
+
+
+async def test_the_members_page_is_a_recorded_personal_read(world: World, as_board: WebClient) -> None:
+    stream = gateway_events.searches_stream("bantochuc")
+    before = len(await world.store("gateway").read_stream(stream))
+    page = await as_board.get("/to-chuc/CB-A1/dang-vien")
+    assert page.status_code == 200 and "Đảng viên Giúp Đỡ" in visible_text(page.text)
+    recorded = (await world.store("gateway").read_stream(stream))[before:]
+    assert [(r.event_type, r.data["read"], r.data["organisation"]) for r in recorded] == [
+        ("PersonalDataSearched", "registry.members", "CB-A1"),
+    ]
+
+
+async def test_a_form_sent_on_a_stale_version_is_a_conflict_with_the_form_reloaded(world: World, as_board: WebClient) -> None:
+    fields = await as_board.form("/to-chuc/CB-A2/viec/doi-ten")
+    await world.registry("rename_organisation", code="CB-A2", name="Chi bộ Thôn Hai", effective_from="2020-01-01")
+    answer = await as_board.post("/to-chuc/CB-A2/viec/doi-ten", {**fields, "name": "Chi bộ Thôn Hai Mới", "effective_from": "01/01/2021"})
+    assert answer.status_code == 409
+    assert "Tổ chức vừa được người khác cập nhật" in visible_text(answer.text)
+    again = hidden_fields(answer.text)
+    assert int(again["expected_version"]) > int(fields["expected_version"]) and again["idempotency_key"] != fields["idempotency_key"]
+    done = await as_board.post("/to-chuc/CB-A2/viec/doi-ten", {**again, "name": "Chi bộ Thôn Hai Mới", "effective_from": "01/01/2021"})
+    assert done.status_code == 303 and done.headers["location"] == "/to-chuc/CB-A2?xong=doi-ten"
+    history = visible_text((await as_board.get("/to-chuc/CB-A2/lich-su")).text)
+    assert "01/01/2020 Đổi tên Tên mới: Chi bộ Thôn Hai" in history and "01/01/2021 Đổi tên Tên mới: Chi bộ Thôn Hai Mới" in history
+
+
+async def test_what_the_access_table_refuses_the_page_refuses(world: World) -> None:
+    client = WebClient(world)
+    try:
+        await client.sign_in("bithu.a1")
+        assert (await client.get("/to-chuc/CB-A1/nhap")).status_code == 403
+        assert (await client.get("/to-chuc/DU-B")).status_code == 403  # outside the subtree
+        unit = await client.get("/to-chuc/CB-A1")
+        assert unit.status_code == 200 and "Cập nhật tổ chức" not in visible_text(unit.text)
+        bad_day = await client.get("/to-chuc?ngay=31/02/2024")
+        assert bad_day.status_code == 200 and "Không có ngày 31/02/2024 trong lịch." in visible_text(bad_day.text)
+    finally:
+        await client.close()
