@@ -12,8 +12,8 @@ from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers import rules
 from ketnap.services.dossiers.dossier.refusals import (
     IncompleteDossier,
+    act_dates,
     not_before,
-    not_future,
     raise_violation,
     recorded_rules,
     rules_in_force,
@@ -78,7 +78,7 @@ class VoteAndDecision(DossierState):
         )
         if missing:
             raise IncompleteDossier("Hồ sơ còn thiếu: " + "; ".join(missing) + ".", missing=missing)
-        not_future(today, ready_on=ready_on)
+        act_dates(today, ready_on=ready_on)
         not_before(ready_on, "ready_on", self.last_on, "latest_paper")
         not_before(cell_meeting_on, "cell_meeting_on", ready_on, "ready_on")
         in_force = rules_in_force(cell_meeting_on)

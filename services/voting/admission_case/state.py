@@ -41,6 +41,7 @@ from ketnap.services.voting.events import (
     VoteHeld,
     parse,
 )
+from ketnap.services.voting.rules import refusal
 
 STREAM_PREFIX = "voting-"
 
@@ -50,11 +51,12 @@ def stream_id_of(dossier_id: str) -> str:
 
 
 def rules_on(d: date) -> RuleSet:
-    """The rule set in force on the act's date; every resolution and decision records its id."""
+    """The rule set in force on the act's date; every resolution and decision records its id. A date
+    before every known set is refused as every step refuses it (NO_RULE_SET)."""
     try:
         return rule_set_on(d)
     except NoRuleSetInForce as error:
-        raise InvalidInput(f"Ngày {d:%d/%m/%Y} trước mọi bộ quy định hệ thống áp dụng.", on=d.isoformat()) from error
+        raise refusal(error.violation) from error
 
 
 def not_before(d: date, earlier: date | None, what: str) -> None:

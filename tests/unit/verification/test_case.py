@@ -88,6 +88,21 @@ class TestRequests:
             case.send_request("f", sent_to="X", sent_on=REPLIED, sent_by="DU-01")
 
 
+    def test_NO_RULE_SET_a_request_reply_or_certification_dated_before_every_rule_set_is_refused(self) -> None:
+        too_early = date(2011, 10, 31)
+        case = family_case()
+        refusals = []
+        for act in (
+            lambda: case.send_request("f", sent_to="X", sent_on=too_early, sent_by="DU-01"),
+            lambda: (request(case, "f"), case.record_reply("f", replied_on=too_early, responding_organisation="X", finding="clear", note=None)),
+            lambda: case.certify(certified_by="DU-01", certified_on=too_early),
+        ):
+            with pytest.raises(RuleViolation) as refused:
+                act()
+            refusals.append((refused.value.rule, refused.value.message))
+        assert set(refusals) == {("NO_RULE_SET", f"[NO_RULE_SET] Ngày 31/10/2011: {RuleCode.NO_RULE_SET.message}")}
+
+
 class TestReplies:
     def test_a_reply_records_date_organisation_and_finding(self) -> None:
         case = family_case()
