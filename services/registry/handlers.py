@@ -329,14 +329,15 @@ async def change_locality_coverage(ctx: ServiceContext, cmd: c.ChangeLocalityCov
 
 
 async def assign_quota(ctx: ServiceContext, cmd: c.AssignQuota) -> Decision:
-    """Giao chỉ tiêu kết nạp, by an organisation above the one receiving it."""
+    """Giao chỉ tiêu kết nạp, by an organisation above the one receiving it; a unit with none above it
+    (the province of a deployment) records the quota it was given as its own (assigned_by = itself)."""
     organisation = await load_organisation(ctx.store, cmd.organisation)
     async with current_view(ctx) as view:
         above = (await view.chain(cmd.organisation, cmd.decision_date))[1:]
         events = organisation.assign_quota(
             period=cmd.period, quantity=cmd.quantity, assigned_by=cmd.assigned_by,
             assigned_by_is_above=cmd.assigned_by in above, decision_date=cmd.decision_date,
-            decision_number=cmd.decision_number,
+            decision_number=cmd.decision_number, has_unit_above=bool(above),
         )
         await authorise(view, cmd.scope, cmd.assigned_by, cmd.decision_date)
     return decided(organisation, events)
