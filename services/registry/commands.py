@@ -26,6 +26,7 @@ from ketnap.services.registry.values import (
     MemberStatus,
     OrganisationCode,
     OrganisationKind,
+    PastDay,
     Period,
     PersonName,
     ShortText,
@@ -87,7 +88,7 @@ class GrantAdmissionAuthority(Command):
 
     code: OrganisationCode
     decision_number: DecisionNumber
-    decision_date: Day
+    decision_date: PastDay
     effective_from: Day
     expected_version: int | None = ExpectedVersion
 
@@ -166,8 +167,8 @@ class MemberFacts(_Part):
     kind: MemberKind
     status: MemberStatus = MemberStatus.ACTIVE
     effective_from: Day
-    admitted_on: Day | None = None
-    official_since: Day | None = None
+    admitted_on: PastDay | None = None
+    official_since: PastDay | None = None
 
 
 class RegisterMember(MemberFacts, Command):
@@ -207,7 +208,7 @@ class RemoveMemberName(Command):
     """Xóa tên khỏi danh sách đảng viên by a decision made outside the voting service."""
 
     citizen_id: CitizenId
-    effective_from: Day
+    effective_from: PastDay
     decided_by: OrganisationCode | None = None
     decision_number: DecisionNumber | None = None
     reason: Text
@@ -244,7 +245,7 @@ class AssignQuota(Command):
     period: Period
     quantity: int = Field(ge=0, le=100_000)
     assigned_by: OrganisationCode
-    decision_date: Day
+    decision_date: PastDay
     decision_number: DecisionNumber | None = None
 
 
@@ -253,7 +254,7 @@ class ChangeQuota(Command):
     period: Period
     quantity: int = Field(ge=0, le=100_000)
     reason: Text
-    decision_date: Day
+    decision_date: PastDay
     decision_number: DecisionNumber | None = None
     expected_version: int | None = ExpectedVersion
 
@@ -268,7 +269,7 @@ class RecordClass(Command):
     kind: ClassKind
     organiser: OrganisationCode
     title: ShortText | None = None
-    start_date: Day
+    start_date: PastDay
     end_date: Day
     attendees: list[AttendeeInput] = Field(min_length=1, max_length=2000)
 
@@ -276,7 +277,7 @@ class RecordClass(Command):
 class CertificateInput(_Part):
     citizen_id: CitizenId
     number: DecisionNumber
-    issued_on: Day
+    issued_on: PastDay
 
 
 class IssueCertificates(Command):
@@ -297,7 +298,7 @@ class RecordQualityRating(Command):
     citizen_id: CitizenId | None = None
     organisation: OrganisationCode | None = None
     points: int = Field(description="số điểm, trên thang 0-100")
-    rated_on: Day
+    rated_on: PastDay
     decision_number: DecisionNumber | None = None
 
 
@@ -308,7 +309,7 @@ class CorrectQualityRating(Command):
     citizen_id: CitizenId | None = None
     organisation: OrganisationCode | None = None
     points: int = Field(description="số điểm sau điều chỉnh")
-    corrected_on: Day
+    corrected_on: PastDay
     reason: Text
     decision_number: DecisionNumber | None = None
     expected_version: int | None = ExpectedVersion

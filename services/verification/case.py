@@ -24,8 +24,10 @@ from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.verification.events import (
     Event,
     HistoryCertified,
+    HistoryCorrectionReceived,
     MemberRecordCrossChecked,
     PersonalHistoryDeclared,
+    SubjectDetail,
     SubjectDetailsNoted,
     SubjectSpec,
     VerificationBlocked,
@@ -187,10 +189,13 @@ class Case:
     def apply(self, event: Event) -> None:
         match event:
             case SubjectDetailsNoted():
-                for detail in event.subjects:
-                    subject = self.subjects[detail.subject_id]
-                    subject.responding_organisation = detail.responding_organisation
-                    subject.member_citizen_id = detail.member_citizen_id
+                self._note_details(event.subjects)
+            case HistoryCorrectionReceived():
+                if event.certification_withdrawn:
+                    self.certified = None
+                for spec in event.new_subjects:
+                    self.subjects[spec.subject_id] = Subject(spec)
+                self._note_details(event.details)
             case VerificationRequestSent():
                 self.subjects[event.subject_id].request = Request(event.sent_to, event.sent_on, event.sent_by)
             case VerificationReplyRecorded():
@@ -214,6 +219,36 @@ class Case:
                 self.certified = event
             case _:
                 raise ValueError(f"unknown event {type(event).__name__}")
+
+    def _note_details(self, details: Iterable[SubjectDetail]) -> None:
+        for detail in details:
+            subject = self.subjects[detail.subject_id]
+            subject.responding_organisation = detail.responding_organisation
+            subject.member_citizen_id = detail.member_citizen_id
+
+    def correction(
+        self,
+        corrected: PersonalHistoryDeclared,
+        rules: RuleSet,
+        template_rules: Mapping[str, TemplateRule] = DEFAULT_TEMPLATE_RULES,
+    ) -> list[Event]:
+        """A corrected history (the whole declaration as corrected, dated by the correction): the
+        certification of the earlier one is withdrawn, and relatives it adds become subjects. Nothing
+        when the case is closed (rejected) or the correction changes neither."""
+        if self.rejected:
+            return []
+        new_subjects = [s for s in required_subjects(corrected, rules, template_rules) if s.subject_id not in self.subjects]
+        if self.certified is None and not new_subjects:
+            return []
+        return [
+            HistoryCorrectionReceived(
+                dossier_id=self.dossier_id,
+                corrected_on=corrected.declared_on,
+                certification_withdrawn=self.certified is not None,
+                new_subjects=new_subjects,
+                details=subject_details(corrected, new_subjects),
+            )
+        ]
 
     # --- state -----------------------------------------------------------------------------------
 

@@ -127,12 +127,16 @@ class AdmissionRefused(Published):
 
 
 class DecisionDeadlineExtended(Published):
-    """Gia hạn thời gian xem xét, quyết định: at most 30 working days, once (DECISION_60WD)."""
+    """Gia hạn thời gian xem xét, quyết định: at most 30 working days, once (DECISION_60WD), of the
+    admission decision before the ceremony or of the recognition decision during probation."""
 
     dossier_id: DossierId
     by_working_days: int
     decided_by: OrganisationCode
     on: date
+    decision: Literal["admission", "recognition"] | None = None
+    """Which decision it extends; None only on extensions recorded before the field existed (then:
+    the recognition decision when the ceremony had been held)."""
 
 
 class CellNotified(Published):

@@ -12,6 +12,7 @@ from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers import rules
 from ketnap.services.dossiers.dossier.refusals import (
     IncompleteDossier,
+    OutOfStep,
     act_dates,
     not_before,
     raise_violation,
@@ -185,12 +186,19 @@ class VoteAndDecision(DossierState):
             )
         return recorded
 
-    def on_decision_deadline_extended(self, *, by_working_days: int, decided_by: str, on: date) -> list[ev.Event]:
-        if not self._fact_allowed("DecisionDeadlineExtended", [Step.AWAITING_DECISION]):
+    def on_decision_deadline_extended(
+        self, *, by_working_days: int, decided_by: str, on: date, decision: str | None = None
+    ) -> list[ev.Event]:
+        """Voting extended the admission decision's deadline (before the ceremony) or the recognition
+        decision's (during probation); an extension from before voting named it is placed by the step."""
+        if not self._fact_allowed("DecisionDeadlineExtended", [Step.AWAITING_DECISION, Step.PROBATION]):
             return []
+        extended = decision or ("recognition" if self.step is Step.PROBATION else "admission")
+        if (extended == "recognition") != (self.step is Step.PROBATION):
+            raise OutOfStep(f"an extension of the {extended} decision does not fit a dossier at step {self.step_value}")
         return [
             ev.DecisionDeadlineExtensionRecorded(
-                dossier_id=self.dossier_id, by_working_days=by_working_days, decided_by=decided_by, on=on
+                dossier_id=self.dossier_id, by_working_days=by_working_days, decided_by=decided_by, on=on, decision=extended
             )
         ]
 
@@ -250,7 +258,8 @@ class VoteAndDecision(DossierState):
         self.flags.append(e)
 
     def _when_DecisionDeadlineExtensionRecorded(self, e: ev.DecisionDeadlineExtensionRecorded) -> None:
-        self.extension_working_days += e.by_working_days
+        if e.decision == "admission":
+            self.extension_working_days += e.by_working_days
 
     def _when_AdmissionDecisionRecorded(self, e: ev.AdmissionDecisionRecorded) -> None:
         self.decision = e

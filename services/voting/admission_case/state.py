@@ -183,7 +183,8 @@ class CaseState:
             case AdmissionRefused():
                 self.decision = Decided(event.decided_by, event.decision_date, False)
             case DecisionDeadlineExtended():
-                (self.recognition_extensions if self.ceremony_on else self.extensions).append(event.by_working_days)
+                recognition = event.decision == "recognition" or (event.decision is None and self.ceremony_on is not None)
+                (self.recognition_extensions if recognition else self.extensions).append(event.by_working_days)
             case CellNotified():
                 self.notified_on = event.received_on
             case CeremonyDelayAgreed():

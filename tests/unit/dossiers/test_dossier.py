@@ -402,6 +402,18 @@ class TestWhatOtherServicesDecided:
         with pytest.raises(OutOfStep):
             b.resolved().on_cell_resolution(adopted=True, meeting_on=b.MEETING_ON, agree=9, disagree=0, denominator=9, rule_set="2025-07")
 
+    def test_an_extension_during_probation_is_of_the_recognition_decision_and_kept_not_refused(self) -> None:
+        dossier = b.in_probation()
+        (kept,) = dossier.on_decision_deadline_extended(by_working_days=30, decided_by="DU-HT", on=date(2027, 5, 3), decision="recognition")
+        assert kept.decision == "recognition"
+        dossier.then([kept])
+        assert dossier.extension_working_days == 0  # the admission decision's deadline is not moved
+        # An extension voting recorded before it named the decision is placed by the step.
+        (older,) = b.in_probation().on_decision_deadline_extended(by_working_days=10, decided_by="DU-HT", on=date(2027, 5, 3))
+        assert older.decision == "recognition"
+        with pytest.raises(OutOfStep):
+            b.in_probation().on_decision_deadline_extended(by_working_days=10, decided_by="DU-HT", on=date(2027, 5, 3), decision="admission")
+
     def test_the_cell_receiving_the_decision_is_recorded_once(self) -> None:
         dossier = b.received()
         assert dossier.decision_received_on == b.RECEIVED_ON

@@ -308,7 +308,7 @@ class TestExtensionAndNotification:
         case = proposed_by_grassroots()
         self.extend(case, 30)
         assert last(case, "DecisionDeadlineExtended") == {
-            "dossier_id": case.dossier_id, "by_working_days": 30, "decided_by": UPPER, "on": "2025-11-20",
+            "dossier_id": case.dossier_id, "by_working_days": 30, "decided_by": UPPER, "on": "2025-11-20", "decision": "admission",
         }
 
     def test_DECISION_60WD_an_extension_of_31_working_days_is_refused(self) -> None:

@@ -177,5 +177,6 @@ class TestRecognitionDecisions:
         cell_vote(case, 6)
         case.extend_decision_deadline(decided_by=UPPER, on=date(2026, 11, 1), by_working_days=30, competent=UPPER_DECIDES)
         assert case.recognition_extensions == [30] and case.extensions == []
+        assert last(case, "DecisionDeadlineExtended")["decision"] == "recognition"
         with pytest.raises(RuleViolation, match="DECISION_60WD"):
             case.extend_decision_deadline(decided_by=UPPER, on=date(2026, 11, 2), by_working_days=1, competent=UPPER_DECIDES)
