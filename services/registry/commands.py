@@ -175,6 +175,21 @@ class RegisterMember(MemberFacts, Command):
     """Đăng ký một đảng viên đã có (chuyển đến từ nơi khác, bổ sung sổ); kết nạp mới đến từ quyết định kết nạp."""
 
 
+class RecordPaperAdmission(Command):
+    """Tiếp nhận một quyết định kết nạp đã làm trên giấy, trước khi dùng hệ thống: the person joins the
+    cell from the ceremony (or the decision), counted in quotas and statistics like an admission decided
+    here, marked as taken over from paper (`how` = paper_admission)."""
+
+    citizen_id: CitizenId
+    full_name: PersonName
+    organisation: OrganisationCode = Field(description="chi bộ")
+    decided_by: OrganisationCode = Field(description="cấp ủy ra quyết định kết nạp")
+    decision_number: DecisionNumber
+    decision_date: PastDay
+    ceremony_on: PastDay | None = None
+    official_since: PastDay | None = Field(default=None, description="ngày công nhận chính thức = lễ kết nạp + 12 tháng")
+
+
 class ChangeMemberStatus(Command):
     """Miễn sinh hoạt, đình chỉ sinh hoạt, or back to active."""
 

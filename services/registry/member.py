@@ -130,6 +130,7 @@ class Person:
         official_since: date | None = None,
         decision_number: str | None = None,
         how: str = "registration",
+        decided_by: str | None = None,
     ) -> list[Event]:
         if self.membership is not None:
             raise errors.AlreadyMember(self.membership.organisation)
@@ -145,7 +146,7 @@ class Person:
             MemberJoined(
                 citizen_id=self.citizen_id, full_name=full_name, organisation=organisation, kind=kind, status=status,
                 effective_from=effective_from, admitted_on=admitted_on, official_since=official_since,
-                decision_number=decision_number, how=how,
+                decision_number=decision_number, how=how, decided_by=decided_by,
             )
         ]
 
