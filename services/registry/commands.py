@@ -175,11 +175,7 @@ class RegisterMember(MemberFacts, Command):
     """Đăng ký một đảng viên đã có (chuyển đến từ nơi khác, bổ sung sổ); kết nạp mới đến từ quyết định kết nạp."""
 
 
-class RecordPaperAdmission(Command):
-    """Tiếp nhận một quyết định kết nạp đã làm trên giấy, trước khi dùng hệ thống: the person joins the
-    cell from the ceremony (or the decision), counted in quotas and statistics like an admission decided
-    here, marked as taken over from paper (`how` = paper_admission)."""
-
+class PaperAdmissionFacts(_Part):
     citizen_id: CitizenId
     full_name: PersonName
     organisation: OrganisationCode = Field(description="chi bộ")
@@ -188,6 +184,12 @@ class RecordPaperAdmission(Command):
     decision_date: PastDay
     ceremony_on: PastDay | None = None
     official_since: PastDay | None = Field(default=None, description="ngày công nhận chính thức = lễ kết nạp + 12 tháng")
+
+
+class RecordPaperAdmission(PaperAdmissionFacts, Command):
+    """Tiếp nhận một quyết định kết nạp đã làm trên giấy, trước khi dùng hệ thống: the person joins the
+    cell from the ceremony (or the decision), counted in quotas and statistics like an admission decided
+    here, marked as taken over from paper (`how` = paper_admission)."""
 
 
 class ChangeMemberStatus(Command):

@@ -12,10 +12,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, Protocol
 
-from ketnap.domain.rules import RuleCode, Violation, check_rule_set_covers
-from ketnap.domain.rules.deadlines import official_date
 from ketnap.domain.rules.quality_ratings import reference_day, scale_by_id, scale_for_year
-from ketnap.platform.commands import Command, Decision, RuleViolation
+from ketnap.platform.commands import Command, Decision
 from ketnap.platform.service import ServiceContext
 from ketnap.services.registry import commands as c
 from ketnap.services.registry import errors
@@ -24,7 +22,7 @@ from ketnap.services.registry.member import Person
 from ketnap.services.registry.organisation import UnitView
 from ketnap.services.registry.readmodel import RegistryView, current_view
 from ketnap.services.registry.repository import load_class, load_locality, load_organisation, load_person, load_rating
-from ketnap.services.registry.values import MemberKind, OrganisationKind, RatingSubject, vn
+from ketnap.services.registry.values import MemberKind, OrganisationKind, RatingSubject
 
 
 class Aggregate(Protocol):
@@ -253,47 +251,18 @@ async def register_member(ctx: ServiceContext, cmd: c.RegisterMember) -> Decisio
 
 
 async def record_paper_admission(ctx: ServiceContext, cmd: c.RecordPaperAdmission) -> Decision:
-    """Tiếp nhận quyết định kết nạp làm trên giấy: judged under the rule set of its dates (NO_RULE_SET),
-    decided by a committee above the cell (AUTHORITY), the ceremony after the decision and the official
-    date the ceremony + 12 months."""
-    for violation in (check_rule_set_covers(cmd.decision_date), *(paper_admission_dates(cmd))):
-        if violation is not None:
-            raise RuleViolation(str(violation.code), violation.message, **{k: str(v) for k, v in violation.details.items()})
+    """Tiếp nhận quyết định kết nạp làm trên giấy (`Person.take_over_paper_admission` judges it)."""
     person = await load_person(ctx.store, cmd.citizen_id)
     async with current_view(ctx) as view:
         if person.membership is not None:
             raise errors.AlreadyMember(await _home(view, person, cmd.decision_date))
-        if cmd.decided_by not in (await view.chain(cmd.organisation, cmd.decision_date))[1:]:
-            raise RuleViolation(
-                RuleCode.AUTHORITY.value, f"{RuleCode.AUTHORITY.message}: {cmd.decided_by} không phải cấp ủy cấp trên của "
-                f"{cmd.organisation} ngày {vn(cmd.decision_date)}", field="decided_by",
-            )
         joined_on = cmd.ceremony_on or cmd.decision_date
-        events = person.join(
-            full_name=cmd.full_name, organisation=cmd.organisation, unit=await view.unit_view(cmd.organisation, joined_on),
-            kind=MemberKind.OFFICIAL if cmd.official_since else MemberKind.PROBATIONARY, effective_from=joined_on,
-            admitted_on=cmd.decision_date, official_since=cmd.official_since, decision_number=cmd.decision_number,
-            how="paper_admission", decided_by=cmd.decided_by,
+        events = person.take_over_paper_admission(
+            cmd, unit=await view.unit_view(cmd.organisation, joined_on),
+            above=(await view.chain(cmd.organisation, cmd.decision_date))[1:],
         )
         await authorise(view, cmd.scope, cmd.organisation, joined_on)
     return decided(person, events)
-
-
-def paper_admission_dates(cmd: c.RecordPaperAdmission) -> list[Violation | None]:
-    """The dates of a paper admission as the rules of its time require them."""
-    found: list[Violation | None] = []
-    if cmd.ceremony_on is not None and cmd.ceremony_on < cmd.decision_date:
-        found.append(Violation.of(RuleCode.CEREMONY_30WD, "Lễ kết nạp không thể trước ngày quyết định kết nạp", field="ceremony_on"))
-    if cmd.official_since is not None:
-        if cmd.ceremony_on is None:
-            found.append(Violation.of(RuleCode.RECOG_EARLY, "Thiếu ngày lễ kết nạp để tính ngày công nhận chính thức", field="ceremony_on"))
-        elif cmd.official_since != official_date(cmd.ceremony_on):
-            found.append(Violation.of(
-                RuleCode.RECOG_EARLY,
-                f"Ngày chính thức phải là ngày lễ kết nạp + 12 tháng ({vn(official_date(cmd.ceremony_on))})",
-                field="official_since",
-            ))
-    return found
 
 
 async def change_member_status(ctx: ServiceContext, cmd: c.ChangeMemberStatus) -> Decision:
