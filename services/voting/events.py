@@ -124,6 +124,9 @@ class AdmissionRefused(Published):
     decided_by: OrganisationCode
     decision_date: date
     reason: Text
+    rule_set: str | None = None
+    """The rule set the decision was checked under (also on `AuthorityChecked`); None only on decisions
+    recorded before the field existed."""
 
 
 class DecisionDeadlineExtended(Published):
@@ -157,6 +160,9 @@ class RecognitionDecided(Published):
     decision_number: Annotated[str, Field(min_length=1, max_length=64)]
     decision_date: date
     official_date: date
+    rule_set: str | None = None
+    """The rule set the decision was checked under (also on `AuthorityChecked`); None only on decisions
+    recorded before the field existed."""
 
 
 class RecognitionVoteFailed(Published):
@@ -188,6 +194,9 @@ class NameRemovalDecided(Published):
     decided_by: OrganisationCode
     decision_date: date
     reason: Text
+    rule_set: str | None = None
+    """The rule set the decision was checked under (also on `AuthorityChecked`); None only on decisions
+    recorded before the field existed."""
 
 
 # --- this service's own record (docs/voting.md) --------------------------------------------------
@@ -237,7 +246,7 @@ class VoteHeld(Event):
 
 class AuthorityChecked(Event):
     """Which organisation had admission authority over the cell on the decision date, and the rule
-    set the decision was checked under (the published decision events carry no rule set)."""
+    set the decision was checked under (the published decisions carry it too, since issue 18)."""
 
     dossier_id: DossierId
     act: Act

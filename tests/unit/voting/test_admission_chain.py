@@ -287,7 +287,7 @@ class TestDecision:
             decide(proposed_by_grassroots(), decision_number=None)
         case = proposed_by_grassroots()
         decide(case, admitted=False, decision_number=None, reason="Chưa đủ tiêu chuẩn")
-        assert last(case, "AdmissionRefused")["decided_by"] == UPPER
+        assert (last(case, "AdmissionRefused")["decided_by"], last(case, "AdmissionRefused")["rule_set"]) == (UPPER, "2025-07")
         with pytest.raises(Conflict):
             decide(case)
 
