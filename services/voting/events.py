@@ -256,8 +256,9 @@ class AuthorityChecked(Event):
     rule_set: str
 
 
-class RecognitionResolutionAdopted(Event):
-    """A recognition vote with ≥ 2/3 for (Mẫu 13-KNĐ at the cell, 15-KNĐ at the grassroots committee)."""
+class RecognitionResolutionAdopted(Published):
+    """A recognition vote with ≥ 2/3 for (Mẫu 13-KNĐ at the cell, 15-KNĐ at the grassroots committee).
+    Published (docs/contracts.md): reporting's recognition deadlines read it."""
 
     dossier_id: DossierId
     organisation: OrganisationCode
