@@ -4,7 +4,7 @@ beside the sum of what it split below."""
 
 from __future__ import annotations
 
-from tests.conftest import eventually
+from tests.integration.gateway.reports import report_when
 from tests.integration.gateway.world import World
 
 YEAR = "2024"
@@ -22,13 +22,7 @@ async def test_a_province_records_its_own_quota_and_the_report_shows_it_beside_w
         })
         assert split.status_code == 200, split.text
 
-    async def report() -> dict | None:
-        response = await world.query("bantochuc", "reporting", "quota", {"organisation": "T01", "year": 2024})
-        assert response.status_code == 200, response.text
-        result = response.json()["result"]
-        return result if result["children_quota_total"] == 22 else None
-
-    result = await eventually(report)
+    result = await report_when(world, "quota", lambda r: r["children_quota_total"] == 22, organisation="T01", year=2024)
     assert (result["code"], result["quota"], result["children_quota_total"]) == ("T01", 30, 22)
     assert {c["code"]: c["quota"] for c in result["children"]} == {"DU-A": 12, "DU-B": 10}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import eventually
+from tests.integration.gateway.reports import report_when
 from tests.integration.gateway.world import World, new_citizen_id
 
 
@@ -25,13 +25,7 @@ async def test_a_paper_admission_counts_in_the_quota_and_the_statistics_of_its_y
         taken = await world.command("canbo.a", "registry", "record_paper_admission", paper(new_citizen_id()))
         assert taken.status_code == 200, taken.text
 
-    async def counted() -> dict | None:
-        response = await world.query("canbo.a", "reporting", "quota", {"organisation": "DU-A", "year": 2023})
-        assert response.status_code == 200, response.text
-        result = response.json()["result"]
-        return result if result["achieved"] == 2 else None
-
-    result = await eventually(counted)
+    result = await report_when(world, "quota", lambda r: r["achieved"] == 2, "canbo.a", organisation="DU-A", year=2023)
     assert (result["quota"], result["achieved"], result["percent"]) == (4, 2, 50.0)
     assert {a["decided_by"] for a in result["admissions"]} == {"DU-A"} and {a["rule_set"] for a in result["admissions"]} == {"2021"}
     stats = await world.query("canbo.a", "reporting", "stats", {"organisation": "DU-A", "year": 2023})

@@ -3,11 +3,9 @@ on data recorded today, a report about a past day answers about that day, never 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.conftest import eventually
+from tests.integration.gateway.reports import report, report_when
 from tests.integration.gateway.world import World, new_citizen_id
 
 
@@ -31,39 +29,21 @@ async def commune(world: World) -> str:
     return "DU-C"
 
 
-async def report(world: World, name: str, **body: Any) -> dict[str, Any]:
-    response = await world.query("bantochuc", "reporting", name, body)
-    assert response.status_code == 200, response.text
-    return response.json()["result"]
-
-
 async def test_a_white_zone_at_the_end_of_2010_is_closed_by_a_cell_established_later(world: World, commune: str) -> None:
-    async def today() -> dict[str, Any] | None:
-        result = await report(world, "white_zones", organisation=commune)
-        return result if not result["localities"] else None
-
-    await eventually(today)
+    await report_when(world, "white_zones", lambda r: not r["localities"], organisation=commune)
     then = await report(world, "white_zones", organisation=commune, on="2010-12-31")
     assert [(lo["code"], lo["reason"]) for lo in then["localities"]] == [("TH-C1", "no_cell")]
     assert then["on"] == "2010-12-31"
 
 
 async def test_an_idle_cell_on_a_past_report_date_and_not_today(world: World, commune: str) -> None:
-    async def today() -> dict[str, Any] | None:
-        result = await report(world, "white_zones", organisation=commune, years=3)
-        return result if not result["cells_without_admission"] else None
-
-    await eventually(today)
+    await report_when(world, "white_zones", lambda r: not r["cells_without_admission"], organisation=commune, years=3)
     then = await report(world, "white_zones", organisation=commune, years=3, on="2022-10-15")
     assert [c["code"] for c in then["cells_without_admission"]] == ["CB-C1"]
 
 
 async def test_a_quota_report_on_a_day_inside_the_year_counts_what_was_decided_by_then(world: World, commune: str) -> None:
-    async def whole_year() -> dict[str, Any] | None:
-        result = await report(world, "quota", organisation=commune, year=2024)
-        return result if result["achieved"] == 2 else None
-
-    await eventually(whole_year)
+    await report_when(world, "quota", lambda r: r["achieved"] == 2, organisation=commune, year=2024)
     mid = await report(world, "quota", organisation=commune, year=2024, on="2024-06-30")
     assert (mid["quota"], mid["achieved"], mid["status_on"]) == (4, 1, "2024-06-30")
 
