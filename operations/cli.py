@@ -201,7 +201,10 @@ def registry_import(
             await pool.close()
         for line in render_problems(result.problems):
             typer.echo(line)
-        labels = {"organisations": "tổ chức", "members": "đảng viên", "committees": "cấp ủy viên", "localities": "địa bàn"}
+        labels = {
+            "organisations": "tổ chức", "members": "đảng viên", "paper_admissions": "đảng viên kết nạp trên giấy",
+            "committees": "cấp ủy viên", "localities": "địa bàn",
+        }
         counts = ", ".join(f"{n} {labels.get(kind, kind)}" for kind, n in result.counts.items())
         if result.problems:
             typer.echo(f"Có {len(result.problems)} lỗi; không nhập gì.")

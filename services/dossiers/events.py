@@ -12,6 +12,7 @@ docs/dossiers.md, so the contract stays as it is. A new shape of an event is a n
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +43,15 @@ class DossierOpened(Event):
     full_name: str
     opened_on: date
     helper_citizen_id: str
+
+
+class ApplicantDossierOpened(Event):
+    """The person's one open dossier in this deployment (ONE_DOSSIER), on the stream
+    `applicant-<citizen_id>`: written before the dossier's own `DossierOpened`, at the version the
+    opening read, so of two openings at once for one person only one is written. Internal to the
+    dossiers service (docs/dossiers.md)."""
+
+    citizen_id: str
 
 
 class ClassCertificateRecorded(Event):
@@ -247,6 +257,8 @@ class DecisionDeadlineExtensionRecorded(Event):
     by_working_days: int
     decided_by: str
     on: date
+    decision: Literal["admission", "recognition"] = "admission"
+    """Which decision's deadline; "admission" on records from before the field (only those were kept)."""
 
 
 class AdmissionDecisionRecorded(Event):
@@ -384,6 +396,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
         DossierOpened,
+        ApplicantDossierOpened,
         ClassCertificateRecorded,
         ApplicationLetterSubmitted,
         PersonalHistoryDeclared,
@@ -431,3 +444,8 @@ def decode(event: RecordedEvent) -> Event:
 
 def stream_id(dossier_id: str) -> str:
     return f"dossier-{dossier_id}"
+
+
+def applicant_stream_id(citizen_id: str) -> str:
+    """Where the dossiers of one person (CCCD) are reserved, one open at a time (ONE_DOSSIER)."""
+    return f"applicant-{citizen_id}"

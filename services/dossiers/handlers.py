@@ -18,11 +18,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from ketnap.domain.rules import RuleCode, Violation
 from ketnap.platform.commands import Command, Conflict, Decision, NotFound, arguments_of
+from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.errors import ConcurrencyConflict
 from ketnap.services.dossiers import commands as cmd
 from ketnap.services.dossiers import events as ev
-from ketnap.services.dossiers.dossier import Dossier, RegistryStanding
+from ketnap.services.dossiers.dossier import Dossier, RegistryStanding, raise_violation
 from ketnap.services.dossiers.registry_client import Membership
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -38,6 +41,7 @@ def today_in_vietnam() -> date:
 
 class Registry(Protocol):
     async def membership(self, citizen_id: str, organisation: str, on: date) -> Membership: ...
+    async def party_member(self, citizen_id: str, on: date) -> bool: ...
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None: ...
     async def organisation_kind(self, code: str, on: date) -> str: ...
 
@@ -77,6 +81,9 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
     if await deps.store.read_stream(ev.stream_id(dossier_id)):
         raise Conflict("Mã hồ sơ này đã được dùng cho một hồ sơ khác.", dossier_id=dossier_id)
     helper = await deps.registry.membership(command.helper_citizen_id, command.cell, command.opened_on)
+    for on in sorted({command.opened_on, deps.today()}):
+        if await deps.registry.party_member(command.citizen_id, on):
+            raise_violation(Violation.of(RuleCode.ALREADY_MEMBER, on=on))
     events = Dossier.open(
         dossier_id,
         cell=command.cell,
@@ -87,7 +94,36 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
         helper=RegistryStanding(official=helper.official_and_present),
         today=deps.today(),
     )
+    await _reserve_the_applicant(deps, command, dossier_id)
     return Decision(ev.stream_id(dossier_id), 0, [e.to_new_event() for e in events], {"dossier_id": dossier_id})
+
+
+async def _reserve_the_applicant(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> None:
+    """ONE_DOSSIER — at most one open dossier per person (CCCD) in the deployment. The person's stream
+    names the dossier last opened for them; a new one is reserved at the version read, so of two
+    openings at once one writes and the other, reading again, finds the winner and is refused. A
+    reservation whose dossier is not written yet counts as open (it is being opened); the same
+    idempotency key reserves the same dossier again, so a retried opening goes through."""
+    stream = ev.applicant_stream_id(command.citizen_id)
+    reservation = ev.ApplicantDossierOpened(dossier_id=dossier_id, citizen_id=command.citizen_id).to_new_event(
+        uuid.uuid5(_DOSSIER_ID_NAMESPACE, f"applicant:{command.idempotency_key}")
+    )
+    metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=reservation.event_id)
+    for _attempt in range(3):
+        recorded = await deps.store.read_stream(stream)
+        if recorded:
+            holder = str(recorded[-1].data["dossier_id"])
+            if holder == dossier_id:
+                return
+            opened = await deps.store.read_stream(ev.stream_id(holder))
+            if not opened or not Dossier.replay(holder, opened).closed:
+                raise_violation(Violation.of(RuleCode.ONE_DOSSIER, dossier_id=holder))
+        try:
+            await deps.store.append(stream, len(recorded), [reservation], metadata)
+            return
+        except ConcurrencyConflict:
+            continue  # someone opened a dossier for this person meanwhile: judge again on what they wrote
+    raise Conflict("Hồ sơ của người này vừa được người khác mở; hãy thử lại.", reason="applicant_busy")
 
 
 # --- steps 2-8 -----------------------------------------------------------------------------------------

@@ -108,6 +108,7 @@ class DecisionDeadlineExtended(Inbound):
     by_working_days: int
     decided_by: str
     on: date
+    decision: str | None = None
 
 
 class CellNotified(Inbound):
@@ -174,7 +175,9 @@ VOTING_REACTIONS: dict[str, Reaction] = {
     ),
     "DecisionDeadlineExtended": Reaction(
         DecisionDeadlineExtended,
-        lambda d, f, _: d.on_decision_deadline_extended(by_working_days=f.by_working_days, decided_by=f.decided_by, on=f.on),
+        lambda d, f, _: d.on_decision_deadline_extended(
+            by_working_days=f.by_working_days, decided_by=f.decided_by, on=f.on, decision=f.decision
+        ),
     ),
     "AdmissionDecided": Reaction(
         AdmissionDecided,

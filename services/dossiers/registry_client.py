@@ -53,6 +53,14 @@ class RegistryClient:
         result = _result(body)
         return Membership(member=bool(result.get("member")), kind=result.get("kind"), status=result.get("status"))
 
+    async def party_member(self, citizen_id: str, on: date) -> bool:
+        """Whether the person is an official or probationary member anywhere in the deployment on `on`
+        (ALREADY_MEMBER); a person the registry has never heard of is not."""
+        body = await self._ask("member", {"citizen_id": citizen_id, "on": on.isoformat()})
+        if not body.get("ok") and (body.get("error") or {}).get("code") == "not_found":
+            return False
+        return bool(_result(body).get("member"))
+
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None:
         """Since when the person has been in the unit without a break, as of `on`; None if not there."""
         body = await self._ask("tenure", {"citizen_id": citizen_id, "organisation": organisation, "on": on.isoformat()})

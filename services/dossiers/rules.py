@@ -18,36 +18,29 @@ from ketnap.domain.rules.ages import check_maximum_age, check_minimum_age, check
 from ketnap.domain.rules.validity import check_class_certificate_validity, check_introductions_current
 from ketnap.services.dossiers.values import GeneralEducation
 
-SOURCE_HELPER = "SOURCE_HELPER"
-"""Not in `ketnap.domain.rules.RuleCode` yet (domain.md §2 step 1 states the rule without a code): the
-helper of a person on the source list must be an official member of that cell."""
-SOURCE_HELPER_MESSAGE = "Người giúp đỡ quần chúng ưu tú phải là đảng viên chính thức của chi bộ"
-
 
 def check_source_helper(helper_citizen_id: str, applicant_citizen_id: str, *, helper_is_official: bool) -> Violation | None:
     """SOURCE_HELPER — danh sách cảm tình Đảng: the assigned helper (đảng viên giúp đỡ) is an
     official member of the applicant's cell on the day the person is put on the list."""
     if helper_citizen_id == applicant_citizen_id:
-        return _local(SOURCE_HELPER, "Người giúp đỡ không thể là chính người vào Đảng", reason="self")
+        return Violation.of(RuleCode.SOURCE_HELPER, "Người giúp đỡ không thể là chính người vào Đảng", reason="self")
     if helper_is_official:
         return None
-    return _local(SOURCE_HELPER, SOURCE_HELPER_MESSAGE, reason="not_official_member_of_cell")
-
-
-def _local(code: str, message: str, **details: object) -> Violation:
-    # A code the shared enum lacks still travels as a Violation, so the aggregate treats every rule alike.
-    return Violation(code, message, details)  # type: ignore[arg-type]
+    return Violation.of(RuleCode.SOURCE_HELPER, reason="not_official_member_of_cell")
 
 
 # --- education ------------------------------------------------------------------------------------
 
 
-def check_education_minimum(general_education: GeneralEducation, *, area_exemption: str | None) -> Violation | None:
-    """EDU_MIN — trình độ học vấn: a lower-secondary diploma (tốt nghiệp trung học cơ sở), unless the
-    applicant lives in an area with its own education condition (then EDU_AREA applies)."""
+def check_education_minimum(general_education: GeneralEducation, *, area_exemption: str | None, rules: RuleSet) -> Violation | None:
+    """EDU_MIN — trình độ học vấn: a lower-secondary diploma (tốt nghiệp trung học cơ sở), or since
+    Quy định 29-QĐ/TW (2016) an equivalent one (hoặc tương đương), unless the applicant lives in an area
+    with its own education condition (then EDU_AREA applies)."""
     if area_exemption is not None or general_education.rank >= GeneralEducation.LOWER_SECONDARY.rank:
         return None
-    return Violation.of(RuleCode.EDU_MIN, general_education=general_education.value)
+    if general_education is GeneralEducation.LOWER_SECONDARY_EQUIVALENT and rules.lower_secondary_or_equivalent:
+        return None
+    return Violation.of(RuleCode.EDU_MIN, general_education=general_education.value, rule_set=rules.id)
 
 
 def check_area_education(
@@ -210,7 +203,7 @@ def eligibility_for_cell_vote(facts: EligibilityFacts, cell_meeting_on: date, *,
             decision_on=agreements_due_by,
             provincial_agreement_on=facts.over_60_agreement_on,
         ),
-        check_education_minimum(facts.general_education, area_exemption=facts.area_exemption),
+        check_education_minimum(facts.general_education, area_exemption=facts.area_exemption, rules=rules),
         check_area_education(
             facts.general_education,
             area_exemption=facts.area_exemption,

@@ -114,6 +114,8 @@ class GeneralEducation(StrEnum):
     """Biết đọc, biết viết."""
     PRIMARY = "primary"
     """Tốt nghiệp tiểu học."""
+    LOWER_SECONDARY_EQUIVALENT = "lower_secondary_equivalent"
+    """Tương đương tốt nghiệp trung học cơ sở: enough for EDU_MIN from Quy định 29-QĐ/TW (2016) on."""
     LOWER_SECONDARY = "lower_secondary"
     """Tốt nghiệp trung học cơ sở: the general minimum (EDU_MIN)."""
     UPPER_SECONDARY = "upper_secondary"

@@ -86,6 +86,7 @@ COMMANDS: dict[tuple[str, str], Access] = {
     ("registry", "appoint_committee_member"): _c(BOARD, GRASSROOTS, ADMIN, scope=("organisation",)),
     ("registry", "end_committee_membership"): _c(BOARD, GRASSROOTS, ADMIN, scope=("organisation",)),
     ("registry", "register_member"): _c(GRASSROOTS, BOARD, ADMIN, scope=("organisation",)),
+    ("registry", "record_paper_admission"): _c(BOARD, GRASSROOTS, ADMIN, scope=("organisation",)),
     ("registry", "change_member_status"): _c(GRASSROOTS, BOARD, ADMIN),
     ("registry", "transfer_member"): _c(GRASSROOTS, BOARD, ADMIN),
     ("registry", "return_member"): _c(GRASSROOTS, BOARD, ADMIN),

@@ -26,6 +26,7 @@ from ketnap.services.registry.values import (
     MemberStatus,
     OrganisationCode,
     OrganisationKind,
+    PastDay,
     Period,
     PersonName,
     ShortText,
@@ -87,7 +88,7 @@ class GrantAdmissionAuthority(Command):
 
     code: OrganisationCode
     decision_number: DecisionNumber
-    decision_date: Day
+    decision_date: PastDay
     effective_from: Day
     expected_version: int | None = ExpectedVersion
 
@@ -166,12 +167,29 @@ class MemberFacts(_Part):
     kind: MemberKind
     status: MemberStatus = MemberStatus.ACTIVE
     effective_from: Day
-    admitted_on: Day | None = None
-    official_since: Day | None = None
+    admitted_on: PastDay | None = None
+    official_since: PastDay | None = None
 
 
 class RegisterMember(MemberFacts, Command):
     """Đăng ký một đảng viên đã có (chuyển đến từ nơi khác, bổ sung sổ); kết nạp mới đến từ quyết định kết nạp."""
+
+
+class PaperAdmissionFacts(_Part):
+    citizen_id: CitizenId
+    full_name: PersonName
+    organisation: OrganisationCode = Field(description="chi bộ")
+    decided_by: OrganisationCode = Field(description="cấp ủy ra quyết định kết nạp")
+    decision_number: DecisionNumber
+    decision_date: PastDay
+    ceremony_on: PastDay | None = None
+    official_since: PastDay | None = Field(default=None, description="ngày công nhận chính thức = lễ kết nạp + 12 tháng")
+
+
+class RecordPaperAdmission(PaperAdmissionFacts, Command):
+    """Tiếp nhận một quyết định kết nạp đã làm trên giấy, trước khi dùng hệ thống: the person joins the
+    cell from the ceremony (or the decision), counted in quotas and statistics like an admission decided
+    here, marked as taken over from paper (`how` = paper_admission)."""
 
 
 class ChangeMemberStatus(Command):
@@ -207,7 +225,7 @@ class RemoveMemberName(Command):
     """Xóa tên khỏi danh sách đảng viên by a decision made outside the voting service."""
 
     citizen_id: CitizenId
-    effective_from: Day
+    effective_from: PastDay
     decided_by: OrganisationCode | None = None
     decision_number: DecisionNumber | None = None
     reason: Text
@@ -244,7 +262,7 @@ class AssignQuota(Command):
     period: Period
     quantity: int = Field(ge=0, le=100_000)
     assigned_by: OrganisationCode
-    decision_date: Day
+    decision_date: PastDay
     decision_number: DecisionNumber | None = None
 
 
@@ -253,7 +271,7 @@ class ChangeQuota(Command):
     period: Period
     quantity: int = Field(ge=0, le=100_000)
     reason: Text
-    decision_date: Day
+    decision_date: PastDay
     decision_number: DecisionNumber | None = None
     expected_version: int | None = ExpectedVersion
 
@@ -268,7 +286,7 @@ class RecordClass(Command):
     kind: ClassKind
     organiser: OrganisationCode
     title: ShortText | None = None
-    start_date: Day
+    start_date: PastDay
     end_date: Day
     attendees: list[AttendeeInput] = Field(min_length=1, max_length=2000)
 
@@ -276,7 +294,7 @@ class RecordClass(Command):
 class CertificateInput(_Part):
     citizen_id: CitizenId
     number: DecisionNumber
-    issued_on: Day
+    issued_on: PastDay
 
 
 class IssueCertificates(Command):
@@ -297,7 +315,7 @@ class RecordQualityRating(Command):
     citizen_id: CitizenId | None = None
     organisation: OrganisationCode | None = None
     points: int = Field(description="số điểm, trên thang 0-100")
-    rated_on: Day
+    rated_on: PastDay
     decision_number: DecisionNumber | None = None
 
 
@@ -308,7 +326,7 @@ class CorrectQualityRating(Command):
     citizen_id: CitizenId | None = None
     organisation: OrganisationCode | None = None
     points: int = Field(description="số điểm sau điều chỉnh")
-    corrected_on: Day
+    corrected_on: PastDay
     reason: Text
     decision_number: DecisionNumber | None = None
     expected_version: int | None = ExpectedVersion

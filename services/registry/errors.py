@@ -224,6 +224,16 @@ class NotAnAncestor(InvalidInput):
         )
 
 
+class OwnQuotaUnderAUnitAbove(InvalidInput):
+    def __init__(self, organisation: str, on: date) -> None:
+        super().__init__(
+            f"{organisation} có tổ chức cấp trên vào ngày {vn(on)}: chỉ tiêu của {organisation} do cấp trên giao "
+            "(chỉ tổ chức không có cấp trên trong hệ thống mới tự ghi chỉ tiêu được giao cho mình).",
+            field="assigned_by",
+            organisation=organisation,
+        )
+
+
 class LocalityAlreadyExists(Conflict):
     def __init__(self, code: str) -> None:
         super().__init__(f"Mã địa bàn {code} đã được dùng.", locality=code)

@@ -187,6 +187,10 @@ class MemberJoined(Event):
     official_since: date | None = None
     decision_number: str | None = None
     how: str = "registration"
+    """`registration`, `admission` (a decision of the voting service) or `paper_admission` (an admission
+    decided on paper before the system, taken over by `record_paper_admission`)."""
+    decided_by: str | None = None
+    """The committee that decided the admission, for `paper_admission`."""
 
 
 class MemberBecameOfficial(Event):

@@ -251,6 +251,21 @@ async def register_member(ctx: ServiceContext, cmd: c.RegisterMember) -> Decisio
     return decided(person, events)
 
 
+async def record_paper_admission(ctx: ServiceContext, cmd: c.RecordPaperAdmission) -> Decision:
+    """Tiếp nhận quyết định kết nạp làm trên giấy (`Person.take_over_paper_admission` judges it)."""
+    person = await load_person(ctx.store, cmd.citizen_id)
+    async with current_view(ctx) as view:
+        if person.membership is not None:
+            raise errors.AlreadyMember(await _home(view, person, cmd.decision_date))
+        joined_on = cmd.ceremony_on or cmd.decision_date
+        events = person.take_over_paper_admission(
+            cmd, unit=await view.unit_view(cmd.organisation, joined_on),
+            above=(await view.chain(cmd.organisation, cmd.decision_date))[1:],
+        )
+        await authorise(view, cmd.scope, cmd.organisation, joined_on)
+    return decided(person, events)
+
+
 async def change_member_status(ctx: ServiceContext, cmd: c.ChangeMemberStatus) -> Decision:
     """Miễn sinh hoạt, đình chỉ sinh hoạt, trở lại sinh hoạt."""
     person = await load_person(ctx.store, cmd.citizen_id)
@@ -330,14 +345,15 @@ async def change_locality_coverage(ctx: ServiceContext, cmd: c.ChangeLocalityCov
 
 
 async def assign_quota(ctx: ServiceContext, cmd: c.AssignQuota) -> Decision:
-    """Giao chỉ tiêu kết nạp, by an organisation above the one receiving it."""
+    """Giao chỉ tiêu kết nạp, by an organisation above the one receiving it; a unit with none above it
+    (the province of a deployment) records the quota it was given as its own (assigned_by = itself)."""
     organisation = await load_organisation(ctx.store, cmd.organisation)
     async with current_view(ctx) as view:
         above = (await view.chain(cmd.organisation, cmd.decision_date))[1:]
         events = organisation.assign_quota(
             period=cmd.period, quantity=cmd.quantity, assigned_by=cmd.assigned_by,
             assigned_by_is_above=cmd.assigned_by in above, decision_date=cmd.decision_date,
-            decision_number=cmd.decision_number,
+            decision_number=cmd.decision_number, has_unit_above=bool(above),
         )
         await authorise(view, cmd.scope, cmd.assigned_by, cmd.decision_date)
     return decided(organisation, events)
@@ -470,6 +486,7 @@ COMMANDS: list[tuple[str, type[Command], Callable[[ServiceContext, Any], Awaitab
     ("appoint_committee_member", c.AppointCommitteeMember, appoint_committee_member),
     ("end_committee_membership", c.EndCommitteeMembership, end_committee_membership),
     ("register_member", c.RegisterMember, register_member),
+    ("record_paper_admission", c.RecordPaperAdmission, record_paper_admission),
     ("change_member_status", c.ChangeMemberStatus, change_member_status),
     ("transfer_member", c.TransferMember, transfer_member),
     ("return_member", c.ReturnMember, return_member),

@@ -1,5 +1,5 @@
-"""Bulk import of an existing organisation (nhập dữ liệu ban đầu): its tree, members, committees and
-localities from one CSV or JSON file, all or nothing.
+"""Bulk import of an existing organisation (nhập dữ liệu ban đầu): its tree, members, admissions decided
+on paper, committees and localities from one CSV, JSON or Excel (.xlsx) file, all or nothing.
 
 Every row is checked first, by the same aggregates the commands use, against the registry as it
 is and against the other rows of the file; every bad row is reported (line, field, reason in
@@ -11,8 +11,10 @@ Formats (docs/registry.md):
 - CSV (UTF-8, comma or semicolon): a `record` column (`organisation`, `member`, `committee`,
   `locality`; or `tổ chức`, `đảng viên`, `cấp ủy`, `địa bàn`) and the columns of that record;
   blank cells are absent values. Dates `YYYY-MM-DD` or `dd/mm/yyyy`.
-- JSON: {"organisations": [...], "members": [...], "committees": [...], "localities": [...]},
-  each item an object with the same fields; lines are those where the item starts.
+- JSON: {"organisations": [...], "members": [...], "paper_admissions": [...], "committees": [...],
+  "localities": [...]}, each item an object with the same fields; lines are those where the item starts.
+- Excel: a header row per sheet; a sheet named by its record kind needs no `record` column.
+Headers may be Vietnamese (`COLUMN_ALIASES`).
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import openpyxl
 import pydantic
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -38,7 +41,7 @@ from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import ConcurrencyConflict, EventStore
 from ketnap.platform.logging import get_logger
 from ketnap.services.registry import errors
-from ketnap.services.registry.commands import CommitteeSeatFacts, LocalityFacts, MemberFacts, OrganisationFacts
+from ketnap.services.registry.commands import CommitteeSeatFacts, LocalityFacts, MemberFacts, OrganisationFacts, PaperAdmissionFacts
 from ketnap.services.registry.events import Event
 from ketnap.services.registry.locality import Locality
 from ketnap.services.registry.member import Person
@@ -100,6 +103,17 @@ class MemberRow(MemberFacts, _Row):
     _status = field_validator("status", mode="before")(_label(STATUS_LABELS))
 
 
+class PaperAdmissionRow(PaperAdmissionFacts, _Row):
+    """An admission decided on paper before the system (kết nạp trên giấy): counted like one decided here."""
+
+    _dates = field_validator("decision_date", "ceremony_on", "official_since", mode="before")(parse_user_date)
+
+    @property
+    def effective_from(self) -> date:
+        """The day the person is on the cell's roster: the ceremony, or the decision."""
+        return self.ceremony_on or self.decision_date
+
+
 class CommitteeRow(CommitteeSeatFacts, _Row):
     _dates = field_validator("effective_from", mode="before")(parse_user_date)
 
@@ -111,12 +125,14 @@ class LocalityRow(LocalityFacts, _Row):
 RECORDS: dict[str, type[_Row]] = {
     "organisation": OrganisationRow,
     "member": MemberRow,
+    "paper_admission": PaperAdmissionRow,
     "committee": CommitteeRow,
     "locality": LocalityRow,
 }
 RECORD_ALIASES = {
     "organisation": "organisation", "tổ chức": "organisation", "organisations": "organisation",
     "member": "member", "đảng viên": "member", "members": "member",
+    "paper_admission": "paper_admission", "paper_admissions": "paper_admission", "kết nạp trên giấy": "paper_admission",
     "committee": "committee", "cấp ủy": "committee", "committees": "committee",
     "locality": "locality", "địa bàn": "locality", "localities": "locality",
 }
@@ -178,12 +194,41 @@ def _reason(error: dict[str, Any]) -> str:
     return "giá trị không hợp lệ"
 
 
+COLUMN_ALIASES = {
+    "loại dòng": "record", "loại bản ghi": "record", "bản ghi": "record",
+    "mã": "code", "mã tổ chức": "code", "mã địa bàn": "code",
+    "tên": "name", "tên tổ chức": "name", "tên địa bàn": "name",
+    "loại": "kind", "loại tổ chức": "kind", "loại đảng viên": "kind", "loại địa bàn": "kind",
+    "cấp trên": "parent", "tổ chức cấp trên": "parent",
+    "từ ngày": "effective_from", "ngày hiệu lực": "effective_from", "ngày bắt đầu": "effective_from",
+    "số quyết định": "decision_number", "số qđ": "decision_number",
+    "ngày quyết định": "decision_date", "ngày quyết định kết nạp": "decision_date",
+    "cấp ủy quyết định": "decided_by", "cấp ra quyết định": "decided_by",
+    "ngày lễ kết nạp": "ceremony_on", "lễ kết nạp": "ceremony_on",
+    "số cccd": "citizen_id", "cccd": "citizen_id", "số định danh": "citizen_id", "số định danh cá nhân": "citizen_id",
+    "họ và tên": "full_name", "họ tên": "full_name",
+    "tổ chức": "organisation", "tổ chức đảng": "organisation", "chi bộ": "organisation",
+    "trạng thái": "status", "ngày kết nạp": "admitted_on",
+    "ngày chính thức": "official_since", "ngày công nhận chính thức": "official_since",
+    "chức vụ": "role", "do chi bộ phụ trách": "covered_by", "chi bộ phụ trách": "covered_by",
+}
+"""Vietnamese column headers, as boards type them, for the fields of each record (any field name is
+accepted as it is too)."""
+
+
+def _column(header: Any) -> str:
+    name = normalised_text(str(header or "")).lower()
+    return COLUMN_ALIASES.get(name, name)
+
+
 def read_records(path: Path) -> tuple[list[Record], list[Problem]]:
     return records_of(path.read_bytes(), path.name)
 
 
 def records_of(raw: bytes, name: str) -> tuple[list[Record], list[Problem]]:
-    """The records of a file's bytes (`name` tells JSON by its suffix; CSV otherwise)."""
+    """The records of a file's bytes (`name` tells JSON and XLSX by their suffix; CSV otherwise)."""
+    if name.lower().endswith(".xlsx") or raw.startswith(b"PK\x03\x04"):
+        return _read_xlsx(raw)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -197,26 +242,75 @@ def _read_csv(text: str) -> tuple[list[Record], list[Problem]]:
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    columns = [normalised_text(c or "").lower() for c in reader.fieldnames or []]
+    columns = [_column(c) for c in reader.fieldnames or []]
     if "record" not in columns:
-        return [], [Problem(1, "record", "Thiếu cột 'record' (organisation, member, committee, locality)")]
+        return [], [Problem(1, "record", _NO_RECORD_COLUMN)]
     reader.fieldnames = columns
     records: list[Record] = []
     problems: list[Problem] = []
     for row in reader:
-        line = reader.line_num
         if None in row:
-            problems.append(Problem(line, "", "Dòng có nhiều ô hơn tiêu đề"))
+            problems.append(Problem(reader.line_num, "", "Dòng có nhiều ô hơn tiêu đề"))
             continue
-        values = {k: v.strip() for k, v in row.items() if k and isinstance(v, str) and v.strip()}
-        if not values:
-            continue
-        kind = RECORD_ALIASES.get(normalised_text(values.pop("record", "")).lower())
-        if kind is None:
-            problems.append(Problem(line, "record", "Loại dòng phải là organisation, member, committee hoặc locality"))
-            continue
-        records.append(Record(line, kind, values))
+        _add_row(records, problems, reader.line_num, {k: v for k, v in row.items() if k}, None)
     return records, problems
+
+
+_NO_RECORD_COLUMN = "Thiếu cột 'record' (loại dòng: organisation, member, paper_admission, committee, locality)"
+
+
+def _add_row(records: list[Record], problems: list[Problem], line: int, row: dict[str, Any], kind_of_sheet: str | None) -> None:
+    """One row of a CSV file or a spreadsheet: its record kind from its `record` cell (or its sheet)."""
+    cleaned = {k: v.strip() if isinstance(v, str) else v for k, v in row.items()}
+    values = {k: v for k, v in cleaned.items() if v is not None and v != ""}
+    if not values:
+        return
+    kind = RECORD_ALIASES.get(normalised_text(str(values.pop("record", ""))).lower()) or kind_of_sheet
+    if kind is None:
+        problems.append(Problem(line, "record", "Loại dòng phải là organisation, member, paper_admission, committee hoặc locality"))
+        return
+    records.append(Record(line, kind, values))
+
+
+def _read_xlsx(raw: bytes) -> tuple[list[Record], list[Problem]]:
+    """An Excel workbook: each sheet has a header row; a sheet named by its record kind ("Đảng viên",
+    "tổ chức", "kết nạp trên giấy", ...) needs no `record` column. Lines are the sheet's row numbers."""
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged file; the user only needs to know it is one
+        return [], [Problem(1, "", "Tệp Excel (.xlsx) bị hỏng hoặc không đúng định dạng")]
+    records: list[Record] = []
+    problems: list[Problem] = []
+    try:
+        for sheet in book.worksheets:
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            if not header:
+                continue
+            columns = [_column(h) for h in header]
+            kind_of_sheet = RECORD_ALIASES.get(normalised_text(sheet.title).lower())
+            if "record" not in columns and kind_of_sheet is None:
+                problems.append(Problem(1, "record", f"Trang «{sheet.title}»: {_NO_RECORD_COLUMN}"))
+                continue
+            for line, cells in enumerate(rows, start=2):
+                row = {c: _cell(c, v) for c, v in zip(columns, cells, strict=False) if c}
+                _add_row(records, problems, line, row, kind_of_sheet)
+    finally:
+        book.close()
+    return records, problems
+
+
+def _cell(column: str, value: Any) -> Any:
+    """A spreadsheet cell as the rows expect it: a date cell is a date; a CCCD typed as a number has lost
+    its leading zeros (Excel drops them) and gets them back; other numbers are text."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, bool) or isinstance(value, date):
+        return value
+    if isinstance(value, int | float):
+        text = str(int(value)) if float(value).is_integer() else str(value)
+        return text.zfill(12) if column.endswith("citizen_id") and len(text) < 12 else text
+    return value
 
 
 def _read_json(text: str) -> tuple[list[Record], list[Problem]]:
@@ -315,11 +409,11 @@ class _Plan:
         self.organisations: dict[str, Organisation] = {}
         """Units of the file, or of the registry that the file adds to (their committee)."""
         self.loaded_versions: dict[str, int] = {}
-        self.members: dict[str, tuple[int, MemberRow]] = {}
+        self.members: dict[str, tuple[int, MemberRow | PaperAdmissionRow]] = {}
         self.persons: dict[str, Person] = {}
         self.localities: dict[str, Locality] = {}
         self.pending: dict[str, list[Event]] = {}
-        self.counts = {"organisations": 0, "members": 0, "committees": 0, "localities": 0}
+        self.counts = {"organisations": 0, "members": 0, "paper_admissions": 0, "committees": 0, "localities": 0}
 
     def problem(self, line: int, field_name: str, reason: str) -> None:
         self.problems.append(Problem(line, field_name, reason))
@@ -475,6 +569,27 @@ class _Plan:
     # --- members ------------------------------------------------------------------------------------
 
     async def add_members(self, rows: list[tuple[int, MemberRow]]) -> None:
+        async def join(person: Person, row: MemberRow) -> list[Event]:
+            return person.join(
+                full_name=row.full_name, organisation=row.organisation,
+                unit=await self.unit(row.organisation, row.effective_from), kind=row.kind, status=row.status,
+                effective_from=row.effective_from, admitted_on=row.admitted_on, official_since=row.official_since,
+                how="import",
+            )
+
+        await self._add_persons(rows, join, "members")
+
+    async def add_paper_admissions(self, rows: list[tuple[int, PaperAdmissionRow]]) -> None:
+        async def join(person: Person, row: PaperAdmissionRow) -> list[Event]:
+            return person.take_over_paper_admission(
+                row, unit=await self.unit(row.organisation, row.effective_from),
+                above=(await self.chain(row.organisation, row.decision_date))[1:],
+            )
+
+        await self._add_persons(rows, join, "paper_admissions")
+
+    async def _add_persons(self, rows: list[tuple[int, Any]], join: Callable[[Person, Any], Awaitable[list[Event]]], count: str) -> None:
+        """Each row puts one person on a cell's roster (one row a person in the file)."""
         ids = list({row.citizen_id for _, row in rows})
         known = {
             r["citizen_id"]
@@ -495,16 +610,7 @@ class _Plan:
             else:
                 person = Person(row.citizen_id)
             try:
-                self.record(
-                    person.stream_id,
-                    person.join(
-                        full_name=row.full_name, organisation=row.organisation,
-                        unit=await self.unit(row.organisation, row.effective_from), kind=row.kind, status=row.status,
-                        effective_from=row.effective_from, admitted_on=row.admitted_on, official_since=row.official_since,
-                        how="import",
-                    ),
-                    person,
-                )
+                self.record(person.stream_id, await join(person, row), person)
             except errors.AlreadyMember:
                 self.problem(line, "citizen_id", "Người này đã là đảng viên trong sổ đăng ký")
                 continue
@@ -512,10 +618,10 @@ class _Plan:
                 self.problem(line, "organisation", error.message)
                 continue
             except DomainError as error:
-                self.domain_problem(line, error, "effective_from")
+                self.domain_problem(line, error, str(error.details.get("field", "effective_from")))
                 continue
             self.persons[row.citizen_id] = person
-            self.counts["members"] += 1
+            self.counts[count] += 1
 
     # --- committees ---------------------------------------------------------------------------------
 
@@ -641,6 +747,7 @@ async def import_bytes(
         say(f"Đã kiểm tra {len(rows['organisation'])} tổ chức.")
         await plan.add_members(rows["member"])
         say(f"Đã kiểm tra {len(rows['member'])} đảng viên.")
+        await plan.add_paper_admissions(rows["paper_admission"])
         await plan.add_committees(rows["committee"])
         await plan.add_localities(rows["locality"])
         if within is not None:

@@ -7,11 +7,14 @@ unit the member belongs to on that date (after merges and splits) is resolved by
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
-from ketnap.platform.commands import InvalidInput
+from ketnap.domain.rules import RuleCode, Violation, check_rule_set_covers
+from ketnap.domain.rules.deadlines import official_date
+from ketnap.platform.commands import InvalidInput, RuleViolation
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import (
     Event,
@@ -25,6 +28,19 @@ from ketnap.services.registry.events import (
 )
 from ketnap.services.registry.organisation import UnitView
 from ketnap.services.registry.values import MemberKind, MemberStatus, TransferKind, vn
+
+
+class PaperAdmission(Protocol):
+    """The facts of an admission decided on paper (commands.PaperAdmissionFacts, an import row)."""
+
+    citizen_id: str
+    full_name: str
+    organisation: str
+    decided_by: str
+    decision_number: str
+    decision_date: date
+    ceremony_on: date | None
+    official_since: date | None
 
 SETTABLE_STATUSES = frozenset({MemberStatus.ACTIVE, MemberStatus.EXEMPTED, MemberStatus.SUSPENDED})
 """Statuses a status change sets; `transferred_out` comes only with a temporary transfer."""
@@ -117,6 +133,41 @@ class Person:
 
     # --- decisions ----------------------------------------------------------------------------
 
+    def take_over_paper_admission(self, facts: PaperAdmission, *, unit: UnitView | None, above: Sequence[str]) -> list[Event]:
+        """An admission decided on paper before the system (`record_paper_admission`, the import's
+        `paper_admission` rows), judged under the rule set of its date: NO_RULE_SET, AUTHORITY (the
+        deciding committee above the cell on that day), the ceremony not before the decision
+        (CEREMONY_30WD), the official date = ceremony + 12 months (RECOG_EARLY). The person joins the cell
+        from the ceremony (or the decision), official when recognised."""
+        uncovered = check_rule_set_covers(facts.decision_date)
+        found = [] if uncovered is None else [Violation.of(uncovered.code, uncovered.message, field="decision_date")]
+        if facts.decided_by not in above:
+            found.append(Violation.of(
+                RuleCode.AUTHORITY,
+                f"{facts.decided_by} không phải cấp ủy cấp trên của {facts.organisation} ngày {vn(facts.decision_date)}",
+                field="decided_by",
+            ))
+        if facts.ceremony_on is not None and facts.ceremony_on < facts.decision_date:
+            found.append(Violation.of(RuleCode.CEREMONY_30WD, "Lễ kết nạp không thể trước ngày quyết định kết nạp", field="ceremony_on"))
+        if facts.official_since is not None and facts.ceremony_on is None:
+            found.append(Violation.of(RuleCode.RECOG_EARLY, "Thiếu ngày lễ kết nạp để tính ngày công nhận chính thức", field="ceremony_on"))
+        elif facts.official_since is not None and facts.ceremony_on and facts.official_since != official_date(facts.ceremony_on):
+            found.append(Violation.of(
+                RuleCode.RECOG_EARLY,
+                f"Ngày chính thức phải là ngày lễ kết nạp + 12 tháng ({vn(official_date(facts.ceremony_on))})",
+                field="official_since",
+            ))
+        for violation in found:
+            if violation is not None:
+                raise RuleViolation(str(violation.code), violation.message, **{k: str(v) for k, v in violation.details.items()})
+        return self.join(
+            full_name=facts.full_name, organisation=facts.organisation, unit=unit,
+            kind=MemberKind.OFFICIAL if facts.official_since else MemberKind.PROBATIONARY,
+            effective_from=facts.ceremony_on or facts.decision_date, admitted_on=facts.decision_date,
+            official_since=facts.official_since, decision_number=facts.decision_number, how="paper_admission",
+            decided_by=facts.decided_by,
+        )
+
     def join(
         self,
         *,
@@ -130,6 +181,7 @@ class Person:
         official_since: date | None = None,
         decision_number: str | None = None,
         how: str = "registration",
+        decided_by: str | None = None,
     ) -> list[Event]:
         if self.membership is not None:
             raise errors.AlreadyMember(self.membership.organisation)
@@ -145,7 +197,7 @@ class Person:
             MemberJoined(
                 citizen_id=self.citizen_id, full_name=full_name, organisation=organisation, kind=kind, status=status,
                 effective_from=effective_from, admitted_on=admitted_on, official_since=official_since,
-                decision_number=decision_number, how=how,
+                decision_number=decision_number, how=how, decided_by=decided_by,
             )
         ]
 

@@ -411,11 +411,17 @@ class Organisation:
         assigned_by_is_above: bool,
         decision_date: date,
         decision_number: str | None = None,
+        has_unit_above: bool = True,
     ) -> list[Event]:
+        """Giao chỉ tiêu: by a unit above this one, or, for a unit with none above it in the tree (a
+        province given its quota for its whole party organisation), recorded by the unit itself."""
         self._require_active_on(decision_date)
         if period in self.quotas:
             raise errors.QuotaAlreadyAssigned(self.code, period)
-        if not assigned_by_is_above:
+        own = assigned_by == self.code
+        if own and has_unit_above:
+            raise errors.OwnQuotaUnderAUnitAbove(self.code, decision_date)
+        if not own and not assigned_by_is_above:
             raise errors.NotAnAncestor(assigned_by, self.code, decision_date)
         return [
             QuotaAssigned(

@@ -182,12 +182,14 @@ async def tenure(ctx: ServiceContext, q: TenureQuery) -> dict[str, Any]:
 
 
 async def roster(ctx: ServiceContext, q: RosterQuery) -> dict[str, Any]:
-    """A cell's members on a date, and the denominator of its 2/3 vote (CELL_2_3)."""
+    """A cell's members on a date, and the denominator of its 2/3 vote (CELL_2_3); for any unit, the
+    totals of its subtree (members, official, probationary, by cell) for the statistics forms."""
     absent = set(q.absent)
     async with current_view(ctx) as view:
         await _unit(view, q.organisation, q.on)
         members = await view.members(q.organisation, q.on)
         hosted = await view.temporary_members(q.organisation, q.on)
+        by_unit = await view.member_counts_by_unit([u["code"] for u in await view.subtree(q.organisation, q.on)], q.on)
     official = [m for m in members if m["kind"] == MemberKind.OFFICIAL.value]
     excluded = []
     for m in members:
@@ -211,6 +213,12 @@ async def roster(ctx: ServiceContext, q: RosterQuery) -> dict[str, Any]:
         "official_count_for_vote": len(for_vote),
         "denominator": len(denominator),
         "excluded": excluded,
+        "subtree": {
+            "members": sum(u["official"] + u["probationary"] for u in by_unit),
+            "official": sum(u["official"] for u in by_unit),
+            "probationary": sum(u["probationary"] for u in by_unit),
+            "by_cell": [{"organisation": u["organisation"], "official": u["official"], "probationary": u["probationary"]} for u in by_unit],
+        },
     }
 
 

@@ -156,6 +156,17 @@ class RegistryView:
         )
         return [dict(r) for r in rows]
 
+    async def member_counts_by_unit(self, codes: list[str], on: date) -> list[dict[str, Any]]:
+        """Per unit of `codes` with anyone on its own roster on `on`: official and probationary members."""
+        rows = await self.conn.fetch(
+            f"SELECT organisation, count(*) FILTER (WHERE kind = 'official') AS official, "
+            f"count(*) FILTER (WHERE kind = 'probationary') AS probationary FROM {self.s}.memberships "
+            f"WHERE organisation = ANY($1::text[]) AND {ASOF} GROUP BY organisation ORDER BY organisation",
+            codes,
+            on,
+        )
+        return [dict(r) for r in rows]
+
     async def member_count_in(self, codes: list[str], on: date) -> int:
         return await self.conn.fetchval(
             f"SELECT count(*) FROM {self.s}.memberships WHERE (organisation = ANY($1::text[]) OR host = ANY($1::text[])) "

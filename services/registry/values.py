@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from ketnap.domain.values import CitizenId, IsoDate, iso_date, normalised_text
+from ketnap.domain.values import CitizenId, IsoDate, PastIsoDate, iso_date, normalised_text
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -64,6 +64,8 @@ OrganisationCode = Annotated[str, BeforeValidator(_code), Field(description="mã
 LocalityCode = Annotated[str, BeforeValidator(_code), Field(description="mã địa bàn (thôn, tổ dân phố)")]
 ClassId = Annotated[str, BeforeValidator(_code), Field(description="mã lớp bồi dưỡng")]
 Day = IsoDate
+PastDay = PastIsoDate
+"""The date of an act already done (a decision signed, an admission, a class held, a rating): not after today."""
 Period = Annotated[str, BeforeValidator(_period), Field(description="2025 hoặc 2020-2025")]
 
 

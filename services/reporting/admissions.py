@@ -1,5 +1,6 @@
-"""Admission decisions (quyết định kết nạp), from the voting service's `AdmissionDecided`: the facts
-behind "achieved", new-member statistics and cells without admissions.
+"""Admission decisions (quyết định kết nạp), from the voting service's `AdmissionDecided` and the
+registry's admissions taken over from paper (`MemberJoined` with `how` = paper_admission): the facts
+behind "achieved", new-member statistics and cells without admissions, the same for both.
 
 The cell is the one the decision names; the tree decides, at the decision date, which
 organisations above it the admission counts for.
@@ -7,10 +8,13 @@ organisations above it the admission counts for.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
+
+from ketnap.domain.rules import NoRuleSetInForce, rule_set_on
 
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
@@ -35,9 +39,30 @@ class AdmissionDecided(Inbound):
     rule_set: str
 
 
+class PaperAdmission(Inbound):
+    """A registry `MemberJoined`, as far as an admission taken over from paper needs it."""
+
+    citizen_id: str
+    organisation: str
+    how: str = "registration"
+    admitted_on: date | None = None
+    decision_number: str | None = None
+    decided_by: str | None = None
+
+
+PAPER = "paper_admission"
+_PAPER_NAMESPACE = uuid.UUID("6b1c2f0e-8a4d-4f5e-9c3b-7d2a1e0f4b59")
+
+
+def paper_admission_id(citizen_id: str, admitted_on: date) -> str:
+    """The stand-in for a dossier id of a paper admission: stable, and not the person's CCCD (reports
+    list admissions by this id)."""
+    return str(uuid.uuid5(_PAPER_NAMESPACE, f"{citizen_id}:{admitted_on.isoformat()}"))
+
+
 class Admissions(ReportingProjection):
     concern = "admissions"
-    roles = ("voting",)
+    roles = ("voting", "registry")
     tables = {
         "admissions": """
             dossier_id       text NOT NULL PRIMARY KEY,
@@ -62,6 +87,29 @@ class Admissions(ReportingProjection):
             "decision_date = EXCLUDED.decision_date, rule_set = EXCLUDED.rule_set, position = EXCLUDED.position",
             e.dossier_id, e.organisation, e.decided_by, e.decision_number, e.decision_date, e.rule_set, event.position,
         )
+
+
+    @on("registry", "MemberJoined")
+    async def taken_over_from_paper(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        """An admission decided on paper counts like one decided here, under the rule set of its date."""
+        e = parse(PaperAdmission, event)
+        if e.how != PAPER or e.admitted_on is None:
+            return
+        await conn.execute(
+            f"INSERT INTO {schema}.admissions (dossier_id, cell, decided_by, decision_number, decision_date, rule_set, position) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dossier_id) DO NOTHING",
+            paper_admission_id(e.citizen_id, e.admitted_on), e.organisation, e.decided_by or "", e.decision_number or "",
+            e.admitted_on, _rule_set_id(e.admitted_on), event.position,
+        )
+
+
+def _rule_set_id(on: date) -> str:
+    # The registry refuses a paper admission no rule set covers (NO_RULE_SET); an older record from
+    # before that check still counts, with no rule set named.
+    try:
+        return rule_set_on(on).id
+    except NoRuleSetInForce:
+        return ""
 
 
 async def admissions_between(conn: asyncpg.Connection, schema: str, start: date, end: date) -> list[Admission]:

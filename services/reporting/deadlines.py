@@ -83,6 +83,7 @@ class CellResolution(Fact):
 
 class Extended(Fact):
     by_working_days: int
+    decision: str | None = None
 
 
 class Decided(Fact):
@@ -202,7 +203,10 @@ class Deadlines(ReportingProjection):
 
     @on("dossiers", "DecisionDeadlineExtensionRecorded")
     async def extended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+        """The admission decision's extension; the recognition decision's is read from voting's log."""
         e = parse(Extended, event)
+        if e.decision == "recognition":
+            return
         await self._extend(conn, schema, e.dossier_id, "decision", e.by_working_days, decision_due_on)
 
     @on("dossiers", "DecisionReceivedByCell")
@@ -251,10 +255,12 @@ class Deadlines(ReportingProjection):
 
     @on("voting", "DecisionDeadlineExtended")
     async def recognition_extended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
-        """Voting extends the recognition decision once the cell proposed recognition (an admission
-        extension, earlier in the same log, finds no such deadline and changes nothing here: the
-        dossiers log's record of it extends the admission decision)."""
+        """Voting extends the recognition decision once the cell proposed recognition. An admission
+        extension (named so, or older and earlier in the same log, finding no such deadline) changes
+        nothing here: the dossiers log's record of it extends the admission decision."""
         e = parse(Extended, event)
+        if e.decision == "admission":
+            return
         await self._extend(conn, schema, e.dossier_id, "recognition_decision", e.by_working_days, recognition_decision_due_on)
 
     @on("voting", "RecognitionDecided", "NameRemovalDecided")

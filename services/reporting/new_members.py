@@ -35,7 +35,7 @@ AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
 
 GENERAL_EDUCATION = {
     "none": "chưa qua trường lớp", "literate": "biết đọc, biết viết", "primary": "tiểu học",
-    "lower_secondary": "trung học cơ sở", "upper_secondary": "trung học phổ thông",
+    "lower_secondary_equivalent": "tương đương trung học cơ sở", "lower_secondary": "trung học cơ sở", "upper_secondary": "trung học phổ thông",
 }
 PROFESSIONAL_QUALIFICATION = {
     "none": "chưa qua đào tạo", "elementary": "sơ cấp", "intermediate": "trung cấp", "college": "cao đẳng",

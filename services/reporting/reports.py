@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from ketnap.domain.values import PastIsoDate
 from ketnap.platform.commands import InvalidInput, NotFound
 from ketnap.services.reporting import admissions as admission_facts
 from ketnap.services.reporting import audit_timeline, classes, deadlines, new_members, pipeline, quality_ratings, quotas, white_zones
@@ -55,11 +56,31 @@ def day_of(as_of: date | datetime) -> date:
 class Query(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
+    on: PastIsoDate | None = Field(
+        default=None,
+        description="Ngày mà báo cáo nói về (YYYY-MM-DD): cây tổ chức, đảng viên, địa bàn, kỳ chỉ tiêu, hồ sơ đang xử lý "
+        "như ngày đó; mặc định hôm nay",
+    )
+    as_recorded: AsOfValue = Field(
+        default=None,
+        description="Chỉ tính những gì đã ghi tới ngày (YYYY-MM-DD) hoặc thời điểm này (ISO 8601); mặc định: mọi điều đã ghi",
+    )
     as_of: AsOfValue = Field(
         default=None,
-        description="Báo cáo tại một ngày trong quá khứ (YYYY-MM-DD) hoặc một thời điểm (ISO 8601): "
-        "từ các sự kiện đã ghi tới lúc đó và cây tổ chức như khi đó",
+        description="Cả hai cùng lúc: báo cáo về ngày này, từ những gì đã ghi tới lúc đó (như `on` và `as_recorded`)",
     )
+
+    def recorded_by(self) -> date | datetime | None:
+        """Up to when acts count, as recorded: `as_recorded`, else `as_of`, else everything."""
+        return self.as_recorded if self.as_recorded is not None else self.as_of
+
+    def about(self, today: date) -> date:
+        """The business day the report is about: `on`, else `as_of`'s day, else today (never after it)."""
+        if self.on is not None:
+            return self.on
+        if self.as_of is not None:
+            return min(day_of(self.as_of), today)
+        return today
 
 
 class OrganisationQuery(Query):

@@ -74,8 +74,8 @@ def build_service(
 
 def _register(service: Service, report: Report, needs: Sequence[ReportingProjection], options: Options, today: Callable[[], date]) -> None:
     async def answer(ctx: ServiceContext, query: Any) -> dict[str, Any]:
-        async with snapshot(ctx, needs, query.as_of, today()) as (conn, schema, on_day):
-            return await report.run(conn, schema, query, on_day, options)
+        async with snapshot(ctx, needs, query.recorded_by(), today()) as (conn, schema, _recorded_day):
+            return await report.run(conn, schema, query, query.about(today()), options)
 
     answer.__doc__ = report.run.__doc__
     service.query(report.name, report.model)(answer)

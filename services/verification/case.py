@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ketnap.domain.rules import RuleCode, RuleSet
+from ketnap.domain.rules import RuleCode, RuleSet, check_rule_set_covers
 from ketnap.platform.commands import Conflict, InvalidInput, NotFound, RuleViolation
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.verification.events import (
     Event,
     HistoryCertified,
+    HistoryCorrectionReceived,
     MemberRecordCrossChecked,
     PersonalHistoryDeclared,
+    SubjectDetail,
     SubjectDetailsNoted,
     SubjectSpec,
     VerificationBlocked,
@@ -64,7 +66,7 @@ class Reply:
     finding: str
     note: str | None
 
-    def same_as(self, other: "Reply") -> bool:
+    def same_as(self, other: Reply) -> bool:
         return (self.replied_on, self.responding_organisation, self.finding, self.note) == (
             other.replied_on, other.responding_organisation, other.finding, other.note,
         )
@@ -86,6 +88,14 @@ class Subject:
         if self.reply is not None:
             return "replied"
         return "requested" if self.request is not None else "not_requested"
+
+
+def judgeable(d: date) -> None:
+    """NO_RULE_SET: a verification act dated before every known rule set is refused, as every step
+    of the dossier refuses it."""
+    violation = check_rule_set_covers(d)
+    if violation is not None:
+        raise RuleViolation(str(violation.code), violation.message, on=d.isoformat())
 
 
 def check_note(finding: str, note: str | None) -> None:
@@ -141,7 +151,7 @@ class Case:
     # --- loading ---------------------------------------------------------------------------------
 
     @classmethod
-    def from_events(cls, recorded: Iterable[RecordedEvent]) -> "Case":
+    def from_events(cls, recorded: Iterable[RecordedEvent]) -> Case:
         case: Case | None = None
         for event in recorded:
             decoded = decode(event)
@@ -157,7 +167,7 @@ class Case:
         return case
 
     @classmethod
-    def opened(cls, events: list[Event]) -> "Case":
+    def opened(cls, events: list[Event]) -> Case:
         """A case from the events `open_case` decided, before they are stored."""
         opening = events[0]
         if not isinstance(opening, VerificationOpened):
@@ -168,7 +178,7 @@ class Case:
         return case
 
     @classmethod
-    def _start(cls, opening: VerificationOpened) -> "Case":
+    def _start(cls, opening: VerificationOpened) -> Case:
         return cls(opening.dossier_id, opening.cell, {s.subject_id: Subject(s) for s in opening.subjects})
 
     def apply_all(self, events: Iterable[Event]) -> None:
@@ -179,10 +189,13 @@ class Case:
     def apply(self, event: Event) -> None:
         match event:
             case SubjectDetailsNoted():
-                for detail in event.subjects:
-                    subject = self.subjects[detail.subject_id]
-                    subject.responding_organisation = detail.responding_organisation
-                    subject.member_citizen_id = detail.member_citizen_id
+                self._note_details(event.subjects)
+            case HistoryCorrectionReceived():
+                if event.certification_withdrawn:
+                    self.certified = None
+                for spec in event.new_subjects:
+                    self.subjects[spec.subject_id] = Subject(spec)
+                self._note_details(event.details)
             case VerificationRequestSent():
                 self.subjects[event.subject_id].request = Request(event.sent_to, event.sent_on, event.sent_by)
             case VerificationReplyRecorded():
@@ -206,6 +219,36 @@ class Case:
                 self.certified = event
             case _:
                 raise ValueError(f"unknown event {type(event).__name__}")
+
+    def _note_details(self, details: Iterable[SubjectDetail]) -> None:
+        for detail in details:
+            subject = self.subjects[detail.subject_id]
+            subject.responding_organisation = detail.responding_organisation
+            subject.member_citizen_id = detail.member_citizen_id
+
+    def correction(
+        self,
+        corrected: PersonalHistoryDeclared,
+        rules: RuleSet,
+        template_rules: Mapping[str, TemplateRule] = DEFAULT_TEMPLATE_RULES,
+    ) -> list[Event]:
+        """A corrected history (the whole declaration as corrected, dated by the correction): the
+        certification of the earlier one is withdrawn, and relatives it adds become subjects. Nothing
+        when the case is closed (rejected) or the correction changes neither."""
+        if self.rejected:
+            return []
+        new_subjects = [s for s in required_subjects(corrected, rules, template_rules) if s.subject_id not in self.subjects]
+        if self.certified is None and not new_subjects:
+            return []
+        return [
+            HistoryCorrectionReceived(
+                dossier_id=self.dossier_id,
+                corrected_on=corrected.declared_on,
+                certification_withdrawn=self.certified is not None,
+                new_subjects=new_subjects,
+                details=subject_details(corrected, new_subjects),
+            )
+        ]
 
     # --- state -----------------------------------------------------------------------------------
 
@@ -259,6 +302,7 @@ class Case:
         """Gửi yêu cầu thẩm tra. Sending again before a reply (wrong address, a new letter) replaces
         the request; the overdue clock then counts from the new date."""
         self._ensure_changeable()
+        judgeable(sent_on)
         subject = self._subject(subject_id)
         if subject.reply is not None:
             raise Conflict(
@@ -289,6 +333,7 @@ class Case:
     ) -> list[Event]:
         """Ghi kết quả thẩm tra (or its correction)."""
         self._ensure_changeable()
+        judgeable(replied_on)
         subject = self._subject(subject_id)
         check_note(finding, note)
         reply = Reply(replied_on, responding_organisation, finding, note)
@@ -365,6 +410,7 @@ class Case:
     ) -> list[Event]:
         """Đối chiếu hồ sơ đảng viên, once the registry has answered for `organisation` on `checked_on`."""
         self.cross_check_target(subject_id, organisation)
+        judgeable(checked_on)
         check_note(finding, note)
         if not membership.organisation_known:
             raise InvalidInput(
@@ -393,6 +439,7 @@ class Case:
 
     def certify(self, *, certified_by: str, certified_on: date) -> list[Event]:
         """Chứng nhận lý lịch: only when every subject has a reply (VERIFY_COMPLETE), none blocks."""
+        judgeable(certified_on)
         if self.certified is not None:
             if (self.certified.certified_by, self.certified.certified_on) == (certified_by, certified_on):
                 return []
@@ -426,6 +473,7 @@ class Case:
     def lift_block(self, *, decided_by: str, decided_on: date, outcome: str) -> list[Event]:
         """The competent committee's decision on a disqualifying finding: continue or reject."""
         self._ensure_changeable()
+        judgeable(decided_on)
         if not self.blocked_by:
             raise Conflict(
                 "Hồ sơ thẩm tra không có kết quả \"không đủ điều kiện\" nào đang chờ quyết định.",

@@ -185,6 +185,18 @@ class VerificationBlockLifted(Event):
     outcome: Outcome
 
 
+class HistoryCorrectionReceived(Event):
+    """The dossier's history was corrected (`PersonalHistoryCorrected`): a certification of the earlier
+    declaration no longer stands, and relatives the correction adds are new subjects to verify. The
+    grassroots committee certifies again once every subject has its reply."""
+
+    dossier_id: DossierId
+    corrected_on: date
+    certification_withdrawn: bool
+    new_subjects: list[SubjectSpec]
+    details: list[SubjectDetail]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -197,6 +209,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         HistoryCertified,
         VerificationBlocked,
         VerificationBlockLifted,
+        HistoryCorrectionReceived,
     )
 }
 

@@ -14,6 +14,7 @@ from ketnap.platform.bus.consumer import EventHandler, Unapplicable
 from ketnap.platform.commands import Conflict, Decision
 from ketnap.platform.envelope import EventMetadata, RecordedEvent
 from ketnap.platform.eventstore import ConcurrencyConflict
+from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.logging import get_logger
 from ketnap.platform.service import ServiceContext
 from ketnap.services.verification.case import Case, open_case, stream_id
@@ -27,6 +28,7 @@ log = get_logger(__name__)
 
 _OPENING_NAMESPACE = uuid.UUID("3d8f4a52-7c1b-4e0a-9f6d-2b5e8c1a7d40")
 HISTORY_DECLARED = "PersonalHistoryDeclared"
+HISTORY_CORRECTED = "PersonalHistoryCorrected"
 HISTORY_SCHEMA_VERSION = 1
 
 
@@ -116,6 +118,9 @@ def open_cases_handler(ctx: ServiceContext, template_rules: Mapping[str, Templat
     checkpoint, the event ids derive from the declaration's, and a case already open stays as is."""
 
     async def apply(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        if event.event_type == HISTORY_CORRECTED:
+            await _corrected(ctx, conn, event, template_rules)
+            return
         if event.event_type != HISTORY_DECLARED:
             return
         if event.schema_version != HISTORY_SCHEMA_VERSION:
@@ -151,3 +156,34 @@ def open_cases_handler(ctx: ServiceContext, template_rules: Mapping[str, Templat
         log.info("verification case opened", dossier_id=history.dossier_id, events=len(events))
 
     return apply
+
+
+async def _corrected(ctx: ServiceContext, conn: asyncpg.Connection, event: RecordedEvent, template_rules: Mapping[str, TemplateRule]) -> None:
+    """A correction of a history: the case withdraws a certification of the earlier declaration and
+    adds the subjects the correction brings, once (event ids derive from the correction's)."""
+    if event.schema_version != HISTORY_SCHEMA_VERSION:
+        raise Unapplicable(f"{HISTORY_CORRECTED} schema_version {event.schema_version} is not known here")
+    try:
+        corrected = PersonalHistoryDeclared.model_validate({**event.data, "declared_on": event.data.get("corrected_on")})
+        recorded = await ctx.store.read_stream(stream_id(corrected.dossier_id), connection=conn)
+        if not recorded:
+            raise Unapplicable(f"{HISTORY_CORRECTED} for a dossier with no verification case")
+        case = Case.from_events(recorded)
+        events = case.correction(corrected, rule_set_on(corrected.declared_on), template_rules)
+    except pydantic.ValidationError as error:
+        problems = ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in error.errors())
+        raise Unapplicable(f"{HISTORY_CORRECTED} does not match the contract: {problems}") from None
+    except (HistoryNotVerifiable, NoRuleSetInForce) as error:
+        raise Unapplicable(str(error)) from None
+    if not events:
+        return
+    ids = [uuid.uuid5(_OPENING_NAMESPACE, f"{ctx.name}:correct:{event.event_id}:{i}") for i in range(len(events))]
+    await ctx.store.append(
+        stream_id(corrected.dossier_id),
+        ANY_VERSION,  # a fact: it happened whatever an officer recorded meanwhile
+        [e.to_new_event(i) for e, i in zip(events, ids, strict=True)],
+        EventMetadata(actor=ctx.name, organisation=corrected.cell, correlation_id=event.correlation_id or event.event_id,
+                      causation_id=event.event_id),
+        connection=conn,
+    )
+    log.info("verification case reopened by a correction", dossier_id=corrected.dossier_id, events=len(events))

@@ -124,15 +124,22 @@ class AdmissionRefused(Published):
     decided_by: OrganisationCode
     decision_date: date
     reason: Text
+    rule_set: str | None = None
+    """The rule set the decision was checked under (also on `AuthorityChecked`); None only on decisions
+    recorded before the field existed."""
 
 
 class DecisionDeadlineExtended(Published):
-    """Gia hạn thời gian xem xét, quyết định: at most 30 working days, once (DECISION_60WD)."""
+    """Gia hạn thời gian xem xét, quyết định: at most 30 working days, once (DECISION_60WD), of the
+    admission decision before the ceremony or of the recognition decision during probation."""
 
     dossier_id: DossierId
     by_working_days: int
     decided_by: OrganisationCode
     on: date
+    decision: Literal["admission", "recognition"] | None = None
+    """Which decision it extends; None only on extensions recorded before the field existed (then:
+    the recognition decision when the ceremony had been held)."""
 
 
 class CellNotified(Published):
@@ -153,6 +160,9 @@ class RecognitionDecided(Published):
     decision_number: Annotated[str, Field(min_length=1, max_length=64)]
     decision_date: date
     official_date: date
+    rule_set: str | None = None
+    """The rule set the decision was checked under (also on `AuthorityChecked`); None only on decisions
+    recorded before the field existed."""
 
 
 class RecognitionVoteFailed(Published):
@@ -184,6 +194,9 @@ class NameRemovalDecided(Published):
     decided_by: OrganisationCode
     decision_date: date
     reason: Text
+    rule_set: str | None = None
+    """The rule set the decision was checked under (also on `AuthorityChecked`); None only on decisions
+    recorded before the field existed."""
 
 
 # --- this service's own record (docs/voting.md) --------------------------------------------------
@@ -233,7 +246,7 @@ class VoteHeld(Event):
 
 class AuthorityChecked(Event):
     """Which organisation had admission authority over the cell on the decision date, and the rule
-    set the decision was checked under (the published decision events carry no rule set)."""
+    set the decision was checked under (the published decisions carry it too, since issue 18)."""
 
     dossier_id: DossierId
     act: Act
@@ -243,8 +256,9 @@ class AuthorityChecked(Event):
     rule_set: str
 
 
-class RecognitionResolutionAdopted(Event):
-    """A recognition vote with ≥ 2/3 for (Mẫu 13-KNĐ at the cell, 15-KNĐ at the grassroots committee)."""
+class RecognitionResolutionAdopted(Published):
+    """A recognition vote with ≥ 2/3 for (Mẫu 13-KNĐ at the cell, 15-KNĐ at the grassroots committee).
+    Published (docs/contracts.md): reporting's recognition deadlines read it."""
 
     dossier_id: DossierId
     organisation: OrganisationCode

@@ -36,13 +36,21 @@ from __future__ import annotations
 
 import calendar as _gregorian  # the standard library module, not this one
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import holidays
 
 COUNTRY = "VN"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def today_in_vietnam() -> date:
+    """The calendar day in Vietnam: dates of the procedure are Vietnamese days, whatever the
+    server's time zone."""
+    return datetime.now(VIETNAM).date()
 HOLIDAY_LANGUAGE = "vi"
 
 FIRST_SUPPORTED_YEAR: int = holidays.Vietnam.start_year

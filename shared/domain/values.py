@@ -7,7 +7,9 @@ import unicodedata
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from ketnap.domain.calendar import today_in_vietnam
 
 _CITIZEN_ID = re.compile(r"^\d{12}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -53,5 +55,15 @@ def iso_date(value: Any) -> Any:
         raise ValueError("Ngày không tồn tại trong lịch") from error
 
 
+def not_after_today(value: date) -> date:
+    """A date of an act already done (a decision signed, a class held): never after today in Vietnam."""
+    today = today_in_vietnam()
+    if value > today:
+        raise ValueError(f"Ngày {value:%d/%m/%Y} không được sau ngày hôm nay ({today:%d/%m/%Y})")
+    return value
+
+
 CitizenId = Annotated[str, BeforeValidator(citizen_id), Field(description="Số CCCD: 12 chữ số")]
 IsoDate = Annotated[date, BeforeValidator(iso_date)]
+PastIsoDate = Annotated[date, BeforeValidator(iso_date), AfterValidator(not_after_today)]
+"""The date of an act that cannot be in the future (YYYY-MM-DD, today or earlier)."""

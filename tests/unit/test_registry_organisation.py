@@ -142,3 +142,12 @@ class TestCommitteeAndQuotas:
         assert (changed.previous_quantity, changed.quantity) == (10, 12)
         with pytest.raises(errors.QuotaNotAssigned):
             organisation.change_quota(period="2024", quantity=1, reason="x", decision_date=D)
+
+    def test_a_unit_with_none_above_records_its_own_quota_and_only_such_a_unit(self) -> None:
+        organisation = cell()
+        with pytest.raises(errors.OwnQuotaUnderAUnitAbove):
+            organisation.assign_quota(period="2025", quantity=3, assigned_by=organisation.code, assigned_by_is_above=False,
+                                      decision_date=D, has_unit_above=True)
+        (own,) = organisation.assign_quota(period="2025", quantity=3, assigned_by=organisation.code, assigned_by_is_above=False,
+                                           decision_date=D, has_unit_above=False)
+        assert (own.assigned_by, own.quantity) == (organisation.code, 3)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketnap.domain.rules import RULE_SETS, NoRuleSetInForce, rule_set_by_id, rule_set_on
+from ketnap.domain.rules import RULE_SETS, NoRuleSetInForce, RuleCode, check_rule_set_covers, rule_set_by_id, rule_set_on
 
 ONE_DAY = timedelta(days=1)
 
@@ -48,7 +48,7 @@ def test_a_date_before_the_oldest_rule_set_has_none() -> None:
 
 
 def test_a_recorded_id_finds_its_rule_set() -> None:
-    assert rule_set_by_id("2025-03") is RULE_SETS[2]
+    assert rule_set_by_id("2025-03") is RULE_SETS[4]
     with pytest.raises(KeyError):
         rule_set_by_id("1930")
 
@@ -74,3 +74,37 @@ def test_the_rule_set_in_force_is_the_latest_already_effective(d: date) -> None:
     rules = rule_set_on(d)
     assert rules.effective_from <= d
     assert all(r.effective_from <= rules.effective_from or r.effective_from > d for r in RULE_SETS)
+
+
+def test_rule_sets_go_back_to_the_2011_charter_with_their_guidance() -> None:
+    assert [(r.id, r.effective_from) for r in RULE_SETS[:3]] == [
+        ("2011", date(2011, 11, 1)),
+        ("2016", date(2016, 7, 25)),
+        ("2021", date(2021, 7, 30)),
+    ]
+    assert "45-QĐ/TW" in RULE_SETS[0].basis and "01-HD/TW ngày 05/01/2012" in RULE_SETS[0].basis
+    assert "29-QĐ/TW" in RULE_SETS[1].basis and "01-HD/TW ngày 20/9/2016" in RULE_SETS[1].basis
+    assert rule_set_on(date(2016, 7, 24)).id == "2011"
+    assert rule_set_on(date(2021, 7, 29)).id == "2016"
+
+
+def test_EDU_MIN_or_equivalent_arrived_in_2016() -> None:
+    assert not rule_set_on(date(2016, 7, 24)).lower_secondary_or_equivalent
+    assert all(r.lower_secondary_or_equivalent for r in RULE_SETS[1:])
+
+
+def test_older_rule_sets_say_what_they_keep_from_the_later_one() -> None:
+    for rules in RULE_SETS[:2]:
+        assert "kept from it" in rules.note
+
+
+def test_NO_RULE_SET_a_date_before_the_oldest_rule_set_is_one_violation_with_its_date() -> None:
+    day_before = RULE_SETS[0].effective_from - ONE_DAY
+    violation = check_rule_set_covers(day_before)
+    assert violation is not None and violation.code == "NO_RULE_SET"
+    assert violation.message.startswith("Ngày 31/10/2011: ")
+    assert violation.message.endswith(RuleCode.NO_RULE_SET.message)
+    assert check_rule_set_covers(RULE_SETS[0].effective_from) is None
+    with pytest.raises(NoRuleSetInForce) as error:
+        rule_set_on(day_before)
+    assert error.value.violation == violation

@@ -7,7 +7,7 @@ from datetime import date
 
 from ketnap.platform.commands import InvalidInput
 from ketnap.services.dossiers import events as ev
-from ketnap.services.dossiers.dossier.refusals import WrongStep, not_before, not_future
+from ketnap.services.dossiers.dossier.refusals import WrongStep, act_dates, not_before
 from ketnap.services.dossiers.dossier.state import BEFORE_ADMISSION, DossierState
 from ketnap.services.dossiers.values import Step
 
@@ -17,7 +17,7 @@ class Endings(DossierState):
     passes in), and how their events change the dossier."""
 
     def _ending_date(self, on: date, today: date) -> None:
-        not_future(today, on=on)
+        act_dates(today, on=on)
         not_before(on, "on", self.last_on, "latest_fact")
 
     def withdraw(self, *, on: date, today: date) -> list[ev.Event]:

@@ -11,7 +11,7 @@ from typing import Any
 from ketnap.platform.commands import InvalidInput
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers import rules
-from ketnap.services.dossiers.dossier.refusals import DateOutOfOrder, not_before, not_future, raise_violation, rules_in_force
+from ketnap.services.dossiers.dossier.refusals import DateOutOfOrder, act_dates, not_before, not_future, raise_violation, rules_in_force
 from ketnap.services.dossiers.dossier.state import Declaration, DossierState, RegistryStanding
 from ketnap.services.dossiers.values import PREPARATION_STEPS, Step
 
@@ -33,7 +33,7 @@ class Preparation(DossierState):
         helper: RegistryStanding,
         today: date,
     ) -> list[ev.Event]:
-        not_future(today, opened_on=opened_on)
+        act_dates(today, opened_on=opened_on)
         violation = rules.check_source_helper(helper_citizen_id, citizen_id, helper_is_official=helper.official)
         if violation:
             raise_violation(violation)
@@ -52,7 +52,7 @@ class Preparation(DossierState):
 
     def record_class_certificate(self, *, certificate_number: str, issued_on: date, issued_by: str, today: date) -> list[ev.Event]:
         self._require("ghi giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng", PREPARATION_STEPS)
-        not_future(today, issued_on=issued_on)
+        not_future(today, issued_on=issued_on)  # a paper judged later under the meeting's rules
         return [
             ev.ClassCertificateRecorded(
                 dossier_id=self.dossier_id, certificate_number=certificate_number, issued_on=issued_on, issued_by=issued_by
@@ -61,7 +61,7 @@ class Preparation(DossierState):
 
     def submit_application_letter(self, *, submitted_on: date, today: date) -> list[ev.Event]:
         self._require("nộp đơn xin vào Đảng (đơn đã có)", [Step.SOURCE_LIST])
-        not_future(today, submitted_on=submitted_on)
+        act_dates(today, submitted_on=submitted_on)
         not_before(submitted_on, "submitted_on", self.opened_on, "opened_on")
         return [ev.ApplicationLetterSubmitted(dossier_id=self.dossier_id, submitted_on=submitted_on)]
 
@@ -133,7 +133,8 @@ class Preparation(DossierState):
 
     def _check_declaration_dates(self, applicant: Mapping[str, Any], on: date, on_label: str, today: date) -> None:
         birth: date = applicant["birth_date"]
-        not_future(today, birth_date=birth, **{on_label: on})
+        not_future(today, birth_date=birth)
+        act_dates(today, **{on_label: on})
         if birth >= on:
             raise DateOutOfOrder("Ngày sinh phải trước ngày khai lý lịch.", field="birth_date")
 
@@ -167,14 +168,14 @@ class Preparation(DossierState):
             [Step.APPLICATION, Step.VERIFICATION],
             why={Step.SOURCE_LIST: "Chưa có đơn xin vào Đảng: chưa thể ghi người giới thiệu."},
         )
-        not_future(today, recorded_on=recorded_on)
+        act_dates(today, recorded_on=recorded_on)
         for introducer in introducers:
-            not_future(today, introduced_on=introducer.introduced_on)
+            act_dates(today, introduced_on=introducer.introduced_on)
             not_before(introducer.introduced_on, "introduced_on", self.letter_on, "submitted_on")
             not_before(introducer.introduced_on, "introduced_on", introducer.acquainted_since, "acquainted_since")
             not_before(recorded_on, "recorded_on", introducer.introduced_on, "introduced_on")
         if union_resolution is not None:
-            not_future(today, union_resolution_dated=union_resolution.dated)
+            act_dates(today, union_resolution_dated=union_resolution.dated)
             not_before(union_resolution.dated, "union_resolution_dated", self.letter_on, "submitted_on")
             not_before(recorded_on, "recorded_on", union_resolution.dated, "union_resolution_dated")
         judged_on = max([i.introduced_on for i in introducers] or [recorded_on])
@@ -219,13 +220,13 @@ class Preparation(DossierState):
             why={Step.SOURCE_LIST: "Chưa có đơn xin vào Đảng: chưa thể ghi nhận xét."},
         )
         for opinion in opinions:
-            not_future(today, given_on=opinion.given_on)
+            act_dates(today, given_on=opinion.given_on)
             not_before(opinion.given_on, "given_on", self.letter_on, "submitted_on")
         return [ev.OpinionsRecorded(dossier_id=self.dossier_id, opinions=list(opinions))]
 
     def record_provincial_agreement(self, *, purpose: str, document_number: str, agreed_on: date, today: date) -> list[ev.Event]:
         self._require("ghi văn bản đồng ý của ban thường vụ tỉnh ủy", PREPARATION_STEPS)
-        not_future(today, agreed_on=agreed_on)
+        act_dates(today, agreed_on=agreed_on)
         not_before(agreed_on, "agreed_on", self.opened_on, "opened_on")
         return [
             ev.ProvincialAgreementRecorded(

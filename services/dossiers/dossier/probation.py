@@ -11,7 +11,15 @@ from ketnap.domain.rules.deadlines import check_ceremony_deadline, check_recogni
 from ketnap.platform.commands import InvalidInput
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers import rules
-from ketnap.services.dossiers.dossier.refusals import IncompleteDossier, WrongStep, not_before, not_future, raise_violation, rules_in_force
+from ketnap.services.dossiers.dossier.refusals import (
+    IncompleteDossier,
+    WrongStep,
+    act_dates,
+    not_before,
+    not_future,
+    raise_violation,
+    rules_in_force,
+)
 from ketnap.services.dossiers.dossier.state import DossierState, RegistryStanding
 from ketnap.services.dossiers.values import Step
 
@@ -41,7 +49,7 @@ class Probation(DossierState):
         received = received or received_decision_on
         if received is None:
             raise IncompleteDossier("Chưa có ngày chi bộ nhận quyết định kết nạp.", missing=["received_decision_on"])
-        not_future(today, held_on=held_on, received_decision_on=received)
+        act_dates(today, held_on=held_on, received_decision_on=received)
         not_before(received, "received_decision_on", self.decision.decision_date, "decision_date")
         not_before(held_on, "held_on", received, "received_decision_on")
         violation = rules.check_ceremony_helper(helper_citizen_id, self.citizen_id, helper_is_official=helper.official)
@@ -72,14 +80,14 @@ class Probation(DossierState):
         if self.member_history_filed_on is not None:
             raise WrongStep(f"Lý lịch đảng viên đã nộp ngày {self.member_history_filed_on:%d/%m/%Y}.", step=self.step_value)
         assert self.ceremony is not None
-        not_future(today, filed_on=filed_on)
+        act_dates(today, filed_on=filed_on)
         not_before(filed_on, "filed_on", self.ceremony.held_on, "held_on")
         return [ev.MemberHistoryFiled(dossier_id=self.dossier_id, filed_on=filed_on)]
 
     def record_new_member_class(self, *, certificate_number: str, issued_on: date, issued_by: str, today: date) -> list[ev.Event]:
         self._require("ghi giấy chứng nhận lớp bồi dưỡng đảng viên mới", [Step.PROBATION])
         assert self.ceremony is not None
-        not_future(today, issued_on=issued_on)
+        not_future(today, issued_on=issued_on)  # a paper, judged at recognition under that vote's rules
         not_before(issued_on, "issued_on", self.ceremony.held_on, "held_on")
         return [
             ev.NewMemberClassCompleted(
@@ -99,7 +107,7 @@ class Probation(DossierState):
         self._require("ghi hồ sơ xét công nhận đảng viên chính thức", [Step.PROBATION])
         assert self.ceremony is not None
         held_on = self.ceremony.held_on
-        not_future(
+        act_dates(
             today, self_review_on=self_review_on, helper_review_on=helper_review_on, opinions_on=opinions_on,
             completed_on=completed_on,
         )

@@ -56,13 +56,12 @@ def _plain(value: Any) -> Any:
 
 
 def rules_in_force(on: date) -> RuleSet:
-    """The rule set on a date a command gave; a date before every known set is invalid input."""
+    """The rule set on a date a command gave; a date before every known set is refused (NO_RULE_SET)."""
     try:
         return rule_set_on(on)
     except NoRuleSetInForce as error:
-        raise InvalidInput(
-            f"Ngày {on:%d/%m/%Y} trước mọi bộ quy định mà hệ thống biết; không xét được theo quy định nào."
-        ) from error
+        raise_violation(error.violation)
+        raise  # unreachable: raise_violation always raises
 
 
 def recorded_rules(rule_set_id: str, fallback_on: date) -> RuleSet:
@@ -107,6 +106,15 @@ _LABELS = {  # the Vietnamese name of each date a message may cite
     "completed_on": "hoàn thành hồ sơ xét công nhận",
     "on": "thực hiện",
 }
+
+
+def act_dates(today: date, **dates: date | None) -> None:
+    """Each date of an act, named by its field, is today or earlier and falls under a known rule set
+    (NO_RULE_SET): a step never records a date that a later step could not judge."""
+    not_future(today, **dates)
+    for value in dates.values():
+        if value is not None:
+            rules_in_force(value)
 
 
 def not_future(today: date, **dates: date | None) -> None:

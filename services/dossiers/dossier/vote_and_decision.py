@@ -12,8 +12,9 @@ from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers import rules
 from ketnap.services.dossiers.dossier.refusals import (
     IncompleteDossier,
+    OutOfStep,
+    act_dates,
     not_before,
-    not_future,
     raise_violation,
     recorded_rules,
     rules_in_force,
@@ -78,7 +79,7 @@ class VoteAndDecision(DossierState):
         )
         if missing:
             raise IncompleteDossier("Hồ sơ còn thiếu: " + "; ".join(missing) + ".", missing=missing)
-        not_future(today, ready_on=ready_on)
+        act_dates(today, ready_on=ready_on)
         not_before(ready_on, "ready_on", self.last_on, "latest_paper")
         not_before(cell_meeting_on, "cell_meeting_on", ready_on, "ready_on")
         in_force = rules_in_force(cell_meeting_on)
@@ -185,12 +186,19 @@ class VoteAndDecision(DossierState):
             )
         return recorded
 
-    def on_decision_deadline_extended(self, *, by_working_days: int, decided_by: str, on: date) -> list[ev.Event]:
-        if not self._fact_allowed("DecisionDeadlineExtended", [Step.AWAITING_DECISION]):
+    def on_decision_deadline_extended(
+        self, *, by_working_days: int, decided_by: str, on: date, decision: str | None = None
+    ) -> list[ev.Event]:
+        """Voting extended the admission decision's deadline (before the ceremony) or the recognition
+        decision's (during probation); an extension from before voting named it is placed by the step."""
+        if not self._fact_allowed("DecisionDeadlineExtended", [Step.AWAITING_DECISION, Step.PROBATION]):
             return []
+        extended = decision or ("recognition" if self.step is Step.PROBATION else "admission")
+        if (extended == "recognition") != (self.step is Step.PROBATION):
+            raise OutOfStep(f"an extension of the {extended} decision does not fit a dossier at step {self.step_value}")
         return [
             ev.DecisionDeadlineExtensionRecorded(
-                dossier_id=self.dossier_id, by_working_days=by_working_days, decided_by=decided_by, on=on
+                dossier_id=self.dossier_id, by_working_days=by_working_days, decided_by=decided_by, on=on, decision=extended
             )
         ]
 
@@ -250,7 +258,8 @@ class VoteAndDecision(DossierState):
         self.flags.append(e)
 
     def _when_DecisionDeadlineExtensionRecorded(self, e: ev.DecisionDeadlineExtensionRecorded) -> None:
-        self.extension_working_days += e.by_working_days
+        if e.decision == "admission":
+            self.extension_working_days += e.by_working_days
 
     def _when_AdmissionDecisionRecorded(self, e: ev.AdmissionDecisionRecorded) -> None:
         self.decision = e

@@ -144,6 +144,7 @@ CHOICES: dict[type, dict[str, str]] = {
         GeneralEducation.NONE: "Chưa biết chữ",
         GeneralEducation.LITERATE: "Biết đọc, biết viết",
         GeneralEducation.PRIMARY: "Tốt nghiệp tiểu học",
+        GeneralEducation.LOWER_SECONDARY_EQUIVALENT: "Tương đương tốt nghiệp trung học cơ sở",
         GeneralEducation.LOWER_SECONDARY: "Tốt nghiệp trung học cơ sở",
         GeneralEducation.UPPER_SECONDARY: "Tốt nghiệp trung học phổ thông",
     },

@@ -193,6 +193,7 @@ class Admission(CommitteeActs):
                 decided_by=decided_by,
                 decision_date=decision_date,
                 reason=reason,  # type: ignore[arg-type]
+                rule_set=rules.id,
             )
         self._record_decision(checked, tally, rules, decision, in_favour=admitted)
         return tally

@@ -36,5 +36,8 @@ class Extension(CommitteeActs):
         not_before(on, started, "ngày bắt đầu tính thời hạn")
         self._record(
             checked,
-            DecisionDeadlineExtended(dossier_id=self.dossier_id, by_working_days=by_working_days, decided_by=decided_by, on=on),
+            DecisionDeadlineExtended(
+                dossier_id=self.dossier_id, by_working_days=by_working_days, decided_by=decided_by, on=on,
+                decision="recognition" if self.ceremony_on is not None else "admission",
+            ),
         )

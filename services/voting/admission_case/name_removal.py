@@ -41,6 +41,7 @@ class NameRemoval(CommitteeActs):
             decided_by=decided_by,
             decision_date=decision_date,
             reason=reason,
+            rule_set=rules.id,
         )
         self._record_decision(checked, tally, rules, removed)
         return tally

@@ -158,6 +158,7 @@ class Recognition(CommitteeActs):
             decision_number=decision_number,
             decision_date=decision_date,
             official_date=official_date(ceremony_on),
+            rule_set=rules.id,
         )
         self._record_decision(checked, tally, rules, recognised)
         return tally

@@ -41,6 +41,7 @@ from ketnap.services.voting.events import (
     VoteHeld,
     parse,
 )
+from ketnap.services.voting.rules import refusal
 
 STREAM_PREFIX = "voting-"
 
@@ -50,11 +51,12 @@ def stream_id_of(dossier_id: str) -> str:
 
 
 def rules_on(d: date) -> RuleSet:
-    """The rule set in force on the act's date; every resolution and decision records its id."""
+    """The rule set in force on the act's date; every resolution and decision records its id. A date
+    before every known set is refused as every step refuses it (NO_RULE_SET)."""
     try:
         return rule_set_on(d)
     except NoRuleSetInForce as error:
-        raise InvalidInput(f"Ngày {d:%d/%m/%Y} trước mọi bộ quy định hệ thống áp dụng.", on=d.isoformat()) from error
+        raise refusal(error.violation) from error
 
 
 def _votes(event: Event) -> dict[str, int | None]:
@@ -190,7 +192,8 @@ class CaseState:
             case AdmissionRefused():
                 self.decision = Decided(event.decided_by, event.decision_date, False)
             case DecisionDeadlineExtended():
-                (self.recognition_extensions if self.ceremony_on else self.extensions).append(event.by_working_days)
+                recognition = event.decision == "recognition" or (event.decision is None and self.ceremony_on is not None)
+                (self.recognition_extensions if recognition else self.extensions).append(event.by_working_days)
             case CellNotified():
                 self.notified_on = event.received_on
             case CeremonyDelayAgreed():

@@ -7,7 +7,7 @@ month deadlines, party age).
 """
 
 from ketnap.domain.rules.codes import MESSAGES, RuleCode, Violation
-from ketnap.domain.rules.rule_sets import RULE_SETS, NoRuleSetInForce, RuleSet, rule_set_by_id, rule_set_on
+from ketnap.domain.rules.rule_sets import RULE_SETS, NoRuleSetInForce, RuleSet, check_rule_set_covers, rule_set_by_id, rule_set_on
 
 __all__ = [
     "MESSAGES",
@@ -16,6 +16,7 @@ __all__ = [
     "RuleCode",
     "RuleSet",
     "Violation",
+    "check_rule_set_covers",
     "rule_set_by_id",
     "rule_set_on",
 ]

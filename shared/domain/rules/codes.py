@@ -40,6 +40,10 @@ class RuleCode(StrEnum):
     RECOG_3_FAILS = "RECOG_3_FAILS"
     PROBATIONARY_NO_VOTE = "PROBATIONARY_NO_VOTE"
     READMIT = "READMIT"
+    SOURCE_HELPER = "SOURCE_HELPER"
+    ONE_DOSSIER = "ONE_DOSSIER"
+    ALREADY_MEMBER = "ALREADY_MEMBER"
+    NO_RULE_SET = "NO_RULE_SET"
 
     @property
     def message(self) -> str:
@@ -120,6 +124,15 @@ MESSAGES: Mapping[RuleCode, str] = MappingProxyType(
         ),
         RuleCode.PROBATIONARY_NO_VOTE: "Đảng viên dự bị không có quyền biểu quyết",
         RuleCode.READMIT: "Không đủ điều kiện kết nạp lại vào Đảng",
+        RuleCode.SOURCE_HELPER: "Người giúp đỡ quần chúng ưu tú phải là đảng viên chính thức của chi bộ",
+        RuleCode.ONE_DOSSIER: "Người này đã có một hồ sơ kết nạp đang mở; mỗi người chỉ có một hồ sơ",
+        RuleCode.ALREADY_MEMBER: (
+            "Người này đang là đảng viên; đảng viên đã ra khỏi Đảng chỉ được xét theo thủ tục kết nạp lại"
+        ),
+        RuleCode.NO_RULE_SET: (
+            "Ngày này trước mọi bộ quy định mà hệ thống biết (sớm nhất: Quy định 45-QĐ/TW, "
+            "áp dụng từ 01/11/2011); không xét được theo quy định nào"
+        ),
     }
 )
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
 
+from ketnap.domain.rules.codes import RuleCode, Violation
+
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
@@ -30,6 +32,13 @@ class RuleSet:
     """Whether district committees (huyện ủy, quận ủy) exist between grassroots and province."""
     family_planning_check: bool
     """Whether verification asks about population / family-planning violations [S]."""
+
+    lower_secondary_or_equivalent: bool = True
+    """EDU_MIN: whether a diploma equivalent to lower secondary (tương đương) is enough; Quy định
+    29-QĐ/TW (2016) added "hoặc tương đương", Quy định 45-QĐ/TW (2011) asked for the diploma itself."""
+    note: str = ""
+    """What of the text is not known and taken from the later rule set (domain.md: keep the later
+    rule and say so), in English, for the docs and for people re-checking an old decision."""
 
     min_age_years: int = 18
     max_age_years: int = 60
@@ -58,12 +67,46 @@ class RuleSet:
 
 RULES_2021 = RuleSet(
     id="2021",
-    # The date Quy định 24-QĐ/TW was signed (in force on signing). Earlier dossiers followed
-    # Quy định 29-QĐ/TW (2016), which is not modelled.
+    # The date Quy định 24-QĐ/TW was signed (in force on signing).
     effective_from=date(2021, 7, 30),
     basis="Quy định 24-QĐ/TW ngày 30/7/2021; Hướng dẫn 01-HD/TW ngày 28/9/2021",
     has_district_level=True,
     family_planning_check=True,
+)
+
+_OLDER_TEXT_NOTE = (
+    "Thresholds (age 18-60 counted in months, 2/3 of official members and of committee members, 12 months of "
+    "probation, 60/30 working-day deadlines with one extension of at most 30, 60-month class validity, 12-month "
+    "dossier validity, 3 failed recognition votes, re-admission periods) and the youth-union age range are not "
+    "known to differ from Quy định 24-QĐ/TW and are kept from it; so is the family-planning check."
+)
+
+RULES_2011 = replace(
+    RULES_2021,
+    id="2011",
+    # Quy định 45-QĐ/TW ngày 01/11/2011 thi hành Điều lệ Đảng (Charter of the XIth Congress), in force on signing.
+    effective_from=date(2011, 11, 1),
+    basis="Quy định 45-QĐ/TW ngày 01/11/2011; Hướng dẫn 01-HD/TW ngày 05/01/2012",
+    lower_secondary_or_equivalent=False,
+    note=(
+        "Education: a lower-secondary diploma, without \"or equivalent\" [S]. Between 01/11/2011 and the guidance "
+        "of 05/01/2012 the guidance's details (forms, deadlines) are taken as in force from the Quy định's date. "
+        + _OLDER_TEXT_NOTE
+    ),
+)
+
+RULES_2016 = replace(
+    RULES_2011,
+    id="2016",
+    # Quy định 29-QĐ/TW ngày 25/07/2016, in force on signing; "tốt nghiệp trung học cơ sở hoặc tương đương trở lên" [V].
+    effective_from=date(2016, 7, 25),
+    basis="Quy định 29-QĐ/TW ngày 25/7/2016; Hướng dẫn 01-HD/TW ngày 20/9/2016",
+    lower_secondary_or_equivalent=True,
+    note=(
+        "Education: a lower-secondary diploma or equivalent [V]. Age 18 to 60 at the cell meeting [V]. "
+        "Between 25/07/2016 and the guidance of 20/09/2016 the guidance's details are taken as in force from the "
+        "Quy định's date. " + _OLDER_TEXT_NOTE
+    ),
 )
 
 RULES_2025_01 = replace(
@@ -96,12 +139,33 @@ RULES_2025_07 = replace(
     has_district_level=False,
 )
 
-RULE_SETS: tuple[RuleSet, ...] = (RULES_2021, RULES_2025_01, RULES_2025_03, RULES_2025_07)
+RULE_SETS: tuple[RuleSet, ...] = (RULES_2011, RULES_2016, RULES_2021, RULES_2025_01, RULES_2025_03, RULES_2025_07)
 """Every version, oldest first."""
 
 
 class NoRuleSetInForce(LookupError):
-    """A date before the oldest version of the rules this system knows."""
+    """A date before the oldest version of the rules this system knows. ``violation`` is the refusal
+    every step gives for it (NO_RULE_SET), so that no step accepts a date a later step cannot judge."""
+
+    def __init__(self, on: date) -> None:
+        super().__init__(f"no admission rules known in force on {on.isoformat()}")
+        self.on = on
+        self.violation = Violation.of(
+            RuleCode.NO_RULE_SET,
+            f"Ngày {on:%d/%m/%Y}: {RuleCode.NO_RULE_SET.message}",
+            on=on,
+            earliest=RULE_SETS[0].effective_from,
+        )
+
+
+def check_rule_set_covers(d: date, rule_sets: Sequence[RuleSet] = RULE_SETS) -> Violation | None:
+    """NO_RULE_SET — every date of an act (a step of a dossier, a vote, a decision, a verification)
+    falls under a known rule set; an earlier date is refused at the step that brings it."""
+    try:
+        rule_set_on(d, rule_sets)
+    except NoRuleSetInForce as error:
+        return error.violation
+    return None
 
 
 def rule_set_on(d: date, rule_sets: Sequence[RuleSet] = RULE_SETS) -> RuleSet:
@@ -112,7 +176,7 @@ def rule_set_on(d: date, rule_sets: Sequence[RuleSet] = RULE_SETS) -> RuleSet:
     """
     in_force = [rules for rules in rule_sets if rules.effective_from <= d]
     if not in_force:
-        raise NoRuleSetInForce(f"no admission rules known in force on {d.isoformat()}")
+        raise NoRuleSetInForce(d)
     return max(in_force, key=lambda rules: rules.effective_from)
 
 

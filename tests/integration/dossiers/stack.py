@@ -33,6 +33,7 @@ from tests.integration.harness import bootstrap_bus, new_schema, running
 TODAY = date(2027, 12, 31)
 CELL = "CB-01"
 APPLICANT = "001098012345"
+SECOND_APPLICANT = "001098012346"
 HELPER = "001080000001"
 INTRODUCER_A = "001075000002"
 INTRODUCER_B = "001077000003"
@@ -185,13 +186,14 @@ def introductions(first: str = INTRODUCER_A, second: str = INTRODUCER_B, on: str
     }
 
 
-async def prepared_dossier(stack: Stack, dossier_id: str | None = None) -> str:
-    """Open a dossier and record every paper over NATS, up to the history waiting for certification."""
+async def prepared_dossier(stack: Stack, dossier_id: str | None = None, citizen_id: str = APPLICANT) -> str:
+    """Open a dossier and record every paper over NATS, up to the history waiting for certification.
+    A second dossier in one test is for another person (ONE_DOSSIER)."""
     fields: dict[str, Any] = {}
     if dossier_id:
         fields["dossier_id"] = dossier_id
     opened = await stack.ok(
-        "open_dossier", cell=CELL, citizen_id=APPLICANT, full_name="Nguyễn Thị Hoa", opened_on="2025-09-01",
+        "open_dossier", cell=CELL, citizen_id=citizen_id, full_name="Nguyễn Thị Hoa", opened_on="2025-09-01",
         helper_citizen_id=HELPER, **fields,
     )
     dossier_id = opened["result"]["dossier_id"]

@@ -117,7 +117,7 @@ async def test_the_same_idempotency_key_opens_one_dossier_and_gives_the_same_ans
     assert again["stream_id"] == first["stream_id"] == f"dossier-{first['result']['dossier_id']}"
     assert again["event_ids"] == first["event_ids"]
     assert taken["error"]["code"] == "conflict"
-    assert await stack.store.head_position() == 1
+    assert await stack.store.head_position() == 2  # the person's reservation (ONE_DOSSIER) and the dossier
 
 
 async def test_nothing_is_written_when_the_registry_does_not_answer(stack: Stack, registry: RealRegistry) -> None:
@@ -132,7 +132,7 @@ async def test_nothing_is_written_when_the_registry_does_not_answer(stack: Stack
 
 async def test_withdraw_reject_suspend_resume_and_transfer(stack: Stack) -> None:
     async with stack.dossiers_running():
-        kept, withdrawn, rejected = [await prepared_dossier(stack) for _ in range(3)]
+        kept, withdrawn, rejected = [await prepared_dossier(stack, citizen_id=f"0010980124{n:02d}") for n in range(3)]
 
         await stack.ok("suspend", dossier_id=kept, on="2025-12-01")
         paused = await stack.ask("record_opinions", dossier_id=kept,
@@ -187,3 +187,39 @@ async def test_a_provincial_agreement_is_recorded_for_its_purpose(stack: Stack) 
     assert unknown["error"]["code"] == "validation" and "purpose" in str(unknown["error"])
     assert early["error"]["code"] == "validation" and early["error"]["details"]["field"] == "agreed_on"
     assert (await stack.events(dossier_id)).count("ProvincialAgreementRecorded") == 1
+
+
+async def test_ONE_DOSSIER_the_same_person_opened_twice_with_two_keys_keeps_one_open_dossier(stack: Stack) -> None:
+    fields = {"cell": CELL, "citizen_id": "001098033333", "full_name": "Trịnh Văn Tám", "opened_on": "2025-09-01",
+              "helper_citizen_id": HELPER}
+    async with stack.dossiers_running():
+        first = await stack.ok("open_dossier", **fields)
+        again = await stack.ask("open_dossier", **fields)
+        assert (again["error"]["code"], again["error"]["details"]["dossier_id"]) == ("rule:ONE_DOSSIER", first["result"]["dossier_id"])
+        assert again["error"]["message"] == "[ONE_DOSSIER] Người này đã có một hồ sơ kết nạp đang mở; mỗi người chỉ có một hồ sơ"
+        # Once that dossier has ended, the person may be put on the source list again.
+        await stack.ok("withdraw", dossier_id=first["result"]["dossier_id"], on="2025-10-01")
+        reopened = await stack.ok("open_dossier", **{**fields, "opened_on": "2025-10-02"})
+    assert reopened["result"]["dossier_id"] != first["result"]["dossier_id"]
+
+
+async def test_ONE_DOSSIER_a_concurrent_double_opening_one_wins(stack: Stack) -> None:
+    fields = {"cell": CELL, "citizen_id": "001098044444", "full_name": "Đinh Thị Chín", "opened_on": "2025-09-01",
+              "helper_citizen_id": HELPER}
+    async with stack.dossiers_running():
+        replies = await asyncio.gather(*(stack.ask("open_dossier", **fields) for _ in range(10)))
+    winners = [r for r in replies if r["ok"]]
+    assert len(winners) == 1, replies
+    assert {r["error"]["code"] for r in replies if not r["ok"]} <= {"rule:ONE_DOSSIER", "conflict"}
+    opened = [e for batch in [b async for b in stack.store.read_log()] for e in batch if e.event_type == "DossierOpened"]
+    assert len(opened) == 1
+
+
+async def test_ALREADY_MEMBER_a_current_party_member_cannot_be_put_on_the_source_list(stack: Stack) -> None:
+    before = await stack.store.head_position()
+    async with stack.dossiers_running():
+        refused = await stack.ask("open_dossier", cell=CELL, citizen_id=PROBATIONARY, full_name="Vũ Văn Chín",
+                                  opened_on="2025-09-01", helper_citizen_id=HELPER)
+    assert refused["error"]["code"] == "rule:ALREADY_MEMBER", refused
+    assert refused["error"]["message"].startswith("[ALREADY_MEMBER] Người này đang là đảng viên")
+    assert await stack.store.head_position() == before

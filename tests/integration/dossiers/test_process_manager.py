@@ -13,7 +13,7 @@ from ketnap.platform.service import ServiceContext
 from ketnap.platform.settings import Settings
 from ketnap.services.dossiers.process_manager import VERIFICATION_REACTIONS, reactions_to
 from tests.conftest import eventually
-from tests.integration.dossiers.stack import APPLICANT, CELL, Stack, prepared_dossier
+from tests.integration.dossiers.stack import APPLICANT, CELL, SECOND_APPLICANT, Stack, prepared_dossier
 
 
 async def _certifications(stack: Stack, dossier_ids: list[str]) -> list[int]:
@@ -22,7 +22,7 @@ async def _certifications(stack: Stack, dossier_ids: list[str]) -> list[int]:
 
 async def test_redelivered_republished_and_crash_restarted_events_move_each_dossier_once(stack: Stack) -> None:
     async with stack.dossiers_running():
-        dossier_ids = [await prepared_dossier(stack) for _ in range(4)]
+        dossier_ids = [await prepared_dossier(stack, citizen_id=f"0010980124{n:02d}") for n in range(4)]
     rng = random.Random(7)
     last = 0
     for dossier_id in dossier_ids:
@@ -107,7 +107,7 @@ async def test_an_event_for_an_unknown_dossier_or_person_is_dead_lettered_and_th
 
 async def test_a_resolution_not_adopted_rejects_the_dossier_and_a_refusal_ends_it(stack: Stack) -> None:
     async with stack.dossiers_running():
-        first, second = await prepared_dossier(stack), await prepared_dossier(stack)
+        first, second = await prepared_dossier(stack), await prepared_dossier(stack, citizen_id=SECOND_APPLICANT)
         for dossier_id in (first, second):
             await stack.verification_decides(
                 "HistoryCertified", dossier_id=dossier_id, cell=CELL, certified_by="DU-HT", certified_on="2026-01-12"
@@ -118,9 +118,11 @@ async def test_a_resolution_not_adopted_rejects_the_dossier_and_a_refusal_ends_i
         resolution = {"cell": CELL, "citizen_id": APPLICANT, "meeting_on": "2026-02-10", "disagree": 4, "denominator": 9,
                       "entitled": [], "rule_set": "2025-07"}
         await stack.voting_decides("CellResolutionNotAdopted", dossier_id=first, agree=5, **resolution)
-        await stack.voting_decides("CellResolutionAdopted", dossier_id=second, agree=7, **{**resolution, "disagree": 2})
         await stack.voting_decides(
-            "AdmissionRefused", dossier_id=second, citizen_id=APPLICANT, organisation=CELL, decided_by="DU-HT",
+            "CellResolutionAdopted", dossier_id=second, agree=7, **{**resolution, "disagree": 2, "citizen_id": SECOND_APPLICANT}
+        )
+        await stack.voting_decides(
+            "AdmissionRefused", dossier_id=second, citizen_id=SECOND_APPLICANT, organisation=CELL, decided_by="DU-HT",
             decision_date="2026-03-02", reason="Chưa đủ tiêu chuẩn",
         )
         await stack.wait_for_step(first, "rejected")

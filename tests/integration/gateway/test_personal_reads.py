@@ -7,7 +7,7 @@ import json
 
 from ketnap.services.gateway import events as gateway_events
 from tests.conftest import eventually
-from tests.integration.gateway.world import World
+from tests.integration.gateway.world import World, new_citizen_id
 
 APPLICANT = {"citizen_id": "001098077777", "full_name": "Hoàng Thị Lan"}
 HISTORY = {
@@ -19,12 +19,15 @@ HISTORY = {
     ],
     "qualifications": {"general_education": "upper_secondary", "professional_qualification": "university", "youth_union_member": True},
 }
-PERSONAL = ("001098077777", "Hoàng Thị Lan", "Hoàng Văn Ba", "Lý Thị Tư", "Tày", "Phật giáo", "1998-03-15")
+PERSONAL = ["001098077777", "Hoàng Thị Lan", "Hoàng Văn Ba", "Lý Thị Tư", "Tày", "Phật giáo", "1998-03-15"]
+"""What must never leave in a log or a refusal; each dossier's own CCCD is added as it is opened."""
 
 
 async def declared_dossier(world: World) -> str:
+    citizen_id = new_citizen_id()  # one open dossier a person (ONE_DOSSIER): a new person each time
+    PERSONAL.append(citizen_id)
     response = await world.command("bithu.a1", "dossiers", "open_dossier", {
-        **APPLICANT, "cell": "CB-A1", "opened_on": "2025-09-01", "helper_citizen_id": "001080000001",
+        **APPLICANT, "citizen_id": citizen_id, "cell": "CB-A1", "opened_on": "2025-09-01", "helper_citizen_id": "001080000001",
     })
     dossier_id = response.json()["result"]["dossier_id"]
     for name, body in (

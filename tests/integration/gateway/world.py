@@ -196,13 +196,20 @@ class World:
     async def query(self, login: str | None, service: str, name: str, body: Any = None) -> httpx.Response:
         return await self.http.post(f"/api/v1/{service}/queries/{name}", json={} if body is None else body, headers=self.headers(login))
 
-    async def open_dossier(self, login: str, cell: str, citizen_id: str = "001098012345") -> str:
+    async def open_dossier(self, login: str, cell: str, citizen_id: str | None = None) -> str:
+        """Open a dossier, for a new person unless `citizen_id` is given (ONE_DOSSIER: one open dossier a person)."""
+        citizen_id = citizen_id or new_citizen_id()
         response = await self.command(login, "dossiers", "open_dossier", {
             "cell": cell, "citizen_id": citizen_id, "full_name": "Nguyễn Thị Hoa", "opened_on": "2025-09-01",
             "helper_citizen_id": HELPERS[cell],
         })
         assert response.status_code == 200, response.text
         return response.json()["result"]["dossier_id"]
+
+
+def new_citizen_id() -> str:
+    """A CCCD no other test uses: a person with no dossier yet."""
+    return f"0019{uuid.uuid4().int % 10**8:08d}"
 
 
 @asynccontextmanager

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
+from datetime import timedelta
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.services.registry.events import person_stream
 from tests.integration.registry.conftest import Registry
 
@@ -158,3 +160,27 @@ class TestBadInput:
         assert not_a_date == "Dữ liệu không hợp lệ ở trường: effective_from"
         assert await self.refused(r, "rename_organisation", "not_found", code="C7", name="Chi bộ B",
                                   effective_from="2020-01-01") == "Không tìm thấy tổ chức đảng C7."
+
+
+class TestActsAreNotInTheFuture:
+    async def test_a_decision_an_admission_a_class_or_a_rating_dated_after_today_is_refused_naming_the_field(
+        self, province: Registry
+    ) -> None:
+        r = province
+        await small_tree(r)
+        tomorrow = (today_in_vietnam() + timedelta(days=1)).isoformat()
+        head = await r.head()
+        refused = {
+            "admitted_on": await r.command("register_member", citizen_id=AN, full_name=NAME, organisation="C1", kind="probationary",
+                                           effective_from="2024-01-01", admitted_on=tomorrow),
+            "decision_date": await r.command("assign_quota", organisation="G1", period="2026", quantity=5, assigned_by="H1",
+                                             decision_date=tomorrow),
+            "start_date": await r.command("record_class", class_id="LOP-1", kind="awareness", organiser="G1", start_date=tomorrow,
+                                          end_date=tomorrow, attendees=[{"citizen_id": AN, "full_name": NAME}]),
+        }
+        for field, reply in refused.items():
+            assert reply["error"]["code"] == "validation", reply
+            assert field in str(reply["error"]["details"]) and "không được sau ngày hôm nay" in str(reply["error"]["details"]), reply
+        assert await r.head() == head
+        # A unit may be established from a day still to come (a decision taking effect later).
+        await r.ok("establish_organisation", code="C2", name="Chi bộ 2", kind="cell", parent="G1", effective_from=tomorrow)

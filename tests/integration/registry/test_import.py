@@ -44,7 +44,7 @@ async def test_a_district_of_a_few_hundred_rows_is_imported_in_one_go(province: 
     said: list[str] = []
     result = await import_file(pool, path, schema=r.name, actor="importer-1", progress=said.append)
     assert result.ok and result.written, result.problems
-    assert result.counts == {"organisations": 25, "members": 240, "committees": 20, "localities": 24}
+    assert result.counts == {"organisations": 25, "members": 240, "paper_admissions": 0, "committees": 20, "localities": 24}
     assert said[0] == f"Đã đọc {len(rows)} dòng dữ liệu." and said[-1] == "  289/289 luồng"
     log = [e async for batch in r.store.read_log(head) for e in batch]
     assert len(log) == result.events and {e.actor for e in log} == {"importer-1"}
@@ -98,7 +98,7 @@ async def test_every_bad_row_is_reported_and_nothing_is_written(province: Regist
         Problem(first + 4, "citizen_id", "Số CCCD trùng với dòng 6 (cùng họ tên sau khi chuẩn hóa Unicode)"),
         Problem(first + 5, "effective_from", "Ngày không tồn tại trong lịch"),
         Problem(first + 6, "full_name", "bắt buộc, đang để trống"),
-        Problem(first + 7, "record", "Loại dòng phải là organisation, member, committee hoặc locality"),
+        Problem(first + 7, "record", "Loại dòng phải là organisation, member, paper_admission, committee hoặc locality"),
     ])
 
 
@@ -145,7 +145,7 @@ async def test_the_ketnap_command_imports_a_file_into_the_registry(servers: Serv
 
     code, out, err = await ketnap(str(write_csv(tmp_path / "ok.csv", rows, delimiter=";")), "--actor", "importer-2")
     assert code == 0, out + err
-    assert out.strip() == "Đã nhập: 5 tổ chức, 6 đảng viên, 2 cấp ủy viên, 3 địa bàn (17 sự kiện)."
+    assert out.strip() == "Đã nhập: 5 tổ chức, 6 đảng viên, 0 đảng viên kết nạp trên giấy, 2 cấp ủy viên, 3 địa bàn (17 sự kiện)."
     assert "Đã đọc 16 dòng dữ liệu." in err
     code, out, _ = await ketnap(str(write_csv(tmp_path / "again.csv", rows[:2])))
     assert code == 1

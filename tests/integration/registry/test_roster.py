@@ -109,3 +109,19 @@ class TestCommittee:
         twice = await r.command("appoint_committee_member", organisation="G1", citizen_id=a, effective_from="2025-02-01")
         assert twice["error"]["code"] == "conflict" and twice["error"]["message"] == "Người này đã là cấp ủy viên của G1."
         assert await r.head() == head
+
+
+class TestSubtreeTotals:
+    async def test_a_committee_s_roster_gives_the_totals_of_its_subtree_by_cell(self, province: Registry) -> None:
+        r = province
+        await cell_with_members(r)
+        await r.ok("register_member", citizen_id="001203008888", full_name="Đỗ Văn Mười", organisation="C2", kind="official",
+                   effective_from="2016-01-01")
+        committee = await r.answer("roster", organisation="G1", on="2025-02-01")
+        assert committee["members"] == [] and committee["official_count"] == 0  # nobody on the committee's own roster
+        assert committee["subtree"] == {
+            "members": 9, "official": 8, "probationary": 1,
+            "by_cell": [{"organisation": "C1", "official": 7, "probationary": 1}, {"organisation": "C2", "official": 1, "probationary": 0}],
+        }
+        before = await r.answer("roster", organisation="T01", on="2024-12-31")
+        assert (before["subtree"]["members"], before["subtree"]["probationary"]) == (8, 0)  # the probationary joined 15/01/2025

@@ -33,7 +33,7 @@ async def world(pool: asyncpg.Pool, servers: Servers, database_url: str) -> Asyn
             )
         await registry.ok(
             "register_member", citizen_id=OFFICIAL, full_name="Trần Văn Mười", organisation="CB-MEMBER", kind="official",
-            effective_from="2010-05-19",
+            effective_from="2012-05-19",
         )
         await registry.ok(
             "register_member", citizen_id=PROBATIONARY, full_name="Lê Thị Hai", organisation="CB-MEMBER", kind="probationary",
@@ -63,7 +63,7 @@ async def test_the_registry_decides_who_is_not_a_member_there_on_that_day(world:
     )
     unregistered = await close(world, dossier_id, "u")
     elsewhere = await close(world, dossier_id, "m", organisation="CB-OTHER")
-    before_joining = await close(world, dossier_id, "m", checked_on="2009-01-01")
+    before_joining = await close(world, dossier_id, "m", checked_on="2012-01-02")
     unknown_unit = await close(world, dossier_id, "m", organisation="CB-KHONG-CO")
     for reply in (unregistered, elsewhere, before_joining):
         assert reply["error"]["code"] == "validation" and reply["error"]["details"]["reason"] == "not_a_member", reply

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from ketnap.domain.rules import RuleCode
 from ketnap.domain.rules.deadlines import official_date, party_age_months
 from ketnap.platform.commands import InvalidInput, RuleViolation
 from ketnap.platform.envelope import RecordedEvent
@@ -243,17 +244,41 @@ class TestDates:
                 completed_on=date(2027, 5, 1), today=TODAY,
             )
 
-    def test_a_decision_dated_before_every_known_rule_set_is_refused(self) -> None:
-        opened = date(2020, 1, 6)
-        dossier = b.declared(opened_on=opened, letter_on=opened, declared_on=opened)
-        with pytest.raises(InvalidInput, match="trước mọi bộ quy định"):
-            dossier.record_introductions(
-                introducers=[b.introducer(introduced_on=opened), b.introducer(b.INTRODUCER_B, introduced_on=opened)],
-                union_resolution=None,
-                standings={b.INTRODUCER_A: b.standing(), b.INTRODUCER_B: b.standing()},
-                recorded_on=opened,
-                today=TODAY,
-            )
+    def test_NO_RULE_SET_every_step_refuses_a_date_before_every_known_rule_set_with_one_code_and_message(self) -> None:
+        """Not one step accepts a date a later step could not judge: the opening, the letter, the
+        history and the introductions are all refused alike, the day before Quy định 45-QĐ/TW."""
+        too_early = date(2011, 10, 31)
+        first = date(2011, 11, 1)
+        refusals = []
+        for act in (
+            lambda: b.opened(opened_on=too_early),
+            lambda: b.with_letter(opened_on=first, letter_on=too_early),
+            lambda: b.declared(opened_on=first, letter_on=first, declared_on=too_early),
+            lambda: b.declared(opened_on=first, letter_on=first, declared_on=first).record_opinions(
+                opinions=[ev.Opinion(source="residence_cell", given_on=too_early, summary="x")], today=TODAY
+            ),
+        ):
+            with pytest.raises(RuleViolation) as refused:
+                act()
+            refusals.append((refused.value.rule, refused.value.message))
+        assert {code for code, _ in refusals} == {"NO_RULE_SET"}
+        assert {message for _, message in refusals} == {f"[NO_RULE_SET] Ngày 31/10/2011: {RuleCode.NO_RULE_SET.message}"}
+        assert "45-QĐ/TW" in RuleCode.NO_RULE_SET.message
+
+    def test_NO_RULE_SET_the_first_day_of_45_QD_TW_is_judged_under_it(self) -> None:
+        first = date(2011, 11, 1)
+        dossier = b.declared(opened_on=first, letter_on=first, declared_on=first)
+        events = dossier.record_introductions(
+            introducers=[
+                b.introducer(introduced_on=first, acquainted_since=date(2009, 1, 1)),
+                b.introducer(b.INTRODUCER_B, introduced_on=first, acquainted_since=date(2009, 1, 1)),
+            ],
+            union_resolution=None,
+            standings={b.INTRODUCER_A: b.standing(in_unit_since=date(2009, 1, 1)), b.INTRODUCER_B: b.standing(in_unit_since=date(2009, 1, 1))},
+            recorded_on=first,
+            today=TODAY,
+        )
+        assert events
 
 
 class TestEndingsAndPauses:
@@ -376,6 +401,18 @@ class TestWhatOtherServicesDecided:
             b.with_letter().on_history_certified(certified_by="DU-HT", certified_on=b.CERTIFIED_ON)
         with pytest.raises(OutOfStep):
             b.resolved().on_cell_resolution(adopted=True, meeting_on=b.MEETING_ON, agree=9, disagree=0, denominator=9, rule_set="2025-07")
+
+    def test_an_extension_during_probation_is_of_the_recognition_decision_and_kept_not_refused(self) -> None:
+        dossier = b.in_probation()
+        (kept,) = dossier.on_decision_deadline_extended(by_working_days=30, decided_by="DU-HT", on=date(2027, 5, 3), decision="recognition")
+        assert kept.decision == "recognition"
+        dossier.then([kept])
+        assert dossier.extension_working_days == 0  # the admission decision's deadline is not moved
+        # An extension voting recorded before it named the decision is placed by the step.
+        (older,) = b.in_probation().on_decision_deadline_extended(by_working_days=10, decided_by="DU-HT", on=date(2027, 5, 3))
+        assert older.decision == "recognition"
+        with pytest.raises(OutOfStep):
+            b.in_probation().on_decision_deadline_extended(by_working_days=10, decided_by="DU-HT", on=date(2027, 5, 3), decision="admission")
 
     def test_the_cell_receiving_the_decision_is_recorded_once(self) -> None:
         dossier = b.received()

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ketnap.domain.calendar import add_months
-from ketnap.domain.rules import RuleCode, rule_set_on
+from ketnap.domain.rules import RULE_SETS, RuleCode, RuleSet, rule_set_on
 from ketnap.platform.commands import RuleViolation
 from ketnap.services.dossiers import rules
 from ketnap.services.dossiers.dossier import Dossier
@@ -113,14 +113,23 @@ def test_EDU_AREA_refuses_no_schooling_even_in_an_exempted_area() -> None:
         mark_ready(b.prepared(general_education="none", area_exemption="offshore_fisherman", village_elder_or_head=True))
 
 
-@given(st.sampled_from(list(GeneralEducation)), st.none() | st.just("mountain"))
-def test_EDU_MIN_and_EDU_AREA_never_both_apply(education: GeneralEducation, area: str | None) -> None:
-    minimum = rules.check_education_minimum(education, area_exemption=area)
+@given(st.sampled_from(list(GeneralEducation)), st.none() | st.just("mountain"), st.sampled_from(RULE_SETS))
+def test_EDU_MIN_and_EDU_AREA_never_both_apply(education: GeneralEducation, area: str | None, rule_set: RuleSet) -> None:
+    minimum = rules.check_education_minimum(education, area_exemption=area, rules=rule_set)
     area_rule = rules.check_area_education(
         education, area_exemption=area, village_elder_or_head=False, literacy_agreement_on=None, judged_on=TODAY
     )
     assert not (minimum and area_rule)
-    assert (minimum is not None) == (area is None and education.rank < GeneralEducation.LOWER_SECONDARY.rank)
+    equivalent_enough = education is GeneralEducation.LOWER_SECONDARY_EQUIVALENT and rule_set.lower_secondary_or_equivalent
+    assert (minimum is not None) == (area is None and education.rank < GeneralEducation.LOWER_SECONDARY.rank and not equivalent_enough)
+
+
+def test_EDU_MIN_an_equivalent_of_lower_secondary_is_enough_from_29_QD_TW_2016_not_under_45_QD_TW_2011() -> None:
+    equivalent = GeneralEducation.LOWER_SECONDARY_EQUIVALENT
+    refused_2011 = rules.check_education_minimum(equivalent, area_exemption=None, rules=rule_set_on(date(2016, 7, 24)))
+    assert refused_2011 is not None and refused_2011.code == "EDU_MIN" and refused_2011.details["rule_set"] == "2011"
+    assert rules.check_education_minimum(equivalent, area_exemption=None, rules=rule_set_on(date(2016, 7, 25))) is None
+    assert rules.check_education_minimum(equivalent, area_exemption=None, rules=rule_set_on(date(2026, 2, 10))) is None
 
 
 # --- CLASS_VALID ----------------------------------------------------------------------------------------
@@ -395,7 +404,7 @@ def test_RECOG_DOCS_refuses_without_the_new_member_class_certificate() -> None:
     assert error.value.details["missing"] == ["new_member_class_certificate"]
 
 
-# --- SOURCE_HELPER (not yet a shared code) ----------------------------------------------------------------
+# --- SOURCE_HELPER ----------------------------------------------------------------------------------------
 
 
 def test_SOURCE_HELPER_the_helper_on_the_source_list_must_be_an_official_member_of_the_cell() -> None:

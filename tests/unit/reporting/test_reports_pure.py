@@ -89,7 +89,8 @@ def test_deadlines_report() -> None:
 def test_the_rule_set_of_a_deadline() -> None:
     assert rules_for("2021", date(2025, 8, 1)).id == "2021"
     assert rules_for("unknown", date(2025, 8, 1)).id == "2025-07"
-    assert rules_for(None, date(2019, 1, 1)).id == "2021"
+    assert rules_for(None, date(2019, 1, 1)).id == "2016"
+    assert rules_for(None, date(2010, 1, 1)).id == "2011"
 
 
 def test_white_localities_and_cells_without_admission() -> None:

@@ -88,6 +88,21 @@ class TestRequests:
             case.send_request("f", sent_to="X", sent_on=REPLIED, sent_by="DU-01")
 
 
+    def test_NO_RULE_SET_a_request_reply_or_certification_dated_before_every_rule_set_is_refused(self) -> None:
+        too_early = date(2011, 10, 31)
+        case = family_case()
+        refusals = []
+        for act in (
+            lambda: case.send_request("f", sent_to="X", sent_on=too_early, sent_by="DU-01"),
+            lambda: (request(case, "f"), case.record_reply("f", replied_on=too_early, responding_organisation="X", finding="clear", note=None)),
+            lambda: case.certify(certified_by="DU-01", certified_on=too_early),
+        ):
+            with pytest.raises(RuleViolation) as refused:
+                act()
+            refusals.append((refused.value.rule, refused.value.message))
+        assert set(refusals) == {("NO_RULE_SET", f"[NO_RULE_SET] Ngày 31/10/2011: {RuleCode.NO_RULE_SET.message}")}
+
+
 class TestReplies:
     def test_a_reply_records_date_organisation_and_finding(self) -> None:
         case = family_case()
@@ -341,3 +356,21 @@ def test_a_case_loaded_from_its_recorded_events_decides_like_the_one_that_record
     loaded = Case.from_events(recorded)
     assert loaded.view() == live.view()
     assert loaded.version == len(decided) == live.version
+
+
+class TestCorrections:
+    def test_a_correction_withdraws_the_certification_and_adds_the_relatives_it_brings(self) -> None:
+        case = new_case(relative("f", "father"))
+        answer_everything(case)
+        do(case, case.certify(certified_by="DU-01", certified_on=date(2025, 10, 1)))
+        corrected = history(relative("f", "father"), relative("m", "mother"))
+        (received,) = do(case, case.correction(corrected, rule_set_on(corrected.declared_on)))
+        assert received.certification_withdrawn and [s.subject_id for s in received.new_subjects] == ["m"]
+        assert case.status == "open" and case.missing_replies() == ["m"]
+        answer_everything(case)
+        assert do(case, case.certify(certified_by="DU-01", certified_on=date(2025, 10, 20)))
+
+    def test_a_correction_that_changes_neither_records_nothing(self) -> None:
+        case = new_case(relative("f", "father"))
+        corrected = history(relative("f", "father"))
+        assert case.correction(corrected, rule_set_on(corrected.declared_on)) == []

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from ketnap.domain.rules import RuleCode
 from ketnap.platform.commands import Conflict, InvalidInput, NotFound, RuleViolation
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.voting.admission_case import AdmissionCase
@@ -72,6 +73,16 @@ class TestCellResolution:
         assert vote["act"] == "cell_resolution" and vote["outcome"] == "adopted" and vote["required"] == 6
         assert {b["citizen_id"]: b["choice"] for b in vote["ballots"]}[citizen(7)] == "disagree"
         assert len(vote["roster"]) == 9
+
+    def test_NO_RULE_SET_a_meeting_before_every_rule_set_is_refused_as_every_step_refuses_it(self) -> None:
+        case = AdmissionCase("d-2011")
+        case.open(cell=CELL, citizen_id=citizen(999), full_name="Nguyễn Văn An", ready_on=date(2011, 10, 20), dossier_rule_set="2011")
+        with pytest.raises(RuleViolation) as refused:
+            case.record_cell_resolution(cell=CELL, meeting_on=date(2011, 10, 31), ballots=ballots(agree=range(1, 7)), roster=roster(9))
+        assert refused.value.rule == "NO_RULE_SET"
+        assert refused.value.message == f"[NO_RULE_SET] Ngày 31/10/2011: {RuleCode.NO_RULE_SET.message}"
+        tally = case.record_cell_resolution(cell=CELL, meeting_on=date(2011, 11, 1), ballots=ballots(agree=range(1, 7)), roster=roster(9))
+        assert tally.adopted and last(case, "CellResolutionAdopted")["rule_set"] == "2011"
 
     def test_CELL_2_3_a_resolution_short_of_two_thirds_is_recorded_as_not_adopted(self) -> None:
         case = opened()
@@ -276,7 +287,7 @@ class TestDecision:
             decide(proposed_by_grassroots(), decision_number=None)
         case = proposed_by_grassroots()
         decide(case, admitted=False, decision_number=None, reason="Chưa đủ tiêu chuẩn")
-        assert last(case, "AdmissionRefused")["decided_by"] == UPPER
+        assert (last(case, "AdmissionRefused")["decided_by"], last(case, "AdmissionRefused")["rule_set"]) == (UPPER, "2025-07")
         with pytest.raises(Conflict):
             decide(case)
 
@@ -297,7 +308,7 @@ class TestExtensionAndNotification:
         case = proposed_by_grassroots()
         self.extend(case, 30)
         assert last(case, "DecisionDeadlineExtended") == {
-            "dossier_id": case.dossier_id, "by_working_days": 30, "decided_by": UPPER, "on": "2025-11-20",
+            "dossier_id": case.dossier_id, "by_working_days": 30, "decided_by": UPPER, "on": "2025-11-20", "decision": "admission",
         }
 
     def test_DECISION_60WD_an_extension_of_31_working_days_is_refused(self) -> None:

@@ -62,6 +62,7 @@ class TestRecognitionVotes:
         assert last(case, "RecognitionDecided") == {
             "dossier_id": case.dossier_id, "citizen_id": citizen(999), "organisation": CELL, "decided_by": UPPER,
             "decision_number": "45-QĐ/ĐU", "decision_date": "2026-11-03", "official_date": PROBATION_ENDS_ON.isoformat(),
+            "rule_set": "2025-07",
         }
 
     def test_the_official_date_is_ceremony_plus_twelve_months_whatever_the_decision_date(self) -> None:
@@ -142,7 +143,7 @@ class TestRecognitionVotes:
         case.decide_name_removal(decided_by=UPPER, decision_date=date(2026, 11, 5), reason="Không đủ tư cách đảng viên", competent=UPPER_DECIDES)
         assert last(case, "NameRemovalDecided") == {
             "dossier_id": case.dossier_id, "citizen_id": citizen(999), "organisation": CELL, "decided_by": UPPER,
-            "decision_date": "2026-11-05", "reason": "Không đủ tư cách đảng viên",
+            "decision_date": "2026-11-05", "reason": "Không đủ tư cách đảng viên", "rule_set": "2025-07",
         }
         with pytest.raises(Conflict):
             case.decide_name_removal(decided_by=UPPER, decision_date=date(2026, 11, 6), reason="x", competent=UPPER_DECIDES)
@@ -177,5 +178,6 @@ class TestRecognitionDecisions:
         cell_vote(case, 6)
         case.extend_decision_deadline(decided_by=UPPER, on=date(2026, 11, 1), by_working_days=30, competent=UPPER_DECIDES)
         assert case.recognition_extensions == [30] and case.extensions == []
+        assert last(case, "DecisionDeadlineExtended")["decision"] == "recognition"
         with pytest.raises(RuleViolation, match="DECISION_60WD"):
             case.extend_decision_deadline(decided_by=UPPER, on=date(2026, 11, 2), by_working_days=1, competent=UPPER_DECIDES)
