@@ -29,6 +29,7 @@ from ketnap.platform.bus.relay import Relay, relay_state
 from ketnap.platform.commands import Command, Conflict, Decision, DomainError, ErrorBody, InvalidInput, Reply, idempotent_event_ids
 from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import ConcurrencyConflict, DuplicateEventMismatch, EventStore
+from ketnap.platform.jsoncodec import MalformedJson, decode_bounded
 from ketnap.platform.logging import configure_logging, get_logger
 from ketnap.platform.projections import Projection
 from ketnap.platform.settings import Settings
@@ -155,6 +156,27 @@ def _validation_reply(error: pydantic.ValidationError) -> Reply:
     return Reply(ok=False, error=validation_error_body(error.errors(include_url=False, include_input=False)))
 
 
+@dataclass(frozen=True)
+class MalformedBody:
+    """What a request subject receives in place of a body that is not JSON or nests too deep."""
+
+    reason: str
+
+    def reply(self) -> dict[str, Any]:
+        message = f"Thân yêu cầu không hợp lệ: {self.reason}."
+        return Reply(ok=False, error=ErrorBody(code="validation", message=message, details={"problem": "malformed_body"})).model_dump(mode="json")
+
+
+def decode_request(message: Any) -> Any:
+    """The broker's decoder for every request subject: the body as JSON, or a `MalformedBody` the
+    handler answers with a `validation` reply (FastStream's own decoder would raise, and the
+    caller would wait for its time-out with no answer)."""
+    try:
+        return decode_bounded(message.body)
+    except MalformedJson as error:
+        return MalformedBody(str(error))
+
+
 async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -> Reply:
     """Validate, decide, append with deterministic event ids; the same key twice gives one effect."""
     try:
@@ -212,7 +234,7 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
     # Every subscription is in a queue group: replicas of a service share its requests, one answers.
     # apply_types=False: handlers get the decoded body as it came, so a malformed command gets our
     # typed Vietnamese `validation` reply; the annotations still document each payload in AsyncAPI.
-    broker = NatsBroker(nats_url, logger=None, apply_types=False)
+    broker = NatsBroker(nats_url, logger=None, apply_types=False, decoder=decode_request)
 
     for endpoint in service.commands:
         _subscribe_command(broker, endpoint, ctx_ref)
@@ -223,9 +245,10 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
 
     if service.owns_log:
 
-        @broker.subscriber(subjects.log_read_subject(service.name), queue=service.name, title=f"{service.name}: read log", include_in_schema=True)
-        async def read_log(request: dict[str, Any]) -> dict[str, Any]:
-            return await answer_log_request(ctx_ref["ctx"].store, request)
+        async def read_log(ctx: ServiceContext, request: Any) -> dict[str, Any]:
+            return await answer_log_request(ctx.store, request)
+
+        _subscribe_raw(broker, subjects.log_read_subject(service.name), read_log, ctx_ref, queue=service.name, title=f"{service.name}: read log")
 
     for kept in service.kept_logs:
         _subscribe_log_read(broker, kept, ctx_ref)
@@ -242,23 +265,34 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
     return broker
 
 
-def _subscribe_raw(broker: NatsBroker, subject: str, handler: RawHandler, ctx_ref: dict[str, ServiceContext]) -> None:
-    async def answer(request: dict[str, Any]) -> dict[str, Any]:
-        return await handler(ctx_ref["ctx"], request)
+def _subscribe_raw(
+    broker: NatsBroker, subject: str, handler: RawHandler, ctx_ref: dict[str, ServiceContext], *, queue: str | None = None, title: str | None = None
+) -> None:
+    async def answer(request: Any) -> dict[str, Any]:
+        if isinstance(request, MalformedBody):
+            return request.reply()
+        try:
+            return await handler(ctx_ref["ctx"], request)
+        except pydantic.ValidationError as error:
+            return _validation_reply(error).model_dump(mode="json")
+        except DomainError as error:
+            return _error_reply(error).model_dump(mode="json")
+        except Exception as error:  # noqa: BLE001 - the caller gets an answer, not a time-out
+            return _internal_error(subject, error).model_dump(mode="json")
 
-    broker.subscriber(subject, queue=subject, title=subject, description=handler.__doc__)(answer)
+    broker.subscriber(subject, queue=queue or subject, title=title or subject, description=handler.__doc__)(answer)
 
 
 def _subscribe_log_read(broker: NatsBroker, log_name: str, ctx_ref: dict[str, ServiceContext]) -> None:
-    async def read_log(request: dict[str, Any]) -> dict[str, Any]:
-        return await answer_log_request(EventStore(ctx_ref["ctx"].pool, log_name), request)
+    async def read_log(ctx: ServiceContext, request: Any) -> dict[str, Any]:
+        return await answer_log_request(EventStore(ctx.pool, log_name), request)
 
-    broker.subscriber(subjects.log_read_subject(log_name), queue=log_name, title=f"{log_name}: read kept log")(read_log)
+    _subscribe_raw(broker, subjects.log_read_subject(log_name), read_log, ctx_ref, queue=log_name, title=f"{log_name}: read kept log")
 
 
-def _internal_error(endpoint: _Endpoint, error: Exception) -> Reply:
+def _internal_error(subject: str, error: Exception) -> Reply:
     # The exception's text may quote personal data: only its type is logged.
-    log.error("request failed", subject=endpoint.subject, error=type(error).__name__)
+    log.error("request failed", subject=subject, error=type(error).__name__)
     return Reply(
         ok=False,
         error=ErrorBody(code="internal", message="Lỗi hệ thống: yêu cầu chưa được thực hiện; hãy thử lại sau."),
@@ -272,10 +306,12 @@ def _document(handle: Callable[..., Any], model: type[pydantic.BaseModel]) -> No
 
 def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
     async def handle(body: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(body, MalformedBody):
+            return body.reply()
         try:
             reply = await execute_command(ctx_ref["ctx"], endpoint, body)
         except Exception as error:  # noqa: BLE001 - the caller gets an answer, not a time-out
-            reply = _internal_error(endpoint, error)
+            reply = _internal_error(endpoint.subject, error)
         return reply.model_dump(mode="json")
 
     _document(handle, endpoint.model)
@@ -284,6 +320,8 @@ def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[st
 
 def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
     async def handle(body: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(body, MalformedBody):
+            return body.reply()
         try:
             query = endpoint.model.model_validate(body)
             result = await endpoint.handler(ctx_ref["ctx"], query)
@@ -292,7 +330,7 @@ def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str,
         except DomainError as error:
             return _error_reply(error).model_dump(mode="json")
         except Exception as error:  # noqa: BLE001 - the caller gets an answer, not a time-out
-            return _internal_error(endpoint, error).model_dump(mode="json")
+            return _internal_error(endpoint.subject, error).model_dump(mode="json")
         return Reply(ok=True, result=result if isinstance(result, dict) else {"items": result}).model_dump(mode="json")
 
     _document(handle, endpoint.model)
