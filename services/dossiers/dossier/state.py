@@ -15,7 +15,7 @@ from typing import Self
 from ketnap.domain.rules import RuleCode, RuleSet
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.dossiers import events as ev
-from ketnap.services.dossiers.dossier.refusals import DossierClosed, DossierOnHold, OutOfStep, StaleVersion, WrongStep
+from ketnap.services.dossiers.dossier.refusals import DossierClosed, DossierOnHold, OutOfStep, StaleVersion, StepTaken, WrongStep
 from ketnap.services.dossiers.values import PREPARATION_STEPS, Step
 
 
@@ -75,6 +75,8 @@ def business_date(event: ev.Event) -> date | None:
 BEFORE_ADMISSION = (*PREPARATION_STEPS, Step.READY_FOR_CELL_VOTE, Step.AWAITING_DECISION)
 """The steps a dossier may still be withdrawn, rejected or suspended at: after the admission
 decision only a name removal ends it."""
+_ORDER = {step: index for index, step in enumerate(Step)}
+"""The road's order: a dossier past every step a command belongs to has had that step taken."""
 
 
 @dataclass
@@ -209,7 +211,8 @@ class DossierState:
             )
         if self.step not in set(steps):
             message = (why or {}).get(self.step) or f"Hồ sơ đang ở bước «{self.step.label}»: không thể {action} ở bước này."
-            raise WrongStep(message, step=self.step.value)
+            taken = _ORDER[self.step] > max(_ORDER[s] for s in steps)
+            raise (StepTaken if taken else WrongStep)(message, step=self.step.value)
 
     @property
     def step_value(self) -> str | None:

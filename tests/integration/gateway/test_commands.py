@@ -64,3 +64,20 @@ async def test_a_registry_that_is_down_is_503_and_nothing_is_written(world: Worl
         assert error["code"] == "unavailable" and error["message"].startswith("Không liên lạc được với sổ đăng ký")
         assert await world.heads() == before
     assert (await world.command("bithu.a1", "dossiers", "open_dossier", body)).status_code == 200
+
+
+async def test_two_officers_submitting_the_same_letter_at_once_one_wins_the_other_gets_409(world: World) -> None:
+    # No version sent: the loser is stopped either by the store's version check or by the dossier
+    # already having the letter; both are the same 409, over several races so both orders occur.
+    for n in range(6):
+        dossier_id = await world.open_dossier("bithu.a1", "CB-A1", citizen_id=f"00109801240{n}")
+        letter = {"dossier_id": dossier_id, "submitted_on": "2025-10-01"}
+        replies = await asyncio.gather(
+            world.command("bithu.a1", "dossiers", "submit_application_letter", letter),
+            world.command("canbo.a", "dossiers", "submit_application_letter", letter),
+        )
+        assert sorted(r.status_code for r in replies) == [200, 409], [r.text for r in replies]
+        loser = next(r for r in replies if r.status_code == 409).json()["error"]
+        assert loser["code"] == "conflict", loser
+        events = [e.event_type for e in await world.store("dossiers").read_stream(dossier_events.stream_id(dossier_id))]
+        assert events.count("ApplicationLetterSubmitted") == 1
