@@ -3,12 +3,14 @@ the closed vocabularies of the personal history (lý lịch) and of the dossier'
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from ketnap.domain.values import normalised_text
+from ketnap.domain.values import CitizenId, IsoDate, normalised_text
 
 NAME_MAX = 100
 SHORT_TEXT_MAX = 200

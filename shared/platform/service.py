@@ -39,6 +39,10 @@ log = get_logger(__name__)
 MAX_EVENTS_PER_COMMAND = 64
 """Bounds the ids a retry looks up; no single decision of the domain records more."""
 
+FOLLOW_UP_RETRIES = 3
+"""How often a command is decided again when only services' own records were appended to its
+stream meanwhile; a person's act in between is a `conflict` at once."""
+
 CommandHandler = Callable[["ServiceContext", Any], Awaitable[Decision]]
 QueryHandler = Callable[["ServiceContext", Any], Awaitable[Any]]
 RawHandler = Callable[["ServiceContext", dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -196,15 +200,26 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
             event_ids=[str(i) for i in earlier.event_ids],
         )
     try:
-        decision: Decision = await endpoint.handler(ctx, command)
-        if len(decision.events) > MAX_EVENTS_PER_COMMAND:
-            raise InvalidInput(f"Một lệnh ghi tối đa {MAX_EVENTS_PER_COMMAND} sự kiện.")
-        if not decision.events:
-            return Reply(ok=True, stream_id=decision.stream_id, result=decision.result)
-        ids = idempotent_event_ids(ctx.name, command_name, command.idempotency_key, len(decision.events))
-        events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=True)]
-        metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
-        result = await ctx.store.append(decision.stream_id, decision.expected_version, events, metadata)
+        for attempt in range(FOLLOW_UP_RETRIES + 1):
+            decision: Decision = await endpoint.handler(ctx, command)
+            if len(decision.events) > MAX_EVENTS_PER_COMMAND:
+                raise InvalidInput(f"Một lệnh ghi tối đa {MAX_EVENTS_PER_COMMAND} sự kiện.")
+            if not decision.events:
+                return Reply(ok=True, stream_id=decision.stream_id, result=decision.result)
+            ids = idempotent_event_ids(ctx.name, command_name, command.idempotency_key, len(decision.events))
+            events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=True)]
+            metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
+            try:
+                result = await ctx.store.append(decision.stream_id, decision.expected_version, events, metadata)
+                break
+            except ConcurrencyConflict as error:
+                if attempt == FOLLOW_UP_RETRIES or not await ctx.store.only_follow_ups_after(error.stream_id, error.expected_version):
+                    raise
+                # Only a service's own records came in between (the process manager's step after a
+                # decision): decide again on the stream as it is now; it is no other person's act.
+                if getattr(command, "expected_version", None) == error.expected_version:
+                    command = command.model_copy(update={"expected_version": error.actual_version})
+                log.info("command decided again after a service's own record", subject=endpoint.subject, attempt=attempt + 1)
     except DomainError as error:
         return _error_reply(error)
     except pydantic.ValidationError as error:

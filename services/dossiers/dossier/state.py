@@ -85,6 +85,8 @@ class DossierState:
 
     dossier_id: str
     version: int = 0
+    acted_version: int = 0
+    """The version of the last act of a person (not a service's own follow-up): what `expected_version` is checked against."""
     step: Step | None = None
     cell: str = ""
     citizen_id: str = ""
@@ -152,6 +154,8 @@ class DossierState:
         recorded = event if isinstance(event, RecordedEvent) else None
         fact = ev.decode(event) if isinstance(event, RecordedEvent) else event
         self.version += 1
+        if recorded is None or not recorded.follow_up:
+            self.acted_version = self.version
         on = business_date(fact)
         if on is not None and not isinstance(fact, ev.RulesChecked):
             self.last_on = on if self.last_on is None else max(self.last_on, on)
@@ -188,7 +192,9 @@ class DossierState:
         return self.step is not None and self.step.closed
 
     def check_expected_version(self, expected: int | None) -> None:
-        if expected is not None and expected != self.version:
+        """Stale only when a person acted on the dossier after the version the officer saw: the
+        services' own records since (the cell's notice of a decision) change nothing they decided on."""
+        if expected is not None and not self.acted_version <= expected <= self.version:
             raise StaleVersion(
                 "Hồ sơ đã được người khác cập nhật sau lần bạn xem; hãy tải lại và thử lại.",
                 expected_version=expected,
