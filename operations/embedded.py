@@ -162,7 +162,11 @@ class EmbeddedNats:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches `ketnap up`, which stops the server in order
         )
-        _wait_for_port(self.port, self.process, "nats-server")
+        try:
+            _wait_for_port(self.port, self.process, "nats-server")
+        except BaseException:
+            self.kill()  # a server that did not come up is not left behind
+            raise
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -178,6 +182,19 @@ class EmbeddedNats:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "nats.log"
+
+    def exit_code(self) -> int | None:
+        """The exit code of a server this object started that has ended (its zombie is reaped
+        by asking), None while it runs or when none was started."""
+        return self.process.poll() if self.process is not None else None
 
 
 def _postgres_install() -> Path:
@@ -299,9 +316,14 @@ class EmbeddedPostgres:
                 timeout=180,
             )
         except subprocess.CalledProcessError as error:
+            self.stop()  # pg_ctl may give up on a server still starting: it is not left behind
             server_log = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
             raise RuntimeError(f"PostgreSQL did not start: {error.stderr.strip()}\n{server_log}") from error
-        _wait_for_port(self.port, None, "PostgreSQL")
+        try:
+            _wait_for_port(self.port, None, "PostgreSQL")
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if not (self.cluster_dir / "postmaster.pid").exists():
@@ -310,6 +332,30 @@ class EmbeddedPostgres:
             self._run([str(self._bin() / "pg_ctl"), "-D", str(self.cluster_dir), "-m", "fast", "-w", "-t", "60", "stop"])
         except subprocess.CalledProcessError as error:
             log.warning("PostgreSQL did not stop cleanly", detail=error.stderr[-500:])
+
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's pid, from its pid file (pg_ctl starts it detached: not our child)."""
+        try:
+            return int((self.cluster_dir / "postmaster.pid").read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_file
+
+    def exit_code(self) -> int | None:
+        """-1 when the postmaster this object started is gone (killed, crashed; its exit code is
+        its parent's to read), None while it runs."""
+        pid = self.pid
+        if pid is None:
+            return -1
+        try:
+            alive = psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            alive = False
+        return None if alive else -1
 
     def kill(self) -> None:
         """Crash the server (fault tests): SIGKILL the postmaster."""

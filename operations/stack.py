@@ -74,6 +74,15 @@ def state_file(data_dir: Path) -> Path:
     return data_dir / "state.json"
 
 
+RESTART_PAUSE_SECONDS = 1.0
+"""A process that dies within 2 s of its start waits this long before the next: a crash loop stays visible."""
+
+
+def restarted_message(label: str, name: str, code: int | None, restarts: int, log_path: Path) -> str:
+    """What `ketnap up` prints when it starts a dead process again: a service or a server alike."""
+    return f"{label}Dịch vụ {name} đã dừng (mã {code}); khởi động lại (lần {restarts}). Nhật ký: {log_path}"
+
+
 @dataclass
 class ServiceProcess:
     name: str
@@ -114,6 +123,8 @@ class Stack:
     nats: EmbeddedNats | None = None
     postgres: EmbeddedPostgres | None = None
     processes: list[ServiceProcess] = field(default_factory=list)
+    server_restarts: dict[str, int] = field(default_factory=dict)
+    server_started_at: dict[str, float] = field(default_factory=dict)
 
     @property
     def nats_url(self) -> str:
@@ -199,6 +210,17 @@ class Stack:
         self.postgres.start()
         print(f"{self.label}Khởi động NATS JetStream nhúng trên 127.0.0.1:{self.settings.nats_port} ...", flush=True)
         self.nats.start()
+        self.server_started_at = dict.fromkeys(self.servers, time.monotonic())
+
+    @property
+    def servers(self) -> dict[str, EmbeddedNats | EmbeddedPostgres]:
+        """The embedded servers this stack started, by the name users know them by."""
+        started: dict[str, EmbeddedNats | EmbeddedPostgres] = {}
+        if self.postgres:
+            started["PostgreSQL"] = self.postgres
+        if self.nats:
+            started["nats-server"] = self.nats
+        return started
 
     def _federation_nats(self) -> dict[str, object]:
         """A deployment joined to others: its id as JetStream domain (the upper one reaches its
@@ -265,6 +287,7 @@ class Stack:
             "nats_url": self.nats_url,
             "database_url": self.admin_database_url(),
             "services": {p.name: p.process.pid if p.process else None for p in self.processes},
+            "servers": {name: server.pid for name, server in self.servers.items()},
             "logs": str(self.settings.data_dir / "logs"),
             # What the CLI needs to see this deployment as its services do (`ketnap status`,
             # `projections rebuild` on a deployment of a topology, found by its data folder).
@@ -277,14 +300,31 @@ class Stack:
         state_file(self.settings.data_dir).write_text(json.dumps(state, indent=2))
 
     def supervise_once(self) -> None:
-        """A service that died is started again, with a short pause so a crash loop stays visible."""
+        """A server or service that died is started again (servers first: the services need them),
+        with a short pause so a crash loop stays visible. Asking a dead child for its exit code
+        reaps it: none stays a zombie until the stack stops."""
+        for name, server in self.servers.items():
+            code = server.exit_code()
+            if code is None:
+                continue
+            if time.monotonic() - self.server_started_at.get(name, 0.0) < 2:
+                time.sleep(RESTART_PAUSE_SECONDS)
+            self.server_restarts[name] = self.server_restarts.get(name, 0) + 1
+            print(restarted_message(self.label, name, code, self.server_restarts[name], server.log_path), flush=True)
+            try:
+                server.start()
+            except (RuntimeError, TimeoutError, OSError, subprocess.CalledProcessError) as error:
+                # Tried again on the next round; the services meanwhile wait for it.
+                print(f"{self.label}{name} chưa khởi động lại được: {error}", flush=True)
+            self.server_started_at[name] = time.monotonic()
+            self.write_state()
         for process in self.processes:
             if process.process is not None and process.process.poll() is not None:
                 code = process.process.returncode
                 if time.monotonic() - process.started_at < 2:
-                    time.sleep(1)
+                    time.sleep(RESTART_PAUSE_SECONDS)
                 process.restarts += 1
-                print(f"{self.label}Dịch vụ {process.name} đã dừng (mã {code}); khởi động lại (lần {process.restarts}). Nhật ký: {process.log_path}", flush=True)
+                print(restarted_message(self.label, process.name, code, process.restarts, process.log_path), flush=True)
                 process.start()
                 self.write_state()
 

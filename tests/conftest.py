@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import os
 import shutil
@@ -39,6 +40,55 @@ def pytest_configure(config: pytest.Config) -> None:
         if not psutil.pid_exists(int(old.name.removeprefix("session-"))):
             shutil.rmtree(old, ignore_errors=True)
     config.option.basetemp = str(SESSIONS_ROOT / f"session-{os.getpid()}")
+
+
+LEFT_BEHIND_NAMES = frozenset({"nats-server", "postgres", "postmaster"})
+"""What a fixture starts: embedded servers; and `ketnap up` and its services (python -m ketnap...)."""
+
+
+def _left_behind(basetemp: Path) -> list[psutil.Process]:
+    """Processes this session started that still run: its descendants, and processes detached
+    from it (PostgreSQL daemonised by pg_ctl, the services of a killed `ketnap up`) that work in
+    its base temp folder."""
+    me = psutil.Process()
+    found: dict[int, psutil.Process] = {p.pid: p for p in me.children(recursive=True)}
+    folder = str(basetemp)
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if process.pid != me.pid and any(folder in part for part in process.info["cmdline"] or ()):
+                found[process.pid] = process
+    left = []
+    for process in found.values():
+        with contextlib.suppress(psutil.Error):
+            if process.status() == psutil.STATUS_ZOMBIE:
+                process.wait(0)  # ours to reap
+                continue
+            command = " ".join(process.cmdline())
+            if process.name() in LEFT_BEHIND_NAMES or "ketnap." in command:
+                left.append(process)
+    return left
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a fixture left a server or service running (a fixture must stop what it
+    started, on failure too); stop them, so the next run starts clean."""
+    if session.config.option.basetemp is None or hasattr(session.config, "workerinput"):
+        return
+    left = _left_behind(Path(session.config.option.basetemp))
+    if not left:
+        return
+    names = []
+    for process in left:
+        with contextlib.suppress(psutil.Error):
+            names.append(f"{process.pid} {' '.join(process.cmdline())[:160]}")
+            process.kill()
+            process.wait(10)  # reaped when it is ours
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = "Tiến trình còn chạy sau khi các bài kiểm thử kết thúc (đã dừng):\n  " + "\n  ".join(names)
+    if reporter is not None:
+        reporter.write_line(message, red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def unique(prefix: str) -> str:

@@ -20,7 +20,7 @@ from ketnap.platform.bus import subjects
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.federation.links import DOWNWARD, UPWARD, KeptLog, Links
-from ketnap.platform.federation.streams import arriving_stream, keeper_durable
+from ketnap.platform.federation.streams import arriving_stream, keep_sourcing, keeper_durable
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.federation import alarms
 from ketnap.services.federation.keeper import Keeper
@@ -48,6 +48,11 @@ def build_service(links: Links, name: str = "federation") -> Service:
         await asyncio.gather(*(k.run(closing) for k in keepers))
 
     service.add_background("keepers", keep_all)
+
+    async def watch_sourcing(ctx: ServiceContext, closing: asyncio.Event) -> None:
+        await keep_sourcing(ctx.nc, links, closing)
+
+    service.add_background("sourcing", watch_sourcing)
 
     for own in sorted(set(UPWARD) | set(DOWNWARD)):
 

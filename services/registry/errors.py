@@ -66,7 +66,10 @@ class TreeCycle(InvalidInput):
         )
 
 
-class OrganisationEnded(InvalidInput):
+class OrganisationEnded(Conflict):
+    """The unit has ended (merged, split, dissolved): a `conflict`, the answer the loser of two
+    people ending it at once gets whichever check stops it."""
+
     def __init__(self, code: str, how: str, on: date) -> None:
         verb = {"merged": "đã sáp nhập", "split": "đã chia tách", "dissolved": "đã giải thể"}.get(how, "đã kết thúc")
         super().__init__(f"Tổ chức {code} {verb} từ ngày {vn(on)}.", organisation=code, ended_on=on.isoformat())
@@ -93,7 +96,10 @@ class EffectiveDateTooEarly(InvalidInput):
         )
 
 
-class NothingToChange(InvalidInput):
+class NothingToChange(Conflict):
+    """The record already says what the command would record: a `conflict`, as for the loser of
+    two people making the same change at once (the store's version check stops the other order)."""
+
     def __init__(self, what: str) -> None:
         super().__init__(f"Không có gì thay đổi: {what}.")
 
@@ -193,7 +199,9 @@ class CommitteeSeatTaken(Conflict):
         super().__init__(f"Người này đã là cấp ủy viên của {organisation}.", organisation=organisation)
 
 
-class NotOnCommittee(InvalidInput):
+class NotOnCommittee(Conflict):
+    """Also what the loser of two people removing the same seat at once meets."""
+
     def __init__(self, organisation: str) -> None:
         super().__init__(f"Người này không phải cấp ủy viên của {organisation}.", organisation=organisation)
 

@@ -63,6 +63,12 @@ class RecordedEvent:
     def expected_hash(self) -> str:
         return chain_hash(self.previous_hash, canonical_encoding(self))
 
+    @property
+    def follow_up(self) -> bool:
+        """A service's own record, caused by another event (a process manager moving a dossier on
+        after a decision, a reaction): never a person's act, which is a command with no cause."""
+        return self.causation_id is not None
+
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "position": self.position,
@@ -82,7 +88,7 @@ class RecordedEvent:
         }
 
     @classmethod
-    def from_json_dict(cls, body: dict[str, Any]) -> "RecordedEvent":
+    def from_json_dict(cls, body: dict[str, Any]) -> RecordedEvent:
         """Parse a wire or log-read body; raises ValueError (or KeyError, TypeError) on a malformed one."""
         data = body["data"]
         if not isinstance(data, dict):

@@ -41,6 +41,7 @@ from ketnap.platform.commands import (
 )
 from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import ConcurrencyConflict, DuplicateEventMismatch, EventStore
+from ketnap.platform.jsoncodec import MalformedJson, decode_bounded
 from ketnap.platform.logging import configure_logging, get_logger
 from ketnap.platform.projections import Projection
 from ketnap.platform.settings import Settings
@@ -49,6 +50,10 @@ log = get_logger(__name__)
 
 MAX_EVENTS_PER_COMMAND = 64
 """Bounds the ids a retry looks up; no single decision of the domain records more."""
+
+FOLLOW_UP_RETRIES = 3
+"""How often a command is decided again when only services' own records were appended to its
+stream meanwhile; a person's act in between is a `conflict` at once."""
 
 CommandHandler = Callable[["ServiceContext", Any], Awaitable[Decision]]
 QueryHandler = Callable[["ServiceContext", Any], Awaitable[Any]]
@@ -199,6 +204,27 @@ def _validation_reply(error: pydantic.ValidationError) -> Reply:
     return Reply(ok=False, error=validation_error_body(error.errors(include_url=False, include_input=False)))
 
 
+@dataclass(frozen=True)
+class MalformedBody:
+    """What a request subject receives in place of a body that is not JSON or nests too deep."""
+
+    reason: str
+
+    def reply(self) -> dict[str, Any]:
+        message = f"Thân yêu cầu không hợp lệ: {self.reason}."
+        return Reply(ok=False, error=ErrorBody(code="validation", message=message, details={"problem": "malformed_body"})).model_dump(mode="json")
+
+
+def decode_request(message: Any) -> Any:
+    """The broker's decoder for every request subject: the body as JSON, or a `MalformedBody` the
+    handler answers with a `validation` reply (FastStream's own decoder would raise, and the
+    caller would wait for its time-out with no answer)."""
+    try:
+        return decode_bounded(message.body)
+    except MalformedJson as error:
+        return MalformedBody(str(error))
+
+
 async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -> Reply:
     """Validate, decide, append with deterministic event ids; the same key twice gives one effect."""
     try:
@@ -223,15 +249,26 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
             event_ids=[str(i) for i in earlier.event_ids],
         )
     try:
-        decision: Decision = await endpoint.handler(ctx, command)
-        if len(decision.events) > MAX_EVENTS_PER_COMMAND:
-            raise InvalidInput(f"Một lệnh ghi tối đa {MAX_EVENTS_PER_COMMAND} sự kiện.")
-        if not decision.events:
-            return Reply(ok=True, stream_id=decision.stream_id, result=decision.result)
-        ids = idempotent_event_ids(ctx.name, command_name, command.idempotency_key, len(decision.events))
-        events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=True)]
-        metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
-        result = await ctx.store.append(decision.stream_id, decision.expected_version, events, metadata)
+        for attempt in range(FOLLOW_UP_RETRIES + 1):
+            decision: Decision = await endpoint.handler(ctx, command)
+            if len(decision.events) > MAX_EVENTS_PER_COMMAND:
+                raise InvalidInput(f"Một lệnh ghi tối đa {MAX_EVENTS_PER_COMMAND} sự kiện.")
+            if not decision.events:
+                return Reply(ok=True, stream_id=decision.stream_id, result=decision.result)
+            ids = idempotent_event_ids(ctx.name, command_name, command.idempotency_key, len(decision.events))
+            events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=True)]
+            metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
+            try:
+                result = await ctx.store.append(decision.stream_id, decision.expected_version, events, metadata)
+                break
+            except ConcurrencyConflict as error:
+                if attempt == FOLLOW_UP_RETRIES or not await ctx.store.only_follow_ups_after(error.stream_id, error.expected_version):
+                    raise
+                # Only a service's own records came in between (the process manager's step after a
+                # decision): decide again on the stream as it is now; it is no other person's act.
+                if getattr(command, "expected_version", None) == error.expected_version:
+                    command = command.model_copy(update={"expected_version": error.actual_version})
+                log.info("command decided again after a service's own record", subject=endpoint.subject, attempt=attempt + 1)
     except DomainError as error:
         return _error_reply(error)
     except pydantic.ValidationError as error:
@@ -261,7 +298,7 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
     # Every subscription is in a queue group: replicas of a service share its requests, one answers.
     # apply_types=False: handlers get the decoded body as it came, so a malformed command gets our
     # typed Vietnamese `validation` reply; the annotations still document each payload in AsyncAPI.
-    broker = NatsBroker(nats_url, logger=None, apply_types=False, inbox_prefix=subjects.inbox_prefix(nats_url))
+    broker = NatsBroker(nats_url, logger=None, apply_types=False, decoder=decode_request, inbox_prefix=subjects.inbox_prefix(nats_url))
 
     for endpoint in service.commands:
         _subscribe_command(broker, endpoint, ctx_ref)
@@ -272,9 +309,10 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
 
     if service.owns_log:
 
-        @broker.subscriber(subjects.log_read_subject(service.name), queue=service.name, title=f"{service.name}: read log", include_in_schema=True)
-        async def read_log(request: dict[str, Any]) -> dict[str, Any]:
-            return await answer_log_request(ctx_ref["ctx"].store, request)
+        async def read_log(ctx: ServiceContext, request: Any) -> dict[str, Any]:
+            return await answer_log_request(ctx.store, request)
+
+        _subscribe_raw(broker, subjects.log_read_subject(service.name), read_log, ctx_ref, queue=service.name, title=f"{service.name}: read log")
 
     for kept in service.kept_logs:
         _subscribe_log_read(broker, kept, ctx_ref)
@@ -291,23 +329,34 @@ def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url:
     return broker
 
 
-def _subscribe_raw(broker: NatsBroker, subject: str, handler: RawHandler, ctx_ref: dict[str, ServiceContext]) -> None:
-    async def answer(request: dict[str, Any]) -> dict[str, Any]:
-        return await handler(ctx_ref["ctx"], request)
+def _subscribe_raw(
+    broker: NatsBroker, subject: str, handler: RawHandler, ctx_ref: dict[str, ServiceContext], *, queue: str | None = None, title: str | None = None
+) -> None:
+    async def answer(request: Any) -> dict[str, Any]:
+        if isinstance(request, MalformedBody):
+            return request.reply()
+        try:
+            return await handler(ctx_ref["ctx"], request)
+        except pydantic.ValidationError as error:
+            return _validation_reply(error).model_dump(mode="json")
+        except DomainError as error:
+            return _error_reply(error).model_dump(mode="json")
+        except Exception as error:  # noqa: BLE001 - the caller gets an answer, not a time-out
+            return _internal_error(subject, error).model_dump(mode="json")
 
-    broker.subscriber(subject, queue=subject, title=subject, description=handler.__doc__)(answer)
+    broker.subscriber(subject, queue=queue or subject, title=title or subject, description=handler.__doc__)(answer)
 
 
 def _subscribe_log_read(broker: NatsBroker, log_name: str, ctx_ref: dict[str, ServiceContext]) -> None:
-    async def read_log(request: dict[str, Any]) -> dict[str, Any]:
-        return await answer_log_request(EventStore(ctx_ref["ctx"].pool, log_name), request)
+    async def read_log(ctx: ServiceContext, request: Any) -> dict[str, Any]:
+        return await answer_log_request(EventStore(ctx.pool, log_name), request)
 
-    broker.subscriber(subjects.log_read_subject(log_name), queue=log_name, title=f"{log_name}: read kept log")(read_log)
+    _subscribe_raw(broker, subjects.log_read_subject(log_name), read_log, ctx_ref, queue=log_name, title=f"{log_name}: read kept log")
 
 
-def _internal_error(endpoint: _Endpoint, error: Exception) -> Reply:
+def _internal_error(subject: str, error: Exception) -> Reply:
     # The exception's text may quote personal data: only its type is logged.
-    log.error("request failed", subject=endpoint.subject, error=type(error).__name__)
+    log.error("request failed", subject=subject, error=type(error).__name__)
     return Reply(
         ok=False,
         error=ErrorBody(code="internal", message="Lỗi hệ thống: yêu cầu chưa được thực hiện; hãy thử lại sau."),
@@ -321,10 +370,12 @@ def _document(handle: Callable[..., Any], model: type[pydantic.BaseModel]) -> No
 
 def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
     async def handle(body: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(body, MalformedBody):
+            return body.reply()
         try:
             reply = await execute_command(ctx_ref["ctx"], endpoint, body)
         except Exception as error:  # noqa: BLE001 - the caller gets an answer, not a time-out
-            reply = _internal_error(endpoint, error)
+            reply = _internal_error(endpoint.subject, error)
         return reply.model_dump(mode="json")
 
     _document(handle, endpoint.model)
@@ -333,6 +384,8 @@ def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[st
 
 def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
     async def handle(body: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(body, MalformedBody):
+            return body.reply()
         try:
             query = endpoint.model.model_validate(body)
             result = await endpoint.handler(ctx_ref["ctx"], query)
@@ -341,7 +394,7 @@ def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str,
         except DomainError as error:
             return _error_reply(error).model_dump(mode="json")
         except Exception as error:  # noqa: BLE001 - the caller gets an answer, not a time-out
-            return _internal_error(endpoint, error).model_dump(mode="json")
+            return _internal_error(endpoint.subject, error).model_dump(mode="json")
         return Reply(ok=True, result=result if isinstance(result, dict) else {"items": result}).model_dump(mode="json")
 
     _document(handle, endpoint.model)

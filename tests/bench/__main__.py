@@ -30,7 +30,7 @@ from ketnap.platform.eventstore.schema import migrate_service
 from ketnap.platform.jsoncodec import decode_json
 from ketnap.platform.logging import configure_logging
 from tests.bench.api import lifecycle_figures as api_lifecycle_figures
-from tests.bench.federation import federation_figures
+from tests.bench.federation import federation_figures, sourcing_resume_figures
 from tests.bench.levels import level_figures
 from tests.bench.reporting import rebuild_figures as reporting_rebuild_figures
 from tests.servers import real_servers
@@ -231,6 +231,8 @@ async def main(events: int, api_applicants: int, level_events: int, federation_e
         print(f"\na province and a commune linked in this process; an outage of {federation_events:,} events ...", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory(prefix="ketnap-bench-federation-") as root:
             for measured in await federation_figures(Path(root), federation_events):
+                report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
+            for measured in await sourcing_resume_figures(Path(root)):
                 report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
 
 

@@ -371,3 +371,57 @@ async def _raw_sourcing(province: Deployment, commune: Deployment, count: int, p
 
 
 __all__ = ["federation_figures"]
+
+
+async def sourcing_resume_figures(root: Path) -> list[Measured]:
+    """After the upper deployment's nats-server restarts (a lower one wrote meanwhile): the time
+    from its start to the first event it keeps from the lower stream, with the federation
+    service's `keep_sourcing`, beside nats-server alone (its retry backoff) in the same run."""
+    from ketnap.operations.embedded import EmbeddedNats, free_port
+    from ketnap.platform.federation.links import Links
+    from ketnap.platform.federation.streams import keep_sourcing
+    from tests.integration.federation.test_leaf_link import LOWER, UPPER, lower_log, make_streams, positions
+
+    async def first_kept_after_restart(folder: Path, nudged: bool) -> float:
+        leaf_port = free_port()
+        upper = EmbeddedNats(folder / UPPER, free_port(), server_name=f"ketnap-{UPPER}", domain=UPPER, leaf_port=leaf_port)
+        lower = EmbeddedNats(folder / LOWER, free_port(), server_name=f"ketnap-{LOWER}", domain=LOWER,
+                             upper_leaf_url=f"nats-leaf://127.0.0.1:{leaf_port}")
+        upper.start()
+        try:
+            lower.start()
+            try:
+                above, below = await nats.connect(upper.url), await nats.connect(lower.url)
+                await make_streams(above, below)
+                await lower_log(below.jetstream(), 10)
+                while len(await positions(above)) < 10:
+                    await asyncio.sleep(POLL)
+                await above.close()
+                upper.stop()
+                await lower_log(below.jetstream(), 10, start=11)
+                upper.start()
+                started = time.perf_counter()
+                above = await nats.connect(upper.url)
+                closing = asyncio.Event()
+                sourcing = asyncio.create_task(keep_sourcing(above, Links(UPPER, lowers=(LOWER,)), closing)) if nudged else None
+                while len(await positions(above)) <= 10:
+                    await asyncio.sleep(0.01)
+                elapsed = time.perf_counter() - started
+                closing.set()
+                if sourcing:
+                    await sourcing
+                await above.close()
+                await below.close()
+                return elapsed
+            finally:
+                lower.stop()
+        finally:
+            upper.stop()
+
+    progress("restarting an upper nats-server with keep_sourcing, then without it (nats-server's backoff, about 40 s)")
+    resumed = await first_kept_after_restart(root / "resumed", nudged=True)
+    alone = await first_kept_after_restart(root / "alone", nudged=False)
+    return [
+        Measured("upper restart → first kept event", resumed * 1000, "ms", alone * 1000,
+                 "baseline: nats-server alone, its sourcing retry backoff; both from the upper server's start"),
+    ]

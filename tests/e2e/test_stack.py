@@ -138,3 +138,47 @@ def test_with_nats_url_and_database_url_it_uses_those_servers_and_starts_none(st
     assert not (stack.data_dir / "postgres").exists()
     assert stack.ketnap("status").returncode == 0
     assert stack.interrupt() == 0
+
+
+def test_a_killed_nats_server_or_postgresql_is_restarted_like_a_service_and_nothing_is_lost(stack: Up) -> None:
+    stack.start()
+    state = stack.state()
+    database_url = state["database_url"]
+    asyncio.run(append_as_registry(database_url, 100, 0))
+    asyncio.run(eventually(lambda: _equals(timeline_count(database_url), 100), timeout=90))
+
+    killed_nats = state["servers"]["nats-server"]
+    os.kill(killed_nats, signal.SIGKILL)
+    asyncio.run(eventually(lambda: _printed(stack, "Dịch vụ nats-server đã dừng"), timeout=30))
+    # Reaped as soon as it was seen dead, not left a zombie until the stack stops.
+    assert not psutil.pid_exists(killed_nats) or psutil.Process(killed_nats).status() != psutil.STATUS_ZOMBIE
+    asyncio.run(append_as_registry(database_url, 100, 100))
+    asyncio.run(eventually(lambda: _equals(timeline_count(database_url), 200), timeout=120))
+
+    killed_postgres = stack.state()["servers"]["PostgreSQL"]
+    os.kill(killed_postgres, signal.SIGKILL)
+    asyncio.run(eventually(lambda: _printed(stack, "Dịch vụ PostgreSQL đã dừng"), timeout=30))
+    asyncio.run(eventually(lambda: _appended_after_restart(database_url, 100, 200), timeout=120))
+    asyncio.run(eventually(lambda: _equals(timeline_count(database_url), 300), timeout=120))
+
+    assert "khởi động lại (lần 1)" in _drain(stack)
+    assert stack.state()["servers"]["PostgreSQL"] != killed_postgres
+    status = stack.ketnap("status")
+    assert status.returncode == 0 and "KHÔNG" not in status.stdout, status.stdout + status.stderr
+    assert stack.ketnap("audit", "verify").returncode == 0
+    rebuilt = stack.ketnap("projections", "rebuild", "--verify")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert stack.interrupt() == 0
+
+
+async def _printed(stack: Up, text: str) -> bool:
+    return text in _drain(stack)
+
+
+async def _appended_after_restart(database_url: str, count: int, start_version: int) -> bool:
+    """Append once PostgreSQL answers again (False while it is still restarting)."""
+    try:
+        await append_as_registry(database_url, count, start_version)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return False
+    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +10,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import psutil
 
 from ketnap.operations.embedded import free_port
 
@@ -64,9 +67,19 @@ class Up:
         return code
 
     def kill_everything(self) -> None:
+        """Stop `ketnap up` with Ctrl-C, and whatever it leaves behind (a test killed it outright,
+        or it hung): its children, and PostgreSQL, which pg_ctl detaches, found by its data folder."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()
+        folder = str(self.data_dir.parent)
+        for process in psutil.process_iter(["cmdline", "environ"]):
+            with contextlib.suppress(psutil.Error):
+                command = " ".join(process.info["cmdline"] or ())
+                environ = process.info["environ"] or {}
+                if folder in command or environ.get("KETNAP_DATA_DIR", "").startswith(folder):
+                    process.kill()

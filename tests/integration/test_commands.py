@@ -12,7 +12,7 @@ from pydantic import Field
 
 from ketnap.platform.bus import subjects
 from ketnap.platform.commands import Command, Decision, RuleViolation
-from ketnap.platform.envelope import NewEvent
+from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service, ServiceContext
 from tests.integration.harness import bootstrap_bus, new_schema, running
@@ -128,3 +128,39 @@ async def test_officers_acting_on_one_dossier_at_once_get_one_success_and_clear_
     assert {r["error"]["code"] for r in losers} == {"conflict"}
     assert all("người khác cập nhật" in r["error"]["message"] for r in losers)
     assert [e.stream_version for e in await EventStore(pool, service.name).read_stream("dossier-7")] == [1]
+
+
+def racing_service(name: str, cause: uuid.UUID | None) -> Service:
+    """Its handler reads the stream, then (the first time only) an event lands in between, as a
+    consumer's follow-up (`cause` set) or another officer's act (`cause` None) would."""
+    service = Service(name)
+    raced: list[bool] = []
+
+    @service.command("record_opinion", RecordOpinion)
+    async def record_opinion(ctx: ServiceContext, command: RecordOpinion) -> Decision:
+        version = len(await ctx.store.read_stream(f"dossier-{command.dossier_id}"))
+        if not raced:
+            raced.append(True)
+            meanwhile = NewEvent(event_type="NoticeRecorded", data={})
+            await ctx.store.append(f"dossier-{command.dossier_id}", version, [meanwhile], EventMetadata(actor="someone", causation_id=cause))
+        return Decision(f"dossier-{command.dossier_id}", version, [NewEvent(event_type="OpinionRecorded", data={})])
+
+    return service
+
+
+async def test_a_services_own_record_in_between_is_no_conflict_for_the_officer(pool, nc, servers: Servers, database_url: str, deployment: str) -> None:
+    service = racing_service(await new_schema(pool), cause=uuid.uuid4())
+    await bootstrap_bus(nc.jetstream(), deployment, [service])
+    async with running(service, servers.nats_url, database_url, deployment):
+        reply = await ask(nc, service, command())
+    assert reply["ok"] is True and reply["stream_version"] == 2, reply
+    assert [e.event_type for e in await EventStore(pool, service.name).read_stream("dossier-7")] == ["NoticeRecorded", "OpinionRecorded"]
+
+
+async def test_another_persons_act_in_between_is_a_conflict(pool, nc, servers: Servers, database_url: str, deployment: str) -> None:
+    service = racing_service(await new_schema(pool), cause=None)
+    await bootstrap_bus(nc.jetstream(), deployment, [service])
+    async with running(service, servers.nats_url, database_url, deployment):
+        reply = await ask(nc, service, command())
+    assert reply["error"]["code"] == "conflict", reply
+    assert [e.event_type for e in await EventStore(pool, service.name).read_stream("dossier-7")] == ["NoticeRecorded"]

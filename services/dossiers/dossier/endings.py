@@ -7,7 +7,7 @@ from datetime import date
 
 from ketnap.platform.commands import InvalidInput
 from ketnap.services.dossiers import events as ev
-from ketnap.services.dossiers.dossier.refusals import WrongStep, act_dates, not_before
+from ketnap.services.dossiers.dossier.refusals import StepTaken, act_dates, not_before
 from ketnap.services.dossiers.dossier.state import BEFORE_ADMISSION, DossierState
 from ketnap.services.dossiers.values import Step
 
@@ -32,14 +32,14 @@ class Endings(DossierState):
 
     def suspend(self, *, on: date, today: date) -> list[ev.Event]:
         if self.suspended_on is not None and not self.closed:
-            raise WrongStep(f"Hồ sơ đã để lại sưu tra từ ngày {self.suspended_on:%d/%m/%Y}.", step=self.step_value)
+            raise StepTaken(f"Hồ sơ đã để lại sưu tra từ ngày {self.suspended_on:%d/%m/%Y}.", step=self.step_value)
         self._require("để lại sưu tra", BEFORE_ADMISSION)
         self._ending_date(on, today)
         return [ev.DossierSuspended(dossier_id=self.dossier_id, cell=self.cell, on=on)]
 
     def resume(self, *, on: date, today: date) -> list[ev.Event]:
         if self.suspended_on is None and not self.closed:
-            raise WrongStep("Hồ sơ không ở trạng thái để lại sưu tra.", step=self.step_value)
+            raise StepTaken("Hồ sơ không ở trạng thái để lại sưu tra.", step=self.step_value)
         self._require("tiếp tục hồ sơ", BEFORE_ADMISSION, while_suspended=True)
         self._ending_date(on, today)
         return [ev.DossierResumed(dossier_id=self.dossier_id, cell=self.cell, on=on)]

@@ -13,7 +13,7 @@ from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers import rules
 from ketnap.services.dossiers.dossier.refusals import (
     IncompleteDossier,
-    WrongStep,
+    StepTaken,
     act_dates,
     not_before,
     not_future,
@@ -78,7 +78,7 @@ class Probation(DossierState):
     def file_member_history(self, *, filed_on: date, today: date) -> list[ev.Event]:
         self._require("ghi lý lịch đảng viên", [Step.PROBATION, Step.RECOGNITION])
         if self.member_history_filed_on is not None:
-            raise WrongStep(f"Lý lịch đảng viên đã nộp ngày {self.member_history_filed_on:%d/%m/%Y}.", step=self.step_value)
+            raise StepTaken(f"Lý lịch đảng viên đã nộp ngày {self.member_history_filed_on:%d/%m/%Y}.", step=self.step_value)
         assert self.ceremony is not None
         act_dates(today, filed_on=filed_on)
         not_before(filed_on, "filed_on", self.ceremony.held_on, "held_on")

@@ -12,11 +12,20 @@ from ketnap.platform.commands import Conflict, InvalidInput, RuleViolation
 
 
 class WrongStep(InvalidInput):
-    """The command belongs to another step of the dossier."""
+    """The command belongs to a later step of the dossier: it comes too early."""
 
 
-class DossierClosed(InvalidInput):
-    """The dossier has ended; nothing more can be recorded by officers."""
+class StepTaken(WrongStep):
+    """The step was already taken (the dossier is at or past what the command would record): a
+    `conflict`, the answer the loser of two officers submitting the same step at once gets whether
+    the store's version check or this check stops it (docs/dossiers.md)."""
+
+    code = "conflict"
+
+
+class DossierClosed(Conflict):
+    """The dossier has ended; nothing more can be recorded by officers (a `conflict`, as for the
+    loser of a race with the act that ended it)."""
 
 
 class DossierOnHold(InvalidInput):

@@ -15,7 +15,7 @@ from typing import Self
 from ketnap.domain.rules import RuleCode, RuleSet
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.dossiers import events as ev
-from ketnap.services.dossiers.dossier.refusals import DossierClosed, DossierOnHold, OutOfStep, StaleVersion, WrongStep
+from ketnap.services.dossiers.dossier.refusals import DossierClosed, DossierOnHold, OutOfStep, StaleVersion, StepTaken, WrongStep
 from ketnap.services.dossiers.values import PREPARATION_STEPS, Step
 
 
@@ -75,6 +75,8 @@ def business_date(event: ev.Event) -> date | None:
 BEFORE_ADMISSION = (*PREPARATION_STEPS, Step.READY_FOR_CELL_VOTE, Step.AWAITING_DECISION)
 """The steps a dossier may still be withdrawn, rejected or suspended at: after the admission
 decision only a name removal ends it."""
+_ORDER = {step: index for index, step in enumerate(Step)}
+"""The road's order: a dossier past every step a command belongs to has had that step taken."""
 
 
 @dataclass
@@ -83,6 +85,8 @@ class DossierState:
 
     dossier_id: str
     version: int = 0
+    acted_version: int = 0
+    """The version of the last act of a person (not a service's own follow-up): what `expected_version` is checked against."""
     step: Step | None = None
     cell: str = ""
     citizen_id: str = ""
@@ -150,6 +154,8 @@ class DossierState:
         recorded = event if isinstance(event, RecordedEvent) else None
         fact = ev.decode(event) if isinstance(event, RecordedEvent) else event
         self.version += 1
+        if recorded is None or not recorded.follow_up:
+            self.acted_version = self.version
         on = business_date(fact)
         if on is not None and not isinstance(fact, ev.RulesChecked):
             self.last_on = on if self.last_on is None else max(self.last_on, on)
@@ -186,7 +192,9 @@ class DossierState:
         return self.step is not None and self.step.closed
 
     def check_expected_version(self, expected: int | None) -> None:
-        if expected is not None and expected != self.version:
+        """Stale only when a person acted on the dossier after the version the officer saw: the
+        services' own records since (the cell's notice of a decision) change nothing they decided on."""
+        if expected is not None and not self.acted_version <= expected <= self.version:
             raise StaleVersion(
                 "Hồ sơ đã được người khác cập nhật sau lần bạn xem; hãy tải lại và thử lại.",
                 expected_version=expected,
@@ -209,7 +217,8 @@ class DossierState:
             )
         if self.step not in set(steps):
             message = (why or {}).get(self.step) or f"Hồ sơ đang ở bước «{self.step.label}»: không thể {action} ở bước này."
-            raise WrongStep(message, step=self.step.value)
+            taken = _ORDER[self.step] > max(_ORDER[s] for s in steps)
+            raise (StepTaken if taken else WrongStep)(message, step=self.step.value)
 
     @property
     def step_value(self) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import asyncpg
 from nats.aio.client import Client as NatsClient
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from ketnap.platform.bus import subjects
 from ketnap.platform.envelope import RecordedEvent
@@ -22,14 +23,25 @@ MAX_EVENTS_PER_REPLY = 200
 """Keeps a reply well under NATS's 1 MB default payload limit."""
 
 
-async def answer_log_request(store: EventStore, request: dict[str, Any]) -> dict[str, Any]:
-    """The owning service's side: events after `after`, up to `up_to`, at most `limit`."""
-    after = int(request.get("after", 0))
-    up_to = request.get("up_to")
-    up_to_time = datetime.fromisoformat(request["up_to_time"]) if request.get("up_to_time") else None
-    limit = min(int(request.get("limit", MAX_EVENTS_PER_REPLY)), MAX_EVENTS_PER_REPLY)
+class LogReadRequest(BaseModel):
+    """A request for part of a log. `after` is required: a body that does not say where to start
+    is refused, never read as "from the beginning"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after: StrictInt = Field(ge=0)
+    up_to: StrictInt | None = Field(default=None, ge=0)
+    up_to_time: datetime | None = None
+    limit: StrictInt = Field(default=MAX_EVENTS_PER_REPLY, ge=1)
+
+
+async def answer_log_request(store: EventStore, request: Any) -> dict[str, Any]:
+    """The owning service's side: events after `after`, up to `up_to`, at most `limit`.
+    A malformed request raises pydantic's `ValidationError` (the service answers `validation`)."""
+    asked = LogReadRequest.model_validate(request)
+    limit = min(asked.limit, MAX_EVENTS_PER_REPLY)
     events: list[dict[str, Any]] = []
-    async for batch in store.read_log(after, batch_size=limit, up_to_position=up_to, up_to_time=up_to_time):
+    async for batch in store.read_log(asked.after, batch_size=limit, up_to_position=asked.up_to, up_to_time=asked.up_to_time):
         events.extend(e.to_json_dict() for e in batch)
         break
     return {"events": events, "head": await store.head_position()}
@@ -56,6 +68,8 @@ class RemoteLog:
             }
             reply = await self.nc.request(self.subject, json.dumps(request).encode(), timeout=self.timeout)
             body = json.loads(reply.data)
+            if "events" not in body:  # the source refused the request: a bug of this side, never "no events"
+                raise LookupError(f"log {self.source}: read refused: {body.get('error')}")
             events = [RecordedEvent.from_json_dict(e) for e in body["events"]]
             if not events:
                 return

@@ -306,6 +306,18 @@ class EventStore:
             if len(rows) < batch_size:
                 return
 
+    async def only_follow_ups_after(self, stream_id: str, version: int) -> bool:
+        """Whether the stream has events after `version` and every one is a service's own follow-up
+        (`RecordedEvent.follow_up`: it has a cause), none a person's act."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT count(*) AS events, count(causation_id) AS follow_ups FROM {self.table} "
+                "WHERE stream_id = $1 AND stream_version > $2",
+                stream_id,
+                version,
+            )
+        return row["events"] > 0 and row["events"] == row["follow_ups"]
+
     async def find_append(self, event_ids: Sequence[UUID]) -> AppendResult | None:
         """The append that stored any of `event_ids`, if one did: how a retried command finds its first answer."""
         async with self.pool.acquire() as conn:

@@ -8,7 +8,13 @@ messages keep their headers (event id, position, origin).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
+
+import nats.errors
 import nats.js.errors
+from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js.api import (
     AckPolicy,
@@ -38,6 +44,52 @@ def arriving_stream(kept: KeptLog) -> str:
 
 def keeper_durable(kept: KeptLog) -> str:
     return subjects.durable_name(KEEPER, kept.name)
+
+
+SOURCING_CHECK_SECONDS = 1.0
+"""How often the arriving streams' sources are checked for a stall (a few requests to the local server)."""
+
+STALLED_AFTER_SECONDS = 5.0
+"""A source with no contact for this long (or none since the server started) is stalled. A
+healthy source hears from its origin every second or so, even when nothing is written there."""
+
+
+async def resume_stalled_sourcing(nc: NatsClient, links: Links) -> list[str]:
+    """Restart the sourcing of every arriving stream whose source is stalled while its origin
+    answers across the link; the names of those restarted.
+
+    After this deployment's nats-server restarts, it tries to resume sourcing before the lower
+    deployments' leaf nodes are back, fails, and waits out its retry backoff (10 s, then 20 s:
+    about 40 s) although the link returned within a second. Taking the source out of the stream's
+    configuration and putting it back starts it at once; the server resumes after the last
+    message it holds from that source, so nothing is lost or doubled.
+    """
+    js = nc.jetstream()
+    restarted = []
+    for kept in links.kept:
+        name = arriving_stream(kept)
+        try:
+            info = await js.stream_info(name)
+            source = next((s for s in info.sources or [] if s.name == name), None)
+            if source is None or 0 <= (source.active or 0) < STALLED_AFTER_SECONDS * 1e9:
+                continue
+            await nc.jetstream(domain=kept.origin, timeout=1.0).stream_info(name)  # the origin answers: the link is up
+            await js.update_stream(dataclasses.replace(info.config, sources=[]))
+            await js.update_stream(info.config)
+        except (nats.errors.Error, nats.js.errors.Error, TimeoutError):
+            continue  # the link or the origin is not back yet: tried again on the next round
+        log.info("sourcing restarted", stream=name, origin=kept.origin)
+        restarted.append(name)
+    return restarted
+
+
+async def keep_sourcing(nc: NatsClient, links: Links, closing: asyncio.Event, interval: float = SOURCING_CHECK_SECONDS) -> None:
+    """Until `closing` is set: sourcing resumes about a second after the link returns, not after
+    nats-server's backoff (the federation service runs this beside its keepers)."""
+    while not closing.is_set():
+        await resume_stalled_sourcing(nc, links)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(closing.wait(), interval)
 
 
 async def ensure_link_streams(js: JetStreamContext, links: Links) -> None:

@@ -120,16 +120,21 @@ class Deployment:
             await _answering(self.nc, service.name, self.tasks)
 
     async def close(self) -> None:
-        self.stop.set()
-        await asyncio.wait(self.tasks, timeout=15)
-        if self.nc:
-            await self.nc.close()
-        if self.pool:
-            await self.pool.close()
-        if self.proxy:
-            await self.proxy.cut()
-        if self.nats:
-            await asyncio.to_thread(self.nats.stop)
+        """Stop whatever was started, however far `start` got; the server is stopped whatever
+        fails before it (a nats-server left behind outlives the test run)."""
+        try:
+            self.stop.set()
+            if self.tasks:
+                await asyncio.wait(self.tasks, timeout=15)
+            if self.nc:
+                await self.nc.close()
+            if self.pool:
+                await self.pool.close()
+            if self.proxy:
+                await self.proxy.cut()
+        finally:
+            if self.nats:
+                await asyncio.to_thread(self.nats.stop)
 
     async def send(self, service: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
         assert self.nc
@@ -177,5 +182,6 @@ async def linked_deployments(root: Path, postgres_url: str, upper: str, lowers: 
             await deployment.start()
         yield top, below
     finally:
-        for deployment in reversed(everything):
-            await deployment.close()
+        closing = await asyncio.gather(*(d.close() for d in reversed(everything)), return_exceptions=True)
+        if failed := [e for e in closing if isinstance(e, BaseException)]:
+            raise failed[0]

@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
+from ketnap.platform.envelope import EventMetadata
 from ketnap.services.dossiers import events as dossier_events
+from tests.conftest import eventually
 from tests.integration.gateway.world import HELPERS, World
 
 
@@ -64,3 +67,52 @@ async def test_a_registry_that_is_down_is_503_and_nothing_is_written(world: Worl
         assert error["code"] == "unavailable" and error["message"].startswith("Không liên lạc được với sổ đăng ký")
         assert await world.heads() == before
     assert (await world.command("bithu.a1", "dossiers", "open_dossier", body)).status_code == 200
+
+
+async def test_two_officers_submitting_the_same_letter_at_once_one_wins_the_other_gets_409(world: World) -> None:
+    # No version sent: the loser is stopped either by the store's version check or by the dossier
+    # already having the letter; both are the same 409, over several races so both orders occur.
+    for n in range(6):
+        dossier_id = await world.open_dossier("bithu.a1", "CB-A1", citizen_id=f"00109801240{n}")
+        letter = {"dossier_id": dossier_id, "submitted_on": "2025-10-01"}
+        replies = await asyncio.gather(
+            world.command("bithu.a1", "dossiers", "submit_application_letter", letter),
+            world.command("canbo.a", "dossiers", "submit_application_letter", letter),
+        )
+        assert sorted(r.status_code for r in replies) == [200, 409], [r.text for r in replies]
+        loser = next(r for r in replies if r.status_code == 409).json()["error"]
+        assert loser["code"] == "conflict", loser
+        events = [e.event_type for e in await world.store("dossiers").read_stream(dossier_events.stream_id(dossier_id))]
+        assert events.count("ApplicationLetterSubmitted") == 1
+
+
+async def test_two_officers_recording_the_same_cell_vote_at_once_one_wins_the_other_gets_409(world: World) -> None:
+    citizen_id = "001098012420"
+    dossier_id = await world.open_dossier("bithu.a1", "CB-A1", citizen_id=citizen_id)
+    stream = dossier_events.stream_id(dossier_id)
+    dossiers = world.store("dossiers")
+    # The dossiers service's record that the dossier is ready for the cell's vote (the steps before
+    # are other tests'); voting opens the case from it.
+    ready = dossier_events.ReadyForCellVote(dossier_id=dossier_id, cell="CB-A1", citizen_id=citizen_id, full_name="Nguyễn Văn An",
+                                            birth_date=date(2000, 5, 1), ready_on=date(2025, 9, 1), rule_set="2025-07")
+    await dossiers.append(stream, len(await dossiers.read_stream(stream)), [ready.to_new_event()], EventMetadata(actor="bithu.a1"))
+
+    async def case_opened() -> bool:
+        return (await world.query("bithu.a1", "voting", "case", {"dossier_id": dossier_id})).status_code == 200
+
+    await eventually(case_opened, timeout=30)
+    members = [HELPERS["CB-A1"], "001080000011", "001080000012"]  # a cell votes with three official members or more
+    for member in members[1:]:
+        await world.registry("register_member", citizen_id=member, full_name="Đảng viên Chi bộ", organisation="CB-A1",
+                             kind="official", effective_from="2010-01-01")
+    vote = {"dossier_ids": [dossier_id], "cell": "CB-A1", "meeting_on": "2025-09-10",
+            "ballots": [{"citizen_id": m, "choice": "agree"} for m in members]}
+    replies = await asyncio.gather(
+        world.command("bithu.a1", "voting", "record_cell_resolution", vote),
+        world.command("canbo.a", "voting", "record_cell_resolution", vote),
+    )
+    assert sorted(r.status_code for r in replies) == [200, 409], [r.text for r in replies]
+    loser = next(r for r in replies if r.status_code == 409).json()["error"]
+    assert loser["code"] == "conflict", loser
+    recorded = [e.event_type for e in await world.store("voting").read_stream(f"voting-{dossier_id}")]
+    assert recorded.count("CellResolutionAdopted") + recorded.count("CellResolutionRejected") == 1, recorded

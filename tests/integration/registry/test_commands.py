@@ -56,6 +56,27 @@ class TestConcurrency:
         renamed = await r.answer("organisation", code="C1", on="2020-01-01")
         assert renamed["version"] == version + 1 and winner["stream_version"] == version + 1
 
+    async def test_the_same_change_by_two_people_at_once_gives_the_loser_a_conflict_whichever_check_stops_it(
+        self, province: Registry
+    ) -> None:
+        """Without a version seen: the store's version check or the record already showing the
+        change stops the second; both are the same `conflict`."""
+        r = province
+        await small_tree(r)
+        for round_ in range(4):
+            code = f"C9{round_}"
+            await r.tree(**{code: "cell:G1:2015-01-01"})
+            renames = await asyncio.gather(*(
+                r.command("rename_organisation", code=code, name="Chi bộ thôn Bắc", effective_from="2020-01-01") for _ in range(2)
+            ))
+            dissolutions = await asyncio.gather(*(
+                r.command("dissolve_organisation", code=code, effective_from="2024-01-01", reason="Sáp xếp lại") for _ in range(2)
+            ))
+            for replies in (renames, dissolutions):
+                assert sorted(reply["ok"] for reply in replies) == [False, True], replies
+                (loser,) = [reply for reply in replies if not reply["ok"]]
+                assert loser["error"]["code"] == "conflict", loser
+
     async def test_registering_one_person_or_one_code_at_once_succeeds_once(self, province: Registry) -> None:
         r = province
         await small_tree(r)
