@@ -100,6 +100,14 @@ async def test_a_message_that_does_not_link_to_the_last_applied_event_is_never_a
         (alarm,) = await eventually(lambda: alarms(nc, s))
         assert (alarm["position"], alarm["kind"], alarm["received_hash"]) == (2, "broken_link", forged.hash)
         await assert_applied_exactly(s, range(1, 3), real[1])
+        # The position just applied, claimed again by another event: not a redelivery.
+        await publish(nc, s, forged)
+        await eventually(lambda: _kinds(nc, s, {"broken_link", "rewritten"}))
+        await publish(nc, s, real[1])  # the real one again is a plain redelivery
+        await publish(nc, s, real[2])
+        await eventually(lambda: _reached(s, 3))
+        assert {(a["position"], a["kind"]) for a in await alarms(nc, s)} == {(2, "broken_link"), (2, "rewritten")}
+        await assert_applied_exactly(s, range(1, 4), real[2])
 
 
 async def test_a_forged_event_beyond_the_head_changes_nothing_and_the_real_event_is_applied_when_it_comes(
@@ -141,6 +149,10 @@ async def test_a_forged_event_beyond_the_head_changes_nothing_and_the_real_event
         unknown = {**command, "alarm_id": alarm["id"] + 1000}
         refused = json.loads((await nc.request(subjects.command_subject(s.target.name, "acknowledge_alarm"), json.dumps(unknown).encode(), timeout=5)).data)
         assert refused["error"]["code"] == "not_found", refused
+
+
+async def _kinds(nc: NatsClient, s: Scenario, kinds: set[str]) -> bool:
+    return {a["kind"] for a in await alarms(nc, s)} == kinds
 
 
 async def _reached(s: Scenario, position: int) -> bool:
