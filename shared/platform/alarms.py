@@ -39,16 +39,11 @@ class Refusal:
     received_hash: str
 
 
-@dataclass(frozen=True)
-class IntegrityAlarm:
+@dataclass(frozen=True, kw_only=True)
+class IntegrityAlarm(Refusal):
+    """A refusal as recorded: how often it came, and whether an operator acknowledged it."""
+
     id: int
-    consumer: str
-    source: str
-    subject: str
-    position: int
-    kind: str
-    detail: str
-    received_hash: str
     first_seen: datetime
     last_seen: datetime
     times: int

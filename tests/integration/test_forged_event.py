@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 from nats.aio.client import Client as NatsClient
@@ -17,11 +16,12 @@ from ketnap.operations.demo.schedule import today_in_vietnam
 from ketnap.operations.status import collect_status
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
-from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, to_wire
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.services.gateway.access import Role
 from tests.conftest import eventually
 from tests.integration.demo.conftest import Scenario, five_services, settle
+from tests.integration.forgery import forged_withdrawal, publish
 from tests.servers import Servers
 
 APPLICANTS = 12
@@ -71,19 +71,8 @@ async def test_a_forged_withdrawal_changes_nothing_raises_alarms_and_the_real_ev
         before = await everything_derived(sc)
         head = events[-1]
 
-        forged = RecordedEvent(
-            position=head.position + 1, stream_id=official.stream_id, stream_version=official.stream_version + 1,
-            event_id=uuid.uuid4(), event_type="DossierWithdrawn", schema_version=1,
-            data={"dossier_id": official.data["dossier_id"], "cell": opened.data["cell"], "on": today_in_vietnam().isoformat()},
-            actor="demo.cell_secretary", organisation=opened.data["cell"], correlation_id=None, causation_id=None,
-            recorded_at=datetime.now(UTC), previous_hash=GENESIS_HASH, hash=GENESIS_HASH,
-        )
-        deployment = sc.deployment
-        await sc.nc.jetstream().publish(
-            subjects.event_subject(deployment, dossiers, "DossierWithdrawn"), to_wire(forged, dossiers, deployment),
-            stream=subjects.event_stream(deployment, dossiers),
-            headers={subjects.MSG_ID_HEADER: str(forged.event_id), subjects.POSITION_HEADER: str(forged.position)},
-        )
+        forged = forged_withdrawal(opened, official.stream_version, head.position + 1)
+        subject = await publish(sc.nc, sc.deployment, dossiers, forged)
 
         expected = sorted(dossier_consumers(sc))
 
@@ -92,7 +81,6 @@ async def test_a_forged_withdrawal_changes_nothing_raises_alarms_and_the_real_ev
             return found if sorted((s, a["consumer"]) for s, a in found) == expected else None
 
         alarms = await eventually(every_consumer_alarmed, timeout=60)
-        subject = subjects.event_subject(deployment, dossiers, "DossierWithdrawn")
         assert {(a["subject"], a["position"], a["kind"]) for _, a in alarms} == {(subject, forged.position, "broken_link")}
         await settle(sc)
         assert await everything_derived(sc) == before, "the forged event changed something"

@@ -14,8 +14,9 @@ from nats.aio.client import Client as NatsClient
 
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.logread import answer_log_request
-from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash, to_wire
+from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash
 from tests.conftest import eventually
+from tests.integration import forgery
 from tests.integration.harness import running
 from tests.integration.test_consumer import Scenario, scenario
 from tests.servers import Servers
@@ -38,13 +39,7 @@ async def consumer_alone(s: Scenario, nc: NatsClient, servers: Servers, database
 
 
 async def publish(nc: NatsClient, s: Scenario, event: RecordedEvent) -> None:
-    """On the source's event subject, as anyone allowed to publish there could."""
-    await nc.jetstream().publish(
-        subjects.event_subject(s.deployment, s.source.name, event.event_type),
-        to_wire(event, s.source.name, s.deployment),
-        stream=subjects.event_stream(s.deployment, s.source.name),
-        headers={subjects.MSG_ID_HEADER: str(uuid.uuid4()), subjects.POSITION_HEADER: str(event.position)},
-    )
+    await forgery.publish(nc, s.deployment, s.source.name, event)
 
 
 async def source_events(s: Scenario) -> list[RecordedEvent]:
@@ -58,14 +53,13 @@ async def alarms(nc: NatsClient, s: Scenario) -> list[dict]:
     return body["result"]["items"]
 
 
-async def checkpoint_hash(s: Scenario) -> str | None:
+async def assert_applied_exactly(s: Scenario, positions: range, real: RecordedEvent) -> None:
+    """Each of `positions` applied once, the checkpoint at the real event's hash, nothing dead-lettered."""
+    assert await s.applied() == {p: 1 for p in positions}
     async with s.pool.acquire() as conn:
-        return await conn.fetchval(f"SELECT hash FROM {s.target.name}.consumer_checkpoints WHERE source = $1", s.source.name)
-
-
-async def dead_letters(s: Scenario) -> int:
-    async with s.pool.acquire() as conn:
-        return await conn.fetchval(f"SELECT count(*) FROM {s.target.name}.dead_letters")
+        reached = await conn.fetchval(f"SELECT hash FROM {s.target.name}.consumer_checkpoints WHERE source = $1", s.source.name)
+        assert await conn.fetchval(f"SELECT count(*) FROM {s.target.name}.dead_letters") == 0
+    assert reached == real.hash
 
 
 async def test_a_message_whose_hash_does_not_recompute_is_never_applied_and_the_real_event_is(
@@ -78,9 +72,7 @@ async def test_a_message_whose_hash_does_not_recompute_is_never_applied_and_the_
         # Its type is one the consumer can never apply: applied, it would be a dead letter.
         await publish(nc, s, dataclasses.replace(real[0], event_type="Broken"))
         (alarm,) = await eventually(lambda: alarms(nc, s))
-        assert await s.applied() == {1: 1}
-        assert await checkpoint_hash(s) == real[0].hash
-        assert await dead_letters(s) == 0
+        await assert_applied_exactly(s, range(1, 2), real[0])
         subject = subjects.event_subject(deployment, s.source.name, "Broken")
         assert (alarm["subject"], alarm["position"], alarm["kind"]) == (subject, 1, "altered")
         assert alarm["consumer"] == f"{s.target.name}.counter" and alarm["acknowledged_at"] is None
@@ -88,8 +80,7 @@ async def test_a_message_whose_hash_does_not_recompute_is_never_applied_and_the_
         await publish(nc, s, real[1])
         await publish(nc, s, real[2])
         await eventually(lambda: _reached(s, 3))
-    assert await s.applied() == {1: 1, 2: 1, 3: 1}
-    assert await checkpoint_hash(s) == real[2].hash
+    await assert_applied_exactly(s, range(1, 4), real[2])
 
 
 async def test_a_message_that_does_not_link_to_the_last_applied_event_is_never_applied(
@@ -108,9 +99,15 @@ async def test_a_message_that_does_not_link_to_the_last_applied_event_is_never_a
         await publish(nc, s, forged)
         (alarm,) = await eventually(lambda: alarms(nc, s))
         assert (alarm["position"], alarm["kind"], alarm["received_hash"]) == (2, "broken_link", forged.hash)
-        assert await s.applied() == {1: 1, 2: 1}
-        assert await checkpoint_hash(s) == real[1].hash
-        assert await dead_letters(s) == 0
+        await assert_applied_exactly(s, range(1, 3), real[1])
+        # The position just applied, claimed again by another event: not a redelivery.
+        await publish(nc, s, forged)
+        await eventually(lambda: _kinds(nc, s, {"broken_link", "rewritten"}))
+        await publish(nc, s, real[1])  # the real one again is a plain redelivery
+        await publish(nc, s, real[2])
+        await eventually(lambda: _reached(s, 3))
+        assert {(a["position"], a["kind"]) for a in await alarms(nc, s)} == {(2, "broken_link"), (2, "rewritten")}
+        await assert_applied_exactly(s, range(1, 4), real[2])
 
 
 async def test_a_forged_event_beyond_the_head_changes_nothing_and_the_real_event_is_applied_when_it_comes(
@@ -132,15 +129,13 @@ async def test_a_forged_event_beyond_the_head_changes_nothing_and_the_real_event
         (alarm,) = await eventually(lambda: alarms(nc, s))
         assert (alarm["position"], alarm["kind"]) == (4, "broken_link")
         assert "vị trí 4" in alarm["message"]
-        assert await s.applied() == {1: 1, 2: 1, 3: 1} and await s.checkpoint() == 3
+        await assert_applied_exactly(s, range(1, 4), real[2])
         # The real event that takes position 4 is applied, not skipped as "already seen".
         await s.append(1)
         (fourth,) = [e for e in await source_events(s) if e.position == 4]
         await publish(nc, s, fourth)
         await eventually(lambda: _reached(s, 4))
-        assert await s.applied() == {1: 1, 2: 1, 3: 1, 4: 1}
-        assert await checkpoint_hash(s) == fourth.hash
-        assert await dead_letters(s) == 0
+        await assert_applied_exactly(s, range(1, 5), fourth)
 
         # Acknowledged by an operator: listed no more unless asked for, with who and when.
         command = {"idempotency_key": "ack-" + uuid.uuid4().hex, "actor": "admin-1", "scope": "*", "alarm_id": alarm["id"]}
@@ -154,6 +149,10 @@ async def test_a_forged_event_beyond_the_head_changes_nothing_and_the_real_event
         unknown = {**command, "alarm_id": alarm["id"] + 1000}
         refused = json.loads((await nc.request(subjects.command_subject(s.target.name, "acknowledge_alarm"), json.dumps(unknown).encode(), timeout=5)).data)
         assert refused["error"]["code"] == "not_found", refused
+
+
+async def _kinds(nc: NatsClient, s: Scenario, kinds: set[str]) -> bool:
+    return {a["kind"] for a in await alarms(nc, s)} == kinds
 
 
 async def _reached(s: Scenario, position: int) -> bool:

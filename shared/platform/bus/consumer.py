@@ -298,6 +298,9 @@ class ConsumerRunner:
                     while pending and (self.spec.batched or last.position == start):
                         event, subject = pending.popleft()
                         if event.position <= last.position:
+                            if event.position == last.position and event.hash != last.hash and subject is not None:
+                                # Not a redelivery: another event claims the position last applied.
+                                self._refuse(event, subject, ChainRefused("rewritten", event.position, "another hash at the position last applied"))
                             continue  # delivered again: already applied
                         if event.position > last.position + 1:
                             log.info(
@@ -337,12 +340,7 @@ class ConsumerRunner:
         (nothing when the source has not recorded that position yet: the real event comes later).
         The source log failing the same check is a broken log, not a bad message: nothing more
         is applied until it chains on."""
-        self._refusals.append(
-            alarms.Refusal(
-                self.spec.name, self.spec.source, subject or subjects.log_read_subject(self.spec.source),
-                event.position, refused.kind, refused.detail, event.hash,
-            )
-        )
+        self._refuse(event, subject, refused)
         if subject is None:
             raise SourceLogBroken(f"log {self.spec.source}: {refused}")
         try:
@@ -384,6 +382,14 @@ class ConsumerRunner:
             reason[:2000],
         )
         self._dead_letters.append((None, position, reason))
+
+    def _refuse(self, event: RecordedEvent, subject: str | None, refused: ChainRefused) -> None:
+        self._refusals.append(
+            alarms.Refusal(
+                self.spec.name, self.spec.source, subject or subjects.log_read_subject(self.spec.source),
+                event.position, refused.kind, refused.detail, event.hash,
+            )
+        )
 
     async def _record_refusals(self) -> None:
         """Alarms are written in their own transaction: one raised while the apply was rolled back

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -18,6 +19,7 @@ import pytest
 
 from ketnap.operations.bootstrap import bootstrap_database, with_database
 from ketnap.operations.demo.web_users import DEMO_PASSWORD, LOGINS
+from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service
 from ketnap.services.dossiers.service import build_service as build_dossiers
 from ketnap.services.gateway.server import Listener
@@ -26,7 +28,8 @@ from ketnap.services.registry.service import build_service as build_registry
 from ketnap.services.reporting.service import build_service as build_reporting
 from ketnap.services.verification.service import build_service as build_verification
 from ketnap.services.voting.service import build_service as build_voting
-from tests.conftest import unique
+from tests.conftest import eventually, unique
+from tests.integration.forgery import forged_withdrawal, publish
 from tests.integration.gateway.webclient import csrf_of, visible_text
 from tests.integration.harness import bootstrap_bus, running
 from tests.servers import Servers
@@ -120,3 +123,39 @@ async def test_every_demo_user_signs_in_and_sees_real_dossiers(stack: Stack) -> 
 async def test_demo_refuses_a_reference_day_in_the_future(stack: Stack) -> None:
     code, out = await stack.ketnap("demo", "--force", "--on", "2999-01-01")
     assert code == 2 and "không được sau hôm nay" in out
+
+
+async def test_status_exits_non_zero_while_an_integrity_alarm_is_unacknowledged(stack: Stack) -> None:
+    code, out = await stack.ketnap("status")
+    assert code == 0, out
+    code, out = await stack.ketnap("alarms", "list")
+    assert code == 0 and "Không có cảnh báo toàn vẹn nào chưa xác nhận" in out, out
+    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
+    try:
+        events = [e async for batch in EventStore(pool, "dossiers").read_log(0) for e in batch]
+    finally:
+        await pool.close()
+    opened = next(e for e in events if e.event_type == "DossierOpened")
+    nc = await nats.connect(stack.env["NATS_URL"])
+    try:
+        await publish(nc, stack.env["KETNAP_DEPLOYMENT"], "dossiers", forged_withdrawal(opened, 99, events[-1].position + 1))
+    finally:
+        await nc.close()
+
+    async def listed() -> list[tuple[str, str]] | None:
+        code, out = await stack.ketnap("alarms", "list")
+        found = re.findall(r"^(\w+) #(\d+): Nhật ký dossiers, vị trí " + str(events[-1].position + 1), out, re.MULTILINE)
+        return found if code == 1 and {service for service, _ in found} >= {"dossiers", "verification", "voting", "reporting"} else None
+
+    found = await eventually(listed, timeout=60)
+    code, out = await stack.ketnap("status")
+    assert code == 1 and "ketnap alarms list" in out, out
+    for service, number in found:
+        code, out = await stack.ketnap("alarms", "acknowledge", service, number)
+        assert code == 0 and "Đã xác nhận" in out, out
+    code, out = await stack.ketnap("alarms", "acknowledge", "dossiers", "999999")
+    assert code == 1 and "Không có cảnh báo số 999999" in out, out
+    code, out = await stack.ketnap("status")
+    assert code == 0, out
+    code, out = await stack.ketnap("alarms", "list", "--all")
+    assert code == 0 and out.count("đã xác nhận bởi operator") == len(found), out
