@@ -36,9 +36,10 @@ from __future__ import annotations
 
 import calendar as _gregorian  # the standard library module, not this one
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -154,3 +155,11 @@ def age_in_months(birth: date, on: date) -> int:
 def full_years(birth: date, on: date) -> int:
     """Completed years on ``on`` (tuổi tròn), counted in months: ``age_in_months // 12``."""
     return age_in_months(birth, on) // 12
+
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def today_in_vietnam() -> date:
+    """Today's date in Vietnam: the day on whose tree authority is judged."""
+    return datetime.now(VIETNAM).date()

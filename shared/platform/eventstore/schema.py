@@ -80,6 +80,13 @@ CREATE TABLE IF NOT EXISTS {schema}.consumer_checkpoints (
     PRIMARY KEY (consumer, source)
 );
 
+-- The result of each command that gave one (a dossier's id, a tally), kept with its first event
+-- in the transaction that appended it: a command retried after its reply was lost answers with it.
+CREATE TABLE IF NOT EXISTS {schema}.command_results (
+    event_id  uuid  PRIMARY KEY,
+    result    jsonb NOT NULL
+);
+
 -- Messages that can never be applied, kept with the reason; reported by `ketnap status`.
 CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
     consumer     text        NOT NULL,
@@ -108,6 +115,7 @@ GRANT USAGE, CREATE ON SCHEMA {schema}_shadow TO {role};
 GRANT SELECT, INSERT, UPDATE ON {schema}.relay_checkpoint TO {role};
 GRANT SELECT, INSERT, UPDATE ON {schema}.consumer_checkpoints TO {role};
 GRANT SELECT, INSERT ON {schema}.dead_letters TO {role};
+GRANT SELECT, INSERT ON {schema}.command_results TO {role};
 """
 
 
