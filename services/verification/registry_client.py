@@ -37,6 +37,8 @@ class Membership:
             if error.get("code") == "not_found":
                 # docs/registry.md: the organisation does not exist on that date.
                 return cls(member=False, organisation_known=False)
+            if error.get("code") == "unavailable":  # its database is down: try again, not the officer's input
+                raise Unavailable(str(error.get("message") or "Sổ đăng ký tạm thời không trả lời; hãy thử lại sau."))
             raise InvalidInput(
                 "Sổ đăng ký đảng viên từ chối câu hỏi đối chiếu: " + str(error.get("message") or "không rõ lý do"),
                 registry_error=error.get("code"),

@@ -16,6 +16,7 @@ OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,  # SQLSTATE class 08: the connection failed or was lost
     asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up, crashed
     asyncpg.InterfaceError,  # the client's side of a lost connection (closed, pool closing)
+    asyncpg.InternalClientError,  # what asyncpg raises when the server goes away in the middle of a protocol step
     ConnectionError,  # refused, reset, broken pipe
     TimeoutError,  # no answer in time (asyncio's and the socket's)
     asyncio.TimeoutError,

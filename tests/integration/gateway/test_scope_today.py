@@ -37,7 +37,8 @@ async def changed(world: World) -> World:
     """The tree above, built and changed as the province's board does it (over NATS)."""
     committee = "grassroots_committee"
     for code, kind, parent in (("XA-A", committee, "T01"), ("XA-B", committee, "T01"), ("XA-C", committee, "T01"),
-                               ("HU-D", committee, "T01"), ("CB-M", "cell", "XA-A"), ("CB-N", "cell", "XA-A"), ("CB-C1", "cell", "XA-C"), ("CB-D1", "cell", "HU-D")):
+                               ("HU-D", committee, "T01"), ("CB-M", "cell", "XA-A"), ("CB-N", "cell", "XA-A"),
+                               ("CB-C1", "cell", "XA-C"), ("CB-D1", "cell", "HU-D")):
         await world.registry("establish_organisation", code=code, name=f"Tổ chức {code}", kind=kind, parent=parent,
                              effective_from="2005-01-01")
     for cell, citizen_id in MEMBERS.items():
