@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast bench docs install clean-data
+.PHONY: run test test-fast fuzz bench docs install clean-data
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(STAMP)
 ## Unit tests only (no servers).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
+
+## schemathesis against the served API for longer than `make test` does (FUZZ_SECONDS per user).
+FUZZ_SECONDS ?= 900
+fuzz: $(STAMP)
+	KETNAP_FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest -p no:cacheprovider -o timeout=$$(( 2 * $(FUZZ_SECONDS) + 300 )) tests/integration/gateway/test_fuzz.py
 
 ## Figures beside baselines measured in the same run; not part of `make test`.
 bench: $(STAMP)

@@ -56,7 +56,7 @@ class Driver:
     ) -> dict[str, Any]:
         """The command, as the person who normally sends it for unit `at` on `on`."""
         role = role or preferred_role(service, name)
-        client = self.actors(role, seat or self.tree.seat(role, at, on))
+        client = self.actors(role, seat or self.tree.holder(self.tree.seat(role, at, on), self.plan.reference))
         reply: dict[str, Any] = {}
         for attempt in range(RETRIES):
             try:
@@ -83,7 +83,7 @@ class Driver:
 
     async def query(self, service: str, name: str, body: dict[str, Any], *, at: str, on: date) -> dict[str, Any]:
         role = Role.CELL_SECRETARY if self.tree.kind(at) in ("cell", "grassroots_cell") else Role.ORGANISATION_BOARD
-        return await self.actors(role, self.tree.seat(role, at, on)).query(service, name, body)
+        return await self.actors(role, self.tree.holder(self.tree.seat(role, at, on), self.plan.reference)).query(service, name, body)
 
     async def wait(self, what: str, check: Callable[[], Awaitable[bool]]) -> None:
         """Poll until a service's consumer has done its part; a clear error when it never does."""

@@ -1,7 +1,8 @@
 """The registry commands that set the plan's organisation up, each with the person who sends it:
 the province's board builds the tree and carries out the reform, the commune's standing committee
 authorises the cement company's committee, grassroots staff keep the rolls and localities, the
-boards of the committees above assign quotas and record their classes.
+boards of the committees above assign quotas and record their classes (a committee that has ended
+since, the district, through the province that holds its work today).
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ class Act:
     key: str
     role: Role
     seat: str
-    """The organisation of the person sending it (the registry checks it is the unit acted on or above it)."""
+    """The organisation of the person sending it (the registry checks it holds the unit acted on today)."""
+
+
+def _today(plan: Plan, seat: str) -> str:
+    return plan.tree.holder(seat, plan.reference)
 
 
 def organisation_acts(plan: Plan) -> tuple[list[Act], list[Act], list[Act]]:
@@ -71,32 +76,33 @@ def _the_rest(plan: Plan) -> list[Act]:
     tree = plan.tree
     cell_of = {m.person.citizen_id: m.cell for m in plan.members}
     acts = [
-        Act("change_member_status", {"citizen_id": c.citizen_id, "status": c.status, "effective_from": c.on.isoformat(), "reason": c.reason},
-            f"status:{c.citizen_id}", STAFF, tree.seat(STAFF, cell_of[c.citizen_id], c.on))
+        Act("change_member_status",
+            {"citizen_id": c.citizen_id, "status": c.status, "effective_from": c.on.isoformat(), "reason": c.reason},
+            f"status:{c.citizen_id}", STAFF, _today(plan, tree.seat(STAFF, cell_of[c.citizen_id], c.on)))
         for c in plan.status_changes
     ]
     acts += [
         Act("appoint_committee_member", {"organisation": s.organisation, "citizen_id": s.citizen_id, "role": s.role,
                                          "effective_from": s.since.isoformat()},
-            f"seat:{s.organisation}:{s.citizen_id}", BOARD, tree.seat(BOARD, s.organisation, s.since))
+            f"seat:{s.organisation}:{s.citizen_id}", BOARD, _today(plan, tree.seat(BOARD, s.organisation, s.since)))
         for s in plan.seats
     ]
     acts += [
         Act("transfer_member", {"citizen_id": t.citizen_id, "transfer": "official", "to_organisation": t.to_cell,
                                 "effective_from": t.on.isoformat(), "reason": t.reason},
-            f"transfer:{t.citizen_id}", STAFF, tree.seat(STAFF, cell_of[t.citizen_id], t.on))
+            f"transfer:{t.citizen_id}", STAFF, _today(plan, tree.seat(STAFF, cell_of[t.citizen_id], t.on)))
         for t in plan.member_transfers
     ]
     acts += [
         Act("register_locality", {"code": lo.code, "name": lo.name, "kind": lo.kind, "organisation": lo.organisation,
                                   "covered_by": lo.covered_by, "effective_from": lo.since.isoformat()},
-            f"locality:{lo.code}", STAFF, tree.seat(STAFF, lo.organisation, lo.since))
+            f"locality:{lo.code}", STAFF, _today(plan, tree.seat(STAFF, lo.organisation, lo.since)))
         for lo in plan.localities
     ]
     acts += [
         Act("assign_quota", {"organisation": q.organisation, "period": q.period, "quantity": q.quantity, "assigned_by": q.assigned_by,
                              "decision_date": q.decision_date.isoformat(), "decision_number": q.decision_number},
-            f"quota:{q.organisation}:{q.period}", BOARD, q.assigned_by)
+            f"quota:{q.organisation}:{q.period}", BOARD, _today(plan, q.assigned_by))
         for q in plan.quotas
     ]
     for held in plan.classes:
@@ -104,8 +110,8 @@ def _the_rest(plan: Plan) -> list[Act]:
             "class_id": held.class_id, "kind": held.kind, "organiser": held.organiser, "title": held.title,
             "start_date": held.start.isoformat(), "end_date": held.end.isoformat(),
             "attendees": [{"citizen_id": c, "full_name": n} for c, n in held.attendees],
-        }, f"class:{held.class_id}", BOARD, held.organiser))
+        }, f"class:{held.class_id}", BOARD, _today(plan, held.organiser)))
         acts.append(Act("issue_certificates", {"class_id": held.class_id, "certificates": [
             {"citizen_id": c, "number": number, "issued_on": held.end.isoformat()} for c, number in held.certificates
-        ]}, f"certificates:{held.class_id}", BOARD, held.organiser))
+        ]}, f"certificates:{held.class_id}", BOARD, _today(plan, held.organiser)))
     return acts

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from ketnap.services.gateway.access import Role
 
@@ -205,6 +205,18 @@ class OrganisationTree:
             if self.kind(unit) in DECIDES_BY_ITSELF:
                 return unit
         raise LookupError(f"{code} is under no upper committee on {on}")
+
+    def holder(self, seat: str, today: date) -> str:
+        """Who acts today for a unit that sat then: itself, or, when it has ended since (the
+        district after the reform), the unit that was above it, which took over its work.
+        Authority is judged on today's tree (docs/gateway.md): a past act is recorded, and the
+        past read, by whoever holds the unit now."""
+        while (ended := self.ended_on(seat)) is not None and ended <= today:
+            above = self.parent_on(seat, ended - timedelta(days=1))
+            if above is None:
+                break
+            seat = above
+        return seat
 
     def seat(self, role: Role, unit: str, on: date) -> str:
         """The organisation a person of `role` sits in to act on `unit` on `on`: the cell's own

@@ -18,7 +18,7 @@ from typing import Any
 from nats.aio.client import Client as NatsClient
 
 from ketnap.platform.bus import requests
-from ketnap.platform.commands import InvalidInput
+from ketnap.platform.commands import InvalidInput, Unavailable
 
 UNAVAILABLE = "Không liên lạc được với sổ đăng ký đảng viên để đối chiếu; chưa có gì được ghi, hãy thử lại sau."
 
@@ -85,6 +85,8 @@ def _result(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("ok"):
         return body.get("result") or {}
     error = body.get("error") or {}
+    if error.get("code") == "unavailable":  # its database is down: try again, not the officer's input
+        raise Unavailable(str(error.get("message") or UNAVAILABLE))
     raise InvalidInput(
         "Sổ đăng ký đảng viên: " + str(error.get("message") or "không trả lời được câu hỏi đối chiếu"),
         registry_error=error.get("code"),

@@ -33,7 +33,9 @@ from ketnap.platform.events import DomainEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.logging import get_logger
+from ketnap.platform.outages import UNAVAILABLE, is_outage
 from ketnap.platform.service import validation_error_body
+from ketnap.services.gateway.answers import keep_answer, kept_answer
 from ketnap.services.gateway.authentication import authenticate
 from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, Endpoint
 from ketnap.services.gateway.reads import what_was_read
@@ -43,6 +45,9 @@ from ketnap.services.gateway.statuses import status_of_code, status_of_reply
 log = get_logger(__name__)
 
 BODY_LIMIT_BYTES = 256 * 1024
+NESTING_LIMIT = 64
+"""Arrays and objects inside one another, at most: no model here nests deeper than a few levels,
+and a parser (or a validator walking the value) recurses once per level."""
 REQUEST_TIMEOUT_SECONDS = 15.0
 REPORT_TIMEOUT_SECONDS = 300.0
 """A report as of a past date rebuilds projections first (operations/reports.py)."""
@@ -64,6 +69,26 @@ class Gateway:
 
 class TooLarge(DomainError):
     code = "too_large"
+
+
+class BadRequest(DomainError):
+    """The request itself is incomplete (a required header missing or malformed): 400."""
+
+    code = "bad_request"
+
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def missing_key(errors: list[Any]) -> BadRequest | None:
+    """A command without a well-formed Idempotency-Key header is 400 naming the header, as the IETF
+    draft (httpapi-idempotency-key-header) suggests: the request is incomplete, not its data wrong."""
+    if any(tuple(e["loc"][:2]) == ("header", IDEMPOTENCY_KEY) for e in errors):
+        return BadRequest(
+            f"Thiếu hoặc sai tiêu đề {IDEMPOTENCY_KEY}: mỗi lệnh ghi cần một khóa chống trùng lặp dài 8–128 ký tự.",
+            header=IDEMPOTENCY_KEY,
+        )
+    return None
 
 
 def failure(error: ErrorBody) -> JSONResponse:
@@ -90,6 +115,8 @@ async def read_object(request: Request, limit: int) -> dict[str, Any]:
             raise too_large
     if not raw.strip():
         return {}
+    if nesting_depth(raw) > NESTING_LIMIT:
+        raise InvalidInput(f"Thân yêu cầu lồng nhau quá sâu: tối đa {NESTING_LIMIT} cấp mảng và đối tượng.", limit=NESTING_LIMIT)
     try:
         value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
@@ -101,6 +128,29 @@ async def read_object(request: Request, limit: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput("Thân yêu cầu phải là một đối tượng JSON: {\"tên trường\": giá trị, ...}.")
     return value
+
+
+def nesting_depth(raw: bytes | bytearray) -> int:
+    """How deep arrays and objects nest in a JSON text, counted before parsing it (brackets inside
+    strings do not count): json.loads recurses once per level and fails on thousands."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
 
 
 def _no_constant(name: str) -> Any:
@@ -129,7 +179,8 @@ async def send_command(gateway: Gateway, endpoint: Endpoint, user: Principal, ke
 
 async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, key: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """A command as `user` sends it, whoever carries it here (an API route, a web form): the role,
-    the fields only the gateway fills, the service's model, the scope, then one NATS request.
+    the fields only the gateway fills, the answer kept for this key if it is a retry (answers.py),
+    the service's model, the scope, then one NATS request, whose successful answer is kept.
     A refusal before the request raises its `DomainError`: nothing was sent or written."""
     if refusal := refuse_role(endpoint.access, user.role, endpoint.what):
         raise refusal
@@ -138,10 +189,15 @@ async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, k
             f"Trường {', '.join(filled)} do hệ thống điền (từ tiêu đề Idempotency-Key và mã truy cập); không gửi trong thân lệnh.",
             fields=filled,
         )
-    message = {**body, "idempotency_key": own_key(user.login, key), "actor": user.login, "scope": user.organisation}
+    owned = own_key(user.login, key)
+    if kept := await kept_answer(gateway.store, owned):  # a retry: its first answer, whatever happened since
+        return kept[1]
+    message = {**body, "idempotency_key": owned, "actor": user.login, "scope": user.organisation}
     command = validated(endpoint.model, message)
     await authorise(user, endpoint.access, values_of(command), gateway.directory, opens_dossier=endpoint.key in OPENS_DOSSIER)
-    return await requests.command(gateway.nc, gateway.names[endpoint.service], endpoint.name, message, timeout=REQUEST_TIMEOUT_SECONDS)
+    reply = await requests.command(gateway.nc, gateway.names[endpoint.service], endpoint.name, message, timeout=REQUEST_TIMEOUT_SECONDS)
+    await keep_answer(gateway.store, owned, endpoint.what, status_of_reply(reply), reply, user.login, user.organisation)
+    return reply
 
 
 async def send_query(gateway: Gateway, endpoint: Endpoint, user: Principal, request: Request) -> JSONResponse:
@@ -185,12 +241,16 @@ async def _guarded(endpoint: Endpoint, work: Awaitable[Response]) -> Response:
         log.info("request refused", route=endpoint.what, code=refusal.code)
         return failure(refusal.body())
     except Exception as error:  # the user gets an answer; the log gets the type only (values may be personal)
+        if is_outage(error):  # PostgreSQL or NATS down or restarting: "try again", not a bug
+            log.warning("request met an outage", route=endpoint.what, error=type(error).__name__)
+            return failure(ErrorBody(code="unavailable", message=UNAVAILABLE))
         log.error("request failed", route=endpoint.what, error=type(error).__name__)
         return failure(ErrorBody(code="internal", message=INTERNAL))
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": Reply, "description": "Thành công: `{ok: true, stream_id, stream_version, event_ids, result}`"},
+    400: {"model": Reply, "description": "`bad_request`: thiếu hoặc sai tiêu đề Idempotency-Key (lệnh ghi)"},
     401: {"model": Reply, "description": "`unauthenticated`: thiếu, sai, đã thu hồi hoặc hết hạn mã truy cập"},
     403: {"model": Reply, "description": "`forbidden`: vai trò không được phép, hoặc ngoài phạm vi tổ chức"},
     404: {"model": Reply, "description": "`not_found`"},
@@ -204,9 +264,10 @@ DESCRIPTION = """API của Ketnap: mỗi lệnh (`/api/v1/{dịch vụ}/commands
 (`/api/v1/{dịch vụ}/queries/{truy vấn}`) là một đường dẫn POST với thân JSON.
 
 - Xác thực: `Authorization: Bearer <mã truy cập>` (cấp bằng `ketnap users token`).
-- Lệnh ghi cần tiêu đề `Idempotency-Key` (8–128 ký tự).
+- Lệnh ghi cần tiêu đề `Idempotency-Key` (8–128 ký tự); thiếu hoặc sai: 400 `bad_request`. Gửi lại cùng khóa
+  thì nhận lại đúng câu trả lời lần đầu.
 - Trả lời: `{ok, stream_id, stream_version, event_ids, result}` hoặc `{ok: false, error: {code, message, details}}`;
-  mã lỗi → HTTP: `validation`, `rule:*` 422; `conflict` 409; `forbidden` 403; `not_found` 404;
+  mã lỗi → HTTP: `bad_request` 400; `validation`, `rule:*` 422; `conflict` 409; `forbidden` 403; `not_found` 404;
   `unauthenticated` 401; `too_large` 413; `unavailable` 503; `internal` 500.
 
 Xem docs/gateway.md."""
@@ -246,10 +307,9 @@ def build_app(gateway: Gateway, endpoints: list[Endpoint]) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def malformed(_: Request, error: RequestValidationError) -> JSONResponse:
-        body = validation_error_body(error.errors())
-        if any(tuple(e["loc"][:2]) == ("header", "Idempotency-Key") for e in error.errors()):
-            body.message = "Thiếu hoặc sai tiêu đề Idempotency-Key: mỗi lệnh ghi cần một khóa chống trùng lặp dài 8–128 ký tự."
-        return failure(body)
+        if refusal := missing_key(list(error.errors())):
+            return failure(refusal.body())
+        return failure(validation_error_body(error.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def no_route(request: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -268,7 +328,7 @@ def _command_handler(gateway: Gateway, endpoint: Endpoint, principal: Callable[.
         request: Request,
         user: Principal = Depends(principal),
         idempotency_key: str = Header(
-            alias="Idempotency-Key", min_length=8, max_length=128,
+            alias=IDEMPOTENCY_KEY, min_length=8, max_length=128,
             description="Khóa chống trùng lặp: gửi lại cùng khóa (cùng người dùng) thì lệnh chỉ có một tác dụng.",
         ),
     ) -> Response:

@@ -1,6 +1,6 @@
 """The registry's tree and the dossiers' cells, asked over NATS for every check (scope.Directory).
 
-`registry.query.organisation` {code, on} -> {code, ancestors: [{code}] nearest first, ...};
+`registry.query.authority` {code, on: today} -> {chain: [code] nearest first, ended: {on} | null};
 `dossiers.query.dossier` {dossier_id} -> {cell, ...}. Everything the gateway assumes about those
 replies is here. Nothing is cached: the answer is the tree and the dossier as they are now.
 """
@@ -15,6 +15,7 @@ from nats.aio.client import Client as NatsClient
 
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import DomainError, NotFound
+from ketnap.services.gateway.scope import Standing
 
 
 class Refused(DomainError):
@@ -35,16 +36,18 @@ class BusDirectory:
     def __init__(self, nc: NatsClient, registry: str, dossiers: str, today: Callable[[], date], timeout: float = 10.0) -> None:
         self.nc, self.registry, self.dossiers, self.today, self.timeout = nc, registry, dossiers, today, timeout
 
-    async def chain(self, code: str, on: date | None = None) -> list[str]:
+    async def authority(self, code: str) -> Standing:
         reply = await requests.query(
-            self.nc, self.registry, "organisation", {"code": code, "on": (on or self.today()).isoformat()}, timeout=self.timeout,
+            self.nc, self.registry, "authority", {"code": code, "on": self.today().isoformat()}, timeout=self.timeout,
             unavailable_message="Không liên lạc được với sổ đăng ký tổ chức để kiểm tra phạm vi; chưa có gì được ghi, hãy thử lại sau.",
         )
         error = reply.get("error") or {}
         if error.get("code") == "not_found":
-            raise NotFound(str(error.get("message") or f"Không có tổ chức {code}."), organisation=code)
-        unit = result_of(reply)
-        return [str(unit["code"]), *(str(a["code"]) for a in unit.get("ancestors") or [])]
+            details = {"organisation": code, **(error.get("details") or {})}  # `close`: codes that look alike
+            raise NotFound(str(error.get("message") or f"Không có tổ chức {code}."), **details)
+        found = result_of(reply)
+        ended = (found.get("ended") or {}).get("on")
+        return Standing(tuple(str(c) for c in found["chain"]), date.fromisoformat(ended) if ended else None)
 
     async def dossier_cell(self, dossier_id: str) -> str | None:
         reply = await requests.query(

@@ -1,12 +1,13 @@
 """The gateway's log: who may use the API and the web application (users, their tokens, passwords,
 sessions and sign-in attempts), and who read which personal data. Stream ids: `user-<login>`,
 `token-<token_id>`, `session-<session_id>`, `sign-ins-<login>-<YYYY-MM-DD>`,
-`personal-reads-<dossier_id>`, `personal-searches-<login>`.
+`personal-reads-<dossier_id>`, `personal-searches-<login>`, `answer-<key>` (answers.py).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import Field
 
@@ -38,6 +39,12 @@ def reads_stream(dossier_id: str) -> str:
 
 def searches_stream(login: str) -> str:
     return f"personal-searches-{login}"
+
+
+def answer_stream(owned_key: str) -> str:
+    """`owned_key` is the user's Idempotency-Key as the services see it (api.own_key: a hash of
+    the login and the key), so the stream names neither."""
+    return f"answer-{owned_key}"
 
 
 class UserCreated(DomainEvent):
@@ -137,11 +144,22 @@ class PersonalDataSearched(DomainEvent):
     by_citizen_id: bool
 
 
+class AnswerKept(DomainEvent):
+    """The answer a command got, kept with its Idempotency-Key so that a retry gets it unchanged
+    (answers.py), whatever happened since."""
+
+    route: str
+    """`<service>.<command>`."""
+    status: int
+    body: dict[str, Any]
+    """The reply as the user got it, with the command's `result`."""
+
+
 EVENTS: dict[str, type[DomainEvent]] = {
     cls.event_type(): cls
     for cls in (
         UserCreated, UserDisabled, PasswordSet, TokenIssued, TokenRevoked, SessionStarted, SessionEnded, SignInFailed, SignedIn,
-        PersonalHistoryRead, PersonalDataSearched,
+        PersonalHistoryRead, PersonalDataSearched, AnswerKept,
     )
 }
 

@@ -1,10 +1,11 @@
 """The gateway's own commands and query: users and tokens, decided on their streams.
 
 Every command acts on a user in the sender's subtree: the registry is asked for the user's
-organisation's chain, and `scope.covers` decides, as it does for every other HTTP request. The
-operator (`ketnap users ...`, scope `*`) covers the whole deployment, and may name an
-organisation the registry does not know yet: that is how the first administrator of an empty
-deployment is made, before the tree exists.
+organisation's authority today, and `scope.covers` decides, as it does for every other HTTP
+request. The operator (`ketnap users ...`, scope `*`) covers the whole deployment, and may name an
+organisation the registry does not know yet only on an empty deployment: that is how its first
+administrator is made, before the tree exists. Elsewhere an unknown code is refused, naming the
+codes that look alike.
 """
 
 from __future__ import annotations
@@ -37,14 +38,18 @@ class Deps:
         return BusDirectory(ctx.nc, self.registry, self.dossiers, self.today)
 
 
-async def _check_scope(ctx: ServiceContext, deps: Deps, scope: str, organisation: str) -> None:
+async def _check_scope(ctx: ServiceContext, deps: Deps, scope: str, organisation: str, *, new_user: bool = False) -> None:
+    """The user acted on must be in `scope`'s authority today. The operator may name a unit the
+    registry does not hold only for an existing user, or for a new one on an empty deployment
+    (its first administrator); otherwise an unknown organisation is refused with the codes that
+    look alike (the registry's `details.close`)."""
     try:
-        chain = await deps.directory(ctx).chain(organisation)
-    except NotFound:
-        if scope == WHOLE_DEPLOYMENT:
+        standing = await deps.directory(ctx).authority(organisation)
+    except NotFound as missing:
+        if scope == WHOLE_DEPLOYMENT and not (new_user and missing.details.get("known")):
             return
         raise
-    if not covers(scope, chain):
+    if not covers(scope, standing.chain):
         raise Forbidden(f"Người dùng của {organisation} không thuộc phạm vi quản lý của {scope}.", organisation=organisation)
 
 
@@ -59,7 +64,7 @@ def register(service: Service, deps: Deps, accounts: Accounts) -> None:
     @service.command("create_user", c.CreateUser)
     async def create_user(ctx: ServiceContext, cmd: c.CreateUser) -> Decision:
         """Tạo người dùng với vai trò và tổ chức."""
-        await _check_scope(ctx, deps, cmd.scope, cmd.organisation)
+        await _check_scope(ctx, deps, cmd.scope, cmd.organisation, new_user=True)
         if await load_user(ctx.store, cmd.login) is not None:
             raise Conflict(f"Tên đăng nhập {cmd.login} đã có người dùng.", login=cmd.login)
         event = ev.UserCreated(login=cmd.login, display_name=cmd.display_name, role=cmd.role, organisation=cmd.organisation)
@@ -92,7 +97,7 @@ def register(service: Service, deps: Deps, accounts: Accounts) -> None:
         expires_at = deps.now() + timedelta(days=cmd.valid_days) if cmd.valid_days else None
         event = ev.TokenIssued(token_id=token_id, login=user.login, label=cmd.label, secret_sha256=digest(token), expires_at=expires_at)
         result = {"token_id": token_id, "token": token, "login": user.login, "expires_at": expires_at.isoformat() if expires_at else None}
-        return Decision(ev.token_stream(token_id), 0, [event.to_new_event()], result)
+        return Decision(ev.token_stream(token_id), 0, [event.to_new_event()], result, keep_result=False)  # the secret is shown once
 
     @service.command("revoke_token", c.RevokeToken)
     async def revoke_token(ctx: ServiceContext, cmd: c.RevokeToken) -> Decision:

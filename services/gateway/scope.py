@@ -1,12 +1,14 @@
 """Who may do what, enforced: ketnap.services.gateway.access's table, for one authenticated user and one request.
 
-A request passes when the user's role is one the table allows, every organisation it names (the
-table's `scope_fields`) is the user's organisation or lies below it in the tree today (or, for an
-act about a past day, in the tree of that day: a province records a dissolved district's quota
-for an earlier term, which today's tree no longer holds), and every
-dossier it names (`dossier_id`, `dossier_ids`) sits, now, in such an organisation. The tree and the
-dossiers' cells are asked of the registry and the dossiers service (`Directory`), never cached:
-a move in the tree or a transfer of a dossier changes who may act at once.
+Scope is judged on today's tree, whatever day the request is about (docs/gateway.md, "Scope on
+today's tree"). A request passes when the user's role is one the table allows, the user's own
+organisation still stands today, every organisation it names (the table's `scope_fields`) is under
+the user's authority today (`Directory.authority`: the unit's chain today, or for a unit that has
+ended, the chain of what took its place), and every dossier it names (`dossier_id`, `dossier_ids`)
+sits, now, in such an organisation. The past is read and corrected through today's authority,
+never reached by dating an act in the past. The tree and the dossiers' cells are asked of the
+registry and the dossiers service (`Directory`), never cached: a move in the tree or a transfer of
+a dossier changes who may act at once.
 
 The pure parts (`covers`, `refuse_role`, `named_*`, `with_own_organisation`) are unit-tested;
 `authorise` only strings them together with the directory's answers.
@@ -14,10 +16,9 @@ The pure parts (`covers`, `refuse_role`, `named_*`, `with_own_organisation`) are
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Protocol
 
 from ketnap.platform.commands import Forbidden, NotFound
@@ -42,17 +43,19 @@ class Principal:
     organisation: str
 
 
-ACT_DATE_FIELDS: tuple[str, ...] = (
-    "effective_from", "decision_date", "on", "meeting_on", "opened_on", "start_date", "rated_on", "corrected_on",
-    "decided_on", "agreed_on", "certified_on", "sent_on", "appraised_on",
-)
-"""Where a command says which day it is about, in the order looked at."""
+@dataclass(frozen=True)
+class Standing:
+    """Who has authority over a unit today (registry.query.authority)."""
+
+    chain: tuple[str, ...]
+    """The unit (or what took its place) and its ancestors today, nearest first."""
+    ended_on: date | None = None
+    """The day the unit itself ended (merged, split, dissolved), when it has."""
 
 
 class Directory(Protocol):
-    async def chain(self, code: str, on: date | None = None) -> list[str]:
-        """The unit and its ancestors on `on` (today by default), nearest first; NotFound when
-        there is no such unit then."""
+    async def authority(self, code: str) -> Standing:
+        """Who has authority over `code` today; NotFound when there never was such a unit."""
 
     async def dossier_cell(self, dossier_id: str) -> str | None:
         """The cell the dossier belongs to now; None when there is no such dossier."""
@@ -74,31 +77,6 @@ def refuse_role(access: Access, role: Role, what: str) -> Forbidden | None:
 def named_organisations(access: Access, values: Mapping[str, Any]) -> list[str]:
     """The organisations a request names in its scope fields (a null field names none)."""
     return [str(values[f]) for f in access.scope_fields if values.get(f) is not None]
-
-
-def act_dates(values: Mapping[str, Any]) -> list[date]:
-    """The days a request is about, when it names some: the day of an act, the moment of a
-    report (`as_of`), or the first and last day of a report's year or congress term."""
-    days: list[date] = []
-    for name in (*ACT_DATE_FIELDS, "as_of"):
-        value = values.get(name)
-        if isinstance(value, str):
-            try:
-                value = date.fromisoformat(value[:10])
-            except ValueError:
-                continue
-        if isinstance(value, datetime):
-            value = value.date()
-        if isinstance(value, date):
-            days.append(value)
-            break
-    if isinstance(values.get("year"), int):
-        days += [date(values["year"], 1, 1), date(values["year"], 12, 31)]
-    term = values.get("term")
-    if isinstance(term, str) and re.fullmatch(r"\d{4}-\d{4}", term):
-        first, last = (int(y) for y in term.split("-"))
-        days += [date(first, 1, 1), date(last, 12, 31)]
-    return days
 
 
 def named_dossiers(values: Mapping[str, Any]) -> list[str]:
@@ -128,11 +106,11 @@ def out_of_scope(principal: Principal, what: str) -> Forbidden:
 async def authorise(
     principal: Principal, access: Access, values: Mapping[str, Any], directory: Directory, *, opens_dossier: bool = False
 ) -> dict[str, str]:
-    """Refuse (Forbidden, NotFound) a request outside the user's subtree; returns each named
-    dossier's cell. The role is checked before, with `refuse_role`."""
-    days = act_dates(values)
+    """The one scope rule: refuse (Forbidden, NotFound) a request outside what the user holds
+    today; returns each named dossier's cell. The role is checked before, with `refuse_role`."""
+    await refuse_ended_organisation(principal, directory)
     for code in named_organisations(access, values):
-        if not await _covered(principal.organisation, code, days, directory):
+        if not covers(principal.organisation, (await directory.authority(code)).chain):
             raise out_of_scope(principal, f"Tổ chức {code}")
     cells: dict[str, str] = {}
     for dossier_id in named_dossiers(values):
@@ -141,25 +119,26 @@ async def authorise(
             if opens_dossier:
                 continue
             raise NotFound(f"Không có hồ sơ {dossier_id}.", dossier_id=dossier_id)
-        if not covers(principal.organisation, await directory.chain(cell)):
+        if not covers(principal.organisation, (await directory.authority(cell)).chain):
             raise out_of_scope(principal, f"Hồ sơ {dossier_id}")
         cells[dossier_id] = cell
     return cells
 
 
-async def _covered(scope: str, code: str, days: Sequence[date], directory: Directory) -> bool:
-    """Under `scope` today, or else on one of the days the request is about."""
-    refusal: NotFound | None = None
-    found = False
-    for on in (None, *days):
-        try:
-            chain = await directory.chain(code, on)
-        except NotFound as error:
-            refusal = refusal or error
-            continue
-        found = True
-        if covers(scope, chain):
-            return True
-    if not found and refusal is not None:
-        raise refusal  # no such unit on any of those days: a mistake to name, not a unit out of reach
-    return False
+async def refuse_ended_organisation(principal: Principal, directory: Directory) -> None:
+    """A user whose own organisation has ended (merged, split, dissolved) acts and reads no more:
+    their work passed to what took its place, whose own users act there. A user's organisation the
+    registry does not know yet is let through (the first administrator of an empty deployment
+    founds it); the rest of the check then finds nothing it covers."""
+    if principal.organisation == WHOLE_DEPLOYMENT:
+        return
+    try:
+        standing = await directory.authority(principal.organisation)
+    except NotFound:
+        return
+    if standing.ended_on is not None:
+        raise Forbidden(
+            f"Tổ chức {principal.organisation} của người dùng đã kết thúc hoạt động từ ngày {standing.ended_on:%d/%m/%Y}: "
+            "tài khoản không còn được ghi hay xem dữ liệu; chưa có gì được ghi.",
+            organisation=principal.organisation, ended_on=standing.ended_on.isoformat(),
+        )

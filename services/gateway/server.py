@@ -65,6 +65,7 @@ async def serve_http(app: FastAPI, listener: Listener, closing: asyncio.Event) -
     sock = _bind(listener)
     config = uvicorn.Config(
         app, lifespan="off", log_config=None, access_log=False, server_header=False, timeout_graceful_shutdown=10,
+        timeout_keep_alive=75,  # longer than a client keeps an idle connection, so a reused one is not closed under it
     )
     server = _EmbeddedServer(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]), name="gateway.http.uvicorn")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 STATUS_BY_CODE: dict[str, int] = {
+    "bad_request": 400,
     "validation": 422,
     "unauthenticated": 401,
     "forbidden": 403,

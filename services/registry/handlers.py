@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, Protocol
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.domain.rules.quality_ratings import reference_day, scale_by_id, scale_for_year
 from ketnap.platform.commands import Command, Decision
 from ketnap.platform.service import ServiceContext
@@ -42,9 +43,18 @@ def decided(aggregate: Aggregate, events: list[Event], expected_version: int | N
     )
 
 
+today: Callable[[], date] = today_in_vietnam
+"""The day authority is judged on (docs/gateway.md, "Scope on today's tree")."""
+
+
 async def authorise(view: RegistryView, scope: str, code: str, on: date) -> None:
-    """The actor's organisation must be the unit acted on or one above it on the date."""
-    if scope not in await view.chain(code, on):
+    """The actor's organisation must hold authority over the unit today: be the unit or above it in
+    today's tree, or, for a unit that has ended, above what took its place. An act dated `on` in
+    the past reaches nothing the actor does not hold now, and a unit that has ended acts no more."""
+    chain = await view.authority(code, today())
+    if not chain:
+        raise errors.OrganisationNotFound(code, on)
+    if scope not in chain:
         raise errors.OutOfScope(scope, code)
 
 
@@ -122,8 +132,8 @@ async def grant_admission_authority(ctx: ServiceContext, cmd: c.GrantAdmissionAu
             decision_number=cmd.decision_number, decision_date=cmd.decision_date, effective_from=cmd.effective_from,
             granted_by=above[1] if len(above) > 1 else None,
         )
-        if cmd.scope not in above[1:]:
-            raise errors.OutOfScope(cmd.scope, cmd.code)  # authority comes from above, never from oneself
+        if cmd.scope not in above[1:] or cmd.scope not in (await view.authority(cmd.code, today()))[1:]:
+            raise errors.OutOfScope(cmd.scope, cmd.code)  # authority comes from above (today too), never from oneself
     return decided(organisation, events, cmd.expected_version)
 
 
@@ -131,7 +141,7 @@ async def revoke_admission_authority(ctx: ServiceContext, cmd: c.RevokeAdmission
     organisation = await load_organisation(ctx.store, cmd.code)
     events = organisation.revoke_admission_authority(effective_from=cmd.effective_from, decision_number=cmd.decision_number)
     async with current_view(ctx) as view:
-        if cmd.scope not in (await view.chain(cmd.code, cmd.effective_from))[1:]:
+        if cmd.scope not in (await view.authority(cmd.code, today()))[1:]:
             raise errors.OutOfScope(cmd.scope, cmd.code)
     return decided(organisation, events, cmd.expected_version)
 

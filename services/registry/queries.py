@@ -21,6 +21,11 @@ already acknowledged. Shapes (the `result` of the platform's reply; dates ISO `Y
   admissions, else its nearest ancestor that may.
 - `organisation` {code, on} -> {code, name, kind, parent, may_decide_admission, authorised_by,
   valid_from, valid_to, ancestors: [{code, name, kind}] nearest first, ended, version}.
+- `authority` {code, on} -> {code, chain: [codes] nearest first, ended: {on, how, successor} | null}:
+  who has authority over the unit on `on` (the gateway asks with today): its chain that day; for a
+  unit that has ended, the chain of its successor, or of the unit that was above it (dissolved);
+  for a unit not started yet, its chain on its first day. No such unit ever: `not_found` with
+  `details.close` (codes that look alike) and `details.known` (how many units the registry holds).
 - `established_here` {codes} -> {codes}: those of the given units that were established in this
   deployment's own registry log; the others came through a registry log kept from a linked
   deployment (or are unknown). Where a body's acts are recorded follows from it (docs/voting.md).
@@ -39,6 +44,7 @@ already acknowledged. Shapes (the `result` of the platform's reply; dates ISO `Y
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -268,6 +274,23 @@ async def organisation(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     }
 
 
+async def authority(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
+    """Who has authority over a unit on a date (today, when the gateway asks): see the module's doc."""
+    async with current_view(ctx) as view:
+        chain = await view.authority(q.code, q.on)
+        ending = await view.ending(q.code)
+        known = await view.codes() if not chain else []
+    if not chain:
+        close = difflib.get_close_matches(q.code, known, n=3, cutoff=0.6)
+        message = f"Không có tổ chức đảng {q.code}." + (f" Mã gần giống: {', '.join(close)}." if close else "")
+        raise NotFound(message, organisation=q.code, close=close, known=len(known))
+    ended = ending if ending and ending["ended_on"] <= q.on else None
+    return {
+        "code": q.code, "chain": chain,
+        "ended": {"on": iso(ended["ended_on"]), "how": ended["how"], "successor": ended["successor"]} if ended else None,
+    }
+
+
 async def subtree(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     """A unit and every unit below it on a date (for reports over a subtree)."""
     async with current_view(ctx) as view:
@@ -450,6 +473,7 @@ QUERIES: list[tuple[str, type[Query], Callable[[ServiceContext, Any], Awaitable[
     ("committee", OrganisationOnDate, committee),
     ("competent_authority", OrganisationOnDate, competent_authority),
     ("organisation", CodeOnDate, organisation),
+    ("authority", CodeOnDate, authority),
     ("subtree", CodeOnDate, subtree),
     ("member", MemberQuery, member),
     ("localities", OrganisationOnDate, localities),

@@ -111,6 +111,35 @@ class RegistryView:
             pending |= {r["d"] for r in later} - chains.keys()
         return sorted(chains.items())
 
+    async def authority(self, code: str, today: date) -> list[str]:
+        """Who has authority over `code` today, as a chain nearest first (docs/gateway.md, "Scope on
+        today's tree"): the unit's own chain today; for a unit that has ended, the chain of what took
+        its place (its successor, or for a dissolved unit the unit that was above it, as it stands
+        today); for a unit not started yet, its chain on its first day. Empty: no such unit ever."""
+        for _ in range(MAX_DEPTH):
+            if await self.unit(code, today) is not None:
+                return await self.chain(code, today)
+            heir = await self.resolve(code, today)
+            if heir != code:
+                code = heir
+                continue
+            last = await self.conn.fetchrow(
+                f"SELECT parent, valid_from, valid_to FROM {self.s}.organisations WHERE code = $1 ORDER BY valid_from DESC LIMIT 1", code
+            )
+            if last is None:
+                return []
+            if last["valid_from"] > today:
+                first = await self.conn.fetchval(f"SELECT min(valid_from) FROM {self.s}.organisations WHERE code = $1", code)
+                return await self.chain(code, first)
+            if last["parent"] is None:
+                return []  # a root that ended with no successor: nobody's authority stands for it
+            code = last["parent"]
+        return []
+
+    async def codes(self) -> list[str]:
+        """Every unit's code the registry has ever held."""
+        return [r["code"] for r in await self.conn.fetch(f"SELECT DISTINCT code FROM {self.s}.organisations ORDER BY code")]
+
     async def is_within(self, code: str, ancestor: str, on: date) -> bool:
         return ancestor in await self.chain(code, on)
 

@@ -87,8 +87,18 @@ class OrganisationQuery(Query):
     organisation: str = Field(min_length=1, max_length=64, description="mã tổ chức đảng")
 
 
+def _not_a_truth_value(value: Any) -> Any:
+    if isinstance(value, bool):  # JSON's false is not the year 0 (pydantic would take it as an int)
+        raise ValueError("năm phải là một số, không phải true/false")
+    return value
+
+
+Year = Annotated[int, Field(ge=1, le=9999), BeforeValidator(_not_a_truth_value)]
+"""A calendar year as a date can hold it: 0, 10000 and false are refused naming the field."""
+
+
 class PeriodQuery(OrganisationQuery):
-    year: int | None = Field(default=None, description="năm báo cáo, ví dụ 2025")
+    year: Year | None = Field(default=None, description="năm báo cáo, ví dụ 2025")
     term: str | None = Field(default=None, max_length=20, description="nhiệm kỳ, ví dụ 2020-2025")
 
 
@@ -105,7 +115,7 @@ class DeadlinesQuery(OrganisationQuery):
 
 
 class RatingsQuery(OrganisationQuery):
-    year: int = Field(description="năm được đánh giá, xếp loại, ví dụ 2025")
+    year: Year = Field(description="năm được đánh giá, xếp loại, ví dụ 2025")
 
 
 class AuditHistoryQuery(Query):

@@ -94,5 +94,7 @@ class OverdueQuery(BaseModel):
 
     on: Day | None = None
     working_days: int | None = Field(default=None, ge=1, le=400)
-    cell: OrganisationCode | None = None
+    cell: OrganisationCode | None = Field(
+        default=None, description="a cell, or a unit above cells: the requests of every dossier of its subtree on `on`"
+    )
     limit: int = Field(default=500, ge=1, le=5000)

@@ -15,6 +15,7 @@ from ketnap.platform.commands import NotFound
 from ketnap.platform.service import ServiceContext
 from ketnap.services.verification.case import Case, stream_id
 from ketnap.services.verification.commands import CaseQuery, OverdueQuery
+from ketnap.services.verification.registry_client import RegistryClient
 
 DEFAULT_OVERDUE_WORKING_DAYS = 30
 
@@ -68,9 +69,12 @@ async def case(ctx: ServiceContext, query: CaseQuery) -> dict[str, Any]:
     return (await load_case(ctx, query.dossier_id)).view()
 
 
-async def overdue(ctx: ServiceContext, query: OverdueQuery, *, default_working_days: int) -> dict[str, Any]:
-    """Requests without a reply for more than N working days, oldest first, each with a reminder."""
+async def overdue(ctx: ServiceContext, query: OverdueQuery, *, default_working_days: int, registry: RegistryClient) -> dict[str, Any]:
+    """Requests without a reply for more than N working days, oldest first, each with a reminder;
+    with `cell`, those of the dossiers of that unit's subtree on `on` (a cell, or a committee
+    above it: a commune's board sees every cell below it, like every other report)."""
     on = query.on or today_in_vietnam()
+    cells = await registry.subtree(query.cell, on) if query.cell else None
     n = query.working_days or default_working_days
     # N working days span at least N calendar days: the date bound narrows, the calendar decides.
     rows_bound = on - timedelta(days=n)
@@ -79,10 +83,10 @@ async def overdue(ctx: ServiceContext, query: OverdueQuery, *, default_working_d
             f"SELECT s.dossier_id, s.subject_id, s.cell, s.relation, s.template, s.sent_to, s.sent_on, s.sent_by "
             f"FROM {ctx.name}.subject_overview s JOIN {ctx.name}.case_overview c USING (dossier_id) "
             "WHERE s.replied_on IS NULL AND s.sent_on IS NOT NULL AND s.sent_on < $1 "
-            "AND c.status IN ('open', 'blocked') AND ($2::text IS NULL OR s.cell = $2) "
+            "AND c.status IN ('open', 'blocked') AND ($2::text[] IS NULL OR s.cell = ANY($2::text[])) "
             "ORDER BY s.sent_on, s.dossier_id, s.subject_id",
             rows_bound,
-            query.cell,
+            cells,
         )
     items = []
     for row in rows:

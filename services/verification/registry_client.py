@@ -14,7 +14,7 @@ from typing import Any
 from nats.aio.client import Client as NatsClient
 
 from ketnap.platform.bus import requests
-from ketnap.platform.commands import InvalidInput
+from ketnap.platform.commands import InvalidInput, NotFound, Unavailable
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Membership:
             if error.get("code") == "not_found":
                 # docs/registry.md: the organisation does not exist on that date.
                 return cls(member=False, organisation_known=False)
+            if error.get("code") == "unavailable":  # its database is down: try again, not the officer's input
+                raise Unavailable(str(error.get("message") or "Sổ đăng ký tạm thời không trả lời; hãy thử lại sau."))
             raise InvalidInput(
                 "Sổ đăng ký đảng viên từ chối câu hỏi đối chiếu: " + str(error.get("message") or "không rõ lý do"),
                 registry_error=error.get("code"),
@@ -58,3 +60,16 @@ class RegistryClient:
             unavailable_message="Không liên lạc được với sổ đăng ký đảng viên để đối chiếu; chưa có gì được ghi, hãy thử lại sau.",
         )
         return Membership.from_reply(body)
+
+    async def subtree(self, code: str, on: date) -> list[str]:
+        """The unit and every unit below it on `on` (a cell: itself)."""
+        body = await requests.query(
+            self.nc, self.service, "subtree", {"code": code, "on": on.isoformat()}, timeout=self.timeout,
+            unavailable_message="Không liên lạc được với sổ đăng ký tổ chức; hãy thử lại sau.",
+        )
+        if not body.get("ok"):
+            error = body.get("error") or {}
+            if error.get("code") == "not_found":
+                raise NotFound(str(error.get("message") or f"Không có tổ chức {code}."), organisation=code)
+            raise Unavailable("Sổ đăng ký tổ chức không trả lời được; hãy thử lại sau.", registry_error=error.get("code"))
+        return [str(unit["code"]) for unit in (body.get("result") or {}).get("organisations") or []]

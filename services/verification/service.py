@@ -53,7 +53,8 @@ def build_service(
     @service.query("overdue", OverdueQuery)
     async def overdue(ctx: ServiceContext, query: OverdueQuery) -> dict:
         """Yêu cầu thẩm tra quá hạn trả lời, kèm lời nhắc."""
-        return await queries.overdue(ctx, query, default_working_days=overdue_working_days)
+        registry = RegistryClient(ctx.nc, registry_service)
+        return await queries.overdue(ctx, query, default_working_days=overdue_working_days, registry=registry)
 
     @service.consumer(dossiers_source, name=f"{name}.open_cases")
     def open_cases(ctx: ServiceContext) -> handlers.EventHandler:

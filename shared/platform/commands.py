@@ -124,6 +124,8 @@ class Decision:
     expected_version: int
     events: list[NewEvent]
     result: dict[str, Any] = field(default_factory=dict)
+    keep_result: bool = True
+    """False when the result holds a secret shown once (a token): a retry then answers without it."""
 
 
 def idempotent_event_ids(service: str, command: str, key: str, count: int) -> list[uuid.UUID]:

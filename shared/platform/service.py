@@ -9,7 +9,9 @@ them as AsyncAPI) and runs its consumers.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,10 +41,11 @@ from ketnap.platform.commands import (
     Reply,
     idempotent_event_ids,
 )
-from ketnap.platform.envelope import EventMetadata
-from ketnap.platform.eventstore import ConcurrencyConflict, DuplicateEventMismatch, EventStore
+from ketnap.platform.envelope import EventMetadata, NewEvent
+from ketnap.platform.eventstore import AppendResult, ConcurrencyConflict, DuplicateEventMismatch, EventStore
 from ketnap.platform.jsoncodec import MalformedJson, decode_bounded
 from ketnap.platform.logging import configure_logging, get_logger
+from ketnap.platform.outages import UNAVAILABLE, is_outage
 from ketnap.platform.projections import Projection
 from ketnap.platform.settings import Settings
 
@@ -247,6 +250,7 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
             stream_id=earlier.stream_id,
             stream_version=earlier.stream_version,
             event_ids=[str(i) for i in earlier.event_ids],
+            result=await kept_result(ctx, earlier.event_ids[0]),
         )
     try:
         for attempt in range(FOLLOW_UP_RETRIES + 1):
@@ -259,7 +263,7 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
             events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=True)]
             metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
             try:
-                result = await ctx.store.append(decision.stream_id, decision.expected_version, events, metadata)
+                result = await _append_with_result(ctx, decision, events, metadata)
                 break
             except ConcurrencyConflict as error:
                 if attempt == FOLLOW_UP_RETRIES or not await ctx.store.only_follow_ups_after(error.stream_id, error.expected_version):
@@ -291,6 +295,26 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
         event_ids=[str(i) for i in result.event_ids],
         result=decision.result or None,
     )
+
+
+async def _append_with_result(ctx: ServiceContext, decision: Decision, events: list[NewEvent], metadata: EventMetadata) -> AppendResult:
+    """Append the decision's events; a result worth keeping is kept in the same transaction, so a
+    retry after a reply lost to a crash between commit and reply still gets it."""
+    if not (decision.result and decision.keep_result):
+        return await ctx.store.append(decision.stream_id, decision.expected_version, events, metadata)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        appended = await ctx.store.append(decision.stream_id, decision.expected_version, events, metadata, connection=conn)
+        await conn.execute(
+            f"INSERT INTO {ctx.name}.command_results (event_id, result) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            appended.event_ids[0], json.dumps(decision.result, default=str),
+        )
+    return appended
+
+
+async def kept_result(ctx: ServiceContext, event_id: uuid.UUID) -> dict[str, Any] | None:
+    """The result kept with a command's first event, if it gave one."""
+    kept = await ctx.pool.fetchval(f"SELECT result FROM {ctx.name}.command_results WHERE event_id = $1", event_id)
+    return (json.loads(kept) if isinstance(kept, str) else kept) or None
 
 
 def build_broker(service: Service, ctx_ref: dict[str, ServiceContext], nats_url: str) -> NatsBroker:
@@ -356,6 +380,9 @@ def _subscribe_log_read(broker: NatsBroker, log_name: str, ctx_ref: dict[str, Se
 
 def _internal_error(subject: str, error: Exception) -> Reply:
     # The exception's text may quote personal data: only its type is logged.
+    if is_outage(error):  # the database (or the bus) is down: "try again", not a bug
+        log.warning("request met an outage", subject=subject, error=type(error).__name__)
+        return Reply(ok=False, error=ErrorBody(code="unavailable", message=UNAVAILABLE))
     log.error("request failed", subject=subject, error=type(error).__name__)
     return Reply(
         ok=False,

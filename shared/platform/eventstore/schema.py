@@ -84,6 +84,13 @@ CREATE TABLE IF NOT EXISTS {schema}.consumer_checkpoints (
 -- the runner then reads it from the source log.
 ALTER TABLE {schema}.consumer_checkpoints ADD COLUMN IF NOT EXISTS hash text;
 
+-- The result of each command that gave one (a dossier's id, a tally), kept with its first event
+-- in the transaction that appended it: a command retried after its reply was lost answers with it.
+CREATE TABLE IF NOT EXISTS {schema}.command_results (
+    event_id  uuid  PRIMARY KEY,
+    result    jsonb NOT NULL
+);
+
 -- Messages that can never be applied, kept with the reason; reported by `ketnap status`.
 CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
     consumer     text        NOT NULL,
@@ -133,6 +140,7 @@ GRANT SELECT, INSERT, UPDATE ON {schema}.consumer_checkpoints TO {role};
 GRANT SELECT, INSERT ON {schema}.dead_letters TO {role};
 GRANT SELECT, INSERT, UPDATE ON {schema}.integrity_alarms TO {role};
 GRANT USAGE ON SEQUENCE {schema}.integrity_alarms_id_seq TO {role};
+GRANT SELECT, INSERT ON {schema}.command_results TO {role};
 """
 
 

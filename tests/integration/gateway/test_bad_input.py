@@ -83,10 +83,31 @@ async def test_an_oversized_body_is_413(world: World, unchanged: None) -> None:
     error_of(streamed, 413, "too_large")
 
 
-async def test_a_missing_or_short_idempotency_key_is_422(world: World, unchanged: None) -> None:
+async def test_a_missing_or_short_idempotency_key_is_400_naming_the_header(world: World, unchanged: None) -> None:
     for key in (None, "short"):
-        error = error_of(await world.command("bithu.a1", "dossiers", "open_dossier", OPEN, key=key), 422, "validation")
+        error = error_of(await world.command("bithu.a1", "dossiers", "open_dossier", OPEN, key=key), 400, "bad_request")
         assert error["message"].startswith("Thiếu hoặc sai tiêu đề Idempotency-Key")
+        assert error["details"] == {"header": "Idempotency-Key"}
+
+
+@pytest.mark.parametrize("year", [0, 10000, False, "hai nghìn"])
+async def test_a_year_a_date_cannot_hold_is_422_naming_the_field(world: World, unchanged: None, year: object) -> None:
+    for name in ("quota", "stats", "ratings"):
+        body = {"organisation": "T01", "year": year}
+        error = error_of(await world.query("bantochuc", "reporting", name, body), 422, "validation")
+        assert error["message"] == "Dữ liệu không hợp lệ ở trường: year", (name, error)
+
+
+async def test_deeply_nested_json_is_422_before_it_is_parsed(world: World, unchanged: None) -> None:
+    deep = b'{"cell": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    error = error_of(await world.command("bithu.a1", "dossiers", "open_dossier", content=deep), 422, "validation")
+    assert error["message"] == "Thân yêu cầu lồng nhau quá sâu: tối đa 64 cấp mảng và đối tượng."
+    error_of(await world.http.post("/api/v1/reporting/queries/stats", content=b"[" * 5000,
+                                   headers={**world.headers("bantochuc"), "Content-Type": "application/json"}), 422, "validation")
+    # Brackets inside strings are text, not nesting.
+    text = {**OPEN, "full_name": "[" * 5000}
+    error = error_of(await world.command("bithu.a1", "dossiers", "open_dossier", text), 422, "validation")
+    assert error["message"] == "Dữ liệu không hợp lệ ở trường: full_name"
 
 
 async def test_unknown_paths_and_methods_answer_in_the_same_shape(world: World, unchanged: None) -> None:

@@ -50,7 +50,8 @@ async def test_the_committee_above_acts_on_every_cell_below_it_and_no_further(wo
     })
     assert both.status_code == 403, both.text
     assert both.json()["error"]["message"] == f"Hồ sơ {theirs} không thuộc phạm vi quản lý của DU-A; chưa có gì được ghi."
-    assert await world.heads() == {**before, "dossiers": before["dossiers"] + 2}  # their dossier and its person's reservation
+    # One command done: its dossier and its person's reservation, and its answer kept for retries (the gateway's log).
+    assert await world.heads() == {**before, "dossiers": before["dossiers"] + 2, "gateway": before["gateway"] + 1}
 
 
 async def test_a_read_naming_no_organisation_is_about_the_readers_own(world: World) -> None:

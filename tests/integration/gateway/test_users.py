@@ -126,17 +126,19 @@ async def test_the_operator_manages_users_with_the_cli(world: World) -> None:
         assert code == 1 and "Lỗi (not_found): Không có người dùng khong.co." in output
 
 
-async def test_the_first_administrator_of_an_empty_deployment(world: World) -> None:
-    """The operator may name an organisation the registry does not know yet: that administrator
-    then establishes it (a root unit) through the API."""
-    await world.operator("create_user", login="goc.admin", display_name="Quản trị gốc", role="administrator", organisation="T99")
-    world.tokens["goc.admin"] = (await world.operator("issue_token", login="goc.admin"))["result"]["token"]
-    root = await world.command("goc.admin", "registry", "establish_organisation", {
-        "code": "T99", "name": "Tỉnh ủy Mới", "kind": "province", "parent": None, "effective_from": "2025-07-01",
-    })
-    assert root.status_code == 200, root.text
-    # An administrator may not do the same, since it does not cover an unknown unit.
-    refused = await world.command("quantri", "gateway", "create_user", {
+async def test_an_unknown_organisation_is_refused_naming_the_codes_close_to_it(world: World) -> None:
+    """Only on an empty deployment may the operator name a unit the registry does not know (its first
+    administrator founds it: tests/e2e/test_api_lifecycles.py); here the tree exists."""
+    refused = await world.operator_reply("create_user", login="nham.to", display_name="Nhầm Tổ", role="cell_secretary",
+                                         organisation="CB-A3")
+    assert refused["error"]["code"] == "not_found", refused
+    assert refused["error"]["message"] == "Không có tổ chức đảng CB-A3. Mã gần giống: CB-A2, CB-A1, CB-B1.", refused
+    assert refused["error"]["details"]["close"] == ["CB-A2", "CB-A1", "CB-B1"]
+    async with forwarded(world):
+        code, output = await ketnap(world, "add", "nham.to", "--role", "cell_secretary", "--org", "CB-NOPE")
+    assert code == 1 and "Lỗi (not_found): Không có tổ chức đảng CB-NOPE." in output, output
+    # An administrator may not do it either, since it does not cover an unknown unit.
+    by_admin = await world.command("quantri", "gateway", "create_user", {
         "login": "ai.do", "display_name": "Ai Đó", "role": "inspector", "organisation": "T77",
     })
-    assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
+    assert by_admin.status_code == 404 and by_admin.json()["error"]["code"] == "not_found"

@@ -38,22 +38,26 @@ DECLARED_BY = EventMetadata(actor="officer-1", organisation="CB-01")
 
 
 class Registry:
-    """Answers `<name>.query.membership` for the members it is told about; records every question."""
+    """Answers `<name>.query.membership` for the members it is told about, records every question,
+    and `<name>.query.subtree` as for a cell (the unit alone)."""
 
     def __init__(self, nc: NatsClient, name: str) -> None:
         self.nc = nc
         self.name = name
         self.members: dict[tuple[str, str], dict[str, Any]] = {}
         self.questions: list[dict[str, Any]] = []
-        self.subscription: Subscription | None = None
+        self.subscriptions: list[Subscription] = []
 
     async def start(self) -> None:
-        self.subscription = await self.nc.subscribe(subjects.query_subject(self.name, "membership"), cb=self._answer)
+        self.subscriptions = [
+            await self.nc.subscribe(subjects.query_subject(self.name, "membership"), cb=self._answer),
+            await self.nc.subscribe(subjects.query_subject(self.name, "subtree"), cb=self._subtree),
+        ]
 
     async def stop(self) -> None:
-        if self.subscription is not None:
-            await self.subscription.unsubscribe()
-            self.subscription = None
+        for subscription in self.subscriptions:
+            await subscription.unsubscribe()
+        self.subscriptions = []
 
     def add_member(self, citizen_id: str, organisation: str, kind: str = "official") -> None:
         self.members[(citizen_id, organisation)] = {"member": True, "kind": kind, "status": "active"}
@@ -64,6 +68,10 @@ class Registry:
         found = self.members.get((question["citizen_id"], question["organisation"]))
         result = found or {"member": False, "kind": None, "status": None}
         await message.respond(json.dumps({"ok": True, "result": result}).encode())
+
+    async def _subtree(self, message: Msg) -> None:
+        code = json.loads(message.data)["code"]
+        await message.respond(json.dumps({"ok": True, "result": {"organisations": [{"code": code}]}}).encode())
 
 
 @dataclass

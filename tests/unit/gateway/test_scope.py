@@ -11,6 +11,7 @@ from ketnap.services.gateway.access import COMMANDS, QUERIES, Access, Role
 from ketnap.services.gateway.scope import (
     WHOLE_DEPLOYMENT,
     Principal,
+    Standing,
     authorise,
     covers,
     named_dossiers,
@@ -21,26 +22,26 @@ from ketnap.services.gateway.scope import (
 
 TREE = {"T01": None, "DU-A": "T01", "CB-A1": "DU-A", "CB-A2": "DU-A", "DU-B": "T01", "CB-B1": "DU-B"}
 CELLS = {"d-a1": "CB-A1", "d-b1": "CB-B1"}
-BEFORE_THE_REFORM = {**TREE, "HU-X": "T01", "CB-A1": "HU-X"}
-"""The tree on a past day, when a district stood between the province and CB-A1."""
-REFORM = date(2025, 7, 1)
+ENDED = {"HU-X": (date(2025, 7, 1), "T01"), "CB-OLD": (date(2024, 1, 1), "CB-A1")}
+"""Units that ended, with the day and what took their place (the registry's `authority` answers
+for it): a district dissolved by the reform (the province above it), a cell merged into CB-A1."""
 
 
 class Tree:
-    """An organisation tree and dossiers in memory: what the registry and the dossiers service answer."""
+    """Today's organisation tree and dossiers in memory: what the registry and the dossiers service answer."""
 
     def __init__(self) -> None:
         self.asked: list[str] = []
 
-    async def chain(self, code: str, on: date | None = None) -> list[str]:
+    async def authority(self, code: str) -> Standing:
         self.asked.append(code)
-        tree = BEFORE_THE_REFORM if on is not None and on < REFORM else TREE
-        if code not in tree:
+        ended_on, heir = ENDED.get(code, (None, code))
+        if heir not in TREE:
             raise NotFound(f"Không có tổ chức {code}.")
-        found = [code]
-        while tree[found[-1]] is not None:
-            found.append(tree[found[-1]])  # type: ignore[arg-type]
-        return found
+        found = [heir]
+        while TREE[found[-1]] is not None:
+            found.append(TREE[found[-1]])  # type: ignore[arg-type]
+        return Standing(tuple(found), ended_on)
 
     async def dossier_cell(self, dossier_id: str) -> str | None:
         return CELLS.get(dossier_id)
@@ -101,20 +102,32 @@ async def test_organisations_named_must_lie_in_the_users_subtree() -> None:
         await authorise(board, access, {"code": "CB-ZZ", "parent": "DU-A"}, Tree())
 
 
-async def test_an_act_about_a_past_day_is_judged_on_the_tree_of_that_day_when_today_refuses() -> None:
-    quota = COMMANDS[("registry", "assign_quota")]
-    province = user(Role.ORGANISATION_BOARD, "T01")
-    # A district dissolved by the reform: today it is no unit at all, but its 2020-2025 quota was the province's to give.
-    await authorise(province, quota, {"organisation": "HU-X", "assigned_by": "T01", "decision_date": "2021-01-15"}, Tree())
-    with pytest.raises(NotFound):
-        await authorise(province, quota, {"organisation": "HU-X", "assigned_by": "T01"}, Tree())
-    # Under the district then, under DU-A now: DU-A's board acts on it today, the district's on its own past.
+async def test_scope_is_judged_on_todays_tree_whatever_day_the_act_is_about() -> None:
     appoint = COMMANDS[("registry", "appoint_committee_member")]
-    await authorise(user(Role.ORGANISATION_BOARD, "HU-X"), appoint, {"organisation": "CB-A1", "effective_from": "2024-03-01"}, Tree())
-    with pytest.raises(Forbidden):
-        await authorise(user(Role.ORGANISATION_BOARD, "HU-X"), appoint, {"organisation": "CB-A1", "effective_from": "2025-09-01"}, Tree())
+    # CB-A1 sat under the district HU-X before the reform; today it is under DU-A. Dating the act
+    # in the past reaches nothing for HU-X's users, and DU-A's board corrects CB-A1's past.
+    await authorise(user(Role.ORGANISATION_BOARD, "DU-A"), appoint, {"organisation": "CB-A1", "effective_from": "2024-03-01"}, Tree())
     with pytest.raises(Forbidden):
         await authorise(user(Role.ORGANISATION_BOARD, "DU-B"), appoint, {"organisation": "CB-A1", "effective_from": "2024-03-01"}, Tree())
+
+
+async def test_a_unit_that_has_ended_is_in_the_hands_of_what_took_its_place() -> None:
+    quota = COMMANDS[("registry", "assign_quota")]
+    # The dissolved district's 2020-2025 quota is the province's to record, today.
+    await authorise(user(Role.ORGANISATION_BOARD, "T01"), quota, {"organisation": "HU-X", "assigned_by": "T01"}, Tree())
+    # A cell merged into CB-A1: CB-A1's committee (DU-A) corrects it, DU-B cannot.
+    rating = COMMANDS[("registry", "correct_quality_rating")]
+    await authorise(user(Role.GRASSROOTS_STAFF, "DU-A"), rating, {"organisation": "CB-OLD"}, Tree())
+    with pytest.raises(Forbidden):
+        await authorise(user(Role.GRASSROOTS_STAFF, "DU-B"), rating, {"organisation": "CB-OLD"}, Tree())
+
+
+async def test_a_user_whose_organisation_has_ended_neither_writes_nor_reads() -> None:
+    appoint = COMMANDS[("registry", "appoint_committee_member")]
+    with pytest.raises(Forbidden, match="Tổ chức HU-X của người dùng đã kết thúc hoạt động từ ngày 01/07/2025"):
+        await authorise(user(Role.ORGANISATION_BOARD, "HU-X"), appoint, {"organisation": "CB-A1", "effective_from": "2024-03-01"}, Tree())
+    with pytest.raises(Forbidden, match="đã kết thúc"):
+        await authorise(user(Role.ORGANISATION_BOARD, "HU-X"), QUERIES[("reporting", "stats")], {"organisation": "HU-X"}, Tree())
 
 
 async def test_dossiers_are_checked_through_their_current_cell() -> None:
@@ -135,12 +148,12 @@ async def test_a_dossier_being_opened_need_not_exist_yet() -> None:
     secretary = user(Role.CELL_SECRETARY, "CB-A1")
     tree = Tree()
     assert await authorise(secretary, access, {"dossier_id": "new", "cell": "CB-A1"}, tree, opens_dossier=True) == {}
-    assert tree.asked == ["CB-A1"]
+    assert tree.asked == ["CB-A1", "CB-A1"]  # the user's own organisation stands, then the cell is theirs
     with pytest.raises(Forbidden):
         await authorise(secretary, access, {"dossier_id": "d-b1", "cell": "CB-A1"}, tree, opens_dossier=True)
 
 
-async def test_nothing_is_asked_when_the_request_names_nothing() -> None:
+async def test_a_request_naming_nothing_asks_only_whether_the_users_organisation_stands() -> None:
     tree = Tree()
     await authorise(user(Role.GRASSROOTS_STAFF, "DU-A"), Access((Role.GRASSROOTS_STAFF,)), {"citizen_id": "001080000001"}, tree)
-    assert tree.asked == []
+    assert tree.asked == ["DU-A"], "only whether the user's own organisation still stands"
