@@ -110,6 +110,21 @@ def status() -> None:
     raise typer.Exit(0 if report.healthy else 1)
 
 
+@app.command()
+def health() -> None:
+    """Kiểm tra sức khỏe của container dịch vụ: mã thoát 0 khi dịch vụ vừa chạm tệp nhịp tim
+    (KETNAP_HEARTBEAT_FILE), tức là còn kết nối được NATS và PostgreSQL."""
+    from ketnap.platform.heartbeat import STALE_AFTER_SECONDS, fresh
+
+    settings = Settings.from_env()
+    if settings.heartbeat_file is None:
+        typer.echo("Chưa đặt KETNAP_HEARTBEAT_FILE.", err=True)
+        raise typer.Exit(2)
+    if not fresh(settings.heartbeat_file):
+        typer.echo(f"Dịch vụ không có nhịp tim trong {STALE_AFTER_SECONDS:.0f} giây qua ({settings.heartbeat_file}).", err=True)
+        raise typer.Exit(1)
+
+
 @audit_app.command("verify")
 def audit_verify(
     service: Annotated[str | None, typer.Option("--service", help="Chỉ kiểm tra nhật ký của dịch vụ này")] = None,

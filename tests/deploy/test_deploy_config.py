@@ -178,6 +178,15 @@ class TestCompose:
         assert [p["target"] for p in gateway_ports] == [8000]
         assert all("ports" not in services[n] for n in services if n != "gateway"), "only the API is published"
 
+    def test_every_container_has_a_health_check(self, compose_model: dict) -> None:
+        services = compose_model["services"]
+        assert services["bootstrap"]["healthcheck"]["disable"] is True, "a one-shot step has nothing to check"
+        for name in ("nats", "postgres", *SERVICES):
+            assert services[name]["healthcheck"]["test"][0] == "CMD", name
+        for name in SERVICES:
+            assert services[name]["healthcheck"]["test"] == ["CMD", "ketnap", "health"], name
+            assert services[name]["environment"]["KETNAP_HEARTBEAT_FILE"] == "/tmp/ketnap.alive"
+
     def test_each_container_connects_as_its_own_user(self, compose_model: dict) -> None:
         services = compose_model["services"]
         expected = {name: (name, f"ketnap_{name}") for name in SERVICES} | {"bootstrap": ("admin", "ketnap_migrator")}
