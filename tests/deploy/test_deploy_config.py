@@ -40,6 +40,8 @@ import nats.errors
 import pytest
 from nats.js.api import ConsumerConfig, StreamConfig
 
+from ketnap.operations.embedded import server_versions
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / "deploy" / "env.example"
@@ -155,8 +157,11 @@ class TestCompose:
         services = compose_model["services"]
         assert set(services) == {"nats", "postgres", "bootstrap", *SERVICES}
 
-        assert services["nats"]["image"].startswith("nats:2.12")
-        assert services["postgres"]["image"].startswith("postgres:17")
+        nats_version, postgres_version = server_versions()
+        assert services["nats"]["image"] == f"nats:{nats_version}-alpine", "the version the embedded default runs"
+        assert services["postgres"]["image"] == f"postgres:{postgres_version}", "the version the embedded default runs"
+        # PostgreSQL 18's image refuses a volume at /var/lib/postgresql/data (its data moved a level down).
+        assert [v["target"] for v in services["postgres"]["volumes"] if v.get("source") == "postgres-data"] == ["/var/lib/postgresql"]
         for name in ("bootstrap", *SERVICES):
             assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile"
             assert services[name]["image"] == services["bootstrap"]["image"], "one image for all"
