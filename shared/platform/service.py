@@ -23,7 +23,7 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from ketnap.platform import alarms
+from ketnap.platform import alarms, heartbeat
 from ketnap.platform.anchors import Anchorer, load_or_create_key
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
@@ -463,6 +463,8 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
                 turn=turns.setdefault(spec.name, asyncio.Lock()),
             )
             tasks.append(asyncio.create_task(runner.run(stop), name=spec.name))
+        if settings.heartbeat_file is not None:
+            tasks.append(asyncio.create_task(heartbeat.beat(settings.heartbeat_file, nc, pool, stop), name=f"{service.name}.heartbeat"))
         for name, run in service.background:
             background.append(asyncio.create_task(run(ctx, closing), name=f"{service.name}.{name}"))
         tasks.extend(background)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 SERVICES: tuple[str, ...] = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
 """Every service of the system, in start order. The gateway's log holds users, tokens and the
@@ -23,14 +24,42 @@ def check_deployment_id(value: str) -> str:
     return value
 
 
+PLACEHOLDER_PREFIX = "CHANGE-ME"
+"""How every secret of deploy/env.example begins: a value nobody may run with."""
+MIN_SECRET_LENGTH = 16
+"""Shorter passwords are refused; deploy/env.example asks for `openssl rand -hex 24` (48)."""
+
+
+def check_url_secret(url: str | None, variable: str) -> str | None:
+    """Refuse a connection URL whose password is a placeholder of deploy/env.example or shorter
+    than MIN_SECRET_LENGTH: a deployment started with one would run, open to anyone who read the
+    repository. A URL without a password (the embedded servers, local only) passes."""
+    if url is None:
+        return None
+    password = urlsplit(url).password
+    if password is None:
+        return url
+    password = unquote(password)
+    if password.upper().startswith(PLACEHOLDER_PREFIX):
+        raise ValueError(f"{variable}: mật khẩu vẫn là giá trị mẫu {PLACEHOLDER_PREFIX}-… của deploy/env.example; "
+                         "đặt mật khẩu thật (ví dụ `openssl rand -hex 24`)")
+    if len(password) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{variable}: mật khẩu ngắn hơn {MIN_SECRET_LENGTH} ký tự; đặt mật khẩu dài hơn (ví dụ `openssl rand -hex 24`)")
+    return url
+
+
 LOG_OWNERS: tuple[str, ...] = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
 
 
 class Settings(BaseModel):
     """Where the servers are and how this process behaves.
 
-    Read once with `Settings.from_env()`; nothing else in the code reads os.environ.
+    Read once with `Settings.from_env()`; nothing else in the code reads os.environ. A value it
+    refuses (a placeholder or short secret, a bad deployment id) stops the process with exit 1.
     """
+
+    # A refused value is never echoed back: it may be a real, if short, password.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     nats_url: str | None = None
     database_url: str | None = None
@@ -53,6 +82,9 @@ class Settings(BaseModel):
     container); its public key is written beside it as `<file>.pub`."""
     anchor_interval_seconds: float = 30.0
     """How often a service signs its log head (and once more when it stops)."""
+    heartbeat_file: Path | None = None
+    """Touched every few seconds while the service reaches NATS and PostgreSQL; a container's
+    health check (`ketnap health`) reads it. None: no file (outside containers)."""
     log_format: str = "console"  # "json" in deployment
     log_level: str = "info"
     # The relay retries a failed publish for at most this long; JetStream's duplicate window
@@ -82,6 +114,7 @@ class Settings(BaseModel):
             "KETNAP_GATEWAY_PORT": "gateway_port",
             "KETNAP_GATEWAY_HOST": "gateway_host",
             "KETNAP_LOG_FORMAT": "log_format",
+            "KETNAP_HEARTBEAT_FILE": "heartbeat_file",
             "KETNAP_KEYS_DIR": "keys_dir",
             "KETNAP_SCHEMA_OWNER": "schema_owner",
             "KETNAP_ANCHOR_KEY": "anchor_key_file",
@@ -96,12 +129,22 @@ class Settings(BaseModel):
                 values[field] = env[var]
         if env.get("KETNAP_LOWERS"):
             values["lower_deployments"] = tuple(d.strip() for d in env["KETNAP_LOWERS"].split(",") if d.strip())
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as refusal:
+            # Every entry point (each service, the CLI) refuses the same way: a sentence, not a traceback.
+            reasons = "; ".join(e["msg"].removeprefix("Value error, ") for e in refusal.errors())
+            raise SystemExit(f"Ketnap không khởi động: {reasons}") from None
 
     @field_validator("deployment_id", "upper_deployment")
     @classmethod
     def _deployment_id(cls, value: str | None) -> str | None:
         return value if value is None else check_deployment_id(value)
+
+    @field_validator("nats_url", "database_url", "upper_leaf_url")
+    @classmethod
+    def _secret(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return check_url_secret(value, {"nats_url": "NATS_URL", "database_url": "DATABASE_URL"}.get(info.field_name, "KETNAP_UPPER_LEAF_URL"))
 
     @field_validator("lower_deployments")
     @classmethod

@@ -40,6 +40,8 @@ import nats.errors
 import pytest
 from nats.js.api import ConsumerConfig, StreamConfig
 
+from ketnap.operations.embedded import server_versions
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / "deploy" / "env.example"
@@ -155,8 +157,11 @@ class TestCompose:
         services = compose_model["services"]
         assert set(services) == {"nats", "postgres", "bootstrap", *SERVICES}
 
-        assert services["nats"]["image"].startswith("nats:2.12")
-        assert services["postgres"]["image"].startswith("postgres:17")
+        nats_version, postgres_version = server_versions()
+        assert services["nats"]["image"] == f"nats:{nats_version}-alpine", "the version the embedded default runs"
+        assert services["postgres"]["image"] == f"postgres:{postgres_version}", "the version the embedded default runs"
+        # PostgreSQL 18's image refuses a volume at /var/lib/postgresql/data (its data moved a level down).
+        assert [v["target"] for v in services["postgres"]["volumes"] if v.get("source") == "postgres-data"] == ["/var/lib/postgresql"]
         for name in ("bootstrap", *SERVICES):
             assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile"
             assert services[name]["image"] == services["bootstrap"]["image"], "one image for all"
@@ -177,6 +182,15 @@ class TestCompose:
         gateway_ports = services["gateway"]["ports"]
         assert [p["target"] for p in gateway_ports] == [8000]
         assert all("ports" not in services[n] for n in services if n != "gateway"), "only the API is published"
+
+    def test_every_container_has_a_health_check(self, compose_model: dict) -> None:
+        services = compose_model["services"]
+        assert services["bootstrap"]["healthcheck"]["disable"] is True, "a one-shot step has nothing to check"
+        for name in ("nats", "postgres", *SERVICES):
+            assert services[name]["healthcheck"]["test"][0] == "CMD", name
+        for name in SERVICES:
+            assert services[name]["healthcheck"]["test"] == ["CMD", "ketnap", "health"], name
+            assert services[name]["environment"]["KETNAP_HEARTBEAT_FILE"] == "/tmp/ketnap.alive"
 
     def test_each_container_connects_as_its_own_user(self, compose_model: dict) -> None:
         services = compose_model["services"]
