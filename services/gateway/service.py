@@ -11,6 +11,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from fastapi import FastAPI
+from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator import metrics as metrics_info
+
+from ketnap.platform import metrics
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.gateway import handlers
 from ketnap.services.gateway.api import Gateway, build_app
@@ -33,6 +38,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def instrument(app: FastAPI, service: str) -> None:
+    """Every HTTP request observed by route template (`none` for a path no route matches, so a
+    scan of random paths cannot grow the metrics), method and status (ketnap.platform.metrics)."""
+
+    def observe(info: metrics_info.Info) -> None:
+        metrics.HTTP_REQUESTS.labels(service, info.modified_handler, info.method, info.modified_status).observe(info.modified_duration)
+
+    Instrumentator(should_group_status_codes=False).add(observe).instrument(app)
+
+
 def build_service(
     name: str = "gateway",
     services: Mapping[str, str] | None = None,
@@ -49,7 +64,7 @@ def build_service(
     service.add_projection(accounts)
     handlers.register(service, handlers.Deps(names["registry"], names["dossiers"], today, now), accounts)
 
-    async def http(ctx: ServiceContext, closing) -> None:  # noqa: ANN001 - asyncio.Event
+    async def http(ctx: ServiceContext, closing) -> None:
         from ketnap.services import all_services  # every service's models; imported once all are
 
         gateway = Gateway(ctx.store, ctx.nc, BusDirectory(ctx.nc, names["registry"], names["dossiers"], today), names, now)
@@ -57,6 +72,7 @@ def build_service(
         endpoints = catalogue(all_services(ctx.settings))
         app = build_app(gateway, endpoints)
         mount_web(app, gateway, endpoints)
+        instrument(app, ctx.name)
         await serve_http(app, where, closing)
 
     service.add_background("http", http)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from ketnap.platform import alarms, heartbeat
+from ketnap.platform import alarms, heartbeat, metrics
 from ketnap.platform.anchors import Anchorer, load_or_create_key
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
@@ -390,13 +391,28 @@ def _internal_error(subject: str, error: Exception) -> Reply:
     )
 
 
+def _measured(
+    kind: str, endpoint: _Endpoint, answer: Callable[[Any], Awaitable[dict[str, Any]]], ctx_ref: dict[str, ServiceContext]
+) -> Callable[[Any], Awaitable[dict[str, Any]]]:
+    """`answer`, its latency and outcome observed (ketnap.platform.metrics)."""
+    name = endpoint.subject.rsplit(".", 1)[-1]
+
+    async def handle(body: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        reply = await answer(body)
+        metrics.observe_request(ctx_ref["ctx"].name, kind, name, reply, time.perf_counter() - started)
+        return reply
+
+    return handle
+
+
 def _document(handle: Callable[..., Any], model: type[pydantic.BaseModel]) -> None:
     """The payload schema AsyncAPI shows is the endpoint's model; validation stays ours."""
     handle.__annotations__ = {"body": model, "return": Reply}
 
 
 def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
-    async def handle(body: dict[str, Any]) -> dict[str, Any]:
+    async def answer(body: dict[str, Any]) -> dict[str, Any]:
         if isinstance(body, MalformedBody):
             return body.reply()
         try:
@@ -405,12 +421,14 @@ def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[st
             reply = _internal_error(endpoint.subject, error)
         return reply.model_dump(mode="json")
 
+    handle = _measured("command", endpoint, answer, ctx_ref)
+
     _document(handle, endpoint.model)
     broker.subscriber(endpoint.subject, queue=endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
 
 
 def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str, ServiceContext]) -> None:
-    async def handle(body: dict[str, Any]) -> dict[str, Any]:
+    async def answer(body: dict[str, Any]) -> dict[str, Any]:
         if isinstance(body, MalformedBody):
             return body.reply()
         try:
@@ -424,6 +442,7 @@ def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str,
             return _internal_error(endpoint.subject, error).model_dump(mode="json")
         return Reply(ok=True, result=result if isinstance(result, dict) else {"items": result}).model_dump(mode="json")
 
+    handle = _measured("query", endpoint, answer, ctx_ref)
     _document(handle, endpoint.model)
     broker.subscriber(endpoint.subject, queue=endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
 
@@ -445,6 +464,7 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
     background: list[asyncio.Task[None]] = []
     closing = asyncio.Event()
     anchorer: Anchorer | None = None
+    metrics_server: Any | None = None
     try:
         await broker.start()
         if service.owns_log:
@@ -463,6 +483,12 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
                 turn=turns.setdefault(spec.name, asyncio.Lock()),
             )
             tasks.append(asyncio.create_task(runner.run(stop), name=spec.name))
+        if settings.metrics_port:
+            metrics_server = metrics.serve_metrics(settings.metrics_port, settings.metrics_host)
+            logs = ([service.name] if service.owns_log else []) + list(service.kept_logs)
+            tasks.append(asyncio.create_task(
+                metrics.watch(pool, js, service.name, settings.deployment_id, logs, service.consumer_specs, stop), name=f"{service.name}.metrics"
+            ))
         if settings.heartbeat_file is not None:
             tasks.append(asyncio.create_task(heartbeat.beat(settings.heartbeat_file, nc, pool, stop), name=f"{service.name}.heartbeat"))
         for name, run in service.background:
@@ -484,6 +510,9 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
         await broker.stop()
         await nc.drain()
         await pool.close()
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
         log.info("service stopped")
 
 

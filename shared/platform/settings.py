@@ -71,6 +71,11 @@ class Settings(BaseModel):
     gateway_port: int = 8000
     gateway_host: str = "127.0.0.1"
     """Where the gateway's HTTP API listens: this machine only, unless a container sets 0.0.0.0."""
+    metrics_port: int | None = None
+    """Where this service serves its Prometheus metrics (ketnap.platform.metrics); None or 0: not
+    served. `ketnap up` reads it as the first of its services' ports and gives each its own."""
+    metrics_host: str = "127.0.0.1"
+    """The metrics' address: this machine only, unless a container sets 0.0.0.0 for its scraper."""
     schema_owner: str | None = None
     """The role migrations assume (`SET ROLE`) after logging in as the migrator: deploy/ makes
     the schemas' owner a role nobody logs in as. None: the login role owns what it creates."""
@@ -113,6 +118,8 @@ class Settings(BaseModel):
             "KETNAP_POSTGRES_PORT": "postgres_port",
             "KETNAP_GATEWAY_PORT": "gateway_port",
             "KETNAP_GATEWAY_HOST": "gateway_host",
+            "KETNAP_METRICS_PORT": "metrics_port",
+            "KETNAP_METRICS_HOST": "metrics_host",
             "KETNAP_LOG_FORMAT": "log_format",
             "KETNAP_HEARTBEAT_FILE": "heartbeat_file",
             "KETNAP_KEYS_DIR": "keys_dir",

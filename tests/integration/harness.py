@@ -63,10 +63,13 @@ async def _answering(service: Service, nats_url: str, task: asyncio.Task[None], 
 
 
 @asynccontextmanager
-async def running(service: Service, nats_url: str, database_url: str, deployment: str) -> AsyncIterator[asyncio.Task[None]]:
-    """The service's real runtime (relay, request endpoints, consumers) until the block ends."""
+async def running(
+    service: Service, nats_url: str, database_url: str, deployment: str, *, metrics_port: int | None = None
+) -> AsyncIterator[asyncio.Task[None]]:
+    """The service's real runtime (relay, request endpoints, consumers) until the block ends;
+    its Prometheus metrics served on `metrics_port` if given."""
     stop = asyncio.Event()
-    settings = Settings(nats_url=nats_url, database_url=database_url, deployment_id=deployment, keys_dir=_KEYS_DIR)
+    settings = Settings(nats_url=nats_url, database_url=database_url, deployment_id=deployment, keys_dir=_KEYS_DIR, metrics_port=metrics_port)
     task = asyncio.create_task(serve(service, settings, stop))
     await _answering(service, nats_url, task)
     try:

@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 from nats.aio.client import Client as NatsClient
 
+from ketnap.operations.embedded import free_port
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.eventstore import EventStore
@@ -85,6 +86,8 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     clock: Clock = field(default_factory=Clock)
     listener: Listener = field(default_factory=lambda: Listener("127.0.0.1", 0))
+    metrics_ports: dict[str, int] = field(default_factory=dict)
+    """Where each service (by role) serves its Prometheus metrics; none unless a test asks."""
 
     async def start(self) -> None:
         names = {role: await new_schema(self.pool) for role in ROLES}
@@ -111,7 +114,9 @@ class World:
         await self.seed()
 
     async def start_service(self, role: str) -> None:
-        await self._running[role].enter_async_context(running(self.services[role], self.nats_url, self.database_url, self.deployment))
+        await self._running[role].enter_async_context(running(
+            self.services[role], self.nats_url, self.database_url, self.deployment, metrics_port=self.metrics_ports.get(role)
+        ))
 
     async def stop_service(self, role: str) -> None:
         await self._running[role].aclose()
@@ -213,8 +218,13 @@ def new_citizen_id() -> str:
 
 
 @asynccontextmanager
-async def world_of(pool: asyncpg.Pool, nc: NatsClient, nats_url: str, database_url: str, deployment: str) -> AsyncIterator[World]:
+async def world_of(
+    pool: asyncpg.Pool, nc: NatsClient, nats_url: str, database_url: str, deployment: str, *, metrics: bool = False
+) -> AsyncIterator[World]:
+    """A started world; with `metrics`, every service serves its metrics on a free port."""
     world = World(pool, nc, nats_url, database_url, deployment)
+    if metrics:
+        world.metrics_ports = {role: free_port() for role in (*ROLES, "gateway")}
     try:
         await world.start()
         yield world
