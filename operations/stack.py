@@ -75,6 +75,8 @@ def state_file(data_dir: Path) -> Path:
 
 
 RESTART_PAUSE_SECONDS = 1.0
+DEFAULT_METRICS_PORT = 19100
+"""The first service's metrics port when KETNAP_METRICS_PORT is not set; the others follow it."""
 """A process that dies within 2 s of its start waits this long before the next: a crash loop stays visible."""
 
 
@@ -167,6 +169,23 @@ class Stack:
         """The gateway's HTTP API, when this stack runs the gateway."""
         return f"http://{self._api_host}:{self.settings.gateway_port}" if "gateway" in self.services else None
 
+    @property
+    def metrics_ports(self) -> dict[str, int]:
+        """Where each service serves its Prometheus metrics: KETNAP_METRICS_PORT (default
+        DEFAULT_METRICS_PORT) for the first service, the next ports for the others; 0: none."""
+        if self.settings.metrics_port == 0:
+            return {}
+        first = self.settings.metrics_port or DEFAULT_METRICS_PORT
+        return {name: first + i for i, name in enumerate(self.services)}
+
+    def metrics_url(self, service: str) -> str | None:
+        port = self.metrics_ports.get(service)
+        return f"http://{self._metrics_host}:{port}/metrics" if port else None
+
+    @property
+    def _metrics_host(self) -> str:
+        return "127.0.0.1" if self.settings.metrics_host in ("0.0.0.0", "::") else self.settings.metrics_host
+
     def api_listening(self) -> bool:
         return port_open(self.settings.gateway_port, self._api_host)
 
@@ -187,6 +206,12 @@ class Stack:
                 f"{self.label}Cổng {self.settings.gateway_port} của API đang bị chiếm bởi một chương trình khác; "
                 f"{self._change_port('KETNAP_GATEWAY_PORT', 'gateway_port')}."
             )
+        for name, port in self.metrics_ports.items():
+            if port_open(port, self._metrics_host):
+                raise RuntimeError(
+                    f"{self.label}Cổng {port} (số liệu của {name}) đang bị chiếm bởi một chương trình khác; "
+                    f"{self._change_port('KETNAP_METRICS_PORT', 'metrics_port')} (hoặc 0 để tắt số liệu)."
+                )
         if self.settings.uses_external_servers:
             print(f"Dùng máy chủ có sẵn: NATS {self.settings.nats_url}, PostgreSQL (DATABASE_URL)")
             return
@@ -259,6 +284,8 @@ class Stack:
             "KETNAP_POSTGRES_PORT": self.settings.postgres_port,
             "KETNAP_GATEWAY_PORT": self.settings.gateway_port,
             "KETNAP_GATEWAY_HOST": self.settings.gateway_host,
+            "KETNAP_METRICS_PORT": self.metrics_ports.get(name),
+            "KETNAP_METRICS_HOST": self.settings.metrics_host,
             "KETNAP_LOG_LEVEL": self.settings.log_level,
             "KETNAP_UPPER": self.settings.upper_deployment,
             "KETNAP_LOWERS": ",".join(self.settings.lower_deployments),
@@ -406,7 +433,8 @@ def print_summary(stack: Stack) -> None:
         print(f"  Ứng dụng    {stack.api_url}  (đăng nhập bằng tài khoản của `ketnap users add ... --password`; dữ liệu mẫu: `ketnap demo`)")
         print(f"  API         {stack.api_url}/api/v1 (tài liệu: {stack.api_url}/docs)")
     for process in stack.processes:
-        print(f"  {process.name:<14}pid {process.process.pid if process.process else '-'}")
+        metrics = stack.metrics_url(process.name)
+        print(f"  {process.name:<14}pid {process.process.pid if process.process else '-'}" + (f"  số liệu {metrics}" if metrics else ""))
     if _store_is_empty(with_database(stack.admin_database_url(), DATABASE_NAME)):
         print("Kho dữ liệu đang trống. Để xem ngay báo cáo thật, nạp một tổ chức mẫu có hồ sơ ở nhiều bước: ketnap demo")
     print("Xem trạng thái: ketnap status   ·   Dừng: Ctrl-C")

@@ -45,6 +45,8 @@ class Deployment(BaseModel):
     """Where lower deployments join this one (required when one names it as upper)."""
     leaf_url: str | None = None
     """Where this one joins its upper, when not straight to the upper's leaf_port (a proxy)."""
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """The first of the ports its services serve their metrics on (one each, in a row); none: no metrics."""
 
 
 class Topology(BaseModel):
@@ -126,6 +128,7 @@ class Topology(BaseModel):
                 "nats_monitor_port": entry.nats_monitor_port,
                 "postgres_port": entry.postgres_port,
                 "gateway_port": entry.gateway_port,
+                "metrics_port": entry.metrics_port or 0,
                 "data_dir": self.data_dir / entry.id,
             }
         )

@@ -27,6 +27,8 @@ class Up:
             "KETNAP_NATS_MONITOR_PORT": str(free_port()),
             "KETNAP_POSTGRES_PORT": str(postgres_port),
             "KETNAP_GATEWAY_PORT": str(free_port()),
+            # Off unless a test asks: the default ports would be shared by the tests running at once.
+            "KETNAP_METRICS_PORT": "0",
         }
         self.data_dir = data_dir
         self.process: subprocess.Popen[str] | None = None
