@@ -27,7 +27,8 @@ def alarm_line(service: str, alarm: dict[str, Any]) -> str:
     done = (
         f"; đã xác nhận bởi {alarm['acknowledged_by']} lúc {_shown(alarm['acknowledged_at'])}" if alarm["acknowledged_at"] else ""
     )
-    return f"{service} #{alarm['id']}: {alarm['message']} ({seen}{done})"
+    why = f", lý do: {alarm['acknowledged_reason']}" if alarm.get("acknowledged_reason") else ""
+    return f"{service} #{alarm['id']}: {alarm['message']} ({seen}{done}{why})"
 
 
 async def list_alarms(
