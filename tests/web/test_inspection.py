@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 from ketnap.platform.bus import subjects
 from tests.conftest import eventually
 from tests.integration.forgery import forged_withdrawal, publish
-from tests.integration.gateway.webclient import PASSWORD
+from tests.integration.gateway.webclient import PASSWORD, WebClient, csrf_of
 from tests.integration.gateway.world import World
 from tests.web.conftest import screenshot, sign_in
 
@@ -34,7 +34,7 @@ async def alarms_raised(world: World) -> int:
 @pytest.fixture(scope="module")
 async def forged(world: World) -> str:
     """A dossier opened for real, then its withdrawal forged at the dossiers log's head + 1."""
-    for login in ("kiemtra", "quantri"):
+    for login in ("kiemtra", "quantri", "quantri.b", "bithu.a1"):
         await world.set_password(login, PASSWORD)
     dossier_id = await world.open_dossier("bithu.a1", "CB-A1")
     events = [e async for batch in world.store("dossiers").read_log(0) for e in batch]
@@ -69,15 +69,15 @@ async def test_an_administrator_acknowledges_an_alarm_with_a_reason(page: Page, 
     await page.get_by_role("navigation", name="Chức năng").get_by_role("link", name="Kiểm tra").click()
     alarm = page.locator("section.alarm").filter(has_text="chưa xác nhận").first
     service, number = (await alarm.get_attribute("id") or "").removeprefix("canh-bao-").rsplit("-", 1)
-    reason = alarm.get_by_label(f"Lý do xác nhận cảnh báo số {number}")
+    reason = alarm.get_by_role("textbox", name="Lý do xác nhận")
 
     await reason.fill("ok")  # too short to say what was looked at: refused, kept as typed
     await alarm.get_by_role("button", name="Xác nhận đã xem xét").click()
     await expect(page.locator(".error-summary")).to_contain_text("Lý do xác nhận")
     alarm = page.locator(f"#canh-bao-{service}-{number}")
-    await expect(alarm.get_by_label(f"Lý do xác nhận cảnh báo số {number}")).to_have_value("ok")
+    await expect(alarm.get_by_role("textbox", name="Lý do xác nhận")).to_have_value("ok")
 
-    await alarm.get_by_label(f"Lý do xác nhận cảnh báo số {number}").fill("Tin giả mạo, đã đối chiếu sổ hồ sơ: không áp dụng")
+    await alarm.get_by_role("textbox", name="Lý do xác nhận").fill("Tin giả mạo, đã đối chiếu sổ hồ sơ: không áp dụng")
     await alarm.get_by_role("button", name="Xác nhận đã xem xét").click()
     await expect(alarm).to_contain_text("đã xác nhận")
     await expect(alarm).to_contain_text("quantri, lúc")
@@ -87,3 +87,32 @@ async def test_an_administrator_acknowledges_an_alarm_with_a_reason(page: Page, 
     # the service itself keeps who acknowledged it and why
     kept = next(a for a in await alarms_of(world, service) if str(a["id"]) == number)
     assert (kept["acknowledged_by"], kept["acknowledged_reason"]) == ("quantri", "Tin giả mạo, đã đối chiếu sổ hồ sơ: không áp dụng")
+
+
+async def test_what_the_access_table_and_the_scope_refuse_the_page_refuses(world: World, forged: str) -> None:
+    """The page protects nothing by itself: the API's access table and scope check refuse for it."""
+    open_alarm = next(a for a in await alarms_of(world, "verification") if a["acknowledged_at"] is None)
+    clients: list[WebClient] = []
+    try:
+        async def signed(login: str) -> WebClient:
+            client = WebClient(world)
+            clients.append(client)
+            await client.sign_in(login)
+            return client
+
+        inspector = await signed("kiemtra")
+        csrf = csrf_of((await inspector.get("/kiem-tra")).text)
+        refused = await inspector.post(f"/kiem-tra/canh-bao/verification/{open_alarm['id']}",
+                                       {"csrf": csrf, "idempotency_key": "a-key-of-the-inspector", "ly_do": "Tôi đã xem xét kỹ"})
+        assert refused.status_code == 403, refused.text
+        assert next(a for a in await alarms_of(world, "verification") if a["id"] == open_alarm["id"])["acknowledged_at"] is None
+
+        cell_secretary = await signed("bithu.a1")  # may not read integrity alarms, nor a dossier's audit timeline
+        assert (await cell_secretary.get("/kiem-tra")).status_code == 403
+        assert (await cell_secretary.get(f"/kiem-tra/ho-so/{forged}")).status_code == 403
+
+        other_subtree = await signed("quantri.b")  # an administrator of DU-B: the dossier lies in CB-A1
+        assert (await other_subtree.get(f"/kiem-tra/ho-so/{forged}")).status_code == 403
+    finally:
+        for client in clients:
+            await client.close()
