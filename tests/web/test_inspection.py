@@ -62,6 +62,10 @@ async def test_an_inspector_sees_the_alarm_and_an_administrator_acknowledges_it(
     await expect(opened).to_contain_text(world.name("dossiers"))
     await expect(opened.locator("code")).to_have_attribute("title", re.compile(r"^[0-9a-f]{64}$"))
     await screenshot(page, "kiem-tra-dien-bien")
+    # and back: the dossier's page links to it for those who may read it
+    await page.get_by_role("link", name="Mở hồ sơ").click()
+    await page.get_by_role("link", name="Diễn biến để kiểm tra").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Diễn biến của hồ sơ {forged}")
 
 
 async def test_an_administrator_acknowledges_an_alarm_with_a_reason(page: Page, world: World, forged: str) -> None:
