@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 from ketnap.platform.bus import subjects
 from tests.conftest import eventually
 from tests.integration.forgery import forged_withdrawal, publish
-from tests.integration.gateway.webclient import PASSWORD, WebClient, csrf_of
+from tests.integration.gateway.webclient import PASSWORD, WebClient, csrf_of, visible_text
 from tests.integration.gateway.world import World
 from tests.web.conftest import screenshot, sign_in
 
@@ -120,3 +120,17 @@ async def test_what_the_access_table_and_the_scope_refuse_the_page_refuses(world
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_a_service_that_does_not_answer_is_named_and_the_others_still_show(world: World, forged: str) -> None:
+    client = WebClient(world)
+    try:
+        await client.sign_in("kiemtra")
+        async with world.down("voting"):
+            page = await client.get("/kiem-tra")
+        text = visible_text(page.text)
+        assert page.status_code == 200, text
+        assert "Dịch vụ «Biểu quyết và quyết định» chưa trả lời" in text, text
+        assert "Thẩm tra lý lịch · chưa xác nhận" in text, text  # verification's alarm still shows
+    finally:
+        await client.close()

@@ -16,8 +16,9 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
+from ketnap.platform.commands import DomainError
 from ketnap.services.gateway.access import ALARMED_SERVICES, QUERIES
-from ketnap.services.gateway.web.page import MenuItem, Refusal, SignedIn, Web, pages, redirect, render, signed_in, web_of
+from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, redirect, render, signed_in, web_of
 
 router = pages()
 
@@ -40,7 +41,7 @@ async def alarms_of(web: Web, who: SignedIn) -> tuple[list[dict[str, Any]], list
     for service in ALARMED_SERVICES:
         try:
             result = await web.ask(who, service, "integrity_alarms", include_acknowledged=True)
-        except Refusal as refusal:
+        except DomainError as refusal:  # the service's own refusal, or the gateway's when no one answers
             if refusal.code != "unavailable":
                 raise
             silent.append(SERVICE_TITLES[service])
