@@ -27,7 +27,8 @@ def alarm_line(service: str, alarm: dict[str, Any]) -> str:
     done = (
         f"; đã xác nhận bởi {alarm['acknowledged_by']} lúc {_shown(alarm['acknowledged_at'])}" if alarm["acknowledged_at"] else ""
     )
-    return f"{service} #{alarm['id']}: {alarm['message']} ({seen}{done})"
+    why = f", lý do: {alarm['acknowledged_reason']}" if alarm.get("acknowledged_reason") else ""
+    return f"{service} #{alarm['id']}: {alarm['message']} ({seen}{done}{why})"
 
 
 async def list_alarms(
@@ -53,9 +54,9 @@ async def list_alarms(
     return found, silent
 
 
-async def acknowledge(nats_url: str, service: str, alarm_id: int) -> tuple[bool, str]:
+async def acknowledge(nats_url: str, service: str, alarm_id: int, reason: str | None = None) -> tuple[bool, str]:
     nc = await nats.connect(nats_url, name="ketnap-cli")
-    body = {"idempotency_key": str(uuid.uuid4()), "actor": OPERATOR, "scope": WHOLE_DEPLOYMENT, "alarm_id": alarm_id}
+    body = {"idempotency_key": str(uuid.uuid4()), "actor": OPERATOR, "scope": WHOLE_DEPLOYMENT, "alarm_id": alarm_id, "reason": reason}
     try:
         reply = await requests.command(nc, service, "acknowledge_alarm", body, timeout=15)
     except Unavailable as error:

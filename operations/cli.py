@@ -510,12 +510,13 @@ def alarms_list(
 def alarms_acknowledge(
     service: Annotated[str, typer.Argument(help="Dịch vụ có cảnh báo (cột đầu của ketnap alarms list)")],
     alarm_id: Annotated[int, typer.Argument(help="Số của cảnh báo (sau dấu #)", min=1)],
+    reason: Annotated[str | None, typer.Option("--ly-do", help="Lý do xác nhận: đã xem xét những gì")] = None,
 ) -> None:
-    """Xác nhận đã xem xét một cảnh báo toàn vẹn; ghi người xác nhận và thời điểm."""
+    """Xác nhận đã xem xét một cảnh báo toàn vẹn; ghi người xác nhận, thời điểm và lý do."""
     from ketnap.operations.alarms import acknowledge
 
     nats_url, _ = _connection_urls(_settings())
-    ok, text = asyncio.run(acknowledge(nats_url, service, alarm_id))
+    ok, text = asyncio.run(acknowledge(nats_url, service, alarm_id, reason))
     typer.echo(text, err=not ok)
     raise typer.Exit(0 if ok else 1)
 

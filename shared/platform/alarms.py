@@ -49,6 +49,7 @@ class IntegrityAlarm(Refusal):
     times: int
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    acknowledged_reason: str | None = None
 
     def describe(self) -> str:
         return (
@@ -62,7 +63,7 @@ class IntegrityAlarm(Refusal):
             "position": self.position, "kind": self.kind, "detail": self.detail, "received_hash": self.received_hash,
             "first_seen": self.first_seen.isoformat(), "last_seen": self.last_seen.isoformat(), "times": self.times,
             "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
-            "acknowledged_by": self.acknowledged_by, "message": self.describe(),
+            "acknowledged_by": self.acknowledged_by, "acknowledged_reason": self.acknowledged_reason, "message": self.describe(),
         }
 
 
@@ -77,6 +78,7 @@ class AcknowledgeAlarm(Command):
     """Xác nhận đã xem xét một cảnh báo toàn vẹn (ghi người xác nhận và thời điểm)."""
 
     alarm_id: int = Field(ge=1)
+    reason: str | None = Field(default=None, max_length=500, description="why it is acknowledged (what the operator found)")
 
 
 async def record(conn: asyncpg.Connection, schema: str, refusal: Refusal) -> bool:
@@ -103,12 +105,13 @@ async def unacknowledged(conn: asyncpg.Connection, schema: str) -> int:
     return await conn.fetchval(f"SELECT count(*) FROM {schema}.{TABLE} WHERE acknowledged_at IS NULL")
 
 
-async def acknowledge(conn: asyncpg.Connection, schema: str, alarm_id: int, by: str) -> IntegrityAlarm | None:
-    """Mark it seen; an alarm acknowledged before keeps its first acknowledgement. None: no such alarm."""
+async def acknowledge(conn: asyncpg.Connection, schema: str, alarm_id: int, by: str, reason: str | None = None) -> IntegrityAlarm | None:
+    """Mark it seen; an alarm acknowledged before keeps its first acknowledgement (who, when, why). None: no such alarm."""
     row = await conn.fetchrow(
         f"""UPDATE {schema}.{TABLE} SET acknowledged_at = coalesce(acknowledged_at, now()),
-                acknowledged_by = coalesce(acknowledged_by, $2)
+                acknowledged_by = coalesce(acknowledged_by, $2),
+                acknowledged_reason = CASE WHEN acknowledged_at IS NULL THEN $3 ELSE acknowledged_reason END
             WHERE id = $1 RETURNING *""",
-        alarm_id, by,
+        alarm_id, by, reason,
     )
     return IntegrityAlarm(**dict(row)) if row else None

@@ -186,7 +186,7 @@ async def _list_alarms(ctx: ServiceContext, query: alarms.AlarmsQuery) -> dict[s
 async def _acknowledge_alarm(ctx: ServiceContext, command: alarms.AcknowledgeAlarm) -> dict[str, Any]:
     """Xác nhận đã xem xét một cảnh báo toàn vẹn; xác nhận lại không đổi người và thời điểm đã ghi."""
     async with ctx.pool.acquire() as conn:
-        alarm = await alarms.acknowledge(conn, ctx.name, command.alarm_id, command.actor)
+        alarm = await alarms.acknowledge(conn, ctx.name, command.alarm_id, command.actor, command.reason)
     if alarm is None:
         raise NotFound(f"Không có cảnh báo số {command.alarm_id}.", alarm_id=command.alarm_id)
     return alarm.to_json()

@@ -120,6 +120,8 @@ CREATE TABLE IF NOT EXISTS {schema}.integrity_alarms (
     acknowledged_by  text,
     UNIQUE (consumer, source, position, kind, received_hash)
 );
+-- Added after the table: a deployment bootstrapped before keeps its rows and gains the column.
+ALTER TABLE {schema}.integrity_alarms ADD COLUMN IF NOT EXISTS acknowledged_reason text;
 """
 
 

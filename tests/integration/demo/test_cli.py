@@ -151,7 +151,7 @@ async def test_status_exits_non_zero_while_an_integrity_alarm_is_unacknowledged(
     code, out = await stack.ketnap("status")
     assert code == 1 and "ketnap alarms list" in out, out
     for service, number in found:
-        code, out = await stack.ketnap("alarms", "acknowledge", service, number)
+        code, out = await stack.ketnap("alarms", "acknowledge", service, number, "--ly-do", "Tin giả mạo, đã đối chiếu sổ")
         assert code == 0 and "Đã xác nhận" in out, out
     code, out = await stack.ketnap("alarms", "acknowledge", "dossiers", "999999")
     assert code == 1 and "Không có cảnh báo số 999999" in out, out
@@ -159,3 +159,4 @@ async def test_status_exits_non_zero_while_an_integrity_alarm_is_unacknowledged(
     assert code == 0, out
     code, out = await stack.ketnap("alarms", "list", "--all")
     assert code == 0 and out.count("đã xác nhận bởi operator") == len(found), out
+    assert out.count("lý do: Tin giả mạo, đã đối chiếu sổ") == len(found), out

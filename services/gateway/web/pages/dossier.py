@@ -140,6 +140,7 @@ async def _show_dossier(
         request, who, "dossier.html", status_code=status_code, dossier=dossier, road=road(dossier, voting), others=others, form=next_form,
         cell_name=await _cell_name(web, who, dossier["cell"]), done=done, conflict=conflict, timeline=timeline,
         action=f"/ho-so/{dossier_id}", result=result or {}, verification=dossier["verification_case"],
+        audit=web.may(who, "query", "reporting", "audit_history"),
     )
     if conflict is not None and request.headers.get("HX-Request") == "true":
         # The form was sent by htmx, but a conflict shows the whole dossier again, reloaded.
