@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from typing import Annotated
 
 import asyncpg
 import typer
 
+from ketnap.operations.typed import DAY_HINT, day, day_option, organisation_option, role_option
 from ketnap.platform.settings import Settings
+from ketnap.services.gateway.access import ROLE_TITLES
 
 app = typer.Typer(help="Ketnap: quản lý công tác kết nạp đảng viên.", no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="Kiểm tra nhật ký (chuỗi băm).", no_args_is_help=True)
@@ -286,10 +289,10 @@ def registry_import(
 
 report_app = typer.Typer(help="Báo cáo: chỉ tiêu, đảng viên mới, tiến độ, thời hạn, xếp loại chất lượng (xuất CSV, XLSX).", no_args_is_help=True)
 app.add_typer(report_app, name="report")
-_Org = Annotated[str, typer.Option("--org", help="Mã tổ chức đảng")]
+_Org = Annotated[str, typer.Option("--org", help="Mã tổ chức đảng (chữ hoa hay thường đều được)", callback=organisation_option)]
 _Year = Annotated[int | None, typer.Option("--year", help="Năm báo cáo, ví dụ 2025")]
 _Term = Annotated[str | None, typer.Option("--term", help="Nhiệm kỳ, ví dụ 2020-2025")]
-_AsOf = Annotated[str | None, typer.Option("--as-of", help="Báo cáo tại một ngày đã qua (YYYY-MM-DD)")]
+_AsOf = Annotated[str | None, typer.Option("--as-of", help=f"Báo cáo tại một ngày đã qua, {DAY_HINT}", callback=day_option)]
 _Csv = Annotated[str | None, typer.Option("--csv", help="Xuất ra tệp CSV")]
 _Xlsx = Annotated[str | None, typer.Option("--xlsx", help="Xuất ra tệp XLSX")]
 
@@ -399,8 +402,10 @@ def _users(work) -> None:
 @users_app.command("add")
 def users_add(
     login: Annotated[str, typer.Argument(help="Tên đăng nhập (chữ thường không dấu, số, . _ -)")],
-    role: Annotated[str, typer.Option("--role", help="cell_secretary, grassroots_staff, organisation_board, standing_committee, inspector, administrator")],
-    org: Annotated[str, typer.Option("--org", help="Mã tổ chức của người dùng: họ làm việc trong tổ chức này và các cấp dưới")],
+    role: Annotated[str, typer.Option("--role", help=f"Vai trò: {', '.join(ROLE_TITLES.values())}", callback=role_option)],
+    org: Annotated[
+        str, typer.Option("--org", help="Mã tổ chức của người dùng: họ làm việc trong tổ chức này và các cấp dưới", callback=organisation_option)
+    ],
     name: Annotated[str | None, typer.Option("--name", help="Họ tên hiển thị")] = None,
     password: Annotated[bool, typer.Option("--password", help="Hỏi và đặt mật khẩu đăng nhập ứng dụng web")] = False,
 ) -> None:
@@ -408,11 +413,7 @@ def users_add(
     from ketnap.services.gateway import client
     from ketnap.services.gateway.access import Role
 
-    try:
-        chosen = Role(role)
-    except ValueError:
-        typer.echo(f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(r.value for r in Role)}.", err=True)
-        raise typer.Exit(2) from None
+    chosen = Role(role)
     password_hash = _new_password_hash(login) if password else None
     _users(lambda url: client.add_user(url, login, chosen, org, name, password_hash=password_hash))
 
@@ -471,7 +472,7 @@ def users_disable(
 
 @users_app.command("list")
 def users_list(
-    org: Annotated[str | None, typer.Option("--org", help="Chỉ người dùng của tổ chức này và cấp dưới")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Chỉ người dùng của tổ chức này và cấp dưới", callback=organisation_option)] = None,
     all_users: Annotated[bool, typer.Option("--all", help="Cả người dùng đã bị khóa")] = False,
 ) -> None:
     """Danh sách người dùng, vai trò, tổ chức và mã truy cập còn hiệu lực."""
@@ -527,7 +528,7 @@ def alarms_acknowledge(
 def demo(
     force: Annotated[bool, typer.Option("--force", help="Nạp cả khi sổ đăng ký đã có tổ chức, hoặc nạp tiếp lần bị gián đoạn")] = False,
     applicants: Annotated[int, typer.Option("--applicants", min=1, max=500, help="Số hồ sơ mẫu")] = 12,
-    on: Annotated[str | None, typer.Option("--on", help="Ngày tham chiếu của dữ liệu mẫu (YYYY-MM-DD), mặc định hôm nay")] = None,
+    on: Annotated[str | None, typer.Option("--on", help=f"Ngày tham chiếu của dữ liệu mẫu, {DAY_HINT}; mặc định hôm nay", callback=day_option)] = None,
 ) -> None:
     """Nạp tổ chức mẫu (tỉnh, xã, chi bộ, đảng viên) và hồ sơ ở nhiều bước qua các dịch vụ để xem báo cáo ngay."""
     from ketnap.operations.demo.load import run_demo
@@ -545,7 +546,9 @@ api_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(api_app, name="api")
-_Fields = Annotated[list[str] | None, typer.Argument(help="TRƯỜNG=GIÁ_TRỊ; giá trị JSON ([..], {..}, số, true) được hiểu như JSON")]
+_Fields = Annotated[
+    list[str] | None, typer.Argument(help="TRƯỜNG=GIÁ_TRỊ; giá trị JSON ([..], {..}, số, true) được hiểu như JSON, ngày dd/mm/yyyy đổi sang ISO")
+]
 
 
 def _fields(pairs: list[str] | None, json_file: str | None) -> dict:
@@ -557,6 +560,8 @@ def _fields(pairs: list[str] | None, json_file: str | None) -> dict:
         if not sep:
             typer.echo(f"Cần dạng TRƯỜNG=GIÁ_TRỊ: {pair}", err=True)
             raise typer.Exit(2)
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", value):
+            value = day(value).isoformat()  # people write dd/mm/yyyy; the API takes ISO
         try:
             # Short numbers are numbers; a 12-digit citizen id stays text.
             as_json = value[:1] in "[{" or value in ("true", "false", "null") or (value.isdigit() and len(value) <= 9)
@@ -605,7 +610,7 @@ def api_send(
     json_file: Annotated[str | None, typer.Option("--json", help="Tệp JSON chứa thân lệnh")] = None,
     key: Annotated[str | None, typer.Option("--key", help="Khóa chống trùng lặp (gửi lại với cùng khóa không ghi hai lần)")] = None,
 ) -> None:
-    """Gửi một lệnh qua API, ví dụ: ketnap api send dossiers withdraw dossier_id=... expected_version=7 on=2026-11-20."""
+    """Gửi một lệnh qua API, ví dụ: ketnap api send dossiers withdraw dossier_id=... expected_version=7 on=20/11/2026."""
     _api_call("command", service, command, _fields(fields, json_file), key)
 
 
