@@ -69,4 +69,5 @@ def organisation_option(text: str | None) -> str | None:
     return None if text is None else text.strip().upper()
 
 
+DAY = "<ngày>"
 DAY_HINT = f"ngày/tháng/năm ({DATE_FORMAT_HINT.split(', ', 1)[-1]})"
