@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pytest
 import typer.main
 from typer.testing import CliRunner
 
@@ -40,3 +41,16 @@ def test_a_refusal_is_in_vietnamese() -> None:
     assert done.exit_code == 2
     assert "Lỗi" in done.output and "Xem 'ketnap report quota --help' để biết cách dùng." in done.output
     assert "Error" not in done.output and "Try" not in done.output
+
+
+@pytest.mark.parametrize(("words", "said"), [
+    (["users", "add", "x"], "Thiếu '--role'."),
+    (["users", "add", "x", "--rol", "a"], "Không có tùy chọn --rol. Có phải là --org, --role?"),
+    (["report", "quot"], "Không có lệnh 'quot'. Có phải là quota?"),
+    (["demo", "extra"], "Thừa tham số: extra."),
+    (["demo", "--applicants", "1000"], "'--applicants': giá trị không hợp lệ (xem --help)."),
+])
+def test_usage_errors_are_in_vietnamese(words: list[str], said: str) -> None:
+    done = CliRunner().invoke(app, words, prog_name="ketnap", env={"COLUMNS": "200"})
+    assert done.exit_code == 2
+    assert said in done.output
