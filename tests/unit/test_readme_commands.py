@@ -8,6 +8,8 @@ import shlex
 import subprocess
 from pathlib import Path
 
+from ketnap.operations.stack import typed_command
+
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 KETNAP = ".venv/bin/ketnap"
@@ -54,3 +56,10 @@ def test_every_command_the_readme_writes_exists_with_the_options_it_uses() -> No
         assert done.returncode == 0, f"ketnap {' '.join(path)}: {done.stderr}"
         for option in used:
             assert option in done.stdout, f"`ketnap {' '.join(path)}` has no {option}"
+
+
+def test_make_run_says_ketnap_the_way_it_can_be_typed(tmp_path: Path) -> None:
+    """`make run` prints `.venv/bin/ketnap demo` when ketnap is off the PATH, `ketnap demo` when on it."""
+    program = ROOT / KETNAP
+    assert typed_command(str(program), ROOT) == KETNAP
+    assert typed_command(str(program), tmp_path) == str(program)
