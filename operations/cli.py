@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from typing import Annotated
 
 import asyncpg
 import typer
 
+from ketnap.operations.typed import DAY, DAY_HINT, day, day_option, organisation_option, role_option
+from ketnap.operations.vietnamese_help import VietnameseCommand, VietnameseGroup
 from ketnap.platform.settings import Settings
+from ketnap.services.gateway.access import ROLE_TITLES
 
-app = typer.Typer(help="Ketnap: quản lý công tác kết nạp đảng viên.", no_args_is_help=True, add_completion=False)
-audit_app = typer.Typer(help="Kiểm tra nhật ký (chuỗi băm).", no_args_is_help=True)
-projections_app = typer.Typer(help="Dựng lại các bảng báo cáo từ nhật ký.", no_args_is_help=True)
+app = typer.Typer(cls=VietnameseGroup, help="Ketnap: quản lý công tác kết nạp đảng viên.", no_args_is_help=True, add_completion=False)
+audit_app = typer.Typer(cls=VietnameseGroup, help="Kiểm tra nhật ký (chuỗi băm).", no_args_is_help=True)
+projections_app = typer.Typer(cls=VietnameseGroup, help="Dựng lại các bảng báo cáo từ nhật ký.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(projections_app, name="projections")
-registry_app = typer.Typer(help="Sổ đăng ký: tổ chức, đảng viên, cấp ủy, địa bàn.", no_args_is_help=True)
+registry_app = typer.Typer(cls=VietnameseGroup, help="Sổ đăng ký: tổ chức, đảng viên, cấp ủy, địa bàn.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 
 
@@ -59,7 +63,7 @@ def _connection_urls(settings: Settings) -> tuple[str, str]:
     return state["nats_url"], state["database_url"]
 
 
-@app.command()
+@app.command(cls=VietnameseCommand)
 def up(
     service: Annotated[list[str] | None, typer.Option("--service", help="Chỉ chạy các dịch vụ này")] = None,
     topology: Annotated[
@@ -84,7 +88,7 @@ def up(
     raise typer.Exit(run_up(settings, service or list(settings.services)))
 
 
-@app.command()
+@app.command(cls=VietnameseCommand)
 def bootstrap() -> None:
     """Tạo schema, luồng JetStream và consumer trên máy chủ có sẵn (NATS_URL, DATABASE_URL)."""
     from ketnap.operations.bootstrap import bootstrap as run_bootstrap
@@ -98,7 +102,7 @@ def bootstrap() -> None:
     typer.echo("Đã khởi tạo.")
 
 
-@app.command()
+@app.command(cls=VietnameseCommand)
 def status() -> None:
     """Máy chủ và dịch vụ nào đang chạy, đầu nhật ký và độ trễ relay của từng dịch vụ."""
     from ketnap.operations.status import collect_status, render_status
@@ -110,7 +114,7 @@ def status() -> None:
     raise typer.Exit(0 if report.healthy else 1)
 
 
-@app.command()
+@app.command(cls=VietnameseCommand)
 def health() -> None:
     """Kiểm tra sức khỏe của container dịch vụ: mã thoát 0 khi dịch vụ vừa chạm tệp nhịp tim
     (KETNAP_HEARTBEAT_FILE), tức là còn kết nối được NATS và PostgreSQL."""
@@ -125,7 +129,7 @@ def health() -> None:
         raise typer.Exit(1)
 
 
-@audit_app.command("verify")
+@audit_app.command("verify", cls=VietnameseCommand)
 def audit_verify(
     service: Annotated[str | None, typer.Option("--service", help="Chỉ kiểm tra nhật ký của dịch vụ này")] = None,
     deployment: Annotated[
@@ -149,7 +153,7 @@ def audit_verify(
     raise typer.Exit(0 if all(line.intact for line in lines) else 1)
 
 
-@projections_app.command("rebuild")
+@projections_app.command("rebuild", cls=VietnameseCommand)
 def projections_rebuild(
     verify: Annotated[bool, typer.Option("--verify", help="Dựng vào schema bóng và so từng dòng với bảng đang chạy")] = False,
     name: Annotated[str | None, typer.Option("--name", help="Chỉ projection này")] = None,
@@ -194,7 +198,7 @@ def projections_rebuild(
     raise typer.Exit(0 if asyncio.run(run()) else 1)
 
 
-@app.command()
+@app.command(cls=VietnameseCommand)
 def backup(
     folder: Annotated[str, typer.Argument(metavar="THƯ_MỤC", help="Thư mục mới hoặc trống để ghi bản sao lưu")],
 ) -> None:
@@ -217,7 +221,7 @@ def backup(
     typer.echo(f"Đã sao lưu {len(manifest.logs)} nhật ký ({len(manifest.anchors)} đầu đã ký) vào {folder}.")
 
 
-@app.command()
+@app.command(cls=VietnameseCommand)
 def restore(
     folder: Annotated[str, typer.Argument(metavar="THƯ_MỤC", help="Thư mục bản sao lưu (`ketnap backup`)")],
 ) -> None:
@@ -244,7 +248,7 @@ def restore(
     typer.echo(f"Đã khôi phục bản sao lưu ngày {manifest.created_at.astimezone():%d/%m/%Y %H:%M}. Chạy `ketnap audit verify` sau khi các dịch vụ chạy lại.")
 
 
-@registry_app.command("import")
+@registry_app.command("import", cls=VietnameseCommand)
 def registry_import(
     file: Annotated[str, typer.Argument(help="Tệp CSV hoặc JSON (xem docs/registry.md)")],
     actor: Annotated[str, typer.Option("--actor", help="Người nhập, ghi vào nhật ký")] = "import",
@@ -284,12 +288,12 @@ def registry_import(
 
 # --- reports: asked of the reporting service over NATS, shown as tables, exported ------------------
 
-report_app = typer.Typer(help="Báo cáo: chỉ tiêu, đảng viên mới, tiến độ, thời hạn, xếp loại chất lượng (xuất CSV, XLSX).", no_args_is_help=True)
+report_app = typer.Typer(cls=VietnameseGroup, help="Báo cáo: chỉ tiêu, đảng viên mới, tiến độ, thời hạn, xếp loại chất lượng (xuất CSV, XLSX).", no_args_is_help=True)
 app.add_typer(report_app, name="report")
-_Org = Annotated[str, typer.Option("--org", help="Mã tổ chức đảng")]
+_Org = Annotated[str, typer.Option("--org", help="Mã tổ chức đảng (chữ hoa hay thường đều được)", callback=organisation_option)]
 _Year = Annotated[int | None, typer.Option("--year", help="Năm báo cáo, ví dụ 2025")]
 _Term = Annotated[str | None, typer.Option("--term", help="Nhiệm kỳ, ví dụ 2020-2025")]
-_AsOf = Annotated[str | None, typer.Option("--as-of", help="Báo cáo tại một ngày đã qua (YYYY-MM-DD)")]
+_AsOf = Annotated[str | None, typer.Option("--as-of", metavar=DAY, help=f"Báo cáo tại một ngày đã qua, {DAY_HINT}", callback=day_option)]
 _Csv = Annotated[str | None, typer.Option("--csv", help="Xuất ra tệp CSV")]
 _Xlsx = Annotated[str | None, typer.Option("--xlsx", help="Xuất ra tệp XLSX")]
 
@@ -321,31 +325,31 @@ def _api_session() -> tuple[str, str] | None:
     return os.environ.get("KETNAP_API_URL", f"http://{settings.gateway_host}:{settings.gateway_port}"), token
 
 
-@report_app.command("quota")
+@report_app.command("quota", cls=VietnameseCommand)
 def report_quota(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
     """Chỉ tiêu và kết quả kết nạp của tổ chức và từng tổ chức trực thuộc, kèm hồ sơ đang xử lý."""
     _report("quota", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
 
 
-@report_app.command("stats")
+@report_app.command("stats", cls=VietnameseCommand)
 def report_stats(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
     """Đảng viên mới theo giới tính, dân tộc, tôn giáo, đoàn viên, nghề nghiệp, độ tuổi, trình độ."""
     _report("stats", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
 
 
-@report_app.command("pipeline")
+@report_app.command("pipeline", cls=VietnameseCommand)
 def report_pipeline(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
     """Hồ sơ theo từng bước, thời gian mỗi bước, hồ sơ bị bác theo mã quy định."""
     _report("pipeline", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
 
 
-@report_app.command("classes")
+@report_app.command("classes", cls=VietnameseCommand)
 def report_classes(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
     """Lớp bồi dưỡng nhận thức về Đảng và lớp đảng viên mới, số học viên."""
     _report("classes", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
 
 
-@report_app.command("white-zones")
+@report_app.command("white-zones", cls=VietnameseCommand)
 def report_white_zones(
     org: _Org,
     years: Annotated[int, typer.Option("--years", help="Chi bộ không kết nạp được đảng viên trong bao nhiêu năm")] = 3,
@@ -355,7 +359,7 @@ def report_white_zones(
     _report("white_zones", {"organisation": org, "years": years, "as_of": as_of}, csv, xlsx)
 
 
-@report_app.command("overdue")
+@report_app.command("overdue", cls=VietnameseCommand)
 def report_overdue(
     org: _Org,
     all_open: Annotated[bool, typer.Option("--all", help="Mọi thời hạn đang mở, không chỉ quá hạn")] = False,
@@ -365,7 +369,7 @@ def report_overdue(
     _report("deadlines", {"organisation": org, "overdue_only": not all_open, "as_of": as_of}, csv, xlsx)
 
 
-@report_app.command("ratings")
+@report_app.command("ratings", cls=VietnameseCommand)
 def report_ratings(
     org: _Org,
     year: Annotated[int, typer.Option("--year", help="Năm được đánh giá, xếp loại, ví dụ 2025")],
@@ -375,7 +379,7 @@ def report_ratings(
     _report("ratings", {"organisation": org, "year": year, "as_of": as_of}, csv, xlsx)
 
 
-@audit_app.command("history")
+@audit_app.command("history", cls=VietnameseCommand)
 def audit_history(
     dossier: Annotated[str, typer.Argument(help="Mã hồ sơ")], as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None
 ) -> None:
@@ -385,7 +389,7 @@ def audit_history(
 
 # --- users: the gateway's users and tokens, asked of the running gateway over NATS -----------------
 
-users_app = typer.Typer(help="Người dùng và mã truy cập của API (cổng gateway).", no_args_is_help=True)
+users_app = typer.Typer(cls=VietnameseGroup, help="Người dùng và mã truy cập của API (cổng gateway).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 
@@ -396,11 +400,13 @@ def _users(work) -> None:
     raise typer.Exit(0 if answer.ok else 1)
 
 
-@users_app.command("add")
+@users_app.command("add", cls=VietnameseCommand)
 def users_add(
     login: Annotated[str, typer.Argument(help="Tên đăng nhập (chữ thường không dấu, số, . _ -)")],
-    role: Annotated[str, typer.Option("--role", help="cell_secretary, grassroots_staff, organisation_board, standing_committee, inspector, administrator")],
-    org: Annotated[str, typer.Option("--org", help="Mã tổ chức của người dùng: họ làm việc trong tổ chức này và các cấp dưới")],
+    role: Annotated[str, typer.Option("--role", help=f"Vai trò: {', '.join(ROLE_TITLES.values())}", callback=role_option)],
+    org: Annotated[
+        str, typer.Option("--org", help="Mã tổ chức của người dùng: họ làm việc trong tổ chức này và các cấp dưới", callback=organisation_option)
+    ],
     name: Annotated[str | None, typer.Option("--name", help="Họ tên hiển thị")] = None,
     password: Annotated[bool, typer.Option("--password", help="Hỏi và đặt mật khẩu đăng nhập ứng dụng web")] = False,
 ) -> None:
@@ -408,11 +414,7 @@ def users_add(
     from ketnap.services.gateway import client
     from ketnap.services.gateway.access import Role
 
-    try:
-        chosen = Role(role)
-    except ValueError:
-        typer.echo(f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(r.value for r in Role)}.", err=True)
-        raise typer.Exit(2) from None
+    chosen = Role(role)
     password_hash = _new_password_hash(login) if password else None
     _users(lambda url: client.add_user(url, login, chosen, org, name, password_hash=password_hash))
 
@@ -429,7 +431,7 @@ def _new_password_hash(login: str) -> str:
     return hash_password(typed)
 
 
-@users_app.command("password")
+@users_app.command("password", cls=VietnameseCommand)
 def users_password(login: Annotated[str, typer.Argument(help="Tên đăng nhập")]) -> None:
     """Đặt (hoặc đổi) mật khẩu đăng nhập ứng dụng web; các phiên đăng nhập bằng mật khẩu cũ kết thúc."""
     from ketnap.services.gateway import client
@@ -438,7 +440,7 @@ def users_password(login: Annotated[str, typer.Argument(help="Tên đăng nhập
     _users(lambda url: client.set_password(url, login, password_hash))
 
 
-@users_app.command("token")
+@users_app.command("token", cls=VietnameseCommand)
 def users_token(
     login: Annotated[str, typer.Argument(help="Tên đăng nhập")],
     label: Annotated[str | None, typer.Option("--label", help="Ghi chú: mã dùng ở đâu")] = None,
@@ -450,7 +452,7 @@ def users_token(
     _users(lambda url: client.issue_token(url, login, label, days))
 
 
-@users_app.command("revoke")
+@users_app.command("revoke", cls=VietnameseCommand)
 def users_revoke(token_id: Annotated[str, typer.Argument(help="Mã số của mã truy cập (xem ketnap users list)")]) -> None:
     """Thu hồi một mã truy cập: nó thôi hiệu lực ngay."""
     from ketnap.services.gateway import client
@@ -458,7 +460,7 @@ def users_revoke(token_id: Annotated[str, typer.Argument(help="Mã số của m�
     _users(lambda url: client.revoke_token(url, token_id))
 
 
-@users_app.command("disable")
+@users_app.command("disable", cls=VietnameseCommand)
 def users_disable(
     login: Annotated[str, typer.Argument(help="Tên đăng nhập")],
     reason: Annotated[str | None, typer.Option("--reason", help="Lý do")] = None,
@@ -469,9 +471,9 @@ def users_disable(
     _users(lambda url: client.disable_user(url, login, reason))
 
 
-@users_app.command("list")
+@users_app.command("list", cls=VietnameseCommand)
 def users_list(
-    org: Annotated[str | None, typer.Option("--org", help="Chỉ người dùng của tổ chức này và cấp dưới")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Chỉ người dùng của tổ chức này và cấp dưới", callback=organisation_option)] = None,
     all_users: Annotated[bool, typer.Option("--all", help="Cả người dùng đã bị khóa")] = False,
 ) -> None:
     """Danh sách người dùng, vai trò, tổ chức và mã truy cập còn hiệu lực."""
@@ -482,11 +484,11 @@ def users_list(
 
 # --- alarms: the integrity alarms of every service, over NATS --------------------------------------
 
-alarms_app = typer.Typer(help="Cảnh báo toàn vẹn: tin trên kênh sự kiện không phải mắt xích kế tiếp của nhật ký nguồn.", no_args_is_help=True)
+alarms_app = typer.Typer(cls=VietnameseGroup, help="Cảnh báo toàn vẹn: tin trên kênh sự kiện không phải mắt xích kế tiếp của nhật ký nguồn.", no_args_is_help=True)
 app.add_typer(alarms_app, name="alarms")
 
 
-@alarms_app.command("list")
+@alarms_app.command("list", cls=VietnameseCommand)
 def alarms_list(
     all_alarms: Annotated[bool, typer.Option("--all", help="Cả các cảnh báo đã xác nhận")] = False,
 ) -> None:
@@ -506,7 +508,7 @@ def alarms_list(
     raise typer.Exit(1 if silent or any(a["acknowledged_at"] is None for _, a in found) else 0)
 
 
-@alarms_app.command("acknowledge")
+@alarms_app.command("acknowledge", cls=VietnameseCommand)
 def alarms_acknowledge(
     service: Annotated[str, typer.Argument(help="Dịch vụ có cảnh báo (cột đầu của ketnap alarms list)")],
     alarm_id: Annotated[int, typer.Argument(help="Số của cảnh báo (sau dấu #)", min=1)],
@@ -524,11 +526,11 @@ def alarms_acknowledge(
 # --- demo: a small organisation with dossiers at every step, loaded through the services ---------
 
 
-@app.command()
+@app.command(cls=VietnameseCommand)
 def demo(
     force: Annotated[bool, typer.Option("--force", help="Nạp cả khi sổ đăng ký đã có tổ chức, hoặc nạp tiếp lần bị gián đoạn")] = False,
     applicants: Annotated[int, typer.Option("--applicants", min=1, max=500, help="Số hồ sơ mẫu")] = 12,
-    on: Annotated[str | None, typer.Option("--on", help="Ngày tham chiếu của dữ liệu mẫu (YYYY-MM-DD), mặc định hôm nay")] = None,
+    on: Annotated[str | None, typer.Option("--on", metavar=DAY, help=f"Ngày tham chiếu của dữ liệu mẫu, {DAY_HINT}; mặc định hôm nay", callback=day_option)] = None,
 ) -> None:
     """Nạp tổ chức mẫu (tỉnh, xã, chi bộ, đảng viên) và hồ sơ ở nhiều bước qua các dịch vụ để xem báo cáo ngay."""
     from ketnap.operations.demo.load import run_demo
@@ -542,11 +544,14 @@ def demo(
 # --- api: any command or query of the HTTP API, as the user whose token is in KETNAP_TOKEN ---------
 
 api_app = typer.Typer(
+    cls=VietnameseGroup,
     help="Gửi lệnh hoặc hỏi qua API với mã truy cập trong KETNAP_TOKEN (địa chỉ: KETNAP_API_URL). Danh sách lệnh: /docs.",
     no_args_is_help=True,
 )
 app.add_typer(api_app, name="api")
-_Fields = Annotated[list[str] | None, typer.Argument(help="TRƯỜNG=GIÁ_TRỊ; giá trị JSON ([..], {..}, số, true) được hiểu như JSON")]
+_Fields = Annotated[
+    list[str] | None, typer.Argument(help="TRƯỜNG=GIÁ_TRỊ; giá trị JSON ([..], {..}, số, true) được hiểu như JSON, ngày dd/mm/yyyy đổi sang ISO")
+]
 
 
 def _fields(pairs: list[str] | None, json_file: str | None) -> dict:
@@ -558,6 +563,8 @@ def _fields(pairs: list[str] | None, json_file: str | None) -> dict:
         if not sep:
             typer.echo(f"Cần dạng TRƯỜNG=GIÁ_TRỊ: {pair}", err=True)
             raise typer.Exit(2)
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", value):
+            value = day(value).isoformat()  # people write dd/mm/yyyy; the API takes ISO
         try:
             # Short numbers are numbers; a 12-digit citizen id stays text.
             as_json = value[:1] in "[{" or value in ("true", "false", "null") or (value.isdigit() and len(value) <= 9)
@@ -598,7 +605,7 @@ def _api_call(kind: str, service: str, name: str, body: dict, key: str | None) -
     typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
 
 
-@api_app.command("send")
+@api_app.command("send", cls=VietnameseCommand)
 def api_send(
     service: Annotated[str, typer.Argument(help="registry, dossiers, verification, voting, gateway")],
     command: Annotated[str, typer.Argument(help="tên lệnh, ví dụ open_dossier")],
@@ -606,11 +613,11 @@ def api_send(
     json_file: Annotated[str | None, typer.Option("--json", help="Tệp JSON chứa thân lệnh")] = None,
     key: Annotated[str | None, typer.Option("--key", help="Khóa chống trùng lặp (gửi lại với cùng khóa không ghi hai lần)")] = None,
 ) -> None:
-    """Gửi một lệnh qua API, ví dụ: ketnap api send dossiers withdraw dossier_id=... expected_version=7 on=2026-11-20."""
+    """Gửi một lệnh qua API, ví dụ: ketnap api send dossiers withdraw dossier_id=... expected_version=7 on=20/11/2026."""
     _api_call("command", service, command, _fields(fields, json_file), key)
 
 
-@api_app.command("ask")
+@api_app.command("ask", cls=VietnameseCommand)
 def api_ask(
     service: Annotated[str, typer.Argument(help="registry, dossiers, verification, voting, reporting, gateway")],
     query: Annotated[str, typer.Argument(help="tên câu hỏi, ví dụ dossier, quota")],

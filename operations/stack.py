@@ -422,7 +422,23 @@ def _store_is_empty(database_url: str) -> bool:
         return False  # only an offer: never stop the stack over it
 
 
+def typed_command(program: str | None = None, folder: Path | None = None) -> str:
+    """How to type the `ketnap` this process runs as: `ketnap` when that is what the PATH finds,
+    else its path from the current folder (`make run` leaves it in .venv/bin, off the PATH)."""
+    import shutil
+
+    program = program or sys.argv[0]
+    found = shutil.which("ketnap")
+    if found and Path(found).resolve() == Path(program).resolve():
+        return "ketnap"
+    try:
+        return str(Path(program).absolute().relative_to((folder or Path.cwd()).absolute()))
+    except ValueError:
+        return str(Path(program).absolute())
+
+
 def print_summary(stack: Stack) -> None:
+    ketnap = typed_command()
     print()
     print("Ketnap đang chạy.")
     print(f"  NATS        {stack.nats_url}")
@@ -430,19 +446,20 @@ def print_summary(stack: Stack) -> None:
     print(f"  Dữ liệu     {stack.settings.data_dir}")
     print(f"  Nhật ký     {stack.settings.data_dir / 'logs'}")
     if stack.api_url:
-        print(f"  Ứng dụng    {stack.api_url}  (đăng nhập bằng tài khoản của `ketnap users add ... --password`; dữ liệu mẫu: `ketnap demo`)")
+        print(f"  Ứng dụng    {stack.api_url}  (đăng nhập bằng tài khoản của `{ketnap} users add ... --password`; dữ liệu mẫu: `{ketnap} demo`)")
         print(f"  API         {stack.api_url}/api/v1 (tài liệu: {stack.api_url}/docs)")
     for process in stack.processes:
         metrics = stack.metrics_url(process.name)
         print(f"  {process.name:<14}pid {process.process.pid if process.process else '-'}" + (f"  số liệu {metrics}" if metrics else ""))
     if _store_is_empty(with_database(stack.admin_database_url(), DATABASE_NAME)):
-        print("Kho dữ liệu đang trống. Để xem ngay báo cáo thật, nạp một tổ chức mẫu có hồ sơ ở nhiều bước: ketnap demo")
-    print("Xem trạng thái: ketnap status   ·   Dừng: Ctrl-C")
+        print(f"Kho dữ liệu đang trống. Để xem ngay báo cáo thật, nạp một tổ chức mẫu có hồ sơ ở nhiều bước: {ketnap} demo")
+    print(f"Xem trạng thái: {ketnap} status   ·   Dừng: Ctrl-C")
     print(flush=True)
 
 
 def print_topology_summary(topology: Topology, stacks: list[Stack]) -> None:
     """One block per deployment: what it is, where its servers and API are, whom it joins."""
+    ketnap = typed_command()
     print()
     print(f"Ketnap đang chạy {len(stacks)} đơn vị triển khai (tệp cấu trúc {stacks[0].topology_file}).")
     for stack in stacks:
@@ -454,7 +471,7 @@ def print_topology_summary(topology: Topology, stacks: list[Stack]) -> None:
         print(f"  NATS        {stack.nats_url}{domain}")
         print(f"  PostgreSQL  {with_database(stack.admin_database_url(), DATABASE_NAME)}")
         if stack.api_url:
-            print(f"  Ứng dụng    {stack.api_url}  (đăng nhập bằng tài khoản của `ketnap users add ... --password`; dữ liệu mẫu: `ketnap demo`)")
+            print(f"  Ứng dụng    {stack.api_url}  (đăng nhập bằng tài khoản của `{ketnap} users add ... --password`; dữ liệu mẫu: `{ketnap} demo`)")
         print(f"  API         {stack.api_url}/api/v1 (tài liệu: {stack.api_url}/docs)")
         if settings.upper_deployment:
             print(f"  Nối lên     {settings.upper_deployment} qua {settings.upper_leaf_url}")
@@ -466,7 +483,7 @@ def print_topology_summary(topology: Topology, stacks: list[Stack]) -> None:
         print(f"  Dịch vụ     {', '.join(p.name for p in stack.processes)}")
     first = stacks[0].settings.data_dir
     print()
-    print(f"Xem trạng thái một đơn vị: KETNAP_DATA_DIR={first} ketnap status   ·   Dừng tất cả: Ctrl-C")
+    print(f"Xem trạng thái một đơn vị: KETNAP_DATA_DIR={first} {ketnap} status   ·   Dừng tất cả: Ctrl-C")
     print(flush=True)
 
 

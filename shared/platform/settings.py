@@ -24,6 +24,20 @@ def check_deployment_id(value: str) -> str:
     return value
 
 
+SOURCE_CHECKOUT = Path(__file__).resolve().parents[2]
+"""The repository this module runs from when it is installed from a checkout (`make run`'s
+editable install); an installed wheel has no such folder."""
+
+
+def default_data_dir(checkout: Path = SOURCE_CHECKOUT) -> Path:
+    """Where `ketnap up` keeps its servers' data and every other `ketnap` command finds the running
+    stack, whatever folder it is typed in: the repository's `.ketnap/` when running from a checkout,
+    else the user's own `~/.local/share/ketnap`. KETNAP_DATA_DIR overrides both."""
+    if (checkout / "pyproject.toml").is_file() and (checkout / "operations").is_dir():
+        return checkout / ".ketnap"
+    return Path.home() / ".local" / "share" / "ketnap"
+
+
 PLACEHOLDER_PREFIX = "CHANGE-ME"
 """How every secret of deploy/env.example begins: a value nobody may run with."""
 MIN_SECRET_LENGTH = 16
@@ -64,7 +78,7 @@ class Settings(BaseModel):
     nats_url: str | None = None
     database_url: str | None = None
     deployment_id: str = "local"
-    data_dir: Path = Field(default_factory=lambda: Path(".ketnap").resolve())
+    data_dir: Path = Field(default_factory=default_data_dir)
     nats_port: int = 14222
     nats_monitor_port: int = 18222
     postgres_port: int = 15432
