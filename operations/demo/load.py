@@ -15,10 +15,10 @@ import asyncpg
 import nats
 import nats.errors
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.operations.demo.client import bus_actors
 from ketnap.operations.demo.driver import Driver, Progress, ScenarioError
 from ketnap.operations.demo.plan import Plan, build_plan
-from ketnap.operations.demo.schedule import today_in_vietnam
 from ketnap.operations.demo.web_users import DEMO_PASSWORD, add_demo_users
 from ketnap.platform.bus import subjects
 from ketnap.services.gateway.access import ROLE_TITLES

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cached_property
 
-from ketnap.domain.calendar import add_months, add_working_days
+from ketnap.domain.calendar import add_months, add_working_days, today_in_vietnam
 from ketnap.operations.demo import organisation as org
 from ketnap.operations.demo.applicants import Applicant, make_applicant
 from ketnap.operations.demo.people import People
-from ketnap.operations.demo.schedule import Dates, Path, Shape, place, today_in_vietnam, working
+from ketnap.operations.demo.schedule import Dates, Path, Shape, place, working
 from ketnap.operations.demo.tree import Authorisation, Dissolution, Move, OrganisationTree, Unit
 
 DEMO_APPLICANTS = 12

@@ -7,9 +7,8 @@ starts some 16 months before it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from ketnap.domain.calendar import add_months, is_working_day
 
@@ -57,14 +56,6 @@ DECLARED = CERTIFIED | {Path.VERIFICATION, Path.SUSPENDED, Path.WITHDRAWN}
 WITH_LETTER = DECLARED | {Path.APPLICATION}
 IN_PROBATION = {Path.PROBATION, Path.RECOGNITION, Path.RECOGNISED, Path.FAILED_RECOGNITION}
 AFTER_PAPERS = {Path.RECOGNITION, Path.RECOGNISED, Path.FAILED_RECOGNITION}
-
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def today_in_vietnam() -> date:
-    """The services judge "not in the future" by the Vietnamese calendar day."""
-    return datetime.now(VIETNAM).date()
 
 
 def working(d: date) -> date:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.domain.rules import RuleCode, Violation
 from ketnap.platform.commands import Command, Conflict, Decision, NotFound, arguments_of
 from ketnap.platform.envelope import EventMetadata
@@ -28,15 +28,9 @@ from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import Dossier, RegistryStanding, raise_violation
 from ketnap.services.dossiers.registry_client import Membership
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CELL_KINDS = frozenset({"cell", "grassroots_cell"})
 """Units that hold dossiers (chi bộ): a dossier moves only to one of these."""
 _DOSSIER_ID_NAMESPACE = uuid.UUID("1d3f0c52-6f0e-4b1a-9f8e-2a6c3b9d4e71")
-
-
-def today_in_vietnam() -> date:
-    """Dates of the procedure are Vietnamese calendar days, whatever the server's time zone."""
-    return datetime.now(VIETNAM).date()
 
 
 class Registry(Protocol):

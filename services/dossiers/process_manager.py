@@ -33,6 +33,7 @@ import asyncpg
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
+from ketnap.domain.calendar import VIETNAM
 from ketnap.platform.bus.consumer import EventHandler, Unapplicable, WaitingForEarlierActs, earlier_act_pending
 from ketnap.platform.envelope import EventMetadata, RecordedEvent
 from ketnap.platform.eventstore import EventStore
@@ -40,7 +41,6 @@ from ketnap.platform.logging import get_logger
 from ketnap.platform.service import ServiceContext
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import Dossier, OutOfStep
-from ketnap.services.dossiers.handlers import VIETNAM
 
 log = get_logger(__name__)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.platform.commands import Command, Decision, InvalidInput
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.dossiers import handlers, queries
@@ -27,7 +28,7 @@ def build_service(
     verification_source: str = "verification",
     voting_source: str = "voting",
     *,
-    today: Callable[[], date] = handlers.today_in_vietnam,
+    today: Callable[[], date] = today_in_vietnam,
     kept_votings: Sequence[str] = (),
     dossiers_live_below: bool = False,
 ) -> Service:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator import metrics as metrics_info
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.platform import metrics
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.gateway import handlers
@@ -25,13 +25,7 @@ from ketnap.services.gateway.listing import Accounts
 from ketnap.services.gateway.server import Listener, serve_http
 from ketnap.services.gateway.web.app import mount_web
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SERVICES = ("registry", "dossiers", "verification", "voting", "reporting")
-
-
-def today_in_vietnam() -> date:
-    """The tree is asked as it stands on today's Vietnamese date."""
-    return datetime.now(VIETNAM).date()
 
 
 def utc_now() -> datetime:

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 import nats.errors
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.platform import projections
 from ketnap.platform.bus.logread import BusLogReader
 from ketnap.platform.commands import Unavailable
@@ -33,7 +34,7 @@ from ketnap.services.reporting.periods import TERM_STARTS_ON
 from ketnap.services.reporting.pipeline import Pipeline
 from ketnap.services.reporting.quality_ratings import QualityRatings
 from ketnap.services.reporting.quotas import Quotas
-from ketnap.services.reporting.reports import REPORTS, VIETNAM, Options, Report, day_of, moment_of
+from ketnap.services.reporting.reports import REPORTS, Options, Report, day_of, moment_of
 from ketnap.services.reporting.white_zones import WhiteZones
 
 log = get_logger(__name__)
@@ -41,10 +42,6 @@ log = get_logger(__name__)
 PROJECTIONS: tuple[type[ReportingProjection], ...] = (
     AuditTimeline, OrganisationTree, WhiteZones, Quotas, Admissions, Pipeline, NewMembers, Classes, Deadlines, QualityRatings,
 )
-
-
-def today_in_vietnam() -> date:
-    return datetime.now(VIETNAM).date()
 
 
 def build_service(

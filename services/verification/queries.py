@@ -7,10 +7,10 @@ request was sent never counts, and the reply is due on `add_working_days(sent_on
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 from typing import Any
 
-from ketnap.domain.calendar import add_working_days, working_days_between
+from ketnap.domain.calendar import add_working_days, today_in_vietnam, working_days_between
 from ketnap.platform.commands import NotFound
 from ketnap.platform.service import ServiceContext
 from ketnap.services.verification.case import Case, stream_id
@@ -31,10 +31,6 @@ RELATION_NAMES = {
     "spouse": "vợ (chồng)",
     "child": "con đẻ",
 }
-
-
-def today_in_vietnam() -> date:
-    return datetime.now(UTC).astimezone(VIETNAM).date()
 
 
 def reply_due_on(sent_on: date, working_days: int) -> date:

@@ -8,20 +8,14 @@ applicants can be sent and is refused with ONE_BY_ONE rather than being unrepres
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.platform.commands import Command
 from ketnap.services.voting.events import Ballot, DossierId, OrganisationCode, Text
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def today_in_vietnam() -> date:
-    return datetime.now(VIETNAM).date()
 
 
 def _not_in_future(d: date) -> date:

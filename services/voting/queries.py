@@ -7,10 +7,11 @@ from typing import Any
 
 import asyncpg
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.platform.commands import InvalidInput, NotFound
 from ketnap.services.voting.case_index import CaseIndex
 from ketnap.services.voting.case_log import CaseLog
-from ketnap.services.voting.commands import CaseQuery, DeadlinesQuery, today_in_vietnam
+from ketnap.services.voting.commands import CaseQuery, DeadlinesQuery
 from ketnap.services.voting.deadlines import deadlines_of
 from ketnap.services.voting.handlers import load
 from ketnap.services.voting.registry_client import RegistryClient

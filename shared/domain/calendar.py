@@ -162,11 +162,3 @@ def age_in_months(birth: date, on: date) -> int:
 def full_years(birth: date, on: date) -> int:
     """Completed years on ``on`` (tuổi tròn), counted in months: ``age_in_months // 12``."""
     return age_in_months(birth, on) // 12
-
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def today_in_vietnam() -> date:
-    """Today's date in Vietnam: the day on whose tree authority is judged."""
-    return datetime.now(VIETNAM).date()

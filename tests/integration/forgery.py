@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from nats.aio.client import Client as NatsClient
 
-from ketnap.operations.demo.schedule import today_in_vietnam
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.platform.bus import subjects
 from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, to_wire
 

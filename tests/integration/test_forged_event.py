@@ -11,8 +11,8 @@ import uuid
 import asyncpg
 from nats.aio.client import Client as NatsClient
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.operations.demo.client import BusClient
-from ketnap.operations.demo.schedule import today_in_vietnam
 from ketnap.operations.status import collect_status
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects

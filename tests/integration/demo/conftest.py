@@ -16,10 +16,10 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.operations.demo.client import bus_actors
 from ketnap.operations.demo.driver import Driver, Progress
 from ketnap.operations.demo.plan import Plan, build_plan
-from ketnap.operations.demo.schedule import today_in_vietnam
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.service import Service

@@ -9,12 +9,12 @@ import asyncio
 import asyncpg
 import pytest
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.operations.demo import expected as ex
 from ketnap.operations.demo import figures as figures_of
 from ketnap.operations.demo.client import bus_actors
 from ketnap.operations.demo.driver import Driver, Progress
 from ketnap.operations.demo.expected import Expected
-from ketnap.operations.demo.schedule import today_in_vietnam
 from tests.integration.demo.conftest import five_services, settle
 from tests.servers import Servers
 

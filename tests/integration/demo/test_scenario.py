@@ -9,10 +9,11 @@ from collections import Counter
 
 import pytest
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.operations.demo import expected as ex
 from ketnap.operations.demo import figures as figures_of
 from ketnap.operations.demo.expected import Expected
-from ketnap.operations.demo.schedule import Path, today_in_vietnam
+from ketnap.operations.demo.schedule import Path
 from tests.integration.demo.conftest import APPLICANTS, Scenario, settle
 
 pytestmark = pytest.mark.timeout(1200)

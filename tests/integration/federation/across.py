@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.operations.demo import expected as ex
 from ketnap.operations.demo import figures as figures_of
 from ketnap.operations.demo.client import bus_actors
 from ketnap.operations.demo.driver import Driver, Progress
 from ketnap.operations.demo.expected import Expected
 from ketnap.operations.demo.plan import Plan, build_plan
-from ketnap.operations.demo.schedule import today_in_vietnam
 from tests.conftest import eventually
 from tests.integration.federation.linked import Deployment
 from tests.integration.federation.routing import Routing, routed_actors
