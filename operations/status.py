@@ -1,5 +1,5 @@
 """What `ketnap status` reports: servers, services answering, log heads, relay lag, dead letters
-and unacknowledged integrity alarms; the deployment is healthy only without either."""
+unacknowledged integrity alarms and cut links; the deployment is healthy only without any of them."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class StatusReport:
         return (
             self.nats_up and self.database_up and all(s.answering for s in self.services)
             and not any(s.dead_letters or s.alarms for s in self.services)
-            and not any(link["alarms"] for link in self.links)
+            and not any(link["alarms"] or link.get("cut") for link in self.links)
         )
 
 
@@ -105,16 +105,34 @@ async def _links(nc: nats.aio.client.Client) -> list[dict[str, Any]]:
     return body.get("result", {}).get("links", []) if body.get("ok") else []
 
 
-def _link_line(link: dict[str, Any]) -> str:
-    def shown(value: Any) -> str:
-        return "-" if value is None else str(value)
+def _on_the_way(link: dict[str, Any]) -> int | None:
+    """Events of the origin not kept here yet, as far as known: not yet sourced at the last contact
+    (`source_lag`) plus sourced but not yet checked and kept (`waiting`)."""
+    if link["source_lag"] is None and link["waiting"] is None:
+        return None
+    return (link["source_lag"] or 0) + (link["waiting"] or 0)
 
-    lag = None if link["source_lag"] is None and link["waiting"] is None else (link["source_lag"] or 0) + (link["waiting"] or 0)
+
+def _link_line(link: dict[str, Any]) -> str:
+    lag = _on_the_way(link)
     contact = "-" if link["last_contact_seconds"] is None else f"{link['last_contact_seconds']} s"
+    if link.get("cut"):
+        contact = f"ĐỨT {contact}"
     direction = "từ dưới" if link["direction"] == "up" else "từ trên"
     return (
-        f"{link['kept_log']:<26}{link['origin']:<12}{direction:<9}{link['kept_head']:>10}{shown(lag):>8}{contact:>12}"
+        f"{link['kept_log']:<26}{link['origin']:<12}{direction:<9}{link['kept_head']:>10}{'-' if lag is None else lag:>8}{contact:>16}"
         f"{link['alarms']:>10}" + (f"  lỗi: {link['source_error']}" if link.get("source_error") else "")
+    )
+
+
+def _cut_line(link: dict[str, Any]) -> str:
+    """What is known to be missing over a cut link: what was already on the way at the last contact,
+    and everything the origin recorded since (its count is unknown until the link returns)."""
+    known = _on_the_way(link) or 0
+    return (
+        f"Liên kết với {link['origin']} bị ĐỨT: không liên lạc được {link['last_contact_seconds']} s; {link['kept_log']} mới giữ"
+        f" đến vị trí {link['kept_head']}, còn thiếu {known} sự kiện đã biết là đang trên đường, cùng mọi sự kiện"
+        f" {link['origin']} ghi sau lần liên lạc cuối."
     )
 
 
@@ -132,8 +150,10 @@ def render_status(report: StatusReport) -> str:
         lines.append(f"{s.name:<14}{'có' if s.answering else 'KHÔNG':<10}{head:>12}{lag:>11}{s.dead_letters:>10}{s.alarms:>10}")
     if report.links:
         lines += ["", "Liên kết với các đơn vị triển khai khác:"]
-        lines.append(f"{'nhật ký giữ':<26}{'từ':<12}{'chiều':<9}{'đã giữ':>10}{'còn chờ':>8}{'liên lạc':>12}{'cảnh báo':>10}")
+        lines.append(f"{'nhật ký giữ':<26}{'từ':<12}{'chiều':<9}{'đã giữ':>10}{'còn chờ':>8}{'liên lạc':>16}{'cảnh báo':>10}")
         lines += [_link_line(link) for link in report.links]
+        if cut := [link for link in report.links if link.get("cut")]:
+            lines += ["", *(_cut_line(link) for link in cut)]
     if any(s.dead_letters for s in report.services):
         lines += ["", "Có thư chết: sự kiện không áp dụng được, xem bảng dead_letters của dịch vụ."]
     if any(s.alarms for s in report.services):

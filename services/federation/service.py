@@ -84,7 +84,7 @@ async def link_state(ctx: ServiceContext, kept: KeptLog) -> dict[str, Any]:
     state: dict[str, Any] = {
         "kept_log": kept.name, "origin": kept.origin, "service": kept.service, "direction": kept.direction,
         "kept_head": head, "alarms": refused, "source_lag": None, "waiting": None, "last_contact_seconds": None,
-        "source_error": None,
+        "source_error": None, "cut": False,
     }
     try:
         info = await ctx.js.stream_info(arriving_stream(kept))
@@ -96,5 +96,12 @@ async def link_state(ctx: ServiceContext, kept: KeptLog) -> dict[str, Any]:
         state["source_lag"] = source.lag
         state["last_contact_seconds"] = round(source.active / 1e9, 1) if source.active is not None and source.active >= 0 else None
         state["source_error"] = (source.error or {}).get("description")
+        state["cut"] = is_cut(state["last_contact_seconds"], ctx.settings.link_cut_after_seconds)
     state["waiting"] = (consumer.num_pending or 0) + (consumer.num_ack_pending or 0)
     return state
+
+
+def is_cut(last_contact_seconds: float | None, cut_after_seconds: float) -> bool:
+    """Cut once the origin has not been heard from for longer than the threshold; a live link is
+    heard from every second or so even when nothing is on the way (the source's heartbeat)."""
+    return last_contact_seconds is not None and last_contact_seconds > cut_after_seconds

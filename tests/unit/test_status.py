@@ -20,3 +20,28 @@ def test_a_dead_letter_or_an_unacknowledged_alarm_makes_it_unhealthy_and_says_wh
     found = report(**counts)
     assert not found.healthy
     assert hint in render_status(found).splitlines()[-1]
+
+
+def linked(**state: object) -> StatusReport:
+    link = {
+        "kept_log": "registry_at_xa_a", "origin": "xa-a", "service": "registry", "direction": "up", "kept_head": 42, "alarms": 0,
+        "source_lag": 3, "waiting": 2, "last_contact_seconds": 0.4, "source_error": None, "cut": False, **state,
+    }
+    found = report()
+    found.links = [link]
+    return found
+
+
+def test_a_live_link_is_healthy_and_not_shown_cut() -> None:
+    found = linked()
+    assert found.healthy
+    assert "ĐỨT" not in render_status(found)
+
+
+def test_a_cut_link_makes_it_unhealthy_and_says_what_is_missing() -> None:
+    found = linked(cut=True, last_contact_seconds=45.2)
+    assert not found.healthy
+    text = render_status(found)
+    assert "ĐỨT 45.2 s" in next(line for line in text.splitlines() if line.startswith("registry_at_xa_a"))
+    last = text.splitlines()[-1]
+    assert "xa-a" in last and "vị trí 42" in last and "còn thiếu 5 sự kiện" in last

@@ -23,6 +23,9 @@ from ketnap.services import all_services
 from tests.conftest import new_database, unique
 from tests.integration.harness import consumers_caught_up
 
+LINK_CUT_AFTER_SECONDS = 5.0
+"""Short, so a test sees a cut link shown cut soon; still several heartbeats of a live link."""
+
 
 class LinkProxy:
     """A TCP relay between a lower server and the upper's leaf port: `cut()` drops the link the
@@ -109,6 +112,7 @@ class Deployment:
             gateway_port=free_port(),
             keys_dir=self.root / "keys",
             anchor_interval_seconds=0.5,
+            link_cut_after_seconds=LINK_CUT_AFTER_SECONDS,
         )
         self.services = all_services(self.settings)
         await bootstrap(self.settings, self.services)
