@@ -428,6 +428,8 @@ def typed_command(program: str | None = None, folder: Path | None = None) -> str
     import shutil
 
     program = program or sys.argv[0]
+    if Path(program).name != "ketnap":  # `python -m ketnap.operations.cli`: the script installed beside this Python
+        program = str(Path(sys.executable).parent / "ketnap")
     found = shutil.which("ketnap")
     if found and Path(found).resolve() == Path(program).resolve():
         return "ketnap"
