@@ -226,8 +226,9 @@ def read_records(path: Path) -> tuple[list[Record], list[Problem]]:
 
 
 def records_of(raw: bytes, name: str) -> tuple[list[Record], list[Problem]]:
-    """The records of a file's bytes (`name` tells JSON and XLSX by their suffix; CSV otherwise)."""
-    if name.lower().endswith(".xlsx") or raw.startswith(b"PK\x03\x04"):
+    """The records of a file's bytes: an XLSX workbook (a zip), JSON (by `name`'s suffix or its first
+    character), CSV otherwise. Told by content, as the web sends a workbook's sheet already as CSV text."""
+    if raw.startswith(b"PK\x03\x04"):
         return _read_xlsx(raw)
     try:
         text = raw.decode("utf-8-sig")
