@@ -102,7 +102,7 @@ def check_note(finding: str, note: str | None) -> None:
     """A concern or a disqualifying finding is nothing without its text (domain.md §3)."""
     if finding != "clear" and not note:
         raise InvalidInput(
-            "Kết quả thẩm tra \"có vấn đề\" hoặc \"không đủ điều kiện\" phải ghi rõ nội dung (trường note).",
+            "Kết quả thẩm tra \"có vấn đề\" hoặc \"không đủ điều kiện\" phải ghi rõ nội dung.",
             field="note",
         )
 
@@ -392,7 +392,7 @@ class Case:
         where = organisation or subject.responding_organisation
         if not where:
             raise InvalidInput(
-                "Cần nêu tổ chức đảng đang quản lý hồ sơ đảng viên của người thân (trường organisation).",
+                "Cần nêu tổ chức đảng đang quản lý hồ sơ đảng viên của người thân.",
                 field="organisation",
             )
         assert subject.member_citizen_id is not None
