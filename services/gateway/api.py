@@ -35,7 +35,7 @@ from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.logging import get_logger
 from ketnap.platform.outages import UNAVAILABLE, is_outage
 from ketnap.platform.service import validation_error_body
-from ketnap.services.gateway.answers import keep_answer, kept_answer
+from ketnap.services.gateway.answers import keep_answer, kept_answer, request_digest
 from ketnap.services.gateway.authentication import authenticate
 from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, Endpoint
 from ketnap.services.gateway.reads import what_was_read
@@ -190,13 +190,14 @@ async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, k
             fields=filled,
         )
     owned = own_key(user.login, key)
-    if kept := await kept_answer(gateway.store, owned):  # a retry: its first answer, whatever happened since
+    request = request_digest(endpoint.what, body)
+    if kept := await kept_answer(gateway.store, owned, request):  # a retry: its first answer, whatever happened since
         return kept[1]
     message = {**body, "idempotency_key": owned, "actor": user.login, "scope": user.organisation}
     command = validated(endpoint.model, message)
     await authorise(user, endpoint.access, values_of(command), gateway.directory, opens_dossier=endpoint.key in OPENS_DOSSIER)
     reply = await requests.command(gateway.nc, gateway.names[endpoint.service], endpoint.name, message, timeout=REQUEST_TIMEOUT_SECONDS)
-    await keep_answer(gateway.store, owned, endpoint.what, status_of_reply(reply), reply, user.login, user.organisation)
+    await keep_answer(gateway.store, owned, endpoint.what, request, status_of_reply(reply), reply, user.login, user.organisation)
     return reply
 
 

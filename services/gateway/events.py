@@ -7,12 +7,12 @@ sessions and sign-in attempts), and who read which personal data. Stream ids: `u
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from ketnap.platform.envelope import RecordedEvent
-from ketnap.platform.events import DomainEvent
+from ketnap.platform.events import DomainEvent, Upcaster, upcast
 from ketnap.services.gateway.access import Role
 
 
@@ -148,11 +148,16 @@ class AnswerKept(DomainEvent):
     """The answer a command got, kept with its Idempotency-Key so that a retry gets it unchanged
     (answers.py), whatever happened since."""
 
+    schema_version: ClassVar[int] = 2
+
     route: str
     """`<service>.<command>`."""
     status: int
     body: dict[str, Any]
     """The reply as the user got it, with the command's `result`."""
+    request: str | None
+    """The SHA-256 of the request as sent (route and body, answers.request_digest): a retry must
+    send the same; None in answers kept before it was recorded (version 1)."""
 
 
 EVENTS: dict[str, type[DomainEvent]] = {
@@ -164,7 +169,13 @@ EVENTS: dict[str, type[DomainEvent]] = {
 }
 
 
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("AnswerKept", 1): lambda data: {**data, "request": None},
+}
+"""(event type, old schema version) -> function returning the data in the next version."""
+
+
 def parse(recorded: RecordedEvent) -> DomainEvent | None:
-    """The event as its model; None for a type this version does not know."""
+    """The event as its model, upcast to the current version; None for a type this version does not know."""
     cls = EVENTS.get(recorded.event_type)
-    return cls.model_validate(recorded.data) if cls else None
+    return upcast(recorded, cls, UPCASTERS) if cls else None

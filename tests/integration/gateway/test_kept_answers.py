@@ -80,3 +80,27 @@ async def test_answers_are_kept_per_user_and_survive_a_restart_of_the_gateway(wo
     assert again.status_code == 200 and again.json() == first.json(), again.text
     kept = await world.store("gateway").read_stream(f"answer-{own_key('bithu.a1', 'mo-ho-so-hang-1')}")
     assert [e.event_type for e in kept] == ["AnswerKept"]
+
+
+async def test_the_same_key_with_another_request_is_refused_not_answered_with_the_first(world: World) -> None:
+    """A key names one command (IETF draft: 422). Answering a different body with the first answer
+    would tell the user that a command they never sent was done."""
+    body = {"cell": "CB-A1", "citizen_id": "001098012372", "full_name": "Lê Văn Cường", "opened_on": "2025-09-01",
+            "helper_citizen_id": HELPERS["CB-A1"]}
+    first = await world.command("bithu.a1", "dossiers", "open_dossier", body, key="mo-ho-so-cuong-01")
+    assert first.status_code == 200, first.text
+    head = await world.store("dossiers").head_position()
+    # The same body with its keys in another order is the same request: the first answer.
+    reordered = dict(reversed(list(body.items())))
+    assert (await world.command("bithu.a1", "dossiers", "open_dossier", reordered, key="mo-ho-so-cuong-01")).json() == first.json()
+    other = {**body, "citizen_id": "001098012373", "full_name": "Lê Văn Dũng"}
+    refused = await world.command("bithu.a1", "dossiers", "open_dossier", other, key="mo-ho-so-cuong-01")
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["details"]["header"] == "Idempotency-Key" and "khóa mới" in error["message"]
+    assert await world.store("dossiers").head_position() == head
+    # Another route with the same key is another command too.
+    elsewhere = await world.command("bithu.a1", "dossiers", "withdraw", {"dossier_id": first.json()["result"]["dossier_id"], "on": "2025-09-11"},
+                                    key="mo-ho-so-cuong-01")
+    assert elsewhere.status_code == 422 and elsewhere.json()["error"]["details"]["header"] == "Idempotency-Key", elsewhere.text
+    assert await world.store("dossiers").head_position() == head
