@@ -42,7 +42,7 @@ def _period(result: dict[str, Any]) -> str:
 
 
 def _day(iso: str) -> str:
-    return _shown(iso)
+    return shown_value(iso)
 
 
 def _progress(line: dict[str, Any]) -> list[Value]:
@@ -197,9 +197,12 @@ TABLES: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
-def _shown(value: Value) -> str:
+def shown_value(value: Value, *, empty: str = "") -> str:
+    """A table's value as people read it (the terminal, the web page, the web's CSV): dates
+    dd/mm/yyyy, one decimal with a comma, có/không; `empty` for no value. The raw exports (CSV and
+    XLSX of the CLI) keep the values themselves for other programs."""
     if value is None:
-        return "—"
+        return empty
     if isinstance(value, bool):
         return "có" if value else "không"
     if isinstance(value, float):
@@ -212,7 +215,7 @@ def _shown(value: Value) -> str:
 def render_text(tables: list[Table]) -> str:
     blocks = []
     for table in tables:
-        cells = [[_shown(v) for v in row] for row in table.rows]
+        cells = [[shown_value(v, empty="—") for v in row] for row in table.rows]
         widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(table.headers)]
         lines = [table.title, "  ".join(h.ljust(w) for h, w in zip(table.headers, widths, strict=True)),
                  "  ".join("-" * w for w in widths)]
