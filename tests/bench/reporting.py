@@ -266,8 +266,8 @@ SAMPLED_UNITS = 50
 
 async def statistics_form_figures(database_url: str, reporting: str) -> list[Measured]:
     """The statistics form of the whole province: every unit's statistics in one query
-    (`stats_by_unit`), beside asking `stats` unit by unit (the web page's former way; the first
-    units timed and multiplied up). Both straight on the database, without the bus in between."""
+    (`stats_by_unit`), beside asking `stats` unit by unit (the web page's former way, for the units
+    directly under the chosen one; here the first units timed and multiplied up to all). Both straight on the database, without the bus in between."""
     from ketnap.services.reporting.reports import Options, PeriodQuery, stats, stats_by_unit
 
     options, today = Options(term_starts_on=(1, 1)), date.today()
