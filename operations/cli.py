@@ -332,9 +332,13 @@ def report_quota(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf
 
 
 @report_app.command("stats", cls=VietnameseCommand)
-def report_stats(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+def report_stats(
+    org: _Org, year: _Year = None, term: _Term = None,
+    by_unit: Annotated[bool, typer.Option("--by-unit", help="Biểu thống kê: một dòng cho mỗi tổ chức trong phạm vi")] = False,
+    as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None,
+) -> None:
     """Đảng viên mới theo giới tính, dân tộc, tôn giáo, đoàn viên, nghề nghiệp, độ tuổi, trình độ."""
-    _report("stats", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+    _report("stats_by_unit" if by_unit else "stats", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
 
 
 @report_app.command("pipeline", cls=VietnameseCommand)

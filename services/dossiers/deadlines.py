@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from ketnap.domain.calendar import working_days_between
-from ketnap.domain.rules import RuleCode
+from ketnap.domain.rules import RuleCode, recorded_rule_set
 from ketnap.domain.rules.deadlines import (
     ceremony_due_on,
     decision_due_on,
@@ -21,7 +21,7 @@ from ketnap.domain.rules.deadlines import (
     probation_ends_on,
     recognition_vote_due_on,
 )
-from ketnap.services.dossiers.dossier import Dossier, recorded_rules
+from ketnap.services.dossiers.dossier import Dossier
 from ketnap.services.dossiers.values import Step
 
 
@@ -55,7 +55,7 @@ def open_deadlines(dossier: Dossier) -> list[Deadline]:
     found: list[Deadline] = []
     resolution = dossier.resolution
     if dossier.step is Step.AWAITING_DECISION and resolution is not None:
-        rules = recorded_rules(resolution.rule_set, resolution.meeting_on)
+        rules = recorded_rule_set(resolution.rule_set, resolution.meeting_on)
         found.append(
             Deadline(
                 "admission_decision",
@@ -67,7 +67,7 @@ def open_deadlines(dossier: Dossier) -> list[Deadline]:
             )
         )
     if dossier.step is Step.AWAITING_CEREMONY and dossier.decision_received_on is not None:
-        rules = recorded_rules(dossier.rule_sets.get("admission_decision", ""), dossier.decision_received_on)
+        rules = recorded_rule_set(dossier.rule_sets.get("admission_decision", ""), dossier.decision_received_on)
         found.append(
             Deadline(
                 "ceremony",
@@ -80,7 +80,7 @@ def open_deadlines(dossier: Dossier) -> list[Deadline]:
         )
     ceremony = dossier.ceremony
     if ceremony is not None:
-        rules = recorded_rules(dossier.rule_sets.get("ceremony", ""), ceremony.held_on)
+        rules = recorded_rule_set(dossier.rule_sets.get("ceremony", ""), ceremony.held_on)
         if dossier.member_history_filed_on is None:
             found.append(
                 Deadline(

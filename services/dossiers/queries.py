@@ -13,10 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ketnap.domain.rules import recorded_rule_set
 from ketnap.domain.rules.deadlines import official_date, party_age_months, probation_ends_on
 from ketnap.domain.rules.validity import class_certificate_valid_until
 from ketnap.services.dossiers.deadlines import open_deadlines
-from ketnap.services.dossiers.dossier import Dossier, recorded_rules
+from ketnap.services.dossiers.dossier import Dossier
 from ketnap.services.dossiers.handlers import Deps, load
 from ketnap.services.dossiers.values import DossierId, IsoDate, Step
 
@@ -77,7 +78,7 @@ def summary(d: Dossier, today: date) -> dict[str, Any]:
             "issued_by": certificate.issued_by,
             "valid_until": _iso(
                 class_certificate_valid_until(
-                    certificate.issued_on, rules=recorded_rules(d.rule_sets.get("cell_vote", ""), certificate.issued_on)
+                    certificate.issued_on, rules=recorded_rule_set(d.rule_sets.get("cell_vote", ""), certificate.issued_on)
                 )
             ),
         },

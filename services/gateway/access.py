@@ -166,6 +166,7 @@ QUERIES: dict[tuple[str, str], Access] = {
     ("voting", "deadlines"): _c(*READERS, scope=("organisation",)),
     ("reporting", "quota"): _c(*READERS, scope=("organisation",)),
     ("reporting", "stats"): _c(*READERS, scope=("organisation",)),
+    ("reporting", "stats_by_unit"): _c(*READERS, scope=("organisation",)),
     ("reporting", "pipeline"): _c(*READERS, scope=("organisation",)),
     ("reporting", "classes"): _c(*READERS, scope=("organisation",)),
     ("reporting", "white_zones"): _c(*READERS, scope=("organisation",)),

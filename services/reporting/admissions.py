@@ -15,7 +15,6 @@ from datetime import date
 import asyncpg
 
 from ketnap.domain.rules import NoRuleSetInForce, rule_set_on
-
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
 

@@ -30,7 +30,7 @@ from datetime import date
 import asyncpg
 
 from ketnap.domain.calendar import working_days_between
-from ketnap.domain.rules import RULE_SETS, NoRuleSetInForce, RuleSet, rule_set_by_id, rule_set_on
+from ketnap.domain.rules import recorded_rule_set
 from ketnap.domain.rules.deadlines import (
     ceremony_due_on,
     decision_due_on,
@@ -49,19 +49,6 @@ KINDS = {
     "recognition_vote": ("RECOG_30WD", "Chi bộ xét công nhận chính thức (30 ngày làm việc sau 12 tháng dự bị)"),
     "recognition_decision": (None, "Quyết định công nhận đảng viên chính thức (30 ngày làm việc từ nghị quyết chi bộ đề nghị)"),
 }
-
-
-def rules_for(rule_set_id: str | None, on_day: date) -> RuleSet:
-    """The rule set a step recorded, else the one in force on its day, else the oldest known."""
-    if rule_set_id:
-        try:
-            return rule_set_by_id(rule_set_id)
-        except KeyError:
-            pass
-    try:
-        return rule_set_on(on_day)
-    except NoRuleSetInForce:
-        return RULE_SETS[0]
 
 
 def _due(compute: Callable[[], date]) -> date | None:
@@ -182,7 +169,7 @@ class Deadlines(ReportingProjection):
         e = parse(CellResolution, event)
         if not e.adopted:
             return
-        rules = rules_for(e.rule_set, e.meeting_on)
+        rules = recorded_rule_set(e.rule_set, e.meeting_on)
         due = _due(lambda: decision_due_on(e.meeting_on, rules=rules))
         await self._start(conn, schema, e.dossier_id, "decision", e.meeting_on, due, rules.id)
 
@@ -197,7 +184,7 @@ class Deadlines(ReportingProjection):
         )
         if row is None or row["started_on"] is None:
             return
-        rules = rules_for(row["rule_set"], row["started_on"])
+        rules = recorded_rule_set(row["rule_set"], row["started_on"])
         due = _due(lambda: due_on(row["started_on"], rules=rules, extension_working_days=row["extension_working_days"]))
         await conn.execute(f"UPDATE {schema}.deadlines SET due_on = $3 WHERE dossier_id = $1 AND kind = $2", dossier_id, kind, due)
 
@@ -215,7 +202,7 @@ class Deadlines(ReportingProjection):
         await self._ceremony_starts(conn, schema, e.dossier_id, e.received_on)
 
     async def _ceremony_starts(self, conn: asyncpg.Connection, schema: str, dossier_id: str, received_on: date) -> None:
-        rules = rules_for(None, received_on)
+        rules = recorded_rule_set(None, received_on)
         await self._start(conn, schema, dossier_id, "ceremony", received_on, _due(lambda: ceremony_due_on(received_on, rules=rules)), rules.id)
 
     @on("dossiers", "CeremonyHeld")
@@ -223,7 +210,7 @@ class Deadlines(ReportingProjection):
         """Meets the ceremony deadline (started now if the cell's receipt was stated only with the
         ceremony) and starts the member-history and recognition-vote ones, in one statement."""
         e = parse(Ceremony, event)
-        received_rules, rules = rules_for(None, e.received_decision_on), rules_for(None, e.held_on)
+        received_rules, rules = recorded_rule_set(None, e.received_decision_on), recorded_rule_set(None, e.held_on)
         await conn.execute(
             f"""INSERT INTO {schema}.deadlines AS t (dossier_id, kind, started_on, due_on, rule_set, done_on) VALUES
                     ($1, 'ceremony', $2, $3, $4, $5), ($1, 'member_history', $5, $6, $7, NULL), ($1, 'recognition_vote', $5, $8, $7, NULL)
@@ -249,7 +236,7 @@ class Deadlines(ReportingProjection):
         await self._merge(conn, schema, e.dossier_id, "recognition_vote", "done_on", e.meeting_on)
         if e.level != "cell":
             return
-        rules = rules_for(e.rule_set, e.meeting_on)
+        rules = recorded_rule_set(e.rule_set, e.meeting_on)
         due = _due(lambda: recognition_decision_due_on(e.meeting_on, rules=rules))
         await self._start(conn, schema, e.dossier_id, "recognition_decision", e.meeting_on, due, rules.id)
 

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from ketnap.services.reporting.classes import KINDS
+from ketnap.services.reporting.new_members import FORM_COLUMNS, form_figures
 from ketnap.services.reporting.pipeline import STEPS
 
 Value = str | int | float | bool | None
@@ -42,7 +43,7 @@ def _period(result: dict[str, Any]) -> str:
 
 
 def _day(iso: str) -> str:
-    return _shown(iso)
+    return shown_value(iso)
 
 
 def _progress(line: dict[str, Any]) -> list[Value]:
@@ -78,6 +79,25 @@ def stats_tables(result: dict[str, Any]) -> list[Table]:
         for value in axis["values"]:
             table.rows.append([axis["label"], value["label"], value["count"], value["percent"]])
     return [table]
+
+
+STATS_FORM_TITLE = "Biểu thống kê đảng viên mới kết nạp (bố cục theo biểu thống kê cơ bản của Ban Tổ chức Trung ương)"
+
+
+def stats_by_unit_tables(result: dict[str, Any]) -> list[Table]:
+    """The statistics in the layout of the Central Organisation Commission's form (docs/reporting.md):
+    a row per unit of the subtree (indented by depth), a count per column."""
+    def name(unit: dict[str, Any]) -> str:
+        ended = "" if unit["exists_on_status_day"] else " (đã kết thúc)"
+        return "  " * unit["depth"] + (unit["name"] or unit["code"]) + ended
+
+    return [
+        Table(
+            f"{STATS_FORM_TITLE}: {_unit(result)}{_period(result)} (tình hình đến {_day(result['status_on'])})",
+            ["Mã", "Đơn vị", *(c[0] for c in FORM_COLUMNS)],
+            [[u["code"], name(u), *form_figures(u)] for u in result["units"]],
+        )
+    ]
 
 
 def pipeline_tables(result: dict[str, Any]) -> list[Table]:
@@ -183,6 +203,7 @@ def audit_history_tables(result: dict[str, Any]) -> list[Table]:
 TABLES: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "quota": quota_tables,
     "stats": stats_tables,
+    "stats_by_unit": stats_by_unit_tables,
     "pipeline": pipeline_tables,
     "classes": classes_tables,
     "white_zones": white_zones_tables,
@@ -197,9 +218,12 @@ TABLES: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
-def _shown(value: Value) -> str:
+def shown_value(value: Value, *, empty: str = "") -> str:
+    """A table's value as people read it (the terminal, the web page, the web's CSV): dates
+    dd/mm/yyyy, one decimal with a comma, có/không; `empty` for no value. The raw exports (CSV and
+    XLSX of the CLI) keep the values themselves for other programs."""
     if value is None:
-        return "—"
+        return empty
     if isinstance(value, bool):
         return "có" if value else "không"
     if isinstance(value, float):
@@ -212,7 +236,7 @@ def _shown(value: Value) -> str:
 def render_text(tables: list[Table]) -> str:
     blocks = []
     for table in tables:
-        cells = [[_shown(v) for v in row] for row in table.rows]
+        cells = [[shown_value(v, empty="—") for v in row] for row in table.rows]
         widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(table.headers)]
         lines = [table.title, "  ".join(h.ljust(w) for h, w in zip(table.headers, widths, strict=True)),
                  "  ".join("-" * w for w in widths)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import asyncpg
@@ -51,6 +51,33 @@ AXES = {
     "general_education": "Trình độ giáo dục phổ thông",
     "professional_qualification": "Trình độ chuyên môn",
 }
+FORM_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("Tổng số", "", ""),
+    ("Nữ", "gender", "female"),
+    ("Dân tộc thiểu số", "ethnic_minority", "yes"),
+    ("Có đạo", "religion", "*"),
+    ("Đoàn viên TNCS Hồ Chí Minh", "youth_union", "yes"),
+    ("Tuổi 18-30", "age_band", "18-30"),
+    ("Tuổi 31-35", "age_band", "31-35"),
+    ("Tuổi 36-40", "age_band", "36-40"),
+    ("Tuổi 41-45", "age_band", "41-45"),
+    ("Tuổi 46-50", "age_band", "46-50"),
+    ("Tuổi 51-55", "age_band", "51-55"),
+    ("Tuổi 56-60", "age_band", "56-60"),
+    ("Trên 60 tuổi", "age_band", ">60"),
+    ("GDPT: tiểu học", "general_education", "primary"),
+    ("GDPT: trung học cơ sở", "general_education", "lower_secondary"),
+    ("GDPT: trung học phổ thông", "general_education", "upper_secondary"),
+    ("CM: sơ cấp", "professional_qualification", "elementary"),
+    ("CM: trung cấp", "professional_qualification", "intermediate"),
+    ("CM: cao đẳng", "professional_qualification", "college"),
+    ("CM: đại học", "professional_qualification", "university"),
+    ("CM: thạc sĩ", "professional_qualification", "master"),
+    ("CM: tiến sĩ", "professional_qualification", "doctorate"),
+)
+"""The columns of the new members' statistics form (Biểu) as far as docs/reporting.md could
+establish them: (header, axis, value); "Tổng số" is every member admitted, "Có đạo" every declared
+religion but none and unknown."""
 _NO_RELIGION = frozenset({"không", "khong", "none", "không có", "không tôn giáo", "không theo tôn giáo", "-"})
 _MALE = frozenset({"male", "nam"})
 _FEMALE = frozenset({"female", "nữ", "nu"})
@@ -232,30 +259,86 @@ _ORDER = {
 }
 
 
+@dataclass
+class _Tally:
+    """The new members counted for one unit: how many, and how many of each value on every axis."""
+
+    depth: int
+    admitted: int = 0
+    counted: dict[str, Counter[str]] = field(default_factory=lambda: {axis: Counter() for axis in AXES})
+
+    def add(self, found: dict[str, str]) -> None:
+        self.admitted += 1
+        for axis, value in found.items():
+            self.counted[axis][value] += 1
+
+    def figures(self) -> dict:
+        return {
+            "admitted": self.admitted,
+            "axes": [
+                {"axis": axis, "label": label, "values": _values(axis, self.counted[axis], self.admitted)}
+                for axis, label in AXES.items()
+            ],
+            "unknown": {axis: self.counted[axis][UNKNOWN] for axis in AXES if self.counted[axis][UNKNOWN]},
+        }
+
+
+def _tallies(
+    tree: Tree, organisation: str, period: Period, admissions: Iterable[Admission], profiles: dict[str, Profile]
+) -> dict[str, _Tally]:
+    """Per unit of `organisation`'s subtree, the members admitted in `period` under it: each counts
+    for its cell and every unit above it up to `organisation`, in the tree on its decision date."""
+    tallies: dict[str, _Tally] = {}
+    for admission in admissions:
+        if not period.contains(admission.decision_date):
+            continue
+        chain = tree.chain_on(admission.cell, admission.decision_date)
+        if organisation not in chain:
+            continue
+        found = categories(profiles.get(admission.dossier_id, Profile()), admission.decision_date)
+        counted = chain[: chain.index(organisation) + 1]
+        for depth, unit in enumerate(reversed(counted)):
+            tallies.setdefault(unit, _Tally(depth)).add(found)
+    return tallies
+
+
 def new_member_stats(
     tree: Tree, organisation: str, period: Period, admissions: Iterable[Admission], profiles: dict[str, Profile]
 ) -> dict:
     """Counts and shares per axis of the members admitted in `period` in `organisation`'s subtree
     (the tree on each decision date)."""
-    counted: dict[str, Counter[str]] = {axis: Counter() for axis in AXES}
-    admitted = 0
-    for admission in admissions:
-        if not period.contains(admission.decision_date):
-            continue
-        if tree.attribute(organisation, admission.cell, admission.decision_date) is None:
-            continue
-        admitted += 1
-        for axis, value in categories(profiles.get(admission.dossier_id, Profile()), admission.decision_date).items():
-            counted[axis][value] += 1
+    tally = _tallies(tree, organisation, period, admissions, profiles).get(organisation, _Tally(0))
+    return {**tree.describe(organisation, period.status_on(period.end)), **period.as_dict(), **tally.figures()}
+
+
+def new_member_stats_by_unit(
+    tree: Tree, organisation: str, period: Period, status_on: date, admissions: Iterable[Admission], profiles: dict[str, Profile]
+) -> dict:
+    """`new_member_stats` of `organisation` and of every unit of its subtree, in one pass: the units
+    under it on `status_on` depth first (each under its parent, with its depth), then those that
+    ended during the period with members admitted in them (a merged commune)."""
+    tallies = _tallies(tree, organisation, period, admissions, profiles)
+    units = tree.depth_first(organisation, status_on)
+    listed = {code for code, _ in units}
+    units += sorted(((c, t.depth) for c, t in tallies.items() if c not in listed), key=lambda item: (item[1], item[0]))
     return {
-        **tree.describe(organisation, period.status_on(period.end)),
+        **tree.describe(organisation, status_on),
         **period.as_dict(),
-        "admitted": admitted,
-        "axes": [
-            {"axis": axis, "label": label, "values": _values(axis, counted[axis], admitted)} for axis, label in AXES.items()
+        "status_on": status_on.isoformat(),
+        "units": [
+            {**tree.describe(code, status_on), "depth": depth, "exists_on_status_day": tree.unit_on(code, status_on) is not None,
+             **tallies.get(code, _Tally(depth)).figures()}
+            for code, depth in units
         ],
-        "unknown": {axis: counted[axis][UNKNOWN] for axis in AXES if counted[axis][UNKNOWN]},
     }
+
+
+def form_figures(figures: dict) -> list[int]:
+    """One row of the form from a unit's figures (`admitted`, `axes`): a count per `FORM_COLUMNS`."""
+    counts = {(a["axis"], v["value"]): v["count"] for a in figures["axes"] for v in a["values"]}
+    religious = sum(n for (axis, value), n in counts.items() if axis == "religion" and value not in ("none", UNKNOWN))
+    return [figures["admitted"] if not axis else religious if value == "*" else counts.get((axis, value), 0)
+            for _, axis, value in FORM_COLUMNS]
 
 
 def _values(axis: str, counts: Counter[str], total: int) -> list[dict]:

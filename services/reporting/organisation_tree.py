@@ -284,6 +284,21 @@ class Tree:
             pending.extend(u.code for u in self._under.get(current, ()) if u.covers(on))
         return [code, *sorted(found[1:])]
 
+    def depth_first(self, code: str, on: date) -> list[tuple[str, int]]:
+        """`code` and every unit below it on `on`, each under its parent (children by code), with
+        its depth below `code`; empty if `code` did not exist then."""
+        found: list[tuple[str, int]] = []
+        seen: set[str] = set()
+        pending = [(code, 0)] if self.unit_on(code, on) else []
+        while pending:
+            current, depth = pending.pop()
+            if current in seen or depth > self.MAX_DEPTH:
+                continue
+            seen.add(current)
+            found.append((current, depth))
+            pending.extend((child, depth + 1) for child in reversed(self.children_on(current, on)))
+        return found
+
     def _first(self, code: str) -> Unit | None:
         units = self._units.get(code)
         return units[0] if units else None

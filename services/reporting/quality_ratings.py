@@ -122,21 +122,6 @@ def _shares(counts: Counter[str], scale: RatingScale) -> dict:
     return {"rated": rated, "by_class": by_class}
 
 
-def _depth_first(tree: Tree, code: str, on_day: date) -> list[tuple[str, int]]:
-    """`code` and every unit below it on `on_day`, each under its parent, with its depth."""
-    found: list[tuple[str, int]] = []
-    seen: set[str] = set()
-    pending = [(code, 0)] if tree.unit_on(code, on_day) else []
-    while pending:
-        current, depth = pending.pop()
-        if current in seen or depth > Tree.MAX_DEPTH:
-            continue
-        seen.add(current)
-        found.append((current, depth))
-        pending.extend((child, depth + 1) for child in reversed(tree.children_on(current, on_day)))
-    return found
-
-
 def ratings_report(tree: Tree, organisation: str, year: int, on_day: date, ratings: list[Rating]) -> dict:
     """Counts and shares per class for `organisation` and every unit of its subtree, each over its
     own subtree; members and organisations apart."""
@@ -172,7 +157,7 @@ def ratings_report(tree: Tree, organisation: str, year: int, on_day: date, ratin
             "organisations": _shares(organisations[code], scale),
         }
 
-    units = _depth_first(tree, organisation, tree_day)
+    units = tree.depth_first(organisation, tree_day)
     listed = {code for code, _ in units}
     # Units that ended during the year (a merged commune) still show what was rated in them.
     units += sorted(((c, d) for c, d in depth_seen.items() if c not in listed), key=lambda item: (item[1], item[0]))

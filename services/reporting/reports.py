@@ -174,6 +174,16 @@ async def stats(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_da
     }
 
 
+async def stats_by_unit(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_day: date, options: Options) -> dict:
+    """Đảng viên mới theo từng tiêu chí của tổ chức và của mọi tổ chức trong phạm vi của nó, một lần hỏi."""
+    period = _period(query, options)
+    tree = await _tree(conn, schema, query.organisation)
+    status_on = period.status_on(on_day)
+    admitted = await admission_facts.admissions_between(conn, schema, period.start, status_on)
+    profiles = await new_members.profiles_of(conn, schema, [a.dossier_id for a in admitted])
+    return new_members.new_member_stats_by_unit(tree, query.organisation, period, status_on, admitted, profiles)
+
+
 async def pipeline_report(conn: asyncpg.Connection, schema: str, query: PipelineQuery, on_day: date, options: Options) -> dict:
     """Hồ sơ theo từng bước và tổ chức, thời gian mỗi bước, hồ sơ bị bác theo mã quy định."""
     period = None if query.year is None and query.term is None else _period(query, options)
@@ -263,6 +273,7 @@ class Report:
 REPORTS: tuple[Report, ...] = (
     Report("quota", PeriodQuery, ("organisation_tree", "quotas", "admissions", "pipeline"), quota),
     Report("stats", PeriodQuery, ("organisation_tree", "admissions", "new_members"), stats),
+    Report("stats_by_unit", PeriodQuery, ("organisation_tree", "admissions", "new_members"), stats_by_unit),
     Report("pipeline", PipelineQuery, ("organisation_tree", "pipeline"), pipeline_report),
     Report("classes", PeriodQuery, ("organisation_tree", "classes"), classes_report),
     Report("white_zones", WhiteZonesQuery, ("organisation_tree", "white_zones", "admissions"), white_zones_report),

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketnap.domain.rules import RULE_SETS, NoRuleSetInForce, RuleCode, check_rule_set_covers, rule_set_by_id, rule_set_on
+from ketnap.domain.rules import (
+    RULE_SETS,
+    NoRuleSetInForce,
+    RuleCode,
+    check_rule_set_covers,
+    recorded_rule_set,
+    rule_set_by_id,
+    rule_set_on,
+)
 
 ONE_DAY = timedelta(days=1)
 
@@ -51,6 +59,15 @@ def test_a_recorded_id_finds_its_rule_set() -> None:
     assert rule_set_by_id("2025-03") is RULE_SETS[4]
     with pytest.raises(KeyError):
         rule_set_by_id("1930")
+
+
+def test_what_was_recorded_is_judged_under_its_rule_set_or_the_one_of_its_day() -> None:
+    """A recorded id; one this release does not know (a newer service's) or none: the set in force
+    on the day; a day before every set: the oldest (what is recorded is never refused)."""
+    assert recorded_rule_set("2021", date(2025, 8, 1)).id == "2021"
+    assert recorded_rule_set("unknown", date(2025, 8, 1)).id == "2025-07"
+    assert recorded_rule_set("", date(2019, 1, 1)).id == "2016"
+    assert recorded_rule_set(None, date(2010, 1, 1)).id == "2011"
 
 
 def test_rule_sets_cannot_be_changed() -> None:

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
 from ketnap.services.gateway.web.downloads import CSV_DELIMITER, shown_value
-from ketnap.services.gateway.web.pages.reports import REPORTS, STATS_FORM_COLUMNS, clock
+from ketnap.services.gateway.web.pages.reports import REPORTS, clock
 from ketnap.services.gateway.web.vietnamese import VIETNAM
 from ketnap.services.reporting.values import TABLES
 from tests.integration.gateway.webclient import PASSWORD
@@ -152,12 +152,20 @@ async def test_a_board_opens_each_report_sees_its_chart_and_downloads_the_apis_f
         assert decided.is_date and decided.value.date() == today() - timedelta(days=18)
         await screenshot(page, "bao-cao-chi-tieu")
     if report.query == "stats":
+        (form_table,) = TABLES["stats_by_unit"](await api(world, "stats_by_unit", organisation="T01", year=today().year))
         form = workbook.worksheets[0]
-        assert [c.value for c in form[5]][2:] == [c[0] for c in STATS_FORM_COLUMNS]
-        figures = {h: v for h, v in zip([c.value for c in form[5]], [c.value for c in form[6]], strict=True)}
-        assert figures["Tổng số"] == expected["admitted"] == 1
+        assert [c.value for c in form[5]] == form_table.headers
+        assert [[c.value for c in row] for row in form.iter_rows(min_row=6)] == form_table.rows
+        figures = dict(zip(form_table.headers, form_table.rows[0], strict=True))
+        assert figures["Mã"] == "T01" and figures["Tổng số"] == expected["admitted"] == 1
         assert figures["Nữ"] == 1 and figures["Dân tộc thiểu số"] == 0 and figures["Đoàn viên TNCS Hồ Chí Minh"] == 0
         assert figures["GDPT: trung học phổ thông"] == 1 and figures["CM: đại học"] == 1
+        # The page shows the same form: every unit of T01's subtree, the admission counted in CB-A1 and those above it.
+        rows = page.locator("table.form-table tbody tr")
+        await expect(rows).to_have_count(len(form_table.rows))
+        for index, row in enumerate(form_table.rows):
+            await expect(rows.nth(index).locator("td").first).to_have_text(str(row[2]))
+        assert {r[0]: r[2] for r in form_table.rows if r[2]} == {"T01": 1, "DU-A": 1, "CB-A1": 1}
         await expect(page.locator("svg.chart-breakdown").first).to_contain_text("nữ")
         await screenshot(page, "bao-cao-thong-ke")
     if report.query == "pipeline":

@@ -36,7 +36,6 @@ from ketnap.services.dossiers.dossier.refusals import (
     StepTaken,
     WrongStep,
     raise_violation,
-    recorded_rules,
     rules_in_force,
 )
 from ketnap.services.dossiers.dossier.state import RegistryStanding, TimelineEntry
@@ -60,6 +59,5 @@ __all__ = [
     "TimelineEntry",
     "WrongStep",
     "raise_violation",
-    "recorded_rules",
     "rules_in_force",
 ]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from ketnap.domain.rules import RULE_SETS, NoRuleSetInForce, RuleSet, Violation, rule_set_by_id, rule_set_on
+from ketnap.domain.rules import NoRuleSetInForce, RuleSet, Violation, rule_set_on
 from ketnap.platform.commands import Conflict, InvalidInput, RuleViolation
 
 
@@ -71,18 +71,6 @@ def rules_in_force(on: date) -> RuleSet:
     except NoRuleSetInForce as error:
         raise_violation(error.violation)
         raise  # unreachable: raise_violation always raises
-
-
-def recorded_rules(rule_set_id: str, fallback_on: date) -> RuleSet:
-    """The rule set another service's decision recorded; one this code does not know (a newer
-    release of that service) is replaced by the set in force on the date, or the oldest known."""
-    try:
-        return rule_set_by_id(rule_set_id)
-    except KeyError:
-        try:
-            return rule_set_on(fallback_on)
-        except NoRuleSetInForce:
-            return RULE_SETS[0]
 
 
 # --- dates -----------------------------------------------------------------------------------------

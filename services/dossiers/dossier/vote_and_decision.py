@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ketnap.domain.rules import RuleCode
+from ketnap.domain.rules import RuleCode, recorded_rule_set
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers import rules
 from ketnap.services.dossiers.dossier.refusals import (
@@ -16,7 +16,6 @@ from ketnap.services.dossiers.dossier.refusals import (
     act_dates,
     not_before,
     raise_violation,
-    recorded_rules,
     rules_in_force,
 )
 from ketnap.services.dossiers.dossier.state import BEFORE_ADMISSION, Certification, DossierState
@@ -170,7 +169,7 @@ class VoteAndDecision(DossierState):
             return recorded
         # The rules were judged on the planned date; the cell may have met on another day. What
         # fails on the real date is flagged for the competent committee, not silently kept.
-        in_force = recorded_rules(rule_set, meeting_on)
+        in_force = recorded_rule_set(rule_set, meeting_on)
         assert self.ready_on is not None
         for violation in rules.eligibility_for_cell_vote(
             self.eligibility_facts(), meeting_on, rules=in_force, agreements_due_by=self.ready_on

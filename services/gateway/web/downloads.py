@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from ketnap.services.gateway.web.vietnamese import number
 from ketnap.services.reporting.values import Table, Value, sheet_name
+from ketnap.services.reporting.values import shown_value as table_value
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -42,18 +43,11 @@ def _day(value: Value) -> date | None:
 
 
 def shown_value(value: Value, *, grouped: bool = False) -> str:
-    """A table's value as the screen writes it: dd/mm/yyyy, 12,5; `grouped`: 1.234 (on screen; a
-    CSV keeps whole numbers bare so a spreadsheet reads them as numbers)."""
+    """A table's value as the screen writes it (reporting's `shown_value`: dd/mm/yyyy, 12,5);
+    `grouped`: 1.234 (on screen; a CSV keeps whole numbers bare so a spreadsheet reads them as numbers)."""
     if isinstance(value, int) and not isinstance(value, bool) and grouped:
         return number(value)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "có" if value else "không"
-    if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
-    day = _day(value)
-    return f"{day:%d/%m/%Y}" if day else str(value)
+    return table_value(value)
 
 
 def csv_bytes(heading: Sequence[str], tables: Sequence[Table]) -> bytes:

@@ -7,7 +7,15 @@ month deadlines, party age).
 """
 
 from ketnap.domain.rules.codes import MESSAGES, RuleCode, Violation
-from ketnap.domain.rules.rule_sets import RULE_SETS, NoRuleSetInForce, RuleSet, check_rule_set_covers, rule_set_by_id, rule_set_on
+from ketnap.domain.rules.rule_sets import (
+    RULE_SETS,
+    NoRuleSetInForce,
+    RuleSet,
+    check_rule_set_covers,
+    recorded_rule_set,
+    rule_set_by_id,
+    rule_set_on,
+)
 
 __all__ = [
     "MESSAGES",
@@ -17,6 +25,7 @@ __all__ = [
     "RuleSet",
     "Violation",
     "check_rule_set_covers",
+    "recorded_rule_set",
     "rule_set_by_id",
     "rule_set_on",
 ]

@@ -180,6 +180,22 @@ def rule_set_on(d: date, rule_sets: Sequence[RuleSet] = RULE_SETS) -> RuleSet:
     return max(in_force, key=lambda rules: rules.effective_from)
 
 
+def recorded_rule_set(rule_set_id: str | None, on: date, rule_sets: Sequence[RuleSet] = RULE_SETS) -> RuleSet:
+    """The version a step or decision recorded, to judge what follows from it as it was judged. An id
+    this code does not know (recorded by a newer release of another service) or none: the version in
+    force on `on`; a day before every version: the oldest. For what is already recorded; a new act
+    is refused on such a day instead (`check_rule_set_covers`)."""
+    if rule_set_id:
+        try:
+            return rule_set_by_id(rule_set_id, rule_sets)
+        except KeyError:
+            pass
+    try:
+        return rule_set_on(on, rule_sets)
+    except NoRuleSetInForce:
+        return rule_sets[0]
+
+
 def rule_set_by_id(rule_set_id: str, rule_sets: Sequence[RuleSet] = RULE_SETS) -> RuleSet:
     """The version a decision recorded, to re-check it as it was judged. KeyError if unknown."""
     for rules in rule_sets:

@@ -63,12 +63,16 @@ async def test_overdue_stats_and_audit_history(world: World, tmp_path: Path) -> 
         assert code == 0, overdue
         code, stats = await ketnap(world, "report", "stats", "--org", DISTRICT, "--year", "2025", "--xlsx", str(tmp_path / "tk.xlsx"))
         assert code == 0, stats
+        code, form = await ketnap(world, "report", "stats", "--org", DISTRICT, "--year", "2025", "--by-unit")
+        assert code == 0, form
         code, history = await ketnap(world, "audit", "history", world.dossiers["D7"].id)
         assert code == 0, history
         code, missing = await ketnap(world, "report", "quota", "--org", "KHONG-CO", "--year", "2025")
     assert "Thời hạn đã quá" in overdue and "14/11/2025" in overdue and "CEREMONY_30WD" in overdue
     assert "01/06/2026" not in overdue  # open, not overdue
     assert "Đảng viên mới: Huyện ủy Khánh Sơn (HUYEN-KS), năm 2025: 4 người" in stats
+    assert "Biểu thống kê đảng viên mới kết nạp (bố cục theo biểu thống kê cơ bản của Ban Tổ chức Trung ương): Huyện ủy Khánh Sơn" in form
+    assert next(line for line in form.splitlines() if line.startswith("HUYEN-KS")).split()[5] == "4"  # Tổng số
     assert "Quyết định kết nạp" in history and history.count("\n") > 20
     assert code == 1 and "Lỗi (not_found): Không có tổ chức đảng mã «KHONG-CO»." in missing
 

@@ -144,6 +144,19 @@ class TestNewMembers:
         assert (await world.result("stats", organisation=NORTH, year=2025))["admitted"] == 2
 
 
+    async def test_every_unit_of_the_district_at_once_as_each_units_own_statistics(self, world: World) -> None:
+        """One question answers the district and every unit under it; each unit's figures are the
+        ones `stats` answers for it alone, live and as of a moment before the merge was recorded."""
+        for moment in ({}, {"as_of": world.before_merge.isoformat()}):  # type: ignore[union-attr]
+            result = await world.result("stats_by_unit", organisation=DISTRICT, year=2025, **moment)
+            units = result["units"]
+            assert (units[0]["code"], units[0]["depth"]) == (DISTRICT, 0)
+            assert {SOUTH, NORTH} <= {u["code"] for u in units if u["depth"] == 1}
+            for unit in units:
+                alone = await world.result("stats", organisation=unit["code"], year=2025, **moment)
+                assert (unit["admitted"], unit["axes"], unit["unknown"]) == (alone["admitted"], alone["axes"], alone["unknown"]), unit["code"]
+
+
 class TestPipeline:
     async def test_dossiers_per_step_and_organisation_today(self, world: World) -> None:
         result = await world.result("pipeline", organisation=DISTRICT)

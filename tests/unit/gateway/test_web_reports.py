@@ -13,7 +13,7 @@ from ketnap.services.gateway.access import Role
 from ketnap.services.gateway.scope import Principal
 from ketnap.services.gateway.web.charts import Bar, columns, horizontal_bars
 from ketnap.services.gateway.web.downloads import CSV_DELIMITER, csv_bytes, xlsx_bytes
-from ketnap.services.gateway.web.pages.reports import BY_SLUG, admissions_by_period, form_figures, read_choice
+from ketnap.services.gateway.web.pages.reports import BY_SLUG, admissions_by_period, read_choice
 from ketnap.services.gateway.web.session import SignedIn
 from ketnap.services.reporting.values import Table
 
@@ -77,16 +77,6 @@ def test_admissions_per_month_count_each_dossier_once() -> None:
     assert [(b.label, b.value) for b in admissions_by_period(result) if b.value] == [("T3", 1), ("T11", 1)]
     term = {**result, "period": "2020-2025", "period_kind": "term"}
     assert [(b.label, b.value) for b in admissions_by_period(term)] == [("2020", 0), ("2021", 0), ("2022", 0), ("2023", 0), ("2024", 0)]
-
-
-def test_the_forms_figures_come_from_the_axes() -> None:
-    stats = {"admitted": 3, "axes": [
-        {"axis": "gender", "values": [{"value": "female", "count": 2}, {"value": "male", "count": 1}]},
-        {"axis": "religion", "values": [{"value": "none", "count": 1}, {"value": "phật giáo", "count": 1}, {"value": "unknown", "count": 1}]},
-        {"axis": "age_band", "values": [{"value": "18-30", "count": 3}]},
-    ]}
-    figures = form_figures(stats)
-    assert figures[:6] == [3, 2, 0, 1, 0, 3]
 
 
 def test_xlsx_has_the_heading_real_dates_and_numbers_widths_and_a_frozen_header() -> None:

@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 
 from ketnap.domain.calendar import full_years
 from ketnap.services.reporting.admissions import Admission
-from ketnap.services.reporting.new_members import AGE_BANDS, Profile, age_band, categories, new_member_stats
+from ketnap.services.reporting.new_members import (
+    AGE_BANDS,
+    Profile,
+    age_band,
+    categories,
+    form_figures,
+    new_member_stats,
+    new_member_stats_by_unit,
+)
 from ketnap.services.reporting.organisation_tree import Tree, Unit
 from ketnap.services.reporting.periods import year
 
@@ -85,3 +93,36 @@ def test_statistics_over_the_subtree_on_each_decision_date() -> None:
         "ethnic_minority": 2, "religion": 2, "youth_union": 2, "occupation": 2, "age_band": 2, "general_education": 1,
         "professional_qualification": 2,
     }
+
+
+def test_every_unit_of_the_subtree_at_once_each_counting_what_sat_under_it_on_the_decision_date() -> None:
+    """H has communes X1 and X2; cell C2 moved from X1 to X2 on 01/06/2025; commune X3 merged into
+    X2 on 01/09/2025 and keeps, after the tree's units, what was admitted in it."""
+    start, moved, merged = date(2020, 1, 1), date(2025, 6, 1), date(2025, 9, 1)
+    tree = Tree([
+        Unit("H", "H", "upper_committee", None, start, None), Unit("X1", "Xã 1", "grassroots_committee", "H", start, None),
+        Unit("X2", "Xã 2", "grassroots_committee", "H", start, None), Unit("X3", "Xã 3", "grassroots_committee", "H", start, merged),
+        Unit("C1", "C1", "cell", "X1", start, None), Unit("C2", "C2", "cell", "X1", start, moved),
+        Unit("C2", "C2", "cell", "X2", moved, None), Unit("C3", "C3", "cell", "X3", start, merged),
+        Unit("C3", "C3", "cell", "X2", merged, None),
+    ])
+    admissions = [Admission(d, cell, "H", "1-QĐ", on, "2025-07") for d, cell, on in [
+        ("a", "C1", date(2025, 2, 1)), ("b", "C2", date(2025, 3, 1)), ("c", "C2", date(2025, 7, 1)), ("d", "C3", date(2025, 4, 1))]]
+    profiles = {"a": Profile(gender="female"), "c": Profile(gender="female")}
+    result = new_member_stats_by_unit(tree, "H", year(2025), date(2025, 12, 31), admissions, profiles)
+    rows = [(u["code"], u["depth"], u["exists_on_status_day"], u["admitted"]) for u in result["units"]]
+    assert rows == [("H", 0, True, 4), ("X1", 1, True, 2), ("C1", 2, True, 1), ("X2", 1, True, 1), ("C2", 2, True, 2),
+                    ("C3", 2, True, 1), ("X3", 1, False, 1)]
+    for unit in result["units"]:  # each unit's figures are those of its own statistics
+        alone = new_member_stats(tree, unit["code"], year(2025), admissions, profiles)
+        assert (unit["admitted"], unit["axes"], unit["unknown"]) == (alone["admitted"], alone["axes"], alone["unknown"])
+    assert form_figures(result["units"][1])[:2] == [2, 1]
+
+
+def test_the_forms_figures_come_from_the_axes() -> None:
+    stats = {"admitted": 3, "axes": [
+        {"axis": "gender", "values": [{"value": "female", "count": 2}, {"value": "male", "count": 1}]},
+        {"axis": "religion", "values": [{"value": "none", "count": 1}, {"value": "phật giáo", "count": 1}, {"value": "unknown", "count": 1}]},
+        {"axis": "age_band", "values": [{"value": "18-30", "count": 3}]},
+    ]}
+    assert form_figures(stats)[:6] == [3, 2, 0, 1, 0, 3]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ketnap.services.reporting.admissions import Admission
-from ketnap.services.reporting.deadlines import OpenDeadline, deadlines_report, rules_for
+from ketnap.services.reporting.deadlines import OpenDeadline, deadlines_report
 from ketnap.services.reporting.organisation_tree import Tree, Unit
 from ketnap.services.reporting.periods import year
 from ketnap.services.reporting.pipeline import Ending, InProgress, StepSpent, pipeline_report, still_to_decide
@@ -84,13 +84,6 @@ def test_deadlines_report() -> None:
     assert [(b["due_on"], b["open"], b["overdue"]) for b in result["by_due_date"]] == [
         ("2025-11-14", 1, 1), ("2025-11-20", 1, 0), (None, 1, 0)
     ]
-
-
-def test_the_rule_set_of_a_deadline() -> None:
-    assert rules_for("2021", date(2025, 8, 1)).id == "2021"
-    assert rules_for("unknown", date(2025, 8, 1)).id == "2025-07"
-    assert rules_for(None, date(2019, 1, 1)).id == "2016"
-    assert rules_for(None, date(2010, 1, 1)).id == "2011"
 
 
 def test_white_localities_and_cells_without_admission() -> None:

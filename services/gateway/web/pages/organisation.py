@@ -9,6 +9,7 @@ and classes pages are personal reads, recorded) and written through its command 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -38,39 +39,53 @@ STATUSES = {str(k): v for k, v in STATUS_LABELS.items()}
 STATUS_OF_REFUSAL = {"forbidden": 403, "not_found": 404, "unavailable": 503}
 
 
-def day_asked(request: Request, web: Web) -> tuple[date, str | None]:
-    """The day the page is about (`?ngay=dd/mm/yyyy`, today when absent) and, when what was typed is
-    not a date, what to say about it (the page then shows today)."""
-    typed = (request.query_params.get("ngay") or "").strip()
-    if not typed:
-        return web.today(), None
-    try:
-        return typed_date(typed), None
-    except NotADate as error:
-        return web.today(), f"Ngày xem: {error}"
+@dataclass(frozen=True)
+class UnitOnDay:
+    """What every page about a unit on a day starts from: the day asked (`?ngay=dd/mm/yyyy`, today
+    when absent; a typed date that is not one is said, and today shown), and the registry's
+    queries about the unit on that day, asked as the person."""
+
+    web: Web
+    who: SignedIn
+    code: str
+    on: date
+    problem: str | None
+
+    @classmethod
+    def asked(cls, request: Request, who: SignedIn, code: str) -> UnitOnDay:
+        web = web_of(request)
+        typed = (request.query_params.get("ngay") or "").strip()
+        try:
+            return cls(web, who, code, typed_date(typed) if typed else web.today(), None)
+        except NotADate as error:
+            return cls(web, who, code, web.today(), f"Ngày xem: {error}")
+
+    @property
+    def is_today(self) -> bool:
+        return self.on == self.web.today()
+
+    async def read(self, query: str) -> dict[str, Any]:
+        """`registry.<query>` of the unit on the day (the unit is `code` to `organisation` and
+        `subtree`, `organisation` to the others)."""
+        unit = {"code" if query in ("organisation", "subtree") else "organisation": self.code}
+        return await self.web.ask(self.who, "registry", query, **unit, on=self.on.isoformat())
+
+    async def tree(self) -> dict[str, Any]:
+        """The units under it (as branches) and its localities, for the tree."""
+        subtree = await self.read("subtree")
+        return {"root": branches(subtree.get("organisations", []), self.code), "localities": await self.read("localities")}
+
+    def shown(self) -> dict[str, Any]:
+        """What the page shows of the day: the day, a typed date's problem, whether it is today, and
+        the query that keeps the day on the page's links."""
+        return {"on": self.on, "problem": self.problem, "is_today": self.is_today,
+                "query": "" if self.is_today else f"?ngay={shown_date(self.on)}"}
 
 
 @router.get("/to-chuc")
 async def tree_page(request: Request, who: SignedIn = Depends(signed_in)) -> Response:
-    return await _tree(request, who, who.principal.organisation)
-
-
-async def _tree(request: Request, who: SignedIn, code: str) -> Response:
-    web = web_of(request)
-    on, problem = day_asked(request, web)
-    subtree = await web.ask(who, "registry", "subtree", code=code, on=on.isoformat())
-    localities = await web.ask(who, "registry", "localities", organisation=code, on=on.isoformat())
-    return await render(
-        request, who, "organisation_tree.html", root=branches(subtree.get("organisations", []), code), localities=localities,
-        **_day(on, problem, web),
-    )
-
-
-def _day(on: date, problem: str | None, web: Web) -> dict[str, Any]:
-    """What every page about a day shows of it: the day, a typed date's problem, whether it is
-    today, and the query that keeps the day on the page's links."""
-    today = on == web.today()
-    return {"on": on, "problem": problem, "is_today": today, "query": "" if today else f"?ngay={shown_date(on)}"}
+    day = UnitOnDay.asked(request, who, who.principal.organisation)
+    return await render(request, who, "organisation_tree.html", **await day.tree(), **day.shown())
 
 
 async def _organisation(web: Web, who: SignedIn, code: str, on: date) -> dict[str, Any]:
@@ -79,18 +94,14 @@ async def _organisation(web: Web, who: SignedIn, code: str, on: date) -> dict[st
 
 @router.get("/to-chuc/{code}")
 async def unit_page(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
-    web = web_of(request)
-    on, problem = day_asked(request, web)
-    unit = await _organisation(web, who, code, on)
-    subtree = await web.ask(who, "registry", "subtree", code=code, on=on.isoformat())
-    localities = await web.ask(who, "registry", "localities", organisation=code, on=on.isoformat())
-    quotas = await web.ask(who, "registry", "quotas", organisation=code, on=on.isoformat())
-    acts = [u.act for u in UNIT_ACTS if web.may(who, "command", u.act.service, u.act.command)] if on == web.today() else []
+    day = UnitOnDay.asked(request, who, code)
+    web = day.web
+    acts = [u.act for u in UNIT_ACTS if web.may(who, "command", u.act.service, u.act.command)] if day.is_today else []
     done = BY_SLUG.get(request.query_params.get("xong", ""))
     return await render(
-        request, who, "organisation_unit.html", unit=unit, root=branches(subtree.get("organisations", []), code), localities=localities,
-        quotas=quotas.get("quotas", []), acts=acts, done=done.act if done else None, may_import=web.may(who, *IMPORT) and on == web.today(),
-        **_day(on, problem, web),
+        request, who, "organisation_unit.html", unit=await day.read("organisation"), **await day.tree(),
+        quotas=(await day.read("quotas")).get("quotas", []), acts=acts, done=done.act if done else None,
+        may_import=web.may(who, *IMPORT) and day.is_today, **day.shown(),
     )
 
 
@@ -106,14 +117,12 @@ async def history_page(request: Request, code: str, who: SignedIn = Depends(sign
 
 @router.get("/to-chuc/{code}/dang-vien")
 async def members_page(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
-    web = web_of(request)
-    on, problem = day_asked(request, web)
-    unit = await _organisation(web, who, code, on)
-    members = await web.ask(who, "registry", "members", organisation=code, on=on.isoformat())
+    day = UnitOnDay.asked(request, who, code)
+    members = await day.read("members")
     rows = members.get("members", [])
     return await render(
-        request, who, "organisation_members.html", unit=unit, own=[m for m in rows if not m["temporary"]],
-        hosted=[m for m in rows if m["temporary"]], committee=members.get("committee", []), statuses=STATUSES, **_day(on, problem, web),
+        request, who, "organisation_members.html", unit=await day.read("organisation"), own=[m for m in rows if not m["temporary"]],
+        hosted=[m for m in rows if m["temporary"]], committee=members.get("committee", []), statuses=STATUSES, **day.shown(),
     )
 
 

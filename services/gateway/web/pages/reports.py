@@ -210,11 +210,10 @@ async def _shown(
     if result is not None:
         shown = {"charts": charts_of(report, result), "heading": heading_of(report, choice, result), "tables": TABLES[report.query](result)}
         if report.query == "stats":
-            shown["form_rows"] = await stats_form_rows(web_of(request), who, report, choice, result)
+            shown["form"] = await stats_form(web_of(request), who, report, choice)
     return await render(
         request, who, "report.html", status_code=422 if choice.problems else 200, report=report, reports=REPORTS, choice=choice,
-        units=units, result=result, title=report.title, download=choice.address(), form_columns=STATS_FORM_COLUMNS,
-        shown_value=shown_value, clock=clock, **shown,
+        units=units, result=result, title=report.title, download=choice.address(), shown_value=shown_value, clock=clock, **shown,
     )
 
 
@@ -228,7 +227,7 @@ async def report_download(slug: str, kind: str, request: Request, who: SignedIn 
         return await _shown(request, who, report, choice, units, None)
     tables = TABLES[report.query](result)
     if report.query == "stats":
-        tables = [stats_form_table(await stats_form_rows(web_of(request), who, report, choice, result)), *tables]
+        tables = [await stats_form(web_of(request), who, report, choice), *tables]
     heading = heading_of(report, choice, result)
     name = f"{report.slug}-{choice.organisation}-{choice.day:%Y%m%d}.{kind}"
     content, media = (xlsx_bytes(heading, tables), XLSX_TYPE) if kind == "xlsx" else (csv_bytes(heading, tables), CSV_TYPE)
@@ -240,6 +239,14 @@ def _report(slug: str) -> Report:
     if found is None:
         raise NotFound("Không có báo cáo này.")
     return found
+
+
+async def stats_form(web: Web, who: SignedIn, report: Report, choice: Choice) -> Table:
+    """The statistics in the layout of the Central Organisation Commission's form: a row per unit
+    of the chosen unit's subtree, all asked of reporting at once (`stats_by_unit`, the same choice
+    as the statistics), as the person."""
+    (form,) = TABLES["stats_by_unit"](await web.ask(who, "reporting", "stats_by_unit", **choice.body(report, web.today())))
+    return form
 
 
 def heading_of(report: Report, choice: Choice, result: dict[str, Any]) -> list[str]:
@@ -328,63 +335,3 @@ CHARTS: dict[str, Callable[[dict[str, Any]], list[tuple[str, Markup]]]] = {
     "quota": _quota_charts, "pipeline": _pipeline_charts, "stats": _stats_charts, "classes": _classes_charts,
     "deadlines": _deadlines_charts, "ratings": _ratings_charts,
 }
-
-
-# --- the statistics in the layout of the Central Organisation Commission's form ---------------------------
-
-STATS_FORM_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("Tổng số", "", ""),
-    ("Nữ", "gender", "female"),
-    ("Dân tộc thiểu số", "ethnic_minority", "yes"),
-    ("Có đạo", "religion", "*"),
-    ("Đoàn viên TNCS Hồ Chí Minh", "youth_union", "yes"),
-    ("Tuổi 18-30", "age_band", "18-30"),
-    ("Tuổi 31-35", "age_band", "31-35"),
-    ("Tuổi 36-40", "age_band", "36-40"),
-    ("Tuổi 41-45", "age_band", "41-45"),
-    ("Tuổi 46-50", "age_band", "46-50"),
-    ("Tuổi 51-55", "age_band", "51-55"),
-    ("Tuổi 56-60", "age_band", "56-60"),
-    ("Trên 60 tuổi", "age_band", ">60"),
-    ("GDPT: tiểu học", "general_education", "primary"),
-    ("GDPT: trung học cơ sở", "general_education", "lower_secondary"),
-    ("GDPT: trung học phổ thông", "general_education", "upper_secondary"),
-    ("CM: sơ cấp", "professional_qualification", "elementary"),
-    ("CM: trung cấp", "professional_qualification", "intermediate"),
-    ("CM: cao đẳng", "professional_qualification", "college"),
-    ("CM: đại học", "professional_qualification", "university"),
-    ("CM: thạc sĩ", "professional_qualification", "master"),
-    ("CM: tiến sĩ", "professional_qualification", "doctorate"),
-)
-"""The columns of the new members' statistics form as far as docs/reporting.md could establish them
-(rows: the unit and each unit under it). "Có đạo": every religion declared but none and unknown."""
-
-
-def form_figures(result: dict[str, Any]) -> list[int]:
-    counts = {(a["axis"], v["value"]): v["count"] for a in result.get("axes", []) for v in a["values"]}
-    religious = sum(v["count"] for a in result.get("axes", []) if a["axis"] == "religion" for v in a["values"]
-                    if v["value"] not in ("none", "unknown"))
-    return [result["admitted"] if not axis else religious if value == "*" else counts.get((axis, value), 0)
-            for _, axis, value in STATS_FORM_COLUMNS]
-
-
-async def stats_form_rows(web: Web, who: SignedIn, report: Report, choice: Choice, result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The form's rows: the unit itself, then each unit directly under it on the report's day (each
-    asked of reporting as the person, so the scope is the API's)."""
-    today = web.today()
-    subtree = await web.ask(who, "registry", "subtree", code=choice.organisation, on=choice.day.isoformat())
-    children = [o for o in subtree.get("organisations", []) if o.get("parent") == choice.organisation]
-    rows = [{"code": result["code"], "name": result.get("name"), "figures": form_figures(result), "total": True}]
-    for child in children:
-        child_choice = Choice(child["code"], choice.period_kind, choice.year, choice.term, choice.day, choice.recorded_by)
-        answer = await web.ask(who, "reporting", report.query, **child_choice.body(report, today))
-        rows.append({"code": child["code"], "name": child["name"], "figures": form_figures(answer), "total": False})
-    return rows
-
-
-def stats_form_table(rows: list[dict[str, Any]]) -> Table:
-    return Table(
-        "Biểu thống kê đảng viên mới kết nạp (bố cục theo biểu của Ban Tổ chức Trung ương, xem docs/reporting.md)",
-        ["Mã", "Đơn vị", *(c[0] for c in STATS_FORM_COLUMNS)],
-        [[r["code"], r["name"], *r["figures"]] for r in rows],
-    )
