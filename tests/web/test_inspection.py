@@ -52,6 +52,11 @@ async def test_an_inspector_sees_the_alarm_and_an_administrator_acknowledges_it(
     alarm = page.locator("section.alarm").filter(has_text="chưa xác nhận").first
     await expect(alarm).to_contain_text("đứt mắt xích (băm trước không khớp)")
     await expect(alarm.get_by_role("button", name="Xác nhận đã xem xét")).to_have_count(0)  # an inspector writes nothing
+    # in words: the event, the log and the part that refused it; no schema, subject or class name
+    await expect(alarm).to_contain_text("Tin «Rút hồ sơ» ở vị trí")
+    await expect(alarm).to_contain_text("của sổ Hồ sơ")
+    for internal in (world.name("dossiers"), ".evt.", "DossierWithdrawn", "ketnap."):
+        await expect(page.locator("main")).not_to_contain_text(internal)
     await screenshot(page, "kiem-tra-canh-bao")
 
     # the dossier's whole timeline: each event's log, position and hash
@@ -59,7 +64,9 @@ async def test_an_inspector_sees_the_alarm_and_an_administrator_acknowledges_it(
     await page.get_by_role("button", name="Xem diễn biến").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Diễn biến của hồ sơ {forged}")
     opened = page.locator("#dien-bien tbody tr").filter(has_text="Đưa vào danh sách cảm tình Đảng").first
-    await expect(opened).to_contain_text(world.name("dossiers"))
+    await expect(opened).to_contain_text("sổ Hồ sơ")
+    await expect(opened).to_contain_text("Tổ chức CB-A1 (CB-A1)")
+    await expect(page.locator("#dien-bien")).not_to_contain_text(world.name("dossiers"))
     await expect(opened.locator("code")).to_have_attribute("title", re.compile(r"^[0-9a-f]{64}$"))
     await screenshot(page, "kiem-tra-dien-bien")
     # and back: the dossier's page links to it for those who may read it
