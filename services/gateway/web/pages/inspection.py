@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from ketnap.platform.commands import DomainError
 from ketnap.services.gateway.access import ALARMED_SERVICES, QUERIES
 from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, redirect, render, signed_in, web_of
+from ketnap.services.gateway.web.pages.links import may_read_links
 from ketnap.services.gateway.web.system_words import SERVICE_TITLES, SystemWords, organisation_title
 
 router = pages()
@@ -59,6 +60,7 @@ async def _alarms_page(request: Request, who: SignedIn, status_code: int = 200, 
         request, who, "inspection.html", status_code=status_code, alarms=alarms, silent=silent, problem={"alarm": None, "message": None, "reason": "", **(problem or {})},
         may_acknowledge=web.may(who, "command", "registry", "acknowledge_alarm"),
         may_read_timeline=web.may(who, "query", "reporting", "audit_history"), key=str(uuid.uuid4()),
+        may_read_links=may_read_links(web, who),
     )
 
 
