@@ -148,3 +148,17 @@ async def test_a_service_that_does_not_answer_is_named_and_the_others_still_show
         assert "Thẩm tra lý lịch · " in text, text  # verification's alarm still shows
     finally:
         await client.close()
+
+
+async def test_a_deployment_linked_to_none_says_so_on_the_links_page(world: World, forged: str) -> None:
+    client = WebClient(world)
+    try:
+        await client.sign_in("kiemtra")
+        inspection = visible_text((await client.get("/kiem-tra")).text)
+        assert "Liên kết với các đơn vị triển khai khác" not in inspection, inspection  # nothing to follow
+        page = await client.get("/kiem-tra/lien-ket")
+        text = visible_text(page.text)
+        assert page.status_code == 200, text
+        assert "Đơn vị triển khai này không liên kết với đơn vị triển khai nào" in text, text
+    finally:
+        await client.close()
