@@ -66,6 +66,7 @@ async def test_an_inspector_sees_the_alarm_and_an_administrator_acknowledges_it(
     opened = page.locator("#dien-bien tbody tr").filter(has_text="Đưa vào danh sách cảm tình Đảng").first
     await expect(opened).to_contain_text("sổ Hồ sơ")
     await expect(opened).to_contain_text("Tổ chức CB-A1 (CB-A1)")
+    await expect(opened).to_contain_text("Người dùng bithu.a1")  # who recorded it, by name
     await expect(page.locator("#dien-bien")).not_to_contain_text(world.name("dossiers"))
     await expect(opened.locator("code")).to_have_attribute("title", re.compile(r"^[0-9a-f]{64}$"))
     await screenshot(page, "kiem-tra-dien-bien")

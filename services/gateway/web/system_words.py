@@ -14,7 +14,9 @@ from typing import Any
 
 from ketnap.platform.alarms import KIND_TEXT
 from ketnap.platform.federation.links import DOWNWARD, UPWARD
+from ketnap.services.gateway.accounts import load_user
 from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
+from ketnap.services.gateway.web.page import Web
 from ketnap.services.gateway.web.vietnamese import event_title
 
 SERVICE_TITLES = {
@@ -53,15 +55,6 @@ class SystemWords:
         role = self.service(consumer.split(".", 1)[0])
         return f"dịch vụ {SERVICE_TITLES[role]}" if role else "một bên nhận không rõ"
 
-    def actor(self, actor: str) -> str:
-        """A person's login as it is; the system's own records in words."""
-        if actor == OPERATOR:
-            return "Quản trị vận hành (lệnh ketnap)"
-        head = actor.split(".", 1)[0].removesuffix("-service")
-        if head != actor and (role := self.service(head)) is not None:
-            return f"Hệ thống (dịch vụ {SERVICE_TITLES[role]})"
-        return actor
-
     def alarm(self, alarm: Mapping[str, Any]) -> str:
         """What an integrity alarm says: the event, where it claimed to be, what was wrong, who refused it."""
         event = event_title(alarm["subject"].rsplit(".", 1)[-1]) if ".evt." in alarm["subject"] else "Một tin"
@@ -69,6 +62,31 @@ class SystemWords:
             f"Tin «{event}» ở vị trí {alarm['position']} của {self.log(alarm['source'])}: "
             f"{KIND_TEXT.get(alarm['kind'], 'không phải mắt xích kế tiếp')}; {self.part(alarm['consumer'])} không áp dụng tin này."
         )
+
+
+SYSTEM = "Hệ thống (tự động)"
+"""Who recorded what a service recorded by itself (a process manager following another service)."""
+
+
+async def display_names(web: Web, logins: set[str]) -> dict[str, str]:
+    """The display names of the users who recorded acts; a service's own records have none."""
+    found = {}
+    for login in sorted(filter(None, logins)):
+        user = await load_user(web.gateway.store, login)
+        if user is not None:
+            found[login] = user.display_name
+    return found
+
+
+def recorder(names: Mapping[str, str], actor: Any) -> str:
+    """A user's name (`display_names`); a service's own record (its process manager, a consumer
+    following another service's log) is the system's; any other actor (a system sending through
+    the operator's connection) by the name it gave."""
+    actor = str(actor or "")
+    if actor in names:
+        return names[actor]
+    automatic = not actor or actor == OPERATOR or actor.endswith((".process_manager", "-service"))
+    return SYSTEM if automatic else actor
 
 
 def organisation_title(code: str | None, names: Mapping[str, str]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ketnap.services.gateway.web.system_words import SystemWords, organisation_title
+from ketnap.services.gateway.web.system_words import SYSTEM, SystemWords, organisation_title, recorder
 
 WORDS = SystemWords({"dossiers": "t_abc", "voting": "t_def", "reporting": "t_ghi"})
 
@@ -22,11 +22,11 @@ def test_an_alarm_says_the_event_where_it_claimed_to_be_what_was_wrong_and_who_r
     )
 
 
-def test_the_systems_own_records_and_the_operator_are_named_people_by_their_login() -> None:
-    assert WORDS.actor("quantri") == "quantri"
-    assert WORDS.actor("operator") == "Quản trị vận hành (lệnh ketnap)"
-    assert WORDS.actor("dossiers.process_manager") == "Hệ thống (dịch vụ Hồ sơ)"
-    assert WORDS.actor("t_abc-service") == "Hệ thống (dịch vụ Hồ sơ)"
+def test_people_are_named_by_their_display_name_and_the_systems_own_records_as_the_system() -> None:
+    names = {"quantri": "Người dùng quantri"}
+    assert recorder(names, "quantri") == "Người dùng quantri"
+    assert recorder(names, "operator") == recorder(names, "dossiers.process_manager") == recorder(names, "registry-service") == SYSTEM
+    assert recorder(names, "he-thong-ngoai") == "he-thong-ngoai"  # a system sending through the operator, by the name it gave
     assert organisation_title("CB-A1", {"CB-A1": "Chi bộ A1"}) == "Chi bộ A1 (CB-A1)"
     assert organisation_title("*", {}) == "Toàn hệ thống"
     assert organisation_title("X-9", {}) == "X-9"

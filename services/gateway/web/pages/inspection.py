@@ -20,7 +20,7 @@ from ketnap.platform.commands import DomainError
 from ketnap.services.gateway.access import ALARMED_SERVICES, QUERIES
 from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, redirect, render, signed_in, web_of
 from ketnap.services.gateway.web.pages.links import may_read_links
-from ketnap.services.gateway.web.system_words import SERVICE_TITLES, SystemWords, organisation_title
+from ketnap.services.gateway.web.system_words import SERVICE_TITLES, SystemWords, display_names, organisation_title, recorder
 
 router = pages()
 
@@ -108,12 +108,13 @@ async def timeline(request: Request, dossier_id: str, who: SignedIn = Depends(si
 async def _in_words(web: Web, who: SignedIn, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each event's log, recorder and organisation as a person names them (the units by today's tree)."""
     words = SystemWords(web.gateway.names)
+    names = await display_names(web, {str(e["actor"]) for e in events})
     try:
         subtree = await web.ask(who, "registry", "subtree", code=who.principal.organisation, on=web.today().isoformat())
     except DomainError:  # the registry not answering: the units show by their codes, the timeline still does
         subtree = {}
     units = {o["code"]: o["name"] for o in subtree.get("organisations", [])}
     return [
-        {**e, "log_title": words.log(e["log"]), "actor_title": words.actor(e["actor"]), "organisation_title": organisation_title(e["organisation"], units)}
+        {**e, "log_title": words.log(e["log"]), "actor_title": recorder(names, e["actor"]), "organisation_title": organisation_title(e["organisation"], units)}
         for e in events
     ]
