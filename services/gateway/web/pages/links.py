@@ -62,4 +62,13 @@ async def links_page(request: Request, who: SignedIn = Depends(signed_in)) -> Re
         return await render(request, who, "links.html", linked=True, links=[], silent=True)
     words = SystemWords(web.gateway.names)
     rows = [link_row(link, words) for link in result.get("links", [])]
-    return await render(request, who, "links.html", linked=True, links=rows, silent=False, deployment=result.get("deployment"))
+    return await render(request, who, "links.html", linked=True, links=rows, silent=False, cut=cut_by_origin(rows))
+
+
+def cut_by_origin(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The cut links, one warning per deployment: all its logs come over the same line."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("cut"):
+            found.setdefault(row["origin"], []).append(row)
+    return found
