@@ -14,6 +14,7 @@ import nats
 from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.relay import relay_state
+from ketnap.platform.federation.links import on_the_way
 from ketnap.platform.service import Service
 from ketnap.platform.settings import Settings
 
@@ -105,16 +106,8 @@ async def _links(nc: nats.aio.client.Client) -> list[dict[str, Any]]:
     return body.get("result", {}).get("links", []) if body.get("ok") else []
 
 
-def _on_the_way(link: dict[str, Any]) -> int | None:
-    """Events of the origin not kept here yet, as far as known: not yet sourced at the last contact
-    (`source_lag`) plus sourced but not yet checked and kept (`waiting`)."""
-    if link["source_lag"] is None and link["waiting"] is None:
-        return None
-    return (link["source_lag"] or 0) + (link["waiting"] or 0)
-
-
 def _link_line(link: dict[str, Any]) -> str:
-    lag = _on_the_way(link)
+    lag = on_the_way(link)
     contact = "-" if link["last_contact_seconds"] is None else f"{link['last_contact_seconds']} s"
     if link.get("cut"):
         contact = f"ĐỨT {contact}"
@@ -128,7 +121,7 @@ def _link_line(link: dict[str, Any]) -> str:
 def _cut_line(link: dict[str, Any]) -> str:
     """What is known to be missing over a cut link: what was already on the way at the last contact,
     and everything the origin recorded since (its count is unknown until the link returns)."""
-    known = _on_the_way(link) or 0
+    known = on_the_way(link) or 0
     return (
         f"Liên kết với {link['origin']} bị ĐỨT: không liên lạc được {link['last_contact_seconds']} s; {link['kept_log']} mới giữ"
         f" đến vị trí {link['kept_head']}, còn thiếu {known} sự kiện đã biết là đang trên đường, cùng mọi sự kiện"

@@ -54,6 +54,11 @@ ALARMED_SERVICES = ("registry", "dossiers", "verification", "voting", "reporting
 administrator or an inspector reads them, an administrator acknowledges them."""
 
 
+LINKED_ONLY = ("federation",)
+"""Services a deployment runs only when it is linked to others (`ketnap.platform.federation.links`):
+their entries of the table are routes only where they run."""
+
+
 @dataclass(frozen=True)
 class Access:
     roles: tuple[Role, ...]
@@ -175,6 +180,8 @@ QUERIES: dict[tuple[str, str], Access] = {
     ("reporting", "audit_history"): _c(*AUDITORS),
     ("gateway", "users"): _c(ADMIN, INSPECTOR, scope=("organisation",)),
     **{(service, "integrity_alarms"): _c(ADMIN, INSPECTOR) for service in ALARMED_SERVICES},
+    # the links with other deployments: how far each kept log is, lag, cut or not (as `ketnap status`)
+    ("federation", "links"): _c(ADMIN, INSPECTOR),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from ketnap.platform.service import Service
-from ketnap.services.gateway.access import COMMANDS, QUERIES, ROLE_TITLES, Access, Role
+from ketnap.services.gateway.access import COMMANDS, LINKED_ONLY, QUERIES, ROLE_TITLES, Access, Role
 
 FILLED_BY_GATEWAY = ("idempotency_key", "actor", "scope")
 """Command fields the gateway fills from the request (Idempotency-Key header, the user's login and
@@ -74,7 +74,8 @@ class Endpoint:
 
 
 def catalogue(services: Iterable[Service]) -> list[Endpoint]:
-    """Every route, in the table's order; a table entry without its endpoint is a start-up error."""
+    """Every route, in the table's order; a table entry without its endpoint is a start-up error
+    (but for the services of linked deployments only, `LINKED_ONLY`)."""
     found: dict[tuple[str, str, str], tuple[type[BaseModel], str]] = {}
     for service in services:
         for kind, endpoints in (("command", service.commands), ("query", service.queries)):
@@ -85,6 +86,8 @@ def catalogue(services: Iterable[Service]) -> list[Endpoint]:
     for kind, table in (("command", COMMANDS), ("query", QUERIES)):
         for (service_name, name), access in table.items():
             if (service_name, kind, name) not in found:
+                if service_name in LINKED_ONLY:  # a deployment linked to none runs no federation service
+                    continue
                 raise LookupError(f"ketnap.services.gateway.access names {service_name}.{name}, which no service has")
             model, doc = found[(service_name, kind, name)]
             routes.append(Endpoint(service_name, kind, name, model, access, doc))  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from ketnap.domain.calendar import today_in_vietnam
 from ketnap.platform import metrics
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.gateway import handlers
+from ketnap.services.gateway.access import LINKED_ONLY
 from ketnap.services.gateway.api import Gateway, build_app
 from ketnap.services.gateway.catalogue import catalogue
 from ketnap.services.gateway.directory import BusDirectory
@@ -52,7 +53,7 @@ def build_service(
 ) -> Service:
     """`services` maps a service's name in paths and ketnap.services.gateway.access to the name its subjects use;
     `listener` overrides the settings' KETNAP_GATEWAY_HOST and KETNAP_GATEWAY_PORT."""
-    names = {s: s for s in SERVICES} | dict(services or {}) | {"gateway": name}
+    names = {s: s for s in (*SERVICES, *LINKED_ONLY)} | dict(services or {}) | {"gateway": name}
     service = Service(name)
     accounts = Accounts(name)
     service.add_projection(accounts)

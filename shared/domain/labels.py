@@ -74,4 +74,6 @@ EVENT_LABELS = {
     "CaseSuspended": "Tạm dừng (để lại sưu tra)",
     "CaseResumed": "Tiếp tục",
     "CaseClosed": "Đóng hồ sơ biểu quyết",
+    # every service that keeps a log (ketnap.platform.alarms)
+    "IntegrityAlarmAcknowledged": "Xác nhận đã xem xét cảnh báo toàn vẹn",
 }

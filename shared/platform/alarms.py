@@ -3,10 +3,14 @@ source's chain, kept in the consumer's service until an operator acknowledges th
 
 Every service answers `<service>.query.integrity_alarms` and `<service>.cmd.acknowledge_alarm`
 (registered by the runtime, `ketnap.platform.service`); `ketnap alarms` and `ketnap status` read them.
+A service that keeps a log records each acknowledgement in it (`IntegrityAlarmAcknowledged`), in the
+transaction that marks the alarm: the audit trail holds who acknowledged what and why, and a change
+of the table alone would show against the log.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +19,9 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from ketnap.platform.commands import Command
+from ketnap.platform.envelope import EventMetadata
+from ketnap.platform.events import DomainEvent
+from ketnap.platform.eventstore import EventStore
 
 TABLE = "integrity_alarms"
 
@@ -81,6 +88,23 @@ class AcknowledgeAlarm(Command):
     reason: str | None = Field(default=None, max_length=500, description="why it is acknowledged (what the operator found)")
 
 
+class IntegrityAlarmAcknowledged(DomainEvent):
+    """An operator looked at an alarm and says why it may rest: what was refused, by whom, and why."""
+
+    alarm_id: int
+    consumer: str
+    source: str
+    position: int
+    kind: str
+    received_hash: str
+    reason: str | None
+
+
+def alarm_stream(alarm_id: int) -> str:
+    """One stream per alarm: its acknowledgement is the stream's first and only event."""
+    return f"integrity-alarm-{alarm_id}"
+
+
 async def record(conn: asyncpg.Connection, schema: str, refusal: Refusal) -> bool:
     """Record the refusal; True when it is new (logged once, not on every redelivery)."""
     return await conn.fetchval(
@@ -115,3 +139,24 @@ async def acknowledge(conn: asyncpg.Connection, schema: str, alarm_id: int, by: 
         alarm_id, by, reason,
     )
     return IntegrityAlarm(**dict(row)) if row else None
+
+
+async def acknowledge_recorded(
+    conn: asyncpg.Connection, store: EventStore, alarm_id: int, metadata: EventMetadata, event_id: uuid.UUID, reason: str | None = None
+) -> IntegrityAlarm | None:
+    """`acknowledge`, and its event appended to `store`'s log in the same transaction. An alarm
+    acknowledged before records nothing more: its first acknowledgement stands, in the table and in
+    the log. None: no such alarm."""
+    async with conn.transaction():
+        row = await conn.fetchrow(f"SELECT * FROM {store.schema}.{TABLE} WHERE id = $1 FOR UPDATE", alarm_id)
+        if row is None:
+            return None
+        if row["acknowledged_at"] is not None:
+            return IntegrityAlarm(**dict(row))
+        alarm = IntegrityAlarm(**dict(row))
+        event = IntegrityAlarmAcknowledged(
+            alarm_id=alarm.id, consumer=alarm.consumer, source=alarm.source, position=alarm.position, kind=alarm.kind,
+            received_hash=alarm.received_hash, reason=reason,
+        )
+        await store.append(alarm_stream(alarm_id), 0, [event.to_new_event(event_id)], metadata, connection=conn)
+        return await acknowledge(conn, store.schema, alarm_id, metadata.actor, reason)

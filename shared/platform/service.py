@@ -92,8 +92,8 @@ class _Endpoint:
     handler: Callable[..., Awaitable[Any]]
     description: str
     records_events: bool = True
-    """False for the runtime's own bookkeeping commands (acknowledging an alarm), which change a
-    table of the service and answer at once: there is no log to find an earlier answer in."""
+    """False for the runtime's own bookkeeping commands (acknowledging an alarm), which decide and
+    record by themselves and answer at once: the alarm's own row says whether it was done before."""
 
 
 @dataclass
@@ -118,9 +118,14 @@ class Service:
         self.queries.append(
             _Endpoint(subjects.query_subject(self.name, "integrity_alarms"), alarms.AlarmsQuery, _list_alarms, _list_alarms.__doc__ or "")
         )
+        owns_log = self.owns_log
+
+        async def acknowledge_alarm(ctx: ServiceContext, command: alarms.AcknowledgeAlarm) -> dict[str, Any]:
+            return await _acknowledge_alarm(ctx, command, recorded=owns_log)
+
         self.commands.append(
             _Endpoint(
-                subjects.command_subject(self.name, "acknowledge_alarm"), alarms.AcknowledgeAlarm, _acknowledge_alarm,
+                subjects.command_subject(self.name, "acknowledge_alarm"), alarms.AcknowledgeAlarm, acknowledge_alarm,
                 _acknowledge_alarm.__doc__ or "", records_events=False,
             )
         )
@@ -183,10 +188,17 @@ async def _list_alarms(ctx: ServiceContext, query: alarms.AlarmsQuery) -> dict[s
     return {"items": [a.to_json() for a in found]}
 
 
-async def _acknowledge_alarm(ctx: ServiceContext, command: alarms.AcknowledgeAlarm) -> dict[str, Any]:
+async def _acknowledge_alarm(ctx: ServiceContext, command: alarms.AcknowledgeAlarm, *, recorded: bool) -> dict[str, Any]:
     """Xác nhận đã xem xét một cảnh báo toàn vẹn; xác nhận lại không đổi người và thời điểm đã ghi."""
     async with ctx.pool.acquire() as conn:
-        alarm = await alarms.acknowledge(conn, ctx.name, command.alarm_id, command.actor, command.reason)
+        if recorded:
+            # The event's id comes from the key, as a recorded command's does: a retry finds the
+            # alarm acknowledged and records nothing twice.
+            (event_id,) = idempotent_event_ids(ctx.name, "acknowledge_alarm", command.idempotency_key, 1)
+            metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=event_id)
+            alarm = await alarms.acknowledge_recorded(conn, ctx.store, command.alarm_id, metadata, event_id, command.reason)
+        else:  # a service without a log of its own (reporting): the table is all it keeps
+            alarm = await alarms.acknowledge(conn, ctx.name, command.alarm_id, command.actor, command.reason)
     if alarm is None:
         raise NotFound(f"Không có cảnh báo số {command.alarm_id}.", alarm_id=command.alarm_id)
     return alarm.to_json()

@@ -9,7 +9,9 @@ log-read subject, so every consumer reads it exactly as it reads a log of its ow
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ketnap.platform.settings import Settings
 
@@ -62,3 +64,13 @@ class Links:
 
     def kept_log(self, name: str) -> KeptLog | None:
         return next((k for k in self.kept if k.name == name), None)
+
+
+def on_the_way(link: Mapping[str, Any]) -> int | None:
+    """Events of the origin not kept here yet, as far as known, from a link's state (the federation
+    service's `links` query): not yet sourced at the last contact (`source_lag`) plus sourced but
+    not yet checked and kept (`waiting`). None: nothing known (the link has never been heard from).
+    Over a cut link, everything the origin recorded since the last contact comes on top, uncounted."""
+    if link["source_lag"] is None and link["waiting"] is None:
+        return None
+    return (link["source_lag"] or 0) + (link["waiting"] or 0)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ketnap.platform.settings import Settings
 from ketnap.services import all_services
-from ketnap.services.gateway.access import COMMANDS, QUERIES
+from ketnap.services.gateway.access import COMMANDS, LINKED_ONLY, QUERIES
 from ketnap.services.gateway.api import own_key
 from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, catalogue
 from ketnap.services.gateway.client import render_users
@@ -14,11 +15,18 @@ from ketnap.services.gateway.client import render_users
 def test_every_entry_of_the_table_has_a_route_with_the_services_model() -> None:
     routes = catalogue(all_services())
     assert [r.key for r in routes if r.kind == "command"] == list(COMMANDS)
-    assert [r.key for r in routes if r.kind == "query"] == list(QUERIES)
+    assert [r.key for r in routes if r.kind == "query"] == [key for key in QUERIES if key[0] not in LINKED_ONLY]
     assert len({r.path for r in routes}) == len(routes)
     open_dossier = next(r for r in routes if r.key == ("dossiers", "open_dossier"))
     assert open_dossier.path == "/api/v1/dossiers/commands/open_dossier"
     assert open_dossier.model.__name__ == "OpenDossier"
+
+
+def test_a_linked_deployment_also_routes_what_only_linked_deployments_answer() -> None:
+    linked = catalogue(all_services(Settings(deployment_id="tinh", lower_deployments=("xa-a",))))
+    assert [r.key for r in linked if r.kind == "query"] == list(QUERIES)
+    links = next(r for r in linked if r.key == ("federation", "links"))
+    assert links.path == "/api/v1/federation/queries/links"
 
 
 def test_a_commands_body_is_its_model_less_what_the_gateway_fills() -> None:

@@ -20,19 +20,17 @@ from fastapi.responses import Response
 
 from ketnap.platform.commands import Conflict, Forbidden, NotFound
 from ketnap.services.dossiers.values import Step
-from ketnap.services.gateway.accounts import load_user
 from ketnap.services.gateway.web.acts import all_acts
 from ketnap.services.gateway.web.forms import Act, FormState, blank, error_of, keeps_key, read, refused
 from ketnap.services.gateway.web.options import offers_for
 from ketnap.services.gateway.web.page import Refusal, SignedIn, Web, pages, redirect, render, signed_in, web_of
 from ketnap.services.gateway.web.road import RULE_STEPS, TITLES, road
+from ketnap.services.gateway.web.system_words import display_names, recorder
 
 router = pages()
 
 NEW_DOSSIER = "mo-ho-so"
 RULE_STEP_TITLES = {code: f"«{TITLES[step]}»" for code, step in RULE_STEPS.items()}
-SYSTEM = "Hệ thống (tự động)"
-"""Who recorded what a service recorded by itself (a process manager following another service)."""
 STATUS_OF_REFUSAL = {"forbidden": 403, "not_found": 404, "unavailable": 503}
 CONFIRMED = "xac_nhan"
 """The field of "check your answers": `yes` sends the act, `sua` shows the form again to change it."""
@@ -134,8 +132,8 @@ async def _show_dossier(
     next_form = blank(first, web.today(), dossier["stream_version"], await offers_for(web, who, first, dossier)) if first else None
     others = acts[1:] if first else acts
     history = dossier.get("history") or []
-    names = await _names(web, {str(e.get("actor") or "") for e in history})
-    timeline = [{**entry, "who": _who(names, entry)} for entry in reversed(history)]
+    names = await display_names(web, {str(e.get("actor") or "") for e in history})
+    timeline = [{**entry, "who": recorder(names, entry.get("actor"))} for entry in reversed(history)]
     page = await render(
         request, who, "dossier.html", status_code=status_code, dossier=dossier, road=road(dossier, voting), others=others, form=next_form,
         cell_name=await _cell_name(web, who, dossier["cell"]), done=done, conflict=conflict, timeline=timeline,
@@ -148,14 +146,6 @@ async def _show_dossier(
     return page
 
 
-async def _names(web: Web, logins: set[str]) -> dict[str, str]:
-    """The display names of the users who recorded acts; a service's own records have none."""
-    found = {}
-    for login in sorted(filter(None, logins)):
-        user = await load_user(web.gateway.store, login)
-        if user is not None:
-            found[login] = user.display_name
-    return found
 
 
 # --- one act ---------------------------------------------------------------------------------------------
@@ -260,14 +250,7 @@ async def _changes_since(web: Web, who: SignedIn, dossier_id: str, seen: int | N
     """What was recorded on the dossier after the version the person saw: by whom, what, when."""
     history = (await _dossier(web, who, dossier_id)).get("history") or []
     later = [entry for entry in history if seen is None or int(entry.get("version") or 0) > seen]
-    names = await _names(web, {str(e.get("actor") or "") for e in later})
-    return [{**entry, "who": _who(names, entry)} for entry in later]
+    names = await display_names(web, {str(e.get("actor") or "") for e in later})
+    return [{**entry, "who": recorder(names, entry.get("actor"))} for entry in later]
 
 
-def _who(names: Mapping[str, str], entry: Mapping[str, Any]) -> str:
-    """A user's name; a service's own record (its process manager) is the system's; any other
-    actor (a system sending through the operator's connection) by the name it gave."""
-    actor = str(entry.get("actor") or "")
-    if actor in names:
-        return names[actor]
-    return SYSTEM if not actor or actor.endswith(".process_manager") or actor == "operator" else actor

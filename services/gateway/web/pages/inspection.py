@@ -19,17 +19,14 @@ from fastapi.responses import Response
 from ketnap.platform.commands import DomainError
 from ketnap.services.gateway.access import ALARMED_SERVICES, QUERIES
 from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, redirect, render, signed_in, web_of
+from ketnap.services.gateway.web.pages.links import may_read_links
+from ketnap.services.gateway.web.system_words import SERVICE_TITLES, SystemWords, display_names, organisation_title, recorder
 
 router = pages()
 
 INSPECTION_PATH = "/kiem-tra"
 MENU = [MenuItem("Kiểm tra", INSPECTION_PATH, roles=QUERIES[("registry", "integrity_alarms")].roles, order=60)]
 
-SERVICE_TITLES = {
-    "registry": "Tổ chức và đảng viên", "dossiers": "Hồ sơ", "verification": "Thẩm tra lý lịch", "voting": "Biểu quyết và quyết định",
-    "reporting": "Báo cáo", "gateway": "Cổng truy cập",
-}
-"""The services as a person names them (the alarms' table says which part of the system refused a message)."""
 REASON_MIN = 5
 """A reason says what was looked at; a word or two says nothing."""
 
@@ -38,6 +35,7 @@ async def alarms_of(web: Web, who: SignedIn) -> tuple[list[dict[str, Any]], list
     """Every service's alarms, acknowledged ones too (newest first); and the services that did not answer."""
     found: list[dict[str, Any]] = []
     silent: list[str] = []
+    words = SystemWords(web.gateway.names)
     for service in ALARMED_SERVICES:
         try:
             result = await web.ask(who, service, "integrity_alarms", include_acknowledged=True)
@@ -46,7 +44,10 @@ async def alarms_of(web: Web, who: SignedIn) -> tuple[list[dict[str, Any]], list
                 raise
             silent.append(SERVICE_TITLES[service])
             continue
-        found += [{**alarm, "service": service, "service_title": SERVICE_TITLES[service]} for alarm in result.get("items", [])]
+        found += [
+            {**alarm, "service": service, "service_title": SERVICE_TITLES[service], "described": words.alarm(alarm)}
+            for alarm in result.get("items", [])
+        ]
     found.sort(key=lambda a: a["last_seen"], reverse=True)
     found.sort(key=lambda a: a["acknowledged_at"] is not None)  # stable: open ones first, each part newest first
     return found, silent
@@ -59,6 +60,7 @@ async def _alarms_page(request: Request, who: SignedIn, status_code: int = 200, 
         request, who, "inspection.html", status_code=status_code, alarms=alarms, silent=silent, problem={"alarm": None, "message": None, "reason": "", **(problem or {})},
         may_acknowledge=web.may(who, "command", "registry", "acknowledge_alarm"),
         may_read_timeline=web.may(who, "query", "reporting", "audit_history"), key=str(uuid.uuid4()),
+        may_read_links=may_read_links(web, who),
     )
 
 
@@ -98,5 +100,21 @@ async def find_timeline(request: Request, who: SignedIn = Depends(signed_in)) ->
 
 @router.get(INSPECTION_PATH + "/ho-so/{dossier_id}")
 async def timeline(request: Request, dossier_id: str, who: SignedIn = Depends(signed_in)) -> Response:
-    history = await web_of(request).ask(who, "reporting", "audit_history", dossier_id=dossier_id)
-    return await render(request, who, "inspection_timeline.html", dossier_id=dossier_id, events=history.get("events", []))
+    web = web_of(request)
+    history = await web.ask(who, "reporting", "audit_history", dossier_id=dossier_id)
+    return await render(request, who, "inspection_timeline.html", dossier_id=dossier_id, events=await _in_words(web, who, history.get("events", [])))
+
+
+async def _in_words(web: Web, who: SignedIn, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each event's log, recorder and organisation as a person names them (the units by today's tree)."""
+    words = SystemWords(web.gateway.names)
+    names = await display_names(web, {str(e["actor"]) for e in events})
+    try:
+        subtree = await web.ask(who, "registry", "subtree", code=who.principal.organisation, on=web.today().isoformat())
+    except DomainError:  # the registry not answering: the units show by their codes, the timeline still does
+        subtree = {}
+    units = {o["code"]: o["name"] for o in subtree.get("organisations", [])}
+    return [
+        {**e, "log_title": words.log(e["log"]), "actor_title": recorder(names, e["actor"]), "organisation_title": organisation_title(e["organisation"], units)}
+        for e in events
+    ]

@@ -1,0 +1,32 @@
+"""The inspection pages name the system's parts in words, never by schema, subject or class name."""
+
+from __future__ import annotations
+
+from ketnap.services.gateway.web.system_words import SYSTEM, SystemWords, organisation_title, recorder
+
+WORDS = SystemWords({"dossiers": "t_abc", "voting": "t_def", "reporting": "t_ghi"})
+
+
+def test_a_log_is_named_by_its_service_or_by_the_linked_deployment_it_came_from() -> None:
+    assert WORDS.log("t_abc") == "sổ Hồ sơ"
+    assert WORDS.log("registry") == "sổ Tổ chức và đảng viên"  # a deployment's own names are the services' names
+    assert WORDS.log("voting_at_tinh_a") == "sổ Biểu quyết và quyết định của đơn vị triển khai tinh-a"
+    assert WORDS.log("t_zzz") == "sổ không thuộc hệ thống này"
+
+
+def test_an_alarm_says_the_event_where_it_claimed_to_be_what_was_wrong_and_who_refused_it() -> None:
+    alarm = {"subject": "ketnap.d1.evt.t_abc.DossierWithdrawn", "position": 3, "source": "t_abc", "kind": "broken_link",
+             "consumer": "t_ghi.deadlines"}
+    assert WORDS.alarm(alarm) == (
+        "Tin «Rút hồ sơ» ở vị trí 3 của sổ Hồ sơ: đứt mắt xích (băm trước không khớp); dịch vụ Báo cáo không áp dụng tin này."
+    )
+
+
+def test_people_are_named_by_their_display_name_and_the_systems_own_records_as_the_system() -> None:
+    names = {"quantri": "Người dùng quantri"}
+    assert recorder(names, "quantri") == "Người dùng quantri"
+    assert recorder(names, "operator") == recorder(names, "dossiers.process_manager") == recorder(names, "registry-service") == SYSTEM
+    assert recorder(names, "he-thong-ngoai") == "he-thong-ngoai"  # a system sending through the operator, by the name it gave
+    assert organisation_title("CB-A1", {"CB-A1": "Chi bộ A1"}) == "Chi bộ A1 (CB-A1)"
+    assert organisation_title("*", {}) == "Toàn hệ thống"
+    assert organisation_title("X-9", {}) == "X-9"
