@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from ketnap.platform.commands import Conflict, Decision, arguments_of
+from ketnap.platform.commands import Decision, arguments_of
 from ketnap.services.voting import commands as c
 from ketnap.services.voting.admission_case import AdmissionCase
 from ketnap.services.voting.case_log import CaseLog
@@ -29,13 +29,7 @@ async def _open_case(cases: CaseLog, dossier_id: str, command: c.CaseCommand) ->
     """The chain of a dossier still going, before anything is asked of the registry; as the
     person saw it when they give the version they saw (someone recorded an act since: a conflict)."""
     case = await load(cases, dossier_id)
-    if command.expected_version is not None and command.expected_version != case.version:
-        raise Conflict(
-            "Hồ sơ vừa được người khác cập nhật; hãy tải lại và thử lại.",
-            stream=case.stream_id,
-            expected_version=command.expected_version,
-            actual_version=case.version,
-        )
+    case.check_expected_version(command.expected_version)
     case.require_open()
     return case
 
