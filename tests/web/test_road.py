@@ -55,7 +55,7 @@ async def _step(page: Page, words: str) -> None:
 
 async def _vote(page: Page, choices: dict[str, str]) -> None:
     for citizen_id, choice in choices.items():
-        await page.get_by_label(f"Đảng viên, CCCD {citizen_id}").select_option(label=choice)
+        await page.get_by_label(f"CCCD {citizen_id}").select_option(label=choice)
 
 
 async def _subjects(page: Page, world: World, dossier: str, slug: str) -> list[str]:
