@@ -24,6 +24,7 @@ from ketnap.services.gateway.web.vietnamese import RELATIONS, SUBJECT_STATES, No
 
 CELL_KINDS = ("cell", "grassroots_cell")
 GRASSROOTS_KINDS = ("grassroots_committee", "grassroots_cell")
+PARTIAL_KINDS = ("partial_committee",)
 DATE_FIELDS = ("meeting_on", "decision_date")
 """The field whose date a vote's roster is taken on."""
 
@@ -59,21 +60,31 @@ async def _competent(web: Web, who: SignedIn, dossier: Dossier) -> dict[str, Any
         return None
 
 
-async def _grassroots_of(web: Web, who: SignedIn, dossier: Dossier) -> str:
-    """The grassroots committee above the dossier's cell (or the cell itself when it is a grassroots cell)."""
+async def _above(web: Web, who: SignedIn, dossier: Dossier, kinds: tuple[str, ...]) -> str:
+    """The nearest unit of one of `kinds` at or above the dossier's cell today ("" when none)."""
     if dossier is None:
         return ""
     try:
         unit = await web.ask(who, "registry", "organisation", code=dossier["cell"], on=web.today().isoformat())
     except Refusal:
         return ""
-    if unit.get("kind") in GRASSROOTS_KINDS:
+    if unit.get("kind") in kinds:
         return str(unit["code"])
-    return next((str(a["code"]) for a in unit.get("ancestors") or [] if a.get("kind") in GRASSROOTS_KINDS), "")
+    return next((str(a["code"]) for a in unit.get("ancestors") or [] if a.get("kind") in kinds), "")
+
+
+async def _grassroots_of(web: Web, who: SignedIn, dossier: Dossier) -> str:
+    """The grassroots committee above the dossier's cell (or the cell itself when it is a grassroots cell)."""
+    return await _above(web, who, dossier, GRASSROOTS_KINDS)
 
 
 async def _grassroots(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
     return Offer(preselect=await _grassroots_of(web, who, dossier))
+
+
+async def _partial(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
+    """The partial committee (đảng ủy bộ phận) the dossier's cell sits under: the one that appraises."""
+    return Offer(preselect=await _above(web, who, dossier, PARTIAL_KINDS))
 
 
 async def _case_subjects(web: Web, who: SignedIn, dossier: Dossier) -> list[Mapping[str, Any]]:
@@ -199,6 +210,7 @@ PROVIDERS: dict[str, Provider] = {
     "cells": _cells,
     "committees": _committees,
     "grassroots": _grassroots,
+    "partial": _partial,
     "subjects": _subjects,
     **{f"declared:{relation.value}:{nth}": _declared(relation, nth) for relation in Relation for nth in range(CHILDREN)},
     "roster": _roster,

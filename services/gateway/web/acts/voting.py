@@ -56,7 +56,7 @@ ACTS = [
     Act(
         "voting", "record_appraisal", "tham-dinh", "Ghi ý kiến thẩm định của đảng ủy bộ phận",
         (
-            Field("organisation", "Đảng ủy bộ phận thẩm định", hint=ORGANISATION_HINT),
+            Field("organisation", "Đảng ủy bộ phận thẩm định", options="partial", hint=ORGANISATION_HINT),
             Field("appraised_on", "Ngày thẩm định", kind="date", today_by_default=True),
             Field("opinion", "Ý kiến thẩm định", kind="long_text"),
         ),
