@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.integration.gateway.webclient import PASSWORD
 from tests.integration.gateway.world import HELPERS, World
+from tests.web.acting import open_act, recorded, seed_staff, step_shown
 from tests.web.conftest import Opener, screenshot
 from tests.web.people import (
     INTRODUCERS,
@@ -22,8 +22,6 @@ from tests.web.people import (
     cell_a1_members,
     decided_long_ago,
     prepare_certified,
-    seed_people,
-    seed_voters,
     to_decision,
     today,
 )
@@ -38,10 +36,7 @@ PARTIAL_MEMBERS = {"001080000041": "Lý Văn Một", "001080000042": "Lý Văn H
 
 @pytest.fixture(scope="module")
 async def seeded(world: World) -> None:
-    for login in ("bithu.a1", "canbo.a", "thuongvu"):
-        await world.set_password(login, PASSWORD)
-    await seed_people(world)
-    await seed_voters(world)
+    await seed_staff(world)
     await world.registry("establish_organisation", code="DB-A", name="Đảng bộ bộ phận Khối A", kind="partial_committee", parent="DU-A",
                          effective_from="2005-01-01")
     await world.registry("establish_organisation", code=PARTIAL_CELL, name="Chi bộ Khối A 1", kind="cell", parent="DB-A",
@@ -49,14 +44,6 @@ async def seeded(world: World) -> None:
     for citizen_id, name in PARTIAL_MEMBERS.items():
         await world.registry("register_member", citizen_id=citizen_id, full_name=name, organisation=PARTIAL_CELL, kind="official",
                              effective_from="2010-01-01")
-
-
-async def _open(page: Page, world: World, dossier: str, slug: str = "") -> None:
-    await page.goto(f"{world.listener.url}/ho-so/{dossier}" + (f"/{slug}" if slug else ""))
-
-
-async def _recorded(page: Page, title: str) -> None:
-    await expect(page.get_by_role("status").first).to_contain_text(f"Đã ghi: {title}")
 
 
 async def _conflict(page: Page) -> Locator:
@@ -82,7 +69,7 @@ async def test_a_vote_entered_after_someone_recorded_it_is_a_conflict_and_voters
     dossier = await prepare_certified(world, "Đinh Văn Tâm", "001095000061", ready=True)
     await _eventually(world, "bithu.a1", "voting", "case", dossier)
     cell = await signed_in_page("bithu.a1")
-    await _open(cell, world, dossier)
+    await open_act(cell, world, dossier)
     side = cell.locator(".column-side")
     await expect(side.get_by_role("heading", level=3).first).to_have_text("Ghi nghị quyết chi bộ đề nghị kết nạp")
     second, second_name = INTRODUCERS["CB-A1"]
@@ -97,7 +84,7 @@ async def test_a_vote_entered_after_someone_recorded_it_is_a_conflict_and_voters
     }))
     await _confirm(side)
     await _conflict(cell)
-    await expect(cell.locator(".summary-list").first).to_contain_text("Chờ quyết định kết nạp")  # reloaded as it is now
+    await step_shown(cell, "Chờ quyết định kết nạp")  # reloaded as it is now
     held = [e for e in await world.store("voting").read_stream(f"voting-{dossier}") if e.event_type == "VoteHeld"]
     assert len(held) == 1
     await screenshot(cell, "xung-dot-bieu-quyet")
@@ -109,13 +96,13 @@ async def test_two_people_recording_one_verification_reply_the_second_is_told(
     dossier = await prepare_certified(world, "Mai Thị Lan", "001095000062", unanswered="applicant")
     first, second = await signed_in_page("canbo.a"), await signed_in_page("canbo.a")
     for page in (first, second):
-        await _open(page, world, dossier, "ket-qua-tham-tra")
+        await open_act(page, world, dossier, "ket-qua-tham-tra")
         await page.get_by_label("Người được thẩm tra").select_option("applicant")
     await first.get_by_label("Kết quả").select_option(label="Không có vấn đề")
     await second.get_by_label("Kết quả").select_option(label="Có vấn đề cần lưu ý")
     await second.get_by_label("Nội dung").fill("Cần làm rõ nơi làm việc năm 2015.")
     await first.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(first, "Ghi kết quả thẩm tra")
+    await recorded(first, "Ghi kết quả thẩm tra")
     await second.get_by_role("button", name="Ghi vào hồ sơ").click()
     await _conflict(second)
     verification = second.locator("section", has=second.get_by_role("heading", name="Thẩm tra lý lịch"))
@@ -151,18 +138,18 @@ async def test_the_history_declares_a_child_and_in_laws_and_is_corrected_keeping
             await group.get_by_label("Nơi ở hoặc nơi làm việc hiện nay").fill("Thôn 3, xã A")
         await _group(cell, "Con thứ 1").get_by_label("Đã thành niên và có đủ năng lực hành vi dân sự").check()
 
-    await _open(cell, world, dossier, "ly-lich")
+    await open_act(cell, world, dossier, "ly-lich")
     for legend in ("Người nuôi dưỡng", "Cha vợ (chồng)", "Mẹ vợ (chồng)", "Con thứ 1", "Con thứ 4"):
         await expect(_group(cell, legend)).to_be_visible()
     await fill_history("Trương Văn Lâm")
     await cell.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Khai lý lịch người xin vào Đảng")
+    await recorded(cell, "Khai lý lịch người xin vào Đảng")
 
     case = await _eventually(world, "canbo.a", "verification", "case", dossier, lambda c: len(c["subjects"]) >= 4)
     relations = {s["relation"] for s in case["subjects"]}
     assert {"spouse", "father_in_law", "child"} <= relations, relations  # an adult child and the in-laws are verified
 
-    await _open(cell, world, dossier)
+    await open_act(cell, world, dossier)
     await cell.locator(".column-side").get_by_role("link", name="Đính chính lý lịch người xin vào Đảng").click()
     kept = _group(cell, "Cha vợ (chồng)").get_by_label("Người thân đã khai")
     await expect(kept.locator("option:checked")).to_have_text("Cha vợ (chồng) đã khai (chưa gửi yêu cầu)")
@@ -171,7 +158,7 @@ async def test_the_history_declares_a_child_and_in_laws_and_is_corrected_keeping
     await fill_history("Trương Văn Lâm Hải")  # the father-in-law's name was misspelt
     await cell.get_by_label("Lý do đính chính").fill("Ghi sai tên cha chồng.")
     await cell.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Đính chính lý lịch người xin vào Đảng")
+    await recorded(cell, "Đính chính lý lịch người xin vào Đảng")
     await expect(cell.locator("#dien-bien ~ table")).to_contain_text("Đính chính lý lịch")
     history = {e.event_type: e.data for e in await world.store("dossiers").read_stream(f"dossier-{dossier}")}
     declared = {r["subject_id"]: r["full_name"] for r in history["PersonalHistoryDeclared"]["relatives"]}
@@ -193,14 +180,14 @@ async def test_the_partial_committee_appraises_and_a_second_appraisal_is_refused
     }))
     await _eventually(world, "canbo.a", "dossiers", "dossier", dossier, lambda d: d["step"] == "awaiting_decision")
     commune = await signed_in_page("canbo.a")
-    await _open(commune, world, dossier)
+    await open_act(commune, world, dossier)
     await commune.locator(".column-side").get_by_role("link", name="Ghi ý kiến thẩm định của đảng ủy bộ phận").click()
     await expect(commune.get_by_label("Đảng ủy bộ phận thẩm định")).to_have_value("DB-A")  # the one above the cell, filled in
     await commune.get_by_label("Ý kiến thẩm định").fill("Đủ điều kiện, đề nghị kết nạp.")
     await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(commune, "Ghi ý kiến thẩm định của đảng ủy bộ phận")
+    await recorded(commune, "Ghi ý kiến thẩm định của đảng ủy bộ phận")
 
-    await _open(commune, world, dossier, "tham-dinh")
+    await open_act(commune, world, dossier, "tham-dinh")
     await commune.get_by_label("Ý kiến thẩm định").fill("Ý kiến thứ hai.")
     await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
     warning = await _conflict(commune)
@@ -211,7 +198,7 @@ async def test_the_standing_committee_extends_the_decision_deadline_once(signed_
     dossier = await prepare_certified(world, "Tạ Văn Đức", "001095000065", ready=True)
     await to_decision(world, dossier)
     standing = await signed_in_page("thuongvu")
-    await _open(standing, world, dossier)
+    await open_act(standing, world, dossier)
     decision = standing.locator(".task", has_text="Quyết định kết nạp")
     await expect(decision).to_contain_text("Hạn ")
     before = await decision.inner_text()
@@ -219,12 +206,12 @@ async def test_the_standing_committee_extends_the_decision_deadline_once(signed_
     await expect(standing.get_by_label("Cấp ủy ra quyết định")).to_have_value("T01")
     await standing.get_by_label("Số ngày làm việc gia hạn").fill("20")
     await standing.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(standing, "Gia hạn thời gian ra quyết định kết nạp")
-    await expect(standing.locator("#dien-bien ~ table")).to_contain_text("Gia hạn thời gian xem xét, quyết định")
+    await recorded(standing, "Gia hạn thời gian ra quyết định kết nạp")
+    await expect(standing.locator("#dien-bien ~ table")).to_contain_text("Ghi gia hạn thời gian quyết định")
     await expect(decision).not_to_have_text(before)  # the deadline shown moved on
     await screenshot(standing, "gia-han")
 
-    await _open(standing, world, dossier, "gia-han-quyet-dinh")
+    await open_act(standing, world, dossier, "gia-han-quyet-dinh")
     await standing.get_by_label("Số ngày làm việc gia hạn").fill("5")
     await standing.get_by_role("button", name="Ghi vào hồ sơ").click()
     await expect(standing.locator(".error-summary")).to_contain_text("quy định DECISION_60WD")
@@ -238,17 +225,17 @@ async def test_the_standing_committee_removes_a_probationary_members_name(signed
     }))
     await _eventually(world, "thuongvu", "voting", "case", dossier, lambda c: bool(c.get("ceremony_on")))
     standing = await signed_in_page("thuongvu")
-    await _open(standing, world, dossier)
+    await open_act(standing, world, dossier)
     await standing.locator(".column-side").get_by_role("link", name="Ghi quyết định xóa tên khỏi danh sách đảng viên dự bị").click()
     await expect(standing.get_by_label("Cấp ủy ra quyết định")).to_have_value("T01")
     await standing.get_by_label("Lý do").fill("Vi phạm tư cách đảng viên trong thời kỳ dự bị.")
     await standing.get_by_role("button", name="Xem lại trước khi ghi").click()
     await expect(standing.locator(".check-answers")).to_contain_text("Vi phạm tư cách đảng viên trong thời kỳ dự bị.")
     await standing.get_by_role("button", name="Xác nhận và ghi").click()
-    await _recorded(standing, "Ghi quyết định xóa tên khỏi danh sách đảng viên dự bị")
-    await expect(standing.locator(".summary-list").first).to_contain_text("Đã xóa tên")
+    await recorded(standing, "Ghi quyết định xóa tên khỏi danh sách đảng viên dự bị")
+    await step_shown(standing, "Đã xóa tên")
     await expect(standing.locator(".column-side")).to_contain_text("hồ sơ đã kết thúc")
-    await expect(standing.locator("#dien-bien ~ table")).to_contain_text("Quyết định xóa tên")
+    await expect(standing.locator("#dien-bien ~ table")).to_contain_text("Xóa tên khỏi danh sách đảng viên dự bị")
 
 
 async def test_a_ceremony_after_its_deadline_is_flagged_unless_the_committee_above_agreed(
@@ -261,27 +248,27 @@ async def test_a_ceremony_after_its_deadline_is_flagged_unless_the_committee_abo
     agreed = await decided_long_ago(world, "Cao Thị Huệ", "001095000068", 80)
     cell = await signed_in_page("bithu.a1")
 
-    await _open(cell, world, late)
+    await open_act(cell, world, late)
     side = cell.locator(".column-side")
     await expect(side.get_by_role("heading", level=3).first).to_have_text("Ghi lễ kết nạp")
     await side.get_by_label("Số CCCD của đảng viên chính thức được phân công giúp đỡ").fill(HELPERS["CB-A1"])
     await side.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Ghi lễ kết nạp")
+    await recorded(cell, "Ghi lễ kết nạp")
     flags = cell.get_by_role("alert").filter(has_text="Vi phạm quy định được ghi nhận")
     await expect(flags).to_contain_text("quy định CEREMONY_30WD")
     await screenshot(cell, "le-ket-nap-qua-han")
 
     standing = await signed_in_page("thuongvu")
-    await _open(standing, world, agreed)
+    await open_act(standing, world, agreed)
     await standing.locator(".column-side").get_by_role("link", name="Cấp ủy cấp trên đồng ý tổ chức lễ kết nạp quá hạn").click()
     await standing.get_by_label("Cấp ủy đồng ý").select_option("T01")
     await standing.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(standing, "Cấp ủy cấp trên đồng ý tổ chức lễ kết nạp quá hạn")
+    await recorded(standing, "Cấp ủy cấp trên đồng ý tổ chức lễ kết nạp quá hạn")
 
-    await _open(cell, world, agreed)
+    await open_act(cell, world, agreed)
     await side.get_by_label("Số CCCD của đảng viên chính thức được phân công giúp đỡ").fill(HELPERS["CB-A1"])
     await side.get_by_label("Cấp ủy cấp trên đã đồng ý tổ chức quá 30 ngày làm việc").check()
     await side.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Ghi lễ kết nạp")
-    await expect(cell.locator(".summary-list").first).to_contain_text("Đảng viên dự bị")
+    await recorded(cell, "Ghi lễ kết nạp")
+    await step_shown(cell, "Đảng viên dự bị")
     await expect(cell.get_by_role("alert").filter(has_text="Vi phạm quy định được ghi nhận")).to_have_count(0)
