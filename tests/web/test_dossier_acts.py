@@ -260,9 +260,10 @@ async def test_a_ceremony_after_its_deadline_is_flagged_unless_the_committee_abo
 
     standing = await signed_in_page("thuongvu")
     await open_act(standing, world, agreed)
-    await standing.locator(".column-side").get_by_role("link", name="Cấp ủy cấp trên đồng ý tổ chức lễ kết nạp quá hạn").click()
-    await standing.get_by_label("Cấp ủy đồng ý").select_option("T01")
-    await standing.get_by_role("button", name="Ghi vào hồ sơ").click()
+    agreement = standing.locator(".column-side")
+    await expect(agreement.get_by_role("heading", level=3).first).to_have_text("Cấp ủy cấp trên đồng ý tổ chức lễ kết nạp quá hạn")
+    await agreement.get_by_label("Cấp ủy đồng ý").select_option("T01")
+    await agreement.get_by_role("button", name="Ghi vào hồ sơ").click()
     await recorded(standing, "Cấp ủy cấp trên đồng ý tổ chức lễ kết nạp quá hạn")
 
     await open_act(cell, world, agreed)
