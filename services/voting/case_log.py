@@ -29,15 +29,17 @@ class CaseLog:
         """This deployment's own voting log: the only one appended to."""
         self.kept = tuple(EventStore(store.pool, name) for name in kept)
 
-    async def read(self, dossier_id: str, *, connection: asyncpg.Connection | None = None) -> tuple[list[RecordedEvent], int]:
-        """The case's events from every log, merged, and the own stream's version."""
+    async def read(self, dossier_id: str, *, connection: asyncpg.Connection | None = None) -> tuple[list[RecordedEvent], int, int]:
+        """The case's events from every log, merged; the own stream's version, and its version at
+        its last act of a person (a command's, not a fact a consumer learnt from the dossiers log)."""
         stream_id = stream_id_of(dossier_id)
         own = await self.store.read_stream(stream_id, connection=connection)
         others = [await kept.read_stream(stream_id, connection=connection) for kept in self.kept]
         # heapq.merge keeps each log's own order and, on equal keys, the earlier iterable first.
         merged = list(heapq.merge(own, *others, key=lambda e: e.recorded_at))
-        return merged, own[-1].stream_version if own else 0
+        acted = max((e.stream_version for e in own if not e.follow_up), default=0)
+        return merged, own[-1].stream_version if own else 0, acted
 
     async def load(self, dossier_id: str, *, connection: asyncpg.Connection | None = None) -> AdmissionCase:
-        recorded, version = await self.read(dossier_id, connection=connection)
-        return AdmissionCase.load(dossier_id, recorded, version=version)
+        recorded, version, acted = await self.read(dossier_id, connection=connection)
+        return AdmissionCase.load(dossier_id, recorded, version=version, acted_version=acted)

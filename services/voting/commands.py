@@ -1,6 +1,8 @@
 """What people ask the voting service to record: the acts of cells and committees, one applicant each.
 
-Every command carries the platform's idempotency key, actor and scope (`ketnap.platform.commands.Command`).
+Every command carries the platform's idempotency key, actor and scope (`ketnap.platform.commands.Command`),
+and may carry `expected_version`, the case version the person last saw (the `version` of the
+`case` query): when given, the command is refused as a conflict if someone recorded an act since.
 A vote lists who was present and how each voted; the roster and the denominator come from the
 registry, never from the caller. Votes take `dossier_ids` (a list) so that a vote covering several
 applicants can be sent and is refused with ONE_BY_ONE rather than being unrepresentable.
@@ -30,7 +32,12 @@ Ballots = Annotated[list[Ballot], Field(max_length=500)]
 DecisionNumber = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class Vote(Command):
+class CaseCommand(Command):
+    expected_version: int | None = Field(default=None, ge=0, description="the case version the user last saw")
+    """0 for a case with nothing recorded here yet (its own stream's version, as `case` answers it)."""
+
+
+class Vote(CaseCommand):
     dossier_ids: Annotated[list[DossierId], Field(min_length=1, max_length=100)]
     """The applicants the vote covers: exactly one is accepted (ONE_BY_ONE)."""
     meeting_on: PastDate
@@ -44,7 +51,7 @@ class RecordCellResolution(Vote):
     cell: OrganisationCode
 
 
-class RecordAppraisal(Command):
+class RecordAppraisal(CaseCommand):
     """Ghi ý kiến thẩm định của đảng ủy bộ phận (Mẫu 7-KNĐ)."""
 
     dossier_id: DossierId
@@ -59,7 +66,7 @@ class RecordGrassrootsResolution(Vote):
     organisation: OrganisationCode
 
 
-class DecideAdmission(Command):
+class DecideAdmission(CaseCommand):
     """Ghi quyết định kết nạp (Mẫu 9-KNĐ) hoặc quyết định không kết nạp của cấp có thẩm quyền.
 
     `ballots` only when the decider is an authorised grassroots committee, which decides by a
@@ -74,7 +81,7 @@ class DecideAdmission(Command):
     ballots: Ballots = Field(default_factory=list)
 
 
-class ExtendDecisionDeadline(Command):
+class ExtendDecisionDeadline(CaseCommand):
     """Ghi việc gia hạn thời gian ra quyết định (một lần, tối đa 30 ngày làm việc)."""
 
     dossier_id: DossierId
@@ -83,14 +90,14 @@ class ExtendDecisionDeadline(Command):
     by_working_days: int = Field(ge=1, le=366)
 
 
-class RecordCellNotified(Command):
+class RecordCellNotified(CaseCommand):
     """Ghi ngày chi bộ nhận quyết định."""
 
     dossier_id: DossierId
     received_on: PastDate
 
 
-class AgreeCeremonyDelay(Command):
+class AgreeCeremonyDelay(CaseCommand):
     """Ghi việc cấp ủy cấp trên đồng ý tổ chức lễ kết nạp quá 30 ngày làm việc."""
 
     dossier_id: DossierId
@@ -110,7 +117,7 @@ class RecordRecognitionGrassrootsResolution(Vote):
     organisation: OrganisationCode
 
 
-class DecideRecognition(Command):
+class DecideRecognition(CaseCommand):
     """Ghi quyết định công nhận đảng viên chính thức (16-KNĐ)."""
 
     dossier_id: DossierId
@@ -120,7 +127,7 @@ class DecideRecognition(Command):
     ballots: Ballots = Field(default_factory=list)
 
 
-class DecideNameRemoval(Command):
+class DecideNameRemoval(CaseCommand):
     """Ghi quyết định xóa tên khỏi danh sách đảng viên dự bị; "agree" = đồng ý xóa tên."""
 
     dossier_id: DossierId

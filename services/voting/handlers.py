@@ -25,11 +25,18 @@ async def load(cases: CaseLog, dossier_id: str) -> AdmissionCase:
     return await cases.load(dossier_id)
 
 
-async def _open_case(cases: CaseLog, dossier_id: str) -> AdmissionCase:
-    """The chain of a dossier still going, before anything is asked of the registry."""
+async def _open_case(cases: CaseLog, dossier_id: str, command: c.CaseCommand) -> AdmissionCase:
+    """The chain of a dossier still going, before anything is asked of the registry; as the
+    person saw it when they give the version they saw (someone recorded an act since: a conflict)."""
     case = await load(cases, dossier_id)
+    case.check_expected_version(command.expected_version)
     case.require_open()
     return case
+
+
+def _arguments(command: c.CaseCommand, *leaving_out: str) -> dict[str, Any]:
+    """The aggregate method's arguments: the command's own fields less the version it was judged at."""
+    return arguments_of(command, "expected_version", *leaving_out)
 
 
 async def _chain_here(registry: RegistryClient, case: AdmissionCase, body: str, on: date) -> Chain:
@@ -67,14 +74,14 @@ def _tally_result(tally: Tally | None) -> dict[str, Any]:
 
 async def _one_applicant(cases: CaseLog, command: c.Vote) -> AdmissionCase:
     raise_if(check_only_one_applicant(command.dossier_ids))
-    return await _open_case(cases, command.dossier_ids[0])
+    return await _open_case(cases, command.dossier_ids[0], command)
 
 
 async def record_cell_resolution(cases: CaseLog, registry: RegistryClient, command: c.RecordCellResolution) -> Decision:
     case = await _one_applicant(cases, command)
     await _chain_here(registry, case, command.cell, command.meeting_on)
     roster = await registry.roster(command.cell, command.meeting_on)
-    tally = case.record_cell_resolution(**arguments_of(command, "dossier_ids"), roster=roster)
+    tally = case.record_cell_resolution(**_arguments(command, "dossier_ids"), roster=roster)
     return _decision(case, _tally_result(tally))
 
 
@@ -84,7 +91,7 @@ async def record_recognition_cell_resolution(
     case = await _one_applicant(cases, command)
     chain = await _chain_here(registry, case, command.cell, command.meeting_on)
     roster = await registry.roster(command.cell, command.meeting_on)
-    tally = case.record_recognition_cell_resolution(**arguments_of(command, "dossier_ids"), roster=roster, chain=chain)
+    tally = case.record_recognition_cell_resolution(**_arguments(command, "dossier_ids"), roster=roster, chain=chain)
     return _decision(case, _tally_result(tally))
 
 
@@ -96,7 +103,7 @@ def _grassroots_vote(resolve: Callable[..., Tally]) -> Handler:
         case = await _one_applicant(cases, command)
         chain = await _chain_here(registry, case, command.organisation, command.meeting_on)
         committee = await registry.committee(command.organisation, command.meeting_on) if command.organisation in chain else []
-        tally = resolve(case, **arguments_of(command, "dossier_ids"), chain=chain, committee=committee)
+        tally = resolve(case, **_arguments(command, "dossier_ids"), chain=chain, committee=committee)
         return _decision(case, _tally_result(tally))
 
     handle.__name__ = handle.__qualname__ = resolve.__name__
@@ -121,31 +128,31 @@ async def _decider(registry: RegistryClient, case: AdmissionCase, decided_by: st
 
 
 async def decide_admission(cases: CaseLog, registry: RegistryClient, command: c.DecideAdmission) -> Decision:
-    case = await _open_case(cases, command.dossier_id)
+    case = await _open_case(cases, command.dossier_id, command)
     competent, chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
-    tally = case.decide_admission(**arguments_of(command, "dossier_id"), competent=competent, chain=chain, committee=committee)
+    tally = case.decide_admission(**_arguments(command, "dossier_id"), competent=competent, chain=chain, committee=committee)
     return _decision(case, _tally_result(tally))
 
 
 async def decide_recognition(cases: CaseLog, registry: RegistryClient, command: c.DecideRecognition) -> Decision:
-    case = await _open_case(cases, command.dossier_id)
+    case = await _open_case(cases, command.dossier_id, command)
     competent, chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
-    tally = case.decide_recognition(**arguments_of(command, "dossier_id"), competent=competent, chain=chain, committee=committee)
+    tally = case.decide_recognition(**_arguments(command, "dossier_id"), competent=competent, chain=chain, committee=committee)
     return _decision(case, _tally_result(tally))
 
 
 async def decide_name_removal(cases: CaseLog, registry: RegistryClient, command: c.DecideNameRemoval) -> Decision:
-    case = await _open_case(cases, command.dossier_id)
+    case = await _open_case(cases, command.dossier_id, command)
     competent, _chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))
-    tally = case.decide_name_removal(**arguments_of(command, "dossier_id"), competent=competent, committee=committee)
+    tally = case.decide_name_removal(**_arguments(command, "dossier_id"), competent=competent, committee=committee)
     return _decision(case, _tally_result(tally))
 
 
 async def extend_decision_deadline(cases: CaseLog, registry: RegistryClient, command: c.ExtendDecisionDeadline) -> Decision:
-    case = await _open_case(cases, command.dossier_id)
+    case = await _open_case(cases, command.dossier_id, command)
     competent = await registry.competent_authority(case.cell, command.on)
     await _chain_here(registry, case, command.decided_by, command.on)
-    case.extend_decision_deadline(**arguments_of(command, "dossier_id"), competent=competent)
+    case.extend_decision_deadline(**_arguments(command, "dossier_id"), competent=competent)
     return _decision(case)
 
 
@@ -153,25 +160,25 @@ async def extend_decision_deadline(cases: CaseLog, registry: RegistryClient, com
 
 
 async def record_appraisal(cases: CaseLog, registry: RegistryClient, command: c.RecordAppraisal) -> Decision:
-    case = await _open_case(cases, command.dossier_id)
+    case = await _open_case(cases, command.dossier_id, command)
     chain = await _chain_here(registry, case, command.organisation, command.appraised_on)
-    case.record_appraisal(**arguments_of(command, "dossier_id"), chain=chain)
+    case.record_appraisal(**_arguments(command, "dossier_id"), chain=chain)
     return _decision(case)
 
 
 async def record_cell_notified(cases: CaseLog, registry: RegistryClient, command: c.RecordCellNotified) -> Decision:
-    case = await _open_case(cases, command.dossier_id)
+    case = await _open_case(cases, command.dossier_id, command)
     if case.decision is not None:
         # The cell as it stood when decided: it may have been merged away since.
         await _chain_here(registry, case, case.cell, case.decision.decision_date)
-    case.record_cell_notified(**arguments_of(command, "dossier_id"))
+    case.record_cell_notified(**_arguments(command, "dossier_id"))
     return _decision(case)
 
 
 async def agree_ceremony_delay(cases: CaseLog, registry: RegistryClient, command: c.AgreeCeremonyDelay) -> Decision:
-    case = await _open_case(cases, command.dossier_id)
+    case = await _open_case(cases, command.dossier_id, command)
     chain = await _chain_here(registry, case, command.agreed_by, command.agreed_on)
-    case.agree_ceremony_delay(**arguments_of(command, "dossier_id"), chain=chain)
+    case.agree_ceremony_delay(**_arguments(command, "dossier_id"), chain=chain)
     return _decision(case)
 
 

@@ -32,38 +32,40 @@ async def _ok(response: Any) -> dict[str, Any]:
 
 async def prepare_certified(
     world: World, name: str, citizen_id: str, *, education: str = "upper_secondary", ready: bool = False, days_ago: int = 40,
-    unanswered: str | None = None,
+    unanswered: str | None = None, cell: str = "CB-A1", preparer: str = "bithu.a1", introducers: tuple[str, str] | None = None,
 ) -> str:
     """A dossier of CB-A1 with every paper and its history certified (ready to go to the cell's
     vote); `ready` sends it there too, the meeting planned 12 days after the start. Dates start
     `days_ago` days ago. `unanswered`: that verification subject gets no reply, and the history
-    is not certified."""
+    is not certified. Another `cell` names its two official `introducers` (the first also helps),
+    its papers recorded by `preparer`."""
+    helper, second = introducers or (HELPERS["CB-A1"], INTRODUCERS["CB-A1"][0])
+    second_name = INTRODUCERS["CB-A1"][1] if second == INTRODUCERS["CB-A1"][0] else "Đảng viên Giới Thiệu"
     start = today() - timedelta(days=days_ago)
 
     def on(days: int) -> str:
         return (start + timedelta(days=days)).isoformat()
 
-    opened = await _ok(await world.command("bithu.a1", "dossiers", "open_dossier", {
-        "cell": "CB-A1", "citizen_id": citizen_id, "full_name": name, "opened_on": on(0), "helper_citizen_id": HELPERS["CB-A1"],
+    opened = await _ok(await world.command(preparer, "dossiers", "open_dossier", {
+        "cell": cell, "citizen_id": citizen_id, "full_name": name, "opened_on": on(0), "helper_citizen_id": helper,
     }))
     dossier = opened["result"]["dossier_id"]
 
     async def act(login: str, service: str, command: str, **body: Any) -> None:
         await _ok(await world.command(login, service, command, {"dossier_id": dossier, **body}))
 
-    await act("bithu.a1", "dossiers", "record_class_certificate", certificate_number="15/GCN", issued_on=on(1), issued_by="Trung tâm chính trị")
-    await act("bithu.a1", "dossiers", "submit_application_letter", submitted_on=on(2))
-    await act("bithu.a1", "dossiers", "declare_personal_history", declared_on=on(3), applicant={
+    await act(preparer, "dossiers", "record_class_certificate", certificate_number="15/GCN", issued_on=on(1), issued_by="Trung tâm chính trị")
+    await act(preparer, "dossiers", "submit_application_letter", submitted_on=on(2))
+    await act(preparer, "dossiers", "declare_personal_history", declared_on=on(3), applicant={
         "birth_date": "1990-05-01", "gender": "female", "ethnicity": "Kinh", "religion": "Không", "occupation": "Giáo viên",
     }, qualifications={
         "general_education": education, "professional_qualification": "university", "youth_union_member": False,
     })
-    second, second_name = INTRODUCERS["CB-A1"]
-    await act("bithu.a1", "dossiers", "record_introductions", recorded_on=on(4), introducers=[
-        {"citizen_id": HELPERS["CB-A1"], "full_name": "Đảng viên Giúp Đỡ", "introduced_on": on(4), "acquainted_since": "2015-01-01"},
+    await act(preparer, "dossiers", "record_introductions", recorded_on=on(4), introducers=[
+        {"citizen_id": helper, "full_name": "Đảng viên Giúp Đỡ", "introduced_on": on(4), "acquainted_since": "2015-01-01"},
         {"citizen_id": second, "full_name": second_name, "introduced_on": on(4), "acquainted_since": "2015-01-01"},
     ])
-    await act("bithu.a1", "dossiers", "record_opinions", opinions=[
+    await act(preparer, "dossiers", "record_opinions", opinions=[
         {"source": "residence_cell", "given_on": on(5), "summary": "Gương mẫu ở nơi cư trú."},
         {"source": "workplace_mass_organisations", "given_on": on(5), "summary": "Hoàn thành tốt nhiệm vụ."},
     ])
@@ -80,7 +82,7 @@ async def prepare_certified(
     await _eventually(world, "canbo.a", "dossiers", "dossier", dossier,
                       lambda d: (d["papers"]["personal_history"] or {}).get("certified_on") == on(8))
     if ready:
-        await act("bithu.a1", "dossiers", "mark_ready_for_cell_vote", ready_on=on(9), cell_meeting_on=on(12))
+        await act(preparer, "dossiers", "mark_ready_for_cell_vote", ready_on=on(9), cell_meeting_on=on(12))
     return dossier
 
 
@@ -128,11 +130,11 @@ async def to_decision(world: World, dossier: str, day: date | None = None) -> No
     await _eventually(world, "canbo.a", "dossiers", "dossier", dossier, lambda d: d["step"] == "awaiting_decision")
 
 
-async def on_probation_long_ago(world: World, name: str, citizen_id: str) -> str:
-    """A dossier of CB-A1 admitted and sworn in more than 12 months ago (the ceremony 460 days
-    ago), its member history filed and its new-member class done: the recognition papers are due."""
-    start = today() - timedelta(days=480)
-    dossier = await prepare_certified(world, name, citizen_id, ready=True, days_ago=480)
+async def decided_long_ago(world: World, name: str, citizen_id: str, days_ago: int) -> str:
+    """A dossier of CB-A1 prepared from `days_ago` days ago, admitted by the province 16 days after
+    and its decision received by the cell the day after: the ceremony is next."""
+    start = today() - timedelta(days=days_ago)
+    dossier = await prepare_certified(world, name, citizen_id, ready=True, days_ago=days_ago)
 
     def on(days: int) -> str:
         return (start + timedelta(days=days)).isoformat()
@@ -145,6 +147,18 @@ async def on_probation_long_ago(world: World, name: str, citizen_id: str) -> str
     await _ok(await world.command("bithu.a1", "voting", "record_cell_notified", {"dossier_id": dossier, "received_on": on(17)}))
     await _eventually(world, "canbo.a", "dossiers", "dossier", dossier,
                       lambda d: (d.get("admission") or {}).get("received_by_cell_on") == on(17))
+    return dossier
+
+
+async def on_probation_long_ago(world: World, name: str, citizen_id: str) -> str:
+    """A dossier of CB-A1 admitted and sworn in more than 12 months ago (the ceremony 460 days
+    ago), its member history filed and its new-member class done: the recognition papers are due."""
+    start = today() - timedelta(days=480)
+    dossier = await decided_long_ago(world, name, citizen_id, 480)
+
+    def on(days: int) -> str:
+        return (start + timedelta(days=days)).isoformat()
+
     for command, body in (
         ("record_ceremony", {"held_on": on(20), "helper_citizen_id": HELPERS["CB-A1"]}),
         ("file_member_history", {"filed_on": on(25)}),

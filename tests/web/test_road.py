@@ -13,8 +13,9 @@ from datetime import timedelta
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.integration.gateway.webclient import PASSWORD, WebClient, hidden_fields, visible_text
+from tests.integration.gateway.webclient import WebClient, hidden_fields, visible_text
 from tests.integration.gateway.world import HELPERS, World
+from tests.web.acting import open_act, recorded, seed_staff, step_shown
 from tests.web.conftest import Opener, screenshot
 from tests.web.people import (
     COMMITTEE,
@@ -22,8 +23,6 @@ from tests.web.people import (
     cell_a1_members,
     on_probation_long_ago,
     prepare_certified,
-    seed_people,
-    seed_voters,
     to_decision,
     today,
 )
@@ -35,33 +34,18 @@ TODAY = f"{today():%d/%m/%Y}"
 
 @pytest.fixture(scope="module")
 async def seeded(world: World) -> None:
-    for login in ("bithu.a1", "canbo.a", "thuongvu"):
-        await world.set_password(login, PASSWORD)
-    await seed_people(world)
-    await seed_voters(world)
-
-
-async def _act(page: Page, world: World, dossier: str, slug: str) -> None:
-    await page.goto(f"{world.listener.url}/ho-so/{dossier}/{slug}")
-
-
-async def _recorded(page: Page, title: str) -> None:
-    await expect(page.get_by_role("status").first).to_contain_text(f"Đã ghi: {title}")
-
-
-async def _step(page: Page, words: str) -> None:
-    await expect(page.locator(".summary-list").first).to_contain_text(words)
+    await seed_staff(world)
 
 
 async def _vote(page: Page, choices: dict[str, str]) -> None:
     for citizen_id, choice in choices.items():
-        await page.get_by_label(f"Đảng viên, CCCD {citizen_id}").select_option(label=choice)
+        await page.get_by_label(f"CCCD {citizen_id}").select_option(label=choice)
 
 
 async def _subjects(page: Page, world: World, dossier: str, slug: str) -> list[str]:
     """The verification subjects a form offers (the case opens once the history reaches it)."""
     for _ in range(100):
-        await _act(page, world, dossier, slug)
+        await open_act(page, world, dossier, slug)
         values = await page.get_by_label("Người được thẩm tra").evaluate("s => [...s.options].map(o => o.value).filter(v => v)")
         if values:
             return values
@@ -81,21 +65,21 @@ async def test_one_dossier_from_opening_to_the_admission_decision_and_the_ceremo
     await cell.get_by_label("Số CCCD của quần chúng").fill("001095000051")
     await cell.get_by_label("Số CCCD của đảng viên giúp đỡ").fill(HELPERS["CB-A1"])
     await cell.get_by_role("button", name="Mở hồ sơ").click()
-    await _recorded(cell, "Đưa vào danh sách cảm tình Đảng")
+    await recorded(cell, "Đưa vào danh sách cảm tình Đảng")
     dossier = re.search(r"/ho-so/([^/?]+)", cell.url).group(1)
 
-    await _act(cell, world, dossier, "giay-chung-nhan")
+    await open_act(cell, world, dossier, "giay-chung-nhan")
     await cell.get_by_label("Số giấy chứng nhận").fill("21/GCN")
     await cell.get_by_label("Ngày cấp").fill(f"{today() - timedelta(days=30):%d/%m/%Y}")
     await cell.get_by_label("Nơi cấp").fill("Trung tâm chính trị")
     await cell.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Ghi giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng")
+    await recorded(cell, "Ghi giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng")
 
-    await _act(cell, world, dossier, "don-xin-vao-dang")
+    await open_act(cell, world, dossier, "don-xin-vao-dang")
     await cell.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Nộp đơn xin vào Đảng")
+    await recorded(cell, "Nộp đơn xin vào Đảng")
 
-    await _act(cell, world, dossier, "ly-lich")
+    await open_act(cell, world, dossier, "ly-lich")
     await cell.get_by_label("Ngày sinh").fill("01/05/1990")
     await cell.get_by_label("Giới tính").select_option(label="Nữ")
     await cell.get_by_label("Dân tộc").fill("Kinh")
@@ -108,9 +92,9 @@ async def test_one_dossier_from_opening_to_the_admission_decision_and_the_ceremo
     await father.get_by_label("Năm sinh").fill("1962")
     await father.get_by_label("Nơi ở hoặc nơi làm việc hiện nay").fill("Thôn 2, xã A")
     await cell.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Khai lý lịch người xin vào Đảng")
+    await recorded(cell, "Khai lý lịch người xin vào Đảng")
 
-    await _act(cell, world, dossier, "gioi-thieu")
+    await open_act(cell, world, dossier, "gioi-thieu")
     for legend, (citizen_id, name) in (("Người giới thiệu thứ nhất", (HELPERS["CB-A1"], "Đảng viên Giúp Đỡ")),
                                        ("Người giới thiệu thứ hai", INTRODUCERS["CB-A1"])):
         group = cell.locator("fieldset", has=cell.locator("legend", has_text=legend))
@@ -119,31 +103,31 @@ async def test_one_dossier_from_opening_to_the_admission_decision_and_the_ceremo
         await group.get_by_label("Ngày giới thiệu").fill(TODAY)
         await group.get_by_label("Cùng công tác, học tập, sinh sống với người vào Đảng từ ngày").fill("01/01/2015")
     await cell.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Ghi người giới thiệu")
+    await recorded(cell, "Ghi người giới thiệu")
 
-    await _act(cell, world, dossier, "nhan-xet")
+    await open_act(cell, world, dossier, "nhan-xet")
     work = cell.locator("fieldset", has=cell.locator("legend", has_text="Đoàn thể nơi làm việc"))
     await work.get_by_label("Ngày nhận xét").fill(TODAY)
     await work.get_by_label("Tóm tắt nhận xét").fill("Hoàn thành tốt nhiệm vụ.")
     await cell.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Ghi nhận xét của đoàn thể và chi ủy nơi cư trú")
+    await recorded(cell, "Ghi nhận xét của đoàn thể và chi ủy nơi cư trú")
 
     # The commune's staff verify every subject, the special template among them, and certify.
     subjects = await _subjects(commune, world, dossier, "gui-yeu-cau-tham-tra")
     assert "applicant:religious" in subjects, subjects
     await expect(commune.get_by_label("Người được thẩm tra")).to_contain_text("mẫu thẩm tra riêng: người theo tôn giáo")
     for subject in subjects:
-        await _act(commune, world, dossier, "gui-yeu-cau-tham-tra")
+        await open_act(commune, world, dossier, "gui-yeu-cau-tham-tra")
         await commune.get_by_label("Người được thẩm tra").select_option(subject)
         await expect(commune.get_by_label("Gửi tới tổ chức đảng nơi người đó cư trú hoặc làm việc")).to_have_value("DU-A")
         await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
-        await _recorded(commune, "Gửi yêu cầu thẩm tra lý lịch")
+        await recorded(commune, "Gửi yêu cầu thẩm tra lý lịch")
     for subject in subjects:
-        await _act(commune, world, dossier, "ket-qua-tham-tra")
+        await open_act(commune, world, dossier, "ket-qua-tham-tra")
         await commune.get_by_label("Người được thẩm tra").select_option(subject)
         await commune.get_by_label("Kết quả").select_option(label="Không có vấn đề")
         await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
-        await _recorded(commune, "Ghi kết quả thẩm tra")
+        await recorded(commune, "Ghi kết quả thẩm tra")
     verification = commune.locator("section", has=commune.get_by_role("heading", name="Thẩm tra lý lịch"))
     await expect(verification).to_contain_text("Người xin vào Đảng (mẫu thẩm tra riêng: người theo tôn giáo)")
     await expect(verification).not_to_contain_text("Chưa có")
@@ -151,7 +135,7 @@ async def test_one_dossier_from_opening_to_the_admission_decision_and_the_ceremo
     side = commune.locator(".column-side")
     await expect(side.get_by_role("heading", level=3).first).to_have_text("Chứng nhận lý lịch người xin vào Đảng")
     await side.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(commune, "Chứng nhận lý lịch người xin vào Đảng")
+    await recorded(commune, "Chứng nhận lý lịch người xin vào Đảng")
     await expect(commune.locator(".task", has_text="Thẩm tra, chứng nhận lý lịch")).to_contain_text("Đã xong")
 
     # The cell sends it to its meeting and records the vote: the denominator is shown first.
@@ -159,8 +143,8 @@ async def test_one_dossier_from_opening_to_the_admission_decision_and_the_ceremo
     side = cell.locator(".column-side")
     await side.get_by_label("Ngày chi bộ họp xét (dự kiến)").fill(TODAY)
     await side.get_by_role("button", name="Chuyển hồ sơ").click()
-    await _recorded(cell, "Chuyển hồ sơ để chi bộ xét")
-    await _step(cell, "Chờ chi bộ xét")
+    await recorded(cell, "Chuyển hồ sơ để chi bộ xét")
+    await step_shown(cell, "Chờ chi bộ xét")
     await expect(side.get_by_role("heading", level=3).first).to_have_text("Ghi nghị quyết chi bộ đề nghị kết nạp")
     await expect(side.locator(".denominator")).to_contain_text("mẫu số biểu quyết là 4")
     await expect(side.locator(".denominator")).to_contain_text("Cần ít nhất 3 đảng viên tán thành")
@@ -174,10 +158,10 @@ async def test_one_dossier_from_opening_to_the_admission_decision_and_the_ceremo
     await screenshot(cell, "kiem-tra-truoc-khi-ghi")
     await check.get_by_role("button", name="Xác nhận và ghi").click()
     await expect(cell.get_by_role("status").filter(has_text="Kết quả biểu quyết")).to_contain_text("được thông qua")
-    await _step(cell, "Chờ quyết định kết nạp")
+    await step_shown(cell, "Chờ quyết định kết nạp")
 
     # The grassroots committee's resolution, counted against all its members.
-    await _act(commune, world, dossier, "nghi-quyet-dang-uy")
+    await open_act(commune, world, dossier, "nghi-quyet-dang-uy")
     await expect(commune.locator(".denominator")).to_contain_text("Cấp ủy DU-A có 3 cấp ủy viên")
     await _vote(commune, {member: "Tán thành" for member in COMMITTEE["DU-A"]})
     await commune.get_by_role("button", name="Xem lại trước khi ghi").click()
@@ -194,20 +178,20 @@ async def test_one_dossier_from_opening_to_the_admission_decision_and_the_ceremo
     await side.get_by_role("button", name="Xem lại trước khi ghi").click()
     await expect(side.locator(".check-answers")).to_contain_text("125-QĐ/TU")
     await side.get_by_role("button", name="Xác nhận và ghi").click()
-    await _recorded(standing, "Ghi quyết định kết nạp của cấp có thẩm quyền")
-    await _step(standing, "Chờ lễ kết nạp")
+    await recorded(standing, "Ghi quyết định kết nạp của cấp có thẩm quyền")
+    await step_shown(standing, "Chờ lễ kết nạp")
 
     # The cell receives the decision and holds the ceremony: probation begins.
     await cell.goto(f"{world.listener.url}/ho-so/{dossier}")
     side = cell.locator(".column-side")
     await expect(side.get_by_role("heading", level=3).first).to_have_text("Chi bộ nhận quyết định kết nạp")
     await side.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Chi bộ nhận quyết định kết nạp")
+    await recorded(cell, "Chi bộ nhận quyết định kết nạp")
     await expect(side.get_by_role("heading", level=3).first).to_have_text("Ghi lễ kết nạp")
     await side.get_by_label("Số CCCD của đảng viên chính thức được phân công giúp đỡ").fill(HELPERS["CB-A1"])
     await side.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Ghi lễ kết nạp")
-    await _step(cell, "Đảng viên dự bị")
+    await recorded(cell, "Ghi lễ kết nạp")
+    await step_shown(cell, "Đảng viên dự bị")
     await expect(cell.locator(".task", has_text="Lễ kết nạp")).to_contain_text(f"ngày {TODAY}")
     await expect(cell.locator(".task", has_text="Quyết định kết nạp")).to_contain_text("Đã xong")
     await screenshot(cell, "ho-so-du-bi")
@@ -215,8 +199,8 @@ async def test_one_dossier_from_opening_to_the_admission_decision_and_the_ceremo
     # Probation: the member's history is filed; the recognition papers wait for the 12 months.
     await expect(side.get_by_role("heading", level=3).first).to_have_text("Ghi ngày nộp lý lịch đảng viên")
     await side.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Ghi ngày nộp lý lịch đảng viên")
-    await _act(cell, world, dossier, "ho-so-cong-nhan")
+    await recorded(cell, "Ghi ngày nộp lý lịch đảng viên")
+    await open_act(cell, world, dossier, "ho-so-cong-nhan")
     await cell.get_by_label("Ngày bản tự kiểm điểm (10-KNĐ)").fill(TODAY)
     await cell.get_by_role("button", name="Ghi vào hồ sơ").click()
     await expect(cell.locator(".error-summary")).to_contain_text("quy định RECOG_")
@@ -241,7 +225,7 @@ async def test_a_two_thirds_vote_that_fails_is_recorded_and_ends_the_dossier(sig
     outcome = cell.get_by_role("alert").filter(has_text="Kết quả biểu quyết")
     await expect(outcome).to_contain_text("không được thông qua")
     await expect(outcome).to_contain_text("Tán thành 2 trên mẫu số 4, cần ít nhất 3 (quy định CELL_2_3")
-    await _step(cell, "Đã bị bác")
+    await step_shown(cell, "Đã bị bác")
     await expect(cell.locator(".summary-list")).to_contain_text("quy định CELL_2_3")
     await screenshot(cell, "bieu-quyet-khong-dat")
 
@@ -285,12 +269,12 @@ async def test_two_browsers_acting_at_once_on_one_dossier_one_is_told_who_acted_
         await expect(side.get_by_role("heading", level=3).first).to_have_text("Chuyển hồ sơ để chi bộ xét")
         await side.get_by_label("Ngày chi bộ họp xét (dự kiến)").fill(TODAY)
     await first.locator(".column-side").get_by_role("button", name="Chuyển hồ sơ").click()
-    await _recorded(first, "Chuyển hồ sơ để chi bộ xét")
+    await recorded(first, "Chuyển hồ sơ để chi bộ xét")
     await second.locator(".column-side").get_by_role("button", name="Chuyển hồ sơ").click()
     warning = second.get_by_role("alert").filter(has_text="Hồ sơ vừa được người khác cập nhật")
     await expect(warning).to_contain_text("chưa được ghi")
     await expect(warning).to_contain_text("Người dùng bithu.a1")
-    await _step(second, "Chờ chi bộ xét")  # reloaded: the dossier as it is now
+    await step_shown(second, "Chờ chi bộ xét")  # reloaded: the dossier as it is now
     await expect(second.locator(".column-side").get_by_role("heading", level=3).first).to_have_text("Ghi nghị quyết chi bộ đề nghị kết nạp")
     await screenshot(second, "xung-dot")
 
@@ -338,12 +322,12 @@ async def test_a_dossier_paused_for_screening_resumed_and_withdrawn(signed_in_pa
     await commune.goto(f"{world.listener.url}/ho-so/{dossier}")
     await commune.locator(".column-side").get_by_role("link", name="Để lại sưu tra").click()
     await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(commune, "Để lại sưu tra")
+    await recorded(commune, "Để lại sưu tra")
     side = commune.locator(".column-side")
     await expect(side.get_by_role("link")).to_have_text(["Tiếp tục hồ sơ sau sưu tra"])  # nothing else while paused
     await side.get_by_role("link", name="Tiếp tục hồ sơ sau sưu tra").click()
     await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(commune, "Tiếp tục hồ sơ sau sưu tra")
+    await recorded(commune, "Tiếp tục hồ sơ sau sưu tra")
 
     cell = await signed_in_page("bithu.a1")
     await cell.goto(f"{world.listener.url}/ho-so/{dossier}")
@@ -352,8 +336,8 @@ async def test_a_dossier_paused_for_screening_resumed_and_withdrawn(signed_in_pa
     answer = cell.locator(".check-answers .summary-list > div", has_text="Ngày rút hồ sơ")
     await expect(answer.locator("dd")).to_have_text(TODAY)
     await cell.get_by_role("button", name="Xác nhận và ghi").click()
-    await _recorded(cell, "Ghi việc người vào Đảng rút hồ sơ")
-    await _step(cell, "Đã rút hồ sơ")
+    await recorded(cell, "Ghi việc người vào Đảng rút hồ sơ")
+    await step_shown(cell, "Đã rút hồ sơ")
     await expect(cell.locator(".column-side")).to_contain_text("hồ sơ đã kết thúc")
 
 
@@ -370,8 +354,8 @@ async def test_recognition_after_twelve_months_of_probation(signed_in_page: Open
                   "Ngày ý kiến của đoàn thể, chi ủy nơi cư trú (12-KNĐ)"):
         await side.get_by_label(label).fill(reviewed)
     await side.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(cell, "Ghi hồ sơ xét công nhận đảng viên chính thức")
-    await _step(cell, "Chờ công nhận chính thức")
+    await recorded(cell, "Ghi hồ sơ xét công nhận đảng viên chính thức")
+    await step_shown(cell, "Chờ công nhận chính thức")
 
     await expect(side.get_by_role("heading", level=3).first).to_have_text("Ghi nghị quyết chi bộ xét công nhận đảng viên chính thức")
     await expect(side.locator(".denominator")).to_contain_text("mẫu số biểu quyết là 4")
@@ -381,7 +365,7 @@ async def test_recognition_after_twelve_months_of_probation(signed_in_page: Open
     await expect(cell.get_by_role("status").filter(has_text="Kết quả biểu quyết")).to_contain_text("được thông qua")
 
     commune = await signed_in_page("canbo.a")
-    await _act(commune, world, dossier, "nghi-quyet-dang-uy-cong-nhan")
+    await open_act(commune, world, dossier, "nghi-quyet-dang-uy-cong-nhan")
     await _vote(commune, {member: "Tán thành" for member in COMMITTEE["DU-A"]})
     await commune.get_by_role("button", name="Xem lại trước khi ghi").click()
     await commune.get_by_role("button", name="Xác nhận và ghi").click()
@@ -394,8 +378,8 @@ async def test_recognition_after_twelve_months_of_probation(signed_in_page: Open
     await side.get_by_label("Số quyết định").fill("301-QĐ/TU")
     await side.get_by_role("button", name="Xem lại trước khi ghi").click()
     await side.get_by_role("button", name="Xác nhận và ghi").click()
-    await _recorded(standing, "Ghi quyết định công nhận đảng viên chính thức")
-    await _step(standing, "Đảng viên chính thức")
+    await recorded(standing, "Ghi quyết định công nhận đảng viên chính thức")
+    await step_shown(standing, "Đảng viên chính thức")
     await expect(standing.locator(".task", has_text="Công nhận đảng viên chính thức")).to_contain_text("Đã xong")
     await screenshot(standing, "dang-vien-chinh-thuc")
 
@@ -407,7 +391,7 @@ async def test_a_disqualifying_finding_blocks_the_vote_until_the_competent_commi
     standing committee's decision after it is then the next act on the dossier, and lifts the block."""
     dossier = await prepare_certified(world, "Bùi Văn Sơn", "001095000058", unanswered="applicant")
     commune = await signed_in_page("canbo.a")
-    await _act(commune, world, dossier, "ket-qua-tham-tra")
+    await open_act(commune, world, dossier, "ket-qua-tham-tra")
     await commune.get_by_label("Người được thẩm tra").select_option("applicant")
     await commune.get_by_label("Kết quả").select_option(label="Không đủ điều kiện")
     await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
@@ -416,7 +400,7 @@ async def test_a_disqualifying_finding_blocks_the_vote_until_the_competent_commi
     await expect(commune.get_by_label("Kết quả")).to_have_value("disqualifying")
     await commune.get_by_label("Nội dung").fill("Vi phạm pháp luật chưa được xóa án tích.")
     await commune.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _recorded(commune, "Ghi kết quả thẩm tra")
+    await recorded(commune, "Ghi kết quả thẩm tra")
 
     standing = await signed_in_page("thuongvu")
     for _ in range(50):  # the dossier learns of the block from verification
@@ -429,6 +413,6 @@ async def test_a_disqualifying_finding_blocks_the_vote_until_the_competent_commi
     await side.get_by_label("Quyết định", exact=True).select_option(label="Tiếp tục xét kết nạp")
     await side.get_by_role("button", name="Xem lại trước khi ghi").click()
     await side.get_by_role("button", name="Xác nhận và ghi").click()
-    await _recorded(standing, "Quyết định sau kết quả thẩm tra không đủ điều kiện")
+    await recorded(standing, "Quyết định sau kết quả thẩm tra không đủ điều kiện")
     progress = await world.query("thuongvu", "dossiers", "dossier", {"dossier_id": dossier})
     assert progress.json()["result"]["papers"]["personal_history"]["cell_vote_blocked"] is False

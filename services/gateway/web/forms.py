@@ -128,9 +128,8 @@ class Act:
     cell_as: str | None = None
     """Sends the dossier's cell under this name (the cell whose meeting voted)."""
     versioned: bool = True
-    """Sends the dossier's version the person saw as `expected_version` (the dossiers service's
-    commands): someone acting first makes it a conflict. Another service's own streams have their
-    own versions; their acts are protected by the form's idempotency key."""
+    """Sends the version the person saw as `expected_version` (`seen_version`): someone acting
+    first makes it a conflict, shown with the dossier reloaded."""
     confirm: bool = False
     """A consequential act (a vote, a decision): "check your answers" before it is sent."""
     follows: bool = False
@@ -146,6 +145,16 @@ class Act:
     @property
     def key(self) -> tuple[str, str]:
         return (self.service, self.command)
+
+    def seen_version(self, facts: Mapping[str, Any] | None) -> int | None:
+        """The version of what the act changes, as the page shows it: the dossier's for the dossiers
+        service's acts; the verification or voting case's for theirs (`facts`: the dossier with its
+        cases beside it, dossier.py `_facts`). None: nothing to compare (no case yet)."""
+        if not self.versioned or facts is None:
+            return None
+        if self.service == "dossiers":
+            return facts.get("stream_version")
+        return ((facts.get(f"{self.service}_case") or {}).get("version")) or None
 
     def fields(self) -> Iterable[tuple[Field, Group | None]]:
         for part in self.parts:
@@ -175,6 +184,9 @@ class FormState:
     """Messages not about one field (a rule, the step, a refusal), shown at the top."""
     rule: str | None = None
     expected_version: int | None = None
+    dossier_version: int | None = None
+    """The dossier's version when the form was shown: an act the dossier follows (`Act.follows`)
+    is shown once the dossier has moved past it, also when the form is sent twice."""
     offers: dict[str, Offer] = field(default_factory=dict)
     """What was filled for this person and dossier, by field name (`Field.options`)."""
 
@@ -234,11 +246,13 @@ class FormState:
         return lines
 
 
-def blank(act: Act, today: date, expected_version: int | None = None, offers: Mapping[str, Offer] | None = None) -> FormState:
+def blank(
+    act: Act, today: date, expected_version: int | None = None, offers: Mapping[str, Offer] | None = None, dossier_version: int | None = None,
+) -> FormState:
     offers = dict(offers or {})
     values = {f.name: shown_date(today) if f.today_by_default else "" for f, _ in act.fields()}
     values.update({name: offer.preselect for name, offer in offers.items() if offer.preselect})
-    return FormState(act, {**values, **act.defaults}, expected_version=expected_version, offers=offers)
+    return FormState(act, {**values, **act.defaults}, expected_version=expected_version, offers=offers, dossier_version=dossier_version)
 
 
 # --- reading what was typed ----------------------------------------------------------------------------
@@ -248,8 +262,7 @@ def read(act: Act, form: Mapping[str, Any], offers: Mapping[str, Offer] | None =
     """What was typed, kept as typed, and the command's body built from it; the state carries a
     message per field that could not be read."""
     state = FormState(act, {}, key=_key(form.get("idempotency_key")), offers=dict(offers or {}))
-    version = str(form.get("expected_version") or "")
-    state.expected_version = int(version) if version.isdigit() else None
+    state.expected_version, state.dossier_version = (_version(form.get(name)) for name in ("expected_version", "dossier_version"))
     body: dict[str, Any] = {}
     for part in act.parts:
         fields = part.fields if isinstance(part, Group) else (part,)
@@ -288,6 +301,10 @@ def _read_ballots(state: FormState, body: dict[str, Any], f: Field, form: Mappin
         state.field_errors[f.name] = f"Hãy ghi biểu quyết của cả {unanswered} đảng viên còn trống (chọn «Vắng mặt» nếu không dự họp)."
     else:
         body[f.name] = ballots
+
+
+def _version(value: Any) -> int | None:
+    return int(value) if str(value or "").isdigit() else None
 
 
 def _key(value: Any) -> str:

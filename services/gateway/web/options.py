@@ -15,12 +15,16 @@ from typing import Any
 
 from ketnap.domain.rules.rule_sets import rule_set_on
 from ketnap.domain.rules.thresholds import votes_required
+from ketnap.platform.commands import Forbidden
+from ketnap.services.dossiers.values import Relation
+from ketnap.services.gateway.web.acts.preparation import CHILDREN
 from ketnap.services.gateway.web.forms import Act, Offer
 from ketnap.services.gateway.web.page import Refusal, SignedIn, Web
-from ketnap.services.gateway.web.vietnamese import NotADate, shown_date, subject_title, typed_date
+from ketnap.services.gateway.web.vietnamese import RELATIONS, SUBJECT_STATES, NotADate, shown_date, subject_title, typed_date
 
 CELL_KINDS = ("cell", "grassroots_cell")
 GRASSROOTS_KINDS = ("grassroots_committee", "grassroots_cell")
+PARTIAL_KINDS = ("partial_committee",)
 DATE_FIELDS = ("meeting_on", "decision_date")
 """The field whose date a vote's roster is taken on."""
 
@@ -56,34 +60,65 @@ async def _competent(web: Web, who: SignedIn, dossier: Dossier) -> dict[str, Any
         return None
 
 
-async def _grassroots_of(web: Web, who: SignedIn, dossier: Dossier) -> str:
-    """The grassroots committee above the dossier's cell (or the cell itself when it is a grassroots cell)."""
+async def _above(web: Web, who: SignedIn, dossier: Dossier, kinds: tuple[str, ...]) -> str:
+    """The nearest unit of one of `kinds` at or above the dossier's cell today ("" when none)."""
     if dossier is None:
         return ""
     try:
         unit = await web.ask(who, "registry", "organisation", code=dossier["cell"], on=web.today().isoformat())
     except Refusal:
         return ""
-    if unit.get("kind") in GRASSROOTS_KINDS:
+    if unit.get("kind") in kinds:
         return str(unit["code"])
-    return next((str(a["code"]) for a in unit.get("ancestors") or [] if a.get("kind") in GRASSROOTS_KINDS), "")
+    return next((str(a["code"]) for a in unit.get("ancestors") or [] if a.get("kind") in kinds), "")
+
+
+async def _grassroots_of(web: Web, who: SignedIn, dossier: Dossier) -> str:
+    """The grassroots committee above the dossier's cell (or the cell itself when it is a grassroots cell)."""
+    return await _above(web, who, dossier, GRASSROOTS_KINDS)
 
 
 async def _grassroots(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
     return Offer(preselect=await _grassroots_of(web, who, dossier))
 
 
-async def _subjects(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
-    """The verification subjects of the dossier, with their state and special template."""
+async def _partial(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
+    """The partial committee (đảng ủy bộ phận) the dossier's cell sits under: the one that appraises."""
+    return Offer(preselect=await _above(web, who, dossier, PARTIAL_KINDS))
+
+
+async def _case_subjects(web: Web, who: SignedIn, dossier: Dossier) -> list[Mapping[str, Any]]:
     if dossier is None:
-        return Offer()
+        return []
     case = dossier.get("verification_case")  # already read for the page (each read is recorded)
     if case is None:
         try:
             case = await web.ask(who, "verification", "case", dossier_id=dossier["dossier_id"])
         except Refusal:
-            return Offer()
-    return Offer({s["subject_id"]: subject_title(s) for s in case.get("subjects") or []})
+            return []
+    return list(case.get("subjects") or [])
+
+
+async def _subjects(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
+    """The verification subjects of the dossier, with their state and special template."""
+    return Offer({s["subject_id"]: subject_title(s) for s in await _case_subjects(web, who, dossier)})
+
+
+def _declared(relation: Relation, nth: int) -> Provider:
+    """The relatives of one relation the history declared (as verification's subjects: their own
+    entry, not a special template's), for a correction to keep; the `nth` of them first shown."""
+
+    async def provide(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
+        subjects = await _case_subjects(web, who, dossier)
+        declared = [s for s in subjects if s.get("relation") == relation.value and ":" not in s["subject_id"]]
+        words = RELATIONS[relation.value]
+        choices = {
+            s["subject_id"]: f"{words} đã khai{f', người thứ {n + 1}' if len(declared) > 1 else ''} ({SUBJECT_STATES.get(s.get('state'), '')})"
+            for n, s in enumerate(declared)
+        }
+        return Offer(choices, preselect=declared[nth]["subject_id"] if nth < len(declared) else "")
+
+    return provide
 
 
 def _meeting_day(web: Web, typed: Typed) -> date:
@@ -108,8 +143,9 @@ async def _roster(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Of
         return Offer()
     on = _meeting_day(web, typed)
     roster = await web.ask(who, "registry", "roster", organisation=dossier["cell"], on=on.isoformat(), absent=_absent(typed, "ballots"))
+    names = await _names(web, who, dossier["cell"], on)
     voters = {
-        m["citizen_id"]: _voter(m["citizen_id"], m.get("status"))
+        m["citizen_id"]: _voter(m["citizen_id"], m.get("status"), names)
         for m in roster.get("members") or []
         if m.get("kind") == "official" and m.get("status") in ("active", "exempted")
     }
@@ -127,12 +163,13 @@ async def _roster(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Of
 async def _committee_votes(web: Web, who: SignedIn, organisation: str, on: date) -> Offer:
     committee = await web.ask(who, "registry", "committee", organisation=organisation, on=on.isoformat())
     members = [str(m) for m in committee.get("members") or []]
+    names = await _names(web, who, organisation, on)
     required = votes_required(len(members), rule_set_on(on).adoption_share)
     note = (
         f"Cấp ủy {organisation} có {len(members)} cấp ủy viên ngày {shown_date(on)}; cần ít nhất {required} cấp ủy viên "
         "tán thành (2/3 tổng số cấp ủy viên, quy định COMMITTEE_2_3)."
     )
-    return Offer({m: _voter(m, None) for m in members}, note=note, denominator=len(members), required=required, rule="COMMITTEE_2_3")
+    return Offer({m: _voter(m, None, names) for m in members}, note=note, denominator=len(members), required=required, rule="COMMITTEE_2_3")
 
 
 async def _committee(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
@@ -152,15 +189,30 @@ async def _deciders(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> 
     return await _committee_votes(web, who, str(competent["organisation"]), _meeting_day(web, typed))
 
 
-def _voter(citizen_id: str, status: Any) -> str:
-    return f"Đảng viên, CCCD {citizen_id}" + (" (miễn sinh hoạt)" if status == "exempted" else "")
+async def _names(web: Web, who: SignedIn, organisation: str, on: date) -> dict[str, str]:
+    """The names of a unit's members and committee members on a day, by citizen id: the registry's
+    `members` (a personal read, recorded as such). None when the person's scope does not reach the
+    unit: the voters are then listed by citizen id alone."""
+    try:
+        answer = await web.ask(who, "registry", "members", organisation=organisation, on=on.isoformat())
+    except (Refusal, Forbidden):  # refused by the service, or before it by the role or the scope
+        return {}
+    people = [*(answer.get("members") or []), *(answer.get("committee") or [])]
+    return {str(p["citizen_id"]): str(p["full_name"]) for p in people if p.get("full_name")}
+
+
+def _voter(citizen_id: str, status: Any, names: Mapping[str, str]) -> str:
+    """A voter as the secretary reads the roster: the name, then the citizen id (two members may share a name)."""
+    return f"{names.get(citizen_id) or 'Đảng viên'}, CCCD {citizen_id}" + (" (miễn sinh hoạt)" if status == "exempted" else "")
 
 
 PROVIDERS: dict[str, Provider] = {
     "cells": _cells,
     "committees": _committees,
     "grassroots": _grassroots,
+    "partial": _partial,
     "subjects": _subjects,
+    **{f"declared:{relation.value}:{nth}": _declared(relation, nth) for relation in Relation for nth in range(CHILDREN)},
     "roster": _roster,
     "committee": _committee,
     "deciders": _deciders,

@@ -100,6 +100,9 @@ class CaseState:
 
     dossier_id: str
     version: int = 0
+    acted_version: int = 0
+    """The own stream's version of the last act of a person (not a fact learnt from the dossiers
+    service, which has a cause): what `expected_version` is checked against."""
     pending: list[NewEvent] = field(default_factory=list)
 
     opened: bool = False
@@ -137,17 +140,34 @@ class CaseState:
         return stream_id_of(self.dossier_id)
 
     @classmethod
-    def load(cls, dossier_id: str, recorded: Iterable[RecordedEvent], *, version: int | None = None) -> Self:
+    def load(
+        cls, dossier_id: str, recorded: Iterable[RecordedEvent], *, version: int | None = None, acted_version: int | None = None
+    ) -> Self:
         """The chain from its events in order. `version`: the own stream's version to append at,
-        when the events are merged from several deployments' logs (`case_log`); otherwise the
-        last event's."""
+        when the events are merged from several deployments' logs (`case_log`), and `acted_version`
+        the own stream's last act of a person; otherwise the last event's."""
         case = cls(dossier_id)
         for event in recorded:
             case._apply(parse(event))
             case.version = event.stream_version
+            if not event.follow_up:
+                case.acted_version = event.stream_version
         if version is not None:
             case.version = version
+        if acted_version is not None:
+            case.acted_version = acted_version
         return case
+
+    def check_expected_version(self, expected: int | None) -> None:
+        """Stale only when a person acted on the case after the version the officer saw: the facts
+        learnt from the dossiers service since (the ceremony, the papers) change nothing they decide on."""
+        if expected is not None and not self.acted_version <= expected <= self.version:
+            raise Conflict(
+                "Hồ sơ vừa được người khác cập nhật; hãy tải lại và thử lại.",
+                stream=self.stream_id,
+                expected_version=expected,
+                actual_version=self.version,
+            )
 
     def _record(self, *events: Event) -> None:
         """Apply the events just decided and keep them to be appended (`pending`)."""

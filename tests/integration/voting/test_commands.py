@@ -126,3 +126,18 @@ async def test_nothing_is_recorded_when_the_registry_does_not_answer(stack: Stac
     assert reply["ok"] is False and reply["error"]["code"] == "unavailable"
     assert "thử lại" in reply["error"]["message"]
     assert len(await store.read_stream(f"voting-{dossier_id}")) == 1
+
+
+async def test_an_act_sent_with_the_case_version_seen_before_someone_else_acted_is_a_conflict(stack: Stack) -> None:
+    """Two officers open the same case; the first records the cell's resolution; the second, who
+    saw the case before it, is told of the conflict instead of recording a second resolution."""
+    tree = await stack.tree()
+    dossier_id = await stack.ready(tree)
+    seen = (await stack.query("case", dossier_id=dossier_id))["result"]["version"]
+    vote = dict(dossier_ids=[dossier_id], cell=tree.cell, meeting_on="2025-09-10", ballots=votes(agree=tree.officials[:7]))
+    first = await stack.command("record_cell_resolution", expected_version=seen, **vote)
+    assert first["ok"], first
+    late = await stack.command("record_cell_resolution", expected_version=seen, **vote)
+    assert late["ok"] is False and late["error"]["code"] == "conflict", late
+    assert late["error"]["details"]["actual_version"] > seen
+    assert await stack.events(dossier_id) == ["CaseOpened", "VoteHeld", "CellResolutionAdopted"]

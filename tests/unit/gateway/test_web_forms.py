@@ -109,8 +109,18 @@ def test_every_declared_act_names_a_command_of_the_access_table_and_fields_of_it
         if act.about_dossier:
             assert act.names_dossier in model.model_fields, (act.slug, act.names_dossier)
             assert act.cell_as is None or act.cell_as in model.model_fields, (act.slug, act.cell_as)
-            if act.versioned:  # only the dossier's own version: another service's stream has its own
-                assert act.service == "dossiers" and "expected_version" in model.model_fields, act.slug
+            if act.versioned:  # the version of what it changes: the dossier's, or its service's case
+                assert "expected_version" in model.model_fields, act.slug
+
+
+def test_an_act_sends_the_version_of_what_it_changes_as_the_page_showed_it() -> None:
+    facts = {"stream_version": 12, "verification_case": {"version": 5}, "voting_case": None}
+    acts = all_acts()
+    assert acts["chuyen-chi-bo-xet"].seen_version(facts) == 12  # the dossier's own
+    assert acts["ket-qua-tham-tra"].seen_version(facts) == 5  # the verification case's
+    assert acts["nghi-quyet-chi-bo"].seen_version(facts) is None  # no voting case yet: nothing to compare
+    assert acts["nghi-quyet-chi-bo"].seen_version({**facts, "voting_case": {"version": 2}}) == 2
+    assert VOTE.seen_version(facts) is None  # not versioned
 
 
 VOTE = Act(
@@ -158,3 +168,30 @@ def test_a_rules_refusal_is_shown_beside_the_field_it_judges_too() -> None:
     assert state.summary == ["Không có thẩm quyền (quy định AUTHORITY)."]
     assert state.field_errors["decided_by"] == "Không có thẩm quyền (quy định AUTHORITY)."
     assert state.values["decided_by"] == "DU-A"
+
+
+def test_a_correction_keeps_each_declared_relative_and_a_child_says_whether_an_adult() -> None:
+    """What the history's correction form sends is what the dossiers service's command accepts:
+    the relatives chosen again keep their ids, an adult child says so, the empty groups are left out."""
+    from ketnap.services.dossiers.commands import CorrectPersonalHistory
+
+    act = all_acts()["dinh-chinh-ly-lich"]
+    in_law, child = act.field_named("relatives.4.subject_id"), act.field_named("relatives.6.subject_id")
+    assert in_law is not None and child is not None and act.field_named("relatives.6.adult_with_full_capacity") is not None
+    offers = {in_law.name: Offer({"father_in_law-1": "Cha vợ (chồng) đã khai"}), child.name: Offer({"child-1": "Con đã khai"})}
+    typed = {
+        "applicant.birth_date": "12/03/1985", "applicant.gender": "female", "applicant.ethnicity": "Kinh", "applicant.religion": "Không",
+        "applicant.occupation": "Kế toán", "qualifications.general_education": "upper_secondary",
+        "qualifications.professional_qualification": "university", "qualifications.youth_union_exists": "yes",
+        "relatives.4.subject_id": "father_in_law-1", "relatives.4.full_name": "Trương Văn Lâm Hải", "relatives.4.birth_year": "1955",
+        "relatives.4.residence_or_work": "Thôn 3", "relatives.6.subject_id": "child-1", "relatives.6.full_name": "Trương Minh Khôi",
+        "relatives.6.birth_year": "2005", "relatives.6.residence_or_work": "Thôn 3", "relatives.6.adult_with_full_capacity": "yes",
+        "corrected_on": "06/09/2025", "reason": "Ghi sai tên cha chồng.",
+    }
+    state, body = read(act, typed, offers)
+    assert not state.has_errors, state.field_errors
+    assert [(r["relation"], r["subject_id"], r.get("adult_with_full_capacity")) for r in body["relatives"]] == [
+        ("father_in_law", "father_in_law-1", None), ("child", "child-1", True)]
+    CorrectPersonalHistory.model_validate({
+        **body, "dossier_id": "0b8f7a52-6c1e-4d8e-9a57-2f0e6f3c9d41", "idempotency_key": "khoa-dinh-chinh", "actor": "bithu.a1", "scope": "CB-A1",
+    })

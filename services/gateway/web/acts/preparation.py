@@ -14,25 +14,78 @@ from ketnap.services.dossiers.values import (
     Step,
     UnionKind,
 )
-from ketnap.services.gateway.web.forms import Act, Field, Group
+from ketnap.services.gateway.web.forms import Act, Field, Group, Part
 from ketnap.services.gateway.web.vietnamese import CHOICES
 
 PREPARING = frozenset({Step.SOURCE_LIST, Step.APPLICATION, Step.VERIFICATION})
 
 
-def _relative(index: int, relation: Relation, legend: str) -> Group:
+CHILDREN = 4
+"""Children declared on the form (the history may hold more: MAX_RELATIVES)."""
+KEEP_HINT = "Chọn người đã khai trước đây để giữ kết quả thẩm tra của người đó; để trống nếu là người mới khai."
+
+
+def _relative(index: int, relation: Relation, legend: str, *, corrected: bool, nth: int = 0) -> Group:
+    """One relative's group. A child declares whether they are an adult with full legal capacity
+    (the service requires it of a child only); a correction keeps the relative declared before
+    (`subject_id`, chosen among those verification knows: `nth` of that relation)."""
     at = f"relatives.{index}"
+    kept = (Field(f"{at}.subject_id", "Người thân đã khai", kind="choice", options=f"declared:{relation.value}:{nth}", required=False,
+                  hint=KEEP_HINT),) if corrected else ()
+    capacity = (Field(f"{at}.adult_with_full_capacity", "Đã thành niên và có đủ năng lực hành vi dân sự", kind="yes_no",
+                      required=False),) if relation == Relation.CHILD else ()
     return Group(
         legend,
         (
             Field(f"{at}.relation", "Quan hệ", kind="fixed", fixed=relation.value),
+            *kept,
             Field(f"{at}.full_name", "Họ và tên"),
             Field(f"{at}.birth_year", "Năm sinh", kind="number", hint="Ví dụ: 1968."),
             Field(f"{at}.residence_or_work", "Nơi ở hoặc nơi làm việc hiện nay"),
             Field(f"{at}.is_party_member", "Là đảng viên", kind="yes_no", required=False),
+            *capacity,
         ),
         optional=True,
-        hint="Để trống cả nhóm nếu không có.",
+        hint="Để trống cả nhóm nếu không có" + (" (cả ô «Người thân đã khai» nếu bỏ người này khỏi lý lịch)." if corrected else "."),
+    )
+
+
+RELATIVES = (
+    (Relation.FATHER, "Cha đẻ"), (Relation.MOTHER, "Mẹ đẻ"), (Relation.GUARDIAN, "Người nuôi dưỡng"),
+    (Relation.SPOUSE, "Vợ (chồng)"), (Relation.FATHER_IN_LAW, "Cha vợ (chồng)"), (Relation.MOTHER_IN_LAW, "Mẹ vợ (chồng)"),
+)
+"""The relatives a history declares one of each (SINGLE_RELATIONS; a guardian is one on this form), in the form's order."""
+
+
+def _history(*, corrected: bool) -> tuple[Part, ...]:
+    """The personal history as Mẫu 2-KNĐ asks it: the applicant, the qualifications, the family.
+    A correction (đính chính) sends the whole history again as corrected."""
+    singles = [_relative(i, relation, legend, corrected=corrected) for i, (relation, legend) in enumerate(RELATIVES)]
+    children = [
+        _relative(len(RELATIVES) + n, Relation.CHILD, f"Con thứ {n + 1}", corrected=corrected, nth=n) for n in range(CHILDREN)
+    ]
+    return (
+        Group("Người xin vào Đảng", (
+            Field("applicant.birth_date", "Ngày sinh", kind="date"),
+            Field("applicant.gender", "Giới tính", kind="choice", choices=CHOICES[Gender]),
+            Field("applicant.ethnicity", "Dân tộc"),
+            Field("applicant.religion", "Tôn giáo", hint="Ghi «Không» nếu không theo tôn giáo nào."),
+            Field("applicant.occupation", "Nghề nghiệp"),
+            Field("applicant.police_officer", "Là cán bộ, chiến sĩ công an", kind="yes_no", required=False),
+            Field("applicant.private_business_owner", "Là chủ doanh nghiệp tư nhân", kind="yes_no", required=False),
+        )),
+        Group("Trình độ và đoàn thể", (
+            Field("qualifications.general_education", "Trình độ giáo dục phổ thông", kind="choice", choices=CHOICES[GeneralEducation]),
+            Field("qualifications.professional_qualification", "Trình độ chuyên môn", kind="choice",
+                  choices=CHOICES[ProfessionalQualification]),
+            Field("qualifications.area_exemption", "Vùng được áp dụng điều kiện học vấn riêng", kind="choice",
+                  choices=CHOICES[AreaExemption], required=False, hint="Để trống nếu không thuộc vùng nào."),
+            Field("qualifications.village_elder_or_head", "Là già làng, trưởng bản", kind="yes_no", required=False),
+            Field("qualifications.youth_union_member", "Là đoàn viên Đoàn Thanh niên", kind="yes_no", required=False),
+            Field("qualifications.youth_union_exists", "Nơi làm việc, cư trú có tổ chức Đoàn", kind="yes_no", required=False),
+        )),
+        *singles,
+        *children,
     )
 
 
@@ -87,34 +140,24 @@ ACTS = [
     Act(
         "dossiers", "declare_personal_history", "ly-lich", "Khai lý lịch người xin vào Đảng",
         (
-            Group("Người xin vào Đảng", (
-                Field("applicant.birth_date", "Ngày sinh", kind="date"),
-                Field("applicant.gender", "Giới tính", kind="choice", choices=CHOICES[Gender]),
-                Field("applicant.ethnicity", "Dân tộc"),
-                Field("applicant.religion", "Tôn giáo", hint="Ghi «Không» nếu không theo tôn giáo nào."),
-                Field("applicant.occupation", "Nghề nghiệp"),
-                Field("applicant.police_officer", "Là cán bộ, chiến sĩ công an", kind="yes_no", required=False),
-                Field("applicant.private_business_owner", "Là chủ doanh nghiệp tư nhân", kind="yes_no", required=False),
-            )),
-            Group("Trình độ và đoàn thể", (
-                Field("qualifications.general_education", "Trình độ giáo dục phổ thông", kind="choice", choices=CHOICES[GeneralEducation]),
-                Field("qualifications.professional_qualification", "Trình độ chuyên môn", kind="choice",
-                      choices=CHOICES[ProfessionalQualification]),
-                Field("qualifications.area_exemption", "Vùng được áp dụng điều kiện học vấn riêng", kind="choice",
-                      choices=CHOICES[AreaExemption], required=False, hint="Để trống nếu không thuộc vùng nào."),
-                Field("qualifications.village_elder_or_head", "Là già làng, trưởng bản", kind="yes_no", required=False),
-                Field("qualifications.youth_union_member", "Là đoàn viên Đoàn Thanh niên", kind="yes_no", required=False),
-                Field("qualifications.youth_union_exists", "Nơi làm việc, cư trú có tổ chức Đoàn", kind="yes_no", required=False),
-            )),
-            _relative(0, Relation.FATHER, "Cha đẻ"),
-            _relative(1, Relation.MOTHER, "Mẹ đẻ"),
-            _relative(2, Relation.SPOUSE, "Vợ (chồng)"),
+            *_history(corrected=False),
             Field("declared_on", "Ngày khai lý lịch", kind="date", today_by_default=True),
         ),
         lead="Lý lịch (Mẫu 2-KNĐ) khai một lần; thay đổi sau đó là đính chính có lý do. Các người thân khai ở đây được thẩm tra.",
         steps=frozenset({Step.APPLICATION}), road="history", order=40,
         defaults={"qualifications.youth_union_exists": "yes"},
         done=lambda d: bool((d.get("papers") or {}).get("personal_history")),
+    ),
+    Act(
+        "dossiers", "correct_personal_history", "dinh-chinh-ly-lich", "Đính chính lý lịch người xin vào Đảng",
+        (
+            *_history(corrected=True),
+            Field("corrected_on", "Ngày đính chính", kind="date", today_by_default=True),
+            Field("reason", "Lý do đính chính", kind="long_text"),
+        ),
+        lead="Ghi lại toàn bộ lý lịch như sau khi đính chính, kèm lý do. Người thân đã khai được chọn lại để giữ kết quả thẩm tra "
+             "của họ; người mới khai được thẩm tra như mọi người thân khác.",
+        steps=frozenset({Step.VERIFICATION}), road="history", order=45,
     ),
     Act(
         "dossiers", "record_introductions", "gioi-thieu", "Ghi người giới thiệu",

@@ -45,7 +45,7 @@ ACTS = [
         ),
         lead="Mỗi người được thẩm tra một yêu cầu; người có mẫu thẩm tra riêng (công an, tôn giáo, kết hôn với người nước ngoài, "
              "chủ doanh nghiệp tư nhân) được liệt kê riêng.",
-        steps=VERIFYING, road="verification", order=61, versioned=False,
+        steps=VERIFYING, road="verification", order=61,
         done=lambda d: _every(d, lambda s: s.get("request") or s.get("reply")),
     ),
     Act(
@@ -59,7 +59,7 @@ ACTS = [
             Field("correction_reason", "Lý do đính chính", required=False, hint="Chỉ khi sửa một kết quả đã ghi."),
         ),
         lead="Kết quả «không đủ điều kiện» chặn việc chi bộ xét cho đến khi cấp ủy có thẩm quyền quyết định.",
-        steps=VERIFYING, road="verification", order=62, versioned=False,
+        steps=VERIFYING, road="verification", order=62,
         done=lambda d: _every(d, lambda s: s.get("reply")),
     ),
     Act(
@@ -69,7 +69,7 @@ ACTS = [
             Field("checked_on", "Ngày đối chiếu", kind="date", today_by_default=True),
         ),
         lead="Người thân là đảng viên đã khai đầy đủ thì đối chiếu với hồ sơ đảng viên thay cho thẩm tra tại nơi ở.",
-        steps=VERIFYING, road="verification", order=63, versioned=False,
+        steps=VERIFYING, road="verification", order=63,
         done=lambda d: _every(d, lambda s: s.get("reply") or not s.get("may_use_member_record")),
     ),
     Act(
@@ -79,7 +79,7 @@ ACTS = [
             Field("certified_on", "Ngày chứng nhận", kind="date", today_by_default=True),
         ),
         lead="Chỉ chứng nhận khi mọi người được thẩm tra đều đã có kết quả (VERIFY_COMPLETE).",
-        steps=VERIFYING, road="verification", order=64, versioned=False, follows=True,
+        steps=VERIFYING, road="verification", order=64, follows=True,
         done=lambda d: bool(((d.get("papers") or {}).get("personal_history") or {}).get("certified_on")),
     ),
     Act(
@@ -90,7 +90,7 @@ ACTS = [
             Field("outcome", "Quyết định", kind="choice", choices=OUTCOMES),
         ),
         lead="Khi có kết quả thẩm tra «không đủ điều kiện», chi bộ chưa được xét cho đến khi cấp ủy có thẩm quyền quyết định.",
-        steps=VERIFYING, road="verification", order=65, versioned=False, follows=True, confirm=True, submit="Xem lại trước khi ghi",
+        steps=VERIFYING, road="verification", order=65, follows=True, confirm=True, submit="Xem lại trước khi ghi",
         done=lambda d: not ((d.get("papers") or {}).get("personal_history") or {}).get("cell_vote_blocked"),
     ),
 ]

@@ -41,7 +41,7 @@ def _vote(command: str, slug: str, title: str, body: str, lead: str, steps: froz
         )
     return Act(
         "voting", command, slug, title, parts, lead=lead, steps=steps, road=road, order=order, names_dossier="dossier_ids",
-        cell_as="cell" if body == "cell" else None, versioned=False, confirm=True, submit="Xem lại trước khi ghi", done=done,
+        cell_as="cell" if body == "cell" else None, confirm=True, submit="Xem lại trước khi ghi", done=done,
         follows=command == "record_cell_resolution",  # the dossier follows the cell's resolution, not the others
     )
 
@@ -56,12 +56,12 @@ ACTS = [
     Act(
         "voting", "record_appraisal", "tham-dinh", "Ghi ý kiến thẩm định của đảng ủy bộ phận",
         (
-            Field("organisation", "Đảng ủy bộ phận thẩm định", hint=ORGANISATION_HINT),
+            Field("organisation", "Đảng ủy bộ phận thẩm định", options="partial", hint=ORGANISATION_HINT),
             Field("appraised_on", "Ngày thẩm định", kind="date", today_by_default=True),
             Field("opinion", "Ý kiến thẩm định", kind="long_text"),
         ),
         lead="Chỉ khi chi bộ trực thuộc một đảng bộ bộ phận (Mẫu 7-KNĐ).",
-        steps=frozenset({Step.AWAITING_DECISION}), road="committee_resolution", order=115, versioned=False,
+        steps=frozenset({Step.AWAITING_DECISION}), road="committee_resolution", order=115,
         done=lambda d: bool((d.get("voting_case") or {}).get("appraisal")) or bool((d.get("voting_case") or {}).get("grassroots_resolution")),
     ),
     _vote(
@@ -81,7 +81,7 @@ ACTS = [
             _ballots("deciders", "Biểu quyết của từng cấp ủy viên (đảng ủy cơ sở được ủy quyền)"),
         ),
         lead="Trong 60 ngày làm việc từ ngày chi bộ có nghị quyết (DECISION_60WD); chỉ cấp có thẩm quyền với chi bộ này (AUTHORITY).",
-        steps=frozenset({Step.AWAITING_DECISION}), road="decision", order=120, versioned=False, confirm=True, follows=True,
+        steps=frozenset({Step.AWAITING_DECISION}), road="decision", order=120, confirm=True, follows=True,
         rule_fields={"AUTHORITY": "decided_by", "COMMITTEE_2_3": "ballots"},
         defaults={"admitted": "yes"}, submit="Xem lại trước khi ghi",
         done=lambda d: bool((d.get("admission") or {}).get("decision_date")),
@@ -94,7 +94,7 @@ ACTS = [
             Field("by_working_days", "Số ngày làm việc gia hạn", kind="number", hint="Một lần, không quá 30 ngày làm việc."),
         ),
         lead="Gia hạn một lần, tối đa 30 ngày làm việc (DECISION_60WD).",
-        steps=frozenset({Step.AWAITING_DECISION}), road="decision", order=125, versioned=False, follows=True,
+        steps=frozenset({Step.AWAITING_DECISION}), road="decision", order=125, follows=True,
         rule_fields={"AUTHORITY": "decided_by", "DECISION_60WD": "by_working_days"},
         done=lambda d: bool((d.get("voting_case") or {}).get("extensions")),
     ),
@@ -102,7 +102,7 @@ ACTS = [
         "voting", "record_cell_notified", "chi-bo-nhan-quyet-dinh", "Chi bộ nhận quyết định kết nạp",
         (Field("received_on", "Ngày chi bộ nhận quyết định", kind="date", today_by_default=True),),
         lead="Lễ kết nạp trong 30 ngày làm việc từ ngày này (CEREMONY_30WD).",
-        steps=frozenset({Step.AWAITING_CEREMONY}), road="ceremony", order=130, versioned=False, follows=True,
+        steps=frozenset({Step.AWAITING_CEREMONY}), road="ceremony", order=130, follows=True,
         done=lambda d: bool((d.get("admission") or {}).get("received_by_cell_on")),
     ),
     Act(
@@ -112,7 +112,7 @@ ACTS = [
             Field("agreed_on", "Ngày đồng ý", kind="date", today_by_default=True),
         ),
         lead="Lễ kết nạp quá 30 ngày làm việc từ ngày chi bộ nhận quyết định cần cấp ủy cấp trên đồng ý (CEREMONY_30WD).",
-        steps=frozenset({Step.AWAITING_CEREMONY}), road="ceremony", order=145, versioned=False,
+        steps=frozenset({Step.AWAITING_CEREMONY}), road="ceremony", order=145,
         done=lambda d: bool((d.get("voting_case") or {}).get("ceremony_delay_agreed_by")),
     ),
     _vote(
@@ -136,7 +136,7 @@ ACTS = [
             _ballots("deciders", "Biểu quyết của từng cấp ủy viên (đảng ủy cơ sở được ủy quyền)"),
         ),
         lead="Ngày chính thức là ngày lễ kết nạp cộng 12 tháng, dù quyết định ra ngày nào.",
-        steps=RECOGNISING, road="recognition", order=220, versioned=False, confirm=True, follows=True, submit="Xem lại trước khi ghi",
+        steps=RECOGNISING, road="recognition", order=220, confirm=True, follows=True, submit="Xem lại trước khi ghi",
         rule_fields={"AUTHORITY": "decided_by"},
         done=lambda d: bool(d.get("official")),
     ),
@@ -149,7 +149,7 @@ ACTS = [
             _ballots("deciders", "Biểu quyết của từng cấp ủy viên (đảng ủy cơ sở được ủy quyền)"),
         ),
         lead="Khi chi bộ ba lần biểu quyết không đạt, hoặc đảng viên dự bị không đủ tư cách (RECOG_3_FAILS).",
-        steps=frozenset({Step.PROBATION, Step.RECOGNITION}), road="recognition", order=290, versioned=False, confirm=True, follows=True,
+        steps=frozenset({Step.PROBATION, Step.RECOGNITION}), road="recognition", order=290, confirm=True, follows=True,
         submit="Xem lại trước khi ghi",
     ),
 ]

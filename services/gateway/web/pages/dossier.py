@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from ketnap.platform.commands import Conflict, Forbidden, NotFound
 from ketnap.services.dossiers.values import Step
 from ketnap.services.gateway.web.acts import all_acts
-from ketnap.services.gateway.web.forms import Act, FormState, blank, error_of, keeps_key, read, refused
+from ketnap.services.gateway.web.forms import Act, FormState, Offer, blank, error_of, keeps_key, read, refused
 from ketnap.services.gateway.web.options import offers_for
 from ketnap.services.gateway.web.page import Refusal, SignedIn, Web, pages, redirect, render, signed_in, web_of
 from ketnap.services.gateway.web.road import RULE_STEPS, TITLES, road
@@ -122,21 +122,21 @@ async def dossier_page(request: Request, dossier_id: str, who: SignedIn = Depend
 
 async def _show_dossier(
     request: Request, web: Web, who: SignedIn, dossier_id: str, *, done: Act | None = None, conflict: list[dict[str, Any]] | None = None,
-    status_code: int = 200, result: Mapping[str, str] | None = None,
+    conflict_note: str | None = None, status_code: int = 200, result: Mapping[str, str] | None = None,
 ) -> Response:
     dossier = await _facts(web, who, await _dossier(web, who, dossier_id))
     voting = dossier["voting_case"]
     acts = offered(web, who, dossier)
     # The next act's form is one the dossier still needs; acts done or optional are offered as links.
     first = acts[0] if acts and _rank(acts[0], dossier) == 0 else None
-    next_form = blank(first, web.today(), dossier["stream_version"], await offers_for(web, who, first, dossier)) if first else None
+    next_form = _blank(web, first, dossier, await offers_for(web, who, first, dossier)) if first else None
     others = acts[1:] if first else acts
     history = dossier.get("history") or []
     names = await display_names(web, {str(e.get("actor") or "") for e in history})
     timeline = [{**entry, "who": recorder(names, entry.get("actor"))} for entry in reversed(history)]
     page = await render(
         request, who, "dossier.html", status_code=status_code, dossier=dossier, road=road(dossier, voting), others=others, form=next_form,
-        cell_name=await _cell_name(web, who, dossier["cell"]), done=done, conflict=conflict, timeline=timeline,
+        cell_name=await _cell_name(web, who, dossier["cell"]), done=done, conflict=conflict, conflict_note=conflict_note, timeline=timeline,
         action=f"/ho-so/{dossier_id}", result=result or {}, verification=dossier["verification_case"],
         audit=web.may(who, "query", "reporting", "audit_history"),
     )
@@ -146,6 +146,9 @@ async def _show_dossier(
     return page
 
 
+def _blank(web: Web, act: Act, dossier: Mapping[str, Any], offers: Mapping[str, Offer]) -> FormState:
+    """An act's form on a dossier, with the versions the person sees (`Act.seen_version`, the dossier's)."""
+    return blank(act, web.today(), act.seen_version(dossier), offers, dossier_version=dossier["stream_version"])
 
 
 # --- one act ---------------------------------------------------------------------------------------------
@@ -156,7 +159,7 @@ async def act_page(request: Request, dossier_id: str, slug: str, who: SignedIn =
     web = web_of(request)
     act = _act(slug)
     dossier = await _facts(web, who, await _dossier(web, who, dossier_id))
-    state = blank(act, web.today(), dossier["stream_version"], await offers_for(web, who, act, dossier))
+    state = _blank(web, act, dossier, await offers_for(web, who, act, dossier))
     if act not in offered(web, who, dossier):
         state.summary.append("Việc này không làm được lúc này: vai trò của bạn không làm việc này, hoặc hồ sơ không ở bước cần thiết.")
     return await _show_form(request, who, state, dossier, action=f"/ho-so/{dossier_id}/{slug}")
@@ -186,13 +189,16 @@ async def _submit(request: Request, who: SignedIn, act: Act, dossier_id: str | N
     if reply.get("ok"):
         # A retried form gets the first answer again, which names the dossier by its stream.
         opened = dossier_id or str((reply.get("result") or {}).get("dossier_id") or str(reply.get("stream_id") or "").removeprefix("dossier-"))
-        if act.follows and dossier_id:
-            await _follow(web, who, dossier_id, state.expected_version)
+        if act.follows and dossier is not None:
+            await _follow(web, who, dossier["dossier_id"], state.dossier_version or dossier["stream_version"])
         return redirect(request, f"/ho-so/{opened}?{urlencode({'xong': act.slug, **_result_params(reply)})}")
     error = error_of(reply)
     if error.code == Conflict.code and dossier_id is not None:
-        changes = await _changes_since(web, who, dossier_id, state.expected_version)
-        return await _show_dossier(request, web, who, dossier_id, conflict=changes, status_code=409)
+        # Who did what is read from the dossier's history, whose versions only its own acts carry;
+        # another service's conflict says what in its own words (unless it is only a stale version).
+        changes = await _changes_since(web, who, dossier_id, state.expected_version) if act.service == "dossiers" else []
+        note = None if "expected_version" in (error.details or {}) else error.message
+        return await _show_dossier(request, web, who, dossier_id, conflict=changes, conflict_note=note, status_code=409)
     refused(state, error, RULE_STEP_TITLES)
     if not keeps_key(error):
         state.key = str(uuid.uuid4())
