@@ -86,35 +86,36 @@ async def linked_alarms(conn: asyncpg.Connection, deployment: str) -> list[str]:
 
 # -- The chain, fast ------------------------------------------------------------------------------
 
-_SELECT = (
-    "SELECT position, stream_id, stream_version, event_id::text, event_type, schema_version, data::text, actor, "
-    "organisation, correlation_id::text, causation_id::text, "
-    # The hashed form of the time (`envelope._utc_text`), made by the server: a datetime per row costs more.
-    """to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'), previous_hash, hash"""
+# Everything a hash covers but `data`, in `canonical_encoding`'s form, made by the server: the
+# previous hash and the sorted keys before "data" (the prefix), those after it (the suffix).
+# PostgreSQL escapes a string for JSON as `json.dumps(ensure_ascii=False)` does, and builds
+# these bytes in its own process while this one hashes the batch before: only `data` (jsonb,
+# whose text keeps neither key order nor spacing) is re-encoded here. The bytes are valid JSON
+# of the stored values, so a hash they reproduce is the hash of the stored event; a form that
+# differs (a float in exponent form) is re-checked the slow way before it is called a mismatch.
+_PREFIX = (
+    """convert_to(previous_hash || '{"actor":' || to_json(actor)::text"""
+    """ || ',"causation_id":' || coalesce('"' || causation_id::text || '"', 'null')"""
+    """ || ',"correlation_id":' || coalesce('"' || correlation_id::text || '"', 'null') || ',"data":', 'UTF8')"""
 )
+_SUFFIX = (
+    """convert_to(',"event_id":"' || event_id::text || '","event_type":' || to_json(event_type)::text"""
+    """ || ',"organisation":' || coalesce(to_json(organisation)::text, 'null') || ',"position":' || position::text"""
+    """ || ',"recorded_at":"' || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+    """ || '","schema_version":' || schema_version::text || ',"stream_id":' || to_json(stream_id)::text"""
+    """ || ',"stream_version":' || stream_version::text || '}', 'UTF8')"""
+)
+_SELECT = f"SELECT position, previous_hash, hash, {_PREFIX}, data::text, {_SUFFIX}"
+"""The columns of the fast walk: position, previous hash, stored hash, prefix, data, suffix."""
+
+_SORTED = orjson.OPT_SORT_KEYS
 
 
-def canonical_bytes(row: asyncpg.Record) -> tuple[bytes, bytes]:
-    """(previous hash, canonical encoding) of a row of `_SELECT`, as `canonical_encoding` defines
-    them, built with orjson (several times faster than the standard library). orjson's form can
-    differ in rare values (floats in exponent form): a mismatch is re-checked the slow way before
-    it is called one."""
-    (position, stream_id, stream_version, event_id, event_type, schema_version, data, actor, organisation,
-     correlation_id, causation_id, recorded_at, previous_hash, _) = row
-    body = {
-        "position": position, "stream_id": stream_id, "stream_version": stream_version, "event_id": event_id,
-        "event_type": event_type, "schema_version": schema_version, "data": orjson.loads(data), "actor": actor,
-        "organisation": organisation, "correlation_id": correlation_id, "causation_id": causation_id,
-        "recorded_at": recorded_at,
-    }
-    return previous_hash.encode("ascii"), orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-
-
-def _recomputed_hash(row: asyncpg.Record) -> str:
-    previous_hash, body = canonical_bytes(row)
-    digest = hashlib.sha256(previous_hash)
-    digest.update(body)
-    return digest.hexdigest()
+def hashed_bytes(row: asyncpg.Record) -> bytes:
+    """The bytes an event's hash covers (its previous hash, then `canonical_encoding`), from a
+    row of `_SELECT`; orjson writes `data` as `json.dumps(sort_keys=True, ensure_ascii=False)`
+    does, several times faster."""
+    return row[3] + orjson.dumps(orjson.loads(row[4]), option=_SORTED) + row[5]
 
 
 async def _slow_hash(conn: asyncpg.Connection, schema: str, position: int) -> str:
@@ -222,20 +223,34 @@ async def _walk_range(
     """(last position of the intact chain, first broken position, why) over first..last."""
     expected_position = first
     cursor = await conn.cursor(f"{_SELECT} FROM {schema}.events WHERE position BETWEEN $1 AND $2 ORDER BY position", first, last)
-    while rows := await cursor.fetch(batch_size):
+    sha256 = hashlib.sha256
+    fetching = asyncio.ensure_future(cursor.fetch(batch_size))
+    while rows := await fetching:
+        # The server makes the next batch while this process hashes this one.
+        fetching = asyncio.ensure_future(cursor.fetch(batch_size))
+        await asyncio.sleep(0)
         for row in rows:
-            position, stored_previous, stored_hash = row[0], row[12], row[13]
+            position, stored_previous, stored_hash = row[0], row[1], row[2]
             if position != expected_position:
+                await _settled(fetching)
                 return expected_position - 1, expected_position, f"position {expected_position} is missing (next stored is {position})"
             if stored_previous != previous_hash:
+                await _settled(fetching)
                 return position - 1, position, "previous_hash does not match the hash of the event before it"
-            if _recomputed_hash(row) != stored_hash and await _slow_hash(conn, schema, position) != stored_hash:
-                return position - 1, position, "stored hash does not match the event's contents"
+            if sha256(hashed_bytes(row)).hexdigest() != stored_hash:
+                await _settled(fetching)  # one query at a time on a connection
+                if await _slow_hash(conn, schema, position) != stored_hash:
+                    return position - 1, position, "stored hash does not match the event's contents"
             previous_hash = stored_hash
             expected_position += 1
     if expected_position <= last:
         return expected_position - 1, expected_position, f"position {expected_position} is missing"
     return last, None, None
+
+
+async def _settled(fetching: asyncio.Future[list[asyncpg.Record]]) -> None:
+    """Let the batch being fetched arrive (kept by the cursor's future), so the connection is free."""
+    await asyncio.wait([fetching])
 
 
 async def _walk_chain(conn: asyncpg.Connection, schema: str, batch_size: int) -> tuple[int, int | None, str | None]:
