@@ -141,7 +141,7 @@ async def raw_read(pool: asyncpg.Pool, schema: str) -> float:
 async def raw_sha256_rate(pool: asyncpg.Pool, schema: str) -> float:
     """SHA-256 alone over the bytes `audit verify` hashes (each event's previous hash and
     canonical encoding), built beforehand and not timed: the ceiling of one process's verification."""
-    from ketnap.operations.audit import _SELECT, hashed_bytes
+    from ketnap.platform.logcheck import _SELECT, hashed_bytes
 
     count, seconds = 0, 0.0
     async with pool.acquire() as conn, conn.transaction(readonly=True):

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from ketnap.platform.commands import DomainError
-from ketnap.services.gateway.access import ALARMED_SERVICES, QUERIES
+from ketnap.services.gateway.access import ALARMED_SERVICES, QUERIES, VERIFIED_LOGS
 from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, redirect, render, signed_in, web_of
 
 router = pages()
@@ -59,7 +59,13 @@ async def _alarms_page(request: Request, who: SignedIn, status_code: int = 200, 
         request, who, "inspection.html", status_code=status_code, alarms=alarms, silent=silent, problem={"alarm": None, "message": None, "reason": "", **(problem or {})},
         may_acknowledge=web.may(who, "command", "registry", "acknowledge_alarm"),
         may_read_timeline=web.may(who, "query", "reporting", "audit_history"), key=str(uuid.uuid4()),
+        may_check_logs=may_check_logs(web, who),
     )
+
+
+def may_check_logs(web: Web, who: SignedIn) -> bool:
+    """The access table lets this person's role have every log checked (web/pages/log_check.py)."""
+    return all(web.may(who, "query", service, "verify_log") for service in VERIFIED_LOGS)
 
 
 @router.get(INSPECTION_PATH)
