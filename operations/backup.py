@@ -28,12 +28,13 @@ import nats
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ketnap.operations.audit import origin_of, verify_chain
+from ketnap.operations.audit import origin_of
 from ketnap.operations.embedded import postgres_client
 from ketnap.platform import projections
 from ketnap.platform.anchors import Anchor, ensure_anchor_stream, latest_anchor, load_public_key
 from ketnap.platform.bus import subjects
 from ketnap.platform.eventstore.schema import checked_identifier
+from ketnap.platform.logcheck import verify_chain
 from ketnap.platform.service import Service
 from ketnap.platform.settings import Settings
 

@@ -52,6 +52,9 @@ inspect admission work; an administrator keeps users and the registry, not dossi
 ALARMED_SERVICES = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
 """The services reachable through the gateway, each with its consumers' integrity alarms: an
 administrator or an inspector reads them, an administrator acknowledges them."""
+VERIFIED_LOGS = ("registry", "dossiers", "verification", "voting", "gateway")
+"""The services reachable through the gateway that keep a log: an inspector or an administrator
+has each check its own (`verify_log`, the inspection page's check of the audit trail)."""
 
 
 LINKED_ONLY = ("federation",)
@@ -182,6 +185,7 @@ QUERIES: dict[tuple[str, str], Access] = {
     **{(service, "integrity_alarms"): _c(ADMIN, INSPECTOR) for service in ALARMED_SERVICES},
     # the links with other deployments: how far each kept log is, lag, cut or not (as `ketnap status`)
     ("federation", "links"): _c(ADMIN, INSPECTOR),
+    **{(service, "verify_log"): _c(INSPECTOR, ADMIN) for service in VERIFIED_LOGS},
 }
 
 

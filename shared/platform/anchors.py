@@ -27,7 +27,6 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from ketnap.platform.bus import subjects
 from ketnap.platform.envelope import GENESIS_HASH
 from ketnap.platform.eventstore.schema import checked_identifier
-from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
 from ketnap.platform.logging import get_logger
 
 log = get_logger(__name__)
@@ -142,16 +141,13 @@ async def _checked_head(conn: asyncpg.Connection, schema: str, since: Anchor | N
         stored = await conn.fetchval(f"SELECT hash FROM {schema}.events WHERE position = $1", since.position)
         if stored != since.hash:
             raise HeadNotExtended(f"position {since.position} no longer holds the hash signed for it")
-    position = after
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        cursor = await conn.cursor(f"SELECT {_COLUMNS} FROM {schema}.events WHERE position > $1 ORDER BY position", after)
-        while rows := await cursor.fetch(2000):
-            for row in rows:
-                event = record_from_row(row)
-                if event.position != position + 1 or event.previous_hash != previous_hash or event.expected_hash() != event.hash:
-                    raise HeadNotExtended(f"position {position + 1} does not extend the chain signed up to {after}")
-                position, previous_hash = event.position, event.hash
-    return position, previous_hash
+    # The audit's walk (imported here: it reads the anchors this module defines).
+    from ketnap.platform.logcheck import walk_part
+
+    _, position, last_hash, broken_at, _ = await walk_part(conn, schema, after, previous_hash, limit=2**62)
+    if broken_at is not None:
+        raise HeadNotExtended(f"position {broken_at} does not extend the chain signed up to {after}")
+    return position, last_hash
 
 
 class Anchorer:

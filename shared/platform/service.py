@@ -24,7 +24,7 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from ketnap.platform import alarms, heartbeat, metrics
+from ketnap.platform import alarms, heartbeat, logcheck, metrics
 from ketnap.platform.anchors import Anchorer, load_or_create_key
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
@@ -129,6 +129,10 @@ class Service:
                 _acknowledge_alarm.__doc__ or "", records_events=False,
             )
         )
+        if self.owns_log:  # an inspector checks each log from the web, part by part
+            self.queries.append(
+                _Endpoint(subjects.query_subject(self.name, "verify_log"), logcheck.VerifyLogQuery, _verify_log, _verify_log.__doc__ or "")
+            )
 
     def listen(self, subject: str) -> Callable[[RawHandler], RawHandler]:
         """Answer requests on a subject outside the service's own `<service>.`-space with the
@@ -186,6 +190,11 @@ async def _list_alarms(ctx: ServiceContext, query: alarms.AlarmsQuery) -> dict[s
     async with ctx.pool.acquire() as conn:
         found = await alarms.listed(conn, ctx.name, include_acknowledged=query.include_acknowledged)
     return {"items": [a.to_json() for a in found]}
+
+
+async def _verify_log(ctx: ServiceContext, query: logcheck.VerifyLogQuery) -> dict[str, Any]:
+    """Kiểm tra chuỗi băm nhật ký của dịch vụ, từng phần; phần cuối so với luồng và đầu nhật ký đã ký."""
+    return await logcheck.verify_own_log(ctx.pool, ctx.js, ctx.settings, ctx.name, query)
 
 
 async def _acknowledge_alarm(ctx: ServiceContext, command: alarms.AcknowledgeAlarm, *, recorded: bool) -> dict[str, Any]:

@@ -140,19 +140,17 @@ async def raw_read(pool: asyncpg.Pool, schema: str) -> float:
 
 async def raw_sha256_rate(pool: asyncpg.Pool, schema: str) -> float:
     """SHA-256 alone over the bytes `audit verify` hashes (each event's previous hash and
-    canonical encoding), built beforehand and not timed: the ceiling of any verification."""
-    from ketnap.operations.audit import _SELECT, canonical_bytes
+    canonical encoding), built beforehand and not timed: the ceiling of one process's verification."""
+    from ketnap.platform.logcheck import _SELECT, hashed_bytes
 
     count, seconds = 0, 0.0
     async with pool.acquire() as conn, conn.transaction(readonly=True):
         cursor = await conn.cursor(f"{_SELECT} FROM {schema}.events ORDER BY position")
         while rows := await cursor.fetch(5000):
-            encoded = [canonical_bytes(row) for row in rows]
+            encoded = [hashed_bytes(row) for row in rows]
             start = time.perf_counter()
-            for previous_hash, body in encoded:
-                digest = hashlib.sha256(previous_hash)
-                digest.update(body)
-                digest.hexdigest()
+            for body in encoded:
+                hashlib.sha256(body).hexdigest()
             seconds += time.perf_counter() - start
             count += len(rows)
     return count / seconds

@@ -192,6 +192,34 @@ class TestCompose:
             assert services[name]["healthcheck"]["test"] == ["CMD", "ketnap", "health"], name
             assert services[name]["environment"]["KETNAP_HEARTBEAT_FILE"] == "/tmp/ketnap.alive"
 
+    def test_each_signing_service_keeps_its_own_key_in_its_own_volume(self, compose_model: dict) -> None:
+        """A service's signed heads verify with one public key across restarts and re-creations:
+        its key lives in a named volume only that container mounts, in a folder the image gives
+        to the unprivileged user (a new volume starts as a copy of it)."""
+        from ketnap.platform.settings import Settings
+        from ketnap.services import all_services
+
+        services, volumes = compose_model["services"], compose_model["volumes"]
+        signers = {s.name for s in all_services(Settings()) if s.owns_log}
+        assert signers and signers <= set(SERVICES)
+        mounted_by: dict[str, list[str]] = {}
+        for name, service in services.items():
+            for mount in service.get("volumes", []):
+                if mount["type"] == "volume":
+                    mounted_by.setdefault(mount["source"], []).append(name)
+        for name in SERVICES:
+            key_file = services[name]["environment"].get("KETNAP_ANCHOR_KEY")
+            if name not in signers:
+                assert key_file is None, f"{name} signs nothing and holds no key"
+                continue
+            assert key_file == f"/var/lib/ketnap/key/{name}.key", name
+            [mount] = [m for m in services[name]["volumes"] if m["target"] == str(Path(key_file).parent)]
+            assert mount["type"] == "volume" and mount["source"] in volumes, f"{name}: a named volume, not the container's own layer"
+            assert mounted_by[mount["source"]] == [name], f"{name}'s key volume is mounted by {mounted_by[mount['source']]}"
+            assert not mount.get("read_only"), f"{name} makes its key on its first start"
+        assert re.search(r"install -d -o 10001 -g 10001 -m 700 /var/lib/ketnap/key$", DOCKERFILE.read_text(), re.MULTILINE)
+        assert re.search(r"^USER 10001:10001$", DOCKERFILE.read_text(), re.MULTILINE)
+
     def test_each_container_connects_as_its_own_user(self, compose_model: dict) -> None:
         services = compose_model["services"]
         expected = {name: (name, f"ketnap_{name}") for name in SERVICES} | {"bootstrap": ("admin", "ketnap_migrator")}

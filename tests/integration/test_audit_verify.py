@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -12,8 +13,10 @@ from nats.aio.client import Client as NatsClient
 
 from ketnap.platform.bus.bootstrap import ensure_event_stream
 from ketnap.platform.bus.relay import Relay
-from ketnap.platform.envelope import EventMetadata, NewEvent
+from ketnap.platform.envelope import GENESIS_HASH, EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
+from ketnap.platform.logcheck import VerifyLogQuery, verify_own_log
+from ketnap.platform.settings import Settings
 from tests.servers import Servers
 
 META = EventMetadata(actor="officer-1", organisation="CB-01")
@@ -91,3 +94,42 @@ async def test_tampering_is_detected_at_its_position(
     assert result.returncode == 1, result.stdout
     assert store.schema in result.stdout
     assert f"vị trí {position}" in result.stdout
+
+
+async def verified_in_parts(store: EventStore, nc: NatsClient, deployment: str, tmp_path: Path, limit: int) -> tuple[list[int], dict]:
+    """A service's `verify_log` answers, part after part as the inspection page asks them:
+    (where each part stopped, the last answer)."""
+    settings = Settings(deployment_id=deployment, keys_dir=tmp_path)
+    after, previous_hash, stops = 0, GENESIS_HASH, []
+    while True:
+        query = VerifyLogQuery(after=after, previous_hash=previous_hash, limit=limit)
+        answer = await verify_own_log(store.pool, nc.jetstream(), settings, store.schema, query)
+        stops.append(answer["checked_to"])
+        if answer["done"]:
+            return stops, answer
+        after, previous_hash = answer["checked_to"], answer["hash"]
+
+
+@pytest.mark.parametrize(
+    ("statements", "position"),
+    [
+        ([], None),
+        (["DELETE FROM {s}.events WHERE position = 4"], 4),  # the first of the second part
+        (["UPDATE {s}.events SET actor = 'officer-2' WHERE position = 3"], 3),  # the last of the first
+        (["UPDATE {s}.events SET data = jsonb_set(data, '{{note}}', '\"ghi chú 9!\"') WHERE position = 10"], 10),
+    ],
+    ids=["intact", "deleted-first-of-a-part", "changed-last-of-a-part", "changed-last"],
+)
+async def test_a_service_checks_its_own_log_part_by_part_as_strictly_as_in_one_pass(
+    pool: asyncpg.Pool, store: EventStore, nc: NatsClient, deployment: str, tmp_path: Path,
+    statements: list[str], position: int | None,
+) -> None:
+    await fill(store)
+    await published(store, nc, deployment)
+    await tamper(pool, *(s.format(s=store.schema) for s in statements))
+    stops, answer = await verified_in_parts(store, nc, deployment, tmp_path, limit=3)
+    assert answer["broken_at"] == position
+    if position is None:
+        assert stops == [3, 6, 9, 10] and answer["events"] == 10 and answer["compared_with_stream"] == 10
+    else:
+        assert stops[-1] == position - 1 and answer["events"] == position - 1

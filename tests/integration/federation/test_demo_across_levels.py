@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from ketnap.operations.audit import verify_chain
 from ketnap.platform import projections
+from ketnap.platform.logcheck import verify_chain
 from tests.integration.federation.across import (
     PROVINCE,
     ROOTS,

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from ketnap.platform.commands import DomainError
-from ketnap.services.gateway.access import ALARMED_SERVICES, QUERIES
+from ketnap.services.gateway.access import ALARMED_SERVICES, QUERIES, VERIFIED_LOGS
 from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, redirect, render, signed_in, web_of
 from ketnap.services.gateway.web.pages.links import may_read_links
 from ketnap.services.gateway.web.system_words import SERVICE_TITLES, SystemWords, display_names, organisation_title, recorder
@@ -61,7 +61,13 @@ async def _alarms_page(request: Request, who: SignedIn, status_code: int = 200, 
         may_acknowledge=web.may(who, "command", "registry", "acknowledge_alarm"),
         may_read_timeline=web.may(who, "query", "reporting", "audit_history"), key=str(uuid.uuid4()),
         may_read_links=may_read_links(web, who),
+        may_check_logs=may_check_logs(web, who),
     )
+
+
+def may_check_logs(web: Web, who: SignedIn) -> bool:
+    """The access table lets this person's role have every log checked (web/pages/log_check.py)."""
+    return all(web.may(who, "query", service, "verify_log") for service in VERIFIED_LOGS)
 
 
 @router.get(INSPECTION_PATH)
