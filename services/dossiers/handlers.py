@@ -36,6 +36,7 @@ _DOSSIER_ID_NAMESPACE = uuid.UUID("1d3f0c52-6f0e-4b1a-9f8e-2a6c3b9d4e71")
 class Registry(Protocol):
     async def membership(self, citizen_id: str, organisation: str, on: date) -> Membership: ...
     async def party_member(self, citizen_id: str, on: date) -> bool: ...
+    async def left_party_on(self, citizen_id: str, on: date) -> date | None: ...
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None: ...
     async def organisation_kind(self, code: str, on: date) -> str: ...
 
@@ -78,6 +79,7 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
     for on in sorted({command.opened_on, deps.today()}):
         if await deps.registry.party_member(command.citizen_id, on):
             raise_violation(Violation.of(RuleCode.ALREADY_MEMBER, on=on))
+    readmission = await _readmission(deps, command, dossier_id)
     events = Dossier.open(
         dossier_id,
         cell=command.cell,
@@ -87,9 +89,27 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
         helper_citizen_id=command.helper_citizen_id,
         helper=RegistryStanding(official=helper.official_and_present),
         today=deps.today(),
+        readmission=readmission,
     )
     await _reserve_the_applicant(deps, command, dossier_id)
     return Decision(ev.stream_id(dossier_id), 0, [e.to_new_event() for e in events], {"dossier_id": dossier_id})
+
+
+async def _readmission(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> ev.ReadmissionDeclared | None:
+    """READMIT — a person the registry knows as a former member is opened only as a re-admission, and
+    the day they left is the registry's; someone it never had may be declared a former member (the
+    paper past, another deployment)."""
+    left_on = await deps.registry.left_party_on(command.citizen_id, command.opened_on)
+    if command.readmission is None:
+        if left_on is not None:
+            raise_violation(Violation.of(
+                RuleCode.READMIT,
+                f"Người này đã từng là đảng viên (ra khỏi Đảng ngày {left_on:%d/%m/%Y}): chỉ được kết nạp lại theo thủ tục kết nạp lại",
+                reason="former_member", left_on=left_on,
+            ))
+        return None
+    facts = command.readmission.model_dump()
+    return ev.ReadmissionDeclared(dossier_id=dossier_id, **{**facts, "left_on": left_on or facts["left_on"]})
 
 
 async def _reserve_the_applicant(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> None:
