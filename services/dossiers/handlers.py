@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.domain.rules import RuleCode, Violation
-from ketnap.platform.commands import Command, Conflict, Decision, NotFound, arguments_of
+from ketnap.platform.commands import Command, Conflict, Decision, InvalidInput, NotFound, arguments_of
 from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.errors import ConcurrencyConflict
@@ -67,6 +67,21 @@ def _decided(dossier: Dossier, events: Sequence[ev.Event], result: dict[str, Any
     return Decision(ev.stream_id(dossier.dossier_id), dossier.version, [e.to_new_event() for e in events], result or {})
 
 
+async def _unit_still_there(deps: Deps, code: str, on: date, field: str) -> str:
+    """The unit's kind on `on`, which must exist then and still today: a dossier is never attached to
+    a unit dissolved, merged or split since (the registry answers an ended unit "not found")."""
+    kind = await deps.registry.organisation_kind(code, on)
+    if on < deps.today():
+        try:
+            await deps.registry.organisation_kind(code, deps.today())
+        except InvalidInput:
+            raise InvalidInput(
+                f"Tổ chức {code} không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này.",
+                field=field, organisation=code,
+            ) from None
+    return kind
+
+
 # --- step 1 ------------------------------------------------------------------------------------------
 
 
@@ -75,6 +90,7 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
     dossier_id = command.dossier_id or str(uuid.uuid5(_DOSSIER_ID_NAMESPACE, command.idempotency_key))
     if await deps.store.read_stream(ev.stream_id(dossier_id)):
         raise Conflict("Mã hồ sơ này đã được dùng cho một hồ sơ khác.", dossier_id=dossier_id)
+    await _unit_still_there(deps, command.cell, command.opened_on, "cell")
     helper = await deps.registry.membership(command.helper_citizen_id, command.cell, command.opened_on)
     for on in sorted({command.opened_on, deps.today()}):
         if await deps.registry.party_member(command.citizen_id, on):
@@ -209,7 +225,7 @@ async def record_ceremony(deps: Deps, command: cmd.RecordCeremony) -> Decision:
 
 async def transfer(deps: Deps, command: cmd.Transfer) -> Decision:
     dossier = await _current(deps, command)
-    kind = await deps.registry.organisation_kind(command.to_cell, command.on)
+    kind = await _unit_still_there(deps, command.to_cell, command.on, "to_cell")
     return _decided(
         dossier,
         dossier.transfer(on=command.on, to_cell=command.to_cell, to_a_cell=kind in CELL_KINDS, today=deps.today()),

@@ -229,6 +229,20 @@ async def test_ALREADY_MEMBER_a_current_party_member_cannot_be_put_on_the_source
     assert await stack.store.head_position() == before
 
 
+async def test_a_dossier_is_never_attached_to_a_unit_dissolved_since(stack: Stack, registry: RealRegistry) -> None:
+    await registry.ok("establish_organisation", code="CB-10", name="Chi bộ 10", kind="cell", parent="DU-HT", effective_from="2005-01-01")
+    await registry.ok("dissolve_organisation", code="CB-10", effective_from="2026-01-01", reason="Sáp xếp lại")
+    async with stack.dossiers_running():
+        opened = await stack.ask("open_dossier", cell="CB-10", citizen_id="001098077771", full_name="Hà Văn Muộn",
+                                 opened_on="2025-09-01", helper_citizen_id=HELPER)
+        dossier_id = await prepared_dossier(stack)
+        moved = await stack.ask("transfer", dossier_id=dossier_id, on="2025-12-01", to_cell="CB-10")
+    message = "Tổ chức CB-10 không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này."
+    assert (opened["error"]["code"], opened["error"]["message"], opened["error"]["details"]["field"]) == ("validation", message, "cell")
+    assert (moved["error"]["code"], moved["error"]["message"], moved["error"]["details"]["field"]) == ("validation", message, "to_cell")
+    assert "DossierTransferred" not in await stack.events(dossier_id)
+
+
 READMITTED = {"left_on": "2023-06-01", "left_for": "name_removed"}
 
 
