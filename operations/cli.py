@@ -294,8 +294,22 @@ _Org = Annotated[str, typer.Option("--org", help="Mã tổ chức đảng (chữ
 _Year = Annotated[int | None, typer.Option("--year", help="Năm báo cáo, ví dụ 2025")]
 _Term = Annotated[str | None, typer.Option("--term", help="Nhiệm kỳ, ví dụ 2020-2025")]
 _AsOf = Annotated[str | None, typer.Option("--as-of", metavar=DAY, help=f"Báo cáo tại một ngày đã qua, {DAY_HINT}", callback=day_option)]
+_On = Annotated[str | None, typer.Option(
+    "--on", metavar=DAY, help=f"Ngày mà báo cáo nói về (cây tổ chức, đảng viên, địa bàn, hồ sơ như ngày đó), {DAY_HINT}; mặc định hôm nay",
+    callback=day_option,
+)]
+_AsRecorded = Annotated[str | None, typer.Option(
+    "--as-recorded", metavar=DAY, help=f"Chỉ tính những gì đã ghi tới hết ngày này, {DAY_HINT}; mặc định mọi điều đã ghi",
+    callback=day_option,
+)]
 _Csv = Annotated[str | None, typer.Option("--csv", help="Xuất ra tệp CSV")]
 _Xlsx = Annotated[str | None, typer.Option("--xlsx", help="Xuất ra tệp XLSX")]
+
+
+def _days(as_of: str | None, on: str | None, as_recorded: str | None) -> dict[str, str | None]:
+    """The report's days as the API takes them: `on` (the day it is about) apart from `as_recorded`
+    (what had been recorded by then); `--as-of` is both at once."""
+    return {"as_of": as_of, "on": on, "as_recorded": as_recorded}
 
 
 def _report(name: str, body: dict, csv: str | None, xlsx: str | None) -> None:
@@ -326,61 +340,64 @@ def _api_session() -> tuple[str, str] | None:
 
 
 @report_app.command("quota", cls=VietnameseCommand)
-def report_quota(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+def report_quota(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, on: _On = None, as_recorded: _AsRecorded = None,
+                 csv: _Csv = None, xlsx: _Xlsx = None) -> None:
     """Chỉ tiêu và kết quả kết nạp của tổ chức và từng tổ chức trực thuộc, kèm hồ sơ đang xử lý."""
-    _report("quota", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+    _report("quota", {"organisation": org, "year": year, "term": term, **_days(as_of, on, as_recorded)}, csv, xlsx)
 
 
 @report_app.command("stats", cls=VietnameseCommand)
 def report_stats(
     org: _Org, year: _Year = None, term: _Term = None,
     by_unit: Annotated[bool, typer.Option("--by-unit", help="Biểu thống kê: một dòng cho mỗi tổ chức trong phạm vi")] = False,
-    as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None,
+    as_of: _AsOf = None, on: _On = None, as_recorded: _AsRecorded = None, csv: _Csv = None, xlsx: _Xlsx = None,
 ) -> None:
     """Đảng viên mới theo giới tính, dân tộc, tôn giáo, đoàn viên, nghề nghiệp, độ tuổi, trình độ."""
-    _report("stats_by_unit" if by_unit else "stats", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+    _report("stats_by_unit" if by_unit else "stats", {"organisation": org, "year": year, "term": term, **_days(as_of, on, as_recorded)}, csv, xlsx)
 
 
 @report_app.command("pipeline", cls=VietnameseCommand)
-def report_pipeline(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+def report_pipeline(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, on: _On = None, as_recorded: _AsRecorded = None,
+                    csv: _Csv = None, xlsx: _Xlsx = None) -> None:
     """Hồ sơ theo từng bước, thời gian mỗi bước, hồ sơ bị bác theo mã quy định."""
-    _report("pipeline", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+    _report("pipeline", {"organisation": org, "year": year, "term": term, **_days(as_of, on, as_recorded)}, csv, xlsx)
 
 
 @report_app.command("classes", cls=VietnameseCommand)
-def report_classes(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+def report_classes(org: _Org, year: _Year = None, term: _Term = None, as_of: _AsOf = None, on: _On = None, as_recorded: _AsRecorded = None,
+                   csv: _Csv = None, xlsx: _Xlsx = None) -> None:
     """Lớp bồi dưỡng nhận thức về Đảng và lớp đảng viên mới, số học viên."""
-    _report("classes", {"organisation": org, "year": year, "term": term, "as_of": as_of}, csv, xlsx)
+    _report("classes", {"organisation": org, "year": year, "term": term, **_days(as_of, on, as_recorded)}, csv, xlsx)
 
 
 @report_app.command("white-zones", cls=VietnameseCommand)
 def report_white_zones(
     org: _Org,
     years: Annotated[int, typer.Option("--years", help="Chi bộ không kết nạp được đảng viên trong bao nhiêu năm")] = 3,
-    as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None,
+    as_of: _AsOf = None, on: _On = None, as_recorded: _AsRecorded = None, csv: _Csv = None, xlsx: _Xlsx = None,
 ) -> None:
     """Địa bàn chưa có chi bộ hoặc đảng viên; chi bộ nhiều năm không kết nạp được đảng viên."""
-    _report("white_zones", {"organisation": org, "years": years, "as_of": as_of}, csv, xlsx)
+    _report("white_zones", {"organisation": org, "years": years, **_days(as_of, on, as_recorded)}, csv, xlsx)
 
 
 @report_app.command("overdue", cls=VietnameseCommand)
 def report_overdue(
     org: _Org,
     all_open: Annotated[bool, typer.Option("--all", help="Mọi thời hạn đang mở, không chỉ quá hạn")] = False,
-    as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None,
+    as_of: _AsOf = None, on: _On = None, as_recorded: _AsRecorded = None, csv: _Csv = None, xlsx: _Xlsx = None,
 ) -> None:
     """Thời hạn quá hạn (quyết định, lễ kết nạp, lý lịch đảng viên, xét chính thức) theo tổ chức."""
-    _report("deadlines", {"organisation": org, "overdue_only": not all_open, "as_of": as_of}, csv, xlsx)
+    _report("deadlines", {"organisation": org, "overdue_only": not all_open, **_days(as_of, on, as_recorded)}, csv, xlsx)
 
 
 @report_app.command("ratings", cls=VietnameseCommand)
 def report_ratings(
     org: _Org,
     year: Annotated[int, typer.Option("--year", help="Năm được đánh giá, xếp loại, ví dụ 2025")],
-    as_of: _AsOf = None, csv: _Csv = None, xlsx: _Xlsx = None,
+    as_of: _AsOf = None, on: _On = None, as_recorded: _AsRecorded = None, csv: _Csv = None, xlsx: _Xlsx = None,
 ) -> None:
     """Xếp loại chất lượng đảng viên và tổ chức đảng trong năm: số lượng, tỷ lệ từng loại, theo tổ chức."""
-    _report("ratings", {"organisation": org, "year": year, "as_of": as_of}, csv, xlsx)
+    _report("ratings", {"organisation": org, "year": year, **_days(as_of, on, as_recorded)}, csv, xlsx)
 
 
 @audit_app.command("history", cls=VietnameseCommand)

@@ -11,6 +11,7 @@ import nats
 from ketnap.operations.apiclient import ApiClient
 from ketnap.platform.bus import requests, subjects
 from ketnap.platform.commands import Unavailable
+from ketnap.services.gateway.web.vietnamese import shown_date
 from ketnap.services.reporting.export import export
 
 TIMEOUT_SECONDS = 300.0
@@ -59,5 +60,7 @@ async def report(
         error = reply.get("error") or {}
         return Answer(False, f"Lỗi ({error.get('code', '?')}): {error.get('message', 'không rõ')}")
     text = export(name, reply["result"], csv_path=csv_path, xlsx_path=xlsx_path)
+    if body.get("as_recorded"):  # the result names the day it is about, not what had been recorded by then
+        text = f"Tính theo những gì đã ghi tới hết ngày {shown_date(body['as_recorded'])}.\n" + text
     written = [str(p) for p in (csv_path, xlsx_path) if p]
     return Answer(True, text + (f"\nĐã ghi: {', '.join(written)}\n" if written else ""))

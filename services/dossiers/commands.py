@@ -12,6 +12,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ketnap.domain.rules import RuleCode
+from ketnap.domain.rules.readmission import LeftFor
 from ketnap.platform.commands import Command
 from ketnap.services.dossiers.values import (
     SINGLE_RELATIONS,
@@ -59,6 +60,16 @@ class Fact(BaseModel):
 # --- source list and papers -------------------------------------------------------------------------
 
 
+class Readmission(Fact):
+    """Kết nạp lại: the person was a party member before (READMIT). `left_on` is the registry's when it
+    knows the person; `readmitted_before`: already admitted again once."""
+
+    left_on: IsoDate
+    left_for: LeftFor
+    conviction_cleared_on: IsoDate | None = None
+    readmitted_before: bool = False
+
+
 class OpenDossier(Command):
     """Đưa quần chúng vào danh sách cảm tình Đảng và phân công đảng viên giúp đỡ: opens the dossier.
 
@@ -71,6 +82,8 @@ class OpenDossier(Command):
     full_name: PersonName
     opened_on: IsoDate
     helper_citizen_id: CitizenId
+    readmission: Readmission | None = None
+    """Only for a former party member, who may be opened only through re-admission (READMIT)."""
 
     @field_validator("dossier_id")
     @classmethod
@@ -222,7 +235,7 @@ class RecordOpinions(DossierCommand):
 
 class RecordProvincialAgreement(DossierCommand):
     """Ghi văn bản đồng ý của ban thường vụ tỉnh ủy, thành ủy (người trên 60 tuổi; già làng,
-    trưởng bản chỉ biết đọc, biết viết)."""
+    trưởng bản chỉ biết đọc, biết viết; kết nạp lại)."""
 
     purpose: AgreementPurpose
     document_number: ShortText

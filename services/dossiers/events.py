@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketnap.domain.rules.readmission import LeftFor
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.events import DomainEvent, Upcaster, upcast
 
@@ -43,6 +44,17 @@ class DossierOpened(Event):
     full_name: str
     opened_on: date
     helper_citizen_id: str
+
+
+class ReadmissionDeclared(Event):
+    """Kết nạp lại: the applicant was a party member before (READMIT). Recorded with
+    `DossierOpened`, in the same append, so the contract stays; the months out and the provincial
+    agreement are judged again on the cell meeting. Internal to the dossiers service."""
+
+    left_on: date
+    left_for: LeftFor
+    conviction_cleared_on: date | None = None
+    readmitted_before: bool = False
 
 
 class ApplicantDossierOpened(Event):
@@ -396,6 +408,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
         DossierOpened,
+        ReadmissionDeclared,
         ApplicantDossierOpened,
         ClassCertificateRecorded,
         ApplicationLetterSubmitted,

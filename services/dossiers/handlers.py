@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.domain.rules import RuleCode, Violation
-from ketnap.platform.commands import Command, Conflict, Decision, NotFound, arguments_of
+from ketnap.platform.commands import Command, Conflict, Decision, InvalidInput, NotFound, arguments_of
 from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.errors import ConcurrencyConflict
@@ -36,6 +36,7 @@ _DOSSIER_ID_NAMESPACE = uuid.UUID("1d3f0c52-6f0e-4b1a-9f8e-2a6c3b9d4e71")
 class Registry(Protocol):
     async def membership(self, citizen_id: str, organisation: str, on: date) -> Membership: ...
     async def party_member(self, citizen_id: str, on: date) -> bool: ...
+    async def left_party_on(self, citizen_id: str, on: date) -> date | None: ...
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None: ...
     async def organisation_kind(self, code: str, on: date) -> str: ...
 
@@ -66,6 +67,21 @@ def _decided(dossier: Dossier, events: Sequence[ev.Event], result: dict[str, Any
     return Decision(ev.stream_id(dossier.dossier_id), dossier.version, [e.to_new_event() for e in events], result or {})
 
 
+async def _unit_still_there(deps: Deps, code: str, on: date, field: str) -> str:
+    """The unit's kind on `on`, which must exist then and still today: a dossier is never attached to
+    a unit dissolved, merged or split since (the registry answers an ended unit "not found")."""
+    kind = await deps.registry.organisation_kind(code, on)
+    if on < deps.today():
+        try:
+            await deps.registry.organisation_kind(code, deps.today())
+        except InvalidInput:
+            raise InvalidInput(
+                f"Tổ chức {code} không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này.",
+                field=field, organisation=code,
+            ) from None
+    return kind
+
+
 # --- step 1 ------------------------------------------------------------------------------------------
 
 
@@ -74,10 +90,12 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
     dossier_id = command.dossier_id or str(uuid.uuid5(_DOSSIER_ID_NAMESPACE, command.idempotency_key))
     if await deps.store.read_stream(ev.stream_id(dossier_id)):
         raise Conflict("Mã hồ sơ này đã được dùng cho một hồ sơ khác.", dossier_id=dossier_id)
+    await _unit_still_there(deps, command.cell, command.opened_on, "cell")
     helper = await deps.registry.membership(command.helper_citizen_id, command.cell, command.opened_on)
     for on in sorted({command.opened_on, deps.today()}):
         if await deps.registry.party_member(command.citizen_id, on):
             raise_violation(Violation.of(RuleCode.ALREADY_MEMBER, on=on))
+    readmission = await _readmission(deps, command, dossier_id)
     events = Dossier.open(
         dossier_id,
         cell=command.cell,
@@ -87,9 +105,27 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
         helper_citizen_id=command.helper_citizen_id,
         helper=RegistryStanding(official=helper.official_and_present),
         today=deps.today(),
+        readmission=readmission,
     )
     await _reserve_the_applicant(deps, command, dossier_id)
     return Decision(ev.stream_id(dossier_id), 0, [e.to_new_event() for e in events], {"dossier_id": dossier_id})
+
+
+async def _readmission(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> ev.ReadmissionDeclared | None:
+    """READMIT — a person the registry knows as a former member is opened only as a re-admission, and
+    the day they left is the registry's; someone it never had may be declared a former member (the
+    paper past, another deployment)."""
+    left_on = await deps.registry.left_party_on(command.citizen_id, command.opened_on)
+    if command.readmission is None:
+        if left_on is not None:
+            raise_violation(Violation.of(
+                RuleCode.READMIT,
+                f"Người này đã từng là đảng viên (ra khỏi Đảng ngày {left_on:%d/%m/%Y}): chỉ được kết nạp lại theo thủ tục kết nạp lại",
+                reason="former_member", left_on=left_on,
+            ))
+        return None
+    facts = command.readmission.model_dump()
+    return ev.ReadmissionDeclared(dossier_id=dossier_id, **{**facts, "left_on": left_on or facts["left_on"]})
 
 
 async def _reserve_the_applicant(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> None:
@@ -189,7 +225,7 @@ async def record_ceremony(deps: Deps, command: cmd.RecordCeremony) -> Decision:
 
 async def transfer(deps: Deps, command: cmd.Transfer) -> Decision:
     dossier = await _current(deps, command)
-    kind = await deps.registry.organisation_kind(command.to_cell, command.on)
+    kind = await _unit_still_there(deps, command.to_cell, command.on, "to_cell")
     return _decided(
         dossier,
         dossier.transfer(on=command.on, to_cell=command.to_cell, to_a_cell=kind in CELL_KINDS, today=deps.today()),

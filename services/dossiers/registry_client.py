@@ -61,6 +61,15 @@ class RegistryClient:
             return False
         return bool(_result(body).get("member"))
 
+    async def left_party_on(self, citizen_id: str, on: date) -> date | None:
+        """The day a former member's last membership here ended (READMIT); None for a current member
+        or a person the registry never had."""
+        body = await self._ask("member", {"citizen_id": citizen_id, "on": on.isoformat()})
+        if not body.get("ok") and (body.get("error") or {}).get("code") == "not_found":
+            return None
+        left_on = _result(body).get("left_on")
+        return date.fromisoformat(left_on) if left_on else None
+
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None:
         """Since when the person has been in the unit without a break, as of `on`; None if not there."""
         body = await self._ask("tenure", {"citizen_id": citizen_id, "organisation": organisation, "on": on.isoformat()})

@@ -15,6 +15,7 @@ from datetime import date
 from ketnap.domain.calendar import age_in_months
 from ketnap.domain.rules import RuleCode, RuleSet, Violation
 from ketnap.domain.rules.ages import check_maximum_age, check_minimum_age, check_youth_union_membership
+from ketnap.domain.rules.readmission import LeftFor, check_readmission_timing
 from ketnap.domain.rules.validity import check_class_certificate_validity, check_introductions_current
 from ketnap.services.dossiers.values import GeneralEducation
 
@@ -181,6 +182,16 @@ class EligibilityFacts:
     certified_on: date | None
     open_blocks: frozenset[str]
     certification_covers_latest_declaration: bool
+    readmission: Readmitted | None = None
+    """A former member admitted again (READMIT), with the provincial agreement recorded for it."""
+
+
+@dataclass(frozen=True)
+class Readmitted:
+    left_on: date
+    left_for: LeftFor
+    conviction_cleared_on: date | None
+    agreement_on: date | None
 
 
 def eligibility_for_cell_vote(facts: EligibilityFacts, cell_meeting_on: date, *, rules: RuleSet, agreements_due_by: date) -> list[Violation]:
@@ -223,7 +234,18 @@ def eligibility_for_cell_vote(facts: EligibilityFacts, cell_meeting_on: date, *,
             facts.opened_on, cell_meeting_on, rules=rules, introductions_dated=facts.introductions_dated
         ),
     ]
+    if facts.readmission is not None:
+        r = facts.readmission
+        found.append(check_readmission_timing(
+            r.left_on, r.left_for, cell_meeting_on,
+            conviction_cleared_on=r.conviction_cleared_on, provincial_agreement_on=r.agreement_on, agreements_due_by=agreements_due_by,
+        ))
     return [v for v in found if v is not None]
+
+
+def cell_vote_rules(readmission: bool) -> tuple[RuleCode, ...]:
+    """The codes checked for this dossier's cell vote: READMIT only for a re-admission."""
+    return (*CELL_VOTE_RULES, RuleCode.READMIT) if readmission else CELL_VOTE_RULES
 
 
 CELL_VOTE_RULES: tuple[RuleCode, ...] = (

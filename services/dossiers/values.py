@@ -162,6 +162,8 @@ class AgreementPurpose(StrEnum):
     """Kết nạp người trên 60 tuổi (AGE_MAX)."""
     LITERACY_ONLY = "literacy_only"
     """Già làng, trưởng bản chỉ biết đọc, biết viết (EDU_AREA)."""
+    READMISSION = "readmission"
+    """Kết nạp lại người từng là đảng viên (READMIT)."""
 
 
 class OpinionSource(StrEnum):

@@ -35,10 +35,11 @@ from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.logging import get_logger
 from ketnap.platform.outages import UNAVAILABLE, is_outage
 from ketnap.platform.service import validation_error_body
+from ketnap.services.gateway.access import PERSONAL_READERS
 from ketnap.services.gateway.answers import keep_answer, kept_answer, request_digest
 from ketnap.services.gateway.authentication import authenticate
-from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, Endpoint
-from ketnap.services.gateway.reads import what_was_read
+from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, QUERY_FILLED_BY_GATEWAY, Endpoint
+from ketnap.services.gateway.reads import names_shown, what_was_read
 from ketnap.services.gateway.scope import OPENS_DOSSIER, Directory, Principal, authorise, refuse_role, with_own_organisation
 from ketnap.services.gateway.statuses import status_of_code, status_of_reply
 
@@ -214,13 +215,18 @@ async def query_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, bod
     personal read before the answer leaves."""
     if refusal := refuse_role(endpoint.access, user.role, endpoint.what):
         raise refusal
+    if filled := [name for name in QUERY_FILLED_BY_GATEWAY if name in body]:
+        raise InvalidInput(f"Trường {', '.join(filled)} do hệ thống điền (theo vai trò của người dùng); không gửi trong thân truy vấn.",
+                           fields=filled)
     optional = {name for name, field in endpoint.model.model_fields.items() if not field.is_required()}
     body = with_own_organisation(endpoint.access, body, user.organisation, optional)
+    if "names" in endpoint.model.model_fields:  # a report names applicants only to those who may read personal data
+        body = {**body, "names": user.role in PERSONAL_READERS}
     query = validated(endpoint.model, body)
     cells = await authorise(user, endpoint.access, values_of(query), gateway.directory)
     timeout = REPORT_TIMEOUT_SECONDS if endpoint.service == "reporting" else REQUEST_TIMEOUT_SECONDS
     reply = await requests.query(gateway.nc, gateway.names[endpoint.service], endpoint.name, body, timeout=timeout)
-    if reply.get("ok") and endpoint.access.personal:
+    if reply.get("ok") and (endpoint.access.personal or names_shown(reply)):
         await record_read(gateway, user, endpoint, *what_was_read(user, endpoint.what, query, cells, reply))
     return reply
 

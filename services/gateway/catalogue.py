@@ -17,6 +17,10 @@ FILLED_BY_GATEWAY = ("idempotency_key", "actor", "scope")
 """Command fields the gateway fills from the request (Idempotency-Key header, the user's login and
 organisation); a body that sets them is refused."""
 
+QUERY_FILLED_BY_GATEWAY = ("names",)
+"""Query fields the gateway fills from the user's role: whether a report names the applicants in
+its rows (`access.PERSONAL_READERS`); a body that sets them is refused."""
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -53,6 +57,9 @@ class Endpoint:
             for name in FILLED_BY_GATEWAY:
                 schema.get("properties", {}).pop(name, None)
             schema["required"] = [r for r in schema.get("required", []) if r not in FILLED_BY_GATEWAY]
+        else:
+            for name in QUERY_FILLED_BY_GATEWAY:
+                schema.get("properties", {}).pop(name, None)
         return schema, defs
 
     def description(self) -> str:

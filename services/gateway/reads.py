@@ -2,8 +2,8 @@
 personal data, written before the answer leaves (api.record_read).
 
 A query about one dossier (`dossier_id`) is a `PersonalHistoryRead` on that dossier's stream; a
-search (`dossiers.search`) is one `PersonalDataSearched` on the reader's stream naming the dossiers
-it showed, not one record per row, and never what was typed.
+search (`dossiers.search`), or a report whose rows name applicants, is one `PersonalDataSearched`
+on the reader's stream naming the dossiers it showed, not one record per row, and never what was typed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,19 @@ from ketnap.services.gateway import events as ev
 from ketnap.services.gateway.scope import Principal, named_dossiers
 
 
+def names_shown(reply: Mapping[str, Any]) -> list[str]:
+    """The dossiers whose applicant an answer names: rows of its lists with a `full_name` (a search's
+    dossiers, a report's rows for a role that may read names)."""
+    result = reply.get("result")
+    if not isinstance(result, Mapping):
+        return []
+    return [
+        str(row["dossier_id"])
+        for rows in result.values() if isinstance(rows, list)
+        for row in rows if isinstance(row, Mapping) and "full_name" in row and "dossier_id" in row
+    ]
+
+
 def what_was_read(
     user: Principal, what: str, query: BaseModel, cells: Mapping[str, str], reply: Mapping[str, Any]
 ) -> tuple[str, DomainEvent]:
@@ -30,7 +43,7 @@ def what_was_read(
             read=what,
         )
         return ev.reads_stream(dossier_id), read
-    shown = [str(row["dossier_id"]) for row in (reply.get("result") or {}).get("dossiers", [])]
+    shown = names_shown(reply)
     searched = ev.PersonalDataSearched(
         reader=user.login, reader_organisation=user.organisation, role=user.role, read=what,
         organisation=str(getattr(query, "organisation", "") or user.organisation), dossier_ids=shown,

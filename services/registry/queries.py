@@ -310,6 +310,7 @@ async def member(ctx: ServiceContext, q: MemberQuery) -> dict[str, Any]:
     async with current_view(ctx) as view:
         person = await view.person(q.citizen_id)
         row = await view.membership(q.citizen_id, q.on)
+        left_on = await view.left_on(q.citizen_id, q.on)
     if person is None:
         raise errors.NotAMember()
     return {
@@ -317,7 +318,7 @@ async def member(ctx: ServiceContext, q: MemberQuery) -> dict[str, Any]:
         "organisation": row["organisation"] if row else None, "kind": row["kind"] if row else None,
         "status": row["status"] if row else None, "since": iso(row["unit_since"]) if row else None,
         "host": row["host"] if row else None, "admitted_on": iso(person["admitted_on"]),
-        "official_since": iso(person["official_since"]),
+        "official_since": iso(person["official_since"]), "left_on": iso(left_on),
     }
 
 

@@ -38,6 +38,7 @@ from ketnap.platform.commands import DomainError, idempotent_event_ids
 from ketnap.platform.envelope import EventMetadata, RecordedEvent
 from ketnap.platform.logging import get_logger
 from ketnap.platform.service import ServiceContext
+from ketnap.platform.turns import service_turn, wait_for_turn
 from ketnap.services.registry.events import Event
 from ketnap.services.registry.readmodel import current_view
 from ketnap.services.registry.repository import established_here, load_person
@@ -136,6 +137,13 @@ def federated_voting_decisions(
     return factory
 
 
+TREE_TURN = "tree"
+"""Every registry command, and every roster change a voting decision brings, is checked against the
+read model and appended in this one turn (platform turns.py): a unit dissolved, merged or moved
+while a member joins it or is transferred into it is either seen by the other, or the other waits;
+never a member in a dissolved unit."""
+
+
 def _voting_decisions(
     ctx: ServiceContext, *, federated: bool, consumer: str = "", waits_for: tuple[str, ...] = ()
 ) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:
@@ -156,6 +164,7 @@ def _voting_decisions(
         if federated and not await established_here(ctx.store, [decision.organisation]):
             log.debug("decision about a cell of another deployment skipped", event_type=event.event_type, position=event.position)
             return
+        await wait_for_turn(conn, service_turn(ctx.name, TREE_TURN))  # held until this consumer's transaction ends
         try:
             stream_id, version, events = await react(ctx, decision)
         except DomainError as error:

@@ -171,6 +171,14 @@ class RegistryView:
         row = await self.conn.fetchrow(f"SELECT * FROM {self.s}.memberships WHERE citizen_id = $1 AND {ASOF}", citizen_id, on)
         return dict(row) if row else None
 
+    async def left_on(self, citizen_id: str, on: date) -> date | None:
+        """The day the person's last membership ended, if they were a member before `on` and are not on it."""
+        return await self.conn.fetchval(
+            f"SELECT max(valid_to) FROM {self.s}.memberships WHERE citizen_id = $1 AND valid_from <= $2 "
+            f"AND NOT EXISTS (SELECT 1 FROM {self.s}.memberships WHERE citizen_id = $1 AND {ASOF})",
+            citizen_id, on,
+        )
+
     async def members(self, code: str, on: date) -> list[dict[str, Any]]:
         """Members on `code`'s own roster on `on` (a cell's danh sách đảng viên)."""
         rows = await self.conn.fetch(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from ketnap.platform.service import Service
 from ketnap.services.registry import handlers, queries, reactions
 from ketnap.services.registry.projections import RegistryModel
+from ketnap.services.registry.reactions import TREE_TURN
 
 
 def build_service(
@@ -27,7 +28,7 @@ def build_service(
     service = Service(name)
     service.add_projection(RegistryModel.of(name, kept_registries))
     for command_name, model, handler in handlers.COMMANDS:
-        service.command(command_name, model)(handler)
+        service.command(command_name, model, turn=TREE_TURN)(handler)
     for query_name, model, handler in queries.QUERIES:
         service.query(query_name, model)(handler)
     consumer = f"{name}.voting_decisions"

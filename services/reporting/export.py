@@ -46,6 +46,14 @@ def _day(iso: str) -> str:
     return shown_value(iso)
 
 
+def _dossier_columns(rows: list[dict[str, Any]]) -> tuple[list[str], Callable[[dict[str, Any]], list[Value]]]:
+    """The columns that name a dossier: its id, and the applicant's name when the report carries
+    names (only for roles that may read them)."""
+    if any("full_name" in row for row in rows):
+        return ["Hồ sơ", "Họ và tên"], lambda row: [row["dossier_id"], row.get("full_name")]
+    return ["Hồ sơ"], lambda row: [row["dossier_id"]]
+
+
 def _progress(line: dict[str, Any]) -> list[Value]:
     pending = line["in_progress"]
     return [line["code"], line["name"], line["quota"], line["achieved"], line["percent"], pending["total"],
@@ -61,10 +69,11 @@ def quota_tables(result: dict[str, Any]) -> list[Table]:
     )
     if result.get("children_quota_total") is not None:
         summary.rows.append(["", "Tổng chỉ tiêu giao cho các tổ chức trực thuộc", result["children_quota_total"], None, None, None, None, None])
+    dossier, who = _dossier_columns(result["admissions"])
     admitted = Table(
         "Quyết định kết nạp được tính",
-        ["Hồ sơ", "Chi bộ", "Số quyết định", "Ngày quyết định", "Cấp quyết định", "Tính cho"],
-        [[a["dossier_id"], a["cell"], a["decision_number"], a["decision_date"], a["decided_by"], a["counted_for"]]
+        [*dossier, "Chi bộ", "Số quyết định", "Ngày quyết định", "Cấp quyết định", "Tính cho"],
+        [[*who(a), a["cell"], a["decision_number"], a["decision_date"], a["decided_by"], a["counted_for"]]
          for a in result["admissions"]],
     )
     return [summary, admitted]
@@ -153,9 +162,10 @@ def deadlines_tables(result: dict[str, Any]) -> list[Table]:
         [[line["code"], line["name"], line["open"], line["overdue"]] for line in (result, *result["children"])],
     )
     title = "Thời hạn đã quá" if result.get("overdue_only") else "Các thời hạn đang mở"
+    dossier, who = _dossier_columns(result["items"])
     items = Table(
-        title, ["Hồ sơ", "Chi bộ", "Việc phải làm", "Mã quy định", "Bắt đầu", "Hạn", "Quá hạn (ngày làm việc)"],
-        [[i["dossier_id"], i["cell"], i["label"], i["rule"], i["started_on"], i["due_on"], i["working_days_late"]] for i in result["items"]],
+        title, [*dossier, "Chi bộ", "Việc phải làm", "Mã quy định", "Bắt đầu", "Hạn", "Quá hạn (ngày làm việc)"],
+        [[*who(i), i["cell"], i["label"], i["rule"], i["started_on"], i["due_on"], i["working_days_late"]] for i in result["items"]],
     )
     return [summary, items]
 

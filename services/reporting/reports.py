@@ -19,7 +19,17 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from ketnap.domain.values import PastIsoDate
 from ketnap.platform.commands import InvalidInput, NotFound
 from ketnap.services.reporting import admissions as admission_facts
-from ketnap.services.reporting import audit_timeline, classes, deadlines, new_members, pipeline, quality_ratings, quotas, white_zones
+from ketnap.services.reporting import (
+    applicants,
+    audit_timeline,
+    classes,
+    deadlines,
+    new_members,
+    pipeline,
+    quality_ratings,
+    quotas,
+    white_zones,
+)
 from ketnap.services.reporting.organisation_tree import Tree, load_endings, load_tree
 from ketnap.services.reporting.periods import Period, PeriodError, parse_period
 
@@ -68,6 +78,11 @@ class Query(BaseModel):
     as_of: AsOfValue = Field(
         default=None,
         description="Cả hai cùng lúc: báo cáo về ngày này, từ những gì đã ghi tới lúc đó (như `on` và `as_recorded`)",
+    )
+
+    names: bool = Field(
+        default=False,
+        description="Kèm họ tên người vào Đảng ở các dòng nêu hồ sơ; cổng API đặt theo vai trò được đọc dữ liệu cá nhân",
     )
 
     def recorded_by(self) -> date | datetime | None:
@@ -151,7 +166,7 @@ async def quota(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_da
     status_on = period.status_on(on_day)
     on_status_day = await pipeline.dossiers_on(conn, schema, status_on)
     decided = await admission_facts.decided_among(conn, schema, [d.dossier_id for d in on_status_day], status_on)
-    return quotas.quota_progress(
+    result = quotas.quota_progress(
         tree,
         query.organisation,
         period,
@@ -160,6 +175,15 @@ async def quota(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_da
         await admission_facts.admissions_between(conn, schema, period.start, status_on),
         pipeline.still_to_decide(on_status_day, decided),
     )
+    return await _named(conn, schema, query, result, "admissions")
+
+
+async def _named(conn: asyncpg.Connection, schema: str, query: Query, result: dict, rows: str) -> dict:
+    """The result with the applicant's name on each of its `rows` that name a dossier, if the query asks."""
+    if not query.names:
+        return result
+    names = await applicants.names_of(conn, schema, [row["dossier_id"] for row in result[rows]])
+    return {**result, rows: applicants.named(result[rows], names)}
 
 
 async def stats(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_day: date, options: Options) -> dict:
@@ -237,9 +261,10 @@ async def white_zones_report(conn: asyncpg.Connection, schema: str, query: White
 async def deadlines_report(conn: asyncpg.Connection, schema: str, query: DeadlinesQuery, on_day: date, options: Options) -> dict:
     """Thời hạn đang mở và quá hạn, theo tổ chức và theo ngày đến hạn."""
     tree = await _tree(conn, schema, query.organisation)
-    return deadlines.deadlines_report(
+    result = deadlines.deadlines_report(
         tree, query.organisation, on_day, await deadlines.open_deadlines(conn, schema, on_day), overdue_only=query.overdue_only
     )
+    return await _named(conn, schema, query, result, "items")
 
 
 async def ratings_report(conn: asyncpg.Connection, schema: str, query: RatingsQuery, on_day: date, options: Options) -> dict:
@@ -271,13 +296,13 @@ class Report:
 
 
 REPORTS: tuple[Report, ...] = (
-    Report("quota", PeriodQuery, ("organisation_tree", "quotas", "admissions", "pipeline"), quota),
+    Report("quota", PeriodQuery, ("organisation_tree", "quotas", "admissions", "pipeline", "applicants"), quota),
     Report("stats", PeriodQuery, ("organisation_tree", "admissions", "new_members"), stats),
     Report("stats_by_unit", PeriodQuery, ("organisation_tree", "admissions", "new_members"), stats_by_unit),
     Report("pipeline", PipelineQuery, ("organisation_tree", "pipeline"), pipeline_report),
     Report("classes", PeriodQuery, ("organisation_tree", "classes"), classes_report),
     Report("white_zones", WhiteZonesQuery, ("organisation_tree", "white_zones", "admissions"), white_zones_report),
-    Report("deadlines", DeadlinesQuery, ("organisation_tree", "pipeline", "deadlines"), deadlines_report),
+    Report("deadlines", DeadlinesQuery, ("organisation_tree", "pipeline", "deadlines", "applicants"), deadlines_report),
     Report("ratings", RatingsQuery, ("organisation_tree", "quality_ratings"), ratings_report),
     Report("audit_history", AuditHistoryQuery, ("audit_timeline",), audit_history),
 )

@@ -24,6 +24,7 @@ from ketnap.platform.logging import get_logger
 from ketnap.platform.projections import AsOf
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.reporting.admissions import Admissions
+from ketnap.services.reporting.applicants import Applicants
 from ketnap.services.reporting.audit_timeline import AuditTimeline
 from ketnap.services.reporting.base import ROLES, ReportingProjection
 from ketnap.services.reporting.classes import Classes
@@ -40,7 +41,7 @@ from ketnap.services.reporting.white_zones import WhiteZones
 log = get_logger(__name__)
 
 PROJECTIONS: tuple[type[ReportingProjection], ...] = (
-    AuditTimeline, OrganisationTree, WhiteZones, Quotas, Admissions, Pipeline, NewMembers, Classes, Deadlines, QualityRatings,
+    AuditTimeline, OrganisationTree, WhiteZones, Quotas, Admissions, Pipeline, NewMembers, Classes, Deadlines, QualityRatings, Applicants,
 )
 
 

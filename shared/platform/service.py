@@ -14,6 +14,7 @@ import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,7 @@ from ketnap.platform.logging import configure_logging, get_logger
 from ketnap.platform.outages import UNAVAILABLE, is_outage
 from ketnap.platform.projections import Projection
 from ketnap.platform.settings import Settings
+from ketnap.platform.turns import service_turn, turn
 
 log = get_logger(__name__)
 
@@ -94,6 +96,9 @@ class _Endpoint:
     records_events: bool = True
     """False for the runtime's own bookkeeping commands (acknowledging an alarm), which decide and
     record by themselves and answer at once: the alarm's own row says whether it was done before."""
+    turn: str | None = None
+    """Commands naming one turn are decided and appended one at a time (turns.py): their checks
+    read what the others change."""
 
 
 @dataclass
@@ -157,9 +162,13 @@ class Service:
                 (ConsumerSpec(projection.name, source, batched=True), lambda _ctx, s=source: projection.live_handler(s))
             )
 
-    def command(self, name: str, model: type[Command]) -> Callable[[CommandHandler], CommandHandler]:
+    def command(self, name: str, model: type[Command], *, turn: str | None = None) -> Callable[[CommandHandler], CommandHandler]:
+        """`turn`: commands of the same turn are decided and appended one at a time (turns.py)."""
+
         def register(handler: CommandHandler) -> CommandHandler:
-            self.commands.append(_Endpoint(subjects.command_subject(self.name, name), model, handler, handler.__doc__ or ""))
+            self.commands.append(
+                _Endpoint(subjects.command_subject(self.name, name), model, handler, handler.__doc__ or "", turn=turn)
+            )
             return handler
 
         return register
@@ -275,26 +284,10 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
             result=await kept_result(ctx, earlier.event_ids[0]),
         )
     try:
-        for attempt in range(FOLLOW_UP_RETRIES + 1):
-            decision: Decision = await endpoint.handler(ctx, command)
-            if len(decision.events) > MAX_EVENTS_PER_COMMAND:
-                raise InvalidInput(f"Một lệnh ghi tối đa {MAX_EVENTS_PER_COMMAND} sự kiện.")
-            if not decision.events:
-                return Reply(ok=True, stream_id=decision.stream_id, result=decision.result)
-            ids = idempotent_event_ids(ctx.name, command_name, command.idempotency_key, len(decision.events))
-            events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=True)]
-            metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
-            try:
-                result = await _append_with_result(ctx, decision, events, metadata)
-                break
-            except ConcurrencyConflict as error:
-                if attempt == FOLLOW_UP_RETRIES or not await ctx.store.only_follow_ups_after(error.stream_id, error.expected_version):
-                    raise
-                # Only a service's own records came in between (the process manager's step after a
-                # decision): decide again on the stream as it is now; it is no other person's act.
-                if getattr(command, "expected_version", None) == error.expected_version:
-                    command = command.model_copy(update={"expected_version": error.actual_version})
-                log.info("command decided again after a service's own record", subject=endpoint.subject, attempt=attempt + 1)
+        async with turn(ctx.pool, service_turn(ctx.name, endpoint.turn)) if endpoint.turn else nullcontext():
+            decision, result = await _decide_and_append(ctx, endpoint, command, command_name)
+        if result is None:
+            return Reply(ok=True, stream_id=decision.stream_id, result=decision.result)
     except DomainError as error:
         return _error_reply(error)
     except pydantic.ValidationError as error:
@@ -317,6 +310,34 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
         event_ids=[str(i) for i in result.event_ids],
         result=decision.result or None,
     )
+
+
+async def _decide_and_append(
+    ctx: ServiceContext, endpoint: _Endpoint, command: Any, command_name: str
+) -> tuple[Decision, AppendResult | None]:
+    """Decide, then append at the version decided on; decided again when only the service's own
+    records came in between. No events: nothing appended (None)."""
+    for attempt in range(FOLLOW_UP_RETRIES + 1):
+        decision: Decision = await endpoint.handler(ctx, command)
+        if len(decision.events) > MAX_EVENTS_PER_COMMAND:
+            raise InvalidInput(f"Một lệnh ghi tối đa {MAX_EVENTS_PER_COMMAND} sự kiện.")
+        if not decision.events:
+            return decision, None
+        ids = idempotent_event_ids(ctx.name, command_name, command.idempotency_key, len(decision.events))
+        events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=True)]
+        metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
+        try:
+            result = await _append_with_result(ctx, decision, events, metadata)
+            break
+        except ConcurrencyConflict as error:
+            if attempt == FOLLOW_UP_RETRIES or not await ctx.store.only_follow_ups_after(error.stream_id, error.expected_version):
+                raise
+            # Only a service's own records came in between (the process manager's step after a
+            # decision): decide again on the stream as it is now; it is no other person's act.
+            if getattr(command, "expected_version", None) == error.expected_version:
+                command = command.model_copy(update={"expected_version": error.actual_version})
+            log.info("command decided again after a service's own record", subject=endpoint.subject, attempt=attempt + 1)
+    return decision, result
 
 
 async def _append_with_result(ctx: ServiceContext, decision: Decision, events: list[NewEvent], metadata: EventMetadata) -> AppendResult:

@@ -148,8 +148,12 @@ async def test_a_board_opens_each_report_sees_its_chart_and_downloads_the_apis_f
         await expect(chart).to_contain_text("1 / 4 (25,0 %)")
         await expect(page.locator("svg.chart-months")).to_contain_text(f"T{(today() - timedelta(days=18)).month}")
         assert [_xlsx_value(c.value) for c in workbook.worksheets[0][6]][:5] == ["T01", "Tổ chức T01", None, 1, None]
-        decided = workbook.worksheets[1]["D6"]
+        admissions = workbook.worksheets[1]
+        headers = [c.value for c in admissions[5]]
+        assert headers[:2] == ["Hồ sơ", "Họ và tên"] and admissions["B6"].value == "Phạm Thị Hoa"  # the board may read names
+        decided = admissions.cell(6, headers.index("Ngày quyết định") + 1)
         assert decided.is_date and decided.value.date() == today() - timedelta(days=18)
+        await expect(page.locator("table").filter(has_text="Họ và tên")).to_contain_text("Phạm Thị Hoa")
         await screenshot(page, "bao-cao-chi-tieu")
     if report.query == "stats":
         (form_table,) = TABLES["stats_by_unit"](await api(world, "stats_by_unit", organisation="T01", year=today().year))

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from ketnap.domain.rules.readmission import check_readmission_allowed
 from ketnap.platform.commands import InvalidInput
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers import rules
@@ -32,12 +33,13 @@ class Preparation(DossierState):
         helper_citizen_id: str,
         helper: RegistryStanding,
         today: date,
+        readmission: ev.ReadmissionDeclared | None = None,
     ) -> list[ev.Event]:
         act_dates(today, opened_on=opened_on)
         violation = rules.check_source_helper(helper_citizen_id, citizen_id, helper_is_official=helper.official)
         if violation:
             raise_violation(violation)
-        return [
+        opened: list[ev.Event] = [
             ev.DossierOpened(
                 dossier_id=dossier_id,
                 cell=cell,
@@ -47,6 +49,13 @@ class Preparation(DossierState):
                 helper_citizen_id=helper_citizen_id,
             )
         ]
+        if readmission is not None:  # a former member: what no wait can change is judged now (READMIT)
+            not_future(today, conviction_cleared_on=readmission.conviction_cleared_on)  # may predate every rule set
+            not_before(opened_on, "opened_on", readmission.left_on, "left_on")
+            if violation := check_readmission_allowed(readmission.left_for, readmitted_before=readmission.readmitted_before):
+                raise_violation(violation)
+            opened.append(readmission)
+        return opened
 
     # --- steps 2-7: papers -----------------------------------------------------------------------------
 
@@ -275,6 +284,9 @@ class Preparation(DossierState):
 
     def _when_ProvincialAgreementRecorded(self, e: ev.ProvincialAgreementRecorded) -> None:
         self.agreements[e.purpose] = e.agreed_on
+
+    def _when_ReadmissionDeclared(self, e: ev.ReadmissionDeclared) -> None:
+        self.readmission = e
 
 
 def _next_subject_id(relation: str, taken: set[str]) -> str:

@@ -108,6 +108,8 @@ class DossierState:
     introductions: ev.IntroductionsRecorded | None = None
     opinions: list[ev.Opinion] = field(default_factory=list)
     agreements: dict[str, date] = field(default_factory=dict)
+    readmission: ev.ReadmissionDeclared | None = None
+    """A former member admitted again (READMIT)."""
     certification: Certification | None = None
     open_blocks: set[str] = field(default_factory=set)
 

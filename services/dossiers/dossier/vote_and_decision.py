@@ -54,6 +54,10 @@ class VoteAndDecision(DossierState):
             certification_covers_latest_declaration=(
                 self.certification is not None and self.certification.version > self.declaration.version
             ),
+            readmission=rules.Readmitted(
+                left_on=self.readmission.left_on, left_for=self.readmission.left_for,
+                conviction_cleared_on=self.readmission.conviction_cleared_on, agreement_on=self.agreements.get("readmission"),
+            ) if self.readmission else None,
         )
 
     def missing_papers(self) -> list[str]:
@@ -89,7 +93,7 @@ class VoteAndDecision(DossierState):
             raise_violation(violations[0], others=violations[1:])
         assert self.declaration is not None
         return [
-            self._rules_checked("cell_vote", cell_meeting_on, in_force, rules.CELL_VOTE_RULES),
+            self._rules_checked("cell_vote", cell_meeting_on, in_force, rules.cell_vote_rules(self.readmission is not None)),
             ev.ReadyForCellVote(
                 dossier_id=self.dossier_id,
                 cell=self.cell,

@@ -178,6 +178,7 @@ CHOICES: dict[type, dict[str, str]] = {
     AgreementPurpose: {
         AgreementPurpose.OVER_60: "Kết nạp người trên 60 tuổi",
         AgreementPurpose.LITERACY_ONLY: "Già làng, trưởng bản chỉ biết đọc, biết viết",
+        AgreementPurpose.READMISSION: "Kết nạp lại người từng là đảng viên",
     },
     OpinionSource: {
         OpinionSource.WORKPLACE_MASS_ORGANISATIONS: "Đoàn thể nơi làm việc",

@@ -30,6 +30,7 @@ from ketnap.platform.chain import ChainRefused, Link, next_link
 from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, from_wire
 from ketnap.platform.jsoncodec import encode_json
 from ketnap.platform.logging import get_logger
+from ketnap.platform.turns import wait_for_turn
 
 log = get_logger(__name__)
 
@@ -113,7 +114,7 @@ async def take_turn(conn: asyncpg.Connection, schema: str, consumer: str) -> Non
     otherwise overlap: each reads rows the other is changing and neither sees the other's
     uncommitted change (a cell established below while its parent is merged above keeps the old
     parent for ever). Everything that applies events for a consumer takes its turn here first."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"consumer:{schema}.{consumer}")
+    await wait_for_turn(conn, f"consumer:{schema}.{consumer}")
 
 
 def _reason(error: Exception) -> str:

@@ -15,7 +15,7 @@ from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.service import Service
 from ketnap.services.registry.service import build_service
-from tests.integration.dossiers.stack import CELL, HELPER, INTRODUCER_A, INTRODUCER_B, PROBATIONARY, answering
+from tests.integration.dossiers.stack import CELL, FORMER, HELPER, INTRODUCER_A, INTRODUCER_B, PROBATIONARY, answering
 from tests.integration.harness import bootstrap_bus, new_schema, running
 
 OTHER_CELL = "CB-09"
@@ -57,6 +57,10 @@ class RealRegistry:
             extra = {"admitted_on": since} if kind == "probationary" else {}
             await self.ok("register_member", citizen_id=citizen_id, full_name=full_name, organisation=CELL, kind=kind,
                           effective_from=since, **extra)
+        await self.ok("register_member", citizen_id=FORMER, full_name="Đỗ Văn Cựu", organisation=CELL, kind="official",
+                      effective_from="2008-03-02")
+        await self.ok("remove_member_name", citizen_id=FORMER, effective_from="2023-06-01", decided_by="DU-HT",
+                      decision_number="3-QĐ/ĐU", reason="Vi phạm tư cách đảng viên")
 
     async def ok(self, command: str, **fields: Any) -> dict[str, Any]:
         body = {"idempotency_key": str(uuid.uuid4()), "actor": "officer-1", "scope": "T01", **fields}

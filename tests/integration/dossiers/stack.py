@@ -38,6 +38,8 @@ HELPER = "001080000001"
 INTRODUCER_A = "001075000002"
 INTRODUCER_B = "001077000003"
 PROBATIONARY = "001099000009"
+FORMER = "001070000007"
+"""A member whose name was removed on 01/06/2023 (registry.py): a former member (READMIT)."""
 CLOSING_FIELDS = {"dossier_id", "cell", "on"}
 """docs/contracts.md: DossierWithdrawn, DossierSuspended, DossierResumed carry exactly these."""
 
@@ -186,10 +188,11 @@ def introductions(first: str = INTRODUCER_A, second: str = INTRODUCER_B, on: str
     }
 
 
-async def prepared_dossier(stack: Stack, dossier_id: str | None = None, citizen_id: str = APPLICANT) -> str:
+async def prepared_dossier(stack: Stack, dossier_id: str | None = None, citizen_id: str = APPLICANT, **opening: Any) -> str:
     """Open a dossier and record every paper over NATS, up to the history waiting for certification.
-    A second dossier in one test is for another person (ONE_DOSSIER)."""
-    fields: dict[str, Any] = {}
+    A second dossier in one test is for another person (ONE_DOSSIER). `opening`: more fields of
+    `open_dossier` (a re-admission)."""
+    fields: dict[str, Any] = dict(opening)
     if dossier_id:
         fields["dossier_id"] = dossier_id
     opened = await stack.ok(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from ketnap.services.dossiers import events as ev
 from tests.integration.dossiers.registry import OTHER_CELL, RealRegistry
 from tests.integration.dossiers.stack import (
     APPLICANT,
     CELL,
     CLOSING_FIELDS,
+    FORMER,
     HELPER,
     PROBATIONARY,
     Stack,
@@ -225,6 +227,65 @@ async def test_ALREADY_MEMBER_a_current_party_member_cannot_be_put_on_the_source
     assert refused["error"]["code"] == "rule:ALREADY_MEMBER", refused
     assert refused["error"]["message"].startswith("[ALREADY_MEMBER] Người này đang là đảng viên")
     assert await stack.store.head_position() == before
+
+
+async def test_a_dossier_is_never_attached_to_a_unit_dissolved_since(stack: Stack, registry: RealRegistry) -> None:
+    await registry.ok("establish_organisation", code="CB-10", name="Chi bộ 10", kind="cell", parent="DU-HT", effective_from="2005-01-01")
+    await registry.ok("dissolve_organisation", code="CB-10", effective_from="2026-01-01", reason="Sáp xếp lại")
+    async with stack.dossiers_running():
+        opened = await stack.ask("open_dossier", cell="CB-10", citizen_id="001098077771", full_name="Hà Văn Muộn",
+                                 opened_on="2025-09-01", helper_citizen_id=HELPER)
+        dossier_id = await prepared_dossier(stack)
+        moved = await stack.ask("transfer", dossier_id=dossier_id, on="2025-12-01", to_cell="CB-10")
+    message = "Tổ chức CB-10 không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này."
+    assert (opened["error"]["code"], opened["error"]["message"], opened["error"]["details"]["field"]) == ("validation", message, "cell")
+    assert (moved["error"]["code"], moved["error"]["message"], moved["error"]["details"]["field"]) == ("validation", message, "to_cell")
+    assert "DossierTransferred" not in await stack.events(dossier_id)
+
+
+READMITTED = {"left_on": "2023-06-01", "left_for": "name_removed"}
+
+
+async def test_READMIT_a_former_member_is_opened_only_as_a_readmission_and_never_for_an_excluded_reason(stack: Stack) -> None:
+    fields = {"cell": CELL, "citizen_id": FORMER, "full_name": "Đỗ Văn Cựu", "opened_on": "2025-09-01", "helper_citizen_id": HELPER}
+    before = await stack.store.head_position()
+    async with stack.dossiers_running():
+        plain = await stack.ask("open_dossier", **fields)
+        corruption = await stack.ask("open_dossier", **fields, readmission={**READMITTED, "left_for": "corruption"})
+        twice = await stack.ask("open_dossier", **fields, readmission={**READMITTED, "readmitted_before": True})
+        assert await stack.store.head_position() == before
+        # The day the person left is the registry's, whatever was typed.
+        opened = await stack.ok("open_dossier", **fields, readmission={**READMITTED, "left_on": "2023-09-09"})
+        body = (await stack.dossier(opened["result"]["dossier_id"]))["result"]
+    assert plain["error"]["code"] == "rule:READMIT", plain
+    assert plain["error"]["message"] == (
+        "[READMIT] Người này đã từng là đảng viên (ra khỏi Đảng ngày 01/06/2023): chỉ được kết nạp lại theo thủ tục kết nạp lại"
+    )
+    assert corruption["error"]["code"] == "rule:READMIT" and "tham nhũng" in corruption["error"]["message"], corruption
+    assert twice["error"]["code"] == "rule:READMIT" and "chỉ được kết nạp lại một lần" in twice["error"]["message"], twice
+    assert body["readmission"] == {"left_on": "2023-06-01", "left_for": "name_removed", "conviction_cleared_on": None,
+                                   "readmitted_before": False}
+    assert body["step"] == "source_list"
+
+
+async def test_READMIT_36_months_out_and_the_provincial_agreement_are_judged_on_the_cell_meeting(stack: Stack) -> None:
+    async with stack.dossiers_running():
+        dossier_id = await prepared_dossier(stack, citizen_id=FORMER, readmission=READMITTED)
+        at = await stack.verification_decides("HistoryCertified", dossier_id=dossier_id, cell=CELL, certified_by="DU-HT",
+                                              certified_on="2026-01-12")
+        await stack.wait_for_checkpoint(stack.verification_name, at)
+        too_soon = await stack.ask("mark_ready_for_cell_vote", dossier_id=dossier_id, ready_on="2026-02-02", cell_meeting_on="2026-02-10")
+        no_agreement = await stack.ask("mark_ready_for_cell_vote", dossier_id=dossier_id, ready_on="2026-06-02",
+                                       cell_meeting_on="2026-06-10")
+        await stack.ok("record_provincial_agreement", dossier_id=dossier_id, purpose="readmission", document_number="21-CV/TU",
+                       agreed_on="2026-05-20")
+        await stack.ok("mark_ready_for_cell_vote", dossier_id=dossier_id, ready_on="2026-06-02", cell_meeting_on="2026-06-10")
+        checked = [e for e in await stack.store.read_stream(ev.stream_id(dossier_id)) if e.event_type == "RulesChecked"]
+    assert too_soon["error"]["code"] == "rule:READMIT", too_soon
+    assert too_soon["error"]["message"] == "[READMIT] Chưa đủ 36 tháng kể từ khi ra khỏi Đảng"
+    assert no_agreement["error"]["code"] == "rule:READMIT", no_agreement
+    assert "văn bản đồng ý của ban thường vụ tỉnh ủy" in no_agreement["error"]["message"]
+    assert "READMIT" in checked[-1].data["rules"], checked[-1].data
 
 
 async def test_the_cells_notice_recorded_after_a_decision_is_no_conflict_for_the_officer_a_person_is(stack: Stack) -> None:

@@ -165,6 +165,19 @@ class TestBadInput:
                    kind="official", effective_from="2017-01-01")
         assert (await r.answer("member", citizen_id="001203004568", on="2017-01-01"))["full_name"] == NAME
 
+    async def test_a_former_member_is_answered_with_the_day_they_left(self, province: Registry) -> None:
+        """READMIT: dossiers opens a former member only as a re-admission, from the day the registry says they left."""
+        r = province
+        await small_tree(r)
+        await r.ok("register_member", citizen_id="001203004599", full_name=NAME, organisation="C1", kind="official",
+                   effective_from="2016-01-01")
+        await r.ok("change_member_status", citizen_id="001203004599", status="suspended", effective_from="2019-01-01", reason="Kỷ luật")
+        await r.ok("remove_member_name", citizen_id="001203004599", effective_from="2020-05-04", reason="Vi phạm tư cách đảng viên")
+        during = await r.answer("member", citizen_id="001203004599", on="2020-05-03")
+        after = await r.answer("member", citizen_id="001203004599", on="2021-01-01")
+        assert (during["member"], during["left_on"]) == (True, None)
+        assert (after["member"], after["left_on"]) == (False, "2020-05-04")
+
     async def test_an_actor_outside_the_unit_and_a_bad_date(self, province: Registry) -> None:
         r = province
         await small_tree(r)

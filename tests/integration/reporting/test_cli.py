@@ -10,7 +10,9 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from nats.aio.msg import Msg
 from openpyxl import load_workbook
@@ -101,3 +103,28 @@ async def test_quality_ratings_as_a_table_and_in_csv_and_xlsx(world: World, tmp_
     workbook = load_workbook(xlsx_file)
     assert len(workbook.worksheets) == 3
     assert [c.value for c in workbook.worksheets[0][3]][:5] == ["HUYEN-KS", "Huyện ủy Khánh Sơn", 9, 3, 33.3]
+
+
+async def test_a_report_about_a_past_day_apart_from_what_had_been_recorded(world: World, tmp_path: Path) -> None:
+    """`--on` is the day the report is about, `--as-recorded` the day up to which acts count, both
+    written dd/mm/yyyy and passed as the API's `on` and `as_recorded`."""
+    csv_file = tmp_path / "chi-tieu-15-04.csv"
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    about_april = await world.result("quota", organisation=DISTRICT, year=2025, on="2025-04-15")
+    async with forwarded(world):
+        code, april = await ketnap(world, "report", "quota", "--org", DISTRICT, "--year", "2025", "--on", "15/04/2025", "--csv", str(csv_file))
+        assert code == 0, april
+        code, recorded_today = await ketnap(world, "report", "quota", "--org", DISTRICT, "--year", "2025", "--on", "15/04/2025",
+                                            "--as-recorded", f"{today:%d/%m/%Y}")
+        assert code == 0, recorded_today
+        code, recorded_before = await ketnap(world, "report", "quota", "--org", DISTRICT, "--year", "2025",
+                                             "--as-recorded", f"{today - timedelta(days=1):%d/%m/%Y}")
+    assert "năm 2025 (tình hình đến 15/04/2025)" in april
+    with csv_file.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[2][:4] == ["HUYEN-KS", "Huyện ủy Khánh Sơn", "10", str(about_april["achieved"])]
+    assert about_april["achieved"] == 2  # D1 (10/03) and D3 (01/04) were decided by then; D2 (20/05) not yet
+    assert f"Tính theo những gì đã ghi tới hết ngày {today:%d/%m/%Y}." in recorded_today
+    assert "(tình hình đến 15/04/2025)" in recorded_today
+    # Nothing of the district had been recorded by yesterday's end: the unit was unknown then.
+    assert code == 1 and "Lỗi (not_found): Không có tổ chức đảng mã «HUYEN-KS»." in recorded_before

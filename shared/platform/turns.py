@@ -1,0 +1,38 @@
+"""Turns: one transaction at a time for a named piece of work, across the processes of a deployment
+(a PostgreSQL advisory lock held until the transaction ends).
+
+A consumer takes its turn before applying events (bus.consumer.take_turn); a service may serialise
+commands whose checks read what other commands change, so that a check and its append are never
+interleaved with another's (the registry's tree: a unit dissolved while a member joins it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+_LOCAL: dict[str, asyncio.Lock] = {}
+
+
+def service_turn(service: str, name: str) -> str:
+    """The turn `name` of one service (a command's `turn`, and whatever else of the service waits for it)."""
+    return f"{service}:{name}"
+
+
+async def wait_for_turn(conn: asyncpg.Connection, name: str) -> None:
+    """Wait, inside a transaction, until no other transaction holds the turn `name`; it is held
+    until this transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", name)
+
+
+@asynccontextmanager
+async def turn(pool: asyncpg.Pool, name: str) -> AsyncIterator[None]:
+    """Hold the turn `name` for the block. Waiters of one process queue on a local lock first, so
+    they do not each hold a pooled connection while the holder needs connections to work."""
+    local = _LOCAL.setdefault(name, asyncio.Lock())
+    async with local, pool.acquire() as conn, conn.transaction():
+        await wait_for_turn(conn, name)
+        yield
