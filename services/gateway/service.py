@@ -15,7 +15,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator import metrics as metrics_info
 
 from ketnap.domain.calendar import today_in_vietnam
-from ketnap.platform import metrics, tracing
+from ketnap.platform import metrics
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.gateway import handlers
 from ketnap.services.gateway.api import Gateway, build_app
@@ -34,10 +34,7 @@ def utc_now() -> datetime:
 
 def instrument(app: FastAPI, service: str) -> None:
     """Every HTTP request observed by route template (`none` for a path no route matches, so a
-    scan of random paths cannot grow the metrics), method and status (ketnap.platform.metrics),
-    and traced when the process traces (ketnap.platform.tracing)."""
-    if tracing.active():
-        app.add_middleware(tracing.HttpTracing, service=service)
+    scan of random paths cannot grow the metrics), method and status (ketnap.platform.metrics)."""
 
     def observe(info: metrics_info.Info) -> None:
         metrics.HTTP_REQUESTS.labels(service, info.modified_handler, info.method, info.modified_status).observe(info.modified_duration)

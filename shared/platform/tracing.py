@@ -11,7 +11,8 @@ each event's trace.
 Off by default: a process traces only when `OTEL_TRACES_EXPORTER` names an exporter (`otlp`,
 `console`; several with commas) and `OTEL_SDK_DISABLED` is not `true`. Everything else is the SDK's
 own standard variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, ...).
-Off, nothing is recorded, no header is added and the runtime adds no middleware.
+Off, nothing is recorded and no header is added. The HTTP side is FastAPI's own telemetry
+(`fastapi_telemetry`), given this provider.
 """
 
 from __future__ import annotations
@@ -51,13 +52,24 @@ def provider() -> TracerProvider | None:
     return _provider
 
 
-def install(tracer_provider: TracerProvider) -> None:
-    """Trace with `tracer_provider` from now on, in this whole process (OpenTelemetry's provider
-    is global, and several services may run in one process). The first one installed stays."""
+def install(tracer_provider: TracerProvider | None) -> None:
+    """Trace with `tracer_provider` from now on, in this whole process (several services may run
+    in one process: the tests); None: stop tracing. Every span of the platform is made with this
+    provider; the first one also becomes OpenTelemetry's global one (set once per process), for
+    any other library's instrumentation."""
     global _provider
-    if _provider is None:
-        _provider = tracer_provider
-        trace.set_tracer_provider(tracer_provider)
+    if tracer_provider is not None and _provider is None and not _global_set:
+        _set_global(tracer_provider)
+    _provider = tracer_provider
+
+
+_global_set = False
+
+
+def _set_global(tracer_provider: TracerProvider) -> None:
+    global _global_set
+    _global_set = True
+    trace.set_tracer_provider(tracer_provider)
 
 
 def configure(exporters: tuple[str, ...], service: str) -> None:
@@ -146,35 +158,11 @@ def trace_id_of(traceparent: str | None) -> str | None:
     return parts[1]
 
 
-class HttpTracing:
-    """ASGI middleware: a server span for each HTTP request, child of the caller's `traceparent`
-    if it sent one, named by its route template (never the path itself: it may hold an id)."""
 
-    def __init__(self, app: Any, service: str) -> None:
-        self.app = app
-        self.service = service
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not active():
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        method = scope["method"]
-        status: dict[str, int] = {}
-
-        async def sending(message: MutableMapping[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        with span(f"HTTP {method}", self.service, kind=SpanKind.SERVER, carrier=headers, **{"http.request.method": method}) as current:
-            try:
-                await self.app(scope, receive, sending)
-            finally:
-                # The router has put the matched route in the scope by now.
-                template = getattr(scope.get("route"), "path", None)
-                if current is not None and template:
-                    current.update_name(f"{method} {template}")
-                    current.set_attribute("http.route", template)
-                if current is not None and "code" in status:
-                    current.set_attribute("http.response.status_code", status["code"])
+def fastapi_telemetry() -> dict[str, Any]:
+    """FastAPI's own telemetry settings (`FastAPI(telemetry=...)`): its server span for each HTTP
+    request (named by route template, child of the caller's `traceparent`) and its spans of
+    dependencies and endpoints, with this process's provider; nothing when off. Its metrics stay
+    off (ketnap.platform.metrics has the HTTP requests) and so do its logs, which would record
+    validation failures with the values given (personal data)."""
+    return {"tracing": active(), "tracer_provider": _provider, "metrics": False, "logs": False, "auto_configure": False}
