@@ -210,6 +210,21 @@ class TestCompose:
         assert re.search(rf"^EXPOSE .*\b{METRICS_PORT}\b", DOCKERFILE.read_text(), re.MULTILINE)
         # Published nowhere (test_every_service_is_there): scraped from the compose network.
 
+    def test_traces_are_off_unless_the_env_file_asks(self, compose_model: dict, compose_bin: Path, tmp_path: Path) -> None:
+        from ketnap.platform.settings import Settings
+
+        for name in SERVICES:
+            env = compose_model["services"][name]["environment"]
+            assert Settings.model_validate({"traces_exporter": env["OTEL_TRACES_EXPORTER"]}).traces_exporters == (), name
+        env_file = tmp_path / "env"
+        env_file.write_text(ENV_EXAMPLE.read_text() + "OTEL_TRACES_EXPORTER=otlp\nOTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318\n")
+        result = _compose_config(compose_bin, tmp_path, env_file, "--format", "json")
+        assert result.returncode == 0, result.stderr
+        for name in SERVICES:
+            env = json.loads(result.stdout)["services"][name]["environment"]
+            assert Settings.model_validate({"traces_exporter": env["OTEL_TRACES_EXPORTER"]}).traces_exporters == ("otlp",), name
+            assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector:4318"
+
     def test_prometheus_scrapes_every_service(self, compose_bin: Path, tmp_path: Path) -> None:
         targets = set(re.findall(r"^\s+- (\w+):(\d+)$", PROMETHEUS_CONF.read_text(), re.MULTILINE))
         assert targets == {(name, str(METRICS_PORT)) for name in ROLES}
