@@ -4,15 +4,29 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast fuzz bench docs install clean-data
+# Every dependency at the version pinned in the lock (pip-compile, for Python 3.11 on Linux: the
+# Dockerfile's and CI's); a dependency the lock does not name yet is installed unpinned until
+# `make lock` is run.
+LOCK   := requirements.lock
 
-$(STAMP): pyproject.toml
+.PHONY: run test test-fast fuzz bench docs install lock clean-data
+
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+## Write requirements.lock again from pyproject.toml: after changing a dependency there (the pins
+## of the others are kept), or with UPGRADE=1 to take the newest releases pyproject.toml allows.
+## Commit the lock with the change; `make install` and the image install from it.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/pip-compile || $(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
+		--output-file $(LOCK) pyproject.toml
 
 ## Start embedded NATS + PostgreSQL and every service; Ctrl-C stops everything.
 run: $(STAMP)

@@ -26,6 +26,7 @@ from nats.aio.client import Client as NatsClient
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ketnap.platform import tracing
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import DomainError, ErrorBody, InvalidInput, Reply, Unavailable
 from ketnap.platform.envelope import EventMetadata
@@ -282,7 +283,11 @@ Xem docs/gateway.md."""
 
 def build_app(gateway: Gateway, endpoints: list[Endpoint]) -> FastAPI:
     # /docs is served by the web application from vendored Swagger UI files (web/app.py): no CDN.
-    app = FastAPI(title="Ketnap API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    # Traced by FastAPI itself when the process traces (ketnap.platform.tracing).
+    app = FastAPI(
+        title="Ketnap API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+        telemetry=tracing.fastapi_telemetry(),
+    )
     bearer = HTTPBearer(auto_error=False, scheme_name="token", description="`Authorization: Bearer ketnap.<id>.<bí mật>`")
 
     async def principal(credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> Principal:

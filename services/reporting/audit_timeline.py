@@ -1,7 +1,8 @@
 """The audit timeline (nhật ký kiểm tra): every event of every log, indexed by stream, with its hash.
 
 An inspector follows one dossier across services with it; each row names the event's log,
-position and hash, so it can be checked against `ketnap audit verify`. It keeps no event data
+position and hash, so it can be checked against `ketnap audit verify`, and the trace it was
+recorded in when the deployment traces (ketnap.platform.tracing). It keeps no event data
 but the day the fact happened and the rule set it was judged under: what happened, when, who
 recorded it, in which organisation.
 """
@@ -9,12 +10,13 @@ recorded it, in which organisation.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 
 from ketnap.domain.labels import EVENT_LABELS
 from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.tracing import trace_id_of
 from ketnap.services.reporting.base import ReportingProjection, business_date
 
 DOSSIER_STREAMS = ("dossier-", "verification-", "voting-")
@@ -39,9 +41,11 @@ class AuditTimeline(ReportingProjection):
             organisation    text,
             recorded_at     timestamptz NOT NULL,
             hash            text        NOT NULL,
+            trace_id        text,
             PRIMARY KEY (stream_id, source, position)
         """,
     }
+    added_columns: ClassVar[dict[str, tuple[str, ...]]] = {"audit_timeline": ("trace_id text",)}
 
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         await self.apply_batch(conn, schema, [(source, event)])
@@ -53,8 +57,8 @@ class AuditTimeline(ReportingProjection):
             return
         await conn.execute(
             f"INSERT INTO {schema}.audit_timeline (stream_id, source, position, stream_version, event_type, occurred_on, "
-            "rule_set, actor, organisation, recorded_at, hash) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], "
-            "$4::integer[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[])",
+            "rule_set, actor, organisation, recorded_at, hash, trace_id) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], "
+            "$4::integer[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::text[])",
             *(list(column) for column in zip(*rows, strict=True)),
         )
 
@@ -64,6 +68,7 @@ def _row(source: str, event: RecordedEvent) -> tuple[Any, ...]:
     return (
         event.stream_id, source, event.position, event.stream_version, event.event_type, business_date(event.data),
         rule_set if isinstance(rule_set, str) else None, event.actor, event.organisation, event.recorded_at, event.hash,
+        trace_id_of(event.traceparent),
     )
 
 
@@ -87,6 +92,7 @@ async def dossier_history(conn: asyncpg.Connection, schema: str, dossier_id: str
             "stream_id": r["stream_id"],
             "stream_version": r["stream_version"],
             "hash": r["hash"],
+            "trace_id": r["trace_id"],
         }
         for r in rows
     ]

@@ -11,6 +11,8 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketnap.platform.tracing import current_traceparent
+
 GENESIS_HASH = "0" * 64
 """The `previous_hash` of the first event of every log."""
 
@@ -35,6 +37,9 @@ class EventMetadata(BaseModel):
     organisation: str | None = None
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
+    traceparent: str | None = Field(default_factory=current_traceparent)
+    """The trace the events were appended in (ketnap.platform.tracing): the current span's, None
+    when this process does not trace."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,9 @@ class RecordedEvent:
     recorded_at: datetime
     previous_hash: str
     hash: str
+    traceparent: str | None = None
+    """W3C trace context of the append (ketnap.platform.tracing). Not hashed: it records where the
+    act was observed, not the act, and the chains recorded before it stay valid."""
 
     def expected_hash(self) -> str:
         return chain_hash(self.previous_hash, canonical_encoding(self))
@@ -85,6 +93,7 @@ class RecordedEvent:
             "recorded_at": self.recorded_at.isoformat(),
             "previous_hash": self.previous_hash,
             "hash": self.hash,
+            "traceparent": self.traceparent,
         }
 
     @classmethod
@@ -108,6 +117,7 @@ class RecordedEvent:
             recorded_at=datetime.fromisoformat(body["recorded_at"]),
             previous_hash=str(body["previous_hash"]),
             hash=str(body["hash"]),
+            traceparent=body.get("traceparent") or None,
         )
 
 

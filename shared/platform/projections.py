@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 
@@ -41,6 +41,9 @@ class Projection(ABC):
     sources: tuple[str, ...]
     tables: dict[str, str]
     """Table name -> column definitions, including a primary key (rows are compared by value)."""
+    added_columns: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Table name -> columns added to it after deployments had created it (each also in `tables`,
+    last, so a rebuilt table has the columns in the same order): added where missing."""
 
     @abstractmethod
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
@@ -68,6 +71,8 @@ async def create_tables(conn: asyncpg.Connection, projection: Projection, schema
         if fresh:
             await conn.execute(f"DROP TABLE IF EXISTS {schema}.{checked_identifier(table)}")
         await conn.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{checked_identifier(table)} ({columns})")
+        for column in projection.added_columns.get(table, ()):
+            await conn.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN IF NOT EXISTS {column}")
         if role_exists:
             # Built by an operator, applied to live by the service's own role.
             await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.{table} TO {role}")

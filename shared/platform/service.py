@@ -24,8 +24,9 @@ import pydantic
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
+from opentelemetry.trace import SpanKind
 
-from ketnap.platform import alarms, heartbeat, logcheck, metrics
+from ketnap.platform import alarms, heartbeat, logcheck, metrics, tracing
 from ketnap.platform.anchors import Anchorer, load_or_create_key
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
@@ -325,9 +326,11 @@ async def _decide_and_append(
             return decision, None
         ids = idempotent_event_ids(ctx.name, command_name, command.idempotency_key, len(decision.events))
         events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=True)]
-        metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
         try:
-            result = await _append_with_result(ctx, decision, events, metadata)
+            # The events keep this span's context: whatever applies them continues the trace.
+            with tracing.span(f"{ctx.name} append", ctx.name, **{"ketnap.event_types": [e.event_type for e in events]}):
+                metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
+                result = await _append_with_result(ctx, decision, events, metadata)
             break
         except ConcurrencyConflict as error:
             if attempt == FOLLOW_UP_RETRIES or not await ctx.store.only_follow_ups_after(error.stream_id, error.expected_version):
@@ -434,15 +437,24 @@ def _internal_error(subject: str, error: Exception) -> Reply:
 
 
 def _measured(
-    kind: str, endpoint: _Endpoint, answer: Callable[[Any], Awaitable[dict[str, Any]]], ctx_ref: dict[str, ServiceContext]
+    kind: str, endpoint: _Endpoint, answer: Callable[[Any], Awaitable[dict[str, Any]]], ctx_ref: dict[str, ServiceContext], broker: NatsBroker
 ) -> Callable[[Any], Awaitable[dict[str, Any]]]:
-    """`answer`, its latency and outcome observed (ketnap.platform.metrics)."""
+    """`answer`, its latency and outcome observed (ketnap.platform.metrics), inside a span that
+    continues the caller's trace from the request's headers (ketnap.platform.tracing)."""
     name = endpoint.subject.rsplit(".", 1)[-1]
 
     async def handle(body: Any) -> dict[str, Any]:
         started = time.perf_counter()
-        reply = await answer(body)
-        metrics.observe_request(ctx_ref["ctx"].name, kind, name, reply, time.perf_counter() - started)
+        service = ctx_ref["ctx"].name
+        message = broker.context.get_local("message") if tracing.active() else None
+        with tracing.span(
+            f"{endpoint.subject} process", service, kind=SpanKind.SERVER, carrier=message.headers if message else None,
+            **{"messaging.system": "nats", "messaging.destination.name": endpoint.subject, "ketnap.kind": kind},
+        ) as current:
+            reply = await answer(body)
+            if current is not None:
+                current.set_attribute("ketnap.outcome", metrics.outcome(reply))
+        metrics.observe_request(service, kind, name, reply, time.perf_counter() - started)
         return reply
 
     return handle
@@ -463,7 +475,7 @@ def _subscribe_command(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[st
             reply = _internal_error(endpoint.subject, error)
         return reply.model_dump(mode="json")
 
-    handle = _measured("command", endpoint, answer, ctx_ref)
+    handle = _measured("command", endpoint, answer, ctx_ref, broker)
 
     _document(handle, endpoint.model)
     broker.subscriber(endpoint.subject, queue=endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
@@ -484,7 +496,7 @@ def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str,
             return _internal_error(endpoint.subject, error).model_dump(mode="json")
         return Reply(ok=True, result=result if isinstance(result, dict) else {"items": result}).model_dump(mode="json")
 
-    handle = _measured("query", endpoint, answer, ctx_ref)
+    handle = _measured("query", endpoint, answer, ctx_ref, broker)
     _document(handle, endpoint.model)
     broker.subscriber(endpoint.subject, queue=endpoint.subject, title=endpoint.subject, description=endpoint.description or endpoint.model.__doc__)(handle)
 
@@ -586,6 +598,7 @@ def run_service(service: Service) -> None:
     """Entry point of `python -m services.<name>`: runs until SIGTERM or Ctrl-C."""
     settings = Settings.from_env()
     configure_logging(settings.log_format, settings.log_level, service=service.name)
+    tracing.configure(settings.traces_exporters, service.name)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -594,4 +607,7 @@ def run_service(service: Service) -> None:
             loop.add_signal_handler(sig, stop.set)
         await serve(service, settings, stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        tracing.shutdown()  # the spans still buffered are exported before the process ends

@@ -117,6 +117,11 @@ class Settings(BaseModel):
     """Where lower deployments join this one's NATS as leaf nodes (an upper deployment only)."""
     upper_leaf_url: str | None = None
     """The upper deployment's leaf-node address, e.g. nats-leaf://province:7422 (a lower deployment only)."""
+    traces_exporter: str | None = None
+    """OTEL_TRACES_EXPORTER: where this process exports its traces (`otlp`, `console`, several with
+    commas; ketnap.platform.tracing). Unset: no traces, unlike the SDK's own default of `otlp`."""
+    otel_sdk_disabled: bool = False
+    """OTEL_SDK_DISABLED=true: no traces whatever OTEL_TRACES_EXPORTER says."""
     link_cut_after_seconds: float = 30.0
     """A link whose last contact is older than this is shown cut by `ketnap status` (which then exits
     non-zero). A live link is heard from about every second even when idle (the source's heartbeat)."""
@@ -148,6 +153,8 @@ class Settings(BaseModel):
             "KETNAP_LEAF_PORT": "leaf_port",
             "KETNAP_UPPER_LEAF_URL": "upper_leaf_url",
             "KETNAP_LINK_CUT_AFTER": "link_cut_after_seconds",
+            "OTEL_TRACES_EXPORTER": "traces_exporter",
+            "OTEL_SDK_DISABLED": "otel_sdk_disabled",
         }
         for var, field in mapping.items():
             if env.get(var):
@@ -175,6 +182,13 @@ class Settings(BaseModel):
     @classmethod
     def _deployment_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(check_deployment_id(v) for v in value)
+
+    @property
+    def traces_exporters(self) -> tuple[str, ...]:
+        """The trace exporters this process uses; empty: tracing is off."""
+        if self.otel_sdk_disabled or not self.traces_exporter:
+            return ()
+        return tuple(e for e in (n.strip().lower() for n in self.traces_exporter.split(",")) if e and e != "none")
 
     @property
     def federated(self) -> bool:

@@ -49,6 +49,10 @@ DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 NATS_CONF = ROOT / "deploy" / "nats" / "nats.conf"
 INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
 FEDERATION = ROOT / "deploy" / "federation"
+PROMETHEUS_CONF = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+PROMETHEUS_OVERLAY = ROOT / "deploy" / "prometheus" / "compose.prometheus.yml"
+METRICS_PORT = 9100
+"""Where every service container serves its Prometheus metrics (docker-compose.yml)."""
 
 SERVICES = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
 ROLES = (*SERVICES, "federation")
@@ -219,6 +223,55 @@ class TestCompose:
             assert not mount.get("read_only"), f"{name} makes its key on its first start"
         assert re.search(r"install -d -o 10001 -g 10001 -m 700 /var/lib/ketnap/key$", DOCKERFILE.read_text(), re.MULTILINE)
         assert re.search(r"^USER 10001:10001$", DOCKERFILE.read_text(), re.MULTILINE)
+
+    def test_each_service_serves_its_metrics_on_the_compose_network_only(self, compose_model: dict) -> None:
+        from ketnap.platform.settings import Settings
+
+        services = compose_model["services"]
+        for name in SERVICES:
+            env = services[name]["environment"]
+            # What the service makes of it (shared/platform/settings.py): its port, on every interface of its container.
+            settings = Settings.model_validate({"metrics_port": env["KETNAP_METRICS_PORT"], "metrics_host": env["KETNAP_METRICS_HOST"]})
+            assert (settings.metrics_port, settings.metrics_host) == (METRICS_PORT, "0.0.0.0"), name
+            assert services[name]["expose"] == [str(METRICS_PORT)], name
+        assert not services["bootstrap"].get("expose"), "a one-shot step serves no metrics"
+        assert re.search(rf"^EXPOSE .*\b{METRICS_PORT}\b", DOCKERFILE.read_text(), re.MULTILINE)
+        # Published nowhere (test_every_service_is_there): scraped from the compose network.
+
+    def test_traces_are_off_unless_the_env_file_asks(self, compose_model: dict, compose_bin: Path, tmp_path: Path) -> None:
+        from ketnap.platform.settings import Settings
+
+        for name in SERVICES:
+            env = compose_model["services"][name]["environment"]
+            assert Settings.model_validate({"traces_exporter": env["OTEL_TRACES_EXPORTER"]}).traces_exporters == (), name
+        env_file = tmp_path / "env"
+        env_file.write_text(ENV_EXAMPLE.read_text() + "OTEL_TRACES_EXPORTER=otlp\nOTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318\n")
+        result = _compose_config(compose_bin, tmp_path, env_file, "--format", "json")
+        assert result.returncode == 0, result.stderr
+        for name in SERVICES:
+            env = json.loads(result.stdout)["services"][name]["environment"]
+            assert Settings.model_validate({"traces_exporter": env["OTEL_TRACES_EXPORTER"]}).traces_exporters == ("otlp",), name
+            assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector:4318"
+
+    def test_prometheus_scrapes_every_service(self, compose_bin: Path, tmp_path: Path) -> None:
+        targets = set(re.findall(r"^\s+- (\w+):(\d+)$", PROMETHEUS_CONF.read_text(), re.MULTILINE))
+        assert targets == {(name, str(METRICS_PORT)) for name in ROLES}
+        result = _compose_config(compose_bin, tmp_path, ENV_EXAMPLE, "--format", "json", overlay=PROMETHEUS_OVERLAY)
+        assert result.returncode == 0, result.stderr
+        services = json.loads(result.stdout)["services"]
+        prometheus = services["prometheus"]
+        mounts = {v["target"]: v.get("source", "") for v in prometheus["volumes"]}
+        assert mounts["/etc/prometheus/prometheus.yml"] == str(PROMETHEUS_CONF)
+        assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+        # Its interface on this machine only; the services stay unpublished.
+        assert [(p["host_ip"], p["target"]) for p in prometheus["ports"]] == [("127.0.0.1", 9090)]
+        assert {n for n in services if "ports" in services[n]} == {"gateway", "prometheus"}
+        assert prometheus["healthcheck"]["test"][0] == "CMD"
+
+    def test_the_metrics_ports_are_documented(self) -> None:
+        operations = (ROOT / "docs" / "operations.md").read_text()
+        assert f"<service>:{METRICS_PORT}/metrics" in operations
+        assert "deploy/prometheus/compose.prometheus.yml" in operations
 
     def test_each_container_connects_as_its_own_user(self, compose_model: dict) -> None:
         services = compose_model["services"]
@@ -1068,6 +1121,9 @@ class TestFederationCompose:
         }
         env = federation["environment"]
         assert env["KETNAP_LOG_FORMAT"] == "json"
+        assert (env["KETNAP_METRICS_PORT"], env["KETNAP_METRICS_HOST"], federation["expose"]) == (
+            str(METRICS_PORT), "0.0.0.0", [str(METRICS_PORT)]
+        ), "its metrics like every service's"
         nats_url, db_url = urlsplit(env["NATS_URL"]), urlsplit(env["DATABASE_URL"])
         assert (nats_url.username, nats_url.hostname, nats_url.port) == ("federation", "nats", 4222)
         assert (db_url.username, db_url.hostname, db_url.path) == ("ketnap_federation", "postgres", "/ketnap")

@@ -21,8 +21,9 @@ import pydantic
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from opentelemetry.trace import SpanKind
 
-from ketnap.platform import alarms
+from ketnap.platform import alarms, tracing
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
 from ketnap.platform.bus.logread import RemoteLog
@@ -351,8 +352,14 @@ class ConsumerRunner:
 
     async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
         try:
-            async with conn.transaction():  # a savepoint: a dead letter keeps none of its effect
-                await self.handler(conn, event)
+            # In the trace the event was appended in, however it came (JetStream or the source log).
+            with tracing.span(
+                f"{self.spec.name} apply {event.event_type}", self.schema, kind=SpanKind.CONSUMER,
+                parent=tracing.context_of(event.traceparent),
+                **{"ketnap.consumer": self.spec.name, "ketnap.source": self.spec.source, "ketnap.position": event.position},
+            ):
+                async with conn.transaction():  # a savepoint: a dead letter keeps none of its effect
+                    await self.handler(conn, event)
         except (Unapplicable, pydantic.ValidationError) as error:
             reason = _reason(error)
             await conn.execute(

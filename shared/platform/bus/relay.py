@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import asyncpg
 from nats.js import JetStreamContext
 
+from ketnap.platform import tracing
 from ketnap.platform.bus import subjects
 from ketnap.platform.envelope import RecordedEvent, to_wire
 from ketnap.platform.eventstore import EventStore
@@ -79,11 +80,15 @@ class Relay:
             )
 
     def _headers(self, event: RecordedEvent) -> dict[str, str]:
-        return {
+        headers = {
             subjects.MSG_ID_HEADER: str(event.event_id),
             subjects.POSITION_HEADER: str(event.position),
             subjects.ORIGIN_HEADER: self.deployment,
         }
+        if event.traceparent:
+            # For tools reading the stream; consumers take the event's own (ketnap.platform.tracing).
+            headers[tracing.TRACEPARENT] = event.traceparent
+        return headers
 
     async def publish_pending(self) -> int:
         """Publish everything after the checkpoint; returns how many events were acknowledged."""

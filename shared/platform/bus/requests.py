@@ -11,7 +11,9 @@ from typing import Any
 
 import nats.errors
 from nats.aio.client import Client as NatsClient
+from opentelemetry.trace import SpanKind
 
+from ketnap.platform import tracing
 from ketnap.platform.bus import subjects
 from ketnap.platform.commands import Unavailable
 from ketnap.platform.logging import get_logger
@@ -29,9 +31,12 @@ async def request(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     unavailable_message: str = "Dịch vụ không trả lời; chưa có gì được ghi, hãy thử lại sau.",
 ) -> dict[str, Any]:
-    """Send `body` as JSON to `subject` and return the decoded reply."""
+    """Send `body` as JSON to `subject` and return the decoded reply; the caller's trace goes with
+    it in the `traceparent` header (ketnap.platform.tracing)."""
     try:
-        reply = await nc.request(subject, json.dumps(body, ensure_ascii=False).encode(), timeout=timeout)
+        with tracing.span(f"{subject} send", None, kind=SpanKind.CLIENT, **{"messaging.destination.name": subject}):
+            headers = tracing.inject({}) or None
+            reply = await nc.request(subject, json.dumps(body, ensure_ascii=False).encode(), timeout=timeout, headers=headers)
     except (nats.errors.NoRespondersError, nats.errors.TimeoutError) as error:
         log.warning("service did not answer", subject=subject, error=type(error).__name__)
         raise Unavailable(unavailable_message, subject=subject) from error

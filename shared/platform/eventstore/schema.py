@@ -41,8 +41,12 @@ CREATE TABLE IF NOT EXISTS {schema}.events (
     recorded_at     timestamptz NOT NULL,
     previous_hash   text        NOT NULL,
     hash            text        NOT NULL,
+    traceparent     text,
     UNIQUE (stream_id, stream_version)
 );
+-- Added after the table (ketnap.platform.tracing): a log created before gains it, its rows NULL.
+-- Outside the hash, so the chains already recorded stay valid.
+ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS traceparent text;
 
 -- The log is the audit trail: the database itself refuses to change it, whoever asks.
 CREATE OR REPLACE FUNCTION {schema}.refuse_event_change() RETURNS trigger

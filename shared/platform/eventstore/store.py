@@ -32,7 +32,7 @@ ANY_VERSION = -1
 
 _COLUMNS = (
     "position, stream_id, stream_version, event_id, event_type, schema_version, data, actor, "
-    "organisation, correlation_id, causation_id, recorded_at, previous_hash, hash"
+    "organisation, correlation_id, causation_id, recorded_at, previous_hash, hash, traceparent"
 )
 
 
@@ -196,7 +196,7 @@ class EventStore:
             )
         if len(rows) == 1:
             await conn.execute(
-                f"INSERT INTO {self.table} ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)", *rows[0]
+                f"INSERT INTO {self.table} ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)", *rows[0]
             )
         elif rows:
             await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
@@ -248,7 +248,7 @@ class EventStore:
                     fields["position"], stream_id, fields["stream_version"], event.event_id,
                     event.event_type, event.schema_version, dumps_data(event.data), metadata.actor,
                     metadata.organisation, metadata.correlation_id, metadata.causation_id,
-                    recorded_at, previous_hash, digest,
+                    recorded_at, previous_hash, digest, metadata.traceparent,
                 )
             )
             previous_hash = digest
@@ -371,6 +371,7 @@ class EventStore:
                         event.position, event.stream_id, event.stream_version, event.event_id, event.event_type,
                         event.schema_version, dumps_data(event.data), event.actor, event.organisation,
                         event.correlation_id, event.causation_id, event.recorded_at, event.previous_hash, event.hash,
+                        event.traceparent,
                     )
                 )
             if rows:
