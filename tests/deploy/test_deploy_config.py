@@ -360,7 +360,7 @@ def test_dockerfile_passes_hadolint() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     text = DOCKERFILE.read_text()
     assert re.search(r"^FROM python:3\.11-slim\b", text, re.MULTILINE)
-    assert re.search(r"^RUN pip install \.$", text, re.MULTILINE)
+    assert re.search(r"^RUN pip install -c requirements\.lock \.$", text, re.MULTILINE), "the image installs the locked versions"
     assert re.search(r"^USER (?!root|0\b)", text, re.MULTILINE), "services must not run as root"
 
 
