@@ -65,6 +65,8 @@ async def bootstrap_database(database_url: str, services: list[Service], *, crea
                 await conn.execute(f"CREATE TABLE IF NOT EXISTS {service.name}.{checked_identifier(table)} ({columns})")
                 if has_role:
                     await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {service.name}.{table} TO {role}")
+            for upgrade in service.upgrades:
+                await conn.execute(upgrade)
             for kept in service.kept_logs:
                 await migrate_service(conn, kept, role if has_role else None, owns_log=True)
         await _grant_log_reads(conn, services)

@@ -110,6 +110,9 @@ class Service:
     its own schema, is relayed to JetStream and answers log reads, like a service's own log."""
     tables: dict[str, str] = field(default_factory=dict)
     """Tables of the service's own bookkeeping (not projections), created by the bootstrap."""
+    upgrades: list[str] = field(default_factory=list)
+    """SQL the bootstrap runs after creating the tables, bringing a schema bootstrapped by an
+    earlier version up to date (a table retired, its rows moved); each must be safe to run again."""
     listeners: list[tuple[str, RawHandler]] = field(default_factory=list)
 
     def __post_init__(self) -> None:

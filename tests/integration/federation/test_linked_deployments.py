@@ -208,10 +208,12 @@ async def test_a_commune_that_rewrites_its_past_is_caught_above(tree: tuple[Depl
     new_position = await commune.head("registry")
 
     async def alarm() -> list:
-        return (await province.ask("federation", "alarms", {"origin": commune.id}))["items"]
+        # The keepers' refusals are the federation service's integrity alarms, as any consumer's.
+        items = (await province.ask("federation", "integrity_alarms", {}))["items"]
+        return [a for a in items if a["source"] == kept_log_name("registry", commune.id)]
 
     found = await eventually(alarm, timeout=30)
-    assert [(a["kept_log"], a["position"], a["kind"]) for a in found] == [("registry_at_xa_b", new_position, "broken_link")]
+    assert [(a["source"], a["position"], a["kind"]) for a in found] == [("registry_at_xa_b", new_position, "broken_link")]
     assert commune.id in found[0]["message"] and str(new_position) in found[0]["message"]
     assert await province.head("registry_at_xa_b") == new_position - 1  # nothing after the break is kept
     result = await ketnap_cli(province, "audit", "verify", "--deployment", commune.id)
@@ -223,6 +225,10 @@ async def test_a_commune_that_rewrites_its_past_is_caught_above(tree: tuple[Depl
     assert status.returncode == 1, status.stdout  # answering, but a link has an alarm
     line = next(line for line in status.stdout.splitlines() if line.startswith("registry_at_xa_b"))
     assert line.split()[-1] == "1", status.stdout
+    federation = next(line for line in status.stdout.splitlines() if line.startswith("federation "))
+    assert federation.split()[-1] == "1", status.stdout  # counted with every service's integrity alarms
+    listed = await ketnap_cli(province, "alarms", "list")
+    assert f"federation #{found[0]['id']}: Nhật ký registry_at_xa_b, vị trí {new_position}" in listed.stdout, listed.stdout
 
 
 async def ketnap_cli(at: Deployment, *args: str) -> subprocess.CompletedProcess[str]:
