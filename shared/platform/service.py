@@ -26,6 +26,7 @@ from nats.js import JetStreamContext
 
 from ketnap.platform import alarms, heartbeat, metrics
 from ketnap.platform.anchors import Anchorer, load_or_create_key
+from ketnap.platform.chaincheck import ChainWatch
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
 from ketnap.platform.bus.consumer import ConsumerRunner, EventHandler
@@ -486,6 +487,9 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
                 turn=turns.setdefault(spec.name, asyncio.Lock()),
             )
             tasks.append(asyncio.create_task(runner.run(stop), name=spec.name))
+        for checked in ([service.name] if service.owns_log else []) + list(service.kept_logs):
+            watch = ChainWatch(pool, service.name, checked, settings.chain_check_interval_seconds)
+            tasks.append(asyncio.create_task(watch.run(stop), name=f"{checked}.chain_check"))
         if settings.metrics_port:
             metrics_server = metrics.serve_metrics(settings.metrics_port, settings.metrics_host)
             logs = ([service.name] if service.owns_log else []) + list(service.kept_logs)

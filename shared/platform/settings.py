@@ -117,6 +117,9 @@ class Settings(BaseModel):
     """Where lower deployments join this one's NATS as leaf nodes (an upper deployment only)."""
     upper_leaf_url: str | None = None
     """The upper deployment's leaf-node address, e.g. nats-leaf://province:7422 (a lower deployment only)."""
+    chain_check_interval_seconds: float = 3600.0
+    """How often every service re-checks the whole chain of each log in its database
+    (`ketnap.platform.chaincheck`); new events are checked within seconds of being recorded."""
     link_cut_after_seconds: float = 30.0
     """A link whose last contact is older than this is shown cut by `ketnap status` (which then exits
     non-zero). A live link is heard from about every second even when idle (the source's heartbeat)."""
@@ -148,6 +151,7 @@ class Settings(BaseModel):
             "KETNAP_LEAF_PORT": "leaf_port",
             "KETNAP_UPPER_LEAF_URL": "upper_leaf_url",
             "KETNAP_LINK_CUT_AFTER": "link_cut_after_seconds",
+            "KETNAP_CHAIN_CHECK_INTERVAL": "chain_check_interval_seconds",
         }
         for var, field in mapping.items():
             if env.get(var):
