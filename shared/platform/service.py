@@ -26,12 +26,12 @@ from nats.js import JetStreamContext
 
 from ketnap.platform import alarms, heartbeat, metrics
 from ketnap.platform.anchors import Anchorer, load_or_create_key
-from ketnap.platform.chaincheck import ChainWatch
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
 from ketnap.platform.bus.consumer import ConsumerRunner, EventHandler
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.bus.relay import Relay, relay_state
+from ketnap.platform.chaincheck import ChainWatch
 from ketnap.platform.commands import (
     Command,
     Conflict,
