@@ -23,6 +23,7 @@ from ketnap.platform.eventstore import EventStore
 from ketnap.platform.federation.links import DOWNWARD, UPWARD, KeptLog, Links
 from ketnap.platform.federation.streams import KEEPER, arriving_stream, keep_sourcing, keeper_durable
 from ketnap.platform.service import Service, ServiceContext
+from ketnap.services.federation import upward
 from ketnap.services.federation.keeper import Keeper
 
 
@@ -71,6 +72,18 @@ def build_service(links: Links, name: str = "federation") -> Service:
         async def read_own_log(ctx: ServiceContext, request: dict[str, Any], own: str = own) -> dict[str, Any]:
             """A linked deployment re-reads this deployment's log to fill a gap."""
             return await answer_log_request(EventStore(ctx.pool, own), request)
+
+    @service.listen(subjects.linked_alarms_subject(links.deployment))
+    async def tell_alarms(ctx: ServiceContext, request: dict[str, Any]) -> dict[str, Any]:
+        """The level above asks for this deployment's integrity alarms (`upward`)."""
+        return await upward.own_alarms(ctx.pool, ctx.name)
+
+    if links.lowers:
+
+        async def alarms_from_below(ctx: ServiceContext, closing: asyncio.Event) -> None:
+            await upward.ask_below(ctx.nc, ctx.pool, ctx.name, links.lowers, closing)
+
+        service.add_background("alarms_from_below", alarms_from_below)
 
     @service.query("links", LinksQuery)
     async def link_states(ctx: ServiceContext, query: LinksQuery) -> dict[str, Any]:
