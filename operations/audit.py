@@ -10,6 +10,7 @@ import asyncpg
 import nats
 from nats.js import JetStreamContext
 
+from ketnap.platform import alarms
 from ketnap.platform.anchors import latest_anchor, load_public_key
 from ketnap.platform.bus import subjects
 from ketnap.platform.logcheck import verify_chain, wait_for_relay
@@ -46,13 +47,14 @@ def origin_of(log: str, deployment: str) -> tuple[str, str]:
 
 
 async def linked_alarms(conn: asyncpg.Connection, deployment: str) -> list[str]:
-    """What the federation service refused from `deployment`, as sentences for an operator."""
-    exists = await conn.fetchval("SELECT to_regclass('federation.alarms') IS NOT NULL")
-    if not exists:
+    """What the federation service refused from `deployment` and no operator acknowledged yet,
+    as sentences for an operator (its integrity alarms on the logs kept from there)."""
+    if not await conn.fetchval("SELECT to_regclass('federation.integrity_alarms') IS NOT NULL"):
         return []
-    from ketnap.services.federation.alarms import alarms
+    from ketnap.platform.federation.links import DOWNWARD, UPWARD, kept_log_name
 
-    return [a.describe() for a in await alarms(conn, "federation", deployment)]
+    kept = {kept_log_name(service, deployment) for service in (*UPWARD, *DOWNWARD)}
+    return [a.describe() for a in await alarms.listed(conn, "federation") if a.source in kept]
 
 
 class NothingToVerify(Exception):

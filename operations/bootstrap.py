@@ -65,6 +65,8 @@ async def bootstrap_database(database_url: str, services: list[Service], *, crea
                 await conn.execute(f"CREATE TABLE IF NOT EXISTS {service.name}.{checked_identifier(table)} ({columns})")
                 if has_role:
                     await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {service.name}.{table} TO {role}")
+            for upgrade in service.upgrades:
+                await conn.execute(upgrade)
             for kept in service.kept_logs:
                 await migrate_service(conn, kept, role if has_role else None, owns_log=True)
         await _grant_log_reads(conn, services)
@@ -75,7 +77,8 @@ async def bootstrap_database(database_url: str, services: list[Service], *, crea
 async def _grant_log_reads(conn: asyncpg.Connection, services: list[Service]) -> None:
     """Logs kept from other deployments are read in place by every service of this one (the
     registry folds the upper deployment's tree into its own read model); the keeper (the
-    federation service) reads this deployment's own logs to answer the deployments linked to it."""
+    federation service) reads this deployment's own logs to answer the deployments linked to it,
+    and their integrity alarms to tell the level above."""
 
     async def grant(log_schema: str, service: Service) -> None:
         role = service_role(service.name)
@@ -89,6 +92,9 @@ async def _grant_log_reads(conn: asyncpg.Connection, services: list[Service]) ->
                 await grant(kept, reader)
         for owner in [s for s in services if s.owns_log]:
             await grant(owner.name, keeper)
+            # It tells the level above the integrity alarms of this deployment's services too.
+            if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", service_role(keeper.name)):
+                await conn.execute(f"GRANT SELECT ON {owner.name}.integrity_alarms TO {service_role(keeper.name)}")
 
 
 async def bootstrap_streams(settings: Settings, services: list[Service]) -> None:

@@ -483,6 +483,11 @@ def print_topology_summary(topology: Topology, stacks: list[Stack]) -> None:
             print(f"  Cấp dưới    {', '.join(settings.lower_deployments)} (nối vào 127.0.0.1:{settings.leaf_port})")
         print(f"  Dữ liệu     {settings.data_dir}")
         print(f"  Dịch vụ     {', '.join(p.name for p in stack.processes)}")
+    if warnings := topology.not_kept_above():
+        print()
+        print("Chú ý, báo cáo qua nhiều hơn hai cấp chưa đầy đủ:")
+        for warning in warnings:
+            print(f"  - {warning}")
     first = stacks[0].settings.data_dir
     print()
     print(f"Xem trạng thái một đơn vị: KETNAP_DATA_DIR={first} {ketnap} status   ·   Dừng tất cả: Ctrl-C")

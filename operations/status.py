@@ -1,5 +1,6 @@
 """What `ketnap status` reports: servers, services answering, log heads, relay lag, dead letters
-unacknowledged integrity alarms and cut links; the deployment is healthy only without any of them."""
+unacknowledged integrity alarms, cut links and links that could not be read in time; the deployment
+is healthy only without any of them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import nats
+import nats.errors
 
 from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
@@ -38,6 +40,9 @@ class StatusReport:
     services: list[ServiceStatus] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     """Each log kept from a linked deployment (the federation service's `links` query)."""
+    links_unknown: str | None = None
+    """Why the links of a linked deployment could not be read (no answer within LINKS_TIMEOUT_SECONDS):
+    unknown links are shown as such and make the deployment unhealthy, never an empty section."""
 
     @property
     def healthy(self) -> bool:
@@ -45,6 +50,7 @@ class StatusReport:
             self.nats_up and self.database_up and all(s.answering for s in self.services)
             and not any(s.dead_letters or s.alarms for s in self.services)
             and not any(link["alarms"] or link.get("cut") for link in self.links)
+            and self.links_unknown is None
         )
 
 
@@ -86,8 +92,9 @@ async def collect_status(
                 status.dead_letters = await conn.fetchval(f"SELECT count(*) FROM {name}.dead_letters")
                 status.alarms = await alarms.unacknowledged(conn, name)
             report.services.append(status)
-        if nc is not None:
-            report.links = await _links(nc)
+        if any(s.name == "federation" for s in services):
+            # A linked deployment (only it runs the federation service) must show its links.
+            report.links, report.links_unknown = await _links(nc)
     finally:
         if nc is not None:
             await nc.close()
@@ -96,14 +103,24 @@ async def collect_status(
     return report
 
 
-async def _links(nc: nats.aio.client.Client) -> list[dict[str, Any]]:
-    """Nothing when this deployment has no links (no federation service answers)."""
+LINKS_TIMEOUT_SECONDS = 3.0
+"""How long `ketnap status` waits for the federation service's `links` answer."""
+
+
+async def _links(nc: nats.aio.client.Client | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The links, or why they are unknown (said in the status, never shown as no links)."""
+    if nc is None:
+        return [], "không kết nối được NATS"
     try:
-        reply = await nc.request(subjects.query_subject("federation", "links"), b"{}", timeout=3)
-    except Exception:  # noqa: BLE001 - no federation service: a single deployment
-        return []
+        reply = await nc.request(subjects.query_subject("federation", "links"), b"{}", timeout=LINKS_TIMEOUT_SECONDS)
+    except nats.errors.NoRespondersError:
+        return [], "dịch vụ federation không chạy"
+    except (nats.errors.TimeoutError, TimeoutError):
+        return [], f"dịch vụ federation không trả lời trong {LINKS_TIMEOUT_SECONDS:g} giây"
     body = json.loads(reply.data)
-    return body.get("result", {}).get("links", []) if body.get("ok") else []
+    if not body.get("ok"):
+        return [], "dịch vụ federation báo lỗi: " + str((body.get("error") or {}).get("message", "không rõ"))
+    return body["result"]["links"], None
 
 
 def _link_line(link: dict[str, Any]) -> str:
@@ -141,6 +158,8 @@ def render_status(report: StatusReport) -> str:
         head = "-" if s.head is None else str(s.head)
         lag = "-" if s.relay_lag is None else str(s.relay_lag)
         lines.append(f"{s.name:<14}{'có' if s.answering else 'KHÔNG':<10}{head:>12}{lag:>11}{s.dead_letters:>10}{s.alarms:>10}")
+    if report.links_unknown:
+        lines += ["", f"Liên kết với các đơn vị triển khai khác: KHÔNG BIẾT ({report.links_unknown})."]
     if report.links:
         lines += ["", "Liên kết với các đơn vị triển khai khác:"]
         lines.append(f"{'nhật ký giữ':<26}{'từ':<12}{'chiều':<9}{'đã giữ':>10}{'còn chờ':>8}{'liên lạc':>16}{'cảnh báo':>10}")

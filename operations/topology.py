@@ -105,6 +105,21 @@ class Topology(BaseModel):
     def lowers_of(self, deployment_id: str) -> tuple[str, ...]:
         return tuple(d.id for d in self.deployments if d.upper == deployment_id)
 
+    def not_kept_above(self) -> list[str]:
+        """What three levels or more leave out, in words: a deployment keeps the logs of those
+        directly below it only (docs/federation.md, "Limits"), so every level further up reports
+        on their units without their dossiers. Said when the topology starts, not found in a report."""
+        warnings = []
+        for entry in self.deployments:
+            above = self.get(entry.upper).upper if entry.upper else None
+            while above is not None:
+                warnings.append(
+                    f"{above} không giữ nhật ký của {entry.id} (chỉ {entry.upper}, cấp trên trực tiếp, giữ): báo cáo của"
+                    f" {above} về các đơn vị thuộc {entry.id} chưa tính hồ sơ ghi ở {entry.id}."
+                )
+                above = self.get(above).upper
+        return warnings
+
     def settings_for(self, deployment_id: str, base: Settings) -> Settings:
         """`base` as deployment `deployment_id` runs it: its id, links, ports and data folder.
 

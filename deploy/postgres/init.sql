@@ -106,7 +106,7 @@ CREATE SCHEMA IF NOT EXISTS verification AUTHORIZATION ketnap_owner;
 CREATE SCHEMA IF NOT EXISTS voting AUTHORIZATION ketnap_owner;
 CREATE SCHEMA IF NOT EXISTS reporting AUTHORIZATION ketnap_owner;
 CREATE SCHEMA IF NOT EXISTS gateway AUTHORIZATION ketnap_owner;
--- The federation service's own schema (its alarms). The logs it keeps from the linked
+-- The federation service's own schema (its checkpoints and integrity alarms). The logs it keeps from the linked
 -- deployments, <service>_at_<deployment>, get their schemas from `ketnap bootstrap`, which
 -- knows the links (KETNAP_UPPER, KETNAP_LOWERS) and grants each only as far as needed.
 CREATE SCHEMA IF NOT EXISTS federation AUTHORIZATION ketnap_owner;

@@ -3,8 +3,10 @@ event is the next link of the origin's hash chain, and keeps it verbatim.
 
 What it keeps, the rest of this deployment reads like a log of its own (relayed to JetStream as
 `<service>_at_<origin>`, readable on `<service>_at_<origin>.query.log`). What it refuses raises
-an alarm and stays out: the kept log never holds an event that does not chain on to the one
-before it, so the level above never counts what a lower level rewrote.
+an integrity alarm of this service (`ketnap.platform.alarms`, listed by `ketnap alarms list` and
+counted by `ketnap status` like any consumer's) and stays out: the kept log never holds an event
+that does not chain on to the one before it, so the level above never counts what a lower level
+rewrote.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.consumer import decode_messages
 from ketnap.platform.bus.logread import RemoteLog
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import ChainRefused, EventStore
 from ketnap.platform.federation.links import KeptLog
-from ketnap.platform.federation.streams import arriving_stream, keeper_durable
+from ketnap.platform.federation.streams import KEEPER, arriving_stream, keeper_durable
 from ketnap.platform.logging import get_logger
-from ketnap.services.federation import alarms
 
 log = get_logger(__name__)
 
@@ -36,7 +38,8 @@ REFUSED_RETRY_SECONDS = 30.0
 it from a backup), and the kept log then continues; until then nothing after it is kept."""
 GAP_RETRY_SECONDS = 5.0
 """A gap the origin could not fill yet (it did not answer) is asked again sooner: usually the
-link is merely slow."""
+link is merely slow. It is a delay, not a refusal, so it raises no alarm (as a consumer's gap
+raises none): its messages stay on the way, counted by the link's status until they are kept."""
 
 
 @dataclass
@@ -90,7 +93,7 @@ class Keeper:
         the refused event is the one named and everything before it is kept."""
         decoded, undecodable = decode_messages(messages)
         for message, position, reason in undecodable:
-            await self._alarm(position, "undecodable", reason)
+            await self._alarm(message.subject, position, "undecodable", reason, "")
             await message.term()
         try:
             await self.store.keep([e for _, e in decoded])
@@ -113,7 +116,8 @@ class Keeper:
         except ChainRefused as refused:
             if refused.kind == "gap" and await self._fill_gap(refused.position, event.position - 1):
                 return await self._take_one(message, event)
-            await self._alarm(refused.position, refused.kind, refused.detail)
+            if refused.kind != "gap":
+                await self._alarm(message.subject, refused.position, refused.kind, refused.detail, event.hash)
             if refused.kind == "rewritten":
                 # The position is kept already, with the hash first received: the other version
                 # is refused for good and the log goes on.
@@ -135,16 +139,16 @@ class Keeper:
         try:
             await self.store.keep(missing)
         except ChainRefused as refused:
-            await self._alarm(refused.position, refused.kind, refused.detail)
+            received = next((e.hash for e in missing if e.position == refused.position), "")
+            await self._alarm(self.origin_log.subject, refused.position, refused.kind, refused.detail, received)
             return False
-        async with self.pool.acquire() as conn:
-            await alarms.clear_gaps(conn, self.schema, self.kept.name, last + 1)
         log.info("gap filled from the origin", kept_log=self.kept.name, first=first, last=last)
         return True
 
-    async def _alarm(self, position: int, kind: str, detail: str) -> None:
+    async def _alarm(self, subject: str, position: int, kind: str, detail: str, received_hash: str) -> None:
+        refusal = alarms.Refusal(KEEPER, self.kept.name, subject, position, kind, detail, received_hash)
         async with self.pool.acquire() as conn:
-            new = await alarms.raise_alarm(conn, self.schema, self.kept.name, self.kept.origin, position, kind, detail)
+            new = await alarms.record(conn, self.schema, refusal)
         if new:
             log.error(
                 "linked log refused", kept_log=self.kept.name, origin=self.kept.origin, position=position, kind=kind,

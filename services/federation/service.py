@@ -16,13 +16,14 @@ import nats.errors
 import nats.js.errors
 from pydantic import BaseModel, ConfigDict
 
+from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.federation.links import DOWNWARD, UPWARD, KeptLog, Links
-from ketnap.platform.federation.streams import arriving_stream, keep_sourcing, keeper_durable
+from ketnap.platform.federation.streams import KEEPER, arriving_stream, keep_sourcing, keeper_durable
 from ketnap.platform.service import Service, ServiceContext
-from ketnap.services.federation import alarms
+from ketnap.services.federation import upward
 from ketnap.services.federation.keeper import Keeper
 
 
@@ -33,15 +34,26 @@ class LinksQuery(BaseModel):
     origin: str | None = None
 
 
-class AlarmsQuery(BaseModel):
-    """What was refused from the linked deployments (all of them, or one)."""
-
-    model_config = ConfigDict(extra="forbid")
-    origin: str | None = None
+def retire_own_alarms(schema: str) -> str:
+    """The keepers' refusals were once kept in a table of their own (`<schema>.alarms`); they are
+    integrity alarms like any consumer's now. A deployment bootstrapped before moves what it had
+    there (a gap was a delay, not a refusal: it goes) and drops the table; nothing to do after."""
+    return f"""
+DO $$ BEGIN
+  IF to_regclass('{schema}.alarms') IS NOT NULL THEN
+    INSERT INTO {schema}.integrity_alarms (consumer, source, subject, position, kind, detail, received_hash, first_seen, last_seen, times)
+      SELECT '{KEEPER}', kept_log, 'ketnap.' || origin || '.evt.' || split_part(kept_log, '_at_', 1) || '.>', position, kind,
+             detail, '', first_seen, last_seen, times
+      FROM {schema}.alarms WHERE kind <> 'gap'
+      ON CONFLICT DO NOTHING;
+    DROP TABLE {schema}.alarms;
+  END IF;
+END $$;
+"""
 
 
 def build_service(links: Links, name: str = "federation") -> Service:
-    service = Service(name, owns_log=False, kept_logs=[k.name for k in links.kept], tables={alarms.TABLE: alarms.COLUMNS})
+    service = Service(name, owns_log=False, kept_logs=[k.name for k in links.kept], upgrades=[retire_own_alarms(name)])
 
     async def keep_all(ctx: ServiceContext, closing: asyncio.Event) -> None:
         keepers = [Keeper(k, ctx.pool, ctx.name, ctx.nc, ctx.js) for k in links.kept]
@@ -61,18 +73,23 @@ def build_service(links: Links, name: str = "federation") -> Service:
             """A linked deployment re-reads this deployment's log to fill a gap."""
             return await answer_log_request(EventStore(ctx.pool, own), request)
 
+    @service.listen(subjects.linked_alarms_subject(links.deployment))
+    async def tell_alarms(ctx: ServiceContext, request: dict[str, Any]) -> dict[str, Any]:
+        """The level above asks for this deployment's integrity alarms (`upward`)."""
+        return await upward.own_alarms(ctx.pool, ctx.name)
+
+    if links.lowers:
+
+        async def alarms_from_below(ctx: ServiceContext, closing: asyncio.Event) -> None:
+            await upward.ask_below(ctx.nc, ctx.pool, ctx.name, links.lowers, closing)
+
+        service.add_background("alarms_from_below", alarms_from_below)
+
     @service.query("links", LinksQuery)
     async def link_states(ctx: ServiceContext, query: LinksQuery) -> dict[str, Any]:
         """Mỗi nhật ký nhận từ đơn vị triển khai khác: đã giữ đến đâu, còn bao nhiêu trên đường, cảnh báo."""
         chosen = [k for k in links.kept if query.origin in (None, k.origin)]
         return {"deployment": links.deployment, "links": [await link_state(ctx, k) for k in chosen]}
-
-    @service.query("alarms", AlarmsQuery)
-    async def alarm_list(ctx: ServiceContext, query: AlarmsQuery) -> dict[str, Any]:
-        """Những gì đã bị từ chối khi nhận nhật ký của đơn vị triển khai khác."""
-        async with ctx.pool.acquire() as conn:
-            found = await alarms.alarms(conn, ctx.name, query.origin)
-        return {"items": [a.to_json() for a in found]}
 
     return service
 
@@ -80,7 +97,8 @@ def build_service(links: Links, name: str = "federation") -> Service:
 async def link_state(ctx: ServiceContext, kept: KeptLog) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         head = await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {kept.name}.events")
-        refused = await conn.fetchval(f"SELECT count(*) FROM {ctx.name}.{alarms.TABLE} WHERE kept_log = $1", kept.name)
+        # The keepers' refusals not acknowledged yet, those of this kept log.
+        refused = sum(1 for a in await alarms.listed(conn, ctx.name) if a.source == kept.name)
     state: dict[str, Any] = {
         "kept_log": kept.name, "origin": kept.origin, "service": kept.service, "direction": kept.direction,
         "kept_head": head, "alarms": refused, "source_lag": None, "waiting": None, "last_contact_seconds": None,

@@ -30,6 +30,7 @@ KIND_TEXT = {
     "broken_link": "đứt mắt xích (băm trước không khớp)",
     "altered": "nội dung không khớp mã băm",
     "rewritten": "vị trí đã nhận nay có băm khác",
+    "undecodable": "không đọc được",
 }
 
 

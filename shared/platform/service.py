@@ -33,6 +33,7 @@ from ketnap.platform.bus.bootstrap import ConsumerSpec
 from ketnap.platform.bus.consumer import ConsumerRunner, EventHandler
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.bus.relay import Relay, relay_state
+from ketnap.platform.chaincheck import ChainWatch
 from ketnap.platform.commands import (
     Command,
     Conflict,
@@ -116,6 +117,9 @@ class Service:
     its own schema, is relayed to JetStream and answers log reads, like a service's own log."""
     tables: dict[str, str] = field(default_factory=dict)
     """Tables of the service's own bookkeeping (not projections), created by the bootstrap."""
+    upgrades: list[str] = field(default_factory=list)
+    """SQL the bootstrap runs after creating the tables, bringing a schema bootstrapped by an
+    earlier version up to date (a table retired, its rows moved); each must be safe to run again."""
     listeners: list[tuple[str, RawHandler]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -537,6 +541,9 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
                 turn=turns.setdefault(spec.name, asyncio.Lock()),
             )
             tasks.append(asyncio.create_task(runner.run(stop), name=spec.name))
+        for checked in ([service.name] if service.owns_log else []) + list(service.kept_logs):
+            watch = ChainWatch(pool, service.name, checked, settings.chain_check_interval_seconds)
+            tasks.append(asyncio.create_task(watch.run(stop), name=f"{checked}.chain_check"))
         if settings.metrics_port:
             metrics_server = metrics.serve_metrics(settings.metrics_port, settings.metrics_host)
             logs = ([service.name] if service.owns_log else []) + list(service.kept_logs)

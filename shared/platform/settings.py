@@ -122,6 +122,9 @@ class Settings(BaseModel):
     commas; ketnap.platform.tracing). Unset: no traces, unlike the SDK's own default of `otlp`."""
     otel_sdk_disabled: bool = False
     """OTEL_SDK_DISABLED=true: no traces whatever OTEL_TRACES_EXPORTER says."""
+    chain_check_interval_seconds: float = 3600.0
+    """How often every service re-checks the whole chain of each log in its database
+    (`ketnap.platform.chaincheck`); new events are checked within seconds of being recorded."""
     link_cut_after_seconds: float = 30.0
     """A link whose last contact is older than this is shown cut by `ketnap status` (which then exits
     non-zero). A live link is heard from about every second even when idle (the source's heartbeat)."""
@@ -155,6 +158,7 @@ class Settings(BaseModel):
             "KETNAP_LINK_CUT_AFTER": "link_cut_after_seconds",
             "OTEL_TRACES_EXPORTER": "traces_exporter",
             "OTEL_SDK_DISABLED": "otel_sdk_disabled",
+            "KETNAP_CHAIN_CHECK_INTERVAL": "chain_check_interval_seconds",
         }
         for var, field in mapping.items():
             if env.get(var):

@@ -157,13 +157,16 @@ def tampering_below_is_caught_above(tmp_path: Path, ports: dict[str, dict[str, i
 
     assert asyncio.run(eventually(refused))
     verdict = ketnap(province_dir, "audit", "verify", "--deployment", "xa-b")
-    assert f"xa-b, nhật ký registry_at_xa_b, vị trí {position}: đứt mắt xích" in verdict.stdout, verdict.stdout
+    assert f"CẢNH BÁO: Nhật ký registry_at_xa_b, vị trí {position}, kênh ketnap.xa-b.evt.registry." in verdict.stdout, verdict.stdout
+    assert "đứt mắt xích" in verdict.stdout, verdict.stdout
     assert ketnap(province_dir, "audit", "verify", "--deployment", "xa-a").returncode == 0
     status = ketnap(province_dir, "status")
     assert status.returncode == 1, status.stdout
     assert "federation    có" in status.stdout, status.stdout
     lines = {line.split()[0]: line.split() for line in status.stdout.splitlines() if "_at_" in line}
-    assert lines["registry_at_xa_b"][-1] == "1" and lines["registry_at_xa_a"][-1] == "0", status.stdout
+    # The province's keeper refused the link; the commune's own check, seeing its next event not
+    # link to the head it had checked, may have told the same break up already.
+    assert int(lines["registry_at_xa_b"][-1]) >= 1 and lines["registry_at_xa_a"][-1] == "0", status.stdout
 
 
 def running(pid: int) -> bool:

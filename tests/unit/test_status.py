@@ -45,3 +45,10 @@ def test_a_cut_link_makes_it_unhealthy_and_says_what_is_missing() -> None:
     assert "ĐỨT 45.2 s" in next(line for line in text.splitlines() if line.startswith("registry_at_xa_a"))
     last = text.splitlines()[-1]
     assert "xa-a" in last and "vị trí 42" in last and "còn thiếu 5 sự kiện" in last
+
+
+def test_links_that_could_not_be_read_make_it_unhealthy_and_are_said_unknown_not_hidden() -> None:
+    found = report()
+    found.links_unknown = "dịch vụ federation không trả lời trong 3 giây"
+    assert not found.healthy
+    assert "Liên kết với các đơn vị triển khai khác: KHÔNG BIẾT (dịch vụ federation không trả lời trong 3 giây)." in render_status(found)

@@ -3,6 +3,7 @@ order deployments start in and the settings each one runs with."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,42 @@ def test_each_level_gets_its_nats_config_and_a_single_deployment_keeps_its_own(t
     denied = ", ".join(f'"{s}"' for s in LEAF_LOCAL_SUBJECTS)
     assert f"deny_imports: [{denied}]" in middle and f"deny_exports: [{denied}]" in middle
     assert "federation.>" in LEAF_LOCAL_SUBJECTS and not any(s.startswith(("ketnap.", "$JS", "_INBOX")) for s in LEAF_LOCAL_SUBJECTS)
+
+
+THREE_LEVELS = """
+[[deployment]]
+id = "tinh-ls"
+nats_port = 14300
+nats_monitor_port = 18300
+leaf_port = 17300
+postgres_port = 15500
+gateway_port = 8100
+
+[[deployment]]
+id = "huyen-a"
+upper = "tinh-ls"
+nats_port = 14301
+nats_monitor_port = 18301
+leaf_port = 17301
+postgres_port = 15501
+gateway_port = 8101
+
+[[deployment]]
+id = "xa-c"
+upper = "huyen-a"
+nats_port = 14302
+nats_monitor_port = 18302
+postgres_port = 15502
+gateway_port = 8102
+"""
+
+
+def test_two_levels_leave_nothing_out() -> None:
+    assert Topology.parse(tomllib.loads(GOOD)).not_kept_above() == []
+
+
+def test_three_levels_say_which_level_reports_without_whose_dossiers() -> None:
+    assert Topology.parse(tomllib.loads(THREE_LEVELS)).not_kept_above() == [
+        "tinh-ls không giữ nhật ký của xa-c (chỉ huyen-a, cấp trên trực tiếp, giữ): báo cáo của tinh-ls về các đơn vị"
+        " thuộc xa-c chưa tính hồ sơ ghi ở xa-c."
+    ]

@@ -53,6 +53,12 @@ def linked_log_subject(deployment: str, service: str) -> str:
     return f"ketnap.fed.{deployment}.log.{service}"
 
 
+def linked_alarms_subject(deployment: str) -> str:
+    """Where a deployment's federation service tells the level above its integrity alarms (they
+    cross the leaf-node link under `ketnap.fed.>`, as the log reads do)."""
+    return f"ketnap.fed.{deployment}.alarms"
+
+
 def command_subject(service: str, command: str) -> str:
     return f"{service}.cmd.{command}"
 

@@ -113,6 +113,8 @@ class Deployment:
             keys_dir=self.root / "keys",
             anchor_interval_seconds=0.5,
             link_cut_after_seconds=LINK_CUT_AFTER_SECONDS,
+            # Each service re-checks its whole log this often: an edit in place is found within seconds.
+            chain_check_interval_seconds=2.0,
         )
         self.services = all_services(self.settings)
         await bootstrap(self.settings, self.services)

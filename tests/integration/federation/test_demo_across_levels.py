@@ -58,4 +58,4 @@ async def test_every_projection_everywhere_equals_its_rebuild_and_every_kept_cha
         async with deployment.pool.acquire() as conn:  # type: ignore[union-attr]
             for kept in [k for s in deployment.services for k in s.kept_logs]:
                 assert (await verify_chain(conn, kept)).intact, (deployment.id, kept)
-            assert await conn.fetchval("SELECT count(*) FROM federation.alarms") == 0, deployment.id
+            assert await conn.fetchval("SELECT count(*) FROM federation.integrity_alarms") == 0, deployment.id

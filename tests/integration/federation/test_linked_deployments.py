@@ -8,6 +8,7 @@ both sides working; restoring it converges them; a commune that rewrites its pas
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import subprocess
 import sys
@@ -208,10 +209,12 @@ async def test_a_commune_that_rewrites_its_past_is_caught_above(tree: tuple[Depl
     new_position = await commune.head("registry")
 
     async def alarm() -> list:
-        return (await province.ask("federation", "alarms", {"origin": commune.id}))["items"]
+        # The keepers' refusals are the federation service's integrity alarms, as any consumer's.
+        items = (await province.ask("federation", "integrity_alarms", {}))["items"]
+        return [a for a in items if a["source"] == kept_log_name("registry", commune.id) and a["consumer"] == "federation"]
 
     found = await eventually(alarm, timeout=30)
-    assert [(a["kept_log"], a["position"], a["kind"]) for a in found] == [("registry_at_xa_b", new_position, "broken_link")]
+    assert [(a["source"], a["position"], a["kind"]) for a in found] == [("registry_at_xa_b", new_position, "broken_link")]
     assert commune.id in found[0]["message"] and str(new_position) in found[0]["message"]
     assert await province.head("registry_at_xa_b") == new_position - 1  # nothing after the break is kept
     result = await ketnap_cli(province, "audit", "verify", "--deployment", commune.id)
@@ -221,8 +224,47 @@ async def test_a_commune_that_rewrites_its_past_is_caught_above(tree: tuple[Depl
     assert intact.returncode == 0, intact.stdout + intact.stderr
     status = await ketnap_cli(province, "status")
     assert status.returncode == 1, status.stdout  # answering, but a link has an alarm
+    # The keeper's alarm; the commune's own check may have seen the rewrite too and told it up.
     line = next(line for line in status.stdout.splitlines() if line.startswith("registry_at_xa_b"))
+    assert int(line.split()[-1]) >= 1, status.stdout
+    federation = next(line for line in status.stdout.splitlines() if line.startswith("federation "))
+    assert int(federation.split()[-1]) >= 1, status.stdout  # counted with every service's integrity alarms
+    listed = await ketnap_cli(province, "alarms", "list")
+    assert f"federation #{found[0]['id']}: Nhật ký registry_at_xa_b, vị trí {new_position}" in listed.stdout, listed.stdout
+
+
+async def test_an_event_edited_in_place_below_reaches_the_province_as_an_alarm(tree: tuple[Deployment, list[Deployment]]) -> None:
+    province, communes = tree
+    commune = communes[0]
+    store = EventStore(commune.pool, "registry")  # type: ignore[arg-type]
+    events = [e for batch in [b async for b in store.read_log(0)] for e in batch]
+    target = next(e for e in events if e.event_type == "QuotaAssigned")
+    # An insider changes a quota in the commune's database and leaves every hash as it was: the
+    # province's copy is intact, the commune's streams carry the old event, nothing travels.
+    async with commune.pool.acquire() as conn:  # type: ignore[union-attr]
+        await overwrite(conn, "registry", [dataclasses.replace(target, data={**target.data, "quantity": 0})])
+
+    async def raised(at: Deployment, service: str, consumer: str) -> list:
+        return [a for a in (await at.ask(service, "integrity_alarms", {}))["items"] if a["consumer"] == consumer]
+
+    # The commune's registry finds it by itself, without an operator running `audit verify`...
+    (below,) = await eventually(lambda: raised(commune, "registry", "registry.chain_check"), timeout=60)
+    assert (below["source"], below["position"], below["kind"]) == ("registry", target.position, "altered")
+    status = await ketnap_cli(commune, "status")
+    assert status.returncode == 1, status.stdout
+    # ... and the province shows it beside its own, on the link of that log.
+    (above,) = await eventually(lambda: raised(province, "federation", f"registry.chain_check@{commune.id}"), timeout=60)
+    assert (above["source"], above["position"], above["kind"]) == (kept_log_name("registry", commune.id), target.position, "altered")
+    status = await ketnap_cli(province, "status")
+    assert status.returncode == 1, status.stdout
+    line = next(line for line in status.stdout.splitlines() if line.startswith(kept_log_name("registry", commune.id)))
     assert line.split()[-1] == "1", status.stdout
+    listed = await ketnap_cli(province, "alarms", "list")
+    assert f"Nhật ký registry_at_xa_a, vị trí {target.position}" in listed.stdout and "nội dung không khớp mã băm" in listed.stdout
+    # Acknowledged above with a reason (what the operator found), it no longer counts there.
+    acknowledged = await ketnap_cli(province, "alarms", "acknowledge", "federation", str(above["id"]), "--ly-do", "Đã báo xã khôi phục")
+    assert acknowledged.returncode == 0, acknowledged.stdout + acknowledged.stderr
+    assert await raised(province, "federation", f"registry.chain_check@{commune.id}") == []
 
 
 async def ketnap_cli(at: Deployment, *args: str) -> subprocess.CompletedProcess[str]:
