@@ -49,9 +49,11 @@ PERSONAL_READERS = (CELL, GRASSROOTS, BOARD, STANDING, INSPECTOR)
 inspect admission work; an administrator keeps users and the registry, not dossiers."""
 
 
-ALARMED_SERVICES = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
+ALARMED_SERVICES = ("registry", "dossiers", "verification", "voting", "reporting", "gateway", "federation")
 """The services reachable through the gateway, each with its consumers' integrity alarms: an
-administrator or an inspector reads them, an administrator acknowledges them."""
+administrator or an inspector reads them, an administrator acknowledges them. The federation
+service (linked deployments only, `LINKED_ONLY`) holds those of the logs it keeps and those told
+by the levels below."""
 VERIFIED_LOGS = ("registry", "dossiers", "verification", "voting", "gateway")
 """The services reachable through the gateway that keep a log: an inspector or an administrator
 has each check its own (`verify_log`, the inspection page's check of the audit trail)."""

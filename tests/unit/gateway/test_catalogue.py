@@ -14,7 +14,7 @@ from ketnap.services.gateway.client import render_users
 
 def test_every_entry_of_the_table_has_a_route_with_the_services_model() -> None:
     routes = catalogue(all_services())
-    assert [r.key for r in routes if r.kind == "command"] == list(COMMANDS)
+    assert [r.key for r in routes if r.kind == "command"] == [key for key in COMMANDS if key[0] not in LINKED_ONLY]
     assert [r.key for r in routes if r.kind == "query"] == [key for key in QUERIES if key[0] not in LINKED_ONLY]
     assert len({r.path for r in routes}) == len(routes)
     open_dossier = next(r for r in routes if r.key == ("dossiers", "open_dossier"))
@@ -25,6 +25,9 @@ def test_every_entry_of_the_table_has_a_route_with_the_services_model() -> None:
 def test_a_linked_deployment_also_routes_what_only_linked_deployments_answer() -> None:
     linked = catalogue(all_services(Settings(deployment_id="tinh", lower_deployments=("xa-a",))))
     assert [r.key for r in linked if r.kind == "query"] == list(QUERIES)
+    assert [r.key for r in linked if r.kind == "command"] == list(COMMANDS)
+    # The federation service's integrity alarms (of the logs it keeps, and those told from below) too.
+    assert {("federation", "integrity_alarms"), ("federation", "acknowledge_alarm")} <= {r.key for r in linked}
     links = next(r for r in linked if r.key == ("federation", "links"))
     assert links.path == "/api/v1/federation/queries/links"
 

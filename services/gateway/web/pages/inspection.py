@@ -37,6 +37,8 @@ async def alarms_of(web: Web, who: SignedIn) -> tuple[list[dict[str, Any]], list
     silent: list[str] = []
     words = SystemWords(web.gateway.names)
     for service in ALARMED_SERVICES:
+        if ("query", service, "integrity_alarms") not in web.endpoints:  # the federation service of a deployment linked to none
+            continue
         try:
             result = await web.ask(who, service, "integrity_alarms", include_acknowledged=True)
         except DomainError as refusal:  # the service's own refusal, or the gateway's when no one answers
@@ -77,7 +79,7 @@ async def inspection(request: Request, who: SignedIn = Depends(signed_in)) -> Re
 
 @router.post(INSPECTION_PATH + "/canh-bao/{service}/{alarm_id}")
 async def acknowledge(request: Request, service: str, alarm_id: int, who: SignedIn = Depends(signed_in)) -> Response:
-    if service not in ALARMED_SERVICES:
+    if service not in ALARMED_SERVICES or ("command", service, "acknowledge_alarm") not in web_of(request).endpoints:
         return await _alarms_page(request, who, 404)
     form = await request.form()
     reason = str(form.get("ly_do") or "").strip()
