@@ -1,0 +1,49 @@
+"""The report pages as a province's organisation board reads them (plain HTTP, real services): the
+unit picker follows the tree, the tables name units instead of showing their codes, and the date is
+asked for in Vietnamese words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.integration.gateway.webclient import PASSWORD, WebClient, visible_text
+from tests.integration.gateway.world import World
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture
+async def board(world: World) -> AsyncIterator[WebClient]:
+    await world.set_password("bantochuc", PASSWORD)
+    client = WebClient(world)
+    await client.sign_in("bantochuc")
+    yield client
+    await client.close()
+
+
+async def test_the_unit_picker_lists_each_unit_above_its_own_units(board: WebClient) -> None:
+    """T01 > DU-A > CB-A1, CB-A2; T01 > DU-B > CB-B1: DU-A's cells come before DU-B, not after it."""
+    page = await board.get("/bao-cao/tien-do")
+    assert page.status_code == 200, visible_text(page.text)
+    picker = page.text[page.text.index('<select id="don-vi"'):]
+    picker = picker[: picker.index("</select>")]
+    assert re.findall(r'<option value="([^"]+)"', picker) == ["T01", "DU-A", "CB-A1", "CB-A2", "DU-B", "CB-B1"]
+
+
+async def test_a_report_table_names_the_units_and_keeps_each_rows_own_code(board: WebClient) -> None:
+    page = await board.get("/bao-cao/dia-ban-trang")
+    assert page.status_code == 200, visible_text(page.text)
+    words = visible_text(page.text)
+    # The cells without an admission: code, name, then the unit above by its name (not "DU-A").
+    assert "CB-A1 Tổ chức CB-A1 Tổ chức DU-A" in words, words
+    assert "CB-B1 Tổ chức CB-B1 Tổ chức DU-B" in words, words
+
+
+async def test_the_report_day_is_asked_for_in_vietnamese(board: WebClient) -> None:
+    page = await board.get("/bao-cao/chi-tieu")
+    words = visible_text(page.text)
+    assert "Viết dạng ngày/tháng/năm, ví dụ 05/09/2025; để trống là hôm nay." in words
+    assert "dd/mm/yyyy" not in page.text
