@@ -1,6 +1,6 @@
-"""The report pages as a province's organisation board reads them (plain HTTP, real services): the
-unit picker follows the tree, the tables name units instead of showing their codes, and the date is
-asked for in Vietnamese words."""
+"""The report and organisation pages as a province's organisation board reads them (plain HTTP, real
+services): the unit picker follows the tree, a unit the registry gives by its code is shown by its
+name, and the date is asked for in Vietnamese words."""
 
 from __future__ import annotations
 
@@ -47,3 +47,14 @@ async def test_the_report_day_is_asked_for_in_vietnamese(board: WebClient) -> No
     words = visible_text(page.text)
     assert "Viết dạng ngày/tháng/năm, ví dụ 05/09/2025; để trống là hôm nay." in words
     assert "dd/mm/yyyy" not in page.text
+
+
+async def test_the_organisation_pages_name_the_units_they_refer_to(world: World, board: WebClient) -> None:
+    await world.registry("register_locality", code="TH-A1", name="Thôn A Một", kind="thôn", organisation="DU-A", covered_by="CB-A1",
+                         effective_from="2005-01-01")
+    tree = visible_text((await board.get("/to-chuc")).text)
+    assert "Thôn A Một thôn Tổ chức CB-A1" in tree, tree
+    unit = visible_text((await board.get("/to-chuc/DU-A")).text)
+    assert "Thôn A Một thôn Tổ chức CB-A1" in unit, unit
+    history = visible_text((await board.get("/to-chuc/DU-A/lich-su")).text)
+    assert "trực thuộc Tổ chức T01" in history, history
