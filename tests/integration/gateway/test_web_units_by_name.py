@@ -58,3 +58,10 @@ async def test_the_organisation_pages_name_the_units_they_refer_to(world: World,
     assert "Thôn A Một thôn Tổ chức CB-A1" in unit, unit
     history = visible_text((await board.get("/to-chuc/DU-A/lich-su")).text)
     assert "trực thuộc Tổ chức T01" in history, history
+
+
+async def test_a_year_without_ratings_says_so_above_its_zeros(board: WebClient) -> None:
+    page = await board.get("/bao-cao/xep-loai?nam=2024&ky=nam")
+    assert page.status_code == 200, visible_text(page.text)
+    assert ("Chưa có kết quả đánh giá, xếp loại chất lượng năm 2024 nào được ghi cho Tổ chức T01 và các tổ chức trực thuộc"
+            in visible_text(page.text))
