@@ -65,3 +65,17 @@ async def test_a_year_without_ratings_says_so_above_its_zeros(board: WebClient) 
     assert page.status_code == 200, visible_text(page.text)
     assert ("Chưa có kết quả đánh giá, xếp loại chất lượng năm 2024 nào được ghi cho Tổ chức T01 và các tổ chức trực thuộc"
             in visible_text(page.text))
+
+
+async def test_a_page_a_role_may_not_open_names_the_roles_that_may_not_the_apis_query(world: World) -> None:
+    await world.set_password("bithu.a1", PASSWORD)
+    cell = WebClient(world)
+    try:
+        await cell.sign_in("bithu.a1")
+        page = await cell.get("/kiem-tra")
+        words = visible_text(page.text)
+        assert page.status_code == 403, words
+        assert "Vai trò Bí thư chi bộ không xem hay làm được việc này; chỉ:" in words and "Ủy ban kiểm tra" in words, words
+        assert "registry." not in words and "integrity_alarms" not in words, words
+    finally:
+        await cell.close()
