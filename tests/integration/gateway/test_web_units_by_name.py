@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from ketnap.domain.calendar import today_in_vietnam
+from tests.conftest import eventually
 from tests.integration.gateway.webclient import PASSWORD, WebClient, visible_text
 from tests.integration.gateway.world import World
 
@@ -79,3 +81,20 @@ async def test_a_page_a_role_may_not_open_names_the_roles_that_may_not_the_apis_
         assert "registry." not in words and "integrity_alarms" not in words, words
     finally:
         await cell.close()
+
+
+async def test_home_without_a_quota_of_its_own_says_what_its_units_were_given(world: World, board: WebClient) -> None:
+    """The province gave its communes quotas but has none itself: its home page says so, not only
+    'chưa giao chỉ tiêu'."""
+    year = today_in_vietnam().year  # the pages' today
+    await world.registry("assign_quota", organisation="DU-A", period=str(year), quantity=4, assigned_by="T01", decision_date=f"{year}-01-05")
+
+    async def shown() -> str | None:
+        words = visible_text((await board.get("/viec-can-lam")).text)
+        return words if "các tổ chức trực thuộc được giao tổng 4" in words else None
+
+    words = await eventually(shown)
+    at = words.index("Chỉ tiêu kết nạp")
+    quota = words[at: words.index("Hồ sơ theo bước", at)]  # the page's words split at tags: "0 ;", "vị )"
+    assert f"Năm {year} Đã kết nạp 0" in quota, quota
+    assert "chưa giao chỉ tiêu cho đơn vị này (các tổ chức trực thuộc được giao tổng 4: xem từng đơn vị" in quota, quota
