@@ -174,6 +174,10 @@ async def test_a_phone_width_needs_no_sideways_scrolling(context: BrowserContext
         wider = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert wider <= 0, (path, wider)
     await screenshot(page, "ho-so-dien-thoai")
+    # The list's column headers are hidden on a phone: each value says which column it is.
+    await page.goto(world.listener.url + "/ho-so")
+    said = await page.locator("td[data-label]").first.evaluate("td => getComputedStyle(td, '::before').content")
+    assert said == '"Số CCCD: "', said
 
 
 async def test_the_api_documentation_renders_without_internet(page: Page, world: World) -> None:

@@ -18,7 +18,7 @@ from ketnap.services.gateway.web.vietnamese import shown_date
 from tests.integration.gateway.webclient import PASSWORD
 from tests.integration.gateway.world import World
 from tests.web.admitted import DECISION_NUMBER, admit, day, seat_committee
-from tests.web.conftest import screenshot
+from tests.web.conftest import PHONE, screenshot
 from tests.web.people import prepare_certified, seed_people, today
 from tests.web.test_browser import sign_in
 
@@ -146,6 +146,17 @@ async def test_the_register_of_probationary_members(page: Page, world: World, ad
     document = docx.Document(await (await waiting.value).path())
     rows = [[c.text for c in r.cells] for r in document.tables[1].rows]
     assert rows[1][1] == NAME and rows[1][3] == f"{DECISION_NUMBER}, {shown_date(day(20))}"
+
+
+async def test_the_register_and_the_classes_read_on_a_phone(page: Page, world: World, admitted: str) -> None:
+    """The register's sheet scrolls inside itself, not the page; a class says which unit opened it by name."""
+    await page.set_viewport_size(PHONE)
+    await sign_in(page, world, "canbo.a")
+    for path in ("/giay-to/to-chuc/DU-A/mau-18-knd", "/to-chuc/DU-A/lop-boi-duong"):
+        await page.goto(world.listener.url + path)
+        wider = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert wider <= 0, (path, wider)
+    await expect(page.locator("main")).to_contain_text("Lớp bồi dưỡng nhận thức về Đảng, do Tổ chức DU-A mở")
 
 
 def spreadsheet(path: Path, rows: list[list[object]]) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,11 @@ async def test_a_board_opens_each_report_sees_its_chart_and_downloads_the_apis_f
         decided = admissions.cell(6, headers.index("Ngày quyết định") + 1)
         assert decided.is_date and decided.value.date() == today() - timedelta(days=18)
         await expect(page.locator("table").filter(has_text="Họ và tên")).to_contain_text("Phạm Thị Hoa")
+        # On the page the counted decision opens its dossier and names its units (the file keeps the codes).
+        counted = page.locator("table", has=page.get_by_role("columnheader", name="Cấp quyết định"))
+        await expect(counted.get_by_role("link", name="Mở hồ sơ")).to_have_attribute("href", re.compile(r"^/ho-so/[0-9a-f-]{36}$"))
+        await expect(counted).to_contain_text("Tổ chức CB-A1")
+        await expect(counted).to_contain_text("Tổ chức T01")
         await screenshot(page, "bao-cao-chi-tieu")
     if report.query == "stats":
         (form_table,) = TABLES["stats_by_unit"](await api(world, "stats_by_unit", organisation="T01", year=today().year))

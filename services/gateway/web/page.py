@@ -23,7 +23,7 @@ from jinja2 import Environment
 
 from ketnap.platform.commands import DomainError, ErrorBody, NotFound
 from ketnap.platform.logging import get_logger
-from ketnap.services.gateway.access import Role
+from ketnap.services.gateway.access import ROLE_TITLES, Role
 from ketnap.services.gateway.api import Gateway, command_reply, query_reply
 from ketnap.services.gateway.authentication import Unauthenticated
 from ketnap.services.gateway.catalogue import Endpoint
@@ -199,7 +199,7 @@ class WebRoute(APIRoute):
                 return redirect(request, sign_in_address(request, None))
             except DomainError as refusal:
                 log.info("page refused", path=request.url.path, code=refusal.code)
-                return await error_page(request, _STATUS_OF.get(refusal.code, 500), refusal.message, await _maybe_signed_in(request))
+                return await error_page(request, _STATUS_OF.get(refusal.code, 500), shown_refusal(refusal), await _maybe_signed_in(request))
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # values may be personal: the log gets the type only
@@ -207,6 +207,17 @@ class WebRoute(APIRoute):
                 return await error_page(request, 500, None, await _maybe_signed_in(request))
 
         return guarded
+
+
+def shown_refusal(refusal: DomainError) -> str:
+    """A refusal as a page says it. The role check's message names the API's `service.query`
+    (`registry.integrity_alarms`), which means nothing to a person at a page: the page names the
+    roles that may instead."""
+    role, allowed = refusal.details.get("role"), refusal.details.get("allowed")
+    if refusal.code == "forbidden" and role in ROLE_TITLES and allowed:
+        titles = ", ".join(ROLE_TITLES[Role(r)] for r in allowed if r in ROLE_TITLES)
+        return f"Vai trò {ROLE_TITLES[Role(role)]} không xem hay làm được việc này; chỉ: {titles}."
+    return refusal.message
 
 
 async def _maybe_signed_in(request: Request) -> SignedIn | None:

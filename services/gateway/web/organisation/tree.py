@@ -26,3 +26,17 @@ def branches(rows: Sequence[Mapping[str, Any]], root: str) -> Branch | None:
         if r["code"] != root and parent in nodes:
             nodes[str(parent)].children.append(nodes[str(r["code"])])
     return nodes.get(root)
+
+
+def in_tree_order(rows: Sequence[Mapping[str, Any]], root: str) -> list[Mapping[str, Any]]:
+    """The rows depth first from the root, each unit followed by its own branch: a list that reads
+    as the tree (the registry's order, by depth then code, puts a commune's cells under the last
+    commune). Rows outside the root's branch are left out."""
+    found = branches(rows, root)
+    ordered: list[Mapping[str, Any]] = []
+    stack = [found] if found else []
+    while stack:
+        branch = stack.pop()
+        ordered.append(branch.unit)
+        stack.extend(reversed(branch.children))
+    return ordered

@@ -73,13 +73,24 @@ class UnitOnDay:
     async def tree(self) -> dict[str, Any]:
         """The units under it (as branches) and its localities, for the tree."""
         subtree = await self.read("subtree")
-        return {"root": branches(subtree.get("organisations", []), self.code), "localities": await self.read("localities")}
+        return {"root": branches(subtree.get("organisations", []), self.code), "localities": await self.read("localities"),
+                "names": names_of(subtree)}
 
     def shown(self) -> dict[str, Any]:
         """What the page shows of the day: the day, a typed date's problem, whether it is today, and
         the query that keeps the day on the page's links."""
         return {"on": self.on, "problem": self.problem, "is_today": self.is_today,
                 "query": "" if self.is_today else f"?ngay={shown_date(self.on)}"}
+
+
+def names_of(subtree: dict[str, Any]) -> dict[str, str]:
+    """A subtree's units, code -> name: a page names a unit where the registry gives its code."""
+    return {o["code"]: o["name"] for o in subtree.get("organisations", []) if o.get("name")}
+
+
+async def persons_units(web: Web, who: SignedIn) -> dict[str, str]:
+    """The names of the person's own subtree today (a class's organiser, a unit's parent)."""
+    return names_of(await web.ask(who, "registry", "subtree", code=who.principal.organisation, on=web.today().isoformat()))
 
 
 @router.get("/to-chuc")
@@ -112,7 +123,7 @@ async def history_page(request: Request, code: str, who: SignedIn = Depends(sign
     changes = history.get("changes", [])
     last = changes[-1] if changes else {}
     return await render(request, who, "organisation_history.html", code=code, name=last.get("name") or code, changes=changes,
-                        words=CHANGES)
+                        words=CHANGES, names=await persons_units(web, who))
 
 
 @router.get("/to-chuc/{code}/dang-vien")
@@ -132,7 +143,8 @@ async def classes_page(request: Request, code: str, who: SignedIn = Depends(sign
     on = web.today()
     unit = await _organisation(web, who, code, on)
     classes = await web.ask(who, "registry", "classes", organisation=code, on=on.isoformat())
-    return await render(request, who, "organisation_classes.html", unit=unit, classes=classes.get("classes", []))
+    return await render(request, who, "organisation_classes.html", unit=unit, classes=classes.get("classes", []),
+                        names=await persons_units(web, who))
 
 
 # --- the registry's commands -------------------------------------------------------------------------------

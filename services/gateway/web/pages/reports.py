@@ -25,6 +25,7 @@ from ketnap.platform.commands import NotFound
 from ketnap.services.gateway.access import QUERIES
 from ketnap.services.gateway.web.charts import Bar, columns, horizontal_bars
 from ketnap.services.gateway.web.downloads import CSV_TYPE, XLSX_TYPE, csv_bytes, shown_value, xlsx_bytes
+from ketnap.services.gateway.web.organisation.tree import in_tree_order
 from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, render, signed_in, web_of
 from ketnap.services.gateway.web.pages.home import congress_term
 from ketnap.services.gateway.web.vietnamese import VIETNAM, NotADate, percent, shown_date, step_title, typed_date
@@ -172,18 +173,45 @@ def clock(moment: time) -> str:
     return f"{moment:%H:%M:%S}" if moment.second else f"{moment:%H:%M}"
 
 
-async def units_of(web: Web, who: SignedIn, day: date) -> dict[str, str]:
-    """The units of the person's subtree on the report's day (the unit picker): code -> indented name."""
+@dataclass(frozen=True)
+class Units:
+    """The units of the person's subtree on the report's day: the unit picker (code -> indented
+    name, in tree order, each unit above its own) and their names (a table's codes shown as names)."""
+
+    picker: dict[str, str]
+    names: dict[str, str]
+
+
+async def units_of(web: Web, who: SignedIn, day: date) -> Units:
     subtree = await web.ask(who, "registry", "subtree", code=who.principal.organisation, on=day.isoformat())
-    return {o["code"]: "\u00a0\u00a0" * int(o.get("depth") or 0) + f"{o['name']} ({o['code']})" for o in subtree.get("organisations", [])}
+    rows = in_tree_order(subtree.get("organisations", []), who.principal.organisation)
+    return Units(
+        picker={o["code"]: "\u00a0\u00a0" * int(o.get("depth") or 0) + f"{o['name']} ({o['code']})" for o in rows},
+        names={o["code"]: o["name"] for o in rows if o.get("name")},
+    )
 
 
-async def _asked(request: Request, who: SignedIn, report: Report) -> tuple[Choice, dict[str, str], dict[str, Any] | None]:
+CODE_HEADERS = {"Mã", "Mã lớp", "Mã quy định"}
+"""Columns that are a code by intent (the unit's own, a class's, a rule's): shown as they are."""
+DOSSIER_HEADER = "Hồ sơ"
+
+
+def shown_cell(header: str, value: Any, names: Mapping[str, str]) -> Markup | str:
+    """A report table's value on the page: a unit's code as its name (the code stays in the
+    downloads, for other programs), a dossier's id as a link that opens it, the rest as read."""
+    if header == DOSSIER_HEADER and isinstance(value, str) and value:
+        return Markup('<a href="/ho-so/{}">Mở hồ sơ</a>').format(value)
+    if header not in CODE_HEADERS and isinstance(value, str) and value in names:
+        return Markup('<span title="{}">{}</span>').format(value, names[value])
+    return shown_value(value, grouped=True)
+
+
+async def _asked(request: Request, who: SignedIn, report: Report) -> tuple[Choice, Units, dict[str, Any] | None]:
     web = web_of(request)
     today = web.today()
     choice = read_choice(report, request.query_params, who, today)
     units = await units_of(web, who, choice.day if "ngay" not in choice.problems else today)
-    if choice.organisation not in units:
+    if choice.organisation not in units.picker:
         choice.problems["don-vi"] = "Chọn một đơn vị trong phạm vi quản lý của bạn."
     if choice.problems:
         return choice, units, None
@@ -203,7 +231,7 @@ async def report_page(slug: str, request: Request, who: SignedIn = Depends(signe
 
 
 async def _shown(
-    request: Request, who: SignedIn, report: Report, choice: Choice, units: dict[str, str], result: dict[str, Any] | None,
+    request: Request, who: SignedIn, report: Report, choice: Choice, units: Units, result: dict[str, Any] | None,
 ) -> Response:
     """The report's page: the choice (with what is wrong in it, 422), then the report, its charts and tables."""
     shown: dict[str, Any] = {"charts": [], "heading": [], "tables": []}
@@ -213,7 +241,8 @@ async def _shown(
             shown["form"] = await stats_form(web_of(request), who, report, choice)
     return await render(
         request, who, "report.html", status_code=422 if choice.problems else 200, report=report, reports=REPORTS, choice=choice,
-        units=units, result=result, title=report.title, download=choice.address(), shown_value=shown_value, clock=clock, **shown,
+        units=units.picker, names=units.names, result=result, title=report.title, download=choice.address(), shown_cell=shown_cell,
+        clock=clock, **shown,
     )
 
 
