@@ -44,6 +44,7 @@ from ketnap.platform.commands import (
 )
 from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import AppendResult, ConcurrencyConflict, DuplicateEventMismatch, EventStore
+from ketnap.platform.eventstore.pool import create_pool
 from ketnap.platform.jsoncodec import MalformedJson, decode_bounded
 from ketnap.platform.logging import configure_logging, get_logger
 from ketnap.platform.outages import UNAVAILABLE, is_outage
@@ -452,7 +453,7 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
     url = database_url or settings.database_url
     if not url or not settings.nats_url:
         raise RuntimeError("NATS_URL and DATABASE_URL must be set (ketnap up sets them)")
-    pool = await asyncpg.create_pool(url, min_size=2, max_size=10)
+    pool = await create_pool(url)
     nc = await nats.connect(
         settings.nats_url, name=f"ketnap-{service.name}", max_reconnect_attempts=-1, inbox_prefix=subjects.inbox_prefix(settings.nats_url)
     )
