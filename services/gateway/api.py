@@ -13,7 +13,7 @@ code maps to (statuses.py). A refusal before the NATS request means nothing was 
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.logging import get_logger
 from ketnap.platform.outages import UNAVAILABLE, is_outage
 from ketnap.platform.service import validation_error_body
+from ketnap.services.gateway.accounts import AccountsCache
 from ketnap.services.gateway.answers import keep_answer, kept_answer
 from ketnap.services.gateway.authentication import authenticate
 from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, Endpoint
@@ -64,6 +65,8 @@ class Gateway:
     names: Mapping[str, str]
     """Service name in the table and paths -> the name its subjects use (the same, except in tests)."""
     now: Callable[[], datetime]
+    accounts: AccountsCache = field(default_factory=AccountsCache)
+    """Tokens and users as authentication last read them; the gateway's own commands empty it."""
     body_limit: int = BODY_LIMIT_BYTES
 
 
@@ -280,7 +283,7 @@ def build_app(gateway: Gateway, endpoints: list[Endpoint]) -> FastAPI:
 
     async def principal(credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> Principal:
         try:
-            return await authenticate(gateway.store, credentials.credentials if credentials else None, gateway.now())
+            return await authenticate(gateway.store, gateway.accounts, credentials.credentials if credentials else None, gateway.now())
         except DomainError:
             raise
         except Exception as error:

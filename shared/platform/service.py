@@ -95,6 +95,9 @@ class _Endpoint:
     records_events: bool = True
     """False for the runtime's own bookkeeping commands (acknowledging an alarm), which change a
     table of the service and answer at once: there is no log to find an earlier answer in."""
+    recorded: Callable[[Decision], None] | None = None
+    """Called with the decision once its events are committed, before the reply leaves: what the
+    service keeps in memory about those streams is dropped before anyone hears of the change."""
 
 
 @dataclass
@@ -149,9 +152,15 @@ class Service:
                 (ConsumerSpec(projection.name, source, batched=True), lambda _ctx, s=source: projection.live_handler(s))
             )
 
-    def command(self, name: str, model: type[Command]) -> Callable[[CommandHandler], CommandHandler]:
+    def command(
+        self, name: str, model: type[Command], *, recorded: Callable[[Decision], None] | None = None
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        """`recorded`: see `_Endpoint.recorded` (the gateway forgets the accounts it keeps in memory)."""
+
         def register(handler: CommandHandler) -> CommandHandler:
-            self.commands.append(_Endpoint(subjects.command_subject(self.name, name), model, handler, handler.__doc__ or ""))
+            self.commands.append(
+                _Endpoint(subjects.command_subject(self.name, name), model, handler, handler.__doc__ or "", recorded=recorded)
+            )
             return handler
 
         return register
@@ -266,6 +275,8 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
             metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
             try:
                 result = await _append_with_result(ctx, decision, events, metadata)
+                if endpoint.recorded is not None:
+                    endpoint.recorded(decision)
                 break
             except ConcurrencyConflict as error:
                 if attempt == FOLLOW_UP_RETRIES or not await ctx.store.only_follow_ups_after(error.stream_id, error.expected_version):
