@@ -10,6 +10,7 @@ code maps to (statuses.py). A refusal before the NATS request means nothing was 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations, which name
 # dependencies built inside `build_app`.
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
@@ -193,11 +194,22 @@ async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, k
             fields=filled,
         )
     owned = own_key(user.login, key)
-    if kept := await kept_answer(gateway.store, owned):  # a retry: its first answer, whatever happened since
-        return kept[1]
+    # A retry gets its first answer, whatever happened since and whatever the checks say now; the
+    # kept answer is looked up while the scope is checked (each a round trip, issue 21).
+    kept = asyncio.ensure_future(kept_answer(gateway.store, owned))
     message = {**body, "idempotency_key": owned, "actor": user.login, "scope": user.organisation}
-    command = validated(endpoint.model, message)
-    await authorise(user, endpoint.access, values_of(command), gateway.directory, opens_dossier=endpoint.key in OPENS_DOSSIER)
+    try:
+        command = validated(endpoint.model, message)
+        await authorise(user, endpoint.access, values_of(command), gateway.directory, opens_dossier=endpoint.key in OPENS_DOSSIER)
+    except asyncio.CancelledError:
+        kept.cancel()
+        raise
+    except Exception:
+        if answer := await kept:
+            return answer[1]
+        raise
+    if answer := await kept:
+        return answer[1]
     reply = await requests.command(gateway.nc, gateway.names[endpoint.service], endpoint.name, message, timeout=REQUEST_TIMEOUT_SECONDS)
     await keep_answer(gateway.store, owned, endpoint.what, status_of_reply(reply), reply, user.login, user.organisation)
     return reply
