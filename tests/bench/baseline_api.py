@@ -19,7 +19,10 @@ import nats
 import uvicorn
 from fastapi import FastAPI, Request
 
-TABLE = "CREATE TABLE IF NOT EXISTS bench_http_baseline (id uuid PRIMARY KEY, body jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())"
+TABLE = (
+    "CREATE TABLE IF NOT EXISTS bench_http_baseline "
+    "(id uuid PRIMARY KEY, body jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())"
+)
 
 
 async def serve(nats_url: str, database_url: str, port: int) -> None:

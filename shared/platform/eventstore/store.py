@@ -126,8 +126,8 @@ class _GroupCommit:
             if not group:
                 continue
             try:
-                async with self.store.pool.acquire() as conn, conn.transaction():
-                    outcomes = await self.store._append_locked(conn, [r for r, _ in group])
+                async with self.store.pool.acquire() as conn:
+                    outcomes = await self._in_locked_transaction(conn, [r for r, _ in group])
             except Exception as error:  # noqa: BLE001 - the database failed: every caller hears of it
                 for _, future in group:
                     if not future.done():
@@ -136,6 +136,20 @@ class _GroupCommit:
             for (_, future), outcome in zip(group, outcomes, strict=True):
                 if not future.done():
                     future.set_result(outcome)
+
+
+    async def _in_locked_transaction(self, conn: asyncpg.Connection, requests: list[_AppendRequest]) -> list[AppendResult | Exception]:
+        """The group's transaction, begun together with taking the log's lock: one round trip
+        fewer than `conn.transaction()` and then the lock, on every append of every command."""
+        await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({self.store._lock_key:d})")
+        try:
+            outcomes = await self.store._append_locked(conn, requests, locked=True)
+            await conn.execute("COMMIT")
+        except BaseException:
+            if not conn.is_closed() and conn.is_in_transaction():
+                await conn.execute("ROLLBACK")
+            raise
+        return outcomes
 
 
 class EventStore:
@@ -176,9 +190,13 @@ class EventStore:
             raise outcome
         return outcome
 
-    async def _append_locked(self, conn: asyncpg.Connection, requests: list[_AppendRequest]) -> list[AppendResult | Exception]:
-        """Append several independent requests in one transaction, each checked on its own."""
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
+    async def _append_locked(
+        self, conn: asyncpg.Connection, requests: list[_AppendRequest], *, locked: bool = False
+    ) -> list[AppendResult | Exception]:
+        """Append several independent requests in one transaction, each checked on its own
+        (`locked`: the transaction holds the log's lock already)."""
+        if not locked:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
         # What the checks need, in one round trip after the lock (one statement, one snapshot):
         # the ids already stored (`k`), each stream's version (`v`) and the log's head (`h`).
         known: dict[Any, Any] = {}
