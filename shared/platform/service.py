@@ -564,4 +564,9 @@ def run_service(service: Service) -> None:
             loop.add_signal_handler(sig, stop.set)
         await serve(service, settings, stop)
 
-    asyncio.run(main())
+    try:
+        import uvloop  # not on every platform (pyproject.toml)
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
