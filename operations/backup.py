@@ -33,6 +33,7 @@ from ketnap.operations.embedded import postgres_client
 from ketnap.platform import projections
 from ketnap.platform.anchors import Anchor, ensure_anchor_stream, latest_anchor, load_public_key
 from ketnap.platform.bus import subjects
+from ketnap.platform.eventstore.pool import create_pool
 from ketnap.platform.eventstore.schema import checked_identifier
 from ketnap.platform.logcheck import verify_chain
 from ketnap.platform.service import Service
@@ -225,7 +226,7 @@ async def restore(folder: Path, database_url: str, nats_url: str, settings: Sett
             raise
     finally:
         await conn.close()
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    pool = await create_pool(database_url, min_size=1, max_size=4)
     try:
         for service in services:
             for projection in service.projections:

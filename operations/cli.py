@@ -8,11 +8,11 @@ import re
 import sys
 from typing import Annotated
 
-import asyncpg
 import typer
 
 from ketnap.operations.typed import DAY, DAY_HINT, day, day_option, organisation_option, role_option
 from ketnap.operations.vietnamese_help import VietnameseCommand, VietnameseGroup
+from ketnap.platform.eventstore.pool import create_pool
 from ketnap.platform.settings import Settings
 from ketnap.services.gateway.access import ROLE_TITLES
 
@@ -173,7 +173,7 @@ def projections_rebuild(
         typer.echo(f"  {projection}: {count} sự kiện", err=True)
 
     async def run() -> bool:
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+        pool = await create_pool(database_url, min_size=1, max_size=4)
         same = True
         try:
             for projection in chosen:
@@ -263,7 +263,7 @@ def registry_import(
     _, database_url = _connection_urls(settings)
 
     async def run() -> bool:
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+        pool = await create_pool(database_url, min_size=1, max_size=4)
         try:
             result = await import_file(pool, Path(file), actor=actor, dry_run=dry_run, progress=lambda m: typer.echo(m, err=True))
         finally:

@@ -1,12 +1,16 @@
 """Users and tokens as their streams say they are now: what authentication and the gateway's
-commands decide on. Loaded from the gateway's own EventStore on every use, so a token works
-the moment it is issued and stops the moment it (or its user) is revoked or disabled.
+commands decide on. The commands load them from the gateway's own EventStore on every use;
+authentication keeps what it read in `AccountsCache`, which the commands that change a user or
+a token empty once their events are committed and before they answer, so a token works the
+moment it is issued and stops the moment it (or its user) is revoked or disabled.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ketnap.platform.eventstore import EventStore
 from ketnap.services.gateway import events as ev
@@ -89,3 +93,43 @@ async def load_token(store: EventStore, token_id: str) -> Token | None:
         if token is not None:
             token.version = recorded.stream_version
     return token
+
+
+class AccountsCache:
+    """Each token authentication has found, with its user, as their streams said when read: two
+    reads of the log spared on every request (issue 21). Only tokens that exist are kept, so
+    a token issued a moment ago is read from its stream on first use.
+
+    `forget` (a `Service.command` `recorded` hook of every command that changes a user or a
+    token) empties it after the change is committed and before the command answers. A read that
+    began before a change and ends after `forget` is not kept (the generation moved on), so no
+    entry outlives a change that anyone has been told of. This holds because those commands run
+    in the gateway's own process, as the only writer of `user-*` and `token-*` streams; `MAX_AGE_SECONDS`
+    bounds what a second writer (none today) could leave behind.
+    """
+
+    MAX_ENTRIES = 10_000
+    MAX_AGE_SECONDS = 30.0
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Token, User]] = {}
+        self._generation = 0
+
+    def forget(self, _decision: Any = None) -> None:
+        self._entries.clear()
+        self._generation += 1
+
+    async def token_and_user(self, store: EventStore, token_id: str) -> tuple[Token | None, User | None]:
+        """The token and its user (each None when there is none)."""
+        now = time.monotonic()
+        kept = self._entries.get(token_id)
+        if kept is not None and now - kept[0] < self.MAX_AGE_SECONDS:
+            return kept[1], kept[2]
+        generation = self._generation
+        token = await load_token(store, token_id)
+        user = await load_user(store, token.login) if token is not None else None
+        if token is not None and user is not None and generation == self._generation:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[token_id] = (now, token, user)
+        return token, user

@@ -10,10 +10,11 @@ code maps to (statuses.py). A refusal before the NATS request means nothing was 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations, which name
 # dependencies built inside `build_app`.
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,7 @@ from ketnap.platform.logging import get_logger
 from ketnap.platform.outages import UNAVAILABLE, is_outage
 from ketnap.platform.service import validation_error_body
 from ketnap.services.gateway.access import PERSONAL_READERS
+from ketnap.services.gateway.accounts import AccountsCache
 from ketnap.services.gateway.answers import keep_answer, kept_answer, request_digest
 from ketnap.services.gateway.authentication import authenticate
 from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY, QUERY_FILLED_BY_GATEWAY, Endpoint
@@ -66,6 +68,8 @@ class Gateway:
     names: Mapping[str, str]
     """Service name in the table and paths -> the name its subjects use (the same, except in tests)."""
     now: Callable[[], datetime]
+    accounts: AccountsCache = field(default_factory=AccountsCache)
+    """Tokens and users as authentication last read them; the gateway's own commands empty it."""
     body_limit: int = BODY_LIMIT_BYTES
 
 
@@ -193,11 +197,22 @@ async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, k
         )
     owned = own_key(user.login, key)
     request = request_digest(endpoint.what, body)
-    if kept := await kept_answer(gateway.store, owned, request):  # a retry: its first answer, whatever happened since
-        return kept[1]
+    # A retry gets its first answer, whatever happened since and whatever the checks say now; the
+    # kept answer is looked up while the scope is checked (each a round trip, issue 21).
+    kept = asyncio.ensure_future(kept_answer(gateway.store, owned, request))
     message = {**body, "idempotency_key": owned, "actor": user.login, "scope": user.organisation}
-    command = validated(endpoint.model, message)
-    await authorise(user, endpoint.access, values_of(command), gateway.directory, opens_dossier=endpoint.key in OPENS_DOSSIER)
+    try:
+        command = validated(endpoint.model, message)
+        await authorise(user, endpoint.access, values_of(command), gateway.directory, opens_dossier=endpoint.key in OPENS_DOSSIER)
+    except asyncio.CancelledError:
+        kept.cancel()
+        raise
+    except Exception:
+        if answer := await kept:
+            return answer[1]
+        raise
+    if answer := await kept:
+        return answer[1]
     reply = await requests.command(gateway.nc, gateway.names[endpoint.service], endpoint.name, message, timeout=REQUEST_TIMEOUT_SECONDS)
     await keep_answer(gateway.store, owned, endpoint.what, request, status_of_reply(reply), reply, user.login, user.organisation)
     return reply
@@ -292,7 +307,7 @@ def build_app(gateway: Gateway, endpoints: list[Endpoint]) -> FastAPI:
 
     async def principal(credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> Principal:
         try:
-            return await authenticate(gateway.store, credentials.credentials if credentials else None, gateway.now())
+            return await authenticate(gateway.store, gateway.accounts, credentials.credentials if credentials else None, gateway.now())
         except DomainError:
             raise
         except Exception as error:

@@ -1,7 +1,8 @@
 """Who is asking: the bearer token, checked against the gateway's own streams on every request.
 
-Reading the token's and the user's streams (not a table updated later) is what makes a token
-work the moment it is issued and stop the moment it, or its user, is revoked or disabled.
+The token's and the user's streams (not a table updated later), as `AccountsCache` last read
+them: a token works the moment it is issued and stops the moment it, or its user, is revoked
+or disabled (accounts.py says how the cache keeps to that).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import datetime
 
 from ketnap.platform.commands import DomainError
 from ketnap.platform.eventstore import EventStore
-from ketnap.services.gateway.accounts import load_token, load_user
+from ketnap.services.gateway.accounts import AccountsCache
 from ketnap.services.gateway.scope import Principal
 from ketnap.services.gateway.tokens import matches, token_id_of
 
@@ -23,11 +24,11 @@ MISSING = "Chưa đăng nhập: gửi mã truy cập trong tiêu đề `Authoriz
 WRONG = "Mã truy cập không đúng."
 
 
-async def authenticate(store: EventStore, presented: str | None, now: datetime) -> Principal:
+async def authenticate(store: EventStore, accounts: AccountsCache, presented: str | None, now: datetime) -> Principal:
     if not presented:
         raise Unauthenticated(MISSING)
     token_id = token_id_of(presented)
-    token = await load_token(store, token_id) if token_id else None
+    token, user = await accounts.token_and_user(store, token_id) if token_id else (None, None)
     if token is None or not matches(presented, token.secret_sha256):
         raise Unauthenticated(WRONG)
     # Only someone holding the secret learns why it no longer works.
@@ -35,7 +36,6 @@ async def authenticate(store: EventStore, presented: str | None, now: datetime) 
         raise Unauthenticated("Mã truy cập đã bị thu hồi.")
     if not token.valid_at(now):
         raise Unauthenticated("Mã truy cập đã hết hạn; xin cấp mã mới.")
-    user = await load_user(store, token.login)
     if user is None or user.disabled:
         raise Unauthenticated("Tài khoản đã bị khóa.")
     return Principal(user.login, user.role, user.organisation)

@@ -1,7 +1,8 @@
 """The registry's tree and the dossiers' cells, asked over NATS for every check (scope.Directory).
 
 `registry.query.authority` {code, on: today} -> {chain: [code] nearest first, ended: {on} | null};
-`dossiers.query.dossier` {dossier_id} -> {cell, ...}. Everything the gateway assumes about those
+`dossiers.query.progress` {dossier_id} -> {cell, ...} (the dossier's place without its papers or
+history: the smallest answer that names its cell). Everything the gateway assumes about those
 replies is here. Nothing is cached: the answer is the tree and the dossier as they are now.
 """
 
@@ -51,7 +52,7 @@ class BusDirectory:
 
     async def dossier_cell(self, dossier_id: str) -> str | None:
         reply = await requests.query(
-            self.nc, self.dossiers, "dossier", {"dossier_id": dossier_id}, timeout=self.timeout,
+            self.nc, self.dossiers, "progress", {"dossier_id": dossier_id}, timeout=self.timeout,
             unavailable_message="Không liên lạc được với dịch vụ hồ sơ để kiểm tra phạm vi; chưa có gì được ghi, hãy thử lại sau.",
         )
         if not reply.get("ok") and (reply.get("error") or {}).get("code") == "not_found":

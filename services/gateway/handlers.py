@@ -20,7 +20,7 @@ from ketnap.platform.commands import Conflict, Decision, Forbidden, NotFound
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.gateway import commands as c
 from ketnap.services.gateway import events as ev
-from ketnap.services.gateway.accounts import User, load_token, load_user
+from ketnap.services.gateway.accounts import AccountsCache, User, load_token, load_user
 from ketnap.services.gateway.directory import BusDirectory, Refused
 from ketnap.services.gateway.listing import Accounts
 from ketnap.services.gateway.scope import WHOLE_DEPLOYMENT, covers
@@ -60,8 +60,10 @@ async def _existing_user(ctx: ServiceContext, login: str) -> User:
     return user
 
 
-def register(service: Service, deps: Deps, accounts: Accounts) -> None:
-    @service.command("create_user", c.CreateUser)
+def register(service: Service, deps: Deps, accounts: Accounts, known: AccountsCache) -> None:
+    """`known`: what authentication keeps in memory, forgotten once any of these commands is recorded."""
+
+    @service.command("create_user", c.CreateUser, recorded=known.forget)
     async def create_user(ctx: ServiceContext, cmd: c.CreateUser) -> Decision:
         """Tạo người dùng với vai trò và tổ chức."""
         await _check_scope(ctx, deps, cmd.scope, cmd.organisation, new_user=True)
@@ -70,7 +72,7 @@ def register(service: Service, deps: Deps, accounts: Accounts) -> None:
         event = ev.UserCreated(login=cmd.login, display_name=cmd.display_name, role=cmd.role, organisation=cmd.organisation)
         return Decision(ev.user_stream(cmd.login), 0, [event.to_new_event()], {"login": cmd.login})
 
-    @service.command("disable_user", c.DisableUser)
+    @service.command("disable_user", c.DisableUser, recorded=known.forget)
     async def disable_user(ctx: ServiceContext, cmd: c.DisableUser) -> Decision:
         """Khóa người dùng: mọi mã truy cập của họ thôi hiệu lực ngay."""
         user = await _existing_user(ctx, cmd.login)
@@ -78,7 +80,7 @@ def register(service: Service, deps: Deps, accounts: Accounts) -> None:
         events = [] if user.disabled else [ev.UserDisabled(login=user.login, reason=cmd.reason).to_new_event()]
         return Decision(ev.user_stream(user.login), user.version, events, {"login": user.login, "disabled": True})
 
-    @service.command("set_password", c.SetPassword)
+    @service.command("set_password", c.SetPassword, recorded=known.forget)
     async def set_password(ctx: ServiceContext, cmd: c.SetPassword) -> Decision:
         """Đặt mật khẩu đăng nhập ứng dụng web; các phiên đăng nhập bằng mật khẩu cũ kết thúc."""
         user = await _existing_user(ctx, cmd.login)
@@ -86,7 +88,7 @@ def register(service: Service, deps: Deps, accounts: Accounts) -> None:
         event = ev.PasswordSet(login=user.login, password_hash=cmd.password_hash)
         return Decision(ev.user_stream(user.login), user.version, [event.to_new_event()], {"login": user.login, "password_set": True})
 
-    @service.command("issue_token", c.IssueToken)
+    @service.command("issue_token", c.IssueToken, recorded=known.forget)
     async def issue_token(ctx: ServiceContext, cmd: c.IssueToken) -> Decision:
         """Cấp mã truy cập; mã chỉ hiện một lần trong câu trả lời."""
         user = await _existing_user(ctx, cmd.login)
@@ -99,7 +101,7 @@ def register(service: Service, deps: Deps, accounts: Accounts) -> None:
         result = {"token_id": token_id, "token": token, "login": user.login, "expires_at": expires_at.isoformat() if expires_at else None}
         return Decision(ev.token_stream(token_id), 0, [event.to_new_event()], result, keep_result=False)  # the secret is shown once
 
-    @service.command("revoke_token", c.RevokeToken)
+    @service.command("revoke_token", c.RevokeToken, recorded=known.forget)
     async def revoke_token(ctx: ServiceContext, cmd: c.RevokeToken) -> Decision:
         """Thu hồi mã truy cập: nó thôi hiệu lực ngay."""
         token = await load_token(ctx.store, cmd.token_id)

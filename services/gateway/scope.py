@@ -16,10 +16,11 @@ The pure parts (`covers`, `refuse_role`, `named_*`, `with_own_organisation`) are
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ketnap.platform.commands import Forbidden, NotFound
 from ketnap.services.gateway.access import ROLE_TITLES, Access, Role
@@ -107,25 +108,63 @@ async def authorise(
     principal: Principal, access: Access, values: Mapping[str, Any], directory: Directory, *, opens_dossier: bool = False
 ) -> dict[str, str]:
     """The one scope rule: refuse (Forbidden, NotFound) a request outside what the user holds
-    today; returns each named dossier's cell. The role is checked before, with `refuse_role`."""
-    await refuse_ended_organisation(principal, directory)
-    for code in named_organisations(access, values):
-        if not covers(principal.organisation, (await directory.authority(code)).chain):
+    today; returns each named dossier's cell. The role is checked before, with `refuse_role`.
+
+    The questions that do not depend on each other go to the registry and the dossiers service
+    at once, and each unit is asked about once (a cell secretary's own cell is both their
+    organisation and their dossier's cell): each answer is a round trip to another process
+    (issue 21). The refusal is still the first one in the order below, whichever answer came first."""
+    asked = _Asked(directory)
+    organisations, dossiers = named_organisations(access, values), named_dossiers(values)
+    ended, *answers = await asyncio.gather(
+        refuse_ended_organisation(principal, asked),
+        *(asked.authority(code) for code in organisations),
+        *(directory.dossier_cell(dossier_id) for dossier_id in dossiers),
+        return_exceptions=True,
+    )
+    standings, found_cells = answers[: len(organisations)], answers[len(organisations):]
+    _raise_if_failed(ended)
+    for code, standing in zip(organisations, standings, strict=True):
+        if not covers(principal.organisation, _raise_if_failed(standing).chain):
             raise out_of_scope(principal, f"Tổ chức {code}")
+    placed = [cell for cell in found_cells if isinstance(cell, str)]
+    answered = await asyncio.gather(*(asked.authority(cell) for cell in placed), return_exceptions=True)
+    cell_standings = dict(zip(placed, answered, strict=True))
     cells: dict[str, str] = {}
-    for dossier_id in named_dossiers(values):
-        cell = await directory.dossier_cell(dossier_id)
-        if cell is None:
+    for dossier_id, cell in zip(dossiers, found_cells, strict=True):
+        if _raise_if_failed(cell) is None:
             if opens_dossier:
                 continue
             raise NotFound(f"Không có hồ sơ {dossier_id}.", dossier_id=dossier_id)
-        if not covers(principal.organisation, (await directory.authority(cell)).chain):
+        if not covers(principal.organisation, _raise_if_failed(cell_standings[cell]).chain):
             raise out_of_scope(principal, f"Hồ sơ {dossier_id}")
         cells[dossier_id] = cell
     return cells
 
 
-async def refuse_ended_organisation(principal: Principal, directory: Directory) -> None:
+_T = TypeVar("_T")
+
+
+class _Asked:
+    """One request's questions about units: each unit asked once, however many times it is named."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+        self.asked: dict[str, asyncio.Future[Standing]] = {}
+
+    def authority(self, code: str) -> asyncio.Future[Standing]:
+        if code not in self.asked:
+            self.asked[code] = asyncio.ensure_future(self.directory.authority(code))
+        return self.asked[code]
+
+
+def _raise_if_failed(answer: _T | BaseException) -> _T:
+    if isinstance(answer, BaseException):
+        raise answer
+    return answer
+
+
+async def refuse_ended_organisation(principal: Principal, directory: Directory | _Asked) -> None:
     """A user whose own organisation has ended (merged, split, dissolved) acts and reads no more:
     their work passed to what took its place, whose own users act there. A user's organisation the
     registry does not know yet is let through (the first administrator of an empty deployment

@@ -19,6 +19,7 @@ from ketnap.platform import metrics
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.gateway import handlers
 from ketnap.services.gateway.access import LINKED_ONLY
+from ketnap.services.gateway.accounts import AccountsCache
 from ketnap.services.gateway.api import Gateway, build_app
 from ketnap.services.gateway.catalogue import catalogue
 from ketnap.services.gateway.directory import BusDirectory
@@ -57,12 +58,13 @@ def build_service(
     service = Service(name)
     accounts = Accounts(name)
     service.add_projection(accounts)
-    handlers.register(service, handlers.Deps(names["registry"], names["dossiers"], today, now), accounts)
+    known = AccountsCache()  # shared by the commands that change accounts and the HTTP API that reads them
+    handlers.register(service, handlers.Deps(names["registry"], names["dossiers"], today, now), accounts, known)
 
     async def http(ctx: ServiceContext, closing) -> None:
         from ketnap.services import all_services  # every service's models; imported once all are
 
-        gateway = Gateway(ctx.store, ctx.nc, BusDirectory(ctx.nc, names["registry"], names["dossiers"], today), names, now)
+        gateway = Gateway(ctx.store, ctx.nc, BusDirectory(ctx.nc, names["registry"], names["dossiers"], today), names, now, known)
         where = listener or Listener(ctx.settings.gateway_host, ctx.settings.gateway_port)
         endpoints = catalogue(all_services(ctx.settings))
         app = build_app(gateway, endpoints)

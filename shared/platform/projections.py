@@ -249,10 +249,17 @@ async def catch_up_own_log(projection: Projection, pool: asyncpg.Pool, store: Ev
     consumer's checkpoint and turn, every event the consumer has not applied yet, so a query
     answered right after a command sees it. `lock` (one per projection and process) keeps two
     catch-ups of one process from holding two connections each while they wait for each other."""
-    head = await store.head_position()
     async with pool.acquire() as conn:
-        if await read_checkpoint(conn, projection.schema, projection.name, store.schema) >= head:
-            return
+        # The usual case, nothing new, in one round trip: every query that reads its own projection
+        # pays it first (the registry's, once or twice per command through the gateway; issue 21).
+        seen = await conn.fetchrow(
+            f"SELECT coalesce((SELECT max(position) FROM {store.table}), 0) AS head, "
+            f"(SELECT position FROM {projection.schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2) AS checkpoint",
+            projection.name, store.schema,
+        )
+    head = seen["head"]
+    if seen["checkpoint"] is not None and seen["checkpoint"] >= head:
+        return
     async with lock, pool.acquire() as conn, conn.transaction():
         await take_turn(conn, projection.schema, projection.name)
         checkpoint = await read_checkpoint(conn, projection.schema, projection.name, store.schema, lock=True)

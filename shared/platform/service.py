@@ -47,6 +47,7 @@ from ketnap.platform.commands import (
 )
 from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import AppendResult, ConcurrencyConflict, DuplicateEventMismatch, EventStore
+from ketnap.platform.eventstore.pool import create_pool
 from ketnap.platform.jsoncodec import MalformedJson, decode_bounded
 from ketnap.platform.logging import configure_logging, get_logger
 from ketnap.platform.outages import UNAVAILABLE, is_outage
@@ -101,6 +102,9 @@ class _Endpoint:
     turn: str | None = None
     """Commands naming one turn are decided and appended one at a time (turns.py): their checks
     read what the others change."""
+    recorded: Callable[[Decision], None] | None = None
+    """Called with the decision once its events are committed, before the reply leaves: what the
+    service keeps in memory about those streams is dropped before anyone hears of the change."""
 
 
 @dataclass
@@ -167,12 +171,15 @@ class Service:
                 (ConsumerSpec(projection.name, source, batched=True), lambda _ctx, s=source: projection.live_handler(s))
             )
 
-    def command(self, name: str, model: type[Command], *, turn: str | None = None) -> Callable[[CommandHandler], CommandHandler]:
-        """`turn`: commands of the same turn are decided and appended one at a time (turns.py)."""
+    def command(
+        self, name: str, model: type[Command], *, turn: str | None = None, recorded: Callable[[Decision], None] | None = None
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        """`turn`: commands of the same turn are decided and appended one at a time (turns.py).
+        `recorded`: see `_Endpoint.recorded` (the gateway forgets the accounts it keeps in memory)."""
 
         def register(handler: CommandHandler) -> CommandHandler:
             self.commands.append(
-                _Endpoint(subjects.command_subject(self.name, name), model, handler, handler.__doc__ or "", turn=turn)
+                _Endpoint(subjects.command_subject(self.name, name), model, handler, handler.__doc__ or "", turn=turn, recorded=recorded)
             )
             return handler
 
@@ -335,6 +342,8 @@ async def _decide_and_append(
             with tracing.span(f"{ctx.name} append", ctx.name, **{"ketnap.event_types": [e.event_type for e in events]}):
                 metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
                 result = await _append_with_result(ctx, decision, events, metadata)
+            if endpoint.recorded is not None:
+                endpoint.recorded(decision)
             break
         except ConcurrencyConflict as error:
             if attempt == FOLLOW_UP_RETRIES or not await ctx.store.only_follow_ups_after(error.stream_id, error.expected_version):
@@ -510,7 +519,7 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
     url = database_url or settings.database_url
     if not url or not settings.nats_url:
         raise RuntimeError("NATS_URL and DATABASE_URL must be set (ketnap up sets them)")
-    pool = await asyncpg.create_pool(url, min_size=2, max_size=10)
+    pool = await create_pool(url)
     nc = await nats.connect(
         settings.nats_url, name=f"ketnap-{service.name}", max_reconnect_attempts=-1, inbox_prefix=subjects.inbox_prefix(settings.nats_url)
     )
@@ -615,6 +624,11 @@ def run_service(service: Service) -> None:
         await serve(service, settings, stop)
 
     try:
-        asyncio.run(main())
+        try:
+            import uvloop  # not on every platform (pyproject.toml)
+        except ImportError:
+            asyncio.run(main())
+        else:
+            uvloop.run(main())
     finally:
         tracing.shutdown()  # the spans still buffered are exported before the process ends

@@ -26,6 +26,7 @@ from ketnap.platform.bus.bootstrap import ensure_event_stream
 from ketnap.platform.bus.relay import Relay
 from ketnap.platform.envelope import EventMetadata, NewEvent, dumps_data
 from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.pool import create_pool
 from ketnap.platform.eventstore.schema import migrate_service
 from ketnap.platform.jsoncodec import decode_json
 from ketnap.platform.logging import configure_logging
@@ -240,7 +241,7 @@ async def platform_figures(events: int) -> None:
         database = f"bench_{uuid.uuid4().hex[:8]}"
         await ensure_database(server_url, database)
         url = with_database(server_url, database)
-        pool = await asyncpg.create_pool(url, min_size=4, max_size=8)
+        pool = await create_pool(url, min_size=4, max_size=8)
         async with pool.acquire() as conn:
             for schema in ("bench_single", "bench_batch", "registry", "dossiers", "verification", "voting"):
                 await migrate_service(conn, schema)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -63,3 +64,34 @@ def test_the_last_position_again_with_another_hash_is_a_rewrite() -> None:
     with pytest.raises(ChainRefused) as refused:
         next_link(Link(1, first.hash), dataclasses.replace(first, hash="3" * 64))
     assert (refused.value.kind, refused.value.position) == ("rewritten", 1)
+
+
+def _reference_encoding(event: RecordedEvent) -> bytes:
+    """The canonical form as first defined: json.dumps of the hashed fields, keys sorted."""
+    body = {
+        "position": event.position, "stream_id": event.stream_id, "stream_version": event.stream_version,
+        "event_id": str(event.event_id), "event_type": event.event_type, "schema_version": event.schema_version,
+        "data": event.data, "actor": event.actor, "organisation": event.organisation,
+        "correlation_id": str(event.correlation_id) if event.correlation_id else None,
+        "causation_id": str(event.causation_id) if event.causation_id else None,
+        "recorded_at": event.recorded_at.astimezone(UTC).isoformat(timespec="microseconds"),
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("organisation", "data", "actor", "caused"),
+    [
+        (None, {}, "officer-1", False),
+        ("CB-01", {"z": 1, "a": {"y": [1, 2.5, None, True], "b": "Nguyễn \"Khai\"\n"}, "m": []}, "quản trị\\", True),
+        ("ĐU-Ā", {"note": "x" * 300, "n": -12, "f": 1e-7, "big": 10**20}, "a\u2028b", True),
+    ],
+)
+def test_the_canonical_form_is_the_sorted_json_of_the_hashed_fields(organisation: str | None, data: dict, actor: str, caused: bool) -> None:
+    """The hash of every stored event depends on these bytes: building them faster must not change one."""
+    event = RecordedEvent(
+        123456789, "dossier-ā\"1", 42, uuid.uuid4(), "Sự kiện", 3, data, actor, organisation,
+        uuid.uuid4() if caused else None, uuid.uuid4() if caused else None, datetime(2027, 1, 1, 7, 0, 0, 1234, tzinfo=UTC),
+        GENESIS_HASH, "",
+    )
+    assert canonical_encoding(event) == _reference_encoding(event)

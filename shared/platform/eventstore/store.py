@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -15,10 +16,10 @@ import asyncpg
 from ketnap.platform.chain import Link, next_link
 from ketnap.platform.envelope import (
     GENESIS_HASH,
+    CanonicalForm,
     EventMetadata,
     NewEvent,
     RecordedEvent,
-    canonical_encoding,
     chain_hash,
     dumps_data,
     new_recorded_at,
@@ -51,11 +52,35 @@ def _lock_key(schema: str) -> int:
     return int.from_bytes(hashlib.sha256(f"ketnap.log.{schema}".encode()).digest()[:8], "big", signed=True)
 
 
+# Each field's slot, set directly: a frozen dataclass's __init__ sets every field through
+# object.__setattr__, which cost as much as decoding the event's JSON (issue 21, decoded log read).
+(_position, _stream_id, _stream_version, _event_id, _event_type, _schema_version, _data, _actor, _organisation,
+ _correlation_id, _causation_id, _recorded_at, _previous_hash, _hash, _traceparent) = (
+    RecordedEvent.__dict__[f.name].__set__ for f in dataclasses.fields(RecordedEvent)
+)
+_new = object.__new__
+
+
 def record_from_row(row: asyncpg.Record) -> RecordedEvent:
     # Positional: `_COLUMNS` is in the dataclass's field order, and a rebuild builds millions.
-    values = tuple(row)
-    data = values[6]
-    return RecordedEvent(*values[:6], decode_json(data) if isinstance(data, str) else data, *values[7:])
+    data = row[6]
+    event = _new(RecordedEvent)
+    _position(event, row[0])
+    _stream_id(event, row[1])
+    _stream_version(event, row[2])
+    _event_id(event, row[3])
+    _event_type(event, row[4])
+    _schema_version(event, row[5])
+    _data(event, decode_json(data) if isinstance(data, str) else data)
+    _actor(event, row[7])
+    _organisation(event, row[8])
+    _correlation_id(event, row[9])
+    _causation_id(event, row[10])
+    _recorded_at(event, row[11])
+    _previous_hash(event, row[12])
+    _hash(event, row[13])
+    _traceparent(event, row[14])
+    return event
 
 
 @dataclass
@@ -102,8 +127,8 @@ class _GroupCommit:
             if not group:
                 continue
             try:
-                async with self.store.pool.acquire() as conn, conn.transaction():
-                    outcomes = await self.store._append_locked(conn, [r for r, _ in group])
+                async with self.store.pool.acquire() as conn:
+                    outcomes = await self._in_locked_transaction(conn, [r for r, _ in group])
             except Exception as error:  # noqa: BLE001 - the database failed: every caller hears of it
                 for _, future in group:
                     if not future.done():
@@ -112,6 +137,20 @@ class _GroupCommit:
             for (_, future), outcome in zip(group, outcomes, strict=True):
                 if not future.done():
                     future.set_result(outcome)
+
+
+    async def _in_locked_transaction(self, conn: asyncpg.Connection, requests: list[_AppendRequest]) -> list[AppendResult | Exception]:
+        """The group's transaction, begun together with taking the log's lock: one round trip
+        fewer than `conn.transaction()` and then the lock, on every append of every command."""
+        await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({self.store._lock_key:d})")
+        try:
+            outcomes = await self.store._append_locked(conn, requests, locked=True)
+            await conn.execute("COMMIT")
+        except BaseException:
+            if not conn.is_closed() and conn.is_in_transaction():
+                await conn.execute("ROLLBACK")
+            raise
+        return outcomes
 
 
 class EventStore:
@@ -152,27 +191,33 @@ class EventStore:
             raise outcome
         return outcome
 
-    async def _append_locked(self, conn: asyncpg.Connection, requests: list[_AppendRequest]) -> list[AppendResult | Exception]:
-        """Append several independent requests in one transaction, each checked on its own."""
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
-        all_ids = [e.event_id for r in requests for e in r.events]
-        known = {
-            row["event_id"]: row
-            for row in await conn.fetch(
-                f"SELECT event_id, position, stream_id, stream_version FROM {self.table} WHERE event_id = ANY($1::uuid[])",
-                all_ids,
-            )
-        }
-        versions = {
-            row["stream_id"]: row["version"]
-            for row in await conn.fetch(
-                f"SELECT stream_id, max(stream_version) AS version FROM {self.table} WHERE stream_id = ANY($1::text[]) "
-                "GROUP BY stream_id",
-                list({r.stream_id for r in requests}),
-            )
-        }
-        head = await conn.fetchrow(f"SELECT position, hash FROM {self.table} ORDER BY position DESC LIMIT 1")
-        position, previous_hash = (head["position"], head["hash"]) if head else (0, GENESIS_HASH)
+    async def _append_locked(
+        self, conn: asyncpg.Connection, requests: list[_AppendRequest], *, locked: bool = False
+    ) -> list[AppendResult | Exception]:
+        """Append several independent requests in one transaction, each checked on its own
+        (`locked`: the transaction holds the log's lock already)."""
+        if not locked:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
+        # What the checks need, in one round trip after the lock (one statement, one snapshot):
+        # the ids already stored (`k`), each stream's version (`v`) and the log's head (`h`).
+        known: dict[Any, Any] = {}
+        versions: dict[str, int] = {}
+        position, previous_hash = 0, GENESIS_HASH
+        for row in await conn.fetch(
+            f"SELECT 'k' AS kind, event_id, position, stream_id, stream_version, NULL::text AS hash FROM {self.table} "
+            "WHERE event_id = ANY($1::uuid[]) "
+            f"UNION ALL SELECT 'v', NULL, NULL, stream_id, max(stream_version), NULL FROM {self.table} "
+            "WHERE stream_id = ANY($2::text[]) GROUP BY stream_id "
+            f"UNION ALL (SELECT 'h', NULL, position, NULL, NULL, hash FROM {self.table} ORDER BY position DESC LIMIT 1)",
+            [e.event_id for r in requests for e in r.events],
+            list({r.stream_id for r in requests}),
+        ):
+            if row["kind"] == "k":
+                known[row["event_id"]] = row
+            elif row["kind"] == "v":
+                versions[row["stream_id"]] = row["stream_version"]
+            else:
+                position, previous_hash = row["position"], row["hash"]
         outcomes: list[AppendResult | Exception] = []
         rows: list[tuple[Any, ...]] = []
         for request in requests:
@@ -194,13 +239,14 @@ class EventStore:
             outcomes.append(
                 AppendResult(request.stream_id, chained[-1][2], tuple(r[0] for r in chained), tuple(ids))
             )
-        if len(rows) == 1:
+        if len(rows) == 1:  # the usual command: the row and the notification in one round trip
             await conn.execute(
-                f"INSERT INTO {self.table} ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)", *rows[0]
+                f"WITH added AS (INSERT INTO {self.table} ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)) "
+                "SELECT pg_notify($16, $17)",
+                *rows[0], self.notify_channel, str(position),
             )
         elif rows:
             await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
-        if rows:
             await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(position))
         return outcomes
 
@@ -226,27 +272,16 @@ class EventStore:
         metadata: EventMetadata,
     ) -> list[tuple[Any, ...]]:
         recorded_at = new_recorded_at()
+        form = CanonicalForm(stream_id, metadata.actor, metadata.organisation, metadata.correlation_id, metadata.causation_id, recorded_at)
         rows = []
         for offset, event in enumerate(events, start=1):
-            fields = {
-                "position": position + offset,
-                "stream_id": stream_id,
-                "stream_version": version + offset,
-                "event_id": event.event_id,
-                "event_type": event.event_type,
-                "schema_version": event.schema_version,
-                "data": event.data,
-                "actor": metadata.actor,
-                "organisation": metadata.organisation,
-                "correlation_id": metadata.correlation_id,
-                "causation_id": metadata.causation_id,
-                "recorded_at": recorded_at,
-            }
-            digest = chain_hash(previous_hash, canonical_encoding(fields))
+            data = dumps_data(event.data)
+            encoded = form.encode(position + offset, version + offset, event.event_id, event.event_type, event.schema_version, data)
+            digest = chain_hash(previous_hash, encoded)
             rows.append(
                 (
-                    fields["position"], stream_id, fields["stream_version"], event.event_id,
-                    event.event_type, event.schema_version, dumps_data(event.data), metadata.actor,
+                    position + offset, stream_id, version + offset, event.event_id,
+                    event.event_type, event.schema_version, data, metadata.actor,
                     metadata.organisation, metadata.correlation_id, metadata.causation_id,
                     recorded_at, previous_hash, digest, metadata.traceparent,
                 )

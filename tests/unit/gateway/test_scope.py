@@ -148,7 +148,7 @@ async def test_a_dossier_being_opened_need_not_exist_yet() -> None:
     secretary = user(Role.CELL_SECRETARY, "CB-A1")
     tree = Tree()
     assert await authorise(secretary, access, {"dossier_id": "new", "cell": "CB-A1"}, tree, opens_dossier=True) == {}
-    assert tree.asked == ["CB-A1", "CB-A1"]  # the user's own organisation stands, then the cell is theirs
+    assert tree.asked == ["CB-A1"]  # asked once: the user's own organisation stands, and it is the cell named
     with pytest.raises(Forbidden):
         await authorise(secretary, access, {"dossier_id": "d-b1", "cell": "CB-A1"}, tree, opens_dossier=True)
 
