@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from ketnap.platform.settings import Settings
 from ketnap.services import all_services
 from ketnap.services.gateway.access import COMMANDS, QUERIES, Role, preferred_role
 
 
 def _endpoints(kind: str) -> dict[tuple[str, str], object]:
+    """Every endpoint of a linked deployment's services: the table names the federation service's too."""
     found = {}
-    for service in all_services():
+    for service in all_services(Settings(deployment_id="tinh", lower_deployments=("xa-a",))):
         for endpoint in getattr(service, kind):
             found[(service.name, endpoint.subject.rsplit(".", 1)[-1])] = endpoint.model
     return found
