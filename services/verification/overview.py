@@ -1,7 +1,10 @@
 """The verification overview: every case's status and every subject's request and reply, across cases.
 
-A projection of this service's own log (rebuildable, verifiable, buildable as of the past); the
-overdue list reads it. It holds no names and no finding texts, only codes, dates and states.
+A projection of this service's own log and of the dossiers log (rebuildable, verifiable, buildable
+as of the past); the overdue list reads it. From the dossiers log it takes only what ends a case's
+work or moves it: a dossier withdrawn or rejected is no longer waited on (nobody is reminded of
+its requests), and a dossier transferred is followed by its new cell's scope. It holds no names
+and no finding texts, only codes, dates and states.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import asyncpg
 
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.projections import Projection
+from ketnap.services.dossiers import events as dossier_events
 from ketnap.services.verification.events import (
     HistoryCertified,
     VerificationBlocked,
@@ -32,11 +36,14 @@ _APPLIED = {
 }
 
 
+_FROM_DOSSIERS = {"DossierWithdrawn", "DossierRejected", "DossierTransferred"}
+
+
 class VerificationOverview(Projection):
-    def __init__(self, schema: str) -> None:
+    def __init__(self, schema: str, dossiers_source: str = "dossiers") -> None:
         self.name = f"{schema}.overview"
         self.schema = schema
-        self.sources = (schema,)
+        self.sources = (schema, dossiers_source)
         self.tables = {
             "case_overview": """
                 dossier_id    text NOT NULL PRIMARY KEY,
@@ -61,6 +68,10 @@ class VerificationOverview(Projection):
         }
 
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
+        if source != self.schema:
+            if event.event_type in _FROM_DOSSIERS:
+                await self._dossier_moved_on(conn, schema, dossier_events.decode(event))
+            return
         if event.event_type not in _APPLIED:
             return
         match decode(event):
@@ -107,6 +118,18 @@ class VerificationOverview(Projection):
                     certified.dossier_id,
                     certified.certified_on,
                 )
+
+    async def _dossier_moved_on(self, conn: asyncpg.Connection, schema: str, event: dossier_events.Event) -> None:
+        match event:
+            case dossier_events.DossierWithdrawn() | dossier_events.DossierRejected():
+                # A certified case keeps its word; only work still waited on ends.
+                await conn.execute(
+                    f"UPDATE {schema}.case_overview SET status = 'ended' WHERE dossier_id = $1 AND status IN ('open', 'blocked')",
+                    event.dossier_id,
+                )
+            case dossier_events.DossierTransferred() as moved:
+                for table in ("case_overview", "subject_overview"):
+                    await conn.execute(f"UPDATE {schema}.{table} SET cell = $2 WHERE dossier_id = $1", moved.dossier_id, moved.to_cell)
 
     @staticmethod
     async def _status(conn: asyncpg.Connection, schema: str, dossier_id: str, status: str) -> None:

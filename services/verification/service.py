@@ -36,7 +36,7 @@ def build_service(
     """The verification service on schema `name`, opening cases from the log of `dossiers_source`
     and asking `registry_service` about memberships (tests point these at fresh ones)."""
     service = Service(name)
-    service.add_projection(VerificationOverview(name))
+    service.add_projection(VerificationOverview(name, dossiers_source))
 
     service.command("send_request", SendRequest)(handlers.send_request)
     service.command("record_reply", RecordReply)(handlers.record_reply)

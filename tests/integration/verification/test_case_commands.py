@@ -12,12 +12,13 @@ import nats.js.errors
 from ketnap.domain.rules import RuleCode
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
+from ketnap.platform.envelope import NewEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import ServiceContext, execute_command
 from ketnap.platform.settings import Settings
 from ketnap.services.verification.commands import RecordReply
 from tests.conftest import eventually
-from tests.integration.verification.conftest import World
+from tests.integration.verification.conftest import DECLARED_BY, World
 from tests.unit.verification.declared import member, relative
 
 CONTRACT = {
@@ -274,6 +275,34 @@ class TestOverdue:
             return await listed() == ["f"]
 
         await eventually(gone)
+
+
+    async def test_a_withdrawn_dossier_is_no_longer_chased_and_a_transferred_one_follows_its_cell(self, world: World) -> None:
+        """Nobody is reminded to answer for a dossier that ended; a dossier that moved is the new cell's."""
+        ended, _ = await world.opened(relative("f", "father"), cell="CB-ENDED")
+        moved, _ = await world.opened(relative("f", "father"), cell="CB-FROM")
+        for dossier_id in (ended, moved):
+            await world.send(dossier_id, "applicant", sent_on="2025-06-02")
+
+        async def listed(cell: str) -> list[str]:
+            reply = await world.query("overdue", cell=cell, on="2025-10-10")
+            assert reply["ok"], reply
+            return [i["dossier_id"] for i in reply["result"]["items"]]
+
+        async def shows(cell: str, expected: list[str]) -> bool:
+            return await listed(cell) == expected
+
+        await eventually(lambda: shows("CB-ENDED", [ended]))
+        await eventually(lambda: shows("CB-FROM", [moved]))
+        await world.source_store.append(f"dossier-{ended}", 1, [NewEvent(event_type="DossierWithdrawn", data={
+            "dossier_id": ended, "cell": "CB-ENDED", "on": "2025-10-01"})], DECLARED_BY)
+        await world.source_store.append(f"dossier-{moved}", 1, [NewEvent(event_type="DossierTransferred", data={
+            "dossier_id": moved, "cell": "CB-FROM", "on": "2025-10-01", "from_cell": "CB-FROM", "to_cell": "CB-TO"})], DECLARED_BY)
+        await eventually(lambda: shows("CB-ENDED", []))
+        await eventually(lambda: shows("CB-TO", [moved]))
+        assert await listed("CB-FROM") == []
+        (projection,) = world.service.projections
+        assert await projections.verify(world.pool, projection) == []
 
 
 async def test_the_overview_projection_equals_its_rebuild(world: World) -> None:
