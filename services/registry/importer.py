@@ -129,6 +129,7 @@ RECORDS: dict[str, type[_Row]] = {
     "committee": CommitteeRow,
     "locality": LocalityRow,
 }
+KIND_MESSAGE = "Loại dòng phải là tổ chức, đảng viên, kết nạp trên giấy, cấp ủy hoặc địa bàn"
 RECORD_ALIASES = {
     "organisation": "organisation", "tổ chức": "organisation", "organisations": "organisation",
     "member": "member", "đảng viên": "member", "members": "member",
@@ -257,7 +258,10 @@ def _read_csv(text: str) -> tuple[list[Record], list[Problem]]:
     return records, problems
 
 
-_NO_RECORD_COLUMN = "Thiếu cột 'record' (loại dòng: organisation, member, paper_admission, committee, locality)"
+_NO_RECORD_COLUMN = (
+    "Thiếu cột «Loại dòng» (tổ chức, đảng viên, kết nạp trên giấy, cấp ủy hoặc địa bàn); "
+    "hoặc để mỗi loại một trang, đặt tên trang theo loại"
+)
 
 
 def _add_row(records: list[Record], problems: list[Problem], line: int, row: dict[str, Any], kind_of_sheet: str | None) -> None:
@@ -268,7 +272,7 @@ def _add_row(records: list[Record], problems: list[Problem], line: int, row: dic
         return
     kind = RECORD_ALIASES.get(normalised_text(str(values.pop("record", ""))).lower()) or kind_of_sheet
     if kind is None:
-        problems.append(Problem(line, "record", "Loại dòng phải là organisation, member, paper_admission, committee hoặc locality"))
+        problems.append(Problem(line, "record", KIND_MESSAGE))
         return
     records.append(Record(line, kind, values))
 
