@@ -14,11 +14,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
-import nats
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from tests.conftest import unique
 from tests.integration.gateway.webclient import PASSWORD
 from tests.integration.gateway.world import World, world_of
 from tests.servers import Servers
@@ -39,12 +37,8 @@ ARGS = [
 
 @pytest.fixture(scope="module")
 async def world(pool: asyncpg.Pool, servers: Servers, database_url: str) -> AsyncIterator[World]:
-    nc = await nats.connect(servers.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
-    try:
-        async with world_of(pool, nc, servers.nats_url, database_url, unique("d")) as started:
-            yield started
-    finally:
-        await nc.drain()
+    async with world_of(pool, servers.nats_url, database_url) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 from ketnap.platform.bus import subjects
 from tests.conftest import eventually
 from tests.integration.forgery import forged_withdrawal, publish
-from tests.integration.gateway.webclient import PASSWORD, WebClient, csrf_of, visible_text
+from tests.integration.gateway.webclient import PASSWORD, WebClient, browsers, csrf_of, visible_text
 from tests.integration.gateway.world import World
 from tests.web.conftest import screenshot, sign_in
 
@@ -111,14 +111,7 @@ async def test_what_the_access_table_and_the_scope_refuse_the_page_refuses(world
     """The page protects nothing by itself: the API's access table and scope check refuse for it."""
     still_open = [(service, a) for service in ("voting", "reporting") for a in await alarms_of(world, service) if a["acknowledged_at"] is None]
     service, open_alarm = still_open[0]
-    clients: list[WebClient] = []
-    try:
-        async def signed(login: str) -> WebClient:
-            client = WebClient(world)
-            clients.append(client)
-            await client.sign_in(login)
-            return client
-
+    async with browsers(world) as signed:
         inspector = await signed("kiemtra")
         csrf = csrf_of((await inspector.get("/kiem-tra")).text)
         refused = await inspector.post(f"/kiem-tra/canh-bao/{service}/{open_alarm['id']}",
@@ -132,9 +125,6 @@ async def test_what_the_access_table_and_the_scope_refuse_the_page_refuses(world
 
         other_subtree = await signed("quantri.b")  # an administrator of DU-B: the dossier lies in CB-A1
         assert (await other_subtree.get(f"/kiem-tra/ho-so/{forged}")).status_code == 403
-    finally:
-        for client in clients:
-            await client.close()
 
 
 async def test_a_service_that_does_not_answer_is_named_and_the_others_still_show(world: World, forged: str) -> None:

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.integration.gateway.webclient import PASSWORD, WebClient, csrf_of
+from tests.integration.gateway.webclient import PASSWORD, browsers, csrf_of
 from tests.integration.gateway.world import World
 from tests.web.conftest import screenshot, sign_in
 
@@ -67,14 +67,7 @@ async def test_a_rewritten_log_is_named_with_its_first_wrong_position(
 
 
 async def test_only_whom_the_access_table_lets_and_only_the_one_who_started_it(world: World, opened: str) -> None:
-    clients: list[WebClient] = []
-    try:
-        async def signed(login: str) -> WebClient:
-            client = WebClient(world)
-            clients.append(client)
-            await client.sign_in(login)
-            return client
-
+    async with browsers(world) as signed:
         cell_secretary = await signed("bithu.a1")
         csrf = csrf_of((await cell_secretary.get("/ho-so")).text)
         assert (await cell_secretary.post("/kiem-tra/nhat-ky", {"csrf": csrf})).status_code == 403
@@ -86,6 +79,3 @@ async def test_only_whom_the_access_table_lets_and_only_the_one_who_started_it(w
         address = started.headers["location"]
         assert (await inspector.get(address)).status_code == 200
         assert (await cell_secretary.get(address)).status_code == 404  # someone else's check is not shown
-    finally:
-        for client in clients:
-            await client.close()

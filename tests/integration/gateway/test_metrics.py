@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
-import nats
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -19,12 +18,8 @@ from tests.servers import Servers
 
 @pytest.fixture(scope="module")
 async def world(pool: asyncpg.Pool, servers: Servers, database_url: str) -> AsyncIterator[World]:
-    nc = await nats.connect(servers.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
-    try:
-        async with world_of(pool, nc, servers.nats_url, database_url, unique("d"), metrics=True) as started:
-            yield started
-    finally:
-        await nc.drain()
+    async with world_of(pool, servers.nats_url, database_url, metrics=True) as started:
+        yield started
 
 
 async def scraped(world: World, role: str, sample: str, **labels: str) -> float | None:

@@ -11,11 +11,10 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
-import nats
 import pytest
 
 from ketnap.operations.embedded import EmbeddedPostgres, free_port
-from tests.conftest import eventually, new_database, unique
+from tests.conftest import eventually, new_database
 from tests.integration.gateway.world import HELPERS, World, world_of
 from tests.servers import Servers
 
@@ -33,13 +32,8 @@ def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedP
 @pytest.fixture(scope="module")
 async def world(own_postgres: EmbeddedPostgres, servers: Servers) -> AsyncIterator[World]:
     database_url = await new_database(own_postgres.url("postgres"))
-    nc = await nats.connect(servers.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
-    try:
-        async with asyncpg.create_pool(database_url, min_size=2, max_size=20) as pool, \
-                world_of(pool, nc, servers.nats_url, database_url, unique("d")) as started:
-            yield started
-    finally:
-        await nc.drain()
+    async with asyncpg.create_pool(database_url, min_size=2, max_size=20) as pool, world_of(pool, servers.nats_url, database_url) as started:
+        yield started
 
 
 async def load(world: World, stop: asyncio.Event, statuses: list[int], bodies: list[dict]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -39,6 +41,25 @@ class WebClient:
         page = await self.get(path)
         assert page.status_code == 200, page.text
         return hidden_fields(page.text)
+
+
+@asynccontextmanager
+async def browsers(world: World) -> AsyncIterator[Callable[[str], Awaitable[WebClient]]]:
+    """Several people at once, each in their own browser: `signed(login)` opens one signed in;
+    all are closed at the end."""
+    opened: list[WebClient] = []
+
+    async def signed(login: str) -> WebClient:
+        client = WebClient(world)
+        opened.append(client)
+        await client.sign_in(login)
+        return client
+
+    try:
+        yield signed
+    finally:
+        for client in opened:
+            await client.close()
 
 
 def csrf_of(text: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import nats
 from nats.aio.client import Client as NatsClient
 
 from ketnap.operations.embedded import free_port
@@ -34,6 +35,7 @@ from ketnap.services.registry.service import build_service as build_registry
 from ketnap.services.reporting.service import build_service as build_reporting
 from ketnap.services.verification.service import build_service as build_verification
 from ketnap.services.voting.service import build_service as build_voting
+from tests.conftest import unique
 from tests.integration.harness import bootstrap_bus, new_schema, running
 
 TREE = (
@@ -218,15 +220,18 @@ def new_citizen_id() -> str:
 
 
 @asynccontextmanager
-async def world_of(
-    pool: asyncpg.Pool, nc: NatsClient, nats_url: str, database_url: str, deployment: str, *, metrics: bool = False
-) -> AsyncIterator[World]:
-    """A started world; with `metrics`, every service serves its metrics on a free port."""
-    world = World(pool, nc, nats_url, database_url, deployment)
+async def world_of(pool: asyncpg.Pool, nats_url: str, database_url: str, *, metrics: bool = False) -> AsyncIterator[World]:
+    """A started world of a fresh deployment, with its own NATS connection; with `metrics`, every
+    service serves its metrics on a free port."""
+    nc = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    world = World(pool, nc, nats_url, database_url, unique("d"))
     if metrics:
         world.metrics_ports = {role: free_port() for role in (*ROLES, "gateway")}
     try:
         await world.start()
         yield world
     finally:
-        await world.close()
+        try:
+            await world.close()
+        finally:
+            await nc.drain()
