@@ -4,10 +4,14 @@ went to, and a dossier waiting for its decision fits a phone's width."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from playwright.async_api import Page
 
-from tests.integration.gateway.world import World
+from ketnap.platform.bus import subjects
+
+from tests.integration.gateway.world import HELPERS, World, new_citizen_id
 from tests.web.acting import open_act, seed_staff
 from tests.web.conftest import PHONE, Opener, screenshot
 from tests.web.people import _eventually, prepare_certified, to_decision
@@ -18,8 +22,12 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.fixture(scope="module")
-async def awaiting_decision(world: World) -> str:
+async def seeded(world: World) -> None:
     await seed_staff(world)
+
+
+@pytest.fixture(scope="module")
+async def awaiting_decision(world: World, seeded: None) -> str:
     dossier = await prepare_certified(world, "Lò Thị Mai", "001095000071", ready=True)
     await _eventually(world, "bithu.a1", "voting", "case", dossier)  # the vote's case opens after the dossier is ready
     await to_decision(world, dossier)
@@ -40,6 +48,19 @@ async def test_the_history_names_who_recorded_each_act_never_a_login(signed_in_p
     assert "Hệ thống (tự động)" in history, history
     for internal in ("\tbithu.a1", "\tcanbo.a", "process_manager", "-service"):
         assert internal not in history, (internal, history)
+
+
+async def test_an_act_the_demo_loader_recorded_names_the_role_it_acted_as(signed_in_page: Opener, world: World, seeded: None) -> None:
+    """`ketnap demo` records its acts over the bus as `demo.<role>`, a name no user has."""
+    reply = await world.request(subjects.command_subject(world.name("dossiers"), "open_dossier"), {
+        "idempotency_key": str(uuid.uuid4()), "actor": "demo.cell_secretary", "scope": "CB-A1", "cell": "CB-A1",
+        "citizen_id": new_citizen_id(), "full_name": "Hà Văn Mẫu", "opened_on": "2025-09-01", "helper_citizen_id": HELPERS["CB-A1"],
+    })
+    assert reply["ok"], reply
+    page = await signed_in_page("bithu.a1")
+    await open_act(page, world, reply["result"]["dossier_id"])
+    history = await _section(page, "Diễn biến hồ sơ")
+    assert "Bí thư chi bộ" in history and "demo." not in history, history
 
 
 async def test_a_verification_request_names_the_organisation_it_was_sent_to(signed_in_page: Opener, world: World, awaiting_decision: str) -> None:
