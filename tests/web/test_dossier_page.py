@@ -10,7 +10,6 @@ import pytest
 from playwright.async_api import Page
 
 from ketnap.platform.bus import subjects
-
 from tests.integration.gateway.world import HELPERS, World, new_citizen_id
 from tests.web.acting import open_act, seed_staff
 from tests.web.conftest import PHONE, Opener, screenshot
