@@ -17,6 +17,7 @@ from tests.web.people import _eventually, prepare_certified, to_decision
 
 WIDE = """[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
   .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width) + ' ' + (e.textContent || '').slice(0, 60)).slice(0, 15)"""
+"""What sticks out past a phone's width, for a failing test to say."""
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
@@ -68,6 +69,10 @@ async def test_a_verification_request_names_the_organisation_it_was_sent_to(sign
     verification = await _section(page, "Thẩm tra lý lịch")
     assert "Gửi Tổ chức DU-A ngày" in verification, verification
     assert "Gửi DU-A" not in verification, verification
+    # The cell's secretary reads the registry for the cell alone: a unit above it is shown by its code.
+    secretary = await signed_in_page("bithu.a1")
+    await open_act(secretary, world, awaiting_decision)
+    assert "Gửi DU-A ngày" in await _section(secretary, "Thẩm tra lý lịch")
 
 
 @pytest.mark.parametrize("login", ["thuongvu", "canbo.a"])
