@@ -14,10 +14,11 @@ from typing import Any
 
 from ketnap.platform.alarms import KIND_TEXT
 from ketnap.platform.federation.links import DOWNWARD, UPWARD
+from ketnap.services.gateway.access import Role
 from ketnap.services.gateway.accounts import load_user
 from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
 from ketnap.services.gateway.web.page import Web
-from ketnap.services.gateway.web.vietnamese import event_title
+from ketnap.services.gateway.web.vietnamese import event_title, role_title
 
 SERVICE_TITLES = {
     "registry": "Tổ chức và đảng viên", "dossiers": "Hồ sơ", "verification": "Thẩm tra lý lịch", "voting": "Biểu quyết và quyết định",
@@ -78,15 +79,23 @@ async def display_names(web: Web, logins: set[str]) -> dict[str, str]:
     return found
 
 
+ROLE_NAMES = frozenset(role.value for role in Role)
+
+
 def recorder(names: Mapping[str, str], actor: Any) -> str:
     """A user's name (`display_names`); a service's own record (its process manager, a consumer
-    following another service's log) is the system's; any other actor (a system sending through
-    the operator's connection) by the name it gave."""
+    following another service's log) is the system's; a system acting as a role over the
+    operator's connection (`demo.cell_secretary`: the demo's loader, `operations/demo/client.py`)
+    by the role's title, its internal name never on screen; any other actor (a system sending
+    through the operator's connection) by the name it gave."""
     actor = str(actor or "")
     if actor in names:
         return names[actor]
     automatic = not actor or actor == OPERATOR or actor.endswith((".process_manager", "-service"))
-    return SYSTEM if automatic else actor
+    if automatic:
+        return SYSTEM
+    system, _, role = actor.partition(".")
+    return role_title(role) if system and role in ROLE_NAMES else actor
 
 
 def organisation_title(code: str | None, names: Mapping[str, str]) -> str:

@@ -27,6 +27,9 @@ def test_people_are_named_by_their_display_name_and_the_systems_own_records_as_t
     assert recorder(names, "quantri") == "Người dùng quantri"
     assert recorder(names, "operator") == recorder(names, "dossiers.process_manager") == recorder(names, "registry-service") == SYSTEM
     assert recorder(names, "he-thong-ngoai") == "he-thong-ngoai"  # a system sending through the operator, by the name it gave
+    assert recorder(names, "demo.cell_secretary") == "Bí thư chi bộ"  # the demo's loader, acting as a role: the role's title
+    assert recorder(names, "demo.organisation_board") == "Ban tổ chức"
+    assert recorder(names, "demo.tester") == "demo.tester"  # no role by that name: the name it gave
     assert organisation_title("CB-A1", {"CB-A1": "Chi bộ A1"}) == "Chi bộ A1 (CB-A1)"
     assert organisation_title("*", {}) == "Toàn hệ thống"
     assert organisation_title("X-9", {}) == "X-9"

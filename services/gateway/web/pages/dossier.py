@@ -24,6 +24,7 @@ from ketnap.services.gateway.web.acts import all_acts
 from ketnap.services.gateway.web.forms import Act, FormState, Offer, blank, error_of, keeps_key, read, refused
 from ketnap.services.gateway.web.options import offers_for
 from ketnap.services.gateway.web.page import Refusal, SignedIn, Web, pages, redirect, render, signed_in, web_of
+from ketnap.services.gateway.web.pages.organisation import persons_units
 from ketnap.services.gateway.web.road import RULE_STEPS, TITLES, road
 from ketnap.services.gateway.web.system_words import display_names, recorder
 
@@ -91,6 +92,18 @@ async def _cell_name(web: Web, who: SignedIn, cell: str) -> str:
         return cell
 
 
+async def _request_units(web: Web, who: SignedIn, verification: Mapping[str, Any] | None) -> dict[str, str]:
+    """The names of the units the verification requests went to, as far as this person's own subtree
+    knows them (the scope the API reads the registry through); a unit elsewhere, or an address typed
+    as free text, is shown as it was recorded."""
+    if not any(subject.get("request") for subject in (verification or {}).get("subjects") or []):
+        return {}
+    try:
+        return await persons_units(web, who)
+    except Refusal:  # the registry not answering: the requests show their codes, the page still does
+        return {}
+
+
 # --- opening a dossier ------------------------------------------------------------------------------------
 
 
@@ -138,6 +151,7 @@ async def _show_dossier(
         request, who, "dossier.html", status_code=status_code, dossier=dossier, road=road(dossier, voting), others=others, form=next_form,
         cell_name=await _cell_name(web, who, dossier["cell"]), done=done, conflict=conflict, conflict_note=conflict_note, timeline=timeline,
         action=f"/ho-so/{dossier_id}", result=result or {}, verification=dossier["verification_case"],
+        unit_names=await _request_units(web, who, dossier["verification_case"]),
         audit=web.may(who, "query", "reporting", "audit_history"),
     )
     if conflict is not None and request.headers.get("HX-Request") == "true":
