@@ -17,7 +17,7 @@ from nats.aio.client import Client as NatsConnection
 from ketnap.operations.apiclient import ApiClient
 from ketnap.operations.demo.client import Client
 from ketnap.platform.bus import requests
-from ketnap.services.gateway.access import Role
+from ketnap.services.gateway.access import ROLE_TITLES, Role
 from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
 
 
@@ -65,9 +65,8 @@ class HttpActors:
 
     async def sign_up(self, role: Role, organisation: str) -> ApiClient:
         login = login_of(role, organisation)
-        created = await self._as_operator(
-            "create_user", {"login": login, "display_name": login, "role": role.value, "organisation": organisation}, key=f"user-{login}"
-        )
+        user = {"login": login, "display_name": f"{ROLE_TITLES[role]} ({organisation})", "role": role.value, "organisation": organisation}
+        created = await self._as_operator("create_user", user, key=f"user-{login}")
         if not created.get("ok") and (created.get("error") or {}).get("code") != "conflict":
             raise RuntimeError(f"user {login} not created: {created.get('error')}")
         # A fresh key each time: a token is shown only once, so a retried issue must make a new one.
