@@ -298,9 +298,14 @@ def sheet_name(title: str, index: int, used: set[str]) -> str:
 
 def export(report: str, result: dict[str, Any], *, csv_path: Path | None = None, xlsx_path: Path | None = None) -> str:
     """The report as text, written to the files asked for."""
+    return render_text(exported(report, result, csv_path=csv_path, xlsx_path=xlsx_path))
+
+
+def exported(report: str, result: dict[str, Any], *, csv_path: Path | None = None, xlsx_path: Path | None = None) -> list[Table]:
+    """The report's tables, written to the files asked for (the CLI shows them itself, as rich tables)."""
     tables = TABLES[report](result)
     if csv_path:
         write_csv(tables, csv_path)
     if xlsx_path:
         write_xlsx(tables, xlsx_path)
-    return render_text(tables)
+    return tables

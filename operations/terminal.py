@@ -1,0 +1,129 @@
+"""What the `ketnap` command shows a person: tables that wrap their cells within the terminal's
+width, and one way of showing progress (a rich bar on standard error).
+
+Piped to a program (no terminal, no COLUMNS), tables are not wrapped at all, so each row stays one
+line for grep and scripts, and progress is plain lines instead of a bar; rich adds no colours then.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from ketnap.services.gateway.web.vietnamese import shown_moment
+from ketnap.services.reporting.export import Table, Value, shown_value
+
+UNWRAPPED = 100_000
+"""The width of a pipe: wide enough that no row is ever wrapped."""
+
+
+def console(*, stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    wrapped = os.environ.get("COLUMNS") or stream.isatty()
+    return Console(stderr=stderr, width=None if wrapped else UNWRAPPED, highlight=False)
+
+
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+SHORT_HASH = 12
+"""A SHA-256 digest is shown by its first characters, as git shows a commit; the CSV keeps it whole."""
+
+
+def cell(value: Value, empty: str = "—") -> str:
+    if isinstance(value, str) and _HASH.match(value):
+        return value[:SHORT_HASH]
+    if isinstance(value, str) and _MOMENT.match(value):
+        return shown_moment(value)
+    return shown_value(value, empty=empty)
+
+
+def rich_table(table: Table, *, empty: str = "—") -> RichTable:
+    """The table without its title (printed above it, so a long title wraps at the terminal's
+    width rather than at the table's); numbers to the right; long cells folded, never cut."""
+    shown = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for index, header in enumerate(table.headers):
+        numeric = bool(table.rows) and all(isinstance(row[index], int | float) or row[index] is None for row in table.rows)
+        shown.add_column(header, justify="right" if numeric else "left", overflow="fold")
+    for row in table.rows:
+        shown.add_row(*(cell(v, empty) for v in row))
+    return shown
+
+
+def print_tables(tables: list[Table], out: Console | None = None) -> None:
+    out = out or console()
+    for index, table in enumerate(tables):
+        if index:
+            out.print()
+        out.print(table.title, markup=False)
+        if table.rows:
+            out.print(rich_table(table))
+        else:
+            out.print("(không có)")
+
+
+def rendered(*shown: object, width: int | None = None) -> str:
+    """Tables and lines as text at `width` (default: this terminal's, or unwrapped when piped),
+    for a caller that returns text rather than printing it; without colours or styles."""
+    out = Console(file=io.StringIO(), width=width or console().width, highlight=False, color_system=None, legacy_windows=False)
+    for thing in shown:
+        out.print(thing, markup=False) if isinstance(thing, str) else out.print(thing)
+    return "\n".join(line.rstrip() for line in out.file.getvalue().splitlines())
+
+
+class Steps:
+    """Progress through long work: `steps("Dựng lại …")` starts a step, `steps.note(...)` says how
+    far the current one is. A bar on a terminal; plain lines on standard error otherwise."""
+
+    def __init__(self, progress: Progress | None, total: int | None) -> None:
+        self._progress = progress
+        self._task = progress.add_task("Bắt đầu", total=total) if progress else None
+        self._started = False
+
+    def __call__(self, text: str) -> None:
+        if self._progress is None:
+            print(text, file=sys.stderr, flush=True)
+            return
+        if self._started:
+            self._progress.advance(self._task)
+        self._started = True
+        self._progress.update(self._task, description=text)
+
+    def note(self, text: str) -> None:
+        if self._progress is None:
+            print(f"  {text}", file=sys.stderr, flush=True)
+        else:
+            self._progress.update(self._task, description=text)
+
+    def total(self, total: int) -> None:
+        """The number of steps, once it is known."""
+        if self._progress is not None:
+            self._progress.update(self._task, total=total)
+
+    def finish(self) -> None:
+        if self._progress is not None:
+            task = self._progress.tasks[0]
+            self._progress.update(self._task, completed=task.total or task.completed, description="Xong")
+
+
+@contextmanager
+def steps(total: int | None = None) -> Iterator[Steps]:
+    """Progress on standard error: a bar with `total` ticks (unknown: None) on a terminal."""
+    err = console(stderr=True)
+    if not err.is_terminal:
+        yield Steps(None, total)
+        return
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, transient=False)
+    with progress:
+        shown = Steps(progress, total)
+        yield shown
+        shown.finish()
