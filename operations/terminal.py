@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich import box
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
@@ -46,28 +47,70 @@ def cell(value: Value, empty: str = "—") -> str:
     return shown_value(value, empty=empty)
 
 
-def rich_table(table: Table, *, empty: str = "—") -> RichTable:
+WORDS = (16, 12, 10, 8)
+"""Words up to this long (dates, numbers, short hashes, codes, names) are kept whole when the
+columns are narrowed, the longest limit that fits; only longer words are folded."""
+
+
+class _Fitted:
+    """A table whose columns are sized to the width it is printed at: each column gets room for
+    its longest word, and what is left goes to the columns that need it, in proportion."""
+
+    def __init__(self, table: Table, empty: str) -> None:
+        self.table = table
+        self.cells = [[cell(v, empty) for v in row] for row in table.rows]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[RichTable]:
+        yield self.build(options.max_width)
+
+    def build(self, width: int) -> RichTable:
+        columns = list(zip(*self.cells, strict=True)) if self.cells else [() for _ in self.table.headers]
+        natural = [max(cell_len(text) for text in (header, *column)) for header, column in zip(self.table.headers, columns, strict=True)]
+        longest = [max(cell_len(word) for text in (header, *column) for word in text.split() or [""])
+                   for header, column in zip(self.table.headers, columns, strict=True)]
+        room = width - 2 * (len(natural) - 1)  # two spaces between columns
+        for limit in WORDS:
+            least = [min(n, w, limit) for n, w in zip(natural, longest, strict=True)]
+            if sum(least) <= room:
+                break
+        widths = natural
+        if sum(natural) > room and sum(least) <= room:
+            spare, wanted = room - sum(least), [n - m for n, m in zip(natural, least, strict=True)]
+            widths = [m + spare * w // sum(wanted) for m, w in zip(least, wanted, strict=True)]
+        shown = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))  # one space and the rule: 2
+        for index, header in enumerate(self.table.headers):
+            numeric = bool(self.table.rows) and all(isinstance(row[index], int | float) or row[index] is None for row in self.table.rows)
+            shown.add_column(header, justify="right" if numeric else "left", overflow="fold",
+                             width=widths[index] if widths is not natural else None)
+        for row in self.cells:
+            shown.add_row(*row)
+        return shown
+
+
+def rich_table(table: Table, *, empty: str = "—") -> _Fitted:
     """The table without its title (printed above it, so a long title wraps at the terminal's
-    width rather than at the table's); numbers to the right; long cells folded, never cut."""
-    shown = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for index, header in enumerate(table.headers):
-        numeric = bool(table.rows) and all(isinstance(row[index], int | float) or row[index] is None for row in table.rows)
-        shown.add_column(header, justify="right" if numeric else "left", overflow="fold")
-    for row in table.rows:
-        shown.add_row(*(cell(v, empty) for v in row))
+    width rather than at the table's); numbers to the right; long cells wrapped, never cut."""
+    return _Fitted(table, empty)
+
+
+def _titled(tables: list[Table]) -> list[object]:
+    shown: list[object] = []
+    for index, table in enumerate(tables):
+        shown += [""] if index else []
+        shown += [table.title, rich_table(table) if table.rows else "(không có)"]
     return shown
 
 
-def print_tables(tables: list[Table], out: Console | None = None) -> None:
-    out = out or console()
-    for index, table in enumerate(tables):
-        if index:
-            out.print()
-        out.print(table.title, markup=False)
-        if table.rows:
-            out.print(rich_table(table))
-        else:
-            out.print("(không có)")
+def print_tables(tables: list[Table]) -> None:
+    """A report's tables on standard output, each under its title."""
+    out = console()
+    for thing in _titled(tables):
+        out.print(thing, markup=False) if isinstance(thing, str) else out.print(thing)
+
+
+def tables_text(tables: list[Table], width: int | None = None) -> str:
+    """The same as text at `width`."""
+    return rendered(*_titled(tables), width=width)
 
 
 def rendered(*shown: object, width: int | None = None) -> str:
