@@ -54,7 +54,9 @@ columns are narrowed, the longest limit that fits; only longer words are folded.
 
 class _Fitted:
     """A table whose columns are sized to the width it is printed at: each column gets room for
-    its longest word, and what is left goes to the columns that need it, in proportion."""
+    its longest word, and what is left goes to the columns that need it, in proportion. A table
+    with too many columns for that (a statistics form) is shown one row at a time instead, each
+    value beside its header."""
 
     def __init__(self, table: Table, empty: str) -> None:
         self.table = table
@@ -73,8 +75,10 @@ class _Fitted:
             least = [min(n, w, limit) for n, w in zip(natural, longest, strict=True)]
             if sum(least) <= room:
                 break
+        if sum(least) > room:
+            return self.records()
         widths = natural
-        if sum(natural) > room and sum(least) <= room:
+        if sum(natural) > room:
             spare, wanted = room - sum(least), [n - m for n, m in zip(natural, least, strict=True)]
             widths = [m + spare * w // sum(wanted) for m, w in zip(least, wanted, strict=True)]
         shown = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))  # one space and the rule: 2
@@ -84,6 +88,17 @@ class _Fitted:
                              width=widths[index] if widths is not natural else None)
         for row in self.cells:
             shown.add_row(*row)
+        return shown
+
+    def records(self) -> RichTable:
+        shown = RichTable(box=None, show_header=False, pad_edge=False, padding=(0, 2, 0, 0))
+        shown.add_column(overflow="fold", ratio=2)
+        shown.add_column(overflow="fold", ratio=3)
+        for index, row in enumerate(self.cells):
+            if index:
+                shown.add_row("", "")
+            for header, value in zip(self.table.headers, row, strict=True):
+                shown.add_row(header, value)
         return shown
 
 

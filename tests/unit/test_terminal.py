@@ -75,3 +75,12 @@ def test_the_status_with_a_long_link_error_fits() -> None:
     assert_fits(text)
     assert words(error) <= words(text)
     assert {"verification", "1234567", "registry_at_xa_a", "ĐỨT", "45.2", "KHÔNG", "`ketnap", "alarms", "list`,"} <= words(text)
+
+
+def test_a_form_too_wide_for_any_column_layout_is_shown_row_by_row() -> None:
+    headers = [f"Đảng viên mới độ tuổi nhóm {n}" for n in range(30)]
+    text = tables_text([Table("Biểu thống kê", headers, [["HUYEN-KS", *range(29)]])], width=100)
+    assert_fits(text)
+    lines = text.splitlines()
+    assert lines[1].split() == ["Đảng", "viên", "mới", "độ", "tuổi", "nhóm", "0", "HUYEN-KS"]
+    assert lines[-1].split() == ["Đảng", "viên", "mới", "độ", "tuổi", "nhóm", "29", "28"]
