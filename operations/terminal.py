@@ -180,7 +180,9 @@ def steps(total: int | None = None) -> Iterator[Steps]:
         yield Steps(None, total)
         return
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=err, transient=False)
+                        console=err, transient=False,
+                        # stdout's lines go above the bar only when they share the terminal: piped, they stay on stdout
+                        redirect_stdout=sys.stdout.isatty())
     with progress:
         shown = Steps(progress, total)
         yield shown
