@@ -514,9 +514,17 @@ def users_list(
     all_users: Annotated[bool, typer.Option("--all", help="Cả người dùng đã bị khóa")] = False,
 ) -> None:
     """Danh sách người dùng, vai trò, tổ chức và mã truy cập còn hiệu lực."""
+    from ketnap.operations.terminal import console, rich_table
+    from ketnap.operations.users import users_table
     from ketnap.services.gateway import client
 
-    _users(lambda url: client.list_users(url, org, all_users))
+    nats_url, _ = _connection_urls(_settings())
+    answer = asyncio.run(client.list_users(nats_url, org, all_users))
+    if answer.users:
+        console().print(rich_table(users_table(answer.users)))
+        typer.echo()
+    typer.echo(answer.text, err=not answer.ok)
+    raise typer.Exit(0 if answer.ok else 1)
 
 
 # --- alarms: the integrity alarms of every service, over NATS --------------------------------------
