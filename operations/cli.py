@@ -326,11 +326,10 @@ def _report(name: str, body: dict, csv: str | None, xlsx: str | None) -> None:
     from pathlib import Path
 
     from ketnap.operations.reports import report
+    from ketnap.operations.terminal import print_tables
 
     api = _api_session()
     nats_url = "" if api else _connection_urls(_settings())[0]
-    from ketnap.operations.terminal import print_tables
-
     answer = asyncio.run(
         report(nats_url, name, body, csv_path=Path(csv) if csv else None, xlsx_path=Path(xlsx) if xlsx else None, api=api)
     )
