@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import nats
@@ -16,16 +15,13 @@ import nats
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import Unavailable
 from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
-
-
-def _shown(moment: str) -> str:
-    return datetime.fromisoformat(moment).astimezone().strftime("%d/%m/%Y %H:%M")
+from ketnap.services.gateway.web.vietnamese import shown_moment
 
 
 def alarm_line(service: str, alarm: dict[str, Any]) -> str:
-    seen = f"lần đầu {_shown(alarm['first_seen'])}, {alarm['times']} lần"
+    seen = f"lần đầu {shown_moment(alarm['first_seen'])}, {alarm['times']} lần"
     done = (
-        f"; đã xác nhận bởi {alarm['acknowledged_by']} lúc {_shown(alarm['acknowledged_at'])}" if alarm["acknowledged_at"] else ""
+        f"; đã xác nhận bởi {alarm['acknowledged_by']} lúc {shown_moment(alarm['acknowledged_at'])}" if alarm["acknowledged_at"] else ""
     )
     why = f", lý do: {alarm['acknowledged_reason']}" if alarm.get("acknowledged_reason") else ""
     return f"{service} #{alarm['id']}: {alarm['message']} ({seen}{done}{why})"

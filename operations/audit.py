@@ -5,6 +5,7 @@ wrong position; how a log is checked is `ketnap.platform.logcheck`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import asyncpg
 import nats
@@ -15,6 +16,9 @@ from ketnap.platform.anchors import latest_anchor, load_public_key
 from ketnap.platform.bus import subjects
 from ketnap.platform.logcheck import verify_chain, wait_for_relay
 from ketnap.platform.settings import Settings
+
+if TYPE_CHECKING:
+    from ketnap.operations.terminal import Steps
 
 
 async def logs_in_database(conn: asyncpg.Connection) -> list[str]:
@@ -69,7 +73,7 @@ class Line:
 
 async def verify_logs(
     settings: Settings, nats_url: str, database_url: str, *, service: str | None = None, deployment: str | None = None,
-    wait: float = 5.0,
+    wait: float = 5.0, steps: Steps | None = None,
 ) -> list[Line]:
     """Every log of this database (or the one named, or those kept from `deployment`), each
     against its chain, its stream and its newest signed head; one line per log and per alarm."""
@@ -93,7 +97,11 @@ async def verify_logs(
         except Exception as error:  # noqa: BLE001 - the chain is still checked; the line says what was not
             lines.append(Line(f"Không kết nối được NATS ({type(error).__name__}): không so được với luồng và đầu đã ký.", False))
         js = nc.jetstream() if nc else None
+        if steps is not None:
+            steps.total(len(names))
         for name in names:
+            if steps is not None:
+                steps(f"Kiểm tra {name}")
             lines.extend(await _verify_one(conn, js, settings, name, wait))
         if deployment:
             for alarm in await linked_alarms(conn, deployment):

@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +24,6 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import asyncpg
 import nats
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ketnap.operations.audit import origin_of
 from ketnap.operations.embedded import postgres_client
@@ -253,26 +250,6 @@ async def _republish(nats_url: str, deployment: str, manifest: Manifest) -> None
                 await js.publish(subjects.anchor_subject(deployment, anchor.service), anchor.to_json(), stream=subjects.anchor_stream(deployment))
     finally:
         await nc.close()
-
-
-@contextmanager
-def rich_steps(total: int) -> Iterator[Step]:
-    """A progress bar on standard error, one tick per step."""
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=False)
-    with progress:
-        task = progress.add_task("Bắt đầu", total=total)
-        started = False
-
-        def step(text: str) -> None:
-            nonlocal started
-            if started:
-                progress.advance(task)
-            started = True
-            progress.update(task, description=text)
-
-        yield step
-        progress.update(task, completed=total, description="Xong")
 
 
 def backup_steps(logs: int) -> int:

@@ -140,11 +140,13 @@ def audit_verify(
     """Tính lại mọi chuỗi băm, so từng vị trí với luồng JetStream và đầu nhật ký đã ký; mã thoát 1
     và vị trí sai đầu tiên nếu nhật ký bị sửa."""
     from ketnap.operations.audit import NothingToVerify, verify_logs
+    from ketnap.operations.terminal import steps
 
     settings = _settings()
     nats_url, database_url = _connection_urls(settings)
     try:
-        lines = asyncio.run(verify_logs(settings, nats_url, database_url, service=service, deployment=deployment, wait=wait))
+        with steps() as step:
+            lines = asyncio.run(verify_logs(settings, nats_url, database_url, service=service, deployment=deployment, wait=wait, steps=step))
     except NothingToVerify as refusal:
         typer.echo(str(refusal), err=True)
         raise typer.Exit(2) from None
@@ -159,6 +161,7 @@ def projections_rebuild(
     name: Annotated[str | None, typer.Option("--name", help="Chỉ projection này")] = None,
 ) -> None:
     """Dựng lại projection từ nhật ký (hoặc --verify: so sánh, không thay đổi gì)."""
+    from ketnap.operations.terminal import Steps, steps
     from ketnap.platform import projections
     from ketnap.services import all_services
 
@@ -169,14 +172,15 @@ def projections_rebuild(
         typer.echo(f"Không có projection '{name}'." if name else "Chưa có projection nào.", err=True)
         raise typer.Exit(2)
 
-    def progress(projection: str, count: int) -> None:
-        typer.echo(f"  {projection}: {count} sự kiện", err=True)
+    async def run(step: Steps) -> bool:
+        def progress(projection: str, count: int) -> None:
+            step.note(f"{projection}: {count} sự kiện")
 
-    async def run() -> bool:
         pool = await create_pool(database_url, min_size=1, max_size=4)
         same = True
         try:
             for projection in chosen:
+                step(f"{'So sánh' if verify else 'Dựng lại'} {projection.name}")
                 if verify:
                     differences = await projections.verify(pool, projection, progress)
                     if not differences:
@@ -195,7 +199,9 @@ def projections_rebuild(
             await pool.close()
         return same
 
-    raise typer.Exit(0 if asyncio.run(run()) else 1)
+    with steps(len(chosen)) as step:
+        same = asyncio.run(run(step))
+    raise typer.Exit(0 if same else 1)
 
 
 @app.command(cls=VietnameseCommand)
@@ -205,15 +211,16 @@ def backup(
     """Sao lưu nhất quán nhật ký của mọi dịch vụ và tài khoản người dùng (pg_dump), kèm đầu nhật ký đã ký."""
     from pathlib import Path
 
-    from ketnap.operations.backup import BackupRefused, backup_steps, rich_steps, schemas_of
+    from ketnap.operations.backup import BackupRefused, backup_steps, schemas_of
     from ketnap.operations.backup import backup as run_backup
+    from ketnap.operations.terminal import steps
     from ketnap.services import all_services
 
     settings = _settings()
     nats_url, database_url = _connection_urls(settings)
     schemas = schemas_of(all_services(settings))
     try:
-        with rich_steps(backup_steps(len(schemas))) as step:
+        with steps(backup_steps(len(schemas))) as step:
             manifest = asyncio.run(run_backup(database_url, nats_url, settings.deployment_id, schemas, Path(folder), step))
     except BackupRefused as refusal:
         typer.echo(str(refusal), err=True)
@@ -229,8 +236,9 @@ def restore(
     (từ chối bản bị sửa), dựng lại mọi bảng báo cáo."""
     from pathlib import Path
 
-    from ketnap.operations.backup import BackupRefused, Manifest, restore_steps, rich_steps
+    from ketnap.operations.backup import BackupRefused, Manifest, restore_steps
     from ketnap.operations.backup import restore as run_restore
+    from ketnap.operations.terminal import steps
     from ketnap.services import all_services
 
     settings = _settings()
@@ -238,7 +246,7 @@ def restore(
     services = all_services(settings)
     try:
         manifest = Manifest.read(Path(folder))
-        with rich_steps(restore_steps(manifest, services, manifest.deployment == settings.deployment_id)) as step:
+        with steps(restore_steps(manifest, services, manifest.deployment == settings.deployment_id)) as step:
             lines = asyncio.run(run_restore(Path(folder), database_url, nats_url, settings, services, step))
     except BackupRefused as refusal:
         typer.echo(str(refusal), err=True)
@@ -257,6 +265,7 @@ def registry_import(
     """Nhập một tổ chức có sẵn (cây, đảng viên, cấp ủy, địa bàn): tất cả hoặc không gì cả."""
     from pathlib import Path
 
+    from ketnap.operations.terminal import steps
     from ketnap.services.registry.importer import import_file, render_problems
 
     settings = _settings()
@@ -265,7 +274,8 @@ def registry_import(
     async def run() -> bool:
         pool = await create_pool(database_url, min_size=1, max_size=4)
         try:
-            result = await import_file(pool, Path(file), actor=actor, dry_run=dry_run, progress=lambda m: typer.echo(m, err=True))
+            with steps() as step:
+                result = await import_file(pool, Path(file), actor=actor, dry_run=dry_run, progress=step)
         finally:
             await pool.close()
         for line in render_problems(result.problems):
@@ -316,13 +326,18 @@ def _report(name: str, body: dict, csv: str | None, xlsx: str | None) -> None:
     from pathlib import Path
 
     from ketnap.operations.reports import report
+    from ketnap.operations.terminal import print_tables
 
     api = _api_session()
     nats_url = "" if api else _connection_urls(_settings())[0]
     answer = asyncio.run(
         report(nats_url, name, body, csv_path=Path(csv) if csv else None, xlsx_path=Path(xlsx) if xlsx else None, api=api)
     )
-    typer.echo(answer.text, err=not answer.ok)
+    if answer.text:
+        typer.echo(answer.text, err=not answer.ok)
+    print_tables(answer.tables)
+    if answer.after:
+        typer.echo("\n" + answer.after)
     raise typer.Exit(0 if answer.ok else 1)
 
 
@@ -498,9 +513,17 @@ def users_list(
     all_users: Annotated[bool, typer.Option("--all", help="Cả người dùng đã bị khóa")] = False,
 ) -> None:
     """Danh sách người dùng, vai trò, tổ chức và mã truy cập còn hiệu lực."""
+    from ketnap.operations.terminal import console, rich_table
+    from ketnap.operations.users import users_table
     from ketnap.services.gateway import client
 
-    _users(lambda url: client.list_users(url, org, all_users))
+    nats_url, _ = _connection_urls(_settings())
+    answer = asyncio.run(client.list_users(nats_url, org, all_users))
+    if answer.users:
+        console().print(rich_table(users_table(answer.users)))
+        typer.echo()
+    typer.echo(answer.text, err=not answer.ok)
+    raise typer.Exit(0 if answer.ok else 1)
 
 
 # --- alarms: the integrity alarms of every service, over NATS --------------------------------------
@@ -617,10 +640,11 @@ def _api_call(kind: str, service: str, name: str, body: dict, key: str | None) -
         typer.echo(f"Lỗi ({error.get('code', '?')}): {error.get('message', 'không rõ')}", err=True)
         raise typer.Exit(1)
     if kind == "query" and service == "reporting":
-        from ketnap.services.reporting.export import TABLES, export
+        from ketnap.operations.terminal import print_tables
+        from ketnap.services.reporting.export import TABLES, exported
 
         if name in TABLES:
-            typer.echo(export(name, reply["result"]))
+            print_tables(exported(name, reply["result"]))
             return
     shown = reply.get("result") if kind == "query" else {k: reply.get(k) for k in ("stream_id", "stream_version", "result")}
     typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))

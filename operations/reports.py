@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from ketnap.operations.apiclient import ApiClient
 from ketnap.platform.bus import requests, subjects
 from ketnap.platform.commands import Unavailable
 from ketnap.services.gateway.web.vietnamese import shown_date
-from ketnap.services.reporting.export import export
+from ketnap.services.reporting.export import Table, exported
 
 TIMEOUT_SECONDS = 300.0
 """A report as of a past date rebuilds its projections from the logs first: it may take a while."""
@@ -20,8 +20,12 @@ TIMEOUT_SECONDS = 300.0
 
 @dataclass(frozen=True)
 class Answer:
+    """What to show: `text` (the refusal, or a note above the tables), the tables, then `after`."""
+
     ok: bool
     text: str
+    tables: list[Table] = field(default_factory=list)
+    after: str = ""
 
 
 async def ask(nats_url: str, report: str, body: dict[str, Any], *, service: str = "reporting") -> dict[str, Any]:
@@ -59,8 +63,8 @@ async def report(
     if not reply.get("ok"):
         error = reply.get("error") or {}
         return Answer(False, f"Lỗi ({error.get('code', '?')}): {error.get('message', 'không rõ')}")
-    text = export(name, reply["result"], csv_path=csv_path, xlsx_path=xlsx_path)
-    if body.get("as_recorded"):  # the result names the day it is about, not what had been recorded by then
-        text = f"Tính theo những gì đã ghi tới hết ngày {shown_date(body['as_recorded'])}.\n" + text
+    tables = exported(name, reply["result"], csv_path=csv_path, xlsx_path=xlsx_path)
+    # The result names the day it is about, not what had been recorded by then.
+    text = f"Tính theo những gì đã ghi tới hết ngày {shown_date(body['as_recorded'])}." if body.get("as_recorded") else ""
     written = [str(p) for p in (csv_path, xlsx_path) if p]
-    return Answer(True, text + (f"\nĐã ghi: {', '.join(written)}\n" if written else ""))
+    return Answer(True, text, tables, f"Đã ghi: {', '.join(written)}" if written else "")

@@ -13,12 +13,14 @@ import asyncpg
 import nats
 import nats.errors
 
+from ketnap.operations.terminal import rendered, rich_table
 from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.relay import relay_state
 from ketnap.platform.federation.links import on_the_way
 from ketnap.platform.service import Service
 from ketnap.platform.settings import Settings
+from ketnap.services.reporting.export import Table, Value
 
 
 @dataclass
@@ -123,16 +125,13 @@ async def _links(nc: nats.aio.client.Client | None) -> tuple[list[dict[str, Any]
     return body["result"]["links"], None
 
 
-def _link_line(link: dict[str, Any]) -> str:
+def _link_row(link: dict[str, Any]) -> list[Value]:
     lag = on_the_way(link)
     contact = "-" if link["last_contact_seconds"] is None else f"{link['last_contact_seconds']} s"
     if link.get("cut"):
         contact = f"ĐỨT {contact}"
     direction = "từ dưới" if link["direction"] == "up" else "từ trên"
-    return (
-        f"{link['kept_log']:<26}{link['origin']:<12}{direction:<9}{link['kept_head']:>10}{'-' if lag is None else lag:>8}{contact:>16}"
-        f"{link['alarms']:>10}" + (f"  lỗi: {link['source_error']}" if link.get("source_error") else "")
-    )
+    return [link["kept_log"], link["origin"], direction, link["kept_head"], lag, contact, link["alarms"]]
 
 
 def _cut_line(link: dict[str, Any]) -> str:
@@ -146,28 +145,30 @@ def _cut_line(link: dict[str, Any]) -> str:
     )
 
 
-def render_status(report: StatusReport) -> str:
+def render_status(report: StatusReport, width: int | None = None) -> str:
+    """The status as text that fits `width` (default: the terminal's): long cells wrap."""
     yes_no = {True: "đang chạy", False: "KHÔNG chạy"}
-    lines = [
-        f"NATS        {report.nats_url:<40} {yes_no[report.nats_up]}",
-        f"PostgreSQL  {'':<40} {yes_no[report.database_up]}",
-        "",
-        f"{'dịch vụ':<14}{'trả lời':<10}{'đầu nhật ký':>12}{'relay trễ':>11}{'thư chết':>10}{'cảnh báo':>10}",
-    ]
-    for s in report.services:
-        head = "-" if s.head is None else str(s.head)
-        lag = "-" if s.relay_lag is None else str(s.relay_lag)
-        lines.append(f"{s.name:<14}{'có' if s.answering else 'KHÔNG':<10}{head:>12}{lag:>11}{s.dead_letters:>10}{s.alarms:>10}")
+    servers = Table("", ["máy chủ", "địa chỉ", "trạng thái"], [
+        ["NATS", report.nats_url, yes_no[report.nats_up]], ["PostgreSQL", None, yes_no[report.database_up]],
+    ])
+    services = Table("", ["dịch vụ", "trả lời", "đầu nhật ký", "relay trễ", "thư chết", "cảnh báo"], [
+        [s.name, "có" if s.answering else "KHÔNG", s.head, s.relay_lag, s.dead_letters, s.alarms] for s in report.services
+    ])
+    shown: list[object] = [rich_table(servers, empty="-"), "", rich_table(services, empty="-")]
     if report.links_unknown:
-        lines += ["", f"Liên kết với các đơn vị triển khai khác: KHÔNG BIẾT ({report.links_unknown})."]
+        shown += ["", f"Liên kết với các đơn vị triển khai khác: KHÔNG BIẾT ({report.links_unknown})."]
     if report.links:
-        lines += ["", "Liên kết với các đơn vị triển khai khác:"]
-        lines.append(f"{'nhật ký giữ':<26}{'từ':<12}{'chiều':<9}{'đã giữ':>10}{'còn chờ':>8}{'liên lạc':>16}{'cảnh báo':>10}")
-        lines += [_link_line(link) for link in report.links]
+        links = Table("", ["nhật ký giữ", "từ", "chiều", "đã giữ", "còn chờ", "liên lạc", "cảnh báo"],
+                      [_link_row(link) for link in report.links])
+        if any(link.get("source_error") for link in report.links):  # the column only when a link has one
+            links.headers.append("lỗi")
+            for row, link in zip(links.rows, report.links, strict=True):
+                row.append(link.get("source_error"))
+        shown += ["", "Liên kết với các đơn vị triển khai khác:", rich_table(links, empty="-")]
         if cut := [link for link in report.links if link.get("cut")]:
-            lines += ["", *(_cut_line(link) for link in cut)]
+            shown += ["", *(_cut_line(link) for link in cut)]
     if any(s.dead_letters for s in report.services):
-        lines += ["", "Có thư chết: sự kiện không áp dụng được, xem bảng dead_letters của dịch vụ."]
+        shown += ["", "Có thư chết: sự kiện không áp dụng được, xem bảng dead_letters của dịch vụ."]
     if any(s.alarms for s in report.services):
-        lines += ["", "Có cảnh báo toàn vẹn chưa xác nhận: xem `ketnap alarms list`, xác nhận bằng `ketnap alarms acknowledge`."]
-    return "\n".join(lines)
+        shown += ["", "Có cảnh báo toàn vẹn chưa xác nhận: xem `ketnap alarms list`, xác nhận bằng `ketnap alarms acknowledge`."]
+    return rendered(*shown, width=width)

@@ -7,7 +7,7 @@ not a token, decide who may send these (deploy/nats/nats.conf gives it to the ad
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import nats
@@ -24,6 +24,8 @@ UNAVAILABLE = "Cổng API (dịch vụ gateway) không chạy hoặc không tr�
 class Answer:
     ok: bool
     text: str
+    users: list[dict[str, Any]] = field(default_factory=list)
+    """`list_users`: the users, for the CLI to show as a table (ketnap.operations.users)."""
 
 
 async def _ask(nats_url: str, kind: str, name: str, body: dict[str, Any], service: str) -> dict[str, Any]:
@@ -102,21 +104,5 @@ async def list_users(nats_url: str, organisation: str | None, include_disabled: 
     reply = await _ask(nats_url, "query", "users", body, service)
     if not reply.get("ok"):
         return _refused(reply)
-    return Answer(True, render_users(reply["result"]["users"]))
-
-
-def render_users(users: list[dict[str, Any]]) -> str:
-    if not users:
-        return "Chưa có người dùng nào."
-    header = ("Tên đăng nhập", "Họ tên", "Vai trò", "Tổ chức", "Trạng thái", "Mã truy cập còn hiệu lực")
-    rows = [
-        (
-            u["login"], u["display_name"], u["role_title"], u["organisation"], "đã khóa" if u["disabled"] else "hoạt động",
-            ", ".join(t["token_id"] + (f" ({t['label']})" if t.get("label") else "") for t in u["tokens"]) or "-",
-        )
-        for u in users
-    ]
-    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in (header, *rows)]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines) + f"\n\n{len(users)} người dùng."
+    users = reply["result"]["users"]
+    return Answer(True, f"{len(users)} người dùng." if users else "Chưa có người dùng nào.", users)

@@ -1,4 +1,4 @@
-"""Reports as tables: read in a terminal, exported to CSV and XLSX (openpyxl).
+"""Reports as tables: read in a terminal (ketnap.operations.terminal), exported to CSV and XLSX (openpyxl).
 
 Each report's result (the dict `reporting.query.<name>` answers) becomes a few titled tables with
 Vietnamese headers. CSV and XLSX keep raw values (ISO dates, numbers with a decimal point) for
@@ -243,20 +243,6 @@ def shown_value(value: Value, *, empty: str = "") -> str:
     return f"{found.group(3)}/{found.group(2)}/{found.group(1)}" if found else text
 
 
-def render_text(tables: list[Table]) -> str:
-    blocks = []
-    for table in tables:
-        cells = [[shown_value(v, empty="—") for v in row] for row in table.rows]
-        widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(table.headers)]
-        lines = [table.title, "  ".join(h.ljust(w) for h, w in zip(table.headers, widths, strict=True)),
-                 "  ".join("-" * w for w in widths)]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-        if not cells:
-            lines.append("(không có)")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + "\n"
-
-
 def write_csv(tables: list[Table], path: Path) -> None:
     """One file, the tables one after another, each under its title and separated by an empty
     row; UTF-8 with a byte-order mark so spreadsheet programs read the Vietnamese right."""
@@ -296,11 +282,11 @@ def sheet_name(title: str, index: int, used: set[str]) -> str:
     return name
 
 
-def export(report: str, result: dict[str, Any], *, csv_path: Path | None = None, xlsx_path: Path | None = None) -> str:
-    """The report as text, written to the files asked for."""
+def exported(report: str, result: dict[str, Any], *, csv_path: Path | None = None, xlsx_path: Path | None = None) -> list[Table]:
+    """The report's tables, written to the files asked for (the CLI shows them itself, as rich tables)."""
     tables = TABLES[report](result)
     if csv_path:
         write_csv(tables, csv_path)
     if xlsx_path:
         write_xlsx(tables, xlsx_path)
-    return render_text(tables)
+    return tables

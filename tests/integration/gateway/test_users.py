@@ -104,7 +104,7 @@ async def test_the_operator_manages_users_with_the_cli(world: World) -> None:
         code, output = await ketnap(world, "list", "--org", "DU-B")
         assert code == 0, output
         lines = output.splitlines()
-        assert lines[0].split()[:3] == ["Tên", "đăng", "nhập"] and set(lines[1]) <= {"-", " "}
+        assert lines[0].split()[:3] == ["Tên", "đăng", "nhập"] and set(lines[1]) <= {"─", " "}
         row = next(line for line in lines if line.startswith("ttb.admin"))
         assert "Trần Thị Bích" in row and "Quản trị hệ thống" in row and f"{token_id} (máy văn phòng)" in row
         assert "bithu.a1" not in output

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,8 +35,12 @@ async def forwarded(world: World) -> AsyncIterator[None]:
         await subscription.unsubscribe()
 
 
-async def ketnap(world: World, *args: str) -> tuple[int, str]:
+async def ketnap(world: World, *args: str, columns: int | None = None) -> tuple[int, str]:
+    """The CLI's output, piped (rows unwrapped), or as a terminal `columns` wide would show it."""
     env = dict(os.environ, DATABASE_URL=world.database_url, NATS_URL=world.servers.nats_url)
+    env.pop("COLUMNS", None)
+    if columns:
+        env["COLUMNS"] = str(columns)
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "ketnap.operations.cli", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
@@ -69,6 +74,10 @@ async def test_overdue_stats_and_audit_history(world: World, tmp_path: Path) -> 
         assert code == 0, form
         code, history = await ketnap(world, "audit", "history", world.dossiers["D7"].id)
         assert code == 0, history
+        code, narrow_history = await ketnap(world, "audit", "history", world.dossiers["D7"].id, columns=100)
+        assert code == 0, narrow_history
+        code, narrow_form = await ketnap(world, "report", "stats", "--org", DISTRICT, "--year", "2025", "--by-unit", columns=100)
+        assert code == 0, narrow_form
         code, missing = await ketnap(world, "report", "quota", "--org", "KHONG-CO", "--year", "2025")
     assert "Thời hạn đã quá" in overdue and "14/11/2025" in overdue and "CEREMONY_30WD" in overdue
     assert "01/06/2026" not in overdue  # open, not overdue
@@ -76,6 +85,12 @@ async def test_overdue_stats_and_audit_history(world: World, tmp_path: Path) -> 
     assert "Biểu thống kê đảng viên mới kết nạp (bố cục theo biểu thống kê cơ bản của Ban Tổ chức Trung ương): Huyện ủy Khánh Sơn" in form
     assert next(line for line in form.splitlines() if line.startswith("HUYEN-KS")).split()[5] == "4"  # Tổng số
     assert "Quyết định kết nạp" in history and history.count("\n") > 20
+    # A 100-column terminal: nothing runs past the edge, every event is there, hashes short, times local.
+    for narrow, wide in ((narrow_history, history), (narrow_form, form)):
+        assert max(len(line) for line in narrow.splitlines()) <= 100, narrow
+        assert set(wide.split()) <= set(narrow.split()) | {w for w in wide.split() if len(w) > 8}, narrow
+    assert "+00:00" not in history and not re.search(r"\b[0-9a-f]{64}\b", history)
+    assert len(re.findall(r"\b\d{2}:\d{2}\b", narrow_history)) == len(re.findall(r"\b\d{2}:\d{2} ngày", history)) > 10  # local times
     assert code == 1 and "Lỗi (not_found): Không có tổ chức đảng mã «KHONG-CO»." in missing
 
 

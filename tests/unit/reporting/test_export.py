@@ -7,7 +7,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from ketnap.services.reporting.export import TABLES, Table, export, render_text, write_csv, write_xlsx
+from ketnap.operations.terminal import tables_text
+from ketnap.services.reporting.export import TABLES, Table, exported, write_csv, write_xlsx
 from ketnap.services.reporting.reports import REPORTS
 
 QUOTA = {
@@ -23,7 +24,7 @@ QUOTA = {
 
 
 def test_the_text_shows_vietnamese_dates_and_decimal_commas() -> None:
-    text = export("quota", QUOTA)
+    text = tables_text(exported("quota", QUOTA))
     assert "Chỉ tiêu kết nạp đảng viên: Huyện ủy Khánh Sơn (HUYEN-KS), nhiệm kỳ 2015-2020 (tình hình đến 30/06/2020)" in text
     line = next(li for li in text.splitlines() if li.startswith("HUYEN-KS"))
     assert line.split() == ["HUYEN-KS", "Huyện", "ủy", "Khánh", "Sơn", "540", "622", "115,2", "2", "2", "0"]
@@ -32,7 +33,7 @@ def test_the_text_shows_vietnamese_dates_and_decimal_commas() -> None:
 
 def test_csv_keeps_raw_values_and_every_table(tmp_path: Path) -> None:
     path = tmp_path / "q.csv"
-    export("quota", QUOTA, csv_path=path)
+    exported("quota", QUOTA, csv_path=path)
     with path.open(encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
     assert rows[2] == ["HUYEN-KS", "Huyện ủy Khánh Sơn", "540", "622", "115.2", "2", "2", "0"]
@@ -54,7 +55,7 @@ def test_xlsx_has_one_sheet_per_table(tmp_path: Path) -> None:
 
 
 def test_empty_tables_say_so(tmp_path: Path) -> None:
-    text = render_text([Table("Địa bàn trắng", ["Mã", "Địa bàn"])])
+    text = tables_text([Table("Địa bàn trắng", ["Mã", "Địa bàn"])])
     assert text.splitlines()[-1] == "(không có)"
     write_csv([Table("T", ["A"], [[True], [None]])], tmp_path / "t.csv")
     with (tmp_path / "t.csv").open(encoding="utf-8-sig") as handle:
