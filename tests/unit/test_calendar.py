@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import holidays
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ketnap.domain.calendar import (
@@ -77,7 +77,6 @@ class TestKnownHolidays:
         with pytest.raises(ValueError):
             is_working_day(date(FIRST_SUPPORTED_YEAR - 1, 1, 5))
 
-    @settings(deadline=None)
     @given(dates)
     def test_is_working_day_agrees_with_the_library(self, d: date) -> None:
         library = holidays.country_holidays("VN", years=d.year)
@@ -108,22 +107,18 @@ class TestAddWorkingDays:
         # Counted by hand: without the two days of Quốc khánh it would be 23/09.
         assert add_working_days(date(2025, 7, 1), 60) == date(2025, 9, 25)
 
-    @settings(deadline=None)
     @given(dates, st.integers(min_value=1, max_value=400))
     def test_the_result_is_a_working_day(self, start: date, n: int) -> None:
         assert is_working_day(add_working_days(start, n))
 
-    @settings(deadline=None)
     @given(dates, st.integers(min_value=0, max_value=400))
     def test_counting_the_working_days_back_gives_n(self, start: date, n: int) -> None:
         assert working_days_between(start, add_working_days(start, n)) == n
 
-    @settings(deadline=None)
     @given(dates, st.integers(min_value=0, max_value=300), st.integers(min_value=1, max_value=100))
     def test_more_working_days_end_strictly_later(self, start: date, n: int, more: int) -> None:
         assert add_working_days(start, n) < add_working_days(start, n + more)
 
-    @settings(deadline=None)
     @given(dates, st.integers(min_value=1, max_value=300))
     def test_no_working_day_is_skipped(self, start: date, n: int) -> None:
         before = add_working_days(start, n - 1)
@@ -144,14 +139,12 @@ class TestWorkingDaysBetween:
     def test_end_before_start_is_negative(self) -> None:
         assert working_days_between(date(2025, 9, 12), date(2025, 9, 8)) == -4
 
-    @settings(deadline=None)
     @given(dates, dates)
     def test_matches_a_day_by_day_count(self, start: date, end: date) -> None:
         low, high = sorted((start, end))
         count = sum(is_working_day(low + ONE_DAY * i) for i in range(1, (high - low).days + 1))
         assert working_days_between(start, end) == (count if start <= end else -count)
 
-    @settings(deadline=None)
     @given(dates, dates, dates)
     def test_is_additive(self, a: date, b: date, c: date) -> None:
         assert working_days_between(a, b) + working_days_between(b, c) == working_days_between(a, c)

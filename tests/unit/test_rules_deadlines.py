@@ -91,7 +91,6 @@ class TestDecision:
         with pytest.raises(ValueError):
             check_decision_extension(-1, rules=RULES)
 
-    @settings(deadline=None)
     @given(dates)
     def test_DECISION_60WD_due_date_is_a_working_day_60_working_days_later(
         self, resolved: date
