@@ -153,7 +153,7 @@ async def _rewrite(conn: asyncpg.Connection, schema: str, log: Log, checkpoint: 
         await conn.execute(f"DELETE FROM {schema}.events")
         await conn.copy_records_to_table("events", schema_name=schema, columns=_COLUMNS.split(", "), records=[
             (e.position, e.stream_id, e.stream_version, e.event_id, e.event_type, e.schema_version, dumps_data(e.data), e.actor,
-             e.organisation, e.correlation_id, e.causation_id, e.recorded_at, e.previous_hash, e.hash)
+             e.organisation, e.correlation_id, e.causation_id, e.recorded_at, e.previous_hash, e.hash, e.traceparent)
             for e in log
         ])
         if checkpoint is not None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ketnap.services.gateway.access import COMMANDS, QUERIES
 from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY
-from tests.integration.gateway.world import World
+from tests.integration.gateway.world import COMMANDS, QUERIES, World
 
 
 async def test_openapi_lists_every_command_and_query_with_its_body(world: World) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from ketnap.services.gateway.access import COMMANDS, QUERIES, Role
+from ketnap.services.gateway.access import Role
 from tests.conftest import eventually
-from tests.integration.gateway.world import BY_ROLE_AT_TOP, World
+from tests.integration.gateway.world import BY_ROLE_AT_TOP, COMMANDS, QUERIES, World
 
 
 def _refused_for_role(response) -> bool:  # noqa: ANN001

@@ -26,7 +26,9 @@ from ketnap.platform.bus import subjects
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service
 from ketnap.services.dossiers.service import build_service as build_dossiers
-from ketnap.services.gateway.access import Role
+from ketnap.services.gateway.access import COMMANDS as ALL_COMMANDS
+from ketnap.services.gateway.access import LINKED_ONLY, Role
+from ketnap.services.gateway.access import QUERIES as ALL_QUERIES
 from ketnap.services.gateway.passwords import hash_password
 from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
 from ketnap.services.gateway.server import Listener
@@ -65,6 +67,11 @@ BY_ROLE_AT_TOP = {
     Role.STANDING_COMMITTEE: "thuongvu", Role.INSPECTOR: "kiemtra", Role.ADMINISTRATOR: "quantri",
 }
 ROLES = ("registry", "dossiers", "verification", "voting", "reporting")
+
+# The access table's entries this world routes: a deployment linked to none runs no federation
+# service (catalogue.py); those are checked with a linked deployment in tests/unit/gateway/test_catalogue.py.
+COMMANDS = {key: access for key, access in ALL_COMMANDS.items() if key[0] not in LINKED_ONLY}
+QUERIES = {key: access for key, access in ALL_QUERIES.items() if key[0] not in LINKED_ONLY}
 
 
 @dataclass
