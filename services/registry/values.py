@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
+from ketnap.domain.organisation import KIND_LABELS, OrganisationKind  # noqa: F401  (re-exported: the registry speaks of kinds)
 from ketnap.domain.values import CitizenId, IsoDate, PastIsoDate, iso_date, normalised_text
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -67,56 +68,6 @@ Day = IsoDate
 PastDay = PastIsoDate
 """The date of an act already done (a decision signed, an admission, a class held, a rating): not after today."""
 Period = Annotated[str, BeforeValidator(_period), Field(description="2025 hoặc 2020-2025")]
-
-
-class OrganisationKind(StrEnum):
-    """The kinds of unit in the tree (domain.md §1); levels are data, not fixed."""
-
-    CELL = "cell"
-    """Chi bộ trực thuộc."""
-    GRASSROOTS_CELL = "grassroots_cell"
-    """Chi bộ cơ sở."""
-    PARTIAL_COMMITTEE = "partial_committee"
-    """Đảng bộ bộ phận."""
-    GRASSROOTS_COMMITTEE = "grassroots_committee"
-    """Đảng bộ cơ sở."""
-    UPPER_COMMITTEE = "upper_committee"
-    """Cấp ủy cấp trên trực tiếp của cơ sở (huyện ủy trước 7/2025, đảng ủy xã/phường từ 7/2025, đảng ủy khối)."""
-    PROVINCE = "province"
-    """Tỉnh ủy, thành ủy."""
-    CENTRAL = "central"
-    """Trung ương."""
-
-    @property
-    def label(self) -> str:
-        return KIND_LABELS[self]
-
-    @property
-    def holds_members(self) -> bool:
-        """Party members belong to cells (chi bộ), never directly to a committee."""
-        return self in (OrganisationKind.CELL, OrganisationKind.GRASSROOTS_CELL)
-
-    @property
-    def decides_admission_by_itself(self) -> bool:
-        """The standing committee of an upper committee (and above) decides admissions (domain.md §1);
-        a grassroots committee only when authorised by decision."""
-        return self in (OrganisationKind.UPPER_COMMITTEE, OrganisationKind.PROVINCE, OrganisationKind.CENTRAL)
-
-    @property
-    def level(self) -> str:
-        """Units of one level can be merged or split into one another."""
-        return "cell" if self.holds_members else self.value
-
-
-KIND_LABELS = {
-    OrganisationKind.CELL: "chi bộ",
-    OrganisationKind.GRASSROOTS_CELL: "chi bộ cơ sở",
-    OrganisationKind.PARTIAL_COMMITTEE: "đảng bộ bộ phận",
-    OrganisationKind.GRASSROOTS_COMMITTEE: "đảng bộ cơ sở",
-    OrganisationKind.UPPER_COMMITTEE: "cấp ủy cấp trên cơ sở",
-    OrganisationKind.PROVINCE: "tỉnh ủy, thành ủy",
-    OrganisationKind.CENTRAL: "trung ương",
-}
 
 
 class MemberKind(StrEnum):

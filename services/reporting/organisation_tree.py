@@ -24,19 +24,6 @@ from ketnap.services.reporting import intervals
 from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
 from ketnap.services.reporting.intervals import Row
 
-HOLDS_MEMBERS = frozenset({"cell", "grassroots_cell"})
-"""Kinds whose units are chi bộ: party members, dossiers and admissions belong to them."""
-
-KIND_LABELS = {
-    "cell": "chi bộ",
-    "grassroots_cell": "chi bộ cơ sở",
-    "partial_committee": "đảng bộ bộ phận",
-    "grassroots_committee": "đảng bộ cơ sở",
-    "upper_committee": "cấp ủy cấp trên cơ sở",
-    "province": "tỉnh ủy, thành ủy",
-    "central": "trung ương",
-}
-
 
 class Established(Inbound):
     code: str

@@ -16,11 +16,12 @@ from datetime import date
 import asyncpg
 
 from ketnap.domain.calendar import add_months
+from ketnap.domain.organisation import MEMBER_HOLDING_KINDS
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.services.reporting import intervals
 from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse, person_key, text
 from ketnap.services.reporting.intervals import Row
-from ketnap.services.reporting.organisation_tree import HOLDS_MEMBERS, Merged, Split, Tree, split_heir
+from ketnap.services.reporting.organisation_tree import Merged, Split, Tree, split_heir
 
 
 class LocalityRegistered(Inbound):
@@ -213,7 +214,7 @@ def cells_without_admission(
     found = []
     for code in subtree:
         unit = tree.unit_on(code, on)
-        if unit is None or unit.kind not in HOLDS_MEMBERS:
+        if unit is None or unit.kind not in MEMBER_HOLDING_KINDS:
             continue
         dates = [last_admission[c] for c in _with_predecessors(code, predecessors) if c in last_admission]
         last = max((d for d in dates if d <= on), default=None)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ketnap.domain.organisation import OrganisationKind
+
 
 class Membership(StrEnum):
     OFFICIAL = "official"
@@ -26,16 +28,6 @@ class MemberStatus(StrEnum):
     """Miễn sinh hoạt: in the denominator only when present at the meeting."""
     SUSPENDED = "suspended"
     """Đình chỉ sinh hoạt: not in the denominator, may not vote."""
-
-
-class OrganisationKind(StrEnum):
-    CELL = "cell"
-    GRASSROOTS_CELL = "grassroots_cell"
-    PARTIAL_COMMITTEE = "partial_committee"
-    GRASSROOTS_COMMITTEE = "grassroots_committee"
-    UPPER_COMMITTEE = "upper_committee"
-    PROVINCE = "province"
-    CENTRAL = "central"
 
 
 @dataclass(frozen=True, slots=True)
