@@ -395,6 +395,13 @@ def report_white_zones(
     _report("white_zones", {"organisation": org, "years": years, **_days(as_of, on, as_recorded)}, csv, xlsx)
 
 
+@report_app.command("several-dossiers", cls=VietnameseCommand)
+def report_several_dossiers(org: _Org, as_of: _AsOf = None, on: _On = None, as_recorded: _AsRecorded = None,
+                            csv: _Csv = None, xlsx: _Xlsx = None) -> None:
+    """Người có hồ sơ đang mở ở hơn một nơi cùng lúc (ở cấp giữ nhật ký của nhiều cơ sở)."""
+    _report("several_dossiers", {"organisation": org, **_days(as_of, on, as_recorded)}, csv, xlsx)
+
+
 @report_app.command("overdue", cls=VietnameseCommand)
 def report_overdue(
     org: _Org,

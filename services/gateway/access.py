@@ -179,6 +179,7 @@ QUERIES: dict[tuple[str, str], Access] = {
     ("reporting", "stats_by_unit"): _c(*READERS, scope=("organisation",)),
     ("reporting", "pipeline"): _c(*READERS, scope=("organisation",)),
     ("reporting", "classes"): _c(*READERS, scope=("organisation",)),
+    ("reporting", "several_dossiers"): _c(*READERS, scope=("organisation",)),
     ("reporting", "white_zones"): _c(*READERS, scope=("organisation",)),
     ("reporting", "deadlines"): _c(*READERS, scope=("organisation",)),
     ("reporting", "ratings"): _c(*READERS, scope=("organisation",)),

@@ -199,6 +199,19 @@ def ratings_tables(result: dict[str, Any]) -> list[Table]:
     return [members, organisations, scale]
 
 
+def several_dossiers_tables(result: dict[str, Any]) -> list[Table]:
+    rows = [dossier for person in result["people"] for dossier in person["dossiers"]]
+    headers, dossier = _dossier_columns(rows)
+    table = Table(
+        f"Người có hồ sơ đang mở ở hơn một nơi: {_unit(result)}, ngày {_day(result['status_on'])}",
+        ["Người", *headers, "Mã chi bộ", "Chi bộ", "Bước"],
+    )
+    for number, person in enumerate(result["people"], start=1):
+        for row in person["dossiers"]:
+            table.rows.append([number, *dossier(row), row["cell"]["code"], row["cell"]["name"], row["step_label"]])
+    return [table]
+
+
 def audit_history_tables(result: dict[str, Any]) -> list[Table]:
     return [
         Table(
@@ -216,6 +229,7 @@ TABLES: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "stats_by_unit": stats_by_unit_tables,
     "pipeline": pipeline_tables,
     "classes": classes_tables,
+    "several_dossiers": several_dossiers_tables,
     "white_zones": white_zones_tables,
     "deadlines": deadlines_tables,
     "ratings": ratings_tables,

@@ -25,6 +25,7 @@ from ketnap.services.reporting import (
     classes,
     deadlines,
     new_members,
+    people,
     pipeline,
     quality_ratings,
     quotas,
@@ -233,6 +234,20 @@ async def classes_report(conn: asyncpg.Connection, schema: str, query: PeriodQue
     return {**classes.classes_report(tree, query.organisation, period, held), "status_on": period.status_on(on_day).isoformat()}
 
 
+async def several_dossiers_report(conn: asyncpg.Connection, schema: str, query: OrganisationQuery, on_day: date, options: Options) -> dict:
+    """Người có hồ sơ đang mở ở hơn một nơi cùng lúc (ở cấp trên giữ nhật ký của nhiều cơ sở)."""
+    tree = await _tree(conn, schema, query.organisation)
+    on_day_dossiers = await pipeline.dossiers_on(conn, schema, on_day)
+    result = people.several_dossiers(
+        tree, query.organisation, on_day, on_day_dossiers, await people.people_of(conn, schema, [d.dossier_id for d in on_day_dossiers])
+    )
+    if query.names:
+        shown = [d["dossier_id"] for person in result["people"] for d in person["dossiers"]]
+        names = await applicants.names_of(conn, schema, shown)
+        result["people"] = [{"dossiers": applicants.named(person["dossiers"], names)} for person in result["people"]]
+    return result
+
+
 async def white_zones_report(conn: asyncpg.Connection, schema: str, query: WhiteZonesQuery, on_day: date, options: Options) -> dict:
     """Địa bàn chưa có chi bộ hoặc chưa có đảng viên; chi bộ nhiều năm không kết nạp được đảng viên."""
     tree = await _tree(conn, schema, query.organisation)
@@ -301,6 +316,7 @@ REPORTS: tuple[Report, ...] = (
     Report("stats_by_unit", PeriodQuery, ("organisation_tree", "admissions", "new_members"), stats_by_unit),
     Report("pipeline", PipelineQuery, ("organisation_tree", "pipeline"), pipeline_report),
     Report("classes", PeriodQuery, ("organisation_tree", "classes"), classes_report),
+    Report("several_dossiers", OrganisationQuery, ("organisation_tree", "pipeline", "people", "applicants"), several_dossiers_report),
     Report("white_zones", WhiteZonesQuery, ("organisation_tree", "white_zones", "admissions"), white_zones_report),
     Report("deadlines", DeadlinesQuery, ("organisation_tree", "pipeline", "deadlines", "applicants"), deadlines_report),
     Report("ratings", RatingsQuery, ("organisation_tree", "quality_ratings"), ratings_report),

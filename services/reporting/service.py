@@ -31,6 +31,7 @@ from ketnap.services.reporting.classes import Classes
 from ketnap.services.reporting.deadlines import Deadlines
 from ketnap.services.reporting.new_members import NewMembers
 from ketnap.services.reporting.organisation_tree import OrganisationTree
+from ketnap.services.reporting.people import DossierPeople
 from ketnap.services.reporting.periods import TERM_STARTS_ON
 from ketnap.services.reporting.pipeline import Pipeline
 from ketnap.services.reporting.quality_ratings import QualityRatings
@@ -42,6 +43,7 @@ log = get_logger(__name__)
 
 PROJECTIONS: tuple[type[ReportingProjection], ...] = (
     AuditTimeline, OrganisationTree, WhiteZones, Quotas, Admissions, Pipeline, NewMembers, Classes, Deadlines, QualityRatings, Applicants,
+    DossierPeople,
 )
 
 

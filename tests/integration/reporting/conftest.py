@@ -252,14 +252,23 @@ async def ratings_of_2025(story: Story, world: World) -> None:
         await story.rating(2025, unit, score, rated_on)
 
 
-async def new_world(stack: AsyncExitStack, pool: asyncpg.Pool, servers: Servers, database_url: str, *, today: date = TODAY) -> World:
+async def new_world(
+    stack: AsyncExitStack, pool: asyncpg.Pool, servers: Servers, database_url: str, *, today: date = TODAY, dossiers_logs: int = 1
+) -> World:
     """Fresh registry, dossiers, verification and voting logs with their services running (until
-    `stack` closes), and a reporting service on a fresh schema reading them, not started."""
+    `stack` closes), and a reporting service on a fresh schema reading them, not started.
+
+    With `dossiers_logs` > 1, reporting reads that many dossiers logs (`sources["dossiers-2"]`, ...),
+    as a level above does that keeps the logs of the communes below it."""
     nc = await nats.connect(servers.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
     stack.push_async_callback(nc.drain)
     deployment = unique("d")
     sources = {role: Service(await new_schema(pool)) for role in ("registry", "dossiers", "verification", "voting")}
-    reporting = build_service(await new_schema(pool, owns_log=False), {r: s.name for r, s in sources.items()}, today=lambda: today)
+    for n in range(2, dossiers_logs + 1):
+        sources[f"dossiers-{n}"] = Service(await new_schema(pool))
+    chosen: dict[str, str | tuple[str, ...]] = {r: s.name for r, s in sources.items() if not r.startswith("dossiers")}
+    chosen["dossiers"] = tuple(s.name for r, s in sources.items() if r.startswith("dossiers"))
+    reporting = build_service(await new_schema(pool, owns_log=False), chosen, today=lambda: today)
     async with pool.acquire() as conn:
         for projection in reporting.projections:
             await projections.create_tables(conn, projection, projection.schema)

@@ -66,7 +66,8 @@ def test_the_service_names_its_projections_and_sources() -> None:
     assert {spec.source for spec in service.consumer_specs} == {"t_reg", "dossiers", "verification", "t_vot"}
     assert [q.subject for q in service.queries] == [
         "t_rep.query.integrity_alarms",  # every service's, from the runtime
-        "t_rep.query.quota", "t_rep.query.stats", "t_rep.query.stats_by_unit", "t_rep.query.pipeline", "t_rep.query.classes", "t_rep.query.white_zones",
+        "t_rep.query.quota", "t_rep.query.stats", "t_rep.query.stats_by_unit", "t_rep.query.pipeline", "t_rep.query.classes",
+        "t_rep.query.several_dossiers", "t_rep.query.white_zones",
         "t_rep.query.deadlines", "t_rep.query.ratings", "t_rep.query.audit_history",
     ]
     with pytest.raises(ValueError, match="unknown source roles"):

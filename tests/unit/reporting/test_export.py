@@ -64,5 +64,5 @@ def test_empty_tables_say_so(tmp_path: Path) -> None:
 
 def test_every_report_has_tables() -> None:
     assert set(TABLES) == {report.name for report in REPORTS} == {
-        "quota", "stats", "stats_by_unit", "pipeline", "classes", "white_zones", "deadlines", "ratings", "audit_history"
+        "quota", "stats", "stats_by_unit", "pipeline", "classes", "several_dossiers", "white_zones", "deadlines", "ratings", "audit_history"
     }

@@ -69,6 +69,8 @@ REPORTS = (
            "none", 6),
     Report("xep-loai", "ratings", "Xếp loại chất lượng", "Kết quả đánh giá, xếp loại chất lượng đảng viên và tổ chức đảng trong năm.",
            "year", 7),
+    Report("nhieu-ho-so", "several_dossiers", "Một người, nhiều hồ sơ",
+           "Người có hồ sơ đang mở ở hơn một nơi cùng lúc (thấy được ở cấp giữ nhật ký của nhiều cơ sở).", "none", 8),
 )
 BY_SLUG = {r.slug: r for r in REPORTS}
 
