@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from ketnap.platform.commands import Conflict, Forbidden, InvalidInput, NotFound
+from ketnap.domain.rules import RuleCode
+from ketnap.platform.commands import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from ketnap.services.registry.values import KIND_LABELS, OrganisationKind, RatingSubject, vn
 
 
@@ -111,19 +112,25 @@ class IncompatibleLevel(InvalidInput):
         )
 
 
-class StillInUse(InvalidInput):
-    def __init__(self, code: str, members: int, children: int, localities: int) -> None:
+class StillInUse(RuleViolation):
+    """DISSOLVE_EMPTY: what is still attached to the unit; open dossiers are the dossiers service's
+    answer, asked in the tree's turn (platform turns.TREE)."""
+
+    def __init__(self, code: str, members: int, children: int, localities: int, open_dossiers: int = 0) -> None:
         parts = [
             f"{members} đảng viên" if members else "",
             f"{children} tổ chức trực thuộc" if children else "",
             f"{localities} địa bàn" if localities else "",
+            f"{open_dossiers} hồ sơ kết nạp đang mở" if open_dossiers else "",
         ]
         super().__init__(
+            str(RuleCode.DISSOLVE_EMPTY),
             f"Tổ chức {code} còn {', '.join(p for p in parts if p)}; hãy chuyển đi hoặc sáp nhập trước khi giải thể.",
             organisation=code,
             members=members,
             children=children,
             localities=localities,
+            open_dossiers=open_dossiers,
         )
 
 

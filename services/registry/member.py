@@ -8,7 +8,7 @@ unit the member belongs to on that date (after merges and splits) is resolved by
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
@@ -66,6 +66,10 @@ class Person:
     clock: date | None = None
     """Effective date of the last change of roster or status: later changes may not be dated before
     it. Recognition is the exception: its official date is ceremony + 12 months, often earlier."""
+    transferred_out_on: list[date] = field(default_factory=list)
+    """The days a membership here ended by an official transfer to a unit outside this registry
+    (another deployment): the person stayed a party member, elsewhere, and did not leave the party
+    (READMIT)."""
 
     @property
     def stream_id(self) -> str:
@@ -99,6 +103,7 @@ class Person:
                     self.membership.host = event.to_organisation
                 elif event.to_organisation is None:
                     self.membership = None
+                    self.transferred_out_on.append(event.effective_from)
                 else:
                     self.membership.organisation = event.to_organisation
                 self.clock = event.effective_from
