@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.domain.rules import RuleCode, Violation
 from ketnap.domain.rules.readmission import check_former_membership
-from ketnap.platform.commands import Command, Conflict, Decision, InvalidInput, NotFound, arguments_of
+from ketnap.platform.commands import Command, Conflict, Decision, InvalidInput, NotFound, RuleConflict, arguments_of
 from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.errors import ConcurrencyConflict
@@ -148,13 +148,14 @@ async def _reserve_the_applicant(deps: Deps, command: cmd.OpenDossier, dossier_i
                 return
             opened = await deps.store.read_stream(ev.stream_id(holder))
             if not opened or not Dossier.replay(holder, opened).closed:
-                raise_violation(Violation.of(RuleCode.ONE_DOSSIER, dossier_id=holder))
+                # A conflict: of two openings at once the loser is refused here or by the version check below.
+                raise RuleConflict(str(RuleCode.ONE_DOSSIER), RuleCode.ONE_DOSSIER.message, dossier_id=holder)
         try:
             await deps.store.append(stream, len(recorded), [reservation], metadata)
             return
         except ConcurrencyConflict:
             continue  # someone opened a dossier for this person meanwhile: judge again on what they wrote
-    raise Conflict("Hồ sơ của người này vừa được người khác mở; hãy thử lại.", reason="applicant_busy")
+    raise RuleConflict(str(RuleCode.ONE_DOSSIER), "Hồ sơ của người này vừa được người khác mở; hãy thử lại.", reason="applicant_busy")
 
 
 # --- steps 2-8 -----------------------------------------------------------------------------------------

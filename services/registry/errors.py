@@ -134,7 +134,9 @@ class StillInUse(RuleViolation):
         )
 
 
-class NoAdmissionAuthority(InvalidInput):
+class NoAdmissionAuthority(Conflict):
+    """A `conflict`: the state of the unit, as for the loser of two revocations at once."""
+
     def __init__(self, code: str) -> None:
         super().__init__(f"Tổ chức {code} không có quyết định ủy quyền kết nạp đang hiệu lực.", organisation=code)
 
@@ -194,6 +196,32 @@ class MembersOnlyInCells(InvalidInput):
 class NotProbationary(InvalidInput):
     def __init__(self) -> None:
         super().__init__("Chỉ đảng viên dự bị mới được công nhận chính thức; người này đã là đảng viên chính thức.")
+
+
+class TransferredOutNow(Conflict):
+    """The member is temporarily transferred out: the act needs them back first (a `conflict`, as
+    for the loser of two temporary transfers at once)."""
+
+    def __init__(self, then: str) -> None:
+        super().__init__(f"Đảng viên đang chuyển sinh hoạt tạm thời; hãy ghi việc trở về sinh hoạt trước khi {then}.")
+
+
+class NotTransferredOut(Conflict):
+    """A return for a member not temporarily transferred out (a `conflict`, as for the loser of two
+    returns recorded at once)."""
+
+    def __init__(self) -> None:
+        super().__init__("Đảng viên không trong thời gian chuyển sinh hoạt tạm thời.")
+
+
+class MembershipEnded(Conflict):
+    """The person's membership here has ended (name removed, or transferred to another deployment):
+    a `conflict`, as for the loser of two removals of one name at once. A person never registered is
+    `NotAMember`."""
+
+    def __init__(self, since: date | None) -> None:
+        when = f" từ ngày {vn(since)}" if since else ""
+        super().__init__(f"Người này không còn sinh hoạt đảng trong sổ đăng ký này{when}.", since=since.isoformat() if since else None)
 
 
 class InvalidStatusChange(InvalidInput):

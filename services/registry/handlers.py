@@ -252,6 +252,8 @@ async def _home(view: RegistryView, person: Person, on: date) -> str:
         return row["organisation"]
     if person.membership is not None:
         return await view.resolve(person.membership.organisation, on, person.citizen_id)
+    if person.version:  # a member once: their membership ended (perhaps by the act this one races)
+        raise errors.MembershipEnded(person.clock)
     raise errors.NotAMember(on)
 
 

@@ -234,9 +234,7 @@ class Person:
                 "Trạng thái chuyển sinh hoạt tạm thời được ghi bằng lệnh chuyển sinh hoạt, không đổi trực tiếp."
             )
         if membership.status is MemberStatus.TRANSFERRED_OUT:
-            raise errors.InvalidStatusChange(
-                "Đảng viên đang chuyển sinh hoạt tạm thời; hãy ghi việc trở về sinh hoạt trước khi đổi trạng thái."
-            )
+            raise errors.TransferredOutNow("đổi trạng thái")
         if status is membership.status:
             raise errors.NothingToChange("trạng thái sinh hoạt không đổi")
         return [
@@ -259,9 +257,7 @@ class Person:
         membership = self._require_member(effective_from)
         self._require_in_order(effective_from)
         if membership.status is MemberStatus.TRANSFERRED_OUT:
-            raise errors.InvalidStatusChange(
-                "Đảng viên đang chuyển sinh hoạt tạm thời; hãy ghi việc trở về sinh hoạt trước khi chuyển tiếp."
-            )
+            raise errors.TransferredOutNow("chuyển tiếp")
         if to_organisation is not None:
             self._require_cell(to_organisation, to_unit, effective_from, role="Chi bộ nơi chuyển đến")
             if to_organisation == from_organisation:
@@ -277,7 +273,7 @@ class Person:
         membership = self._require_member(effective_from)
         self._require_in_order(effective_from)
         if membership.status is not MemberStatus.TRANSFERRED_OUT:
-            raise errors.InvalidStatusChange("Đảng viên không trong thời gian chuyển sinh hoạt tạm thời.")
+            raise errors.NotTransferredOut()
         return [
             MemberReturned(
                 citizen_id=self.citizen_id, organisation=organisation, host=membership.host, effective_from=effective_from

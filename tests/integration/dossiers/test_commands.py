@@ -143,7 +143,7 @@ async def test_withdraw_reject_suspend_resume_and_transfer(stack: Stack) -> None
         await stack.ok("suspend", dossier_id=kept, on="2025-12-01")
         paused = await stack.ask("record_opinions", dossier_id=kept,
                                  opinions=[{"source": "residence_cell", "given_on": "2025-12-02", "summary": "Tốt"}])
-        assert paused["error"]["code"] == "validation" and "để lại sưu tra" in paused["error"]["message"]
+        assert paused["error"]["code"] == "conflict" and "để lại sưu tra" in paused["error"]["message"]
         at = await stack.verification_decides("HistoryCertified", dossier_id=kept, cell=CELL, certified_by="DU-HT",
                                               certified_on="2026-01-12")
         await stack.wait_for_checkpoint(stack.verification_name, at)  # recorded while paused: it happened
@@ -201,7 +201,9 @@ async def test_ONE_DOSSIER_the_same_person_opened_twice_with_two_keys_keeps_one_
     async with stack.dossiers_running():
         first = await stack.ok("open_dossier", **fields)
         again = await stack.ask("open_dossier", **fields)
-        assert (again["error"]["code"], again["error"]["details"]["dossier_id"]) == ("rule:ONE_DOSSIER", first["result"]["dossier_id"])
+        # A conflict with the winner's record (HTTP 409), whether the other opening was long ago or at the same moment.
+        assert (again["error"]["code"], again["error"]["details"]["rule"]) == ("conflict", "ONE_DOSSIER")
+        assert again["error"]["details"]["dossier_id"] == first["result"]["dossier_id"]
         assert again["error"]["message"] == "[ONE_DOSSIER] Người này đã có một hồ sơ kết nạp đang mở; mỗi người chỉ có một hồ sơ"
         # Once that dossier has ended, the person may be put on the source list again.
         await stack.ok("withdraw", dossier_id=first["result"]["dossier_id"], on="2025-10-01")
@@ -216,7 +218,7 @@ async def test_ONE_DOSSIER_a_concurrent_double_opening_one_wins(stack: Stack) ->
         replies = await asyncio.gather(*(stack.ask("open_dossier", **fields) for _ in range(10)))
     winners = [r for r in replies if r["ok"]]
     assert len(winners) == 1, replies
-    assert {r["error"]["code"] for r in replies if not r["ok"]} <= {"rule:ONE_DOSSIER", "conflict"}
+    assert {(r["error"]["code"], r["error"]["details"].get("rule")) for r in replies if not r["ok"]} == {("conflict", "ONE_DOSSIER")}
     opened = [e for batch in [b async for b in stack.store.read_log()] for e in batch if e.event_type == "DossierOpened"]
     assert len(opened) == 1
 
