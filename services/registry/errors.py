@@ -292,6 +292,11 @@ class ClassAlreadyRecorded(Conflict):
         super().__init__(f"Lớp {class_id} đã được ghi nhận.", class_id=class_id)
 
 
+class CertificateAlreadyIssued(Conflict):
+    def __init__(self, index: int) -> None:
+        super().__init__(f"Người ở dòng thứ {index + 1} đã được cấp giấy chứng nhận của lớp này.", index=index)
+
+
 class ClassNotFound(NotFound):
     def __init__(self, class_id: str) -> None:
         super().__init__(f"Không tìm thấy lớp {class_id}.", class_id=class_id)

@@ -95,3 +95,15 @@ async def test_one_authorisation_revoked_twice_at_once(world: World) -> None:
             world.command("thuongvu", "registry", "revoke_admission_authority", revoke),
             world.command("thuongvu", "registry", "revoke_admission_authority", revoke),
         )
+
+
+async def test_two_officers_issuing_one_class_s_certificates_at_once(world: World) -> None:
+    for n in range(ROUNDS):
+        class_id, attendee = f"LOP-DUA-{n}", new_citizen_id()
+        await world.registry("record_class", class_id=class_id, kind="awareness", organiser="DU-A", title="Lớp nhận thức về Đảng",
+                             start_date="2025-03-03", end_date="2025-03-07", attendees=[{"citizen_id": attendee, "full_name": "Hà Thị Học"}])
+        issue = {"class_id": class_id, "certificates": [{"citizen_id": attendee, "number": f"{n}/GCN-DUA", "issued_on": "2025-03-10"}]}
+        loser = await one_wins(
+            world.command("canbo.a", "registry", "issue_certificates", issue), world.command("bantochuc", "registry", "issue_certificates", issue),
+        )
+        assert "đã được cấp giấy chứng nhận" in loser["message"], loser
