@@ -19,14 +19,15 @@ from pydantic import BaseModel
 
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.domain.rules import RuleCode, Violation
-from ketnap.platform.commands import Command, Conflict, Decision, InvalidInput, NotFound, arguments_of
+from ketnap.domain.rules.readmission import check_former_membership
+from ketnap.platform.commands import Command, Conflict, Decision, InvalidInput, NotFound, RuleConflict, arguments_of
 from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.errors import ConcurrencyConflict
 from ketnap.services.dossiers import commands as cmd
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import Dossier, RegistryStanding, raise_violation
-from ketnap.services.dossiers.registry_client import Membership
+from ketnap.services.dossiers.registry_client import Membership, PastMembership
 
 CELL_KINDS = frozenset({"cell", "grassroots_cell"})
 """Units that hold dossiers (chi bộ): a dossier moves only to one of these."""
@@ -36,7 +37,7 @@ _DOSSIER_ID_NAMESPACE = uuid.UUID("1d3f0c52-6f0e-4b1a-9f8e-2a6c3b9d4e71")
 class Registry(Protocol):
     async def membership(self, citizen_id: str, organisation: str, on: date) -> Membership: ...
     async def party_member(self, citizen_id: str, on: date) -> bool: ...
-    async def left_party_on(self, citizen_id: str, on: date) -> date | None: ...
+    async def past_membership(self, citizen_id: str, on: date) -> PastMembership: ...
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None: ...
     async def organisation_kind(self, code: str, on: date) -> str: ...
 
@@ -113,19 +114,19 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
 
 async def _readmission(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> ev.ReadmissionDeclared | None:
     """READMIT — a person the registry knows as a former member is opened only as a re-admission, and
-    the day they left is the registry's; someone it never had may be declared a former member (the
-    paper past, another deployment)."""
-    left_on = await deps.registry.left_party_on(command.citizen_id, command.opened_on)
-    if command.readmission is None:
-        if left_on is not None:
-            raise_violation(Violation.of(
-                RuleCode.READMIT,
-                f"Người này đã từng là đảng viên (ra khỏi Đảng ngày {left_on:%d/%m/%Y}): chỉ được kết nạp lại theo thủ tục kết nạp lại",
-                reason="former_member", left_on=left_on,
-            ))
+    the day they left is the registry's; a member transferred to another deployment is still a
+    member (ALREADY_MEMBER) unless they left the party there afterwards; someone the registry never
+    had may be declared a former member (the paper past, another deployment)."""
+    past = await deps.registry.past_membership(command.citizen_id, command.opened_on)
+    declared = command.readmission
+    if violation := check_former_membership(
+        left_on=past.left_on, transferred_out_on=past.transferred_out_on, declared_left_on=declared.left_on if declared else None
+    ):
+        raise_violation(violation)
+    if declared is None:
         return None
-    facts = command.readmission.model_dump()
-    return ev.ReadmissionDeclared(dossier_id=dossier_id, **{**facts, "left_on": left_on or facts["left_on"]})
+    facts = declared.model_dump()
+    return ev.ReadmissionDeclared(dossier_id=dossier_id, **{**facts, "left_on": past.left_on or facts["left_on"]})
 
 
 async def _reserve_the_applicant(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> None:
@@ -147,13 +148,14 @@ async def _reserve_the_applicant(deps: Deps, command: cmd.OpenDossier, dossier_i
                 return
             opened = await deps.store.read_stream(ev.stream_id(holder))
             if not opened or not Dossier.replay(holder, opened).closed:
-                raise_violation(Violation.of(RuleCode.ONE_DOSSIER, dossier_id=holder))
+                # A conflict: of two openings at once the loser is refused here or by the version check below.
+                raise RuleConflict(str(RuleCode.ONE_DOSSIER), RuleCode.ONE_DOSSIER.message, dossier_id=holder)
         try:
             await deps.store.append(stream, len(recorded), [reservation], metadata)
             return
         except ConcurrencyConflict:
             continue  # someone opened a dossier for this person meanwhile: judge again on what they wrote
-    raise Conflict("Hồ sơ của người này vừa được người khác mở; hãy thử lại.", reason="applicant_busy")
+    raise RuleConflict(str(RuleCode.ONE_DOSSIER), "Hồ sơ của người này vừa được người khác mở; hãy thử lại.", reason="applicant_busy")
 
 
 # --- steps 2-8 -----------------------------------------------------------------------------------------
@@ -285,3 +287,9 @@ COMMANDS: list[tuple[str, type[Command], Handler]] = [
     ("transfer", cmd.Transfer, transfer),
 ]
 """Subject `<service>.cmd.<name>` -> its command model and handler."""
+
+ATTACHING = frozenset({"open_dossier", "transfer"})
+"""Commands that attach a dossier to a unit: decided and appended in the registry's tree turn
+(platform turns.TREE), in which the registry also dissolves units after asking how many dossiers
+each holds. Whichever comes first, the other sees it: the unit ended (`_unit_still_there`), or
+the dossier open in it (DISSOLVE_EMPTY)."""

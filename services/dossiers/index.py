@@ -83,7 +83,21 @@ class DossierIndex(Projection):
         await catch_up_own_log(self, pool, store, self._catching_up)
 
 
-# --- the query -------------------------------------------------------------------------------------
+# --- the queries -----------------------------------------------------------------------------------
+
+
+class OpenDossiersQuery(BaseModel):
+    """Số hồ sơ kết nạp chưa kết thúc đang gắn với một tổ chức (sổ đăng ký hỏi trước khi giải thể tổ chức)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    organisation: OrganisationCode
+
+
+async def open_in(pool: asyncpg.Pool, schema: str, organisation: str) -> int:
+    """Dossiers not ended (paused ones included) whose cell is `organisation` now (DISSOLVE_EMPTY)."""
+    return int(await pool.fetchval(f"SELECT count(*) FROM {schema}.dossier_index WHERE cell = $1 AND NOT closed", organisation))
+
 
 SORTS = {
     "name": "name_key",

@@ -42,6 +42,18 @@ class Membership:
         return self.official and self.status in (None, "active")
 
 
+@dataclass(frozen=True, slots=True)
+class PastMembership:
+    left_on: date | None = None
+    """The day the person left the party here (name removed)."""
+    transferred_out_on: date | None = None
+    """The day the membership here ended by a transfer to another deployment: still a member, elsewhere."""
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
 class RegistryClient:
     def __init__(self, nc: NatsClient, service: str = "registry", timeout: float = 5.0) -> None:
         self.nc = nc
@@ -61,14 +73,14 @@ class RegistryClient:
             return False
         return bool(_result(body).get("member"))
 
-    async def left_party_on(self, citizen_id: str, on: date) -> date | None:
-        """The day a former member's last membership here ended (READMIT); None for a current member
-        or a person the registry never had."""
+    async def past_membership(self, citizen_id: str, on: date) -> PastMembership:
+        """How a former member's last membership here ended before `on` (READMIT): left the party, or
+        transferred to another deployment; nothing for a current member or a person the registry never had."""
         body = await self._ask("member", {"citizen_id": citizen_id, "on": on.isoformat()})
         if not body.get("ok") and (body.get("error") or {}).get("code") == "not_found":
-            return None
-        left_on = _result(body).get("left_on")
-        return date.fromisoformat(left_on) if left_on else None
+            return PastMembership()
+        result = _result(body)
+        return PastMembership(left_on=_day(result.get("left_on")), transferred_out_on=_day(result.get("transferred_out_on")))
 
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None:
         """Since when the person has been in the unit without a break, as of `on`; None if not there."""

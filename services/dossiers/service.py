@@ -15,8 +15,9 @@ from typing import Any
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.platform.commands import Command, Decision, InvalidInput
 from ketnap.platform.service import Service, ServiceContext
+from ketnap.platform.turns import TREE, service_turn
 from ketnap.services.dossiers import handlers, queries
-from ketnap.services.dossiers.index import DossierIndex, SearchQuery
+from ketnap.services.dossiers.index import DossierIndex, OpenDossiersQuery, SearchQuery, open_in
 from ketnap.services.dossiers.index import search as search_index
 from ketnap.services.dossiers.process_manager import VERIFICATION_REACTIONS, VOTING_REACTIONS, reactions_to
 from ketnap.services.dossiers.registry_client import RegistryClient
@@ -41,8 +42,9 @@ def build_service(
     def deps(ctx: ServiceContext) -> handlers.Deps:
         return handlers.Deps(ctx.store, RegistryClient(ctx.nc, registry_service), today)
 
+    tree = service_turn(registry_service, TREE)
     for command_name, model, handler in handlers.COMMANDS:
-        _register_command(service, command_name, model, handler, deps)
+        _register_command(service, command_name, model, handler, deps, tree if command_name in handlers.ATTACHING else None)
 
     index = DossierIndex(name)
     service.add_projection(index)
@@ -56,6 +58,12 @@ def build_service(
         cells = await RegistryClient(ctx.nc, registry_service).subtree(query.organisation, today())
         await index.catch_up(ctx.pool, ctx.store)  # what was just recorded is found at once
         return await search_index(ctx.pool, name, cells, query, on)
+
+    @service.query("open_dossiers", OpenDossiersQuery)
+    async def open_dossiers(ctx: ServiceContext, query: OpenDossiersQuery) -> dict[str, Any]:
+        """How many dossiers not ended a unit holds now: the registry asks before dissolving it, in the tree's turn."""
+        await index.catch_up(ctx.pool, ctx.store)  # every dossier attached before the turn was taken is counted
+        return {"organisation": query.organisation, "open": await open_in(ctx.pool, name, query.organisation)}
 
     @service.query("progress", queries.ProgressQuery)
     async def progress(ctx: ServiceContext, query: queries.ProgressQuery) -> dict[str, Any]:
@@ -88,12 +96,13 @@ def _register_command(
     model: type[Command],
     handler: handlers.Handler,
     deps: Callable[[ServiceContext], handlers.Deps],
+    turn: str | None,
 ) -> None:
     async def handle(ctx: ServiceContext, command: Any) -> Decision:
         return await handler(deps(ctx), command)
 
     handle.__doc__ = model.__doc__
-    service.command(name, model)(handle)
+    service.command(name, model, turn=turn)(handle)
 
 
 service = build_service()

@@ -88,7 +88,9 @@ class TrainingClass:
         for index, certificate in enumerate(certificates):
             if certificate.citizen_id not in self.attendees:
                 raise InvalidInput(f"Người ở dòng thứ {index + 1} không phải học viên của lớp {self.class_id}.", index=index)
-            if certificate.citizen_id in self.certified or certificate.citizen_id in people:
+            if certificate.citizen_id in self.certified:  # recorded already: a conflict, as for the loser of two issuances at once
+                raise errors.CertificateAlreadyIssued(index)
+            if certificate.citizen_id in people:
                 raise InvalidInput(f"Người ở dòng thứ {index + 1} đã được cấp giấy chứng nhận của lớp này.", index=index)
             if certificate.number in self.numbers or certificate.number in numbers:
                 raise InvalidInput(f"Số giấy chứng nhận {certificate.number} đã được dùng.", index=index)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from ketnap.platform.commands import Conflict, Forbidden, InvalidInput, NotFound
+from ketnap.domain.rules import RuleCode
+from ketnap.platform.commands import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from ketnap.services.registry.values import KIND_LABELS, OrganisationKind, RatingSubject, vn
 
 
@@ -111,23 +112,31 @@ class IncompatibleLevel(InvalidInput):
         )
 
 
-class StillInUse(InvalidInput):
-    def __init__(self, code: str, members: int, children: int, localities: int) -> None:
+class StillInUse(RuleViolation):
+    """DISSOLVE_EMPTY: what is still attached to the unit; open dossiers are the dossiers service's
+    answer, asked in the tree's turn (platform turns.TREE)."""
+
+    def __init__(self, code: str, members: int, children: int, localities: int, open_dossiers: int = 0) -> None:
         parts = [
             f"{members} đảng viên" if members else "",
             f"{children} tổ chức trực thuộc" if children else "",
             f"{localities} địa bàn" if localities else "",
+            f"{open_dossiers} hồ sơ kết nạp đang mở" if open_dossiers else "",
         ]
         super().__init__(
+            str(RuleCode.DISSOLVE_EMPTY),
             f"Tổ chức {code} còn {', '.join(p for p in parts if p)}; hãy chuyển đi hoặc sáp nhập trước khi giải thể.",
             organisation=code,
             members=members,
             children=children,
             localities=localities,
+            open_dossiers=open_dossiers,
         )
 
 
-class NoAdmissionAuthority(InvalidInput):
+class NoAdmissionAuthority(Conflict):
+    """A `conflict`: the state of the unit, as for the loser of two revocations at once."""
+
     def __init__(self, code: str) -> None:
         super().__init__(f"Tổ chức {code} không có quyết định ủy quyền kết nạp đang hiệu lực.", organisation=code)
 
@@ -187,6 +196,32 @@ class MembersOnlyInCells(InvalidInput):
 class NotProbationary(InvalidInput):
     def __init__(self) -> None:
         super().__init__("Chỉ đảng viên dự bị mới được công nhận chính thức; người này đã là đảng viên chính thức.")
+
+
+class TransferredOutNow(Conflict):
+    """The member is temporarily transferred out: the act needs them back first (a `conflict`, as
+    for the loser of two temporary transfers at once)."""
+
+    def __init__(self, then: str) -> None:
+        super().__init__(f"Đảng viên đang chuyển sinh hoạt tạm thời; hãy ghi việc trở về sinh hoạt trước khi {then}.")
+
+
+class NotTransferredOut(Conflict):
+    """A return for a member not temporarily transferred out (a `conflict`, as for the loser of two
+    returns recorded at once)."""
+
+    def __init__(self) -> None:
+        super().__init__("Đảng viên không trong thời gian chuyển sinh hoạt tạm thời.")
+
+
+class MembershipEnded(Conflict):
+    """The person's membership here has ended (name removed, or transferred to another deployment):
+    a `conflict`, as for the loser of two removals of one name at once. A person never registered is
+    `NotAMember`."""
+
+    def __init__(self, since: date | None) -> None:
+        when = f" từ ngày {vn(since)}" if since else ""
+        super().__init__(f"Người này không còn sinh hoạt đảng trong sổ đăng ký này{when}.", since=since.isoformat() if since else None)
 
 
 class InvalidStatusChange(InvalidInput):
@@ -255,6 +290,11 @@ class LocalityNotFound(NotFound):
 class ClassAlreadyRecorded(Conflict):
     def __init__(self, class_id: str) -> None:
         super().__init__(f"Lớp {class_id} đã được ghi nhận.", class_id=class_id)
+
+
+class CertificateAlreadyIssued(Conflict):
+    def __init__(self, index: int) -> None:
+        super().__init__(f"Người ở dòng thứ {index + 1} đã được cấp giấy chứng nhận của lớp này.", index=index)
 
 
 class ClassNotFound(NotFound):

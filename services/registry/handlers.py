@@ -18,6 +18,7 @@ from ketnap.platform.commands import Command, Decision
 from ketnap.platform.service import ServiceContext
 from ketnap.services.registry import commands as c
 from ketnap.services.registry import errors
+from ketnap.services.registry.dossiers_client import open_dossiers_in
 from ketnap.services.registry.events import Attendee, Certificate, Event, QualityRated, QualityRatingCorrected, SplitPart
 from ketnap.services.registry.importer import import_bytes
 from ketnap.services.registry.member import Person
@@ -190,16 +191,24 @@ async def split_organisation(ctx: ServiceContext, cmd: c.SplitOrganisation) -> D
     return decided(organisation, events, cmd.expected_version, ended_on=on.isoformat())
 
 
-async def dissolve_organisation(ctx: ServiceContext, cmd: c.DissolveOrganisation) -> Decision:
-    """Giải thể: only a unit with no member, child unit or locality left from that date."""
+async def dissolve_organisation(ctx: ServiceContext, cmd: c.DissolveOrganisation, *, dossiers: str | None = "dossiers") -> Decision:
+    """Giải thể: only a unit with no member, child unit, locality or open dossier left from that date
+    (DISSOLVE_EMPTY). `dossiers`: the service whose dossiers live in the units (None: a registry
+    alone, whose units hold none); it is asked in the tree's turn, in which it also opens and moves
+    dossiers, so a dossier never lands in the unit once it is dissolved."""
     organisation = await load_organisation(ctx.store, cmd.code)
     async with current_view(ctx) as view:
         members, children, localities = await view.attached_from(cmd.code, cmd.effective_from)
-        events = organisation.dissolve(
-            members=members, children=children, localities=localities, effective_from=cmd.effective_from,
-            decision_number=cmd.decision_number, reason=cmd.reason,
-        )
+
+        def dissolve(open_dossiers: int) -> list[Event]:
+            return organisation.dissolve(
+                members=members, children=children, localities=localities, open_dossiers=open_dossiers,
+                effective_from=cmd.effective_from, decision_number=cmd.decision_number, reason=cmd.reason,
+            )
+
+        dissolve(0)  # the unit's own record first: no other service is asked about a unit that cannot go anyway
         await authorise(view, cmd.scope, cmd.code, cmd.effective_from)
+    events = dissolve(await open_dossiers_in(ctx, dossiers, cmd.code) if dossiers else 0)
     return decided(organisation, events, cmd.expected_version, ended_on=cmd.effective_from.isoformat())
 
 
@@ -243,6 +252,8 @@ async def _home(view: RegistryView, person: Person, on: date) -> str:
         return row["organisation"]
     if person.membership is not None:
         return await view.resolve(person.membership.organisation, on, person.citizen_id)
+    if person.version:  # a member once: their membership ended (perhaps by the act this one races)
+        raise errors.MembershipEnded(person.clock)
     raise errors.NotAMember(on)
 
 

@@ -8,7 +8,7 @@ unit the member belongs to on that date (after merges and splits) is resolved by
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
@@ -66,6 +66,10 @@ class Person:
     clock: date | None = None
     """Effective date of the last change of roster or status: later changes may not be dated before
     it. Recognition is the exception: its official date is ceremony + 12 months, often earlier."""
+    transferred_out_on: list[date] = field(default_factory=list)
+    """The days a membership here ended by an official transfer to a unit outside this registry
+    (another deployment): the person stayed a party member, elsewhere, and did not leave the party
+    (READMIT)."""
 
     @property
     def stream_id(self) -> str:
@@ -99,6 +103,7 @@ class Person:
                     self.membership.host = event.to_organisation
                 elif event.to_organisation is None:
                     self.membership = None
+                    self.transferred_out_on.append(event.effective_from)
                 else:
                     self.membership.organisation = event.to_organisation
                 self.clock = event.effective_from
@@ -229,9 +234,7 @@ class Person:
                 "Trạng thái chuyển sinh hoạt tạm thời được ghi bằng lệnh chuyển sinh hoạt, không đổi trực tiếp."
             )
         if membership.status is MemberStatus.TRANSFERRED_OUT:
-            raise errors.InvalidStatusChange(
-                "Đảng viên đang chuyển sinh hoạt tạm thời; hãy ghi việc trở về sinh hoạt trước khi đổi trạng thái."
-            )
+            raise errors.TransferredOutNow("đổi trạng thái")
         if status is membership.status:
             raise errors.NothingToChange("trạng thái sinh hoạt không đổi")
         return [
@@ -254,9 +257,7 @@ class Person:
         membership = self._require_member(effective_from)
         self._require_in_order(effective_from)
         if membership.status is MemberStatus.TRANSFERRED_OUT:
-            raise errors.InvalidStatusChange(
-                "Đảng viên đang chuyển sinh hoạt tạm thời; hãy ghi việc trở về sinh hoạt trước khi chuyển tiếp."
-            )
+            raise errors.TransferredOutNow("chuyển tiếp")
         if to_organisation is not None:
             self._require_cell(to_organisation, to_unit, effective_from, role="Chi bộ nơi chuyển đến")
             if to_organisation == from_organisation:
@@ -272,7 +273,7 @@ class Person:
         membership = self._require_member(effective_from)
         self._require_in_order(effective_from)
         if membership.status is not MemberStatus.TRANSFERRED_OUT:
-            raise errors.InvalidStatusChange("Đảng viên không trong thời gian chuyển sinh hoạt tạm thời.")
+            raise errors.NotTransferredOut()
         return [
             MemberReturned(
                 citizen_id=self.citizen_id, organisation=organisation, host=membership.host, effective_from=effective_from

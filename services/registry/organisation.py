@@ -357,12 +357,14 @@ class Organisation:
         children: int,
         localities: int,
         effective_from: date,
+        open_dossiers: int = 0,
         decision_number: str | None = None,
         reason: str | None = None,
     ) -> list[Event]:
+        """DISSOLVE_EMPTY: no member, child unit, locality or open dossier left from that date."""
         self._require_change_on(effective_from)
-        if members or children or localities:
-            raise errors.StillInUse(self.code, members, children, localities)
+        if members or children or localities or open_dossiers:
+            raise errors.StillInUse(self.code, members, children, localities, open_dossiers)
         return [OrganisationDissolved(code=self.code, effective_from=effective_from, decision_number=decision_number, reason=reason)]
 
     def appoint_committee_member(

@@ -58,7 +58,7 @@ from ketnap.platform.service import ServiceContext
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import organisation_stream
 from ketnap.services.registry.readmodel import RegistryView, current_view
-from ketnap.services.registry.repository import established_here
+from ketnap.services.registry.repository import established_here, load_person
 from ketnap.services.registry.values import CitizenId, Day, MemberKind, MemberStatus, OrganisationCode
 
 
@@ -313,12 +313,18 @@ async def member(ctx: ServiceContext, q: MemberQuery) -> dict[str, Any]:
         left_on = await view.left_on(q.citizen_id, q.on)
     if person is None:
         raise errors.NotAMember()
+    # A membership that ended by a transfer to another deployment is not leaving the party (READMIT):
+    # the person's own stream says how each membership here ended.
+    transferred_out_on = None
+    if left_on is not None and left_on in (await load_person(ctx.store, q.citizen_id)).transferred_out_on:
+        left_on, transferred_out_on = None, left_on
     return {
         "citizen_id": q.citizen_id, "full_name": person["full_name"], "member": row is not None,
         "organisation": row["organisation"] if row else None, "kind": row["kind"] if row else None,
         "status": row["status"] if row else None, "since": iso(row["unit_since"]) if row else None,
         "host": row["host"] if row else None, "admitted_on": iso(person["admitted_on"]),
         "official_since": iso(person["official_since"]), "left_on": iso(left_on),
+        "transferred_out_on": iso(transferred_out_on),
     }
 
 

@@ -38,7 +38,7 @@ from ketnap.platform.commands import DomainError, idempotent_event_ids
 from ketnap.platform.envelope import EventMetadata, RecordedEvent
 from ketnap.platform.logging import get_logger
 from ketnap.platform.service import ServiceContext
-from ketnap.platform.turns import service_turn, wait_for_turn
+from ketnap.platform.turns import TREE, service_turn, wait_for_turn
 from ketnap.services.registry.events import Event
 from ketnap.services.registry.readmodel import current_view
 from ketnap.services.registry.repository import established_here, load_person
@@ -137,11 +137,12 @@ def federated_voting_decisions(
     return factory
 
 
-TREE_TURN = "tree"
+TREE_TURN = TREE
 """Every registry command, and every roster change a voting decision brings, is checked against the
-read model and appended in this one turn (platform turns.py): a unit dissolved, merged or moved
-while a member joins it or is transferred into it is either seen by the other, or the other waits;
-never a member in a dissolved unit."""
+read model and appended in this one turn (platform turns.py, `TREE`): a unit dissolved, merged or
+moved while a member joins it or is transferred into it (or a dossier is opened in it, by the
+dossiers service in the same turn) is either seen by the other, or the other waits; never a member
+or a dossier in a dissolved unit."""
 
 
 def _voting_decisions(

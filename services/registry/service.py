@@ -8,9 +8,11 @@ the voting decisions (`reactions`) in this deployment's voting log and in the on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from ketnap.platform.service import Service
+from ketnap.platform.turns import service_turn
 from ketnap.services.registry import handlers, queries, reactions
 from ketnap.services.registry.projections import RegistryModel
 from ketnap.services.registry.reactions import TREE_TURN
@@ -21,14 +23,19 @@ def build_service(
     voting_source: str = "voting",
     kept_registries: Sequence[str] = (),
     kept_votings: Sequence[str] = (),
+    dossiers_service: str | None = "dossiers",
 ) -> Service:
     """The registry on schema `name`, following the log of `voting_source` (tests point both at fresh
     schemas). A federated registry also folds the registry logs `kept_registries` into its read
-    model and follows the decisions in the voting logs `kept_votings` about its own cells."""
+    model and follows the decisions in the voting logs `kept_votings` about its own cells.
+    `dossiers_service`: the service asked whether a unit to dissolve still holds open dossiers
+    (None only for a registry tested alone)."""
     service = Service(name)
     service.add_projection(RegistryModel.of(name, kept_registries))
     for command_name, model, handler in handlers.COMMANDS:
-        service.command(command_name, model, turn=TREE_TURN)(handler)
+        if handler is handlers.dissolve_organisation:
+            handler = functools.update_wrapper(functools.partial(handler, dossiers=dossiers_service), handler)
+        service.command(command_name, model, turn=service_turn(name, TREE_TURN))(handler)
     for query_name, model, handler in queries.QUERIES:
         service.query(query_name, model)(handler)
     consumer = f"{name}.voting_decisions"

@@ -116,6 +116,17 @@ class RuleViolation(DomainError):
         self.code = f"rule:{rule}"
 
 
+class RuleConflict(RuleViolation):
+    """A rule that refuses an act because of what another act recorded (one open dossier a person):
+    the message and `details.rule` carry the rule code like any rule's, and the reply is a
+    `conflict` (HTTP 409), the answer the loser of two such acts at once gets whichever check stops
+    it (the store's version check, or the rule reading the winner's record)."""
+
+    def __init__(self, rule: str, message: str, **details: Any) -> None:
+        super().__init__(rule, message, **details)
+        self.code = Conflict.code
+
+
 @dataclass(frozen=True)
 class Decision:
     """What a command handler decided: events to append to one stream at an expected version."""

@@ -53,7 +53,7 @@ from ketnap.platform.logging import configure_logging, get_logger
 from ketnap.platform.outages import UNAVAILABLE, is_outage
 from ketnap.platform.projections import Projection
 from ketnap.platform.settings import Settings
-from ketnap.platform.turns import service_turn, turn
+from ketnap.platform.turns import turn
 
 log = get_logger(__name__)
 
@@ -100,8 +100,9 @@ class _Endpoint:
     """False for the runtime's own bookkeeping commands (acknowledging an alarm), which decide and
     record by themselves and answer at once: the alarm's own row says whether it was done before."""
     turn: str | None = None
-    """Commands naming one turn are decided and appended one at a time (turns.py): their checks
-    read what the others change."""
+    """Commands naming one turn (its full name, `turns.service_turn`) are decided and appended one
+    at a time (turns.py), in this service or another of the deployment: their checks read what
+    the others change."""
     recorded: Callable[[Decision], None] | None = None
     """Called with the decision once its events are committed, before the reply leaves: what the
     service keeps in memory about those streams is dropped before anyone hears of the change."""
@@ -174,7 +175,8 @@ class Service:
     def command(
         self, name: str, model: type[Command], *, turn: str | None = None, recorded: Callable[[Decision], None] | None = None
     ) -> Callable[[CommandHandler], CommandHandler]:
-        """`turn`: commands of the same turn are decided and appended one at a time (turns.py).
+        """`turn`: the full name of a turn (`turns.service_turn`, this service's or another's):
+        commands of the same turn are decided and appended one at a time (turns.py).
         `recorded`: see `_Endpoint.recorded` (the gateway forgets the accounts it keeps in memory)."""
 
         def register(handler: CommandHandler) -> CommandHandler:
@@ -296,7 +298,7 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
             result=await kept_result(ctx, earlier.event_ids[0]),
         )
     try:
-        async with turn(ctx.pool, service_turn(ctx.name, endpoint.turn)) if endpoint.turn else nullcontext():
+        async with turn(ctx.pool, endpoint.turn) if endpoint.turn else nullcontext():
             decision, result = await _decide_and_append(ctx, endpoint, command, command_name)
         if result is None:
             return Reply(ok=True, stream_id=decision.stream_id, result=decision.result)

@@ -16,6 +16,14 @@ import asyncpg
 
 _LOCAL: dict[str, asyncio.Lock] = {}
 
+TREE = "tree"
+"""The organisation tree's turn, named after the registry that keeps the tree
+(`service_turn(<registry>, TREE)`): every registry command and roster change, and every act of
+another service that attaches a record to a unit (the dossiers service opening a dossier in a cell
+or moving one into it). A unit is dissolved only after the acts attached to it before are seen,
+and an act attaching to it afterwards sees the unit ended: one of two racing acts wins, never a
+record left in a dissolved unit."""
+
 
 def service_turn(service: str, name: str) -> str:
     """The turn `name` of one service (a command's `turn`, and whatever else of the service waits for it)."""

@@ -59,13 +59,20 @@ def test_a_temporary_transfer_is_a_status_that_only_a_return_ends() -> None:
     person.apply(*person.transfer(transfer=TransferKind.TEMPORARY, from_organisation="C1", to_organisation="C2", to_unit=C2,
                                   effective_from=date(2024, 1, 1)))
     assert (person.membership.status, person.membership.host) == (MemberStatus.TRANSFERRED_OUT, "C2")
-    with pytest.raises(errors.InvalidStatusChange, match="trở về"):
+    with pytest.raises(errors.TransferredOutNow, match="trở về") as refused:  # a conflict: the loser of a race with the transfer
         person.change_status(status=MemberStatus.SUSPENDED, organisation="C1", effective_from=date(2024, 2, 1))
+    assert refused.value.code == "conflict"
+    with pytest.raises(errors.TransferredOutNow):  # the loser of two temporary transfers at once
+        person.transfer(transfer=TransferKind.TEMPORARY, from_organisation="C1", to_organisation="C2", to_unit=C2,
+                        effective_from=date(2024, 1, 1))
     with pytest.raises(errors.InvalidStatusChange):
         person.change_status(status=MemberStatus.TRANSFERRED_OUT, organisation="C1", effective_from=date(2024, 2, 1))
     with pytest.raises(errors.EffectiveDateTooEarly):
         person.return_from_transfer(organisation="C1", effective_from=date(2023, 12, 1))
     person.apply(*person.return_from_transfer(organisation="C1", effective_from=date(2024, 6, 1)))
+    with pytest.raises(errors.NotTransferredOut) as refused:  # the loser of two returns recorded at once
+        person.return_from_transfer(organisation="C1", effective_from=date(2024, 6, 1))
+    assert refused.value.code == "conflict"
     assert (person.membership.status, person.membership.host) == (MemberStatus.ACTIVE, None)
 
 

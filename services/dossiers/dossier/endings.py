@@ -47,6 +47,8 @@ class Endings(DossierState):
     def transfer(self, *, on: date, to_cell: str, to_a_cell: bool, today: date) -> list[ev.Event]:
         """`to_a_cell`: the registry says `to_cell` is a cell (chi bộ) on `on`."""
         self._require("chuyển hồ sơ", [s for s in Step if not s.closed], while_suspended=True)
+        if to_cell == self.cell and self.transfers:  # moved there already: the loser of two officers moving it at once
+            raise StepTaken(f"Hồ sơ đã được chuyển đến chi bộ {to_cell} ngày {self.transfers[-1].on:%d/%m/%Y}.", step=self.step_value)
         if to_cell == self.cell:
             raise InvalidInput("Chi bộ nhận phải khác chi bộ đang giữ hồ sơ.", field="to_cell")
         if not to_a_cell:

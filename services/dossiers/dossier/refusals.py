@@ -28,8 +28,9 @@ class DossierClosed(Conflict):
     loser of a race with the act that ended it)."""
 
 
-class DossierOnHold(InvalidInput):
-    """The dossier is suspended for political screening (để lại sưu tra)."""
+class DossierOnHold(Conflict):
+    """The dossier is suspended for political screening (để lại sưu tra): a `conflict`, as for the
+    loser of a race with the suspension (the store's version check gives the same)."""
 
 
 class DateOutOfOrder(InvalidInput):

@@ -413,8 +413,8 @@ def refused(state: FormState, error: ErrorBody, steps: Mapping[str, str] | None 
         elif not details.get("problems"):
             state.summary.append(error.message)
         return state
-    if error.code.startswith("rule:"):
-        code = error.code.removeprefix("rule:")
+    if error.code.startswith("rule:") or (error.code == "conflict" and isinstance(details.get("rule"), str)):
+        code = error.code.removeprefix("rule:") if error.code.startswith("rule:") else str(details["rule"])  # a rule's conflict (ONE_DOSSIER)
         state.rule = code
         message = _without_code(error.message, code) or rule_message(code)
         where = (steps or {}).get(code)

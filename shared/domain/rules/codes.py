@@ -44,6 +44,7 @@ class RuleCode(StrEnum):
     ONE_DOSSIER = "ONE_DOSSIER"
     ALREADY_MEMBER = "ALREADY_MEMBER"
     NO_RULE_SET = "NO_RULE_SET"
+    DISSOLVE_EMPTY = "DISSOLVE_EMPTY"
 
     @property
     def message(self) -> str:
@@ -132,6 +133,10 @@ MESSAGES: Mapping[RuleCode, str] = MappingProxyType(
         RuleCode.NO_RULE_SET: (
             "Ngày này trước mọi bộ quy định mà hệ thống biết (sớm nhất: Quy định 45-QĐ/TW, "
             "áp dụng từ 01/11/2011); không xét được theo quy định nào"
+        ),
+        RuleCode.DISSOLVE_EMPTY: (
+            "Chỉ giải thể tổ chức đảng khi không còn đảng viên, tổ chức trực thuộc, địa bàn "
+            "hay hồ sơ kết nạp đang mở"
         ),
     }
 )

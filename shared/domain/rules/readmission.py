@@ -6,6 +6,11 @@ never someone who left for quitting party activity, asking to leave, causing ser
 corruption or a serious crime. What cannot change (the reason for leaving, an earlier
 re-admission) is judged when the dossier is opened; the months and the agreement on the cell
 meeting, like AGE_MAX.
+
+A member transferred to another deployment (chuyển sinh hoạt đảng đi nơi khác) did not leave the
+party: the registry here knows only that the membership here ended. Such a person is still a party
+member (ALREADY_MEMBER), unless the re-admission declares that they left the party there, after the
+transfer (`check_former_membership`).
 """
 
 from __future__ import annotations
@@ -42,6 +47,40 @@ class LeftFor(StrEnum):
 
 
 NEVER_READMITTED = frozenset({LeftFor.QUIT_ACTIVITY, LeftFor.ASKED_TO_LEAVE, LeftFor.DISUNITY, LeftFor.CORRUPTION, LeftFor.SERIOUS_CRIME})
+
+
+def check_former_membership(
+    *, left_on: date | None, transferred_out_on: date | None, declared_left_on: date | None
+) -> Violation | None:
+    """Whether a person may be opened, from what the registry knows of their past membership here
+    (`left_on`: they left the party; `transferred_out_on`: they moved to another deployment) and
+    what the officer declares (`declared_left_on`: a re-admission, None otherwise):
+    - left the party here: only as a re-admission (READMIT);
+    - transferred out: still a member, elsewhere (ALREADY_MEMBER); a re-admission must say they
+      left the party after the transfer (READMIT otherwise).
+    A person the registry never had is whatever the officer declares."""
+    if left_on is not None and declared_left_on is None:
+        return Violation.of(
+            RuleCode.READMIT,
+            f"Người này đã từng là đảng viên (ra khỏi Đảng ngày {left_on:%d/%m/%Y}): chỉ được kết nạp lại theo thủ tục kết nạp lại",
+            reason="former_member", left_on=left_on,
+        )
+    if transferred_out_on is None:
+        return None
+    if declared_left_on is None:
+        return Violation.of(
+            RuleCode.ALREADY_MEMBER,
+            f"Người này đã chuyển sinh hoạt đảng đi nơi khác ngày {transferred_out_on:%d/%m/%Y} và vẫn là đảng viên; "
+            "chỉ xét kết nạp lại khi đã ra khỏi Đảng ở nơi chuyển đến",
+            reason="transferred_out", transferred_out_on=transferred_out_on,
+        )
+    if declared_left_on < transferred_out_on:
+        return Violation.of(
+            RuleCode.READMIT,
+            f"Ngày ra khỏi Đảng khai báo trước ngày chuyển sinh hoạt đảng đi nơi khác ({transferred_out_on:%d/%m/%Y})",
+            reason="left_before_transfer", transferred_out_on=transferred_out_on,
+        )
+    return None
 
 
 def check_readmission_allowed(left_for: LeftFor, *, readmitted_before: bool) -> Violation | None:

@@ -91,7 +91,7 @@ async def five_services(pool: asyncpg.Pool, servers: Servers, database_url: str,
     names = {role: await new_schema(pool) for role in SOURCES}
     names["reporting"] = await new_schema(pool, owns_log=False)
     services = {
-        "registry": build_registry(names["registry"], voting_source=names["voting"]),
+        "registry": build_registry(names["registry"], voting_source=names["voting"], dossiers_service=names["dossiers"]),
         "dossiers": build_dossiers(names["dossiers"], names["registry"], names["verification"], names["voting"]),
         "verification": build_verification(names["verification"], dossiers_source=names["dossiers"], registry_service=names["registry"]),
         "voting": build_voting(names["voting"], dossiers_source=names["dossiers"], registry_service=names["registry"]),

@@ -28,7 +28,7 @@ async def registry(pool: asyncpg.Pool, nc: NatsClient, servers: Servers, databas
 async def stack(
     pool: asyncpg.Pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str, registry: RealRegistry
 ) -> AsyncIterator[Stack]:
-    built = Stack(pool, nc, servers.nats_url, database_url, deployment, registry.name)
+    built = Stack(pool, nc, servers.nats_url, database_url, deployment, registry.name, registry.dossiers)
     await built.prepare()
     await built.start_sources()
     try:

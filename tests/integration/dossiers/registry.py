@@ -36,9 +36,11 @@ class RealRegistry:
 
     async def start(self) -> None:
         self.name = await new_schema(self.pool)
+        self.dossiers = await new_schema(self.pool)
+        """The schema of the dossiers service the registry asks about a unit's open dossiers (the `stack`)."""
         # The registry follows a voting log of its own here: the dossiers tests do not test its roster.
         voting = Service(await new_schema(self.pool))
-        self.service = build_service(self.name, voting_source=voting.name)
+        self.service = build_service(self.name, voting_source=voting.name, dossiers_service=self.dossiers)
         async with self.pool.acquire() as conn:
             for projection in self.service.projections:
                 await projections.create_tables(conn, projection, projection.schema)
@@ -62,8 +64,11 @@ class RealRegistry:
         await self.ok("remove_member_name", citizen_id=FORMER, effective_from="2023-06-01", decided_by="DU-HT",
                       decision_number="3-QĐ/ĐU", reason="Vi phạm tư cách đảng viên")
 
-    async def ok(self, command: str, **fields: Any) -> dict[str, Any]:
+    async def ask(self, command: str, **fields: Any) -> dict[str, Any]:
         body = {"idempotency_key": str(uuid.uuid4()), "actor": "officer-1", "scope": "T01", **fields}
-        reply = json.loads((await self.nc.request(subjects.command_subject(self.name, command), json.dumps(body).encode(), timeout=15)).data)
+        return json.loads((await self.nc.request(subjects.command_subject(self.name, command), json.dumps(body).encode(), timeout=15)).data)
+
+    async def ok(self, command: str, **fields: Any) -> dict[str, Any]:
+        reply = await self.ask(command, **fields)
         assert reply["ok"], reply
         return reply

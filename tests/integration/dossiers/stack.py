@@ -45,14 +45,17 @@ CLOSING_FIELDS = {"dossier_id", "cell", "on"}
 
 
 class Stack:
-    def __init__(self, pool: asyncpg.Pool, nc: NatsClient, nats_url: str, database_url: str, deployment: str, registry: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, nc: NatsClient, nats_url: str, database_url: str, deployment: str, registry: str, name: str | None = None
+    ) -> None:
         self.pool, self.nc = pool, nc
         self.nats_url, self.database_url, self.deployment = nats_url, database_url, deployment
         self.registry = registry
+        self._name = name
         self._exit = AsyncExitStack()
 
     async def prepare(self) -> None:
-        self.name = await new_schema(self.pool)
+        self.name = self._name or await new_schema(self.pool)
         self.verification_name = await new_schema(self.pool)
         self.voting_name = await new_schema(self.pool)
         self.service = build_service(

@@ -4,8 +4,10 @@ one winner when officers act at once, the registry asked for what the rules need
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
+from ketnap.platform.bus import subjects
 from ketnap.services.dossiers import events as ev
 from tests.integration.dossiers.registry import OTHER_CELL, RealRegistry
 from tests.integration.dossiers.stack import (
@@ -141,7 +143,7 @@ async def test_withdraw_reject_suspend_resume_and_transfer(stack: Stack) -> None
         await stack.ok("suspend", dossier_id=kept, on="2025-12-01")
         paused = await stack.ask("record_opinions", dossier_id=kept,
                                  opinions=[{"source": "residence_cell", "given_on": "2025-12-02", "summary": "Tốt"}])
-        assert paused["error"]["code"] == "validation" and "để lại sưu tra" in paused["error"]["message"]
+        assert paused["error"]["code"] == "conflict" and "để lại sưu tra" in paused["error"]["message"]
         at = await stack.verification_decides("HistoryCertified", dossier_id=kept, cell=CELL, certified_by="DU-HT",
                                               certified_on="2026-01-12")
         await stack.wait_for_checkpoint(stack.verification_name, at)  # recorded while paused: it happened
@@ -199,7 +201,9 @@ async def test_ONE_DOSSIER_the_same_person_opened_twice_with_two_keys_keeps_one_
     async with stack.dossiers_running():
         first = await stack.ok("open_dossier", **fields)
         again = await stack.ask("open_dossier", **fields)
-        assert (again["error"]["code"], again["error"]["details"]["dossier_id"]) == ("rule:ONE_DOSSIER", first["result"]["dossier_id"])
+        # A conflict with the winner's record (HTTP 409), whether the other opening was long ago or at the same moment.
+        assert (again["error"]["code"], again["error"]["details"]["rule"]) == ("conflict", "ONE_DOSSIER")
+        assert again["error"]["details"]["dossier_id"] == first["result"]["dossier_id"]
         assert again["error"]["message"] == "[ONE_DOSSIER] Người này đã có một hồ sơ kết nạp đang mở; mỗi người chỉ có một hồ sơ"
         # Once that dossier has ended, the person may be put on the source list again.
         await stack.ok("withdraw", dossier_id=first["result"]["dossier_id"], on="2025-10-01")
@@ -214,7 +218,7 @@ async def test_ONE_DOSSIER_a_concurrent_double_opening_one_wins(stack: Stack) ->
         replies = await asyncio.gather(*(stack.ask("open_dossier", **fields) for _ in range(10)))
     winners = [r for r in replies if r["ok"]]
     assert len(winners) == 1, replies
-    assert {r["error"]["code"] for r in replies if not r["ok"]} <= {"rule:ONE_DOSSIER", "conflict"}
+    assert {(r["error"]["code"], r["error"]["details"].get("rule")) for r in replies if not r["ok"]} == {("conflict", "ONE_DOSSIER")}
     opened = [e for batch in [b async for b in stack.store.read_log()] for e in batch if e.event_type == "DossierOpened"]
     assert len(opened) == 1
 
@@ -231,8 +235,8 @@ async def test_ALREADY_MEMBER_a_current_party_member_cannot_be_put_on_the_source
 
 async def test_a_dossier_is_never_attached_to_a_unit_dissolved_since(stack: Stack, registry: RealRegistry) -> None:
     await registry.ok("establish_organisation", code="CB-10", name="Chi bộ 10", kind="cell", parent="DU-HT", effective_from="2005-01-01")
-    await registry.ok("dissolve_organisation", code="CB-10", effective_from="2026-01-01", reason="Sáp xếp lại")
-    async with stack.dossiers_running():
+    async with stack.dossiers_running():  # the registry asks the dossiers service before dissolving (DISSOLVE_EMPTY)
+        await registry.ok("dissolve_organisation", code="CB-10", effective_from="2026-01-01", reason="Sáp xếp lại")
         opened = await stack.ask("open_dossier", cell="CB-10", citizen_id="001098077771", full_name="Hà Văn Muộn",
                                  opened_on="2025-09-01", helper_citizen_id=HELPER)
         dossier_id = await prepared_dossier(stack)
@@ -266,6 +270,37 @@ async def test_READMIT_a_former_member_is_opened_only_as_a_readmission_and_never
     assert body["readmission"] == {"left_on": "2023-06-01", "left_for": "name_removed", "conviction_cleared_on": None,
                                    "readmitted_before": False}
     assert body["step"] == "source_list"
+
+
+async def test_READMIT_a_member_transferred_to_another_deployment_has_not_left_the_party(stack: Stack, registry: RealRegistry) -> None:
+    """The transfer out ends the membership here, and nothing more: the registry says so (`member`:
+    no `left_on`, `transferred_out_on`), and opening refuses a current member (ALREADY_MEMBER), not a
+    former one (READMIT from the transfer's day); a re-admission must say they left the party there,
+    after the transfer."""
+    moved = "001072000008"
+    await registry.ok("register_member", citizen_id=moved, full_name="Lý Văn Đi", organisation=CELL, kind="official",
+                      effective_from="2009-04-01")
+    await registry.ok("transfer_member", citizen_id=moved, transfer="official", to_organisation=None, effective_from="2024-03-01",
+                      reason="Chuyển công tác sang tỉnh khác")
+    answer = json.loads((await stack.nc.request(
+        subjects.query_subject(registry.name, "member"), json.dumps({"citizen_id": moved, "on": "2025-09-01"}).encode(), timeout=10,
+    )).data)["result"]
+    assert (answer["member"], answer["left_on"], answer["transferred_out_on"]) == (False, None, "2024-03-01"), answer
+    fields = {"cell": CELL, "citizen_id": moved, "full_name": "Lý Văn Đi", "opened_on": "2025-09-01", "helper_citizen_id": HELPER}
+    before = await stack.store.head_position()
+    async with stack.dossiers_running():
+        plain = await stack.ask("open_dossier", **fields)
+        left_before = await stack.ask("open_dossier", **fields, readmission={"left_on": "2024-01-15", "left_for": "name_removed"})
+        assert await stack.store.head_position() == before
+        opened = await stack.ok("open_dossier", **fields, readmission={"left_on": "2025-01-10", "left_for": "name_removed"})
+        body = (await stack.dossier(opened["result"]["dossier_id"]))["result"]
+    assert plain["error"]["code"] == "rule:ALREADY_MEMBER", plain
+    assert plain["error"]["message"] == (
+        "[ALREADY_MEMBER] Người này đã chuyển sinh hoạt đảng đi nơi khác ngày 01/03/2024 và vẫn là đảng viên; "
+        "chỉ xét kết nạp lại khi đã ra khỏi Đảng ở nơi chuyển đến"
+    )
+    assert left_before["error"]["code"] == "rule:READMIT" and "trước ngày chuyển sinh hoạt" in left_before["error"]["message"], left_before
+    assert body["readmission"]["left_on"] == "2025-01-10"  # the day declared: the registry here knows only the transfer
 
 
 async def test_READMIT_36_months_out_and_the_provincial_agreement_are_judged_on_the_cell_meeting(stack: Stack) -> None:

@@ -137,7 +137,10 @@ def _build(level: Level, *, dossiers_live_below: bool, registry_kept_votings: Se
     """The level's services as `ketnap.services._federated` wires them (only what this flow needs)."""
     n, kept = level.names, level.kept
     level.services = [
-        build_registry(n["registry"], voting_source=n["voting"], kept_registries=[kept["registry"]], kept_votings=registry_kept_votings),
+        build_registry(
+            n["registry"], voting_source=n["voting"], kept_registries=[kept["registry"]], kept_votings=registry_kept_votings,
+            dossiers_service=n["dossiers"],
+        ),
         build_dossiers(
             n["dossiers"], n["registry"], n["verification"], n["voting"], today=lambda: TODAY,
             kept_votings=[kept["voting"]], dossiers_live_below=dossiers_live_below,

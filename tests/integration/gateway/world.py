@@ -103,7 +103,7 @@ class World:
         names["reporting"] = await new_schema(self.pool, owns_log=False)
         gateway_name = await new_schema(self.pool)
         self.services = {
-            "registry": build_registry(names["registry"], voting_source=names["voting"]),
+            "registry": build_registry(names["registry"], voting_source=names["voting"], dossiers_service=names["dossiers"]),
             "dossiers": build_dossiers(names["dossiers"], names["registry"], names["verification"], names["voting"]),
             "verification": build_verification(names["verification"], names["dossiers"], names["registry"]),
             "voting": build_voting(names["voting"], names["dossiers"], names["registry"]),

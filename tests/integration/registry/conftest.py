@@ -79,7 +79,7 @@ class Registry:
 async def start_registry(pool: asyncpg.Pool, nc: NatsClient, deployment: str) -> Registry:
     name = await new_schema(pool)
     voting = Service(await new_schema(pool))
-    service = build_service(name, voting_source=voting.name)
+    service = build_service(name, voting_source=voting.name, dossiers_service=None)  # the registry alone: its units hold no dossier
     async with pool.acquire() as conn:
         for projection in service.projections:
             await projections.create_tables(conn, projection, projection.schema)

@@ -148,9 +148,9 @@ class TestChangesAsOfADate:
         await member(r, AN, "C1")
         head = await r.head()
         refused = await r.command("dissolve_organisation", code="C1", effective_from="2024-01-01")
-        assert refused["error"]["code"] == "validation"
+        assert refused["error"]["code"] == "rule:DISSOLVE_EMPTY"
         assert refused["error"]["message"] == (
-            "Tổ chức C1 còn 1 đảng viên; hãy chuyển đi hoặc sáp nhập trước khi giải thể."
+            "[DISSOLVE_EMPTY] Tổ chức C1 còn 1 đảng viên; hãy chuyển đi hoặc sáp nhập trước khi giải thể."
         )
         assert await r.head() == head
         await r.ok("transfer_member", citizen_id=AN, transfer="official", to_organisation="C2", effective_from="2023-12-01")

@@ -165,7 +165,7 @@ async def stack(servers: Servers, pool: asyncpg.Pool, database_url: str) -> Asyn
     deployment = unique("d")
     voting_name, registry_name, dossiers_name = [await new_schema(pool) for _ in range(3)]
     voting = build_voting(voting_name, dossiers_source=dossiers_name, registry_service=registry_name)
-    registry = build_registry(registry_name, voting_source=voting_name)
+    registry = build_registry(registry_name, voting_source=voting_name, dossiers_service=dossiers_name)
     dossiers = Service(dossiers_name)  # a dossiers-like log that only relays
     async with pool.acquire() as conn:
         for service in (voting, registry):

@@ -333,6 +333,9 @@ class TestEndingsAndPauses:
 
     def test_a_transfer_keeps_the_history_and_the_receiving_cell_continues(self) -> None:
         dossier = b.in_probation()
+        with pytest.raises(InvalidInput, match="Chi bộ nhận phải khác") as refused:
+            dossier.transfer(on=date(2026, 5, 4), to_cell=b.CELL, to_a_cell=True, today=TODAY)
+        assert refused.value.code == "validation"  # never moved there: the input is wrong
         (moved,) = dossier.transfer(on=date(2026, 5, 4), to_cell="CB-09", to_a_cell=True, today=TODAY)
         assert (moved.cell, moved.from_cell, moved.to_cell) == (b.CELL, b.CELL, "CB-09")
         version = dossier.version
@@ -346,8 +349,9 @@ class TestEndingsAndPauses:
             completed_on=date(2027, 4, 12), today=TODAY,
         )
         assert completed.cell == "CB-09"
-        with pytest.raises(InvalidInput, match="Chi bộ nhận phải khác"):
+        with pytest.raises(InvalidInput, match="đã được chuyển đến chi bộ CB-09 ngày 04/05/2026") as refused:
             dossier.transfer(on=date(2026, 6, 2), to_cell="CB-09", to_a_cell=True, today=TODAY)
+        assert refused.value.code == "conflict"  # the loser of two officers moving it at once
         with pytest.raises(InvalidInput, match="không phải là một chi bộ"):
             dossier.transfer(on=date(2026, 6, 2), to_cell="DU-HT", to_a_cell=False, today=TODAY)
 

@@ -86,6 +86,12 @@ def test_a_services_refusal_lands_beside_its_field_or_at_the_top_with_the_rule()
     }), {"EDU_MIN": "«Lý lịch»"})
     assert rule.rule == "EDU_MIN"
     assert rule.summary == ["Không đủ trình độ học vấn (quy định EDU_MIN, bước «Lý lịch»).", "Hồ sơ đã quá 12 tháng (quy định DOC_12M)."]
+    # A rule's conflict (ONE_DOSSIER, HTTP 409) is shown like a rule's refusal: its message and code, not the bracketed text.
+    taken = blank(ACT, date(2025, 9, 6))
+    refused(taken, ErrorBody(code="conflict", message="[ONE_DOSSIER] Người này đã có một hồ sơ kết nạp đang mở",
+                             details={"rule": "ONE_DOSSIER", "dossier_id": "x"}))
+    assert taken.rule == "ONE_DOSSIER"
+    assert taken.summary == ["Người này đã có một hồ sơ kết nạp đang mở (quy định ONE_DOSSIER)."]
 
 
 def test_a_form_keeps_its_key_only_when_the_answer_may_still_come() -> None:
