@@ -549,6 +549,11 @@ class TestNatsPermissions:
             await registry.subscribe("registry.cmd.>", cb=answer)
             await registry.subscribe("registry.query.>", cb=answer)
             await registry.subscribe("dossiers.cmd.>", cb=answer)  # refused: not its endpoint
+
+            async def dossiers_answer(msg) -> None:
+                await msg.respond(b"dossiers:" + msg.subject.encode())
+
+            await dossiers.subscribe("dossiers.query.>", cb=dossiers_answer)
             await _settle(registry)
             assert await _eventually(
                 lambda: any('subscription to "dossiers.cmd.>"' in e for e in registry.errors)
@@ -558,9 +563,11 @@ class TestNatsPermissions:
             assert (await dossiers.request("registry.query.member", b"{}", timeout=2)).data == b"registry:registry.query.member"
             assert (await gateway.request("registry.cmd.admit", b"{}", timeout=2)).data == b"registry:registry.cmd.admit"
             assert (await reporting.request("registry.query.log", b"{}", timeout=2)).data == b"registry:registry.query.log"
+            # A dissolution asks dossiers how many dossiers are still open in the unit (DISSOLVE_EMPTY).
+            assert (await registry.request("dossiers.query.open_dossiers", b"{}", timeout=2)).data == b"dossiers:dossiers.query.open_dossiers"
 
             # Refused: the server drops the request, so it times out instead of reaching registry.
-            for client, subject in ((dossiers, "registry.cmd.admit"), (reporting, "registry.query.member")):
+            for client, subject in ((dossiers, "registry.cmd.admit"), (reporting, "registry.query.member"), (registry, "dossiers.query.search")):
                 with pytest.raises(nats.errors.TimeoutError):
                     await client.request(subject, b"{}", timeout=0.3)
                 assert await _eventually(
