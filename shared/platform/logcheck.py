@@ -53,9 +53,9 @@ class ChainReport:
 # inspector's page alike (the position is said beside it, so most sentences leave it out).
 
 MISSING = "thiếu sự kiện ở vị trí này"
-BROKEN_LINK = "mã băm trước không khớp mã băm của sự kiện liền trước (đứt mắt xích)"
-ALTERED = "nội dung sự kiện không khớp mã băm đã lưu (sự kiện đã bị sửa)"
-STREAM_DIFFERS = "mã băm khác bản sao của vị trí này trên luồng JetStream"
+BROKEN_LINK = "mã băm trước không khớp sự kiện liền trước (đứt mắt xích)"
+ALTERED = "nội dung sự kiện không khớp mã băm đã lưu (đã bị sửa)"
+STREAM_DIFFERS = "mã băm khác bản sao trên luồng JetStream"
 
 
 def _missing_before(next_stored: int) -> str:
