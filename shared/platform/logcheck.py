@@ -176,23 +176,25 @@ class _Window:
     async def take(self, chunk: bytes) -> None:
         if self.broken is not None or self.suspect is not None:
             return
-        lines = (self.rest + chunk).split(b"\n")
+        whole = self.rest + chunk
+        lines = whole.split(b"\n")
         self.rest = lines.pop()
+        escaped = b"\\" in whole  # most chunks have no backslash at all: their lines are not searched one by one
         sha256, loads, dumps, sorted_keys = hashlib.sha256, orjson.loads, orjson.dumps, _SORTED
         expected, previous = self.expected, self.previous
         for line in lines:
-            if b"\\" in line:
+            if escaped and b"\\" in line:
                 position, stored, prefix, data, suffix = (_copy_unescaped(f) for f in line.split(b"\t"))
             else:
                 position, stored, prefix, data, suffix = line.split(b"\t")
             if int(position) != expected:
                 self.broken = Break(expected, "gap", _missing_before(int(position)), stored.decode())
                 break
-            if prefix[:64] != previous:
+            if not prefix.startswith(previous) or prefix[64:65] != b"{":  # the stored previous hash is that hash, not more
                 self.broken = Break(expected, "broken_link", BROKEN_LINK, stored.decode())
                 break
             try:
-                same = sha256(prefix + dumps(loads(data), option=sorted_keys) + suffix).hexdigest().encode() == stored
+                same = sha256(b"".join((prefix, dumps(loads(data), option=sorted_keys), suffix))).hexdigest().encode() == stored
             except orjson.JSONDecodeError:  # an integer beyond 64 bits: json.loads reads it
                 same = False
             if not same:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from ketnap.platform.bus.bootstrap import ensure_event_stream
 from ketnap.platform.bus.relay import Relay
 from ketnap.platform.envelope import GENESIS_HASH, EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
 from ketnap.platform.logcheck import VerifyLogQuery, verify_own_log, walk_part
 from ketnap.platform.settings import Settings
 from tests.servers import Servers
@@ -153,3 +155,16 @@ async def test_the_fast_walk_agrees_with_the_canonical_encoding_on_awkward_conte
         await tamper(pool, f"""UPDATE {store.schema}.events SET actor = 'officer \\"1"\\' || chr(9) WHERE position = 2""")
         walk = await walk_part(conn, store.schema, 0, GENESIS_HASH, limit=100)
     assert walk.intact_to == 1 and walk.broken is not None and (walk.broken.position, walk.broken.kind) == (2, "altered")
+
+
+async def test_a_previous_hash_with_more_after_it_is_a_broken_link(pool: asyncpg.Pool, store: EventStore) -> None:
+    """The fast walk reads the previous hash at the head of the hashed bytes: one stored longer,
+    with the event re-hashed over it, still does not link on."""
+    await fill(store)
+    async with pool.acquire() as conn:
+        (row,) = await conn.fetch(f"SELECT {_COLUMNS} FROM {store.schema}.events WHERE position = 2")
+        longer = dataclasses.replace(record_from_row(row), previous_hash=row["previous_hash"] + "0")
+    await tamper(pool, f"UPDATE {store.schema}.events SET previous_hash = '{longer.previous_hash}', hash = '{longer.expected_hash()}' WHERE position = 2")
+    async with pool.acquire() as conn:
+        walk = await walk_part(conn, store.schema, 0, GENESIS_HASH, limit=100)
+    assert walk.broken is not None and (walk.broken.position, walk.broken.kind) == (2, "broken_link")
