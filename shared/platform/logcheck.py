@@ -62,6 +62,10 @@ def _missing_before(next_stored: int) -> str:
     return f"{MISSING} (vị trí kế tiếp còn lưu là {next_stored})"
 
 
+def _cut_below(checked_to: int) -> str:
+    return f"{MISSING}: vị trí {checked_to} đã được kiểm trước đây mà nay nhật ký không còn đến đó (đuôi nhật ký bị cắt)"
+
+
 def _only_in_stream(first: int, last: int) -> str:
     return f"các vị trí {first}..{last} có trên luồng JetStream mà PostgreSQL không có (đuôi nhật ký bị cắt)"
 
@@ -208,6 +212,8 @@ class _Window:
 async def _walk_range(conn: asyncpg.Connection, schema: str, first: int, last: int, previous_hash: str) -> tuple[int, str, Break | None]:
     """(last position of the intact chain, its hash, the first break) over first..last, in
     windows of COPY streams."""
+    if first > last + 1:  # the walk stood further than the log now reaches: its end was cut since
+        return last, await _stored_hash(conn, schema, last) or GENESIS_HASH, Break(last + 1, "gap", _cut_below(first - 1))
     while first <= last:
         window = _Window(first, previous_hash)
         end = min(last, first + _WINDOW - 1)
