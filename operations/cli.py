@@ -36,10 +36,12 @@ def _settings() -> Settings:
 def _with_running_links(settings: Settings) -> Settings:
     """One deployment of `ketnap up --topology`, pointed at by KETNAP_DATA_DIR alone: its links
     (which logs it keeps, so which projections and services it has) come from its state file."""
+    if settings.federated or settings.uses_external_servers:
+        return settings  # before the stack's import: a command pointed at servers starts without the runtime
     from ketnap.operations.stack import state_file
 
     path = state_file(settings.data_dir)
-    if settings.federated or settings.uses_external_servers or not path.exists():
+    if not path.exists():
         return settings
     links = json.loads(path.read_text()).get("links")
     if not links:

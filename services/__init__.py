@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ketnap.platform.federation.links import Links
-from ketnap.platform.service import Service
 from ketnap.platform.settings import Settings
+
+if TYPE_CHECKING:  # the runtime (FastStream, FastAPI) is heavy: a CLI command that reads the database needs none of it
+    from ketnap.platform.service import Service
 
 
 def all_services(settings: Settings | None = None) -> list[Service]:

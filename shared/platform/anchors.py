@@ -144,10 +144,10 @@ async def _checked_head(conn: asyncpg.Connection, schema: str, since: Anchor | N
     # The audit's walk (imported here: it reads the anchors this module defines).
     from ketnap.platform.logcheck import walk_part
 
-    _, position, last_hash, broken_at, _ = await walk_part(conn, schema, after, previous_hash, limit=2**62)
-    if broken_at is not None:
-        raise HeadNotExtended(f"position {broken_at} does not extend the chain signed up to {after}")
-    return position, last_hash
+    walk = await walk_part(conn, schema, after, previous_hash, limit=2**62)
+    if walk.broken is not None:
+        raise HeadNotExtended(f"position {walk.broken.position} does not extend the chain signed up to {after}")
+    return walk.intact_to, walk.hash
 
 
 class Anchorer:

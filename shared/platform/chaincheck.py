@@ -18,8 +18,8 @@ import asyncpg
 
 from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
-from ketnap.platform.chain import ChainRefused, Link, next_link
-from ketnap.platform.eventstore import EventStore
+from ketnap.platform.chain import Link
+from ketnap.platform.logcheck import Break, walk_part
 from ketnap.platform.logging import get_logger
 
 log = get_logger(__name__)
@@ -33,7 +33,8 @@ CONSUMER = "chain_check"
 
 @dataclass
 class ChainWatch:
-    """The check of one log of the service's database (its own, or one it keeps from a linked deployment)."""
+    """The check of one log of the service's database (its own, or one it keeps from a linked
+    deployment), with the walk `ketnap audit verify` makes (`ketnap.platform.logcheck`)."""
 
     pool: asyncpg.Pool
     schema: str
@@ -42,9 +43,9 @@ class ChainWatch:
     full_every: float
     last: Link = field(default_factory=Link.start)
     broken: bool = False
-    """A refused link is recorded once per full check, not every few seconds."""
+    """A break is recorded once per full check, not every few seconds."""
 
-    async def check(self, *, whole: bool) -> ChainRefused | None:
+    async def check(self, *, whole: bool) -> Break | None:
         """Check the log from the last link checked (from its start when `whole`); the first link
         that does not hold, recorded as an alarm."""
         if whole:
@@ -52,27 +53,25 @@ class ChainWatch:
         if self.broken:
             return None
         try:
-            async for batch in EventStore(self.pool, self.log_name).read_log(self.last.position):
-                for event in batch:
-                    try:
-                        self.last = next_link(self.last, event)
-                    except ChainRefused as refused:
-                        self.broken = True
-                        await self._alarm(refused, event.hash)
-                        return refused
+            async with self.pool.acquire() as conn:
+                walk = await walk_part(conn, self.log_name, self.last.position, self.last.hash, limit=2**62)
         except asyncpg.UndefinedTableError:
             return None  # not bootstrapped yet
-        return None
+        self.last = Link(walk.intact_to, walk.hash)
+        if walk.broken is not None:
+            self.broken = True
+            await self._alarm(walk.broken)
+        return walk.broken
 
-    async def _alarm(self, refused: ChainRefused, stored_hash: str) -> None:
+    async def _alarm(self, broken: Break) -> None:
         refusal = alarms.Refusal(
-            f"{self.schema}.{CONSUMER}", self.log_name, subjects.log_read_subject(self.log_name), refused.position, refused.kind,
-            refused.detail, stored_hash,
+            f"{self.schema}.{CONSUMER}", self.log_name, subjects.log_read_subject(self.log_name), broken.position, broken.kind,
+            broken.problem, broken.stored_hash,
         )
         async with self.pool.acquire() as conn:
             new = await alarms.record(conn, self.schema, refusal)
         if new:
-            log.error("log chain broken in the database", log=self.log_name, position=refused.position, kind=refused.kind)
+            log.error("log chain broken in the database", log=self.log_name, position=broken.position, kind=broken.kind)
 
     async def run(self, stop: asyncio.Event) -> None:
         last_whole = float("-inf")

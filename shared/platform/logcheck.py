@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,43 +48,193 @@ class ChainReport:
         return self.broken_at is None
 
 
+# -- What is said about it ------------------------------------------------------------------------
+# Every finding is one Vietnamese sentence made here, for the operator's `audit verify` and the
+# inspector's page alike (the position is said beside it, so most sentences leave it out).
+
+MISSING = "thiếu sự kiện ở vị trí này"
+BROKEN_LINK = "mã băm trước không khớp sự kiện liền trước (đứt mắt xích)"
+ALTERED = "nội dung sự kiện không khớp mã băm đã lưu (đã bị sửa)"
+STREAM_DIFFERS = "mã băm khác bản sao trên luồng JetStream"
+
+
+def _missing_before(next_stored: int) -> str:
+    return f"{MISSING} (vị trí kế tiếp còn lưu là {next_stored})"
+
+
+def _cut_below(checked_to: int) -> str:
+    return f"{MISSING}: vị trí {checked_to} đã được kiểm trước đây mà nay nhật ký không còn đến đó (đuôi nhật ký bị cắt)"
+
+
+def _only_in_stream(first: int, last: int) -> str:
+    return f"các vị trí {first}..{last} có trên luồng JetStream mà PostgreSQL không có (đuôi nhật ký bị cắt)"
+
+
+def _not_in_stream(first: int, last: int) -> str:
+    return f"các vị trí {first}..{last} chưa có trên luồng JetStream: chưa được chuyển đi, hoặc được ghi vòng qua dịch vụ"
+
+
+def _beyond_signed_head(anchor: Anchor, head: int) -> str:
+    return (f"đầu nhật ký đã ký lúc {anchor.signed_at:%d/%m/%Y %H:%M:%S} là vị trí {anchor.position}, "
+            f"PostgreSQL chỉ có đến vị trí {head} (đuôi nhật ký bị cắt)")
+
+
+def _differs_from_signed_head(anchor: Anchor) -> str:
+    return f"mã băm khác đầu nhật ký đã ký lúc {anchor.signed_at:%d/%m/%Y %H:%M:%S}"
+
+
+def _read_beyond(first: int, seen_at: int, reader: str) -> str:
+    return f"thiếu các vị trí {first}..{seen_at}: {reader} đã đọc đến vị trí {seen_at} (đuôi nhật ký bị cắt)"
+
+
 # -- The chain, fast ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first link of a chain that does not hold."""
+
+    position: int
+    kind: str
+    """As `ketnap.platform.chain.ChainRefused` names it: "gap", "broken_link" or "altered"."""
+    problem: str
+    stored_hash: str = ""
+    """The hash stored on the row found there (the next stored row for a gap; "" when none is)."""
+
+
+@dataclass(frozen=True)
+class Walk:
+    """How far a chain holds: up to `intact_to` (whose hash is `hash`), then `broken` if it does not."""
+
+    head: int
+    intact_to: int
+    hash: str
+    broken: Break | None = None
+
 
 # Everything a hash covers but `data`, in `canonical_encoding`'s form, made by the server: the
 # previous hash and the sorted keys before "data" (the prefix), those after it (the suffix).
 # PostgreSQL escapes a string for JSON as `json.dumps(ensure_ascii=False)` does, and builds
-# these bytes in its own process while this one hashes the batch before: only `data` (jsonb,
+# these bytes in its own process while this one hashes what came before: only `data` (jsonb,
 # whose text keeps neither key order nor spacing) is re-encoded here. The bytes are valid JSON
 # of the stored values, so a hash they reproduce is the hash of the stored event; a form that
 # differs (a float in exponent form) is re-checked the slow way before it is called a mismatch.
 _PREFIX = (
-    """convert_to(previous_hash || '{"actor":' || to_json(actor)::text"""
+    """previous_hash || '{"actor":' || to_json(actor)::text"""
     """ || ',"causation_id":' || coalesce('"' || causation_id::text || '"', 'null')"""
-    """ || ',"correlation_id":' || coalesce('"' || correlation_id::text || '"', 'null') || ',"data":', 'UTF8')"""
+    """ || ',"correlation_id":' || coalesce('"' || correlation_id::text || '"', 'null') || ',"data":'"""
 )
 _SUFFIX = (
-    """convert_to(',"event_id":"' || event_id::text || '","event_type":' || to_json(event_type)::text"""
+    """',"event_id":"' || event_id::text || '","event_type":' || to_json(event_type)::text"""
     """ || ',"organisation":' || coalesce(to_json(organisation)::text, 'null') || ',"position":' || position::text"""
     """ || ',"recorded_at":"' || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
     """ || '","schema_version":' || schema_version::text || ',"stream_id":' || to_json(stream_id)::text"""
-    """ || ',"stream_version":' || stream_version::text || '}', 'UTF8')"""
+    """ || ',"stream_version":' || stream_version::text || '}'"""
 )
-_SELECT = f"SELECT position, previous_hash, hash, {_PREFIX}, data::text, {_SUFFIX}"
-"""The columns of the fast walk: position, previous hash, stored hash, prefix, data, suffix."""
+_COPIED = f"position, hash, {_PREFIX}, data::text, {_SUFFIX}"
+"""One line per event, as COPY sends it: position, stored hash, prefix (the stored previous hash
+first), data, suffix. A COPY stream costs this process no row objects: it splits lines and hashes."""
 
 _SORTED = orjson.OPT_SORT_KEYS
+_WINDOW = 200_000
+"""Positions one COPY covers: what is streamed past a break is at most this many (not read to the end)."""
 
 
-def hashed_bytes(row: asyncpg.Record) -> bytes:
-    """The bytes an event's hash covers (its previous hash, then `canonical_encoding`), from a
-    row of `_SELECT`; orjson writes `data` as `json.dumps(sort_keys=True, ensure_ascii=False)`
-    does, several times faster."""
-    return row[3] + orjson.dumps(orjson.loads(row[4]), option=_SORTED) + row[5]
+def hashed_bytes(prefix: bytes, data: bytes, suffix: bytes) -> bytes:
+    """The bytes an event's hash covers (its previous hash, then `canonical_encoding`), from the
+    fields of a `_COPIED` line; orjson writes `data` as `json.dumps(sort_keys=True,
+    ensure_ascii=False)` does, several times faster."""
+    return prefix + orjson.dumps(orjson.loads(data), option=_SORTED) + suffix
+
+
+_COPY_ESCAPES = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
+_COPY_ESCAPED = re.compile(rb"\\(.)", re.DOTALL)
+
+
+def _copy_unescaped(field: bytes) -> bytes:
+    """A field of COPY's text format as stored (COPY writes a backslash, and some control
+    characters, as a backslash and a letter)."""
+    if b"\\" not in field:
+        return field
+    return _COPY_ESCAPED.sub(lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), field)
 
 
 async def _slow_hash(conn: asyncpg.Connection, schema: str, position: int) -> str:
     row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM {schema}.events WHERE position = $1", position)
     return record_from_row(row).expected_hash()
+
+
+class _Window:
+    """The walk over one COPY of consecutive positions: each line checked as it arrives (the
+    server writes the next ones meanwhile). It stops looking at the first break, and at the first
+    hash that differs, which is then re-checked the slow way once the COPY is over (one query at
+    a time on a connection)."""
+
+    def __init__(self, first: int, previous_hash: str) -> None:
+        self.expected = first
+        self.previous = previous_hash.encode()
+        self.rest = b""
+        self.broken: Break | None = None
+        self.suspect: tuple[int, bytes] | None = None
+
+    async def take(self, chunk: bytes) -> None:
+        if self.broken is not None or self.suspect is not None:
+            return
+        whole = self.rest + chunk
+        lines = whole.split(b"\n")
+        self.rest = lines.pop()
+        escaped = b"\\" in whole  # most chunks have no backslash at all: their lines are not searched one by one
+        sha256, loads, dumps, sorted_keys = hashlib.sha256, orjson.loads, orjson.dumps, _SORTED
+        expected, previous = self.expected, self.previous
+        for line in lines:
+            if escaped and b"\\" in line:
+                position, stored, prefix, data, suffix = (_copy_unescaped(f) for f in line.split(b"\t"))
+            else:
+                position, stored, prefix, data, suffix = line.split(b"\t")
+            if int(position) != expected:
+                self.broken = Break(expected, "gap", _missing_before(int(position)), stored.decode())
+                break
+            if not prefix.startswith(previous) or prefix[64:65] != b"{":  # the stored previous hash is that hash, not more
+                self.broken = Break(expected, "broken_link", BROKEN_LINK, stored.decode())
+                break
+            try:
+                same = sha256(b"".join((prefix, dumps(loads(data), option=sorted_keys), suffix))).hexdigest().encode() == stored
+            except orjson.JSONDecodeError:  # an integer beyond 64 bits: json.loads reads it
+                same = False
+            if not same:
+                self.suspect = (expected, stored)
+                break
+            previous = stored
+            expected += 1
+        self.expected, self.previous = expected, previous
+
+
+async def _walk_range(conn: asyncpg.Connection, schema: str, first: int, last: int, previous_hash: str) -> tuple[int, str, Break | None]:
+    """(last position of the intact chain, its hash, the first break) over first..last, in
+    windows of COPY streams."""
+    if first > last + 1:  # the walk stood further than the log now reaches: its end was cut since
+        return last, await _stored_hash(conn, schema, last) or GENESIS_HASH, Break(last + 1, "gap", _cut_below(first - 1))
+    while first <= last:
+        window = _Window(first, previous_hash)
+        end = min(last, first + _WINDOW - 1)
+        await conn.copy_from_query(
+            f"SELECT {_COPIED} FROM {schema}.events WHERE position BETWEEN {int(first)} AND {int(end)} ORDER BY position",
+            output=window.take,
+        )
+        if window.rest and window.broken is None and window.suspect is None:
+            await window.take(b"\n")
+        if window.broken is not None:
+            return window.expected - 1, window.previous.decode(), window.broken
+        if window.suspect is not None:
+            position, stored = window.suspect
+            if await _slow_hash(conn, schema, position) != stored.decode():
+                return position - 1, window.previous.decode(), Break(position, "altered", ALTERED, stored.decode())
+            first, previous_hash = position + 1, stored.decode()  # a form the server writes otherwise: the event holds
+            continue
+        if window.expected <= end:
+            return window.expected - 1, window.previous.decode(), Break(window.expected, "gap", MISSING)
+        first, previous_hash = end + 1, window.previous.decode()
+    return last, previous_hash, None
 
 
 # -- The stream -----------------------------------------------------------------------------------
@@ -180,49 +331,6 @@ class _Findings:
             self.position, self.problem = position, problem
 
 
-async def _walk_range(
-    conn: asyncpg.Connection, schema: str, first: int, last: int, previous_hash: str, batch_size: int
-) -> tuple[int, int | None, str | None]:
-    """(last position of the intact chain, first broken position, why) over first..last."""
-    expected_position = first
-    cursor = await conn.cursor(f"{_SELECT} FROM {schema}.events WHERE position BETWEEN $1 AND $2 ORDER BY position", first, last)
-    sha256 = hashlib.sha256
-    fetching = asyncio.ensure_future(cursor.fetch(batch_size))
-    while rows := await fetching:
-        # The server makes the next batch while this process hashes this one.
-        fetching = asyncio.ensure_future(cursor.fetch(batch_size))
-        await asyncio.sleep(0)
-        for row in rows:
-            position, stored_previous, stored_hash = row[0], row[1], row[2]
-            if position != expected_position:
-                await _settled(fetching)
-                return expected_position - 1, expected_position, f"position {expected_position} is missing (next stored is {position})"
-            if stored_previous != previous_hash:
-                await _settled(fetching)
-                return position - 1, position, "previous_hash does not match the hash of the event before it"
-            if sha256(hashed_bytes(row)).hexdigest() != stored_hash:
-                await _settled(fetching)  # one query at a time on a connection
-                if await _slow_hash(conn, schema, position) != stored_hash:
-                    return position - 1, position, "stored hash does not match the event's contents"
-            previous_hash = stored_hash
-            expected_position += 1
-    if expected_position <= last:
-        return expected_position - 1, expected_position, f"position {expected_position} is missing"
-    return last, None, None
-
-
-async def _settled(fetching: asyncio.Future[list[asyncpg.Record]]) -> None:
-    """Let the batch being fetched arrive (kept by the cursor's future), so the connection is free."""
-    await asyncio.wait([fetching])
-
-
-async def _walk_chain(conn: asyncpg.Connection, schema: str, batch_size: int) -> tuple[int, int | None, str | None]:
-    """(last position of the intact chain, first broken position, why) in one streamed pass."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        head = await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {schema}.events")
-        return await _walk_range(conn, schema, 1, head, GENESIS_HASH, batch_size)
-
-
 async def verify_chain(
     conn: asyncpg.Connection,
     schema: str,
@@ -230,50 +338,43 @@ async def verify_chain(
     js: JetStreamContext | None = None,
     deployment: str | None = None,
     anchor: Anchor | None = None,
-    batch_size: int = 5000,
 ) -> ChainReport:
-    """Walk the log in position order with a server-side cursor (streamed, constant memory),
-    then hold it against its stream when `js` is given and against `anchor` when one is.
+    """Walk the log in position order (streamed, constant memory), then hold it against its
+    stream when `js` is given and against `anchor` when one is.
 
     The chain catches a changed byte (hash mismatch), a deleted event (gap in positions or a
     broken link), two events swapped (positions are inside the hash); the stream and the anchor
     any rewrite that kept the chain consistent, up to the positions they vouch for.
     """
-    checked_identifier(schema)
-    intact_to, broken_at, problem = await _walk_chain(conn, schema, batch_size)
-    return await held_against_copies(conn, schema, intact_to, broken_at, problem, js=js, deployment=deployment, anchor=anchor)
+    walk = await walk_part(conn, schema, 0, GENESIS_HASH, limit=2**62)
+    return await held_against_copies(conn, schema, walk, js=js, deployment=deployment, anchor=anchor)
 
 
-async def walk_part(
-    conn: asyncpg.Connection, schema: str, after: int, previous_hash: str, limit: int, batch_size: int = 5000
-) -> tuple[int, int, str, int | None, str | None]:
+async def walk_part(conn: asyncpg.Connection, schema: str, after: int, previous_hash: str, limit: int) -> Walk:
     """The chain from `after` + 1 for at most `limit` positions, continuing from `previous_hash`
-    (the hash the part before ended on): (head, last position intact, its hash, first broken
-    position, why). A long log is walked part by part this way, each part one short request."""
+    (the hash the part before ended on). A long log is walked part by part this way, each part
+    one short request; a service's check of its own log walks from where it stopped last."""
     checked_identifier(schema)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         head = await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {schema}.events")
-        intact_to, broken_at, problem = await _walk_range(conn, schema, after + 1, min(head, after + limit), previous_hash, batch_size)
-        last_hash = previous_hash if intact_to == after else await _stored_hash(conn, schema, intact_to)
-    return head, intact_to, last_hash or "", broken_at, problem
+        intact_to, last_hash, broken = await _walk_range(conn, schema, after + 1, min(head, after + limit), previous_hash)
+    return Walk(head, intact_to, last_hash, broken)
 
 
 async def held_against_copies(
     conn: asyncpg.Connection,
     schema: str,
-    intact_to: int,
-    broken_at: int | None,
-    problem: str | None,
+    walk: Walk,
     *,
     js: JetStreamContext | None = None,
     deployment: str | None = None,
     anchor: Anchor | None = None,
 ) -> ChainReport:
-    """The report of a log whose chain was walked (intact up to `intact_to`, or broken at
-    `broken_at`), once it is held against its stream, its signed head and its readers."""
+    """The report of a log whose chain was walked, once it is held against its stream, its
+    signed head and its readers."""
     findings = _Findings()
-    if broken_at is not None:
-        findings.add(broken_at, problem or "")
+    if walk.broken is not None:
+        findings.add(walk.broken.position, walk.broken.problem)
     head = await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {schema}.events")
     compared = 0
     stream = StreamCopy(js, deployment, schema) if js is not None and deployment else None
@@ -281,23 +382,23 @@ async def held_against_copies(
         streamed = 0
         if await stream.open() and (last := await stream.last()) is not None:
             streamed = last[0]
-        compared = min(intact_to, streamed)
+        compared = min(walk.intact_to, streamed)
         if (differs := await _first_difference(conn, schema, stream, compared)) is not None:
-            findings.add(differs, "the hash differs from the stream's copy of this position")
+            findings.add(differs, STREAM_DIFFERS)
             compared = differs - 1
         if streamed > head:
-            findings.add(head + 1, f"positions {head + 1}..{streamed} are in the stream but not in PostgreSQL")
+            findings.add(head + 1, _only_in_stream(head + 1, streamed))
         elif streamed < head:
-            findings.add(streamed + 1, f"positions {streamed + 1}..{head} are not in the stream: not yet relayed, or written around the service")
+            findings.add(streamed + 1, _not_in_stream(streamed + 1, head))
     if anchor is not None:
         if anchor.position > head:
-            findings.add(head + 1, f"the head signed at {anchor.signed_at:%d/%m/%Y %H:%M:%S} is position {anchor.position}")
+            findings.add(head + 1, _beyond_signed_head(anchor, head))
         elif anchor.position > 0 and await _stored_hash(conn, schema, anchor.position) != anchor.hash:
-            findings.add(anchor.position, f"the hash differs from the head signed at {anchor.signed_at:%d/%m/%Y %H:%M:%S}")
+            findings.add(anchor.position, _differs_from_signed_head(anchor))
     seen_by, seen_at = await _furthest_reader(conn, schema)
     if seen_at > head:
         # A chain cut at its end is still a valid chain; only the readers can tell it was longer.
-        findings.add(head + 1, f"positions {head + 1}..{seen_at} are missing: {seen_by} already read up to {seen_at}")
+        findings.add(head + 1, _read_beyond(head + 1, seen_at, seen_by))
     counted = (findings.position - 1) if findings.position is not None else head
     return ChainReport(schema, counted, head if findings.position is None else counted, findings.position, findings.problem,
                        compared, anchor)
@@ -324,7 +425,7 @@ async def _furthest_reader(conn: asyncpg.Connection, schema: str) -> tuple[str, 
     furthest = ("", 0)
     relay = await conn.fetchval(f"SELECT max(position) FROM {schema}.relay_checkpoint")
     if relay:
-        furthest = ("the relay", relay)
+        furthest = ("bộ chuyển tiếp", relay)
     for reader in await conn.fetch(
         "SELECT table_schema FROM information_schema.tables WHERE table_name = 'consumer_checkpoints' "
         "AND table_schema NOT LIKE '%\\_shadow'"
@@ -335,7 +436,7 @@ async def _furthest_reader(conn: asyncpg.Connection, schema: str) -> tuple[str, 
             schema,
         )
         if row and row["position"] > furthest[1]:
-            furthest = (f"consumer {row['consumer']}", row["position"])
+            furthest = (f"bên đọc {row['consumer']}", row["position"])
     return furthest
 
 
@@ -360,9 +461,9 @@ async def verify_own_log(
     the whole report: held against the stream, the newest signed head (checked with the service's
     own public key) and the readers."""
     async with pool.acquire() as conn:
-        head, intact_to, last_hash, broken_at, problem = await walk_part(conn, name, query.after, query.previous_hash, query.limit)
-        result: dict[str, Any] = {"head": head, "checked_to": intact_to, "hash": last_hash, "done": False}
-        if broken_at is None and intact_to < head:
+        walk = await walk_part(conn, name, query.after, query.previous_hash, query.limit)
+        result: dict[str, Any] = {"head": walk.head, "checked_to": walk.intact_to, "hash": walk.hash, "done": False}
+        if walk.broken is None and walk.intact_to < walk.head:
             return result
         anchor, signature_valid = await latest_anchor(js, settings.deployment_id, name), True
         if anchor is not None:
@@ -371,7 +472,7 @@ async def verify_own_log(
             if key is None or not signature_valid:
                 anchor = None
         await wait_for_relay(conn, name, RELAY_WAIT_SECONDS)
-        report = await held_against_copies(conn, name, intact_to, broken_at, problem, js=js, deployment=settings.deployment_id, anchor=anchor)
+        report = await held_against_copies(conn, name, walk, js=js, deployment=settings.deployment_id, anchor=anchor)
     return {
         **result, "done": True, "events": report.events, "broken_at": report.broken_at, "problem": report.problem,
         "compared_with_stream": report.compared_with_stream, "anchor_position": report.anchor.position if report.anchor else None,

@@ -142,18 +142,22 @@ async def raw_read(pool: asyncpg.Pool, schema: str) -> float:
 async def raw_sha256_rate(pool: asyncpg.Pool, schema: str) -> float:
     """SHA-256 alone over the bytes `audit verify` hashes (each event's previous hash and
     canonical encoding), built beforehand and not timed: the ceiling of one process's verification."""
-    from ketnap.platform.logcheck import _SELECT, hashed_bytes
+    from ketnap.platform.logcheck import _COPIED, hashed_bytes
 
-    count, seconds = 0, 0.0
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
-        cursor = await conn.cursor(f"{_SELECT} FROM {schema}.events ORDER BY position")
-        while rows := await cursor.fetch(5000):
-            encoded = [hashed_bytes(row) for row in rows]
-            start = time.perf_counter()
-            for body in encoded:
-                hashlib.sha256(body).hexdigest()
-            seconds += time.perf_counter() - start
-            count += len(rows)
+    rest, count, seconds = b"", 0, 0.0
+
+    async def take(chunk: bytes) -> None:
+        nonlocal rest, count, seconds
+        *lines, rest = (rest + chunk).split(b"\n")
+        encoded = [hashed_bytes(*line.split(b"\t")[2:]) for line in lines]
+        start = time.perf_counter()
+        for body in encoded:
+            hashlib.sha256(body).hexdigest()
+        seconds += time.perf_counter() - start
+        count += len(encoded)
+
+    async with pool.acquire() as conn:
+        await conn.copy_from_query(f"SELECT {_COPIED} FROM {schema}.events ORDER BY position", output=take)
     return count / seconds
 
 

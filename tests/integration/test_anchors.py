@@ -69,7 +69,7 @@ async def test_a_log_rewritten_with_its_stream_is_found_by_the_signed_head(
     await Relay(store, js, store.schema, deployment).publish_pending()
     signed_at = (await latest_anchor(js, deployment, store.schema)).signed_at
     assert await broken(settings, servers, database_url, store.schema) == [
-        f"{store.schema}: HỎNG tại vị trí 10: the hash differs from the head signed at {signed_at:%d/%m/%Y %H:%M:%S} (đã kiểm 9 sự kiện trước đó)"
+        f"{store.schema}: HỎNG tại vị trí 10: mã băm khác đầu nhật ký đã ký lúc {signed_at:%d/%m/%Y %H:%M:%S} (đã kiểm 9 sự kiện trước đó)"
     ]
 
 

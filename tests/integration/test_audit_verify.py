@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from ketnap.platform.bus.bootstrap import ensure_event_stream
 from ketnap.platform.bus.relay import Relay
 from ketnap.platform.envelope import GENESIS_HASH, EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
-from ketnap.platform.logcheck import VerifyLogQuery, verify_own_log
+from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
+from ketnap.platform.logcheck import VerifyLogQuery, verify_own_log, walk_part
 from ketnap.platform.settings import Settings
 from tests.servers import Servers
 
@@ -62,7 +64,7 @@ async def test_a_tail_the_relay_has_not_published_is_reported_after_the_wait(
     await store.append("dossier-9", 0, [NewEvent(event_type="Noted", data={"note": "chưa đẩy"})], META)
     result = ketnap(database_url, servers.nats_url, deployment, "audit", "verify", "--service", store.schema, "--wait", "0.2")
     assert result.returncode == 1, result.stdout
-    assert "HỎNG tại vị trí 11: positions 11..11 are not in the stream" in result.stdout
+    assert "HỎNG tại vị trí 11: các vị trí 11..11 chưa có trên luồng JetStream" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -133,3 +135,36 @@ async def test_a_service_checks_its_own_log_part_by_part_as_strictly_as_in_one_p
         assert stops == [3, 6, 9, 10] and answer["events"] == 10 and answer["compared_with_stream"] == 10
     else:
         assert stops[-1] == position - 1 and answer["events"] == position - 1
+
+
+AWKWARD = [
+    {"note": 'a "quoted" word, a back\\slash, a tab\there, a new\nline, a bell \x07 and \x01'},
+    {"nested": {"z": [1, 2.5, 1e-05, 0.1, 12345678901234567890], "a": {"é": "Nguyễn Thị Minh Khai"}}, "empty": {}},
+    {"copy": "\\N \\t \\\\ \\x41", "unicode": "\u2028\u00a0\U0001f600", "none": None, "yes": True},
+]
+
+
+async def test_the_fast_walk_agrees_with_the_canonical_encoding_on_awkward_contents(pool: asyncpg.Pool, store: EventStore) -> None:
+    for i, data in enumerate(AWKWARD):
+        meta = EventMetadata(actor=f'officer "{i}"\\\t', organisation=None if i % 2 else "CB-01\n")
+        await store.append(f"awkward-{i}", 0, [NewEvent(event_type="Noted", data=data)], meta)
+    async with pool.acquire() as conn:
+        walk = await walk_part(conn, store.schema, 0, GENESIS_HASH, limit=100)
+        assert (walk.head, walk.intact_to, walk.broken) == (3, 3, None), walk
+        # A backslash put before a quote reads, unescaped, as the quote escaped: it is found all the same.
+        await tamper(pool, f"""UPDATE {store.schema}.events SET actor = 'officer \\"1"\\' || chr(9) WHERE position = 2""")
+        walk = await walk_part(conn, store.schema, 0, GENESIS_HASH, limit=100)
+    assert walk.intact_to == 1 and walk.broken is not None and (walk.broken.position, walk.broken.kind) == (2, "altered")
+
+
+async def test_a_previous_hash_with_more_after_it_is_a_broken_link(pool: asyncpg.Pool, store: EventStore) -> None:
+    """The fast walk reads the previous hash at the head of the hashed bytes: one stored longer,
+    with the event re-hashed over it, still does not link on."""
+    await fill(store)
+    async with pool.acquire() as conn:
+        (row,) = await conn.fetch(f"SELECT {_COLUMNS} FROM {store.schema}.events WHERE position = 2")
+        longer = dataclasses.replace(record_from_row(row), previous_hash=row["previous_hash"] + "0")
+    await tamper(pool, f"UPDATE {store.schema}.events SET previous_hash = '{longer.previous_hash}', hash = '{longer.expected_hash()}' WHERE position = 2")
+    async with pool.acquire() as conn:
+        walk = await walk_part(conn, store.schema, 0, GENESIS_HASH, limit=100)
+    assert walk.broken is not None and (walk.broken.position, walk.broken.kind) == (2, "broken_link")

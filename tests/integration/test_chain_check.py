@@ -71,3 +71,15 @@ async def recorded_one(store: EventStore) -> list[RecordedEvent]:
 
 async def _reached(watch: ChainWatch, position: int) -> bool:
     return watch.last.position == position
+
+
+async def test_a_tail_cut_below_what_was_checked_raises_an_alarm(pool: asyncpg.Pool, store: EventStore, schema: str) -> None:
+    await recorded(store, 5)
+    watch = ChainWatch(pool, schema, schema, full_every=3600)
+    assert await watch.check(whole=True) is None and watch.last.position == 5
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        await conn.execute(f"DELETE FROM {schema}.events WHERE position > 3")
+    refused = await watch.check(whole=False)
+    assert refused is not None and (refused.position, refused.kind) == (4, "gap")
+    assert [(a.position, a.kind) for a in await open_alarms(pool, schema)] == [(4, "gap")]

@@ -155,7 +155,7 @@ async def test_audit_verify_names_a_reporting_checkpoint_beyond_the_log(
         await conn.execute(f"UPDATE {reporting.name}.consumer_checkpoints SET position = 7 WHERE consumer = $1", pipeline.name)
     code, output = await verify()
     assert code == 1, output
-    assert "vị trí 5" in output and f"consumer {pipeline.name} already read up to 7" in output
+    assert "vị trí 5" in output and f"bên đọc {pipeline.name} đã đọc đến vị trí 7" in output
 
 
 async def test_a_report_as_of_a_past_date_needs_its_sources_to_answer(pool: asyncpg.Pool, nc: NatsClient) -> None:

@@ -35,21 +35,9 @@ PART = 100_000
 KEPT_CHECKS = 50
 """Finished checks kept for their pages; the oldest go first."""
 
-PROBLEMS = (
-    ("is missing", "thiếu sự kiện ở vị trí này"),
-    ("previous_hash does not match", "mã băm trước không khớp sự kiện liền trước (đứt mắt xích)"),
-    ("stored hash does not match", "nội dung sự kiện không khớp mã băm đã lưu (đã bị sửa)"),
-    ("differs from the stream", "mã băm khác bản sao trên luồng JetStream"),
-    ("in the stream but not in PostgreSQL", "luồng JetStream có sự kiện mà cơ sở dữ liệu không có (đuôi nhật ký bị cắt)"),
-    ("are not in the stream", "sự kiện chưa có trên luồng JetStream (chưa chuyển đi, hoặc được ghi vòng qua dịch vụ)"),
-    ("the head signed at", "không khớp đầu nhật ký đã ký"),
-    ("already read up to", "bên đọc đã đọc quá vị trí này (đuôi nhật ký bị cắt)"),
-)
-"""What `ketnap.platform.logcheck` found, said for an inspector (the position is shown beside it)."""
-
-
-def problem_in_vietnamese(problem: str | None) -> str:
-    return next((said for found, said in PROBLEMS if found in (problem or "")), "nhật ký không còn như khi được ghi")
+UNSAID = "nhật ký không còn như khi được ghi"
+"""What the page says of a broken log whose answer names no problem (each finding is otherwise
+said by `ketnap.platform.logcheck` itself)."""
 
 
 @dataclass
@@ -68,7 +56,7 @@ class LogResult:
 
     @property
     def problem(self) -> str:
-        return problem_in_vietnamese(self.answer.get("problem"))
+        return self.answer.get("problem") or UNSAID
 
 
 @dataclass
