@@ -66,6 +66,16 @@ class ApplicantDossierOpened(Event):
     citizen_id: str
 
 
+class DossierTakenOverFromPaper(Event):
+    """Tiếp nhận từ hồ sơ giấy: the dossier was begun on paper before this deployment, and is
+    brought in at `step` (where the paper stood) on `recorded_on`. Recorded with `DossierOpened`;
+    the steps done on paper follow as the ordinary events of each owning service, with the paper's
+    dates, judged under the rule set of those dates. Internal to the dossiers service."""
+
+    step: str
+    recorded_on: date
+
+
 class ClassCertificateRecorded(Event):
     """Giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng; a later one replaces it (học lại)."""
 
@@ -410,6 +420,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         DossierOpened,
         ReadmissionDeclared,
         ApplicantDossierOpened,
+        DossierTakenOverFromPaper,
         ClassCertificateRecorded,
         ApplicationLetterSubmitted,
         PersonalHistoryDeclared,

@@ -111,6 +111,16 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
     return Decision(ev.stream_id(dossier_id), 0, [e.to_new_event() for e in events], {"dossier_id": dossier_id})
 
 
+async def take_over_dossier(deps: Deps, command: cmd.TakeOverDossier) -> Decision:
+    """A dossier begun on paper: opened as `open_dossier` opens one (the same checks on the paper's
+    `opened_on`), marked as taken over at the step the paper stands at. The later paper steps come
+    as the ordinary commands of their owners (this service, verification, voting), with their dates."""
+    opened = await open_dossier(deps, command)
+    dossier_id = opened.result["dossier_id"]
+    marker = ev.DossierTakenOverFromPaper(dossier_id=dossier_id, step=command.step, recorded_on=deps.today())
+    return Decision(opened.stream_id, opened.expected_version, [*opened.events, marker.to_new_event()], opened.result)
+
+
 async def _readmission(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> ev.ReadmissionDeclared | None:
     """READMIT — a person the registry knows as a former member is opened only as a re-admission, and
     the day they left is the registry's; someone it never had may be declared a former member (the
@@ -266,6 +276,7 @@ Handler = Callable[[Deps, Any], Awaitable[Decision]]
 
 COMMANDS: list[tuple[str, type[Command], Handler]] = [
     ("open_dossier", cmd.OpenDossier, open_dossier),
+    ("take_over_dossier", cmd.TakeOverDossier, take_over_dossier),
     ("record_class_certificate", cmd.RecordClassCertificate, alone(Dossier.record_class_certificate)),
     ("submit_application_letter", cmd.SubmitApplicationLetter, alone(Dossier.submit_application_letter)),
     ("declare_personal_history", cmd.DeclarePersonalHistory, alone(Dossier.declare_personal_history)),

@@ -51,6 +51,17 @@ class RecordCellResolution(Vote):
     cell: OrganisationCode
 
 
+class TakeOverCellResolution(CaseCommand):
+    """Tiếp nhận nghị quyết chi bộ đề nghị kết nạp đã có trên hồ sơ giấy (Mẫu 6-KNĐ): the counts the
+    paper records; the denominator comes from the registry's roster on the meeting day."""
+
+    dossier_id: DossierId
+    cell: OrganisationCode
+    meeting_on: PastDate
+    agree: int = Field(ge=0, le=10000)
+    disagree: int = Field(default=0, ge=0, le=10000)
+
+
 class RecordAppraisal(CaseCommand):
     """Ghi ý kiến thẩm định của đảng ủy bộ phận (Mẫu 7-KNĐ)."""
 

@@ -224,6 +224,18 @@ class Ballot(BaseModel):
     choice: Choice
 
 
+class CellResolutionTakenOverFromPaper(Event):
+    """Tiếp nhận từ hồ sơ giấy: the cell's resolution was adopted on paper before this deployment,
+    with these counts (the paper holds no ballots). Recorded before the `VoteHeld` (the registry's
+    roster on the meeting day, no ballots) and the `CellResolutionAdopted` it stands for."""
+
+    dossier_id: DossierId
+    cell: OrganisationCode
+    meeting_on: date
+    agree: int
+    disagree: int
+
+
 class VoteHeld(Event):
     """The whole vote behind a resolution or a committee's decision: who was entitled (the roster
     from the registry as of the meeting date), who voted how, the count and the outcome by the rule
@@ -354,6 +366,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecognitionEscalated,
         NameRemovalDecided,
         VoteHeld,
+        CellResolutionTakenOverFromPaper,
         AuthorityChecked,
         RecognitionResolutionAdopted,
         RecognitionResolutionRejected,

@@ -5,9 +5,11 @@ notified of it, and the committee above agreeing to a late ceremony."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 
 from ketnap.domain.rules import RuleCode, Violation
+from ketnap.domain.rules.thresholds import check_cell_resolution_adopted, vote_outcome
 from ketnap.platform.commands import Conflict, InvalidInput
 from ketnap.services.voting.admission_case.acts import CommitteeActs
 from ketnap.services.voting.admission_case.state import not_before, rules_on
@@ -18,6 +20,7 @@ from ketnap.services.voting.events import (
     CellNotified,
     CellResolutionAdopted,
     CellResolutionNotAdopted,
+    CellResolutionTakenOverFromPaper,
     CeremonyDelayAgreed,
     Event,
     GrassrootsResolutionAdopted,
@@ -58,6 +61,57 @@ class Admission(CommitteeActs):
                 meeting_on=meeting_on,
                 agree=tally.agree,
                 disagree=tally.disagree,
+                denominator=tally.denominator,
+                entitled=tally.entitled,
+                rule_set=rules.id,
+            ),
+        )
+        return tally
+
+    def take_over_cell_resolution(
+        self, *, cell: str, meeting_on: date, agree: int, disagree: int, roster: Iterable[RosterMember]
+    ) -> Tally:
+        """A cell's resolution adopted on paper (Mẫu 6-KNĐ), taken over with its counts: the same
+        rules as a vote recorded here (CELL_MIN3, CELL_2_3 against the registry's roster on the
+        meeting day, under that day's rule set), a resolution not adopted refused (the dossier is
+        not in progress)."""
+        self.require_open()
+        if cell != self.cell:
+            raise InvalidInput("Hồ sơ thuộc chi bộ khác; chỉ chi bộ quản lý hồ sơ được biểu quyết.", cell=self.cell)
+        if self.cell_resolution is not None:
+            raise Conflict("Chi bộ đã có nghị quyết về người này.", dossier_id=self.dossier_id)
+        not_before(meeting_on, self.ready_on, "ngày hồ sơ sẵn sàng để chi bộ xét")
+        rules = rules_on(meeting_on)
+        counted = cell_vote(roster, [], rules=rules, meeting_on=meeting_on)
+        entitled = sum(1 for line in counted.roster if line.membership == "official" and line.status in ("active", "exempted"))
+        if agree + disagree > entitled:
+            raise InvalidInput(
+                f"Số phiếu ({agree + disagree}) nhiều hơn số đảng viên chính thức được biểu quyết của chi bộ "
+                f"ngày {meeting_on:%d/%m/%Y} ({entitled}).",
+                field="agree",
+            )
+        tally = replace(
+            counted,
+            agree=agree,
+            disagree=disagree,
+            abstain=0,
+            outcome=vote_outcome(agree, disagree, counted.denominator, rules.adoption_share),
+            violation=check_cell_resolution_adopted(agree, counted.denominator, rules=rules),
+        )
+        if tally.violation is not None:
+            raise refusal(tally.violation)
+        self._record(
+            CellResolutionTakenOverFromPaper(
+                dossier_id=self.dossier_id, cell=cell, meeting_on=meeting_on, agree=agree, disagree=disagree
+            ),
+            self._vote_held("cell_resolution", cell, meeting_on, tally, rules),
+            CellResolutionAdopted(
+                dossier_id=self.dossier_id,
+                cell=cell,
+                citizen_id=self.citizen_id,
+                meeting_on=meeting_on,
+                agree=agree,
+                disagree=disagree,
                 denominator=tally.denominator,
                 entitled=tally.entitled,
                 rule_set=rules.id,

@@ -17,6 +17,7 @@ from ketnap.services.voting.events import (
     AdmissionRefused,
     AuthorityChecked,
     CaseClosed,
+    CellResolutionTakenOverFromPaper,
     CaseOpened,
     CaseResumed,
     CaseSuspended,
@@ -114,6 +115,8 @@ class CaseState:
     suspended: bool = False
 
     cell_resolution: Resolution | None = None
+    taken_over_on: date | None = None
+    """The day of the cell's resolution adopted on paper and taken over (tiếp nhận từ hồ sơ giấy)."""
     appraisal: tuple[str, date] | None = None
     grassroots_resolution: Resolution | None = None
     decision: Decided | None = None
@@ -249,6 +252,8 @@ class CaseState:
                 self.suspended = True
             case CaseClosed():
                 self.closed = event.why
+            case CellResolutionTakenOverFromPaper():
+                self.taken_over_on = event.meeting_on
             case VoteHeld() | AuthorityChecked():
                 pass
             case _:
@@ -289,6 +294,7 @@ class CaseState:
             "closed": self.closed,
             "suspended": self.suspended,
             "cell_resolution": resolution(self.cell_resolution),
+            "cell_resolution_taken_over_from_paper": self.taken_over_on is not None,
             "appraisal": {"organisation": self.appraisal[0], "appraised_on": self.appraisal[1].isoformat()} if self.appraisal else None,
             "grassroots_resolution": resolution(self.grassroots_resolution),
             "admission_decision": decided(self.decision),
