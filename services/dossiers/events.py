@@ -68,12 +68,13 @@ class ApplicantDossierOpened(Event):
 
 class DossierTakenOverFromPaper(Event):
     """Tiếp nhận từ hồ sơ giấy: the dossier was begun on paper before this deployment, and is
-    brought in at `step` (where the paper stood) on `recorded_on`. Recorded with `DossierOpened`;
-    the steps done on paper follow as the ordinary events of each owning service, with the paper's
-    dates, judged under the rule set of those dates. Internal to the dossiers service."""
+    brought in at `step` (where the paper stood) on `taken_over_on` (the day it was typed in, not a
+    day of the dossier: no business date). Recorded with `DossierOpened`; the steps done on paper
+    follow as the ordinary events of each owning service, with the paper's dates, judged under the
+    rule set of those dates. Internal to the dossiers service."""
 
     step: str
-    recorded_on: date
+    taken_over_on: date
 
 
 class ClassCertificateRecorded(Event):

@@ -26,6 +26,7 @@ from ketnap.platform.eventstore.errors import ConcurrencyConflict
 from ketnap.services.dossiers import commands as cmd
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import Dossier, RegistryStanding, raise_violation
+from ketnap.services.dossiers.dossier.refusals import act_dates
 from ketnap.services.dossiers.registry_client import Membership
 
 CELL_KINDS = frozenset({"cell", "grassroots_cell"})
@@ -90,6 +91,9 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
     dossier_id = command.dossier_id or str(uuid.uuid5(_DOSSIER_ID_NAMESPACE, command.idempotency_key))
     if await deps.store.read_stream(ev.stream_id(dossier_id)):
         raise Conflict("Mã hồ sơ này đã được dùng cho một hồ sơ khác.", dossier_id=dossier_id)
+    # The date first (NO_RULE_SET): a dossier begun before every rule set is refused for its date,
+    # whatever the registry says of the cell and the helper that day.
+    act_dates(deps.today(), opened_on=command.opened_on)
     await _unit_still_there(deps, command.cell, command.opened_on, "cell")
     helper = await deps.registry.membership(command.helper_citizen_id, command.cell, command.opened_on)
     for on in sorted({command.opened_on, deps.today()}):
@@ -117,7 +121,7 @@ async def take_over_dossier(deps: Deps, command: cmd.TakeOverDossier) -> Decisio
     as the ordinary commands of their owners (this service, verification, voting), with their dates."""
     opened = await open_dossier(deps, command)
     dossier_id = opened.result["dossier_id"]
-    marker = ev.DossierTakenOverFromPaper(dossier_id=dossier_id, step=command.step, recorded_on=deps.today())
+    marker = ev.DossierTakenOverFromPaper(dossier_id=dossier_id, step=command.step, taken_over_on=deps.today())
     return Decision(opened.stream_id, opened.expected_version, [*opened.events, marker.to_new_event()], opened.result)
 
 

@@ -18,8 +18,8 @@ from ketnap.services.verification.commands import (
     LiftBlock,
     OverdueQuery,
     RecordReply,
-    TakeOverCertification,
     SendRequest,
+    TakeOverCertification,
 )
 from ketnap.services.verification.overview import VerificationOverview
 from ketnap.services.verification.registry_client import RegistryClient

@@ -1,0 +1,221 @@
+"""Taking over dossiers begun on paper (issue 18): an import file's dossiers in progress, each at its
+step with the dates of the steps done on paper, are brought in through the commands of the services
+that own each step (dossiers, verification, voting), marked as taken over, counted in the pipeline and
+quota reports like dossiers run here, and then continue live; a row dated before every rule set is
+refused with NO_RULE_SET, by the file check and by the service alike."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import asyncpg
+import nats
+import pytest
+from nats.aio.client import Client as NatsClient
+
+from ketnap.operations.paper_dossiers import take_over_file
+from ketnap.platform import projections
+from ketnap.platform.bus import requests
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.service import Service
+from ketnap.services.dossiers import events as dossier_events
+from ketnap.services.dossiers.service import build_service as build_dossiers
+from ketnap.services.registry.importer import import_bytes
+from ketnap.services.registry.service import build_service as build_registry
+from ketnap.services.reporting.service import build_service as build_reporting
+from ketnap.services.verification.service import build_service as build_verification
+from ketnap.services.voting.service import build_service as build_voting
+from tests.conftest import eventually, unique
+from tests.integration.harness import bootstrap_bus, consumers_caught_up, new_schema, running
+from tests.servers import Servers
+
+SOURCES = ("registry", "dossiers", "verification", "voting")
+HELPER, INTRODUCER_1, INTRODUCER_2, MEMBER_4, MEMBER_5 = (f"0012000000{n:02d}" for n in range(1, 6))
+AT_RESOLUTION, AT_LETTER, AT_VERIFICATION, TOO_OLD = (f"0019950000{n:02d}" for n in range(1, 5))
+
+REGISTRY_ROWS = f"""Loại dòng,Mã,Tên,Loại,Cấp trên,Từ ngày,Số CCCD,Họ và tên,Chi bộ
+tổ chức,PT,Tỉnh ủy Phú Thọ,province,,01/01/2010,,,
+tổ chức,PT.H1,Huyện ủy Tam Nông,upper_committee,PT,01/01/2010,,,
+tổ chức,PT.H1.X1,Đảng bộ xã Tiên Dương,đảng bộ cơ sở,PT.H1,01/01/2015,,,
+tổ chức,PT.H1.X1.C1,Chi bộ thôn Đông,chi bộ,PT.H1.X1,01/01/2015,,,
+đảng viên,,,chính thức,,01/03/2016,{HELPER},Nguyễn Văn Giúp,PT.H1.X1.C1
+đảng viên,,,chính thức,,01/03/2016,{INTRODUCER_1},Trần Văn Giới,PT.H1.X1.C1
+đảng viên,,,chính thức,,01/03/2016,{INTRODUCER_2},Lê Thị Thiệu,PT.H1.X1.C1
+đảng viên,,,chính thức,,01/03/2016,{MEMBER_4},Phạm Văn Bốn,PT.H1.X1.C1
+đảng viên,,,chính thức,,01/03/2016,{MEMBER_5},Vũ Thị Năm,PT.H1.X1.C1
+"""
+
+HEADER = (
+    "Loại dòng,Số CCCD,Họ và tên,Chi bộ,Người giúp đỡ,Ngày vào danh sách cảm tình,Bước hiện tại,"
+    "Số giấy chứng nhận,Ngày cấp giấy chứng nhận,Nơi cấp giấy chứng nhận,Ngày làm đơn,Ngày khai lý lịch,Ngày sinh,"
+    "Giới tính,Dân tộc,Tôn giáo,Nghề nghiệp,Trình độ phổ thông,Trình độ chuyên môn,Đoàn viên,"
+    "CCCD người giới thiệu 1,Người giới thiệu 1,CCCD người giới thiệu 2,Người giới thiệu 2,Ngày giới thiệu,Cùng công tác từ,"
+    "Ngày nhận xét,Cấp ủy chứng nhận lý lịch,Ngày chứng nhận lý lịch,Ngày sẵn sàng xét,Ngày chi bộ họp xét,Số phiếu tán thành\n"
+)
+CELL = "PT.H1.X1.C1"
+PAPER = (
+    HEADER
+    # at the cell's resolution: every step up to it done on paper
+    + f"hồ sơ đang làm,{AT_RESOLUTION},Đỗ Văn Một,{CELL},{HELPER},05/01/2026,chờ quyết định kết nạp,"
+    f"12/TTCT,01/11/2025,Trung tâm chính trị huyện Tam Nông,12/01/2026,02/02/2026,10/05/1995,"
+    f"Nam,Kinh,Không,Giáo viên,upper_secondary,university,có,"
+    f"{INTRODUCER_1},Trần Văn Giới,{INTRODUCER_2},Lê Thị Thiệu,02/03/2026,01/01/2024,"
+    f"04/03/2026,PT.H1.X1,01/04/2026,10/04/2026,15/04/2026,4\n"
+    # with the letter only
+    + f"hồ sơ đang làm,{AT_LETTER},Hà Thị Hai,{CELL},{HELPER},05/01/2026,application,,,,20/01/2026"
+    + "," * 21 + "\n"
+    # the history declared, verification going on
+    + f"hồ sơ đang làm,{AT_VERIFICATION},Bùi Văn Ba,{CELL},{HELPER},05/01/2026,đang thẩm tra lý lịch,,,,12/01/2026,"
+    f"02/02/2026,20/08/1998,nam,Kinh,Không,Công nhân,upper_secondary,none,không" + "," * 12 + "\n"
+)
+
+
+class World:
+    def __init__(self, pool: asyncpg.Pool, nc: NatsClient, services: dict[str, Service]) -> None:
+        self.pool, self.nc, self.services = pool, nc, services
+        self.names = {role: service.name for role, service in services.items()}
+
+    async def command(self, service: str, name: str, **body: Any) -> dict[str, Any]:
+        signed = {**body, "idempotency_key": str(uuid.uuid4()), "actor": "ban-to-chuc", "scope": "PT"}
+        return await requests.command(self.nc, self.names[service], name, json.loads(json.dumps(signed, default=str)))
+
+    async def query(self, service: str, name: str, **body: Any) -> dict[str, Any]:
+        reply = await requests.query(self.nc, self.names[service], name, body, timeout=60)
+        assert reply["ok"], reply
+        return reply["result"]
+
+    async def settle(self) -> None:
+        async def settled() -> bool:
+            async with self.pool.acquire() as conn:
+                return await consumers_caught_up(conn, list(self.services.values()))
+
+        for _ in range(2):
+            await eventually(settled, timeout=120, interval=0.2)
+
+    async def take_over(self, text: str, *, dry_run: bool = False):  # noqa: ANN201
+        return await take_over_file(
+            self.nc, text.encode(), "ho-so.csv", actor="ban-to-chuc", scope="PT", dry_run=dry_run,
+            services=self.names, wait_seconds=60,
+        )
+
+
+@pytest.fixture
+async def world(pool: asyncpg.Pool, servers: Servers, database_url: str) -> AsyncIterator[World]:
+    names = {role: await new_schema(pool) for role in SOURCES}
+    names["reporting"] = await new_schema(pool, owns_log=False)
+    services = {
+        "registry": build_registry(names["registry"], voting_source=names["voting"]),
+        "dossiers": build_dossiers(names["dossiers"], names["registry"], names["verification"], names["voting"]),
+        "verification": build_verification(names["verification"], dossiers_source=names["dossiers"], registry_service=names["registry"]),
+        "voting": build_voting(names["voting"], dossiers_source=names["dossiers"], registry_service=names["registry"]),
+        "reporting": build_reporting(names["reporting"], {role: names[role] for role in SOURCES}),
+    }
+    async with pool.acquire() as conn:
+        for service in services.values():
+            for projection in service.projections:
+                await projections.create_tables(conn, projection, projection.schema)
+    deployment = unique("d")
+    async with AsyncExitStack() as stack:
+        nc = await nats.connect(servers.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+        stack.push_async_callback(nc.drain)
+        await bootstrap_bus(nc.jetstream(), deployment, list(services.values()))
+        for service in services.values():
+            await stack.enter_async_context(running(service, servers.nats_url, database_url, deployment))
+        yield World(pool, nc, services)
+
+
+async def test_dossiers_in_progress_are_taken_over_at_their_steps_counted_and_continue_live(world: World) -> None:
+    w = world
+    registry = await import_bytes(w.pool, REGISTRY_ROWS.encode(), "to-chuc.csv", schema=w.names["registry"])
+    assert registry.ok and registry.written, registry.problems
+    assert (await w.command("registry", "assign_quota", organisation="PT.H1.X1", period="2026", quantity=4, assigned_by="PT.H1",
+                            decision_date="2026-01-02"))["ok"]
+
+    checked, rows = await w.take_over(PAPER, dry_run=True)
+    assert (checked.problems, rows) == ([], 3)
+    taken, _ = await w.take_over(PAPER)
+    assert taken.ok, taken.problems
+    at_resolution, at_letter, at_verification = (taken.dossiers[line] for line in (2, 3, 4))
+
+    steps = {d: (await w.query("dossiers", "dossier", dossier_id=d))["step"] for d in taken.dossiers.values()}
+    assert steps == {at_resolution: "awaiting_decision", at_letter: "application", at_verification: "verification"}
+    dossier = await w.query("dossiers", "dossier", dossier_id=at_resolution)
+    assert dossier["taken_over_from_paper"]["step"] == "awaiting_decision"
+    assert dossier["cell_vote"]["resolution"]["meeting_on"] == "2026-04-15"
+    assert (await w.query("verification", "case", dossier_id=at_resolution))["taken_over_from_paper"]["certified_on"] == "2026-04-01"
+    voting_case = await w.query("voting", "case", dossier_id=at_resolution)
+    assert voting_case["cell_resolution_taken_over_from_paper"] and voting_case["cell_resolution"]["agree"] == 4
+    assert (await w.query("verification", "case", dossier_id=at_verification))["status"] == "open"
+
+    # Importing the same file again records nothing more: every command's key derives from the row.
+    heads = await _heads(w)
+    again, _ = await w.take_over(PAPER)
+    assert again.ok, again.problems
+    assert await _heads(w) == heads
+
+    await w.settle()
+    pipeline = await w.query("reporting", "pipeline", organisation="PT.H1.X1", on="2026-05-01")
+    assert {s: n for s, n in pipeline["by_step"].items() if n} == {"application": 1, "verification": 1, "awaiting_decision": 1}
+    quota = await w.query("reporting", "quota", organisation="PT.H1.X1", year=2026, on="2026-05-01")
+    assert (quota["quota"], quota["achieved"], quota["in_progress"]["total"]) == (4, 0, 3)
+
+    # The dossier taken over at the cell's resolution continues live: the grassroots committee's
+    # resolution, then the decision of the committee above.
+    committee = (HELPER, INTRODUCER_1, INTRODUCER_2)
+    for citizen_id in committee:
+        seat = await w.command("registry", "appoint_committee_member", organisation="PT.H1.X1", citizen_id=citizen_id,
+                               effective_from="2025-01-01")
+        assert seat["ok"], seat
+    resolution = await w.command("voting", "record_grassroots_resolution", dossier_ids=[at_resolution], organisation="PT.H1.X1",
+                                 meeting_on="2026-05-05", ballots=[{"citizen_id": c, "choice": "agree"} for c in committee])
+    assert resolution["ok"], json.dumps(resolution["error"], ensure_ascii=False)
+    decided = await w.command("voting", "decide_admission", dossier_id=at_resolution, decided_by="PT.H1",
+                              decision_date="2026-06-01", admitted=True, decision_number="101-QĐ/HU")
+    assert decided["ok"], json.dumps(decided["error"], ensure_ascii=False)
+
+    async def admitted() -> bool:
+        return (await w.query("dossiers", "dossier", dossier_id=at_resolution))["step"] == "awaiting_ceremony"
+
+    await eventually(admitted, timeout=30)
+    await w.settle()
+    quota = await w.query("reporting", "quota", organisation="PT.H1.X1", year=2026, on="2026-06-30")
+    assert (quota["achieved"], quota["in_progress"]["total"]) == (1, 2)
+    member = await w.query("registry", "member", citizen_id=AT_RESOLUTION, on="2026-06-30")
+    assert (member["kind"], member["admitted_on"]) == ("probationary", "2026-06-01")
+    dead = 0
+    async with w.pool.acquire() as conn:
+        for service in w.services.values():
+            dead += await conn.fetchval(f"SELECT count(*) FROM {service.name}.dead_letters")
+    assert dead == 0
+
+
+async def test_no_rule_set_a_paper_dossier_dated_before_every_rule_set_is_refused_with_its_code(world: World) -> None:
+    w = world
+    registry = await import_bytes(w.pool, REGISTRY_ROWS.encode(), "to-chuc.csv", schema=w.names["registry"])
+    assert registry.ok, registry.problems
+    old = HEADER + f"hồ sơ đang làm,{TOO_OLD},Ngô Văn Cũ,{CELL},{HELPER},01/05/2011,source_list" + "," * 25 + "\n"
+    checked, _ = await w.take_over(old, dry_run=True)
+    assert [(p.line, p.field, p.reason) for p in checked.problems] == [
+        (2, "opened_on", "[NO_RULE_SET] Ngày 01/05/2011: " + _no_rule_set_message()),
+    ]
+    # The service refuses it the same way (the file check is no second rule): nothing is written.
+    refused = await w.command("dossiers", "take_over_dossier", cell=CELL, citizen_id=TOO_OLD, full_name="Ngô Văn Cũ",
+                              opened_on="2011-05-01", helper_citizen_id=HELPER, step="source_list")
+    assert refused["error"]["code"] == "rule:NO_RULE_SET", refused
+    assert refused["error"]["message"] == checked.problems[0].reason
+    assert await EventStore(w.pool, w.names["dossiers"]).read_stream(dossier_events.applicant_stream_id(TOO_OLD)) == []
+
+
+def _no_rule_set_message() -> str:
+    from ketnap.domain.rules import RuleCode
+
+    return RuleCode.NO_RULE_SET.message
+
+
+async def _heads(w: World) -> dict[str, int]:
+    async with w.pool.acquire() as conn:
+        return {role: await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {w.names[role]}.events") for role in SOURCES}
