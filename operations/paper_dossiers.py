@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import pydantic
@@ -204,7 +205,7 @@ def _row_problems(row: PaperDossierRow) -> list[Problem]:
         if violation := check_rule_set_covers(on):
             problems.append(Problem(0, name, f"[{violation.code.value}] {violation.message}"))
     acts = row.acts()
-    for (before, earlier), (name, later) in zip(acts, acts[1:], strict=False):
+    for (before, earlier), (name, later) in pairwise(acts):
         if later < earlier:
             problems.append(Problem(0, name, f"Ngày {later:%d/%m/%Y} trước {before} ({earlier:%d/%m/%Y})"))
     return problems

@@ -17,7 +17,7 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from ketnap.operations.paper_dossiers import take_over_file
+from ketnap.operations.paper_dossiers import TakeOverResult, take_over_file
 from ketnap.platform import projections
 from ketnap.platform.bus import requests
 from ketnap.platform.eventstore import EventStore
@@ -96,7 +96,7 @@ class World:
         for _ in range(2):
             await eventually(settled, timeout=120, interval=0.2)
 
-    async def take_over(self, text: str, *, dry_run: bool = False):  # noqa: ANN201
+    async def take_over(self, text: str, *, dry_run: bool = False) -> tuple[TakeOverResult, int]:
         return await take_over_file(
             self.nc, text.encode(), "ho-so.csv", actor="ban-to-chuc", scope="PT", dry_run=dry_run,
             services=self.names, wait_seconds=60,
