@@ -276,7 +276,7 @@ def registry_import(
         pool = await create_pool(database_url, min_size=1, max_size=4)
         try:
             with steps() as step:
-                result = await import_file(pool, Path(file), actor=actor, dry_run=dry_run, progress=step)
+                result = await import_file(pool, Path(file), actor=actor, dry_run=dry_run, progress=step, dossiers_taken_over=True)
         finally:
             await pool.close()
         for line in render_problems(result.problems):

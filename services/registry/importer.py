@@ -282,7 +282,7 @@ def _read_csv(text: str) -> tuple[list[Record], list[Problem]]:
 
 
 _NO_RECORD_COLUMN = (
-    "Thiếu cột «Loại dòng» (tổ chức, đảng viên, kết nạp trên giấy, cấp ủy hoặc địa bàn); "
+    "Thiếu cột «Loại dòng» (tổ chức, đảng viên, kết nạp trên giấy, cấp ủy, địa bàn hoặc hồ sơ đang làm); "
     "hoặc để mỗi loại một trang, đặt tên trang theo loại"
 )
 
@@ -724,11 +724,19 @@ class _Plan:
             self.counts["localities"] += 1
 
 
-def _validated(records: list[Record]) -> tuple[dict[str, list[tuple[int, Any]]], list[Problem]]:
+DOSSIERS_ELSEWHERE = (
+    "Hồ sơ đang làm trên giấy được tiếp nhận bằng lệnh `ketnap registry import` (qua các dịch vụ hồ sơ, "
+    "thẩm tra, biểu quyết), không qua trang nhập này"
+)
+
+
+def _validated(records: list[Record], *, dossiers_taken_over: bool = False) -> tuple[dict[str, list[tuple[int, Any]]], list[Problem]]:
     rows: dict[str, list[tuple[int, Any]]] = {kind: [] for kind in RECORDS}
     problems: list[Problem] = []
     for record in records:
         if record.record in TAKEN_OVER_ELSEWHERE:
+            if not dossiers_taken_over:
+                problems.append(Problem(record.line, "record", DOSSIERS_ELSEWHERE))
             continue
         try:
             rows[record.record].append((record.line, RECORDS[record.record].model_validate(record.fields)))
@@ -746,9 +754,15 @@ async def import_file(
     actor: str = "import",
     dry_run: bool = False,
     progress: Progress | None = None,
+    dossiers_taken_over: bool = False,
 ) -> ImportResult:
-    """Check every row of `path`; if all are good (and not `dry_run`), record them in one transaction."""
-    return await import_bytes(pool, path.read_bytes(), path.name, schema=schema, actor=actor, dry_run=dry_run, progress=progress)
+    """Check every row of `path`; if all are good (and not `dry_run`), record them in one transaction.
+    `dossiers_taken_over`: the caller takes over the file's dossiers in progress itself, after these
+    rows (`ketnap.operations.paper_dossiers`); otherwise a dossier row is a problem of that row."""
+    return await import_bytes(
+        pool, path.read_bytes(), path.name, schema=schema, actor=actor, dry_run=dry_run, progress=progress,
+        dossiers_taken_over=dossiers_taken_over,
+    )
 
 
 async def import_bytes(
@@ -761,13 +775,14 @@ async def import_bytes(
     dry_run: bool = False,
     progress: Progress | None = None,
     within: str | None = None,
+    dossiers_taken_over: bool = False,
 ) -> ImportResult:
     """`import_file` of a file's bytes. `within`: every row must be about that unit or one below it
     (a person imports only into their own subtree); a row outside is a problem of that row."""
     say = progress or (lambda _message: None)
     records, problems = records_of(raw, name)
     say(f"Đã đọc {len(records)} dòng dữ liệu.")
-    rows, field_problems = _validated(records)
+    rows, field_problems = _validated(records, dossiers_taken_over=dossiers_taken_over)
     problems += field_problems
     store = EventStore(pool, schema)
     await RegistryModel.of(schema).catch_up(pool, store)
