@@ -159,6 +159,13 @@ async def test_dossiers_in_progress_are_taken_over_at_their_steps_counted_and_co
     await w.settle()
     assert await _heads(w) == heads
 
+    timeline = await w.query("reporting", "audit_history", dossier_id=at_resolution)
+    taken_over = [e["label"] for e in timeline["events"] if "TakenOverFromPaper" in e["event_type"]]
+    assert taken_over == [
+        "Tiếp nhận từ hồ sơ giấy",
+        "Tiếp nhận từ hồ sơ giấy: lý lịch đã thẩm tra, chứng nhận trên giấy",
+        "Tiếp nhận từ hồ sơ giấy: nghị quyết chi bộ đã có trên giấy",
+    ]
     pipeline = await w.query("reporting", "pipeline", organisation="PT.H1.X1", on="2026-05-01")
     assert {s: n for s, n in pipeline["by_step"].items() if n} == {"application": 1, "verification": 1, "awaiting_decision": 1}
     quota = await w.query("reporting", "quota", organisation="PT.H1.X1", year=2026, on="2026-05-01")
