@@ -140,6 +140,7 @@ COMMANDS: dict[tuple[str, str], Access] = {
     ("voting", "record_cell_resolution"): _c(CELL, GRASSROOTS, scope=("cell",)),
     ("voting", "record_recognition_cell_resolution"): _c(CELL, GRASSROOTS, scope=("cell",)),
     ("voting", "take_over_cell_resolution"): _c(BOARD, GRASSROOTS, ADMIN, scope=("cell",)),
+    ("voting", "take_over_grassroots_resolution"): _c(BOARD, GRASSROOTS, ADMIN, scope=("organisation",)),
     ("voting", "record_appraisal"): _c(GRASSROOTS, BOARD, scope=("organisation",)),
     ("voting", "record_grassroots_resolution"): _c(GRASSROOTS, BOARD, scope=("organisation",)),
     ("voting", "record_recognition_grassroots_resolution"): _c(GRASSROOTS, BOARD, scope=("organisation",)),

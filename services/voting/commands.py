@@ -62,6 +62,17 @@ class TakeOverCellResolution(CaseCommand):
     disagree: int = Field(default=0, ge=0, le=10000)
 
 
+class TakeOverGrassrootsResolution(CaseCommand):
+    """Tiếp nhận nghị quyết đảng ủy cơ sở đề nghị kết nạp đã có trên hồ sơ giấy (Mẫu 8-KNĐ): the counts
+    the paper records; the denominator is the committee's members on the meeting day (registry)."""
+
+    dossier_id: DossierId
+    organisation: OrganisationCode
+    meeting_on: PastDate
+    agree: int = Field(ge=0, le=1000)
+    disagree: int = Field(default=0, ge=0, le=1000)
+
+
 class RecordAppraisal(CaseCommand):
     """Ghi ý kiến thẩm định của đảng ủy bộ phận (Mẫu 7-KNĐ)."""
 

@@ -224,13 +224,15 @@ class Ballot(BaseModel):
     choice: Choice
 
 
-class CellResolutionTakenOverFromPaper(Event):
-    """Tiếp nhận từ hồ sơ giấy: the cell's resolution was adopted on paper before this deployment,
-    with these counts (the paper holds no ballots). Recorded before the `VoteHeld` (the registry's
-    roster on the meeting day, no ballots) and the `CellResolutionAdopted` it stands for."""
+class ResolutionTakenOverFromPaper(Event):
+    """Tiếp nhận từ hồ sơ giấy: a resolution (`act`: the cell's or the grassroots committee's) was
+    adopted on paper before this deployment, with these counts (the paper holds no ballots).
+    Recorded before the `VoteHeld` (the roster or committee on the meeting day, no ballots) and the
+    adopted resolution it stands for."""
 
     dossier_id: DossierId
-    cell: OrganisationCode
+    act: Literal["cell_resolution", "grassroots_resolution"]
+    organisation: OrganisationCode
     meeting_on: date
     agree: int
     disagree: int
@@ -366,7 +368,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecognitionEscalated,
         NameRemovalDecided,
         VoteHeld,
-        CellResolutionTakenOverFromPaper,
+        ResolutionTakenOverFromPaper,
         AuthorityChecked,
         RecognitionResolutionAdopted,
         RecognitionResolutionRejected,

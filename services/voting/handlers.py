@@ -93,6 +93,16 @@ async def take_over_cell_resolution(cases: CaseLog, registry: RegistryClient, co
     return _decision(case, _tally_result(tally))
 
 
+async def take_over_grassroots_resolution(
+    cases: CaseLog, registry: RegistryClient, command: c.TakeOverGrassrootsResolution
+) -> Decision:
+    case = await _open_case(cases, command.dossier_id, command)
+    chain = await _chain_here(registry, case, command.organisation, command.meeting_on)
+    committee = await registry.committee(command.organisation, command.meeting_on) if command.organisation in chain else []
+    tally = case.take_over_grassroots_resolution(**_arguments(command, "dossier_id"), chain=chain, committee=committee)
+    return _decision(case, _tally_result(tally))
+
+
 async def record_recognition_cell_resolution(
     cases: CaseLog, registry: RegistryClient, command: c.RecordRecognitionCellResolution
 ) -> Decision:

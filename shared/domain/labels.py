@@ -54,7 +54,7 @@ EVENT_LABELS = {
     # voting
     "CaseOpened": "Mở hồ sơ biểu quyết",
     "VoteHeld": "Biểu quyết",
-    "CellResolutionTakenOverFromPaper": "Tiếp nhận từ hồ sơ giấy: nghị quyết chi bộ đã có trên giấy",
+    "ResolutionTakenOverFromPaper": "Tiếp nhận từ hồ sơ giấy: nghị quyết đã có trên giấy",
     "AuthorityChecked": "Kiểm tra thẩm quyền quyết định",
     "CellResolutionAdopted": "Chi bộ đề nghị kết nạp (nghị quyết được thông qua)",
     "CellResolutionNotAdopted": "Nghị quyết chi bộ không được thông qua",

@@ -24,7 +24,6 @@ from ketnap.services.voting.events import (
     CellNotified,
     CellResolutionAdopted,
     CellResolutionNotAdopted,
-    CellResolutionTakenOverFromPaper,
     CeremonyDelayAgreed,
     CeremonyRecorded,
     DecisionDeadlineExtended,
@@ -39,6 +38,7 @@ from ketnap.services.voting.events import (
     RecognitionResolutionAdopted,
     RecognitionResolutionRejected,
     RecognitionVoteFailed,
+    ResolutionTakenOverFromPaper,
     VoteHeld,
     parse,
 )
@@ -115,8 +115,8 @@ class CaseState:
     suspended: bool = False
 
     cell_resolution: Resolution | None = None
-    taken_over_on: date | None = None
-    """The day of the cell's resolution adopted on paper and taken over (tiếp nhận từ hồ sơ giấy)."""
+    taken_over: list[str] = field(default_factory=list)
+    """The resolutions adopted on paper and taken over (tiếp nhận từ hồ sơ giấy), by act."""
     appraisal: tuple[str, date] | None = None
     grassroots_resolution: Resolution | None = None
     decision: Decided | None = None
@@ -252,8 +252,8 @@ class CaseState:
                 self.suspended = True
             case CaseClosed():
                 self.closed = event.why
-            case CellResolutionTakenOverFromPaper():
-                self.taken_over_on = event.meeting_on
+            case ResolutionTakenOverFromPaper():
+                self.taken_over.append(event.act)
             case VoteHeld() | AuthorityChecked():
                 pass
             case _:
@@ -294,7 +294,7 @@ class CaseState:
             "closed": self.closed,
             "suspended": self.suspended,
             "cell_resolution": resolution(self.cell_resolution),
-            "cell_resolution_taken_over_from_paper": self.taken_over_on is not None,
+            "taken_over_from_paper": list(self.taken_over),
             "appraisal": {"organisation": self.appraisal[0], "appraised_on": self.appraisal[1].isoformat()} if self.appraisal else None,
             "grassroots_resolution": resolution(self.grassroots_resolution),
             "admission_decision": decided(self.decision),

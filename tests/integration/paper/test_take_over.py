@@ -149,7 +149,7 @@ async def test_dossiers_in_progress_are_taken_over_at_their_steps_counted_and_co
     assert dossier["cell_vote"]["resolution"]["meeting_on"] == "2026-04-15"
     assert (await w.query("verification", "case", dossier_id=at_resolution))["taken_over_from_paper"]["certified_on"] == "2026-04-01"
     voting_case = await w.query("voting", "case", dossier_id=at_resolution)
-    assert voting_case["cell_resolution_taken_over_from_paper"] and voting_case["cell_resolution"]["agree"] == 4
+    assert voting_case["taken_over_from_paper"] == ["cell_resolution"] and voting_case["cell_resolution"]["agree"] == 4
     assert (await w.query("verification", "case", dossier_id=at_verification))["status"] == "open"
 
     # Importing the same file again records nothing more: every command's key derives from the row.
@@ -164,7 +164,7 @@ async def test_dossiers_in_progress_are_taken_over_at_their_steps_counted_and_co
     assert taken_over == [
         "Tiếp nhận từ hồ sơ giấy",
         "Tiếp nhận từ hồ sơ giấy: lý lịch đã thẩm tra, chứng nhận trên giấy",
-        "Tiếp nhận từ hồ sơ giấy: nghị quyết chi bộ đã có trên giấy",
+        "Tiếp nhận từ hồ sơ giấy: nghị quyết đã có trên giấy",
     ]
     pipeline = await w.query("reporting", "pipeline", organisation="PT.H1.X1", on="2026-05-01")
     assert {s: n for s, n in pipeline["by_step"].items() if n} == {"application": 1, "verification": 1, "awaiting_decision": 1}

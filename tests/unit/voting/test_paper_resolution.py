@@ -10,7 +10,21 @@ import pytest
 
 from ketnap.platform.commands import Conflict, InvalidInput, RuleViolation
 from ketnap.services.voting.admission_case import AdmissionCase
-from tests.unit.voting.builders import CELL, MEETING_ON, UPPER, UPPER_DECIDES, chain, citizen, event_types, last, opened, roster
+from tests.unit.voting.builders import (
+    CELL,
+    GRASSROOTS,
+    MEETING_ON,
+    UPPER,
+    UPPER_DECIDES,
+    adopted_by_cell,
+    chain,
+    citizen,
+    committee,
+    event_types,
+    last,
+    opened,
+    roster,
+)
 
 
 class TestCellResolutionTakenOverFromPaper:
@@ -18,13 +32,13 @@ class TestCellResolutionTakenOverFromPaper:
         case = opened()
         tally = case.take_over_cell_resolution(cell=CELL, meeting_on=MEETING_ON, agree=6, disagree=1, roster=roster(9))
         assert tally.adopted and (tally.denominator, tally.required) == (9, 6)
-        assert event_types(case) == ["CaseOpened", "CellResolutionTakenOverFromPaper", "VoteHeld", "CellResolutionAdopted"]
+        assert event_types(case) == ["CaseOpened", "ResolutionTakenOverFromPaper", "VoteHeld", "CellResolutionAdopted"]
         assert last(case, "CellResolutionAdopted") | {"entitled": None} == {
             "dossier_id": case.dossier_id, "cell": CELL, "citizen_id": citizen(999), "meeting_on": "2025-09-10",
             "agree": 6, "disagree": 1, "denominator": 9, "entitled": None, "rule_set": "2025-07",
         }
         assert last(case, "VoteHeld")["ballots"] == []
-        assert case.summary()["cell_resolution_taken_over_from_paper"]
+        assert case.summary()["taken_over_from_paper"] == ["cell_resolution"]
         case.decide_admission(decided_by=UPPER, decision_date=date(2025, 10, 1), admitted=True, decision_number="12-QĐ/ĐU",
                               reason=None, competent=UPPER_DECIDES, chain=chain(grassroots_cell=True))
         assert event_types(case)[-1] == "AdmissionDecided"
@@ -55,3 +69,16 @@ class TestCellResolutionTakenOverFromPaper:
         case.take_over_cell_resolution(cell=CELL, meeting_on=MEETING_ON, agree=9, disagree=0, roster=roster(9))
         with pytest.raises(Conflict):
             case.take_over_cell_resolution(cell=CELL, meeting_on=MEETING_ON, agree=9, disagree=0, roster=roster(9))
+
+
+class TestGrassrootsResolutionTakenOverFromPaper:
+    def test_COMMITTEE_2_3_the_counts_are_judged_against_all_the_committee_members(self) -> None:
+        case = adopted_by_cell()
+        with pytest.raises(RuleViolation) as refused:
+            case.take_over_grassroots_resolution(organisation=GRASSROOTS, meeting_on=date(2025, 9, 20), agree=5, disagree=0,
+                                                 chain=chain(), committee=committee(9))
+        assert refused.value.rule == "COMMITTEE_2_3"
+        tally = case.take_over_grassroots_resolution(organisation=GRASSROOTS, meeting_on=date(2025, 9, 20), agree=6, disagree=1,
+                                                     chain=chain(), committee=committee(9))
+        assert tally.adopted and event_types(case)[-3:] == ["ResolutionTakenOverFromPaper", "VoteHeld", "GrassrootsResolutionAdopted"]
+        assert case.summary()["taken_over_from_paper"] == ["grassroots_resolution"]
