@@ -109,10 +109,21 @@ class PaperDossierRow(BaseModel):
     cell_meeting_on: date | None = None
     cell_agree: int | None = Field(default=None, ge=0)
     cell_disagree: int = Field(default=0, ge=0)
+    grassroots_committee: str | None = None
+    grassroots_meeting_on: date | None = None
+    grassroots_agree: int | None = Field(default=None, ge=0)
+    grassroots_disagree: int = Field(default=0, ge=0)
+    decided_by: str | None = None
+    decision_number: str | None = None
+    decision_date: date | None = None
+    received_on: date | None = None
+    ceremony_on: date | None = None
+    ceremony_helper_citizen_id: str | None = Field(default=None, pattern=r"^\d{12}$")
 
     _dates = field_validator(
         "opened_on", "class_issued_on", "letter_on", "declared_on", "birth_date", "introduced_on", "acquainted_since",
-        "opinions_on", "certified_on", "ready_on", "cell_meeting_on", mode="before",
+        "opinions_on", "certified_on", "ready_on", "cell_meeting_on", "grassroots_meeting_on", "decision_date", "received_on",
+        "ceremony_on", mode="before",
     )(parse_user_date)
     _bools = field_validator("youth_union_member", "youth_union_exists", mode="before")(_yes_no)
     _gender = field_validator("gender", mode="before")(_lower(_GENDERS))
@@ -151,6 +162,12 @@ class PaperDossierRow(BaseModel):
                        "acquainted_since", "opinions_on", "certified_by", "certified_on", "ready_on", "cell_meeting_on"]
         if self.at_least("awaiting_decision"):
             needed += ["cell_agree"]
+            if self.grassroots_meeting_on is not None:
+                needed += ["grassroots_committee", "grassroots_agree"]
+        if self.at_least("awaiting_ceremony"):
+            needed += ["decided_by", "decision_number", "decision_date"]
+        if self.at_least("probation"):
+            needed += ["received_on", "ceremony_on"]
         return needed
 
     def acts(self) -> list[tuple[str, date]]:
@@ -162,6 +179,10 @@ class PaperDossierRow(BaseModel):
                 acts.append((name, value))
         if self.at_least("awaiting_decision") and self.cell_meeting_on is not None:
             acts.append(("cell_meeting_on", self.cell_meeting_on))
+        for name in ("grassroots_meeting_on", "decision_date", "received_on", "ceremony_on"):
+            value = getattr(self, name)
+            if value is not None and self.at_least("awaiting_decision"):
+                acts.append((name, value))
         return acts
 
 @dataclass
@@ -282,8 +303,36 @@ class TakeOver:
                 "dossier_id": dossier_id, "cell": row.organisation, "meeting_on": row.cell_meeting_on,
                 "agree": row.cell_agree, "disagree": row.cell_disagree,
             }, field_name="cell_agree")
-            await self._wait(row, "dossiers", "dossier", dossier_id, lambda d: d.get("step") == "awaiting_decision")
+            await self._wait(row, "dossiers", "dossier", dossier_id, lambda d: d.get("step") not in (None, "ready_for_cell_vote"))
+            if row.grassroots_meeting_on is not None:
+                await self._send(row, "voting", "take_over_grassroots_resolution", {
+                    "dossier_id": dossier_id, "organisation": row.grassroots_committee, "meeting_on": row.grassroots_meeting_on,
+                    "agree": row.grassroots_agree, "disagree": row.grassroots_disagree,
+                }, field_name="grassroots_agree")
+        if row.at_least("awaiting_ceremony"):
+            await self._admission(row, dossier_id)
+        if row.at_least("probation"):
+            await self._send(row, "dossiers", "record_ceremony", {
+                "dossier_id": dossier_id, "held_on": row.ceremony_on,
+                "helper_citizen_id": row.ceremony_helper_citizen_id or row.helper_citizen_id,
+            }, field_name="ceremony_on")
         return dossier_id
+
+    async def _admission(self, row: PaperDossierRow, dossier_id: str) -> None:
+        """The decision made on paper by the committee above, recorded by voting as any decision of
+        that committee (AUTHORITY, DECISION_60WD on its date); the registry then puts the person on
+        the cell's roster from the decision date, counted as an admission. The cell's receipt, then."""
+        await self._send(row, "voting", "decide_admission", {
+            "dossier_id": dossier_id, "decided_by": row.decided_by, "decision_date": row.decision_date, "admitted": True,
+            "decision_number": row.decision_number,
+        }, field_name="decided_by")
+        await self._wait(row, "dossiers", "dossier", dossier_id, lambda d: d.get("admission") is not None)
+        if row.received_on is not None:
+            await self._send(row, "voting", "record_cell_notified", {"dossier_id": dossier_id, "received_on": row.received_on},
+                             field_name="received_on")
+            received = row.received_on.isoformat()
+            await self._wait(row, "dossiers", "dossier", dossier_id,
+                             lambda d: (d.get("admission") or {}).get("received_by_cell_on") == received)
 
     async def _declare(self, row: PaperDossierRow, dossier_id: str) -> None:
         await self._send(row, "dossiers", "declare_personal_history", {

@@ -97,10 +97,12 @@ class OpenDossier(Command):
             raise ValueError("Mã hồ sơ phải là một UUID") from error
 
 
-TAKEN_OVER_STEPS = ("source_list", "application", "verification", "ready_for_cell_vote", "awaiting_decision")
-"""Where a dossier begun on paper may stand when taken over: up to the cell's resolution (the acts
-that follow it are recorded live). The steps done on paper are then recorded by the command of each
-owning service, with the paper's dates (docs/registry.md, "Dossiers in progress")."""
+TAKEN_OVER_STEPS = (
+    "source_list", "application", "verification", "ready_for_cell_vote", "awaiting_decision", "awaiting_ceremony", "probation",
+)
+"""Where a dossier begun on paper may stand when taken over, up to probation. The steps done on paper
+are then recorded by the command of each owning service, with the paper's dates (docs/registry.md,
+"Dossiers in progress")."""
 
 
 class TakeOverDossier(OpenDossier):
@@ -108,7 +110,9 @@ class TakeOverDossier(OpenDossier):
     paper stands at (`step`). Judged like `open_dossier` on `opened_on` (NO_RULE_SET, SOURCE_HELPER,
     ALREADY_MEMBER, ONE_DOSSIER, READMIT)."""
 
-    step: Literal["source_list", "application", "verification", "ready_for_cell_vote", "awaiting_decision"]
+    step: Literal[
+        "source_list", "application", "verification", "ready_for_cell_vote", "awaiting_decision", "awaiting_ceremony", "probation",
+    ]
 
 
 class RecordClassCertificate(DossierCommand):

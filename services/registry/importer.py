@@ -235,6 +235,9 @@ COLUMN_ALIASES = {
     "ngày sẵn sàng xét": "ready_on", "ngày chi bộ họp xét": "cell_meeting_on", "ngày họp chi bộ": "cell_meeting_on",
     "số tán thành": "cell_agree", "số phiếu tán thành": "cell_agree",
     "số không tán thành": "cell_disagree", "số phiếu không tán thành": "cell_disagree",
+    "đảng ủy cơ sở": "grassroots_committee", "ngày đảng ủy họp xét": "grassroots_meeting_on",
+    "số phiếu tán thành của đảng ủy": "grassroots_agree", "số phiếu không tán thành của đảng ủy": "grassroots_disagree",
+    "ngày chi bộ nhận quyết định": "received_on", "người giúp đỡ đảng viên dự bị": "ceremony_helper_citizen_id",
 }
 """Vietnamese column headers, as boards type them, for the fields of each record (any field name is
 accepted as it is too)."""

@@ -35,7 +35,7 @@ from tests.servers import Servers
 
 SOURCES = ("registry", "dossiers", "verification", "voting")
 HELPER, INTRODUCER_1, INTRODUCER_2, MEMBER_4, MEMBER_5 = (f"0012000000{n:02d}" for n in range(1, 6))
-AT_RESOLUTION, AT_LETTER, AT_VERIFICATION, TOO_OLD = (f"0019950000{n:02d}" for n in range(1, 5))
+AT_RESOLUTION, AT_LETTER, AT_VERIFICATION, TOO_OLD, ON_PROBATION = (f"0019950000{n:02d}" for n in range(1, 6))
 
 REGISTRY_ROWS = f"""Loại dòng,Mã,Tên,Loại,Cấp trên,Từ ngày,Số CCCD,Họ và tên,Chi bộ
 tổ chức,PT,Tỉnh ủy Phú Thọ,province,,01/01/2010,,,
@@ -49,28 +49,57 @@ tổ chức,PT.H1.X1.C1,Chi bộ thôn Đông,chi bộ,PT.H1.X1,01/01/2015,,,
 đảng viên,,,chính thức,,01/03/2016,{MEMBER_5},Vũ Thị Năm,PT.H1.X1.C1
 """
 
-HEADER = (
-    "Loại dòng,Số CCCD,Họ và tên,Chi bộ,Người giúp đỡ,Ngày vào danh sách cảm tình,Bước hiện tại,"
-    "Số giấy chứng nhận,Ngày cấp giấy chứng nhận,Nơi cấp giấy chứng nhận,Ngày làm đơn,Ngày khai lý lịch,Ngày sinh,"
-    "Giới tính,Dân tộc,Tôn giáo,Nghề nghiệp,Trình độ phổ thông,Trình độ chuyên môn,Đoàn viên,"
-    "CCCD người giới thiệu 1,Người giới thiệu 1,CCCD người giới thiệu 2,Người giới thiệu 2,Ngày giới thiệu,Cùng công tác từ,"
-    "Ngày nhận xét,Cấp ủy chứng nhận lý lịch,Ngày chứng nhận lý lịch,Ngày sẵn sàng xét,Ngày chi bộ họp xét,Số phiếu tán thành\n"
+COLUMNS = (
+    "Loại dòng", "Số CCCD", "Họ và tên", "Chi bộ", "Người giúp đỡ", "Ngày vào danh sách cảm tình", "Bước hiện tại",
+    "Số giấy chứng nhận", "Ngày cấp giấy chứng nhận", "Nơi cấp giấy chứng nhận", "Ngày làm đơn", "Ngày khai lý lịch", "Ngày sinh",
+    "Giới tính", "Dân tộc", "Tôn giáo", "Nghề nghiệp", "Trình độ phổ thông", "Trình độ chuyên môn", "Đoàn viên",
+    "CCCD người giới thiệu 1", "Người giới thiệu 1", "CCCD người giới thiệu 2", "Người giới thiệu 2", "Ngày giới thiệu",
+    "Cùng công tác từ", "Ngày nhận xét", "Cấp ủy chứng nhận lý lịch", "Ngày chứng nhận lý lịch", "Ngày sẵn sàng xét",
+    "Ngày chi bộ họp xét", "Số phiếu tán thành", "Đảng ủy cơ sở", "Ngày đảng ủy họp xét", "Số phiếu tán thành của đảng ủy",
+    "Cấp ủy quyết định", "Số quyết định", "Ngày quyết định", "Ngày chi bộ nhận quyết định", "Ngày lễ kết nạp",
 )
 CELL = "PT.H1.X1.C1"
-PAPER = (
-    HEADER
+
+
+def paper(*rows: dict[str, str]) -> str:
+    """A CSV file as a board types it: Vietnamese headers, dd/mm/yyyy dates, blank cells."""
+    lines = [",".join(COLUMNS)]
+    for row in rows:
+        unknown = set(row) - set(COLUMNS)
+        assert not unknown, unknown
+        lines.append(",".join(row.get(column, "") for column in COLUMNS))
+    return "\n".join(lines) + "\n"
+
+
+def person(citizen_id: str, name: str, step: str) -> dict[str, str]:
+    return {"Loại dòng": "hồ sơ đang làm", "Số CCCD": citizen_id, "Họ và tên": name, "Chi bộ": CELL, "Người giúp đỡ": HELPER,
+            "Ngày vào danh sách cảm tình": "05/01/2026", "Bước hiện tại": step}
+
+
+HISTORY = {"Ngày làm đơn": "12/01/2026", "Ngày khai lý lịch": "02/02/2026", "Ngày sinh": "10/05/1995", "Giới tính": "Nam",
+           "Dân tộc": "Kinh", "Tôn giáo": "Không", "Nghề nghiệp": "Giáo viên", "Trình độ phổ thông": "upper_secondary",
+           "Trình độ chuyên môn": "university", "Đoàn viên": "có"}
+TO_THE_CELL = {
+    **HISTORY, "Số giấy chứng nhận": "12/TTCT", "Ngày cấp giấy chứng nhận": "01/11/2025",
+    "Nơi cấp giấy chứng nhận": "Trung tâm chính trị huyện Tam Nông",
+    "CCCD người giới thiệu 1": INTRODUCER_1, "Người giới thiệu 1": "Trần Văn Giới", "CCCD người giới thiệu 2": INTRODUCER_2,
+    "Người giới thiệu 2": "Lê Thị Thiệu", "Ngày giới thiệu": "02/03/2026", "Cùng công tác từ": "01/01/2024",
+    "Ngày nhận xét": "04/03/2026", "Cấp ủy chứng nhận lý lịch": "PT.H1.X1", "Ngày chứng nhận lý lịch": "01/04/2026",
+    "Ngày sẵn sàng xét": "10/04/2026", "Ngày chi bộ họp xét": "15/04/2026", "Số phiếu tán thành": "4",
+}
+PAPER = paper(
     # at the cell's resolution: every step up to it done on paper
-    + f"hồ sơ đang làm,{AT_RESOLUTION},Đỗ Văn Một,{CELL},{HELPER},05/01/2026,chờ quyết định kết nạp,"
-    f"12/TTCT,01/11/2025,Trung tâm chính trị huyện Tam Nông,12/01/2026,02/02/2026,10/05/1995,"
-    f"Nam,Kinh,Không,Giáo viên,upper_secondary,university,có,"
-    f"{INTRODUCER_1},Trần Văn Giới,{INTRODUCER_2},Lê Thị Thiệu,02/03/2026,01/01/2024,"
-    f"04/03/2026,PT.H1.X1,01/04/2026,10/04/2026,15/04/2026,4\n"
+    {**person(AT_RESOLUTION, "Đỗ Văn Một", "chờ quyết định kết nạp"), **TO_THE_CELL},
     # with the letter only
-    + f"hồ sơ đang làm,{AT_LETTER},Hà Thị Hai,{CELL},{HELPER},05/01/2026,application,,,,20/01/2026"
-    + "," * 21 + "\n"
+    {**person(AT_LETTER, "Hà Thị Hai", "application"), "Ngày làm đơn": "20/01/2026"},
     # the history declared, verification going on
-    + f"hồ sơ đang làm,{AT_VERIFICATION},Bùi Văn Ba,{CELL},{HELPER},05/01/2026,đang thẩm tra lý lịch,,,,12/01/2026,"
-    f"02/02/2026,20/08/1998,nam,Kinh,Không,Công nhân,upper_secondary,none,không" + "," * 12 + "\n"
+    {**person(AT_VERIFICATION, "Bùi Văn Ba", "đang thẩm tra lý lịch"), **HISTORY, "Ngày sinh": "20/08/1998", "Giới tính": "nam",
+     "Đoàn viên": "không"},
+    # during probation: admitted on paper, the ceremony held
+    {**person(ON_PROBATION, "Mai Thị Bốn", "đảng viên dự bị"), **TO_THE_CELL, "Giới tính": "nữ", "Đảng ủy cơ sở": "PT.H1.X1",
+     "Ngày đảng ủy họp xét": "05/05/2026", "Số phiếu tán thành của đảng ủy": "3", "Cấp ủy quyết định": "PT.H1",
+     "Số quyết định": "90-QĐ/HU", "Ngày quyết định": "01/06/2026", "Ngày chi bộ nhận quyết định": "05/06/2026",
+     "Ngày lễ kết nạp": "20/06/2026"},
 )
 
 
@@ -134,16 +163,26 @@ async def test_dossiers_in_progress_are_taken_over_at_their_steps_counted_and_co
     assert registry.ok and registry.written, registry.problems
     assert (await w.command("registry", "assign_quota", organisation="PT.H1.X1", period="2026", quantity=4, assigned_by="PT.H1",
                             decision_date="2026-01-02"))["ok"]
+    committee = (HELPER, INTRODUCER_1, INTRODUCER_2)
+    for citizen_id in committee:
+        seat = await w.command("registry", "appoint_committee_member", organisation="PT.H1.X1", citizen_id=citizen_id,
+                               effective_from="2025-01-01")
+        assert seat["ok"], seat
 
     checked, rows = await w.take_over(PAPER, dry_run=True)
-    assert (checked.problems, rows) == ([], 3)
+    assert (checked.problems, rows) == ([], 4)
     taken, _ = await w.take_over(PAPER)
     assert taken.ok, taken.problems
-    at_resolution, at_letter, at_verification = (taken.dossiers[line] for line in (2, 3, 4))
+    at_resolution, at_letter, at_verification, on_probation = (taken.dossiers[line] for line in (2, 3, 4, 5))
     await w.settle()  # the verification case of the history declared is opened by a consumer
 
     steps = {d: (await w.query("dossiers", "dossier", dossier_id=d))["step"] for d in taken.dossiers.values()}
-    assert steps == {at_resolution: "awaiting_decision", at_letter: "application", at_verification: "verification"}
+    assert steps == {at_resolution: "awaiting_decision", at_letter: "application", at_verification: "verification",
+                     on_probation: "probation"}
+    probation = await w.query("dossiers", "dossier", dossier_id=on_probation)
+    assert (probation["admission"]["decision_date"], probation["probation"]["starts_on"]) == ("2026-06-01", "2026-06-20")
+    member = await w.query("registry", "member", citizen_id=ON_PROBATION, on="2026-06-30")
+    assert (member["kind"], member["admitted_on"]) == ("probationary", "2026-06-01")
     dossier = await w.query("dossiers", "dossier", dossier_id=at_resolution)
     assert dossier["taken_over_from_paper"]["step"] == "awaiting_decision"
     assert dossier["cell_vote"]["resolution"]["meeting_on"] == "2026-04-15"
@@ -167,17 +206,18 @@ async def test_dossiers_in_progress_are_taken_over_at_their_steps_counted_and_co
         "Tiếp nhận từ hồ sơ giấy: nghị quyết đã có trên giấy",
     ]
     pipeline = await w.query("reporting", "pipeline", organisation="PT.H1.X1", on="2026-05-01")
-    assert {s: n for s, n in pipeline["by_step"].items() if n} == {"application": 1, "verification": 1, "awaiting_decision": 1}
+    assert {s: n for s, n in pipeline["by_step"].items() if n} == {"application": 1, "verification": 1, "awaiting_decision": 2}
+    pipeline = await w.query("reporting", "pipeline", organisation="PT.H1.X1", on="2026-07-01")
+    assert {s: n for s, n in pipeline["by_step"].items() if n} == {
+        "application": 1, "verification": 1, "awaiting_decision": 1, "probation": 1,
+    }
     quota = await w.query("reporting", "quota", organisation="PT.H1.X1", year=2026, on="2026-05-01")
-    assert (quota["quota"], quota["achieved"], quota["in_progress"]["total"]) == (4, 0, 3)
+    assert (quota["quota"], quota["achieved"], quota["in_progress"]["total"]) == (4, 0, 4)
+    quota = await w.query("reporting", "quota", organisation="PT.H1.X1", year=2026, on="2026-07-01")
+    assert (quota["achieved"], quota["in_progress"]["total"]) == (1, 3)
 
     # The dossier taken over at the cell's resolution continues live: the grassroots committee's
     # resolution, then the decision of the committee above.
-    committee = (HELPER, INTRODUCER_1, INTRODUCER_2)
-    for citizen_id in committee:
-        seat = await w.command("registry", "appoint_committee_member", organisation="PT.H1.X1", citizen_id=citizen_id,
-                               effective_from="2025-01-01")
-        assert seat["ok"], seat
     resolution = await w.command("voting", "record_grassroots_resolution", dossier_ids=[at_resolution], organisation="PT.H1.X1",
                                  meeting_on="2026-05-05", ballots=[{"citizen_id": c, "choice": "agree"} for c in committee])
     assert resolution["ok"], json.dumps(resolution["error"], ensure_ascii=False)
@@ -190,8 +230,8 @@ async def test_dossiers_in_progress_are_taken_over_at_their_steps_counted_and_co
 
     await eventually(admitted, timeout=30)
     await w.settle()
-    quota = await w.query("reporting", "quota", organisation="PT.H1.X1", year=2026, on="2026-06-30")
-    assert (quota["achieved"], quota["in_progress"]["total"]) == (1, 2)
+    quota = await w.query("reporting", "quota", organisation="PT.H1.X1", year=2026, on="2026-07-01")
+    assert (quota["achieved"], quota["in_progress"]["total"]) == (2, 2)
     member = await w.query("registry", "member", citizen_id=AT_RESOLUTION, on="2026-06-30")
     assert (member["kind"], member["admitted_on"]) == ("probationary", "2026-06-01")
     dead = 0
@@ -205,7 +245,7 @@ async def test_no_rule_set_a_paper_dossier_dated_before_every_rule_set_is_refuse
     w = world
     registry = await import_bytes(w.pool, REGISTRY_ROWS.encode(), "to-chuc.csv", schema=w.names["registry"])
     assert registry.ok, registry.problems
-    old = HEADER + f"hồ sơ đang làm,{TOO_OLD},Ngô Văn Cũ,{CELL},{HELPER},01/05/2011,source_list" + "," * 25 + "\n"
+    old = paper({**person(TOO_OLD, "Ngô Văn Cũ", "source_list"), "Ngày vào danh sách cảm tình": "01/05/2011"})
     checked, _ = await w.take_over(old, dry_run=True)
     assert [(p.line, p.field, p.reason) for p in checked.problems] == [
         (2, "opened_on", "[NO_RULE_SET] Ngày 01/05/2011: " + _no_rule_set_message()),
