@@ -215,6 +215,10 @@ async def test_dossiers_in_progress_are_taken_over_at_their_steps_counted_and_co
     assert (quota["quota"], quota["achieved"], quota["in_progress"]["total"]) == (4, 0, 4)
     quota = await w.query("reporting", "quota", organisation="PT.H1.X1", year=2026, on="2026-07-01")
     assert (quota["achieved"], quota["in_progress"]["total"]) == (1, 3)
+    stats = await w.query("reporting", "stats", organisation="PT.H1.X1", year=2026, on="2026-07-01")
+    genders = next(a["values"] for a in stats["axes"] if a["axis"] == "gender")
+    assert (stats["admitted"], stats["unknown"]) == (1, {}), stats
+    assert [(v["value"], v["count"]) for v in genders if v["count"]] == [("female", 1)], genders
 
     # The dossier taken over at the cell's resolution continues live: the grassroots committee's
     # resolution, then the decision of the committee above.
