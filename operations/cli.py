@@ -306,7 +306,7 @@ def registry_import(
         raw = Path(file).read_bytes()
         nc = await nats.connect(nats_url, name="ketnap-cli", inbox_prefix=subjects.inbox_prefix(nats_url))
         try:
-            taken, count = await take_over_file(nc, raw, Path(file).name, actor=actor, scope="*", dry_run=dry_run)
+            taken, count = await take_over_file(nc, raw, Path(file).name, actor=actor, scope=None, dry_run=dry_run)
         finally:
             await nc.drain()
         if not count:

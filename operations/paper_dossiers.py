@@ -236,10 +236,11 @@ def dossier_id_of(row: PaperDossierRow) -> str:
     return str(uuid.uuid5(_KEYS, f"dossier:{row.citizen_id}:{row.opened_on.isoformat()}"))
 
 class TakeOver:
-    """Drives the rows of a file through the owning services over NATS, as `actor` in `scope`."""
+    """Drives the rows of a file through the owning services over NATS, as `actor` in `scope` (None:
+    each row's cell, the unit the acts are about, as the operator's tool sends them)."""
 
     def __init__(
-        self, nc: NatsClient, *, actor: str, scope: str, services: Mapping[str, str] | None = None,
+        self, nc: NatsClient, *, actor: str, scope: str | None, services: Mapping[str, str] | None = None,
         wait_seconds: float = WAIT_SECONDS,
     ) -> None:
         self.nc, self.actor, self.scope = nc, actor, scope
@@ -351,7 +352,7 @@ class TakeOver:
 
     async def _send(self, row: PaperDossierRow, service: str, name: str, body: dict[str, Any], *, field_name: str) -> dict[str, Any]:
         key = str(uuid.uuid5(_KEYS, f"{row.citizen_id}:{row.opened_on.isoformat()}:{service}.{name}"))
-        signed = {**_plain(body), "idempotency_key": key, "actor": self.actor, "scope": self.scope}
+        signed = {**_plain(body), "idempotency_key": key, "actor": self.actor, "scope": self.scope or row.organisation}
         reply = await requests.command(self.nc, self._service(service), name, signed)
         if reply.get("ok"):
             return reply
@@ -401,7 +402,7 @@ def _plain(value: Any) -> Any:
     return value
 
 async def take_over_file(
-    nc: NatsClient, raw: bytes, name: str, *, actor: str, scope: str, dry_run: bool = False,
+    nc: NatsClient, raw: bytes, name: str, *, actor: str, scope: str | None, dry_run: bool = False,
     services: Mapping[str, str] | None = None, wait_seconds: float = WAIT_SECONDS,
 ) -> tuple[TakeOverResult, int]:
     """The dossier rows of a file taken over (or only checked, `dry_run`): the result and how many rows."""
