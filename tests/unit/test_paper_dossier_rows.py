@@ -4,6 +4,11 @@ import leaves them to the take-over (command line) or refuses them (the web page
 
 from __future__ import annotations
 
+import io
+from datetime import date
+
+import openpyxl
+
 from ketnap.domain.rules import RuleCode
 from ketnap.operations.paper_dossiers import check_rows, dossier_id_of
 from ketnap.services.registry.importer import DOSSIERS_ELSEWHERE, Problem, _validated, records_of
@@ -42,3 +47,18 @@ def test_the_registry_import_leaves_dossier_rows_to_the_take_over_or_refuses_the
     records, _ = records_of((HEAD + "hồ sơ đang làm,001095000001,Lê Văn A,C1,001080000001,05/01/2026,source_list,,\n").encode(), "x.csv")
     assert _validated(records, dossiers_taken_over=True)[1] == []
     assert _validated(records)[1] == [Problem(2, "record", DOSSIERS_ELSEWHERE)]
+
+
+def test_an_excel_sheet_named_for_dossiers_in_progress_with_date_cells_and_numbers() -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Hồ sơ đang làm"
+    sheet.append(["Số CCCD", "Họ và tên", "Chi bộ", "Người giúp đỡ", "Ngày vào danh sách cảm tình", "Bước hiện tại", "Ngày làm đơn"])
+    sheet.append([1095000001, "Lê Văn A", "C1", "001080000001", date(2026, 1, 5), "đã nộp đơn xin vào Đảng", "12/01/2026"])
+    raw = io.BytesIO()
+    book.save(raw)
+    records, problems = records_of(raw.getvalue(), "ho-so.xlsx")
+    rows, row_problems = check_rows(records)
+    assert problems == row_problems == []
+    ((line, row),) = rows
+    assert (line, row.citizen_id, row.opened_on, row.step) == (2, "001095000001", date(2026, 1, 5), "application")
