@@ -260,24 +260,25 @@ def restore(
 
 @registry_app.command("import", cls=VietnameseCommand)
 def registry_import(
-    file: Annotated[str, typer.Argument(help="Tệp CSV hoặc JSON (xem docs/registry.md)")],
+    file: Annotated[str, typer.Argument(help="Tệp CSV, JSON hoặc Excel .xlsx (xem docs/registry.md)")],
     actor: Annotated[str, typer.Option("--actor", help="Người nhập, ghi vào nhật ký")] = "import",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Chỉ kiểm tra, không ghi")] = False,
 ) -> None:
-    """Nhập một tổ chức có sẵn (cây, đảng viên, cấp ủy, địa bàn): tất cả hoặc không gì cả."""
+    """Nhập một tổ chức có sẵn (cây, đảng viên, cấp ủy, địa bàn): tất cả hoặc không gì cả; rồi tiếp nhận
+    các hồ sơ đang làm trên giấy (dòng «hồ sơ đang làm»), từng hồ sơ qua các dịch vụ."""
     from pathlib import Path
 
     from ketnap.operations.terminal import steps
     from ketnap.services.registry.importer import import_file, render_problems
 
     settings = _settings()
-    _, database_url = _connection_urls(settings)
+    nats_url, database_url = _connection_urls(settings)
 
     async def run() -> bool:
         pool = await create_pool(database_url, min_size=1, max_size=4)
         try:
             with steps() as step:
-                result = await import_file(pool, Path(file), actor=actor, dry_run=dry_run, progress=step)
+                result = await import_file(pool, Path(file), actor=actor, dry_run=dry_run, progress=step, dossiers_taken_over=True)
         finally:
             await pool.close()
         for line in render_problems(result.problems):
@@ -293,7 +294,33 @@ def registry_import(
             typer.echo(f"Đã nhập: {counts} ({result.events} sự kiện).")
         else:
             typer.echo(f"Tệp hợp lệ: {counts} ({result.events} sự kiện); chưa ghi (--dry-run).")
-        return not result.problems
+        if result.problems and not dry_run:
+            return False
+        return await take_over_dossiers() and not result.problems
+
+    async def take_over_dossiers() -> bool:
+        """The dossiers in progress of the file, after its registry rows (their cells and helpers)."""
+        import nats
+
+        from ketnap.operations.paper_dossiers import take_over_file
+        from ketnap.platform.bus import subjects
+
+        raw = Path(file).read_bytes()
+        nc = await nats.connect(nats_url, name="ketnap-cli", inbox_prefix=subjects.inbox_prefix(nats_url))
+        try:
+            taken, count = await take_over_file(nc, raw, Path(file).name, actor=actor, scope=None, dry_run=dry_run)
+        finally:
+            await nc.drain()
+        if not count:
+            return True
+        for line in render_problems(taken.problems):
+            typer.echo(line)
+        done = len(taken.dossiers)
+        if dry_run:
+            typer.echo(f"Hồ sơ đang làm: {count} dòng, {len(taken.problems)} lỗi; chưa tiếp nhận (--dry-run).")
+        else:
+            typer.echo(f"Đã tiếp nhận {done}/{count} hồ sơ đang làm từ hồ sơ giấy.")
+        return not taken.problems
 
     raise typer.Exit(0 if asyncio.run(run()) else 1)
 

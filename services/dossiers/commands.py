@@ -8,6 +8,7 @@ order, within the command and against the dossier and today, and the rules of th
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -94,6 +95,24 @@ class OpenDossier(Command):
             return str(uuid.UUID(value))
         except ValueError as error:
             raise ValueError("Mã hồ sơ phải là một UUID") from error
+
+
+TAKEN_OVER_STEPS = (
+    "source_list", "application", "verification", "ready_for_cell_vote", "awaiting_decision", "awaiting_ceremony", "probation",
+)
+"""Where a dossier begun on paper may stand when taken over, up to probation. The steps done on paper
+are then recorded by the command of each owning service, with the paper's dates (docs/registry.md,
+"Dossiers in progress")."""
+
+
+class TakeOverDossier(OpenDossier):
+    """Tiếp nhận hồ sơ giấy: open a dossier begun on paper, marked as taken over, with the step the
+    paper stands at (`step`). Judged like `open_dossier` on `opened_on` (NO_RULE_SET, SOURCE_HELPER,
+    ALREADY_MEMBER, ONE_DOSSIER, READMIT)."""
+
+    step: Literal[
+        "source_list", "application", "verification", "ready_for_cell_vote", "awaiting_decision", "awaiting_ceremony", "probation",
+    ]
 
 
 class RecordClassCertificate(DossierCommand):

@@ -66,6 +66,17 @@ class ApplicantDossierOpened(Event):
     citizen_id: str
 
 
+class DossierTakenOverFromPaper(Event):
+    """Tiếp nhận từ hồ sơ giấy: the dossier was begun on paper before this deployment, and is
+    brought in at `step` (where the paper stood) on `taken_over_on` (the day it was typed in, not a
+    day of the dossier: no business date). Recorded with `DossierOpened`; the steps done on paper
+    follow as the ordinary events of each owning service, with the paper's dates, judged under the
+    rule set of those dates. Internal to the dossiers service."""
+
+    step: str
+    taken_over_on: date
+
+
 class ClassCertificateRecorded(Event):
     """Giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng; a later one replaces it (học lại)."""
 
@@ -410,6 +421,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         DossierOpened,
         ReadmissionDeclared,
         ApplicantDossierOpened,
+        DossierTakenOverFromPaper,
         ClassCertificateRecorded,
         ApplicationLetterSubmitted,
         PersonalHistoryDeclared,

@@ -27,6 +27,7 @@ from ketnap.platform.eventstore.errors import ConcurrencyConflict
 from ketnap.services.dossiers import commands as cmd
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import Dossier, RegistryStanding, raise_violation
+from ketnap.services.dossiers.dossier.refusals import act_dates
 from ketnap.services.dossiers.registry_client import Membership, PastMembership
 
 CELL_KINDS = frozenset({"cell", "grassroots_cell"})
@@ -91,6 +92,9 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
     dossier_id = command.dossier_id or str(uuid.uuid5(_DOSSIER_ID_NAMESPACE, command.idempotency_key))
     if await deps.store.read_stream(ev.stream_id(dossier_id)):
         raise Conflict("Mã hồ sơ này đã được dùng cho một hồ sơ khác.", dossier_id=dossier_id)
+    # The date first (NO_RULE_SET): a dossier begun before every rule set is refused for its date,
+    # whatever the registry says of the cell and the helper that day.
+    act_dates(deps.today(), opened_on=command.opened_on)
     await _unit_still_there(deps, command.cell, command.opened_on, "cell")
     helper = await deps.registry.membership(command.helper_citizen_id, command.cell, command.opened_on)
     for on in sorted({command.opened_on, deps.today()}):
@@ -110,6 +114,16 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
     )
     await _reserve_the_applicant(deps, command, dossier_id)
     return Decision(ev.stream_id(dossier_id), 0, [e.to_new_event() for e in events], {"dossier_id": dossier_id})
+
+
+async def take_over_dossier(deps: Deps, command: cmd.TakeOverDossier) -> Decision:
+    """A dossier begun on paper: opened as `open_dossier` opens one (the same checks on the paper's
+    `opened_on`), marked as taken over at the step the paper stands at. The later paper steps come
+    as the ordinary commands of their owners (this service, verification, voting), with their dates."""
+    opened = await open_dossier(deps, command)
+    dossier_id = opened.result["dossier_id"]
+    marker = ev.DossierTakenOverFromPaper(dossier_id=dossier_id, step=command.step, taken_over_on=deps.today())
+    return Decision(opened.stream_id, opened.expected_version, [*opened.events, marker.to_new_event()], opened.result)
 
 
 async def _readmission(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> ev.ReadmissionDeclared | None:
@@ -268,6 +282,7 @@ Handler = Callable[[Deps, Any], Awaitable[Decision]]
 
 COMMANDS: list[tuple[str, type[Command], Handler]] = [
     ("open_dossier", cmd.OpenDossier, open_dossier),
+    ("take_over_dossier", cmd.TakeOverDossier, take_over_dossier),
     ("record_class_certificate", cmd.RecordClassCertificate, alone(Dossier.record_class_certificate)),
     ("submit_application_letter", cmd.SubmitApplicationLetter, alone(Dossier.submit_application_letter)),
     ("declare_personal_history", cmd.DeclarePersonalHistory, alone(Dossier.declare_personal_history)),

@@ -122,6 +122,7 @@ def summary(d: Dossier, today: date) -> dict[str, Any]:
         "opened_on": _iso(d.opened_on),
         "helper_citizen_id": d.helper_citizen_id,
         "readmission": d.readmission.model_dump(mode="json", exclude={"dossier_id"}) if d.readmission else None,
+        "taken_over_from_paper": d.taken_over.model_dump(mode="json", exclude={"dossier_id"}) if d.taken_over else None,
         "papers": papers,
         "cell_vote": {
             "ready_on": _iso(d.ready_on),

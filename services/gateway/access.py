@@ -111,6 +111,7 @@ COMMANDS: dict[tuple[str, str], Access] = {
     ("registry", "correct_quality_rating"): _c(GRASSROOTS, BOARD, scope=("organisation",)),
     # dossiers: the cell prepares, the grassroots committee and the board help
     ("dossiers", "open_dossier"): _c(*PREPARERS, scope=("cell",)),
+    ("dossiers", "take_over_dossier"): _c(BOARD, GRASSROOTS, ADMIN, scope=("cell",)),
     ("dossiers", "record_class_certificate"): _c(*PREPARERS),
     ("dossiers", "submit_application_letter"): _c(*PREPARERS),
     ("dossiers", "declare_personal_history"): _c(*PREPARERS),
@@ -133,10 +134,13 @@ COMMANDS: dict[tuple[str, str], Access] = {
     ("verification", "record_reply"): _c(GRASSROOTS, CELL, BOARD),
     ("verification", "certify_history"): _c(GRASSROOTS, BOARD, scope=("certified_by",)),
     ("verification", "close_by_member_record"): _c(GRASSROOTS, CELL, BOARD),
+    ("verification", "take_over_certification"): _c(BOARD, GRASSROOTS, ADMIN, scope=("certified_by",)),
     ("verification", "lift_block"): _c(STANDING, scope=("decided_by",)),
     # voting: each collective body records its own acts; only the standing committee decides
     ("voting", "record_cell_resolution"): _c(CELL, GRASSROOTS, scope=("cell",)),
     ("voting", "record_recognition_cell_resolution"): _c(CELL, GRASSROOTS, scope=("cell",)),
+    ("voting", "take_over_cell_resolution"): _c(BOARD, GRASSROOTS, ADMIN, scope=("cell",)),
+    ("voting", "take_over_grassroots_resolution"): _c(BOARD, GRASSROOTS, ADMIN, scope=("organisation",)),
     ("voting", "record_appraisal"): _c(GRASSROOTS, BOARD, scope=("organisation",)),
     ("voting", "record_grassroots_resolution"): _c(GRASSROOTS, BOARD, scope=("organisation",)),
     ("voting", "record_recognition_grassroots_resolution"): _c(GRASSROOTS, BOARD, scope=("organisation",)),

@@ -31,7 +31,7 @@ WHOLE_DEPLOYMENT = "*"
 """The operator's scope: every organisation of the deployment. Only reachable over NATS (whose
 accounts decide who may send there); over HTTP the scope is always the user's organisation."""
 
-OPENS_DOSSIER: frozenset[tuple[str, str]] = frozenset({("dossiers", "open_dossier")})
+OPENS_DOSSIER: frozenset[tuple[str, str]] = frozenset({("dossiers", "open_dossier"), ("dossiers", "take_over_dossier")})
 """Commands whose dossier may not exist yet: its cell is then checked through the `cell` field."""
 
 

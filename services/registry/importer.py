@@ -129,14 +129,19 @@ RECORDS: dict[str, type[_Row]] = {
     "committee": CommitteeRow,
     "locality": LocalityRow,
 }
-KIND_MESSAGE = "Loại dòng phải là tổ chức, đảng viên, kết nạp trên giấy, cấp ủy hoặc địa bàn"
+KIND_MESSAGE = "Loại dòng phải là tổ chức, đảng viên, kết nạp trên giấy, cấp ủy, địa bàn hoặc hồ sơ đang làm"
 RECORD_ALIASES = {
     "organisation": "organisation", "tổ chức": "organisation", "organisations": "organisation",
     "member": "member", "đảng viên": "member", "members": "member",
     "paper_admission": "paper_admission", "paper_admissions": "paper_admission", "kết nạp trên giấy": "paper_admission",
     "committee": "committee", "cấp ủy": "committee", "committees": "committee",
     "locality": "locality", "địa bàn": "locality", "localities": "locality",
+    "dossier": "dossier", "dossiers": "dossier", "hồ sơ đang làm": "dossier", "hồ sơ giấy": "dossier",
+    "tiếp nhận hồ sơ giấy": "dossier",
 }
+TAKEN_OVER_ELSEWHERE = frozenset({"dossier"})
+"""Rows the registry does not record: dossiers in progress, taken over through the services that
+own their steps (`ketnap.operations.paper_dossiers`), after the registry rows of the same file."""
 
 
 @dataclass(frozen=True, order=True)
@@ -212,6 +217,27 @@ COLUMN_ALIASES = {
     "trạng thái": "status", "ngày kết nạp": "admitted_on",
     "ngày chính thức": "official_since", "ngày công nhận chính thức": "official_since",
     "chức vụ": "role", "do chi bộ phụ trách": "covered_by", "chi bộ phụ trách": "covered_by",
+    # dossiers in progress taken over from paper (ketnap.operations.paper_dossiers)
+    "bước hiện tại": "step", "bước": "step",
+    "người giúp đỡ": "helper_citizen_id", "cccd người giúp đỡ": "helper_citizen_id",
+    "ngày vào danh sách cảm tình": "opened_on", "ngày mở hồ sơ": "opened_on",
+    "số giấy chứng nhận": "class_certificate_number", "số giấy chứng nhận lớp nhận thức": "class_certificate_number",
+    "ngày cấp giấy chứng nhận": "class_issued_on", "nơi cấp giấy chứng nhận": "class_issued_by",
+    "ngày làm đơn": "letter_on", "ngày đơn xin vào đảng": "letter_on",
+    "ngày khai lý lịch": "declared_on", "ngày sinh": "birth_date", "giới tính": "gender", "dân tộc": "ethnicity",
+    "tôn giáo": "religion", "nghề nghiệp": "occupation", "trình độ phổ thông": "general_education",
+    "trình độ chuyên môn": "professional_qualification", "đoàn viên": "youth_union_member",
+    "có tổ chức đoàn": "youth_union_exists",
+    "cccd người giới thiệu 1": "introducer_1_citizen_id", "người giới thiệu 1": "introducer_1_name",
+    "cccd người giới thiệu 2": "introducer_2_citizen_id", "người giới thiệu 2": "introducer_2_name",
+    "ngày giới thiệu": "introduced_on", "cùng công tác từ": "acquainted_since", "ngày nhận xét": "opinions_on",
+    "cấp ủy chứng nhận lý lịch": "certified_by", "ngày chứng nhận lý lịch": "certified_on",
+    "ngày sẵn sàng xét": "ready_on", "ngày chi bộ họp xét": "cell_meeting_on", "ngày họp chi bộ": "cell_meeting_on",
+    "số tán thành": "cell_agree", "số phiếu tán thành": "cell_agree",
+    "số không tán thành": "cell_disagree", "số phiếu không tán thành": "cell_disagree",
+    "đảng ủy cơ sở": "grassroots_committee", "ngày đảng ủy họp xét": "grassroots_meeting_on",
+    "số phiếu tán thành của đảng ủy": "grassroots_agree", "số phiếu không tán thành của đảng ủy": "grassroots_disagree",
+    "ngày chi bộ nhận quyết định": "received_on", "người giúp đỡ đảng viên dự bị": "ceremony_helper_citizen_id",
 }
 """Vietnamese column headers, as boards type them, for the fields of each record (any field name is
 accepted as it is too)."""
@@ -259,7 +285,7 @@ def _read_csv(text: str) -> tuple[list[Record], list[Problem]]:
 
 
 _NO_RECORD_COLUMN = (
-    "Thiếu cột «Loại dòng» (tổ chức, đảng viên, kết nạp trên giấy, cấp ủy hoặc địa bàn); "
+    "Thiếu cột «Loại dòng» (tổ chức, đảng viên, kết nạp trên giấy, cấp ủy, địa bàn hoặc hồ sơ đang làm); "
     "hoặc để mỗi loại một trang, đặt tên trang theo loại"
 )
 
@@ -701,10 +727,20 @@ class _Plan:
             self.counts["localities"] += 1
 
 
-def _validated(records: list[Record]) -> tuple[dict[str, list[tuple[int, Any]]], list[Problem]]:
+DOSSIERS_ELSEWHERE = (
+    "Hồ sơ đang làm trên giấy được tiếp nhận bằng lệnh `ketnap registry import` (qua các dịch vụ hồ sơ, "
+    "thẩm tra, biểu quyết), không qua trang nhập này"
+)
+
+
+def _validated(records: list[Record], *, dossiers_taken_over: bool = False) -> tuple[dict[str, list[tuple[int, Any]]], list[Problem]]:
     rows: dict[str, list[tuple[int, Any]]] = {kind: [] for kind in RECORDS}
     problems: list[Problem] = []
     for record in records:
+        if record.record in TAKEN_OVER_ELSEWHERE:
+            if not dossiers_taken_over:
+                problems.append(Problem(record.line, "record", DOSSIERS_ELSEWHERE))
+            continue
         try:
             rows[record.record].append((record.line, RECORDS[record.record].model_validate(record.fields)))
         except pydantic.ValidationError as error:
@@ -721,9 +757,15 @@ async def import_file(
     actor: str = "import",
     dry_run: bool = False,
     progress: Progress | None = None,
+    dossiers_taken_over: bool = False,
 ) -> ImportResult:
-    """Check every row of `path`; if all are good (and not `dry_run`), record them in one transaction."""
-    return await import_bytes(pool, path.read_bytes(), path.name, schema=schema, actor=actor, dry_run=dry_run, progress=progress)
+    """Check every row of `path`; if all are good (and not `dry_run`), record them in one transaction.
+    `dossiers_taken_over`: the caller takes over the file's dossiers in progress itself, after these
+    rows (`ketnap.operations.paper_dossiers`); otherwise a dossier row is a problem of that row."""
+    return await import_bytes(
+        pool, path.read_bytes(), path.name, schema=schema, actor=actor, dry_run=dry_run, progress=progress,
+        dossiers_taken_over=dossiers_taken_over,
+    )
 
 
 async def import_bytes(
@@ -736,13 +778,14 @@ async def import_bytes(
     dry_run: bool = False,
     progress: Progress | None = None,
     within: str | None = None,
+    dossiers_taken_over: bool = False,
 ) -> ImportResult:
     """`import_file` of a file's bytes. `within`: every row must be about that unit or one below it
     (a person imports only into their own subtree); a row outside is a problem of that row."""
     say = progress or (lambda _message: None)
     records, problems = records_of(raw, name)
     say(f"Đã đọc {len(records)} dòng dữ liệu.")
-    rows, field_problems = _validated(records)
+    rows, field_problems = _validated(records, dossiers_taken_over=dossiers_taken_over)
     problems += field_problems
     store = EventStore(pool, schema)
     await RegistryModel.of(schema).catch_up(pool, store)

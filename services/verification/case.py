@@ -25,6 +25,7 @@ from ketnap.services.verification.events import (
     Event,
     HistoryCertified,
     HistoryCorrectionReceived,
+    HistoryTakenOverFromPaper,
     MemberRecordCrossChecked,
     PersonalHistoryDeclared,
     SubjectDetail,
@@ -90,6 +91,10 @@ class Subject:
         return "requested" if self.request is not None else "not_requested"
 
 
+PAPER_NOTE = "Đã thẩm tra trên hồ sơ giấy (tiếp nhận từ hồ sơ giấy)."
+"""The note of a reply a certification on paper stands for."""
+
+
 def judgeable(d: date) -> None:
     """NO_RULE_SET: a verification act dated before every known rule set is refused, as every step
     of the dossier refuses it."""
@@ -147,6 +152,8 @@ class Case:
     """Subjects whose disqualifying finding waits for the competent committee."""
     decisions: list[VerificationBlockLifted] = field(default_factory=list)
     certified: HistoryCertified | None = None
+    taken_over: HistoryTakenOverFromPaper | None = None
+    """Verified and certified on paper (tiếp nhận từ hồ sơ giấy)."""
 
     # --- loading ---------------------------------------------------------------------------------
 
@@ -217,6 +224,8 @@ class Case:
                 self.decisions.append(event)
             case HistoryCertified():
                 self.certified = event
+            case HistoryTakenOverFromPaper():
+                self.taken_over = event
             case _:
                 raise ValueError(f"unknown event {type(event).__name__}")
 
@@ -470,6 +479,45 @@ class Case:
             )
         ]
 
+    def take_over_certification(self, *, certified_by: str, certified_on: date) -> list[Event]:
+        """A history verified and certified on paper, taken over: the certification stands for the
+        replies the paper holds, so every subject still without a reply is recorded clear on that
+        day. Judged on its date like a certification (NO_RULE_SET); a disqualifying finding on
+        record, or a reply after the paper's certification, still refuses it."""
+        judgeable(certified_on)
+        if self.certified is not None:
+            if self.taken_over is not None and (self.certified.certified_by, self.certified.certified_on) == (certified_by, certified_on):
+                return []
+            raise Conflict(
+                f"Lý lịch đã được {self.certified.certified_by} chứng nhận ngày {_vn(self.certified.certified_on)}.",
+                reason="certified",
+            )
+        self._ensure_changeable()
+        if self.blocked_by:
+            raise Conflict(
+                "Có kết quả thẩm tra \"không đủ điều kiện\"; chờ cấp ủy có thẩm quyền quyết định trước khi "
+                "chứng nhận lý lịch.",
+                reason="blocked",
+                subjects=list(self.blocked_by),
+            )
+        replied = [s.reply.replied_on for s in self.subjects.values() if s.reply is not None]
+        if replied and certified_on < max(replied):
+            raise InvalidInput(
+                f"Ngày chứng nhận không thể trước ngày có kết quả thẩm tra cuối cùng ({_vn(max(replied))}).",
+                field="certified_on",
+            )
+        return [
+            HistoryTakenOverFromPaper(dossier_id=self.dossier_id, certified_by=certified_by, certified_on=certified_on),
+            *(
+                VerificationReplyRecorded(
+                    dossier_id=self.dossier_id, subject_id=subject_id, replied_on=certified_on,
+                    responding_organisation=certified_by, finding="clear", note=PAPER_NOTE,
+                )
+                for subject_id in self.missing_replies()
+            ),
+            HistoryCertified(dossier_id=self.dossier_id, cell=self.cell, certified_by=certified_by, certified_on=certified_on),
+        ]
+
     def lift_block(self, *, decided_by: str, decided_on: date, outcome: str) -> list[Event]:
         """The competent committee's decision on a disqualifying finding: continue or reject."""
         self._ensure_changeable()
@@ -536,5 +584,6 @@ class Case:
             "blocked_by": list(self.blocked_by),
             "decisions": [d.model_dump(mode="json") for d in self.decisions],
             "certified": None if self.certified is None else self.certified.model_dump(mode="json"),
+            "taken_over_from_paper": None if self.taken_over is None else self.taken_over.model_dump(mode="json"),
             "subjects": subjects,
         }

@@ -67,6 +67,14 @@ class CertifyHistory(CaseCommand):
     certified_on: Day
 
 
+class TakeOverCertification(CaseCommand):
+    """Tiếp nhận lý lịch đã thẩm tra, chứng nhận trên hồ sơ giấy: the certification made on paper
+    before this deployment, standing for the replies the paper holds."""
+
+    certified_by: OrganisationCode
+    certified_on: Day
+
+
 class LiftBlock(CaseCommand):
     """Quyết định của cấp ủy có thẩm quyền sau kết quả thẩm tra không đủ điều kiện: continue or reject."""
 

@@ -172,6 +172,16 @@ class HistoryCertified(Event):
     certified_on: date
 
 
+class HistoryTakenOverFromPaper(Event):
+    """Tiếp nhận từ hồ sơ giấy: the history was verified and certified on paper before this
+    deployment. Recorded before the replies it stands for (one `VerificationReplyRecorded`, clear,
+    per subject still without one, dated the certification) and the `HistoryCertified` that follows."""
+
+    dossier_id: DossierId
+    certified_by: OrganisationCode
+    certified_on: date
+
+
 class VerificationBlocked(Event):
     dossier_id: DossierId
     subject_id: SubjectId
@@ -207,6 +217,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         VerificationReplyCorrected,
         MemberRecordCrossChecked,
         HistoryCertified,
+        HistoryTakenOverFromPaper,
         VerificationBlocked,
         VerificationBlockLifted,
         HistoryCorrectionReceived,

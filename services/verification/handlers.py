@@ -18,7 +18,15 @@ from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.logging import get_logger
 from ketnap.platform.service import ServiceContext
 from ketnap.services.verification.case import Case, open_case, stream_id
-from ketnap.services.verification.commands import CaseCommand, CertifyHistory, CloseByMemberRecord, LiftBlock, RecordReply, SendRequest
+from ketnap.services.verification.commands import (
+    CaseCommand,
+    CertifyHistory,
+    CloseByMemberRecord,
+    LiftBlock,
+    RecordReply,
+    SendRequest,
+    TakeOverCertification,
+)
 from ketnap.services.verification.events import Event, PersonalHistoryDeclared
 from ketnap.services.verification.queries import load_case
 from ketnap.services.verification.registry_client import RegistryClient
@@ -103,6 +111,12 @@ async def certify_history(ctx: ServiceContext, command: CertifyHistory) -> Decis
     """Cấp ủy cơ sở chứng nhận lý lịch."""
     case = await _case_for(ctx, command)
     return _decided(case, case.certify(certified_by=command.certified_by, certified_on=command.certified_on))
+
+
+async def take_over_certification(ctx: ServiceContext, command: TakeOverCertification) -> Decision:
+    """Tiếp nhận lý lịch đã chứng nhận trên hồ sơ giấy."""
+    case = await _case_for(ctx, command)
+    return _decided(case, case.take_over_certification(certified_by=command.certified_by, certified_on=command.certified_on))
 
 
 async def lift_block(ctx: ServiceContext, command: LiftBlock) -> Decision:

@@ -19,6 +19,7 @@ from ketnap.services.verification.commands import (
     OverdueQuery,
     RecordReply,
     SendRequest,
+    TakeOverCertification,
 )
 from ketnap.services.verification.overview import VerificationOverview
 from ketnap.services.verification.registry_client import RegistryClient
@@ -41,6 +42,7 @@ def build_service(
     service.command("send_request", SendRequest)(handlers.send_request)
     service.command("record_reply", RecordReply)(handlers.record_reply)
     service.command("certify_history", CertifyHistory)(handlers.certify_history)
+    service.command("take_over_certification", TakeOverCertification)(handlers.take_over_certification)
     service.command("lift_block", LiftBlock)(handlers.lift_block)
 
     @service.command("close_by_member_record", CloseByMemberRecord)

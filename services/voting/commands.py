@@ -51,6 +51,28 @@ class RecordCellResolution(Vote):
     cell: OrganisationCode
 
 
+class TakeOverCellResolution(CaseCommand):
+    """Tiếp nhận nghị quyết chi bộ đề nghị kết nạp đã có trên hồ sơ giấy (Mẫu 6-KNĐ): the counts the
+    paper records; the denominator comes from the registry's roster on the meeting day."""
+
+    dossier_id: DossierId
+    cell: OrganisationCode
+    meeting_on: PastDate
+    agree: int = Field(ge=0, le=10000)
+    disagree: int = Field(default=0, ge=0, le=10000)
+
+
+class TakeOverGrassrootsResolution(CaseCommand):
+    """Tiếp nhận nghị quyết đảng ủy cơ sở đề nghị kết nạp đã có trên hồ sơ giấy (Mẫu 8-KNĐ): the counts
+    the paper records; the denominator is the committee's members on the meeting day (registry)."""
+
+    dossier_id: DossierId
+    organisation: OrganisationCode
+    meeting_on: PastDate
+    agree: int = Field(ge=0, le=1000)
+    disagree: int = Field(default=0, ge=0, le=1000)
+
+
 class RecordAppraisal(CaseCommand):
     """Ghi ý kiến thẩm định của đảng ủy bộ phận (Mẫu 7-KNĐ)."""
 

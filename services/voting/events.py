@@ -224,6 +224,20 @@ class Ballot(BaseModel):
     choice: Choice
 
 
+class ResolutionTakenOverFromPaper(Event):
+    """Tiếp nhận từ hồ sơ giấy: a resolution (`act`: the cell's or the grassroots committee's) was
+    adopted on paper before this deployment, with these counts (the paper holds no ballots).
+    Recorded before the `VoteHeld` (the roster or committee on the meeting day, no ballots) and the
+    adopted resolution it stands for."""
+
+    dossier_id: DossierId
+    act: Literal["cell_resolution", "grassroots_resolution"]
+    organisation: OrganisationCode
+    meeting_on: date
+    agree: int
+    disagree: int
+
+
 class VoteHeld(Event):
     """The whole vote behind a resolution or a committee's decision: who was entitled (the roster
     from the registry as of the meeting date), who voted how, the count and the outcome by the rule
@@ -354,6 +368,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecognitionEscalated,
         NameRemovalDecided,
         VoteHeld,
+        ResolutionTakenOverFromPaper,
         AuthorityChecked,
         RecognitionResolutionAdopted,
         RecognitionResolutionRejected,

@@ -85,6 +85,24 @@ async def record_cell_resolution(cases: CaseLog, registry: RegistryClient, comma
     return _decision(case, _tally_result(tally))
 
 
+async def take_over_cell_resolution(cases: CaseLog, registry: RegistryClient, command: c.TakeOverCellResolution) -> Decision:
+    case = await _open_case(cases, command.dossier_id, command)
+    await _chain_here(registry, case, command.cell, command.meeting_on)
+    roster = await registry.roster(command.cell, command.meeting_on)
+    tally = case.take_over_cell_resolution(**_arguments(command, "dossier_id"), roster=roster)
+    return _decision(case, _tally_result(tally))
+
+
+async def take_over_grassroots_resolution(
+    cases: CaseLog, registry: RegistryClient, command: c.TakeOverGrassrootsResolution
+) -> Decision:
+    case = await _open_case(cases, command.dossier_id, command)
+    chain = await _chain_here(registry, case, command.organisation, command.meeting_on)
+    committee = await registry.committee(command.organisation, command.meeting_on) if command.organisation in chain else []
+    tally = case.take_over_grassroots_resolution(**_arguments(command, "dossier_id"), chain=chain, committee=committee)
+    return _decision(case, _tally_result(tally))
+
+
 async def record_recognition_cell_resolution(
     cases: CaseLog, registry: RegistryClient, command: c.RecordRecognitionCellResolution
 ) -> Decision:

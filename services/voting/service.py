@@ -21,6 +21,8 @@ from ketnap.services.voting.registry_client import RegistryClient
 
 COMMANDS: dict[str, tuple[type[Command], Callable[[CaseLog, RegistryClient, Any], Awaitable[Decision]]]] = {
     "record_cell_resolution": (c.RecordCellResolution, handlers.record_cell_resolution),
+    "take_over_cell_resolution": (c.TakeOverCellResolution, handlers.take_over_cell_resolution),
+    "take_over_grassroots_resolution": (c.TakeOverGrassrootsResolution, handlers.take_over_grassroots_resolution),
     "record_appraisal": (c.RecordAppraisal, handlers.record_appraisal),
     "record_grassroots_resolution": (c.RecordGrassrootsResolution, handlers.record_grassroots_resolution),
     "decide_admission": (c.DecideAdmission, handlers.decide_admission),

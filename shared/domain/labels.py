@@ -7,6 +7,7 @@ from __future__ import annotations
 EVENT_LABELS = {
     # dossiers
     "DossierOpened": "Đưa vào danh sách cảm tình Đảng",
+    "DossierTakenOverFromPaper": "Tiếp nhận từ hồ sơ giấy",
     "ClassCertificateRecorded": "Ghi giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng",
     "ApplicationLetterSubmitted": "Nộp đơn xin vào Đảng",
     "PersonalHistoryDeclared": "Khai lý lịch người xin vào Đảng",
@@ -47,11 +48,13 @@ EVENT_LABELS = {
     "VerificationReplyCorrected": "Đính chính kết quả thẩm tra",
     "MemberRecordCrossChecked": "Đối chiếu hồ sơ đảng viên",
     "HistoryCertified": "Cấp ủy cơ sở chứng nhận lý lịch",
+    "HistoryTakenOverFromPaper": "Tiếp nhận từ hồ sơ giấy: lý lịch đã thẩm tra, chứng nhận trên giấy",
     "VerificationBlocked": "Kết quả thẩm tra không đủ điều kiện: chờ cấp ủy quyết định",
     "VerificationBlockLifted": "Cấp ủy quyết định sau kết quả thẩm tra",
     # voting
     "CaseOpened": "Mở hồ sơ biểu quyết",
     "VoteHeld": "Biểu quyết",
+    "ResolutionTakenOverFromPaper": "Tiếp nhận từ hồ sơ giấy: nghị quyết đã có trên giấy",
     "AuthorityChecked": "Kiểm tra thẩm quyền quyết định",
     "CellResolutionAdopted": "Chi bộ đề nghị kết nạp (nghị quyết được thông qua)",
     "CellResolutionNotAdopted": "Nghị quyết chi bộ không được thông qua",

@@ -288,6 +288,9 @@ class Preparation(DossierState):
     def _when_ReadmissionDeclared(self, e: ev.ReadmissionDeclared) -> None:
         self.readmission = e
 
+    def _when_DossierTakenOverFromPaper(self, e: ev.DossierTakenOverFromPaper) -> None:
+        self.taken_over = e
+
 
 def _next_subject_id(relation: str, taken: set[str]) -> str:
     """Readable, never reused: `father-1`, `child-2`, ... so verification's subjects stay stable."""

@@ -110,6 +110,8 @@ class DossierState:
     agreements: dict[str, date] = field(default_factory=dict)
     readmission: ev.ReadmissionDeclared | None = None
     """A former member admitted again (READMIT)."""
+    taken_over: ev.DossierTakenOverFromPaper | None = None
+    """Begun on paper and taken over (tiếp nhận từ hồ sơ giấy)."""
     certification: Certification | None = None
     open_blocks: set[str] = field(default_factory=set)
 

@@ -5,9 +5,11 @@ notified of it, and the committee above agreeing to a late ceremony."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 
-from ketnap.domain.rules import RuleCode, Violation
+from ketnap.domain.rules import RuleCode, RuleSet, Violation
+from ketnap.domain.rules.thresholds import check_cell_resolution_adopted, check_committee_resolution_adopted, vote_outcome
 from ketnap.platform.commands import Conflict, InvalidInput
 from ketnap.services.voting.admission_case.acts import CommitteeActs
 from ketnap.services.voting.admission_case.state import not_before, rules_on
@@ -23,6 +25,7 @@ from ketnap.services.voting.events import (
     GrassrootsResolutionAdopted,
     GrassrootsResolutionNotAdopted,
     PartialCommitteeAppraised,
+    ResolutionTakenOverFromPaper,
 )
 from ketnap.services.voting.roster import Chain, Competence, RosterMember
 from ketnap.services.voting.rules import Tally, cell_vote, committee_vote, refusal
@@ -65,6 +68,58 @@ class Admission(CommitteeActs):
         )
         return tally
 
+    def take_over_cell_resolution(
+        self, *, cell: str, meeting_on: date, agree: int, disagree: int, roster: Iterable[RosterMember]
+    ) -> Tally:
+        """A cell's resolution adopted on paper (Mẫu 6-KNĐ), taken over with its counts: the same
+        rules as a vote recorded here (CELL_MIN3, CELL_2_3 against the registry's roster on the
+        meeting day, under that day's rule set), a resolution not adopted refused (the dossier is
+        not in progress)."""
+        self.require_open()
+        if cell != self.cell:
+            raise InvalidInput("Hồ sơ thuộc chi bộ khác; chỉ chi bộ quản lý hồ sơ được biểu quyết.", cell=self.cell)
+        if self.cell_resolution is not None:
+            raise Conflict("Chi bộ đã có nghị quyết về người này.", dossier_id=self.dossier_id)
+        not_before(meeting_on, self.ready_on, "ngày hồ sơ sẵn sàng để chi bộ xét")
+        rules = rules_on(meeting_on)
+        counted = cell_vote(roster, [], rules=rules, meeting_on=meeting_on)
+        entitled = sum(1 for line in counted.roster if line.membership == "official" and line.status in ("active", "exempted"))
+        if agree + disagree > entitled:
+            raise InvalidInput(
+                f"Số phiếu ({agree + disagree}) nhiều hơn số đảng viên chính thức được biểu quyết của chi bộ "
+                f"ngày {meeting_on:%d/%m/%Y} ({entitled}).",
+                field="agree",
+            )
+        tally = replace(
+            counted,
+            agree=agree,
+            disagree=disagree,
+            abstain=0,
+            outcome=vote_outcome(agree, disagree, counted.denominator, rules.adoption_share),
+            violation=check_cell_resolution_adopted(agree, counted.denominator, rules=rules),
+        )
+        if tally.violation is not None:
+            raise refusal(tally.violation)
+        self._record(
+            ResolutionTakenOverFromPaper(
+                dossier_id=self.dossier_id, act="cell_resolution", organisation=cell, meeting_on=meeting_on,
+                agree=agree, disagree=disagree,
+            ),
+            self._vote_held("cell_resolution", cell, meeting_on, tally, rules),
+            CellResolutionAdopted(
+                dossier_id=self.dossier_id,
+                cell=cell,
+                citizen_id=self.citizen_id,
+                meeting_on=meeting_on,
+                agree=agree,
+                disagree=disagree,
+                denominator=tally.denominator,
+                entitled=tally.entitled,
+                rule_set=rules.id,
+            ),
+        )
+        return tally
+
     def record_appraisal(self, *, organisation: str, appraised_on: date, opinion: str, chain: Chain) -> None:
         """Thẩm định của đảng ủy bộ phận (Mẫu 7-KNĐ), when the cell sits under one."""
         self.require_open()
@@ -88,6 +143,44 @@ class Admission(CommitteeActs):
         self, *, organisation: str, meeting_on: date, ballots: Sequence[Ballot], chain: Chain, committee: Sequence[str]
     ) -> Tally:
         """Nghị quyết đảng ủy cơ sở (Mẫu 8-KNĐ): ≥ 2/3 of all committee members (COMMITTEE_2_3)."""
+        self._grassroots_may_resolve(organisation, meeting_on, chain)
+        rules = rules_on(meeting_on)
+        tally = committee_vote(committee, ballots, rules=rules, meeting_on=meeting_on)
+        self._record(*self._grassroots_resolved(organisation, meeting_on, tally, rules))
+        return tally
+
+    def take_over_grassroots_resolution(
+        self, *, organisation: str, meeting_on: date, agree: int, disagree: int, chain: Chain, committee: Sequence[str]
+    ) -> Tally:
+        """The grassroots committee's resolution adopted on paper (Mẫu 8-KNĐ), taken over with its
+        counts: COMMITTEE_2_3 against the committee's members on the meeting day, as live; a
+        resolution not adopted is refused (the dossier is not in progress)."""
+        self._grassroots_may_resolve(organisation, meeting_on, chain)
+        rules = rules_on(meeting_on)
+        counted = committee_vote(committee, [], rules=rules, meeting_on=meeting_on)
+        if agree + disagree > counted.denominator:
+            raise InvalidInput(
+                f"Số phiếu ({agree + disagree}) nhiều hơn số cấp ủy viên ngày {meeting_on:%d/%m/%Y} ({counted.denominator}).",
+                field="agree",
+            )
+        tally = replace(
+            counted, agree=agree, disagree=disagree, abstain=0,
+            outcome=vote_outcome(agree, disagree, counted.denominator, rules.adoption_share),
+            violation=check_committee_resolution_adopted(agree, counted.denominator, rules=rules),
+        )
+        if tally.violation is not None:
+            raise refusal(tally.violation)
+        self._record(
+            ResolutionTakenOverFromPaper(
+                dossier_id=self.dossier_id, act="grassroots_resolution", organisation=organisation, meeting_on=meeting_on,
+                agree=agree, disagree=disagree,
+            ),
+            *self._grassroots_resolved(organisation, meeting_on, tally, rules),
+        )
+        return tally
+
+    def _grassroots_may_resolve(self, organisation: str, meeting_on: date, chain: Chain) -> None:
+        """The guards of the grassroots committee's resolution, live or taken over."""
         self.require_open()
         resolution = self._require_cell_adopted()
         self._require_admission_pending()
@@ -104,10 +197,10 @@ class Admission(CommitteeActs):
             raise InvalidInput("Chưa có ý kiến thẩm định của đảng ủy bộ phận.", organisation=chain.partial_committee)
         not_before(meeting_on, resolution.meeting_on, "ngày chi bộ ra nghị quyết")
         not_before(meeting_on, self.appraisal[1] if self.appraisal else None, "ngày thẩm định")
-        rules = rules_on(meeting_on)
-        tally = committee_vote(committee, ballots, rules=rules, meeting_on=meeting_on)
+
+    def _grassroots_resolved(self, organisation: str, meeting_on: date, tally: Tally, rules: RuleSet) -> list[Event]:
         outcome = GrassrootsResolutionAdopted if tally.violation is None else GrassrootsResolutionNotAdopted
-        self._record(
+        return [
             self._vote_held("grassroots_resolution", organisation, meeting_on, tally, rules),
             outcome(
                 dossier_id=self.dossier_id,
@@ -117,8 +210,7 @@ class Admission(CommitteeActs):
                 denominator=tally.denominator,
                 rule_set=rules.id,
             ),
-        )
-        return tally
+        ]
 
     def _admission_ready_for_decision(self, competent: Competence, chain: Chain) -> date:
         """The steps before a decision, and the date of the last one."""

@@ -38,6 +38,7 @@ from ketnap.services.voting.events import (
     RecognitionResolutionAdopted,
     RecognitionResolutionRejected,
     RecognitionVoteFailed,
+    ResolutionTakenOverFromPaper,
     VoteHeld,
     parse,
 )
@@ -114,6 +115,8 @@ class CaseState:
     suspended: bool = False
 
     cell_resolution: Resolution | None = None
+    taken_over: list[str] = field(default_factory=list)
+    """The resolutions adopted on paper and taken over (tiếp nhận từ hồ sơ giấy), by act."""
     appraisal: tuple[str, date] | None = None
     grassroots_resolution: Resolution | None = None
     decision: Decided | None = None
@@ -249,6 +252,8 @@ class CaseState:
                 self.suspended = True
             case CaseClosed():
                 self.closed = event.why
+            case ResolutionTakenOverFromPaper():
+                self.taken_over.append(event.act)
             case VoteHeld() | AuthorityChecked():
                 pass
             case _:
@@ -289,6 +294,7 @@ class CaseState:
             "closed": self.closed,
             "suspended": self.suspended,
             "cell_resolution": resolution(self.cell_resolution),
+            "taken_over_from_paper": list(self.taken_over),
             "appraisal": {"organisation": self.appraisal[0], "appraised_on": self.appraisal[1].isoformat()} if self.appraisal else None,
             "grassroots_resolution": resolution(self.grassroots_resolution),
             "admission_decision": decided(self.decision),

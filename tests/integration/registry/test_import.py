@@ -84,7 +84,7 @@ async def test_every_bad_row_is_reported_and_nothing_is_written(province: Regist
          "kind": "official", "effective_from": "31/02/2016"},
         {"record": "member", "citizen_id": "001200000778", "organisation": "D1.G1.C1", "kind": "chính thức",
          "effective_from": "01/03/2016"},
-        {"record": "dossier", "code": "Z"},
+        {"record": "applicant", "code": "Z"},
     ]
     head = await r.head()
     result = await import_file(pool, write_csv(tmp_path / "bad.csv", rows), schema=r.name)
@@ -98,7 +98,7 @@ async def test_every_bad_row_is_reported_and_nothing_is_written(province: Regist
         Problem(first + 4, "citizen_id", "Số CCCD trùng với dòng 6 (cùng họ tên sau khi chuẩn hóa Unicode)"),
         Problem(first + 5, "effective_from", "Ngày không tồn tại trong lịch"),
         Problem(first + 6, "full_name", "bắt buộc, đang để trống"),
-        Problem(first + 7, "record", "Loại dòng phải là tổ chức, đảng viên, kết nạp trên giấy, cấp ủy hoặc địa bàn"),
+        Problem(first + 7, "record", "Loại dòng phải là tổ chức, đảng viên, kết nạp trên giấy, cấp ủy, địa bàn hoặc hồ sơ đang làm"),
     ])
 
 

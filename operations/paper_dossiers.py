@@ -1,0 +1,416 @@
+"""Taking over dossiers begun on paper (tiếp nhận hồ sơ giấy): each row of an import file is one
+dossier in progress, at its current step, with the dates of the steps already done on paper.
+
+A row is brought in by the commands of the services that own each step, in the order of the road,
+as the people who did them on paper would have recorded them: the dossiers service opens the
+dossier marked as taken over (`take_over_dossier`) and records its papers; verification takes over
+the certification made on paper (`take_over_certification`); voting takes over the cell's
+resolution with its counts (`take_over_cell_resolution`). Each judges its step exactly as live
+(the rule set of the step's date, the same rule codes), so a dossier taken over is counted in every
+report like one run here, and the later steps continue live. Between two owners the driver waits
+for the consumer that carries the dossier from one to the next (a verification case opened, a
+certification seen by the dossier, a voting chain opened), as `operations/demo` does.
+
+Not all or nothing: the services' logs are separate. A file is checked first, row by row, for what
+can be judged without writing (fields, order of dates, NO_RULE_SET); a row refused by a service
+part-way stays at the last step accepted, and importing the same file again, corrected, continues
+it (every command's idempotency key derives from the person, the opening date and the step).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import pairwise
+from typing import Any
+
+import pydantic
+from nats.aio.client import Client as NatsClient
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ketnap.domain.rules import check_rule_set_covers
+from ketnap.platform.bus import requests
+from ketnap.platform.logging import get_logger
+from ketnap.services.dossiers.commands import TAKEN_OVER_STEPS
+from ketnap.services.dossiers.values import STEP_LABELS, GeneralEducation, ProfessionalQualification, Step
+from ketnap.services.registry.importer import Problem, Record, _reason, records_of
+from ketnap.services.registry.values import normalised_text, parse_user_date
+
+log = get_logger(__name__)
+
+_KEYS = uuid.UUID("6a1c9e34-2f57-4d0b-8c1e-93b4d7f2a610")
+WAIT_SECONDS = 60.0
+"""How long the driver waits for a consumer to carry the dossier to the next owner."""
+
+_STEP_BY_LABEL = {normalised_text(STEP_LABELS[Step(s)]).lower(): s for s in TAKEN_OVER_STEPS}
+_ORDER = {step: index for index, step in enumerate(TAKEN_OVER_STEPS)}
+_GENDERS = {"nam": "male", "nữ": "female"}
+_YES = {"có", "x", "1", "true", "yes", "đoàn viên"}
+_NO = {"không", "0", "false", "no", ""}
+
+def _yes_no(value: Any) -> Any:
+    if isinstance(value, str):
+        text = normalised_text(value).lower()
+        if text in _YES:
+            return True
+        if text in _NO:
+            return False
+    return value
+
+def _lower(table: Mapping[str, str]) -> Callable[[Any], Any]:
+    def accept(value: Any) -> Any:
+        if isinstance(value, str):
+            key = normalised_text(value).lower()
+            return table.get(key, key)
+        return value
+
+    return accept
+
+class PaperDossierRow(BaseModel):
+    """One dossier in progress, as the paper holds it: the person and the cell (as for opening a
+    dossier), the step it stands at, and the dates (and counts) of the steps done on paper."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    citizen_id: str = Field(pattern=r"^\d{12}$")
+    full_name: str = Field(min_length=1, max_length=200)
+    organisation: str = Field(min_length=1, max_length=64)
+    """The cell holding the dossier."""
+    helper_citizen_id: str = Field(pattern=r"^\d{12}$")
+    opened_on: date
+    step: str
+    class_certificate_number: str | None = None
+    class_issued_on: date | None = None
+    class_issued_by: str | None = None
+    letter_on: date | None = None
+    declared_on: date | None = None
+    birth_date: date | None = None
+    gender: str | None = None
+    ethnicity: str | None = None
+    religion: str | None = None
+    occupation: str | None = None
+    general_education: GeneralEducation | None = None
+    professional_qualification: ProfessionalQualification | None = None
+    youth_union_member: bool = False
+    youth_union_exists: bool = True
+    introducer_1_citizen_id: str | None = Field(default=None, pattern=r"^\d{12}$")
+    introducer_1_name: str | None = None
+    introducer_2_citizen_id: str | None = Field(default=None, pattern=r"^\d{12}$")
+    introducer_2_name: str | None = None
+    introduced_on: date | None = None
+    acquainted_since: date | None = None
+    opinions_on: date | None = None
+    certified_by: str | None = None
+    certified_on: date | None = None
+    ready_on: date | None = None
+    cell_meeting_on: date | None = None
+    cell_agree: int | None = Field(default=None, ge=0)
+    cell_disagree: int = Field(default=0, ge=0)
+    grassroots_committee: str | None = None
+    grassroots_meeting_on: date | None = None
+    grassroots_agree: int | None = Field(default=None, ge=0)
+    grassroots_disagree: int = Field(default=0, ge=0)
+    decided_by: str | None = None
+    decision_number: str | None = None
+    decision_date: date | None = None
+    received_on: date | None = None
+    ceremony_on: date | None = None
+    ceremony_helper_citizen_id: str | None = Field(default=None, pattern=r"^\d{12}$")
+
+    _dates = field_validator(
+        "opened_on", "class_issued_on", "letter_on", "declared_on", "birth_date", "introduced_on", "acquainted_since",
+        "opinions_on", "certified_on", "ready_on", "cell_meeting_on", "grassroots_meeting_on", "decision_date", "received_on",
+        "ceremony_on", mode="before",
+    )(parse_user_date)
+    _bools = field_validator("youth_union_member", "youth_union_exists", mode="before")(_yes_no)
+    _gender = field_validator("gender", mode="before")(_lower(_GENDERS))
+
+    @field_validator("step", mode="before")
+    @classmethod
+    def _step(cls, value: Any) -> Any:
+        key = normalised_text(str(value)).lower()
+        step = _STEP_BY_LABEL.get(key, key)
+        if step not in _ORDER:
+            labels = ", ".join(f"«{STEP_LABELS[Step(s)]}»" for s in TAKEN_OVER_STEPS)
+            raise ValueError(f"Bước hiện tại phải là một trong: {labels}")
+        return step
+
+    @model_validator(mode="after")
+    def _what_the_step_needs(self) -> PaperDossierRow:
+        for name in self.needed():
+            if getattr(self, name) is None:
+                raise ValueError(f"Hồ sơ ở bước «{STEP_LABELS[Step(self.step)]}» cần trường {name}")
+        return self
+
+    def at_least(self, step: str) -> bool:
+        return _ORDER[self.step] >= _ORDER[step]
+
+    def needed(self) -> list[str]:
+        """The fields the paper must give for the dossier to stand at its step."""
+        needed: list[str] = []
+        if self.at_least("application"):
+            needed += ["letter_on"]
+        if self.at_least("verification"):
+            needed += ["declared_on", "birth_date", "gender", "ethnicity", "religion", "occupation",
+                       "general_education", "professional_qualification"]
+        if self.at_least("ready_for_cell_vote"):
+            needed += ["class_certificate_number", "class_issued_on", "class_issued_by", "introducer_1_citizen_id",
+                       "introducer_1_name", "introducer_2_citizen_id", "introducer_2_name", "introduced_on",
+                       "acquainted_since", "opinions_on", "certified_by", "certified_on", "ready_on", "cell_meeting_on"]
+        if self.at_least("awaiting_decision"):
+            needed += ["cell_agree"]
+            if self.grassroots_meeting_on is not None:
+                needed += ["grassroots_committee", "grassroots_agree"]
+        if self.at_least("awaiting_ceremony"):
+            needed += ["decided_by", "decision_number", "decision_date"]
+        if self.at_least("probation"):
+            needed += ["received_on", "ceremony_on"]
+        return needed
+
+    def acts(self) -> list[tuple[str, date]]:
+        """The dated acts the paper holds, in the order of the road: each is judged on its date."""
+        acts = [("opened_on", self.opened_on)]
+        for name in ("letter_on", "declared_on", "introduced_on", "opinions_on", "certified_on", "ready_on"):
+            value = getattr(self, name)
+            if value is not None:
+                acts.append((name, value))
+        if self.at_least("awaiting_decision") and self.cell_meeting_on is not None:
+            acts.append(("cell_meeting_on", self.cell_meeting_on))
+        for name in ("grassroots_meeting_on", "decision_date", "received_on", "ceremony_on"):
+            value = getattr(self, name)
+            if value is not None and self.at_least("awaiting_decision"):
+                acts.append((name, value))
+        return acts
+
+@dataclass
+class TakeOverResult:
+    problems: list[Problem] = field(default_factory=list)
+    dossiers: dict[int, str] = field(default_factory=dict)
+    """Line -> the dossier taken over."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+def check_rows(records: list[Record]) -> tuple[list[tuple[int, PaperDossierRow]], list[Problem]]:
+    """The dossier rows of a file, each checked for what needs no service: its fields, what its step
+    needs, the order of its dates, and that each date falls under a known rule set (NO_RULE_SET, with
+    the message every step gives)."""
+    rows: list[tuple[int, PaperDossierRow]] = []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for record in records:
+        if record.record != "dossier":
+            continue
+        try:
+            row = PaperDossierRow.model_validate(record.fields)
+        except pydantic.ValidationError as error:
+            for e in error.errors(include_url=False, include_input=False):
+                problems.append(Problem(record.line, ".".join(str(p) for p in e["loc"]), _reason(e)))
+            continue
+        found = _row_problems(row)
+        if row.citizen_id in seen:
+            found.append(Problem(record.line, "citizen_id", f"Số CCCD trùng với dòng {seen[row.citizen_id]}"))
+        seen.setdefault(row.citizen_id, record.line)
+        problems += [Problem(record.line, p.field, p.reason) for p in found]
+        if not found:
+            rows.append((record.line, row))
+    return rows, problems
+
+def _row_problems(row: PaperDossierRow) -> list[Problem]:
+    problems: list[Problem] = []
+    for name, on in row.acts():
+        if violation := check_rule_set_covers(on):
+            problems.append(Problem(0, name, f"[{violation.code.value}] {violation.message}"))
+    acts = row.acts()
+    for (before, earlier), (name, later) in pairwise(acts):
+        if later < earlier:
+            problems.append(Problem(0, name, f"Ngày {later:%d/%m/%Y} trước {before} ({earlier:%d/%m/%Y})"))
+    return problems
+
+def dossier_id_of(row: PaperDossierRow) -> str:
+    """The same person opened on the same day is the same dossier: importing the file again continues it."""
+    return str(uuid.uuid5(_KEYS, f"dossier:{row.citizen_id}:{row.opened_on.isoformat()}"))
+
+class TakeOver:
+    """Drives the rows of a file through the owning services over NATS, as `actor` in `scope` (None:
+    each row's cell, the unit the acts are about, as the operator's tool sends them)."""
+
+    def __init__(
+        self, nc: NatsClient, *, actor: str, scope: str | None, services: Mapping[str, str] | None = None,
+        wait_seconds: float = WAIT_SECONDS,
+    ) -> None:
+        self.nc, self.actor, self.scope = nc, actor, scope
+        self.services = dict(services or {})
+        self.wait_seconds = wait_seconds
+
+    async def run(self, rows: list[tuple[int, PaperDossierRow]]) -> TakeOverResult:
+        result = TakeOverResult()
+        for line, row in rows:
+            try:
+                result.dossiers[line] = await self.take_over(row)
+            except Refused as refusal:
+                result.problems.append(Problem(line, refusal.field, refusal.reason))
+                log.info("paper dossier refused", line=line, step=refusal.step, code=refusal.code)
+        return result
+
+    # --- one row ---------------------------------------------------------------------------------
+
+    async def take_over(self, row: PaperDossierRow) -> str:
+        dossier_id = dossier_id_of(row)
+        await self._send(row, "dossiers", "take_over_dossier", {
+            "dossier_id": dossier_id, "cell": row.organisation, "citizen_id": row.citizen_id, "full_name": row.full_name,
+            "opened_on": row.opened_on, "helper_citizen_id": row.helper_citizen_id, "step": row.step,
+        }, field_name="opened_on")
+        if row.class_certificate_number and row.class_issued_on and row.class_issued_by:
+            await self._send(row, "dossiers", "record_class_certificate", {
+                "dossier_id": dossier_id, "certificate_number": row.class_certificate_number,
+                "issued_on": row.class_issued_on, "issued_by": row.class_issued_by,
+            }, field_name="class_issued_on")
+        if row.at_least("application"):
+            await self._send(row, "dossiers", "submit_application_letter", {"dossier_id": dossier_id, "submitted_on": row.letter_on},
+                             field_name="letter_on")
+        if row.at_least("verification"):
+            await self._declare(row, dossier_id)
+        if row.introduced_on and row.introducer_1_citizen_id and row.introducer_2_citizen_id:
+            await self._send(row, "dossiers", "record_introductions", {
+                "dossier_id": dossier_id, "recorded_on": row.introduced_on, "introducers": [
+                    {"citizen_id": row.introducer_1_citizen_id, "full_name": row.introducer_1_name,
+                     "introduced_on": row.introduced_on, "acquainted_since": row.acquainted_since},
+                    {"citizen_id": row.introducer_2_citizen_id, "full_name": row.introducer_2_name,
+                     "introduced_on": row.introduced_on, "acquainted_since": row.acquainted_since},
+                ],
+            }, field_name="introduced_on")
+        if row.opinions_on and row.at_least("verification"):
+            await self._send(row, "dossiers", "record_opinions", {"dossier_id": dossier_id, "opinions": [
+                {"source": "residence_cell", "given_on": row.opinions_on, "summary": "Nhận xét trên hồ sơ giấy."},
+                {"source": "workplace_mass_organisations", "given_on": row.opinions_on, "summary": "Nhận xét trên hồ sơ giấy."},
+            ]}, field_name="opinions_on")
+        if row.at_least("ready_for_cell_vote"):
+            await self._wait(row, "verification", "case", dossier_id, lambda case: True)
+            await self._send(row, "verification", "take_over_certification", {
+                "dossier_id": dossier_id, "certified_by": row.certified_by, "certified_on": row.certified_on,
+            }, field_name="certified_on")
+            await self._wait(row, "dossiers", "dossier", dossier_id, _certified)
+            await self._send(row, "dossiers", "mark_ready_for_cell_vote", {
+                "dossier_id": dossier_id, "ready_on": row.ready_on, "cell_meeting_on": row.cell_meeting_on,
+            }, field_name="ready_on")
+        if row.at_least("awaiting_decision"):
+            await self._wait(row, "voting", "case", dossier_id, lambda case: bool(case.get("ready_on")))
+            await self._send(row, "voting", "take_over_cell_resolution", {
+                "dossier_id": dossier_id, "cell": row.organisation, "meeting_on": row.cell_meeting_on,
+                "agree": row.cell_agree, "disagree": row.cell_disagree,
+            }, field_name="cell_agree")
+            await self._wait(row, "dossiers", "dossier", dossier_id, lambda d: d.get("step") not in (None, "ready_for_cell_vote"))
+            if row.grassroots_meeting_on is not None:
+                await self._send(row, "voting", "take_over_grassroots_resolution", {
+                    "dossier_id": dossier_id, "organisation": row.grassroots_committee, "meeting_on": row.grassroots_meeting_on,
+                    "agree": row.grassroots_agree, "disagree": row.grassroots_disagree,
+                }, field_name="grassroots_agree")
+        if row.at_least("awaiting_ceremony"):
+            await self._admission(row, dossier_id)
+        if row.at_least("probation"):
+            await self._send(row, "dossiers", "record_ceremony", {
+                "dossier_id": dossier_id, "held_on": row.ceremony_on,
+                "helper_citizen_id": row.ceremony_helper_citizen_id or row.helper_citizen_id,
+            }, field_name="ceremony_on")
+        return dossier_id
+
+    async def _admission(self, row: PaperDossierRow, dossier_id: str) -> None:
+        """The decision made on paper by the committee above, recorded by voting as any decision of
+        that committee (AUTHORITY, DECISION_60WD on its date); the registry then puts the person on
+        the cell's roster from the decision date, counted as an admission. The cell's receipt, then."""
+        await self._send(row, "voting", "decide_admission", {
+            "dossier_id": dossier_id, "decided_by": row.decided_by, "decision_date": row.decision_date, "admitted": True,
+            "decision_number": row.decision_number,
+        }, field_name="decided_by")
+        await self._wait(row, "dossiers", "dossier", dossier_id, lambda d: d.get("admission") is not None)
+        if row.received_on is not None:
+            await self._send(row, "voting", "record_cell_notified", {"dossier_id": dossier_id, "received_on": row.received_on},
+                             field_name="received_on")
+            received = row.received_on.isoformat()
+            await self._wait(row, "dossiers", "dossier", dossier_id,
+                             lambda d: (d.get("admission") or {}).get("received_by_cell_on") == received)
+
+    async def _declare(self, row: PaperDossierRow, dossier_id: str) -> None:
+        await self._send(row, "dossiers", "declare_personal_history", {
+            "dossier_id": dossier_id, "declared_on": row.declared_on,
+            "applicant": {"birth_date": row.birth_date, "gender": row.gender, "ethnicity": row.ethnicity,
+                          "religion": row.religion, "occupation": row.occupation},
+            "relatives": [],
+            "qualifications": {"general_education": row.general_education, "professional_qualification": row.professional_qualification,
+                               "youth_union_member": row.youth_union_member, "youth_union_exists": row.youth_union_exists},
+        }, field_name="declared_on")
+
+    # --- the bus ---------------------------------------------------------------------------------
+
+    def _service(self, service: str) -> str:
+        return self.services.get(service, service)
+
+    async def _send(self, row: PaperDossierRow, service: str, name: str, body: dict[str, Any], *, field_name: str) -> dict[str, Any]:
+        key = str(uuid.uuid5(_KEYS, f"{row.citizen_id}:{row.opened_on.isoformat()}:{service}.{name}"))
+        signed = {**_plain(body), "idempotency_key": key, "actor": self.actor, "scope": self.scope or row.organisation}
+        reply = await requests.command(self.nc, self._service(service), name, signed)
+        if reply.get("ok"):
+            return reply
+        error = reply.get("error") or {}
+        details = error.get("details") or {}
+        raise Refused(
+            step=name,
+            code=str(error.get("code") or ""),
+            field=str(details.get("field") or field_name),
+            reason=str(error.get("message") or "Dịch vụ từ chối"),
+        )
+
+    async def _wait(
+        self, row: PaperDossierRow, service: str, query: str, dossier_id: str, check: Callable[[dict[str, Any]], bool]
+    ) -> None:
+        """Until the consumer that carries the dossier to the next owner has done so."""
+        deadline = asyncio.get_running_loop().time() + self.wait_seconds
+        pause = 0.05
+        while True:
+            reply = await requests.query(self.nc, self._service(service), query, {"dossier_id": dossier_id})
+            if reply.get("ok") and check(reply.get("result") or {}):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise Refused(
+                    step=query, code="unavailable", field="",
+                    reason=f"Dịch vụ {service} chưa nhận hồ sơ sau {self.wait_seconds:.0f} giây; hãy nhập lại tệp sau.",
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+class Refused(Exception):
+    def __init__(self, *, step: str, code: str, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.step, self.code, self.field, self.reason = step, code, field, reason
+
+def _certified(dossier: dict[str, Any]) -> bool:
+    history = (dossier.get("papers") or {}).get("personal_history") or {}
+    return bool(history.get("certified_on"))
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+async def take_over_file(
+    nc: NatsClient, raw: bytes, name: str, *, actor: str, scope: str | None, dry_run: bool = False,
+    services: Mapping[str, str] | None = None, wait_seconds: float = WAIT_SECONDS,
+) -> tuple[TakeOverResult, int]:
+    """The dossier rows of a file taken over (or only checked, `dry_run`): the result and how many rows."""
+    records, problems = records_of(raw, name)
+    rows, row_problems = check_rows(records)
+    count = len(rows) + len({p.line for p in row_problems})
+    if problems or row_problems or dry_run:
+        return TakeOverResult(problems=sorted(problems + row_problems)), count
+    result = await TakeOver(nc, actor=actor, scope=scope, services=services, wait_seconds=wait_seconds).run(rows)
+    result.problems.sort()
+    return result, count
