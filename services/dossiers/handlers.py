@@ -303,7 +303,7 @@ COMMANDS: list[tuple[str, type[Command], Handler]] = [
 ]
 """Subject `<service>.cmd.<name>` -> its command model and handler."""
 
-ATTACHING = frozenset({"open_dossier", "transfer"})
+ATTACHING = frozenset({"open_dossier", "take_over_dossier", "transfer"})
 """Commands that attach a dossier to a unit: decided and appended in the registry's tree turn
 (platform turns.TREE), in which the registry also dissolves units after asking how many dossiers
 each holds. Whichever comes first, the other sees it: the unit ended (`_unit_still_there`), or
