@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ketnap.platform.service import Service
 from ketnap.services.registry import handlers, queries, reactions
+from ketnap.services.registry.events import EVENT_TYPES
 from ketnap.services.registry.projections import RegistryModel
 from ketnap.services.registry.reactions import TREE_TURN
 
@@ -25,7 +26,7 @@ def build_service(
     """The registry on schema `name`, following the log of `voting_source` (tests point both at fresh
     schemas). A federated registry also folds the registry logs `kept_registries` into its read
     model and follows the decisions in the voting logs `kept_votings` about its own cells."""
-    service = Service(name)
+    service = Service(name, events=EVENT_TYPES)
     service.add_projection(RegistryModel.of(name, kept_registries))
     for command_name, model, handler in handlers.COMMANDS:
         service.command(command_name, model, turn=TREE_TURN)(handler)
@@ -36,9 +37,9 @@ def build_service(
     for source in voting_logs:
         if kept_registries or kept_votings:
             others = tuple(log for log in voting_logs if log != source)
-            service.consumer(source, name=consumer)(reactions.federated_voting_decisions(consumer, others))
+            service.consumer(source, name=consumer, events=reactions.DECISION_TYPES)(reactions.federated_voting_decisions(consumer, others))
         else:
-            service.consumer(source, name=consumer)(reactions.voting_decisions)
+            service.consumer(source, name=consumer, events=reactions.DECISION_TYPES)(reactions.voting_decisions)
     return service
 
 

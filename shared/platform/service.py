@@ -13,7 +13,7 @@ import json
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,8 +125,13 @@ class Service:
     """SQL the bootstrap runs after creating the tables, bringing a schema bootstrapped by an
     earlier version up to date (a table retired, its rows moved); each must be safe to run again."""
     listeners: list[tuple[str, RawHandler]] = field(default_factory=list)
+    events: Mapping[str, type[pydantic.BaseModel]] = field(default_factory=dict)
+    """The event types its log records, by name: its relay publishes each on
+    `ketnap.<deployment>.evt.<service>.<type>` (documented in AsyncAPI with the model's schema)."""
 
     def __post_init__(self) -> None:
+        if self.owns_log:  # the runtime records acknowledgements of alarms in every log it keeps
+            self.events = {**self.events, alarms.IntegrityAlarmAcknowledged.event_type(): alarms.IntegrityAlarmAcknowledged}
         # Every service keeps the integrity alarms of its consumers; they are listed and
         # acknowledged the same way everywhere.
         self.queries.append(
@@ -168,7 +173,8 @@ class Service:
         self.projections.append(projection)
         for source in projection.sources:
             self.consumers.append(
-                (ConsumerSpec(projection.name, source, batched=True), lambda _ctx, s=source: projection.live_handler(s))
+                (ConsumerSpec(projection.name, source, batched=True, events=projection.consumed(source)),
+                 lambda _ctx, s=source: projection.live_handler(s))
             )
 
     def command(
@@ -192,11 +198,15 @@ class Service:
 
         return register
 
-    def consumer(self, source: str, name: str | None = None) -> Callable[[Callable[[ServiceContext], EventHandler]], Any]:
-        """Register a factory that builds the event handler for the log of `source`."""
+    def consumer(
+        self, source: str, name: str | None = None, *, events: Iterable[str] | None = None
+    ) -> Callable[[Callable[[ServiceContext], EventHandler]], Any]:
+        """Register a factory that builds the event handler for the log of `source`; `events`: the
+        types the handler acts on (None: every one), as AsyncAPI documents them."""
 
         def register(factory: Callable[[ServiceContext], EventHandler]) -> Callable[[ServiceContext], EventHandler]:
-            self.consumers.append((ConsumerSpec(name or f"{self.name}.{factory.__name__}", source), factory))
+            spec = ConsumerSpec(name or f"{self.name}.{factory.__name__}", source, events=None if events is None else tuple(sorted(events)))
+            self.consumers.append((spec, factory))
             return factory
 
         return register
