@@ -49,7 +49,8 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
-## AsyncAPI documents of every service's subjects, from the code, into docs/asyncapi/.
+## AsyncAPI documents of every service's subjects and events, from the code, into docs/asyncapi/ (committed; a test
+## fails when they differ from the code).
 docs: $(STAMP)
 	$(BIN)/python -c "from pathlib import Path; from ketnap.services import all_services; from ketnap.platform.asyncapi import write_documents; [print(p) for p in write_documents(all_services(), Path('docs/asyncapi'))]"
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from ketnap.platform import tracing
 from ketnap.platform.commands import ErrorBody
 
 API_PREFIX = "/api/v1"
@@ -37,7 +38,8 @@ class ApiClient:
 
     async def _post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         try:
-            response = await self._http.post(path, json=body, headers=headers)
+            # The caller's trace (a traced `ketnap api` command) goes on through the gateway.
+            response = await self._http.post(path, json=body, headers=tracing.inject(dict(headers)))
         except httpx.TransportError as error:
             return _unavailable(f"Không kết nối được với máy chủ API ({type(error).__name__}); hãy thử lại sau.")
         try:

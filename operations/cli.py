@@ -708,8 +708,13 @@ def api_ask(
     _api_call("query", service, query, _fields(fields, None), None)
 
 
-def main() -> None:
-    app()
+def main(args: list[str] | None = None) -> None:
+    """The `ketnap` command; traced when the OTEL_* variables say so (ketnap.operations.traced)."""
+    from ketnap.operations.traced import traced
+
+    words = sys.argv[1:] if args is None else args
+    with traced(lambda: typer.main.get_command(app), words):
+        app(args=words)
 
 
 if __name__ == "__main__":

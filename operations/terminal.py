@@ -161,6 +161,16 @@ class Steps:
         else:
             self._progress.update(self._task, description=text)
 
+    def reached(self, done: int, total: int, text: str | None = None) -> None:
+        """How far the current step is when it counts its own work (`done` of `total`): the bar
+        shows that count; plain output says it (or `text`) once, when the step is complete, not
+        a line per item."""
+        if self._progress is None:
+            if done == total:
+                print(f"  {text or f'{done}/{total}'}", file=sys.stderr, flush=True)
+            return
+        self._progress.update(self._task, completed=done, total=total)
+
     def total(self, total: int) -> None:
         """The number of steps, once it is known."""
         if self._progress is not None:

@@ -20,6 +20,7 @@ from ketnap.operations.demo.client import bus_actors
 from ketnap.operations.demo.driver import Driver, Progress, ScenarioError
 from ketnap.operations.demo.plan import Plan, build_plan
 from ketnap.operations.demo.web_users import DEMO_PASSWORD, add_demo_users
+from ketnap.operations.terminal import Steps, steps
 from ketnap.platform.bus import subjects
 from ketnap.services.gateway.access import ROLE_TITLES
 
@@ -58,6 +59,23 @@ def next_steps(plan: Plan) -> list[str]:
     ]
 
 
+PHASES = {"registry": "Sổ đăng ký: tổ chức, đảng viên, cấp ủy, địa bàn, chỉ tiêu, lớp học", "dossiers": "Hồ sơ kết nạp"}
+
+
+def _shown_on(step: Steps) -> Callable[[Progress], None]:
+    """The driver's progress as the CLI's shared progress bar: one step per phase, counted."""
+    phase = ""
+
+    def progress(done: Progress) -> None:
+        nonlocal phase
+        if done.phase != phase:
+            phase = done.phase
+            step(PHASES[phase])
+        step.reached(done.done, done.total, done.text)
+
+    return progress
+
+
 def run_demo(
     nats_url: str, database_url: str, *, force: bool, applicants: int, on: str | None, echo: Callable[..., None],
     web_url: str | None = None,
@@ -94,30 +112,17 @@ def run_demo(
             err=True,
         )
         return 1
-    phase = ""
-
-    def progress(step: Progress) -> None:
-        nonlocal phase
-        if step.phase != phase:
-            if phase:
-                echo("", err=True)
-            phase = step.phase
-            echo("Sổ đăng ký: tổ chức, đảng viên, cấp ủy, địa bàn, chỉ tiêu, lớp học" if phase == "registry" else "Hồ sơ kết nạp", err=True)
-        echo(f"\r  {step.text}", nl=False, err=True)
-
     echo(f"Nạp dữ liệu mẫu với ngày tham chiếu {reference:%d/%m/%Y}: {len(plan.dossiers)} hồ sơ.", err=True)
     try:
-        asyncio.run(load(nats_url, plan, progress))
+        with steps() as step:
+            asyncio.run(load(nats_url, plan, _shown_on(step)))
     except ScenarioError as error:
-        echo("", err=True)
         echo(f"Dừng lại: {error}", err=True)
         echo(f"Sửa xong, chạy lại `ketnap demo --force --on {reference.isoformat()}` để nạp tiếp (không ghi trùng).", err=True)
         return 1
     except (OSError, nats.errors.Error) as error:
-        echo("", err=True)
         echo(f"Không kết nối được NATS ({type(error).__name__}); hệ thống đã chạy chưa (`make run`)?", err=True)
         return 1
-    echo("", err=True)
     cells = sum(1 for u in plan.units if u.kind in ("cell", "grassroots_cell"))
     echo(
         f"Đã nạp: {plan.tree.name(plan.province)} ({plan.province}), {len(plan.communes)} đảng bộ xã, phường, {cells} chi bộ, "

@@ -2,10 +2,11 @@
 
 The events other services read (`DossierOpened`, `PersonalHistoryDeclared`, `ReadyForCellVote`,
 `CeremonyHeld`, `RecognitionPapersCompleted`, and the endings `DossierWithdrawn`,
-`DossierRejected`, `DossierSuspended`, `DossierResumed`, `DossierTransferred`) carry exactly the
-fields of docs/contracts.md. Where a decision needs more on record (the rule set it was checked
-under, education and youth-union facts) it is a second event of the same append, documented in
-docs/dossiers.md, so the contract stays as it is. A new shape of an event is a new
+`DossierRejected`, `DossierSuspended`, `DossierResumed`, `DossierTransferred`) are contracts
+(docs/contracts.md; their fields are in docs/asyncapi/dossiers.json, generated from these
+models). Where a decision needs more on record (the rule set it was checked under, education and
+youth-union facts) it is a second event of the same append, documented in docs/dossiers.md, so
+the contract stays as it is. A new shape of an event is a new
 `schema_version` with an upcaster in `UPCASTERS`, never an edit in place.
 """
 

@@ -17,6 +17,7 @@ from ketnap.platform.commands import Command, Decision, InvalidInput
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.platform.turns import TREE, service_turn
 from ketnap.services.dossiers import handlers, queries
+from ketnap.services.dossiers.events import EVENT_TYPES
 from ketnap.services.dossiers.index import DossierIndex, OpenDossiersQuery, SearchQuery, open_in
 from ketnap.services.dossiers.index import search as search_index
 from ketnap.services.dossiers.process_manager import VERIFICATION_REACTIONS, VOTING_REACTIONS, reactions_to
@@ -37,7 +38,7 @@ def build_service(
     (a decision taken above moves a dossier here). `dossiers_live_below`: this deployment keeps
     lower deployments' logs, so its own voting log also decides about dossiers that live below
     and are unknown here (`process_manager`)."""
-    service = Service(name)
+    service = Service(name, events=EVENT_TYPES)
 
     def deps(ctx: ServiceContext) -> handlers.Deps:
         return handlers.Deps(ctx.store, RegistryClient(ctx.nc, registry_service), today)
@@ -76,15 +77,15 @@ def build_service(
         return await queries.dossier(deps(ctx), query)
 
     process_manager = f"{name}.process_manager"
-    service.consumer(verification_source, name=process_manager)(reactions_to(verification_source, VERIFICATION_REACTIONS))
-    service.consumer(voting_source, name=process_manager)(
+    service.consumer(verification_source, name=process_manager, events=VERIFICATION_REACTIONS)(reactions_to(verification_source, VERIFICATION_REACTIONS))
+    service.consumer(voting_source, name=process_manager, events=VOTING_REACTIONS)(
         reactions_to(
             voting_source, VOTING_REACTIONS, consumer=process_manager, unknown_dossiers_elsewhere=dossiers_live_below,
             waits_for=tuple(kept_votings),
         )
     )
     for kept in kept_votings:
-        service.consumer(kept, name=process_manager)(
+        service.consumer(kept, name=process_manager, events=VOTING_REACTIONS)(
             reactions_to(kept, VOTING_REACTIONS, consumer=process_manager, unknown_dossiers_elsewhere=True, waits_for=(voting_source,))
         )
     return service

@@ -52,8 +52,12 @@ END $$;
 """
 
 
-def build_service(links: Links, name: str = "federation") -> Service:
-    service = Service(name, owns_log=False, kept_logs=[k.name for k in links.kept], upgrades=[retire_own_alarms(name)])
+def build_service(links: Links, name: str = "federation", *, acknowledgements_in: str = "gateway") -> Service:
+    """`acknowledgements_in`: the service whose log records the acknowledgements of the keepers'
+    integrity alarms (the logs this service keeps are copies of others', never written to)."""
+    service = Service(
+        name, owns_log=False, kept_logs=[k.name for k in links.kept], upgrades=[retire_own_alarms(name)], acknowledgements_in=acknowledgements_in,
+    )
 
     async def keep_all(ctx: ServiceContext, closing: asyncio.Event) -> None:
         keepers = [Keeper(k, ctx.pool, ctx.name, ctx.nc, ctx.js) for k in links.kept]

@@ -23,6 +23,7 @@ from ketnap.services.gateway.accounts import AccountsCache
 from ketnap.services.gateway.api import Gateway, build_app
 from ketnap.services.gateway.catalogue import catalogue
 from ketnap.services.gateway.directory import BusDirectory
+from ketnap.services.gateway.events import EVENTS
 from ketnap.services.gateway.listing import Accounts
 from ketnap.services.gateway.server import Listener, serve_http
 from ketnap.services.gateway.web.app import mount_web
@@ -55,7 +56,7 @@ def build_service(
     """`services` maps a service's name in paths and ketnap.services.gateway.access to the name its subjects use;
     `listener` overrides the settings' KETNAP_GATEWAY_HOST and KETNAP_GATEWAY_PORT."""
     names = {s: s for s in (*SERVICES, *LINKED_ONLY)} | dict(services or {}) | {"gateway": name}
-    service = Service(name)
+    service = Service(name, events=EVENTS)
     accounts = Accounts(name)
     service.add_projection(accounts)
     known = AccountsCache()  # shared by the commands that change accounts and the HTTP API that reads them

@@ -116,6 +116,8 @@ _REACTIONS: dict[str, tuple[type[_Decision], Reaction]] = {
     "RecognitionDecided": (RecognitionDecided, _recognised),
     "NameRemovalDecided": (NameRemovalDecided, _removed),
 }
+DECISION_TYPES = tuple(_REACTIONS)
+"""The voting events that change a roster: what the registry consumes of a voting log."""
 
 
 def voting_decisions(ctx: ServiceContext) -> Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]:

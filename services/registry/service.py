@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from ketnap.platform.service import Service
 from ketnap.platform.turns import service_turn
 from ketnap.services.registry import handlers, queries, reactions
+from ketnap.services.registry.events import EVENT_TYPES
 from ketnap.services.registry.projections import RegistryModel
 from ketnap.services.registry.reactions import TREE_TURN
 
@@ -30,7 +31,7 @@ def build_service(
     model and follows the decisions in the voting logs `kept_votings` about its own cells.
     `dossiers_service`: the service asked whether a unit to dissolve still holds open dossiers
     (None only for a registry tested alone)."""
-    service = Service(name)
+    service = Service(name, events=EVENT_TYPES)
     service.add_projection(RegistryModel.of(name, kept_registries))
     for command_name, model, handler in handlers.COMMANDS:
         if handler is handlers.dissolve_organisation:
@@ -43,9 +44,9 @@ def build_service(
     for source in voting_logs:
         if kept_registries or kept_votings:
             others = tuple(log for log in voting_logs if log != source)
-            service.consumer(source, name=consumer)(reactions.federated_voting_decisions(consumer, others))
+            service.consumer(source, name=consumer, events=reactions.DECISION_TYPES)(reactions.federated_voting_decisions(consumer, others))
         else:
-            service.consumer(source, name=consumer)(reactions.voting_decisions)
+            service.consumer(source, name=consumer, events=reactions.DECISION_TYPES)(reactions.voting_decisions)
     return service
 
 

@@ -47,6 +47,9 @@ class AuditTimeline(ReportingProjection):
     }
     added_columns: ClassVar[dict[str, tuple[str, ...]]] = {"audit_timeline": ("trace_id text",)}
 
+    def consumed(self, source: str) -> tuple[str, ...] | None:
+        return None  # a row for every event of every log
+
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         await self.apply_batch(conn, schema, [(source, event)])
 

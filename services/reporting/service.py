@@ -53,14 +53,17 @@ def build_service(
     *,
     today: Callable[[], date] = today_in_vietnam,
     term_starts_on: tuple[int, int] = TERM_STARTS_ON,
+    acknowledgements_in: str = "gateway",
 ) -> Service:
     """The reporting service on schema `name`, reading the logs `sources` maps each role to
     (registry, dossiers, verification, voting; by default the services of those names; a role
-    may map to several logs, as in a deployment that keeps the logs of those below it)."""
+    may map to several logs, as in a deployment that keeps the logs of those below it).
+    `acknowledgements_in`: the service whose log records the acknowledgements of reporting's
+    integrity alarms (reporting has no log of its own)."""
     unknown = set(sources or {}) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown source roles: {sorted(unknown)}")
-    service = Service(name, owns_log=False)
+    service = Service(name, owns_log=False, acknowledgements_in=acknowledgements_in)
     by_concern: dict[str, ReportingProjection] = {}
     for kind in PROJECTIONS:
         projection = kind(name, sources)

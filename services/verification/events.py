@@ -1,6 +1,6 @@
 """The events of a verification case (hồ sơ thẩm tra) and the dossiers event it opens from.
 
-The published ones follow docs/contracts.md field for field; `SubjectDetailsNoted`,
+The published ones are contracts (docs/contracts.md, fields in docs/asyncapi/verification.json); `SubjectDetailsNoted`,
 `MemberRecordCrossChecked` and `VerificationReplyCorrected` are this service's additions,
 documented in docs/verification.md. A new shape of an event is a new `schema_version` with an
 upcaster in `UPCASTERS`, never an edit in place.

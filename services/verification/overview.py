@@ -67,6 +67,9 @@ class VerificationOverview(Projection):
             """,
         }
 
+    def consumed(self, source: str) -> tuple[str, ...] | None:
+        return tuple(sorted(_APPLIED if source == self.schema else _FROM_DOSSIERS))
+
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         if source != self.schema:
             if event.event_type in _FROM_DOSSIERS:

@@ -21,6 +21,7 @@ from ketnap.services.verification.commands import (
     SendRequest,
     TakeOverCertification,
 )
+from ketnap.services.verification.events import EVENT_TYPES
 from ketnap.services.verification.overview import VerificationOverview
 from ketnap.services.verification.registry_client import RegistryClient
 from ketnap.services.verification.subjects import DEFAULT_TEMPLATE_RULES, TemplateRule
@@ -36,7 +37,7 @@ def build_service(
 ) -> Service:
     """The verification service on schema `name`, opening cases from the log of `dossiers_source`
     and asking `registry_service` about memberships (tests point these at fresh ones)."""
-    service = Service(name)
+    service = Service(name, events=EVENT_TYPES)
     service.add_projection(VerificationOverview(name, dossiers_source))
 
     service.command("send_request", SendRequest)(handlers.send_request)
@@ -58,7 +59,7 @@ def build_service(
         registry = RegistryClient(ctx.nc, registry_service)
         return await queries.overdue(ctx, query, default_working_days=overdue_working_days, registry=registry)
 
-    @service.consumer(dossiers_source, name=f"{name}.open_cases")
+    @service.consumer(dossiers_source, name=f"{name}.open_cases", events=(handlers.HISTORY_DECLARED, handlers.HISTORY_CORRECTED))
     def open_cases(ctx: ServiceContext) -> handlers.EventHandler:
         return handlers.open_cases_handler(ctx, template_rules)
 

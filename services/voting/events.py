@@ -1,9 +1,10 @@
 """The events of a dossier's voting chain (biểu quyết, quyết định), and the dossiers events it starts from.
 
-The published ones follow docs/contracts.md field for field (a test compares them with the
-table); the others are this service's own record, documented in docs/voting.md: the roster
-snapshot and the ballots behind each vote (`VoteHeld`), which organisation was competent and
-which rule set applied to a decision (`AuthorityChecked`), and the dossier facts the chain needs.
+The published ones are contracts (docs/contracts.md; their fields are in
+docs/asyncapi/voting.json, generated from these models, which a test keeps current); the others
+are this service's own record, documented in docs/voting.md: the roster snapshot and the
+ballots behind each vote (`VoteHeld`), which organisation was competent and which rule set
+applied to a decision (`AuthorityChecked`), and the dossier facts the chain needs.
 A new shape of an event is a new `schema_version` with an upcaster in `UPCASTERS`, never an
 edit in place.
 """

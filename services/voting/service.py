@@ -16,7 +16,8 @@ from ketnap.services.voting import commands as c
 from ketnap.services.voting import handlers, queries
 from ketnap.services.voting.case_index import CaseIndex
 from ketnap.services.voting.case_log import CaseLog
-from ketnap.services.voting.consumers import dossier_facts
+from ketnap.services.voting.consumers import RELEVANT, dossier_facts
+from ketnap.services.voting.events import EVENT_TYPES
 from ketnap.services.voting.registry_client import RegistryClient
 
 COMMANDS: dict[str, tuple[type[Command], Callable[[CaseLog, RegistryClient, Any], Awaitable[Decision]]]] = {
@@ -48,7 +49,7 @@ def build_service(
     """The voting service on schema `name`, reading the dossiers log `dossiers_source`, asking the
     registry service `registry_service`, and reading each case also from the voting logs
     `kept_votings` kept from the linked deployments."""
-    service = Service(name)
+    service = Service(name, events=EVENT_TYPES)
     index = CaseIndex(name, kept_votings)
     service.add_projection(index)
 
@@ -77,7 +78,7 @@ def build_service(
         return await queries.deadlines(cases(ctx), ctx.pool, registry(ctx), query)
 
     # Only this deployment's dossiers: a dossier kept from below has its facts recorded below.
-    @service.consumer(dossiers_source, name=f"{name}.dossier_facts")
+    @service.consumer(dossiers_source, name=f"{name}.dossier_facts", events=RELEVANT)
     def facts(ctx: ServiceContext):  # noqa: ANN202
         return dossier_facts(cases(ctx), dossiers_source)
 

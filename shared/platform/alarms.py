@@ -3,14 +3,17 @@ source's chain, kept in the consumer's service until an operator acknowledges th
 
 Every service answers `<service>.query.integrity_alarms` and `<service>.cmd.acknowledge_alarm`
 (registered by the runtime, `ketnap.platform.service`); `ketnap alarms` and `ketnap status` read them.
-A service that keeps a log records each acknowledgement in it (`IntegrityAlarmAcknowledged`), in the
-transaction that marks the alarm: the audit trail holds who acknowledged what and why, and a change
-of the table alone would show against the log.
+Every acknowledgement is an event in a log (`IntegrityAlarmAcknowledged`): a service that keeps a
+log records it there, in the transaction that marks the alarm; a service without one (reporting,
+federation) has it recorded in the log of the service it names (the gateway's, the log of people's
+acts) before it marks the alarm, and marks it as that log says. The audit trail holds who
+acknowledged what and why, and a change of the table alone would show against the log.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,9 +22,9 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from ketnap.platform.commands import Command
-from ketnap.platform.envelope import EventMetadata
+from ketnap.platform.envelope import EventMetadata, RecordedEvent
 from ketnap.platform.events import DomainEvent
-from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore import ConcurrencyConflict, DuplicateEventMismatch, EventStore
 
 TABLE = "integrity_alarms"
 
@@ -101,9 +104,32 @@ class IntegrityAlarmAcknowledged(DomainEvent):
     reason: str | None
 
 
-def alarm_stream(alarm_id: int) -> str:
-    """One stream per alarm: its acknowledgement is the stream's first and only event."""
-    return f"integrity-alarm-{alarm_id}"
+class RecordAcknowledgement(Command):
+    """Ghi vào nhật ký này việc xác nhận một cảnh báo toàn vẹn của dịch vụ không có nhật ký riêng."""
+
+    service: str = Field(min_length=1, max_length=64, description="the service whose alarm it is")
+    event_id: uuid.UUID
+    acknowledged: IntegrityAlarmAcknowledged
+
+
+def alarm_stream(alarm_id: int, service: str | None = None) -> str:
+    """One stream per alarm: its acknowledgement is the stream's first and only event. An alarm of
+    another service (one without a log) is named with that service: ids are per service."""
+    return f"integrity-alarm-{service}-{alarm_id}" if service else f"integrity-alarm-{alarm_id}"
+
+
+async def record_for(store: EventStore, command: RecordAcknowledgement) -> RecordedEvent:
+    """The acknowledgement of another service's alarm appended to `store`'s log once: a retry (the
+    same event id) appends nothing, and a second acknowledgement (another person) finds the first,
+    which stands. Returns the acknowledgement as recorded."""
+    stream = alarm_stream(command.acknowledged.alarm_id, command.service)
+    metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=command.event_id)
+    try:
+        await store.append(stream, 0, [command.acknowledged.to_new_event(command.event_id)], metadata)
+    except (ConcurrencyConflict, DuplicateEventMismatch):
+        pass  # acknowledged before, by someone else: the first acknowledgement stands
+    first, *_ = await store.read_stream(stream)
+    return first
 
 
 async def record(conn: asyncpg.Connection, schema: str, refusal: Refusal) -> bool:
@@ -161,3 +187,29 @@ async def acknowledge_recorded(
         )
         await store.append(alarm_stream(alarm_id), 0, [event.to_new_event(event_id)], metadata, connection=conn)
         return await acknowledge(conn, store.schema, alarm_id, metadata.actor, reason)
+
+
+Recorder = Callable[[IntegrityAlarmAcknowledged], Awaitable[tuple[str, str | None]]]
+"""Records an acknowledgement in another service's log; returns who acknowledged and why, as that
+log holds it."""
+
+
+async def acknowledge_elsewhere(
+    conn: asyncpg.Connection, schema: str, alarm_id: int, recorder: Recorder, reason: str | None = None
+) -> IntegrityAlarm | None:
+    """`acknowledge` for a service without a log: the acknowledgement is recorded in another log
+    first (`recorder`), then the alarm is marked as that log says (its first acknowledgement, who
+    and why). The row stays locked meanwhile, so two people acknowledging at once are recorded and
+    marked one after the other. None: no such alarm."""
+    async with conn.transaction():
+        row = await conn.fetchrow(f"SELECT * FROM {schema}.{TABLE} WHERE id = $1 FOR UPDATE", alarm_id)
+        if row is None:
+            return None
+        alarm = IntegrityAlarm(**dict(row))
+        if alarm.acknowledged_at is not None:
+            return alarm
+        by, why = await recorder(IntegrityAlarmAcknowledged(
+            alarm_id=alarm.id, consumer=alarm.consumer, source=alarm.source, position=alarm.position, kind=alarm.kind,
+            received_hash=alarm.received_hash, reason=reason,
+        ))
+        return await acknowledge(conn, schema, alarm_id, by, why)

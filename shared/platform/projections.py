@@ -56,6 +56,10 @@ class Projection(ABC):
         for source, event in events:
             await self.apply(conn, schema, event, source)
 
+    def consumed(self, source: str) -> tuple[str, ...] | None:
+        """The event types of `source`'s log it applies (None: every one), as AsyncAPI lists them."""
+        return None
+
     def live_handler(self, source: str) -> Callable[[asyncpg.Connection, RecordedEvent], Any]:
         async def handle(conn: asyncpg.Connection, event: RecordedEvent) -> None:
             await self.apply(conn, self.schema, event, source)

@@ -13,7 +13,7 @@ import json
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanKind
 
 from ketnap.platform import alarms, heartbeat, logcheck, metrics, tracing
 from ketnap.platform.anchors import Anchorer, load_or_create_key
-from ketnap.platform.bus import subjects
+from ketnap.platform.bus import requests, subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec
 from ketnap.platform.bus.consumer import ConsumerRunner, EventHandler
 from ketnap.platform.bus.logread import answer_log_request
@@ -43,6 +43,7 @@ from ketnap.platform.commands import (
     InvalidInput,
     NotFound,
     Reply,
+    Unavailable,
     idempotent_event_ids,
 )
 from ketnap.platform.envelope import EventMetadata, NewEvent
@@ -126,17 +127,25 @@ class Service:
     """SQL the bootstrap runs after creating the tables, bringing a schema bootstrapped by an
     earlier version up to date (a table retired, its rows moved); each must be safe to run again."""
     listeners: list[tuple[str, RawHandler]] = field(default_factory=list)
+    acknowledgements_in: str | None = None
+    """For a service without a log of its own: the service (with a log) that records the
+    acknowledgements of its integrity alarms. Without one, only the alarm's row keeps it."""
+    events: Mapping[str, type[pydantic.BaseModel]] = field(default_factory=dict)
+    """The event types its log records, by name: its relay publishes each on
+    `ketnap.<deployment>.evt.<service>.<type>` (documented in AsyncAPI with the model's schema)."""
 
     def __post_init__(self) -> None:
+        if self.owns_log:  # the runtime records acknowledgements of alarms in every log it keeps
+            self.events = {**self.events, alarms.IntegrityAlarmAcknowledged.event_type(): alarms.IntegrityAlarmAcknowledged}
         # Every service keeps the integrity alarms of its consumers; they are listed and
         # acknowledged the same way everywhere.
         self.queries.append(
             _Endpoint(subjects.query_subject(self.name, "integrity_alarms"), alarms.AlarmsQuery, _list_alarms, _list_alarms.__doc__ or "")
         )
-        owns_log = self.owns_log
+        owns_log, recorded_in = self.owns_log, self.acknowledgements_in
 
         async def acknowledge_alarm(ctx: ServiceContext, command: alarms.AcknowledgeAlarm) -> dict[str, Any]:
-            return await _acknowledge_alarm(ctx, command, recorded=owns_log)
+            return await _acknowledge_alarm(ctx, command, recorded=owns_log, recorded_in=recorded_in)
 
         self.commands.append(
             _Endpoint(
@@ -144,6 +153,13 @@ class Service:
                 _acknowledge_alarm.__doc__ or "", records_events=False,
             )
         )
+        if self.owns_log:  # the log that services without one name records their acknowledgements
+            self.commands.append(
+                _Endpoint(
+                    subjects.command_subject(self.name, "record_alarm_acknowledgement"), alarms.RecordAcknowledgement,
+                    _record_acknowledgement, _record_acknowledgement.__doc__ or "", records_events=False,
+                )
+            )
         if self.owns_log:  # an inspector checks each log from the web, part by part
             self.queries.append(
                 _Endpoint(subjects.query_subject(self.name, "verify_log"), logcheck.VerifyLogQuery, _verify_log, _verify_log.__doc__ or "")
@@ -169,7 +185,8 @@ class Service:
         self.projections.append(projection)
         for source in projection.sources:
             self.consumers.append(
-                (ConsumerSpec(projection.name, source, batched=True), lambda _ctx, s=source: projection.live_handler(s))
+                (ConsumerSpec(projection.name, source, batched=True, events=projection.consumed(source)),
+                 lambda _ctx, s=source: projection.live_handler(s))
             )
 
     def command(
@@ -194,11 +211,15 @@ class Service:
 
         return register
 
-    def consumer(self, source: str, name: str | None = None) -> Callable[[Callable[[ServiceContext], EventHandler]], Any]:
-        """Register a factory that builds the event handler for the log of `source`."""
+    def consumer(
+        self, source: str, name: str | None = None, *, events: Iterable[str] | None = None
+    ) -> Callable[[Callable[[ServiceContext], EventHandler]], Any]:
+        """Register a factory that builds the event handler for the log of `source`; `events`: the
+        types the handler acts on (None: every one), as AsyncAPI documents them."""
 
         def register(factory: Callable[[ServiceContext], EventHandler]) -> Callable[[ServiceContext], EventHandler]:
-            self.consumers.append((ConsumerSpec(name or f"{self.name}.{factory.__name__}", source), factory))
+            spec = ConsumerSpec(name or f"{self.name}.{factory.__name__}", source, events=None if events is None else tuple(sorted(events)))
+            self.consumers.append((spec, factory))
             return factory
 
         return register
@@ -220,20 +241,42 @@ async def _verify_log(ctx: ServiceContext, query: logcheck.VerifyLogQuery) -> di
     return await logcheck.verify_own_log(ctx.pool, ctx.js, ctx.settings, ctx.name, query)
 
 
-async def _acknowledge_alarm(ctx: ServiceContext, command: alarms.AcknowledgeAlarm, *, recorded: bool) -> dict[str, Any]:
+async def _acknowledge_alarm(
+    ctx: ServiceContext, command: alarms.AcknowledgeAlarm, *, recorded: bool, recorded_in: str | None
+) -> dict[str, Any]:
     """Xác nhận đã xem xét một cảnh báo toàn vẹn; xác nhận lại không đổi người và thời điểm đã ghi."""
+    # The event's id comes from the key, as a recorded command's does: a retry finds the alarm
+    # acknowledged (or the log holding the event already) and records nothing twice.
+    (event_id,) = idempotent_event_ids(ctx.name, "acknowledge_alarm", command.idempotency_key, 1)
     async with ctx.pool.acquire() as conn:
         if recorded:
-            # The event's id comes from the key, as a recorded command's does: a retry finds the
-            # alarm acknowledged and records nothing twice.
-            (event_id,) = idempotent_event_ids(ctx.name, "acknowledge_alarm", command.idempotency_key, 1)
             metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=event_id)
             alarm = await alarms.acknowledge_recorded(conn, ctx.store, command.alarm_id, metadata, event_id, command.reason)
-        else:  # a service without a log of its own (reporting): the table is all it keeps
+        elif recorded_in is not None:  # reporting, federation: recorded in the log they name
+
+            async def record(event: alarms.IntegrityAlarmAcknowledged) -> tuple[str, str | None]:
+                body = alarms.RecordAcknowledgement(
+                    idempotency_key=command.idempotency_key, actor=command.actor, scope=command.scope, service=ctx.name,
+                    event_id=event_id, acknowledged=event,
+                )
+                reply = await requests.command(ctx.nc, recorded_in, "record_alarm_acknowledgement", body.model_dump(mode="json"), timeout=10)
+                if not reply.get("ok"):
+                    raise Unavailable(f"Chưa ghi được việc xác nhận vào nhật ký {recorded_in}; hãy thử lại.", log=recorded_in)
+                return reply["result"]["actor"], reply["result"]["reason"]
+
+            alarm = await alarms.acknowledge_elsewhere(conn, ctx.name, command.alarm_id, record, command.reason)
+        else:  # a service built without a log to name (a test's): the row is all it keeps
             alarm = await alarms.acknowledge(conn, ctx.name, command.alarm_id, command.actor, command.reason)
     if alarm is None:
         raise NotFound(f"Không có cảnh báo số {command.alarm_id}.", alarm_id=command.alarm_id)
     return alarm.to_json()
+
+
+async def _record_acknowledgement(ctx: ServiceContext, command: alarms.RecordAcknowledgement) -> dict[str, Any]:
+    """Ghi vào nhật ký này việc xác nhận cảnh báo toàn vẹn của một dịch vụ không có nhật ký riêng;
+    lần xác nhận đầu tiên được giữ."""
+    first = await alarms.record_for(ctx.store, command)
+    return {"actor": first.actor, "reason": first.data.get("reason"), "position": first.position}
 
 
 def _error_reply(error: DomainError) -> Reply:

@@ -566,8 +566,21 @@ class TestNatsPermissions:
             # A dissolution asks dossiers how many dossiers are still open in the unit (DISSOLVE_EMPTY).
             assert (await registry.request("dossiers.query.open_dossiers", b"{}", timeout=2)).data == b"dossiers:dossiers.query.open_dossiers"
 
+            # Reporting keeps no log: the gateway's records the acknowledgements of its alarms, and
+            # that is the one command reporting may send.
+            async def gateway_answer(msg) -> None:
+                await msg.respond(b"gateway:" + msg.subject.encode())
+
+            await gateway.subscribe("gateway.cmd.>", cb=gateway_answer)
+            await _settle(gateway)
+            acknowledged = await reporting.request("gateway.cmd.record_alarm_acknowledgement", b"{}", timeout=2)
+            assert acknowledged.data == b"gateway:gateway.cmd.record_alarm_acknowledgement"
+
             # Refused: the server drops the request, so it times out instead of reaching registry.
-            for client, subject in ((dossiers, "registry.cmd.admit"), (reporting, "registry.query.member"), (registry, "dossiers.query.search")):
+            for client, subject in (
+                (dossiers, "registry.cmd.admit"), (reporting, "registry.query.member"), (registry, "dossiers.query.search"),
+                (reporting, "gateway.cmd.create_user"),
+            ):
                 with pytest.raises(nats.errors.TimeoutError):
                     await client.request(subject, b"{}", timeout=0.3)
                 assert await _eventually(

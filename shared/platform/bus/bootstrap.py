@@ -38,6 +38,9 @@ class ConsumerSpec:
     connection it is handed, so a fetched batch commits at once (catching up is bound by commits).
     A reaction decides each event on state it reads through its own service (the store, a view),
     which must already hold the effect of the event before: it commits each event alone."""
+    events: tuple[str, ...] | None = None
+    """The event types it applies (None: every one). Documentation (AsyncAPI), not a filter: the
+    consumer still reads every position of the log, or it could not tell a gap from a skip."""
 
 
 async def ensure_event_stream(js: JetStreamContext, deployment: str, service: str, duplicate_window_seconds: int) -> None:

@@ -95,7 +95,8 @@ async def five_services(pool: asyncpg.Pool, servers: Servers, database_url: str,
         "dossiers": build_dossiers(names["dossiers"], names["registry"], names["verification"], names["voting"]),
         "verification": build_verification(names["verification"], dossiers_source=names["dossiers"], registry_service=names["registry"]),
         "voting": build_voting(names["voting"], dossiers_source=names["dossiers"], registry_service=names["registry"]),
-        "reporting": build_reporting(names["reporting"], {role: names[role] for role in SOURCES}),
+        # No gateway runs here: any log records reporting's acknowledgements as well.
+        "reporting": build_reporting(names["reporting"], {role: names[role] for role in SOURCES}, acknowledgements_in=names["registry"]),
     }
     async with pool.acquire() as conn:
         for service in services.values():

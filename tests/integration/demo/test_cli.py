@@ -19,6 +19,7 @@ import pytest
 
 from ketnap.operations.bootstrap import bootstrap_database, with_database
 from ketnap.operations.demo.web_users import DEMO_PASSWORD, LOGINS
+from ketnap.platform import alarms
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service
 from ketnap.services.dossiers.service import build_service as build_dossiers
@@ -160,3 +161,14 @@ async def test_status_exits_non_zero_while_an_integrity_alarm_is_unacknowledged(
     code, out = await stack.ketnap("alarms", "list", "--all")
     assert code == 0 and out.count("đã xác nhận bởi operator") == len(found), out
     assert out.count("lý do: Tin giả mạo, đã đối chiếu sổ") == len(found), out
+    # Each acknowledgement is an event in a log: the service's own, or the gateway's for reporting (it has none).
+    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
+    try:
+        for service, number in found:
+            log, stream = ("gateway", alarms.alarm_stream(int(number), service)) if service == "reporting" else (service, alarms.alarm_stream(int(number)))
+            (acknowledged,) = await EventStore(pool, log).read_stream(stream)
+            assert (acknowledged.event_type, acknowledged.actor, acknowledged.data["reason"]) == (
+                "IntegrityAlarmAcknowledged", "operator", "Tin giả mạo, đã đối chiếu sổ",
+            ), (service, number)
+    finally:
+        await pool.close()

@@ -107,7 +107,9 @@ class World:
             "dossiers": build_dossiers(names["dossiers"], names["registry"], names["verification"], names["voting"]),
             "verification": build_verification(names["verification"], names["dossiers"], names["registry"]),
             "voting": build_voting(names["voting"], names["dossiers"], names["registry"]),
-            "reporting": build_reporting(names["reporting"], {r: names[r] for r in ("registry", "dossiers", "verification", "voting")}),
+            "reporting": build_reporting(
+                names["reporting"], {r: names[r] for r in ("registry", "dossiers", "verification", "voting")}, acknowledgements_in=gateway_name,
+            ),
             "gateway": build_gateway(gateway_name, names, listener=self.listener, now=self.clock.now),
         }
         async with self.pool.acquire() as conn:
