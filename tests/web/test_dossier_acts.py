@@ -83,7 +83,8 @@ async def test_a_vote_entered_after_someone_recorded_it_is_a_conflict_and_voters
         "ballots": [{"citizen_id": c, "choice": "agree"} for c in cell_a1_members()],
     }))
     await _confirm(side)
-    await _conflict(cell)
+    warning = await _conflict(cell)
+    await expect(warning).to_contain_text("Người dùng bithu.a1: Biểu quyết")  # who acted first, and what, from the voting log
     await step_shown(cell, "Chờ quyết định kết nạp")  # reloaded as it is now
     held = [e for e in await world.store("voting").read_stream(f"voting-{dossier}") if e.event_type == "VoteHeld"]
     assert len(held) == 1
@@ -93,8 +94,11 @@ async def test_a_vote_entered_after_someone_recorded_it_is_a_conflict_and_voters
 async def test_two_people_recording_one_verification_reply_the_second_is_told(
     signed_in_page: Opener, world: World, seeded: None
 ) -> None:
+    """The cell's secretary and the commune's staff record the applicant's reply at once: the one
+    who came second is told who recorded what first (from the verification log), with the dossier
+    reloaded."""
     dossier = await prepare_certified(world, "Mai Thị Lan", "001095000062", unanswered="applicant")
-    first, second = await signed_in_page("canbo.a"), await signed_in_page("canbo.a")
+    first, second = await signed_in_page("bithu.a1"), await signed_in_page("canbo.a")
     for page in (first, second):
         await open_act(page, world, dossier, "ket-qua-tham-tra")
         await page.get_by_label("Người được thẩm tra").select_option("applicant")
@@ -104,7 +108,9 @@ async def test_two_people_recording_one_verification_reply_the_second_is_told(
     await first.get_by_role("button", name="Ghi vào hồ sơ").click()
     await recorded(first, "Ghi kết quả thẩm tra")
     await second.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _conflict(second)
+    warning = await _conflict(second)
+    await expect(warning).to_contain_text("Người dùng bithu.a1: Ghi kết quả thẩm tra")
+    await expect(warning).not_to_contain_text("Người dùng canbo.a")  # nothing of the second is recorded
     verification = second.locator("section", has=second.get_by_role("heading", name="Thẩm tra lý lịch"))
     await expect(verification.locator("tr", has_text="Người xin vào Đảng")).to_contain_text("Không có vấn đề")  # the first reply stands
 

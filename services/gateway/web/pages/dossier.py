@@ -208,9 +208,9 @@ async def _submit(request: Request, who: SignedIn, act: Act, dossier_id: str | N
         return redirect(request, f"/ho-so/{opened}?{urlencode({'xong': act.slug, **_result_params(reply)})}")
     error = error_of(reply)
     if error.code == Conflict.code and dossier_id is not None:
-        # Who did what is read from the dossier's history, whose versions only its own acts carry;
-        # another service's conflict says what in its own words (unless it is only a stale version).
-        changes = await _changes_since(web, who, dossier_id, state.expected_version) if act.service == "dossiers" else []
+        # Who did what is read from the history of what the act changes (the dossier, or the
+        # verification or voting case); the service's own words too, unless only "stale version".
+        changes = await _changes_since(web, who, act, dossier_id, state.expected_version)
         note = None if "expected_version" in (error.details or {}) else error.message
         return await _show_dossier(request, web, who, dossier_id, conflict=changes, conflict_note=note, status_code=409)
     refused(state, error, RULE_STEP_TITLES)
@@ -266,10 +266,17 @@ async def _show_form(
     return await render(request, who, template, status_code=status_code, form=state, dossier=dossier, action=action, check=check)
 
 
-async def _changes_since(web: Web, who: SignedIn, dossier_id: str, seen: int | None) -> list[dict[str, Any]]:
-    """What was recorded on the dossier after the version the person saw: by whom, what, when."""
-    history = (await _dossier(web, who, dossier_id)).get("history") or []
-    later = [entry for entry in history if seen is None or int(entry.get("version") or 0) > seen]
+async def _changes_since(web: Web, who: SignedIn, act: Act, dossier_id: str, seen: int | None) -> list[dict[str, Any]]:
+    """What was recorded after the version the person saw (`Act.seen_version`) on what the act
+    changes: the dossier, or its verification or voting case (their `case` answers carry their
+    history, versions of their own streams): by whom, what, when."""
+    if act.service == "dossiers":
+        history = (await _dossier(web, who, dossier_id)).get("history") or []
+    elif web.may(who, "query", act.service, "case"):
+        history = ((await web.ask_or_none(who, act.service, "case", dossier_id=dossier_id)) or {}).get("history") or []
+    else:
+        history = []
+    later = [entry for entry in history if entry.get("version") is not None and (seen is None or int(entry["version"]) > seen)]
     names = await display_names(web, {str(e.get("actor") or "") for e in later})
     return [{**entry, "who": recorder(names, entry.get("actor"))} for entry in later]
 
