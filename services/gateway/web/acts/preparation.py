@@ -160,6 +160,9 @@ ACTS = [
             Field("helper_citizen_id", "Số CCCD của đảng viên giúp đỡ", kind="citizen_id",
                   hint="Đảng viên chính thức của chi bộ được phân công giúp đỡ. 12 chữ số."),
             Group("Đã từng là đảng viên (kết nạp lại)", (
+                Field("readmission.first_admitted_on", "Ngày vào Đảng lần đầu", kind="date", required=False),
+                Field("readmission.party_card_number", "Số thẻ đảng viên đã được cấp", required=False,
+                      hint="Như trên thẻ đảng viên cũ, nếu còn."),
                 Field("readmission.left_on", "Ngày ra khỏi Đảng", kind="date"),
                 Field("readmission.left_for", "Lý do ra khỏi Đảng", kind="choice", choices=CHOICES[LeftFor]),
                 Field("readmission.conviction_cleared_on", "Ngày được xóa án tích", kind="date", required=False,
