@@ -15,16 +15,20 @@ import nats
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import Unavailable
 from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
+from ketnap.services.gateway.web.system_words import SystemWords
 from ketnap.services.gateway.web.vietnamese import shown_moment
 
 
 def alarm_line(service: str, alarm: dict[str, Any]) -> str:
+    """One alarm in words, as the inspection page says it (`SystemWords.alarm`: the log, the event
+    and the part that refused it, never a subject or a consumer's name); the line starts with the
+    service's name and the alarm's number, what `ketnap alarms acknowledge` takes."""
     seen = f"lần đầu {shown_moment(alarm['first_seen'])}, {alarm['times']} lần"
     done = (
         f"; đã xác nhận bởi {alarm['acknowledged_by']} lúc {shown_moment(alarm['acknowledged_at'])}" if alarm["acknowledged_at"] else ""
     )
     why = f", lý do: {alarm['acknowledged_reason']}" if alarm.get("acknowledged_reason") else ""
-    return f"{service} #{alarm['id']}: {alarm['message']} ({seen}{done}{why})"
+    return f"{service} #{alarm['id']}: {SystemWords({}).alarm(alarm)} ({seen}{done}{why})"
 
 
 async def list_alarms(

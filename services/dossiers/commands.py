@@ -69,6 +69,10 @@ class Readmission(Fact):
     left_for: LeftFor
     conviction_cleared_on: IsoDate | None = None
     readmitted_before: bool = False
+    first_admitted_on: IsoDate | None = None
+    """The day the person was admitted the first time, as on their old party card."""
+    party_card_number: ShortText | None = Field(default=None, repr=False)
+    """The number of the party card they held (thẻ đảng viên), when known."""
 
 
 class OpenDossier(Command):

@@ -13,7 +13,7 @@ the contract stays as it is. A new shape of an event is a new
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,10 +52,15 @@ class ReadmissionDeclared(Event):
     `DossierOpened`, in the same append, so the contract stays; the months out and the provincial
     agreement are judged again on the cell meeting. Internal to the dossiers service."""
 
+    schema_version: ClassVar[int] = 2
+    """v2: the first admission and the party card (v1 had neither: upcast as unknown)."""
+
     left_on: date
     left_for: LeftFor
     conviction_cleared_on: date | None = None
     readmitted_before: bool = False
+    first_admitted_on: date | None = None
+    party_card_number: str | None = Field(default=None, repr=False)
 
 
 class ApplicantDossierOpened(Event):
@@ -458,8 +463,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }
 
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
-"""(event type, old schema version) -> the data of the next version. Empty: every event is at v1."""
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("ReadmissionDeclared", 1): lambda data: {"first_admitted_on": None, "party_card_number": None, **data},
+}
+"""(event type, old schema version) -> the data of the next version."""
 
 
 def decode(event: RecordedEvent) -> Event:

@@ -2,8 +2,9 @@
 events and open deadlines, rebuilt from its stream.
 
 The declared personal history (birth date, religion, ethnicity, relatives, opinions) is not part
-of the answer: it is sensitive (domain.md §6), and reading it in full is for a recorded, scoped
-read through the gateway.
+of that answer: it is sensitive (domain.md §6), and reading it in full is
+`dossiers.query.personal_history`, for the roles that correct it, a recorded, scoped read through
+the gateway.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from ketnap.domain.rules import recorded_rule_set
 from ketnap.domain.rules.deadlines import official_date, party_age_months, probation_ends_on
 from ketnap.domain.rules.validity import class_certificate_valid_until
+from ketnap.platform.commands import NotFound
 from ketnap.services.dossiers.deadlines import open_deadlines
 from ketnap.services.dossiers.dossier import Dossier
 from ketnap.services.dossiers.handlers import Deps, load
@@ -55,6 +57,36 @@ async def progress(deps: Deps, query: ProgressQuery) -> dict[str, Any]:
         "suspended_on": _iso(d.suspended_on),
         "open_deadlines": [deadline.as_of(today) for deadline in open_deadlines(d)],
         "as_of": today.isoformat(),
+    }
+
+
+class PersonalHistoryQuery(BaseModel):
+    """The declared personal history of one dossier, as it stands (the declaration or its latest
+    correction): sensitive, for the people who correct it; the gateway records each read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dossier_id: DossierId
+
+
+async def personal_history(deps: Deps, query: PersonalHistoryQuery) -> dict[str, Any]:
+    """Lý lịch (Mẫu 2-KNĐ) as declared or last corrected, with whether the certification covers it:
+    what a correction starts from (a staffer changes one field, not retypes everything)."""
+    d = await load(deps.store, query.dossier_id)
+    declared = d.declaration
+    if declared is None:
+        raise NotFound("Hồ sơ này chưa khai lý lịch.", dossier_id=query.dossier_id)
+    return {
+        "dossier_id": d.dossier_id,
+        "cell": d.cell,
+        "stream_version": d.version,
+        "declared_on": _iso(declared.declared_on),
+        "corrections": d.corrections,
+        "certified": bool(d.certification and d.certification.version > declared.version),
+        "applicant": declared.applicant.model_dump(mode="json", exclude={"citizen_id", "full_name"}),
+        "qualifications": declared.qualifications.model_dump(mode="json") if declared.qualifications else None,
+        "relatives": [r.model_dump(mode="json") for r in declared.relatives],
+        "family_planning_case": declared.family_planning_case,
     }
 
 

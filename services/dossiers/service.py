@@ -71,6 +71,11 @@ def build_service(
         """Where a dossier stands (step, version, open deadlines), with nothing personal: for screens that poll."""
         return await queries.progress(deps(ctx), query)
 
+    @service.query("personal_history", queries.PersonalHistoryQuery)
+    async def personal_history(ctx: ServiceContext, query: queries.PersonalHistoryQuery) -> dict[str, Any]:
+        """The declared personal history as it stands (declared or last corrected): for a correction to start from."""
+        return await queries.personal_history(deps(ctx), query)
+
     @service.query("dossier", queries.DossierQuery)
     async def dossier(ctx: ServiceContext, query: queries.DossierQuery) -> dict[str, Any]:
         """One dossier: its step, papers, history of events and open deadlines with due dates."""

@@ -174,6 +174,7 @@ QUERIES: dict[tuple[str, str], Access] = {
     ("dossiers", "dossier"): _c(*READERS, personal=True),
     ("dossiers", "search"): _c(*PERSONAL_READERS, scope=("organisation",), personal=True),
     ("dossiers", "progress"): _c(*READERS),
+    ("dossiers", "personal_history"): _c(*PREPARERS, personal=True),
     ("verification", "case"): _c(GRASSROOTS, BOARD, STANDING, INSPECTOR, CELL, personal=True),
     ("verification", "overdue"): _c(*READERS, scope=("cell",)),
     ("voting", "case"): _c(*READERS),

@@ -12,6 +12,7 @@ from typing import Any
 
 from ketnap.domain.calendar import add_working_days, today_in_vietnam, working_days_between
 from ketnap.platform.commands import NotFound
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.service import ServiceContext
 from ketnap.services.verification.case import Case, stream_id
 from ketnap.services.verification.commands import CaseQuery, OverdueQuery
@@ -53,16 +54,22 @@ def reminder(*, relation: str, sent_to: str, sent_on: date, sent_by: str | None,
     )
 
 
-async def load_case(ctx: ServiceContext, dossier_id: str) -> Case:
+async def _case_events(ctx: ServiceContext, dossier_id: str) -> list[RecordedEvent]:
     events = await ctx.store.read_stream(stream_id(dossier_id))
     if not events:
         raise NotFound(f"Chưa có hồ sơ thẩm tra cho hồ sơ {dossier_id}.", dossier_id=dossier_id)
-    return Case.from_events(events)
+    return events
+
+
+async def load_case(ctx: ServiceContext, dossier_id: str) -> Case:
+    return Case.from_events(await _case_events(ctx, dossier_id))
 
 
 async def case(ctx: ServiceContext, query: CaseQuery) -> dict[str, Any]:
-    """The case of one dossier, with each subject's state (read from its stream: always current)."""
-    return (await load_case(ctx, query.dossier_id)).view()
+    """The case of one dossier, with each subject's state (read from its stream: always current),
+    and its history: who recorded what, when (a page shows it when someone acted first)."""
+    events = await _case_events(ctx, query.dossier_id)
+    return {**Case.from_events(events).view(), "history": [event.history_entry() for event in events]}
 
 
 async def overdue(ctx: ServiceContext, query: OverdueQuery, *, default_working_days: int, registry: RegistryClient) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
@@ -32,14 +33,26 @@ class CaseLog:
     async def read(self, dossier_id: str, *, connection: asyncpg.Connection | None = None) -> tuple[list[RecordedEvent], int, int]:
         """The case's events from every log, merged; the own stream's version, and its version at
         its last act of a person (a command's, not a fact a consumer learnt from the dossiers log)."""
+        own, merged = await self._logs(dossier_id, connection)
+        acted = max((e.stream_version for e in own if not e.follow_up), default=0)
+        return merged, own[-1].stream_version if own else 0, acted
+
+    async def _logs(self, dossier_id: str, connection: asyncpg.Connection | None) -> tuple[list[RecordedEvent], list[RecordedEvent]]:
+        """The own log's events of the case, and those of every log merged."""
         stream_id = stream_id_of(dossier_id)
         own = await self.store.read_stream(stream_id, connection=connection)
         others = [await kept.read_stream(stream_id, connection=connection) for kept in self.kept]
         # heapq.merge keeps each log's own order and, on equal keys, the earlier iterable first.
-        merged = list(heapq.merge(own, *others, key=lambda e: e.recorded_at))
-        acted = max((e.stream_version for e in own if not e.follow_up), default=0)
-        return merged, own[-1].stream_version if own else 0, acted
+        return own, list(heapq.merge(own, *others, key=lambda e: e.recorded_at))
 
     async def load(self, dossier_id: str, *, connection: asyncpg.Connection | None = None) -> AdmissionCase:
         recorded, version, acted = await self.read(dossier_id, connection=connection)
         return AdmissionCase.load(dossier_id, recorded, version=version, acted_version=acted)
+
+    async def history(self, dossier_id: str) -> list[dict[str, Any]]:
+        """Who recorded what on the case and when, in every log in the order recorded; the version
+        is the own stream's (what `expected_version` is judged against), none for an act kept from
+        a linked deployment's log."""
+        own, merged = await self._logs(dossier_id, None)
+        own_ids = {event.event_id for event in own}
+        return [event.history_entry(own=event.event_id in own_ids) for event in merged]

@@ -22,7 +22,7 @@ async def case(cases: CaseLog, query: CaseQuery) -> dict[str, Any]:
     found = await load(cases, query.dossier_id)
     if not found.opened:
         raise NotFound("Chưa có hồ sơ nào sẵn sàng để chi bộ xét với mã này.", dossier_id=query.dossier_id)
-    return found.summary()
+    return {**found.summary(), "history": await cases.history(query.dossier_id)}
 
 
 async def deadlines(cases: CaseLog, pool: asyncpg.Pool, registry: RegistryClient, query: DeadlinesQuery) -> dict[str, Any]:

@@ -96,6 +96,17 @@ class RecordedEvent:
             "traceparent": self.traceparent,
         }
 
+    def history_entry(self, *, own: bool = True) -> dict[str, Any]:
+        """Who recorded what and when, as a case's answer lists its history: what a page shows
+        when someone acted first. `version` is the stream's version in this log; an event kept from
+        a linked deployment's log (`own=False`) has none here."""
+        return {
+            "version": self.stream_version if own else None,
+            "event_type": self.event_type,
+            "recorded_at": self.recorded_at.isoformat(),
+            "actor": self.actor,
+        }
+
     @classmethod
     def from_json_dict(cls, body: dict[str, Any]) -> RecordedEvent:
         """Parse a wire or log-read body; raises ValueError (or KeyError, TypeError) on a malformed one."""

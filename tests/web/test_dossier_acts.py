@@ -1,5 +1,5 @@
 """The dossier's other acts in a real browser, each by the role that does it, asserting what the
-person sees: voters listed by name, the history with a child, in-laws and its correction, two
+person sees: voters listed by name, the history with five children, in-laws and a foreign spouse, its correction starting from it, two
 people acting at once on a vote and on a verification reply (the one who came second is told, and
 nothing of theirs is recorded), the partial committee's appraisal, the extension of the decision's
 deadline, the name removal, and a ceremony held after its deadline."""
@@ -83,7 +83,8 @@ async def test_a_vote_entered_after_someone_recorded_it_is_a_conflict_and_voters
         "ballots": [{"citizen_id": c, "choice": "agree"} for c in cell_a1_members()],
     }))
     await _confirm(side)
-    await _conflict(cell)
+    warning = await _conflict(cell)
+    await expect(warning).to_contain_text("Người dùng bithu.a1: Biểu quyết")  # who acted first, and what, from the voting log
     await step_shown(cell, "Chờ quyết định kết nạp")  # reloaded as it is now
     held = [e for e in await world.store("voting").read_stream(f"voting-{dossier}") if e.event_type == "VoteHeld"]
     assert len(held) == 1
@@ -93,8 +94,11 @@ async def test_a_vote_entered_after_someone_recorded_it_is_a_conflict_and_voters
 async def test_two_people_recording_one_verification_reply_the_second_is_told(
     signed_in_page: Opener, world: World, seeded: None
 ) -> None:
+    """The cell's secretary and the commune's staff record the applicant's reply at once: the one
+    who came second is told who recorded what first (from the verification log), with the dossier
+    reloaded."""
     dossier = await prepare_certified(world, "Mai Thị Lan", "001095000062", unanswered="applicant")
-    first, second = await signed_in_page("canbo.a"), await signed_in_page("canbo.a")
+    first, second = await signed_in_page("bithu.a1"), await signed_in_page("canbo.a")
     for page in (first, second):
         await open_act(page, world, dossier, "ket-qua-tham-tra")
         await page.get_by_label("Người được thẩm tra").select_option("applicant")
@@ -104,14 +108,19 @@ async def test_two_people_recording_one_verification_reply_the_second_is_told(
     await first.get_by_role("button", name="Ghi vào hồ sơ").click()
     await recorded(first, "Ghi kết quả thẩm tra")
     await second.get_by_role("button", name="Ghi vào hồ sơ").click()
-    await _conflict(second)
+    warning = await _conflict(second)
+    await expect(warning).to_contain_text("Người dùng bithu.a1: Ghi kết quả thẩm tra")
+    await expect(warning).not_to_contain_text("Người dùng canbo.a")  # nothing of the second is recorded
     verification = second.locator("section", has=second.get_by_role("heading", name="Thẩm tra lý lịch"))
     await expect(verification.locator("tr", has_text="Người xin vào Đảng")).to_contain_text("Không có vấn đề")  # the first reply stands
 
 
-async def test_the_history_declares_a_child_and_in_laws_and_is_corrected_keeping_them(
+async def test_the_history_declares_five_children_in_laws_and_a_foreign_spouse_and_a_correction_starts_from_it(
     signed_in_page: Opener, world: World, seeded: None
 ) -> None:
+    """The history form: a spouse of foreign nationality, a father-in-law who is a party member
+    (with his citizen id, fully declared), five children added row by row ("Thêm con"); then the
+    correction form shows the history as it stands, and one name is changed, nothing retyped."""
     opened = await _ok(await world.command("bithu.a1", "dossiers", "open_dossier", {
         "cell": "CB-A1", "citizen_id": "001095000063", "full_name": "Phan Thị Hoa", "opened_on": (today() - timedelta(days=20)).isoformat(),
         "helper_citizen_id": HELPERS["CB-A1"],
@@ -122,28 +131,47 @@ async def test_the_history_declares_a_child_and_in_laws_and_is_corrected_keeping
     }))
     cell = await signed_in_page("bithu.a1")
 
-    async def fill_history(father_in_law: str) -> None:
-        await cell.get_by_label("Ngày sinh").fill("12/03/1985")
-        await cell.get_by_label("Giới tính").select_option(label="Nữ")
-        await cell.get_by_label("Dân tộc").fill("Kinh")
-        await cell.get_by_label("Tôn giáo").fill("Không")
-        await cell.get_by_label("Nghề nghiệp").fill("Kế toán")
-        await cell.get_by_label("Trình độ giáo dục phổ thông").select_option(label="Tốt nghiệp trung học phổ thông")
-        await cell.get_by_label("Trình độ chuyên môn").select_option(label="Đại học")
-        for legend, (name, born) in (("Vợ (chồng)", ("Trương Văn Nam", "1983")), ("Cha vợ (chồng)", (father_in_law, "1955")),
-                                     ("Con thứ 1", ("Trương Minh Khôi", "2005"))):
-            group = _group(cell, legend)
-            await group.get_by_label("Họ và tên").fill(name)
-            await group.get_by_label("Năm sinh").fill(born)
-            await group.get_by_label("Nơi ở hoặc nơi làm việc hiện nay").fill("Thôn 3, xã A")
-        await _group(cell, "Con thứ 1").get_by_label("Đã thành niên và có đủ năng lực hành vi dân sự").check()
+    async def relative(legend: str, name: str, born: str) -> Locator:
+        group = _group(cell, legend)
+        await group.get_by_label("Họ và tên").fill(name)
+        await group.get_by_label("Năm sinh").fill(born)
+        await group.get_by_label("Nơi ở hoặc nơi làm việc hiện nay").fill("Thôn 3, xã A")
+        return group
 
     await open_act(cell, world, dossier, "ly-lich")
-    for legend in ("Người nuôi dưỡng", "Cha vợ (chồng)", "Mẹ vợ (chồng)", "Con thứ 1", "Con thứ 4"):
+    for legend in ("Người nuôi dưỡng", "Cha vợ (chồng)", "Mẹ vợ (chồng)", "Con thứ 1"):
         await expect(_group(cell, legend)).to_be_visible()
-    await fill_history("Trương Văn Lâm")
+    await expect(_group(cell, "Con thứ 2")).to_have_count(0)  # one row, more on demand
+    await cell.get_by_label("Ngày sinh").fill("12/03/1985")
+    await cell.get_by_label("Giới tính").select_option(label="Nữ")
+    await cell.get_by_label("Dân tộc").fill("Kinh")
+    await cell.get_by_label("Tôn giáo").fill("Không")
+    await cell.get_by_label("Nghề nghiệp").fill("Kế toán")
+    await cell.get_by_label("Trình độ giáo dục phổ thông").select_option(label="Tốt nghiệp trung học phổ thông")
+    await cell.get_by_label("Trình độ chuyên môn").select_option(label="Đại học")
+    spouse = await relative("Vợ (chồng)", "Trương Văn Nam", "1983")
+    await spouse.get_by_label("Có quốc tịch nước ngoài").check()
+    await expect(spouse.get_by_label("Có quốc tịch nước ngoài")).to_be_checked()
+    father_in_law = await relative("Cha vợ (chồng)", "Trương Văn Lâm", "1955")
+    await father_in_law.get_by_label("Là đảng viên", exact=True).check()
+    await father_in_law.get_by_label("Số CCCD của người thân là đảng viên").fill("001055000099")
+    await father_in_law.get_by_label("Đã khai đầy đủ trong lý lịch đảng viên của mình").check()
+    for n in range(5):
+        if n:
+            await cell.get_by_role("button", name="Thêm con").click()
+        child = await relative(f"Con thứ {n + 1}", f"Trương Minh Con {n + 1}", str(2005 + n))
+        if n == 0:
+            await child.get_by_label("Đã thành niên và có đủ năng lực hành vi dân sự").check()
+    await expect(_group(cell, "Vợ (chồng)").get_by_label("Họ và tên")).to_have_value("Trương Văn Nam")  # kept through each "Thêm"
+    await expect(_group(cell, "Vợ (chồng)").get_by_label("Có quốc tịch nước ngoài")).to_be_checked()
+    await screenshot(cell, "ly-lich-nam-con")
     await cell.get_by_role("button", name="Ghi vào hồ sơ").click()
     await recorded(cell, "Khai lý lịch người xin vào Đảng")
+    declared = {e.event_type: e.data for e in await world.store("dossiers").read_stream(f"dossier-{dossier}")}["PersonalHistoryDeclared"]
+    by_relation = {r["relation"]: r for r in declared["relatives"]}
+    assert [r["full_name"] for r in declared["relatives"] if r["relation"] == "child"] == [f"Trương Minh Con {n}" for n in range(1, 6)]
+    assert by_relation["spouse"]["foreign_national"] is True, str(by_relation["father_in_law"])
+    assert (by_relation["father_in_law"]["member_citizen_id"], by_relation["father_in_law"]["fully_declared"]) == ("001055000099", True)
 
     case = await _eventually(world, "canbo.a", "verification", "case", dossier, lambda c: len(c["subjects"]) >= 4)
     relations = {s["relation"] for s in case["subjects"]}
@@ -151,20 +179,28 @@ async def test_the_history_declares_a_child_and_in_laws_and_is_corrected_keeping
 
     await open_act(cell, world, dossier)
     await cell.locator(".column-side").get_by_role("link", name="Đính chính lý lịch người xin vào Đảng").click()
+    # The correction starts from the history as it stands: each relative in their row, kept.
     kept = _group(cell, "Cha vợ (chồng)").get_by_label("Người thân đã khai")
     await expect(kept.locator("option:checked")).to_have_text("Cha vợ (chồng) đã khai (chưa gửi yêu cầu)")
-    await expect(_group(cell, "Con thứ 1").get_by_label("Người thân đã khai").locator("option:checked")).to_have_text(
-        "Con đã khai (chưa gửi yêu cầu)")
-    await fill_history("Trương Văn Lâm Hải")  # the father-in-law's name was misspelt
+    await expect(cell.get_by_label("Ngày sinh")).to_have_value("12/03/1985")
+    await expect(cell.get_by_label("Trình độ chuyên môn").locator("option:checked")).to_have_text("Đại học")
+    await expect(_group(cell, "Vợ (chồng)").get_by_label("Có quốc tịch nước ngoài")).to_be_checked()
+    await expect(_group(cell, "Con thứ 5").get_by_label("Họ và tên")).to_have_value("Trương Minh Con 5")
+    await expect(_group(cell, "Con thứ 1").get_by_label("Đã thành niên và có đủ năng lực hành vi dân sự")).to_be_checked()
+    await _group(cell, "Cha vợ (chồng)").get_by_label("Họ và tên").fill("Trương Văn Lâm Hải")  # the only change: a misspelt name
     await cell.get_by_label("Lý do đính chính").fill("Ghi sai tên cha chồng.")
     await cell.get_by_role("button", name="Ghi vào hồ sơ").click()
     await recorded(cell, "Đính chính lý lịch người xin vào Đảng")
     await expect(cell.locator("#dien-bien ~ table")).to_contain_text("Đính chính lý lịch")
     history = {e.event_type: e.data for e in await world.store("dossiers").read_stream(f"dossier-{dossier}")}
-    declared = {r["subject_id"]: r["full_name"] for r in history["PersonalHistoryDeclared"]["relatives"]}
-    corrected = {r["subject_id"]: r["full_name"] for r in history["PersonalHistoryCorrected"]["relatives"]}
-    assert corrected.keys() == declared.keys(), (declared, corrected)  # the same people, their verification kept
-    assert "Trương Văn Lâm Hải" in corrected.values()
+    corrected = history["PersonalHistoryCorrected"]
+    changed = {k: v for k, v in corrected.items() if declared.get(k) != v}
+    assert set(changed) == {"relatives", "qualifications", "corrected_on", "reason"}, changed  # the applicant as declared
+    before = {r["subject_id"]: r for r in declared["relatives"]}
+    after = {r["subject_id"]: r for r in corrected["relatives"]}
+    assert after.keys() == before.keys(), (before, after)  # the same people, their verification kept
+    assert {k for k in after if after[k] != before[k]} == {by_relation["father_in_law"]["subject_id"]}
+    assert after[by_relation["father_in_law"]["subject_id"]]["full_name"] == "Trương Văn Lâm Hải"
 
 
 async def test_the_partial_committee_appraises_and_a_second_appraisal_is_refused_in_words(

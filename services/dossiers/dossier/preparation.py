@@ -52,6 +52,7 @@ class Preparation(DossierState):
         if readmission is not None:  # a former member: what no wait can change is judged now (READMIT)
             not_future(today, conviction_cleared_on=readmission.conviction_cleared_on)  # may predate every rule set
             not_before(opened_on, "opened_on", readmission.left_on, "left_on")
+            not_before(readmission.left_on, "left_on", readmission.first_admitted_on, "first_admitted_on")
             if violation := check_readmission_allowed(readmission.left_for, readmitted_before=readmission.readmitted_before):
                 raise_violation(violation)
             opened.append(readmission)

@@ -81,6 +81,7 @@ _LABELS = {  # the Vietnamese name of each date a message may cite
     "opened_on": "đưa vào danh sách cảm tình Đảng",
     "left_on": "ra khỏi Đảng",
     "conviction_cleared_on": "được xóa án tích",
+    "first_admitted_on": "vào Đảng lần đầu",
     "issued_on": "cấp giấy chứng nhận",
     "submitted_on": "nộp đơn xin vào Đảng",
     "declared_on": "khai lý lịch",

@@ -27,8 +27,10 @@ from ketnap.platform.commands import DomainError, ErrorBody, Unavailable
 from ketnap.services.dossiers.values import Step
 from ketnap.services.gateway.web.vietnamese import DATE_FORMAT_HINT, NotADate, rule_message, shown_date, typed_date
 
-Kind = Literal["text", "long_text", "date", "citizen_id", "number", "choice", "yes_no", "fixed", "ballots"]
+Kind = Literal["text", "long_text", "date", "citizen_id", "number", "choice", "yes_no", "fixed", "kept", "ballots"]
 """`fixed`: not shown; always sends `Field.fixed` (a relative's relation in the father's group).
+`kept`: not shown; sends back what the form started from (a correction keeps a relative's
+responding organisation, which this form does not ask).
 `ballots`: one choice per voter of the body (its `Offer`), sent as `[{citizen_id, choice}]` for
 those present; a body without voters to list (a standing committee deciding) leaves it out."""
 
@@ -94,6 +96,11 @@ class Group:
     fields: tuple[Field, ...]
     optional: bool = False
     hint: str = ""
+    rows: str = ""
+    """The list this group is one row of (`con`: the children, declared up to a maximum): the form
+    shows the rows filled and those the person added with its "Thêm" button (`FormState.rows`)."""
+    add: str = ""
+    """The words of the list's "Thêm" button (on its first row's declaration)."""
 
 
 Part = Field | Group
@@ -138,6 +145,9 @@ class Act:
     rule_fields: Mapping[str, str] = field(default_factory=dict)
     """Rule code -> the field whose value it judges: its refusal is shown beside that field too
     (AUTHORITY beside the deciding committee)."""
+    prefill: str | None = None
+    """The name of what a blank form starts from (`PREFILLS` of web/options.py), read for the person
+    and the dossier: a correction of the history starts from the history as it stands."""
     while_suspended: bool = False
     """Offered only while the dossier is paused for screening (resuming it); every other act waits."""
     order: int = 100
@@ -164,6 +174,15 @@ class Act:
             else:
                 yield part, None
 
+    def row_groups(self, rows: str) -> list[Group]:
+        """The groups of one list of rows, in order."""
+        return [p for p in self.parts if isinstance(p, Group) and p.rows == rows]
+
+    @property
+    def lists(self) -> list[str]:
+        """The names of the lists of rows of the form."""
+        return list(dict.fromkeys(p.rows for p in self.parts if isinstance(p, Group) and p.rows))
+
     def field_named(self, name: str) -> Field | None:
         return next((f for f, _ in self.fields() if f.name == name), None)
 
@@ -189,6 +208,35 @@ class FormState:
     is shown once the dossier has moved past it, also when the form is sent twice."""
     offers: dict[str, Offer] = field(default_factory=dict)
     """What was filled for this person and dossier, by field name (`Field.options`)."""
+    rows: dict[str, int] = field(default_factory=dict)
+    """How many rows of each list (`Group.rows`) are shown: those filled, and one more per "Thêm"."""
+
+    def row_shown(self, group: Group) -> bool:
+        if not group.rows:
+            return True
+        return self.act.row_groups(group.rows).index(group) < self.rows.get(group.rows, 1)
+
+    def adds_after(self, group: Group) -> str:
+        """The "Thêm" button's words after this group when it is its list's last row shown and
+        another may be added; "" otherwise."""
+        if not group.rows:
+            return ""
+        rows = self.act.row_groups(group.rows)
+        shown = self.rows.get(group.rows, 1)
+        if rows.index(group) != shown - 1 or shown >= len(rows):
+            return ""
+        return rows[0].add or "Thêm"
+
+    def add_row(self, rows: str) -> None:
+        self.rows[rows] = min(self.rows.get(rows, 1) + 1, len(self.act.row_groups(rows)))
+
+    def _count_rows(self, typed_rows: Mapping[str, Any] | None = None) -> None:
+        """At least the rows that hold something, and as many as were shown (`so_hang.<list>`)."""
+        for rows in self.act.lists:
+            groups = self.act.row_groups(rows)
+            filled = [n for n, g in enumerate(groups) if any(self.values.get(f.name) for f in g.fields if f.kind != "kept")]
+            shown = _version((typed_rows or {}).get(f"{ROWS_FIELD}.{rows}")) or 1
+            self.rows[rows] = min(max(shown, filled[-1] + 1 if filled else 1), len(groups))
 
     def choices(self, f: Field) -> Mapping[str, str]:
         offer = self.offers.get(f.name)
@@ -216,7 +264,7 @@ class FormState:
         """What was typed, as "check your answers" lists it: (label, the value in words)."""
         lines = []
         for f, group in self.act.fields():
-            if f.kind == "fixed" or not self.shown(f):
+            if f.kind in ("fixed", "kept") or not self.shown(f):
                 continue
             label = f"{group.legend}: {f.label}" if group is not None and group.legend not in f.label else f.label
             if f.kind == "ballots":
@@ -246,13 +294,25 @@ class FormState:
         return lines
 
 
+ROWS_FIELD = "so_hang"
+"""The hidden fields `so_hang.<list>`: how many rows of a list the form showed."""
+ADD_FIELD = "them"
+"""The "Thêm" button's field: the list to show one more row of (nothing is sent)."""
+
+
 def blank(
     act: Act, today: date, expected_version: int | None = None, offers: Mapping[str, Offer] | None = None, dossier_version: int | None = None,
+    values: Mapping[str, str] | None = None,
 ) -> FormState:
+    """A form as first shown; `values`: what it starts from (a correction: the history as it stands)."""
     offers = dict(offers or {})
-    values = {f.name: shown_date(today) if f.today_by_default else "" for f, _ in act.fields()}
-    values.update({name: offer.preselect for name, offer in offers.items() if offer.preselect})
-    return FormState(act, {**values, **act.defaults}, expected_version=expected_version, offers=offers, dossier_version=dossier_version)
+    shown = {f.name: shown_date(today) if f.today_by_default else "" for f, _ in act.fields()}
+    shown.update({name: offer.preselect for name, offer in offers.items() if offer.preselect})
+    state = FormState(
+        act, {**shown, **act.defaults, **(values or {})}, expected_version=expected_version, offers=offers, dossier_version=dossier_version,
+    )
+    state._count_rows()
+    return state
 
 
 # --- reading what was typed ----------------------------------------------------------------------------
@@ -272,14 +332,15 @@ def read(act: Act, form: Mapping[str, Any], offers: Mapping[str, Offer] | None =
         fields = tuple(f for f in fields if f.kind != "ballots")
         typed = {f.name: _typed(f, form) for f in fields}
         state.values.update(typed)
-        if isinstance(part, Group) and part.optional and not any(typed.values()):
-            continue
+        if isinstance(part, Group) and part.optional and not any(typed[f.name] for f in fields if f.kind != "kept"):
+            continue  # what a group only carries along (`kept`) does not make it filled
         for f in fields:
             value, problem = _value(f, typed[f.name], state.choices(f))
             if problem:
                 state.field_errors[f.name] = problem
             elif value is not None:
                 _put(body, f.name, value)
+    state._count_rows(form)
     return state, _lists(body)
 
 

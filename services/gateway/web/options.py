@@ -17,7 +17,7 @@ from ketnap.domain.rules.rule_sets import rule_set_on
 from ketnap.domain.rules.thresholds import votes_required
 from ketnap.platform.commands import Forbidden
 from ketnap.services.dossiers.values import Relation
-from ketnap.services.gateway.web.acts.preparation import CHILDREN
+from ketnap.services.gateway.web.acts.preparation import CHILDREN, history_values
 from ketnap.services.gateway.web.forms import Act, Offer
 from ketnap.services.gateway.web.page import Refusal, SignedIn, Web
 from ketnap.services.gateway.web.vietnamese import RELATIONS, SUBJECT_STATES, NotADate, shown_date, subject_title, typed_date
@@ -105,18 +105,26 @@ async def _subjects(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> 
 
 
 def _declared(relation: Relation, nth: int) -> Provider:
-    """The relatives of one relation the history declared (as verification's subjects: their own
-    entry, not a special template's), for a correction to keep; the `nth` of them first shown."""
+    """The relatives of one relation the history declared, for a correction to keep (their
+    `subject_id`): those of the history as it stands (`dossiers.personal_history`), with the
+    state of their verification when they are subjects (their own entry, not a special
+    template's), and any other subject of that relation verification knows; the `nth` first shown."""
 
     async def provide(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
-        subjects = await _case_subjects(web, who, dossier)
-        declared = [s for s in subjects if s.get("relation") == relation.value and ":" not in s["subject_id"]]
+        dossier = await with_declaration(web, who, dossier)
+        subjects = {s["subject_id"]: s for s in await _case_subjects(web, who, dossier)
+                    if s.get("relation") == relation.value and ":" not in s["subject_id"]}
+        history = (dossier or {}).get("personal_history") or {}
+        declared = [str(r["subject_id"]) for r in history.get("relatives") or [] if r.get("relation") == relation.value]
+        ids = [*declared, *(i for i in subjects if i not in declared)]
         words = RELATIONS[relation.value]
-        choices = {
-            s["subject_id"]: f"{words} đã khai{f', người thứ {n + 1}' if len(declared) > 1 else ''} ({SUBJECT_STATES.get(s.get('state'), '')})"
-            for n, s in enumerate(declared)
-        }
-        return Offer(choices, preselect=declared[nth]["subject_id"] if nth < len(declared) else "")
+
+        def state(subject_id: str) -> str:
+            subject = subjects.get(subject_id)
+            return SUBJECT_STATES.get(subject.get("state"), "") if subject else "không phải đối tượng thẩm tra"
+
+        choices = {i: f"{words} đã khai{f', người thứ {n + 1}' if len(ids) > 1 else ''} ({state(i)})" for n, i in enumerate(ids)}
+        return Offer(choices, preselect=ids[nth] if nth < len(ids) else "")
 
     return provide
 
@@ -220,4 +228,43 @@ PROVIDERS: dict[str, Provider] = {
 
 
 async def offers_for(web: Web, who: SignedIn, act: Act, dossier: Dossier = None, typed: Typed = None) -> dict[str, Offer]:
+    if any((f.options or "").startswith("declared:") for f, _ in act.fields()):
+        dossier = await with_declaration(web, who, dossier)  # read (and recorded) once for all the relatives' groups
     return {f.name: await PROVIDERS[f.options](web, who, dossier, typed) for f, _ in act.fields() if f.options}
+
+
+async def with_declaration(web: Web, who: SignedIn, dossier: Dossier) -> Dossier:
+    """The dossier with its verification case and its history as it stands, each read once (each
+    a personal read, recorded): what a correction of the history offers and starts from."""
+    if dossier is None or ("verification_case" in dossier and "personal_history" in dossier):
+        return dossier
+    found = dict(dossier)
+    if found.get("verification_case") is None:
+        found["verification_case"] = await _or_empty(web.ask(who, "verification", "case", dossier_id=dossier["dossier_id"]))
+    if "personal_history" not in found:
+        found["personal_history"] = await _or_empty(web.ask(who, "dossiers", "personal_history", dossier_id=dossier["dossier_id"]))
+    return found
+
+
+async def _or_empty(answer: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return await answer
+    except (Refusal, Forbidden):  # not declared yet, or not for this role: nothing to offer or start from
+        return {}
+
+
+async def _personal_history(web: Web, who: SignedIn, dossier: Mapping[str, Any]) -> dict[str, str]:
+    """The history as it stands: what a correction starts from."""
+    return history_values((await with_declaration(web, who, dossier) or {}).get("personal_history") or {})
+
+
+PREFILLS: dict[str, Callable[[Web, SignedIn, Mapping[str, Any]], Awaitable[dict[str, str]]]] = {
+    "personal_history": _personal_history,
+}
+
+
+async def prefill_for(web: Web, who: SignedIn, act: Act, dossier: Dossier) -> dict[str, str]:
+    """What the act's blank form starts from (`Act.prefill`), for this person and dossier."""
+    if act.prefill is None or dossier is None:
+        return {}
+    return await PREFILLS[act.prefill](web, who, dossier)

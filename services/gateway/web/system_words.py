@@ -1,4 +1,4 @@
-"""The system's own parts in words, for the inspection pages: which service's log (or which linked
+"""The system's own parts in words, for the inspection pages and `ketnap alarms list`: which service's log (or which linked
 deployment's), which part received a message, what an event on the bus was, who recorded it and in
 which organisation. Internal names (schemas, subjects, consumers, event classes) never reach the
 screen: an inspector reads "sổ Hồ sơ", "Rút hồ sơ", "Chi bộ A1 (CB-A1)".
@@ -10,15 +10,17 @@ deployments side by side): `Gateway.names` says which is which.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ketnap.platform.alarms import KIND_TEXT
 from ketnap.platform.federation.links import DOWNWARD, UPWARD
 from ketnap.services.gateway.access import Role
 from ketnap.services.gateway.accounts import load_user
 from ketnap.services.gateway.scope import OPERATOR, WHOLE_DEPLOYMENT
-from ketnap.services.gateway.web.page import Web
 from ketnap.services.gateway.web.vietnamese import event_title, role_title
+
+if TYPE_CHECKING:  # the words serve the command line too (`ketnap alarms list`), without the web's pages
+    from ketnap.services.gateway.web.page import Web
 
 SERVICE_TITLES = {
     "registry": "Tổ chức và đảng viên", "dossiers": "Hồ sơ", "verification": "Thẩm tra lý lịch", "voting": "Biểu quyết và quyết định",

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from ketnap.domain.labels import EVENT_LABELS
 from ketnap.domain.rules import RuleCode
+from ketnap.domain.rules.readmission import LeftFor
 from ketnap.domain.rules.rule_sets import RULE_SETS
 from ketnap.services.dossiers.values import (
     AgreementPurpose,
@@ -183,6 +184,16 @@ CHOICES: dict[type, dict[str, str]] = {
     OpinionSource: {
         OpinionSource.WORKPLACE_MASS_ORGANISATIONS: "Đoàn thể nơi làm việc",
         OpinionSource.RESIDENCE_CELL: "Chi ủy (chi bộ) nơi cư trú",
+    },
+    LeftFor: {
+        LeftFor.NAME_REMOVED: "Bị xóa tên",
+        LeftFor.EXPELLED: "Bị khai trừ",
+        LeftFor.MINOR_CONVICTION: "Bị kết án về tội ít nghiêm trọng",
+        LeftFor.QUIT_ACTIVITY: "Bỏ sinh hoạt đảng",
+        LeftFor.ASKED_TO_LEAVE: "Tự xin ra khỏi Đảng",
+        LeftFor.DISUNITY: "Gây mất đoàn kết nội bộ nghiêm trọng",
+        LeftFor.CORRUPTION: "Tham nhũng",
+        LeftFor.SERIOUS_CRIME: "Bị truy cứu trách nhiệm hình sự về tội nghiêm trọng trở lên",
     },
 }
 """The Vietnamese words for the values of each closed vocabulary a form offers."""

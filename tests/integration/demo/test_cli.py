@@ -145,7 +145,7 @@ async def test_status_exits_non_zero_while_an_integrity_alarm_is_unacknowledged(
 
     async def listed() -> list[tuple[str, str]] | None:
         code, out = await stack.ketnap("alarms", "list")
-        found = re.findall(r"^(\w+) #(\d+): Nhật ký dossiers, vị trí " + str(events[-1].position + 1), out, re.MULTILINE)
+        found = re.findall(r"^(\w+) #(\d+): Tin «Rút hồ sơ» ở vị trí " + str(events[-1].position + 1) + " của sổ Hồ sơ", out, re.MULTILINE)
         return found if code == 1 and {service for service, _ in found} >= {"dossiers", "verification", "voting", "reporting"} else None
 
     found = await eventually(listed, timeout=60)

@@ -259,7 +259,8 @@ async def test_READMIT_a_former_member_is_opened_only_as_a_readmission_and_never
         twice = await stack.ask("open_dossier", **fields, readmission={**READMITTED, "readmitted_before": True})
         assert await stack.store.head_position() == before
         # The day the person left is the registry's, whatever was typed.
-        opened = await stack.ok("open_dossier", **fields, readmission={**READMITTED, "left_on": "2023-09-09"})
+        opened = await stack.ok("open_dossier", **fields, readmission={
+            **READMITTED, "left_on": "2023-09-09", "first_admitted_on": "2010-05-19", "party_card_number": "12.345.678"})
         body = (await stack.dossier(opened["result"]["dossier_id"]))["result"]
     assert plain["error"]["code"] == "rule:READMIT", plain
     assert plain["error"]["message"] == (
@@ -268,7 +269,7 @@ async def test_READMIT_a_former_member_is_opened_only_as_a_readmission_and_never
     assert corruption["error"]["code"] == "rule:READMIT" and "tham nhũng" in corruption["error"]["message"], corruption
     assert twice["error"]["code"] == "rule:READMIT" and "chỉ được kết nạp lại một lần" in twice["error"]["message"], twice
     assert body["readmission"] == {"left_on": "2023-06-01", "left_for": "name_removed", "conviction_cleared_on": None,
-                                   "readmitted_before": False}
+                                   "readmitted_before": False, "first_admitted_on": "2010-05-19", "party_card_number": "12.345.678"}
     assert body["step"] == "source_list"
 
 

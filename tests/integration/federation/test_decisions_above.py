@@ -310,7 +310,13 @@ async def test_the_committee_above_decides_on_the_acts_recorded_below(levels: Le
     above = (await up.ask("voting", "case", dossier_id=levels.dossier_id))["result"]
     below = (await low.ask("voting", "case", dossier_id=levels.dossier_id))["result"]
     assert above["grassroots_resolution"]["organisation"] == ROOT and above["admission_decision"]["decided_by"] == DISTRICT
-    assert {k: v for k, v in above.items() if k != "version"} == {k: v for k, v in below.items() if k != "version"}
+    mine = ("version", "history")  # versions are each deployment's own stream's
+    assert {k: v for k, v in above.items() if k not in mine} == {k: v for k, v in below.items() if k not in mine}
+    # Both tell the same history; each numbers only the acts of its own log (what a conflict is judged by).
+    assert [(e["event_type"], e["actor"]) for e in above["history"]] == [(e["event_type"], e["actor"]) for e in below["history"]]
+    decided_above = [e["version"] is not None for e in above["history"] if e["event_type"] == "AdmissionDecided"]
+    decided_below = [e["version"] is not None for e in below["history"] if e["event_type"] == "AdmissionDecided"]
+    assert decided_above == [True] and decided_below == [False]
 
 
 async def test_two_officers_acting_at_once_in_one_deployment_get_one_success_and_one_conflict(levels: Levels) -> None:

@@ -144,3 +144,16 @@ async def test_a_conflict_says_who_did_what_and_reloads_the_dossier(world: World
         assert status.json()["result"]["stream_version"] == 2  # the certificate was not recorded
     finally:
         await board.close()
+
+
+async def test_a_former_member_is_opened_as_a_readmission_with_the_old_party_card(world: World, as_cell: WebClient) -> None:
+    """READMIT on the opening form: a person who was a member before is declared so, with the day
+    of the first admission and the old party card's number; it reaches the dossier's record."""
+    form = await as_cell.form("/ho-so/mo-moi")
+    dossier = await _open(as_cell, "Đỗ Văn Cựu", "001070000031", {
+        **form, "readmission.first_admitted_on": "19/05/2000", "readmission.party_card_number": "12.345.678",
+        "readmission.left_on": "01/06/2020", "readmission.left_for": "name_removed",
+    })
+    declared = (await world.query("bithu.a1", "dossiers", "dossier", {"dossier_id": dossier})).json()["result"]["readmission"]
+    assert declared == {"left_on": "2020-06-01", "left_for": "name_removed", "conviction_cleared_on": None, "readmitted_before": False,
+                        "first_admitted_on": "2000-05-19", "party_card_number": "12.345.678"}

@@ -43,6 +43,8 @@ class TestSubjectRules:
         ]
         assert (case["status"], case["complete"], case["cell"], case["version"]) == ("open", False, "CB-01", 2)
         assert all(s["state"] == "not_requested" for s in case["subjects"])
+        # Its history, numbered by the case stream's versions (a page names who acted first from it).
+        assert [(e["version"], e["event_type"]) for e in case["history"]] == [(1, "VerificationOpened"), (2, "SubjectDetailsNoted")]
 
     async def test_the_person_who_raised_the_applicant_is_a_subject(self, world: World) -> None:
         _, case = await world.opened(relative("raiser", "guardian"))

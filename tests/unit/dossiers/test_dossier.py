@@ -436,3 +436,15 @@ def test_a_rule_violation_is_a_domain_error_with_the_code_and_message() -> None:
         b.prepared(general_education="primary").mark_ready_for_cell_vote(ready_on=b.READY_ON, cell_meeting_on=b.MEETING_ON, today=TODAY)
     body = error.value.body()
     assert body.code == "rule:EDU_MIN" and body.message == "[EDU_MIN] Không đủ trình độ học vấn"
+
+
+def test_a_readmission_declared_before_the_party_card_was_asked_reads_with_it_unknown() -> None:
+    """`ReadmissionDeclared` v1 had no first admission nor party card: read as v2 with both unknown."""
+    import dataclasses
+
+    v2 = ev.ReadmissionDeclared(dossier_id=b.DOSSIER_ID, left_on=date(2020, 1, 1), left_for="name_removed", first_admitted_on=date(2010, 5, 19),
+                                party_card_number="12.345.678")
+    assert ev.ReadmissionDeclared.schema_version == 2 and ev.decode(dataclasses.replace(_recorded(v2, 1), schema_version=2)) == v2
+    v1 = {k: v for k, v in v2.to_new_event().data.items() if k not in ("first_admitted_on", "party_card_number")}
+    read = ev.decode(dataclasses.replace(_recorded(v2, 1), data=v1))
+    assert (read.left_on, read.first_admitted_on, read.party_card_number) == (date(2020, 1, 1), None, None)

@@ -201,3 +201,73 @@ def test_a_correction_keeps_each_declared_relative_and_a_child_says_whether_an_a
     CorrectPersonalHistory.model_validate({
         **body, "dossier_id": "0b8f7a52-6c1e-4d8e-9a57-2f0e6f3c9d41", "idempotency_key": "khoa-dinh-chinh", "actor": "bithu.a1", "scope": "CB-A1",
     })
+
+
+HISTORY = {
+    "applicant": {"birth_date": "1985-03-12", "gender": "female", "ethnicity": "Kinh", "religion": "Không", "occupation": "Kế toán",
+                  "police_officer": False, "private_business_owner": True},
+    "qualifications": {"general_education": "upper_secondary", "professional_qualification": "university", "youth_union_member": False,
+                       "youth_union_exists": True, "area_exemption": None, "village_elder_or_head": False},
+    "family_planning_case": False,
+    "relatives": [
+        {"subject_id": "spouse-1", "relation": "spouse", "full_name": "Trương Văn Nam", "birth_year": 1983, "residence_or_work": "Thôn 3",
+         "responding_organisation": "DU-B", "is_party_member": False, "member_citizen_id": None, "fully_declared": False,
+         "foreign_national": True, "adult_with_full_capacity": None},
+        {"subject_id": "father_in_law-1", "relation": "father_in_law", "full_name": "Trương Văn Lâm", "birth_year": 1955,
+         "residence_or_work": "Thôn 3", "responding_organisation": None, "is_party_member": True, "member_citizen_id": "001055000099",
+         "fully_declared": True, "foreign_national": False, "adult_with_full_capacity": None},
+        *({"subject_id": f"child-{n}", "relation": "child", "full_name": f"Con {n}", "birth_year": 2004 + n, "residence_or_work": "Thôn 3",
+           "responding_organisation": None, "is_party_member": False, "member_citizen_id": None, "fully_declared": False,
+           "foreign_national": False, "adult_with_full_capacity": n == 1} for n in range(1, 6)),
+    ],
+}
+
+
+def test_a_correction_starts_from_the_history_as_it_stands_and_sends_it_back_unchanged() -> None:
+    """The form filled from `dossiers.personal_history` sends the same history: every relative in
+    their row with their id (five children: more than the four rows a form once had), the
+    responding organisation carried along unseen; a staffer changes one field, not all."""
+    from ketnap.services.dossiers.commands import CorrectPersonalHistory
+    from ketnap.services.gateway.web.acts.preparation import history_values
+
+    act = all_acts()["dinh-chinh-ly-lich"]
+    ids = [r["subject_id"] for r in HISTORY["relatives"]]
+    offers = {f.name: Offer({i: i for i in ids}) for f, _ in act.fields() if f.leaf == "subject_id"}
+    state = blank(act, date(2025, 9, 6), offers=offers, values=history_values(HISTORY))
+    assert state.values["applicant.birth_date"] == "12/03/1985" and state.values["applicant.private_business_owner"] == "yes"
+    assert state.rows == {"con": 5}  # every child shown, one more with "Thêm con"
+    children = act.row_groups("con")
+    assert [state.row_shown(g) for g in children[:6]] == [True] * 5 + [False]
+    assert state.adds_after(children[4]) == "Thêm con" and state.adds_after(children[3]) == ""
+    typed = {**state.values, "reason": "Ghi sai tên cha chồng.", "relatives.4.full_name": "Trương Văn Lâm Hải"}
+    read_back, body = read(act, typed, offers)
+    assert not read_back.has_errors, read_back.field_errors
+    sent = {r["subject_id"]: r for r in body["relatives"]}
+    declared = {r["subject_id"]: {k: v for k, v in r.items() if v is not None} for r in HISTORY["relatives"]}
+    assert sent.keys() == declared.keys()
+    assert {i for i in sent if sent[i] != declared[i]} == {"father_in_law-1"}, [(sent[i], declared[i]) for i in sent if sent[i] != declared[i]]
+    assert body["applicant"] == HISTORY["applicant"] and body["family_planning_case"] is False
+    CorrectPersonalHistory.model_validate({
+        **body, "dossier_id": "0b8f7a52-6c1e-4d8e-9a57-2f0e6f3c9d41", "idempotency_key": "khoa-dinh-chinh", "actor": "bithu.a1", "scope": "CB-A1",
+    })
+
+
+def test_a_list_shows_one_row_more_for_each_thêm_and_the_rows_filled() -> None:
+    act = all_acts()["ly-lich"]
+    assert blank(act, date(2025, 9, 6)).rows == {"con": 1}
+    state, _ = read(act, {"so_hang.con": "2", "relatives.9.full_name": "Con thứ tư"})  # the 4th child's row (index 6 + 3)
+    assert state.rows == {"con": 4}
+    state.add_row("con")
+    assert state.rows == {"con": 5}
+
+
+def test_an_overdue_reply_reminds_by_the_units_names() -> None:
+    from ketnap.services.gateway.web.pages.home import reminder
+
+    item = {"relation": "father", "sent_to": "DU-B", "sent_by": "DU-A", "sent_on": "2025-07-01", "reply_due_on": "2025-08-12",
+            "working_days_waiting": 35}
+    assert reminder(item, {"DU-A": "Đảng ủy xã A", "DU-B": "Đảng ủy xã B"}) == (
+        "Yêu cầu thẩm tra lý lịch (cha đẻ) gửi Đảng ủy xã B ngày 01/07/2025 đã 35 ngày làm việc chưa có trả lời "
+        "(hạn trả lời 12/08/2025). Đề nghị Đảng ủy xã A đôn đốc Đảng ủy xã B trả lời."
+    )
+    assert "Công an tỉnh X" in reminder({**item, "sent_to": "Công an tỉnh X", "sent_by": None}, {})  # free text, as recorded

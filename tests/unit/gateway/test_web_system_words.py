@@ -33,3 +33,18 @@ def test_people_are_named_by_their_display_name_and_the_systems_own_records_as_t
     assert organisation_title("CB-A1", {"CB-A1": "Chi bộ A1"}) == "Chi bộ A1 (CB-A1)"
     assert organisation_title("*", {}) == "Toàn hệ thống"
     assert organisation_title("X-9", {}) == "X-9"
+
+
+def test_the_command_line_lists_an_alarm_in_the_same_words_with_what_acknowledging_it_takes() -> None:
+    """`ketnap alarms list`: the service and the alarm's number first (`ketnap alarms acknowledge`
+    takes them), then the alarm as the inspection page says it, never a subject or a consumer."""
+    from ketnap.operations.alarms import alarm_line
+
+    alarm = {
+        "id": 7, "subject": "ketnap.d1.evt.dossiers.DossierWithdrawn", "position": 3, "source": "dossiers", "kind": "gap",
+        "consumer": "reporting.deadlines", "first_seen": "2025-03-01T02:00:00+00:00", "times": 2, "acknowledged_at": None,
+        "acknowledged_by": None, "acknowledged_reason": None, "message": "Nhật ký dossiers, vị trí 3, kênh ketnap.d1.evt.dossiers...",
+    }
+    line = alarm_line("reporting", alarm)
+    assert line.startswith("reporting #7: Tin «Rút hồ sơ» ở vị trí 3 của sổ Hồ sơ: thiếu sự kiện; dịch vụ Báo cáo không áp dụng tin này."), line
+    assert "ketnap.d1" not in line and "reporting.deadlines" not in line

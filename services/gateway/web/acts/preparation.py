@@ -4,6 +4,10 @@ the opinions, and sending it to the cell's vote."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from ketnap.domain.rules.readmission import LeftFor
 from ketnap.services.dossiers.values import (
     AreaExemption,
     Gender,
@@ -15,13 +19,14 @@ from ketnap.services.dossiers.values import (
     UnionKind,
 )
 from ketnap.services.gateway.web.forms import Act, Field, Group, Part
-from ketnap.services.gateway.web.vietnamese import CHOICES
+from ketnap.services.gateway.web.vietnamese import CHOICES, shown_date
 
 PREPARING = frozenset({Step.SOURCE_LIST, Step.APPLICATION, Step.VERIFICATION})
 
 
-CHILDREN = 4
-"""Children declared on the form (the history may hold more: MAX_RELATIVES)."""
+CHILDREN = 12
+"""Children the form can declare, one row each, shown as the person adds them ("Thêm con");
+the history itself may hold more relatives (MAX_RELATIVES)."""
 KEEP_HINT = "Chọn người đã khai trước đây để giữ kết quả thẩm tra của người đó; để trống nếu là người mới khai."
 
 
@@ -34,19 +39,29 @@ def _relative(index: int, relation: Relation, legend: str, *, corrected: bool, n
                   hint=KEEP_HINT),) if corrected else ()
     capacity = (Field(f"{at}.adult_with_full_capacity", "Đã thành niên và có đủ năng lực hành vi dân sự", kind="yes_no",
                       required=False),) if relation == Relation.CHILD else ()
+    child = relation == Relation.CHILD
     return Group(
         legend,
         (
             Field(f"{at}.relation", "Quan hệ", kind="fixed", fixed=relation.value),
             *kept,
+            Field(f"{at}.responding_organisation", "Tổ chức trả lời thẩm tra", kind="kept", required=False),
             Field(f"{at}.full_name", "Họ và tên"),
             Field(f"{at}.birth_year", "Năm sinh", kind="number", hint="Ví dụ: 1968."),
             Field(f"{at}.residence_or_work", "Nơi ở hoặc nơi làm việc hiện nay"),
+            Field(f"{at}.foreign_national", "Có quốc tịch nước ngoài", kind="yes_no", required=False,
+                  hint="Người vào Đảng có vợ (chồng) là người nước ngoài được thẩm tra theo mẫu riêng."
+                  if relation == Relation.SPOUSE else ""),
             Field(f"{at}.is_party_member", "Là đảng viên", kind="yes_no", required=False),
+            Field(f"{at}.member_citizen_id", "Số CCCD của người thân là đảng viên", kind="citizen_id", required=False,
+                  hint="Chỉ ghi khi người thân là đảng viên: để đối chiếu với hồ sơ đảng viên. 12 chữ số."),
+            Field(f"{at}.fully_declared", "Đã khai đầy đủ trong lý lịch đảng viên của mình", kind="yes_no", required=False,
+                  hint="Người thân là đảng viên đã khai đầy đủ: có thể thẩm tra bằng đối chiếu hồ sơ đảng viên thay cho đi xác minh."),
             *capacity,
         ),
         optional=True,
         hint="Để trống cả nhóm nếu không có" + (" (cả ô «Người thân đã khai» nếu bỏ người này khỏi lý lịch)." if corrected else "."),
+        rows="con" if child else "", add="Thêm con" if child and nth == 0 else "",
     )
 
 
@@ -73,6 +88,8 @@ def _history(*, corrected: bool) -> tuple[Part, ...]:
             Field("applicant.occupation", "Nghề nghiệp"),
             Field("applicant.police_officer", "Là cán bộ, chiến sĩ công an", kind="yes_no", required=False),
             Field("applicant.private_business_owner", "Là chủ doanh nghiệp tư nhân", kind="yes_no", required=False),
+            Field("family_planning_case", "Có vi phạm chính sách dân số, kế hoạch hóa gia đình", kind="yes_no", required=False,
+                  hint="Được thẩm tra theo mẫu riêng khi quy định áp dụng (trước ngày 20/03/2025)."),
         )),
         Group("Trình độ và đoàn thể", (
             Field("qualifications.general_education", "Trình độ giáo dục phổ thông", kind="choice", choices=CHOICES[GeneralEducation]),
@@ -87,6 +104,33 @@ def _history(*, corrected: bool) -> tuple[Part, ...]:
         *singles,
         *children,
     )
+
+
+def history_values(history: Mapping[str, Any]) -> dict[str, str]:
+    """The history form's fields as the history stands (`dossiers.personal_history`): a correction
+    starts from it, so a staffer changes one field rather than retyping all. Each relative goes to
+    the group of their relation (children in order), with the `subject_id` that keeps their
+    verification; a second guardian, which this form cannot show, is not kept."""
+    values: dict[str, str] = {}
+
+    def put(prefix: str, facts: Mapping[str, Any]) -> None:
+        for name, value in facts.items():
+            if isinstance(value, bool):
+                values[f"{prefix}{name}"] = "yes" if value else ""
+            elif value is not None:
+                values[f"{prefix}{name}"] = shown_date(value) if name == "birth_date" else str(value)
+
+    put("applicant.", history.get("applicant") or {})
+    put("qualifications.", history.get("qualifications") or {})
+    values["family_planning_case"] = "yes" if history.get("family_planning_case") else ""
+    single = {relation.value: index for index, (relation, _) in enumerate(RELATIVES)}
+    children = iter(range(len(RELATIVES), len(RELATIVES) + CHILDREN))
+    for relative in history.get("relatives") or []:
+        relation = str(relative.get("relation"))
+        index = single.pop(relation, None) if relation != Relation.CHILD else next(children, None)
+        if index is not None:
+            put(f"relatives.{index}.", {k: v for k, v in relative.items() if k != "relation"})
+    return values
 
 
 def _introducer(index: int, legend: str, optional: bool) -> Group:
@@ -115,6 +159,16 @@ ACTS = [
             Field("opened_on", "Ngày đưa vào danh sách", kind="date", today_by_default=True),
             Field("helper_citizen_id", "Số CCCD của đảng viên giúp đỡ", kind="citizen_id",
                   hint="Đảng viên chính thức của chi bộ được phân công giúp đỡ. 12 chữ số."),
+            Group("Đã từng là đảng viên (kết nạp lại)", (
+                Field("readmission.first_admitted_on", "Ngày vào Đảng lần đầu", kind="date", required=False),
+                Field("readmission.party_card_number", "Số thẻ đảng viên đã được cấp", required=False,
+                      hint="Như trên thẻ đảng viên cũ, nếu còn."),
+                Field("readmission.left_on", "Ngày ra khỏi Đảng", kind="date"),
+                Field("readmission.left_for", "Lý do ra khỏi Đảng", kind="choice", choices=CHOICES[LeftFor]),
+                Field("readmission.conviction_cleared_on", "Ngày được xóa án tích", kind="date", required=False,
+                      hint="Chỉ khi bị kết án về tội ít nghiêm trọng."),
+                Field("readmission.readmitted_before", "Đã được kết nạp lại một lần", kind="yes_no", required=False),
+            ), optional=True, hint="Chỉ điền nếu người này đã từng là đảng viên (quy định READMIT); để trống nếu chưa từng."),
         ),
         lead="Mở hồ sơ của một quần chúng ưu tú và phân công đảng viên chính thức giúp đỡ.",
         submit="Mở hồ sơ", about_dossier=False, road="source_list", order=10,
@@ -157,7 +211,7 @@ ACTS = [
         ),
         lead="Ghi lại toàn bộ lý lịch như sau khi đính chính, kèm lý do. Người thân đã khai được chọn lại để giữ kết quả thẩm tra "
              "của họ; người mới khai được thẩm tra như mọi người thân khác.",
-        steps=frozenset({Step.VERIFICATION}), road="history", order=45,
+        steps=frozenset({Step.VERIFICATION}), road="history", order=45, prefill="personal_history",
     ),
     Act(
         "dossiers", "record_introductions", "gioi-thieu", "Ghi người giới thiệu",

@@ -21,8 +21,8 @@ from fastapi.responses import Response
 from ketnap.platform.commands import Conflict, Forbidden, NotFound
 from ketnap.services.dossiers.values import Step
 from ketnap.services.gateway.web.acts import all_acts
-from ketnap.services.gateway.web.forms import Act, FormState, Offer, blank, error_of, keeps_key, read, refused
-from ketnap.services.gateway.web.options import offers_for
+from ketnap.services.gateway.web.forms import ADD_FIELD, Act, FormState, blank, error_of, keeps_key, read, refused
+from ketnap.services.gateway.web.options import offers_for, prefill_for, with_declaration
 from ketnap.services.gateway.web.page import Refusal, SignedIn, Web, pages, redirect, render, signed_in, web_of
 from ketnap.services.gateway.web.pages.organisation import persons_units
 from ketnap.services.gateway.web.road import RULE_STEPS, TITLES, road
@@ -142,7 +142,7 @@ async def _show_dossier(
     acts = offered(web, who, dossier)
     # The next act's form is one the dossier still needs; acts done or optional are offered as links.
     first = acts[0] if acts and _rank(acts[0], dossier) == 0 else None
-    next_form = _blank(web, first, dossier, await offers_for(web, who, first, dossier)) if first else None
+    next_form = await _blank(web, who, first, dossier) if first else None
     others = acts[1:] if first else acts
     history = dossier.get("history") or []
     names = await display_names(web, {str(e.get("actor") or "") for e in history})
@@ -160,9 +160,15 @@ async def _show_dossier(
     return page
 
 
-def _blank(web: Web, act: Act, dossier: Mapping[str, Any], offers: Mapping[str, Offer]) -> FormState:
-    """An act's form on a dossier, with the versions the person sees (`Act.seen_version`, the dossier's)."""
-    return blank(act, web.today(), act.seen_version(dossier), offers, dossier_version=dossier["stream_version"])
+async def _blank(web: Web, who: SignedIn, act: Act, dossier: Mapping[str, Any]) -> FormState:
+    """An act's form on a dossier, with what it offers and starts from for this person, and the
+    versions the person sees (`Act.seen_version`, the dossier's)."""
+    if act.prefill:  # what it starts from and offers are read once for both
+        dossier = await with_declaration(web, who, dossier) or dossier
+    return blank(
+        act, web.today(), act.seen_version(dossier), await offers_for(web, who, act, dossier), dossier_version=dossier["stream_version"],
+        values=await prefill_for(web, who, act, dossier),
+    )
 
 
 # --- one act ---------------------------------------------------------------------------------------------
@@ -173,7 +179,7 @@ async def act_page(request: Request, dossier_id: str, slug: str, who: SignedIn =
     web = web_of(request)
     act = _act(slug)
     dossier = await _facts(web, who, await _dossier(web, who, dossier_id))
-    state = _blank(web, act, dossier, await offers_for(web, who, act, dossier))
+    state = await _blank(web, who, act, dossier)
     if act not in offered(web, who, dossier):
         state.summary.append("Việc này không làm được lúc này: vai trò của bạn không làm việc này, hoặc hồ sơ không ở bước cần thiết.")
     return await _show_form(request, who, state, dossier, action=f"/ho-so/{dossier_id}/{slug}")
@@ -191,6 +197,12 @@ async def _submit(request: Request, who: SignedIn, act: Act, dossier_id: str | N
     typed = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     dossier = await _dossier(web, who, dossier_id) if dossier_id else None
     state, body = read(act, typed, await offers_for(web, who, act, dossier, typed))
+    if typed.get(ADD_FIELD) in act.lists:
+        # "Thêm": one more row of a list (a child), the form as typed; nothing is sent or judged yet.
+        state.add_row(typed[ADD_FIELD])
+        state.field_errors.clear()
+        state.summary.clear()
+        return await _show_form(request, who, state, dossier, action=action)
     if dossier is not None:
         body = {**body, **_about(act, dossier, state)}
     if state.has_errors:  # nothing was sent: the same key stays with the form
@@ -208,9 +220,9 @@ async def _submit(request: Request, who: SignedIn, act: Act, dossier_id: str | N
         return redirect(request, f"/ho-so/{opened}?{urlencode({'xong': act.slug, **_result_params(reply)})}")
     error = error_of(reply)
     if error.code == Conflict.code and dossier_id is not None:
-        # Who did what is read from the dossier's history, whose versions only its own acts carry;
-        # another service's conflict says what in its own words (unless it is only a stale version).
-        changes = await _changes_since(web, who, dossier_id, state.expected_version) if act.service == "dossiers" else []
+        # Who did what is read from the history of what the act changes (the dossier, or the
+        # verification or voting case); the service's own words too, unless only "stale version".
+        changes = await _changes_since(web, who, act, dossier_id, state.expected_version)
         note = None if "expected_version" in (error.details or {}) else error.message
         return await _show_dossier(request, web, who, dossier_id, conflict=changes, conflict_note=note, status_code=409)
     refused(state, error, RULE_STEP_TITLES)
@@ -266,10 +278,17 @@ async def _show_form(
     return await render(request, who, template, status_code=status_code, form=state, dossier=dossier, action=action, check=check)
 
 
-async def _changes_since(web: Web, who: SignedIn, dossier_id: str, seen: int | None) -> list[dict[str, Any]]:
-    """What was recorded on the dossier after the version the person saw: by whom, what, when."""
-    history = (await _dossier(web, who, dossier_id)).get("history") or []
-    later = [entry for entry in history if seen is None or int(entry.get("version") or 0) > seen]
+async def _changes_since(web: Web, who: SignedIn, act: Act, dossier_id: str, seen: int | None) -> list[dict[str, Any]]:
+    """What was recorded after the version the person saw (`Act.seen_version`) on what the act
+    changes: the dossier, or its verification or voting case (their `case` answers carry their
+    history, versions of their own streams): by whom, what, when."""
+    if act.service == "dossiers":
+        history = (await _dossier(web, who, dossier_id)).get("history") or []
+    elif web.may(who, "query", act.service, "case"):
+        history = ((await web.ask_or_none(who, act.service, "case", dossier_id=dossier_id)) or {}).get("history") or []
+    else:
+        history = []
+    later = [entry for entry in history if entry.get("version") is not None and (seen is None or int(entry["version"]) > seen)]
     names = await display_names(web, {str(e.get("actor") or "") for e in later})
     return [{**entry, "who": recorder(names, entry.get("actor"))} for entry in later]
 

@@ -8,6 +8,7 @@ role may not read is left out; a part whose service does not answer says so, and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from ketnap.domain.calendar import working_days_between
 from ketnap.platform.commands import DomainError
 from ketnap.services.dossiers.values import Step
 from ketnap.services.gateway.web.page import HOME_PATH, MenuItem, SignedIn, pages, render, signed_in, web_of
+from ketnap.services.gateway.web.vietnamese import RELATIONS, shown_date
 
 router = pages()
 MENU = [MenuItem("Việc cần làm", HOME_PATH, order=10)]
@@ -75,8 +77,23 @@ async def home(request: Request, who: SignedIn = Depends(signed_in)) -> Response
     cell_names = {o["code"]: o["name"] for o in (subtree or {}).get("organisations", [])}
     return await render(
         request, who, "home.html", tasks=_tasks(waiting, today) if waiting is not None else None,
-        overdue_replies=(overdue_replies or {}).get("items"), quota_year=quota_year, quota_term=quota_term, pipeline=pipeline,
+        overdue_replies=None if overdue_replies is None else [{**r, "reminder": reminder(r, cell_names)} for r in overdue_replies["items"]],
+        quota_year=quota_year, quota_term=quota_term, pipeline=pipeline,
         unavailable=unavailable, soon=SOON_WORKING_DAYS, may_search=web.may(who, "query", "dossiers", "search"), cell_names=cell_names,
+    )
+
+
+def reminder(item: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """An overdue verification request as a reminder (nhắc việc), the units by their names as the
+    report pages show them (the verification service's own `reminder` names them by code); a unit
+    outside the person's subtree, or an address typed as free text, as it was recorded."""
+    relation = RELATIONS.get(str(item.get("relation")), str(item.get("relation") or ""))
+    sent_to = names.get(item["sent_to"], item["sent_to"])
+    sender = f"{names.get(item['sent_by'], item['sent_by'])} đôn đốc " if item.get("sent_by") else "Đôn đốc "
+    return (
+        f"Yêu cầu thẩm tra lý lịch ({relation[:1].lower() + relation[1:]}) gửi {sent_to} ngày {shown_date(item['sent_on'])} "
+        f"đã {item['working_days_waiting']} ngày làm việc chưa có trả lời (hạn trả lời {shown_date(item['reply_due_on'])}). "
+        f"Đề nghị {sender}{sent_to} trả lời."
     )
 
 
