@@ -160,6 +160,11 @@ COMMANDS: dict[tuple[str, str], Access] = {
     **{(service, "acknowledge_alarm"): _c(ADMIN) for service in ALARMED_SERVICES},
 }
 
+SERVICE_TO_SERVICE_COMMANDS = frozenset({"record_alarm_acknowledgement"})
+"""Commands one service sends another over NATS and nobody sends from outside: absent from the
+table, so the gateway never routes them (a log-less service records its alarm acknowledgements in
+the gateway's log with `record_alarm_acknowledgement`; deploy/nats/nats.conf lets only it send)."""
+
 QUERIES: dict[tuple[str, str], Access] = {
     ("registry", "organisation"): _c(*READERS, scope=("code",)),
     ("registry", "subtree"): _c(*READERS, scope=("code",)),
