@@ -111,7 +111,7 @@ async def _merged(reader: LogReader, sources: tuple[str, ...], after: dict[str, 
 
 
 async def build(
-    pool: asyncpg.Pool,
+    pool: asyncpg.Pool | None,
     projection: Projection,
     schema: str,
     *,
@@ -125,13 +125,17 @@ async def build(
     """Apply the source logs to the tables in `schema`; returns the last position applied per source.
 
     With `connection`, the tables may be temporary (`schema="pg_temp"`): how a report is
-    computed as of a past date without touching the live tables.
+    computed as of a past date without touching the live tables (`ketnap.platform.snapshots`).
+    `pool` is needed only without `reader` or without `connection`.
     """
     reached = dict(after or {})
-    reader = reader or DatabaseLogReader(pool)
+    if reader is None:
+        assert pool is not None, "a build reads the logs from the database without a reader"
+        reader = DatabaseLogReader(pool)
     if connection is not None:
         count = await _build_on(connection, projection, schema, reader, reached, as_of, fresh, progress)
     else:
+        assert pool is not None, "a build needs a pool without a connection"
         async with pool.acquire() as conn:
             count = await _build_on(conn, projection, schema, reader, reached, as_of, fresh, progress)
     if progress:

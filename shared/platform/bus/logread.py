@@ -22,6 +22,9 @@ from ketnap.platform.eventstore import EventStore
 MAX_EVENTS_PER_REPLY = 200
 """Keeps a reply well under NATS's 1 MB default payload limit."""
 
+HEAD_PROBE = 2**62
+"""A position no log reaches: a read after it answers only the head."""
+
 
 class LogReadRequest(BaseModel):
     """A request for part of a log. `after` is required: a body that does not say where to start
@@ -78,6 +81,15 @@ class RemoteLog:
             if up_to is not None and after >= up_to:
                 return
 
+    async def head(self) -> int:
+        """The position of the log's last event: the answer to a read that starts past any end."""
+        request = {"after": HEAD_PROBE, "up_to": None, "up_to_time": None, "limit": 1}
+        reply = await self.nc.request(self.subject, json.dumps(request).encode(), timeout=self.timeout)
+        body = json.loads(reply.data)
+        if "head" not in body:
+            raise LookupError(f"log {self.source}: head refused: {body.get('error')}")
+        return int(body["head"])
+
     async def range(self, first: int, last: int) -> list[RecordedEvent]:
         """Exactly positions first..last, or an error: a consumer never applies around a hole."""
         found: list[RecordedEvent] = []
@@ -95,6 +107,10 @@ class LogReader(Protocol):
         self, source: str, after: int, *, up_to_position: int | None = None, up_to_time: datetime | None = None
     ) -> AsyncIterator[list[RecordedEvent]]: ...
 
+    async def head(self, source: str) -> int:
+        """The position of the source log's last event (0 when empty)."""
+        ...
+
 
 class DatabaseLogReader:
     """Straight from the logs' tables: for operators (`ketnap projections rebuild`) and benchmarks."""
@@ -109,6 +125,9 @@ class DatabaseLogReader:
             after, batch_size=2000, up_to_position=up_to_position, up_to_time=up_to_time
         )
 
+    async def head(self, source: str) -> int:
+        return await EventStore(self.pool, source).head_position()
+
 
 class BusLogReader:
     """Through each source service (`<source>.query.log`): how a service reads logs it does not own."""
@@ -120,3 +139,6 @@ class BusLogReader:
         self, source: str, after: int, *, up_to_position: int | None = None, up_to_time: datetime | None = None
     ) -> AsyncIterator[list[RecordedEvent]]:
         return RemoteLog(self.nc, source).read(after, up_to_position, up_to_time)
+
+    async def head(self, source: str) -> int:
+        return await RemoteLog(self.nc, source).head()
