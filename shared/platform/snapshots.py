@@ -76,13 +76,16 @@ class PastSnapshots:
     ) -> AsyncIterator[asyncpg.Connection]:
         """A connection whose `pg_temp` holds `needs` as recorded by `moment`, for the block's use
         alone (a snapshot serves one report at a time)."""
+        sources = sorted({source for projection in needs for source in projection.sources})
+        # Asked first: a source that does not answer costs no connection.
+        heads = {source: await reader.head(source) for source in sources}
         while True:
             snapshot = await self._snapshot(moment, connect)
             async with snapshot.lock:
                 if snapshot.closed:  # evicted while this request waited for it
                     continue
                 try:
-                    await self._bring_up(snapshot, needs, reader)
+                    await self._bring_up(snapshot, needs, reader, heads)
                 except BaseException:
                     # Half built or half caught up: never used again.
                     self._forget(snapshot)
@@ -132,13 +135,12 @@ class PastSnapshots:
         except Exception as error:  # noqa: BLE001 - a connection already gone is closed enough
             log.warning("past snapshot not closed cleanly", error=type(error).__name__)
 
-    async def _bring_up(self, snapshot: _Snapshot, needs: Sequence[Projection], reader: LogReader) -> None:
-        sources = sorted({source for projection in needs for source in projection.sources})
-        heads = {source: await reader.head(source) for source in sources}
+    async def _bring_up(self, snapshot: _Snapshot, needs: Sequence[Projection], reader: LogReader, heads: dict[str, int]) -> None:
         for projection in needs:
             seen = snapshot.seen.get(projection.name)
             fresh = seen is None
-            if seen is not None and all(seen[s] == heads[s] for s in projection.sources):
+            # `>=`: a request that asked the heads earlier may come after one that applied further.
+            if seen is not None and all(seen[s] >= heads[s] for s in projection.sources):
                 SNAPSHOT_USES.labels(self.service, "kept").inc()
                 self.kept += 1
                 continue
@@ -151,7 +153,7 @@ class PastSnapshots:
                     # Temporary tables are never analysed by autovacuum; without statistics the
                     # planner guesses, and a report's joins go wrong on big ones.
                     await snapshot.conn.execute(f"ANALYZE pg_temp.{table}")
-            snapshot.seen[projection.name] = {s: heads[s] for s in projection.sources}
+            snapshot.seen[projection.name] = {s: max(heads[s], (seen or {}).get(s, 0)) for s in projection.sources}
             SNAPSHOT_USES.labels(self.service, "built" if fresh else "kept").inc()
             if fresh:
                 self.built += 1

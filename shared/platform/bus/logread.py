@@ -7,7 +7,7 @@ the owning service for the missing range instead of skipping it.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -36,6 +36,8 @@ class LogReadRequest(BaseModel):
     up_to: StrictInt | None = Field(default=None, ge=0)
     up_to_time: datetime | None = None
     limit: StrictInt = Field(default=MAX_EVENTS_PER_REPLY, ge=1)
+    event_types: list[str] | None = Field(default=None, max_length=500)
+    """Only events of these types (what a projection applies); None: every event."""
 
 
 async def answer_log_request(store: EventStore, request: Any) -> dict[str, Any]:
@@ -44,7 +46,9 @@ async def answer_log_request(store: EventStore, request: Any) -> dict[str, Any]:
     asked = LogReadRequest.model_validate(request)
     limit = min(asked.limit, MAX_EVENTS_PER_REPLY)
     events: list[dict[str, Any]] = []
-    async for batch in store.read_log(asked.after, batch_size=limit, up_to_position=asked.up_to, up_to_time=asked.up_to_time):
+    async for batch in store.read_log(
+        asked.after, batch_size=limit, up_to_position=asked.up_to, up_to_time=asked.up_to_time, event_types=asked.event_types
+    ):
         events.extend(e.to_json_dict() for e in batch)
         break
     return {"events": events, "head": await store.head_position()}
@@ -60,15 +64,17 @@ class RemoteLog:
         self.subject = subject or subjects.log_read_subject(source)
 
     async def read(
-        self, after: int, up_to: int | None = None, up_to_time: datetime | None = None
+        self, after: int, up_to: int | None = None, up_to_time: datetime | None = None, event_types: Collection[str] | None = None
     ) -> AsyncIterator[list[RecordedEvent]]:
         while True:
-            request = {
+            request: dict[str, Any] = {
                 "after": after,
                 "up_to": up_to,
                 "up_to_time": up_to_time.isoformat() if up_to_time else None,
                 "limit": MAX_EVENTS_PER_REPLY,
             }
+            if event_types is not None:  # absent otherwise: a source not yet upgraded still answers
+                request["event_types"] = sorted(event_types)
             reply = await self.nc.request(self.subject, json.dumps(request).encode(), timeout=self.timeout)
             body = json.loads(reply.data)
             if "events" not in body:  # the source refused the request: a bug of this side, never "no events"
@@ -104,7 +110,13 @@ class LogReader(Protocol):
     """Where a projection reads its source logs from when it is built."""
 
     def read(
-        self, source: str, after: int, *, up_to_position: int | None = None, up_to_time: datetime | None = None
+        self,
+        source: str,
+        after: int,
+        *,
+        up_to_position: int | None = None,
+        up_to_time: datetime | None = None,
+        event_types: Collection[str] | None = None,
     ) -> AsyncIterator[list[RecordedEvent]]: ...
 
     async def head(self, source: str) -> int:
@@ -119,10 +131,16 @@ class DatabaseLogReader:
         self.pool = pool
 
     def read(
-        self, source: str, after: int, *, up_to_position: int | None = None, up_to_time: datetime | None = None
+        self,
+        source: str,
+        after: int,
+        *,
+        up_to_position: int | None = None,
+        up_to_time: datetime | None = None,
+        event_types: Collection[str] | None = None,
     ) -> AsyncIterator[list[RecordedEvent]]:
         return EventStore(self.pool, source).read_log(
-            after, batch_size=2000, up_to_position=up_to_position, up_to_time=up_to_time
+            after, batch_size=2000, up_to_position=up_to_position, up_to_time=up_to_time, event_types=event_types
         )
 
     async def head(self, source: str) -> int:
@@ -136,9 +154,15 @@ class BusLogReader:
         self.nc = nc
 
     def read(
-        self, source: str, after: int, *, up_to_position: int | None = None, up_to_time: datetime | None = None
+        self,
+        source: str,
+        after: int,
+        *,
+        up_to_position: int | None = None,
+        up_to_time: datetime | None = None,
+        event_types: Collection[str] | None = None,
     ) -> AsyncIterator[list[RecordedEvent]]:
-        return RemoteLog(self.nc, source).read(after, up_to_position, up_to_time)
+        return RemoteLog(self.nc, source).read(after, up_to_position, up_to_time, event_types)
 
     async def head(self, source: str) -> int:
         return await RemoteLog(self.nc, source).head()
