@@ -78,7 +78,7 @@ class PastSnapshots:
         alone (a snapshot serves one report at a time)."""
         sources = sorted({source for projection in needs for source in projection.sources})
         # Asked first: a source that does not answer costs no connection.
-        heads = {source: await reader.head(source) for source in sources}
+        heads = dict(zip(sources, await asyncio.gather(*(reader.head(source) for source in sources)), strict=True))
         while True:
             snapshot = await self._snapshot(moment, connect)
             async with snapshot.lock:
