@@ -139,3 +139,37 @@ async def test_a_report_as_of_a_moment_is_built_in_temporary_tables_through_the_
         await conn.execute("DISCARD TEMP")
     assert [tuple(r) for r in found] == [("CB-01", "Opened", 1), ("CB-02", "Closed", 1)]
     assert await rows(pool, projection.schema) == {}
+
+
+class OpenedSoFar(EventsPerOrganisation):
+    """Applies only `Opened`, and reads back what it wrote: each row keeps the count of opened
+    events of every organisation at the time it was written."""
+
+    def __init__(self, schema: str, source: str) -> None:
+        super().__init__(schema, source)
+        self.name = f"{schema}.opened_so_far"
+        self.tables = {"opened_so_far": "position bigint PRIMARY KEY, opened_before bigint NOT NULL"}
+
+    def event_types(self, source: str) -> frozenset[str] | None:
+        return frozenset({"Opened"})
+
+    async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
+        if event.event_type != "Opened":
+            return
+        before = await conn.fetchval(f"SELECT count(*) FROM {schema}.opened_so_far")
+        await conn.execute(f"INSERT INTO {schema}.opened_so_far VALUES ($1, $2)", event.position, before)
+
+
+async def test_a_build_reads_only_the_types_applied_and_a_handler_reads_what_it_wrote(
+    pool: asyncpg.Pool, nc: NatsClient, deployment: str
+) -> None:
+    source, target, _projection, store = await setup(pool, nc, deployment)
+    projection = OpenedSoFar(target.name, source.name)
+    await record(store, ["CB-01", "CB-02", "CB-03", "CB-04", "CB-05"])  # Opened, Closed, Opened, Closed, Opened
+    reached = await projections.rebuild(pool, projection)
+    # The checkpoint goes to the head, past the `Closed` the build never read.
+    assert reached == {source.name: 5} and await checkpoint(pool, projection) == 5
+    async with pool.acquire() as conn:
+        found = [tuple(r) for r in await conn.fetch(f"SELECT * FROM {target.name}.opened_so_far ORDER BY 1")]
+    assert found == [(1, 0), (3, 1), (5, 2)]
+    assert await projections.verify(pool, projection) == []
