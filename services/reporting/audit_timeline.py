@@ -58,22 +58,12 @@ class AuditTimeline(ReportingProjection):
         rows = [_row(source, event) for source, event in events]
         if not rows:
             return
-        if len(rows) > 1:
-            # A build's batch: COPY, the fastest way in (no array to encode, no statement to plan).
-            await conn.copy_records_to_table("audit_timeline", schema_name=schema, records=rows, columns=_COLUMNS)
-            return
         await conn.execute(
             f"INSERT INTO {schema}.audit_timeline (stream_id, source, position, stream_version, event_type, occurred_on, "
             "rule_set, actor, organisation, recorded_at, hash, trace_id) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], "
             "$4::integer[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::text[])",
             *(list(column) for column in zip(*rows, strict=True)),
         )
-
-
-_COLUMNS = (
-    "stream_id", "source", "position", "stream_version", "event_type", "occurred_on", "rule_set", "actor", "organisation",
-    "recorded_at", "hash", "trace_id",
-)
 
 
 def _row(source: str, event: RecordedEvent) -> tuple[Any, ...]:

@@ -112,10 +112,6 @@ class WriteBehind:
         await self.flush()
         return await self.conn.fetchval(query, *args, column=column, timeout=timeout)
 
-    async def copy_records_to_table(self, table_name: str, **options: Any) -> str:
-        await self.flush()
-        return await self.conn.copy_records_to_table(table_name, **options)
-
     async def flush(self) -> None:
         queued, self._queued = self._queued, []
         for query, rows in queued:
