@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,18 @@ class Projection(ABC):
         return handle
 
 
+_PLAIN_INSERT = re.compile(r"(?P<head>INSERT INTO [\w.]+ \([\w, ]+\)) VALUES \((?P<values>[$\d, ]+)\)")
+"""A single-row INSERT with nothing after its values (no ON CONFLICT, no RETURNING)."""
+
+
+def _placeholders(width: int) -> str:
+    return ", ".join(f"${i}" for i in range(1, width + 1))
+
+INSERT_PARAMETERS = 6_000
+"""Parameters per multi-row INSERT (PostgreSQL allows 65,535; a few hundred rows a statement is
+where the gain stops)."""
+
+
 class WriteBehind:
     """The part of a connection a projection's `apply` uses, with its writes held back.
 
@@ -117,8 +130,20 @@ class WriteBehind:
         for query, rows in queued:
             if len(rows) == 1:
                 await self.conn.execute(query, *rows[0])
+            elif (insert := _PLAIN_INSERT.fullmatch(query)) is not None and insert["values"] == _placeholders(len(rows[0])):
+                await self._insert_rows(insert["head"], len(rows[0]), rows)
             else:
                 await self.conn.executemany(query, rows)
+
+    async def _insert_rows(self, head: str, width: int, rows: list[tuple[Any, ...]]) -> None:
+        """A run of one plain single-row INSERT as multi-row INSERTs: the same rows, the same
+        errors (a plain INSERT has no conflict clause whose outcome could depend on a row before
+        it in the same statement), and the database runs one statement instead of one per row."""
+        step = max(1, INSERT_PARAMETERS // width)
+        for first in range(0, len(rows), step):
+            chunk = rows[first:first + step]
+            values = ", ".join(f"({', '.join(f'${row * width + column}' for column in range(1, width + 1))})" for row in range(len(chunk)))
+            await self.conn.execute(f"{head} VALUES {values}", *(value for row in chunk for value in row))
 
     def _queue(self, query: str, rows: list[tuple[Any, ...]]) -> None:
         if self._queued and self._queued[-1][0] == query:

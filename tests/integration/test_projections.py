@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+import pytest
 from nats.aio.client import Client as NatsClient
 
 from ketnap.platform import projections
@@ -173,3 +174,19 @@ async def test_a_build_reads_only_the_types_applied_and_a_handler_reads_what_it_
         found = [tuple(r) for r in await conn.fetch(f"SELECT * FROM {target.name}.opened_so_far ORDER BY 1")]
     assert found == [(1, 0), (3, 1), (5, 2)]
     assert await projections.verify(pool, projection) == []
+
+
+async def test_write_behind_sends_a_run_of_one_statement_together_and_reads_after_it(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("CREATE TEMP TABLE written (n int PRIMARY KEY, day date, note text) ON COMMIT DROP")
+        pending = projections.WriteBehind(conn)
+        for n in range(1, 2_501):  # more rows than one multi-row INSERT takes
+            await pending.execute("INSERT INTO pg_temp.written (n, day, note) VALUES ($1, $2, $3)", n, None, f"n{n}")
+        await pending.execute("UPDATE pg_temp.written SET note = $2 WHERE n = $1", 7, "changed")
+        await pending.execute("INSERT INTO pg_temp.written (n, note) VALUES ($2, $1)", "swapped", 0)  # not $1, $2 in order
+        assert await pending.fetchval("SELECT count(*) FROM pg_temp.written") == 2_501
+        assert await pending.fetchval("SELECT note FROM pg_temp.written WHERE n = 7") == "changed"
+        assert await pending.fetchval("SELECT note FROM pg_temp.written WHERE n = 0") == "swapped"
+        await pending.execute("INSERT INTO pg_temp.written (n, day, note) VALUES ($1, $2, $3)", 3, None, "again")
+        with pytest.raises(asyncpg.UniqueViolationError):  # a duplicate key held back is still refused
+            await pending.flush()
