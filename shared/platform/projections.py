@@ -77,6 +77,9 @@ _PLAIN_INSERT = re.compile(r"(?P<head>INSERT INTO [\w.]+ \([\w, ]+\)) VALUES \((
 def _placeholders(width: int) -> str:
     return ", ".join(f"${i}" for i in range(1, width + 1))
 
+_LOOK_BACK = 8
+"""How many queued runs a plain INSERT looks back over for its own."""
+
 INSERT_PARAMETERS = 6_000
 """Parameters per multi-row INSERT (PostgreSQL allows 65,535; a few hundred rows a statement is
 where the gain stops)."""
@@ -146,10 +149,23 @@ class WriteBehind:
             await self.conn.execute(f"{head} VALUES {values}", *(value for row in chunk for value in row))
 
     def _queue(self, query: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
         if self._queued and self._queued[-1][0] == query:
             self._queued[-1][1].extend(rows)
-        elif rows:
-            self._queued.append((query, rows))
+            return
+        if (insert := _PLAIN_INSERT.fullmatch(query)) is not None:
+            # A plain INSERT joins an earlier run of itself when nothing queued since names its
+            # table: rows of one table written between statements about others (a log that
+            # alternates localities and members) still go together.
+            table = insert["head"].split()[2].rsplit(".", 1)[-1]
+            for queued, queued_rows in reversed(self._queued[-_LOOK_BACK:]):
+                if queued == query:
+                    queued_rows.extend(rows)
+                    return
+                if table in queued:
+                    break
+        self._queued.append((query, rows))
 
 
 async def create_tables(conn: asyncpg.Connection, projection: Projection, schema: str, *, fresh: bool = False) -> None:

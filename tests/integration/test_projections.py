@@ -190,3 +190,21 @@ async def test_write_behind_sends_a_run_of_one_statement_together_and_reads_afte
         await pending.execute("INSERT INTO pg_temp.written (n, day, note) VALUES ($1, $2, $3)", 3, None, "again")
         with pytest.raises(asyncpg.UniqueViolationError):  # a duplicate key held back is still refused
             await pending.flush()
+
+
+async def test_write_behind_joins_rows_of_one_table_only_past_statements_about_others(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("CREATE TEMP TABLE members (n int PRIMARY KEY, place text) ON COMMIT DROP")
+        await conn.execute("CREATE TEMP TABLE places (code text PRIMARY KEY, members int NOT NULL DEFAULT 0) ON COMMIT DROP")
+        pending = projections.WriteBehind(conn)
+        member = "INSERT INTO pg_temp.members (n, place) VALUES ($1, $2)"
+        for n, place in ((1, "A"), (2, "A"), (3, "B")):
+            await pending.execute("INSERT INTO pg_temp.places (code) VALUES ($1) ON CONFLICT DO NOTHING", place)
+            await pending.execute(member, n, place)
+        # Counts the members written before it, so the next member may not join the run above.
+        await pending.execute("UPDATE pg_temp.places SET members = (SELECT count(*) FROM pg_temp.members m WHERE m.place = code) "
+                              "WHERE code = $1", "A")
+        await pending.execute(member, 4, "A")
+        await pending.flush()
+        assert [tuple(r) for r in await conn.fetch("SELECT * FROM pg_temp.places ORDER BY 1")] == [("A", 2), ("B", 0)]
+        assert await conn.fetchval("SELECT count(*) FROM pg_temp.members") == 4
