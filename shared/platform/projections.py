@@ -89,11 +89,14 @@ class WriteBehind:
     """The part of a connection a projection's `apply` uses, with its writes held back.
 
     A statement with arguments is queued, not sent; consecutive runs of the same statement go as
-    one `executemany` (asyncpg pipelines it: one round trip for the run), single ones as
-    `execute`. Any read, and any statement without arguments, sends what is queued first, in
-    order, so a handler always reads what it wrote. Statements keep their order and run one by
-    one, so the effect is the same as sending each at once; only an error surfaces later, at the
-    next read or `flush`, which fails the whole batch (its transaction) as it would have.
+    one `executemany` (asyncpg pipelines it: one round trip for the run), runs of a plain
+    single-row INSERT as multi-row INSERTs, single ones as `execute`. Any read, and any statement
+    without arguments, sends what is queued first, so a handler always reads what it wrote.
+    Statements keep their order, except that a plain INSERT joins an earlier run of itself when
+    no statement queued in between names its table (nothing in between can see or change its
+    rows: projection tables have no triggers or foreign keys), so the effect is the same as
+    sending each at once; only an error surfaces later, at the next read or `flush`, which fails
+    the whole batch (its transaction) as it would have.
     """
 
     def __init__(self, conn: asyncpg.Connection, *, fresh: bool = False) -> None:
