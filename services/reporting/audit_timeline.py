@@ -47,8 +47,8 @@ class AuditTimeline(ReportingProjection):
     }
     added_columns: ClassVar[dict[str, tuple[str, ...]]] = {"audit_timeline": ("trace_id text",)}
 
-    def event_types(self, source: str) -> frozenset[str] | None:
-        return None  # every event of every log is on the timeline
+    def consumed(self, source: str) -> tuple[str, ...] | None:
+        return None  # a row for every event of every log
 
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         await self.apply_batch(conn, schema, [(source, event)])

@@ -89,9 +89,9 @@ class ReportingProjection(Projection):
         self._role_of = {log: role for role in self.roles for log in chosen.get(role, (role,))}
         self.sources = tuple(self._role_of)
 
-    def event_types(self, source: str) -> frozenset[str] | None:
+    def consumed(self, source: str) -> tuple[str, ...] | None:
         role = self._role_of.get(source, source)
-        return frozenset(event_type for handled_role, event_type in self._handlers if handled_role == role)
+        return tuple(sorted(t for r, t in self._handlers if r == role))
 
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         handler = self._handlers.get((self._role_of.get(source, source), event.event_type))

@@ -50,11 +50,6 @@ class Projection(ABC):
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         """Apply one event to the tables in `schema` (live or shadow)."""
 
-    def event_types(self, source: str) -> frozenset[str] | None:
-        """The event types of `source` that `apply` does anything with (None: it may use any): a
-        build reads only these, skipping the rest in the database instead of decoding them."""
-        return None
-
     async def apply_batch(self, conn: asyncpg.Connection, schema: str, events: Sequence[tuple[str, RecordedEvent]]) -> None:
         """Apply consecutive events, in order, to the tables in `schema`. A build passes its
         `WriteBehind`, so the writes of `apply` travel together instead of a round trip per
@@ -62,6 +57,10 @@ class Projection(ABC):
         statement overrides this."""
         for source, event in events:
             await self.apply(conn, schema, event, source)
+
+    def consumed(self, source: str) -> tuple[str, ...] | None:
+        """The event types of `source`'s log it applies (None: every one), as AsyncAPI lists them."""
+        return None
 
     def live_handler(self, source: str) -> Callable[[asyncpg.Connection, RecordedEvent], Any]:
         async def handle(conn: asyncpg.Connection, event: RecordedEvent) -> None:
@@ -203,7 +202,7 @@ async def _merged(reader: LogReader, projection: Projection, after: dict[str, in
         if up_to is not None and up_to <= after.get(source, 0):
             return  # nothing new: not even a request
         async for batch in reader.read(
-            source, after.get(source, 0), up_to_position=up_to, up_to_time=as_of.moment, event_types=projection.event_types(source)
+            source, after.get(source, 0), up_to_position=up_to, up_to_time=as_of.moment, event_types=projection.consumed(source)
         ):
             for event in batch:
                 yield event
@@ -366,7 +365,7 @@ async def _apply_tail(
 ) -> None:
     store = EventStore(pool, source)
     pending = WriteBehind(conn)
-    async for batch in store.read_log(after, up_to_position=up_to, event_types=projection.event_types(source)):
+    async for batch in store.read_log(after, up_to_position=up_to, event_types=projection.consumed(source)):
         await projection.apply_batch(pending, schema, [(source, event) for event in batch])  # type: ignore[arg-type]
         await pending.flush()
 

@@ -151,8 +151,8 @@ class OpenedSoFar(EventsPerOrganisation):
         self.name = f"{schema}.opened_so_far"
         self.tables = {"opened_so_far": "position bigint PRIMARY KEY, opened_before bigint NOT NULL"}
 
-    def event_types(self, source: str) -> frozenset[str] | None:
-        return frozenset({"Opened"})
+    def consumed(self, source: str) -> tuple[str, ...] | None:
+        return ("Opened",)
 
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         if event.event_type != "Opened":
