@@ -89,9 +89,23 @@ async def load(conn: asyncpg.Connection, schema: str, table: str, key: Mapping[s
 async def change(
     conn: asyncpg.Connection, schema: str, table: str, key: Mapping[str, Any], rows_of: Callable[[list[Row]], list[Row]]
 ) -> None:
-    """Replace the record's rows with `rows_of(its rows)`, writing only the rows that differ."""
-    before = await load(conn, schema, table, key)
+    """Replace the record's rows with `rows_of(its rows)`, writing only the rows that differ.
+
+    In a build (`conn` is its `ketnap.platform.projections.WriteBehind`) the rows written are
+    remembered, so the next change of the record neither reads them back nor waits for the
+    writes before it: a round trip per event is what bounded the tree's rebuild. Only this
+    function writes interval tables, which keeps the memory equal to the table."""
+    memo: dict[Any, list[Row]] | None = getattr(conn, "memo", None)
+    remembered = (schema, table, tuple(key.items()))
+    if memo is not None and remembered in memo:
+        before = memo[remembered]
+    elif memo is not None and getattr(conn, "fresh", False):
+        before = []  # built from empty tables: a record not written yet has no rows
+    else:
+        before = await load(conn, schema, table, key)
     after = rows_of(before)
+    if memo is not None:
+        memo[remembered] = [dict(row) for row in after]
     gone = [row for row in before if row not in after]
     new = [row for row in after if row not in before]
     where = " AND ".join(f"{column} = ${i}" for i, column in enumerate(key, start=1))

@@ -188,12 +188,13 @@ class Pipeline(ReportingProjection):
     @on("dossiers", "DossierRejected")
     async def rejected(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
         e = parse(Rejected, event)
-        if await self._enter(conn, schema, e.dossier_id, "rejected", e.on):
-            await conn.execute(
-                f"INSERT INTO {schema}.pipeline_rejections (dossier_id, rejected_on, rule) VALUES ($1, $2, $3) "
-                "ON CONFLICT (dossier_id) DO UPDATE SET rejected_on = EXCLUDED.rejected_on, rule = EXCLUDED.rule",
-                e.dossier_id, e.on, e.rule or NO_RULE,
-            )
+        await self._enter(conn, schema, e.dossier_id, "rejected", e.on)
+        await conn.execute(
+            f"INSERT INTO {schema}.pipeline_rejections (dossier_id, rejected_on, rule) "
+            f"SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM {schema}.pipeline_dossiers WHERE dossier_id = $1) "
+            "ON CONFLICT (dossier_id) DO UPDATE SET rejected_on = EXCLUDED.rejected_on, rule = EXCLUDED.rule",
+            e.dossier_id, e.on, e.rule or NO_RULE,
+        )
 
     @on("dossiers", "DossierSuspended")
     async def suspended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
@@ -225,10 +226,11 @@ class Pipeline(ReportingProjection):
             e.dossier_id, e.to_cell, e.on,
         )
 
-    async def _enter(self, conn: asyncpg.Connection, schema: str, dossier_id: str, step: str, entered_on: date) -> bool:
-        """The dossier moves to `step` on `entered_on`, leaving the step it was in; one statement,
-        since a rebuild applies hundreds of thousands. False for a dossier this log never opened."""
-        moved = await conn.fetchval(
+    async def _enter(self, conn: asyncpg.Connection, schema: str, dossier_id: str, step: str, entered_on: date) -> None:
+        """The dossier moves to `step` on `entered_on`, leaving the step it was in; one statement
+        that reads nothing back, since a rebuild applies hundreds of thousands (a build sends them
+        together). Nothing happens to a dossier this log never opened."""
+        await conn.execute(
             f"""WITH current AS (
                     SELECT step FROM {schema}.pipeline_dossiers WHERE dossier_id = $1
                 ), left_step AS (
@@ -238,10 +240,9 @@ class Pipeline(ReportingProjection):
                     INSERT INTO {schema}.pipeline_steps (dossier_id, step, entered_on) SELECT $1, $2, $3 FROM current
                     ON CONFLICT (dossier_id, step) DO UPDATE SET entered_on = EXCLUDED.entered_on, left_on = NULL RETURNING 1
                 )
-                UPDATE {schema}.pipeline_dossiers SET step = $2, step_on = $3, ended_on = $4 WHERE dossier_id = $1 RETURNING 1""",
+                UPDATE {schema}.pipeline_dossiers SET step = $2, step_on = $3, ended_on = $4 WHERE dossier_id = $1""",
             dossier_id, step, entered_on, entered_on if step in ENDINGS else None,
         )
-        return bool(moved)
 
 
 # --- the reports -------------------------------------------------------------------------------------

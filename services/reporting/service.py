@@ -1,14 +1,16 @@
 """Reporting (báo cáo): projections over every other service's log; owns no log of its own.
 
 The one place the service is wired: its projections, fed live by the consumer runner, and its
-reports on `reporting.query.<name>`. A report as of a past date builds the projections it reads
-into temporary tables on one connection, from the source logs read through the bus up to that
-moment, runs the same SQL against `pg_temp`, then drops them: the live tables are never touched.
+reports on `reporting.query.<name>`. A report as recorded by a past moment reads the projections it
+needs as recorded then, built once into temporary tables of a connection kept for that moment
+(`ketnap.platform.snapshots`), from the source logs read through the bus, and runs the same SQL
+against `pg_temp`: the live tables are never touched.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
@@ -17,12 +19,11 @@ import asyncpg
 import nats.errors
 
 from ketnap.domain.calendar import today_in_vietnam
-from ketnap.platform import projections
 from ketnap.platform.bus.logread import BusLogReader
 from ketnap.platform.commands import Unavailable
 from ketnap.platform.logging import get_logger
-from ketnap.platform.projections import AsOf
 from ketnap.platform.service import Service, ServiceContext
+from ketnap.platform.snapshots import PastSnapshots
 from ketnap.services.reporting.admissions import Admissions
 from ketnap.services.reporting.applicants import Applicants
 from ketnap.services.reporting.audit_timeline import AuditTimeline
@@ -70,14 +71,18 @@ def build_service(
         service.add_projection(projection)
         by_concern[projection.concern] = projection
     options = Options(term_starts_on=term_starts_on)
+    past = PastSnapshots(name)
     for report in REPORTS:
-        _register(service, report, [by_concern[c] for c in report.needs], options, today)
+        _register(service, report, [by_concern[c] for c in report.needs], options, today, past)
+    service.add_background("past_snapshots", _closing(past))
     return service
 
 
-def _register(service: Service, report: Report, needs: Sequence[ReportingProjection], options: Options, today: Callable[[], date]) -> None:
+def _register(
+    service: Service, report: Report, needs: Sequence[ReportingProjection], options: Options, today: Callable[[], date], past: PastSnapshots
+) -> None:
     async def answer(ctx: ServiceContext, query: Any) -> dict[str, Any]:
-        async with snapshot(ctx, needs, query.recorded_by(), today()) as (conn, schema, _recorded_day):
+        async with snapshot(ctx, needs, query.recorded_by(), today(), past) as (conn, schema, _recorded_day):
             return await report.run(conn, schema, query, query.about(today()), options)
 
     answer.__doc__ = report.run.__doc__
@@ -86,33 +91,41 @@ def _register(service: Service, report: Report, needs: Sequence[ReportingProject
 
 @asynccontextmanager
 async def snapshot(
-    ctx: ServiceContext, needs: Sequence[ReportingProjection], as_of: date | datetime | None, today: date
+    ctx: ServiceContext, needs: Sequence[ReportingProjection], as_of: date | datetime | None, today: date, past: PastSnapshots
 ) -> AsyncIterator[tuple[asyncpg.Connection, str, date]]:
-    """A connection, the schema to read and the report's day: the live tables as of today, or the
-    projections built in temporary tables as of `as_of`, all in one consistent snapshot."""
-    async with ctx.pool.acquire() as conn:
-        if as_of is None:
-            async with conn.transaction(isolation="repeatable_read", readonly=True):
-                yield conn, ctx.name, today
-            return
-        try:
-            await _build_as_of(ctx, conn, needs, moment_of(as_of))
-            yield conn, "pg_temp", min(day_of(as_of), today)
-        finally:
-            await conn.execute("DISCARD TEMP")
-
-
-async def _build_as_of(ctx: ServiceContext, conn: asyncpg.Connection, needs: Sequence[ReportingProjection], moment: datetime) -> None:
+    """A connection, the schema to read and the report's day: the live tables as of today, in one
+    consistent snapshot, or the projections as recorded by `as_of`, kept in temporary tables
+    (`ketnap.platform.snapshots`: built on the first request for that moment, caught up after)."""
+    if as_of is None:
+        async with ctx.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            yield conn, ctx.name, today
+        return
+    moment = moment_of(as_of)
     try:
-        for projection in needs:
-            await projections.build(
-                ctx.pool, projection, "pg_temp", as_of=AsOf(moment=moment), reader=BusLogReader(ctx.nc), connection=conn
-            )
+        async with past.opened(moment, needs, BusLogReader(ctx.nc), lambda: _connect(ctx)) as conn:
+            yield conn, "pg_temp", min(day_of(as_of), today)
     except (nats.errors.NoRespondersError, nats.errors.TimeoutError) as error:
         raise Unavailable(
             "Không đọc được nhật ký của các dịch vụ nguồn để lập báo cáo tại ngày đã chọn; hãy thử lại sau."
         ) from error
-    log.info("report built as of a past moment", projections=len(needs), as_of=moment.isoformat())
+
+
+async def _connect(ctx: ServiceContext) -> asyncpg.Connection:
+    if ctx.database_url is None:
+        raise RuntimeError("a past snapshot needs the service's database URL")
+    return await asyncpg.connect(ctx.database_url)
+
+
+def _closing(past: PastSnapshots) -> Callable[[ServiceContext, asyncio.Event], Awaitable[None]]:
+    """The snapshots' connections are closed when the service stops; a later start builds anew."""
+
+    async def run(_ctx: ServiceContext, closing: asyncio.Event) -> None:
+        try:
+            await closing.wait()
+        finally:
+            await past.close()
+
+    return run
 
 
 service = build_service()

@@ -99,6 +99,9 @@ def is_working_day(d: date) -> bool:
     return d not in names
 
 
+# Remembered: a rebuild of the deadlines computes the same few due dates for every dossier of a
+# day (issue 21); a date and a count are small keys.
+@lru_cache(maxsize=65_536)
 def add_working_days(start: date, n: int) -> date:
     """The n-th working day after ``start`` (``start`` itself never counts); n >= 0.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,9 +51,10 @@ class Projection(ABC):
         """Apply one event to the tables in `schema` (live or shadow)."""
 
     async def apply_batch(self, conn: asyncpg.Connection, schema: str, events: Sequence[tuple[str, RecordedEvent]]) -> None:
-        """Apply consecutive events, in order, to the tables in `schema`: one at a time unless the
-        projection knows how to write several in one statement (a round trip per event is what
-        bounds a rebuild)."""
+        """Apply consecutive events, in order, to the tables in `schema`. A build passes its
+        `WriteBehind`, so the writes of `apply` travel together instead of a round trip per
+        statement (what bounds a rebuild); a projection that can write several events in one
+        statement overrides this."""
         for source, event in events:
             await self.apply(conn, schema, event, source)
 
@@ -65,6 +67,107 @@ class Projection(ABC):
             await self.apply(conn, self.schema, event, source)
 
         return handle
+
+
+_PLAIN_INSERT = re.compile(r"(?P<head>INSERT INTO [\w.]+ \([\w, ]+\)) VALUES \((?P<values>[$\d, ]+)\)")
+"""A single-row INSERT with nothing after its values (no ON CONFLICT, no RETURNING)."""
+
+
+def _placeholders(width: int) -> str:
+    return ", ".join(f"${i}" for i in range(1, width + 1))
+
+_LOOK_BACK = 8
+"""How many queued runs a plain INSERT looks back over for its own."""
+
+INSERT_PARAMETERS = 6_000
+"""Parameters per multi-row INSERT (PostgreSQL allows 65,535; a few hundred rows a statement is
+where the gain stops)."""
+
+
+class WriteBehind:
+    """The part of a connection a projection's `apply` uses, with its writes held back.
+
+    A statement with arguments is queued, not sent; consecutive runs of the same statement go as
+    one `executemany` (asyncpg pipelines it: one round trip for the run), runs of a plain
+    single-row INSERT as multi-row INSERTs, single ones as `execute`. Any read, and any statement
+    without arguments, sends what is queued first, so a handler always reads what it wrote.
+    Statements keep their order, except that a plain INSERT joins an earlier run of itself when
+    no statement queued in between names its table (nothing in between can see or change its
+    rows: projection tables have no triggers or foreign keys), so the effect is the same as
+    sending each at once; only an error surfaces later, at the next read or `flush`, which fails
+    the whole batch (its transaction) as it would have.
+    """
+
+    def __init__(self, conn: asyncpg.Connection, *, fresh: bool = False) -> None:
+        self.conn = conn
+        self.fresh = fresh
+        """The tables were empty when this build began: what `memo` does not hold is not there."""
+        self.memo: dict[Any, Any] = {}
+        """What a projection keeps of its own writes for the length of one build, to not read
+        them back (ketnap.services.reporting.intervals); only valid while every write to those
+        tables goes through it."""
+        self._queued: list[tuple[str, list[tuple[Any, ...]]]] = []
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+        if not args:
+            await self.flush()
+            return await self.conn.execute(query, timeout=timeout)
+        self._queue(query, [args])
+        return ""
+
+    async def executemany(self, command: str, args: Any, *, timeout: float | None = None) -> None:
+        self._queue(command, [tuple(a) for a in args])
+
+    async def fetch(self, query: str, *args: Any, timeout: float | None = None, record_class: Any = None) -> list[Any]:
+        await self.flush()
+        return await self.conn.fetch(query, *args, timeout=timeout, record_class=record_class)
+
+    async def fetchrow(self, query: str, *args: Any, timeout: float | None = None, record_class: Any = None) -> Any:
+        await self.flush()
+        return await self.conn.fetchrow(query, *args, timeout=timeout, record_class=record_class)
+
+    async def fetchval(self, query: str, *args: Any, column: int = 0, timeout: float | None = None) -> Any:
+        await self.flush()
+        return await self.conn.fetchval(query, *args, column=column, timeout=timeout)
+
+    async def flush(self) -> None:
+        queued, self._queued = self._queued, []
+        for query, rows in queued:
+            if len(rows) == 1:
+                await self.conn.execute(query, *rows[0])
+            elif (insert := _PLAIN_INSERT.fullmatch(query)) is not None and insert["values"] == _placeholders(len(rows[0])):
+                await self._insert_rows(insert["head"], len(rows[0]), rows)
+            else:
+                await self.conn.executemany(query, rows)
+
+    async def _insert_rows(self, head: str, width: int, rows: list[tuple[Any, ...]]) -> None:
+        """A run of one plain single-row INSERT as multi-row INSERTs: the same rows, the same
+        errors (a plain INSERT has no conflict clause whose outcome could depend on a row before
+        it in the same statement), and the database runs one statement instead of one per row."""
+        step = max(1, INSERT_PARAMETERS // width)
+        for first in range(0, len(rows), step):
+            chunk = rows[first:first + step]
+            values = ", ".join(f"({', '.join(f'${row * width + column}' for column in range(1, width + 1))})" for row in range(len(chunk)))
+            await self.conn.execute(f"{head} VALUES {values}", *(value for row in chunk for value in row))
+
+    def _queue(self, query: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if self._queued and self._queued[-1][0] == query:
+            self._queued[-1][1].extend(rows)
+            return
+        if (insert := _PLAIN_INSERT.fullmatch(query)) is not None:
+            # A plain INSERT joins an earlier run of itself when nothing queued since names its
+            # table: rows of one table written between statements about others (a log that
+            # alternates localities and members) still go together.
+            table = insert["head"].split()[2].rsplit(".", 1)[-1]
+            for queued, queued_rows in reversed(self._queued[-_LOOK_BACK:]):
+                if queued == query:
+                    queued_rows.extend(rows)
+                    return
+                if table in queued:
+                    break
+        self._queued.append((query, rows))
 
 
 async def create_tables(conn: asyncpg.Connection, projection: Projection, schema: str, *, fresh: bool = False) -> None:
@@ -90,17 +193,21 @@ class AsOf:
     moment: datetime | None = None
 
 
-async def _merged(reader: LogReader, sources: tuple[str, ...], after: dict[str, int], as_of: AsOf) -> AsyncIterator[tuple[str, RecordedEvent]]:
-    """Events of several logs, each in its own order, interleaved by the time they were recorded."""
+async def _merged(reader: LogReader, projection: Projection, after: dict[str, int], as_of: AsOf) -> AsyncIterator[tuple[str, RecordedEvent]]:
+    """The events of the projection's logs it applies, each log in its own order, interleaved by
+    the time they were recorded."""
 
     async def one(source: str) -> AsyncIterator[RecordedEvent]:
+        up_to = as_of.positions.get(source)
+        if up_to is not None and up_to <= after.get(source, 0):
+            return  # nothing new: not even a request
         async for batch in reader.read(
-            source, after.get(source, 0), up_to_position=as_of.positions.get(source), up_to_time=as_of.moment
+            source, after.get(source, 0), up_to_position=up_to, up_to_time=as_of.moment, event_types=projection.consumed(source)
         ):
             for event in batch:
                 yield event
 
-    iterators = {source: one(source) for source in sources}
+    iterators = {source: one(source) for source in projection.sources}
     heap: list[tuple[datetime, int, int, str, RecordedEvent]] = []
     for index, (source, iterator) in enumerate(iterators.items()):
         first = await anext(iterator, None)
@@ -115,7 +222,7 @@ async def _merged(reader: LogReader, sources: tuple[str, ...], after: dict[str, 
 
 
 async def build(
-    pool: asyncpg.Pool,
+    pool: asyncpg.Pool | None,
     projection: Projection,
     schema: str,
     *,
@@ -129,13 +236,17 @@ async def build(
     """Apply the source logs to the tables in `schema`; returns the last position applied per source.
 
     With `connection`, the tables may be temporary (`schema="pg_temp"`): how a report is
-    computed as of a past date without touching the live tables.
+    computed as of a past date without touching the live tables (`ketnap.platform.snapshots`).
+    `pool` is needed only without `reader` or without `connection`.
     """
     reached = dict(after or {})
-    reader = reader or DatabaseLogReader(pool)
+    if reader is None:
+        assert pool is not None, "a build reads the logs from the database without a reader"
+        reader = DatabaseLogReader(pool)
     if connection is not None:
         count = await _build_on(connection, projection, schema, reader, reached, as_of, fresh, progress)
     else:
+        assert pool is not None, "a build needs a pool without a connection"
         async with pool.acquire() as conn:
             count = await _build_on(conn, projection, schema, reader, reached, as_of, fresh, progress)
     if progress:
@@ -158,15 +269,17 @@ async def _build_on(
     transaction = conn.transaction()
     await transaction.start()
     batch: list[tuple[str, RecordedEvent]] = []
+    pending = WriteBehind(conn, fresh=fresh)
 
     async def flush() -> None:
-        await projection.apply_batch(conn, schema, batch)
+        await projection.apply_batch(pending, schema, batch)  # type: ignore[arg-type]
+        await pending.flush()
         for source, event in batch:
             reached[source] = event.position
         batch.clear()
 
     try:
-        async for source, event in _merged(reader, projection.sources, reached, as_of):
+        async for source, event in _merged(reader, projection, reached, as_of):
             batch.append((source, event))
             count += 1
             if len(batch) >= BATCH:
@@ -222,9 +335,7 @@ async def verify(pool: asyncpg.Pool, projection: Projection, progress: Progress 
         now = await _live_checkpoints(conn, projection, lock=True)
         for source in projection.sources:
             if now[source] > reached.get(source, 0):
-                async for batch in EventStore(pool, source).read_log(reached.get(source, 0), up_to_position=now[source]):
-                    for event in batch:
-                        await projection.apply(conn, shadow, event, source)
+                await _apply_tail(pool, conn, projection, shadow, source, reached.get(source, 0), now[source])
         return await _compare(conn, projection, projection.schema, shadow)
 
 
@@ -235,10 +346,11 @@ async def rebuild(pool: asyncpg.Pool, projection: Projection, progress: Progress
     async with pool.acquire() as conn, conn.transaction():
         await _live_checkpoints(conn, projection, lock=True)
         for source in projection.sources:
-            async for batch in EventStore(pool, source).read_log(reached.get(source, 0)):
-                for event in batch:
-                    await projection.apply(conn, shadow, event, source)
-                    reached[source] = event.position
+            head = await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {EventStore(pool, source).table}")
+            # What was appended while the shadow was built; the checkpoint goes to the head, past
+            # the events of types the projection does not apply, which the build skipped.
+            await _apply_tail(pool, conn, projection, shadow, source, reached.get(source, 0), head)
+            reached[source] = max(reached.get(source, 0), head)
         for table in projection.tables:
             await conn.execute(f"DROP TABLE IF EXISTS {projection.schema}.{table}")
             await conn.execute(f"ALTER TABLE {shadow}.{table} SET SCHEMA {projection.schema}")
@@ -246,6 +358,16 @@ async def rebuild(pool: asyncpg.Pool, projection: Projection, progress: Progress
             # The hash at the new position is not known here: the live runner reads it from the source.
             await move_checkpoint(conn, projection.schema, projection.name, source, reached.get(source, 0), None)
     return reached
+
+
+async def _apply_tail(
+    pool: asyncpg.Pool, conn: asyncpg.Connection, projection: Projection, schema: str, source: str, after: int, up_to: int
+) -> None:
+    store = EventStore(pool, source)
+    pending = WriteBehind(conn)
+    async for batch in store.read_log(after, up_to_position=up_to, event_types=projection.consumed(source)):
+        await projection.apply_batch(pending, schema, [(source, event) for event in batch])  # type: ignore[arg-type]
+        await pending.flush()
 
 
 async def catch_up_own_log(projection: Projection, pool: asyncpg.Pool, store: EventStore, lock: asyncio.Lock) -> None:

@@ -89,6 +89,8 @@ class ServiceContext:
     projections: Sequence[Projection] = ()
     """The service's own projections, as it was built (several deployments may run in one test
     process, each service with its own sources)."""
+    database_url: str | None = None
+    """The URL `pool` was opened with: for a connection held apart from the pool (past snapshots)."""
 
 
 @dataclass
@@ -569,7 +571,7 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
         settings.nats_url, name=f"ketnap-{service.name}", max_reconnect_attempts=-1, inbox_prefix=subjects.inbox_prefix(settings.nats_url)
     )
     js = nc.jetstream()
-    ctx = ServiceContext(service.name, settings, pool, EventStore(pool, service.name), nc, js, tuple(service.projections))
+    ctx = ServiceContext(service.name, settings, pool, EventStore(pool, service.name), nc, js, tuple(service.projections), url)
     ctx_ref = {"ctx": ctx}
     broker = build_broker(service, ctx_ref, settings.nats_url)
     tasks: list[asyncio.Task[None]] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+import pytest
 from nats.aio.client import Client as NatsClient
 
 from ketnap.platform import projections
@@ -139,3 +140,71 @@ async def test_a_report_as_of_a_moment_is_built_in_temporary_tables_through_the_
         await conn.execute("DISCARD TEMP")
     assert [tuple(r) for r in found] == [("CB-01", "Opened", 1), ("CB-02", "Closed", 1)]
     assert await rows(pool, projection.schema) == {}
+
+
+class OpenedSoFar(EventsPerOrganisation):
+    """Applies only `Opened`, and reads back what it wrote: each row keeps the count of opened
+    events of every organisation at the time it was written."""
+
+    def __init__(self, schema: str, source: str) -> None:
+        super().__init__(schema, source)
+        self.name = f"{schema}.opened_so_far"
+        self.tables = {"opened_so_far": "position bigint PRIMARY KEY, opened_before bigint NOT NULL"}
+
+    def consumed(self, source: str) -> tuple[str, ...] | None:
+        return ("Opened",)
+
+    async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
+        if event.event_type != "Opened":
+            return
+        before = await conn.fetchval(f"SELECT count(*) FROM {schema}.opened_so_far")
+        await conn.execute(f"INSERT INTO {schema}.opened_so_far VALUES ($1, $2)", event.position, before)
+
+
+async def test_a_build_reads_only_the_types_applied_and_a_handler_reads_what_it_wrote(
+    pool: asyncpg.Pool, nc: NatsClient, deployment: str
+) -> None:
+    source, target, _projection, store = await setup(pool, nc, deployment)
+    projection = OpenedSoFar(target.name, source.name)
+    await record(store, ["CB-01", "CB-02", "CB-03", "CB-04", "CB-05"])  # Opened, Closed, Opened, Closed, Opened
+    reached = await projections.rebuild(pool, projection)
+    # The checkpoint goes to the head, past the `Closed` the build never read.
+    assert reached == {source.name: 5} and await checkpoint(pool, projection) == 5
+    async with pool.acquire() as conn:
+        found = [tuple(r) for r in await conn.fetch(f"SELECT * FROM {target.name}.opened_so_far ORDER BY 1")]
+    assert found == [(1, 0), (3, 1), (5, 2)]
+    assert await projections.verify(pool, projection) == []
+
+
+async def test_write_behind_sends_a_run_of_one_statement_together_and_reads_after_it(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("CREATE TEMP TABLE written (n int PRIMARY KEY, day date, note text) ON COMMIT DROP")
+        pending = projections.WriteBehind(conn)
+        for n in range(1, 2_501):  # more rows than one multi-row INSERT takes
+            await pending.execute("INSERT INTO pg_temp.written (n, day, note) VALUES ($1, $2, $3)", n, None, f"n{n}")
+        await pending.execute("UPDATE pg_temp.written SET note = $2 WHERE n = $1", 7, "changed")
+        await pending.execute("INSERT INTO pg_temp.written (n, note) VALUES ($2, $1)", "swapped", 0)  # not $1, $2 in order
+        assert await pending.fetchval("SELECT count(*) FROM pg_temp.written") == 2_501
+        assert await pending.fetchval("SELECT note FROM pg_temp.written WHERE n = 7") == "changed"
+        assert await pending.fetchval("SELECT note FROM pg_temp.written WHERE n = 0") == "swapped"
+        await pending.execute("INSERT INTO pg_temp.written (n, day, note) VALUES ($1, $2, $3)", 3, None, "again")
+        with pytest.raises(asyncpg.UniqueViolationError):  # a duplicate key held back is still refused
+            await pending.flush()
+
+
+async def test_write_behind_joins_rows_of_one_table_only_past_statements_about_others(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("CREATE TEMP TABLE members (n int PRIMARY KEY, place text) ON COMMIT DROP")
+        await conn.execute("CREATE TEMP TABLE places (code text PRIMARY KEY, members int NOT NULL DEFAULT 0) ON COMMIT DROP")
+        pending = projections.WriteBehind(conn)
+        member = "INSERT INTO pg_temp.members (n, place) VALUES ($1, $2)"
+        for n, place in ((1, "A"), (2, "A"), (3, "B")):
+            await pending.execute("INSERT INTO pg_temp.places (code) VALUES ($1) ON CONFLICT DO NOTHING", place)
+            await pending.execute(member, n, place)
+        # Counts the members written before it, so the next member may not join the run above.
+        await pending.execute("UPDATE pg_temp.places SET members = (SELECT count(*) FROM pg_temp.members m WHERE m.place = code) "
+                              "WHERE code = $1", "A")
+        await pending.execute(member, 4, "A")
+        await pending.flush()
+        assert [tuple(r) for r in await conn.fetch("SELECT * FROM pg_temp.places ORDER BY 1")] == [("A", 2), ("B", 0)]
+        assert await conn.fetchval("SELECT count(*) FROM pg_temp.members") == 4

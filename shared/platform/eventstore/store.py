@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -314,8 +314,11 @@ class EventStore:
         batch_size: int = 1000,
         up_to_position: int | None = None,
         up_to_time: datetime | None = None,
+        event_types: Collection[str] | None = None,
     ) -> AsyncIterator[list[RecordedEvent]]:
-        """The whole log after a position, in batches: streamed, never loaded whole.
+        """The whole log after a position, in batches: streamed, never loaded whole; with
+        `event_types`, only events of those types (a projection's build skips, in the database,
+        the events it would not apply).
 
         Keyset pages are safe against late commits because appends hold the log's lock until
         they commit: a position is never visible before every smaller one.
@@ -323,15 +326,18 @@ class EventStore:
         position = after_position
         limit_position = up_to_position if up_to_position is not None else 2**62
         limit_time = up_to_time
+        types = None if event_types is None else sorted(event_types)
         while True:
             async with self.pool.acquire() as conn:
                 rows = await conn.fetch(
                     f"SELECT {_COLUMNS} FROM {self.table} WHERE position > $1 AND position <= $2 "
-                    "AND ($3::timestamptz IS NULL OR recorded_at <= $3) ORDER BY position LIMIT $4",
+                    "AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND ($5::text[] IS NULL OR event_type = ANY($5::text[])) "
+                    "ORDER BY position LIMIT $4",
                     position,
                     limit_position,
                     limit_time,
                     batch_size,
+                    types,
                 )
             if not rows:
                 return

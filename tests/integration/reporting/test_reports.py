@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from prometheus_client import REGISTRY
+from pydantic_core import to_jsonable_python
+
 from ketnap.domain.calendar import working_days_between
+from ketnap.platform import projections
+from ketnap.platform.projections import AsOf
 from ketnap.services.reporting.base import person_key
+from ketnap.services.reporting.reports import REPORTS, Options, moment_of
 from tests.integration.reporting.conftest import (
     CO_ROA,
     DISTRICT,
@@ -17,6 +23,7 @@ from tests.integration.reporting.conftest import (
     SOUTH,
     SUOI_DA,
     TA_GU,
+    TODAY,
     World,
     d,
 )
@@ -319,3 +326,50 @@ class TestAuditHistory:
         reply = await world.query("audit_history", dossier_id="khong-co")
         assert reply["error"] == {"code": "not_found", "message": "Không có sự kiện nào của hồ sơ «khong-co».",
                                   "details": {"dossier_id": "khong-co"}}
+
+
+def snapshot_uses(world: World, how: str) -> float:
+    return REGISTRY.get_sample_value("ketnap_past_snapshot_uses_total", {"service": world.reporting.name, "how": how}) or 0.0
+
+
+async def rebuilt(world: World, name: str, **fields: object) -> object:
+    """The report as it was computed on every request before: its projections built from the logs
+    into temporary tables, then the same query; as its answer on the bus reads."""
+    report = next(r for r in REPORTS if r.name == name)
+    query = report.model.model_validate(fields)
+    by_concern = {p.concern: p for p in world.reporting.projections}  # type: ignore[attr-defined]
+    async with world.pool.acquire() as conn:
+        try:
+            for concern in report.needs:
+                await projections.build(world.pool, by_concern[concern], "pg_temp", as_of=AsOf(moment=moment_of(query.recorded_by())),
+                                        connection=conn)
+            result = await report.run(conn, "pg_temp", query, query.about(TODAY), Options(term_starts_on=(1, 1)))
+        finally:
+            await conn.execute("DISCARD TEMP")
+    return to_jsonable_python(result)
+
+
+class TestAsRecordedByAPastMoment:
+    async def test_a_past_moment_reads_projections_built_once_and_equal_to_a_rebuild(self, world: World) -> None:
+        moment = (world.before_merge + timedelta(seconds=1)).isoformat()  # type: ignore[operator]
+        asked = [
+            ("quota", {"organisation": DISTRICT, "year": 2025}),
+            ("stats_by_unit", {"organisation": DISTRICT, "year": 2025}),
+            ("deadlines", {"organisation": DISTRICT}),
+            ("white_zones", {"organisation": DISTRICT, "on": "2025-06-30"}),
+        ]
+        before = snapshot_uses(world, "built")
+        for name, fields in asked:
+            first = await world.result(name, **fields, as_recorded=moment)
+            assert first == await rebuilt(world, name, **fields, as_recorded=moment), name
+        built = snapshot_uses(world, "built")
+        assert built - before == len({concern for r in REPORTS if r.name in dict(asked) for concern in r.needs})
+        for name, fields in asked:
+            assert await world.result(name, **fields, as_recorded=moment) == await rebuilt(world, name, **fields, as_recorded=moment)
+        assert snapshot_uses(world, "built") == built
+
+    async def test_a_past_business_day_reads_the_live_tables(self, world: World) -> None:
+        built, kept = snapshot_uses(world, "built"), snapshot_uses(world, "kept")
+        result = await world.result("quota", organisation=DISTRICT, year=2025, on="2025-06-30")
+        assert result["status_on"] == "2025-06-30"
+        assert (snapshot_uses(world, "built"), snapshot_uses(world, "kept")) == (built, kept)
