@@ -31,7 +31,7 @@ from tests.servers import Servers
 
 
 async def test_every_projection_equals_its_rebuild(world: World) -> None:
-    assert len(world.reporting.projections) == 11
+    assert len(world.reporting.projections) == 12
     for projection in world.reporting.projections:
         assert await projections.verify(world.pool, projection) == [], projection.name
     async with world.pool.acquire() as conn:
