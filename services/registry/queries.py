@@ -65,7 +65,7 @@ from ketnap.services.registry.events import organisation_stream
 from ketnap.services.registry.projections import RegistryModel
 from ketnap.services.registry.readmodel import RegistryView, current_view
 from ketnap.services.registry.repository import established_here
-from ketnap.services.registry.treeposition import TreePositions
+from ketnap.services.registry.treeposition import TREE_POSITIONS
 from ketnap.services.registry.values import CitizenId, Day, MemberKind, MemberStatus, OrganisationCode
 
 
@@ -298,9 +298,6 @@ async def authority(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     }
 
 
-TREE_POSITIONS = TreePositions()
-
-
 class NoFields(Query):
     pass
 
@@ -309,7 +306,7 @@ async def tree_position(ctx: ServiceContext, _: NoFields) -> dict[str, Any]:
     """Where each log the tree is built from last changed the tree: see the module's doc."""
     model = next((p for p in ctx.projections if isinstance(p, RegistryModel)), None) or RegistryModel.of(ctx.name)
     stores = [ctx.store if source == ctx.name else EventStore(ctx.pool, source) for source in model.sources]
-    return {"positions": {store.schema: await TREE_POSITIONS.of(store) for store in stores}}
+    return {"positions": {store.schema: await TREE_POSITIONS.position(store) for store in stores}}
 
 
 async def subtree(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:

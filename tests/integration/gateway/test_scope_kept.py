@@ -1,13 +1,15 @@
-"""The scope check keeps the registry's `authority` answers and asks again only when the tree has
-moved (services/gateway/directory.py): a repeated request asks the registry for its tree position
-alone, and a unit moved a moment ago is judged on the tree as it is now, never on the kept answer.
+"""The scope check keeps the registry's `authority` answers and the dossiers' cells, and asks again
+only when the tree has moved or a dossier was transferred (services/gateway/directory.py): a
+repeated request asks each service for its position alone, and a unit moved or a dossier
+transferred a moment ago is judged as it is now, never on the kept answer.
 
-Watched from outside: a plain subscription on the registry's query subjects sees a copy of every
+Watched from outside: a plain subscription on a service's query subjects sees a copy of every
 question the gateway sends it.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -26,15 +28,15 @@ async def add_user(world: World, login: str, role: Role, organisation: str) -> N
 
 
 class Questions:
-    """The registry questions the gateway sends, by name: a plain subscription beside the
-    registry's queue group gets a copy of each."""
+    """The questions the gateway sends a service, by name: a plain subscription beside the
+    service's queue group gets a copy of each."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
+    def __init__(self, world: World, role: str) -> None:
+        self.world, self.role = world, role
         self.subscription = None
 
     async def start(self) -> None:
-        self.subscription = await self.world.nc.subscribe(f"{self.world.name('registry')}.query.*")
+        self.subscription = await self.world.nc.subscribe(f"{self.world.name(self.role)}.query.*")
         await self.world.nc.flush()
 
     async def since_last(self) -> Counter[str]:
@@ -49,7 +51,15 @@ class Questions:
 
 @pytest.fixture
 async def questions(world: World) -> AsyncIterator[Questions]:
-    watched = Questions(world)
+    watched = Questions(world, "registry")
+    await watched.start()
+    yield watched
+    await watched.subscription.unsubscribe()
+
+
+@pytest.fixture
+async def dossier_questions(world: World) -> AsyncIterator[Questions]:
+    watched = Questions(world, "dossiers")
     await watched.start()
     yield watched
     await watched.subscription.unsubscribe()
@@ -80,3 +90,29 @@ async def test_a_kept_answer_is_used_until_the_tree_moves_and_never_after(world:
     assert moved.json()["error"]["code"] == "forbidden"
     assert (await questions.since_last())["authority"] >= 1, "a moved tree is asked about again"
     assert (await roster(world, "canbo.b")).status_code == 200
+
+
+async def test_a_kept_cell_is_used_until_a_dossier_is_transferred_and_never_after(world: World, dossier_questions: Questions) -> None:
+    dossier_id = await world.open_dossier("bithu.a1", "CB-A1")
+
+    async def read(login: str):
+        return await world.query(login, "dossiers", "dossier", {"dossier_id": dossier_id})
+
+    assert (await read("bithu.a1")).status_code == 200
+    await dossier_questions.since_last()
+    again = await read("bithu.a1")
+    assert again.status_code == 200, again.text
+    asked = await dossier_questions.since_last()
+    assert asked["progress"] == 0, f"the kept cell was not used: {dict(asked)}"
+    assert asked["cell_position"] >= 1 and asked["dossier"] == 1
+
+    # Transferred a moment ago, over NATS (not through this gateway): the next check sees it at once.
+    reply = await world.request(f"{world.name('dossiers')}.cmd.transfer", {
+        "idempotency_key": str(uuid.uuid4()), "actor": "seed", "scope": "T01",
+        "dossier_id": dossier_id, "on": today_in_vietnam().isoformat(), "to_cell": "CB-A2"})
+    assert reply["ok"], reply
+    await dossier_questions.since_last()
+    moved = await read("bithu.a1")
+    assert moved.status_code == 403, moved.text
+    assert (await dossier_questions.since_last())["progress"] >= 1, "a transfer makes the cells asked about again"
+    assert (await read("bithu.a2")).status_code == 200
