@@ -244,21 +244,26 @@ async def rebuild(pool: asyncpg.Pool, projection: Projection, progress: Progress
     return reached
 
 
+async def head_and_checkpoint(pool: asyncpg.Pool, schema: str, consumer: str, store: EventStore) -> tuple[int, int | None]:
+    """The head of `store`'s log and `consumer`'s checkpoint in it (None: none yet), in one round
+    trip: the usual case of a read-your-writes catch-up, nothing new, which every query reading a
+    projection of its own log pays first (the registry's, several times per command; issue 21)."""
+    async with pool.acquire() as conn:
+        seen = await conn.fetchrow(
+            f"SELECT coalesce((SELECT max(position) FROM {store.table}), 0) AS head, "
+            f"(SELECT position FROM {schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2) AS checkpoint",
+            consumer, store.schema,
+        )
+    return seen["head"], seen["checkpoint"]
+
+
 async def catch_up_own_log(projection: Projection, pool: asyncpg.Pool, store: EventStore, lock: asyncio.Lock) -> None:
     """Read-your-writes for a projection of its service's own log: apply, under the live
     consumer's checkpoint and turn, every event the consumer has not applied yet, so a query
     answered right after a command sees it. `lock` (one per projection and process) keeps two
     catch-ups of one process from holding two connections each while they wait for each other."""
-    async with pool.acquire() as conn:
-        # The usual case, nothing new, in one round trip: every query that reads its own projection
-        # pays it first (the registry's, once or twice per command through the gateway; issue 21).
-        seen = await conn.fetchrow(
-            f"SELECT coalesce((SELECT max(position) FROM {store.table}), 0) AS head, "
-            f"(SELECT position FROM {projection.schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2) AS checkpoint",
-            projection.name, store.schema,
-        )
-    head = seen["head"]
-    if seen["checkpoint"] is not None and seen["checkpoint"] >= head:
+    head, checkpoint = await head_and_checkpoint(pool, projection.schema, projection.name, store)
+    if checkpoint is not None and checkpoint >= head:
         return
     async with lock, pool.acquire() as conn, conn.transaction():
         await take_turn(conn, projection.schema, projection.name)
