@@ -89,6 +89,11 @@ class ReportingProjection(Projection):
         self._role_of = {log: role for role in self.roles for log in chosen.get(role, (role,))}
         self.sources = tuple(self._role_of)
 
+    def handles(self, source: str, event_type: str) -> bool:
+        if type(self).apply is not ReportingProjection.apply:
+            return True  # its own `apply` decides (the audit timeline keeps every event)
+        return (self._role_of.get(source, source), event_type) in self._handlers
+
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         handler = self._handlers.get((self._role_of.get(source, source), event.event_type))
         if handler is not None:

@@ -56,11 +56,27 @@ class Projection(ABC):
         for source, event in events:
             await self.apply(conn, schema, event, source)
 
-    def live_handler(self, source: str) -> Callable[[asyncpg.Connection, RecordedEvent], Any]:
-        async def handle(conn: asyncpg.Connection, event: RecordedEvent) -> None:
-            await self.apply(conn, self.schema, event, source)
+    def handles(self, source: str, event_type: str) -> bool:
+        """Whether `apply` may do anything with an event of this type from `source`. The live
+        consumer passes the others by without calling it (ketnap.platform.bus.consumer.SelectiveHandler):
+        say False only where `apply` would do nothing at all."""
+        return True
 
-        return handle
+    def live_handler(self, source: str) -> LiveHandler:
+        return LiveHandler(self, source)
+
+
+class LiveHandler:
+    """What the live consumer of one source calls: `Projection.apply` on the live tables."""
+
+    def __init__(self, projection: Projection, source: str) -> None:
+        self.projection, self.source = projection, source
+
+    async def __call__(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        await self.projection.apply(conn, self.projection.schema, event, self.source)
+
+    def wants(self, event_type: str) -> bool:
+        return self.projection.handles(self.source, event_type)
 
 
 async def create_tables(conn: asyncpg.Connection, projection: Projection, schema: str, *, fresh: bool = False) -> None:
