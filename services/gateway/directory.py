@@ -82,12 +82,15 @@ class FreshPosition:
     def __init__(self, nc: NatsClient, service: str, name: str, unavailable: str, timeout: float) -> None:
         self.nc, self.service, self.name, self.unavailable, self.timeout = nc, service, name, unavailable, timeout
         self._unsent: asyncio.Future[Position] | None = None
+        self._asking: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 
     async def __call__(self) -> Position:
         answer = self._unsent
         if answer is None:
             answer = self._unsent = asyncio.get_running_loop().create_future()
-            asyncio.ensure_future(self._ask(answer))
+            asking = asyncio.ensure_future(self._ask(answer))
+            self._asking.add(asking)
+            asking.add_done_callback(self._asking.discard)
         return await asyncio.shield(answer)
 
     async def _ask(self, answer: asyncio.Future[Position]) -> None:
