@@ -18,6 +18,8 @@ from ketnap.domain.rules import recorded_rule_set
 from ketnap.domain.rules.deadlines import official_date, party_age_months, probation_ends_on
 from ketnap.domain.rules.validity import class_certificate_valid_until
 from ketnap.platform.commands import NotFound
+from ketnap.platform.positions import LatestOf
+from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.deadlines import open_deadlines
 from ketnap.services.dossiers.dossier import Dossier
 from ketnap.services.dossiers.handlers import Deps, load
@@ -31,6 +33,15 @@ class DossierQuery(BaseModel):
 
     dossier_id: DossierId
     on: IsoDate | None = None
+
+
+class NoFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+CELL_POSITIONS = LatestOf([ev.DossierTransferred.__name__])
+"""A dossier's cell is set when it is opened and changed only by a transfer: the latest transfer's
+position (`dossiers.query.cell_position`) tells whether any dossier's cell may have changed."""
 
 
 class ProgressQuery(BaseModel):

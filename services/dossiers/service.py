@@ -76,6 +76,12 @@ def build_service(
         """The declared personal history as it stands (declared or last corrected): for a correction to start from."""
         return await queries.personal_history(deps(ctx), query)
 
+    @service.query("cell_position", queries.NoFields)
+    async def cell_position(ctx: ServiceContext, _: queries.NoFields) -> dict[str, Any]:
+        """Where a dossier last changed cell (the position of the latest transfer in the log): while
+        it has not moved, every dossier's cell is what it was (the gateway keeps them)."""
+        return {"positions": {ctx.store.schema: await queries.CELL_POSITIONS.position(ctx.store)}}
+
     @service.query("dossier", queries.DossierQuery)
     async def dossier(ctx: ServiceContext, query: queries.DossierQuery) -> dict[str, Any]:
         """One dossier: its step, papers, history of events and open deadlines with due dates."""

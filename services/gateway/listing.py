@@ -32,6 +32,10 @@ TABLES = {
 }
 
 
+LISTED = frozenset({ev.UserCreated.__name__, ev.UserDisabled.__name__, ev.TokenIssued.__name__, ev.TokenRevoked.__name__})
+"""The events `Accounts.apply` writes from."""
+
+
 class Accounts(Projection):
     def __init__(self, schema: str) -> None:
         self.schema = schema
@@ -39,6 +43,10 @@ class Accounts(Projection):
         self.sources = (schema,)
         self.tables = TABLES
         self._catching_up = asyncio.Lock()
+
+    def consumed(self, source: str) -> tuple[str, ...] | None:
+        # Most of the gateway's log is kept answers and personal reads, none of them listed here.
+        return tuple(sorted(LISTED))
 
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         parsed = ev.parse(event)

@@ -7,8 +7,9 @@ the user's authority today (`Directory.authority`: the unit's chain today, or fo
 ended, the chain of what took its place), and every dossier it names (`dossier_id`, `dossier_ids`)
 sits, now, in such an organisation. The past is read and corrected through today's authority,
 never reached by dating an act in the past. The tree and the dossiers' cells are asked of the
-registry and the dossiers service (`Directory`), never cached: a move in the tree or a transfer of
-a dossier changes who may act at once.
+registry and the dossiers service (`Directory`), as they are now: a move in the tree or a transfer
+of a dossier changes who may act at once (the registry's answers kept by directory.py are used only
+while the registry says its tree has not moved since).
 
 The pure parts (`covers`, `refuse_role`, `named_*`, `with_own_organisation`) are unit-tested;
 `authorise` only strings them together with the directory's answers.

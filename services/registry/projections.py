@@ -23,7 +23,7 @@ import asyncpg
 from ketnap.platform.bus.consumer import move_checkpoint, read_checkpoint, take_turn
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
-from ketnap.platform.projections import Projection
+from ketnap.platform.projections import Projection, head_and_checkpoint
 from ketnap.services.registry import events as ev
 from ketnap.services.registry.intervals import Row, close_at, open_from, rehome, set_from
 from ketnap.services.registry.values import MemberKind, MemberStatus, OrganisationKind, TransferKind
@@ -182,10 +182,9 @@ class RegistryModel(Projection):
         return reached
 
     async def _catch_up_source(self, pool: asyncpg.Pool, store: EventStore, source: str) -> int:
-        head = await store.head_position()
-        async with pool.acquire() as conn:
-            if await read_checkpoint(conn, self.schema, self.name, source) >= head:
-                return head
+        head, checkpoint = await head_and_checkpoint(pool, self.schema, self.name, store)
+        if checkpoint is not None and checkpoint >= head:
+            return head
         if self._catching_up is None:
             self._catching_up = asyncio.Lock()
         async with self._catching_up, pool.acquire() as conn, conn.transaction():

@@ -26,6 +26,10 @@ already acknowledged. Shapes (the `result` of the platform's reply; dates ISO `Y
   unit that has ended, the chain of its successor, or of the unit that was above it (dissolved);
   for a unit not started yet, its chain on its first day. No such unit ever: `not_found` with
   `details.close` (codes that look alike) and `details.known` (how many units the registry holds).
+- `tree_position` {} -> {positions: {log: position}}: per log the read model folds in (its own, and
+  the registry logs kept from linked deployments), the position of the latest event that changed
+  the tree (services/registry/treeposition.py). While it has not moved, every `authority` answer
+  given for a day is still the answer for that day: the gateway keeps them and asks only this.
 - `established_here` {codes} -> {codes}: those of the given units that were established in this
   deployment's own registry log; the others came through a registry log kept from a linked
   deployment (or are unknown). Where a body's acts are recorded follows from it (docs/voting.md).
@@ -54,11 +58,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from ketnap.domain.calendar import age_in_months
 from ketnap.domain.values import folded
 from ketnap.platform.commands import NotFound
+from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import ServiceContext
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import organisation_stream
+from ketnap.services.registry.projections import RegistryModel
 from ketnap.services.registry.readmodel import RegistryView, current_view
 from ketnap.services.registry.repository import established_here, load_person
+from ketnap.services.registry.treeposition import TREE_POSITIONS
 from ketnap.services.registry.values import CitizenId, Day, MemberKind, MemberStatus, OrganisationCode
 
 
@@ -291,6 +298,17 @@ async def authority(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     }
 
 
+class NoFields(Query):
+    pass
+
+
+async def tree_position(ctx: ServiceContext, _: NoFields) -> dict[str, Any]:
+    """Where each log the tree is built from last changed the tree: see the module's doc."""
+    model = next((p for p in ctx.projections if isinstance(p, RegistryModel)), None) or RegistryModel.of(ctx.name)
+    stores = [ctx.store if source == ctx.name else EventStore(ctx.pool, source) for source in model.sources]
+    return {"positions": {store.schema: await TREE_POSITIONS.position(store) for store in stores}}
+
+
 async def subtree(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     """A unit and every unit below it on a date (for reports over a subtree)."""
     async with current_view(ctx) as view:
@@ -481,6 +499,7 @@ QUERIES: list[tuple[str, type[Query], Callable[[ServiceContext, Any], Awaitable[
     ("competent_authority", OrganisationOnDate, competent_authority),
     ("organisation", CodeOnDate, organisation),
     ("authority", CodeOnDate, authority),
+    ("tree_position", NoFields, tree_position),
     ("subtree", CodeOnDate, subtree),
     ("member", MemberQuery, member),
     ("localities", OrganisationOnDate, localities),

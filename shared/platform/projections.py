@@ -59,14 +59,30 @@ class Projection(ABC):
             await self.apply(conn, schema, event, source)
 
     def consumed(self, source: str) -> tuple[str, ...] | None:
-        """The event types of `source`'s log it applies (None: every one), as AsyncAPI lists them."""
+        """The event types of `source`'s log that `apply` does anything with (None: every one). A
+        build reads only these; the live consumer passes the others by without calling `apply`
+        (its chain check and checkpoint still move, `LiveHandler.wants`); AsyncAPI lists them.
+        Name a type only where `apply` would do nothing at all with the others."""
         return None
 
-    def live_handler(self, source: str) -> Callable[[asyncpg.Connection, RecordedEvent], Any]:
-        async def handle(conn: asyncpg.Connection, event: RecordedEvent) -> None:
-            await self.apply(conn, self.schema, event, source)
+    def live_handler(self, source: str) -> LiveHandler:
+        return LiveHandler(self, source)
 
-        return handle
+
+class LiveHandler:
+    """What the live consumer of one source calls: `Projection.apply` on the live tables."""
+
+    def __init__(self, projection: Projection, source: str) -> None:
+        self.projection, self.source = projection, source
+        consumed = projection.consumed(source)
+        self._wanted = None if consumed is None else frozenset(consumed)
+
+    async def __call__(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        await self.projection.apply(conn, self.projection.schema, event, self.source)
+
+    def wants(self, event_type: str) -> bool:
+        """Whether `apply` has anything to do with this type (`Projection.consumed`)."""
+        return self._wanted is None or event_type in self._wanted
 
 
 _PLAIN_INSERT = re.compile(r"(?P<head>INSERT INTO [\w.]+ \([\w, ]+\)) VALUES \((?P<values>[$\d, ]+)\)")
@@ -370,21 +386,26 @@ async def _apply_tail(
         await pending.flush()
 
 
+async def head_and_checkpoint(pool: asyncpg.Pool, schema: str, consumer: str, store: EventStore) -> tuple[int, int | None]:
+    """The head of `store`'s log and `consumer`'s checkpoint in it (None: none yet), in one round
+    trip: the usual case of a read-your-writes catch-up, nothing new, which every query reading a
+    projection of its own log pays first (the registry's, several times per command; issue 21)."""
+    async with pool.acquire() as conn:
+        seen = await conn.fetchrow(
+            f"SELECT coalesce((SELECT max(position) FROM {store.table}), 0) AS head, "
+            f"(SELECT position FROM {schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2) AS checkpoint",
+            consumer, store.schema,
+        )
+    return seen["head"], seen["checkpoint"]
+
+
 async def catch_up_own_log(projection: Projection, pool: asyncpg.Pool, store: EventStore, lock: asyncio.Lock) -> None:
     """Read-your-writes for a projection of its service's own log: apply, under the live
     consumer's checkpoint and turn, every event the consumer has not applied yet, so a query
     answered right after a command sees it. `lock` (one per projection and process) keeps two
     catch-ups of one process from holding two connections each while they wait for each other."""
-    async with pool.acquire() as conn:
-        # The usual case, nothing new, in one round trip: every query that reads its own projection
-        # pays it first (the registry's, once or twice per command through the gateway; issue 21).
-        seen = await conn.fetchrow(
-            f"SELECT coalesce((SELECT max(position) FROM {store.table}), 0) AS head, "
-            f"(SELECT position FROM {projection.schema}.consumer_checkpoints WHERE consumer = $1 AND source = $2) AS checkpoint",
-            projection.name, store.schema,
-        )
-    head = seen["head"]
-    if seen["checkpoint"] is not None and seen["checkpoint"] >= head:
+    head, checkpoint = await head_and_checkpoint(pool, projection.schema, projection.name, store)
+    if checkpoint is not None and checkpoint >= head:
         return
     async with lock, pool.acquire() as conn, conn.transaction():
         await take_turn(conn, projection.schema, projection.name)

@@ -334,3 +334,37 @@ async def test_a_reaction_over_more_logs_than_its_pool_has_connections_does_not_
 
     async with running(target, servers.nats_url, database_url, deployment):
         await eventually(all_applied, timeout=60)
+
+
+class CountedOnly(Projection):
+    """Counts `Counted` events and says it has nothing to do with any other type (`consumed`)."""
+
+    def __init__(self, schema: str, source: str) -> None:
+        self.schema, self.name, self.sources = schema, f"{schema}.counted_only", (source,)
+        self.tables = {"seen": "position bigint PRIMARY KEY, event_type text NOT NULL"}
+
+    def consumed(self, source: str) -> tuple[str, ...] | None:
+        return ("Counted",)
+
+    async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
+        await conn.execute(f"INSERT INTO {schema}.seen VALUES ($1, $2)", event.position, event.event_type)
+
+
+async def test_a_projection_is_not_handed_the_events_it_has_nothing_to_do_with_and_its_checkpoint_passes_them(
+    pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    source = Service(await new_schema(pool))
+    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
+    counted = CountedOnly(target.name, source.name)
+    target.add_projection(counted)
+    async with pool.acquire() as conn:
+        await projections.create_tables(conn, counted, target.name)
+    await bootstrap_bus(nc.jetstream(), deployment, [source, target])
+    store = EventStore(pool, source.name)
+    for version in range(30):
+        await store.append("s", version, [NewEvent(event_type="Counted" if version % 3 == 0 else "Noted", data={})], META)
+    async with running(source, servers.nats_url, database_url, deployment), running(target, servers.nats_url, database_url, deployment):
+        await eventually(lambda: _checkpoints_at(pool, target.name, 30, count=1))
+    async with pool.acquire() as conn:
+        seen = await conn.fetch(f"SELECT position, event_type FROM {target.name}.seen ORDER BY position")
+    assert [(r["position"], r["event_type"]) for r in seen] == [(p, "Counted") for p in range(1, 31, 3)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 import asyncpg
@@ -71,6 +71,15 @@ class SourceLogBroken(Exception):
 
 class EventHandler(Protocol):
     def __call__(self, conn: asyncpg.Connection, event: RecordedEvent) -> Awaitable[None]: ...
+
+
+class SelectiveHandler(EventHandler, Protocol):
+    """A handler that says which event types it has anything to do with (a projection's live
+    handler, `Projection.handles`): the others are passed by without a savepoint or a call, their
+    link in the chain still checked and the checkpoint moved past them (issue 21: most events of
+    a log are of no interest to most consumers, and each savepoint is two round trips)."""
+
+    def wants(self, event_type: str) -> bool: ...
 
 
 async def read_checkpoint(conn: asyncpg.Connection, schema: str, consumer: str, source: str, *, lock: bool = False) -> int:
@@ -164,6 +173,8 @@ class ConsumerRunner:
         self.js = js
         self.spec = spec
         self.handler = handler
+        self._wants: Callable[[str], bool] | None = getattr(handler, "wants", None)
+        """`SelectiveHandler.wants`, when the handler has it."""
         self.deployment = deployment
         self.fetch_batch = fetch_batch
         self.turn = turn or asyncio.Lock()
@@ -351,6 +362,8 @@ class ConsumerRunner:
             return []
 
     async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        if self._wants is not None and not self._wants(event.event_type):
+            return
         try:
             # In the trace the event was appended in, however it came (JetStream or the source log).
             with tracing.span(
