@@ -289,6 +289,7 @@ class Stack:
             "KETNAP_LOG_LEVEL": self.settings.log_level,
             "KETNAP_UPPER": self.settings.upper_deployment,
             "KETNAP_LOWERS": ",".join(self.settings.lower_deployments),
+            "KETNAP_FURTHER_BELOW": ",".join(f"{origin}@{via}" for origin, via in self.settings.further_below),
             "KETNAP_LEAF_PORT": self.settings.leaf_port,
             "KETNAP_UPPER_LEAF_URL": self.settings.upper_leaf_url,
         }
@@ -322,6 +323,7 @@ class Stack:
                 "deployment": self.settings.deployment_id,
                 "upper": self.settings.upper_deployment,
                 "lowers": list(self.settings.lower_deployments),
+                "further_below": [list(pair) for pair in self.settings.further_below],
             },
         }
         state_file(self.settings.data_dir).write_text(json.dumps(state, indent=2))
@@ -481,13 +483,10 @@ def print_topology_summary(topology: Topology, stacks: list[Stack]) -> None:
             print("  Nối lên     (cấp cao nhất)")
         if settings.lower_deployments:
             print(f"  Cấp dưới    {', '.join(settings.lower_deployments)} (nối vào 127.0.0.1:{settings.leaf_port})")
+        if settings.further_below:
+            print(f"  Xa hơn      {', '.join(f'{origin} (qua {via})' for origin, via in settings.further_below)}")
         print(f"  Dữ liệu     {settings.data_dir}")
         print(f"  Dịch vụ     {', '.join(p.name for p in stack.processes)}")
-    if warnings := topology.not_kept_above():
-        print()
-        print("Chú ý, báo cáo qua nhiều hơn hai cấp chưa đầy đủ:")
-        for warning in warnings:
-            print(f"  - {warning}")
     first = stacks[0].settings.data_dir
     print()
     print(f"Xem trạng thái một đơn vị: KETNAP_DATA_DIR={first} {ketnap} status   ·   Dừng tất cả: Ctrl-C")

@@ -4,7 +4,8 @@ Runs only in a deployment that has a link (`Settings.federated`). For each kept 
 (`ketnap.platform.federation.links`) a keeper takes what arrives through the sourced stream and checks
 the chain; the framework relays the kept log to JetStream and answers reads of it, so the other
 services consume it like any log of their own. It also answers the linked deployments' reads of
-this deployment's own logs (`ketnap.fed.<deployment>.log.<service>`) when they find a gap.
+this deployment's own logs (`ketnap.fed.<deployment>.log.<service>`) and of the logs it keeps from
+below (`ketnap.fed.<deployment>.log.<service>_at_<origin>`: it passes them up) when they find a gap.
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ END $$;
 
 
 def build_service(links: Links, name: str = "federation") -> Service:
-    service = Service(name, owns_log=False, kept_logs=[k.name for k in links.kept], upgrades=[retire_own_alarms(name)])
+    service = Service(
+        name, owns_log=False, kept_logs=[k.name for k in links.kept], kept_origins={k.name: (k.service, k.origin) for k in links.kept},
+        upgrades=[retire_own_alarms(name)],
+    )
 
     async def keep_all(ctx: ServiceContext, closing: asyncio.Event) -> None:
         keepers = [Keeper(k, ctx.pool, ctx.name, ctx.nc, ctx.js) for k in links.kept]
@@ -72,6 +76,13 @@ def build_service(links: Links, name: str = "federation") -> Service:
         async def read_own_log(ctx: ServiceContext, request: dict[str, Any], own: str = own) -> dict[str, Any]:
             """A linked deployment re-reads this deployment's log to fill a gap."""
             return await answer_log_request(EventStore(ctx.pool, own), request)
+
+    for passed_up in (k for k in links.kept if k.direction == "up"):
+
+        @service.listen(subjects.linked_log_subject(links.deployment, passed_up.name))
+        async def read_kept_log(ctx: ServiceContext, request: dict[str, Any], kept: str = passed_up.name) -> dict[str, Any]:
+            """The level above re-reads a log kept here from below (it is passed up) to fill a gap."""
+            return await answer_log_request(EventStore(ctx.pool, kept), request)
 
     @service.listen(subjects.linked_alarms_subject(links.deployment))
     async def tell_alarms(ctx: ServiceContext, request: dict[str, Any]) -> dict[str, Any]:
