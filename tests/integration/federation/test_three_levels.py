@@ -1,0 +1,118 @@
+"""Three levels (issue #24): a province, a district-level deployment below it and a commune below
+that. The middle deployment passes up what it keeps from the commune, verified, so the province
+keeps and verifies the commune's logs too and its report of the commune's units is the commune's
+own; a cut at either link delays that and loses or doubles nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.conftest import eventually
+from tests.integration.federation.linked import Deployment, chained_deployments
+from tests.integration.federation.test_linked_deployments import establish, ok, quota, quota_report, settled, verify_projections
+from tests.servers import Servers
+
+TOP, MIDDLE, BOTTOM = "tinh", "huyen", "xa"
+
+
+@pytest.fixture(scope="module")
+async def chain(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[list[Deployment]]:
+    async with chained_deployments(tmp_path_factory.mktemp("three"), servers.postgres_url, [TOP, MIDDLE, BOTTOM]) as found:
+        top, middle, bottom = found
+        await establish(top, "TU", "province", None, "TU")
+        await establish(top, "HUYEN", "upper_committee", "TU", "TU")
+        await quota(top, "HUYEN", 10, "TU")
+        await settled(*found)
+        await establish(middle, "DU-XA", "grassroots_committee", "HUYEN", "HUYEN")
+        await quota(middle, "DU-XA", 4, "HUYEN")
+        await settled(*found)
+        await establish(bottom, "CB-XA", "cell", "DU-XA", "DU-XA")
+        await ok(await bottom.send("registry", "register_member", {
+            "actor": "can-bo-du-xa", "scope": "DU-XA", "citizen_id": HELPER, "full_name": "Đảng viên Giúp Đỡ",
+            "organisation": "CB-XA", "kind": "official", "effective_from": "2020-06-01",
+        }))
+        for _ in range(2):
+            await open_dossier(bottom)
+        await admit_on_paper(bottom)
+        await settled(*found)
+        yield found
+
+
+HELPER = "001900000001"
+
+
+def citizen() -> str:
+    return f"0019{uuid.uuid4().int % 10**8:08d}"
+
+
+async def open_dossier(at: Deployment) -> None:
+    await ok(await at.send("dossiers", "open_dossier", {
+        "actor": "can-bo-cb-xa", "scope": "CB-XA", "cell": "CB-XA", "citizen_id": citizen(), "full_name": "Quần Chúng Ưu Tú",
+        "opened_on": "2026-02-02", "helper_citizen_id": HELPER,
+    }))
+
+
+async def admit_on_paper(at: Deployment) -> None:
+    await ok(await at.send("registry", "record_paper_admission", {
+        "actor": "can-bo-du-xa", "scope": "DU-XA", "citizen_id": citizen(), "full_name": "Người Được Kết Nạp",
+        "organisation": "CB-XA", "decided_by": "DU-XA", "decision_number": "5-QĐ/ĐU", "decision_date": "2026-03-02",
+    }))
+
+
+async def rolls_up(top: Deployment, middle: Deployment, bottom: Deployment) -> None:
+    """Every level's report of the commune's unit is the commune's own, and the province's total
+    counts it: the top equals the sum below."""
+    own = await quota_report(bottom, "DU-XA")
+    assert await quota_report(middle, "DU-XA") == own
+    assert await quota_report(top, "DU-XA") == own
+    above = await quota_report(top, "HUYEN")
+    assert above == await quota_report(middle, "HUYEN")
+    assert (above["achieved"], above["in_progress"]) == (own["achieved"], own["in_progress"]), (above, own)
+
+
+async def test_the_province_keeps_and_verifies_the_communes_logs_through_the_middle(chain: list[Deployment]) -> None:
+    top, middle, bottom = chain
+    for log in ("registry", "dossiers"):
+        async with top.pool.acquire() as up, bottom.pool.acquire() as down:  # type: ignore[union-attr]
+            kept = await up.fetch(f"SELECT position, hash FROM {log}_at_xa.events ORDER BY position")
+            own = await down.fetch(f"SELECT position, hash FROM {log}.events ORDER BY position")
+        assert [tuple(r) for r in kept] == [tuple(r) for r in own] and own
+    links = {link["kept_log"]: link for link in (await top.ask("federation", "links", {"origin": BOTTOM}))["links"]}
+    assert links["dossiers_at_xa"]["alarms"] == 0 and not links["dossiers_at_xa"]["cut"]
+    report = await quota_report(top, "DU-XA")
+    assert (report["achieved"], report["in_progress"]["total"]) == (1, 2), report
+    await rolls_up(top, middle, bottom)
+
+
+@pytest.mark.parametrize("cut", [BOTTOM, MIDDLE])
+async def test_a_cut_at_either_link_converges_when_it_returns(chain: list[Deployment], cut: str) -> None:
+    top, middle, bottom = chain
+    lower = bottom if cut == BOTTOM else middle
+    assert lower.proxy is not None
+    before = await quota_report(top, "DU-XA")
+    await lower.proxy.cut()
+    try:
+        await open_dossier(bottom)
+        await admit_on_paper(bottom)
+        # Nothing reaches the province while a link on the way is cut.
+        await eventually(lambda: middle_has(middle, bottom) if cut == MIDDLE else true(), timeout=120, interval=0.5)
+        assert await quota_report(top, "DU-XA") == before
+    finally:
+        await lower.proxy.restore()
+    await settled(*chain)
+    after = await quota_report(top, "DU-XA")
+    assert (after["achieved"], after["in_progress"]["total"]) == (before["achieved"] + 1, before["in_progress"]["total"] + 1)
+    await rolls_up(top, middle, bottom)
+    for deployment in chain:
+        await verify_projections(deployment)
+
+
+async def middle_has(middle: Deployment, bottom: Deployment) -> bool:
+    return await middle.head("registry_at_xa") == await bottom.head("registry")
+
+
+async def true() -> bool:
+    return True
