@@ -11,6 +11,7 @@ below (`ketnap.fed.<deployment>.log.<service>_at_<origin>`: it passes them up) w
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import nats.errors
@@ -21,7 +22,7 @@ from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.eventstore import EventStore
-from ketnap.platform.federation.links import DOWNWARD, UPWARD, KeptLog, Links
+from ketnap.platform.federation.links import DOWNWARD, UPWARD, KeptLog, Links, on_the_way
 from ketnap.platform.federation.streams import KEEPER, arriving_stream, keep_sourcing, keeper_durable
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.federation import upward
@@ -77,10 +78,10 @@ def build_service(links: Links, name: str = "federation") -> Service:
             """A linked deployment re-reads this deployment's log to fill a gap."""
             return await answer_log_request(EventStore(ctx.pool, own), request)
 
-    for passed_up in (k for k in links.kept if k.direction == "up"):
+    for from_below in (k for k in links.kept if k.direction == "up"):
 
-        @service.listen(subjects.linked_log_subject(links.deployment, passed_up.name))
-        async def read_kept_log(ctx: ServiceContext, request: dict[str, Any], kept: str = passed_up.name) -> dict[str, Any]:
+        @service.listen(subjects.linked_log_subject(links.deployment, from_below.name))
+        async def read_kept_log(ctx: ServiceContext, request: dict[str, Any], kept: str = from_below.name) -> dict[str, Any]:
             """The level above re-reads a log kept here from below (it is passed up) to fill a gap."""
             return await answer_log_request(EventStore(ctx.pool, kept), request)
 
@@ -96,13 +97,55 @@ def build_service(links: Links, name: str = "federation") -> Service:
 
         service.add_background("alarms_from_below", alarms_from_below)
 
+    @service.listen(subjects.linked_links_subject(links.deployment))
+    async def tell_links(ctx: ServiceContext, request: dict[str, Any]) -> dict[str, Any]:
+        """The level above asks how this deployment's links below stand: it passes their logs up,
+        so a cut further down is a cut for the level above too."""
+        return {"links": [await link_state(ctx, k) for k in links.kept if k.direction == "up"]}
+
     @service.query("links", LinksQuery)
     async def link_states(ctx: ServiceContext, query: LinksQuery) -> dict[str, Any]:
         """Mỗi nhật ký nhận từ đơn vị triển khai khác: đã giữ đến đâu, còn bao nhiêu trên đường, cảnh báo."""
         chosen = [k for k in links.kept if query.origin in (None, k.origin)]
-        return {"deployment": links.deployment, "links": [await link_state(ctx, k) for k in chosen]}
+        states = [await link_state(ctx, k) for k in chosen]
+        below = {via: await links_below(ctx, via) for via in sorted({k.via for k in chosen if k.via})}
+        for kept, state in zip(chosen, states, strict=True):
+            if kept.via:
+                join_road(state, kept, below[kept.via])
+        return {"deployment": links.deployment, "links": states}
 
     return service
+
+
+async def links_below(ctx: ServiceContext, lower: str) -> dict[str, dict[str, Any]] | None:
+    """The lower deployment's own links below it, by kept log; None when it does not answer (its
+    link here is then cut, or it is down: shown by this side's own state)."""
+    try:
+        reply = await ctx.nc.request(subjects.linked_links_subject(lower), b"{}", timeout=LINKS_BELOW_TIMEOUT_SECONDS)
+        return {state["kept_log"]: state for state in json.loads(reply.data)["links"]}
+    except (nats.errors.Error, TimeoutError, ValueError, KeyError):
+        return None
+
+
+LINKS_BELOW_TIMEOUT_SECONDS = 1.0
+
+
+def join_road(state: dict[str, Any], kept: KeptLog, below: dict[str, dict[str, Any]] | None) -> None:
+    """A log passed up by `kept.via`: its link here and the via's own link to the origin are one
+    road. Cut if either is; what is on the way on both counts; the longer silence shows."""
+    there = (below or {}).get(kept.name)
+    if there is None:
+        return
+    if there["cut"] and not state["cut"]:
+        state["cut"] = True
+        state["cut_between"] = [kept.via, kept.origin]
+    if there["last_contact_seconds"] is None and not there["kept_head"]:
+        state["last_contact_seconds"] = None  # never heard from further down: nothing known of the origin
+    elif there["last_contact_seconds"] is not None and state["last_contact_seconds"] is not None:
+        state["last_contact_seconds"] = max(state["last_contact_seconds"], there["last_contact_seconds"])
+    further = on_the_way(there)
+    if further is not None:
+        state["source_lag"] = (state["source_lag"] or 0) + further
 
 
 async def link_state(ctx: ServiceContext, kept: KeptLog) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -73,6 +74,22 @@ async def rolls_up(top: Deployment, middle: Deployment, bottom: Deployment) -> N
     assert (above["achieved"], above["in_progress"]) == (own["achieved"], own["in_progress"]), (above, own)
 
 
+async def test_a_report_over_a_lower_deployment_never_heard_from_says_so(servers: Servers, tmp_path: Path) -> None:
+    """A province whose commune never joined: its report says what it cannot count, rather than 0.
+    (First in the module: it runs before the three levels start, so the database is not crowded.)"""
+    alone = Deployment("tinh-mot", tmp_path / "tinh-mot", servers.postgres_url, lowers=["xa-vang"])
+    try:
+        await alone.start_nats()
+        await alone.start()
+        await establish(alone, "TU-MOT", "province", None, "TU-MOT")
+        await eventually(alone.caught_up, timeout=60, interval=0.2)
+        report = await quota_report(alone, "TU-MOT")
+        assert report["incomplete"]["deployments"] == [{"deployment": "xa-vang", "reason": "never_heard"}]
+        assert report["incomplete"]["note"].startswith("Báo cáo có thể chưa đầy đủ: chưa nhận được gì từ xa-vang")
+    finally:
+        await alone.close()
+
+
 async def test_the_province_keeps_and_verifies_the_communes_logs_through_the_middle(chain: list[Deployment]) -> None:
     top, middle, bottom = chain
     for log in ("registry", "dossiers"):
@@ -97,9 +114,17 @@ async def test_a_cut_at_either_link_converges_when_it_returns(chain: list[Deploy
     try:
         await open_dossier(bottom)
         await admit_on_paper(bottom)
-        # Nothing reaches the province while a link on the way is cut.
+        # Nothing reaches the province while a link on the way is cut; the province sees that
+        # link cut (the one further down too, told by the middle) and its report says it may miss
+        # what the commune recorded since, instead of passing the old figures for whole ones.
         await eventually(lambda: middle_has(middle, bottom) if cut == MIDDLE else true(), timeout=120, interval=0.5)
-        assert await quota_report(top, "DU-XA") == before
+        shown = await eventually(lambda: shown_cut(top), timeout=120, interval=0.5)
+        assert shown["cut_between"] == [MIDDLE, BOTTOM] if cut == BOTTOM else "cut_between" not in shown, shown
+        report = await quota_report(top, "DU-XA")
+        missing = report.pop("incomplete")
+        assert {"deployment": BOTTOM, "reason": "cut"} in missing["deployments"], missing
+        assert "đường nối tới xa đang bị đứt" in missing["note"], missing
+        assert report == before
     finally:
         await lower.proxy.restore()
     await settled(*chain)
@@ -108,6 +133,12 @@ async def test_a_cut_at_either_link_converges_when_it_returns(chain: list[Deploy
     await rolls_up(top, middle, bottom)
     for deployment in chain:
         await verify_projections(deployment)
+
+
+async def shown_cut(top: Deployment) -> dict | None:
+    links = (await top.ask("federation", "links", {"origin": BOTTOM}))["links"]
+    state = next(link for link in links if link["kept_log"] == "dossiers_at_xa")
+    return state if state["cut"] else None
 
 
 async def middle_has(middle: Deployment, bottom: Deployment) -> bool:
