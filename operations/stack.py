@@ -106,14 +106,27 @@ class ServiceProcess:
         self.started_at = time.monotonic()
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process is None or self.process.poll() is not None:
+        self.terminate()
+        self.wait_or_kill(time.monotonic() + timeout)
+
+    def terminate(self) -> None:
+        """Ask it to stop (SIGTERM): it finishes what it is doing, then exits."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait_or_kill(self, deadline: float) -> None:
+        """Wait for it to exit until `deadline` (time.monotonic()), then kill it."""
+        if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout)
+            self.process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+SERVICES_STOP_SECONDS = 15.0
+"""How long the services of one deployment are given to stop on their own before they are killed."""
 
 
 @dataclass
@@ -357,9 +370,14 @@ class Stack:
                 process.start()
                 self.write_state()
 
-    def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
+    def stop(self, timeout: float = SERVICES_STOP_SECONDS) -> None:
+        """Every service at once, each given until the same deadline (one after the other, a
+        topology's twenty-odd services could take minutes); then the servers they used."""
+        for process in self.processes:
+            process.terminate()
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            process.wait_or_kill(deadline)
         if self.nats:
             self.nats.stop()
         if self.postgres:

@@ -22,24 +22,30 @@ TOP, MIDDLE, BOTTOM = "tinh", "huyen", "xa"
 @pytest.fixture(scope="module")
 async def chain(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[list[Deployment]]:
     async with chained_deployments(tmp_path_factory.mktemp("three"), servers.postgres_url, [TOP, MIDDLE, BOTTOM]) as found:
-        top, middle, bottom = found
-        await establish(top, "TU", "province", None, "TU")
-        await establish(top, "HUYEN", "upper_committee", "TU", "TU")
-        await quota(top, "HUYEN", 10, "TU")
-        await settled(*found)
-        await establish(middle, "DU-XA", "grassroots_committee", "HUYEN", "HUYEN")
-        await quota(middle, "DU-XA", 4, "HUYEN")
-        await settled(*found)
-        await establish(bottom, "CB-XA", "cell", "DU-XA", "DU-XA")
-        await ok(await bottom.send("registry", "register_member", {
-            "actor": "can-bo-du-xa", "scope": "DU-XA", "citizen_id": HELPER, "full_name": "Đảng viên Giúp Đỡ",
-            "organisation": "CB-XA", "kind": "official", "effective_from": "2020-06-01",
-        }))
-        for _ in range(2):
-            await open_dossier(bottom)
-        await admit_on_paper(bottom)
-        await settled(*found)
+        await build_tree(found)
         yield found
+
+
+async def build_tree(chain: list[Deployment]) -> None:
+    """Each level records its own units: the province the district, the district the commune's
+    committee, the commune its cell, a helper, two dossiers in progress and one admission."""
+    top, middle, bottom = chain
+    await establish(top, "TU", "province", None, "TU")
+    await establish(top, "HUYEN", "upper_committee", "TU", "TU")
+    await quota(top, "HUYEN", 10, "TU")
+    await settled(*chain)
+    await establish(middle, "DU-XA", "grassroots_committee", "HUYEN", "HUYEN")
+    await quota(middle, "DU-XA", 4, "HUYEN")
+    await settled(*chain)
+    await establish(bottom, "CB-XA", "cell", "DU-XA", "DU-XA")
+    await ok(await bottom.send("registry", "register_member", {
+        "actor": "can-bo-du-xa", "scope": "DU-XA", "citizen_id": HELPER, "full_name": "Đảng viên Giúp Đỡ",
+        "organisation": "CB-XA", "kind": "official", "effective_from": "2020-06-01",
+    }))
+    for _ in range(2):
+        await open_dossier(bottom)
+    await admit_on_paper(bottom)
+    await settled(*chain)
 
 
 HELPER = "001900000001"
@@ -106,6 +112,12 @@ async def test_the_province_keeps_and_verifies_the_communes_logs_through_the_mid
 
 @pytest.mark.parametrize("cut", [BOTTOM, MIDDLE])
 async def test_a_cut_at_either_link_converges_when_it_returns(chain: list[Deployment], cut: str) -> None:
+    await cut_converges(chain, cut)
+
+
+async def cut_converges(chain: list[Deployment], cut: str) -> None:
+    """The link joining `cut` to the level above cut while the commune works; the province shows
+    it cut and its report says what it may miss; restored, every level converges, top = below."""
     top, middle, bottom = chain
     lower = bottom if cut == BOTTOM else middle
     assert lower.proxy is not None
