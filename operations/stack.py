@@ -93,8 +93,10 @@ class ServiceProcess:
     process: subprocess.Popen | None = None
     restarts: int = 0
     started_at: float = 0.0
+    terminated: bool = False
 
     def start(self) -> None:
+        self.terminated = False
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"ketnap.services.{self.name}"],
@@ -110,9 +112,10 @@ class ServiceProcess:
         self.wait_or_kill(time.monotonic() + timeout)
 
     def terminate(self) -> None:
-        """Ask it to stop (SIGTERM): it finishes what it is doing, then exits."""
-        if self.process is not None and self.process.poll() is None:
+        """Ask it to stop (SIGTERM), once: it finishes what it is doing, then exits."""
+        if self.process is not None and self.process.poll() is None and not self.terminated:
             self.process.send_signal(signal.SIGTERM)
+            self.terminated = True
 
     def wait_or_kill(self, deadline: float) -> None:
         """Wait for it to exit until `deadline` (time.monotonic()), then kill it."""
@@ -370,11 +373,14 @@ class Stack:
                 process.start()
                 self.write_state()
 
+    def terminate_services(self) -> None:
+        for process in self.processes:
+            process.terminate()
+
     def stop(self, timeout: float = SERVICES_STOP_SECONDS) -> None:
         """Every service at once, each given until the same deadline (one after the other, a
         topology's twenty-odd services could take minutes); then the servers they used."""
-        for process in self.processes:
-            process.terminate()
+        self.terminate_services()
         deadline = time.monotonic() + timeout
         for process in self.processes:
             process.wait_or_kill(deadline)
@@ -579,6 +585,10 @@ def _run(stacks: list[Stack], summary: Callable[[], None]) -> int:
         print(f"Không khởi động được: {error} {detail}".strip(), file=sys.stderr)
         return 1
     finally:
+        # Every deployment's services are told at once, so they wind down side by side; then each
+        # deployment, lower first, waits for its own (its own deadline) and stops its servers.
+        for stack in reversed(stacks):
+            stack.terminate_services()
         for stack in reversed(stacks):
             stack.stop()
         for lock in locks:
