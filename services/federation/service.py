@@ -101,20 +101,27 @@ def build_service(links: Links, name: str = "federation") -> Service:
     async def tell_links(ctx: ServiceContext, request: dict[str, Any]) -> dict[str, Any]:
         """The level above asks how this deployment's links below stand: it passes their logs up,
         so a cut further down is a cut for the level above too."""
-        return {"links": [await link_state(ctx, k) for k in links.kept if k.direction == "up"]}
+        return {"links": await link_states_of(ctx, [k for k in links.kept if k.direction == "up"])}
 
     @service.query("links", LinksQuery)
     async def link_states(ctx: ServiceContext, query: LinksQuery) -> dict[str, Any]:
         """Mỗi nhật ký nhận từ đơn vị triển khai khác: đã giữ đến đâu, còn bao nhiêu trên đường, cảnh báo."""
         chosen = [k for k in links.kept if query.origin in (None, k.origin)]
-        states = [await link_state(ctx, k) for k in chosen]
-        below = {via: await links_below(ctx, via) for via in sorted({k.via for k in chosen if k.via})}
-        for kept, state in zip(chosen, states, strict=True):
-            if kept.via:
-                join_road(state, kept, below[kept.via])
-        return {"deployment": links.deployment, "links": states}
+        return {"deployment": links.deployment, "links": await link_states_of(ctx, chosen)}
 
     return service
+
+
+async def link_states_of(ctx: ServiceContext, chosen: list[KeptLog]) -> list[dict[str, Any]]:
+    """The state of each of `chosen`; one passed up by a lower deployment joined with that one's
+    own link to the origin (asked of every such deployment at once, so a cut one costs one wait)."""
+    states = [await link_state(ctx, k) for k in chosen]
+    vias = sorted({k.via for k in chosen if k.via})
+    below = dict(zip(vias, await asyncio.gather(*(links_below(ctx, via) for via in vias)), strict=True))
+    for kept, state in zip(chosen, states, strict=True):
+        if kept.via:
+            join_road(state, kept, below[kept.via])
+    return states
 
 
 async def links_below(ctx: ServiceContext, lower: str) -> dict[str, dict[str, Any]] | None:
