@@ -54,6 +54,10 @@ END $$;
 """
 
 
+LINKS_BELOW_TIMEOUT_SECONDS = 1.0
+"""How long the level above waits for a lower deployment to tell how its own links below stand."""
+
+
 def build_service(links: Links, name: str = "federation") -> Service:
     service = Service(
         name, owns_log=False, kept_logs=[k.name for k in links.kept], kept_origins={k.name: (k.service, k.origin) for k in links.kept},
@@ -101,7 +105,8 @@ def build_service(links: Links, name: str = "federation") -> Service:
     async def tell_links(ctx: ServiceContext, request: dict[str, Any]) -> dict[str, Any]:
         """The level above asks how this deployment's links below stand: it passes their logs up,
         so a cut further down is a cut for the level above too."""
-        return {"links": await link_states_of(ctx, [k for k in links.kept if k.direction == "up"])}
+        within = float(request.get("within", LINKS_BELOW_TIMEOUT_SECONDS)) if isinstance(request, dict) else LINKS_BELOW_TIMEOUT_SECONDS
+        return {"links": await link_states_of(ctx, [k for k in links.kept if k.direction == "up"], within / 2)}
 
     @service.query("links", LinksQuery)
     async def link_states(ctx: ServiceContext, query: LinksQuery) -> dict[str, Any]:
@@ -112,29 +117,31 @@ def build_service(links: Links, name: str = "federation") -> Service:
     return service
 
 
-async def link_states_of(ctx: ServiceContext, chosen: list[KeptLog]) -> list[dict[str, Any]]:
+async def link_states_of(ctx: ServiceContext, chosen: list[KeptLog], within: float = LINKS_BELOW_TIMEOUT_SECONDS) -> list[dict[str, Any]]:
     """The state of each of `chosen`; one passed up by a lower deployment joined with that one's
-    own link to the origin (asked of every such deployment at once, so a cut one costs one wait)."""
-    states = [await link_state(ctx, k) for k in chosen]
+    own link to the origin (asked of every such deployment at once, so a cut one costs one wait of
+    `within` seconds; each asks further down within half of what it was given)."""
     vias = sorted({k.via for k in chosen if k.via})
-    below = dict(zip(vias, await asyncio.gather(*(links_below(ctx, via) for via in vias)), strict=True))
+    # Side by side: a report above waits for this answer (ketnap.services.reporting.completeness).
+    states, told = await asyncio.gather(
+        asyncio.gather(*(link_state(ctx, k) for k in chosen)), asyncio.gather(*(links_below(ctx, via, within) for via in vias)),
+    )
+    below = dict(zip(vias, told, strict=True))
     for kept, state in zip(chosen, states, strict=True):
         if kept.via:
             join_road(state, kept, below[kept.via])
-    return states
+    return list(states)
 
 
-async def links_below(ctx: ServiceContext, lower: str) -> dict[str, dict[str, Any]] | None:
-    """The lower deployment's own links below it, by kept log; None when it does not answer (its
-    link here is then cut, or it is down: shown by this side's own state)."""
+async def links_below(ctx: ServiceContext, lower: str, within: float) -> dict[str, dict[str, Any]] | None:
+    """The lower deployment's own links below it, by kept log; None when it does not answer within
+    `within` seconds (its link here is then cut, or it is down: shown by this side's own state)."""
     try:
-        reply = await ctx.nc.request(subjects.linked_links_subject(lower), b"{}", timeout=LINKS_BELOW_TIMEOUT_SECONDS)
+        body = json.dumps({"within": within}).encode()
+        reply = await ctx.nc.request(subjects.linked_links_subject(lower), body, timeout=within)
         return {state["kept_log"]: state for state in json.loads(reply.data)["links"]}
     except (nats.errors.Error, TimeoutError, ValueError, KeyError):
         return None
-
-
-LINKS_BELOW_TIMEOUT_SECONDS = 1.0
 
 
 def join_road(state: dict[str, Any], kept: KeptLog, below: dict[str, dict[str, Any]] | None) -> None:
