@@ -47,7 +47,8 @@ def _with_running_links(settings: Settings) -> Settings:
     if not links:
         return settings
     return settings.model_copy(
-        update={"deployment_id": links["deployment"], "upper_deployment": links["upper"], "lower_deployments": tuple(links["lowers"])}
+        update={"deployment_id": links["deployment"], "upper_deployment": links["upper"], "lower_deployments": tuple(links["lowers"]),
+                "further_below": tuple(tuple(pair) for pair in links.get("further_below", []))}
     )
 
 

@@ -93,8 +93,10 @@ class ServiceProcess:
     process: subprocess.Popen | None = None
     restarts: int = 0
     started_at: float = 0.0
+    terminated: bool = False
 
     def start(self) -> None:
+        self.terminated = False
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"ketnap.services.{self.name}"],
@@ -106,14 +108,28 @@ class ServiceProcess:
         self.started_at = time.monotonic()
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process is None or self.process.poll() is not None:
+        self.terminate()
+        self.wait_or_kill(time.monotonic() + timeout)
+
+    def terminate(self) -> None:
+        """Ask it to stop (SIGTERM), once: it finishes what it is doing, then exits."""
+        if self.process is not None and self.process.poll() is None and not self.terminated:
+            self.process.send_signal(signal.SIGTERM)
+            self.terminated = True
+
+    def wait_or_kill(self, deadline: float) -> None:
+        """Wait for it to exit until `deadline` (time.monotonic()), then kill it."""
+        if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout)
+            self.process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+SERVICES_STOP_SECONDS = 15.0
+"""How long the services of one deployment are given to stop on their own before they are killed."""
 
 
 @dataclass
@@ -289,6 +305,7 @@ class Stack:
             "KETNAP_LOG_LEVEL": self.settings.log_level,
             "KETNAP_UPPER": self.settings.upper_deployment,
             "KETNAP_LOWERS": ",".join(self.settings.lower_deployments),
+            "KETNAP_FURTHER_BELOW": ",".join(f"{origin}@{via}" for origin, via in self.settings.further_below),
             "KETNAP_LEAF_PORT": self.settings.leaf_port,
             "KETNAP_UPPER_LEAF_URL": self.settings.upper_leaf_url,
         }
@@ -322,6 +339,7 @@ class Stack:
                 "deployment": self.settings.deployment_id,
                 "upper": self.settings.upper_deployment,
                 "lowers": list(self.settings.lower_deployments),
+                "further_below": [list(pair) for pair in self.settings.further_below],
             },
         }
         state_file(self.settings.data_dir).write_text(json.dumps(state, indent=2))
@@ -355,9 +373,17 @@ class Stack:
                 process.start()
                 self.write_state()
 
-    def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
+    def terminate_services(self) -> None:
+        for process in self.processes:
+            process.terminate()
+
+    def stop(self, timeout: float = SERVICES_STOP_SECONDS) -> None:
+        """Every service at once, each given until the same deadline (one after the other, a
+        topology's twenty-odd services could take minutes); then the servers they used."""
+        self.terminate_services()
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            process.wait_or_kill(deadline)
         if self.nats:
             self.nats.stop()
         if self.postgres:
@@ -481,13 +507,10 @@ def print_topology_summary(topology: Topology, stacks: list[Stack]) -> None:
             print("  Nối lên     (cấp cao nhất)")
         if settings.lower_deployments:
             print(f"  Cấp dưới    {', '.join(settings.lower_deployments)} (nối vào 127.0.0.1:{settings.leaf_port})")
+        if settings.further_below:
+            print(f"  Xa hơn      {', '.join(f'{origin} (qua {via})' for origin, via in settings.further_below)}")
         print(f"  Dữ liệu     {settings.data_dir}")
         print(f"  Dịch vụ     {', '.join(p.name for p in stack.processes)}")
-    if warnings := topology.not_kept_above():
-        print()
-        print("Chú ý, báo cáo qua nhiều hơn hai cấp chưa đầy đủ:")
-        for warning in warnings:
-            print(f"  - {warning}")
     first = stacks[0].settings.data_dir
     print()
     print(f"Xem trạng thái một đơn vị: KETNAP_DATA_DIR={first} {ketnap} status   ·   Dừng tất cả: Ctrl-C")
@@ -562,6 +585,10 @@ def _run(stacks: list[Stack], summary: Callable[[], None]) -> int:
         print(f"Không khởi động được: {error} {detail}".strip(), file=sys.stderr)
         return 1
     finally:
+        # Every deployment's services are told at once, so they wind down side by side; then each
+        # deployment, lower first, waits for its own (its own deadline) and stops its servers.
+        for stack in reversed(stacks):
+            stack.terminate_services()
         for stack in reversed(stacks):
             stack.stop()
         for lock in locks:

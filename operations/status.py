@@ -138,8 +138,11 @@ def _cut_line(link: dict[str, Any]) -> str:
     """What is known to be missing over a cut link: what was already on the way at the last contact,
     and everything the origin recorded since (its count is unknown until the link returns)."""
     known = on_the_way(link) or 0
+    # A log passed up by a lower deployment: the cut may be further down, between it and the origin.
+    between = link.get("cut_between")
+    where = f"giữa {between[0]} và {between[1]}" if between else f"với {link['origin']}"
     return (
-        f"Liên kết với {link['origin']} bị ĐỨT: không liên lạc được {link['last_contact_seconds']} s; {link['kept_log']} mới giữ"
+        f"Liên kết {where} bị ĐỨT: không liên lạc được {link['last_contact_seconds']} s; {link['kept_log']} mới giữ"
         f" đến vị trí {link['kept_head']}, còn thiếu {known} sự kiện đã biết là đang trên đường, cùng mọi sự kiện"
         f" {link['origin']} ghi sau lần liên lạc cuối."
     )

@@ -105,20 +105,17 @@ class Topology(BaseModel):
     def lowers_of(self, deployment_id: str) -> tuple[str, ...]:
         return tuple(d.id for d in self.deployments if d.upper == deployment_id)
 
-    def not_kept_above(self) -> list[str]:
-        """What three levels or more leave out, in words: a deployment keeps the logs of those
-        directly below it only (docs/federation.md, "Limits"), so every level further up reports
-        on their units without their dossiers. Said when the topology starts, not found in a report."""
-        warnings = []
-        for entry in self.deployments:
-            above = self.get(entry.upper).upper if entry.upper else None
-            while above is not None:
-                warnings.append(
-                    f"{above} không giữ nhật ký của {entry.id} (chỉ {entry.upper}, cấp trên trực tiếp, giữ): báo cáo của"
-                    f" {above} về các đơn vị thuộc {entry.id} chưa tính hồ sơ ghi ở {entry.id}."
-                )
-                above = self.get(above).upper
-        return warnings
+    def further_below(self, deployment_id: str) -> tuple[tuple[str, str], ...]:
+        """Every deployment below those directly below `deployment_id`, with the one directly
+        below it comes through: that one keeps its logs and passes them up (docs/federation.md)."""
+        found: list[tuple[str, str]] = []
+        for lower in self.lowers_of(deployment_id):
+            waiting = list(self.lowers_of(lower))
+            while waiting:
+                below = waiting.pop(0)
+                found.append((below, lower))
+                waiting.extend(self.lowers_of(below))
+        return tuple(found)
 
     def settings_for(self, deployment_id: str, base: Settings) -> Settings:
         """`base` as deployment `deployment_id` runs it: its id, links, ports and data folder.
@@ -137,6 +134,7 @@ class Topology(BaseModel):
                 "deployment_id": entry.id,
                 "upper_deployment": entry.upper,
                 "lower_deployments": self.lowers_of(entry.id),
+                "further_below": self.further_below(entry.id),
                 "leaf_port": entry.leaf_port,
                 "upper_leaf_url": upper_leaf_url,
                 "nats_port": entry.nats_port,

@@ -47,7 +47,7 @@ def _federated(links: Links) -> list[Service]:
         dossiers(kept_votings=links.logs_of("voting")[1:], dossiers_live_below=bool(links.lowers)),
         verification(),
         voting(kept_votings=links.logs_of("voting")[1:]),
-        reporting(sources={role: links.logs_of(role) for role in ROLES}),
+        reporting(sources={role: links.logs_of(role) for role in ROLES}, below=links.below),
         gateway(),
         federation(links),
     ]

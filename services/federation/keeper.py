@@ -54,9 +54,10 @@ class Keeper:
 
     def __post_init__(self) -> None:
         self.store = EventStore(self.pool, self.kept.name)
-        # A gap is filled from the origin's own database, through its federation service.
+        # A gap is filled from the database of the deployment it comes through (the origin's own
+        # log, or the lower deployment's verified copy of it), through its federation service.
         self.origin_log = RemoteLog(
-            self.nc, self.kept.name, subject=subjects.linked_log_subject(self.kept.origin, self.kept.service)
+            self.nc, self.kept.name, subject=subjects.linked_log_subject(self.kept.through, self.kept.name_there)
         )
 
     async def run(self, stop: asyncio.Event) -> None:

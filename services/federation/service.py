@@ -4,12 +4,14 @@ Runs only in a deployment that has a link (`Settings.federated`). For each kept 
 (`ketnap.platform.federation.links`) a keeper takes what arrives through the sourced stream and checks
 the chain; the framework relays the kept log to JetStream and answers reads of it, so the other
 services consume it like any log of their own. It also answers the linked deployments' reads of
-this deployment's own logs (`ketnap.fed.<deployment>.log.<service>`) when they find a gap.
+this deployment's own logs (`ketnap.fed.<deployment>.log.<service>`) and of the logs it keeps from
+below (`ketnap.fed.<deployment>.log.<service>_at_<origin>`: it passes them up) when they find a gap.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import nats.errors
@@ -20,7 +22,7 @@ from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.eventstore import EventStore
-from ketnap.platform.federation.links import DOWNWARD, UPWARD, KeptLog, Links
+from ketnap.platform.federation.links import DOWNWARD, UPWARD, KeptLog, Links, on_the_way
 from ketnap.platform.federation.streams import KEEPER, arriving_stream, keep_sourcing, keeper_durable
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.services.federation import upward
@@ -52,11 +54,16 @@ END $$;
 """
 
 
+LINKS_BELOW_TIMEOUT_SECONDS = 1.0
+"""How long the level above waits for a lower deployment to tell how its own links below stand."""
+
+
 def build_service(links: Links, name: str = "federation", *, acknowledgements_in: str = "gateway") -> Service:
     """`acknowledgements_in`: the service whose log records the acknowledgements of the keepers'
     integrity alarms (the logs this service keeps are copies of others', never written to)."""
     service = Service(
-        name, owns_log=False, kept_logs=[k.name for k in links.kept], upgrades=[retire_own_alarms(name)], acknowledgements_in=acknowledgements_in,
+        name, owns_log=False, kept_logs=[k.name for k in links.kept], kept_origins={k.name: (k.service, k.origin) for k in links.kept},
+        upgrades=[retire_own_alarms(name)], acknowledgements_in=acknowledgements_in,
     )
 
     async def keep_all(ctx: ServiceContext, closing: asyncio.Event) -> None:
@@ -77,6 +84,13 @@ def build_service(links: Links, name: str = "federation", *, acknowledgements_in
             """A linked deployment re-reads this deployment's log to fill a gap."""
             return await answer_log_request(EventStore(ctx.pool, own), request)
 
+    for from_below in (k for k in links.kept if k.direction == "up"):
+
+        @service.listen(subjects.linked_log_subject(links.deployment, from_below.name))
+        async def read_kept_log(ctx: ServiceContext, request: dict[str, Any], kept: str = from_below.name) -> dict[str, Any]:
+            """The level above re-reads a log kept here from below (it is passed up) to fill a gap."""
+            return await answer_log_request(EventStore(ctx.pool, kept), request)
+
     @service.listen(subjects.linked_alarms_subject(links.deployment))
     async def tell_alarms(ctx: ServiceContext, request: dict[str, Any]) -> dict[str, Any]:
         """The level above asks for this deployment's integrity alarms (`upward`)."""
@@ -89,13 +103,65 @@ def build_service(links: Links, name: str = "federation", *, acknowledgements_in
 
         service.add_background("alarms_from_below", alarms_from_below)
 
+    @service.listen(subjects.linked_links_subject(links.deployment))
+    async def tell_links(ctx: ServiceContext, request: dict[str, Any]) -> dict[str, Any]:
+        """The level above asks how this deployment's links below stand: it passes their logs up,
+        so a cut further down is a cut for the level above too."""
+        within = float(request.get("within", LINKS_BELOW_TIMEOUT_SECONDS)) if isinstance(request, dict) else LINKS_BELOW_TIMEOUT_SECONDS
+        return {"links": await link_states_of(ctx, [k for k in links.kept if k.direction == "up"], within / 2)}
+
     @service.query("links", LinksQuery)
     async def link_states(ctx: ServiceContext, query: LinksQuery) -> dict[str, Any]:
         """Mỗi nhật ký nhận từ đơn vị triển khai khác: đã giữ đến đâu, còn bao nhiêu trên đường, cảnh báo."""
         chosen = [k for k in links.kept if query.origin in (None, k.origin)]
-        return {"deployment": links.deployment, "links": [await link_state(ctx, k) for k in chosen]}
+        return {"deployment": links.deployment, "links": await link_states_of(ctx, chosen)}
 
     return service
+
+
+async def link_states_of(ctx: ServiceContext, chosen: list[KeptLog], within: float = LINKS_BELOW_TIMEOUT_SECONDS) -> list[dict[str, Any]]:
+    """The state of each of `chosen`; one passed up by a lower deployment joined with that one's
+    own link to the origin (asked of every such deployment at once, so a cut one costs one wait of
+    `within` seconds; each asks further down within half of what it was given)."""
+    vias = sorted({k.via for k in chosen if k.via})
+    # Side by side: a report above waits for this answer (ketnap.services.reporting.completeness).
+    states, told = await asyncio.gather(
+        asyncio.gather(*(link_state(ctx, k) for k in chosen)), asyncio.gather(*(links_below(ctx, via, within) for via in vias)),
+    )
+    below = dict(zip(vias, told, strict=True))
+    for kept, state in zip(chosen, states, strict=True):
+        if kept.via:
+            join_road(state, kept, below[kept.via])
+    return list(states)
+
+
+async def links_below(ctx: ServiceContext, lower: str, within: float) -> dict[str, dict[str, Any]] | None:
+    """The lower deployment's own links below it, by kept log; None when it does not answer within
+    `within` seconds (its link here is then cut, or it is down: shown by this side's own state)."""
+    try:
+        body = json.dumps({"within": within}).encode()
+        reply = await ctx.nc.request(subjects.linked_links_subject(lower), body, timeout=within)
+        return {state["kept_log"]: state for state in json.loads(reply.data)["links"]}
+    except (nats.errors.Error, TimeoutError, ValueError, KeyError):
+        return None
+
+
+def join_road(state: dict[str, Any], kept: KeptLog, below: dict[str, dict[str, Any]] | None) -> None:
+    """A log passed up by `kept.via`: its link here and the via's own link to the origin are one
+    road. Cut if either is; what is on the way on both counts; the longer silence shows."""
+    there = (below or {}).get(kept.name)
+    if there is None:
+        return
+    if there["cut"] and not state["cut"]:
+        state["cut"] = True
+        state["cut_between"] = [kept.via, kept.origin]
+    if there["last_contact_seconds"] is None and not there["kept_head"]:
+        state["last_contact_seconds"] = None  # never heard from further down: nothing known of the origin
+    elif there["last_contact_seconds"] is not None and state["last_contact_seconds"] is not None:
+        state["last_contact_seconds"] = max(state["last_contact_seconds"], there["last_contact_seconds"])
+    further = on_the_way(there)
+    if further is not None:
+        state["source_lag"] = (state["source_lag"] or 0) + further
 
 
 async def link_state(ctx: ServiceContext, kept: KeptLog) -> dict[str, Any]:

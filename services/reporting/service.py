@@ -24,6 +24,7 @@ from ketnap.platform.commands import Unavailable
 from ketnap.platform.logging import get_logger
 from ketnap.platform.service import Service, ServiceContext
 from ketnap.platform.snapshots import PastSnapshots
+from ketnap.services.reporting import completeness
 from ketnap.services.reporting.admissions import Admissions
 from ketnap.services.reporting.applicants import Applicants
 from ketnap.services.reporting.audit_timeline import AuditTimeline
@@ -55,12 +56,14 @@ def build_service(
     today: Callable[[], date] = today_in_vietnam,
     term_starts_on: tuple[int, int] = TERM_STARTS_ON,
     acknowledgements_in: str = "gateway",
+    below: Sequence[str] = (),
 ) -> Service:
     """The reporting service on schema `name`, reading the logs `sources` maps each role to
     (registry, dossiers, verification, voting; by default the services of those names; a role
     may map to several logs, as in a deployment that keeps the logs of those below it).
     `acknowledgements_in`: the service whose log records the acknowledgements of reporting's
-    integrity alarms (reporting has no log of its own)."""
+    integrity alarms (reporting has no log of its own). `below`: the deployments whose logs are
+    kept here; a report says when one of them is not kept in full (`completeness`)."""
     unknown = set(sources or {}) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown source roles: {sorted(unknown)}")
@@ -73,17 +76,22 @@ def build_service(
     options = Options(term_starts_on=term_starts_on)
     past = PastSnapshots(name)
     for report in REPORTS:
-        _register(service, report, [by_concern[c] for c in report.needs], options, today, past)
+        _register(service, report, [by_concern[c] for c in report.needs], options, today, past, tuple(below))
     service.add_background("past_snapshots", _closing(past))
     return service
 
 
 def _register(
-    service: Service, report: Report, needs: Sequence[ReportingProjection], options: Options, today: Callable[[], date], past: PastSnapshots
+    service: Service, report: Report, needs: Sequence[ReportingProjection], options: Options, today: Callable[[], date],
+    past: PastSnapshots, below: tuple[str, ...],
 ) -> None:
     async def answer(ctx: ServiceContext, query: Any) -> dict[str, Any]:
         async with snapshot(ctx, needs, query.recorded_by(), today(), past) as (conn, schema, _recorded_day):
-            return await report.run(conn, schema, query, query.about(today()), options)
+            result = await report.run(conn, schema, query, query.about(today()), options)
+        # Only when something is missing: a complete report above is the lower level's own, field for field.
+        if missing := await completeness.incomplete(ctx, below):
+            result["incomplete"] = missing
+        return result
 
     answer.__doc__ = report.run.__doc__
     service.query(report.name, report.model)(answer)

@@ -123,6 +123,9 @@ class Service:
     kept_logs: list[str] = field(default_factory=list)
     """Logs of other deployments this service keeps verbatim (the federation service): each has
     its own schema, is relayed to JetStream and answers log reads, like a service's own log."""
+    kept_origins: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """For a kept log, the service and deployment that wrote it: its relay names them as the
+    messages' origin, so a log passed further up still says where it comes from."""
     tables: dict[str, str] = field(default_factory=dict)
     """Tables of the service's own bookkeeping (not projections), created by the bootstrap."""
     upgrades: list[str] = field(default_factory=list)
@@ -589,7 +592,7 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
             anchorer = Anchorer(pool, js, service.name, settings.deployment_id, key)
             tasks.append(asyncio.create_task(anchorer.run(stop, settings.anchor_interval_seconds), name=f"{service.name}.anchor"))
         for kept in service.kept_logs:
-            relay = Relay(EventStore(pool, kept), js, kept, settings.deployment_id)
+            relay = Relay(EventStore(pool, kept), js, kept, settings.deployment_id, origin=service.kept_origins.get(kept))
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{kept}.relay"))
         turns: dict[str, asyncio.Lock] = {}
         for spec, factory in service.consumers:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 SERVICES: tuple[str, ...] = ("registry", "dossiers", "verification", "voting", "reporting", "gateway")
 """Every service of the system, in start order. The gateway's log holds users, tokens and the
@@ -113,6 +113,10 @@ class Settings(BaseModel):
     # Many levels (docs/federation.md): the deployment above this one, if any, and those below it.
     upper_deployment: str | None = None
     lower_deployments: tuple[str, ...] = ()
+    further_below: tuple[tuple[str, str], ...] = ()
+    """Every deployment further down (below those below), each with the lower deployment its logs
+    come through: (`xa-a1`, `huyen-a`). The lower one keeps them and passes them up verified, so
+    this one keeps them too (KETNAP_FURTHER_BELOW="xa-a1@huyen-a,xa-a2@huyen-a")."""
     leaf_port: int | None = None
     """Where lower deployments join this one's NATS as leaf nodes (an upper deployment only)."""
     upper_leaf_url: str | None = None
@@ -165,6 +169,10 @@ class Settings(BaseModel):
                 values[field] = env[var]
         if env.get("KETNAP_LOWERS"):
             values["lower_deployments"] = tuple(d.strip() for d in env["KETNAP_LOWERS"].split(",") if d.strip())
+        if env.get("KETNAP_FURTHER_BELOW"):
+            values["further_below"] = tuple(
+                tuple(part.strip() for part in d.split("@", 1)) for d in env["KETNAP_FURTHER_BELOW"].split(",") if d.strip()
+            )
         try:
             return cls.model_validate(values)
         except ValidationError as refusal:
@@ -186,6 +194,21 @@ class Settings(BaseModel):
     @classmethod
     def _deployment_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(check_deployment_id(v) for v in value)
+
+    @field_validator("further_below")
+    @classmethod
+    def _further_below(cls, value: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        for entry in value:
+            if len(entry) != 2:
+                raise ValueError(f"KETNAP_FURTHER_BELOW: {'@'.join(entry)!r} phải có dạng <đơn vị>@<cấp dưới trực tiếp>")
+        return tuple((check_deployment_id(origin), check_deployment_id(via)) for origin, via in value)
+
+    @model_validator(mode="after")
+    def _further_below_through_lowers(self) -> Settings:
+        strays = sorted({via for _, via in self.further_below} - set(self.lower_deployments))
+        if strays:
+            raise ValueError(f"KETNAP_FURTHER_BELOW: {', '.join(strays)} không có trong KETNAP_LOWERS (cấp dưới trực tiếp)")
+        return self
 
     @property
     def traces_exporters(self) -> tuple[str, ...]:

@@ -34,6 +34,7 @@ from tests.bench.api import lifecycle_figures as api_lifecycle_figures
 from tests.bench.federation import federation_figures, sourcing_resume_figures
 from tests.bench.levels import level_figures
 from tests.bench.reporting import rebuild_figures as reporting_rebuild_figures
+from tests.bench.three_levels import three_level_figures
 from tests.servers import real_servers
 
 META = EventMetadata(actor="bench", organisation="CB-01")
@@ -217,7 +218,7 @@ async def fill_log(pool: asyncpg.Pool, schema: str, events: int) -> None:
             print(f"  ... {head:,} / {events:,} events generated", file=sys.stderr, flush=True)
 
 
-async def main(events: int, api_applicants: int, level_events: int, federation_events: int = 0) -> None:
+async def main(events: int, api_applicants: int, level_events: int, federation_events: int = 0, three_level_changes: int = 0) -> None:
     print(f"{'figure':<46}{'Ketnap':>23}{'baseline':>23}{'ratio':>6}  aim")
     if events:
         await platform_figures(events)
@@ -236,6 +237,11 @@ async def main(events: int, api_applicants: int, level_events: int, federation_e
             for measured in await federation_figures(Path(root), federation_events):
                 report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
             for measured in await sourcing_resume_figures(Path(root)):
+                report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
+    if three_level_changes:
+        print(f"\nthree levels linked in this process; a cut at each link, {three_level_changes} changes below ...", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory(prefix="ketnap-bench-three-") as root:
+            for measured in await three_level_figures(Path(root), three_level_changes):
                 report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
 
 
@@ -306,6 +312,8 @@ if __name__ == "__main__":
     parser.add_argument("--api-applicants", type=int, default=50, help="dossiers driven through the HTTP API (0: skip)")
     parser.add_argument("--level-events", type=int, default=100_000, help="events of the outage between two linked deployments (0: skip)")
     parser.add_argument("--federation-events", type=int, default=100_000, help="events of the outage between a province and a commune linked in this process (0: skip)")
+    parser.add_argument("--three-level-changes", type=int, default=20, help="units established below while each link of three levels is cut (0: skip)")
     configure_logging("console", "warning")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.events, arguments.api_applicants, arguments.level_events, arguments.federation_events))
+    asyncio.run(main(arguments.events, arguments.api_applicants, arguments.level_events, arguments.federation_events,
+                     arguments.three_level_changes))

@@ -324,27 +324,29 @@ async def _catch_up(province: Deployment, commune: Deployment, events: int) -> l
     ]
 
 
-async def _raw_sourcing(province: Deployment, commune: Deployment, count: int, payload: bytes) -> tuple[float, float]:
+async def _raw_sourcing(
+    province: Deployment, commune: Deployment, count: int, payload: bytes, *, domain: str = COMMUNE, name: str = "RAW_FED_BENCH",
+) -> tuple[float, float]:
     """`count` messages of `payload`'s size, published in the commune's server while the link is
     cut, moved by JetStream sourcing alone into a stream of the province's server once it is
     restored: events/s from the restore until all are there, and the wait for the first."""
     assert commune.proxy is not None and commune.settings and province.settings
     below = await nats.connect(commune.settings.nats_url)
     above = await nats.connect(province.settings.nats_url)
-    name = "RAW_FED_BENCH"
+    subject = f"{name.lower()}.x"
     try:
         await commune.proxy.cut()
         js = below.jetstream()
-        await js.add_stream(StreamConfig(name=name, subjects=["rawfedbench.>"], duplicate_window=600.0))
+        await js.add_stream(StreamConfig(name=name, subjects=[subject], duplicate_window=600.0))
         progress(f"raw baseline: link cut; publishing {count:,} messages of {len(payload):,} B in the commune's server")
         for first in range(0, count, BATCH):
             futures = [
-                await js.publish_async("rawfedbench.x", payload, headers={"Nats-Msg-Id": str(uuid.uuid4())})
+                await js.publish_async(subject, payload, headers={"Nats-Msg-Id": str(uuid.uuid4())})
                 for _ in range(min(BATCH, count - first))
             ]
             await asyncio.gather(*futures)
         await above.jetstream().add_stream(
-            StreamConfig(name=name, sources=[StreamSource(name=name, external=ExternalStream(api=f"$JS.{COMMUNE}.API"))])
+            StreamConfig(name=name, sources=[StreamSource(name=name, external=ExternalStream(api=f"$JS.{domain}.API"))])
         )
         progress("raw baseline: link restored")
         await commune.proxy.restore()

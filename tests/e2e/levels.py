@@ -68,9 +68,30 @@ def write_topology(folder: Path, upper: tuple[str, str], lowers: Mapping[str, st
     return path, proxy
 
 
+def write_chain(folder: Path, chain: list[tuple[str, str]]) -> tuple[Path, dict[str, ProxyThread]]:
+    """A topology of deployments one below the other (`chain`: (id, root) from the top down) on
+    free ports, each joined to the one above through a relay of its own (returned by id)."""
+    proxies: dict[str, ProxyThread] = {}
+    text = 'data_dir = "data"\n'
+    leaf_ports = [free_port() for _ in chain]
+    for n, (deployment, root) in enumerate(chain):
+        text += f'\n[[deployment]]\nid = "{deployment}"\nroot = "{root}"\n'
+        text += "".join(f"{key} = {free_port()}\n" for key in ("nats_port", "nats_monitor_port", "postgres_port", "gateway_port"))
+        if n + 1 < len(chain):
+            text += f"leaf_port = {leaf_ports[n]}\n"
+        if n:
+            proxies[deployment] = ProxyThread(leaf_ports[n - 1])
+            text += f'upper = "{chain[n - 1][0]}"\nleaf_url = "nats-leaf://127.0.0.1:{proxies[deployment].port}"\n'
+    path = folder / "topology.toml"
+    path.write_text(text)
+    return path, proxies
+
+
 @asynccontextmanager
-async def attached(path: Path, proxy: ProxyThread, cut: str) -> AsyncIterator[dict[str, Deployment]]:
-    """The running deployments of the topology at `path`, by id."""
+async def attached(path: Path, proxy: ProxyThread | Mapping[str, ProxyThread], cut: str | None = None) -> AsyncIterator[dict[str, Deployment]]:
+    """The running deployments of the topology at `path`, by id; `proxy` is the relay `cut` joins
+    its upper deployment through, or the relays by deployment id."""
+    proxies = dict(proxy) if isinstance(proxy, Mapping) else {cut: proxy}
     topology = Topology.load(path)
     found: dict[str, Deployment] = {}
     try:
@@ -82,7 +103,8 @@ async def attached(path: Path, proxy: ProxyThread, cut: str) -> AsyncIterator[di
             attached_one.services = all_services(settings)
             attached_one.pool = await asyncpg.create_pool(state["database_url"], min_size=1, max_size=4)
             attached_one.nc = await nats.connect(state["nats_url"], max_reconnect_attempts=-1)
-            attached_one.proxy = proxy if deployment.id == cut else None  # type: ignore[assignment]
+            attached_one.proxy = proxies.get(deployment.id)  # type: ignore[assignment]
+            attached_one.upper = found.get(deployment.upper) if deployment.upper else None
             found[deployment.id] = attached_one
         yield found
     finally:

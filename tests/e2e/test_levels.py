@@ -12,13 +12,15 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from ketnap.operations.embedded import free_port
-from tests.e2e.levels import ProxyThread, attached, write_topology
+from tests.e2e.levels import ProxyThread, attached, write_chain, write_topology
 from tests.e2e.up import Up
+from tests.integration.federation import test_three_levels as three
 from tests.integration.federation.across import (
     CUT,
     PROVINCE,
@@ -67,3 +69,37 @@ def test_a_province_and_two_lower_levels_work_as_one_through_an_outage(tmp_path:
     finally:
         up.kill_everything()
         proxy.close()
+
+
+async def drive_three(path: Path, proxies: dict[str, ProxyThread]) -> None:
+    async with attached(path, proxies) as deployments:
+        chain = [deployments[d] for d in (three.TOP, three.MIDDLE, three.BOTTOM)]
+        await three.build_tree(chain)
+        for cut in (three.BOTTOM, three.MIDDLE):
+            await three.cut_converges(chain, cut)
+
+
+def test_three_levels_report_the_bottom_at_the_top_through_a_cut_at_each_link(tmp_path: Path) -> None:
+    """Issue #24: `ketnap up --topology` with a province, a district below it and a commune below
+    that; the middle passes the commune's logs up, so the province's report of the commune's
+    units is the commune's own, through a cut at each link in turn; then Ctrl-C stops all three."""
+    path, proxies = write_chain(tmp_path, [(three.TOP, "TU"), (three.MIDDLE, "HUYEN"), (three.BOTTOM, "DU-XA")])
+    up = Up(tmp_path / "unused", free_port(), free_port())
+    up.env["KETNAP_LINK_CUT_AFTER"] = "5"  # a cut shows within seconds, not the default 30
+    try:
+        up.start(timeout=400, args=("--topology", str(path)))
+        assert "không giữ nhật ký" not in "".join(up.output)  # the old three-level warning is gone
+        asyncio.run(drive_three(path, proxies))
+        top = tmp_path / "data" / three.TOP
+        verdict = ketnap(top, "audit", "verify", "--deployment", three.BOTTOM)
+        assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+        status = ketnap(top, "status")
+        assert status.returncode == 0, status.stdout
+        assert sum("_at_xa " in line for line in status.stdout.splitlines()) == 4, status.stdout
+        stopping = time.monotonic()
+        assert up.interrupt() == 0, "".join(up.output)
+        print(f"three deployments stopped in {time.monotonic() - stopping:.1f} s")
+    finally:
+        up.kill_everything()
+        for proxy in proxies.values():
+            proxy.close()

@@ -45,3 +45,25 @@ def test_a_deployment_id_must_also_be_a_jetstream_domain_and_a_name_in_sql(bad: 
         Settings(deployment_id=bad)
     with pytest.raises(ValidationError):
         Settings(lower_deployments=(bad,))
+
+
+def test_a_province_keeps_what_its_lower_deployment_keeps_from_further_below() -> None:
+    links = Links("tinh-ls", None, ("huyen-a",), (("xa-c", "huyen-a"),))
+    assert links.below == ("huyen-a", "xa-c")
+    assert links.logs_of("dossiers") == ("dossiers", "dossiers_at_huyen_a", "dossiers_at_xa_c")
+    passed_up = links.kept_log("dossiers_at_xa_c")
+    assert passed_up is not None and (passed_up.origin, passed_up.through, passed_up.name_there) == ("xa-c", "huyen-a", "dossiers_at_xa_c")
+    direct = links.kept_log("dossiers_at_huyen_a")
+    assert direct is not None and (direct.through, direct.name_there) == ("huyen-a", "dossiers")
+
+
+def test_deployments_further_below_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KETNAP_DEPLOYMENT", "tinh-ls")
+    monkeypatch.setenv("KETNAP_LOWERS", "huyen-a")
+    monkeypatch.setenv("KETNAP_FURTHER_BELOW", "xa-c@huyen-a, xa-d@huyen-a")
+    assert Settings.from_env().further_below == (("xa-c", "huyen-a"), ("xa-d", "huyen-a"))
+
+
+def test_a_deployment_further_below_comes_through_one_directly_below() -> None:
+    with pytest.raises(ValidationError):
+        Settings(deployment_id="tinh-ls", lower_deployments=("huyen-a",), further_below=(("xa-c", "huyen-b"),))

@@ -47,6 +47,13 @@ def test_a_cut_link_makes_it_unhealthy_and_says_what_is_missing() -> None:
     assert "xa-a" in last and "vị trí 42" in last and "còn thiếu 5 sự kiện" in last
 
 
+def test_a_log_passed_up_over_a_link_cut_further_down_says_where_it_is_cut() -> None:
+    found = linked(kept_log="registry_at_xa_c", origin="xa-c", cut=True, cut_between=["huyen-a", "xa-c"], last_contact_seconds=31.0)
+    assert not found.healthy
+    last = render_status(found, width=400).splitlines()[-1]
+    assert last.startswith("Liên kết giữa huyen-a và xa-c bị ĐỨT") and "vị trí 42" in last
+
+
 def test_links_that_could_not_be_read_make_it_unhealthy_and_are_said_unknown_not_hidden() -> None:
     found = report()
     found.links_unknown = "dịch vụ federation không trả lời trong 3 giây"

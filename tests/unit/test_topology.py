@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ketnap.operations.topology import Topology, TopologyError
+from ketnap.platform.federation.links import Links
 from ketnap.platform.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -261,12 +262,14 @@ gateway_port = 8102
 """
 
 
-def test_two_levels_leave_nothing_out() -> None:
-    assert Topology.parse(tomllib.loads(GOOD)).not_kept_above() == []
+def test_two_levels_have_nothing_further_below() -> None:
+    topology = Topology.parse(tomllib.loads(GOOD))
+    assert [topology.further_below(d.id) for d in topology.deployments] == [(), (), ()]
 
 
-def test_three_levels_say_which_level_reports_without_whose_dossiers() -> None:
-    assert Topology.parse(tomllib.loads(THREE_LEVELS)).not_kept_above() == [
-        "tinh-ls không giữ nhật ký của xa-c (chỉ huyen-a, cấp trên trực tiếp, giữ): báo cáo của tinh-ls về các đơn vị"
-        " thuộc xa-c chưa tính hồ sơ ghi ở xa-c."
-    ]
+def test_three_levels_keep_the_bottom_at_the_top_through_the_middle() -> None:
+    topology = Topology.parse(tomllib.loads(THREE_LEVELS))
+    top = topology.settings_for("tinh-ls", Settings())
+    assert (top.lower_deployments, top.further_below) == (("huyen-a",), (("xa-c", "huyen-a"),))
+    assert topology.settings_for("huyen-a", Settings()).further_below == ()
+    assert {k.name for k in Links.of(top).kept} >= {"dossiers_at_huyen_a", "dossiers_at_xa_c"}

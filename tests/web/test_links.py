@@ -109,3 +109,36 @@ async def test_a_role_the_access_table_does_not_name_is_refused(browser: Browser
         await expect(page.get_by_role("heading", level=1)).to_have_text("Không được phép")
     finally:
         await page.context.close()
+
+
+async def test_a_report_over_a_cut_link_says_it_may_be_incomplete(browser: Browser, levels: tuple[Deployment, Deployment]) -> None:
+    """The board's quota report above a cut link warns that what the commune recorded since may be
+    missing, instead of passing the figures kept so far for whole ones; the link back, it does not."""
+    top, commune = levels
+    page = await signed_in(browser, top, "bantochuc")
+    report = f"http://127.0.0.1:{top.settings.gateway_port}/bao-cao/chi-tieu?don-vi=TU&ky=nam&nam=2026"  # type: ignore[union-attr]
+    warning = page.get_by_role("alert").filter(has_text="Báo cáo chưa đầy đủ")
+    try:
+        await page.goto(report)
+        await expect(page.get_by_role("heading", level=2).first).to_be_visible()
+        assert commune.proxy is not None
+        await commune.proxy.cut()
+        try:
+            async def warned() -> bool:
+                await page.goto(report)
+                return await warning.count() == 1
+
+            await eventually(warned, timeout=60, interval=1)
+            await expect(warning).to_contain_text("đường nối tới xa-lk đang bị đứt")
+            await expect(page.locator("main")).not_to_contain_text("_at_")
+            await screenshot(page, "bao-cao-chua-day-du")
+        finally:
+            await commune.proxy.restore()
+
+        async def whole_again() -> bool:
+            await page.goto(report)
+            return await warning.count() == 0
+
+        await eventually(whole_again, timeout=60, interval=1)
+    finally:
+        await page.context.close()

@@ -53,8 +53,12 @@ class Relay:
         *,
         batch_size: int = 1000,
         ack_timeout: float = 10.0,
+        origin: tuple[str, str] | None = None,
     ) -> None:
+        """`origin`: the service and deployment that wrote the log, when it is a kept copy of
+        another deployment's (the messages say so); by default `service` of `deployment`."""
         self.store = store
+        self.origin_service, self.origin_deployment = origin or (service, deployment)
         self.js = js
         self.service = service
         self.deployment = deployment
@@ -83,7 +87,7 @@ class Relay:
         headers = {
             subjects.MSG_ID_HEADER: str(event.event_id),
             subjects.POSITION_HEADER: str(event.position),
-            subjects.ORIGIN_HEADER: self.deployment,
+            subjects.ORIGIN_HEADER: self.origin_deployment,
         }
         if event.traceparent:
             # For tools reading the stream; consumers take the event's own (ketnap.platform.tracing).
@@ -100,7 +104,7 @@ class Relay:
                 futures.append(
                     await self.js.publish_async(
                         subjects.event_subject(self.deployment, self.service, event.event_type),
-                        to_wire(event, self.service, self.deployment),
+                        to_wire(event, self.origin_service, self.origin_deployment),
                         stream=self.stream,
                         headers=self._headers(event),
                     )

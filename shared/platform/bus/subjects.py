@@ -53,6 +53,11 @@ def linked_log_subject(deployment: str, service: str) -> str:
     return f"ketnap.fed.{deployment}.log.{service}"
 
 
+def linked_links_subject(deployment: str) -> str:
+    """Where `deployment`'s federation service tells the level above how its own links below stand."""
+    return f"ketnap.fed.{deployment}.links"
+
+
 def linked_alarms_subject(deployment: str) -> str:
     """Where a deployment's federation service tells the level above its integrity alarms (they
     cross the leaf-node link under `ketnap.fed.>`, as the log reads do)."""

@@ -1,7 +1,9 @@
 """Which logs of which deployments a deployment keeps, and what they are called here.
 
 A lower deployment's logs are kept above in full (the upper level reports over them and decides
-on its cases); an upper deployment's tree and decisions are kept below (a commune's dossiers
+on its cases), and so are those it keeps from further below: it passes them up as it keeps them,
+verified, with their origin's positions and hashes, so every level keeps every level below it and
+checks each chain itself. An upper deployment's tree and decisions are kept below (a commune's dossiers
 learn of the province's decisions, its registry of the units above it). A kept log is named
 `<service>_at_<deployment>`: the same name is its schema, its relayed stream here and its
 log-read subject, so every consumer reads it exactly as it reads a log of its own deployment.
@@ -36,10 +38,23 @@ class KeptLog:
     origin: str
     direction: str
     """"up" when `origin` is below this deployment, "down" when it is the one above."""
+    via: str | None = None
+    """The lower deployment it comes through, when `origin` is further below: that one keeps it
+    and passes it up. None: straight from `origin`."""
 
     @property
     def name(self) -> str:
         return kept_log_name(self.service, self.origin)
+
+    @property
+    def through(self) -> str:
+        """The linked deployment it is read from: its stream is sourced there, a gap filled there."""
+        return self.via or self.origin
+
+    @property
+    def name_there(self) -> str:
+        """What `through` calls this log: its own `service`, or the log it keeps from further below."""
+        return self.service if self.via is None else self.name
 
 
 @dataclass(frozen=True)
@@ -47,14 +62,24 @@ class Links:
     deployment: str
     upper: str | None = None
     lowers: tuple[str, ...] = ()
+    further_below: tuple[tuple[str, str], ...] = ()
+    """(deployment, the lower one it comes through) for each deployment below the lowers."""
 
     @classmethod
     def of(cls, settings: Settings) -> "Links":
-        return cls(settings.deployment_id, settings.upper_deployment, tuple(settings.lower_deployments))
+        return cls(
+            settings.deployment_id, settings.upper_deployment, tuple(settings.lower_deployments), tuple(settings.further_below)
+        )
+
+    @property
+    def below(self) -> tuple[str, ...]:
+        """Every deployment below this one, whose logs are kept here."""
+        return (*self.lowers, *(origin for origin, _ in self.further_below))
 
     @property
     def kept(self) -> tuple[KeptLog, ...]:
         below = tuple(KeptLog(s, d, "up") for d in self.lowers for s in UPWARD)
+        below += tuple(KeptLog(s, d, "up", via) for d, via in self.further_below for s in UPWARD)
         above = tuple(KeptLog(s, self.upper, "down") for s in DOWNWARD) if self.upper else ()
         return below + above
 

@@ -42,6 +42,13 @@ def arriving_stream(kept: KeptLog) -> str:
     return subjects.event_stream(kept.origin, kept.service)
 
 
+def sourced_stream(kept: KeptLog) -> str:
+    """The stream it sources in the deployment it comes through: the origin's own stream, or
+    what the lower deployment relays of the log it keeps from further below (only what it has
+    checked and kept, with the origin's positions)."""
+    return subjects.event_stream(kept.through, kept.name_there)
+
+
 def keeper_durable(kept: KeptLog) -> str:
     return subjects.durable_name(KEEPER, kept.name)
 
@@ -70,15 +77,16 @@ async def resume_stalled_sourcing(nc: NatsClient, links: Links) -> list[str]:
         name = arriving_stream(kept)
         try:
             info = await js.stream_info(name)
-            source = next((s for s in info.sources or [] if s.name == name), None)
+            source = next((s for s in info.sources or [] if s.name == sourced_stream(kept)), None)
             if source is None or 0 <= (source.active or 0) < STALLED_AFTER_SECONDS * 1e9:
                 continue
-            await nc.jetstream(domain=kept.origin, timeout=1.0).stream_info(name)  # the origin answers: the link is up
+            # The deployment it comes through answers: the link is up.
+            await nc.jetstream(domain=kept.through, timeout=1.0).stream_info(sourced_stream(kept))
             await js.update_stream(dataclasses.replace(info.config, sources=[]))
             await js.update_stream(info.config)
         except (nats.errors.Error, nats.js.errors.Error, TimeoutError):
             continue  # the link or the origin is not back yet: tried again on the next round
-        log.info("sourcing restarted", stream=name, origin=kept.origin)
+        log.info("sourcing restarted", stream=name, origin=kept.origin, through=kept.through)
         restarted.append(name)
     return restarted
 
@@ -93,15 +101,16 @@ async def keep_sourcing(nc: NatsClient, links: Links, closing: asyncio.Event, in
 
 
 async def ensure_link_streams(js: JetStreamContext, links: Links) -> None:
-    for origin in sorted({kept.origin for kept in links.kept}):
+    for origin, through in sorted({(kept.origin, kept.through) for kept in links.kept}):
         # The signed heads of the linked deployment's logs, kept beside its logs: `audit verify
-        # --deployment` checks the kept logs against them (docs/integrity.md).
+        # --deployment` checks the kept logs against them (docs/integrity.md). From further
+        # below, the lower deployment's copy of them (it keeps them beside the logs it passes up).
         name = subjects.anchor_stream(origin)
         try:
             await js.stream_info(name)
         except nats.js.errors.NotFoundError:
             await js.add_stream(StreamConfig(
-                name=name, sources=[StreamSource(name=name, external=ExternalStream(api=f"$JS.{origin}.API"))],
+                name=name, sources=[StreamSource(name=name, external=ExternalStream(api=f"$JS.{through}.API"))],
                 retention=RetentionPolicy.LIMITS, storage=StorageType.FILE, allow_direct=True,
             ))
             log.info("link anchor stream created", stream=name, origin=origin)
@@ -109,7 +118,7 @@ async def ensure_link_streams(js: JetStreamContext, links: Links) -> None:
         name = arriving_stream(kept)
         config = StreamConfig(
             name=name,
-            sources=[StreamSource(name=name, external=ExternalStream(api=f"$JS.{kept.origin}.API"))],
+            sources=[StreamSource(name=sourced_stream(kept), external=ExternalStream(api=f"$JS.{kept.through}.API"))],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             allow_direct=True,

@@ -79,6 +79,7 @@ class Deployment:
     postgres_url: str
     upper: Deployment | None = None
     lowers: list[str] = field(default_factory=list)
+    further_below: tuple[tuple[str, str], ...] = ()
     nats: EmbeddedNats | None = None
     proxy: LinkProxy | None = None
     settings: Settings | None = None
@@ -109,6 +110,7 @@ class Deployment:
             deployment_id=self.id,
             upper_deployment=self.upper.id if self.upper else None,
             lower_deployments=tuple(self.lowers),
+            further_below=self.further_below,
             gateway_port=free_port(),
             keys_dir=self.root / "keys",
             anchor_interval_seconds=0.5,
@@ -188,6 +190,31 @@ async def linked_deployments(root: Path, postgres_url: str, upper: str, lowers: 
             await deployment.start()
         yield top, below
     finally:
-        closing = await asyncio.gather(*(d.close() for d in reversed(everything)), return_exceptions=True)
-        if failed := [e for e in closing if isinstance(e, BaseException)]:
-            raise failed[0]
+        await _close(everything)
+
+
+@contextlib.asynccontextmanager
+async def chained_deployments(root: Path, postgres_url: str, ids: list[str]):
+    """Deployments one below the other (`ids` from the top down), each joined to the one above
+    through a proxy the test can cut; every level keeps the logs of every level below it."""
+    chain: list[Deployment] = []
+    for n, deployment_id in enumerate(ids):
+        chain.append(Deployment(
+            deployment_id, root / deployment_id, postgres_url, upper=chain[-1] if chain else None,
+            lowers=ids[n + 1:n + 2], further_below=tuple((below, ids[n + 1]) for below in ids[n + 2:]),
+        ))
+    try:
+        for deployment in chain:
+            await deployment.start_nats()
+        # Bottom up: a stream above sources one that then exists already.
+        for deployment in reversed(chain):
+            await deployment.start()
+        yield chain
+    finally:
+        await _close(chain)
+
+
+async def _close(everything: list[Deployment]) -> None:
+    closing = await asyncio.gather(*(d.close() for d in reversed(everything)), return_exceptions=True)
+    if failed := [e for e in closing if isinstance(e, BaseException)]:
+        raise failed[0]
