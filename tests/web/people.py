@@ -83,6 +83,9 @@ async def prepare_certified(
                       lambda d: (d["papers"]["personal_history"] or {}).get("certified_on") == on(8))
     if ready:
         await act(preparer, "dossiers", "mark_ready_for_cell_vote", ready_on=on(9), cell_meeting_on=on(12))
+        # Voting opens its case when it reads the dossiers log: a vote entered before that is
+        # answered "no dossier ready for the cell" (404), as a person would be told too.
+        await _eventually(world, "canbo.a", "voting", "case", dossier)
     return dossier
 
 

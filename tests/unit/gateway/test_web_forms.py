@@ -182,16 +182,16 @@ def test_a_correction_keeps_each_declared_relative_and_a_child_says_whether_an_a
     from ketnap.services.dossiers.commands import CorrectPersonalHistory
 
     act = all_acts()["dinh-chinh-ly-lich"]
-    in_law, child = act.field_named("relatives.4.subject_id"), act.field_named("relatives.6.subject_id")
-    assert in_law is not None and child is not None and act.field_named("relatives.6.adult_with_full_capacity") is not None
+    in_law, child = act.field_named("relatives.5.subject_id"), act.field_named("relatives.7.subject_id")
+    assert in_law is not None and child is not None and act.field_named("relatives.7.adult_with_full_capacity") is not None
     offers = {in_law.name: Offer({"father_in_law-1": "Cha vợ (chồng) đã khai"}), child.name: Offer({"child-1": "Con đã khai"})}
     typed = {
         "applicant.birth_date": "12/03/1985", "applicant.gender": "female", "applicant.ethnicity": "Kinh", "applicant.religion": "Không",
         "applicant.occupation": "Kế toán", "qualifications.general_education": "upper_secondary",
         "qualifications.professional_qualification": "university", "qualifications.youth_union_exists": "yes",
-        "relatives.4.subject_id": "father_in_law-1", "relatives.4.full_name": "Trương Văn Lâm Hải", "relatives.4.birth_year": "1955",
-        "relatives.4.residence_or_work": "Thôn 3", "relatives.6.subject_id": "child-1", "relatives.6.full_name": "Trương Minh Khôi",
-        "relatives.6.birth_year": "2005", "relatives.6.residence_or_work": "Thôn 3", "relatives.6.adult_with_full_capacity": "yes",
+        "relatives.5.subject_id": "father_in_law-1", "relatives.5.full_name": "Trương Văn Lâm Hải", "relatives.5.birth_year": "1955",
+        "relatives.5.residence_or_work": "Thôn 3", "relatives.7.subject_id": "child-1", "relatives.7.full_name": "Trương Minh Khôi",
+        "relatives.7.birth_year": "2005", "relatives.7.residence_or_work": "Thôn 3", "relatives.7.adult_with_full_capacity": "yes",
         "corrected_on": "06/09/2025", "reason": "Ghi sai tên cha chồng.",
     }
     state, body = read(act, typed, offers)
@@ -213,6 +213,9 @@ HISTORY = {
         {"subject_id": "spouse-1", "relation": "spouse", "full_name": "Trương Văn Nam", "birth_year": 1983, "residence_or_work": "Thôn 3",
          "responding_organisation": "DU-B", "is_party_member": False, "member_citizen_id": None, "fully_declared": False,
          "foreign_national": True, "adult_with_full_capacity": None},
+        *({"subject_id": f"guardian-{n}", "relation": "guardian", "full_name": f"Người nuôi {n}", "birth_year": 1950 + n,
+           "residence_or_work": "Thôn 1", "responding_organisation": None, "is_party_member": False, "member_citizen_id": None,
+           "fully_declared": False, "foreign_national": False, "adult_with_full_capacity": None} for n in (1, 2)),
         {"subject_id": "father_in_law-1", "relation": "father_in_law", "full_name": "Trương Văn Lâm", "birth_year": 1955,
          "residence_or_work": "Thôn 3", "responding_organisation": None, "is_party_member": True, "member_citizen_id": "001055000099",
          "fully_declared": True, "foreign_national": False, "adult_with_full_capacity": None},
@@ -225,7 +228,7 @@ HISTORY = {
 
 def test_a_correction_starts_from_the_history_as_it_stands_and_sends_it_back_unchanged() -> None:
     """The form filled from `dossiers.personal_history` sends the same history: every relative in
-    their row with their id (five children: more than the four rows a form once had), the
+    their row with their id (two guardians; five children: more than the four rows a form once had), the
     responding organisation carried along unseen; a staffer changes one field, not all."""
     from ketnap.services.dossiers.commands import CorrectPersonalHistory
     from ketnap.services.gateway.web.acts.preparation import history_values
@@ -239,7 +242,7 @@ def test_a_correction_starts_from_the_history_as_it_stands_and_sends_it_back_unc
     children = act.row_groups("con")
     assert [state.row_shown(g) for g in children[:6]] == [True] * 5 + [False]
     assert state.adds_after(children[4]) == "Thêm con" and state.adds_after(children[3]) == ""
-    typed = {**state.values, "reason": "Ghi sai tên cha chồng.", "relatives.4.full_name": "Trương Văn Lâm Hải"}
+    typed = {**state.values, "reason": "Ghi sai tên cha chồng.", "relatives.5.full_name": "Trương Văn Lâm Hải"}
     read_back, body = read(act, typed, offers)
     assert not read_back.has_errors, read_back.field_errors
     sent = {r["subject_id"]: r for r in body["relatives"]}
@@ -255,7 +258,7 @@ def test_a_correction_starts_from_the_history_as_it_stands_and_sends_it_back_unc
 def test_a_list_shows_one_row_more_for_each_thêm_and_the_rows_filled() -> None:
     act = all_acts()["ly-lich"]
     assert blank(act, date(2025, 9, 6)).rows == {"con": 1}
-    state, _ = read(act, {"so_hang.con": "2", "relatives.9.full_name": "Con thứ tư"})  # the 4th child's row (index 6 + 3)
+    state, _ = read(act, {"so_hang.con": "2", "relatives.10.full_name": "Con thứ tư"})  # the 4th child's row (index 7 + 3)
     assert state.rows == {"con": 4}
     state.add_row("con")
     assert state.rows == {"con": 5}

@@ -67,9 +67,12 @@ def _relative(index: int, relation: Relation, legend: str, *, corrected: bool, n
 
 RELATIVES = (
     (Relation.FATHER, "Cha đẻ"), (Relation.MOTHER, "Mẹ đẻ"), (Relation.GUARDIAN, "Người nuôi dưỡng"),
+    (Relation.GUARDIAN, "Người nuôi dưỡng thứ hai"),
     (Relation.SPOUSE, "Vợ (chồng)"), (Relation.FATHER_IN_LAW, "Cha vợ (chồng)"), (Relation.MOTHER_IN_LAW, "Mẹ vợ (chồng)"),
 )
-"""The relatives a history declares one of each (SINGLE_RELATIONS; a guardian is one on this form), in the form's order."""
+"""The relatives of the form's own groups, in its order: one of each (SINGLE_RELATIONS), and up to
+two guardians (a person may have been raised by two, as the API accepts), so a correction made here
+keeps every relative the history holds."""
 
 
 def _history(*, corrected: bool) -> tuple[Part, ...]:
@@ -110,7 +113,7 @@ def history_values(history: Mapping[str, Any]) -> dict[str, str]:
     """The history form's fields as the history stands (`dossiers.personal_history`): a correction
     starts from it, so a staffer changes one field rather than retyping all. Each relative goes to
     the group of their relation (children in order), with the `subject_id` that keeps their
-    verification; a second guardian, which this form cannot show, is not kept."""
+    verification."""
     values: dict[str, str] = {}
 
     def put(prefix: str, facts: Mapping[str, Any]) -> None:
@@ -123,11 +126,13 @@ def history_values(history: Mapping[str, Any]) -> dict[str, str]:
     put("applicant.", history.get("applicant") or {})
     put("qualifications.", history.get("qualifications") or {})
     values["family_planning_case"] = "yes" if history.get("family_planning_case") else ""
-    single = {relation.value: index for index, (relation, _) in enumerate(RELATIVES)}
-    children = iter(range(len(RELATIVES), len(RELATIVES) + CHILDREN))
+    groups: dict[str, list[int]] = {}
+    for index, (relation, _) in enumerate(RELATIVES):
+        groups.setdefault(relation.value, []).append(index)
+    groups[Relation.CHILD.value] = list(range(len(RELATIVES), len(RELATIVES) + CHILDREN))
     for relative in history.get("relatives") or []:
-        relation = str(relative.get("relation"))
-        index = single.pop(relation, None) if relation != Relation.CHILD else next(children, None)
+        free = groups.get(str(relative.get("relation"))) or []
+        index = free.pop(0) if free else None
         if index is not None:
             put(f"relatives.{index}.", {k: v for k, v in relative.items() if k != "relation"})
     return values
