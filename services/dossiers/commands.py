@@ -49,7 +49,7 @@ class DossierCommand(Command):
     model_config = ConfigDict(use_enum_values=True)
 
     dossier_id: DossierId
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=2**63 - 1)
 
 
 class Fact(BaseModel):

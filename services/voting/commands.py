@@ -33,7 +33,7 @@ DecisionNumber = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class CaseCommand(Command):
-    expected_version: int | None = Field(default=None, ge=0, description="the case version the user last saw")
+    expected_version: int | None = Field(default=None, ge=0, le=2**63 - 1, description="the case version the user last saw")
     """0 for a case with nothing recorded here yet (its own stream's version, as `case` answers it)."""
 
 

@@ -88,7 +88,7 @@ class AlarmsQuery(BaseModel):
 class AcknowledgeAlarm(Command):
     """Xác nhận đã xem xét một cảnh báo toàn vẹn (ghi người xác nhận và thời điểm)."""
 
-    alarm_id: int = Field(ge=1)
+    alarm_id: int = Field(ge=1, le=2**63 - 1, description="the alarm's number (a bigserial: larger ones cannot exist)")
     reason: str | None = Field(default=None, max_length=500, description="why it is acknowledged (what the operator found)")
 
 

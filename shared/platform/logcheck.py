@@ -449,7 +449,7 @@ class VerifyLogQuery(BaseModel):
     đã ký và vị trí xa nhất các bên đọc đã đọc."""
 
     model_config = ConfigDict(extra="forbid")
-    after: int = Field(default=0, ge=0, description="the last position the part before found intact (0: from the start)")
+    after: int = Field(default=0, ge=0, le=2**63 - 1, description="the last position the part before found intact (0: from the start)")
     previous_hash: str = Field(default=GENESIS_HASH, pattern="^[0-9a-f]{64}$", description="its hash")
     limit: int = Field(default=100_000, ge=1, le=1_000_000, description="how many positions this part walks at most")
 

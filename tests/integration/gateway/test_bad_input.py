@@ -147,3 +147,10 @@ async def test_a_disabled_user_loses_every_token(world: World) -> None:
         assert error_of(await world.query(login, "voting", "deadlines", {}), 401, "unauthenticated")["message"] == "Tài khoản đã bị khóa."
     refused = await world.operator_reply("issue_token", login="tam.thoi")
     assert refused["error"]["code"] == "conflict"
+
+
+async def test_an_alarm_number_beyond_any_alarm_is_422_naming_the_field(world: World, unchanged: None) -> None:
+    """Found by the fuzzer: a number past PostgreSQL's bigint reached the database (500)."""
+    for service in ("verification", "reporting"):
+        response = await world.command("quantri", service, "acknowledge_alarm", {"alarm_id": 31273493336243291815936})
+        assert error_of(response, 422, "validation")["message"] == "Dữ liệu không hợp lệ ở trường: alarm_id", response.text
