@@ -449,30 +449,13 @@ class Case:
     def certify(self, *, certified_by: str, certified_on: date) -> list[Event]:
         """Chứng nhận lý lịch: only when every subject has a reply (VERIFY_COMPLETE), none blocks."""
         judgeable(certified_on)
-        if self.certified is not None:
-            if (self.certified.certified_by, self.certified.certified_on) == (certified_by, certified_on):
-                return []
-            raise Conflict(
-                f"Lý lịch đã được {self.certified.certified_by} chứng nhận ngày {_vn(self.certified.certified_on)}.",
-                reason="certified",
-            )
+        if self._certified_as(certified_by, certified_on, repeat=True):
+            return []
         self._ensure_changeable()
         missing = self.missing_replies()
         if missing:
             raise RuleViolation(RuleCode.VERIFY_COMPLETE.value, RuleCode.VERIFY_COMPLETE.message, missing=missing)
-        if self.blocked_by:
-            raise Conflict(
-                "Có kết quả thẩm tra \"không đủ điều kiện\"; chờ cấp ủy có thẩm quyền quyết định trước khi "
-                "chứng nhận lý lịch.",
-                reason="blocked",
-                subjects=list(self.blocked_by),
-            )
-        last_reply = max(s.reply.replied_on for s in self.subjects.values() if s.reply is not None)
-        if certified_on < last_reply:
-            raise InvalidInput(
-                f"Ngày chứng nhận không thể trước ngày có kết quả thẩm tra cuối cùng ({_vn(last_reply)}).",
-                field="certified_on",
-            )
+        self._ensure_certifiable_on(certified_on)
         return [
             HistoryCertified(
                 dossier_id=self.dossier_id, cell=self.cell, certified_by=certified_by, certified_on=certified_on
@@ -485,14 +468,36 @@ class Case:
         day. Judged on its date like a certification (NO_RULE_SET); a disqualifying finding on
         record, or a reply after the paper's certification, still refuses it."""
         judgeable(certified_on)
-        if self.certified is not None:
-            if self.taken_over is not None and (self.certified.certified_by, self.certified.certified_on) == (certified_by, certified_on):
-                return []
-            raise Conflict(
-                f"Lý lịch đã được {self.certified.certified_by} chứng nhận ngày {_vn(self.certified.certified_on)}.",
-                reason="certified",
-            )
+        if self._certified_as(certified_by, certified_on, repeat=self.taken_over is not None):
+            return []
         self._ensure_changeable()
+        self._ensure_certifiable_on(certified_on)
+        return [
+            HistoryTakenOverFromPaper(dossier_id=self.dossier_id, certified_by=certified_by, certified_on=certified_on),
+            *(
+                VerificationReplyRecorded(
+                    dossier_id=self.dossier_id, subject_id=subject_id, replied_on=certified_on,
+                    responding_organisation=certified_by, finding="clear", note=PAPER_NOTE,
+                )
+                for subject_id in self.missing_replies()
+            ),
+            HistoryCertified(dossier_id=self.dossier_id, cell=self.cell, certified_by=certified_by, certified_on=certified_on),
+        ]
+
+    def _certified_as(self, certified_by: str, certified_on: date, *, repeat: bool) -> bool:
+        """True when the history is already certified so, by the same act (`repeat`: a retry, which
+        records nothing); a Conflict when it is certified otherwise; False when not yet."""
+        if self.certified is None:
+            return False
+        if repeat and (self.certified.certified_by, self.certified.certified_on) == (certified_by, certified_on):
+            return True
+        raise Conflict(
+            f"Lý lịch đã được {self.certified.certified_by} chứng nhận ngày {_vn(self.certified.certified_on)}.",
+            reason="certified",
+        )
+
+    def _ensure_certifiable_on(self, certified_on: date) -> None:
+        """No disqualifying finding waits for the committee, and no reply is dated after the certification."""
         if self.blocked_by:
             raise Conflict(
                 "Có kết quả thẩm tra \"không đủ điều kiện\"; chờ cấp ủy có thẩm quyền quyết định trước khi "
@@ -506,17 +511,6 @@ class Case:
                 f"Ngày chứng nhận không thể trước ngày có kết quả thẩm tra cuối cùng ({_vn(max(replied))}).",
                 field="certified_on",
             )
-        return [
-            HistoryTakenOverFromPaper(dossier_id=self.dossier_id, certified_by=certified_by, certified_on=certified_on),
-            *(
-                VerificationReplyRecorded(
-                    dossier_id=self.dossier_id, subject_id=subject_id, replied_on=certified_on,
-                    responding_organisation=certified_by, finding="clear", note=PAPER_NOTE,
-                )
-                for subject_id in self.missing_replies()
-            ),
-            HistoryCertified(dossier_id=self.dossier_id, cell=self.cell, certified_by=certified_by, certified_on=certified_on),
-        ]
 
     def lift_block(self, *, decided_by: str, decided_on: date, outcome: str) -> list[Event]:
         """The competent committee's decision on a disqualifying finding: continue or reject."""
