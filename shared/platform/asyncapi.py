@@ -9,17 +9,18 @@ A service's own projections of its own log are no contract between services and 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import typing
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import pydantic
 from faststream.specification import AsyncAPI
 
 from ketnap.platform.bus import subjects
+from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.service import Service, build_broker
 
 DEPLOYMENT = "{deployment}"
@@ -31,26 +32,18 @@ class EventOrigin(pydantic.BaseModel):
     deployment: str
 
 
-class EventMessage(pydantic.BaseModel):
-    """The body of every event message (`ketnap.platform.envelope.to_wire`): the recorded event,
-    one link of its log's hash chain, with `data` in the shape of its event type's schema."""
-
-    position: int
-    stream_id: str
-    stream_version: int
-    event_id: UUID
-    event_type: str
-    schema_version: int
-    data: dict[str, Any]
-    actor: str
-    organisation: str | None
-    correlation_id: UUID | None
-    causation_id: UUID | None
-    recorded_at: datetime
-    previous_hash: str
-    hash: str
-    traceparent: str | None
-    origin: EventOrigin
+EventMessage = pydantic.create_model(
+    "EventMessage",
+    __doc__="""The body of every event message (`ketnap.platform.envelope.to_wire`): the recorded event,
+    one link of its log's hash chain, with `data` in the shape of its event type's schema.""",
+    # The fields of `RecordedEvent` itself, so the document follows the envelope when it changes.
+    **{
+        field.name: (hint, ... if field.default is dataclasses.MISSING else field.default)
+        for field in dataclasses.fields(RecordedEvent)
+        for hint in (typing.get_type_hints(RecordedEvent)[field.name],)
+    },
+    origin=(EventOrigin, ...),
+)
 
 
 HEADERS = {
