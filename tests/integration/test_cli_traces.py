@@ -12,8 +12,7 @@ import asyncpg
 import pytest
 import typer
 from nats.aio.client import Client as NatsClient
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -25,19 +24,13 @@ from ketnap.platform.service import Service
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.integration.test_alarm_acknowledged import REFUSAL
 from tests.servers import Servers
+from tests.spans import spans_in_memory
 
 
 @pytest.fixture
 def exporter() -> Iterator[InMemorySpanExporter]:
-    spans = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
-    tracing.install(provider)
-    try:
+    with spans_in_memory() as spans:
         yield spans
-    finally:
-        tracing.install(None)
-        provider.shutdown()
 
 
 def ketnap(*args: str) -> int:

@@ -9,29 +9,21 @@ from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from ketnap.platform import tracing
 from tests.conftest import eventually
 from tests.integration.gateway.world import World, world_of
 from tests.servers import Servers
+from tests.spans import spans_in_memory
 
 
 @pytest.fixture(scope="module")
 def exporter() -> Iterator[InMemorySpanExporter]:
     """Spans of every service of the test process, kept in memory; tracing off again after the module."""
-    spans = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
-    tracing.install(provider)
-    try:
+    with spans_in_memory() as spans:
         yield spans
-    finally:
-        tracing.install(None)
-        provider.shutdown()
 
 
 @pytest.fixture(scope="module")
