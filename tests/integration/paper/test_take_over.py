@@ -9,28 +9,21 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Any
 
 import asyncpg
-import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 
 from ketnap.operations.paper_dossiers import TakeOverResult, take_over_file
-from ketnap.platform import projections
 from ketnap.platform.bus import requests
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service
 from ketnap.services.dossiers import events as dossier_events
-from ketnap.services.dossiers.service import build_service as build_dossiers
 from ketnap.services.registry.importer import import_bytes
-from ketnap.services.registry.service import build_service as build_registry
-from ketnap.services.reporting.service import build_service as build_reporting
-from ketnap.services.verification.service import build_service as build_verification
-from ketnap.services.voting.service import build_service as build_voting
-from tests.conftest import eventually, unique
-from tests.integration.harness import bootstrap_bus, consumers_caught_up, new_schema, running
+from tests.conftest import eventually
+from tests.integration.demo.conftest import five_services
+from tests.integration.harness import consumers_caught_up
 from tests.servers import Servers
 
 SOURCES = ("registry", "dossiers", "verification", "voting")
@@ -134,27 +127,9 @@ class World:
 
 @pytest.fixture
 async def world(pool: asyncpg.Pool, servers: Servers, database_url: str) -> AsyncIterator[World]:
-    names = {role: await new_schema(pool) for role in SOURCES}
-    names["reporting"] = await new_schema(pool, owns_log=False)
-    services = {
-        "registry": build_registry(names["registry"], voting_source=names["voting"]),
-        "dossiers": build_dossiers(names["dossiers"], names["registry"], names["verification"], names["voting"]),
-        "verification": build_verification(names["verification"], dossiers_source=names["dossiers"], registry_service=names["registry"]),
-        "voting": build_voting(names["voting"], dossiers_source=names["dossiers"], registry_service=names["registry"]),
-        "reporting": build_reporting(names["reporting"], {role: names[role] for role in SOURCES}),
-    }
-    async with pool.acquire() as conn:
-        for service in services.values():
-            for projection in service.projections:
-                await projections.create_tables(conn, projection, projection.schema)
-    deployment = unique("d")
-    async with AsyncExitStack() as stack:
-        nc = await nats.connect(servers.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
-        stack.push_async_callback(nc.drain)
-        await bootstrap_bus(nc.jetstream(), deployment, list(services.values()))
-        for service in services.values():
-            await stack.enter_async_context(running(service, servers.nats_url, database_url, deployment))
-        yield World(pool, nc, services)
+    """The five services on fresh schemas, as the demo's scenarios run them (no plan driven)."""
+    async with five_services(pool, servers, database_url, applicants=0) as scenario:
+        yield World(pool, scenario.nc, scenario.services)
 
 
 async def test_dossiers_in_progress_are_taken_over_at_their_steps_counted_and_continue_live(world: World) -> None:
