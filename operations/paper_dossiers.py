@@ -36,7 +36,7 @@ from ketnap.platform.bus import requests
 from ketnap.platform.logging import get_logger
 from ketnap.services.dossiers.commands import TAKEN_OVER_STEPS
 from ketnap.services.dossiers.values import STEP_LABELS, GeneralEducation, ProfessionalQualification, Step
-from ketnap.services.registry.importer import Problem, Record, _reason, records_of
+from ketnap.services.registry.importer import Problem, Record, _reason, labelled, records_of
 from ketnap.services.registry.values import normalised_text, parse_user_date
 
 log = get_logger(__name__)
@@ -59,15 +59,6 @@ def _yes_no(value: Any) -> Any:
         if text in _NO:
             return False
     return value
-
-def _lower(table: Mapping[str, str]) -> Callable[[Any], Any]:
-    def accept(value: Any) -> Any:
-        if isinstance(value, str):
-            key = normalised_text(value).lower()
-            return table.get(key, key)
-        return value
-
-    return accept
 
 class PaperDossierRow(BaseModel):
     """One dossier in progress, as the paper holds it: the person and the cell (as for opening a
@@ -126,7 +117,7 @@ class PaperDossierRow(BaseModel):
         "ceremony_on", mode="before",
     )(parse_user_date)
     _bools = field_validator("youth_union_member", "youth_union_exists", mode="before")(_yes_no)
-    _gender = field_validator("gender", mode="before")(_lower(_GENDERS))
+    _gender = field_validator("gender", mode="before")(labelled(_GENDERS, reverse=False))
 
     @field_validator("step", mode="before")
     @classmethod

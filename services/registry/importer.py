@@ -69,8 +69,10 @@ Progress = Callable[[str], None]
 _MEMBER_KIND_LABELS = {"chính thức": MemberKind.OFFICIAL, "dự bị": MemberKind.PROBATIONARY}
 
 
-def _label(labels: dict[Any, str] | dict[str, Any], reverse: bool = True) -> Callable[[Any], Any]:
-    """Accept a Vietnamese label ("chi bộ", "dự bị") as well as the code ("cell", "probationary")."""
+def labelled(labels: dict[Any, str] | dict[str, Any], reverse: bool = True) -> Callable[[Any], Any]:
+    """Accept a Vietnamese label ("chi bộ", "dự bị") as well as the code ("cell", "probationary"):
+    `labels` maps codes to labels, or (`reverse=False`) labels to codes. Every import reads its
+    spreadsheet's choices with it (also operations/paper_dossiers.py)."""
     table = {normalised_text(v).lower(): k for k, v in labels.items()} if reverse else dict(labels)
 
     def accept(value: Any) -> Any:
@@ -94,13 +96,13 @@ class OrganisationRow(OrganisationFacts, _Row):
     authority_effective_from: Day | None = None
 
     _dates = field_validator("effective_from", "authority_decision_date", "authority_effective_from", mode="before")(parse_user_date)
-    _kind = field_validator("kind", mode="before")(_label(KIND_LABELS))
+    _kind = field_validator("kind", mode="before")(labelled(KIND_LABELS))
 
 
 class MemberRow(MemberFacts, _Row):
     _dates = field_validator("effective_from", "admitted_on", "official_since", mode="before")(parse_user_date)
-    _kind = field_validator("kind", mode="before")(_label(_MEMBER_KIND_LABELS, reverse=False))
-    _status = field_validator("status", mode="before")(_label(STATUS_LABELS))
+    _kind = field_validator("kind", mode="before")(labelled(_MEMBER_KIND_LABELS, reverse=False))
+    _status = field_validator("status", mode="before")(labelled(STATUS_LABELS))
 
 
 class PaperAdmissionRow(PaperAdmissionFacts, _Row):
