@@ -90,16 +90,7 @@ class Admission(CommitteeActs):
                 f"ngày {meeting_on:%d/%m/%Y} ({entitled}).",
                 field="agree",
             )
-        tally = replace(
-            counted,
-            agree=agree,
-            disagree=disagree,
-            abstain=0,
-            outcome=vote_outcome(agree, disagree, counted.denominator, rules.adoption_share),
-            violation=check_cell_resolution_adopted(agree, counted.denominator, rules=rules),
-        )
-        if tally.violation is not None:
-            raise refusal(tally.violation)
+        tally = _paper_tally(counted, agree, disagree, rules, check_cell_resolution_adopted(agree, counted.denominator, rules=rules))
         self._record(
             ResolutionTakenOverFromPaper(
                 dossier_id=self.dossier_id, act="cell_resolution", organisation=cell, meeting_on=meeting_on,
@@ -163,13 +154,7 @@ class Admission(CommitteeActs):
                 f"Số phiếu ({agree + disagree}) nhiều hơn số cấp ủy viên ngày {meeting_on:%d/%m/%Y} ({counted.denominator}).",
                 field="agree",
             )
-        tally = replace(
-            counted, agree=agree, disagree=disagree, abstain=0,
-            outcome=vote_outcome(agree, disagree, counted.denominator, rules.adoption_share),
-            violation=check_committee_resolution_adopted(agree, counted.denominator, rules=rules),
-        )
-        if tally.violation is not None:
-            raise refusal(tally.violation)
+        tally = _paper_tally(counted, agree, disagree, rules, check_committee_resolution_adopted(agree, counted.denominator, rules=rules))
         self._record(
             ResolutionTakenOverFromPaper(
                 dossier_id=self.dossier_id, act="grassroots_resolution", organisation=organisation, meeting_on=meeting_on,
@@ -319,3 +304,15 @@ class Admission(CommitteeActs):
             )
         not_before(agreed_on, self.decision.decision_date, "ngày ra quyết định")
         self._record(CeremonyDelayAgreed(dossier_id=self.dossier_id, agreed_by=agreed_by, agreed_on=agreed_on))
+
+
+def _paper_tally(counted: Tally, agree: int, disagree: int, rules: RuleSet, violation: Violation | None) -> Tally:
+    """A vote taken on paper as its counts: the roster or committee `counted` as the registry has
+    it on the day, the paper's counts in place of ballots. Not adopted (`violation`): refused, for
+    a dossier whose resolution failed is not in progress."""
+    if violation is not None:
+        raise refusal(violation)
+    return replace(
+        counted, agree=agree, disagree=disagree, abstain=0,
+        outcome=vote_outcome(agree, disagree, counted.denominator, rules.adoption_share), violation=None,
+    )
