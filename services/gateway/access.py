@@ -145,6 +145,7 @@ COMMANDS: dict[tuple[str, str], Access] = {
     ("voting", "record_grassroots_resolution"): _c(GRASSROOTS, BOARD, scope=("organisation",)),
     ("voting", "record_recognition_grassroots_resolution"): _c(GRASSROOTS, BOARD, scope=("organisation",)),
     ("voting", "decide_admission"): _c(STANDING, scope=("decided_by",)),
+    ("voting", "take_over_admission_decision"): _c(BOARD, GRASSROOTS, ADMIN, scope=("decided_by",)),
     ("voting", "extend_decision_deadline"): _c(STANDING, scope=("decided_by",)),
     ("voting", "record_cell_notified"): _c(CELL, GRASSROOTS),
     ("voting", "agree_ceremony_delay"): _c(STANDING, scope=("agreed_by",)),

@@ -103,6 +103,20 @@ class DecideAdmission(CaseCommand):
     ballots: Ballots = Field(default_factory=list)
 
 
+class TakeOverAdmissionDecision(CaseCommand):
+    """Tiếp nhận quyết định kết nạp đã có trên hồ sơ giấy của đảng ủy cơ sở được ủy quyền (Mẫu 9-KNĐ):
+    the decision's number and date and the counts of the committee's vote the paper records (it holds
+    no ballots); the denominator is the committee's members on the decision day (registry). A decision
+    of an upper committee, which votes in its standing committee, is taken over by `decide_admission`."""
+
+    dossier_id: DossierId
+    decided_by: OrganisationCode
+    decision_number: DecisionNumber
+    decision_date: PastDate
+    agree: int = Field(ge=0, le=1000)
+    disagree: int = Field(default=0, ge=0, le=1000)
+
+
 class ExtendDecisionDeadline(CaseCommand):
     """Ghi việc gia hạn thời gian ra quyết định (một lần, tối đa 30 ngày làm việc)."""
 

@@ -226,13 +226,14 @@ class Ballot(BaseModel):
 
 
 class ResolutionTakenOverFromPaper(Event):
-    """Tiếp nhận từ hồ sơ giấy: a resolution (`act`: the cell's or the grassroots committee's) was
-    adopted on paper before this deployment, with these counts (the paper holds no ballots).
-    Recorded before the `VoteHeld` (the roster or committee on the meeting day, no ballots) and the
-    adopted resolution it stands for."""
+    """Tiếp nhận từ hồ sơ giấy: a resolution (`act`: the cell's or the grassroots committee's, or the
+    vote by which an authorised grassroots committee decided the admission, `meeting_on` then the
+    decision's date) was adopted on paper before this deployment, with these counts (the paper holds
+    no ballots). Recorded before the `VoteHeld` (the roster or committee on the meeting day, no
+    ballots) and the adopted resolution or the decision it stands for."""
 
     dossier_id: DossierId
-    act: Literal["cell_resolution", "grassroots_resolution"]
+    act: Literal["cell_resolution", "grassroots_resolution", "admission_decision"]
     organisation: OrganisationCode
     meeting_on: date
     agree: int

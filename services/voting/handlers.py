@@ -152,6 +152,16 @@ async def decide_admission(cases: CaseLog, registry: RegistryClient, command: c.
     return _decision(case, _tally_result(tally))
 
 
+async def take_over_admission_decision(
+    cases: CaseLog, registry: RegistryClient, command: c.TakeOverAdmissionDecision
+) -> Decision:
+    case = await _open_case(cases, command.dossier_id, command)
+    competent, chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, True)
+    tally = case.take_over_admission_decision(**_arguments(command, "dossier_id"), competent=competent, chain=chain,
+                                              committee=committee)
+    return _decision(case, _tally_result(tally))
+
+
 async def decide_recognition(cases: CaseLog, registry: RegistryClient, command: c.DecideRecognition) -> Decision:
     case = await _open_case(cases, command.dossier_id, command)
     competent, chain, committee = await _decider(registry, case, command.decided_by, command.decision_date, bool(command.ballots))

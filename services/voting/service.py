@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[type[Command], Callable[[CaseLog, RegistryClient, Any]
     "record_appraisal": (c.RecordAppraisal, handlers.record_appraisal),
     "record_grassroots_resolution": (c.RecordGrassrootsResolution, handlers.record_grassroots_resolution),
     "decide_admission": (c.DecideAdmission, handlers.decide_admission),
+    "take_over_admission_decision": (c.TakeOverAdmissionDecision, handlers.take_over_admission_decision),
     "extend_decision_deadline": (c.ExtendDecisionDeadline, handlers.extend_decision_deadline),
     "record_cell_notified": (c.RecordCellNotified, handlers.record_cell_notified),
     "agree_ceremony_delay": (c.AgreeCeremonyDelay, handlers.agree_ceremony_delay),

@@ -275,6 +275,62 @@ class Admission(CommitteeActs):
         self._record_decision(checked, tally, rules, decision, in_favour=admitted)
         return tally
 
+    def take_over_admission_decision(
+        self,
+        *,
+        decided_by: str,
+        decision_number: str,
+        decision_date: date,
+        agree: int,
+        disagree: int,
+        competent: Competence,
+        chain: Chain,
+        committee: Sequence[str] | None,
+    ) -> Tally:
+        """The admission decided on paper by an authorised grassroots committee (Mẫu 9-KNĐ), taken
+        over with the counts of its vote: the checks of a live decision (AUTHORITY, the steps before
+        it, NO_RULE_SET on its date) and COMMITTEE_2_3 against all its members on that day, as live;
+        a vote short of 2/3 is refused (the paper holds no admission then)."""
+        self.require_open()
+        self._require_cell_adopted()
+        self._require_admission_pending()
+        rules = rules_on(decision_date)
+        checked = self._authority("admission_decision", decided_by, competent, decision_date, rules)
+        if not competent.is_grassroots or committee is None:
+            raise InvalidInput(
+                "Chỉ tiếp nhận số phiếu của quyết định khi đảng ủy cơ sở được ủy quyền quyết định kết nạp; "
+                "quyết định của cấp ủy cấp trên ghi số và ngày quyết định, không ghi số phiếu.",
+                field="agree",
+            )
+        not_before(decision_date, self._admission_ready_for_decision(competent, chain), "bước xét trước đó")
+        counted = committee_vote(committee, [], rules=rules, meeting_on=decision_date)
+        if agree + disagree > counted.denominator:
+            raise InvalidInput(
+                f"Số phiếu ({agree + disagree}) nhiều hơn số cấp ủy viên ngày {decision_date:%d/%m/%Y} ({counted.denominator}).",
+                field="agree",
+            )
+        tally = _paper_tally(counted, agree, disagree, rules, check_committee_resolution_adopted(agree, counted.denominator, rules=rules))
+        self._record(
+            ResolutionTakenOverFromPaper(
+                dossier_id=self.dossier_id, act="admission_decision", organisation=decided_by, meeting_on=decision_date,
+                agree=agree, disagree=disagree,
+            )
+        )
+        self._record_decision(
+            checked, tally, rules,
+            AdmissionDecided(
+                dossier_id=self.dossier_id,
+                citizen_id=self.citizen_id,
+                full_name=self.full_name,
+                organisation=self.cell,
+                decided_by=decided_by,
+                decision_number=decision_number,
+                decision_date=decision_date,
+                rule_set=rules.id,
+            ),
+        )
+        return tally
+
     def record_cell_notified(self, *, received_on: date) -> None:
         """The cell received the decision, whichever it was; the ceremony is due 30 working days on."""
         self.require_open()

@@ -13,6 +13,7 @@ from ketnap.services.voting.admission_case import AdmissionCase
 from tests.unit.voting.builders import (
     CELL,
     GRASSROOTS,
+    GRASSROOTS_DECIDES,
     MEETING_ON,
     UPPER,
     UPPER_DECIDES,
@@ -82,3 +83,45 @@ class TestGrassrootsResolutionTakenOverFromPaper:
                                                      chain=chain(), committee=committee(9))
         assert tally.adopted and event_types(case)[-3:] == ["ResolutionTakenOverFromPaper", "VoteHeld", "GrassrootsResolutionAdopted"]
         assert case.summary()["taken_over_from_paper"] == ["grassroots_resolution"]
+
+
+class TestAdmissionDecisionTakenOverFromPaper:
+    """An authorised grassroots committee decided on paper by its own vote, whose ballots the paper
+    does not hold: its counts are judged as its live vote is (AUTHORITY, COMMITTEE_2_3)."""
+
+    def decide(self, case: AdmissionCase, **overrides: object) -> None:
+        arguments: dict = {"decided_by": GRASSROOTS, "decision_number": "15-QĐ/ĐU", "decision_date": date(2025, 9, 25),
+                           "agree": 6, "disagree": 1, "competent": GRASSROOTS_DECIDES, "chain": chain(),
+                           "committee": committee(9)}
+        case.take_over_admission_decision(**(arguments | overrides))  # type: ignore[arg-type]
+
+    def test_COMMITTEE_2_3_the_counts_are_judged_against_all_the_committee_members_and_the_admission_is_published(self) -> None:
+        case = adopted_by_cell()
+        with pytest.raises(RuleViolation) as refused:
+            self.decide(case, agree=5, disagree=0)
+        assert refused.value.rule == "COMMITTEE_2_3" and event_types(case)[-1] == "CellResolutionAdopted"
+        self.decide(case)
+        assert event_types(case)[-4:] == ["ResolutionTakenOverFromPaper", "VoteHeld", "AuthorityChecked", "AdmissionDecided"]
+        assert last(case, "ResolutionTakenOverFromPaper")["act"] == "admission_decision"
+        assert (last(case, "VoteHeld")["denominator"], last(case, "VoteHeld")["ballots"]) == (9, [])
+        assert last(case, "AdmissionDecided")["decision_number"] == "15-QĐ/ĐU"
+        assert case.summary()["taken_over_from_paper"] == ["admission_decision"]
+
+    def test_AUTHORITY_a_committee_not_authorised_cannot_be_taken_over_with_counts(self) -> None:
+        case = adopted_by_cell()
+        with pytest.raises(RuleViolation) as refused:
+            self.decide(case, competent=UPPER_DECIDES)
+        assert refused.value.rule == "AUTHORITY"
+        # The upper committee itself decides in its standing committee: no counts to take over.
+        with pytest.raises(InvalidInput, match="ủy quyền"):
+            self.decide(case, decided_by=UPPER, competent=UPPER_DECIDES, committee=None)
+
+    def test_more_votes_than_members_a_date_before_the_cell_or_a_second_decision_is_refused(self) -> None:
+        case = adopted_by_cell()
+        with pytest.raises(InvalidInput):
+            self.decide(case, agree=9, disagree=1)
+        with pytest.raises(InvalidInput, match="trước"):
+            self.decide(case, decision_date=MEETING_ON.replace(day=MEETING_ON.day - 1))
+        self.decide(case)
+        with pytest.raises(Conflict):
+            self.decide(case)
