@@ -35,7 +35,7 @@ from ketnap.domain.rules import check_rule_set_covers
 from ketnap.platform.bus import requests
 from ketnap.platform.logging import get_logger
 from ketnap.services.dossiers.commands import TAKEN_OVER_STEPS
-from ketnap.services.dossiers.values import STEP_LABELS, GeneralEducation, ProfessionalQualification, Step
+from ketnap.services.dossiers.values import STEP_LABELS, GeneralEducation, ProfessionalQualification, Relation, Step, UnionKind
 from ketnap.services.registry.importer import Problem, Record, _reason, labelled, records_of
 from ketnap.services.registry.values import normalised_text, parse_user_date
 
@@ -50,6 +50,15 @@ _ORDER = {step: index for index, step in enumerate(TAKEN_OVER_STEPS)}
 _GENDERS = {"nam": "male", "nữ": "female"}
 _YES = {"có", "x", "1", "true", "yes", "đoàn viên"}
 _NO = {"không", "0", "false", "no", ""}
+_UNIONS = {
+    "đoàn thanh niên": "youth_union", "đoàn tncs hồ chí minh": "youth_union", "đoàn thanh niên cộng sản hồ chí minh": "youth_union",
+    "đoàn": "youth_union", "công đoàn": "trade_union", "công đoàn cơ sở": "trade_union",
+}
+_RELATIONS = {
+    "cha": "father", "bố": "father", "mẹ": "mother", "cha vợ": "father_in_law", "cha chồng": "father_in_law",
+    "bố vợ": "father_in_law", "bố chồng": "father_in_law", "mẹ vợ": "mother_in_law", "mẹ chồng": "mother_in_law",
+    "người nuôi dưỡng": "guardian", "vợ": "spouse", "chồng": "spouse", "con": "child",
+}
 
 def _yes_no(value: Any) -> Any:
     if isinstance(value, str):
@@ -59,6 +68,29 @@ def _yes_no(value: Any) -> Any:
         if text in _NO:
             return False
     return value
+
+class PaperRelative(BaseModel):
+    """One relative of a personal history verified on paper (a `relative` row, `người thân`, naming
+    the applicant by their CCCD): declared with the history, so verification knows its subjects."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    applicant_citizen_id: str = Field(pattern=r"^\d{12}$")
+    relation: Relation
+    full_name: str = Field(min_length=1, max_length=200)
+    birth_year: int = Field(ge=1850, le=2200)
+    residence_or_work: str = Field(min_length=1, max_length=200)
+    is_party_member: bool = False
+    foreign_national: bool = False
+    adult_with_full_capacity: bool | None = None
+
+    _relation = field_validator("relation", mode="before")(labelled(_RELATIONS, reverse=False))
+    _bools = field_validator("is_party_member", "foreign_national", "adult_with_full_capacity", mode="before")(_yes_no)
+
+    def facts(self) -> dict[str, Any]:
+        """The relative as `declare_personal_history` takes it."""
+        return self.model_dump(mode="json", exclude={"applicant_citizen_id"}, exclude_none=True)
+
 
 class PaperDossierRow(BaseModel):
     """One dossier in progress, as the paper holds it: the person and the cell (as for opening a
@@ -110,13 +142,37 @@ class PaperDossierRow(BaseModel):
     received_on: date | None = None
     ceremony_on: date | None = None
     ceremony_helper_citizen_id: str | None = Field(default=None, pattern=r"^\d{12}$")
+    # The union's resolution introducing the applicant in place of a second member (Mẫu 4-KNĐ).
+    union: UnionKind | None = None
+    union_resolution_number: str | None = Field(default=None, max_length=64)
+    union_resolution_on: date | None = None
+    # The partial committee's appraisal (Mẫu 7-KNĐ), when the cell sits under one.
+    appraised_by: str | None = None
+    appraised_on: date | None = None
+    appraisal_opinion: str | None = Field(default=None, max_length=4000)
+    # The vote of an authorised grassroots committee that decided the admission itself.
+    decision_agree: int | None = Field(default=None, ge=0)
+    decision_disagree: int = Field(default=0, ge=0)
+    # The papers of the probation the paper already holds.
+    member_history_on: date | None = None
+    new_member_class_number: str | None = Field(default=None, max_length=64)
+    new_member_class_issued_on: date | None = None
+    new_member_class_issued_by: str | None = Field(default=None, max_length=200)
+    self_review_on: date | None = None
+    helper_review_on: date | None = None
+    recognition_opinions_on: date | None = None
+    recognition_papers_on: date | None = None
+    relatives: tuple[PaperRelative, ...] = ()
+    """From the file's `relative` rows naming this applicant (`check_rows`)."""
 
     _dates = field_validator(
         "opened_on", "class_issued_on", "letter_on", "declared_on", "birth_date", "introduced_on", "acquainted_since",
         "opinions_on", "certified_on", "ready_on", "cell_meeting_on", "grassroots_meeting_on", "decision_date", "received_on",
-        "ceremony_on", mode="before",
+        "ceremony_on", "union_resolution_on", "appraised_on", "member_history_on", "new_member_class_issued_on",
+        "self_review_on", "helper_review_on", "recognition_opinions_on", "recognition_papers_on", mode="before",
     )(parse_user_date)
     _bools = field_validator("youth_union_member", "youth_union_exists", mode="before")(_yes_no)
+    _union = field_validator("union", mode="before")(labelled(_UNIONS, reverse=False))
     _gender = field_validator("gender", mode="before")(labelled(_GENDERS, reverse=False))
 
     @field_validator("step", mode="before")
@@ -134,6 +190,18 @@ class PaperDossierRow(BaseModel):
         for name in self.needed():
             if getattr(self, name) is None:
                 raise ValueError(f"Hồ sơ ở bước «{STEP_LABELS[Step(self.step)]}» cần trường {name}")
+        for group in _TOGETHER:
+            given = [name for name in group if getattr(self, name) is not None]
+            if given and len(given) < len(group):
+                missing = ", ".join(name for name in group if name not in given)
+                raise ValueError(f"Đã ghi {', '.join(given)} thì cần cả {missing}")
+        if not self.at_least("probation") and any(getattr(self, name) is not None for name in _PROBATION_PAPERS):
+            raise ValueError("Lý lịch đảng viên, lớp đảng viên mới và hồ sơ công nhận chỉ ghi cho hồ sơ ở bước «đảng viên dự bị»")
+        recognition = ("self_review_on", "helper_review_on", "recognition_opinions_on")
+        if self.recognition_papers_on is None and any(getattr(self, name) is not None for name in recognition):
+            raise ValueError("Hồ sơ công nhận trên giấy cần trường recognition_papers_on (ngày hoàn thành hồ sơ công nhận)")
+        if self.relatives and not self.at_least("verification"):
+            raise ValueError("Người thân chỉ ghi cho hồ sơ đã khai lý lịch")
         return self
 
     def at_least(self, step: str) -> bool:
@@ -149,8 +217,10 @@ class PaperDossierRow(BaseModel):
                        "general_education", "professional_qualification"]
         if self.at_least("ready_for_cell_vote"):
             needed += ["class_certificate_number", "class_issued_on", "class_issued_by", "introducer_1_citizen_id",
-                       "introducer_1_name", "introducer_2_citizen_id", "introducer_2_name", "introduced_on",
-                       "acquainted_since", "opinions_on", "certified_by", "certified_on", "ready_on", "cell_meeting_on"]
+                       "introducer_1_name", "introduced_on", "acquainted_since", "opinions_on", "certified_by",
+                       "certified_on", "ready_on", "cell_meeting_on"]
+            # A second member, or the union's resolution in their place (INTRO_SET judges the set).
+            needed += ["union_resolution_number", "union_resolution_on"] if self.union else ["introducer_2_citizen_id", "introducer_2_name"]
         if self.at_least("awaiting_decision"):
             needed += ["cell_agree"]
             if self.grassroots_meeting_on is not None:
@@ -170,11 +240,26 @@ class PaperDossierRow(BaseModel):
                 acts.append((name, value))
         if self.at_least("awaiting_decision") and self.cell_meeting_on is not None:
             acts.append(("cell_meeting_on", self.cell_meeting_on))
-        for name in ("grassroots_meeting_on", "decision_date", "received_on", "ceremony_on"):
+        for name in ("appraised_on", "grassroots_meeting_on", "decision_date", "received_on", "ceremony_on"):
             value = getattr(self, name)
             if value is not None and self.at_least("awaiting_decision"):
                 acts.append((name, value))
+        # The union's resolution and the probation's papers come after the opening (so under a rule set
+        # whenever it is); their order is each step's own check, with its message.
         return acts
+
+_TOGETHER = (
+    ("union", "union_resolution_number", "union_resolution_on"),
+    ("appraised_by", "appraised_on"),
+    ("new_member_class_number", "new_member_class_issued_on", "new_member_class_issued_by"),
+)
+"""Fields a paper gives together or not at all."""
+_PROBATION_PAPERS = (
+    "member_history_on", "new_member_class_number", "new_member_class_issued_on", "new_member_class_issued_by",
+    "self_review_on", "helper_review_on", "recognition_opinions_on", "recognition_papers_on",
+)
+"""The papers of the probation (recorded live when the paper does not hold them)."""
+
 
 @dataclass
 class TakeOverResult:
@@ -191,13 +276,14 @@ def check_rows(records: list[Record]) -> tuple[list[tuple[int, PaperDossierRow]]
     needs, the order of its dates, and that each date falls under a known rule set (NO_RULE_SET, with
     the message every step gives)."""
     rows: list[tuple[int, PaperDossierRow]] = []
-    problems: list[Problem] = []
+    relatives, problems = _relatives_of(records)
     seen: dict[str, int] = {}
     for record in records:
         if record.record != "dossier":
             continue
         try:
-            row = PaperDossierRow.model_validate(record.fields)
+            own = relatives.pop(str(record.fields.get("citizen_id", "")), [])
+            row = PaperDossierRow.model_validate({**record.fields, "relatives": [relative for _, relative in own]})
         except pydantic.ValidationError as error:
             for e in error.errors(include_url=False, include_input=False):
                 problems.append(Problem(record.line, ".".join(str(p) for p in e["loc"]), _reason(e)))
@@ -209,7 +295,26 @@ def check_rows(records: list[Record]) -> tuple[list[tuple[int, PaperDossierRow]]
         problems += [Problem(record.line, p.field, p.reason) for p in found]
         if not found:
             rows.append((record.line, row))
+    for unclaimed in relatives.values():
+        problems += [Problem(line, "applicant_citizen_id", "Không có hồ sơ đang làm của số CCCD này trong tệp") for line, _ in unclaimed]
     return rows, problems
+
+
+def _relatives_of(records: list[Record]) -> tuple[dict[str, list[tuple[int, PaperRelative]]], list[Problem]]:
+    """The file's `relative` rows by the applicant they belong to, and the problems of those rows."""
+    relatives: dict[str, list[tuple[int, PaperRelative]]] = {}
+    problems: list[Problem] = []
+    for record in records:
+        if record.record != "relative":
+            continue
+        try:
+            relative = PaperRelative.model_validate(record.fields)
+        except pydantic.ValidationError as error:
+            for e in error.errors(include_url=False, include_input=False):
+                problems.append(Problem(record.line, ".".join(str(p) for p in e["loc"]), _reason(e)))
+            continue
+        relatives.setdefault(relative.applicant_citizen_id, []).append((record.line, relative))
+    return relatives, problems
 
 def _row_problems(row: PaperDossierRow) -> list[Problem]:
     problems: list[Problem] = []
@@ -266,15 +371,8 @@ class TakeOver:
                              field_name="letter_on")
         if row.at_least("verification"):
             await self._declare(row, dossier_id)
-        if row.introduced_on and row.introducer_1_citizen_id and row.introducer_2_citizen_id:
-            await self._send(row, "dossiers", "record_introductions", {
-                "dossier_id": dossier_id, "recorded_on": row.introduced_on, "introducers": [
-                    {"citizen_id": row.introducer_1_citizen_id, "full_name": row.introducer_1_name,
-                     "introduced_on": row.introduced_on, "acquainted_since": row.acquainted_since},
-                    {"citizen_id": row.introducer_2_citizen_id, "full_name": row.introducer_2_name,
-                     "introduced_on": row.introduced_on, "acquainted_since": row.acquainted_since},
-                ],
-            }, field_name="introduced_on")
+        if row.introduced_on and row.introducer_1_citizen_id and (row.introducer_2_citizen_id or row.union):
+            await self._send(row, "dossiers", "record_introductions", _introductions(row, dossier_id), field_name="introduced_on")
         if row.opinions_on and row.at_least("verification"):
             await self._send(row, "dossiers", "record_opinions", {"dossier_id": dossier_id, "opinions": [
                 {"source": "residence_cell", "given_on": row.opinions_on, "summary": "Nhận xét trên hồ sơ giấy."},
@@ -296,6 +394,12 @@ class TakeOver:
                 "agree": row.cell_agree, "disagree": row.cell_disagree,
             }, field_name="cell_agree")
             await self._wait(row, "dossiers", "dossier", dossier_id, lambda d: d.get("step") not in (None, "ready_for_cell_vote"))
+            if row.appraised_by is not None:
+                # The partial committee's appraisal (Mẫu 7-KNĐ), as live: it follows the cell's resolution.
+                await self._send(row, "voting", "record_appraisal", {
+                    "dossier_id": dossier_id, "organisation": row.appraised_by, "appraised_on": row.appraised_on,
+                    "opinion": row.appraisal_opinion or "Thẩm định trên hồ sơ giấy.",
+                }, field_name="appraised_on")
             if row.grassroots_meeting_on is not None:
                 await self._send(row, "voting", "take_over_grassroots_resolution", {
                     "dossier_id": dossier_id, "organisation": row.grassroots_committee, "meeting_on": row.grassroots_meeting_on,
@@ -308,16 +412,43 @@ class TakeOver:
                 "dossier_id": dossier_id, "held_on": row.ceremony_on,
                 "helper_citizen_id": row.ceremony_helper_citizen_id or row.helper_citizen_id,
             }, field_name="ceremony_on")
+            await self._probation_papers(row, dossier_id)
         return dossier_id
+
+    async def _probation_papers(self, row: PaperDossierRow, dossier_id: str) -> None:
+        """The papers of the probation the paper holds, each by its live command (the order of the
+        road: the member history, the new-member class, then the papers of recognition, RECOG_EARLY
+        and RECOG_DOCS as live); what the paper does not hold is recorded live afterwards."""
+        if row.member_history_on is not None:
+            await self._send(row, "dossiers", "file_member_history", {"dossier_id": dossier_id, "filed_on": row.member_history_on},
+                             field_name="member_history_on")
+        if row.new_member_class_number is not None:
+            await self._send(row, "dossiers", "record_new_member_class", {
+                "dossier_id": dossier_id, "certificate_number": row.new_member_class_number,
+                "issued_on": row.new_member_class_issued_on, "issued_by": row.new_member_class_issued_by,
+            }, field_name="new_member_class_issued_on")
+        if row.recognition_papers_on is not None:
+            await self._send(row, "dossiers", "record_recognition_papers", {
+                "dossier_id": dossier_id, "self_review_on": row.self_review_on, "helper_review_on": row.helper_review_on,
+                "opinions_on": row.recognition_opinions_on, "completed_on": row.recognition_papers_on,
+            }, field_name="recognition_papers_on")
 
     async def _admission(self, row: PaperDossierRow, dossier_id: str) -> None:
         """The decision made on paper by the committee above, recorded by voting as any decision of
         that committee (AUTHORITY, DECISION_60WD on its date); the registry then puts the person on
-        the cell's roster from the decision date, counted as an admission. The cell's receipt, then."""
-        await self._send(row, "voting", "decide_admission", {
-            "dossier_id": dossier_id, "decided_by": row.decided_by, "decision_date": row.decision_date, "admitted": True,
-            "decision_number": row.decision_number,
-        }, field_name="decided_by")
+        the cell's roster from the decision date, counted as an admission. The cell's receipt, then.
+        An authorised grassroots committee decided by its own vote: the paper's counts are taken over
+        (`take_over_admission_decision`, COMMITTEE_2_3 as live)."""
+        if row.decision_agree is not None:
+            await self._send(row, "voting", "take_over_admission_decision", {
+                "dossier_id": dossier_id, "decided_by": row.decided_by, "decision_date": row.decision_date,
+                "decision_number": row.decision_number, "agree": row.decision_agree, "disagree": row.decision_disagree,
+            }, field_name="decision_agree")
+        else:
+            await self._send(row, "voting", "decide_admission", {
+                "dossier_id": dossier_id, "decided_by": row.decided_by, "decision_date": row.decision_date, "admitted": True,
+                "decision_number": row.decision_number,
+            }, field_name="decided_by")
         await self._wait(row, "dossiers", "dossier", dossier_id, lambda d: d.get("admission") is not None)
         if row.received_on is not None:
             await self._send(row, "voting", "record_cell_notified", {"dossier_id": dossier_id, "received_on": row.received_on},
@@ -331,7 +462,7 @@ class TakeOver:
             "dossier_id": dossier_id, "declared_on": row.declared_on,
             "applicant": {"birth_date": row.birth_date, "gender": row.gender, "ethnicity": row.ethnicity,
                           "religion": row.religion, "occupation": row.occupation},
-            "relatives": [],
+            "relatives": [relative.facts() for relative in row.relatives],
             "qualifications": {"general_education": row.general_education, "professional_qualification": row.professional_qualification,
                                "youth_union_member": row.youth_union_member, "youth_union_exists": row.youth_union_exists},
         }, field_name="declared_on")
@@ -378,6 +509,20 @@ class Refused(Exception):
     def __init__(self, *, step: str, code: str, field: str, reason: str) -> None:
         super().__init__(reason)
         self.step, self.code, self.field, self.reason = step, code, field, reason
+
+def _introductions(row: PaperDossierRow, dossier_id: str) -> dict[str, Any]:
+    """Two official members, or one and the union's resolution in place of the second (Mẫu 3, 4-KNĐ)."""
+    introducers = [(row.introducer_1_citizen_id, row.introducer_1_name)]
+    if row.introducer_2_citizen_id:
+        introducers.append((row.introducer_2_citizen_id, row.introducer_2_name))
+    body: dict[str, Any] = {"dossier_id": dossier_id, "recorded_on": row.introduced_on, "introducers": [
+        {"citizen_id": citizen_id, "full_name": name, "introduced_on": row.introduced_on, "acquainted_since": row.acquainted_since}
+        for citizen_id, name in introducers
+    ]}
+    if row.union:
+        body["union_resolution"] = {"union": row.union, "number": row.union_resolution_number, "dated": row.union_resolution_on}
+    return body
+
 
 def _certified(dossier: dict[str, Any]) -> bool:
     history = (dossier.get("papers") or {}).get("personal_history") or {}

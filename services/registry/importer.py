@@ -131,7 +131,7 @@ RECORDS: dict[str, type[_Row]] = {
     "committee": CommitteeRow,
     "locality": LocalityRow,
 }
-KIND_MESSAGE = "Loại dòng phải là tổ chức, đảng viên, kết nạp trên giấy, cấp ủy, địa bàn hoặc hồ sơ đang làm"
+KIND_MESSAGE = "Loại dòng phải là tổ chức, đảng viên, kết nạp trên giấy, cấp ủy, địa bàn, hồ sơ đang làm hoặc người thân"
 RECORD_ALIASES = {
     "organisation": "organisation", "tổ chức": "organisation", "organisations": "organisation",
     "member": "member", "đảng viên": "member", "members": "member",
@@ -140,10 +140,12 @@ RECORD_ALIASES = {
     "locality": "locality", "địa bàn": "locality", "localities": "locality",
     "dossier": "dossier", "dossiers": "dossier", "hồ sơ đang làm": "dossier", "hồ sơ giấy": "dossier",
     "tiếp nhận hồ sơ giấy": "dossier",
+    "relative": "relative", "relatives": "relative", "người thân": "relative",
 }
-TAKEN_OVER_ELSEWHERE = frozenset({"dossier"})
-"""Rows the registry does not record: dossiers in progress, taken over through the services that
-own their steps (`ketnap.operations.paper_dossiers`), after the registry rows of the same file."""
+TAKEN_OVER_ELSEWHERE = frozenset({"dossier", "relative"})
+"""Rows the registry does not record: dossiers in progress and the relatives of their personal
+histories, taken over through the services that own their steps (`ketnap.operations.paper_dossiers`),
+after the registry rows of the same file."""
 
 
 @dataclass(frozen=True, order=True)
@@ -240,6 +242,21 @@ COLUMN_ALIASES = {
     "đảng ủy cơ sở": "grassroots_committee", "ngày đảng ủy họp xét": "grassroots_meeting_on",
     "số phiếu tán thành của đảng ủy": "grassroots_agree", "số phiếu không tán thành của đảng ủy": "grassroots_disagree",
     "ngày chi bộ nhận quyết định": "received_on", "người giúp đỡ đảng viên dự bị": "ceremony_helper_citizen_id",
+    "đoàn thể giới thiệu": "union", "số nghị quyết giới thiệu": "union_resolution_number",
+    "ngày nghị quyết giới thiệu": "union_resolution_on",
+    "đảng ủy bộ phận thẩm định": "appraised_by", "ngày thẩm định": "appraised_on", "ý kiến thẩm định": "appraisal_opinion",
+    "số phiếu tán thành quyết định": "decision_agree", "số phiếu không tán thành quyết định": "decision_disagree",
+    "ngày nộp lý lịch đảng viên": "member_history_on",
+    "số giấy chứng nhận lớp đảng viên mới": "new_member_class_number",
+    "ngày cấp giấy chứng nhận lớp đảng viên mới": "new_member_class_issued_on",
+    "nơi cấp giấy chứng nhận lớp đảng viên mới": "new_member_class_issued_by",
+    "ngày tự kiểm điểm": "self_review_on", "ngày người giúp đỡ nhận xét": "helper_review_on",
+    "ngày đoàn thể nhận xét": "recognition_opinions_on", "ngày hoàn thành hồ sơ công nhận": "recognition_papers_on",
+    # the relatives of a personal history taken over (người thân)
+    "cccd người vào đảng": "applicant_citizen_id", "quan hệ": "relation", "năm sinh": "birth_year",
+    "nơi ở, nơi làm việc": "residence_or_work", "nơi ở hoặc nơi làm việc": "residence_or_work",
+    "là đảng viên": "is_party_member", "người nước ngoài": "foreign_national",
+    "đủ năng lực hành vi dân sự": "adult_with_full_capacity",
 }
 """Vietnamese column headers, as boards type them, for the fields of each record (any field name is
 accepted as it is too)."""
@@ -287,7 +304,7 @@ def _read_csv(text: str) -> tuple[list[Record], list[Problem]]:
 
 
 _NO_RECORD_COLUMN = (
-    "Thiếu cột «Loại dòng» (tổ chức, đảng viên, kết nạp trên giấy, cấp ủy, địa bàn hoặc hồ sơ đang làm); "
+    "Thiếu cột «Loại dòng» (tổ chức, đảng viên, kết nạp trên giấy, cấp ủy, địa bàn, hồ sơ đang làm hoặc người thân); "
     "hoặc để mỗi loại một trang, đặt tên trang theo loại"
 )
 

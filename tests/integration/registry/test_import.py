@@ -98,7 +98,7 @@ async def test_every_bad_row_is_reported_and_nothing_is_written(province: Regist
         Problem(first + 4, "citizen_id", "Số CCCD trùng với dòng 6 (cùng họ tên sau khi chuẩn hóa Unicode)"),
         Problem(first + 5, "effective_from", "Ngày không tồn tại trong lịch"),
         Problem(first + 6, "full_name", "bắt buộc, đang để trống"),
-        Problem(first + 7, "record", "Loại dòng phải là tổ chức, đảng viên, kết nạp trên giấy, cấp ủy, địa bàn hoặc hồ sơ đang làm"),
+        Problem(first + 7, "record", "Loại dòng phải là tổ chức, đảng viên, kết nạp trên giấy, cấp ủy, địa bàn, hồ sơ đang làm hoặc người thân"),
     ])
 
 
