@@ -195,13 +195,12 @@ class PaperDossierRow(BaseModel):
             if given and len(given) < len(group):
                 missing = ", ".join(name for name in group if name not in given)
                 raise ValueError(f"Đã ghi {', '.join(given)} thì cần cả {missing}")
-        if not self.at_least("probation") and any(getattr(self, name) is not None for name in _PROBATION_PAPERS):
-            raise ValueError("Lý lịch đảng viên, lớp đảng viên mới và hồ sơ công nhận chỉ ghi cho hồ sơ ở bước «đảng viên dự bị»")
+        for name, step in _FROM_STEP.items():
+            if getattr(self, name) not in (None, ()) and not self.at_least(step):
+                raise ValueError(f"Trường {name} chỉ ghi cho hồ sơ từ bước «{STEP_LABELS[Step(step)]}»")
         recognition = ("self_review_on", "helper_review_on", "recognition_opinions_on")
         if self.recognition_papers_on is None and any(getattr(self, name) is not None for name in recognition):
             raise ValueError("Hồ sơ công nhận trên giấy cần trường recognition_papers_on (ngày hoàn thành hồ sơ công nhận)")
-        if self.relatives and not self.at_least("verification"):
-            raise ValueError("Người thân chỉ ghi cho hồ sơ đã khai lý lịch")
         return self
 
     def at_least(self, step: str) -> bool:
@@ -244,8 +243,8 @@ class PaperDossierRow(BaseModel):
             value = getattr(self, name)
             if value is not None and self.at_least("awaiting_decision"):
                 acts.append((name, value))
-        # The union's resolution and the probation's papers come after the opening (so under a rule set
-        # whenever it is); their order is each step's own check, with its message.
+        # The union's resolution and the probation's papers are judged by their own steps, which
+        # refuse one dated before the step it follows (so never before every rule set).
         return acts
 
 _TOGETHER = (
@@ -254,11 +253,17 @@ _TOGETHER = (
     ("new_member_class_number", "new_member_class_issued_on", "new_member_class_issued_by"),
 )
 """Fields a paper gives together or not at all."""
-_PROBATION_PAPERS = (
-    "member_history_on", "new_member_class_number", "new_member_class_issued_on", "new_member_class_issued_by",
-    "self_review_on", "helper_review_on", "recognition_opinions_on", "recognition_papers_on",
-)
-"""The papers of the probation (recorded live when the paper does not hold them)."""
+_FROM_STEP = {
+    "relatives": "verification",
+    "appraised_by": "awaiting_decision",
+    "decision_agree": "awaiting_ceremony",
+    **dict.fromkeys((
+        "member_history_on", "new_member_class_number", "new_member_class_issued_on", "new_member_class_issued_by",
+        "self_review_on", "helper_review_on", "recognition_opinions_on", "recognition_papers_on",
+    ), "probation"),
+}
+"""What a row may give only from a step on: a paper of a later step than the row's is a typing error,
+not something to leave out silently (the probation's papers are recorded live when not on paper)."""
 
 
 @dataclass

@@ -10,7 +10,7 @@ from datetime import date
 import openpyxl
 
 from ketnap.domain.rules import RuleCode
-from ketnap.operations.paper_dossiers import check_rows, dossier_id_of
+from ketnap.operations.paper_dossiers import PaperRelative, check_rows, dossier_id_of
 from ketnap.services.registry.importer import DOSSIERS_ELSEWHERE, Problem, _validated, records_of
 
 HEAD = "Loại dòng,Số CCCD,Họ và tên,Chi bộ,Người giúp đỡ,Ngày vào danh sách cảm tình,Bước hiện tại,Ngày làm đơn,Giới tính\n"
@@ -62,3 +62,47 @@ def test_an_excel_sheet_named_for_dossiers_in_progress_with_date_cells_and_numbe
     assert problems == row_problems == []
     ((line, row),) = rows
     assert (line, row.citizen_id, row.opened_on, row.step) == (2, "001095000001", date(2026, 1, 5), "application")
+
+
+CASES_HEAD = (
+    "Loại dòng,Số CCCD,Họ và tên,Chi bộ,Người giúp đỡ,Ngày vào danh sách cảm tình,Bước hiện tại,Ngày làm đơn,Đoàn thể giới thiệu,"
+    "Số nghị quyết giới thiệu,Ngày nghị quyết giới thiệu,Ngày nộp lý lịch đảng viên,CCCD người vào Đảng,Quan hệ,Năm sinh,"
+    "Nơi ở, nơi làm việc,Đủ năng lực hành vi dân sự\n"
+).replace("Nơi ở, nơi làm việc", '"Nơi ở, nơi làm việc"')
+
+
+def _check_cases(text: str) -> tuple[list, list[Problem]]:
+    records, problems = records_of((CASES_HEAD + text).encode(), "x.csv")
+    assert problems == []
+    return check_rows(records)
+
+
+def test_relatives_join_their_applicant_and_a_relative_of_no_dossier_is_a_problem() -> None:
+    rows, problems = _check_cases(
+        "hồ sơ đang làm,001095000001,Lê Văn A,C1,001080000001,05/01/2026,application,12/01/2026,,,,,,,,,\n"
+        "người thân,,Lê Văn Cha,,,,,,,,,,001095000001,Bố,1965,Xã Đông,\n"
+        "người thân,,Lê Thị Con,,,,,,,,,,001095000001,con,2020,Xã Đông,không\n"
+        "người thân,,Lê Văn Khác,,,,,,,,,,001095000009,mẹ,1965,Xã Đông,\n"
+    )
+    # Relatives of a dossier before the history is declared, and a relative naming no dossier row.
+    assert rows == []
+    assert [(p.line, p.field) for p in problems] == [(2, ""), (5, "applicant_citizen_id")]
+    assert "relatives" in problems[0].reason
+
+
+def test_a_declared_history_carries_its_relatives_as_declare_personal_history_takes_them() -> None:
+    records, _ = records_of((CASES_HEAD + "người thân,,Lê Thị Con,,,,,,,,,,001095000001,con,2020,Xã Đông,không\n").encode(), "x.csv")
+    (record,) = records
+    relative = PaperRelative.model_validate(record.fields)
+    assert relative.facts() == {"relation": "child", "full_name": "Lê Thị Con", "birth_year": 2020, "residence_or_work": "Xã Đông",
+                                "is_party_member": False, "foreign_national": False, "adult_with_full_capacity": False}
+
+
+def test_a_union_resolution_comes_whole_and_probation_papers_only_in_probation() -> None:
+    rows, problems = _check_cases(
+        "hồ sơ đang làm,001095000001,Lê Văn A,C1,001080000001,05/01/2026,application,12/01/2026,công đoàn,,,,,,,,\n"
+        "hồ sơ đang làm,001095000002,Lê Văn B,C1,001080000001,05/01/2026,application,12/01/2026,,,,10/06/2026,,,,,\n"
+    )
+    assert rows == []
+    assert [p.line for p in problems] == [2, 3]
+    assert "union_resolution_number" in problems[0].reason and "member_history_on" in problems[1].reason

@@ -8,11 +8,17 @@ judged on the paper's dates, and the dossier continues live."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
 
 from ketnap.operations.paper_dossiers import check_rows, dossier_id_of
 from ketnap.services.registry.importer import import_bytes, records_of
 from tests.conftest import eventually
-from tests.integration.paper.test_take_over import World, world  # noqa: F401 (the fixture)
+from tests.integration.demo.conftest import five_services
+from tests.integration.paper.test_take_over import World
+from tests.servers import Servers
 
 HELPER, INTRODUCER, MEMBER_3, MEMBER_4 = (f"0012000000{n:02d}" for n in range(11, 15))
 IN_PROBATION, APPRAISED, SHORT_OF_TWO_THIRDS = (f"0019960000{n:02d}" for n in range(1, 4))
@@ -78,6 +84,13 @@ TO_THE_APPRAISAL = {
 SECOND_MEMBER = {"CCCD người giới thiệu 2": MEMBER_3, "Người giới thiệu 2": "Lê Thị Ba"}
 DECIDED_BY_THE_GRASSROOTS = {"Cấp ủy quyết định": GRASSROOTS, "Số quyết định": "21-QĐ/ĐU", "Ngày quyết định": "05/05/2025",
                              "Số phiếu tán thành quyết định": "3"}
+
+
+@pytest.fixture
+async def world(pool: asyncpg.Pool, servers: Servers, database_url: str) -> AsyncIterator[World]:
+    """The five services on fresh schemas, as in test_take_over."""
+    async with five_services(pool, servers, database_url, applicants=0) as scenario:
+        yield World(pool, scenario.nc, scenario.services)
 
 
 async def _prepare(w: World) -> None:
