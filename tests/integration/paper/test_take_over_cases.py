@@ -48,7 +48,7 @@ COLUMNS = (
     "Số phiếu tán thành quyết định", "Ngày chi bộ nhận quyết định", "Ngày lễ kết nạp", "Ngày nộp lý lịch đảng viên",
     "Số giấy chứng nhận lớp đảng viên mới", "Ngày cấp giấy chứng nhận lớp đảng viên mới", "Nơi cấp giấy chứng nhận lớp đảng viên mới",
     "Ngày tự kiểm điểm", "Ngày người giúp đỡ nhận xét", "Ngày đoàn thể nhận xét", "Ngày hoàn thành hồ sơ công nhận",
-    "CCCD người vào Đảng", "Quan hệ", "Năm sinh", "Nơi ở, nơi làm việc",
+    "CCCD người vào Đảng", "Quan hệ", "Năm sinh", "Nơi ở hoặc nơi làm việc",
 )
 
 
@@ -68,7 +68,7 @@ def person(citizen_id: str, name: str, step: str) -> dict[str, str]:
 
 def relative(applicant: str, relation: str, name: str, born: str) -> dict[str, str]:
     return {"Loại dòng": "người thân", "CCCD người vào Đảng": applicant, "Quan hệ": relation, "Họ và tên": name, "Năm sinh": born,
-            "Nơi ở, nơi làm việc": "Xã Đồng Xuân, Phú Thọ"}
+            "Nơi ở hoặc nơi làm việc": "Xã Đồng Xuân tỉnh Phú Thọ"}
 
 
 TO_THE_APPRAISAL = {
@@ -132,9 +132,11 @@ async def test_the_paper_past_of_an_authorised_committee_a_union_a_partial_commi
     introductions = dossier["papers"]["introductions"]
     assert [i["citizen_id"] for i in introductions["introducers"]] == [INTRODUCER]
     assert (introductions["union_resolution"]["union"], introductions["union_resolution"]["number"]) == ("youth_union", "05-NQ/ĐTN")
-    relations = sorted(r["relation"] for r in dossier["papers"]["personal_history"]["relatives"])
-    assert relations == ["father", "mother"]
-    assert dossier["probation"]["member_history_filed_on"] == "2025-06-10", dossier["probation"]
+    history = await w.query("dossiers", "personal_history", dossier_id=in_probation)
+    assert sorted((r["relation"], r["birth_year"]) for r in history["relatives"]) == [("father", 1965), ("mother", 1968)]
+    probation = dossier["probation"]
+    assert (probation["starts_on"], probation["member_history_filed_on"], probation["new_member_class_on"],
+            probation["recognition_papers_completed_on"]) == ("2025-05-20", "2025-06-10", "2025-09-15", "2026-05-28")
     verification = await w.query("verification", "case", dossier_id=in_probation)
     replied = [s for s in verification["subjects"] if s.get("reply")]
     assert len(replied) == len(verification["subjects"]) == 3, verification["subjects"]  # the applicant, the father, the mother
