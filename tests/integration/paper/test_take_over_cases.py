@@ -175,7 +175,7 @@ async def test_the_paper_past_of_an_authorised_committee_a_union_a_partial_commi
 async def test_COMMITTEE_2_3_a_paper_decision_of_an_authorised_committee_short_of_two_thirds_is_refused(world: World) -> None:
     w = world
     await _prepare(w)
-    short = {**person(SHORT_OF_TWO_THIRDS, "Lý Văn Thiếu", "chờ lễ kết nạp"), **TO_THE_APPRAISAL, **SECOND_MEMBER,
+    short = {**person(SHORT_OF_TWO_THIRDS, "Lý Văn Thiếu", "chờ tổ chức lễ kết nạp"), **TO_THE_APPRAISAL, **SECOND_MEMBER,
              **DECIDED_BY_THE_GRASSROOTS, "Số phiếu tán thành quyết định": "1"}
     text = paper(short)
     ((_, row),), _ = check_rows(records_of(text.encode(), "ho-so.csv")[0])
