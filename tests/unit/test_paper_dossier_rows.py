@@ -106,3 +106,10 @@ def test_a_union_resolution_comes_whole_and_probation_papers_only_in_probation()
     assert rows == []
     assert [p.line for p in problems] == [2, 3]
     assert "union_resolution_number" in problems[0].reason and "member_history_on" in problems[1].reason
+
+
+def test_the_registry_import_leaves_relative_rows_to_the_take_over_or_refuses_them() -> None:
+    records, _ = records_of((CASES_HEAD + "người thân,,Lê Văn Cha,,,,,,,,,,001095000001,cha,1965,Xã Đông,\n").encode(), "x.csv")
+    assert [r.record for r in records] == ["relative"]
+    assert _validated(records, dossiers_taken_over=True)[1] == []
+    assert _validated(records)[1] == [Problem(2, "record", DOSSIERS_ELSEWHERE)]
