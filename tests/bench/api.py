@@ -28,6 +28,7 @@ from ketnap.operations.demo.driver import Driver
 from ketnap.operations.demo.http_actors import HttpActors
 from ketnap.operations.demo.plan import build_plan
 from ketnap.operations.embedded import free_port
+from tests.bench.cpu import per_command, reading
 from tests.bench.reporting import Measured
 from tests.e2e.up import Up
 
@@ -113,6 +114,20 @@ async def baseline_http_latencies(nats_url: str, database_url: str, count: int) 
         server.wait(30)
 
 
+async def settled_reading(state: dict, idle_seconds: float = 0.05, most: float = 60) -> dict[str, float]:
+    """The stack's CPU reading once the consumers have applied what the commands recorded: the
+    first second in which all its processes together spent less than `idle_seconds`."""
+    last = reading(state)
+    deadline = time.monotonic() + most
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1)
+        now = reading(state)
+        if sum(now.values()) - sum(last.values()) < idle_seconds:
+            return now
+        last = now
+    return last
+
+
 async def lifecycle_figures(applicants: int) -> list[Measured]:
     with tempfile.TemporaryDirectory(prefix="ketnap-bench-api-") as root:
         stack = Up(Path(root) / "data", free_port(), free_port())
@@ -149,10 +164,12 @@ async def _measure(stack: Up, applicants: int) -> list[Measured]:
             async with gate:
                 await run.open()
 
+        cpu_before = reading(state)
         start = time.perf_counter()
         await asyncio.gather(*(open_one(DossierRun(driver, d)) for d in plan.dossiers))
         step_seconds = time.perf_counter() - start
         steps = [v for values in latencies.values() for v in values]
+        cpu = per_command(cpu_before, await settled_reading(state), len(steps))
         latencies.clear()  # the lifecycles answer these two steps again from the kept answers
         start = time.perf_counter()
         await driver.drive_dossiers()
@@ -169,6 +186,10 @@ async def _measure(stack: Up, applicants: int) -> list[Measured]:
             f"≥ 0.5 of FastAPI + NATS req/reply + 1-row commit; p50 {percentile(steps, 50) * 1000:,.0f} ms "
             f"p99 {percentile(steps, 99) * 1000:,.0f} ms (aim ≤ 15/50; baseline p50 {percentile(baseline, 50) * 1000:,.1f} "
             f"p99 {percentile(baseline, 99) * 1000:,.1f} ms)",
+        ),
+        Measured(
+            "  CPU per command, all processes", sum(cpu.values()), "ms",
+            aim=", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items()),
         ),
         Measured(f"admission lifecycles via HTTP ({applicants} dossiers)", applicants / seconds, "dossier/s"),
         Measured(f"their {commands:,} commands via HTTP", commands / seconds, "req/s", raw, "raw: NATS echo request/reply, same count"),
