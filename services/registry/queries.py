@@ -266,7 +266,7 @@ async def organisation(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     """A unit as it was on a date, with its chain of ancestors."""
     # The version first: the view then shows at least that much, so a change in between makes an
     # officer acting on this answer meet a conflict instead of overwriting what they did not see.
-    version = len(await ctx.store.read_stream(organisation_stream(q.code)))
+    version = await ctx.store.stream_version(organisation_stream(q.code))
     async with current_view(ctx) as view:
         row = await _unit(view, q.code, q.on)
         ancestors = await view.ancestors(q.code, q.on)
