@@ -36,6 +36,10 @@ CONCURRENCY = 12
 """Twelve officers working at once (the load of the platform issue's measurement)."""
 
 
+IDLE_SECONDS = 3
+"""How long the idle stack is watched before the commands, for what it spends doing nothing."""
+
+
 class Timed:
     """A client that records how long each command took, by command name."""
 
@@ -164,12 +168,19 @@ async def _measure(stack: Up, applicants: int) -> list[Measured]:
             async with gate:
                 await run.open()
 
-        cpu_before = reading(state)
+        # The consumers first finish applying the organisation, and what the idle stack spends
+        # (heartbeats, anchors, fetches that time out) is taken off the figure.
+        quiet = await settled_reading(state)
+        await asyncio.sleep(IDLE_SECONDS)
+        cpu_before, cpu_clock = reading(state), time.monotonic()
+        idle = {name: (cpu_before[name] - quiet.get(name, cpu_before[name])) / IDLE_SECONDS for name in cpu_before}
         start = time.perf_counter()
         await asyncio.gather(*(open_one(DossierRun(driver, d)) for d in plan.dossiers))
         step_seconds = time.perf_counter() - start
         steps = [v for values in latencies.values() for v in values]
-        cpu = per_command(cpu_before, await settled_reading(state), len(steps))
+        cpu_after = await settled_reading(state)
+        elapsed = time.monotonic() - cpu_clock
+        cpu = per_command(cpu_before, {name: spent - idle.get(name, 0.0) * elapsed for name, spent in cpu_after.items()}, len(steps))
         latencies.clear()  # the lifecycles answer these two steps again from the kept answers
         start = time.perf_counter()
         await driver.drive_dossiers()
