@@ -36,7 +36,7 @@ CONCURRENCY = 12
 """Twelve officers working at once (the load of the platform issue's measurement)."""
 
 
-IDLE_SECONDS = 3
+IDLE_SECONDS = 5
 """How long the idle stack is watched before the commands, for what it spends doing nothing."""
 
 
@@ -182,9 +182,16 @@ async def _measure(stack: Up, applicants: int) -> list[Measured]:
         elapsed = time.monotonic() - cpu_clock
         cpu = per_command(cpu_before, {name: spent - idle.get(name, 0.0) * elapsed for name, spent in cpu_after.items()}, len(steps))
         latencies.clear()  # the lifecycles answer these two steps again from the kept answers
+        lifecycle_clock = time.monotonic()
         start = time.perf_counter()
         await driver.drive_dossiers()
         seconds = time.perf_counter() - start
+        lifecycle_after = await settled_reading(state)
+        elapsed = time.monotonic() - lifecycle_clock
+        lifecycle_cpu = per_command(
+            cpu_after, {name: spent - idle.get(name, 0.0) * elapsed for name, spent in lifecycle_after.items()},
+            sum(len(v) for v in latencies.values()),
+        )
     finally:
         await http.aclose()
         await nc.close()
@@ -204,6 +211,10 @@ async def _measure(stack: Up, applicants: int) -> list[Measured]:
         ),
         Measured(f"admission lifecycles via HTTP ({applicants} dossiers)", applicants / seconds, "dossier/s"),
         Measured(f"their {commands:,} commands via HTTP", commands / seconds, "req/s", raw, "raw: NATS echo request/reply, same count"),
+        Measured(
+            "  CPU per command, all processes", sum(lifecycle_cpu.values()), "ms",
+            aim=", ".join(f"{name} {ms:.1f}" for name, ms in lifecycle_cpu.items()),
+        ),
     ]
     for name in sorted(latencies, key=lambda n: -len(latencies[n])):
         values = latencies[name]
