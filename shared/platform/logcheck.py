@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ketnap.platform.anchors import Anchor, latest_anchor, load_public_key, public_key_path
 from ketnap.platform.bus import subjects
+from ketnap.platform.chainparts import parts_for, walk_in_parts
 from ketnap.platform.envelope import GENESIS_HASH
 from ketnap.platform.eventstore.schema import checked_identifier
 from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
@@ -338,26 +339,36 @@ async def verify_chain(
     js: JetStreamContext | None = None,
     deployment: str | None = None,
     anchor: Anchor | None = None,
+    database_url: str | None = None,
 ) -> ChainReport:
     """Walk the log in position order (streamed, constant memory), then hold it against its
-    stream when `js` is given and against `anchor` when one is.
+    stream when `js` is given and against `anchor` when one is. With `database_url` (where `conn`
+    is connected), a long log is walked in parts at once, one process each (`chainparts`).
 
     The chain catches a changed byte (hash mismatch), a deleted event (gap in positions or a
     broken link), two events swapped (positions are inside the hash); the stream and the anchor
     any rewrite that kept the chain consistent, up to the positions they vouch for.
     """
-    walk = await walk_part(conn, schema, 0, GENESIS_HASH, limit=2**62)
+    walk = await walk_part(conn, schema, 0, GENESIS_HASH, limit=2**62, database_url=database_url)
     return await held_against_copies(conn, schema, walk, js=js, deployment=deployment, anchor=anchor)
 
 
-async def walk_part(conn: asyncpg.Connection, schema: str, after: int, previous_hash: str, limit: int) -> Walk:
+async def walk_part(
+    conn: asyncpg.Connection, schema: str, after: int, previous_hash: str, limit: int, *, database_url: str | None = None, parts: int | None = None
+) -> Walk:
     """The chain from `after` + 1 for at most `limit` positions, continuing from `previous_hash`
     (the hash the part before ended on). A long log is walked part by part this way, each part
-    one short request; a service's check of its own log walks from where it stopped last."""
+    one short request; a service's check of its own log walks from where it stopped last. With
+    `database_url`, `parts` processes walk it at once (by default one a core, for a long walk)."""
     checked_identifier(schema)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         head = await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {schema}.events")
-        intact_to, last_hash, broken = await _walk_range(conn, schema, after + 1, min(head, after + limit), previous_hash)
+        last = min(head, after + limit)
+        parts = parts if parts is not None else parts_for(last - after)
+        if database_url and parts > 1:
+            intact_to, last_hash, broken = await walk_in_parts(conn, database_url, schema, after + 1, last, previous_hash, parts)
+        else:
+            intact_to, last_hash, broken = await _walk_range(conn, schema, after + 1, last, previous_hash)
     return Walk(head, intact_to, last_hash, broken)
 
 
