@@ -34,11 +34,17 @@ PARALLEL_FROM = 200_000
 MAX_PARTS = 4
 
 
+PARTS_VARIABLE = "KETNAP_AUDIT_PARTS"
+"""Set, the number of parts a long walk takes (1: one pass), in place of one a core (the bench
+compares both in one run)."""
+
+
 def parts_for(positions: int, cores: int | None = None) -> int:
     """How many parts to walk `positions` in: one a core, none shorter than half of `PARALLEL_FROM`."""
     if positions < PARALLEL_FROM:
         return 1
-    return max(1, min(cores or os.cpu_count() or 1, MAX_PARTS, positions // (PARALLEL_FROM // 2)))
+    wanted = int(os.environ.get(PARTS_VARIABLE) or 0) or cores or os.cpu_count() or 1
+    return max(1, min(wanted, MAX_PARTS, positions // (PARALLEL_FROM // 2)))
 
 
 def split(first: int, last: int, parts: int) -> list[tuple[int, int]]:
