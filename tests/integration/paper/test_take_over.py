@@ -105,8 +105,12 @@ class World:
         signed = {**body, "idempotency_key": str(uuid.uuid4()), "actor": "ban-to-chuc", "scope": "PT"}
         return await requests.command(self.nc, self.names[service], name, json.loads(json.dumps(signed, default=str)))
 
+    async def ask(self, service: str, name: str, **body: Any) -> dict[str, Any]:
+        """A query's whole reply, a refusal included."""
+        return await requests.query(self.nc, self.names[service], name, body, timeout=60)
+
     async def query(self, service: str, name: str, **body: Any) -> dict[str, Any]:
-        reply = await requests.query(self.nc, self.names[service], name, body, timeout=60)
+        reply = await self.ask(service, name, **body)
         assert reply["ok"], reply
         return reply["result"]
 
