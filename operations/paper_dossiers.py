@@ -512,7 +512,7 @@ class TakeOver:
             try:
                 await self.judge_row(row)
             except Refused as refusal:
-                problems.append(Problem(line, refusal.field, refusal.reason))
+                problems.append(Problem(line, refusal.field, refusal.reason, refusal.code))
                 log.info("paper dossier refused when judged", line=line, step=refusal.step, code=refusal.code)
             self.progress("judged", done, len(rows))
         return problems
@@ -528,7 +528,7 @@ class TakeOver:
             except Refused as refusal:
                 # Only what changed since the judgement (another act meanwhile, a service down):
                 # importing the file again continues from the last step written.
-                result.problems.append(Problem(line, refusal.field, refusal.reason))
+                result.problems.append(Problem(line, refusal.field, refusal.reason, refusal.code))
                 log.info("paper dossier refused when written", line=line, step=refusal.step, code=refusal.code)
             self.progress("written", done, len(rows))
         return result
