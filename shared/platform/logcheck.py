@@ -43,6 +43,9 @@ class ChainReport:
     compared_with_stream: int = 0
     """How many positions were found with the same hash in the log's stream."""
     anchor: Anchor | None = None
+    reader: str | None = None
+    """When the finding is a reader that read beyond the head: the consumer (`RELAY`: the relay)."""
+    read_to: int = 0
 
     @property
     def intact(self) -> bool:
@@ -84,7 +87,9 @@ def _differs_from_signed_head(anchor: Anchor) -> str:
     return f"mã băm khác đầu nhật ký đã ký lúc {anchor.signed_at:%d/%m/%Y %H:%M:%S}"
 
 
-def _read_beyond(first: int, seen_at: int, reader: str) -> str:
+def read_beyond(first: int, seen_at: int, reader: str) -> str:
+    """`reader` in words: the relay, or a consumer as the one who says it names it (the inspection
+    page by its service's title, `ketnap audit verify` by its name)."""
     return f"thiếu các vị trí {first}..{seen_at}: {reader} đã đọc đến vị trí {seen_at} (đuôi nhật ký bị cắt)"
 
 
@@ -407,12 +412,15 @@ async def held_against_copies(
         elif anchor.position > 0 and await _stored_hash(conn, schema, anchor.position) != anchor.hash:
             findings.add(anchor.position, _differs_from_signed_head(anchor))
     seen_by, seen_at = await _furthest_reader(conn, schema)
+    reader = None
     if seen_at > head:
         # A chain cut at its end is still a valid chain; only the readers can tell it was longer.
-        findings.add(head + 1, _read_beyond(head + 1, seen_at, seen_by))
+        said = read_beyond(head + 1, seen_at, "bộ chuyển tiếp" if seen_by == RELAY else f"bên đọc {seen_by}")
+        findings.add(head + 1, said)
+        reader = seen_by if findings.problem == said else None
     counted = (findings.position - 1) if findings.position is not None else head
     return ChainReport(schema, counted, head if findings.position is None else counted, findings.position, findings.problem,
-                       compared, anchor)
+                       compared, anchor, reader, seen_at if reader else 0)
 
 
 async def wait_for_relay(conn: asyncpg.Connection, schema: str, seconds: float) -> None:
@@ -431,12 +439,17 @@ async def wait_for_relay(conn: asyncpg.Connection, schema: str, seconds: float) 
         await asyncio.sleep(0.1)
 
 
+RELAY = "relay"
+"""The reader that publishes the log to its stream, as `ChainReport.reader` names it."""
+
+
 async def _furthest_reader(conn: asyncpg.Connection, schema: str) -> tuple[str, int]:
-    """The furthest position any reader recorded: the relay, or any consumer of any service."""
+    """The furthest position any reader recorded: the relay (`RELAY`), or a consumer of any
+    service (by its name, `<service>.<what it keeps>`)."""
     furthest = ("", 0)
     relay = await conn.fetchval(f"SELECT max(position) FROM {schema}.relay_checkpoint")
     if relay:
-        furthest = ("bộ chuyển tiếp", relay)
+        furthest = (RELAY, relay)
     for reader in await conn.fetch(
         "SELECT table_schema FROM information_schema.tables WHERE table_name = 'consumer_checkpoints' "
         "AND table_schema NOT LIKE '%\\_shadow'"
@@ -447,7 +460,7 @@ async def _furthest_reader(conn: asyncpg.Connection, schema: str) -> tuple[str, 
             schema,
         )
         if row and row["position"] > furthest[1]:
-            furthest = (f"bên đọc {row['consumer']}", row["position"])
+            furthest = (row["consumer"], row["position"])
     return furthest
 
 
@@ -487,7 +500,7 @@ async def verify_own_log(
     return {
         **result, "done": True, "events": report.events, "broken_at": report.broken_at, "problem": report.problem,
         "compared_with_stream": report.compared_with_stream, "anchor_position": report.anchor.position if report.anchor else None,
-        "signature_valid": signature_valid,
+        "signature_valid": signature_valid, "reader": report.reader, "read_to": report.read_to,
     }
 
 
