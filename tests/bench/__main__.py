@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -28,7 +29,6 @@ from ketnap.platform.envelope import EventMetadata, NewEvent, dumps_data
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.pool import create_pool
 from ketnap.platform.eventstore.schema import migrate_service
-from ketnap.platform.jsoncodec import decode_json
 from ketnap.platform.logging import configure_logging
 from tests.bench import peer as peer_bench
 from tests.bench.api import lifecycle_figures as api_lifecycle_figures
@@ -78,12 +78,12 @@ RAW_INSERT = (
 )
 
 
-async def single_appends(pool: asyncpg.Pool, schema: str, writers: int, each: int) -> float:
+async def single_appends(pool: asyncpg.Pool, schema: str, writers: int, each: int, round_: int = 0) -> float:
     store = EventStore(pool, schema)
 
     async def writer(w: int) -> None:
         for i in range(each):
-            await store.append(f"w{w}-{i}", 0, [NewEvent(event_type="Noted", data=DATA)], META)
+            await store.append(f"w{w}-{i}-{round_}", 0, [NewEvent(event_type="Noted", data=DATA)], META)
 
     start = time.perf_counter()
     await asyncio.gather(*(writer(w) for w in range(writers)))
@@ -101,11 +101,11 @@ async def raw_single_commits(pool: asyncpg.Pool, writers: int, each: int) -> flo
     return writers * each / (time.perf_counter() - start)
 
 
-async def batch_appends(pool: asyncpg.Pool, schema: str, calls: int, size: int = 1000) -> float:
+async def batch_appends(pool: asyncpg.Pool, schema: str, calls: int, size: int = 1000, round_: int = 0) -> float:
     store = EventStore(pool, schema)
     start = time.perf_counter()
     for call in range(calls):
-        await store.append(f"batch-{call}", 0, [NewEvent(event_type="Noted", data=DATA) for _ in range(size)], META)
+        await store.append(f"batch-{call}-{round_}", 0, [NewEvent(event_type="Noted", data=DATA) for _ in range(size)], META)
     return calls * size / (time.perf_counter() - start)
 
 
@@ -135,7 +135,7 @@ async def raw_read(pool: asyncpg.Pool, schema: str) -> float:
         if not rows:
             break
         for row in rows:
-            decode_json(row["data"])
+            json.loads(row["data"])  # the standard library's, as every run since the first measured it
         count += len(rows)
         position = rows[-1]["position"]
     return count / (time.perf_counter() - start)
@@ -246,6 +246,10 @@ async def main(events: int, api_applicants: int, level_events: int, federation_e
                 report(Figure(measured.name, measured.value, measured.unit, measured.baseline, measured.aim))
 
 
+ROUNDS = 3
+"""Each log figure is the best of this many rounds (tests.bench.__main__.store_figures)."""
+
+
 async def store_figures(pool: asyncpg.Pool, url: str) -> int:
     """The log's own figures: appends and the decoded read, each beside raw asyncpg and beside the
     peer library `eventsourcing` on the same database (tests/bench/peer.py). Returns the events read."""
@@ -258,31 +262,45 @@ async def store_figures(pool: asyncpg.Pool, url: str) -> int:
     if peer is None:
         print("(the peer library is not installed: `pip install -e '.[bench]'` to measure it)", file=sys.stderr, flush=True)
 
-    writers, each = 4, 1500
-    ours = await single_appends(pool, "bench_single", writers, each)
-    raw = await raw_single_commits(pool, writers, each)
-    report(Figure("append, 1 event/txn, 4 writers", ours, "ev/s", raw, "≥ 0.8 of raw single-row commits"))
+    # The machine is shared (other work comes and goes): each figure is the best of `ROUNDS`
+    # rounds, Ketnap, raw and the peer taking turns within each round, so all three see alike loads.
+    writers, each, calls = 4, 500, 17
+    ours, raw, theirs = [], [], []
+    for round_ in range(ROUNDS):
+        ours.append(await single_appends(pool, "bench_single", writers, each, round_))
+        raw.append(await raw_single_commits(pool, writers, each))
+        if peer:
+            theirs.append(await peer.single_appends(writers, each, DATA))
+    report(Figure("append, 1 event/txn, 4 writers", max(ours), "ev/s", max(raw), "≥ 0.8 of raw single-row commits"))
     if peer:
-        report(Figure("  ... beside eventsourcing (Ketnap / it)", ours, "ev/s", await peer.single_appends(writers, each, DATA), "≥ 2"))
+        report(Figure("  ... beside eventsourcing (Ketnap / it)", max(ours), "ev/s", max(theirs), "≥ 2"))
 
-    calls = 50
-    ours = await batch_appends(pool, "bench_batch", calls)
-    raw = await raw_executemany(pool, calls)
-    report(Figure("append, 1,000 events per call", ours, "ev/s", raw, "≥ 0.8 of raw executemany"))
+    ours, raw, theirs = [], [], []
+    for round_ in range(ROUNDS):
+        ours.append(await batch_appends(pool, "bench_batch", calls, round_=round_))
+        raw.append(await raw_executemany(pool, calls))
+        if peer:
+            theirs.append(await peer.batch_appends(calls, 1000, DATA))
+    report(Figure("append, 1,000 events per call", max(ours), "ev/s", max(raw), "≥ 0.8 of raw executemany"))
     if peer:
-        report(Figure("  ... beside eventsourcing (Ketnap / it)", ours, "ev/s", await peer.batch_appends(calls, 1000, DATA), "≥ 2"))
+        report(Figure("  ... beside eventsourcing (Ketnap / it)", max(ours), "ev/s", max(theirs), "≥ 2"))
 
     async with pool.acquire() as conn:
         # The first scan after a bulk insert sets hint bits (it writes): warm every read alike.
         await conn.execute("VACUUM (ANALYZE) bench_batch.events")
         if peer:
             await conn.execute(f"VACUUM (ANALYZE) {peer.table}")
-    ours, count = await read_decoded(pool, "bench_batch")
-    raw = await raw_read(pool, "bench_batch")
-    report(Figure(f"read log from 0 with decoding ({count:,} ev)", ours, "ev/s", raw, "≥ 0.9 of raw read + json"))
+    ours, raw, theirs = [], [], []
+    for _ in range(ROUNDS):
+        rate, count = await read_decoded(pool, "bench_batch")
+        ours.append(rate)
+        raw.append(await raw_read(pool, "bench_batch"))
+        if peer:
+            rate, their_count = await peer.read_decoded()
+            theirs.append(rate)
+    report(Figure(f"read log from 0 with decoding ({count:,} ev)", max(ours), "ev/s", max(raw), "≥ 0.9 of raw read + json"))
     if peer:
-        theirs, their_count = await peer.read_decoded()
-        report(Figure(f"  ... beside eventsourcing ({their_count:,} ev)", ours, "ev/s", theirs, "≥ 2"))
+        report(Figure(f"  ... beside eventsourcing ({their_count:,} ev)", max(ours), "ev/s", max(theirs), "≥ 2"))
         peer.close()
     return count
 
@@ -315,7 +333,7 @@ async def platform_figures(events: int) -> None:
         count = await store_figures(pool, url)
 
         ours = await relay_rate(pool, "bench_batch", servers.nats_url, deployment)
-        sample = (await EventStore(pool, "bench_batch").read_stream("batch-0"))[0]
+        sample = (await EventStore(pool, "bench_batch").read_stream("batch-0-0"))[0]
         from ketnap.platform.envelope import to_wire
 
         raw = await raw_publish_rate(servers.nats_url, deployment, count, to_wire(sample, "bench_batch", deployment))

@@ -40,8 +40,11 @@ if available():
         def noted(self, citizen_id: str, full_name: str, step: str, note: str) -> None:
             pass
 
-    class PeerBench(Application):
-        """The application whose recorder is measured (the table `peerbench_events`)."""
+    class PeerSingles(Application):
+        """Where the single-event appends go (its own table, `peersingles_events`)."""
+
+    class PeerBatches(Application):
+        """Where the batches go, and what is read back: the same 1,000-event streams Ketnap reads."""
 
 
 def _environment(url: str, pool_size: int) -> dict[str, str]:
@@ -62,9 +65,11 @@ class Peer:
     """One `eventsourcing` application on the bench's database, measured like Ketnap's store."""
 
     def __init__(self, url: str, writers: int = 4) -> None:
-        self.app = PeerBench(env=_environment(url, writers))
+        self.singles = PeerSingles(env=_environment(url, writers))
+        self.app = PeerBatches(env=_environment(url, writers))
 
     def close(self) -> None:
+        self.singles.close()
         self.app.close()
 
     def _single_appends(self, writers: int, each: int, data: dict[str, Any]) -> float:
@@ -74,7 +79,7 @@ class Peer:
         def writer() -> None:
             barrier.wait()
             for _ in range(each):
-                self.app.save(Dossier(**data))
+                self.singles.save(Dossier(**data))
 
         threads = [threading.Thread(target=writer) for _ in range(writers)]
         for thread in threads:
