@@ -46,8 +46,8 @@ def test_text_is_read_as_json_loads_reads_it(value: object) -> None:
 
 def test_what_orjson_would_write_or_read_otherwise_takes_the_standard_way() -> None:
     awkward = {"f": 1e-7, "big": 10**20, "neg": -(2**63) - 1, "nested": [{"g": 1e16}], "lone": "\ud800", 3: "int key"}
-    for key in awkward:
-        value = {key: awkward[key]}
+    for key, item in awkward.items():
+        value = {key: item}
         assert encode_sorted(value) == reference(value)
     for text in ('{"big": 18446744073709551616}', '{"f": 1.0}', '{"x": NaN}', '[1e400]', '{"a": -0}'):
         assert same(decode_json(text), json.loads(text))
