@@ -39,6 +39,7 @@ def build_service(
     lower deployments' logs, so its own voting log also decides about dossiers that live below
     and are unknown here (`process_manager`)."""
     service = Service(name, events=EVENT_TYPES)
+    service.answer_judgements()  # a dossier taken over from paper is judged end to end before it is written
 
     def deps(ctx: ServiceContext) -> handlers.Deps:
         return handlers.Deps(ctx.store, RegistryClient(ctx.nc, registry_service), today)

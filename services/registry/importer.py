@@ -155,6 +155,8 @@ class Problem:
     line: int
     field: str
     reason: str
+    code: str = ""
+    """A service's refusal: its code (`rule:<CODE>`, `validation`, ...), as the reason's «[CODE]» says to a person."""
 
 
 @dataclass

@@ -20,7 +20,8 @@ from typing import Any
 import orjson
 
 _PLAIN = frozenset({str, int, bool, type(None)})
-_sorted_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+# NaN and the infinities are no JSON, and jsonb refuses them: refused here (ValueError), as orjson would not.
+_sorted_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 _SORT_KEYS = orjson.OPT_SORT_KEYS
 
 
@@ -52,7 +53,8 @@ def decode_json(text: str | bytes) -> Any:
 
 
 def encode_sorted(value: Any) -> str:
-    """`json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, to the byte, faster."""
+    """`json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)`,
+    to the byte, faster."""
     if type(value) is dict and _plain(value):
         try:
             return orjson.dumps(value, option=_SORT_KEYS).decode()

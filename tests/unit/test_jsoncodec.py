@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketnap.platform.envelope import dumps_data
+from ketnap.platform.envelope import dumps_data, unstable_number
 from ketnap.platform.jsoncodec import decode_json, encode_sorted
 
 scalars = (
@@ -34,7 +34,9 @@ def same(left: object, right: object) -> bool:
 @settings(max_examples=400, deadline=None)
 @given(data)
 def test_data_is_written_as_json_dumps_writes_it(value: dict) -> None:
-    assert dumps_data(value) == encode_sorted(value) == reference(value)
+    assert encode_sorted(value) == reference(value)
+    if unstable_number(value) is None:  # the others the log refuses (tests/unit/test_envelope_numbers.py)
+        assert dumps_data(value) == reference(value)
 
 
 @settings(max_examples=400, deadline=None)
