@@ -176,3 +176,22 @@ async def test_every_number_an_event_may_hold_hashes_the_same_once_stored(store:
     async with pool.acquire() as conn:
         report = await verify_chain(conn, schema)
     assert report.intact and report.events == 1
+
+
+async def test_appends_grouped_in_one_transaction_chain_link_to_link(store: EventStore, pool: asyncpg.Pool, schema: str) -> None:
+    # Many writers at once share transactions (the group commit writes them as one statement of
+    # arrays, a large batch by COPY): every event must still be the next link, in position order.
+    from ketnap.platform.logcheck import verify_chain
+
+    sizes = [1] * 20 + [3, 250]
+    results = await asyncio.gather(*(store.append(f"group-{i}", 0, events(size), META) for i, size in enumerate(sizes)))
+    positions = sorted(p for r in results for p in r.positions)
+    assert positions == list(range(1, sum(sizes) + 1))
+    previous = GENESIS_HASH
+    async for batch in store.read_log(0):
+        for event in batch:
+            assert (event.previous_hash, event.expected_hash()) == (previous, event.hash)
+            previous = event.hash
+    async with pool.acquire() as conn:
+        report = await verify_chain(conn, schema)
+    assert report.intact and report.events == sum(sizes)
