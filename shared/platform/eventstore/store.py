@@ -385,6 +385,11 @@ class EventStore:
                 rows = await conn.fetch(query, stream_id, after_version)
         return [record_from_row(r) for r in rows]
 
+    async def stream_version(self, stream_id: str) -> int:
+        """How many events one stream holds (0: none yet), from its unique index alone."""
+        async with self.pool.acquire() as conn:
+            return int(await conn.fetchval(f"SELECT coalesce(max(stream_version), 0) FROM {self.table} WHERE stream_id = $1", stream_id))
+
     async def read_log(
         self,
         after_position: int = 0,
