@@ -127,8 +127,17 @@ class KeyedProjection(ReportingProjection):
         ]
         if not handled:
             return
+        keys = {key for _, event in handled if (key := self.key_of(event)) is not None}
+        memo: dict[Any, Any] | None = getattr(conn, "memo", None)
+        if memo is not None and getattr(conn, "fresh", False):
+            # A build into empty tables (its `WriteBehind`): a dossier it has not met yet has no
+            # rows to read, and most of a batch's dossiers are new to it.
+            met: set[str] = memo.setdefault(("rows", self.name), set())
+            known = keys & met
+            met |= keys
+            keys = known
         rows = Rows(self._tables)
-        await rows.load(conn, schema, (key for _, event in handled if (key := self.key_of(event)) is not None))
+        await rows.load(conn, schema, keys)
         for handler, event in handled:
             handler(self, rows, event)
         await rows.write(conn, schema)

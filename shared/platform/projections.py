@@ -146,6 +146,11 @@ class WriteBehind:
         await self.flush()
         return await self.conn.fetchval(query, *args, column=column, timeout=timeout)
 
+    async def copy_records_to_table(self, table: str, *, records: Any, columns: Any = None, schema_name: str | None = None) -> str:
+        """A COPY into `table`, after what is queued (a projection that writes a batch's rows at once)."""
+        await self.flush()
+        return await self.conn.copy_records_to_table(table, records=records, columns=columns, schema_name=schema_name)
+
     async def flush(self) -> None:
         queued, self._queued = self._queued, []
         for query, rows in queued:
