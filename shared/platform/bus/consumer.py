@@ -137,6 +137,10 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
+SINGLE_FETCH = 100
+BATCHED_FETCH = 500
+
+
 def decode_messages(messages: list[Msg]) -> tuple[list[tuple[Msg, RecordedEvent]], list[tuple[Msg, int, str]]]:
     """The events the messages carry, and those that carry none: (message, position from the
     header, why), for the caller to dead-letter or refuse."""
@@ -164,7 +168,7 @@ class ConsumerRunner:
         spec: ConsumerSpec,
         handler: EventHandler,
         deployment: str,
-        fetch_batch: int = 100,
+        fetch_batch: int | None = None,
         turn: asyncio.Lock | None = None,
     ) -> None:
         self.pool = pool
@@ -176,7 +180,10 @@ class ConsumerRunner:
         self._wants: Callable[[str], bool] | None = getattr(handler, "wants", None)
         """`SelectiveHandler.wants`, when the handler has it."""
         self.deployment = deployment
-        self.fetch_batch = fetch_batch
+        # A batched consumer commits a fetched batch at once: catching up (a province after an
+        # outage below) is bound by its commits, so it asks for more at a time (issue 21), within
+        # the durable's max_ack_pending (1,000, bus/bootstrap.py).
+        self.fetch_batch = fetch_batch or (BATCHED_FETCH if spec.batched else SINGLE_FETCH)
         self.turn = turn or asyncio.Lock()
         """Shared by this process's runners of the same consumer: they wait for their turn here,
         holding no pool connection, so waiting runners cannot leave the one whose turn it is
