@@ -24,6 +24,7 @@ from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.consumer import decode_messages
 from ketnap.platform.bus.logread import RemoteLog
+from ketnap.platform.bus.relay import Relay
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import ChainRefused, EventStore
 from ketnap.platform.federation.links import KeptLog
@@ -51,6 +52,9 @@ class Keeper:
     schema: str
     nc: NatsClient
     js: JetStreamContext
+    relay: Relay | None = None
+    """The relay of the kept log in this process: handed what is kept, it publishes it without
+    reading it back from the database."""
     store: EventStore = field(init=False)
     origin_log: RemoteLog = field(init=False)
 
@@ -120,6 +124,8 @@ class Keeper:
                         await later.nak(delay=retry_in)
                     return retry_in
             return None
+        if self.relay is not None:
+            self.relay.offer([e for _, e in decoded])
         for message, _ in decoded:
             await message.ack()
         return None
