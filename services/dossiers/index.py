@@ -99,6 +99,12 @@ async def open_in(pool: asyncpg.Pool, schema: str, organisation: str) -> int:
     return int(await pool.fetchval(f"SELECT count(*) FROM {schema}.dossier_index WHERE cell = $1 AND NOT closed", organisation))
 
 
+async def not_ended_in(conn: asyncpg.Connection, schema: str, organisation: str) -> list[str]:
+    """The dossiers not ended whose cell is `organisation` now (a merge or split moves them on)."""
+    rows = await conn.fetch(f"SELECT dossier_id FROM {schema}.dossier_index WHERE cell = $1 AND NOT closed ORDER BY dossier_id", organisation)
+    return [r["dossier_id"] for r in rows]
+
+
 SORTS = {
     "name": "name_key",
     "opened_on": "opened_on",

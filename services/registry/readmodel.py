@@ -136,6 +136,13 @@ class RegistryView:
             code = last["parent"]
         return []
 
+    async def stored_code(self, typed: str) -> str | None:
+        """The code as the registry stores it, for a code typed in any case (ORG_CODE_UNIQUE: at
+        most one unit per spelling); the exact spelling first. None: no such unit ever."""
+        return await self.conn.fetchval(
+            f"SELECT code FROM {self.s}.organisations WHERE lower(code) = lower($1) ORDER BY code = $1 DESC, code LIMIT 1", typed
+        )
+
     async def codes(self) -> list[str]:
         """Every unit's code the registry has ever held."""
         return [r["code"] for r in await self.conn.fetch(f"SELECT DISTINCT code FROM {self.s}.organisations ORDER BY code")]

@@ -184,6 +184,18 @@ class Service:
 
         return register
 
+    def answer_judgements(self) -> None:
+        """Answer `<service>.query.judge`: a list of this service's commands decided in order on a
+        scratch copy of what they read, nothing recorded (`ketnap.platform.judging`): work spread
+        over several services is judged end to end before any of it is written."""
+        from ketnap.platform import judging
+
+        async def judge(ctx: ServiceContext, query: judging.JudgeQuery) -> dict[str, Any]:
+            """Xét trước một loạt lệnh của dịch vụ trên bản nháp, không ghi gì: lệnh đầu tiên bị từ chối, với mã quy tắc."""
+            return await judging.judge(self, ctx, query)
+
+        self.query("judge", judging.JudgeQuery)(judge)
+
     def add_background(self, name: str, task: BackgroundTask) -> None:
         """Run `task(ctx, closing)` for as long as the service runs; it ending on its own stops the service."""
         self.background.append((name, task))

@@ -160,3 +160,19 @@ async def test_unicode_text_round_trips_unchanged(store: EventStore) -> None:
     (event,) = await store.read_stream("s")
     assert event.data["text"] == text
     assert event.expected_hash() == event.hash
+
+
+async def test_every_number_an_event_may_hold_hashes_the_same_once_stored(store: EventStore, pool: asyncpg.Pool, schema: str) -> None:
+    # The numbers the envelope lets through (tests/unit/test_envelope_numbers.py refuses the rest):
+    # jsonb gives each back so that the stored event recomputes its hash, the slow way and verify's.
+    from ketnap.platform.logcheck import verify_chain
+
+    kept = {"zero": 0.0, "tenth": 0.1, "small": 1e-07, "tiny": 5e-324, "below_exponent": 1e15, "largest_plain": 9999999999999998.0,
+            "sum": 0.30000000000000004, "negative": -1.5, "integer": 10**18, "list": [2.5, -0.5, 1e-300]}
+    await store.append("s", 0, [NewEvent(event_type="Measured", data=kept)], META)
+    (event,) = await store.read_stream("s")
+    assert event.data == kept
+    assert event.expected_hash() == event.hash
+    async with pool.acquire() as conn:
+        report = await verify_chain(conn, schema)
+    assert report.intact and report.events == 1
