@@ -11,7 +11,7 @@ its position is read from the source log and applied instead, and an integrity a
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -137,14 +137,59 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
-def decode_messages(messages: list[Msg]) -> tuple[list[tuple[Msg, RecordedEvent]], list[tuple[Msg, int, str]]]:
+SINGLE_FETCH = 100
+BATCHED_FETCH = 500
+
+
+DECODED_KEPT = 8192
+"""Events a process keeps decoded for its other consumers of the same log (a few MB)."""
+
+
+class DecodedOnce:
+    """The events of the messages this process's consumers took lately, each decoded and its hash
+    recomputed once. Every consumer is handed its own delivery of the same message: the province's
+    reporting decoded and hashed each event once per projection, ten times (issue 21). Only an
+    event whose contents match its hash is kept; any other is decoded again by each consumer and
+    refused by each, as before."""
+
+    def __init__(self, size: int = DECODED_KEPT) -> None:
+        self.size = size
+        self._events: OrderedDict[bytes, RecordedEvent] = OrderedDict()
+        self._sound: dict[int, RecordedEvent] = {}
+
+    def decode(self, payload: bytes) -> RecordedEvent:
+        event = self._events.get(payload)
+        if event is not None:
+            return event
+        event, _origin = from_wire(payload)
+        if event.expected_hash() == event.hash:
+            self._events[payload] = event
+            self._sound[id(event)] = event
+            if len(self._events) > self.size:
+                _, oldest = self._events.popitem(last=False)
+                del self._sound[id(oldest)]
+        return event
+
+    def contents_checked(self, event: RecordedEvent) -> bool:
+        """Whether this very object was decoded here and its hash found to match its contents."""
+        return self._sound.get(id(event)) is event
+
+
+DECODED = DecodedOnce()
+"""Shared by every consumer runner of this process."""
+
+
+def decode_messages(
+    messages: list[Msg], once: DecodedOnce | None = None
+) -> tuple[list[tuple[Msg, RecordedEvent]], list[tuple[Msg, int, str]]]:
     """The events the messages carry, and those that carry none: (message, position from the
-    header, why), for the caller to dead-letter or refuse."""
+    header, why), for the caller to dead-letter or refuse. With `once`, an event another consumer
+    of this process has decoded is not decoded again."""
     decoded: list[tuple[Msg, RecordedEvent]] = []
     undecodable: list[tuple[Msg, int, str]] = []
     for message in messages:
         try:
-            event, _origin = from_wire(message.data)
+            event = once.decode(message.data) if once is not None else from_wire(message.data)[0]
         except (ValueError, KeyError, TypeError) as error:
             position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
             undecodable.append((message, position, f"undecodable message: {type(error).__name__}: {error}"))
@@ -164,7 +209,7 @@ class ConsumerRunner:
         spec: ConsumerSpec,
         handler: EventHandler,
         deployment: str,
-        fetch_batch: int = 100,
+        fetch_batch: int | None = None,
         turn: asyncio.Lock | None = None,
     ) -> None:
         self.pool = pool
@@ -176,7 +221,10 @@ class ConsumerRunner:
         self._wants: Callable[[str], bool] | None = getattr(handler, "wants", None)
         """`SelectiveHandler.wants`, when the handler has it."""
         self.deployment = deployment
-        self.fetch_batch = fetch_batch
+        # A batched consumer commits a fetched batch at once: catching up (a province after an
+        # outage below) is bound by its commits, so it asks for more at a time (issue 21), within
+        # the durable's max_ack_pending (1,000, bus/bootstrap.py).
+        self.fetch_batch = fetch_batch or (BATCHED_FETCH if spec.batched else SINGLE_FETCH)
         self.turn = turn or asyncio.Lock()
         """Shared by this process's runners of the same consumer: they wait for their turn here,
         holding no pool connection, so waiting runners cannot leave the one whose turn it is
@@ -288,7 +336,7 @@ class ConsumerRunner:
         return None
 
     async def _apply_messages(self, messages: list[Msg]) -> None:
-        decoded, undecodable = decode_messages(messages)
+        decoded, undecodable = decode_messages(messages, DECODED)
         if undecodable:
             async with self.pool.acquire() as conn, conn.transaction():
                 for _, position, reason in undecodable:
@@ -329,7 +377,7 @@ class ConsumerRunner:
                             pending.extendleft(reversed([(e, None) for e in missing]))
                             continue
                         try:
-                            link = next_link(last, event)
+                            link = next_link(last, event, contents_checked=DECODED.contents_checked(event))
                         except ChainRefused as refused:
                             pending.extendleft(reversed([(e, None) for e in await self._instead_of(event, subject, refused)]))
                             continue
