@@ -26,7 +26,7 @@ import asyncpg
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from ketnap.platform.commands import DomainError, ErrorBody, idempotent_event_ids
+from ketnap.platform.commands import DomainError, ErrorBody, InvalidInput, idempotent_event_ids
 from ketnap.platform.envelope import EventMetadata, NewEvent, RecordedEvent, new_recorded_at
 from ketnap.platform.eventstore import AppendResult, ConcurrencyConflict, EventStore
 from ketnap.platform.eventstore.store import ANY_VERSION
@@ -132,10 +132,8 @@ class ScratchStore(EventStore):
 def _event(body: dict[str, Any]) -> RecordedEvent:
     try:
         return RecordedEvent.from_json_dict(body)
-    except (KeyError, TypeError, ValueError) as error:
-        raise pydantic.ValidationError.from_exception_data(
-            "JudgeQuery", [{"type": "value_error", "loc": ("event",), "input": None, "ctx": {"error": str(error)}}]
-        ) from None
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput("Một sự kiện gửi kèm yêu cầu xét không đúng dạng sự kiện của nhật ký.", field="event") from None
 
 
 async def judge(service: Service, ctx: ServiceContext, query: JudgeQuery) -> dict[str, Any]:

@@ -37,7 +37,7 @@ _VOTED_AT_THE_CELL = ("Số phiếu tán thành", "Đảng ủy bộ phận th�
 READY = {k: v for k, v in TO_THE_APPRAISAL.items() if k not in _VOTED_AT_THE_CELL}
 
 
-def the_file(*, short_agree: str, certified_on: str, ready_on: str, meeting_on: str) -> str:
+def the_file(*, short_agree: str, certified_on: str, ready_on: str, meeting_on: str, letter_on: str = "20/01/2025") -> str:
     return paper(
         # line 2: at the partial committee's appraisal, nothing wrong
         {**person(APPRAISED, "Vương Thị Thẩm", "chờ quyết định kết nạp"), **TO_THE_APPRAISAL, **SECOND_MEMBER, "Giới tính": "nữ"},
@@ -48,15 +48,16 @@ def the_file(*, short_agree: str, certified_on: str, ready_on: str, meeting_on: 
         {**person(CERTIFIED_LATER, "Kiều Văn Chứng", "ready_for_cell_vote"), **READY, **SECOND_MEMBER,
          "Ngày chứng nhận lý lịch": certified_on, "Ngày sẵn sàng xét": ready_on, "Ngày chi bộ họp xét": meeting_on},
         # line 5: the letter only
-        {**person(AT_LETTER, "Hà Thị Đơn", "application"), "Ngày làm đơn": "20/01/2025"},
+        {**person(AT_LETTER, "Hà Thị Đơn", "application"), "Ngày làm đơn": letter_on},
     )
 
 
 # Two rows refused by services, each after steps other services accepted: voting refuses the
 # committee's decision (1 of 3 members agree: COMMITTEE_2_3) after dossiers, verification and the
-# cell's resolution; verification refuses a certification dated after today.
+# cell's resolution; verification refuses a certification dated after today. And a row without
+# what its step needs, which no service is asked about: the other rows are judged all the same.
 BAD = the_file(short_agree="1", certified_on=f"{_LATER:%d/%m/%Y}", ready_on=f"{_LATER:%d/%m/%Y}",
-               meeting_on=f"{_LATER + timedelta(days=7):%d/%m/%Y}")
+               meeting_on=f"{_LATER + timedelta(days=7):%d/%m/%Y}", letter_on="")
 GOOD = the_file(short_agree="3", certified_on="01/04/2025", ready_on="10/04/2025", meeting_on="15/04/2025")
 
 
@@ -80,6 +81,7 @@ async def test_a_file_with_rows_refused_part_way_writes_nothing_and_lists_every_
     expected = [
         (3, "decision_agree", "rule:COMMITTEE_2_3", "[COMMITTEE_2_3] "),
         (4, "certified_on", "validation", "Ngày chứng nhận "),
+        (5, "", "", "Hồ sơ ở bước «đã"),
     ]
     # The dry run judges every step, the voting step's refusal included, and writes nothing.
     checked, rows = await w.take_over(BAD, dry_run=True)
