@@ -102,7 +102,7 @@ async def verify_logs(
         for name in names:
             if steps is not None:
                 steps(f"Kiểm tra {name}")
-            lines.extend(await _verify_one(conn, js, settings, name, wait))
+            lines.extend(await _verify_one(conn, js, settings, name, wait, database_url))
         if deployment:
             for alarm in await linked_alarms(conn, deployment):
                 lines.append(Line(f"CẢNH BÁO: {alarm}", False))
@@ -113,7 +113,9 @@ async def verify_logs(
     return lines
 
 
-async def _verify_one(conn: asyncpg.Connection, js: JetStreamContext | None, settings: Settings, name: str, wait: float) -> list[Line]:
+async def _verify_one(
+    conn: asyncpg.Connection, js: JetStreamContext | None, settings: Settings, name: str, wait: float, database_url: str
+) -> list[Line]:
     lines: list[Line] = []
     anchor = None
     if js is not None:
@@ -129,7 +131,7 @@ async def _verify_one(conn: asyncpg.Connection, js: JetStreamContext | None, set
             else:
                 anchor = found
         await wait_for_relay(conn, name, wait)
-    report = await verify_chain(conn, name, js=js, deployment=settings.deployment_id, anchor=anchor)
+    report = await verify_chain(conn, name, js=js, deployment=settings.deployment_id, anchor=anchor, database_url=database_url)
     copies = f"; {report.compared_with_stream} vị trí khớp luồng"
     if report.anchor is not None:
         copies += f", khớp đầu đã ký tại vị trí {report.anchor.position}"

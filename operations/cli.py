@@ -266,7 +266,8 @@ def registry_import(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Chỉ kiểm tra, không ghi")] = False,
 ) -> None:
     """Nhập một tổ chức có sẵn (cây, đảng viên, cấp ủy, địa bàn): tất cả hoặc không gì cả; rồi tiếp nhận
-    các hồ sơ đang làm trên giấy (dòng «hồ sơ đang làm»), từng hồ sơ qua các dịch vụ."""
+    các hồ sơ đang làm trên giấy (dòng «hồ sơ đang làm»): mọi hồ sơ được các dịch vụ xét trọn các bước trước,
+    chỉ ghi khi không hồ sơ nào bị từ chối; nhập lại cùng tệp sau khi bị gián đoạn thì ghi tiếp."""
     from pathlib import Path
 
     from ketnap.operations.terminal import steps
@@ -300,7 +301,8 @@ def registry_import(
         return await take_over_dossiers() and not result.problems
 
     async def take_over_dossiers() -> bool:
-        """The dossiers in progress of the file, after its registry rows (their cells and helpers)."""
+        """The dossiers in progress of the file, after its registry rows (their cells and helpers):
+        every row judged end to end by the services, written only when none is refused."""
         import nats
 
         from ketnap.operations.paper_dossiers import take_over_file
@@ -308,8 +310,21 @@ def registry_import(
 
         raw = Path(file).read_bytes()
         nc = await nats.connect(nats_url, name="ketnap-cli", inbox_prefix=subjects.inbox_prefix(nats_url))
+        stages = {"judged": ("Xét các hồ sơ đang làm qua các dịch vụ...", "hồ sơ đã xét"),
+                  "written": ("Ghi các hồ sơ đang làm...", "hồ sơ đã ghi")}
         try:
-            taken, count = await take_over_file(nc, raw, Path(file).name, actor=actor, scope=None, dry_run=dry_run)
+            with steps() as step:
+                begun: set[str] = set()
+
+                def progress(stage: str, done: int, total: int) -> None:
+                    title, unit = stages[stage]
+                    if stage not in begun:
+                        begun.add(stage)
+                        step(title)
+                    step.reached(done, total, f"{done}/{total} {unit}")
+
+                taken, count = await take_over_file(nc, raw, Path(file).name, actor=actor, scope=None, dry_run=dry_run,
+                                                    progress=progress)
         finally:
             await nc.drain()
         if not count:
@@ -319,6 +334,8 @@ def registry_import(
         done = len(taken.dossiers)
         if dry_run:
             typer.echo(f"Hồ sơ đang làm: {count} dòng, {len(taken.problems)} lỗi; chưa tiếp nhận (--dry-run).")
+        elif taken.problems and not done:
+            typer.echo(f"Hồ sơ đang làm: {count} dòng, {len(taken.problems)} lỗi; không tiếp nhận hồ sơ nào.")
         else:
             typer.echo(f"Đã tiếp nhận {done}/{count} hồ sơ đang làm từ hồ sơ giấy.")
         return not taken.problems

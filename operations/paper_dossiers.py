@@ -11,10 +11,18 @@ report like one run here, and the later steps continue live. Between two owners 
 for the consumer that carries the dossier from one to the next (a verification case opened, a
 certification seen by the dossier, a voting chain opened), as `operations/demo` does.
 
-Not all or nothing: the services' logs are separate. A file is checked first, row by row, for what
-can be judged without writing (fields, order of dates, NO_RULE_SET); a row refused by a service
-part-way stays at the last step accepted, and importing the same file again, corrected, continues
-it (every command's idempotency key derives from the person, the opening date and the step).
+All or nothing per file. A file is first checked row by row for what needs no service (fields,
+order of dates, NO_RULE_SET), then every row is judged end to end without writing: each owning
+service decides its steps of the row on a scratch copy (`<service>.query.judge`,
+`ketnap.platform.judging`: its own handlers, the same rules and codes), given what the row's
+earlier steps would record (its own events replayed, the other services' handed to its reactions
+as their consumers would). Every problem of every row is listed (line, field, the Vietnamese reason
+with its rule code); only a file without any is written, row by row as before. `--dry-run` judges
+the same way. Writing is resumable: every command's idempotency key derives from the person, the
+opening date and the step, so importing the same file again after a crash mid-write judges the
+steps already written as the retries they are and continues from the first one missing. What the
+judgement cannot promise is what changes between it and the writing (another person's act on the
+same units): such a row is reported and the import continues with the next.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ketnap.domain.rules import check_rule_set_covers
 from ketnap.platform.bus import requests
+from ketnap.platform.commands import Unavailable
 from ketnap.platform.logging import get_logger
 from ketnap.services.dossiers.commands import TAKEN_OVER_STEPS
 from ketnap.services.dossiers.values import STEP_LABELS, GeneralEducation, ProfessionalQualification, Relation, Step, UnionKind
@@ -336,179 +345,289 @@ def dossier_id_of(row: PaperDossierRow) -> str:
     """The same person opened on the same day is the same dossier: importing the file again continues it."""
     return str(uuid.uuid5(_KEYS, f"dossier:{row.citizen_id}:{row.opened_on.isoformat()}"))
 
+@dataclass(frozen=True)
+class Act:
+    """One command of a row's road, sent to the service owning its step; `field_name`: the row's
+    field a refusal is reported at when the service names none."""
+
+    service: str
+    name: str
+    body: dict[str, Any]
+    field_name: str
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Writing only: until a consumer has carried the dossier to the next owner (a judgement hands
+    the facts on itself)."""
+
+    service: str
+    query: str
+    check: Callable[[dict[str, Any]], bool]
+
+
+Progress = Callable[[str, int, int], None]
+"""Told (stage «judged» or «written», rows done, rows in all) after each row."""
+
+
+def road(row: PaperDossierRow) -> list[Act | Wait]:
+    """The commands that bring a row in, in the order of the road, each where live would send it."""
+    dossier_id = dossier_id_of(row)
+    plan: list[Act | Wait] = [Act("dossiers", "take_over_dossier", {
+        "dossier_id": dossier_id, "cell": row.organisation, "citizen_id": row.citizen_id, "full_name": row.full_name,
+        "opened_on": row.opened_on, "helper_citizen_id": row.helper_citizen_id, "step": row.step,
+    }, "opened_on")]
+    if row.class_certificate_number and row.class_issued_on and row.class_issued_by:
+        plan.append(Act("dossiers", "record_class_certificate", {
+            "dossier_id": dossier_id, "certificate_number": row.class_certificate_number,
+            "issued_on": row.class_issued_on, "issued_by": row.class_issued_by,
+        }, "class_issued_on"))
+    if row.at_least("application"):
+        plan.append(Act("dossiers", "submit_application_letter", {"dossier_id": dossier_id, "submitted_on": row.letter_on}, "letter_on"))
+    if row.at_least("verification"):
+        plan.append(Act("dossiers", "declare_personal_history", _declaration(row, dossier_id), "declared_on"))
+    if row.introduced_on and row.introducer_1_citizen_id and (row.introducer_2_citizen_id or row.union):
+        plan.append(Act("dossiers", "record_introductions", _introductions(row, dossier_id), "introduced_on"))
+    if row.opinions_on and row.at_least("verification"):
+        plan.append(Act("dossiers", "record_opinions", {"dossier_id": dossier_id, "opinions": [
+            {"source": "residence_cell", "given_on": row.opinions_on, "summary": "Nhận xét trên hồ sơ giấy."},
+            {"source": "workplace_mass_organisations", "given_on": row.opinions_on, "summary": "Nhận xét trên hồ sơ giấy."},
+        ]}, "opinions_on"))
+    if row.at_least("ready_for_cell_vote"):
+        plan += [
+            Wait("verification", "case", lambda case: True),
+            Act("verification", "take_over_certification", {
+                "dossier_id": dossier_id, "certified_by": row.certified_by, "certified_on": row.certified_on,
+            }, "certified_on"),
+            Wait("dossiers", "dossier", _certified),
+            Act("dossiers", "mark_ready_for_cell_vote", {
+                "dossier_id": dossier_id, "ready_on": row.ready_on, "cell_meeting_on": row.cell_meeting_on,
+            }, "ready_on"),
+        ]
+    if row.at_least("awaiting_decision"):
+        plan += [
+            Wait("voting", "case", lambda case: bool(case.get("ready_on"))),
+            Act("voting", "take_over_cell_resolution", {
+                "dossier_id": dossier_id, "cell": row.organisation, "meeting_on": row.cell_meeting_on,
+                "agree": row.cell_agree, "disagree": row.cell_disagree,
+            }, "cell_agree"),
+            Wait("dossiers", "dossier", lambda d: d.get("step") not in (None, "ready_for_cell_vote")),
+        ]
+        if row.appraised_by is not None:
+            # The partial committee's appraisal (Mẫu 7-KNĐ), as live: it follows the cell's resolution.
+            plan.append(Act("voting", "record_appraisal", {
+                "dossier_id": dossier_id, "organisation": row.appraised_by, "appraised_on": row.appraised_on,
+                "opinion": row.appraisal_opinion or "Thẩm định trên hồ sơ giấy.",
+            }, "appraised_on"))
+        if row.grassroots_meeting_on is not None:
+            plan.append(Act("voting", "take_over_grassroots_resolution", {
+                "dossier_id": dossier_id, "organisation": row.grassroots_committee, "meeting_on": row.grassroots_meeting_on,
+                "agree": row.grassroots_agree, "disagree": row.grassroots_disagree,
+            }, "grassroots_agree"))
+    if row.at_least("awaiting_ceremony"):
+        plan += _admission(row, dossier_id)
+    if row.at_least("probation"):
+        plan.append(Act("dossiers", "record_ceremony", {
+            "dossier_id": dossier_id, "held_on": row.ceremony_on,
+            "helper_citizen_id": row.ceremony_helper_citizen_id or row.helper_citizen_id,
+        }, "ceremony_on"))
+        plan += _probation_papers(row, dossier_id)
+    return plan
+
+
+def _admission(row: PaperDossierRow, dossier_id: str) -> list[Act | Wait]:
+    """The decision made on paper by the committee above, recorded by voting as any decision of
+    that committee (AUTHORITY, DECISION_60WD on its date); the registry then puts the person on
+    the cell's roster from the decision date, counted as an admission. The cell's receipt, then.
+    An authorised grassroots committee decided by its own vote: the paper's counts are taken over
+    (`take_over_admission_decision`, COMMITTEE_2_3 as live)."""
+    if row.decision_agree is not None:
+        decision = Act("voting", "take_over_admission_decision", {
+            "dossier_id": dossier_id, "decided_by": row.decided_by, "decision_date": row.decision_date,
+            "decision_number": row.decision_number, "agree": row.decision_agree, "disagree": row.decision_disagree,
+        }, "decision_agree")
+    else:
+        decision = Act("voting", "decide_admission", {
+            "dossier_id": dossier_id, "decided_by": row.decided_by, "decision_date": row.decision_date, "admitted": True,
+            "decision_number": row.decision_number,
+        }, "decided_by")
+    plan: list[Act | Wait] = [decision, Wait("dossiers", "dossier", lambda d: d.get("admission") is not None)]
+    if row.received_on is not None:
+        received = row.received_on.isoformat()
+        plan += [
+            Act("voting", "record_cell_notified", {"dossier_id": dossier_id, "received_on": row.received_on}, "received_on"),
+            Wait("dossiers", "dossier", lambda d: (d.get("admission") or {}).get("received_by_cell_on") == received),
+        ]
+    return plan
+
+
+def _probation_papers(row: PaperDossierRow, dossier_id: str) -> list[Act | Wait]:
+    """The papers of the probation the paper holds, each by its live command (the order of the
+    road: the member history, the new-member class, then the papers of recognition, RECOG_EARLY
+    and RECOG_DOCS as live); what the paper does not hold is recorded live afterwards."""
+    plan: list[Act | Wait] = []
+    if row.member_history_on is not None:
+        plan.append(Act("dossiers", "file_member_history", {"dossier_id": dossier_id, "filed_on": row.member_history_on},
+                        "member_history_on"))
+    if row.new_member_class_number is not None:
+        plan.append(Act("dossiers", "record_new_member_class", {
+            "dossier_id": dossier_id, "certificate_number": row.new_member_class_number,
+            "issued_on": row.new_member_class_issued_on, "issued_by": row.new_member_class_issued_by,
+        }, "new_member_class_issued_on"))
+    if row.recognition_papers_on is not None:
+        plan.append(Act("dossiers", "record_recognition_papers", {
+            "dossier_id": dossier_id, "self_review_on": row.self_review_on, "helper_review_on": row.helper_review_on,
+            "opinions_on": row.recognition_opinions_on, "completed_on": row.recognition_papers_on,
+        }, "recognition_papers_on"))
+    return plan
+
+
+def _declaration(row: PaperDossierRow, dossier_id: str) -> dict[str, Any]:
+    return {
+        "dossier_id": dossier_id, "declared_on": row.declared_on,
+        "applicant": {"birth_date": row.birth_date, "gender": row.gender, "ethnicity": row.ethnicity,
+                      "religion": row.religion, "occupation": row.occupation},
+        "relatives": [relative.facts() for relative in row.relatives],
+        "qualifications": {"general_education": row.general_education, "professional_qualification": row.professional_qualification,
+                           "youth_union_member": row.youth_union_member, "youth_union_exists": row.youth_union_exists},
+    }
+
+
 class TakeOver:
-    """Drives the rows of a file through the owning services over NATS, as `actor` in `scope` (None:
-    each row's cell, the unit the acts are about, as the operator's tool sends them)."""
+    """Judges, then writes, the rows of a file through the owning services over NATS, as `actor` in
+    `scope` (None: each row's cell, the unit the acts are about, as the operator's tool sends them)."""
 
     def __init__(
         self, nc: NatsClient, *, actor: str, scope: str | None, services: Mapping[str, str] | None = None,
-        wait_seconds: float = WAIT_SECONDS,
+        wait_seconds: float = WAIT_SECONDS, progress: Progress | None = None,
     ) -> None:
         self.nc, self.actor, self.scope = nc, actor, scope
         self.services = dict(services or {})
         self.wait_seconds = wait_seconds
+        self.progress = progress or (lambda _stage, _done, _total: None)
+
+    async def judge(self, rows: list[tuple[int, PaperDossierRow]]) -> list[Problem]:
+        """Every row judged end to end, nothing written: each row's first refusal."""
+        problems: list[Problem] = []
+        for done, (line, row) in enumerate(rows, start=1):
+            try:
+                await self.judge_row(row)
+            except Refused as refusal:
+                problems.append(Problem(line, refusal.field, refusal.reason, refusal.code))
+                log.info("paper dossier refused when judged", line=line, step=refusal.step, code=refusal.code)
+            self.progress("judged", done, len(rows))
+        return problems
 
     async def run(self, rows: list[tuple[int, PaperDossierRow]]) -> TakeOverResult:
-        result = TakeOverResult()
-        for line, row in rows:
+        """Judged first; written only when no row is refused (all or nothing)."""
+        result = TakeOverResult(problems=await self.judge(rows))
+        if result.problems:
+            return result
+        for done, (line, row) in enumerate(rows, start=1):
             try:
                 result.dossiers[line] = await self.take_over(row)
             except Refused as refusal:
-                result.problems.append(Problem(line, refusal.field, refusal.reason))
-                log.info("paper dossier refused", line=line, step=refusal.step, code=refusal.code)
+                # Only what changed since the judgement (another act meanwhile, a service down):
+                # importing the file again continues from the last step written.
+                result.problems.append(Problem(line, refusal.field, refusal.reason, refusal.code))
+                log.info("paper dossier refused when written", line=line, step=refusal.step, code=refusal.code)
+            self.progress("written", done, len(rows))
         return result
 
     # --- one row ---------------------------------------------------------------------------------
 
+    async def judge_row(self, row: PaperDossierRow) -> None:
+        """The row's road judged service by service (`<service>.query.judge`), each given what the
+        earlier steps of the row would record: its own (replayed) and the others' (as facts)."""
+        acts = [step for step in road(row) if isinstance(step, Act)]
+        produced: list[tuple[str, dict[str, Any]]] = []  # (log, event) in the order recorded
+        handed: dict[str, int] = {}  # how many of `produced` each service was given
+        own: dict[str, list[dict[str, Any]]] = {}
+        index = 0
+        while index < len(acts):
+            service = acts[index].service
+            segment = [acts[index]]
+            while index + len(segment) < len(acts) and acts[index + len(segment)].service == service:
+                segment.append(acts[index + len(segment)])
+            log_name = self._service(service)
+            facts = [{"source": source, "event": event} for source, event in produced[handed.get(service, 0):] if source != log_name]
+            try:
+                reply = await requests.query(self.nc, log_name, "judge", {
+                    "steps": [{"command": act.name, "body": self._signed(row, act)} for act in segment],
+                    "replay": own.get(service, []), "facts": facts,
+                }, timeout=JUDGE_SECONDS)
+            except Unavailable as error:  # a service down: this row's problem, the file is not written
+                raise _refused(segment[0], error.body().model_dump()) from None
+            if not reply.get("ok"):
+                raise _refused(segment[0], reply.get("error") or {})
+            answer = reply["result"]
+            events = answer.get("events") or []
+            own.setdefault(service, []).extend(events)
+            produced += [(log_name, event) for event in events]
+            handed[service] = len(produced)
+            if (refusal := answer.get("refusal")) is not None:
+                raise _refused(segment[min(int(refusal.get("index") or 0), len(segment) - 1)], refusal)
+            index += len(segment)
+
     async def take_over(self, row: PaperDossierRow) -> str:
-        dossier_id = dossier_id_of(row)
-        await self._send(row, "dossiers", "take_over_dossier", {
-            "dossier_id": dossier_id, "cell": row.organisation, "citizen_id": row.citizen_id, "full_name": row.full_name,
-            "opened_on": row.opened_on, "helper_citizen_id": row.helper_citizen_id, "step": row.step,
-        }, field_name="opened_on")
-        if row.class_certificate_number and row.class_issued_on and row.class_issued_by:
-            await self._send(row, "dossiers", "record_class_certificate", {
-                "dossier_id": dossier_id, "certificate_number": row.class_certificate_number,
-                "issued_on": row.class_issued_on, "issued_by": row.class_issued_by,
-            }, field_name="class_issued_on")
-        if row.at_least("application"):
-            await self._send(row, "dossiers", "submit_application_letter", {"dossier_id": dossier_id, "submitted_on": row.letter_on},
-                             field_name="letter_on")
-        if row.at_least("verification"):
-            await self._declare(row, dossier_id)
-        if row.introduced_on and row.introducer_1_citizen_id and (row.introducer_2_citizen_id or row.union):
-            await self._send(row, "dossiers", "record_introductions", _introductions(row, dossier_id), field_name="introduced_on")
-        if row.opinions_on and row.at_least("verification"):
-            await self._send(row, "dossiers", "record_opinions", {"dossier_id": dossier_id, "opinions": [
-                {"source": "residence_cell", "given_on": row.opinions_on, "summary": "Nhận xét trên hồ sơ giấy."},
-                {"source": "workplace_mass_organisations", "given_on": row.opinions_on, "summary": "Nhận xét trên hồ sơ giấy."},
-            ]}, field_name="opinions_on")
-        if row.at_least("ready_for_cell_vote"):
-            await self._wait(row, "verification", "case", dossier_id, lambda case: True)
-            await self._send(row, "verification", "take_over_certification", {
-                "dossier_id": dossier_id, "certified_by": row.certified_by, "certified_on": row.certified_on,
-            }, field_name="certified_on")
-            await self._wait(row, "dossiers", "dossier", dossier_id, _certified)
-            await self._send(row, "dossiers", "mark_ready_for_cell_vote", {
-                "dossier_id": dossier_id, "ready_on": row.ready_on, "cell_meeting_on": row.cell_meeting_on,
-            }, field_name="ready_on")
-        if row.at_least("awaiting_decision"):
-            await self._wait(row, "voting", "case", dossier_id, lambda case: bool(case.get("ready_on")))
-            await self._send(row, "voting", "take_over_cell_resolution", {
-                "dossier_id": dossier_id, "cell": row.organisation, "meeting_on": row.cell_meeting_on,
-                "agree": row.cell_agree, "disagree": row.cell_disagree,
-            }, field_name="cell_agree")
-            await self._wait(row, "dossiers", "dossier", dossier_id, lambda d: d.get("step") not in (None, "ready_for_cell_vote"))
-            if row.appraised_by is not None:
-                # The partial committee's appraisal (Mẫu 7-KNĐ), as live: it follows the cell's resolution.
-                await self._send(row, "voting", "record_appraisal", {
-                    "dossier_id": dossier_id, "organisation": row.appraised_by, "appraised_on": row.appraised_on,
-                    "opinion": row.appraisal_opinion or "Thẩm định trên hồ sơ giấy.",
-                }, field_name="appraised_on")
-            if row.grassroots_meeting_on is not None:
-                await self._send(row, "voting", "take_over_grassroots_resolution", {
-                    "dossier_id": dossier_id, "organisation": row.grassroots_committee, "meeting_on": row.grassroots_meeting_on,
-                    "agree": row.grassroots_agree, "disagree": row.grassroots_disagree,
-                }, field_name="grassroots_agree")
-        if row.at_least("awaiting_ceremony"):
-            await self._admission(row, dossier_id)
-        if row.at_least("probation"):
-            await self._send(row, "dossiers", "record_ceremony", {
-                "dossier_id": dossier_id, "held_on": row.ceremony_on,
-                "helper_citizen_id": row.ceremony_helper_citizen_id or row.helper_citizen_id,
-            }, field_name="ceremony_on")
-            await self._probation_papers(row, dossier_id)
-        return dossier_id
-
-    async def _probation_papers(self, row: PaperDossierRow, dossier_id: str) -> None:
-        """The papers of the probation the paper holds, each by its live command (the order of the
-        road: the member history, the new-member class, then the papers of recognition, RECOG_EARLY
-        and RECOG_DOCS as live); what the paper does not hold is recorded live afterwards."""
-        if row.member_history_on is not None:
-            await self._send(row, "dossiers", "file_member_history", {"dossier_id": dossier_id, "filed_on": row.member_history_on},
-                             field_name="member_history_on")
-        if row.new_member_class_number is not None:
-            await self._send(row, "dossiers", "record_new_member_class", {
-                "dossier_id": dossier_id, "certificate_number": row.new_member_class_number,
-                "issued_on": row.new_member_class_issued_on, "issued_by": row.new_member_class_issued_by,
-            }, field_name="new_member_class_issued_on")
-        if row.recognition_papers_on is not None:
-            await self._send(row, "dossiers", "record_recognition_papers", {
-                "dossier_id": dossier_id, "self_review_on": row.self_review_on, "helper_review_on": row.helper_review_on,
-                "opinions_on": row.recognition_opinions_on, "completed_on": row.recognition_papers_on,
-            }, field_name="recognition_papers_on")
-
-    async def _admission(self, row: PaperDossierRow, dossier_id: str) -> None:
-        """The decision made on paper by the committee above, recorded by voting as any decision of
-        that committee (AUTHORITY, DECISION_60WD on its date); the registry then puts the person on
-        the cell's roster from the decision date, counted as an admission. The cell's receipt, then.
-        An authorised grassroots committee decided by its own vote: the paper's counts are taken over
-        (`take_over_admission_decision`, COMMITTEE_2_3 as live)."""
-        if row.decision_agree is not None:
-            await self._send(row, "voting", "take_over_admission_decision", {
-                "dossier_id": dossier_id, "decided_by": row.decided_by, "decision_date": row.decision_date,
-                "decision_number": row.decision_number, "agree": row.decision_agree, "disagree": row.decision_disagree,
-            }, field_name="decision_agree")
-        else:
-            await self._send(row, "voting", "decide_admission", {
-                "dossier_id": dossier_id, "decided_by": row.decided_by, "decision_date": row.decision_date, "admitted": True,
-                "decision_number": row.decision_number,
-            }, field_name="decided_by")
-        await self._wait(row, "dossiers", "dossier", dossier_id, lambda d: d.get("admission") is not None)
-        if row.received_on is not None:
-            await self._send(row, "voting", "record_cell_notified", {"dossier_id": dossier_id, "received_on": row.received_on},
-                             field_name="received_on")
-            received = row.received_on.isoformat()
-            await self._wait(row, "dossiers", "dossier", dossier_id,
-                             lambda d: (d.get("admission") or {}).get("received_by_cell_on") == received)
-
-    async def _declare(self, row: PaperDossierRow, dossier_id: str) -> None:
-        await self._send(row, "dossiers", "declare_personal_history", {
-            "dossier_id": dossier_id, "declared_on": row.declared_on,
-            "applicant": {"birth_date": row.birth_date, "gender": row.gender, "ethnicity": row.ethnicity,
-                          "religion": row.religion, "occupation": row.occupation},
-            "relatives": [relative.facts() for relative in row.relatives],
-            "qualifications": {"general_education": row.general_education, "professional_qualification": row.professional_qualification,
-                               "youth_union_member": row.youth_union_member, "youth_union_exists": row.youth_union_exists},
-        }, field_name="declared_on")
+        for step in road(row):
+            if isinstance(step, Wait):
+                await self._wait(step, dossier_id_of(row))
+            else:
+                await self._send(row, step)
+        return dossier_id_of(row)
 
     # --- the bus ---------------------------------------------------------------------------------
 
     def _service(self, service: str) -> str:
         return self.services.get(service, service)
 
-    async def _send(self, row: PaperDossierRow, service: str, name: str, body: dict[str, Any], *, field_name: str) -> dict[str, Any]:
-        key = str(uuid.uuid5(_KEYS, f"{row.citizen_id}:{row.opened_on.isoformat()}:{service}.{name}"))
-        signed = {**_plain(body), "idempotency_key": key, "actor": self.actor, "scope": self.scope or row.organisation}
-        reply = await requests.command(self.nc, self._service(service), name, signed)
+    def _signed(self, row: PaperDossierRow, act: Act) -> dict[str, Any]:
+        """The command as sent: its key derives from the person, the opening date and the step, so
+        the same row imported again is the same command (a retry, one effect)."""
+        key = str(uuid.uuid5(_KEYS, f"{row.citizen_id}:{row.opened_on.isoformat()}:{act.service}.{act.name}"))
+        return {**_plain(act.body), "idempotency_key": key, "actor": self.actor, "scope": self.scope or row.organisation}
+
+    async def _send(self, row: PaperDossierRow, act: Act) -> dict[str, Any]:
+        try:
+            reply = await requests.command(self.nc, self._service(act.service), act.name, self._signed(row, act))
+        except Unavailable as error:  # importing the file again continues where this stopped
+            raise _refused(act, error.body().model_dump()) from None
         if reply.get("ok"):
             return reply
-        error = reply.get("error") or {}
-        details = error.get("details") or {}
-        raise Refused(
-            step=name,
-            code=str(error.get("code") or ""),
-            field=str(details.get("field") or field_name),
-            reason=str(error.get("message") or "Dịch vụ từ chối"),
-        )
+        raise _refused(act, reply.get("error") or {})
 
-    async def _wait(
-        self, row: PaperDossierRow, service: str, query: str, dossier_id: str, check: Callable[[dict[str, Any]], bool]
-    ) -> None:
+    async def _wait(self, wait: Wait, dossier_id: str) -> None:
         """Until the consumer that carries the dossier to the next owner has done so."""
         deadline = asyncio.get_running_loop().time() + self.wait_seconds
         pause = 0.05
         while True:
-            reply = await requests.query(self.nc, self._service(service), query, {"dossier_id": dossier_id})
-            if reply.get("ok") and check(reply.get("result") or {}):
+            try:
+                reply = await requests.query(self.nc, self._service(wait.service), wait.query, {"dossier_id": dossier_id})
+            except Unavailable:  # asked again until the deadline
+                reply = {}
+            if reply.get("ok") and wait.check(reply.get("result") or {}):
                 return
             if asyncio.get_running_loop().time() > deadline:
                 raise Refused(
-                    step=query, code="unavailable", field="",
-                    reason=f"Dịch vụ {service} chưa nhận hồ sơ sau {self.wait_seconds:.0f} giây; hãy nhập lại tệp sau.",
+                    step=wait.query, code="unavailable", field="",
+                    reason=f"Dịch vụ {wait.service} chưa nhận hồ sơ sau {self.wait_seconds:.0f} giây; hãy nhập lại tệp sau.",
                 )
             await asyncio.sleep(pause)
             pause = min(pause * 2, 1.0)
+
+
+JUDGE_SECONDS = 30.0
+"""How long one service may take to judge its steps of a row (it asks the registry on each)."""
+
+
+def _refused(act: Act, error: Mapping[str, Any]) -> Refused:
+    details = error.get("details") or {}
+    return Refused(
+        step=act.name, code=str(error.get("code") or ""), field=str(details.get("field") or act.field_name),
+        reason=str(error.get("message") or "Dịch vụ từ chối"),
+    )
+
 
 class Refused(Exception):
     def __init__(self, *, step: str, code: str, field: str, reason: str) -> None:
@@ -544,14 +663,19 @@ def _plain(value: Any) -> Any:
 
 async def take_over_file(
     nc: NatsClient, raw: bytes, name: str, *, actor: str, scope: str | None, dry_run: bool = False,
-    services: Mapping[str, str] | None = None, wait_seconds: float = WAIT_SECONDS,
+    services: Mapping[str, str] | None = None, wait_seconds: float = WAIT_SECONDS, progress: Progress | None = None,
 ) -> tuple[TakeOverResult, int]:
-    """The dossier rows of a file taken over (or only checked, `dry_run`): the result and how many rows."""
+    """The dossier rows of a file taken over, all or nothing: every row checked and judged end to
+    end (`dry_run`: only that), and written only when no row has a problem. The result and how many rows."""
     records, problems = records_of(raw, name)
+    if problems:
+        return TakeOverResult(problems=sorted(problems)), 0
     rows, row_problems = check_rows(records)
     count = len(rows) + len({p.line for p in row_problems})
-    if problems or row_problems or dry_run:
-        return TakeOverResult(problems=sorted(problems + row_problems)), count
-    result = await TakeOver(nc, actor=actor, scope=scope, services=services, wait_seconds=wait_seconds).run(rows)
+    take_over = TakeOver(nc, actor=actor, scope=scope, services=services, wait_seconds=wait_seconds, progress=progress)
+    if row_problems or dry_run:
+        # The rows whose fields pass are judged all the same: every problem of the file at once.
+        return TakeOverResult(problems=sorted(row_problems + await take_over.judge(rows))), count
+    result = await take_over.run(rows)
     result.problems.sort()
     return result, count

@@ -1,8 +1,8 @@
 """Dossiers (hồ sơ): each applicant's dossier from the source list to official membership.
 
 The one place the service is wired: its commands (`<name>.cmd.*`), its query
-(`<name>.query.dossier`) and its process manager consuming the verification and voting logs (and
-the voting logs kept from linked deployments).
+(`<name>.query.dossier`), its process manager consuming the verification and voting logs (and
+the voting logs kept from linked deployments), and the registry's tree changes its dossiers follow.
 `build_service` takes the names of the schemas and logs so tests run it on fresh ones.
 """
 
@@ -22,6 +22,7 @@ from ketnap.services.dossiers.index import DossierIndex, OpenDossiersQuery, Sear
 from ketnap.services.dossiers.index import search as search_index
 from ketnap.services.dossiers.process_manager import VERIFICATION_REACTIONS, VOTING_REACTIONS, reactions_to
 from ketnap.services.dossiers.registry_client import RegistryClient
+from ketnap.services.dossiers.tree_changes import TREE_CHANGES, follows_the_tree
 
 
 def build_service(
@@ -39,6 +40,7 @@ def build_service(
     lower deployments' logs, so its own voting log also decides about dossiers that live below
     and are unknown here (`process_manager`)."""
     service = Service(name, events=EVENT_TYPES)
+    service.answer_judgements()  # a dossier taken over from paper is judged end to end before it is written
 
     def deps(ctx: ServiceContext) -> handlers.Deps:
         return handlers.Deps(ctx.store, RegistryClient(ctx.nc, registry_service), today)
@@ -99,6 +101,8 @@ def build_service(
         service.consumer(kept, name=process_manager, events=VOTING_REACTIONS)(
             reactions_to(kept, VOTING_REACTIONS, consumer=process_manager, unknown_dossiers_elsewhere=True, waits_for=(voting_source,))
         )
+    # A cell merged or split: its open dossiers continue in its successor (tree_changes.py).
+    service.consumer(registry_service, name=f"{name}.tree_changes", events=TREE_CHANGES)(follows_the_tree(index))
     return service
 
 

@@ -199,11 +199,14 @@ async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, k
     request = request_digest(endpoint.what, body)
     # A retry gets its first answer, whatever happened since and whatever the checks say now; the
     # kept answer is looked up while the scope is checked (each a round trip, issue 21).
-    kept = asyncio.ensure_future(kept_answer(gateway.store, owned, request))
+    kept = asyncio.ensure_future(kept_answer(gateway.store.pool, gateway.store.schema, owned, request, gateway.now()))
     message = {**body, "idempotency_key": owned, "actor": user.login, "scope": user.organisation}
+    spelled: dict[str, str] = {}
     try:
         command = validated(endpoint.model, message)
-        await authorise(user, endpoint.access, values_of(command), gateway.directory, opens_dossier=endpoint.key in OPENS_DOSSIER)
+        await authorise(
+            user, endpoint.access, values_of(command), gateway.directory, opens_dossier=endpoint.key in OPENS_DOSSIER, spelled=spelled,
+        )
     except asyncio.CancelledError:
         kept.cancel()
         raise
@@ -213,8 +216,9 @@ async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, k
         raise
     if answer := await kept:
         return answer[1]
+    message = {**message, **spelled}  # a unit typed in another case is sent as the registry stores it
     reply = await requests.command(gateway.nc, gateway.names[endpoint.service], endpoint.name, message, timeout=REQUEST_TIMEOUT_SECONDS)
-    await keep_answer(gateway.store, owned, endpoint.what, request, status_of_reply(reply), reply, user.login, user.organisation)
+    await keep_answer(gateway.store.pool, gateway.store.schema, owned, endpoint.what, request, status_of_reply(reply), reply, gateway.now())
     return reply
 
 
@@ -239,7 +243,9 @@ async def query_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, bod
     if "names" in endpoint.model.model_fields:  # a report names applicants only to those who may read personal data
         body = {**body, "names": user.role in PERSONAL_READERS}
     query = validated(endpoint.model, body)
-    cells = await authorise(user, endpoint.access, values_of(query), gateway.directory)
+    spelled: dict[str, str] = {}
+    cells = await authorise(user, endpoint.access, values_of(query), gateway.directory, spelled=spelled)
+    body = {**body, **spelled}  # a unit typed in another case is asked about as the registry stores it
     timeout = REPORT_TIMEOUT_SECONDS if endpoint.service == "reporting" else REQUEST_TIMEOUT_SECONDS
     reply = await requests.query(gateway.nc, gateway.names[endpoint.service], endpoint.name, body, timeout=timeout)
     if reply.get("ok") and (endpoint.access.personal or names_shown(reply)):

@@ -144,7 +144,7 @@ class BusDirectory:
             raise NotFound(str(error.get("message") or f"Không có tổ chức {code}."), **details)
         found = result_of(reply)
         ended = (found.get("ended") or {}).get("on")
-        return Standing(tuple(str(c) for c in found["chain"]), date.fromisoformat(ended) if ended else None)
+        return Standing(tuple(str(c) for c in found["chain"]), date.fromisoformat(ended) if ended else None, str(found.get("code") or code))
 
     async def _ask_cell(self, dossier_id: str) -> str | None:
         reply = await requests.query(

@@ -38,19 +38,21 @@ class Deps:
         return BusDirectory(ctx.nc, self.registry, self.dossiers, self.today)
 
 
-async def _check_scope(ctx: ServiceContext, deps: Deps, scope: str, organisation: str, *, new_user: bool = False) -> None:
+async def _check_scope(ctx: ServiceContext, deps: Deps, scope: str, organisation: str, *, new_user: bool = False) -> str:
     """The user acted on must be in `scope`'s authority today. The operator may name a unit the
     registry does not hold only for an existing user, or for a new one on an empty deployment
     (its first administrator); otherwise an unknown organisation is refused with the codes that
-    look alike (the registry's `details.close`)."""
+    look alike (the registry's `details.close`). Returns the unit's code as the registry stores
+    it, whatever case it was typed in."""
     try:
         standing = await deps.directory(ctx).authority(organisation)
     except NotFound as missing:
         if scope == WHOLE_DEPLOYMENT and not (new_user and missing.details.get("known")):
-            return
+            return organisation
         raise
     if not covers(scope, standing.chain):
         raise Forbidden(f"Người dùng của {organisation} không thuộc phạm vi quản lý của {scope}.", organisation=organisation)
+    return standing.code or organisation
 
 
 async def _existing_user(ctx: ServiceContext, login: str) -> User:
@@ -66,10 +68,10 @@ def register(service: Service, deps: Deps, accounts: Accounts, known: AccountsCa
     @service.command("create_user", c.CreateUser, recorded=known.forget)
     async def create_user(ctx: ServiceContext, cmd: c.CreateUser) -> Decision:
         """Tạo người dùng với vai trò và tổ chức."""
-        await _check_scope(ctx, deps, cmd.scope, cmd.organisation, new_user=True)
+        organisation = await _check_scope(ctx, deps, cmd.scope, cmd.organisation, new_user=True)
         if await load_user(ctx.store, cmd.login) is not None:
             raise Conflict(f"Tên đăng nhập {cmd.login} đã có người dùng.", login=cmd.login)
-        event = ev.UserCreated(login=cmd.login, display_name=cmd.display_name, role=cmd.role, organisation=cmd.organisation)
+        event = ev.UserCreated(login=cmd.login, display_name=cmd.display_name, role=cmd.role, organisation=organisation)
         return Decision(ev.user_stream(cmd.login), 0, [event.to_new_event()], {"login": cmd.login})
 
     @service.command("disable_user", c.DisableUser, recorded=known.forget)

@@ -53,6 +53,8 @@ class Standing:
     """The unit (or what took its place) and its ancestors today, nearest first."""
     ended_on: date | None = None
     """The day the unit itself ended (merged, split, dissolved), when it has."""
+    code: str = ""
+    """The unit's code as the registry stores it, whatever case it was asked in (ORG_CODE_UNIQUE)."""
 
 
 class Directory(Protocol):
@@ -81,6 +83,17 @@ def named_organisations(access: Access, values: Mapping[str, Any]) -> list[str]:
     return [str(values[f]) for f in access.scope_fields if values.get(f) is not None]
 
 
+def stored_spellings(access: Access, values: Mapping[str, Any], standings: Mapping[str, Standing]) -> dict[str, str]:
+    """Scope field -> the stored code, for each field whose unit was named in another case."""
+    spelled = {}
+    for name in access.scope_fields:
+        typed = values.get(name)
+        standing = standings.get(str(typed)) if typed is not None else None
+        if standing is not None and standing.code and standing.code != typed:
+            spelled[name] = standing.code
+    return spelled
+
+
 def named_dossiers(values: Mapping[str, Any]) -> list[str]:
     ids = [values["dossier_id"]] if values.get("dossier_id") else []
     return [str(i) for i in [*ids, *(values.get("dossier_ids") or [])]]
@@ -106,10 +119,13 @@ def out_of_scope(principal: Principal, what: str) -> Forbidden:
 
 
 async def authorise(
-    principal: Principal, access: Access, values: Mapping[str, Any], directory: Directory, *, opens_dossier: bool = False
+    principal: Principal, access: Access, values: Mapping[str, Any], directory: Directory, *, opens_dossier: bool = False,
+    spelled: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The one scope rule: refuse (Forbidden, NotFound) a request outside what the user holds
     today; returns each named dossier's cell. The role is checked before, with `refuse_role`.
+    `spelled` receives, for each scope field naming a unit in another case than the registry
+    stores it (`cb-a1` for `CB-A1`), the stored code: the caller sends that instead.
 
     The questions that do not depend on each other go to the registry and the dossiers service
     at once, and each unit is asked about once (a cell secretary's own cell is both their
@@ -128,6 +144,8 @@ async def authorise(
     for code, standing in zip(organisations, standings, strict=True):
         if not covers(principal.organisation, _raise_if_failed(standing).chain):
             raise out_of_scope(principal, f"Tổ chức {code}")
+    if spelled is not None:
+        spelled.update(stored_spellings(access, values, dict(zip(organisations, standings, strict=True))))
     placed = [cell for cell in found_cells if isinstance(cell, str)]
     answered = await asyncio.gather(*(asked.authority(cell) for cell in placed), return_exceptions=True)
     cell_standings = dict(zip(placed, answered, strict=True))

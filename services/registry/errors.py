@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from ketnap.domain.rules import RuleCode
-from ketnap.platform.commands import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from ketnap.platform.commands import Conflict, Forbidden, InvalidInput, NotFound, RuleConflict, RuleViolation
 from ketnap.services.registry.values import KIND_LABELS, OrganisationKind, RatingSubject, vn
 
 
@@ -24,6 +24,19 @@ class OrganisationNotFound(NotFound):
 class OrganisationAlreadyExists(Conflict):
     def __init__(self, code: str) -> None:
         super().__init__(f"Mã tổ chức {code} đã được dùng cho một tổ chức khác.", organisation=code)
+
+
+class CodeTakenInAnotherCase(RuleConflict):
+    """ORG_CODE_UNIQUE: `cb-x` when `CB-X` exists. Codes are typed in any case (the CLI writes them
+    in capitals, people type them in lower case): two units told apart only by case would be found
+    by the wrong lookup."""
+
+    def __init__(self, code: str, stored: str) -> None:
+        super().__init__(
+            str(RuleCode.ORG_CODE_UNIQUE),
+            f"Mã tổ chức {code} trùng với mã {stored} đã có (mã tổ chức không phân biệt chữ hoa, chữ thường); hãy chọn mã khác.",
+            organisation=code, stored=stored,
+        )
 
 
 class UnknownOrganisation(InvalidInput):

@@ -71,6 +71,9 @@ async def establish_organisation(ctx: ServiceContext, cmd: c.EstablishOrganisati
     """Thành lập tổ chức đảng: a new unit of the tree, under an existing parent (or a root)."""
     organisation = await load_organisation(ctx.store, cmd.code)
     async with current_view(ctx) as view:
+        stored = await view.stored_code(cmd.code)
+        if stored is not None and stored != cmd.code:
+            raise errors.CodeTakenInAnotherCase(cmd.code, stored)
         parent = await view.unit_view(cmd.parent, cmd.effective_from)
         events = organisation.establish(
             name=cmd.name, kind=cmd.kind, parent_code=cmd.parent, parent=parent, effective_from=cmd.effective_from,

@@ -155,6 +155,8 @@ class Problem:
     line: int
     field: str
     reason: str
+    code: str = ""
+    """A service's refusal: its code (`rule:<CODE>`, `validation`, ...), as the reason's «[CODE]» says to a person."""
 
 
 @dataclass
@@ -534,20 +536,25 @@ class _Plan:
     # --- organisations ------------------------------------------------------------------------------
 
     async def add_organisations(self, rows: list[tuple[int, OrganisationRow]]) -> None:
+        spelled: dict[str, str] = {}  # ORG_CODE_UNIQUE: a code is one unit whatever its case
         for line, row in rows:
-            if row.code in self.org_rows:
-                self.problem(line, "code", f"Mã tổ chức {row.code} trùng với dòng {self.org_rows[row.code][0]}")
+            if row.code.lower() in spelled:
+                first = spelled[row.code.lower()]
+                self.problem(line, "code", f"Mã tổ chức {row.code} trùng với mã {first} ở dòng {self.org_rows[first][0]}")
                 continue
+            spelled[row.code.lower()] = row.code
             self.org_rows[row.code] = (line, row)
         known = {
             r["code"]
             for r in await self.view.conn.fetch(
-                f"SELECT DISTINCT code FROM {self.view.s}.organisations WHERE code = ANY($1::text[])", list(self.org_rows)
+                f"SELECT DISTINCT code FROM {self.view.s}.organisations WHERE lower(code) = ANY($1::text[])", list(spelled)
             )
         }
-        for code in sorted(known):
+        for stored in sorted(known):
+            code = spelled[stored.lower()]
             line, _ = self.org_rows.pop(code)
-            self.problem(line, "code", f"Mã tổ chức {code} đã có trong sổ đăng ký")
+            same = "" if stored == code else f" [ORG_CODE_UNIQUE]: {stored}, mã tổ chức không phân biệt chữ hoa, chữ thường"
+            self.problem(line, "code", f"Mã tổ chức {code} đã có trong sổ đăng ký{same}")
         in_cycle = self._cycles()
         done: set[str] = set()
         for code in list(self.org_rows):

@@ -266,11 +266,13 @@ async def organisation(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     """A unit as it was on a date, with its chain of ancestors."""
     # The version first: the view then shows at least that much, so a change in between makes an
     # officer acting on this answer meet a conflict instead of overwriting what they did not see.
-    version = len(await ctx.store.read_stream(organisation_stream(q.code)))
     async with current_view(ctx) as view:
-        row = await _unit(view, q.code, q.on)
-        ancestors = await view.ancestors(q.code, q.on)
-        ending = await view.ending(q.code)
+        code = await view.stored_code(q.code) or q.code  # typed in any case, answered as stored
+    version = await ctx.store.stream_version(organisation_stream(code))
+    async with current_view(ctx) as view:
+        row = await _unit(view, code, q.on)
+        ancestors = await view.ancestors(code, q.on)
+        ending = await view.ending(code)
     return {
         "code": row["code"], "name": row["name"], "kind": row["kind"], "parent": row["parent"],
         "may_decide_admission": row["may_decide_admission"], "authorised_by": _authorised_by(row),
@@ -284,16 +286,17 @@ async def organisation(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
 async def authority(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     """Who has authority over a unit on a date (today, when the gateway asks): see the module's doc."""
     async with current_view(ctx) as view:
-        chain = await view.authority(q.code, q.on)
-        ending = await view.ending(q.code)
+        code = await view.stored_code(q.code) or q.code  # typed in any case, answered as stored
+        chain = await view.authority(code, q.on)
+        ending = await view.ending(code)
         known = await view.codes() if not chain else []
     if not chain:
-        close = difflib.get_close_matches(q.code, known, n=3, cutoff=0.6)
+        close = difflib.get_close_matches(q.code.upper(), known, n=3, cutoff=0.6)
         message = f"Không có tổ chức đảng {q.code}." + (f" Mã gần giống: {', '.join(close)}." if close else "")
         raise NotFound(message, organisation=q.code, close=close, known=len(known))
     ended = ending if ending and ending["ended_on"] <= q.on else None
     return {
-        "code": q.code, "chain": chain,
+        "code": code, "chain": chain,
         "ended": {"on": iso(ended["ended_on"]), "how": ended["how"], "successor": ended["successor"]} if ended else None,
     }
 

@@ -9,9 +9,10 @@ from collections.abc import Mapping
 import asyncpg
 import pydantic
 
+from ketnap.domain.calendar import today_in_vietnam
 from ketnap.domain.rules import NoRuleSetInForce, rule_set_on
 from ketnap.platform.bus.consumer import EventHandler, Unapplicable
-from ketnap.platform.commands import Conflict, Decision
+from ketnap.platform.commands import Conflict, Decision, InvalidInput
 from ketnap.platform.envelope import EventMetadata, RecordedEvent
 from ketnap.platform.eventstore import ConcurrencyConflict
 from ketnap.platform.eventstore.store import ANY_VERSION
@@ -115,6 +116,14 @@ async def certify_history(ctx: ServiceContext, command: CertifyHistory) -> Decis
 
 async def take_over_certification(ctx: ServiceContext, command: TakeOverCertification) -> Decision:
     """Tiếp nhận lý lịch đã chứng nhận trên hồ sơ giấy."""
+    # What is taken over from paper has happened: a later date is a typing error, which would
+    # otherwise hold the dossier's next steps to a day not come.
+    today = today_in_vietnam()
+    if command.certified_on > today:
+        raise InvalidInput(
+            f"Ngày chứng nhận lý lịch trên giấy ({command.certified_on:%d/%m/%Y}) không được sau ngày hôm nay ({today:%d/%m/%Y}).",
+            field="certified_on",
+        )
     case = await _case_for(ctx, command)
     return _decided(case, case.take_over_certification(certified_by=command.certified_by, certified_on=command.certified_on))
 

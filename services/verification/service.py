@@ -38,6 +38,7 @@ def build_service(
     """The verification service on schema `name`, opening cases from the log of `dossiers_source`
     and asking `registry_service` about memberships (tests point these at fresh ones)."""
     service = Service(name, events=EVENT_TYPES)
+    service.answer_judgements()  # a dossier taken over from paper is judged end to end before it is written
     service.add_projection(VerificationOverview(name, dossiers_source))
 
     service.command("send_request", SendRequest)(handlers.send_request)

@@ -200,6 +200,15 @@ class NameRemovalDecided(Published):
     recorded before the field existed."""
 
 
+class CeremonyDelayAgreed(Published):
+    """The committee above agreed that the ceremony be held after 30 working days (CEREMONY_30WD).
+    Published since issue 18: reporting's ceremony deadline reads it (waived, not overdue)."""
+
+    dossier_id: DossierId
+    agreed_by: OrganisationCode
+    agreed_on: date
+
+
 # --- this service's own record (docs/voting.md) --------------------------------------------------
 
 
@@ -288,14 +297,6 @@ class RecognitionResolutionAdopted(Published):
 
 class RecognitionResolutionRejected(RecognitionResolutionAdopted):
     """A recognition vote with ≥ 2/3 against: the body proposes removing the name."""
-
-
-class CeremonyDelayAgreed(Event):
-    """The committee above agreed that the ceremony be held after 30 working days (CEREMONY_30WD)."""
-
-    dossier_id: DossierId
-    agreed_by: OrganisationCode
-    agreed_on: date
 
 
 class CaseOpened(Event):

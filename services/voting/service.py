@@ -51,6 +51,7 @@ def build_service(
     registry service `registry_service`, and reading each case also from the voting logs
     `kept_votings` kept from the linked deployments."""
     service = Service(name, events=EVENT_TYPES)
+    service.answer_judgements()  # a dossier taken over from paper is judged end to end before it is written
     index = CaseIndex(name, kept_votings)
     service.add_projection(index)
 

@@ -46,6 +46,11 @@ EventMessage = pydantic.create_model(
 )
 
 
+PUBLISHED_TAG = "published"
+"""A contract between services: its fields never change in place (docs/contracts.md)."""
+OWN_RECORD_TAG = "own-record"
+"""The service's own record, relayed like every event but read by no other service."""
+
 HEADERS = {
     "type": "object",
     "properties": {
@@ -128,6 +133,11 @@ class _Events:
             "headers": HEADERS,
             "payload": {"allOf": [{"$ref": "#/components/schemas/EventMessage"}, {"type": "object", "properties": shape}]},
         }
+        # A service whose events say whether they are contracts (a `published` class attribute, as
+        # voting's do) has its messages tagged: other services may read only the published ones.
+        published = getattr(model, "published", None)
+        if isinstance(published, bool):
+            self.messages[name]["tags"] = [{"name": PUBLISHED_TAG if published else OWN_RECORD_TAG}]
         address = subjects.event_subject(DEPLOYMENT, source, event_type) if event_type else subjects.event_subjects(DEPLOYMENT, source)
         self.channels[name] = {
             "address": address,

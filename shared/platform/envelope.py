@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ketnap.platform.jsoncodec import encode_sorted
 from ketnap.platform.tracing import current_traceparent
 
 GENESIS_HASH = "0" * 64
@@ -26,6 +29,12 @@ class NewEvent(BaseModel):
     data: dict[str, Any]
     schema_version: int = 1
     event_id: UUID = Field(default_factory=uuid4)
+
+    @field_validator("data")
+    @classmethod
+    def _numbers_hash_again(cls, data: dict[str, Any]) -> dict[str, Any]:
+        refuse_unstable_numbers(data)
+        return data
 
 
 class EventMetadata(BaseModel):
@@ -155,12 +164,24 @@ def canonical_encoding(event: RecordedEvent | dict[str, Any]) -> bytes:
         fields["stream_id"], fields["actor"], fields["organisation"], fields["correlation_id"], fields["causation_id"],
         fields["recorded_at"],
     )
+    # Not `dumps_data`: a hash is recomputed for whatever arrives (a forged message with NaN in
+    # it must come out as a mismatch, not as an exception).
+    data_text = _data_text(fields["data"])
     return form.encode(fields["position"], fields["stream_version"], fields["event_id"], fields["event_type"], fields["schema_version"],
-                       dumps_data(fields["data"]))
+                       data_text)
 
 
-def _text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+# Encoders built once: `json.dumps` with any option builds a new encoder on every call, and the
+# canonical form takes nine encodings an event (issue 21: a third of checking a link). The output
+# is `json.dumps`'s with the same options.
+_text = json.JSONEncoder(ensure_ascii=False).encode
+_data_text = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_wire_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+@functools.lru_cache(maxsize=1024)
+def _type_text(event_type: str) -> str:
+    return _text(event_type)
 
 
 class CanonicalForm:
@@ -181,8 +202,10 @@ class CanonicalForm:
         self._stream_id = f',"stream_id":{_text(stream_id)},"stream_version":'
 
     def encode(self, position: int, stream_version: int, event_id: Any, event_type: str, schema_version: int, data_text: str) -> bytes:
+        # A UUID's text is hex and hyphens, which JSON never escapes; a type's text is kept (a few dozen types).
+        event_id_text = f'"{event_id}"' if isinstance(event_id, UUID) else _text(str(event_id))
         return (
-            f'{self._head}{data_text},"event_id":{_text(str(event_id))},"event_type":{_text(event_type)}'
+            f'{self._head}{data_text},"event_id":{event_id_text},"event_type":{_type_text(event_type)}'
             f"{self._organisation}{position!r}{self._recorded_at}{schema_version!r}{self._stream_id}{stream_version!r}}}"
         ).encode()
 
@@ -194,16 +217,64 @@ def chain_hash(previous_hash: str, encoded: bytes) -> str:
     return digest.hexdigest()
 
 
+class UnstableNumber(ValueError):
+    """A number in an event's data that the log would not give back as it was hashed."""
+
+
+def _unstable(number: float) -> bool:
+    # jsonb keeps a number as `numeric`: NaN and infinities are not JSON, -0.0 comes back as 0.0,
+    # and 1e+16 (Python's form from 1e16 up) comes back as the integer 10000000000000000, so
+    # the canonical form recomputed from the stored row differs from the one hashed on append.
+    return not math.isfinite(number) or (number == 0.0 and math.copysign(1.0, number) < 0) or "e+" in repr(number)
+
+
+def unstable_number(value: Any, path: str = "data") -> tuple[str, float] | None:
+    """The first number in `value` that does not survive the log's JSON (where, and what), or None."""
+    pending: list[tuple[str, Any]] = [(path, value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, float):
+            if _unstable(item):
+                return where, item
+        elif isinstance(item, dict):
+            pending.extend((f"{where}.{key}", child) for key, child in item.items())
+        elif isinstance(item, list | tuple):
+            pending.extend((f"{where}[{index}]", child) for index, child in enumerate(item))
+    return None
+
+
+def refuse_unstable_numbers(data: dict[str, Any]) -> None:
+    """Raise `UnstableNumber` naming the first number of `data` whose hash could not be recomputed
+    from the stored event (NaN, ±Infinity, -0.0, 1e+16 and up in exponent form)."""
+    found = unstable_number(data)
+    if found is not None:
+        where, number = found
+        raise UnstableNumber(
+            f"Số {number!r} ở {where} không giữ nguyên khi lưu vào nhật ký (NaN, vô cực, -0.0 và số dạng mũ từ 1e16 "
+            "không được ghi: mã băm của sự kiện sẽ không tính lại được); hãy ghi nó dưới dạng chuỗi hoặc số nguyên."
+        )
+
+
 def dumps_data(data: dict[str, Any]) -> str:
-    """JSON text for the `data` column, in the same form the hash covers."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """JSON text for the `data` column, in the same form the hash covers: `json.dumps` with sorted
+    keys, no spaces and no escaped letters (`encode_sorted` writes it faster). The last guard before
+    hashing: an unstable number (`UnstableNumber`) is refused here too, whatever built the event;
+    only text that could hold one is walked, so an ordinary event costs one substring search."""
+    try:
+        text = encode_sorted(data)
+    except ValueError:  # NaN or an infinity
+        refuse_unstable_numbers(data)
+        raise
+    if "e+" in text or "-0.0" in text:
+        refuse_unstable_numbers(data)
+    return text
 
 
 def to_wire(event: RecordedEvent, service: str, deployment: str) -> bytes:
     """The JetStream message body: the whole recorded event plus its origin."""
     body = event.to_json_dict()
     body["origin"] = {"service": service, "deployment": deployment}
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _wire_text(body).encode("utf-8")
 
 
 def from_wire(payload: bytes) -> tuple[RecordedEvent, dict[str, str]]:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ketnap.platform.anchors import Anchor, latest_anchor, load_public_key, public_key_path
 from ketnap.platform.bus import subjects
+from ketnap.platform.chainparts import parts_for, walk_in_parts
 from ketnap.platform.envelope import GENESIS_HASH
 from ketnap.platform.eventstore.schema import checked_identifier
 from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
@@ -42,6 +43,9 @@ class ChainReport:
     compared_with_stream: int = 0
     """How many positions were found with the same hash in the log's stream."""
     anchor: Anchor | None = None
+    reader: str | None = None
+    """When the finding is a reader that read beyond the head: the consumer (`RELAY`: the relay)."""
+    read_to: int = 0
 
     @property
     def intact(self) -> bool:
@@ -83,7 +87,9 @@ def _differs_from_signed_head(anchor: Anchor) -> str:
     return f"mã băm khác đầu nhật ký đã ký lúc {anchor.signed_at:%d/%m/%Y %H:%M:%S}"
 
 
-def _read_beyond(first: int, seen_at: int, reader: str) -> str:
+def read_beyond(first: int, seen_at: int, reader: str) -> str:
+    """`reader` in words: the relay, or a consumer as the one who says it names it (the inspection
+    page by its service's title, `ketnap audit verify` by its name)."""
     return f"thiếu các vị trí {first}..{seen_at}: {reader} đã đọc đến vị trí {seen_at} (đuôi nhật ký bị cắt)"
 
 
@@ -338,26 +344,36 @@ async def verify_chain(
     js: JetStreamContext | None = None,
     deployment: str | None = None,
     anchor: Anchor | None = None,
+    database_url: str | None = None,
 ) -> ChainReport:
     """Walk the log in position order (streamed, constant memory), then hold it against its
-    stream when `js` is given and against `anchor` when one is.
+    stream when `js` is given and against `anchor` when one is. With `database_url` (where `conn`
+    is connected), a long log is walked in parts at once, one process each (`chainparts`).
 
     The chain catches a changed byte (hash mismatch), a deleted event (gap in positions or a
     broken link), two events swapped (positions are inside the hash); the stream and the anchor
     any rewrite that kept the chain consistent, up to the positions they vouch for.
     """
-    walk = await walk_part(conn, schema, 0, GENESIS_HASH, limit=2**62)
+    walk = await walk_part(conn, schema, 0, GENESIS_HASH, limit=2**62, database_url=database_url)
     return await held_against_copies(conn, schema, walk, js=js, deployment=deployment, anchor=anchor)
 
 
-async def walk_part(conn: asyncpg.Connection, schema: str, after: int, previous_hash: str, limit: int) -> Walk:
+async def walk_part(
+    conn: asyncpg.Connection, schema: str, after: int, previous_hash: str, limit: int, *, database_url: str | None = None, parts: int | None = None
+) -> Walk:
     """The chain from `after` + 1 for at most `limit` positions, continuing from `previous_hash`
     (the hash the part before ended on). A long log is walked part by part this way, each part
-    one short request; a service's check of its own log walks from where it stopped last."""
+    one short request; a service's check of its own log walks from where it stopped last. With
+    `database_url`, `parts` processes walk it at once (by default one a core, for a long walk)."""
     checked_identifier(schema)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         head = await conn.fetchval(f"SELECT coalesce(max(position), 0) FROM {schema}.events")
-        intact_to, last_hash, broken = await _walk_range(conn, schema, after + 1, min(head, after + limit), previous_hash)
+        last = min(head, after + limit)
+        parts = parts if parts is not None else parts_for(last - after)
+        if database_url and parts > 1:
+            intact_to, last_hash, broken = await walk_in_parts(conn, database_url, schema, after + 1, last, previous_hash, parts)
+        else:
+            intact_to, last_hash, broken = await _walk_range(conn, schema, after + 1, last, previous_hash)
     return Walk(head, intact_to, last_hash, broken)
 
 
@@ -396,12 +412,15 @@ async def held_against_copies(
         elif anchor.position > 0 and await _stored_hash(conn, schema, anchor.position) != anchor.hash:
             findings.add(anchor.position, _differs_from_signed_head(anchor))
     seen_by, seen_at = await _furthest_reader(conn, schema)
+    reader = None
     if seen_at > head:
         # A chain cut at its end is still a valid chain; only the readers can tell it was longer.
-        findings.add(head + 1, _read_beyond(head + 1, seen_at, seen_by))
+        said = read_beyond(head + 1, seen_at, "bộ chuyển tiếp" if seen_by == RELAY else f"bên đọc {seen_by}")
+        findings.add(head + 1, said)
+        reader = seen_by if findings.problem == said else None
     counted = (findings.position - 1) if findings.position is not None else head
     return ChainReport(schema, counted, head if findings.position is None else counted, findings.position, findings.problem,
-                       compared, anchor)
+                       compared, anchor, reader, seen_at if reader else 0)
 
 
 async def wait_for_relay(conn: asyncpg.Connection, schema: str, seconds: float) -> None:
@@ -420,12 +439,17 @@ async def wait_for_relay(conn: asyncpg.Connection, schema: str, seconds: float) 
         await asyncio.sleep(0.1)
 
 
+RELAY = "relay"
+"""The reader that publishes the log to its stream, as `ChainReport.reader` names it."""
+
+
 async def _furthest_reader(conn: asyncpg.Connection, schema: str) -> tuple[str, int]:
-    """The furthest position any reader recorded: the relay, or any consumer of any service."""
+    """The furthest position any reader recorded: the relay (`RELAY`), or a consumer of any
+    service (by its name, `<service>.<what it keeps>`)."""
     furthest = ("", 0)
     relay = await conn.fetchval(f"SELECT max(position) FROM {schema}.relay_checkpoint")
     if relay:
-        furthest = ("bộ chuyển tiếp", relay)
+        furthest = (RELAY, relay)
     for reader in await conn.fetch(
         "SELECT table_schema FROM information_schema.tables WHERE table_name = 'consumer_checkpoints' "
         "AND table_schema NOT LIKE '%\\_shadow'"
@@ -436,7 +460,7 @@ async def _furthest_reader(conn: asyncpg.Connection, schema: str) -> tuple[str, 
             schema,
         )
         if row and row["position"] > furthest[1]:
-            furthest = (f"bên đọc {row['consumer']}", row["position"])
+            furthest = (row["consumer"], row["position"])
     return furthest
 
 
@@ -476,7 +500,7 @@ async def verify_own_log(
     return {
         **result, "done": True, "events": report.events, "broken_at": report.broken_at, "problem": report.problem,
         "compared_with_stream": report.compared_with_stream, "anchor_position": report.anchor.position if report.anchor else None,
-        "signature_valid": signature_valid,
+        "signature_valid": signature_valid, "reader": report.reader, "read_to": report.read_to,
     }
 
 

@@ -91,6 +91,9 @@ class ServiceContext:
     process, each service with its own sources)."""
     database_url: str | None = None
     """The URL `pool` was opened with: for a connection held apart from the pool (past snapshots)."""
+    kept_relays: dict[str, Relay] = field(default_factory=dict)
+    """The relay of each kept log, by name: what a keeper has just kept is offered to it
+    (`Relay.offer`) rather than read back from the database."""
 
 
 @dataclass
@@ -180,6 +183,18 @@ class Service:
             return handler
 
         return register
+
+    def answer_judgements(self) -> None:
+        """Answer `<service>.query.judge`: a list of this service's commands decided in order on a
+        scratch copy of what they read, nothing recorded (`ketnap.platform.judging`): work spread
+        over several services is judged end to end before any of it is written."""
+        from ketnap.platform import judging
+
+        async def judge(ctx: ServiceContext, query: judging.JudgeQuery) -> dict[str, Any]:
+            """Xét trước một loạt lệnh của dịch vụ trên bản nháp, không ghi gì: lệnh đầu tiên bị từ chối, với mã quy tắc."""
+            return await judging.judge(self, ctx, query)
+
+        self.query("judge", judging.JudgeQuery)(judge)
 
     def add_background(self, name: str, task: BackgroundTask) -> None:
         """Run `task(ctx, closing)` for as long as the service runs; it ending on its own stops the service."""
@@ -593,6 +608,7 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
             tasks.append(asyncio.create_task(anchorer.run(stop, settings.anchor_interval_seconds), name=f"{service.name}.anchor"))
         for kept in service.kept_logs:
             relay = Relay(EventStore(pool, kept), js, kept, settings.deployment_id, origin=service.kept_origins.get(kept))
+            ctx.kept_relays[kept] = relay
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{kept}.relay"))
         turns: dict[str, asyncio.Lock] = {}
         for spec, factory in service.consumers:

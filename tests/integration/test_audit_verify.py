@@ -17,7 +17,7 @@ from ketnap.platform.bus.relay import Relay
 from ketnap.platform.envelope import GENESIS_HASH, EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
-from ketnap.platform.logcheck import VerifyLogQuery, verify_own_log, walk_part
+from ketnap.platform.logcheck import VerifyLogQuery, read_beyond, verify_own_log, walk_part
 from ketnap.platform.settings import Settings
 from tests.servers import Servers
 
@@ -168,3 +168,22 @@ async def test_a_previous_hash_with_more_after_it_is_a_broken_link(pool: asyncpg
     async with pool.acquire() as conn:
         walk = await walk_part(conn, store.schema, 0, GENESIS_HASH, limit=100)
     assert walk.broken is not None and (walk.broken.position, walk.broken.kind) == (2, "broken_link")
+
+
+async def test_a_reader_beyond_a_cut_tail_is_named_by_its_consumer_for_the_page_to_say_in_words(
+    pool: asyncpg.Pool, store: EventStore, nc: NatsClient, deployment: str, tmp_path: Path,
+) -> None:
+    """The service answers which consumer read beyond the head (its internal name); the inspection
+    page says it by its service's title (web/pages/log_check.py), never by that name."""
+    from ketnap.services.gateway.web.system_words import SystemWords
+
+    await fill(store)
+    await published(store, nc, deployment)  # the stream as long as the log: only the reader says it was longer
+    async with pool.acquire() as conn:
+        await conn.execute(f"INSERT INTO {store.schema}.consumer_checkpoints (consumer, source, position) VALUES ('reporting.pipeline', $1, 12)",
+                           store.schema)
+    _, answer = await verified_in_parts(store, nc, deployment, tmp_path, limit=100)
+    assert (answer["broken_at"], answer["reader"], answer["read_to"]) == (11, "reporting.pipeline", 12)
+    assert "bên đọc reporting.pipeline" in answer["problem"]
+    said = read_beyond(answer["broken_at"], answer["read_to"], SystemWords({}).part(answer["reader"]))
+    assert said == "thiếu các vị trí 11..12: dịch vụ Báo cáo đã đọc đến vị trí 12 (đuôi nhật ký bị cắt)"

@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from ketnap.platform.bus import subjects
+from ketnap.services.gateway.access import Role
 from tests.conftest import eventually
 from tests.integration.forgery import forged_withdrawal, publish
 from tests.integration.gateway.webclient import PASSWORD, WebClient, browsers, csrf_of, visible_text
@@ -66,7 +67,10 @@ async def test_an_inspector_sees_the_alarm_and_an_administrator_acknowledges_it(
     opened = page.locator("#dien-bien tbody tr").filter(has_text="Đưa vào danh sách cảm tình Đảng").first
     await expect(opened).to_contain_text("sổ Hồ sơ")
     await expect(opened).to_contain_text("Tổ chức CB-A1 (CB-A1)")
-    await expect(opened).to_contain_text("Người dùng bithu.a1")  # who recorded it, by name
+    # who recorded it: name, role and unit in words, never a role's or unit's code alone
+    await expect(opened).to_contain_text("Người dùng bithu.a1 (Bí thư chi bộ, Tổ chức CB-A1 (CB-A1))")
+    for role in Role:
+        await expect(page.locator("#dien-bien")).not_to_contain_text(role.value)
     await expect(page.locator("#dien-bien")).not_to_contain_text(world.name("dossiers"))
     await expect(opened.locator("code")).to_have_attribute("title", re.compile(r"^[0-9a-f]{64}$"))
     await screenshot(page, "kiem-tra-dien-bien")
@@ -93,7 +97,11 @@ async def test_an_administrator_acknowledges_an_alarm_with_a_reason(page: Page, 
     await alarm.get_by_role("textbox", name="Lý do xác nhận").fill("Tin giả mạo, đã đối chiếu sổ hồ sơ: không áp dụng")
     await alarm.get_by_role("button", name="Xác nhận đã xem xét").click()
     await expect(alarm).to_contain_text("đã xác nhận")
-    await expect(alarm).to_contain_text("quantri, lúc")
+    # who acknowledged it: name, role and unit in words (the login's role code never shows)
+    await expect(alarm).to_contain_text("Người dùng quantri (Quản trị hệ thống, ")
+    await expect(alarm).to_contain_text("T01)")
+    for role in Role:
+        await expect(page.locator("main")).not_to_contain_text(role.value)
     await expect(alarm).to_contain_text("Tin giả mạo, đã đối chiếu sổ hồ sơ: không áp dụng")
     await screenshot(page, "kiem-tra-da-xac-nhan")
 

@@ -81,6 +81,18 @@ async def display_names(web: Web, logins: set[str]) -> dict[str, str]:
     return found
 
 
+async def people(web: Web, logins: set[str], units: Mapping[str, str]) -> dict[str, str]:
+    """Who the users who acted are, for an inspector: name, role and unit in words
+    (`Bí thư A1 (Bí thư chi bộ, Chi bộ A1 (CB-A1))`), never a login's role or unit code alone.
+    `units`: the unit names known to the reader (`organisation_title`)."""
+    found = {}
+    for login in sorted(filter(None, logins)):
+        user = await load_user(web.gateway.store, login)
+        if user is not None:
+            found[login] = f"{user.display_name} ({role_title(user.role)}, {organisation_title(user.organisation, units)})"
+    return found
+
+
 ROLE_NAMES = frozenset(role.value for role in Role)
 
 
@@ -96,6 +108,8 @@ def recorder(names: Mapping[str, str], actor: Any) -> str:
     automatic = not actor or actor == OPERATOR or actor.endswith((".process_manager", "-service"))
     if automatic:
         return SYSTEM
+    if actor in ROLE_NAMES:  # a role's code as the actor: its title
+        return role_title(actor)
     system, _, role = actor.partition(".")
     return role_title(role) if system and role in ROLE_NAMES else actor
 

@@ -148,13 +148,7 @@ class Admission(CommitteeActs):
         resolution not adopted is refused (the dossier is not in progress)."""
         self._grassroots_may_resolve(organisation, meeting_on, chain)
         rules = rules_on(meeting_on)
-        counted = committee_vote(committee, [], rules=rules, meeting_on=meeting_on)
-        if agree + disagree > counted.denominator:
-            raise InvalidInput(
-                f"Số phiếu ({agree + disagree}) nhiều hơn số cấp ủy viên ngày {meeting_on:%d/%m/%Y} ({counted.denominator}).",
-                field="agree",
-            )
-        tally = _paper_tally(counted, agree, disagree, rules, check_committee_resolution_adopted(agree, counted.denominator, rules=rules))
+        tally = _paper_committee_tally(committee, agree, disagree, rules, meeting_on)
         self._record(
             ResolutionTakenOverFromPaper(
                 dossier_id=self.dossier_id, act="grassroots_resolution", organisation=organisation, meeting_on=meeting_on,
@@ -206,11 +200,8 @@ class Admission(CommitteeActs):
             last = max(last, self.appraisal[1])
         # An authorised grassroots committee's own vote is its decision; otherwise the grassroots
         # committee (when the cell has one) must have proposed the admission first.
-        if chain.grassroots_committee is not None and not competent.is_grassroots:
-            if self.grassroots_resolution is None:
-                raise InvalidInput(
-                    "Chưa có nghị quyết đề nghị kết nạp của đảng ủy cơ sở.", organisation=chain.grassroots_committee
-                )
+        if chain.grassroots_committee is not None and not competent.is_grassroots and self.grassroots_resolution is None:
+            raise InvalidInput("Chưa có nghị quyết đề nghị kết nạp của đảng ủy cơ sở.", organisation=chain.grassroots_committee)
         if self.grassroots_resolution is not None:
             last = max(last, self.grassroots_resolution.meeting_on)
         return last
@@ -303,13 +294,7 @@ class Admission(CommitteeActs):
                 field="agree",
             )
         not_before(decision_date, self._admission_ready_for_decision(competent, chain), "bước xét trước đó")
-        counted = committee_vote(committee, [], rules=rules, meeting_on=decision_date)
-        if agree + disagree > counted.denominator:
-            raise InvalidInput(
-                f"Số phiếu ({agree + disagree}) nhiều hơn số cấp ủy viên ngày {decision_date:%d/%m/%Y} ({counted.denominator}).",
-                field="agree",
-            )
-        tally = _paper_tally(counted, agree, disagree, rules, check_committee_resolution_adopted(agree, counted.denominator, rules=rules))
+        tally = _paper_committee_tally(committee, agree, disagree, rules, decision_date)
         self._record(
             ResolutionTakenOverFromPaper(
                 dossier_id=self.dossier_id, act="admission_decision", organisation=decided_by, meeting_on=decision_date,
@@ -360,6 +345,18 @@ class Admission(CommitteeActs):
             )
         not_before(agreed_on, self.decision.decision_date, "ngày ra quyết định")
         self._record(CeremonyDelayAgreed(dossier_id=self.dossier_id, agreed_by=agreed_by, agreed_on=agreed_on))
+
+
+def _paper_committee_tally(committee: Sequence[str], agree: int, disagree: int, rules: RuleSet, meeting_on: date) -> Tally:
+    """A committee's vote taken on paper: its counts against the committee's members on the day
+    (never more votes than members), COMMITTEE_2_3 as live."""
+    counted = committee_vote(committee, [], rules=rules, meeting_on=meeting_on)
+    if agree + disagree > counted.denominator:
+        raise InvalidInput(
+            f"Số phiếu ({agree + disagree}) nhiều hơn số cấp ủy viên ngày {meeting_on:%d/%m/%Y} ({counted.denominator}).",
+            field="agree",
+        )
+    return _paper_tally(counted, agree, disagree, rules, check_committee_resolution_adopted(agree, counted.denominator, rules=rules))
 
 
 def _paper_tally(counted: Tally, agree: int, disagree: int, rules: RuleSet, violation: Violation | None) -> Tally:

@@ -45,6 +45,7 @@ class RuleCode(StrEnum):
     ALREADY_MEMBER = "ALREADY_MEMBER"
     NO_RULE_SET = "NO_RULE_SET"
     DISSOLVE_EMPTY = "DISSOLVE_EMPTY"
+    ORG_CODE_UNIQUE = "ORG_CODE_UNIQUE"
 
     @property
     def message(self) -> str:
@@ -137,6 +138,9 @@ MESSAGES: Mapping[RuleCode, str] = MappingProxyType(
         RuleCode.DISSOLVE_EMPTY: (
             "Chỉ giải thể tổ chức đảng khi không còn đảng viên, tổ chức trực thuộc, địa bàn "
             "hay hồ sơ kết nạp đang mở"
+        ),
+        RuleCode.ORG_CODE_UNIQUE: (
+            "Mỗi mã tổ chức đảng chỉ dùng cho một tổ chức, không phân biệt chữ hoa, chữ thường"
         ),
     }
 )

@@ -11,7 +11,7 @@ its position is read from the source log and applied instead, and an integrity a
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from itertools import groupby
 from typing import Protocol
@@ -146,14 +146,59 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
-def decode_messages(messages: list[Msg]) -> tuple[list[tuple[Msg, RecordedEvent]], list[tuple[Msg, int, str]]]:
+SINGLE_FETCH = 100
+BATCHED_FETCH = 500
+
+
+DECODED_KEPT = 8192
+"""Events a process keeps decoded for its other consumers of the same log (a few MB)."""
+
+
+class DecodedOnce:
+    """The events of the messages this process's consumers took lately, each decoded and its hash
+    recomputed once. Every consumer is handed its own delivery of the same message: the province's
+    reporting decoded and hashed each event once per projection, ten times (issue 21). Only an
+    event whose contents match its hash is kept; any other is decoded again by each consumer and
+    refused by each, as before."""
+
+    def __init__(self, size: int = DECODED_KEPT) -> None:
+        self.size = size
+        self._events: OrderedDict[bytes, RecordedEvent] = OrderedDict()
+        self._sound: dict[int, RecordedEvent] = {}
+
+    def decode(self, payload: bytes) -> RecordedEvent:
+        event = self._events.get(payload)
+        if event is not None:
+            return event
+        event, _origin = from_wire(payload)
+        if event.expected_hash() == event.hash:
+            self._events[payload] = event
+            self._sound[id(event)] = event
+            if len(self._events) > self.size:
+                _, oldest = self._events.popitem(last=False)
+                del self._sound[id(oldest)]
+        return event
+
+    def contents_checked(self, event: RecordedEvent) -> bool:
+        """Whether this very object was decoded here and its hash found to match its contents."""
+        return self._sound.get(id(event)) is event
+
+
+DECODED = DecodedOnce()
+"""Shared by every consumer runner of this process."""
+
+
+def decode_messages(
+    messages: list[Msg], once: DecodedOnce | None = None
+) -> tuple[list[tuple[Msg, RecordedEvent]], list[tuple[Msg, int, str]]]:
     """The events the messages carry, and those that carry none: (message, position from the
-    header, why), for the caller to dead-letter or refuse."""
+    header, why), for the caller to dead-letter or refuse. With `once`, an event another consumer
+    of this process has decoded is not decoded again."""
     decoded: list[tuple[Msg, RecordedEvent]] = []
     undecodable: list[tuple[Msg, int, str]] = []
     for message in messages:
         try:
-            event, _origin = from_wire(message.data)
+            event = once.decode(message.data) if once is not None else from_wire(message.data)[0]
         except (ValueError, KeyError, TypeError) as error:
             position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
             undecodable.append((message, position, f"undecodable message: {type(error).__name__}: {error}"))
@@ -173,7 +218,7 @@ class ConsumerRunner:
         spec: ConsumerSpec,
         handler: EventHandler,
         deployment: str,
-        fetch_batch: int = 100,
+        fetch_batch: int | None = None,
         turn: asyncio.Lock | None = None,
     ) -> None:
         self.pool = pool
@@ -189,7 +234,10 @@ class ConsumerRunner:
         )
         """`BatchHandler.apply_batch`, for a batched consumer whose handler has it."""
         self.deployment = deployment
-        self.fetch_batch = fetch_batch
+        # A batched consumer commits a fetched batch at once: catching up (a province after an
+        # outage below) is bound by its commits, so it asks for more at a time (issue 21), within
+        # the durable's max_ack_pending (1,000, bus/bootstrap.py).
+        self.fetch_batch = fetch_batch or (BATCHED_FETCH if spec.batched else SINGLE_FETCH)
         self.turn = turn or asyncio.Lock()
         """Shared by this process's runners of the same consumer: they wait for their turn here,
         holding no pool connection, so waiting runners cannot leave the one whose turn it is
@@ -198,6 +246,8 @@ class ConsumerRunner:
         self._dead_letters: list[tuple[RecordedEvent | None, int, str]] = []
         self._refusals: list[alarms.Refusal] = []
         self._failures = 0
+        self._committed: Link | None = None
+        """The checkpoint as this runner last committed or read it: where `_pass_by` moves it from."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop`; any failure (NATS away, a timeout of any kind) is retried with backoff.
@@ -299,7 +349,7 @@ class ConsumerRunner:
         return None
 
     async def _apply_messages(self, messages: list[Msg]) -> None:
-        decoded, undecodable = decode_messages(messages)
+        decoded, undecodable = decode_messages(messages, DECODED)
         if undecodable:
             async with self.pool.acquire() as conn, conn.transaction():
                 for _, position, reason in undecodable:
@@ -313,6 +363,8 @@ class ConsumerRunner:
         checkpoint with the effects it commits (all of them for a batched consumer, one event
         otherwise). An event comes with the subject it arrived on, or None when it was read from
         the source log. Returns how many were applied."""
+        if await self._pass_by([event for event, _ in events]):
+            return len(events)
         pending = deque(sorted(events, key=lambda e: e[0].position))
         applied = 0
         while pending:
@@ -339,7 +391,7 @@ class ConsumerRunner:
                             pending.extendleft(reversed([(e, None) for e in missing]))
                             continue
                         try:
-                            link = next_link(last, event)
+                            link = next_link(last, event, contents_checked=DECODED.contents_checked(event))
                         except ChainRefused as refused:
                             pending.extendleft(reversed([(e, None) for e in await self._instead_of(event, subject, refused)]))
                             continue
@@ -352,13 +404,48 @@ class ConsumerRunner:
                     if last.position > start:
                         await move_checkpoint(conn, self.schema, self.spec.name, self.spec.source, last.position, last.hash)
                         applied += last.position - start
+                self._committed = last
             except BaseException:
+                self._committed = None
                 self._dead_letters.clear()  # rolled back with their transaction
                 await self._record_refusals()  # an alarm outlives the transaction that saw it
                 raise
             await self._record_refusals()
             await self._publish_dead_letters()
         return applied
+
+    async def _pass_by(self, events: list[RecordedEvent]) -> bool:
+        """Move the checkpoint past events the handler has nothing to do with in one statement,
+        without a transaction, the consumer's turn or a read of the checkpoint (issue 21: most
+        events of a log concern none of most consumers, and each such pass cost six round trips).
+
+        Only for what follows on at once from the checkpoint this runner last committed, each event
+        the next link of the chain and none wanted; the statement moves the checkpoint only if it
+        still stands there with that hash (compare-and-set: a row another transaction holds is
+        waited for and then checked again). Anything else, or a checkpoint moved by anyone else,
+        goes the usual way (False)."""
+        last = self._committed
+        if last is None or self._wants is None or not events:
+            return False
+        link = last
+        for event in sorted(events, key=lambda e: e.position):
+            if event.position != link.position + 1 or self._wants(event.event_type):
+                return False
+            try:
+                link = next_link(link, event)
+            except ChainRefused:
+                return False  # the usual way raises the alarm
+        async with self.pool.acquire() as conn:
+            moved = await conn.execute(
+                f"UPDATE {self.schema}.consumer_checkpoints SET position = $3, hash = $4 "
+                "WHERE consumer = $1 AND source = $2 AND position = $5 AND hash = $6",
+                self.spec.name, self.spec.source, link.position, link.hash, last.position, last.hash,
+            )
+        if moved != "UPDATE 1":
+            self._committed = None
+            return False
+        self._committed = link
+        return True
 
     async def _hash_in_source(self, position: int) -> str:
         """The hash at a checkpoint moved without one (a rebuild), from the source of record."""

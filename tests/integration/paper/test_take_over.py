@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from ketnap.operations.paper_dossiers import TakeOverResult, take_over_file
+from ketnap.operations.paper_dossiers import Progress, TakeOverResult, take_over_file
 from ketnap.platform.bus import requests
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service
@@ -105,8 +105,12 @@ class World:
         signed = {**body, "idempotency_key": str(uuid.uuid4()), "actor": "ban-to-chuc", "scope": "PT"}
         return await requests.command(self.nc, self.names[service], name, json.loads(json.dumps(signed, default=str)))
 
+    async def ask(self, service: str, name: str, **body: Any) -> dict[str, Any]:
+        """A query's whole reply, a refusal included."""
+        return await requests.query(self.nc, self.names[service], name, body, timeout=60)
+
     async def query(self, service: str, name: str, **body: Any) -> dict[str, Any]:
-        reply = await requests.query(self.nc, self.names[service], name, body, timeout=60)
+        reply = await self.ask(service, name, **body)
         assert reply["ok"], reply
         return reply["result"]
 
@@ -118,10 +122,10 @@ class World:
         for _ in range(2):
             await eventually(settled, timeout=120, interval=0.2)
 
-    async def take_over(self, text: str, *, dry_run: bool = False) -> tuple[TakeOverResult, int]:
+    async def take_over(self, text: str, *, dry_run: bool = False, progress: Progress | None = None) -> tuple[TakeOverResult, int]:
         return await take_over_file(
             self.nc, text.encode(), "ho-so.csv", actor="ban-to-chuc", scope="PT", dry_run=dry_run,
-            services=self.names, wait_seconds=60,
+            services=self.names, wait_seconds=60, progress=progress,
         )
 
 

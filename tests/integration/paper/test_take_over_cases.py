@@ -179,14 +179,17 @@ async def test_COMMITTEE_2_3_a_paper_decision_of_an_authorised_committee_short_o
              **DECIDED_BY_THE_GRASSROOTS, "Số phiếu tán thành quyết định": "1"}
     text = paper(short)
     ((_, row),), _ = check_rows(records_of(text.encode(), "ho-so.csv")[0])
+    heads = await _heads(w)
     taken, _ = await w.take_over(text)
     (problem,) = taken.problems
     assert (problem.line, problem.field) == (2, "decision_agree")
     assert problem.reason.startswith("[COMMITTEE_2_3]"), problem.reason
-    # The row stays at the last step accepted: appraised, the decision still to come.
-    chain = await w.query("voting", "case", dossier_id=dossier_id_of(row))
-    assert (chain["appraisal"]["organisation"], chain["admission_decision"]) == (PARTIAL, None)
-    assert (await w.query("dossiers", "dossier", dossier_id=dossier_id_of(row)))["step"] == "awaiting_decision"
+    # Judged end to end before anything is written: the steps before the decision, which each
+    # service accepted, are not written either (all or nothing).
+    assert taken.dossiers == {}
+    assert await _heads(w) == heads
+    missing = await w.ask("dossiers", "dossier", dossier_id=dossier_id_of(row))
+    assert missing["error"]["code"] == "not_found", missing
 
 
 async def _heads(w: World) -> dict[str, int]:

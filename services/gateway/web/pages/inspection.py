@@ -20,7 +20,7 @@ from ketnap.platform.commands import DomainError
 from ketnap.services.gateway.access import ALARMED_SERVICES, QUERIES, VERIFIED_LOGS
 from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, redirect, render, signed_in, web_of
 from ketnap.services.gateway.web.pages.links import may_read_links
-from ketnap.services.gateway.web.system_words import SERVICE_TITLES, SystemWords, display_names, organisation_title, recorder
+from ketnap.services.gateway.web.system_words import SERVICE_TITLES, SystemWords, organisation_title, people, recorder
 
 router = pages()
 
@@ -50,6 +50,10 @@ async def alarms_of(web: Web, who: SignedIn) -> tuple[list[dict[str, Any]], list
             {**alarm, "service": service, "service_title": SERVICE_TITLES[service], "described": words.alarm(alarm)}
             for alarm in result.get("items", [])
         ]
+    if acknowledgers := {str(a["acknowledged_by"]) for a in found if a.get("acknowledged_by")}:
+        names = await people(web, acknowledgers, await units_known(web, who))
+        for alarm in found:
+            alarm["acknowledged_by_title"] = recorder(names, alarm.get("acknowledged_by"))
     found.sort(key=lambda a: a["last_seen"], reverse=True)
     found.sort(key=lambda a: a["acknowledged_at"] is not None)  # stable: open ones first, each part newest first
     return found, silent
@@ -113,15 +117,20 @@ async def timeline(request: Request, dossier_id: str, who: SignedIn = Depends(si
     return await render(request, who, "inspection_timeline.html", dossier_id=dossier_id, events=await _in_words(web, who, history.get("events", [])))
 
 
-async def _in_words(web: Web, who: SignedIn, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each event's log, recorder and organisation as a person names them (the units by today's tree)."""
-    words = SystemWords(web.gateway.names)
-    names = await display_names(web, {str(e["actor"]) for e in events})
+async def units_known(web: Web, who: SignedIn) -> dict[str, str]:
+    """The names of the units in the reader's subtree by today's tree (code -> name)."""
     try:
         subtree = await web.ask(who, "registry", "subtree", code=who.principal.organisation, on=web.today().isoformat())
-    except DomainError:  # the registry not answering: the units show by their codes, the timeline still does
+    except DomainError:  # the registry not answering: the units show by their codes, the page still does
         subtree = {}
-    units = {o["code"]: o["name"] for o in subtree.get("organisations", [])}
+    return {o["code"]: o["name"] for o in subtree.get("organisations", [])}
+
+
+async def _in_words(web: Web, who: SignedIn, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each event's log, recorder (name, role and unit) and organisation as a person names them."""
+    words = SystemWords(web.gateway.names)
+    units = await units_known(web, who)
+    names = await people(web, {str(e["actor"]) for e in events}, units)
     return [
         {**e, "log_title": words.log(e["log"]), "actor_title": recorder(names, e["actor"]), "organisation_title": organisation_title(e["organisation"], units)}
         for e in events

@@ -20,11 +20,12 @@ from fastapi.responses import Response
 
 from ketnap.platform.commands import DomainError
 from ketnap.platform.envelope import GENESIS_HASH
+from ketnap.platform.logcheck import RELAY, read_beyond
 from ketnap.platform.logging import get_logger
 from ketnap.services.gateway.access import VERIFIED_LOGS
 from ketnap.services.gateway.web.page import SignedIn, Web, error_page, pages, redirect, render, signed_in, web_of
 from ketnap.services.gateway.web.pages.inspection import INSPECTION_PATH, may_check_logs
-from ketnap.services.gateway.web.system_words import SERVICE_TITLES
+from ketnap.services.gateway.web.system_words import SERVICE_TITLES, SystemWords
 
 router = pages()
 log = get_logger(__name__)
@@ -92,6 +93,10 @@ async def _check_log(web: Web, who: SignedIn, result: LogResult) -> None:
     except DomainError as refusal:
         result.state, result.message = "silent", refusal.message
         return
+    if answer.get("reader") and answer.get("broken_at") is not None:
+        # The service names the reader by its consumer's name; the inspector reads the service's title.
+        reader = "bộ chuyển tiếp" if answer["reader"] == RELAY else SystemWords(web.gateway.names).part(answer["reader"])
+        answer = {**answer, "problem": read_beyond(answer["broken_at"], answer["read_to"], reader)}
     result.answer = answer
     result.state = "intact" if answer["broken_at"] is None and answer["signature_valid"] else "broken"
 

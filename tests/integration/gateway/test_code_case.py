@@ -1,0 +1,71 @@
+"""Organisation codes are one unit whatever their case (issue 23, ORG_CODE_UNIQUE): a unit `cb-a1`
+beside `CB-A1` is refused, and every lookup by code (the operator's `ketnap users add --org`, the
+API, the web) finds the unit typed in any case and answers with the code as stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from ketnap.platform.bus import subjects
+from tests.integration.gateway.webclient import PASSWORD, WebClient
+from tests.integration.gateway.world import HELPERS, World, new_citizen_id
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_a_code_that_differs_only_in_case_is_refused_with_its_rule(world: World) -> None:
+    before = await world.heads()
+    response = await world.command("bantochuc", "registry", "establish_organisation", {
+        "code": "cb-a1", "name": "Chi bộ trùng mã", "kind": "cell", "parent": "DU-A", "effective_from": "2020-01-01",
+    })
+    assert response.status_code == 409, response.text
+    error = response.json()["error"]
+    assert error["code"] == "conflict" and error["details"]["rule"] == "ORG_CODE_UNIQUE"
+    assert error["message"] == (
+        "[ORG_CODE_UNIQUE] Mã tổ chức cb-a1 trùng với mã CB-A1 đã có (mã tổ chức không phân biệt chữ hoa, chữ thường); "
+        "hãy chọn mã khác."
+    )
+    after = await world.heads()
+    assert after["registry"] == before["registry"], "nothing recorded"
+
+
+async def test_the_api_finds_a_unit_typed_in_any_case_and_answers_the_stored_code(world: World) -> None:
+    unit = await world.query("canbo.a", "registry", "organisation", {"code": "cb-a1", "on": "2025-10-01"})
+    assert unit.status_code == 200, unit.text
+    assert unit.json()["result"]["code"] == "CB-A1"
+    # A command naming the cell in lower case is in scope, and is recorded with the stored code.
+    opened = await world.command("canbo.a", "dossiers", "open_dossier", {
+        "cell": "cb-a1", "citizen_id": new_citizen_id(), "full_name": "Đinh Văn Bình", "opened_on": "2025-09-01",
+        "helper_citizen_id": HELPERS["CB-A1"],
+    })
+    assert opened.status_code == 200, opened.text
+    dossier_id = opened.json()["result"]["dossier_id"]
+    (first, *_) = await world.store("dossiers").read_stream(f"dossier-{dossier_id}")
+    assert first.data["cell"] == "CB-A1"
+    # Out of scope stays out of scope in any case.
+    elsewhere = await world.query("canbo.a", "reporting", "pipeline", {"organisation": "cb-b1"})
+    assert elsewhere.status_code == 403, elsewhere.text
+    report = await world.query("canbo.a", "reporting", "pipeline", {"organisation": "du-a"})
+    assert report.status_code == 200 and report.json()["result"]["code"] == "DU-A", report.text
+
+
+async def test_a_user_added_for_a_code_in_another_case_belongs_to_the_stored_unit(world: World) -> None:
+    """`ketnap users add ... --org` sends the operator's create_user; the user is of the unit as stored."""
+    await world.operator("create_user", login="bithu.a2.thuong", display_name="Bí thư viết thường", role="cell_secretary", organisation="cb-a2")
+    reply = await world.request(subjects.query_subject(world.name("gateway"), "users"), {"organisation": "CB-A2"})
+    assert reply["ok"], reply
+    assert [u["organisation"] for u in reply["result"]["users"] if u["login"] == "bithu.a2.thuong"] == ["CB-A2"]
+    unknown = await world.operator_reply("create_user", login="bithu.khong", display_name="Không có", role="cell_secretary", organisation="cb-nope")
+    assert unknown["error"]["code"] == "not_found", unknown
+
+
+async def test_the_web_page_of_a_unit_typed_in_lower_case(world: World) -> None:
+    await world.set_password("bantochuc", PASSWORD)
+    client = WebClient(world)
+    try:
+        await client.sign_in("bantochuc")
+        page = await client.get("/to-chuc/du-a")
+        assert page.status_code == 200, page.text[:500]
+        assert "Tổ chức DU-A" in page.text
+    finally:
+        await client.close()
