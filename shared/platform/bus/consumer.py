@@ -220,6 +220,10 @@ class ConsumerRunner:
         self.handler = handler
         self._wants: Callable[[str], bool] | None = getattr(handler, "wants", None)
         """`SelectiveHandler.wants`, when the handler has it."""
+        self._apply_many: Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]] | None = (
+            getattr(handler, "apply_many", None) if spec.batched else None
+        )
+        """A projection's `LiveHandler.apply_many`: a batched consumer's events applied at once."""
         self.deployment = deployment
         # A batched consumer commits a fetched batch at once: catching up (a province after an
         # outage below) is bound by its commits, so it asks for more at a time (issue 21), within
@@ -356,6 +360,9 @@ class ConsumerRunner:
                     await take_turn(conn, self.schema, self.spec.name)
                     start, known_hash = await read_link(conn, self.schema, self.spec.name, self.spec.source, lock=True)
                     last = Link(start, known_hash or await self._hash_in_source(start))
+                    # Checked one by one, applied together at the end (a traced process applies
+                    # each in its own span, as it always did).
+                    together: list[RecordedEvent] | None = [] if self._apply_many and not tracing.active() else None
                     while pending and (self.spec.batched or last.position == start):
                         event, subject = pending.popleft()
                         if event.position <= last.position:
@@ -377,8 +384,13 @@ class ConsumerRunner:
                         except ChainRefused as refused:
                             pending.extendleft(reversed([(e, None) for e in await self._instead_of(event, subject, refused)]))
                             continue
-                        await self._apply(conn, event)
+                        if together is None:
+                            await self._apply(conn, event)
+                        elif self._wants is None or self._wants(event.event_type):
+                            together.append(event)
                         last = link
+                    if together:
+                        await self._apply_together(conn, together)
                     if last.position > start:
                         await move_checkpoint(conn, self.schema, self.spec.name, self.spec.source, last.position, last.hash)
                         applied += last.position - start
@@ -408,6 +420,19 @@ class ConsumerRunner:
             return await self.source_log.range(event.position, event.position)
         except LookupError:
             return []
+
+    async def _apply_together(self, conn: asyncpg.Connection, events: list[RecordedEvent]) -> None:
+        """The events in one savepoint; when one of them cannot be applied, the batch is undone and
+        applied one by one, so only that one is dead-lettered, with none of its effect."""
+        assert self._apply_many is not None
+        try:
+            async with conn.transaction():
+                await self._apply_many(conn, events)
+            return
+        except (Unapplicable, pydantic.ValidationError):
+            pass
+        for event in events:
+            await self._apply(conn, event)
 
     async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
         if self._wants is not None and not self._wants(event.event_type):
