@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ketnap.domain.rules import check_rule_set_covers
 from ketnap.platform.bus import requests
+from ketnap.platform.commands import Unavailable
 from ketnap.platform.logging import get_logger
 from ketnap.services.dossiers.commands import TAKEN_OVER_STEPS
 from ketnap.services.dossiers.values import STEP_LABELS, GeneralEducation, ProfessionalQualification, Relation, Step, UnionKind
@@ -550,10 +551,13 @@ class TakeOver:
                 segment.append(acts[index + len(segment)])
             log_name = self._service(service)
             facts = [{"source": source, "event": event} for source, event in produced[handed.get(service, 0):] if source != log_name]
-            reply = await requests.query(self.nc, log_name, "judge", {
-                "steps": [{"command": act.name, "body": self._signed(row, act)} for act in segment],
-                "replay": own.get(service, []), "facts": facts,
-            }, timeout=JUDGE_SECONDS)
+            try:
+                reply = await requests.query(self.nc, log_name, "judge", {
+                    "steps": [{"command": act.name, "body": self._signed(row, act)} for act in segment],
+                    "replay": own.get(service, []), "facts": facts,
+                }, timeout=JUDGE_SECONDS)
+            except Unavailable as error:  # a service down: this row's problem, the file is not written
+                raise _refused(segment[0], error.body().model_dump()) from None
             if not reply.get("ok"):
                 raise _refused(segment[0], reply.get("error") or {})
             answer = reply["result"]
@@ -585,7 +589,10 @@ class TakeOver:
         return {**_plain(act.body), "idempotency_key": key, "actor": self.actor, "scope": self.scope or row.organisation}
 
     async def _send(self, row: PaperDossierRow, act: Act) -> dict[str, Any]:
-        reply = await requests.command(self.nc, self._service(act.service), act.name, self._signed(row, act))
+        try:
+            reply = await requests.command(self.nc, self._service(act.service), act.name, self._signed(row, act))
+        except Unavailable as error:  # importing the file again continues where this stopped
+            raise _refused(act, error.body().model_dump()) from None
         if reply.get("ok"):
             return reply
         raise _refused(act, reply.get("error") or {})
@@ -595,7 +602,10 @@ class TakeOver:
         deadline = asyncio.get_running_loop().time() + self.wait_seconds
         pause = 0.05
         while True:
-            reply = await requests.query(self.nc, self._service(wait.service), wait.query, {"dossier_id": dossier_id})
+            try:
+                reply = await requests.query(self.nc, self._service(wait.service), wait.query, {"dossier_id": dossier_id})
+            except Unavailable:  # asked again until the deadline
+                reply = {}
             if reply.get("ok") and wait.check(reply.get("result") or {}):
                 return
             if asyncio.get_running_loop().time() > deadline:

@@ -154,6 +154,11 @@ class WriteBehind:
         await self.flush()
         return await self.conn.fetchval(query, *args, column=column, timeout=timeout)
 
+    async def copy_records_to_table(self, table: str, *, records: Any, columns: Any = None, schema_name: str | None = None) -> str:
+        """A COPY into `table`, after what is queued (a projection that writes a batch's rows at once)."""
+        await self.flush()
+        return await self.conn.copy_records_to_table(table, records=records, columns=columns, schema_name=schema_name)
+
     async def flush(self) -> None:
         queued, self._queued = self._queued, []
         for query, rows in queued:
@@ -330,7 +335,8 @@ class Difference:
     only_in_rebuild: list[dict[str, Any]]
 
 
-async def _compare(conn: asyncpg.Connection, projection: Projection, live: str, shadow: str, limit: int = 20) -> list[Difference]:
+async def compare(conn: asyncpg.Connection, projection: Projection, live: str, shadow: str, limit: int = 20) -> list[Difference]:
+    """The rows of the projection's tables in `live` and not in `shadow`, and the other way round."""
     differences = []
     for table in projection.tables:
         live_only = await conn.fetch(f"SELECT * FROM {live}.{table} EXCEPT ALL SELECT * FROM {shadow}.{table} LIMIT {limit}")
@@ -360,7 +366,7 @@ async def verify(pool: asyncpg.Pool, projection: Projection, progress: Progress 
         for source in projection.sources:
             if now[source] > reached.get(source, 0):
                 await _apply_tail(pool, conn, projection, shadow, source, reached.get(source, 0), now[source])
-        return await _compare(conn, projection, projection.schema, shadow)
+        return await compare(conn, projection, projection.schema, shadow)
 
 
 async def rebuild(pool: asyncpg.Pool, projection: Projection, progress: Progress | None = None) -> dict[str, int]:
