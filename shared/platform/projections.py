@@ -241,8 +241,9 @@ async def _nothing() -> AsyncIterator[list[RecordedEvent]]:
 
 
 async def _batches(reader: LogReader, projection: Projection, after: dict[str, int], as_of: AsOf) -> AsyncIterator[list[tuple[str, RecordedEvent]]]:
-    """The events to apply in batches of at most `BATCH`: interleaved by time, or log after log."""
-    if not projection.interleaved:
+    """The events to apply in batches of at most `BATCH`: interleaved by time, or log after log
+    (a projection of one log, or one that needs no interleaving)."""
+    if not projection.interleaved or len(projection.sources) == 1:
         for source in projection.sources:
             async for read in _read(reader, projection, source, after, as_of):
                 for first in range(0, len(read), BATCH):
