@@ -344,3 +344,8 @@ class ImportRecords(Command):
     file_name: ShortText
     content: str = Field(min_length=1, max_length=512 * 1024, description="nội dung tệp (UTF-8)")
     dry_run: bool = True
+    dossiers_taken_over: bool = Field(
+        default=False,
+        description="các dòng hồ sơ đang làm và người thân do bên gửi tự tiếp nhận qua các dịch vụ hồ sơ, thẩm tra, "
+        "biểu quyết (trang nhập của ứng dụng web): sổ đăng ký bỏ qua các dòng đó thay vì báo lỗi",
+    )

@@ -11,6 +11,8 @@ from datetime import date, datetime
 
 from openpyxl import load_workbook
 
+from ketnap.domain.spreadsheet import RECORD_ALIASES, cell_value, column_of
+from ketnap.domain.values import normalised_text
 from ketnap.services.gateway.web.vietnamese import shown_date
 
 LIMIT_BYTES = 256 * 1024
@@ -34,13 +36,12 @@ def text_of(name: str, raw: bytes) -> str:
         raise NotReadable("Tệp CSV hoặc JSON phải lưu dạng UTF-8 (trong Excel: Lưu thành, chọn «CSV UTF-8»).") from None
 
 
-def _cell(value: object) -> str:
+def _cell(column: str, value: object) -> str:
+    value = cell_value(column, value)  # as the shared reader reads it: a CCCD typed as a number gets its zeros back
     if value is None:
         return ""
     if isinstance(value, (datetime, date)):
         return shown_date(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
     return " ".join(str(value).split())  # a line break inside a cell would shift the rows' numbers
 
 
@@ -53,9 +54,15 @@ def _sheet_as_csv(raw: bytes) -> str:
         sheet = workbook.worksheets[0]
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        for row in sheet.iter_rows(values_only=True):
-            cells = [_cell(v) for v in row]
-            writer.writerow(cells if any(cells) else [])
+        rows = sheet.iter_rows(values_only=True)
+        header = list(next(rows, None) or [])
+        columns = [column_of(h) for h in header]
+        # A sheet named by its kind of rows ("Hồ sơ đang làm") needs no «Loại dòng» column; the CSV text does.
+        kind = None if "record" in columns else RECORD_ALIASES.get(normalised_text(sheet.title).lower())
+        writer.writerow((["Loại dòng"] if kind else []) + [_cell("", h) for h in header])
+        for row in rows:
+            cells = [_cell(c, v) for c, v in zip(columns, row, strict=False)]
+            writer.writerow(([kind] if kind else []) + cells if any(cells) else [])
         return out.getvalue()
     finally:
         workbook.close()
