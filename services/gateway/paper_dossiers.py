@@ -625,10 +625,16 @@ JUDGE_SECONDS = 30.0
 """How long one service may take to judge its steps of a row (it asks the registry on each)."""
 
 
+_FIELD_OF_RULE = {"rule:SOURCE_HELPER": "helper_citizen_id"}
+"""The row's field a rule's refusal is about when the service names none and it is not the act's own
+date: the page shows the problem under that column (the helper's, not the opening date's)."""
+
+
 def _refused(act: Act, error: Mapping[str, Any]) -> Refused:
     details = error.get("details") or {}
+    code = str(error.get("code") or "")
     return Refused(
-        step=act.name, code=str(error.get("code") or ""), field=str(details.get("field") or act.field_name),
+        step=act.name, code=code, field=str(details.get("field") or _FIELD_OF_RULE.get(code) or act.field_name),
         reason=str(error.get("message") or "Dịch vụ từ chối"),
     )
 
