@@ -56,7 +56,7 @@ async def test_a_board_takes_over_paper_dossiers_from_a_workbook(page: Page, wor
     cells = problems.first.locator("td")
     await expect(cells.nth(0)).to_have_text("3")
     await expect(cells.nth(1)).to_have_text("Người giúp đỡ")  # the header, not helper_citizen_id
-    await expect(cells.nth(3)).not_to_be_empty()
+    await expect(cells.nth(3)).to_have_text("SOURCE_HELPER")  # the rule code, apart from the reason
     await screenshot(page, "to-chuc-nhap-ho-so-loi")
     await page.goto(world.listener.url + "/ho-so")
     await expect(page.locator("main")).not_to_contain_text(AT_SOURCE[1])  # nothing written, not even the good row
