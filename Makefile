@@ -25,7 +25,7 @@ install: $(STAMP)
 lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/pip-compile || $(BIN)/python -m pip install --quiet pip-tools
-	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
+	$(BIN)/pip-compile --quiet --extra dev --extra bench --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
 		--output-file $(LOCK) pyproject.toml
 
 ## Start embedded NATS + PostgreSQL and every service; Ctrl-C stops everything.
@@ -47,7 +47,8 @@ fuzz: $(STAMP)
 
 ## Figures beside baselines measured in the same run; not part of `make test`.
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,bench]'
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 ## AsyncAPI documents of every service's subjects and events, from the code, into docs/asyncapi/ (committed; a test
 ## fails when they differ from the code).

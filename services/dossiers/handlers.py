@@ -28,7 +28,7 @@ from ketnap.services.dossiers import commands as cmd
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import Dossier, RegistryStanding, raise_violation
 from ketnap.services.dossiers.dossier.refusals import act_dates
-from ketnap.services.dossiers.registry_client import Membership, PastMembership
+from ketnap.services.dossiers.registry_client import AtOnce, MemberRecord, Membership, PastMembership
 
 CELL_KINDS = frozenset({"cell", "grassroots_cell"})
 """Units that hold dossiers (chi bộ): a dossier moves only to one of these."""
@@ -37,8 +37,7 @@ _DOSSIER_ID_NAMESPACE = uuid.UUID("1d3f0c52-6f0e-4b1a-9f8e-2a6c3b9d4e71")
 
 class Registry(Protocol):
     async def membership(self, citizen_id: str, organisation: str, on: date) -> Membership: ...
-    async def party_member(self, citizen_id: str, on: date) -> bool: ...
-    async def past_membership(self, citizen_id: str, on: date) -> PastMembership: ...
+    async def member_record(self, citizen_id: str, on: date) -> MemberRecord: ...
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None: ...
     async def organisation_kind(self, code: str, on: date) -> str: ...
 
@@ -69,18 +68,23 @@ def _decided(dossier: Dossier, events: Sequence[ev.Event], result: dict[str, Any
     return Decision(ev.stream_id(dossier.dossier_id), dossier.version, [e.to_new_event() for e in events], result or {})
 
 
-async def _unit_still_there(deps: Deps, code: str, on: date, field: str) -> str:
+async def _unit_still_there(deps: Deps, code: str, on: date, field: str, ask: AtOnce | None = None) -> str:
     """The unit's kind on `on`, which must exist then and still today: a dossier is never attached to
-    a unit dissolved, merged or split since (the registry answers an ended unit "not found")."""
-    kind = await deps.registry.organisation_kind(code, on)
-    if on < deps.today():
-        try:
-            await deps.registry.organisation_kind(code, deps.today())
-        except InvalidInput:
-            raise InvalidInput(
-                f"Tổ chức {code} không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này.",
-                field=field, organisation=code,
-            ) from None
+    a unit dissolved, merged or split since (the registry answers an ended unit "not found"). Both
+    days are asked at once (with `ask`, beside the caller's other questions)."""
+    async with AtOnce() as own:
+        ask = ask or own
+        then = ask(deps.registry.organisation_kind(code, on))
+        now = ask(deps.registry.organisation_kind(code, deps.today())) if on < deps.today() else None
+        kind = await then
+        if now is not None:
+            try:
+                await now
+            except InvalidInput:
+                raise InvalidInput(
+                    f"Tổ chức {code} không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này.",
+                    field=field, organisation=code,
+                ) from None
     return kind
 
 
@@ -90,17 +94,24 @@ async def _unit_still_there(deps: Deps, code: str, on: date, field: str) -> str:
 async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
     # Derived from the idempotency key when not given: a retry after a lost reply opens nothing new.
     dossier_id = command.dossier_id or str(uuid.uuid5(_DOSSIER_ID_NAMESPACE, command.idempotency_key))
-    if await deps.store.read_stream(ev.stream_id(dossier_id)):
-        raise Conflict("Mã hồ sơ này đã được dùng cho một hồ sơ khác.", dossier_id=dossier_id)
-    # The date first (NO_RULE_SET): a dossier begun before every rule set is refused for its date,
-    # whatever the registry says of the cell and the helper that day.
-    act_dates(deps.today(), opened_on=command.opened_on)
-    await _unit_still_there(deps, command.cell, command.opened_on, "cell")
-    helper = await deps.registry.membership(command.helper_citizen_id, command.cell, command.opened_on)
-    for on in sorted({command.opened_on, deps.today()}):
-        if await deps.registry.party_member(command.citizen_id, on):
-            raise_violation(Violation.of(RuleCode.ALREADY_MEMBER, on=on))
-    readmission = await _readmission(deps, command, dossier_id)
+    today = deps.today()
+    # Every question asked at once, each answer checked in the order of the rules below.
+    async with AtOnce() as ask:
+        taken = ask(deps.store.read_stream(ev.stream_id(dossier_id)))
+        still_there = ask(_unit_still_there(deps, command.cell, command.opened_on, "cell", ask))
+        helper_asked = ask(deps.registry.membership(command.helper_citizen_id, command.cell, command.opened_on))
+        records = {on: ask(deps.registry.member_record(command.citizen_id, on)) for on in sorted({command.opened_on, today})}
+        if await taken:
+            raise Conflict("Mã hồ sơ này đã được dùng cho một hồ sơ khác.", dossier_id=dossier_id)
+        # The date first (NO_RULE_SET): a dossier begun before every rule set is refused for its date,
+        # whatever the registry says of the cell and the helper that day.
+        act_dates(today, opened_on=command.opened_on)
+        await still_there
+        helper = await helper_asked
+        for on, record in records.items():
+            if (await record).member:
+                raise_violation(Violation.of(RuleCode.ALREADY_MEMBER, on=on))
+        readmission = _readmission(command, dossier_id, (await records[command.opened_on]).past)
     events = Dossier.open(
         dossier_id,
         cell=command.cell,
@@ -109,7 +120,7 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
         opened_on=command.opened_on,
         helper_citizen_id=command.helper_citizen_id,
         helper=RegistryStanding(official=helper.official_and_present),
-        today=deps.today(),
+        today=today,
         readmission=readmission,
     )
     await _reserve_the_applicant(deps, command, dossier_id)
@@ -126,12 +137,12 @@ async def take_over_dossier(deps: Deps, command: cmd.TakeOverDossier) -> Decisio
     return Decision(opened.stream_id, opened.expected_version, [*opened.events, marker.to_new_event()], opened.result)
 
 
-async def _readmission(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> ev.ReadmissionDeclared | None:
-    """READMIT — a person the registry knows as a former member is opened only as a re-admission, and
-    the day they left is the registry's; a member transferred to another deployment is still a
-    member (ALREADY_MEMBER) unless they left the party there afterwards; someone the registry never
-    had may be declared a former member (the paper past, another deployment)."""
-    past = await deps.registry.past_membership(command.citizen_id, command.opened_on)
+def _readmission(command: cmd.OpenDossier, dossier_id: str, past: PastMembership) -> ev.ReadmissionDeclared | None:
+    """READMIT — a person the registry knows as a former member (`past`, as of the day opened) is
+    opened only as a re-admission, and the day they left is the registry's; a member transferred to
+    another deployment is still a member (ALREADY_MEMBER) unless they left the party there
+    afterwards; someone the registry never had may be declared a former member (the paper past,
+    another deployment)."""
     declared = command.readmission
     if violation := check_former_membership(
         left_on=past.left_on, transferred_out_on=past.transferred_out_on, declared_left_on=declared.left_on if declared else None

@@ -3,9 +3,10 @@
 
 One row per dossier, as its stream says it is now: cell, applicant's name (and its folded form, so
 "nguyen van an" finds "Nguyễn Văn An"), citizen id, step, when it was opened, whether it is closed
-or paused, and its soonest open deadline. The row is computed by replaying the dossier's stream up
-to the event being applied (`Dossier.replay`, `open_deadlines`): the list says exactly what the
-dossier page says, and a rebuild gives the same rows.
+or paused, and its soonest open deadline. The row is computed from the dossier as its stream stood
+at the event being applied (`Dossier.replay`, `open_deadlines`; the dossiers indexed last are kept
+and the next event applied to them): the list says exactly what the dossier page says, and a
+rebuild gives the same rows.
 
 The index holds names and citizen ids: it is read only through `dossiers.query.search`, which the
 gateway lets only roles that may read personal data ask, and records each answer as one personal
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import OrderedDict
 from datetime import date
 from typing import Any, Literal
 
@@ -34,6 +36,10 @@ from ketnap.services.dossiers.dossier import Dossier
 from ketnap.services.dossiers.values import OrganisationCode, Step
 
 STREAM_PREFIX = ev.stream_id("")
+
+KEPT_DOSSIERS = 2_000
+"""Dossiers kept as of their last indexed event, the least recently indexed dropped first: each new
+event of one of them is applied to it instead of replaying its stream from the database."""
 
 TABLES = {
     "dossier_index": (
@@ -54,17 +60,13 @@ class DossierIndex(Projection):
         self.sources = (schema,)
         self.tables = TABLES
         self._catching_up = asyncio.Lock()
+        self._recent: OrderedDict[str, Dossier] = OrderedDict()
 
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         if not event.stream_id.startswith(STREAM_PREFIX):
             return
         dossier_id = event.stream_id[len(STREAM_PREFIX):]
-        # The stream as it stood at this event: the row a rebuild writes at this point is the same.
-        rows = await conn.fetch(
-            f"SELECT * FROM {self.schema}.events WHERE stream_id = $1 AND stream_version <= $2 ORDER BY stream_version",
-            event.stream_id, event.stream_version,
-        )
-        dossier = Dossier.replay(dossier_id, [record_from_row(r) for r in rows])
+        dossier = await self._dossier_at(conn, dossier_id, event)
         if dossier.step is None or dossier.opened_on is None:
             return
         due = next(iter(open_deadlines(dossier)), None)
@@ -78,6 +80,28 @@ class DossierIndex(Projection):
             due.due_on if due else None, due.rule if due else None, due.label if due else None,
             probation_ends_on(dossier.ceremony.held_on) if dossier.ceremony else None, dossier.version,
         )
+
+    async def _dossier_at(self, conn: asyncpg.Connection, dossier_id: str, event: RecordedEvent) -> Dossier:
+        """The dossier as its stream stood at `event`: the row a rebuild writes at this point is the same.
+
+        A stream never changes below its head, so the dossier kept at the version before `event` is
+        that replay's state too; it is taken out while `event` is applied, so a transaction rolled
+        back leaves nothing behind that a retry could apply twice (the retry finds the version after
+        `event`, not before it, and replays)."""
+        kept = self._recent.pop(event.stream_id, None)
+        if kept is not None and kept.version == event.stream_version - 1:
+            kept.apply(event)
+            dossier = kept
+        else:
+            rows = await conn.fetch(
+                f"SELECT * FROM {self.schema}.events WHERE stream_id = $1 AND stream_version <= $2 ORDER BY stream_version",
+                event.stream_id, event.stream_version,
+            )
+            dossier = Dossier.replay(dossier_id, [record_from_row(r) for r in rows])
+        self._recent[event.stream_id] = dossier
+        while len(self._recent) > KEPT_DOSSIERS:
+            self._recent.popitem(last=False)
+        return dossier
 
     async def catch_up(self, pool: asyncpg.Pool, store: EventStore) -> None:
         await catch_up_own_log(self, pool, store, self._catching_up)

@@ -11,14 +11,18 @@ the replies is in `_membership` and `_tenure`, so a change of the registry's con
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from nats.aio.client import Client as NatsClient
 
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import InvalidInput, Unavailable
+
+T = TypeVar("T")
 
 UNAVAILABLE = "Không liên lạc được với sổ đăng ký đảng viên để đối chiếu; chưa có gì được ghi, hãy thử lại sau."
 
@@ -50,6 +54,37 @@ class PastMembership:
     """The day the membership here ended by a transfer to another deployment: still a member, elsewhere."""
 
 
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    member: bool
+    """An official or probationary member anywhere in the deployment on the day asked."""
+    past: PastMembership
+
+
+class AtOnce:
+    """Questions sent together, their answers taken one by one in the order the rules check them,
+    so a command waits for the slowest answer instead of the sum of all (issue 21: opening a
+    dossier asks the registry five things). The refusal is the one the first failing check gives,
+    as if asked one after another; questions whose answer is no longer needed are cancelled."""
+
+    def __init__(self) -> None:
+        self._asked: list[asyncio.Future[Any]] = []
+
+    def __call__(self, question: Awaitable[T]) -> asyncio.Future[T]:
+        asked = asyncio.ensure_future(question)
+        self._asked.append(asked)
+        return asked
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        for asked in self._asked:
+            asked.cancel()
+        # Taken so that a question that failed after its answer stopped mattering is not reported as lost.
+        await asyncio.gather(*self._asked, return_exceptions=True)
+
+
 def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -65,22 +100,16 @@ class RegistryClient:
         result = _result(body)
         return Membership(member=bool(result.get("member")), kind=result.get("kind"), status=result.get("status"))
 
-    async def party_member(self, citizen_id: str, on: date) -> bool:
-        """Whether the person is an official or probationary member anywhere in the deployment on `on`
-        (ALREADY_MEMBER); a person the registry has never heard of is not."""
+    async def member_record(self, citizen_id: str, on: date) -> MemberRecord:
+        """What the registry's member file says of a person on `on`, in one question: whether they
+        are a member anywhere in the deployment then (ALREADY_MEMBER) and how a past membership here
+        ended (READMIT); a person the registry has never heard of is neither."""
         body = await self._ask("member", {"citizen_id": citizen_id, "on": on.isoformat()})
         if not body.get("ok") and (body.get("error") or {}).get("code") == "not_found":
-            return False
-        return bool(_result(body).get("member"))
-
-    async def past_membership(self, citizen_id: str, on: date) -> PastMembership:
-        """How a former member's last membership here ended before `on` (READMIT): left the party, or
-        transferred to another deployment; nothing for a current member or a person the registry never had."""
-        body = await self._ask("member", {"citizen_id": citizen_id, "on": on.isoformat()})
-        if not body.get("ok") and (body.get("error") or {}).get("code") == "not_found":
-            return PastMembership()
+            return MemberRecord(member=False, past=PastMembership())
         result = _result(body)
-        return PastMembership(left_on=_day(result.get("left_on")), transferred_out_on=_day(result.get("transferred_out_on")))
+        past = PastMembership(left_on=_day(result.get("left_on")), transferred_out_on=_day(result.get("transferred_out_on")))
+        return MemberRecord(member=bool(result.get("member")), past=past)
 
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None:
         """Since when the person has been in the unit without a break, as of `on`; None if not there."""

@@ -24,6 +24,7 @@ from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.consumer import decode_messages
 from ketnap.platform.bus.logread import RemoteLog
+from ketnap.platform.bus.relay import Relay
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import ChainRefused, EventStore
 from ketnap.platform.federation.links import KeptLog
@@ -32,7 +33,9 @@ from ketnap.platform.logging import get_logger
 
 log = get_logger(__name__)
 
-FETCH = 500
+FETCH = 1000
+"""Messages asked for at once; with the next batch fetched while one is stored, two batches are in
+flight, which the keeper's durable allows (`max_ack_pending` 2000, federation/streams.py)."""
 REFUSED_RETRY_SECONDS = 30.0
 """A refused link is tried again this often: the origin may repair its log (an operator restores
 it from a backup), and the kept log then continues; until then nothing after it is kept."""
@@ -49,6 +52,9 @@ class Keeper:
     schema: str
     nc: NatsClient
     js: JetStreamContext
+    relay: Relay | None = None
+    """The relay of the kept log in this process: handed what is kept, it publishes it without
+    reading it back from the database."""
     store: EventStore = field(init=False)
     origin_log: RemoteLog = field(init=False)
 
@@ -76,22 +82,34 @@ class Keeper:
 
     async def _follow(self, stop: asyncio.Event) -> None:
         subscription = await self.js.pull_subscribe_bind(keeper_durable(self.kept), stream=arriving_stream(self.kept))
+        # The next batch is asked for while the one before is checked and stored: catching up
+        # after an outage, the fetch's round trip and the transaction's commit then overlap
+        # (issue 21). Batches are still taken one after the other, in the order fetched.
+        fetching = asyncio.ensure_future(_fetch(subscription))
         try:
             while not stop.is_set():
-                try:
-                    messages = await subscription.fetch(FETCH, timeout=1.0)
-                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                messages = await fetching
+                fetching = asyncio.ensure_future(_fetch(subscription))
+                if not messages:
                     continue
-                await self.take(messages)
+                retry_in = await self.take(messages)
+                if retry_in is not None:
+                    # The log cannot go on for now: what was fetched behind the refused event
+                    # waits as long as the rest of its batch, not checked against a gap.
+                    for later in await fetching:
+                        await later.nak(delay=retry_in)
+                    fetching = asyncio.ensure_future(_fetch(subscription))
         finally:
+            fetching.cancel()
             try:
                 await subscription.unsubscribe()
             except Exception:  # noqa: BLE001 - the connection may be gone
                 pass
 
-    async def take(self, messages: list[Msg]) -> None:
+    async def take(self, messages: list[Msg]) -> float | None:
         """Keep a fetched batch in one transaction when it chains on; otherwise one by one, so
-        the refused event is the one named and everything before it is kept."""
+        the refused event is the one named and everything before it is kept. None when the log
+        goes on; otherwise the seconds after which the event it stopped at is tried again."""
         decoded, undecodable = decode_messages(messages)
         for message, position, reason in undecodable:
             await self._alarm(message.subject, position, "undecodable", reason, "")
@@ -104,10 +122,13 @@ class Keeper:
                 if retry_in is not None:
                     for later, _ in decoded[index + 1:]:
                         await later.nak(delay=retry_in)
-                    return
-            return
+                    return retry_in
+            return None
+        if self.relay is not None:
+            self.relay.offer([e for _, e in decoded])
         for message, _ in decoded:
             await message.ack()
+        return None
 
     async def _take_one(self, message: Msg, event: RecordedEvent) -> float | None:
         """None when the event is kept (or was already); otherwise the log cannot go on past it
@@ -154,3 +175,11 @@ class Keeper:
             log.error(
                 "linked log refused", kept_log=self.kept.name, origin=self.kept.origin, position=position, kind=kind,
             )
+
+
+async def _fetch(subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+    """The next batch; empty when nothing came within a second."""
+    try:
+        return await subscription.fetch(FETCH, timeout=1.0)
+    except (TimeoutError, nats.errors.TimeoutError):
+        return []

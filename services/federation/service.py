@@ -67,7 +67,7 @@ def build_service(links: Links, name: str = "federation", *, acknowledgements_in
     )
 
     async def keep_all(ctx: ServiceContext, closing: asyncio.Event) -> None:
-        keepers = [Keeper(k, ctx.pool, ctx.name, ctx.nc, ctx.js) for k in links.kept]
+        keepers = [Keeper(k, ctx.pool, ctx.name, ctx.nc, ctx.js, ctx.kept_relays.get(k.name)) for k in links.kept]
         await asyncio.gather(*(k.run(closing) for k in keepers))
 
     service.add_background("keepers", keep_all)

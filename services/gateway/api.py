@@ -199,7 +199,7 @@ async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, k
     request = request_digest(endpoint.what, body)
     # A retry gets its first answer, whatever happened since and whatever the checks say now; the
     # kept answer is looked up while the scope is checked (each a round trip, issue 21).
-    kept = asyncio.ensure_future(kept_answer(gateway.store, owned, request))
+    kept = asyncio.ensure_future(kept_answer(gateway.store.pool, gateway.store.schema, owned, request, gateway.now()))
     message = {**body, "idempotency_key": owned, "actor": user.login, "scope": user.organisation}
     spelled: dict[str, str] = {}
     try:
@@ -218,7 +218,7 @@ async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, k
         return answer[1]
     message = {**message, **spelled}  # a unit typed in another case is sent as the registry stores it
     reply = await requests.command(gateway.nc, gateway.names[endpoint.service], endpoint.name, message, timeout=REQUEST_TIMEOUT_SECONDS)
-    await keep_answer(gateway.store, owned, endpoint.what, request, status_of_reply(reply), reply, user.login, user.organisation)
+    await keep_answer(gateway.store.pool, gateway.store.schema, owned, endpoint.what, request, status_of_reply(reply), reply, gateway.now())
     return reply
 
 

@@ -145,8 +145,9 @@ class PersonalDataSearched(DomainEvent):
 
 
 class AnswerKept(DomainEvent):
-    """The answer a command got, kept with its Idempotency-Key so that a retry gets it unchanged
-    (answers.py), whatever happened since."""
+    """The answer a command got, kept with its Idempotency-Key so that a retry gets it unchanged,
+    whatever happened since: written by earlier versions only; answers are now kept in the table
+    `kept_answers` (answers.py), where the bootstrap copies the last 7 days' of these."""
 
     schema_version: ClassVar[int] = 2
 

@@ -7,6 +7,8 @@ it beside services on fresh schemas and on a free port.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 
@@ -16,8 +18,9 @@ from prometheus_fastapi_instrumentator import metrics as metrics_info
 
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.platform import metrics
+from ketnap.platform.logging import get_logger
 from ketnap.platform.service import Service, ServiceContext
-from ketnap.services.gateway import handlers
+from ketnap.services.gateway import answers, handlers
 from ketnap.services.gateway.access import LINKED_ONLY
 from ketnap.services.gateway.accounts import AccountsCache
 from ketnap.services.gateway.api import Gateway, build_app
@@ -27,6 +30,12 @@ from ketnap.services.gateway.events import EVENTS
 from ketnap.services.gateway.listing import Accounts
 from ketnap.services.gateway.server import Listener, serve_http
 from ketnap.services.gateway.web.app import mount_web
+
+FORGET_EVERY_SECONDS = 3600
+"""How often answers older than 7 days are dropped from `kept_answers` (answers.py); until then
+they are no longer given anyway."""
+
+log = get_logger(__name__)
 
 SERVICES = ("registry", "dossiers", "verification", "voting", "reporting")
 
@@ -56,7 +65,7 @@ def build_service(
     """`services` maps a service's name in paths and ketnap.services.gateway.access to the name its subjects use;
     `listener` overrides the settings' KETNAP_GATEWAY_HOST and KETNAP_GATEWAY_PORT."""
     names = {s: s for s in (*SERVICES, *LINKED_ONLY)} | dict(services or {}) | {"gateway": name}
-    service = Service(name, events=EVENTS)
+    service = Service(name, events=EVENTS, tables={answers.TABLE: answers.COLUMNS}, upgrades=[answers.copy_from_log(name)])
     accounts = Accounts(name)
     service.add_projection(accounts)
     known = AccountsCache()  # shared by the commands that change accounts and the HTTP API that reads them
@@ -73,7 +82,17 @@ def build_service(
         instrument(app, ctx.name)
         await serve_http(app, where, closing)
 
+    async def forget_expired_answers(ctx: ServiceContext, closing: asyncio.Event) -> None:
+        while not closing.is_set():
+            try:
+                await answers.forget_expired(ctx.pool, ctx.name, now())
+            except Exception as error:  # noqa: BLE001 - an old answer left one more hour is harmless
+                log.warning("expired answers not dropped", error=type(error).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closing.wait(), FORGET_EVERY_SECONDS)
+
     service.add_background("http", http)
+    service.add_background("answers", forget_expired_answers)
     return service
 
 

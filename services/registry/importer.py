@@ -243,7 +243,11 @@ class _Plan:
         for line, row in rows:
             if row.code.lower() in spelled:
                 first = spelled[row.code.lower()]
-                self.problem(line, "code", f"Mã tổ chức {row.code} trùng với mã {first} ở dòng {self.org_rows[first][0]}")
+                if first == row.code:
+                    self.problem(line, "code", f"Mã tổ chức {row.code} trùng với dòng {self.org_rows[first][0]}")
+                else:
+                    self.problem(line, "code", f"Mã tổ chức {row.code} trùng với mã {first} ở dòng {self.org_rows[first][0]} "
+                                 "[ORG_CODE_UNIQUE]: mã tổ chức không phân biệt chữ hoa, chữ thường")
                 continue
             spelled[row.code.lower()] = row.code
             self.org_rows[row.code] = (line, row)

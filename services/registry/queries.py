@@ -268,7 +268,7 @@ async def organisation(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     # officer acting on this answer meet a conflict instead of overwriting what they did not see.
     async with current_view(ctx) as view:
         code = await view.stored_code(q.code) or q.code  # typed in any case, answered as stored
-    version = len(await ctx.store.read_stream(organisation_stream(code)))
+    version = await ctx.store.stream_version(organisation_stream(code))
     async with current_view(ctx) as view:
         row = await _unit(view, code, q.on)
         ancestors = await view.ancestors(code, q.on)

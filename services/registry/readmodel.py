@@ -72,17 +72,20 @@ class RegistryView:
         return code
 
     async def ancestors(self, code: str, on: date) -> list[dict[str, Any]]:
-        """The units above `code` on `on`, nearest first."""
-        found: list[dict[str, Any]] = []
-        row = await self.unit(code, on)
-        seen = {code}
-        while row is not None and row["parent"] is not None and len(found) < MAX_DEPTH:
-            row = await self.unit(row["parent"], on)
-            if row is None or row["code"] in seen:
-                break
-            seen.add(row["code"])
-            found.append(row)
-        return found
+        """The units above `code` on `on`, nearest first (at most `MAX_DEPTH`; a unit met twice ends
+        the walk), in one query: every command about a dossier asks for a cell's chain."""
+        rows = await self.conn.fetch(
+            f"WITH RECURSIVE up (code, parent, depth, path) AS ("
+            f"  SELECT code, parent, 0, ARRAY[code] FROM {self.s}.organisations WHERE code = $1 AND {ASOF}"
+            f"  UNION ALL"
+            f"  SELECT o.code, o.parent, up.depth + 1, up.path || o.code FROM up"
+            f"  JOIN {self.s}.organisations o ON o.code = up.parent AND o.valid_from <= $2 AND (o.valid_to IS NULL OR o.valid_to > $2)"
+            f"  WHERE up.depth < $3 AND NOT o.code = ANY(up.path)"
+            f") SELECT o.* FROM up JOIN {self.s}.organisations o ON o.code = up.code AND o.valid_from <= $2 "
+            f"AND (o.valid_to IS NULL OR o.valid_to > $2) WHERE up.depth > 0 ORDER BY up.depth",
+            code, on, MAX_DEPTH,
+        )
+        return [dict(row) for row in rows]
 
     async def chain(self, code: str, on: date, item: str | None = None) -> list[str]:
         """`code` (or what stands for it on `on`, for `item`) and its ancestors' codes, nearest first."""
@@ -139,9 +142,11 @@ class RegistryView:
     async def stored_code(self, typed: str) -> str | None:
         """The code as the registry stores it, for a code typed in any case (ORG_CODE_UNIQUE: at
         most one unit per spelling); the exact spelling first. None: no such unit ever."""
-        return await self.conn.fetchval(
-            f"SELECT code FROM {self.s}.organisations WHERE lower(code) = lower($1) ORDER BY code = $1 DESC, code LIMIT 1", typed
-        )
+        # The exact spelling is the common case and is found by the primary key; only a code typed in
+        # another case reads the whole table.
+        if await self.conn.fetchval(f"SELECT 1 FROM {self.s}.organisations WHERE code = $1 LIMIT 1", typed):
+            return typed
+        return await self.conn.fetchval(f"SELECT code FROM {self.s}.organisations WHERE lower(code) = lower($1) ORDER BY code LIMIT 1", typed)
 
     async def codes(self) -> list[str]:
         """Every unit's code the registry has ever held."""

@@ -15,8 +15,10 @@ from datetime import date
 import asyncpg
 
 from ketnap.domain.rules import NoRuleSetInForce, rule_set_on
+from ketnap.platform.bus.consumer import Unapplicable
 from ketnap.platform.envelope import RecordedEvent
-from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
+from ketnap.platform.rows import Rows
+from ketnap.services.reporting.base import Inbound, KeyedProjection, on, parse
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def paper_admission_id(citizen_id: str, admitted_on: date) -> str:
     return str(uuid.uuid5(_PAPER_NAMESPACE, f"{citizen_id}:{admitted_on.isoformat()}"))
 
 
-class Admissions(ReportingProjection):
+class Admissions(KeyedProjection):
     concern = "admissions"
     roles = ("voting", "registry")
     tables = {
@@ -74,32 +76,42 @@ class Admissions(ReportingProjection):
         """,
     }
 
+    def key_of(self, event: RecordedEvent) -> str | None:
+        if event.event_type == "MemberJoined":
+            return paper_key(event)
+        return super().key_of(event)
+
     @on("voting", "AdmissionDecided")
-    async def decided(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def decided(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(AdmissionDecided, event)
         # One admission per dossier: a later decision for the same dossier (a re-admission after
         # the chain started again) replaces the earlier one.
-        await conn.execute(
-            f"INSERT INTO {schema}.admissions (dossier_id, cell, decided_by, decision_number, decision_date, rule_set, position) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dossier_id) DO UPDATE SET cell = EXCLUDED.cell, "
-            "decided_by = EXCLUDED.decided_by, decision_number = EXCLUDED.decision_number, "
-            "decision_date = EXCLUDED.decision_date, rule_set = EXCLUDED.rule_set, position = EXCLUDED.position",
-            e.dossier_id, e.organisation, e.decided_by, e.decision_number, e.decision_date, e.rule_set, event.position,
-        )
-
+        admission = rows.get("admissions", e.dossier_id) or rows.add("admissions", dossier_id=e.dossier_id)
+        admission.update(cell=e.organisation, decided_by=e.decided_by, decision_number=e.decision_number,
+                         decision_date=e.decision_date, rule_set=e.rule_set, position=event.position)
 
     @on("registry", "MemberJoined")
-    async def taken_over_from_paper(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def taken_over_from_paper(self, rows: Rows, event: RecordedEvent) -> None:
         """An admission decided on paper counts like one decided here, under the rule set of its date."""
         e = parse(PaperAdmission, event)
         if e.how != PAPER or e.admitted_on is None:
             return
-        await conn.execute(
-            f"INSERT INTO {schema}.admissions (dossier_id, cell, decided_by, decision_number, decision_date, rule_set, position) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dossier_id) DO NOTHING",
-            paper_admission_id(e.citizen_id, e.admitted_on), e.organisation, e.decided_by or "", e.decision_number or "",
-            e.admitted_on, _rule_set_id(e.admitted_on), event.position,
-        )
+        dossier_id = paper_admission_id(e.citizen_id, e.admitted_on)
+        if rows.get("admissions", dossier_id) is None:
+            rows.add("admissions", dossier_id=dossier_id, cell=e.organisation, decided_by=e.decided_by or "",
+                     decision_number=e.decision_number or "", decision_date=e.admitted_on,
+                     rule_set=_rule_set_id(e.admitted_on), position=event.position)
+
+
+def paper_key(event: RecordedEvent) -> str | None:
+    """The stand-in id a registry `MemberJoined` taken over from paper is listed by (None: not
+    such an event, or one the handler will refuse): the batch's keys are gathered before its
+    handlers run."""
+    try:
+        e = parse(PaperAdmission, event)
+    except Unapplicable:
+        return None
+    return paper_admission_id(e.citizen_id, e.admitted_on) if e.how == PAPER and e.admitted_on is not None else None
 
 
 def _rule_set_id(on: date) -> str:

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 import asyncpg
 
 from ketnap.platform.envelope import RecordedEvent
-from ketnap.services.reporting.admissions import PAPER, PaperAdmission, paper_admission_id
-from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse, text
+from ketnap.platform.rows import Rows
+from ketnap.services.reporting.admissions import PAPER, PaperAdmission, paper_admission_id, paper_key
+from ketnap.services.reporting.base import Inbound, KeyedProjection, on, parse, text
 
 
 class Opened(Inbound):
@@ -37,7 +38,7 @@ class PaperMember(PaperAdmission):
     full_name: str
 
 
-class Applicants(ReportingProjection):
+class Applicants(KeyedProjection):
     concern = "applicants"
     roles = ("dossiers", "registry")
     tables = {
@@ -47,29 +48,31 @@ class Applicants(ReportingProjection):
         """,
     }
 
-    async def _name(self, conn: asyncpg.Connection, schema: str, dossier_id: str, full_name: str) -> None:
-        await conn.execute(
-            f"INSERT INTO {schema}.applicant_names (dossier_id, full_name) VALUES ($1, $2) "
-            "ON CONFLICT (dossier_id) DO UPDATE SET full_name = EXCLUDED.full_name",
-            dossier_id, text(full_name) or "",
-        )
+    def key_of(self, event: RecordedEvent) -> str | None:
+        if event.event_type == "MemberJoined":
+            return paper_key(event)
+        return super().key_of(event)
+
+    def _name(self, rows: Rows, dossier_id: str, full_name: str) -> None:
+        named = rows.get("applicant_names", dossier_id) or rows.add("applicant_names", dossier_id=dossier_id)
+        named["full_name"] = text(full_name) or ""
 
     @on("dossiers", "DossierOpened")
-    async def opened(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def opened(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(Opened, event)
-        await self._name(conn, schema, e.dossier_id, e.full_name)
+        self._name(rows, e.dossier_id, e.full_name)
 
     @on("dossiers", "PersonalHistoryDeclared", "PersonalHistoryCorrected")
-    async def declared(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def declared(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(Declared, event)
-        await self._name(conn, schema, e.dossier_id, e.applicant.full_name)
+        self._name(rows, e.dossier_id, e.applicant.full_name)
 
     @on("registry", "MemberJoined")
-    async def taken_over_from_paper(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def taken_over_from_paper(self, rows: Rows, event: RecordedEvent) -> None:
         """An admission decided on paper is listed by its stand-in id (admissions.paper_admission_id)."""
         e = parse(PaperMember, event)
         if e.how == PAPER and e.admitted_on is not None:
-            await self._name(conn, schema, paper_admission_id(e.citizen_id, e.admitted_on), e.full_name)
+            self._name(rows, paper_admission_id(e.citizen_id, e.admitted_on), e.full_name)
 
 
 async def names_of(conn: asyncpg.Connection, schema: str, dossier_ids: Iterable[str]) -> dict[str, str]:

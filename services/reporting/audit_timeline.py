@@ -46,6 +46,7 @@ class AuditTimeline(ReportingProjection):
         """,
     }
     added_columns: ClassVar[dict[str, tuple[str, ...]]] = {"audit_timeline": ("trace_id text",)}
+    interleaved = False  # a row per event, whatever came before it
 
     def consumed(self, source: str) -> tuple[str, ...] | None:
         return None  # a row for every event of every log
@@ -54,16 +55,25 @@ class AuditTimeline(ReportingProjection):
         await self.apply_batch(conn, schema, [(source, event)])
 
     async def apply_batch(self, conn: asyncpg.Connection, schema: str, events: Sequence[tuple[str, RecordedEvent]]) -> None:
-        """One row per event and no row depends on another: the whole batch is one statement."""
+        """One row per event and no row depends on another: a build's batch goes by COPY (the
+        cheapest way into PostgreSQL), a few events (live) by one INSERT, which costs fewer round
+        trips than a COPY."""
         rows = [_row(source, event) for source, event in events]
-        if not rows:
-            return
-        await conn.execute(
-            f"INSERT INTO {schema}.audit_timeline (stream_id, source, position, stream_version, event_type, occurred_on, "
-            "rule_set, actor, organisation, recorded_at, hash, trace_id) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], "
-            "$4::integer[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::text[])",
-            *(list(column) for column in zip(*rows, strict=True)),
-        )
+        if len(rows) >= COPY_FROM:
+            await conn.copy_records_to_table("audit_timeline", schema_name=schema, columns=COLUMNS, records=rows)
+        elif rows:
+            await conn.execute(
+                f"INSERT INTO {schema}.audit_timeline ({', '.join(COLUMNS)}) SELECT * FROM unnest($1::text[], $2::text[], "
+                "$3::bigint[], $4::integer[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], "
+                "$11::text[], $12::text[])",
+                *(list(column) for column in zip(*rows, strict=True)),
+            )
+
+
+COLUMNS = ("stream_id", "source", "position", "stream_version", "event_type", "occurred_on", "rule_set", "actor", "organisation",
+           "recorded_at", "hash", "trace_id")
+COPY_FROM = 50
+"""Events from which a batch goes by COPY rather than INSERT."""
 
 
 def _row(source: str, event: RecordedEvent) -> tuple[Any, ...]:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from ketnap.platform.bus.consumer import Unapplicable
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.projections import Projection
+from ketnap.platform.rows import Rows, Table
 
 ROLES = ("registry", "dossiers", "verification", "voting")
 """The logs reporting reads, by the role their owner plays; `build_service(sources=...)` maps a
@@ -97,6 +98,49 @@ class ReportingProjection(Projection):
         handler = self._handlers.get((self._role_of.get(source, source), event.event_type))
         if handler is not None:
             await handler(self, conn, schema, event)
+
+
+class KeyedProjection(ReportingProjection):
+    """A reporting projection whose every row belongs to one dossier (its tables' keys begin with
+    `dossier_id`): a batch of events is applied to the touched dossiers' rows in memory and written
+    back at once (ketnap.platform.rows), a few round trips a batch instead of one or more an event.
+    Its handlers are plain functions of the rows and the event; `apply` is a batch of one, so live
+    and rebuilt tables come from the same code."""
+
+    def __init__(self, schema: str = "reporting", sources: Mapping[str, str | Sequence[str]] | None = None) -> None:
+        super().__init__(schema, sources)
+        self._tables = {name: Table(name, columns) for name, columns in self.tables.items()}
+
+    def key_of(self, event: RecordedEvent) -> str | None:
+        """The dossier whose rows the event may touch (None: none); a handler that keys rows
+        otherwise overrides this."""
+        key = event.data.get("dossier_id")
+        return key if isinstance(key, str) else None
+
+    async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
+        await self.apply_batch(conn, schema, [(source, event)])
+
+    async def apply_batch(self, conn: asyncpg.Connection, schema: str, events: Sequence[tuple[str, RecordedEvent]]) -> None:
+        handled = [
+            (handler, event) for source, event in events
+            if (handler := self._handlers.get((self._role_of.get(source, source), event.event_type))) is not None
+        ]
+        if not handled:
+            return
+        keys = {key for _, event in handled if (key := self.key_of(event)) is not None}
+        memo: dict[Any, Any] | None = getattr(conn, "memo", None)
+        if memo is not None and getattr(conn, "fresh", False):
+            # A build into empty tables (its `WriteBehind`): a dossier it has not met yet has no
+            # rows to read, and most of a batch's dossiers are new to it.
+            met: set[str] = memo.setdefault(("rows", self.name), set())
+            known = keys & met
+            met |= keys
+            keys = known
+        rows = Rows(self._tables)
+        await rows.load(conn, schema, keys)
+        for handler, event in handled:
+            handler(self, rows, event)
+        await rows.write(conn, schema)
 
 
 # --- values ----------------------------------------------------------------------------------------

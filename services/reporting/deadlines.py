@@ -39,7 +39,8 @@ from ketnap.domain.rules.deadlines import (
     recognition_vote_due_on,
 )
 from ketnap.platform.envelope import RecordedEvent
-from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
+from ketnap.platform.rows import Row, Rows
+from ketnap.services.reporting.base import Inbound, KeyedProjection, on, parse
 from ketnap.services.reporting.organisation_tree import Tree
 
 KINDS = {
@@ -120,7 +121,7 @@ MET = {**MET_IN_DOSSIERS, **MET_IN_VOTING}
 """The events that meet (or waive) a deadline and do nothing else; no type is in both logs."""
 
 
-class Deadlines(ReportingProjection):
+class Deadlines(KeyedProjection):
     concern = "deadlines"
     roles = ("dossiers", "voting")
     tables = {
@@ -140,124 +141,108 @@ class Deadlines(ReportingProjection):
     # of every kind but `recognition_vote` and `recognition_decision`; the voting log owns the
     # former's done_on and waived_on, and every column of the latter.
 
-    async def _start(self, conn: asyncpg.Connection, schema: str, dossier_id: str, kind: str, started_on: date,
-                     due_on: date | None, rule_set: str | None) -> None:
-        await conn.execute(
-            f"INSERT INTO {schema}.deadlines (dossier_id, kind, started_on, due_on, rule_set) VALUES ($1, $2, $3, $4, $5) "
-            "ON CONFLICT (dossier_id, kind) DO UPDATE SET started_on = EXCLUDED.started_on, due_on = EXCLUDED.due_on, "
-            "rule_set = EXCLUDED.rule_set",
-            dossier_id, kind, started_on, due_on, rule_set,
-        )
+    def _row(self, rows: Rows, dossier_id: str, kind: str) -> Row:
+        """The deadline's row, added (every column NULL, no extension) if it has none yet."""
+        return rows.get("deadlines", dossier_id, kind) or rows.add("deadlines", dossier_id=dossier_id, kind=kind)
 
-    async def _merge(self, conn: asyncpg.Connection, schema: str, dossier_id: str, kind: str, column: str, day: date) -> None:
+    def _start(self, rows: Rows, dossier_id: str, kind: str, started_on: date, due_on: date | None, rule_set: str | None) -> None:
+        self._row(rows, dossier_id, kind).update(started_on=started_on, due_on=due_on, rule_set=rule_set)
+
+    def _merge(self, rows: Rows, dossier_id: str, kind: str, column: str, day: date | None) -> None:
         """Record the earliest day something met (or waived) the deadline."""
-        await conn.execute(
-            f"INSERT INTO {schema}.deadlines (dossier_id, kind, {column}) VALUES ($1, $2, $3) "
-            f"ON CONFLICT (dossier_id, kind) DO UPDATE SET {column} = least({schema}.deadlines.{column}, EXCLUDED.{column})",
-            dossier_id, kind, day,
-        )
+        row = self._row(rows, dossier_id, kind)
+        row[column] = _earliest(row[column], day)
 
     @on("dossiers", *MET_IN_DOSSIERS)
     @on("voting", *MET_IN_VOTING)
-    async def met(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def met(self, rows: Rows, event: RecordedEvent) -> None:
         kind, column, model, day = MET[event.event_type]
         e = parse(model, event)
-        await self._merge(conn, schema, e.dossier_id, kind, column, getattr(e, day))
+        self._merge(rows, e.dossier_id, kind, column, getattr(e, day))
 
     @on("dossiers", "CellResolutionRecorded")
-    async def cell_resolution(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def cell_resolution(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(CellResolution, event)
         if not e.adopted:
             return
         rules = recorded_rule_set(e.rule_set, e.meeting_on)
         due = _due(lambda: decision_due_on(e.meeting_on, rules=rules))
-        await self._start(conn, schema, e.dossier_id, "decision", e.meeting_on, due, rules.id)
+        self._start(rows, e.dossier_id, "decision", e.meeting_on, due, rules.id)
 
-    async def _extend(
-        self, conn: asyncpg.Connection, schema: str, dossier_id: str, kind: str, by_working_days: int, due_on: Callable[..., date]
-    ) -> None:
-        """Add an extension to a started deadline of `kind` and move its due date; nothing if it has not started."""
-        row = await conn.fetchrow(
-            f"UPDATE {schema}.deadlines SET extension_working_days = extension_working_days + $3 "
-            "WHERE dossier_id = $1 AND kind = $2 RETURNING started_on, rule_set, extension_working_days",
-            dossier_id, kind, by_working_days,
-        )
-        if row is None or row["started_on"] is None:
+    def _extend(self, rows: Rows, dossier_id: str, kind: str, by_working_days: int, due_on: Callable[..., date]) -> None:
+        """Add an extension to a deadline of `kind` and, if it has started, move its due date;
+        nothing if it has no row."""
+        if (row := rows.get("deadlines", dossier_id, kind)) is None:
+            return
+        row["extension_working_days"] += by_working_days
+        if row["started_on"] is None:
             return
         rules = recorded_rule_set(row["rule_set"], row["started_on"])
-        due = _due(lambda: due_on(row["started_on"], rules=rules, extension_working_days=row["extension_working_days"]))
-        await conn.execute(f"UPDATE {schema}.deadlines SET due_on = $3 WHERE dossier_id = $1 AND kind = $2", dossier_id, kind, due)
+        row["due_on"] = _due(lambda: due_on(row["started_on"], rules=rules, extension_working_days=row["extension_working_days"]))
 
     @on("dossiers", "DecisionDeadlineExtensionRecorded")
-    async def extended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def extended(self, rows: Rows, event: RecordedEvent) -> None:
         """The admission decision's extension; the recognition decision's is read from voting's log."""
         e = parse(Extended, event)
         if e.decision == "recognition":
             return
-        await self._extend(conn, schema, e.dossier_id, "decision", e.by_working_days, decision_due_on)
+        self._extend(rows, e.dossier_id, "decision", e.by_working_days, decision_due_on)
 
     @on("dossiers", "DecisionReceivedByCell")
-    async def received(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def received(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(Received, event)
-        await self._ceremony_starts(conn, schema, e.dossier_id, e.received_on)
-
-    async def _ceremony_starts(self, conn: asyncpg.Connection, schema: str, dossier_id: str, received_on: date) -> None:
-        rules = recorded_rule_set(None, received_on)
-        await self._start(conn, schema, dossier_id, "ceremony", received_on, _due(lambda: ceremony_due_on(received_on, rules=rules)), rules.id)
+        rules = recorded_rule_set(None, e.received_on)
+        self._start(rows, e.dossier_id, "ceremony", e.received_on, _due(lambda: ceremony_due_on(e.received_on, rules=rules)), rules.id)
 
     @on("dossiers", "CeremonyHeld")
-    async def ceremony(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def ceremony(self, rows: Rows, event: RecordedEvent) -> None:
         """Meets the ceremony deadline (started now if the cell's receipt was stated only with the
-        ceremony) and starts the member-history and recognition-vote ones, in one statement."""
+        ceremony) and starts the member-history and recognition-vote ones."""
         e = parse(Ceremony, event)
         received_rules, rules = recorded_rule_set(None, e.received_decision_on), recorded_rule_set(None, e.held_on)
-        await conn.execute(
-            f"""INSERT INTO {schema}.deadlines AS t (dossier_id, kind, started_on, due_on, rule_set, done_on) VALUES
-                    ($1, 'ceremony', $2, $3, $4, $5), ($1, 'member_history', $5, $6, $7, NULL), ($1, 'recognition_vote', $5, $8, $7, NULL)
-                ON CONFLICT (dossier_id, kind) DO UPDATE SET
-                    started_on = CASE WHEN t.kind = 'ceremony' THEN coalesce(t.started_on, EXCLUDED.started_on) ELSE EXCLUDED.started_on END,
-                    due_on = CASE WHEN t.kind = 'ceremony' AND t.started_on IS NOT NULL THEN t.due_on ELSE EXCLUDED.due_on END,
-                    rule_set = CASE WHEN t.kind = 'ceremony' AND t.started_on IS NOT NULL THEN t.rule_set ELSE EXCLUDED.rule_set END,
-                    done_on = CASE WHEN t.kind = 'ceremony' THEN least(t.done_on, EXCLUDED.done_on) ELSE t.done_on END""",
-            e.dossier_id,
-            e.received_decision_on,
-            _due(lambda: ceremony_due_on(e.received_decision_on, rules=received_rules)),
-            received_rules.id,
-            e.held_on,
-            _due(lambda: member_history_due_on(e.held_on, rules=rules)),
-            rules.id,
-            _due(lambda: recognition_vote_due_on(e.held_on, rules=rules)),
-        )
+        ceremony = self._row(rows, e.dossier_id, "ceremony")
+        if ceremony["started_on"] is None:
+            ceremony.update(
+                started_on=e.received_decision_on,
+                due_on=_due(lambda: ceremony_due_on(e.received_decision_on, rules=received_rules)),
+                rule_set=received_rules.id,
+            )
+        ceremony["done_on"] = _earliest(ceremony["done_on"], e.held_on)
+        self._start(rows, e.dossier_id, "member_history", e.held_on, _due(lambda: member_history_due_on(e.held_on, rules=rules)), rules.id)
+        self._start(rows, e.dossier_id, "recognition_vote", e.held_on, _due(lambda: recognition_vote_due_on(e.held_on, rules=rules)), rules.id)
 
     @on("voting", "RecognitionResolutionAdopted")
-    async def recognition_proposed(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def recognition_proposed(self, rows: Rows, event: RecordedEvent) -> None:
         """A vote for recognition meets the recognition-vote deadline; the cell's starts the decision's clock."""
         e = parse(RecognitionResolution, event)
-        await self._merge(conn, schema, e.dossier_id, "recognition_vote", "done_on", e.meeting_on)
+        self._merge(rows, e.dossier_id, "recognition_vote", "done_on", e.meeting_on)
         if e.level != "cell":
             return
         rules = recorded_rule_set(e.rule_set, e.meeting_on)
         due = _due(lambda: recognition_decision_due_on(e.meeting_on, rules=rules))
-        await self._start(conn, schema, e.dossier_id, "recognition_decision", e.meeting_on, due, rules.id)
+        self._start(rows, e.dossier_id, "recognition_decision", e.meeting_on, due, rules.id)
 
     @on("voting", "DecisionDeadlineExtended")
-    async def recognition_extended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def recognition_extended(self, rows: Rows, event: RecordedEvent) -> None:
         """Voting extends the recognition decision once the cell proposed recognition. An admission
         extension (named so, or older and earlier in the same log, finding no such deadline) changes
         nothing here: the dossiers log's record of it extends the admission decision."""
         e = parse(Extended, event)
         if e.decision == "admission":
             return
-        await self._extend(conn, schema, e.dossier_id, "recognition_decision", e.by_working_days, recognition_decision_due_on)
+        self._extend(rows, e.dossier_id, "recognition_decision", e.by_working_days, recognition_decision_due_on)
 
     @on("voting", "RecognitionDecided", "NameRemovalDecided")
-    async def recognition_decided(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def recognition_decided(self, rows: Rows, event: RecordedEvent) -> None:
         """Recognised, or the name removed: the competent committee has decided on the proposal."""
         e = parse(Decided, event)
-        await conn.execute(
-            f"UPDATE {schema}.deadlines SET done_on = least(done_on, $2) WHERE dossier_id = $1 AND kind = 'recognition_decision'",
-            e.dossier_id, e.decision_date,
-        )
+        if (row := rows.get("deadlines", e.dossier_id, "recognition_decision")) is not None:
+            row["done_on"] = _earliest(row["done_on"], e.decision_date)
+
+
+def _earliest(day: date | None, other: date | None) -> date | None:
+    """SQL's `least`: the earlier of two days, NULL only when both are."""
+    return other if day is None else day if other is None else min(day, other)
 
 
 # --- the report --------------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ import asyncpg
 
 from ketnap.domain.calendar import full_years
 from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.rows import Rows
 from ketnap.services.reporting.admissions import Admission
-from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse, text
+from ketnap.services.reporting.base import Inbound, KeyedProjection, on, parse, text
 from ketnap.services.reporting.organisation_tree import Tree
 from ketnap.services.reporting.periods import Period, percent
 
@@ -124,7 +125,7 @@ _PROFILE_COLUMNS = (
 )
 
 
-class NewMembers(ReportingProjection):
+class NewMembers(KeyedProjection):
     concern = "new_members"
     roles = ("dossiers",)
     tables = {
@@ -142,36 +143,27 @@ class NewMembers(ReportingProjection):
     }
 
     @on("dossiers", "PersonalHistoryDeclared")
-    async def declared(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def declared(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(Declared, event)
-        await self._upsert(conn, schema, e.dossier_id, _applicant(e.applicant), keep_missing=True)
+        self._upsert(rows, e.dossier_id, _applicant(e.applicant), keep_missing=True)
 
     @on("dossiers", "QualificationsDeclared")
-    async def qualifications(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def qualifications(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(QualificationsDeclared, event)
-        await self._upsert(conn, schema, e.dossier_id, _qualifications(e.qualifications), keep_missing=True)
+        self._upsert(rows, e.dossier_id, _qualifications(e.qualifications), keep_missing=True)
 
     @on("dossiers", "PersonalHistoryCorrected")
-    async def corrected(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def corrected(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(Corrected, event)
         values = _applicant(e.applicant)
         if e.qualifications is not None:
             values.update(_qualifications(e.qualifications))
-        await self._upsert(conn, schema, e.dossier_id, values, keep_missing=False)
+        self._upsert(rows, e.dossier_id, values, keep_missing=False)
 
-    async def _upsert(self, conn: asyncpg.Connection, schema: str, dossier_id: str, values: dict, keep_missing: bool) -> None:
+    def _upsert(self, rows: Rows, dossier_id: str, values: dict, keep_missing: bool) -> None:
         """`keep_missing`: a fact this event does not state keeps what an earlier event said."""
-        columns = list(values)
-        assignments = ", ".join(
-            f"{c} = coalesce(EXCLUDED.{c}, {schema}.applicant_profiles.{c})" if keep_missing else f"{c} = EXCLUDED.{c}"
-            for c in columns
-        )
-        placeholders = ", ".join(f"${i}" for i in range(2, len(columns) + 2))
-        await conn.execute(
-            f"INSERT INTO {schema}.applicant_profiles (dossier_id, {', '.join(columns)}) VALUES ($1, {placeholders}) "
-            f"ON CONFLICT (dossier_id) DO UPDATE SET {assignments}",
-            dossier_id, *values.values(),
-        )
+        profile = rows.get("applicant_profiles", dossier_id) or rows.add("applicant_profiles", dossier_id=dossier_id)
+        profile.update({c: v for c, v in values.items() if v is not None or not keep_missing})
 
 
 def _applicant(applicant: Applicant) -> dict:

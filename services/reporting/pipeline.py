@@ -17,7 +17,8 @@ import asyncpg
 
 from ketnap.domain.rules import RuleCode
 from ketnap.platform.envelope import RecordedEvent
-from ketnap.services.reporting.base import Inbound, ReportingProjection, on, parse
+from ketnap.platform.rows import Rows
+from ketnap.services.reporting.base import Inbound, KeyedProjection, on, parse
 from ketnap.services.reporting.organisation_tree import Tree
 from ketnap.services.reporting.periods import Period
 from ketnap.services.reporting.workdays import working_days_between
@@ -121,7 +122,7 @@ the field that states the day. The moves that depend on more (a cell's resolutio
 have their own handlers."""
 
 
-class Pipeline(ReportingProjection):
+class Pipeline(KeyedProjection):
     concern = "pipeline"
     roles = ("dossiers",)
     tables = {
@@ -160,89 +161,72 @@ class Pipeline(ReportingProjection):
     }
 
     @on("dossiers", "DossierOpened")
-    async def opened(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def opened(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(Opened, event)
-        await conn.execute(
-            f"""WITH opened AS (
-                    INSERT INTO {schema}.pipeline_dossiers (dossier_id, opened_on, cell, step, step_on)
-                    VALUES ($1, $2, $3, 'source_list', $2) ON CONFLICT DO NOTHING RETURNING dossier_id
-                ), first_step AS (
-                    INSERT INTO {schema}.pipeline_steps (dossier_id, step, entered_on) SELECT dossier_id, 'source_list', $2 FROM opened
-                )
-                INSERT INTO {schema}.pipeline_cells (dossier_id, valid_from, cell) SELECT dossier_id, $2, $3 FROM opened""",
-            e.dossier_id, e.opened_on, e.cell,
-        )
+        if rows.get("pipeline_dossiers", e.dossier_id) is not None:
+            return  # opened once: a repeat changes nothing
+        rows.add("pipeline_dossiers", dossier_id=e.dossier_id, opened_on=e.opened_on, cell=e.cell, step="source_list", step_on=e.opened_on)
+        rows.add("pipeline_steps", dossier_id=e.dossier_id, step="source_list", entered_on=e.opened_on)
+        rows.add("pipeline_cells", dossier_id=e.dossier_id, valid_from=e.opened_on, cell=e.cell)
 
     @on("dossiers", *ENTERED)
-    async def entered(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def entered(self, rows: Rows, event: RecordedEvent) -> None:
         step, model, day = ENTERED[event.event_type]
         e = parse(model, event)
-        await self._enter(conn, schema, e.dossier_id, step, getattr(e, day))
+        self._enter(rows, e.dossier_id, step, getattr(e, day))
 
     @on("dossiers", "CellResolutionRecorded")
-    async def cell_resolution(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def cell_resolution(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(CellResolution, event)
         if e.adopted:  # not adopted: the dossier's `DossierRejected` (CELL_2_3) follows
-            await self._enter(conn, schema, e.dossier_id, "awaiting_decision", e.meeting_on)
+            self._enter(rows, e.dossier_id, "awaiting_decision", e.meeting_on)
 
     @on("dossiers", "DossierRejected")
-    async def rejected(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def rejected(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(Rejected, event)
-        await self._enter(conn, schema, e.dossier_id, "rejected", e.on)
-        await conn.execute(
-            f"INSERT INTO {schema}.pipeline_rejections (dossier_id, rejected_on, rule) "
-            f"SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM {schema}.pipeline_dossiers WHERE dossier_id = $1) "
-            "ON CONFLICT (dossier_id) DO UPDATE SET rejected_on = EXCLUDED.rejected_on, rule = EXCLUDED.rule",
-            e.dossier_id, e.on, e.rule or NO_RULE,
-        )
+        if rows.get("pipeline_dossiers", e.dossier_id) is None:
+            return
+        self._enter(rows, e.dossier_id, "rejected", e.on)
+        if (rejection := rows.get("pipeline_rejections", e.dossier_id)) is None:
+            rejection = rows.add("pipeline_rejections", dossier_id=e.dossier_id, rejected_on=e.on, rule=e.rule or NO_RULE)
+        rejection.update(rejected_on=e.on, rule=e.rule or NO_RULE)
 
     @on("dossiers", "DossierSuspended")
-    async def suspended(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def suspended(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(Dated, event)
-        await conn.execute(
-            f"INSERT INTO {schema}.pipeline_suspensions (dossier_id, suspended_on) "
-            f"SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM {schema}.pipeline_dossiers WHERE dossier_id = $1) "
-            "ON CONFLICT DO NOTHING",
-            e.dossier_id, e.on,
-        )
+        if rows.get("pipeline_dossiers", e.dossier_id) is not None and rows.get("pipeline_suspensions", e.dossier_id, e.on) is None:
+            rows.add("pipeline_suspensions", dossier_id=e.dossier_id, suspended_on=e.on)
 
     @on("dossiers", "DossierResumed")
-    async def resumed(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def resumed(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(Dated, event)
-        await conn.execute(
-            f"UPDATE {schema}.pipeline_suspensions SET resumed_on = $2 WHERE dossier_id = $1 AND resumed_on IS NULL",
-            e.dossier_id, e.on,
-        )
+        for suspension in rows.of("pipeline_suspensions", e.dossier_id):
+            if suspension["resumed_on"] is None:
+                suspension["resumed_on"] = e.on
 
     @on("dossiers", "DossierTransferred")
-    async def transferred(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent) -> None:
+    def transferred(self, rows: Rows, event: RecordedEvent) -> None:
         e = parse(Transferred, event)
-        await conn.execute(
-            f"""WITH moved AS (
-                    UPDATE {schema}.pipeline_dossiers SET cell = $2 WHERE dossier_id = $1 RETURNING dossier_id
-                )
-                INSERT INTO {schema}.pipeline_cells (dossier_id, valid_from, cell) SELECT dossier_id, $3, $2 FROM moved
-                ON CONFLICT (dossier_id, valid_from) DO UPDATE SET cell = EXCLUDED.cell""",
-            e.dossier_id, e.to_cell, e.on,
-        )
+        if (dossier := rows.get("pipeline_dossiers", e.dossier_id)) is None:
+            return
+        dossier["cell"] = e.to_cell
+        if (since := rows.get("pipeline_cells", e.dossier_id, e.on)) is None:
+            rows.add("pipeline_cells", dossier_id=e.dossier_id, valid_from=e.on, cell=e.to_cell)
+        else:
+            since["cell"] = e.to_cell
 
-    async def _enter(self, conn: asyncpg.Connection, schema: str, dossier_id: str, step: str, entered_on: date) -> None:
-        """The dossier moves to `step` on `entered_on`, leaving the step it was in; one statement
-        that reads nothing back, since a rebuild applies hundreds of thousands (a build sends them
-        together). Nothing happens to a dossier this log never opened."""
-        await conn.execute(
-            f"""WITH current AS (
-                    SELECT step FROM {schema}.pipeline_dossiers WHERE dossier_id = $1
-                ), left_step AS (
-                    UPDATE {schema}.pipeline_steps s SET left_on = $3 FROM current
-                    WHERE s.dossier_id = $1 AND s.step = current.step AND current.step <> $2 RETURNING 1
-                ), entered AS (
-                    INSERT INTO {schema}.pipeline_steps (dossier_id, step, entered_on) SELECT $1, $2, $3 FROM current
-                    ON CONFLICT (dossier_id, step) DO UPDATE SET entered_on = EXCLUDED.entered_on, left_on = NULL RETURNING 1
-                )
-                UPDATE {schema}.pipeline_dossiers SET step = $2, step_on = $3, ended_on = $4 WHERE dossier_id = $1""",
-            dossier_id, step, entered_on, entered_on if step in ENDINGS else None,
-        )
+    def _enter(self, rows: Rows, dossier_id: str, step: str, entered_on: date) -> None:
+        """The dossier moves to `step` on `entered_on`, leaving the step it was in (entering the
+        step it is in again restarts it). Nothing happens to a dossier this log never opened."""
+        if (dossier := rows.get("pipeline_dossiers", dossier_id)) is None:
+            return
+        if dossier["step"] != step and (left := rows.get("pipeline_steps", dossier_id, dossier["step"])) is not None:
+            left["left_on"] = entered_on
+        if (entered := rows.get("pipeline_steps", dossier_id, step)) is None:
+            rows.add("pipeline_steps", dossier_id=dossier_id, step=step, entered_on=entered_on)
+        else:
+            entered.update(entered_on=entered_on, left_on=None)
+        dossier.update(step=step, step_on=entered_on, ended_on=entered_on if step in ENDINGS else None)
 
 
 # --- the reports -------------------------------------------------------------------------------------

@@ -91,6 +91,9 @@ class ServiceContext:
     process, each service with its own sources)."""
     database_url: str | None = None
     """The URL `pool` was opened with: for a connection held apart from the pool (past snapshots)."""
+    kept_relays: dict[str, Relay] = field(default_factory=dict)
+    """The relay of each kept log, by name: what a keeper has just kept is offered to it
+    (`Relay.offer`) rather than read back from the database."""
 
 
 @dataclass
@@ -605,6 +608,7 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
             tasks.append(asyncio.create_task(anchorer.run(stop, settings.anchor_interval_seconds), name=f"{service.name}.anchor"))
         for kept in service.kept_logs:
             relay = Relay(EventStore(pool, kept), js, kept, settings.deployment_id, origin=service.kept_origins.get(kept))
+            ctx.kept_relays[kept] = relay
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{kept}.relay"))
         turns: dict[str, asyncio.Lock] = {}
         for spec, factory in service.consumers:

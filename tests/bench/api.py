@@ -28,11 +28,16 @@ from ketnap.operations.demo.driver import Driver
 from ketnap.operations.demo.http_actors import HttpActors
 from ketnap.operations.demo.plan import build_plan
 from ketnap.operations.embedded import free_port
+from tests.bench.cpu import per_command, reading
 from tests.bench.reporting import Measured
 from tests.e2e.up import Up
 
 CONCURRENCY = 12
 """Twelve officers working at once (the load of the platform issue's measurement)."""
+
+
+IDLE_SECONDS = 5
+"""How long the idle stack is watched before the commands, for what it spends doing nothing."""
 
 
 class Timed:
@@ -113,6 +118,20 @@ async def baseline_http_latencies(nats_url: str, database_url: str, count: int) 
         server.wait(30)
 
 
+async def settled_reading(state: dict, idle_seconds: float = 0.05, most: float = 60) -> dict[str, float]:
+    """The stack's CPU reading once the consumers have applied what the commands recorded: the
+    first second in which all its processes together spent less than `idle_seconds`."""
+    last = reading(state)
+    deadline = time.monotonic() + most
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1)
+        now = reading(state)
+        if sum(now.values()) - sum(last.values()) < idle_seconds:
+            return now
+        last = now
+    return last
+
+
 async def lifecycle_figures(applicants: int) -> list[Measured]:
     with tempfile.TemporaryDirectory(prefix="ketnap-bench-api-") as root:
         stack = Up(Path(root) / "data", free_port(), free_port())
@@ -149,14 +168,30 @@ async def _measure(stack: Up, applicants: int) -> list[Measured]:
             async with gate:
                 await run.open()
 
+        # The consumers first finish applying the organisation, and what the idle stack spends
+        # (heartbeats, anchors, fetches that time out) is taken off the figure.
+        quiet = await settled_reading(state)
+        await asyncio.sleep(IDLE_SECONDS)
+        cpu_before, cpu_clock = reading(state), time.monotonic()
+        idle = {name: (cpu_before[name] - quiet.get(name, cpu_before[name])) / IDLE_SECONDS for name in cpu_before}
         start = time.perf_counter()
         await asyncio.gather(*(open_one(DossierRun(driver, d)) for d in plan.dossiers))
         step_seconds = time.perf_counter() - start
         steps = [v for values in latencies.values() for v in values]
+        cpu_after = await settled_reading(state)
+        elapsed = time.monotonic() - cpu_clock
+        cpu = per_command(cpu_before, {name: spent - idle.get(name, 0.0) * elapsed for name, spent in cpu_after.items()}, len(steps))
         latencies.clear()  # the lifecycles answer these two steps again from the kept answers
+        lifecycle_clock = time.monotonic()
         start = time.perf_counter()
         await driver.drive_dossiers()
         seconds = time.perf_counter() - start
+        lifecycle_after = await settled_reading(state)
+        elapsed = time.monotonic() - lifecycle_clock
+        lifecycle_cpu = per_command(
+            cpu_after, {name: spent - idle.get(name, 0.0) * elapsed for name, spent in lifecycle_after.items()},
+            sum(len(v) for v in latencies.values()),
+        )
     finally:
         await http.aclose()
         await nc.close()
@@ -170,8 +205,16 @@ async def _measure(stack: Up, applicants: int) -> list[Measured]:
             f"p99 {percentile(steps, 99) * 1000:,.0f} ms (aim ≤ 15/50; baseline p50 {percentile(baseline, 50) * 1000:,.1f} "
             f"p99 {percentile(baseline, 99) * 1000:,.1f} ms)",
         ),
+        Measured(
+            "  CPU per command, all processes", sum(cpu.values()), "ms",
+            aim=", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items()),
+        ),
         Measured(f"admission lifecycles via HTTP ({applicants} dossiers)", applicants / seconds, "dossier/s"),
         Measured(f"their {commands:,} commands via HTTP", commands / seconds, "req/s", raw, "raw: NATS echo request/reply, same count"),
+        Measured(
+            "  CPU per command, all processes", sum(lifecycle_cpu.values()), "ms",
+            aim=", ".join(f"{name} {ms:.1f}" for name, ms in lifecycle_cpu.items()),
+        ),
     ]
     for name in sorted(latencies, key=lambda n: -len(latencies[n])):
         values = latencies[name]

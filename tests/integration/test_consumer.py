@@ -368,3 +368,44 @@ async def test_a_projection_is_not_handed_the_events_it_has_nothing_to_do_with_a
     async with pool.acquire() as conn:
         seen = await conn.fetch(f"SELECT position, event_type FROM {target.name}.seen ORDER BY position")
     assert [(r["position"], r["event_type"]) for r in seen] == [(p, "Counted") for p in range(1, 31, 3)]
+
+
+async def test_events_passed_by_one_at_a_time_move_the_checkpoint_with_their_hash_even_when_another_moves_it_too(
+    pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    """Events a projection has nothing to do with, arriving one by one, move its checkpoint in one
+    statement from where the runner last left it; when anyone else moved it meanwhile (a rebuild
+    stores no hash), the runner goes the usual way and neither skips nor repeats an event."""
+    source = Service(await new_schema(pool))
+    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
+    counted = CountedOnly(target.name, source.name)
+    target.add_projection(counted)
+    async with pool.acquire() as conn:
+        await projections.create_tables(conn, counted, target.name)
+    await bootstrap_bus(nc.jetstream(), deployment, [source, target])
+    store = EventStore(pool, source.name)
+
+    async def checkpoint() -> tuple[int, str | None]:
+        row = await pool.fetchrow(f"SELECT position, hash FROM {target.name}.consumer_checkpoints")
+        return (row["position"], row["hash"]) if row else (0, None)
+
+    async def one(version: int, event_type: str) -> None:
+        await store.append("s", version, [NewEvent(event_type=event_type, data={})], META)
+        head = [e async for batch in store.read_log(version) for e in batch][-1]
+        await eventually(lambda: _at(checkpoint, (head.position, head.hash)))
+
+    async with running(source, servers.nats_url, database_url, deployment), running(target, servers.nats_url, database_url, deployment):
+        await one(0, "Counted")
+        for version in range(1, 6):
+            await one(version, "Noted")
+        # A rebuild moved it (to the same place, without the hash): the next pass goes the usual way.
+        await pool.execute(f"UPDATE {target.name}.consumer_checkpoints SET hash = NULL")
+        await one(6, "Noted")
+        await one(7, "Counted")
+        await one(8, "Noted")
+    seen = await pool.fetch(f"SELECT position, event_type FROM {target.name}.seen ORDER BY position")
+    assert [(r["position"], r["event_type"]) for r in seen] == [(1, "Counted"), (8, "Counted")]
+
+
+async def _at(checkpoint, expected: tuple[int, str]) -> bool:  # noqa: ANN001
+    return await checkpoint() == expected

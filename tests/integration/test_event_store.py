@@ -176,3 +176,69 @@ async def test_every_number_an_event_may_hold_hashes_the_same_once_stored(store:
     async with pool.acquire() as conn:
         report = await verify_chain(conn, schema)
     assert report.intact and report.events == 1
+
+
+async def test_appends_grouped_in_one_transaction_chain_link_to_link(store: EventStore, pool: asyncpg.Pool, schema: str) -> None:
+    # Many writers at once share transactions (the group commit writes them as one statement of
+    # arrays, a large batch by COPY): every event must still be the next link, in position order.
+    from ketnap.platform.logcheck import verify_chain
+
+    sizes = [1] * 20 + [3, 250]
+    results = await asyncio.gather(*(store.append(f"group-{i}", 0, events(size), META) for i, size in enumerate(sizes)))
+    positions = sorted(p for r in results for p in r.positions)
+    assert positions == list(range(1, sum(sizes) + 1))
+    previous = GENESIS_HASH
+    async for batch in store.read_log(0):
+        for event in batch:
+            assert (event.previous_hash, event.expected_hash()) == (previous, event.hash)
+            previous = event.hash
+    async with pool.acquire() as conn:
+        report = await verify_chain(conn, schema)
+    assert report.intact and report.events == sum(sizes)
+
+
+class TestTwoStoresOnOneLog:
+    """Two processes appending to one log (each its own EventStore): each starts from the head it
+    wrote last, and must find out when the other has moved the log or the stream on since."""
+
+    async def test_appends_taking_turns_keep_one_gapless_chain(self, pool: asyncpg.Pool, schema: str) -> None:
+        from ketnap.platform.logcheck import verify_chain
+
+        first, second = EventStore(pool, schema), EventStore(pool, schema)
+        for turn in range(6):
+            writer = first if turn % 3 else second
+            result = await writer.append(f"turn-{turn}", 0, events(2), META)
+            assert result.positions == (2 * turn + 1, 2 * turn + 2)
+        async with pool.acquire() as conn:
+            report = await verify_chain(conn, schema)
+        assert report.intact and report.events == 12
+
+    async def test_one_stream_two_stores_at_one_version_one_wins(self, pool: asyncpg.Pool, schema: str) -> None:
+        first, second = EventStore(pool, schema), EventStore(pool, schema)
+        await first.append("dossier-1", 0, events(1), META)
+        await second.append("other", 0, events(1), META)  # each store now knows a head
+        results = await asyncio.gather(
+            first.append("dossier-1", 1, events(1), META), second.append("dossier-1", 1, events(1), META), return_exceptions=True
+        )
+        assert sorted(type(r).__name__ for r in results) == ["AppendResult", "ConcurrencyConflict"]
+        assert [e.stream_version for e in await first.read_stream("dossier-1")] == [1, 2]
+
+    async def test_a_stream_moved_on_by_the_other_store_is_a_conflict_with_its_real_version(self, pool: asyncpg.Pool, schema: str) -> None:
+        first, second = EventStore(pool, schema), EventStore(pool, schema)
+        await first.append("dossier-1", 0, events(1), META)
+        await second.append("dossier-1", 1, events(2), META)
+        with pytest.raises(ConcurrencyConflict) as stale:
+            await first.append("dossier-1", 1, events(1), META)
+        assert (stale.value.expected_version, stale.value.actual_version) == (1, 3)
+        with pytest.raises(ConcurrencyConflict):
+            await first.append("dossier-1", 5, events(1), META)  # ahead of the stream: a conflict too
+        assert [e.stream_version for e in await first.read_stream("dossier-1")] == [1, 2, 3]
+
+    async def test_a_retried_append_answers_with_its_first_result(self, pool: asyncpg.Pool, schema: str) -> None:
+        first, second = EventStore(pool, schema), EventStore(pool, schema)
+        sent = events(2)
+        original = await first.append("dossier-1", 0, sent, META)
+        await second.append("other", 0, events(1), META)
+        await first.append("third", 0, events(1), META)
+        retried = await first.append("dossier-1", 0, sent, META)
+        assert retried.duplicate and retried.positions == original.positions

@@ -111,3 +111,36 @@ async def test_a_relay_interrupted_at_random_points_loses_nothing_and_doubles_no
         await asyncio.wait_for(task, 10)
         await own.close()
     assert await stream_positions(nc, subjects.event_stream(deployment, store.schema)) == list(range(1, head + 1))
+
+
+async def test_what_is_offered_is_published_without_a_read_and_a_hole_is_read_from_the_log(
+    store: EventStore, nc: NatsClient, deployment: str
+) -> None:
+    """A keeper offers what it has just kept (`Relay.offer`); the stream is the same either way:
+    offered events that follow the checkpoint are published as they were handed over, and those
+    after a hole (an event kept one by one, never offered) wait for the log to be read."""
+    js = nc.jetstream()
+    await ensure_event_stream(js, deployment, store.schema, 120)
+    await append_many(store, 12)
+    relay = Relay(store, js, store.schema, deployment, batch_size=8)
+    read_log = store.read_log
+    read: list[int] = []
+
+    async def counted(after: int = 0, **options):  # type: ignore[no-untyped-def]
+        async for batch in read_log(after, **options):
+            read.extend(e.position for e in batch)
+            yield batch
+
+    logged = [event async for batch in read_log(0) for event in batch]
+    store.read_log = counted  # type: ignore[method-assign]
+    relay.offer(logged)
+    assert await relay.publish_pending() == 12
+    assert read == []  # all twelve from memory
+    await append_many(store, 18)
+    logged = [event async for batch in read_log(0) for event in batch]
+    relay.offer(logged[20:])  # 13 to 20 never offered
+    assert await relay.publish_pending() == 18
+    assert read == list(range(13, 31))  # the hole and what follows it, from the log
+    relay.offer(logged[25:])  # offered again after being published: nothing twice
+    assert await relay.publish_pending() == 0
+    assert await stream_positions(nc, subjects.event_stream(deployment, store.schema)) == list(range(1, 31))

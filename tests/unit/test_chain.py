@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ketnap.platform.bus.consumer import DecodedOnce
 from ketnap.platform.chain import ChainRefused, Link, next_link
-from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash
+from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash, to_wire
 
 
 def chained(count: int) -> list[RecordedEvent]:
@@ -95,3 +96,21 @@ def test_the_canonical_form_is_the_sorted_json_of_the_hashed_fields(organisation
         GENESIS_HASH, "",
     )
     assert canonical_encoding(event) == _reference_encoding(event)
+
+
+def test_an_event_decoded_once_for_every_consumer_of_a_process_skips_only_the_hash_it_passed() -> None:
+    first, second = chained(2)
+    decoded = DecodedOnce(size=1)
+    payload = to_wire(second, "registry", "xa-a")
+    event = decoded.decode(payload)
+    assert decoded.decode(payload) is event and decoded.contents_checked(event)
+    assert next_link(Link(1, first.hash), event, contents_checked=decoded.contents_checked(event)).position == 2
+    # An altered copy is never taken as checked: each consumer recomputes its hash and refuses it.
+    altered = decoded.decode(to_wire(dataclasses.replace(second, data={"n": 99}), "registry", "xa-a"))
+    assert not decoded.contents_checked(altered)
+    with pytest.raises(ChainRefused) as refused:
+        next_link(Link(1, first.hash), altered, contents_checked=decoded.contents_checked(altered))
+    assert refused.value.kind == "altered"
+    # What falls out of the process's memory is checked again.
+    decoded.decode(to_wire(first, "registry", "xa-a"))
+    assert not decoded.contents_checked(event)

@@ -26,7 +26,8 @@ def pinned() -> dict[str, str]:
 
 def declared() -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [Requirement(r) for r in (*project["dependencies"], *project["optional-dependencies"]["dev"])]
+    extras = project["optional-dependencies"]
+    return [Requirement(r) for r in (*project["dependencies"], *extras["dev"], *extras["bench"])]
 
 
 def test_every_dependency_of_pyproject_is_pinned_within_what_it_allows() -> None:
@@ -37,6 +38,12 @@ def test_every_dependency_of_pyproject_is_pinned_within_what_it_allows() -> None
         if version is None or not requirement.specifier.contains(version, prereleases=True):
             stale.append(f"{requirement} (lock: {version})")
     assert not stale, f"requirements.lock is behind pyproject.toml: run `make lock` ({', '.join(stale)})"
+
+
+def test_the_peer_library_of_the_bench_is_no_dependency_of_the_system() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {canonicalize_name(Requirement(r).name) for r in (*project["dependencies"], *project["optional-dependencies"]["dev"])}
+    assert not runtime & {"eventsourcing", "psycopg"}, "eventsourcing is measured by `make bench` only (the bench extra)"
 
 
 def test_the_lock_pins_exact_versions_and_names_no_index() -> None:

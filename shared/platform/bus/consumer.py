@@ -11,8 +11,9 @@ its position is read from the source log and applied instead, and an integrity a
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
+from itertools import groupby
 from typing import Protocol
 
 import asyncpg
@@ -71,6 +72,14 @@ class SourceLogBroken(Exception):
 
 class EventHandler(Protocol):
     def __call__(self, conn: asyncpg.Connection, event: RecordedEvent) -> Awaitable[None]: ...
+
+
+class BatchHandler(EventHandler, Protocol):
+    """A handler that applies consecutive events at once (a projection's live handler,
+    `Projection.apply_batch`): a batched consumer hands it the events of a fetched batch
+    together, a few round trips for the batch instead of a few per event (issue 21)."""
+
+    def apply_batch(self, conn: asyncpg.Connection, events: list[RecordedEvent]) -> Awaitable[None]: ...
 
 
 class SelectiveHandler(EventHandler, Protocol):
@@ -137,14 +146,59 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
-def decode_messages(messages: list[Msg]) -> tuple[list[tuple[Msg, RecordedEvent]], list[tuple[Msg, int, str]]]:
+SINGLE_FETCH = 100
+BATCHED_FETCH = 500
+
+
+DECODED_KEPT = 8192
+"""Events a process keeps decoded for its other consumers of the same log (a few MB)."""
+
+
+class DecodedOnce:
+    """The events of the messages this process's consumers took lately, each decoded and its hash
+    recomputed once. Every consumer is handed its own delivery of the same message: the province's
+    reporting decoded and hashed each event once per projection, ten times (issue 21). Only an
+    event whose contents match its hash is kept; any other is decoded again by each consumer and
+    refused by each, as before."""
+
+    def __init__(self, size: int = DECODED_KEPT) -> None:
+        self.size = size
+        self._events: OrderedDict[bytes, RecordedEvent] = OrderedDict()
+        self._sound: dict[int, RecordedEvent] = {}
+
+    def decode(self, payload: bytes) -> RecordedEvent:
+        event = self._events.get(payload)
+        if event is not None:
+            return event
+        event, _origin = from_wire(payload)
+        if event.expected_hash() == event.hash:
+            self._events[payload] = event
+            self._sound[id(event)] = event
+            if len(self._events) > self.size:
+                _, oldest = self._events.popitem(last=False)
+                del self._sound[id(oldest)]
+        return event
+
+    def contents_checked(self, event: RecordedEvent) -> bool:
+        """Whether this very object was decoded here and its hash found to match its contents."""
+        return self._sound.get(id(event)) is event
+
+
+DECODED = DecodedOnce()
+"""Shared by every consumer runner of this process."""
+
+
+def decode_messages(
+    messages: list[Msg], once: DecodedOnce | None = None
+) -> tuple[list[tuple[Msg, RecordedEvent]], list[tuple[Msg, int, str]]]:
     """The events the messages carry, and those that carry none: (message, position from the
-    header, why), for the caller to dead-letter or refuse."""
+    header, why), for the caller to dead-letter or refuse. With `once`, an event another consumer
+    of this process has decoded is not decoded again."""
     decoded: list[tuple[Msg, RecordedEvent]] = []
     undecodable: list[tuple[Msg, int, str]] = []
     for message in messages:
         try:
-            event, _origin = from_wire(message.data)
+            event = once.decode(message.data) if once is not None else from_wire(message.data)[0]
         except (ValueError, KeyError, TypeError) as error:
             position = int((message.headers or {}).get(subjects.POSITION_HEADER, "0"))
             undecodable.append((message, position, f"undecodable message: {type(error).__name__}: {error}"))
@@ -164,7 +218,7 @@ class ConsumerRunner:
         spec: ConsumerSpec,
         handler: EventHandler,
         deployment: str,
-        fetch_batch: int = 100,
+        fetch_batch: int | None = None,
         turn: asyncio.Lock | None = None,
     ) -> None:
         self.pool = pool
@@ -175,8 +229,15 @@ class ConsumerRunner:
         self.handler = handler
         self._wants: Callable[[str], bool] | None = getattr(handler, "wants", None)
         """`SelectiveHandler.wants`, when the handler has it."""
+        self._apply_batch: Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]] | None = (
+            getattr(handler, "apply_batch", None) if spec.batched else None
+        )
+        """`BatchHandler.apply_batch`, for a batched consumer whose handler has it."""
         self.deployment = deployment
-        self.fetch_batch = fetch_batch
+        # A batched consumer commits a fetched batch at once: catching up (a province after an
+        # outage below) is bound by its commits, so it asks for more at a time (issue 21), within
+        # the durable's max_ack_pending (1,000, bus/bootstrap.py).
+        self.fetch_batch = fetch_batch or (BATCHED_FETCH if spec.batched else SINGLE_FETCH)
         self.turn = turn or asyncio.Lock()
         """Shared by this process's runners of the same consumer: they wait for their turn here,
         holding no pool connection, so waiting runners cannot leave the one whose turn it is
@@ -185,6 +246,8 @@ class ConsumerRunner:
         self._dead_letters: list[tuple[RecordedEvent | None, int, str]] = []
         self._refusals: list[alarms.Refusal] = []
         self._failures = 0
+        self._committed: Link | None = None
+        """The checkpoint as this runner last committed or read it: where `_pass_by` moves it from."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop`; any failure (NATS away, a timeout of any kind) is retried with backoff.
@@ -286,7 +349,7 @@ class ConsumerRunner:
         return None
 
     async def _apply_messages(self, messages: list[Msg]) -> None:
-        decoded, undecodable = decode_messages(messages)
+        decoded, undecodable = decode_messages(messages, DECODED)
         if undecodable:
             async with self.pool.acquire() as conn, conn.transaction():
                 for _, position, reason in undecodable:
@@ -300,6 +363,8 @@ class ConsumerRunner:
         checkpoint with the effects it commits (all of them for a batched consumer, one event
         otherwise). An event comes with the subject it arrived on, or None when it was read from
         the source log. Returns how many were applied."""
+        if await self._pass_by([event for event, _ in events]):
+            return len(events)
         pending = deque(sorted(events, key=lambda e: e[0].position))
         applied = 0
         while pending:
@@ -308,6 +373,7 @@ class ConsumerRunner:
                     await take_turn(conn, self.schema, self.spec.name)
                     start, known_hash = await read_link(conn, self.schema, self.spec.name, self.spec.source, lock=True)
                     last = Link(start, known_hash or await self._hash_in_source(start))
+                    ready: list[RecordedEvent] = []
                     while pending and (self.spec.batched or last.position == start):
                         event, subject = pending.popleft()
                         if event.position <= last.position:
@@ -325,22 +391,61 @@ class ConsumerRunner:
                             pending.extendleft(reversed([(e, None) for e in missing]))
                             continue
                         try:
-                            link = next_link(last, event)
+                            link = next_link(last, event, contents_checked=DECODED.contents_checked(event))
                         except ChainRefused as refused:
                             pending.extendleft(reversed([(e, None) for e in await self._instead_of(event, subject, refused)]))
                             continue
-                        await self._apply(conn, event)
+                        if self._apply_batch is None:
+                            await self._apply(conn, event)
+                        else:
+                            ready.append(event)
                         last = link
+                    await self._apply_together(conn, ready)
                     if last.position > start:
                         await move_checkpoint(conn, self.schema, self.spec.name, self.spec.source, last.position, last.hash)
                         applied += last.position - start
+                self._committed = last
             except BaseException:
+                self._committed = None
                 self._dead_letters.clear()  # rolled back with their transaction
                 await self._record_refusals()  # an alarm outlives the transaction that saw it
                 raise
             await self._record_refusals()
             await self._publish_dead_letters()
         return applied
+
+    async def _pass_by(self, events: list[RecordedEvent]) -> bool:
+        """Move the checkpoint past events the handler has nothing to do with in one statement,
+        without a transaction, the consumer's turn or a read of the checkpoint (issue 21: most
+        events of a log concern none of most consumers, and each such pass cost six round trips).
+
+        Only for what follows on at once from the checkpoint this runner last committed, each event
+        the next link of the chain and none wanted; the statement moves the checkpoint only if it
+        still stands there with that hash (compare-and-set: a row another transaction holds is
+        waited for and then checked again). Anything else, or a checkpoint moved by anyone else,
+        goes the usual way (False)."""
+        last = self._committed
+        if last is None or self._wants is None or not events:
+            return False
+        link = last
+        for event in sorted(events, key=lambda e: e.position):
+            if event.position != link.position + 1 or self._wants(event.event_type):
+                return False
+            try:
+                link = next_link(link, event)
+            except ChainRefused:
+                return False  # the usual way raises the alarm
+        async with self.pool.acquire() as conn:
+            moved = await conn.execute(
+                f"UPDATE {self.schema}.consumer_checkpoints SET position = $3, hash = $4 "
+                "WHERE consumer = $1 AND source = $2 AND position = $5 AND hash = $6",
+                self.spec.name, self.spec.source, link.position, link.hash, last.position, last.hash,
+            )
+        if moved != "UPDATE 1":
+            self._committed = None
+            return False
+        self._committed = link
+        return True
 
     async def _hash_in_source(self, position: int) -> str:
         """The hash at a checkpoint moved without one (a rebuild), from the source of record."""
@@ -360,6 +465,30 @@ class ConsumerRunner:
             return await self.source_log.range(event.position, event.position)
         except LookupError:
             return []
+
+    async def _apply_together(self, conn: asyncpg.Connection, events: list[RecordedEvent]) -> None:
+        """Apply the events through `apply_batch`, a run of one trace at a time (its span in
+        that trace, as `_apply`'s); a run with an event that cannot be applied is applied again
+        one event at a time, so that only that event is dead-lettered."""
+        assert self._apply_batch is not None or not events
+        wanted = [event for event in events if self._wants is None or self._wants(event.event_type)]
+        for _, grouped in groupby(wanted, key=lambda event: tracing.trace_id_of(event.traceparent)):
+            run = list(grouped)
+            if len(run) == 1:
+                await self._apply(conn, run[0])
+                continue
+            try:
+                with tracing.span(
+                    f"{self.spec.name} apply {len(run)} events", self.schema, kind=SpanKind.CONSUMER,
+                    parent=tracing.context_of(run[0].traceparent),
+                    **{"ketnap.consumer": self.spec.name, "ketnap.source": self.spec.source, "ketnap.position": run[0].position,
+                       "ketnap.events": len(run)},
+                ):
+                    async with conn.transaction():  # a savepoint: undone whole if one event cannot be applied
+                        await self._apply_batch(conn, run)  # type: ignore[misc]
+            except (Unapplicable, pydantic.ValidationError):
+                for event in run:
+                    await self._apply(conn, event)
 
     async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
         if self._wants is not None and not self._wants(event.event_type):

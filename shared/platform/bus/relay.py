@@ -8,6 +8,8 @@ position checkpoints make the repeat harmless.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -22,6 +24,9 @@ from ketnap.platform.logging import get_logger
 log = get_logger(__name__)
 
 RELAY_NAME = "jetstream"
+OFFERED_LIMIT = 10_000
+"""Events offered and not yet published kept in memory at most; past it (NATS away for long) they
+are dropped and read back from the log when NATS returns."""
 
 
 @dataclass
@@ -65,6 +70,27 @@ class Relay:
         self.batch_size = batch_size
         self.ack_timeout = ack_timeout
         self.stream = subjects.event_stream(deployment, service)
+        self._offered: deque[RecordedEvent] = deque()
+        self._wake = asyncio.Event()
+
+    def offer(self, events: Sequence[RecordedEvent]) -> None:
+        """Events this process has just committed to the log, in position order (a keeper hands
+        over what it kept): published from memory instead of read back from the database. The
+        log stays the source of record: whatever does not follow the checkpoint is read from it."""
+        self._offered.extend(events)
+        if len(self._offered) > OFFERED_LIMIT:
+            self._offered.clear()
+        self._wake.set()
+
+    def _next_offered(self, after: int) -> list[RecordedEvent]:
+        """The offered events right after `after`, without a hole, one batch at most."""
+        offered = self._offered
+        while offered and offered[0].position <= after:
+            offered.popleft()
+        batch: list[RecordedEvent] = []
+        while offered and len(batch) < self.batch_size and offered[0].position == after + 1 + len(batch):
+            batch.append(offered.popleft())
+        return batch
 
     async def checkpoint(self) -> int:
         async with self.store.pool.acquire() as conn:
@@ -98,40 +124,47 @@ class Relay:
         """Publish everything after the checkpoint; returns how many events were acknowledged."""
         published = 0
         after = await self.checkpoint()
+        while batch := self._next_offered(after):
+            after, count = await self._publish(batch, after)
+            published += count
         async for batch in self.store.read_log(after, batch_size=self.batch_size):
-            futures = []
-            for event in batch:
-                futures.append(
-                    await self.js.publish_async(
-                        subjects.event_subject(self.deployment, self.service, event.event_type),
-                        to_wire(event, self.origin_service, self.origin_deployment),
-                        stream=self.stream,
-                        headers=self._headers(event),
-                    )
-                )
-            acked_through = after
-            failure: BaseException | None = None
-            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that
-            # arrives as the acks do, and a relay told to stop would then run on for ever.
-            async with asyncio.timeout(self.ack_timeout):
-                results = await asyncio.gather(*futures, return_exceptions=True)
-            # Only the unbroken prefix of acks counts: the checkpoint never passes a lost publish.
-            for event, result in zip(batch, results, strict=True):
-                if isinstance(result, BaseException):
-                    failure = result
-                    break
-                acked_through = event.position
-            if acked_through > after:
-                await self._save_checkpoint(acked_through)
-                published += acked_through - after
-                after = acked_through
-            if failure is not None:
-                raise failure
+            after, count = await self._publish(batch, after)
+            published += count
         return published
+
+    async def _publish(self, batch: list[RecordedEvent], after: int) -> tuple[int, int]:
+        """One batch following `after`: the position now published through, and how many."""
+        futures = []
+        for event in batch:
+            futures.append(
+                await self.js.publish_async(
+                    subjects.event_subject(self.deployment, self.service, event.event_type),
+                    to_wire(event, self.origin_service, self.origin_deployment),
+                    stream=self.stream,
+                    headers=self._headers(event),
+                )
+            )
+        acked_through = after
+        failure: BaseException | None = None
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that
+        # arrives as the acks do, and a relay told to stop would then run on for ever.
+        async with asyncio.timeout(self.ack_timeout):
+            results = await asyncio.gather(*futures, return_exceptions=True)
+        # Only the unbroken prefix of acks counts: the checkpoint never passes a lost publish.
+        for event, result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                failure = result
+                break
+            acked_through = event.position
+        if acked_through > after:
+            await self._save_checkpoint(acked_through)
+        if failure is not None:
+            raise failure
+        return acked_through, acked_through - after
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
         """Publish as events are appended (LISTEN/NOTIFY), polling as a safety net; retry on failure."""
-        wake = asyncio.Event()
+        wake = self._wake
 
         def on_notify(*_: object) -> None:
             wake.set()

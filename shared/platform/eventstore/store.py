@@ -36,6 +36,16 @@ _COLUMNS = (
     "organisation, correlation_id, causation_id, recorded_at, previous_hash, hash, traceparent"
 )
 
+_ARRAY_PARAMETERS = (
+    "$1::bigint[], $2::text[], $3::integer[], $4::uuid[], $5::text[], $6::integer[], $7::jsonb[], $8::text[], "
+    "$9::text[], $10::uuid[], $11::uuid[], $12::timestamptz[], $13::text[], $14::text[], $15::text[]"
+)
+"""One array per column of `_COLUMNS`, in its order: what `unnest` turns back into rows."""
+
+COPY_FROM_ROWS = 100
+"""A transaction with more rows than this writes them by COPY (a call of a thousand events: faster
+per row); fewer, in one statement of arrays (a few writers' single events: fewer round trips)."""
+
 
 @dataclass(frozen=True)
 class AppendResult:
@@ -105,6 +115,8 @@ class _GroupCommit:
         self.store = store
         self.pending: list[tuple[_AppendRequest, asyncio.Future[AppendResult | Exception]]] = []
         self.flusher: asyncio.Task[None] | None = None
+        self.head: tuple[int, str] | None = None
+        """The log's last position and hash as this store's own last group left them (None: not known)."""
 
     async def submit(self, request: _AppendRequest) -> AppendResult | Exception:
         future: asyncio.Future[AppendResult | Exception] = asyncio.get_running_loop().create_future()
@@ -128,7 +140,8 @@ class _GroupCommit:
                 continue
             try:
                 async with self.store.pool.acquire() as conn:
-                    outcomes = await self._in_locked_transaction(conn, [r for r, _ in group])
+                    requests = [r for r, _ in group]
+                    outcomes = await self._in_one_statement(conn, requests) or await self._in_locked_transaction(conn, requests)
             except Exception as error:  # noqa: BLE001 - the database failed: every caller hears of it
                 for _, future in group:
                     if not future.done():
@@ -142,14 +155,67 @@ class _GroupCommit:
     async def _in_locked_transaction(self, conn: asyncpg.Connection, requests: list[_AppendRequest]) -> list[AppendResult | Exception]:
         """The group's transaction, begun together with taking the log's lock: one round trip
         fewer than `conn.transaction()` and then the lock, on every append of every command."""
+        self.head = None
+        head: list[Any] = []
         await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({self.store._lock_key:d})")
         try:
-            outcomes = await self.store._append_locked(conn, requests, locked=True)
+            outcomes = await self.store._append_locked(conn, requests, locked=True, head=head)
             await conn.execute("COMMIT")
         except BaseException:
             if not conn.is_closed() and conn.is_in_transaction():
                 await conn.execute("ROLLBACK")
             raise
+        self.head = (head[0], head[1])  # committed: the next group may start from it
+        return outcomes
+
+    async def _in_one_statement(self, conn: asyncpg.Connection, requests: list[_AppendRequest]) -> list[AppendResult | Exception] | None:
+        """The group in one statement, one round trip, when this store wrote the log's head itself
+        and every request names its own stream at a definite version; None when that is not
+        so or did not hold (the locked transaction then decides, and says who conflicts).
+
+        The statement takes the log's lock like every append, and writes only if each stream is
+        still at its expected version; what it cannot see from its snapshot the unique keys
+        refuse: another writer's position (the head moved), its stream version, a stored event id.
+        Either refusal writes nothing. Positions stay gapless and in commit order: the next one
+        needs the hash of the one before, which is known only once that one is committed.
+        """
+        head = self.head
+        streams = [r.stream_id for r in requests]
+        if (
+            head is None
+            or len(set(streams)) != len(streams)
+            or any(r.expected_version == ANY_VERSION for r in requests)
+            or sum(len(r.events) for r in requests) > COPY_FROM_ROWS
+        ):
+            return None
+        position, previous_hash = head
+        rows: list[tuple[Any, ...]] = []
+        outcomes: list[AppendResult | Exception] = []
+        for request in requests:
+            chained = self.store._chain(request.stream_id, request.expected_version, position, previous_hash, request.events, request.metadata)
+            rows.extend(chained)
+            position, previous_hash = chained[-1][0], chained[-1][13]
+            outcomes.append(
+                AppendResult(request.stream_id, chained[-1][2], tuple(r[0] for r in chained), tuple(e.event_id for e in request.events))
+            )
+        store = self.store
+        try:
+            added = await conn.fetchval(
+                f"WITH added AS (INSERT INTO {store.table} ({_COLUMNS}) SELECT * FROM unnest({_ARRAY_PARAMETERS}) "
+                f"WHERE pg_advisory_xact_lock({store._lock_key:d}) IS NOT NULL AND NOT EXISTS ("
+                "SELECT FROM unnest($16::text[], $17::integer[]) AS expected(stream_id, version) "
+                f"WHERE coalesce((SELECT max(e.stream_version) FROM {store.table} e WHERE e.stream_id = expected.stream_id), 0) "
+                "<> expected.version) RETURNING 1), "
+                "counted AS (SELECT count(*) AS n FROM added) "
+                "SELECT n, CASE WHEN n > 0 THEN pg_notify($18, $19)::text END FROM counted",  # no rows, no notification
+                *zip(*rows, strict=True), streams, [r.expected_version for r in requests], store.notify_channel, str(position),
+            )
+        except asyncpg.UniqueViolationError:
+            added = 0
+        if added != len(rows):
+            self.head = None
+            return None
+        self.head = (position, previous_hash)
         return outcomes
 
 
@@ -192,10 +258,11 @@ class EventStore:
         return outcome
 
     async def _append_locked(
-        self, conn: asyncpg.Connection, requests: list[_AppendRequest], *, locked: bool = False
+        self, conn: asyncpg.Connection, requests: list[_AppendRequest], *, locked: bool = False, head: list[Any] | None = None
     ) -> list[AppendResult | Exception]:
         """Append several independent requests in one transaction, each checked on its own
-        (`locked`: the transaction holds the log's lock already)."""
+        (`locked`: the transaction holds the log's lock already; `head`: set to the log's last
+        position and hash as this transaction leaves them)."""
         if not locked:
             await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
         # What the checks need, in one round trip after the lock (one statement, one snapshot):
@@ -239,15 +306,26 @@ class EventStore:
             outcomes.append(
                 AppendResult(request.stream_id, chained[-1][2], tuple(r[0] for r in chained), tuple(ids))
             )
+        if head is not None:
+            head[:] = [position, previous_hash]
         if len(rows) == 1:  # the usual command: the row and the notification in one round trip
             await conn.execute(
                 f"WITH added AS (INSERT INTO {self.table} ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)) "
                 "SELECT pg_notify($16, $17)",
                 *rows[0], self.notify_channel, str(position),
             )
-        elif rows:
+        elif len(rows) > COPY_FROM_ROWS:
             await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
             await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(position))
+        elif rows:
+            # Several writers' events: one statement of column arrays, the notification in it. COPY
+            # took more round trips (the copy, then the notify), which a group of a few
+            # single-event appends paid in full (issue 21).
+            await conn.execute(
+                f"WITH added AS (INSERT INTO {self.table} ({_COLUMNS}) SELECT * FROM unnest({_ARRAY_PARAMETERS})) "
+                "SELECT pg_notify($16, $17)",
+                *zip(*rows, strict=True), self.notify_channel, str(position),
+            )
         return outcomes
 
     @staticmethod
@@ -306,6 +384,11 @@ class EventStore:
             async with self.pool.acquire() as conn:
                 rows = await conn.fetch(query, stream_id, after_version)
         return [record_from_row(r) for r in rows]
+
+    async def stream_version(self, stream_id: str) -> int:
+        """How many events one stream holds (0: none yet), from its unique index alone."""
+        async with self.pool.acquire() as conn:
+            return int(await conn.fetchval(f"SELECT coalesce(max(stream_version), 0) FROM {self.table} WHERE stream_id = $1", stream_id))
 
     async def read_log(
         self,

@@ -233,6 +233,18 @@ async def test_ALREADY_MEMBER_a_current_party_member_cannot_be_put_on_the_source
     assert await stack.store.head_position() == before
 
 
+async def test_the_registry_asked_at_once_still_refuses_as_the_first_failing_check_would(stack: Stack) -> None:
+    """The questions of an opening go to the registry together; the refusal is still the one the
+    checks give in their order: a unit unknown that day before the applicant being a member."""
+    async with stack.dossiers_running():
+        refused = await stack.ask("open_dossier", cell="CB-KHONG-CO", citizen_id=PROBATIONARY, full_name="Vũ Văn Chín",
+                                  opened_on="2025-09-01", helper_citizen_id=HELPER)
+        too_early = await stack.ask("open_dossier", cell="CB-KHONG-CO", citizen_id=PROBATIONARY, full_name="Vũ Văn Chín",
+                                    opened_on="1990-01-01", helper_citizen_id=HELPER)
+    assert refused["error"]["code"] == "validation" and "CB-KHONG-CO" in refused["error"]["message"], refused
+    assert too_early["error"]["code"] == "rule:NO_RULE_SET", too_early
+
+
 async def test_a_dossier_is_never_attached_to_a_unit_dissolved_since(stack: Stack, registry: RealRegistry) -> None:
     await registry.ok("establish_organisation", code="CB-10", name="Chi bộ 10", kind="cell", parent="DU-HT", effective_from="2005-01-01")
     async with stack.dossiers_running():  # the registry asks the dossiers service before dissolving (DISSOLVE_EMPTY)

@@ -86,3 +86,28 @@ async def test_step_year_overdue_status_sorting_and_pages(pool: asyncpg.Pool, sc
 
 async def test_the_live_index_equals_its_rebuild(pool: asyncpg.Pool, schema: str, index: DossierIndex) -> None:
     assert await projections.verify(pool, index) == []
+
+
+class RolledBack(Exception):
+    pass
+
+
+async def test_an_event_applied_again_after_its_transaction_rolled_back_counts_once(
+    pool: asyncpg.Pool, schema: str, store: EventStore, index: DossierIndex
+) -> None:
+    # The index applies each event to the dossier it kept from the event before; a consumer whose
+    # transaction rolls back applies the same event again, which must not be applied twice.
+    certificate = ev.ClassCertificateRecorded(dossier_id="d-an", certificate_number="GCN-1", issued_on=date(2025, 9, 20), issued_by="TT")
+    await store.append(ev.stream_id("d-an"), 1, [certificate.to_new_event()], EventMetadata(actor="test", organisation="CB-1"))
+    recorded = (await store.read_stream(ev.stream_id("d-an")))[-1]
+    with pytest.raises(RolledBack):
+        async with pool.acquire() as conn, conn.transaction():
+            await index.apply(conn, schema, recorded, schema)
+            raise RolledBack
+    async with pool.acquire() as conn, conn.transaction():
+        await index.apply(conn, schema, recorded, schema)
+    assert await pool.fetchval(f"SELECT version FROM {schema}.dossier_index WHERE dossier_id = 'd-an'") == 2
+    # The consumer's checkpoint is still before it: caught up, it is applied a third time, still once in effect.
+    await index.catch_up(pool, store)
+    assert await pool.fetchval(f"SELECT version FROM {schema}.dossier_index WHERE dossier_id = 'd-an'") == 2
+    assert await projections.verify(pool, index) == []

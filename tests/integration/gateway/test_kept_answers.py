@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 from ketnap.platform.bus import subjects
+from ketnap.platform.envelope import EventMetadata
+from ketnap.services.gateway import answers
+from ketnap.services.gateway import events as ev
+from ketnap.services.gateway.answers import request_digest
 from ketnap.services.gateway.api import own_key
 from tests.integration.gateway.world import HELPERS, World
 
@@ -78,8 +83,11 @@ async def test_answers_are_kept_per_user_and_survive_a_restart_of_the_gateway(wo
     world.http.base_url = world.listener.url
     again = await world.command("bithu.a1", "dossiers", "open_dossier", body, key="mo-ho-so-hang-1")
     assert again.status_code == 200 and again.json() == first.json(), again.text
-    kept = await world.store("gateway").read_stream(f"answer-{own_key('bithu.a1', 'mo-ho-so-hang-1')}")
-    assert [e.event_type for e in kept] == ["AnswerKept"]
+    gateway = world.store("gateway")
+    kept = await gateway.pool.fetch(f"SELECT route FROM {gateway.schema}.kept_answers WHERE owned_key = $1", own_key("bithu.a1", "mo-ho-so-hang-1"))
+    assert [row["route"] for row in kept] == ["dossiers.open_dossier"]
+    # An answer is not a domain event: the gateway's log holds none.
+    assert await gateway.read_stream(f"answer-{own_key('bithu.a1', 'mo-ho-so-hang-1')}") == []
 
 
 async def test_the_same_key_with_another_request_is_refused_not_answered_with_the_first(world: World) -> None:
@@ -104,3 +112,40 @@ async def test_the_same_key_with_another_request_is_refused_not_answered_with_th
                                     key="mo-ho-so-cuong-01")
     assert elsewhere.status_code == 422 and elsewhere.json()["error"]["details"]["header"] == "Idempotency-Key", elsewhere.text
     assert await world.store("dossiers").head_position() == head
+
+
+async def test_an_answer_is_given_for_7_days_then_the_key_is_forgotten(world: World) -> None:
+    gateway = world.store("gateway")
+    owned, request = own_key("bithu.a1", "bay-ngay"), request_digest("dossiers.withdraw", {"dossier_id": "x"})
+    kept_at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    first = {"ok": True, "result": {"lan": 1}}
+    await answers.keep_answer(gateway.pool, gateway.schema, owned, "dossiers.withdraw", request, 200, first, kept_at)
+    six_days = kept_at + timedelta(days=6, hours=23)
+    assert await answers.kept_answer(gateway.pool, gateway.schema, owned, request, six_days) == (200, first)
+    # A second answer within the 7 days (two requests raced) does not replace the first.
+    await answers.keep_answer(gateway.pool, gateway.schema, owned, "dossiers.withdraw", request, 200, {"ok": True}, six_days)
+    assert await answers.kept_answer(gateway.pool, gateway.schema, owned, request, six_days) == (200, first)
+    eight_days = kept_at + timedelta(days=8)
+    assert await answers.kept_answer(gateway.pool, gateway.schema, owned, request, eight_days) is None
+    # Past them the key is free: another request with it is decided afresh and kept in its place.
+    other, second = request_digest("dossiers.withdraw", {"dossier_id": "y"}), {"ok": True, "result": {"lan": 2}}
+    await answers.keep_answer(gateway.pool, gateway.schema, owned, "dossiers.withdraw", other, 200, second, eight_days)
+    assert await answers.kept_answer(gateway.pool, gateway.schema, owned, other, eight_days) == (200, second)
+    assert await answers.forget_expired(gateway.pool, gateway.schema, eight_days + timedelta(days=7)) >= 1
+    assert await answers.kept_answer(gateway.pool, gateway.schema, owned, other, eight_days) is None
+
+
+async def test_answers_an_earlier_version_kept_in_the_log_are_given_after_the_upgrade(world: World) -> None:
+    """Before the table, each answer was an `AnswerKept` event of the gateway's log; the bootstrap
+    copies the last 7 days' into the table, so a retry across the upgrade still gets its answer."""
+    gateway = world.store("gateway")
+    body = {"dossier_id": "0d5e7c1a-0000-4000-8000-000000000001", "on": "2025-09-11"}
+    owned = own_key("bithu.a1", "truoc-nang-cap")
+    answer = {"ok": True, "stream_id": "dossier-cu", "result": {"tu": "so-nhat-ky"}}
+    kept = ev.AnswerKept(route="dossiers.withdraw", status=200, body=answer, request=request_digest("dossiers.withdraw", body))
+    await gateway.append(ev.answer_stream(owned), 0, [kept.to_new_event()], EventMetadata(actor="bithu.a1", organisation="CB-A1"))
+    upgrade = answers.copy_from_log(gateway.schema)
+    await world.pool.execute(upgrade)
+    await world.pool.execute(upgrade)  # the bootstrap runs it at every start
+    retried = await world.command("bithu.a1", "dossiers", "withdraw", body, key="truoc-nang-cap")
+    assert retried.status_code == 200 and retried.json() == answer, retried.text

@@ -24,6 +24,7 @@ from ketnap.operations.embedded import free_port
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore.schema import service_role
 from ketnap.platform.service import Service
 from ketnap.services.dossiers.service import build_service as build_dossiers
 from ketnap.services.gateway.access import COMMANDS as ALL_COMMANDS
@@ -116,6 +117,11 @@ class World:
             for service in self.services.values():
                 for projection in service.projections:
                     await projections.create_tables(conn, projection, projection.schema)
+                for table, columns in service.tables.items():  # as the bootstrap creates them
+                    await conn.execute(f"CREATE TABLE IF NOT EXISTS {service.name}.{table} ({columns})")
+                    await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {service.name}.{table} TO {service_role(service.name)}")
+                for upgrade in service.upgrades:
+                    await conn.execute(upgrade)
         await bootstrap_bus(self.nc.jetstream(), self.deployment, list(self.services.values()))
         self._running = {role: AsyncExitStack() for role in self.services}
         for role in self.services:

@@ -42,12 +42,21 @@ def test_an_event_that_does_not_fit_names_fields_not_values() -> None:
     assert "10/03/2025" not in reason and "001203004567" not in reason and "Nguyễn" not in reason
 
 
+ADMISSION_COLUMNS = [("dossier_id", "text"), ("cell", "text"), ("decided_by", "text"), ("decision_number", "text"),
+                     ("decision_date", "date"), ("rule_set", "text"), ("position", "bigint")]
+
+
 class FakeConnection:
+    """The admissions table, empty: its columns when asked, no rows."""
+
     def __init__(self) -> None:
         self.statements: list[tuple[str, tuple]] = []
 
     async def execute(self, statement: str, *args: Any) -> None:
         self.statements.append((statement, args))
+
+    async def fetch(self, query: str, *args: Any) -> list[dict[str, str]]:
+        return [{"attname": name, "type": type_} for name, type_ in ADMISSION_COLUMNS] if "pg_attribute" in query else []
 
 
 async def test_unknown_event_types_and_other_logs_are_ignored() -> None:
@@ -57,7 +66,7 @@ async def test_unknown_event_types_and_other_logs_are_ignored() -> None:
     await projection.apply(conn, "reporting", recorded("AdmissionDecided", DECIDED), "t_other")  # type: ignore[arg-type]
     assert conn.statements == []
     await projection.apply(conn, "reporting", recorded("AdmissionDecided", DECIDED), "t_votes")  # type: ignore[arg-type]
-    assert len(conn.statements) == 1 and conn.statements[0][1][:2] == ("x", "CB-01")
+    assert len(conn.statements) == 1 and conn.statements[0][1][:2] == (["x"], ["CB-01"])
 
 
 def test_the_service_names_its_projections_and_sources() -> None:

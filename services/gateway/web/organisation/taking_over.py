@@ -28,6 +28,7 @@ from ketnap.platform.logging import get_logger
 from ketnap.services.gateway.api import validated, values_of
 from ketnap.services.gateway.paper_dossiers import PaperDossierRow, TakeOverResult, road, take_over_file
 from ketnap.services.gateway.scope import authorise, refuse_role
+from ketnap.services.gateway.web.organisation.spreadsheet import Upload
 from ketnap.services.gateway.web.page import Web
 from ketnap.services.gateway.web.session import SignedIn
 
@@ -46,7 +47,7 @@ class Job:
     unit: str
     writing: bool
     file_name: str
-    content: str
+    file: Upload
     stage: str = "judged"
     done: int = 0
     total: int = 0
@@ -64,13 +65,13 @@ class Job:
 JOBS: dict[str, Job] = {}
 
 
-def has_dossier_rows(text: str, name: str) -> bool:
-    records, _ = records_of(text.encode(), name)
+def has_dossier_rows(raw: bytes, name: str) -> bool:
+    records, _ = records_of(raw, name)
     return any(record.record in DOSSIER_RECORDS for record in records)
 
 
-def has_registry_rows(text: str, name: str) -> bool:
-    records, problems = records_of(text.encode(), name)
+def has_registry_rows(raw: bytes, name: str) -> bool:
+    records, problems = records_of(raw, name)
     return bool(problems) or any(record.record not in DOSSIER_RECORDS for record in records)
 
 
@@ -79,8 +80,8 @@ def job_of(job_id: str, who: SignedIn) -> Job | None:
     return job if job is not None and job.login == who.principal.login else None
 
 
-def start(web: Web, who: SignedIn, unit: str, file_name: str, content: str, *, writing: bool) -> Job:
-    job = Job(str(uuid.uuid4()), who.principal.login, unit, writing, file_name, content)
+def start(web: Web, who: SignedIn, unit: str, file_name: str, file: Upload, *, writing: bool) -> Job:
+    job = Job(str(uuid.uuid4()), who.principal.login, unit, writing, file_name, file)
     for old in [j for j in JOBS.values() if j.finished][: max(0, len(JOBS) - KEPT_JOBS + 1)]:
         JOBS.pop(old.id, None)
     JOBS[job.id] = job
@@ -92,10 +93,11 @@ async def _run(web: Web, who: SignedIn, job: Job) -> None:
     def progress(stage: str, done: int, total: int) -> None:
         job.stage, job.done, job.total = stage, done, total
 
-    headers = headers_of(records_of(job.content.encode(), job.file_name)[0])
+    raw = job.file.raw()
+    headers = headers_of(records_of(raw, job.file_name)[0])
     try:
         result, job.rows = await take_over_file(
-            web.gateway.nc, job.content.encode(), job.file_name, actor=who.principal.login, scope=None, dry_run=not job.writing,
+            web.gateway.nc, raw, job.file_name, actor=who.principal.login, scope=None, dry_run=not job.writing,
             services=web.gateway.names, progress=progress, permit=permitted(web, who),
         )
     except Exception as error:  # the page says so; the log says what, never the file's content
