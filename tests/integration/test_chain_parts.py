@@ -26,6 +26,7 @@ def test_the_parts_cover_every_position_once_in_order() -> None:
     assert parts_for(1_000, cores=2) == 1  # a short walk is not worth a process
     assert parts_for(1_000_000, cores=2) == 2
     assert parts_for(1_000_000, cores=64) == 4
+    assert parts_for(1_000_000) == 1  # unless KETNAP_AUDIT_PARTS asks for parts: one pass
 
 
 async def walks(pool: asyncpg.Pool, database_url: str, schema: str) -> tuple:
