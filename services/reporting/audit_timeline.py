@@ -46,6 +46,7 @@ class AuditTimeline(ReportingProjection):
         """,
     }
     added_columns: ClassVar[dict[str, tuple[str, ...]]] = {"audit_timeline": ("trace_id text",)}
+    interleaved = False  # a row per event, whatever came before it
 
     def consumed(self, source: str) -> tuple[str, ...] | None:
         return None  # a row for every event of every log

@@ -32,6 +32,8 @@ Progress = Callable[[str, int], None]
 
 BATCH = 500
 """Events handed to `Projection.apply_batch` at once when building."""
+COMMIT_EVERY = 10_000
+"""Events a build applies in one transaction, at most about."""
 
 
 class Projection(ABC):
@@ -42,6 +44,10 @@ class Projection(ABC):
     sources: tuple[str, ...]
     tables: dict[str, str]
     """Table name -> column definitions, including a primary key (rows are compared by value)."""
+    interleaved: ClassVar[bool] = True
+    """Whether a build must apply the events of its logs interleaved by the time they were
+    recorded; False for a projection whose rows never depend on another event (the audit
+    timeline), which a build then applies log after log in whole batches."""
     added_columns: ClassVar[dict[str, tuple[str, ...]]] = {}
     """Table name -> columns added to it after deployments had created it (each also in `tables`,
     last, so a rebuilt table has the columns in the same order): added where missing."""
@@ -79,6 +85,14 @@ class LiveHandler:
 
     async def __call__(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
         await self.projection.apply(conn, self.projection.schema, event, self.source)
+
+    async def apply_batch(self, conn: asyncpg.Connection, events: list[RecordedEvent]) -> None:
+        """`Projection.apply_batch` on the live tables: a batched consumer's events at once, through
+        a `WriteBehind` as a build does (one statement and a savepoint an event is what bounded a
+        province's catch-up, issue 21)."""
+        writes = WriteBehind(conn)
+        await self.projection.apply_batch(writes, self.projection.schema, [(self.source, event) for event in events])
+        await writes.flush()
 
     def wants(self, event_type: str) -> bool:
         """Whether `apply` has anything to do with this type (`Projection.consumed`)."""
@@ -214,17 +228,43 @@ class AsOf:
     moment: datetime | None = None
 
 
+def _read(reader: LogReader, projection: Projection, source: str, after: dict[str, int], as_of: AsOf) -> AsyncIterator[list[RecordedEvent]]:
+    up_to = as_of.positions.get(source)
+    if up_to is not None and up_to <= after.get(source, 0):
+        return _nothing()  # nothing new: not even a request
+    return reader.read(source, after.get(source, 0), up_to_position=up_to, up_to_time=as_of.moment, event_types=projection.consumed(source))
+
+
+async def _nothing() -> AsyncIterator[list[RecordedEvent]]:
+    return
+    yield
+
+
+async def _batches(reader: LogReader, projection: Projection, after: dict[str, int], as_of: AsOf) -> AsyncIterator[list[tuple[str, RecordedEvent]]]:
+    """The events to apply in batches of at most `BATCH`: interleaved by time, or log after log
+    (a projection of one log, or one that needs no interleaving)."""
+    if not projection.interleaved or len(projection.sources) == 1:
+        for source in projection.sources:
+            async for read in _read(reader, projection, source, after, as_of):
+                for first in range(0, len(read), BATCH):
+                    yield [(source, event) for event in read[first:first + BATCH]]
+        return
+    batch: list[tuple[str, RecordedEvent]] = []
+    async for item in _merged(reader, projection, after, as_of):
+        batch.append(item)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 async def _merged(reader: LogReader, projection: Projection, after: dict[str, int], as_of: AsOf) -> AsyncIterator[tuple[str, RecordedEvent]]:
     """The events of the projection's logs it applies, each log in its own order, interleaved by
     the time they were recorded."""
 
     async def one(source: str) -> AsyncIterator[RecordedEvent]:
-        up_to = as_of.positions.get(source)
-        if up_to is not None and up_to <= after.get(source, 0):
-            return  # nothing new: not even a request
-        async for batch in reader.read(
-            source, after.get(source, 0), up_to_position=up_to, up_to_time=as_of.moment, event_types=projection.consumed(source)
-        ):
+        async for batch in _read(reader, projection, source, after, as_of):
             for event in batch:
                 yield event
 
@@ -289,30 +329,21 @@ async def _build_on(
     count = 0
     transaction = conn.transaction()
     await transaction.start()
-    batch: list[tuple[str, RecordedEvent]] = []
     pending = WriteBehind(conn, fresh=fresh)
-
-    async def flush() -> None:
-        await projection.apply_batch(pending, schema, batch)  # type: ignore[arg-type]
-        await pending.flush()
-        for source, event in batch:
-            reached[source] = event.position
-        batch.clear()
-
     try:
-        async for source, event in _merged(reader, projection, reached, as_of):
-            batch.append((source, event))
-            count += 1
-            if len(batch) >= BATCH:
-                await flush()
-            if count % 10_000 == 0:
-                await flush()
+        async for batch in _batches(reader, projection, reached, as_of):
+            await projection.apply_batch(pending, schema, batch)  # type: ignore[arg-type]
+            for source, event in batch:
+                reached[source] = event.position
+            if count // COMMIT_EVERY < (count + len(batch)) // COMMIT_EVERY:
+                await pending.flush()
                 await transaction.commit()  # bounded transactions keep memory flat on big logs
                 transaction = conn.transaction()
                 await transaction.start()
                 if progress:
-                    progress(projection.name, count)
-        await flush()
+                    progress(projection.name, count + len(batch))
+            count += len(batch)
+        await pending.flush()
         await transaction.commit()
     except BaseException:
         await transaction.rollback()
