@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import hashlib
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
@@ -93,6 +94,20 @@ def record_from_row(row: asyncpg.Record) -> RecordedEvent:
     _hash(event, hash_)
     _traceparent(event, traceparent)
     return event
+
+
+def records_from_rows(rows: list[asyncpg.Record]) -> list[RecordedEvent]:
+    """Every row's event, with the cyclic garbage collector held off while they are built: a batch
+    of thousands of new objects, all kept, otherwise sets off collection after collection, each
+    walking the young objects again (2/5 of a decoded log read's CPU, profiled for issue 21). No
+    other task runs meanwhile (nothing here awaits); a collector someone else stopped stays stopped."""
+    if not gc.isenabled():
+        return [record_from_row(r) for r in rows]
+    gc.disable()
+    try:
+        return [record_from_row(r) for r in rows]
+    finally:
+        gc.enable()
 
 
 @dataclass
@@ -385,7 +400,7 @@ class EventStore:
         else:
             async with self.pool.acquire() as conn:
                 rows = await conn.fetch(query, stream_id, after_version)
-        return [record_from_row(r) for r in rows]
+        return records_from_rows(rows)
 
     async def stream_version(self, stream_id: str) -> int:
         """How many events one stream holds (0: none yet), from its unique index alone."""
@@ -426,7 +441,7 @@ class EventStore:
                 )
             if not rows:
                 return
-            batch = [record_from_row(r) for r in rows]
+            batch = records_from_rows(rows)
             yield batch
             position = batch[-1].position
             if len(rows) < batch_size:
