@@ -12,6 +12,8 @@ What a new organisation, member, committee seat or locality states is written on
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from ketnap.platform.commands import Command
@@ -336,11 +338,20 @@ class CorrectQualityRating(Command):
 
 
 class ImportRecords(Command):
-    """Nhập dữ liệu tổ chức từ một tệp (CSV hoặc JSON, docs/registry.md): kiểm tra mọi dòng; nếu
+    """Nhập dữ liệu tổ chức từ một tệp (Excel .xlsx, CSV hoặc JSON, docs/registry.md): kiểm tra mọi dòng; nếu
     không có lỗi và không phải chạy thử thì ghi tất cả trong một giao dịch (tất cả hoặc không gì cả).
     Mọi dòng phải thuộc `organisation` hoặc tổ chức cấp dưới."""
 
     organisation: OrganisationCode
     file_name: ShortText
-    content: str = Field(min_length=1, max_length=512 * 1024, description="nội dung tệp (UTF-8)")
+    content: str = Field(
+        min_length=1, max_length=512 * 1024,
+        description="nội dung tệp: văn bản UTF-8 (CSV, JSON), hoặc các byte của tệp mã hóa base64 (`encoding`: base64, tệp Excel)",
+    )
+    encoding: Literal["utf-8", "base64"] = Field(default="utf-8", description="cách ghi `content`: utf-8 (văn bản) hoặc base64 (tệp Excel)")
     dry_run: bool = True
+    dossiers_taken_over: bool = Field(
+        default=False,
+        description="các dòng hồ sơ đang làm và người thân do bên gửi tự tiếp nhận qua các dịch vụ hồ sơ, thẩm tra, "
+        "biểu quyết (trang nhập của ứng dụng web): sổ đăng ký bỏ qua các dòng đó thay vì báo lỗi",
+    )

@@ -8,13 +8,15 @@ from the idempotency key, at the version the aggregate was loaded at (or the ver
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, Protocol
 
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.domain.rules.quality_ratings import reference_day, scale_by_id, scale_for_year
-from ketnap.platform.commands import Command, Decision
+from ketnap.platform.commands import Command, Decision, InvalidInput
 from ketnap.platform.service import ServiceContext
 from ketnap.services.registry import commands as c
 from ketnap.services.registry import errors
@@ -483,12 +485,23 @@ async def correct_quality_rating(ctx: ServiceContext, cmd: c.CorrectQualityRatin
     )
 
 
+def _file_bytes(cmd: c.ImportRecords) -> bytes:
+    """The file as uploaded: the importer's one reader (`records_of`) tells a workbook from text."""
+    if cmd.encoding == "utf-8":
+        return cmd.content.encode()
+    try:
+        return base64.b64decode(cmd.content, validate=True)
+    except binascii.Error:
+        raise InvalidInput("Nội dung tệp không phải base64 hợp lệ.", field="content") from None
+
+
 async def import_records(ctx: ServiceContext, cmd: c.ImportRecords) -> Decision:
     """Nhập dữ liệu từ tệp: the importer checks every row (and that each lies in `organisation`'s
     subtree) and, unless a dry run, writes all in one transaction with ids from the file's digest
     (the same file twice records nothing twice). The answer lists every row's problem."""
     result = await import_bytes(
-        ctx.pool, cmd.content.encode(), cmd.file_name, schema=ctx.name, actor=cmd.actor, dry_run=cmd.dry_run, within=cmd.organisation,
+        ctx.pool, _file_bytes(cmd), cmd.file_name, schema=ctx.name, actor=cmd.actor, dry_run=cmd.dry_run, within=cmd.organisation,
+        dossiers_taken_over=cmd.dossiers_taken_over,
     )
     return Decision(f"import-{cmd.organisation}", 0, [], {
         "problems": [{"line": p.line, "field": p.field, "reason": p.reason} for p in result.problems],

@@ -142,9 +142,11 @@ class RegistryView:
     async def stored_code(self, typed: str) -> str | None:
         """The code as the registry stores it, for a code typed in any case (ORG_CODE_UNIQUE: at
         most one unit per spelling); the exact spelling first. None: no such unit ever."""
-        return await self.conn.fetchval(
-            f"SELECT code FROM {self.s}.organisations WHERE lower(code) = lower($1) ORDER BY code = $1 DESC, code LIMIT 1", typed
-        )
+        # The exact spelling is the common case and is found by the primary key; only a code typed in
+        # another case reads the whole table.
+        if await self.conn.fetchval(f"SELECT 1 FROM {self.s}.organisations WHERE code = $1 LIMIT 1", typed):
+            return typed
+        return await self.conn.fetchval(f"SELECT code FROM {self.s}.organisations WHERE lower(code) = lower($1) ORDER BY code LIMIT 1", typed)
 
     async def codes(self) -> list[str]:
         """Every unit's code the registry has ever held."""

@@ -87,8 +87,12 @@ class LiveHandler:
         await self.projection.apply(conn, self.projection.schema, event, self.source)
 
     async def apply_batch(self, conn: asyncpg.Connection, events: list[RecordedEvent]) -> None:
-        """`Projection.apply_batch` on the live tables: a batched consumer's events at once."""
-        await self.projection.apply_batch(conn, self.projection.schema, [(self.source, event) for event in events])
+        """`Projection.apply_batch` on the live tables: a batched consumer's events at once, through
+        a `WriteBehind` as a build does (one statement and a savepoint an event is what bounded a
+        province's catch-up, issue 21)."""
+        writes = WriteBehind(conn)
+        await self.projection.apply_batch(writes, self.projection.schema, [(self.source, event) for event in events])
+        await writes.flush()
 
     def wants(self, event_type: str) -> bool:
         """Whether `apply` has anything to do with this type (`Projection.consumed`)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ketnap.operations.status import ServiceStatus, StatusReport, render_status
@@ -59,3 +61,31 @@ def test_links_that_could_not_be_read_make_it_unhealthy_and_are_said_unknown_not
     found.links_unknown = "dịch vụ federation không trả lời trong 3 giây"
     assert not found.healthy
     assert "Liên kết với các đơn vị triển khai khác: KHÔNG BIẾT (dịch vụ federation không trả lời trong 3 giây)." in render_status(found)
+
+
+def _link(log: str, origin: str, head: int, on_the_way: int, contact: float, cut: bool = False, between: list[str] | None = None) -> dict:
+    state = {
+        "kept_log": log, "origin": origin, "service": log.split("_at_")[0], "direction": "up", "kept_head": head, "alarms": 0,
+        "source_lag": on_the_way, "waiting": 0, "last_contact_seconds": contact, "source_error": None, "cut": cut,
+    }
+    return {**state, "cut_between": between} if between else state
+
+
+def test_the_cut_link_shown_to_operators_in_the_federation_doc_is_what_status_prints() -> None:
+    """docs/federation.md, "For operators": a province keeping a district (huyen-a) and a commune
+    (xa-b) directly and a commune further down (xa-c, through huyen-a); xa-b's link is cut, and
+    huyen-a's link to xa-c. The block there is this report as `render_status` prints it."""
+    report = StatusReport(
+        "nats://127.0.0.1:14222", True, True,
+        services=[ServiceStatus("dossiers", True, 412, 0), ServiceStatus("federation", True)],
+        links=[
+            _link("dossiers_at_huyen_a", "huyen-a", 120, 0, 0.8),
+            _link("dossiers_at_xa_b", "xa-b", 96, 2, 61.0, cut=True),
+            _link("dossiers_at_xa_c", "xa-c", 230, 3, 47.2, cut=True, between=["huyen-a", "xa-c"]),
+        ],
+    )
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "federation.md").read_text(encoding="utf-8")
+    section = doc.split("## For operators", 1)[1]
+    shown = section.split("```text\n", 1)[1].split("\n```", 1)[0]
+    assert not report.healthy
+    assert shown == render_status(report, width=100).rstrip("\n")

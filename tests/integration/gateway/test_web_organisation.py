@@ -4,12 +4,17 @@ access table refuses (the import for a cell secretary) is refused by the page to
 
 from __future__ import annotations
 
+import html
+import io
+import re
 from collections.abc import AsyncIterator
+from datetime import date
 
 import pytest
+from openpyxl import Workbook
 
 from ketnap.services.gateway import events as gateway_events
-from tests.integration.gateway.webclient import PASSWORD, WebClient, hidden_fields, visible_text
+from tests.integration.gateway.webclient import PASSWORD, WebClient, csrf_of, hidden_fields, visible_text
 from tests.integration.gateway.world import World
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -66,3 +71,46 @@ async def test_what_the_access_table_refuses_the_page_refuses(world: World) -> N
         assert bad_day.status_code == 200 and "Không có ngày 31/02/2024 trong lịch." in visible_text(bad_day.text)
     finally:
         await client.close()
+
+
+def _workbook_of_two_sheets() -> bytes:
+    """What a board keeps: one sheet per kind, named by it, no «Loại dòng» column; a CCCD typed as a
+    number, so Excel dropped its leading zeros."""
+    book = Workbook()
+    units = book.active
+    units.title = "Tổ chức"
+    units.append(["Mã tổ chức", "Tên", "Loại", "Tổ chức cấp trên", "Ngày hiệu lực"])
+    units.append(["CB-A9", "Chi bộ Thôn Chín", "chi bộ", "DU-A", date(2020, 1, 1)])
+    members = book.create_sheet("Đảng viên")
+    members.append(["Số CCCD", "Họ và tên", "Loại", "Chi bộ", "Ngày hiệu lực", "Trạng thái"])
+    members.append([1090000069, "Lò Thị Chín", "chính thức", "CB-A9", "01/03/2021", "active"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def test_the_web_import_reads_a_workbook_as_the_cli_import_does(world: World, as_board: WebClient) -> None:
+    """One reader (the registry importer's `records_of`) for the CLI and the web: every sheet, a sheet
+    named by its kind, a CCCD given its zeros back; the web once read only the first sheet, as CSV."""
+    page = await as_board.get("/to-chuc/DU-A/nhap")
+    workbook = _workbook_of_two_sheets()
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    checked = await as_board.http.post(
+        "/to-chuc/DU-A/nhap", data={"csrf": csrf_of(page.text), "buoc": "kiem-tra"}, files={"tep": ("thon-chin.xlsx", workbook, xlsx)},
+    )
+    assert checked.status_code == 200, visible_text(checked.text)
+    assert "Tệp hợp lệ: 1 tổ chức, 1 đảng viên" in visible_text(checked.text)
+    fields = hidden_fields_of_import(checked.text)
+    assert fields["encoding"] == "base64"
+    written = await as_board.post("/to-chuc/DU-A/nhap", fields)
+    assert written.status_code == 200 and "Đã nhập: 1 tổ chức, 1 đảng viên" in visible_text(written.text), visible_text(written.text)
+    members = await world.query("bantochuc", "registry", "roster", {"organisation": "CB-A9", "on": "2025-01-01"})
+    assert members.status_code == 200 and members.json()["result"]["official_count"] == 1, members.text
+    assert await world.store("registry").read_stream("person-001090000069"), "the CCCD with its leading zeros"
+
+
+def hidden_fields_of_import(text: str) -> dict[str, str]:
+    """The hidden fields of the page's "Nhập" form (the checked file kept in the page)."""
+    start = text.index('<input type="hidden" name="buoc" value="nhap">')
+    form = text[text.rindex("<form", 0, start): text.index("</form>", start)]
+    return {name: html.unescape(value) for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)}

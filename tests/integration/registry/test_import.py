@@ -64,9 +64,12 @@ async def test_a_district_of_a_few_hundred_rows_is_imported_in_one_go(province: 
     assert not again.written and Problem(2, "code", "Mã tổ chức D1 đã có trong sổ đăng ký") in again.problems
     # ORG_CODE_UNIQUE: the same code in another case is the same unit.
     d1 = next(row for row in rows if row.get("record") == "organisation" and row.get("code") == "D1")
-    lower = await import_file(pool, write_csv(tmp_path / "viet-thuong.csv", [{**d1, "code": "d1"}]), schema=r.name)
+    lower = await import_file(
+        pool, write_csv(tmp_path / "viet-thuong.csv", [{**d1, "code": "d1"}, {**d1, "code": "X9"}, {**d1, "code": "x9"}]), schema=r.name,
+    )
     assert not lower.written
     assert Problem(2, "code", "Mã tổ chức d1 đã có trong sổ đăng ký [ORG_CODE_UNIQUE]: D1, mã tổ chức không phân biệt chữ hoa, chữ thường") in lower.problems
+    assert Problem(4, "code", "Mã tổ chức x9 trùng với mã X9 ở dòng 3 [ORG_CODE_UNIQUE]: mã tổ chức không phân biệt chữ hoa, chữ thường") in lower.problems
     assert await r.head() == head + result.events
 
 

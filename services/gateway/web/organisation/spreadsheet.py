@@ -1,61 +1,54 @@
-"""A file a person uploads for the registry's import, as the text the importer reads: a CSV or JSON
-file as it is (UTF-8), a spreadsheet (XLSX, its first sheet) as CSV with the same rows, so every
-problem the importer finds names the row the person sees in their spreadsheet."""
+"""A file a person uploads for the registry's import, as the registry's command carries it: a CSV
+or JSON file as its UTF-8 text, a spreadsheet (XLSX) as its bytes in base64. The registry reads
+both with the one reader the CLI's import uses (`ketnap.domain.spreadsheet.records_of`; the gateway
+reads a file's dossier rows with it too, taking_over.py): every sheet, a sheet named by its kind,
+a CCCD typed as a number, the line numbers the person sees."""
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
-from datetime import date, datetime
-
-from openpyxl import load_workbook
-
-from ketnap.services.gateway.web.vietnamese import shown_date
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Literal
 
 LIMIT_BYTES = 256 * 1024
 """What one import may carry (the registry's command goes over the bus in one message)."""
+
+WORKBOOK = b"PK\x03\x04"
+"""How an XLSX file starts (a zip): told by content, as the registry's reader tells it."""
 
 
 class NotReadable(ValueError):
     """The file cannot be read; the message says why, in Vietnamese."""
 
 
-def text_of(name: str, raw: bytes) -> str:
+@dataclass(frozen=True)
+class Upload:
+    """The `content` and `encoding` of the registry's `import_records`."""
+
+    content: str
+    encoding: Literal["utf-8", "base64"]
+
+    def raw(self) -> bytes:
+        """The file's bytes again, for the gateway's own reading of its dossier rows (taking_over.py)."""
+        if self.encoding == "utf-8":
+            return self.content.encode()
+        try:
+            return base64.b64decode(self.content, validate=True)
+        except binascii.Error:
+            raise NotReadable("Nội dung tệp đã kiểm tra bị hỏng; hãy chọn tệp và kiểm tra lại.") from None
+
+
+def upload_of(name: str, raw: bytes) -> Upload:
     if not raw:
         raise NotReadable("Hãy chọn một tệp có dữ liệu.")
     if len(raw) > LIMIT_BYTES:
         raise NotReadable(f"Tệp quá lớn: tối đa {LIMIT_BYTES // 1024} KiB mỗi lần nhập; hãy chia tệp theo từng đảng bộ.")
+    if raw.startswith(WORKBOOK):
+        return Upload(base64.b64encode(raw).decode("ascii"), "base64")
     if name.lower().endswith(".xlsx"):
-        return _sheet_as_csv(raw)
+        raise NotReadable("Không đọc được tệp bảng tính (XLSX): tệp hỏng hoặc không phải XLSX.")
     try:
-        return raw.decode("utf-8-sig")
+        return Upload(raw.decode("utf-8-sig"), "utf-8")
     except UnicodeDecodeError:
         raise NotReadable("Tệp CSV hoặc JSON phải lưu dạng UTF-8 (trong Excel: Lưu thành, chọn «CSV UTF-8»).") from None
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (datetime, date)):
-        return shown_date(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return " ".join(str(value).split())  # a line break inside a cell would shift the rows' numbers
-
-
-def _sheet_as_csv(raw: bytes) -> str:
-    try:
-        workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise NotReadable("Không đọc được tệp bảng tính (XLSX): tệp hỏng hoặc không phải XLSX.") from None
-    try:
-        sheet = workbook.worksheets[0]
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        for row in sheet.iter_rows(values_only=True):
-            cells = [_cell(v) for v in row]
-            writer.writerow(cells if any(cells) else [])
-        return out.getvalue()
-    finally:
-        workbook.close()
