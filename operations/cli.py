@@ -305,8 +305,8 @@ def registry_import(
         every row judged end to end by the services, written only when none is refused."""
         import nats
 
-        from ketnap.operations.paper_dossiers import take_over_file
         from ketnap.platform.bus import subjects
+        from ketnap.services.gateway.paper_dossiers import take_over_file
 
         raw = Path(file).read_bytes()
         nc = await nats.connect(nats_url, name="ketnap-cli", inbox_prefix=subjects.inbox_prefix(nats_url))

@@ -28,7 +28,7 @@ from ketnap.domain.rules.deadlines import probation_ends_on
 from ketnap.domain.values import CitizenId, IsoDate, folded
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
-from ketnap.platform.eventstore.store import record_from_row
+from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
 from ketnap.platform.projections import Projection, catch_up_own_log
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.deadlines import open_deadlines
@@ -94,7 +94,7 @@ class DossierIndex(Projection):
             dossier = kept
         else:
             rows = await conn.fetch(
-                f"SELECT * FROM {self.schema}.events WHERE stream_id = $1 AND stream_version <= $2 ORDER BY stream_version",
+                f"SELECT {_COLUMNS} FROM {self.schema}.events WHERE stream_id = $1 AND stream_version <= $2 ORDER BY stream_version",
                 event.stream_id, event.stream_version,
             )
             dossier = Dossier.replay(dossier_id, [record_from_row(r) for r in rows])

@@ -350,3 +350,8 @@ class ImportRecords(Command):
     )
     encoding: Literal["utf-8", "base64"] = Field(default="utf-8", description="cách ghi `content`: utf-8 (văn bản) hoặc base64 (tệp Excel)")
     dry_run: bool = True
+    dossiers_taken_over: bool = Field(
+        default=False,
+        description="các dòng hồ sơ đang làm và người thân do bên gửi tự tiếp nhận qua các dịch vụ hồ sơ, thẩm tra, "
+        "biểu quyết (trang nhập của ứng dụng web): sổ đăng ký bỏ qua các dòng đó thay vì báo lỗi",
+    )

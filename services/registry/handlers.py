@@ -501,6 +501,7 @@ async def import_records(ctx: ServiceContext, cmd: c.ImportRecords) -> Decision:
     (the same file twice records nothing twice). The answer lists every row's problem."""
     result = await import_bytes(
         ctx.pool, _file_bytes(cmd), cmd.file_name, schema=ctx.name, actor=cmd.actor, dry_run=cmd.dry_run, within=cmd.organisation,
+        dossiers_taken_over=cmd.dossiers_taken_over,
     )
     return Decision(f"import-{cmd.organisation}", 0, [], {
         "problems": [{"line": p.line, "field": p.field, "reason": p.reason} for p in result.problems],

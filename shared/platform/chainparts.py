@@ -35,15 +35,17 @@ MAX_PARTS = 4
 
 
 PARTS_VARIABLE = "KETNAP_AUDIT_PARTS"
-"""Set, the number of parts a long walk takes (1: one pass), in place of one a core (the bench
-compares both in one run)."""
+"""How many parts a long walk takes; unset, one pass. On the shared 2-core machine two parts were
+no faster than one pass (a part's process costs about half a second of CPU to start, docs/platform.md):
+the next quiet run of `python -m tests.bench --verify-only` says whether they become the default."""
 
 
 def parts_for(positions: int, cores: int | None = None) -> int:
-    """How many parts to walk `positions` in: one a core, none shorter than half of `PARALLEL_FROM`."""
+    """How many parts to walk `positions` in (`cores`, else `KETNAP_AUDIT_PARTS`, else one pass),
+    none shorter than half of `PARALLEL_FROM`."""
     if positions < PARALLEL_FROM:
         return 1
-    wanted = int(os.environ.get(PARTS_VARIABLE) or 0) or cores or os.cpu_count() or 1
+    wanted = cores or int(os.environ.get(PARTS_VARIABLE) or 0) or 1
     return max(1, min(wanted, MAX_PARTS, positions // (PARALLEL_FROM // 2)))
 
 

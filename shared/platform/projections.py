@@ -87,8 +87,12 @@ class LiveHandler:
         await self.projection.apply(conn, self.projection.schema, event, self.source)
 
     async def apply_batch(self, conn: asyncpg.Connection, events: list[RecordedEvent]) -> None:
-        """`Projection.apply_batch` on the live tables: a batched consumer's events at once."""
-        await self.projection.apply_batch(conn, self.projection.schema, [(self.source, event) for event in events])
+        """`Projection.apply_batch` on the live tables: a batched consumer's events at once, through
+        a `WriteBehind` as a build does (one statement and a savepoint an event is what bounded a
+        province's catch-up, issue 21)."""
+        writes = WriteBehind(conn)
+        await self.projection.apply_batch(writes, self.projection.schema, [(self.source, event) for event in events])
+        await writes.flush()
 
     def wants(self, event_type: str) -> bool:
         """Whether `apply` has anything to do with this type (`Projection.consumed`)."""
@@ -237,8 +241,9 @@ async def _nothing() -> AsyncIterator[list[RecordedEvent]]:
 
 
 async def _batches(reader: LogReader, projection: Projection, after: dict[str, int], as_of: AsOf) -> AsyncIterator[list[tuple[str, RecordedEvent]]]:
-    """The events to apply in batches of at most `BATCH`: interleaved by time, or log after log."""
-    if not projection.interleaved:
+    """The events to apply in batches of at most `BATCH`: interleaved by time, or log after log
+    (a projection of one log, or one that needs no interleaving)."""
+    if not projection.interleaved or len(projection.sources) == 1:
         for source in projection.sources:
             async for read in _read(reader, projection, source, after, as_of):
                 for first in range(0, len(read), BATCH):

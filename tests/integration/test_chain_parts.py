@@ -26,6 +26,7 @@ def test_the_parts_cover_every_position_once_in_order() -> None:
     assert parts_for(1_000, cores=2) == 1  # a short walk is not worth a process
     assert parts_for(1_000_000, cores=2) == 2
     assert parts_for(1_000_000, cores=64) == 4
+    assert parts_for(1_000_000) == 1  # unless KETNAP_AUDIT_PARTS asks for parts: one pass
 
 
 async def walks(pool: asyncpg.Pool, database_url: str, schema: str) -> tuple:
@@ -63,3 +64,19 @@ async def test_parts_at_once_find_what_one_pass_finds(
     else:
         assert parted.broken is not None and (parted.broken.position, parted.broken.kind) == (position, kind)
         assert parted.intact_to == position - 1
+
+
+async def test_a_part_is_walked_in_its_own_process_on_the_snapshot_it_was_given(
+    pool: asyncpg.Pool, store: EventStore, database_url: str
+) -> None:
+    from ketnap.platform.chainparts import _child
+
+    for i in range(SIZE):
+        await store.append(f"dossier-{i % 4}", i // 4, [NewEvent(event_type="Noted", data={"note": f"ghi chú {i}"})], META)
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
+        expected = await conn.fetchval(f"SELECT hash FROM {store.schema}.events WHERE position = 20")
+        await store.append("after-the-snapshot", 0, [NewEvent(event_type="Noted", data={"note": "sau"})], META)
+        found = await _child(database_url, snapshot, store.schema, 11, 20)
+    assert found is not None  # None: the process failed and the part would be walked by the caller
+    assert found == (20, expected, None)

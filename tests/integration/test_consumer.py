@@ -370,6 +370,42 @@ async def test_a_projection_is_not_handed_the_events_it_has_nothing_to_do_with_a
     assert [(r["position"], r["event_type"]) for r in seen] == [(p, "Counted") for p in range(1, 31, 3)]
 
 
+class SeenUnlessBroken(Projection):
+    """Writes a row for every event, then refuses a `Broken` one (its row must not stay)."""
+
+    def __init__(self, schema: str, source: str) -> None:
+        self.schema, self.name, self.sources = schema, f"{schema}.seen_unless_broken", (source,)
+        self.tables = {"seen": "position bigint PRIMARY KEY, event_type text NOT NULL"}
+
+    async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
+        await conn.execute(f"INSERT INTO {schema}.seen VALUES ($1, $2)", event.position, event.event_type)
+        if event.event_type == "Broken":
+            raise Unapplicable("this event can never be applied")
+
+
+async def test_a_projection_applies_a_fetched_batch_at_once_and_an_unapplicable_event_in_it_alone_is_dead_lettered(
+    pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    source = Service(await new_schema(pool))
+    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
+    seen = SeenUnlessBroken(target.name, source.name)
+    target.add_projection(seen)
+    async with pool.acquire() as conn:
+        await projections.create_tables(conn, seen, target.name)
+    await bootstrap_bus(nc.jetstream(), deployment, [source, target])
+    store = EventStore(pool, source.name)
+    for version in range(40):
+        await store.append("s", version, [NewEvent(event_type="Broken" if version == 16 else "Counted", data={})], META)
+    # Appended before the consumer starts: the whole log arrives in one fetched batch.
+    async with running(source, servers.nats_url, database_url, deployment), running(target, servers.nats_url, database_url, deployment):
+        await eventually(lambda: _checkpoints_at(pool, target.name, 40, count=1))
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(f"SELECT position FROM {target.name}.seen ORDER BY position")
+        dead = await conn.fetch(f"SELECT position FROM {target.name}.dead_letters")
+    assert [r["position"] for r in rows] == [p for p in range(1, 41) if p != 17]
+    assert [r["position"] for r in dead] == [17]
+
+
 async def test_events_passed_by_one_at_a_time_move_the_checkpoint_with_their_hash_even_when_another_moves_it_too(
     pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
 ) -> None:

@@ -1,4 +1,4 @@
-"""The dossier rows of an import file (operations/paper_dossiers.py): what each step needs, the order of
+"""The dossier rows of an import file (services/gateway/paper_dossiers.py): what each step needs, the order of
 the dates, NO_RULE_SET on each with the message every step gives, Vietnamese labels; the registry's own
 import leaves them to the take-over (command line) or refuses them (the web page)."""
 
@@ -10,7 +10,7 @@ from datetime import date
 import openpyxl
 
 from ketnap.domain.rules import RuleCode
-from ketnap.operations.paper_dossiers import PaperRelative, check_rows, dossier_id_of
+from ketnap.services.gateway.paper_dossiers import PaperRelative, check_rows, dossier_id_of
 from ketnap.services.registry.importer import DOSSIERS_ELSEWHERE, Problem, _validated, records_of
 
 HEAD = "Loại dòng,Số CCCD,Họ và tên,Chi bộ,Người giúp đỡ,Ngày vào danh sách cảm tình,Bước hiện tại,Ngày làm đơn,Giới tính\n"

@@ -182,7 +182,7 @@ async def test_an_import_from_a_spreadsheet_dry_run_then_import(page: Page, worl
     problems = page.locator("#loi-nhap tbody tr")
     await expect(problems).to_have_count(1)
     await expect(problems.first).to_contain_text("4")
-    await expect(problems.first).to_contain_text("citizen_id")
+    await expect(problems.first).to_contain_text("Số CCCD")
     await screenshot(page, "to-chuc-nhap-loi")
     await page.get_by_label("Tệp dữ liệu").set_input_files(spreadsheet(tmp_path / "dung.xlsx", [cell, member]))
     await page.get_by_role("button", name="Kiểm tra tệp (chưa ghi gì)").click()

@@ -432,7 +432,7 @@ class ConsumerRunner:
             if event.position != link.position + 1 or self._wants(event.event_type):
                 return False
             try:
-                link = next_link(link, event)
+                link = next_link(link, event, contents_checked=DECODED.contents_checked(event))
             except ChainRefused:
                 return False  # the usual way raises the alarm
         async with self.pool.acquire() as conn:

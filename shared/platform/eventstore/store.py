@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import hashlib
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
@@ -72,25 +73,41 @@ _new = object.__new__
 
 
 def record_from_row(row: asyncpg.Record) -> RecordedEvent:
-    # Positional: `_COLUMNS` is in the dataclass's field order, and a rebuild builds millions.
-    data = row[6]
+    # `_COLUMNS` is in the dataclass's field order, and a rebuild builds millions: the row is
+    # unpacked at once (a fifth cheaper than fifteen lookups by index), each slot set directly.
+    (position, stream_id, stream_version, event_id, event_type, schema_version, data, actor, organisation,
+     correlation_id, causation_id, recorded_at, previous_hash, hash_, traceparent) = row
     event = _new(RecordedEvent)
-    _position(event, row[0])
-    _stream_id(event, row[1])
-    _stream_version(event, row[2])
-    _event_id(event, row[3])
-    _event_type(event, row[4])
-    _schema_version(event, row[5])
-    _data(event, decode_json(data) if isinstance(data, str) else data)
-    _actor(event, row[7])
-    _organisation(event, row[8])
-    _correlation_id(event, row[9])
-    _causation_id(event, row[10])
-    _recorded_at(event, row[11])
-    _previous_hash(event, row[12])
-    _hash(event, row[13])
-    _traceparent(event, row[14])
+    _position(event, position)
+    _stream_id(event, stream_id)
+    _stream_version(event, stream_version)
+    _event_id(event, event_id)
+    _event_type(event, event_type)
+    _schema_version(event, schema_version)
+    _data(event, decode_json(data) if type(data) is str else data)
+    _actor(event, actor)
+    _organisation(event, organisation)
+    _correlation_id(event, correlation_id)
+    _causation_id(event, causation_id)
+    _recorded_at(event, recorded_at)
+    _previous_hash(event, previous_hash)
+    _hash(event, hash_)
+    _traceparent(event, traceparent)
     return event
+
+
+def records_from_rows(rows: list[asyncpg.Record]) -> list[RecordedEvent]:
+    """Every row's event, with the cyclic garbage collector held off while they are built: a batch
+    of thousands of new objects, all kept, otherwise sets off collection after collection, each
+    walking the young objects again (2/5 of a decoded log read's CPU, profiled for issue 21). No
+    other task runs meanwhile (nothing here awaits); a collector someone else stopped stays stopped."""
+    if not gc.isenabled():
+        return [record_from_row(r) for r in rows]
+    gc.disable()
+    try:
+        return [record_from_row(r) for r in rows]
+    finally:
+        gc.enable()
 
 
 @dataclass
@@ -383,7 +400,7 @@ class EventStore:
         else:
             async with self.pool.acquire() as conn:
                 rows = await conn.fetch(query, stream_id, after_version)
-        return [record_from_row(r) for r in rows]
+        return records_from_rows(rows)
 
     async def stream_version(self, stream_id: str) -> int:
         """How many events one stream holds (0: none yet), from its unique index alone."""
@@ -424,7 +441,7 @@ class EventStore:
                 )
             if not rows:
                 return
-            batch = [record_from_row(r) for r in rows]
+            batch = records_from_rows(rows)
             yield batch
             position = batch[-1].position
             if len(rows) < batch_size:

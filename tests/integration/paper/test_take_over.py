@@ -15,11 +15,11 @@ import asyncpg
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from ketnap.operations.paper_dossiers import Progress, TakeOverResult, take_over_file
 from ketnap.platform.bus import requests
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service
 from ketnap.services.dossiers import events as dossier_events
+from ketnap.services.gateway.paper_dossiers import Progress, TakeOverResult, take_over_file
 from ketnap.services.registry.importer import import_bytes
 from tests.conftest import eventually
 from tests.integration.demo.conftest import five_services

@@ -15,8 +15,8 @@ import asyncpg
 import pytest
 
 from ketnap.domain.calendar import today_in_vietnam
-from ketnap.operations.paper_dossiers import Act, TakeOver, Wait, check_rows, dossier_id_of, road
-from ketnap.services.registry.importer import records_of
+from ketnap.domain.spreadsheet import records_of
+from ketnap.services.gateway.paper_dossiers import Act, TakeOver, Wait, check_rows, dossier_id_of, road
 from tests.integration.demo.conftest import five_services
 from tests.integration.paper.test_take_over import World
 from tests.integration.paper.test_take_over_cases import (

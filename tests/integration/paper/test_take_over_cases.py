@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from ketnap.operations.paper_dossiers import check_rows, dossier_id_of
+from ketnap.services.gateway.paper_dossiers import check_rows, dossier_id_of
 from ketnap.services.registry.importer import import_bytes, records_of
 from tests.conftest import eventually
 from tests.integration.demo.conftest import five_services

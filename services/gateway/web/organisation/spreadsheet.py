@@ -1,11 +1,13 @@
 """A file a person uploads for the registry's import, as the registry's command carries it: a CSV
 or JSON file as its UTF-8 text, a spreadsheet (XLSX) as its bytes in base64. The registry reads
-both with the one reader the CLI's import uses (`ketnap.services.registry.importer.records_of`):
-every sheet, a sheet named by its kind, a CCCD typed as a number, the line numbers the person sees."""
+both with the one reader the CLI's import uses (`ketnap.domain.spreadsheet.records_of`; the gateway
+reads a file's dossier rows with it too, taking_over.py): every sheet, a sheet named by its kind,
+a CCCD typed as a number, the line numbers the person sees."""
 
 from __future__ import annotations
 
 import base64
+import binascii
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,6 +28,15 @@ class Upload:
 
     content: str
     encoding: Literal["utf-8", "base64"]
+
+    def raw(self) -> bytes:
+        """The file's bytes again, for the gateway's own reading of its dossier rows (taking_over.py)."""
+        if self.encoding == "utf-8":
+            return self.content.encode()
+        try:
+            return base64.b64decode(self.content, validate=True)
+        except binascii.Error:
+            raise NotReadable("Nội dung tệp đã kiểm tra bị hỏng; hãy chọn tệp và kiểm tra lại.") from None
 
 
 def upload_of(name: str, raw: bytes) -> Upload:

@@ -16,10 +16,12 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
+from ketnap.domain.spreadsheet import column_header, headers_of, records_of
 from ketnap.platform.commands import Conflict, Forbidden, NotFound
 from ketnap.services.gateway.access import QUERIES
 from ketnap.services.gateway.scope import covers
 from ketnap.services.gateway.web.forms import FormState, blank, error_of, keeps_key, read, refused
+from ketnap.services.gateway.web.organisation import taking_over
 from ketnap.services.gateway.web.organisation.acts import BY_SLUG, UNIT_ACTS, UnitAct
 from ketnap.services.gateway.web.organisation.spreadsheet import NotReadable, Upload, upload_of
 from ketnap.services.gateway.web.organisation.tree import branches
@@ -248,16 +250,49 @@ async def import_sent(request: Request, code: str, who: SignedIn = Depends(signe
         return await render(request, who, "organisation_import.html", status_code=422, unit=unit, checked=None, problem=str(error),
                             key=str(uuid.uuid4()))
     key = str(form.get("idempotency_key") or uuid.uuid4()) if writing else str(uuid.uuid4())
-    reply = await web.send(who, "registry", "import_records", key, {
-        "organisation": code, "file_name": name, "content": file.content, "encoding": file.encoding, "dry_run": not writing,
-    })
-    if not reply.get("ok"):
-        error = error_of(reply)
-        return await render(request, who, "organisation_import.html", status_code=STATUS_OF_REFUSAL.get(error.code, 422), unit=unit,
-                            checked=None, problem=error.message, key=str(uuid.uuid4()))
-    result = reply.get("result") or {}
+    raw = file.raw()
+    dossiers = taking_over.has_dossier_rows(raw, name)
+    result: dict[str, Any] = {}
+    if not dossiers or taking_over.has_registry_rows(raw, name):
+        # The registry's rows first, as the CLI: the dossiers taken over may be in cells the file establishes.
+        reply = await web.send(who, "registry", "import_records", key, {
+            "organisation": code, "file_name": name, "content": file.content, "encoding": file.encoding, "dry_run": not writing,
+            "dossiers_taken_over": dossiers,
+        })
+        if not reply.get("ok"):
+            error = error_of(reply)
+            return await render(request, who, "organisation_import.html", status_code=STATUS_OF_REFUSAL.get(error.code, 422),
+                                unit=unit, checked=None, problem=error.message, key=str(uuid.uuid4()))
+        result = reply.get("result") or {}
+    if dossiers and not result.get("problems"):
+        job = taking_over.start(web, who, unit["code"], name, file, writing=writing)
+        return redirect(request, f"/to-chuc/{unit['code']}/nhap/ho-so/{job.id}")
     counts = ", ".join(f"{n} {COUNT_WORDS.get(k, k)}" for k, n in (result.get("counts") or {}).items() if n)
     return await render(
         request, who, "organisation_import.html", status_code=200 if not result.get("problems") else 422, unit=unit,
-        checked=result, counts=counts, file_name=name, content=file.content, encoding=file.encoding, problem=None, key=str(uuid.uuid4()),
+        checked=_with_columns(result, raw, name), counts=counts, file_name=name, content=file.content, encoding=file.encoding,
+        problem=None, key=str(uuid.uuid4()),
     )
+
+
+def _with_columns(result: dict[str, Any], raw: bytes, name: str) -> dict[str, Any]:
+    """Each problem under the column header the spreadsheet gives its field (the registry names the field)."""
+    headers = headers_of(records_of(raw, name)[0])
+    problems = [
+        {**p, "column": column_header(p.get("field") or "", headers) if p.get("field") else ""} for p in result.get("problems") or []
+    ]
+    return {**result, "problems": problems}
+
+
+@router.get("/to-chuc/{code}/nhap/ho-so/{job_id}")
+async def taking_over_page(request: Request, code: str, job_id: str, who: SignedIn = Depends(signed_in)) -> Response:
+    """The dossiers of an import being judged or taken over: progress until done, then every
+    problem (line, column, rule code) or what was taken over. The page asks again while it runs."""
+    web = web_of(request)
+    _may_import(web, who)
+    job = taking_over.job_of(job_id, who)
+    if job is None or job.unit != code:
+        raise NotFound("Không có lượt nhập này (đã quá lâu hoặc của người khác); hãy chọn tệp và kiểm tra lại.")
+    unit = await _organisation(web, who, code, web.today())
+    status = 200 if not job.finished or not job.problems else 422
+    return await render(request, who, "organisation_taking_over.html", status_code=status, unit=unit, job=job, key=str(uuid.uuid4()))

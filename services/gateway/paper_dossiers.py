@@ -11,6 +11,10 @@ report like one run here, and the later steps continue live. Between two owners 
 for the consumer that carries the dossier from one to the next (a verification case opened, a
 certification seen by the dossier, a voting chain opened), as `operations/demo` does.
 
+It lives in the gateway, which speaks to every service over NATS as the person signed in: the web's
+import page and the HTTP API take dossiers over as that person within their scope
+(`web/pages/paper_import.py`), the operator's `ketnap registry import` as the operator.
+
 All or nothing per file. A file is first checked row by row for what needs no service (fields,
 order of dates, NO_RULE_SET), then every row is judged end to end without writing: each owning
 service decides its steps of the row on a scratch copy (`<service>.query.judge`,
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
@@ -40,12 +44,12 @@ from nats.aio.client import Client as NatsClient
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ketnap.domain.rules import check_rule_set_covers
+from ketnap.domain.spreadsheet import Problem, Record, labelled, reason_of, records_of
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import Unavailable
 from ketnap.platform.logging import get_logger
 from ketnap.services.dossiers.commands import TAKEN_OVER_STEPS
 from ketnap.services.dossiers.values import STEP_LABELS, GeneralEducation, ProfessionalQualification, Relation, Step, UnionKind
-from ketnap.services.registry.importer import Problem, Record, _reason, labelled, records_of
 from ketnap.services.registry.values import normalised_text, parse_user_date
 
 log = get_logger(__name__)
@@ -300,7 +304,7 @@ def check_rows(records: list[Record]) -> tuple[list[tuple[int, PaperDossierRow]]
             row = PaperDossierRow.model_validate({**record.fields, "relatives": [relative for _, relative in own]})
         except pydantic.ValidationError as error:
             for e in error.errors(include_url=False, include_input=False):
-                problems.append(Problem(record.line, ".".join(str(p) for p in e["loc"]), _reason(e)))
+                problems.append(Problem(record.line, ".".join(str(p) for p in e["loc"]), reason_of(e)))
             continue
         found = _row_problems(row)
         if row.citizen_id in seen:
@@ -325,7 +329,7 @@ def _relatives_of(records: list[Record]) -> tuple[dict[str, list[tuple[int, Pape
             relative = PaperRelative.model_validate(record.fields)
         except pydantic.ValidationError as error:
             for e in error.errors(include_url=False, include_input=False):
-                problems.append(Problem(record.line, ".".join(str(p) for p in e["loc"]), _reason(e)))
+                problems.append(Problem(record.line, ".".join(str(p) for p in e["loc"]), reason_of(e)))
             continue
         relatives.setdefault(relative.applicant_citizen_id, []).append((record.line, relative))
     return relatives, problems
@@ -621,10 +625,16 @@ JUDGE_SECONDS = 30.0
 """How long one service may take to judge its steps of a row (it asks the registry on each)."""
 
 
+_FIELD_OF_RULE = {"rule:SOURCE_HELPER": "helper_citizen_id"}
+"""The row's field a rule's refusal is about when the service names none and it is not the act's own
+date: the page shows the problem under that column (the helper's, not the opening date's)."""
+
+
 def _refused(act: Act, error: Mapping[str, Any]) -> Refused:
     details = error.get("details") or {}
+    code = str(error.get("code") or "")
     return Refused(
-        step=act.name, code=str(error.get("code") or ""), field=str(details.get("field") or act.field_name),
+        step=act.name, code=code, field=str(details.get("field") or _FIELD_OF_RULE.get(code) or act.field_name),
         reason=str(error.get("message") or "Dịch vụ từ chối"),
     )
 
@@ -661,9 +671,15 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     return value
 
+Permit = Callable[[int, PaperDossierRow], Awaitable[Problem | None]]
+"""Whether the person importing may take the row over (its cell within their scope): None, or the
+row's problem. The web's import page asks the gateway's access table (`web/organisation/taking_over.py`)."""
+
+
 async def take_over_file(
     nc: NatsClient, raw: bytes, name: str, *, actor: str, scope: str | None, dry_run: bool = False,
     services: Mapping[str, str] | None = None, wait_seconds: float = WAIT_SECONDS, progress: Progress | None = None,
+    permit: Permit | None = None,
 ) -> tuple[TakeOverResult, int]:
     """The dossier rows of a file taken over, all or nothing: every row checked and judged end to
     end (`dry_run`: only that), and written only when no row has a problem. The result and how many rows."""
@@ -671,6 +687,11 @@ async def take_over_file(
     if problems:
         return TakeOverResult(problems=sorted(problems)), 0
     rows, row_problems = check_rows(records)
+    if permit is not None:
+        # A row outside the person's scope is a problem of that row, and is not even judged.
+        refused = [(line, found) for line, row in rows if (found := await permit(line, row)) is not None]
+        row_problems += [found for _, found in refused]
+        rows = [(line, row) for line, row in rows if line not in {line for line, _ in refused}]
     count = len(rows) + len({p.line for p in row_problems})
     take_over = TakeOver(nc, actor=actor, scope=scope, services=services, wait_seconds=wait_seconds, progress=progress)
     if row_problems or dry_run:
