@@ -52,6 +52,7 @@ from ketnap.platform.eventstore.pool import create_pool
 from ketnap.platform.jsoncodec import MalformedJson, decode_bounded
 from ketnap.platform.logging import configure_logging, get_logger
 from ketnap.platform.outages import UNAVAILABLE, is_outage
+from ketnap.platform.problems import why
 from ketnap.platform.projections import Projection
 from ketnap.platform.settings import Settings
 from ketnap.platform.turns import turn
@@ -305,8 +306,9 @@ def _error_reply(error: DomainError) -> Reply:
 
 def validation_error_body(errors: Sequence[Mapping[str, Any]]) -> ErrorBody:
     """The `validation` error for pydantic's error list (`loc`, `type`, `msg`): the fields named in
-    Vietnamese, never the values given (they may be personal data)."""
-    problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["type"], "detail": e["msg"]} for e in errors]
+    Vietnamese, each with why in Vietnamese (`problems.why`), never the values given (they may be
+    personal data)."""
+    problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["type"], "detail": why(e)} for e in errors]
     fields = ", ".join(p["field"] or "(thân lệnh)" for p in problems)
     return ErrorBody(code="validation", message=f"Dữ liệu không hợp lệ ở trường: {fields}", details={"problems": problems})
 

@@ -40,7 +40,12 @@ async def cells(web: Web, who: SignedIn) -> dict[str, str]:
 
 
 async def _cells(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:
-    return Offer(await cells(web, who))
+    """The cells to choose from; a person with one cell (its secretary) opening a dossier has it
+    chosen, rather than "Chọn…" refused with "Hãy chọn chi bộ". A dossier's transfer is never
+    preselected: its one cell would be the dossier's own."""
+    choices = await cells(web, who)
+    only = next(iter(choices)) if len(choices) == 1 and dossier is None else ""
+    return Offer(choices, preselect=only)
 
 
 async def _committees(web: Web, who: SignedIn, dossier: Dossier, typed: Typed) -> Offer:

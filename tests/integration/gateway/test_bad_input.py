@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -68,6 +69,27 @@ async def test_wrong_types_and_unknown_fields_are_422_naming_the_fields(world: W
     query = error_of(await world.query("bithu.a1", "voting", "deadlines", {"organisation": ["CB-A1"]}), 422, "validation")
     assert query["message"] == "Dữ liệu không hợp lệ ở trường: organisation"
 
+
+
+ENGLISH = re.compile(r"\b(Field|required|Input|should|Value|valid|error|least|most|items|characters|after|validation)\b")
+
+
+@pytest.mark.parametrize("hostile", [
+    {},
+    {**OPEN, "cell": ["CB-A1"], "citizen_id": None, "full_name": {"a": 1}, "opened_on": True},
+    {**OPEN, "full_name": "a" * 20000},
+    {**OPEN, "full_name": "", "citizen_id": "abc"},
+    {**OPEN, "opened_on": "2024-02-31"},
+    {**OPEN, "opened_on": "31/02/2024"},
+    {**OPEN, "readmission": "có"},
+])
+async def test_every_problem_says_why_in_vietnamese(world: World, unchanged: None, hostile: dict) -> None:
+    """A system's developer or a staffer reading the answer learns why each field was refused in
+    Vietnamese, as the web form says it: never pydantic's English ("Field required")."""
+    error = error_of(await world.command("bithu.a1", "dossiers", "open_dossier", hostile), 422, "validation")
+    for problem in error["details"]["problems"]:
+        assert problem["field"] and problem["detail"], problem
+        assert not ENGLISH.search(problem["detail"]), problem
 
 async def test_an_oversized_body_is_413(world: World, unchanged: None) -> None:
     big = {**OPEN, "full_name": "x" * (300 * 1024)}

@@ -157,3 +157,16 @@ async def test_a_former_member_is_opened_as_a_readmission_with_the_old_party_car
     declared = (await world.query("bithu.a1", "dossiers", "dossier", {"dossier_id": dossier})).json()["result"]["readmission"]
     assert declared == {"left_on": "2020-06-01", "left_for": "name_removed", "conviction_cleared_on": None, "readmitted_before": False,
                         "first_admitted_on": "2000-05-19", "party_card_number": "12.345.678"}
+
+
+async def test_a_cell_secretary_opens_a_dossier_in_their_cell_without_choosing_it(world: World, as_cell: WebClient) -> None:
+    """A cell's secretary has one cell: the opening form has it chosen, not "Chọn…" refused with
+    "Hãy chọn chi bộ"; the commune's staff, with several cells, chooses."""
+    page = (await as_cell.get("/ho-so/mo-moi")).text
+    assert re.search(r'<option value="CB-A1"[^>]*\bselected\b', page), re.findall(r"<option[^>]*>", page)
+    staff = WebClient(world)
+    try:
+        await staff.sign_in("canbo.a")
+        assert not re.search(r"<option value=\"CB-A[12]\"[^>]*\bselected\b", (await staff.get("/ho-so/mo-moi")).text)
+    finally:
+        await staff.close()

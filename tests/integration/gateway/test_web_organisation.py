@@ -114,3 +114,23 @@ def hidden_fields_of_import(text: str) -> dict[str, str]:
     start = text.index('<input type="hidden" name="buoc" value="nhap">')
     form = text[text.rindex("<form", 0, start): text.index("</form>", start)]
     return {name: html.unescape(value) for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)}
+
+
+async def test_a_unit_page_links_only_to_units_the_person_may_open(world: World) -> None:
+    """A cell secretary's own cell names the committee above it, but as words: a link there
+    would lead to a refusal (the committee lies outside the cell's subtree)."""
+    client = WebClient(world)
+    try:
+        await client.sign_in("bithu.a1")
+        unit = await client.get("/to-chuc/CB-A1")
+        assert unit.status_code == 200 and "Trực thuộc" in visible_text(unit.text)
+        for href in re.findall(r'href="(/to-chuc/[^"?]+)', unit.text):
+            assert (await client.get(href)).status_code == 200, href
+        board = WebClient(world)
+        try:
+            await board.sign_in("bantochuc")
+            assert 'href="/to-chuc/DU-A"' in (await board.get("/to-chuc/CB-A1")).text  # the board reaches it
+        finally:
+            await board.close()
+    finally:
+        await client.close()

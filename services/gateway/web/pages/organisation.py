@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from ketnap.domain.spreadsheet import column_header, headers_of, records_of
 from ketnap.platform.commands import Conflict, Forbidden, NotFound
 from ketnap.services.gateway.access import QUERIES
+from ketnap.services.gateway.scope import covers
 from ketnap.services.gateway.web.forms import FormState, blank, error_of, keeps_key, read, refused
 from ketnap.services.gateway.web.organisation import taking_over
 from ketnap.services.gateway.web.organisation.acts import BY_SLUG, UNIT_ACTS, UnitAct
@@ -111,8 +112,12 @@ async def unit_page(request: Request, code: str, who: SignedIn = Depends(signed_
     web = day.web
     acts = [u.act for u in UNIT_ACTS if web.may(who, "command", u.act.service, u.act.command)] if day.is_today else []
     done = BY_SLUG.get(request.query_params.get("xong", ""))
+    unit = await day.read("organisation")
+    # The unit above is named always, but linked only when the person may open it: a cell's
+    # secretary would otherwise be led to a refusal.
+    above = [a["code"] for a in unit.get("ancestors") or []]
     return await render(
-        request, who, "organisation_unit.html", unit=await day.read("organisation"), **await day.tree(),
+        request, who, "organisation_unit.html", unit=unit, **await day.tree(), may_open_above=covers(who.principal.organisation, above),
         quotas=(await day.read("quotas")).get("quotas", []), acts=acts, done=done.act if done else None,
         may_import=web.may(who, *IMPORT) and day.is_today, **day.shown(),
     )
