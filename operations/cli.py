@@ -270,8 +270,9 @@ def registry_import(
     chỉ ghi khi không hồ sơ nào bị từ chối; nhập lại cùng tệp sau khi bị gián đoạn thì ghi tiếp."""
     from pathlib import Path
 
+    from ketnap.domain.spreadsheet import headers_of
     from ketnap.operations.terminal import steps
-    from ketnap.services.registry.importer import import_file, render_problems
+    from ketnap.services.registry.importer import import_file, read_records, render_problems
 
     settings = _settings()
     nats_url, database_url = _connection_urls(settings)
@@ -283,7 +284,8 @@ def registry_import(
                 result = await import_file(pool, Path(file), actor=actor, dry_run=dry_run, progress=step, dossiers_taken_over=True)
         finally:
             await pool.close()
-        for line in render_problems(result.problems):
+        headers = headers_of(read_records(Path(file))[0])  # problems named by the file's own column headers
+        for line in render_problems(result.problems, headers):
             typer.echo(line)
         labels = {
             "organisations": "tổ chức", "members": "đảng viên", "paper_admissions": "đảng viên kết nạp trên giấy",
@@ -305,6 +307,7 @@ def registry_import(
         every row judged end to end by the services, written only when none is refused."""
         import nats
 
+        from ketnap.domain.spreadsheet import headers_of, records_of
         from ketnap.platform.bus import subjects
         from ketnap.services.gateway.paper_dossiers import take_over_file
 
@@ -329,7 +332,7 @@ def registry_import(
             await nc.drain()
         if not count:
             return True
-        for line in render_problems(taken.problems):
+        for line in render_problems(taken.problems, headers_of(records_of(raw, Path(file).name)[0])):
             typer.echo(line)
         done = len(taken.dossiers)
         if dry_run:

@@ -375,9 +375,11 @@ def _element_lines(text: str) -> dict[tuple[str, int], int]:
 
 
 
-def render_problems(problems: Iterable[Problem]) -> list[str]:
+def render_problems(problems: Iterable[Problem], headers: dict[str, str] | None = None) -> list[str]:
+    """The problems as a person reads them: each under the column as the file heads it (`headers`,
+    from `headers_of`), as the web's import page shows it, never the internal field name."""
     return [
-        f"Dòng {p.line}" + (f", trường {p.field}" if p.field else "") + f": {p.reason}" if p.line else p.reason
+        f"Dòng {p.line}" + (f", cột «{column_header(p.field, headers)}»" if p.field else "") + f": {p.reason}" if p.line else p.reason
         for p in problems
     ]
 

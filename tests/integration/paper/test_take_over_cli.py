@@ -112,7 +112,7 @@ async def test_the_cli_judges_an_excel_file_of_paper_dossiers_whole_and_writes_i
         code, out, err = await ketnap(str(short), *dry_run)
         assert code == 1, out + err
         refused = [line for line in out.splitlines() if line.startswith("Dòng")]
-        assert len(refused) == 1 and refused[0].startswith("Dòng 3, trường cell_agree: [CELL_2_3] "), out
+        assert len(refused) == 1 and refused[0].startswith("Dòng 3, cột «Số phiếu tán thành»: [CELL_2_3] "), out
         assert "2/2 hồ sơ đã xét" in err
         assert "hồ sơ đã ghi" not in err
         assert await _head(database_url, "dossiers") == 0  # not even the row at the letter, nor line 3's earlier steps

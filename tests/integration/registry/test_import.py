@@ -158,8 +158,8 @@ async def test_the_ketnap_command_imports_a_file_into_the_registry(servers: Serv
     code, out, _ = await ketnap(str(write_csv(tmp_path / "again.csv", rows[:2])))
     assert code == 1
     assert out.splitlines() == [
-        "Dòng 2, trường code: Mã tổ chức T01 đã có trong sổ đăng ký",
-        "Dòng 3, trường code: Mã tổ chức D1 đã có trong sổ đăng ký",
+        "Dòng 2, cột «Mã»: Mã tổ chức T01 đã có trong sổ đăng ký",
+        "Dòng 3, cột «Mã»: Mã tổ chức D1 đã có trong sổ đăng ký",
         "Có 2 lỗi; không nhập gì.",
     ]
     pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
