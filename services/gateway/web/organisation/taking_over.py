@@ -1,142 +1,25 @@
 """Taking over dossiers begun on paper from the import page (tiếp nhận hồ sơ giấy): the file's
-dossier rows judged ("Kiểm tra") or taken over ("Nhập") by `ketnap.services.gateway.paper_dossiers`,
-the driver the operator's `ketnap registry import` uses, as the person signed in.
-
-Scope: a row is taken over only when the person may send `take_over_dossier` for its cell (the
-access table's role and scope, `scope.authorise`), so a board takes over the dossiers of the cells
-of its own subtree only; a row outside is that row's problem and the file is not written. The
-row's later acts are then sent for that cell, as the operator's tool sends them: a decision made
-on paper by the committee above the board is part of the dossier taken over, not an act of the
-board's own.
-
-A file of many rows takes minutes (each row is judged by three services, then written step by
-step), longer than a page may wait: the work runs as a job of the gateway's process, and the page
-asks for its progress (`Job`) until it is done. A job is the person's own: another login gets 404.
+dossier rows judged ("Kiểm tra") or taken over ("Nhập") as the person signed in, by the gateway's
+job (`ketnap.services.gateway.paper_jobs`, the one the HTTP API starts too): scope, progress, and
+the job being the person's own are said there.
 """
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
-
-from ketnap.domain.spreadsheet import Problem, column_header, headers_of, records_of
-from ketnap.platform.commands import DomainError
-from ketnap.platform.logging import get_logger
-from ketnap.services.gateway.api import validated, values_of
-from ketnap.services.gateway.paper_dossiers import PaperDossierRow, TakeOverResult, road, take_over_file
-from ketnap.services.gateway.scope import authorise, refuse_role
+from ketnap.services.gateway.paper_jobs import JOBS, Job, has_dossier_rows, has_registry_rows
+from ketnap.services.gateway.paper_jobs import job_of as _job_of
+from ketnap.services.gateway.paper_jobs import start as _start
 from ketnap.services.gateway.web.organisation.spreadsheet import Upload
 from ketnap.services.gateway.web.page import Web
 from ketnap.services.gateway.web.session import SignedIn
 
-log = get_logger(__name__)
-
-DOSSIER_RECORDS = frozenset({"dossier", "relative"})
-KEPT_JOBS = 50
-"""Finished jobs kept for their pages (the oldest forgotten first): a page reloaded shows the result."""
-STAGE_WORDS = {"judged": "Đã xét", "written": "Đã ghi"}
-
-
-@dataclass
-class Job:
-    id: str
-    login: str
-    unit: str
-    writing: bool
-    file_name: str
-    file: Upload
-    stage: str = "judged"
-    done: int = 0
-    total: int = 0
-    rows: int = 0
-    finished: bool = False
-    problems: list[dict[str, Any]] = field(default_factory=list)
-    dossiers: list[str] = field(default_factory=list)
-    task: asyncio.Task[None] | None = None
-
-    @property
-    def progress(self) -> str:
-        return f"{STAGE_WORDS[self.stage]} {self.done}/{self.total} hồ sơ"
-
-
-JOBS: dict[str, Job] = {}
-
-
-def has_dossier_rows(raw: bytes, name: str) -> bool:
-    records, _ = records_of(raw, name)
-    return any(record.record in DOSSIER_RECORDS for record in records)
-
-
-def has_registry_rows(raw: bytes, name: str) -> bool:
-    records, problems = records_of(raw, name)
-    return bool(problems) or any(record.record not in DOSSIER_RECORDS for record in records)
+__all__ = ["JOBS", "Job", "has_dossier_rows", "has_registry_rows", "job_of", "start"]
 
 
 def job_of(job_id: str, who: SignedIn) -> Job | None:
-    job = JOBS.get(job_id)
-    return job if job is not None and job.login == who.principal.login else None
+    return _job_of(job_id, who.principal.login)
 
 
 def start(web: Web, who: SignedIn, unit: str, file_name: str, file: Upload, *, writing: bool) -> Job:
-    job = Job(str(uuid.uuid4()), who.principal.login, unit, writing, file_name, file)
-    for old in [j for j in JOBS.values() if j.finished][: max(0, len(JOBS) - KEPT_JOBS + 1)]:
-        JOBS.pop(old.id, None)
-    JOBS[job.id] = job
-    job.task = asyncio.get_running_loop().create_task(_run(web, who, job))
-    return job
-
-
-async def _run(web: Web, who: SignedIn, job: Job) -> None:
-    def progress(stage: str, done: int, total: int) -> None:
-        job.stage, job.done, job.total = stage, done, total
-
-    raw = job.file.raw()
-    headers = headers_of(records_of(raw, job.file_name)[0])
-    try:
-        result, job.rows = await take_over_file(
-            web.gateway.nc, raw, job.file_name, actor=who.principal.login, scope=None, dry_run=not job.writing,
-            services=web.gateway.names, progress=progress, permit=permitted(web, who),
-        )
-    except Exception as error:  # the page says so; the log says what, never the file's content
-        log.error("paper dossiers not taken over", error=type(error).__name__, writing=job.writing)
-        result = TakeOverResult(problems=[Problem(0, "", "Lỗi hệ thống khi xét hồ sơ; chưa ghi gì thêm. Hãy nhập lại tệp sau.")])
-    job.problems = [_shown(problem, headers) for problem in result.problems]
-    job.dossiers = list(result.dossiers.values())
-    job.finished = True
-    log.info("paper dossiers judged" if not job.writing else "paper dossiers written", rows=job.rows,
-             problems=len(job.problems), written=len(job.dossiers))
-
-
-def _shown(problem: Problem, headers: dict[str, str]) -> dict[str, Any]:
-    """A problem as the page lists it: the column as the spreadsheet heads it, the rule code apart."""
-    return {
-        "line": problem.line, "column": column_header(problem.field, headers) if problem.field else "",
-        "reason": problem.reason, "code": problem.code.removeprefix("rule:"),
-    }
-
-
-def permitted(web: Web, who: SignedIn) -> Callable[[int, PaperDossierRow], Awaitable[Problem | None]]:
-    """The access table's answer for `take_over_dossier` of the row's cell, as the API would give it."""
-    endpoint = web.endpoint("command", "dossiers", "take_over_dossier")
-
-    async def permit(line: int, row: PaperDossierRow) -> Problem | None:
-        opening = road(row)[0]
-        try:
-            if refusal := refuse_role(endpoint.access, who.principal.role, endpoint.what):
-                raise refusal
-            message = {**_plain(opening.body), "idempotency_key": str(uuid.uuid4()), "actor": who.principal.login,
-                       "scope": who.principal.organisation}
-            await authorise(who.principal, endpoint.access, values_of(validated(endpoint.model, message)), web.gateway.directory,
-                            opens_dossier=True)
-        except DomainError as refusal:
-            return Problem(line, "organisation", refusal.message, refusal.code)
-        return None
-
-    return permit
-
-
-def _plain(body: dict[str, Any]) -> dict[str, Any]:
-    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in body.items()}
+    return _start(web.gateway, who.principal, web.endpoint("command", "dossiers", "take_over_dossier"), unit, file_name,
+                  file.raw(), writing=writing, file=file)
