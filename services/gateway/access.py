@@ -202,6 +202,14 @@ QUERIES: dict[tuple[str, str], Access] = {
     **{(service, "verify_log"): _c(INSPECTOR, ADMIN) for service in VERIFIED_LOGS},
 }
 
+GATEWAY_JOBS: dict[tuple[str, str], Access] = {
+    ("gateway", "take_over_paper_dossiers"): _c(*COMMANDS[("registry", "import_records")].roles, scope=("organisation",)),
+    ("gateway", "paper_take_over"): _c(*COMMANDS[("registry", "import_records")].roles),
+}
+"""The gateway's own routes for taking over dossiers begun on paper (`paper_api.py`): a job the gateway
+runs itself, not a service's command, so outside COMMANDS and QUERIES. The roles are the web import
+page's (who may import a file); each row is then checked as `dossiers.take_over_dossier` for its cell."""
+
 
 def preferred_role(service: str, command: str) -> Role:
     """Who normally sends this command: the demo and the end-to-end tests act as this role."""

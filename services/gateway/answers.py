@@ -90,7 +90,7 @@ async def keep_answer(
     """Keep a successful answer. Two requests racing with the same key keep the first (the services
     gave both the same); a key older than 7 days is kept anew. A failure to keep it does not take
     the answer from the user (the command is done); a retry then asks the service again."""
-    if status != 200 or route in NOT_KEPT:
+    if status not in (200, 202) or route in NOT_KEPT:  # 202: a job started (paper_api.py), the same job on a retry
         return
     try:
         await pool.execute(

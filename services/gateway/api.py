@@ -330,6 +330,13 @@ def build_app(gateway: Gateway, endpoints: list[Endpoint]) -> FastAPI:
                 "schema": {"$ref": f"#/components/schemas/{endpoint.schema_name}"}}}}},
         )
 
+    # The gateway's own job of taking over paper dossiers, beside the services' routes (imported
+    # here: it builds on this module).
+    from ketnap.services.gateway import paper_api
+
+    if any(endpoint.key == ("dossiers", "take_over_dossier") for endpoint in endpoints):
+        paper_api.mount(app, gateway, endpoints, principal)
+
     @app.get("/healthz", tags=["gateway"], summary="Gateway is serving")
     async def healthz() -> dict[str, bool]:
         return {"ok": True}

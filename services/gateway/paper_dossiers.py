@@ -310,7 +310,7 @@ def check_rows(records: list[Record]) -> tuple[list[tuple[int, PaperDossierRow]]
         if row.citizen_id in seen:
             found.append(Problem(record.line, "citizen_id", f"Số CCCD trùng với dòng {seen[row.citizen_id]}"))
         seen.setdefault(row.citizen_id, record.line)
-        problems += [Problem(record.line, p.field, p.reason) for p in found]
+        problems += [Problem(record.line, p.field, p.reason, p.code) for p in found]  # the rule's code kept for the reader
         if not found:
             rows.append((record.line, row))
     for unclaimed in relatives.values():
@@ -338,7 +338,7 @@ def _row_problems(row: PaperDossierRow) -> list[Problem]:
     problems: list[Problem] = []
     for name, on in row.acts():
         if violation := check_rule_set_covers(on):
-            problems.append(Problem(0, name, f"[{violation.code.value}] {violation.message}"))
+            problems.append(Problem(0, name, f"[{violation.code.value}] {violation.message}", f"rule:{violation.code.value}"))
     acts = row.acts()
     for (before, earlier), (name, later) in pairwise(acts):
         if later < earlier:
