@@ -396,6 +396,9 @@ def _openapi(app: FastAPI, endpoints: list[Endpoint]) -> Callable[[], dict[str, 
             body, referred = endpoint.body_schema()
             components.update(referred)
             components[endpoint.schema_name] = body
+        from ketnap.services.gateway import paper_api  # builds on this module
+
+        components.update(paper_api.schemas())
         app.openapi_schema = schema
         return schema
 

@@ -114,11 +114,19 @@ def mount(app: FastAPI, gateway: Gateway, endpoints: list[Endpoint], principal: 
             responses={**RESPONSES, **({202: {"description": "Đã bắt đầu lượt nhập: `{ok: true, result: {job_id, dry_run}}`"}}
                                         if kind == "commands" else {})},
             response_class=JSONResponse,
-            openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _schema(model)}}}},
+            openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{schema_name(service, kind, name)}"}}}}},
         )
 
-def _schema(model: type[BaseModel]) -> dict[str, Any]:
-    return model.model_json_schema()
+def schema_name(service: str, kind: str, name: str) -> str:
+    """Named as the services' bodies are (`catalogue.Endpoint.schema_name`)."""
+    return f"{service}.{'command' if kind == 'commands' else 'query'}.{name}"
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """The two bodies' schemas, for the OpenAPI document's components (api.py)."""
+    return {schema_name(TAKE_OVER[0], "commands", TAKE_OVER[1]): TakeOverPaperDossiers.model_json_schema(),
+            schema_name(STATE[0], "queries", STATE[1]): PaperTakeOver.model_json_schema()}
 
 def _raw(sent: TakeOverPaperDossiers) -> bytes:
     try:

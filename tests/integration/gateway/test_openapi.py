@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ketnap.services.gateway.access import GATEWAY_JOBS
 from ketnap.services.gateway.catalogue import FILLED_BY_GATEWAY
 from tests.integration.gateway.world import COMMANDS, QUERIES, World
 
@@ -15,7 +16,14 @@ async def test_openapi_lists_every_command_and_query_with_its_body(world: World)
     paths, schemas = document["paths"], document["components"]["schemas"]
     expected = {f"/api/v1/{s}/commands/{n}" for s, n in COMMANDS} | {f"/api/v1/{s}/queries/{n}" for s, n in QUERIES}
     assert expected <= set(paths)
-    assert {p for p in paths if p.startswith("/api/")} == expected
+    jobs = {"/api/v1/gateway/commands/take_over_paper_dossiers", "/api/v1/gateway/queries/paper_take_over"}
+    assert set(GATEWAY_JOBS) == {("gateway", "take_over_paper_dossiers"), ("gateway", "paper_take_over")}
+    assert {p for p in paths if p.startswith("/api/")} == expected | jobs  # the gateway's own paper take-over job besides
+    take_over = paths["/api/v1/gateway/commands/take_over_paper_dossiers"]["post"]
+    assert {"202", "401", "403", "422"} <= set(take_over["responses"]) and take_over["security"] == [{"token": []}]
+    assert any(p["name"] == "Idempotency-Key" and p["required"] for p in take_over["parameters"])
+    assert {"file_name", "content", "dry_run"} <= set(schemas["gateway.command.take_over_paper_dossiers"]["properties"])
+    assert "job_id" in schemas["gateway.query.paper_take_over"]["required"]
     for (service, name) in COMMANDS:
         operation = paths[f"/api/v1/{service}/commands/{name}"]["post"]
         body = schemas[f"{service}.command.{name}"]
