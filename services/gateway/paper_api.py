@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketnap.domain.spreadsheet import records_of
 from ketnap.platform.commands import DomainError, InvalidInput, NotFound
 from ketnap.platform.logging import get_logger
 from ketnap.services.gateway import paper_jobs
@@ -76,6 +77,8 @@ def mount(app: FastAPI, gateway: Gateway, endpoints: list[Endpoint], principal: 
             spelled: dict[str, str] = {}
             await authorise(user, start_access, values_of(sent), gateway.directory, spelled=spelled)
             raw = _raw(sent)
+            if unreadable := records_of(raw, sent.file_name)[1]:  # not a spreadsheet at all: say why, not "registry rows"
+                raise InvalidInput(unreadable[0].reason, field="content")
             if paper_jobs.has_registry_rows(raw, sent.file_name) or not paper_jobs.has_dossier_rows(raw, sent.file_name):
                 raise InvalidInput("Tệp chỉ được có các dòng hồ sơ đang làm và người thân; các dòng tổ chức, đảng viên "
                                    "hãy nhập trước bằng lệnh registry/import_records.", field="content")

@@ -73,7 +73,11 @@ async def test_a_file_is_taken_over_all_or_nothing_through_the_api(world: World,
         rows, _ = check_rows(records_of(_csv(citizen_id, opened), "x.csv")[0])
         asked = await world.query("bantochuc", "dossiers", "dossier", {"dossier_id": dossier_id_of(rows[0][1])})
         assert asked.status_code == 404, asked.text
-    assert (await world.query("canbo.a", "gateway", "paper_take_over", {"job_id": job_id})).status_code in (403, 404)
+    assert (await world.query("canbo.a", "gateway", "paper_take_over", {"job_id": job_id})).status_code == 403  # not a role that imports
+    unreadable = await world.command("bantochuc", "gateway", "take_over_paper_dossiers", {
+        **body, "file_name": "ho-so.csv", "encoding": "base64", "content": base64.b64encode(b"\xff\xfe\x00bad").decode(),
+    })
+    assert unreadable.status_code == 422 and unreadable.json()["error"]["code"] == "validation", unreadable.text
 
     corrected = [applied, "Mai Thị Đơn", "CB-A1", HELPERS["CB-A1"], opened, "Đã nộp đơn xin vào Đảng", opened + timedelta(days=5)]
     body = {**body, "content": workbook(tmp_path, [good, corrected])}
@@ -101,6 +105,8 @@ async def test_a_board_cannot_take_over_a_row_of_a_cell_outside_its_subtree(worl
     state = await finished(world, BOARD_B, started.json()["result"]["job_id"])
     assert [(p["line"], p["column"], p["code"]) for p in state["problems"]] == [(2, "Chi bộ", "forbidden")], state
     assert state["dossiers"] == []
+    other = await world.query("bantochuc", "gateway", "paper_take_over", {"job_id": state["job_id"]})
+    assert other.status_code == 404, other.text  # a job is its login's own, even to a board above
 
 
 def _csv(citizen_id: str, opened: Any) -> bytes:
