@@ -40,6 +40,7 @@ def test_NO_RULE_SET_what_the_step_needs_and_the_order_of_dates() -> None:
     assert rows == []
     assert [(p.line, p.field) for p in problems] == [(2, "opened_on"), (3, ""), (4, "letter_on"), (5, "step")]
     assert problems[0].reason == f"[NO_RULE_SET] Ngày 01/05/2011: {RuleCode.NO_RULE_SET.message}"
+    assert problems[0].code == "rule:NO_RULE_SET"  # the reader shows the code apart (web, API)
     assert "letter_on" in problems[1].reason
 
 
