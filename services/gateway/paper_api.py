@@ -18,12 +18,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ketnap.domain.spreadsheet import records_of
-from ketnap.platform.commands import DomainError, InvalidInput, NotFound
+from ketnap.platform.commands import DomainError, ErrorBody, InvalidInput, NotFound
 from ketnap.platform.logging import get_logger
+from ketnap.platform.outages import UNAVAILABLE, is_outage
 from ketnap.services.gateway import paper_jobs
 from ketnap.services.gateway.access import GATEWAY_JOBS, ROLE_TITLES
 from ketnap.services.gateway.answers import keep_answer, kept_answer, request_digest
-from ketnap.services.gateway.api import IDEMPOTENCY_KEY, RESPONSES, Gateway, failure, own_key, read_object, validated, values_of
+from ketnap.services.gateway.api import IDEMPOTENCY_KEY, INTERNAL, RESPONSES, Gateway, failure, own_key, read_object, validated, values_of
 from ketnap.services.gateway.catalogue import Endpoint
 from ketnap.services.gateway.scope import Principal, authorise, refuse_role
 from ketnap.services.gateway.web.organisation.spreadsheet import NotReadable, Upload
@@ -32,6 +33,7 @@ log = get_logger(__name__)
 
 TAKE_OVER = ("gateway", "take_over_paper_dossiers")
 STATE = ("gateway", "paper_take_over")
+
 
 class TakeOverPaperDossiers(BaseModel):
     """Tiếp nhận các hồ sơ đang làm trên giấy từ một tệp (Excel .xlsx mã hóa base64, hoặc CSV): mọi dòng được
@@ -46,6 +48,7 @@ class TakeOverPaperDossiers(BaseModel):
     encoding: Literal["utf-8", "base64"] = Field(default="base64", description="cách ghi `content`")
     dry_run: bool = Field(default=True, description="chỉ xét, không ghi")
 
+
 class PaperTakeOver(BaseModel):
     """Trạng thái một lượt tiếp nhận hồ sơ giấy: số dòng đã xét, đã ghi, tổng số; mọi lỗi (dòng, cột theo tiêu đề
     của tệp, lý do, mã quy định); xong hay chưa. Chỉ người bắt đầu lượt nhập mới đọc được."""
@@ -53,6 +56,7 @@ class PaperTakeOver(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     job_id: str = Field(min_length=1, max_length=64)
+
 
 def mount(app: FastAPI, gateway: Gateway, endpoints: list[Endpoint], principal: Callable[..., Awaitable[Principal]]) -> None:
     """The two routes, each row judged with `take_over` (the access table's `dossiers.take_over_dossier`)."""
@@ -90,6 +94,8 @@ def mount(app: FastAPI, gateway: Gateway, endpoints: list[Endpoint], principal: 
         except DomainError as refusal:
             log.info("request refused", route=".".join(TAKE_OVER), code=refusal.code)
             return failure(refusal.body())
+        except Exception as error:  # noqa: BLE001 - as every route (api._guarded): an answer, the type only in the log
+            return _failed(".".join(TAKE_OVER), error)
 
     async def state(request: Request, user: Principal = Depends(principal)) -> Response:
         try:
@@ -104,6 +110,8 @@ def mount(app: FastAPI, gateway: Gateway, endpoints: list[Endpoint], principal: 
         except DomainError as refusal:
             log.info("request refused", route=".".join(STATE), code=refusal.code)
             return failure(refusal.body())
+        except Exception as error:  # noqa: BLE001
+            return _failed(".".join(STATE), error)
 
     for (service, name), model, handle, kind in (
         (TAKE_OVER, TakeOverPaperDossiers, start, "commands"), (STATE, PaperTakeOver, state, "queries"),
@@ -121,6 +129,7 @@ def mount(app: FastAPI, gateway: Gateway, endpoints: list[Endpoint], principal: 
                 "schema": {"$ref": f"#/components/schemas/{schema_name(service, kind, name)}"}}}}},
         )
 
+
 def schema_name(service: str, kind: str, name: str) -> str:
     """Named as the services' bodies are (`catalogue.Endpoint.schema_name`)."""
     return f"{service}.{'command' if kind == 'commands' else 'query'}.{name}"
@@ -130,6 +139,15 @@ def schemas() -> dict[str, dict[str, Any]]:
     """The two bodies' schemas, for the OpenAPI document's components (api.py)."""
     return {schema_name(TAKE_OVER[0], "commands", TAKE_OVER[1]): TakeOverPaperDossiers.model_json_schema(),
             schema_name(STATE[0], "queries", STATE[1]): PaperTakeOver.model_json_schema()}
+
+
+def _failed(route: str, error: Exception) -> Response:
+    if is_outage(error):  # PostgreSQL or NATS down or restarting: "try again", not a bug
+        log.warning("request met an outage", route=route, error=type(error).__name__)
+        return failure(ErrorBody(code="unavailable", message=UNAVAILABLE))
+    log.error("request failed", route=route, error=type(error).__name__)
+    return failure(ErrorBody(code="internal", message=INTERNAL))
+
 
 def _raw(sent: TakeOverPaperDossiers) -> bytes:
     try:
