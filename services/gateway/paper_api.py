@@ -154,4 +154,3 @@ def _raw(sent: TakeOverPaperDossiers) -> bytes:
         return Upload(sent.content, sent.encoding).raw()
     except NotReadable as error:
         raise InvalidInput(str(error), field="content") from None
-
