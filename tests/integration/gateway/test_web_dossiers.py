@@ -183,3 +183,11 @@ async def test_a_page_past_the_last_says_so_and_leads_back(world: World, as_cell
     last = re.search(r'href="(/ho-so\?[^"]*trang=(\d+)[^"]*)"', page.text)
     assert last and int(last.group(2)) >= 1, page.text
     assert "Đỗ Thị Trang" in visible_text((await as_cell.get(html_unescape(last.group(1)))).text)
+
+
+async def test_a_search_pasted_with_control_characters_still_searches(as_cell: WebClient) -> None:
+    """A name pasted from another program may carry a NUL or a tab: the list searches the name,
+    not a 422 page naming the API's field `name`."""
+    page = await as_cell.get("/ho-so", params={"q": "Đỗ\x00 Thị\tTrang"})
+    words = visible_text(page.text)
+    assert page.status_code == 200 and "trường: name" not in words, words
