@@ -47,8 +47,9 @@ def decode_json(text: str | bytes) -> Any:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:  # NaN, an exponent beyond a double: the standard library reads them
         return json.loads(text)
-    if (type(value) is dict or type(value) is list) and not _plain(value):
-        return json.loads(text)  # a float (or an integer beyond 64 bits read as one)
+    kind = type(value)
+    if kind is float or ((kind is dict or kind is list) and not _plain(value)):
+        return json.loads(text)  # a float (or an integer beyond 64 bits read as one), here or inside
     return value
 
 

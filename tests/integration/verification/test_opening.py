@@ -157,9 +157,10 @@ async def test_redelivery_a_second_declaration_and_crashes_open_each_case_once(
 
 
 async def checkpoint(world: World, position: int) -> bool:
+    """Whether every consumer of the dossiers' log (the cases opened, the overview) has reached `position`."""
     async with world.pool.acquire() as conn:
         reached = await conn.fetchval(
-            f"SELECT position FROM {world.service.name}.consumer_checkpoints WHERE source = $1", world.source.name
+            f"SELECT min(position) FROM {world.service.name}.consumer_checkpoints WHERE source = $1", world.source.name
         )
     return (reached or 0) >= position
 
