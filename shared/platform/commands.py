@@ -34,8 +34,25 @@ class Command(BaseModel):
         """PostgreSQL cannot store U+0000 in text or jsonb: refused here, with the field named,
         rather than failing the append of every command committed with it."""
         if _holds_nul(value):
-            raise PydanticCustomError("nul_character", "Dữ liệu chứa ký tự rỗng (U+0000), không thể lưu.")
+            raise PydanticCustomError("nul_character", NUL_PROBLEM)
         return value
+
+
+NUL_PROBLEM = "Dữ liệu chứa ký tự rỗng (U+0000), không thể lưu."
+
+
+def nul_errors(body: Any, at: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Each place of a request's body holding U+0000, as pydantic's errors (`loc`, `type`, `msg`):
+    a query's text reaches PostgreSQL too (a search by name), which refuses it with an error of
+    its own, not the field's."""
+    if isinstance(body, str):
+        return [{"loc": at, "type": "nul_character", "msg": NUL_PROBLEM}] if "\x00" in body else []
+    if isinstance(body, dict):
+        return [e for k, v in body.items() for e in nul_errors(v, (*at, k))] + (
+            [{"loc": at, "type": "nul_character", "msg": NUL_PROBLEM}] if any(_holds_nul(k) for k in body) else [])
+    if isinstance(body, (list, tuple)):
+        return [e for i, v in enumerate(body) for e in nul_errors(v, (*at, i))]
+    return []
 
 
 def _holds_nul(value: Any) -> bool:

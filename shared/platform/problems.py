@@ -44,6 +44,7 @@ _WHY: dict[str, str] = {
     "uuid_parsing": "Phải là một UUID",
     "none_required": "Phải để trống",
     "json_invalid": "Không phải JSON hợp lệ",
+    "nul_character": "Dữ liệu chứa ký tự rỗng (U+0000), không thể lưu",
 }
 _PREFIXES = ("Value error, ", "Assertion failed, ")
 

@@ -45,6 +45,7 @@ from ketnap.platform.commands import (
     Reply,
     Unavailable,
     idempotent_event_ids,
+    nul_errors,
 )
 from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import AppendResult, ConcurrencyConflict, DuplicateEventMismatch, EventStore
@@ -566,6 +567,8 @@ def _subscribe_query(broker: NatsBroker, endpoint: _Endpoint, ctx_ref: dict[str,
     async def answer(body: dict[str, Any]) -> dict[str, Any]:
         if isinstance(body, MalformedBody):
             return body.reply()
+        if nul := nul_errors(body):
+            return Reply(ok=False, error=validation_error_body(nul)).model_dump(mode="json")
         try:
             query = endpoint.model.model_validate(body)
             result = await endpoint.handler(ctx_ref["ctx"], query)

@@ -57,7 +57,8 @@ def as_date(value: Any) -> date | None:
 def shown_date(value: Any) -> str:
     """dd/mm/yyyy; an empty string when there is no date."""
     day = as_date(value)
-    return f"{day:%d/%m/%Y}" if day else ""
+    # Not strftime's %Y: it writes the year 1 as "1", and a typed 01/01/0001 would come back "01/01/1".
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}" if day else ""
 
 
 def shown_moment(value: Any) -> str:

@@ -176,3 +176,13 @@ async def test_an_alarm_number_beyond_any_alarm_is_422_naming_the_field(world: W
     for service in ("verification", "reporting"):
         response = await world.command("quantri", service, "acknowledge_alarm", {"alarm_id": 31273493336243291815936})
         assert error_of(response, 422, "validation")["message"] == "Dữ liệu không hợp lệ ở trường: alarm_id", response.text
+
+
+async def test_a_nul_character_in_a_query_is_422_naming_the_field(world: World, unchanged: None) -> None:
+    """PostgreSQL cannot hold U+0000 in text: a search for it was a 500 (the database's error)."""
+    for service, query, body, field in (
+        ("dossiers", "search", {"name": "Nguyễn\x00"}, "name"),
+    ):
+        error = error_of(await world.query("bantochuc", service, query, body), 422, "validation")
+        assert [p["field"] for p in error["details"]["problems"]] == [field], error
+        assert "U+0000" in error["details"]["problems"][0]["detail"], error

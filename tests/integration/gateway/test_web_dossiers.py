@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from html import unescape as html_unescape
 
 import pytest
 
@@ -170,3 +171,23 @@ async def test_a_cell_secretary_opens_a_dossier_in_their_cell_without_choosing_i
         assert not re.search(r"<option value=\"CB-A[12]\"[^>]*\bselected\b", (await staff.get("/ho-so/mo-moi")).text)
     finally:
         await staff.close()
+
+
+async def test_a_page_past_the_last_says_so_and_leads_back(world: World, as_cell: WebClient) -> None:
+    """A bookmarked page 3 after dossiers were closed: not "Tìm thấy n hồ sơ" above nothing, but
+    the page named empty and a link to the last page that has rows."""
+    await _open(as_cell, "Đỗ Thị Trang", "001099077001")
+    page = await as_cell.get("/ho-so?trang=999")
+    words = visible_text(page.text)
+    assert page.status_code == 200 and "Trang 999 không có hồ sơ nào" in words, words
+    last = re.search(r'href="(/ho-so\?[^"]*trang=(\d+)[^"]*)"', page.text)
+    assert last and int(last.group(2)) >= 1, page.text
+    assert "Đỗ Thị Trang" in visible_text((await as_cell.get(html_unescape(last.group(1)))).text)
+
+
+async def test_a_search_pasted_with_control_characters_still_searches(as_cell: WebClient) -> None:
+    """A name pasted from another program may carry a NUL or a tab: the list searches the name,
+    not a 422 page naming the API's field `name`."""
+    page = await as_cell.get("/ho-so", params={"q": "Đỗ\x00 Thị\tTrang"})
+    words = visible_text(page.text)
+    assert page.status_code == 200 and "trường: name" not in words, words

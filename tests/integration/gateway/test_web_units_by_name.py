@@ -51,6 +51,14 @@ async def test_the_report_day_is_asked_for_in_vietnamese(board: WebClient) -> No
     assert "dd/mm/yyyy" not in page.text
 
 
+
+async def test_a_report_asked_on_a_day_that_is_not_one_says_it_could_not_be_shown(board: WebClient) -> None:
+    """A report records nothing: its refusal is "not shown", never a form's "Chưa ghi được"."""
+    page = await board.get("/bao-cao/chi-tieu?ngay=31/02/2024")
+    words = visible_text(page.text)
+    assert page.status_code == 422 and "Không có ngày 31/02/2024 trong lịch." in words, words
+    assert "Chưa xem được báo cáo" in words and "Chưa ghi được" not in words, words
+
 async def test_the_organisation_pages_name_the_units_they_refer_to(world: World, board: WebClient) -> None:
     await world.registry("register_locality", code="TH-A1", name="Thôn A Một", kind="thôn", organisation="DU-A", covered_by="CB-A1",
                          effective_from="2005-01-01")

@@ -70,3 +70,12 @@ def test_every_code_a_page_shows_has_vietnamese_words() -> None:
     assert "24-QĐ/TW" in rule_set_title("2021")
     assert EVENT_LABELS["DossierOpened"] == "Đưa vào danh sách cảm tình Đảng"
     assert role_title("no_such_role") == "Vai trò chưa rõ" and step_title("no_such_step") == "Bước chưa rõ"
+
+
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(999, 12, 31), date(2025, 7, 1)])
+def test_a_date_is_always_dd_mm_yyyy_with_four_digits_of_year(day: date) -> None:
+    """strftime's %Y writes the year 1 as "1": a date typed as 01/01/0001 came back "01/01/1"."""
+    from ketnap.services.registry.values import vn
+
+    expected = f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+    assert shown_date(day) == expected and vn(day) == expected

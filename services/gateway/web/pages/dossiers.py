@@ -30,7 +30,9 @@ STEP_SLUGS = {step.value.replace("_", "-"): step for step in Step}
 async def dossiers_page(request: Request, who: SignedIn = Depends(signed_in)) -> Response:
     web = web_of(request)
     params = request.query_params
-    typed = params.get("q", "").strip()
+    # A name pasted from another program may carry control characters (a NUL the database refuses,
+    # a tab): each is a space, as the person sees it.
+    typed = " ".join("".join(c if c.isprintable() else " " for c in params.get("q", "")).split())
     cell_choices = await cells(web, who)
     chosen_cell = params.get("chi-bo", "")
     step = STEP_SLUGS.get(params.get("buoc", ""))
