@@ -336,6 +336,27 @@ async def test_a_reaction_over_more_logs_than_its_pool_has_connections_does_not_
         await eventually(all_applied, timeout=60)
 
 
+async def _projection_applies_a_log(
+    pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str,  # noqa: ANN001
+    projection_of: type[Projection], event_types: list[str],
+) -> Service:
+    """A log of one stream with these event types, appended before its reader starts; the service
+    holding `projection_of(its schema, the log)` run until its checkpoint reaches the head."""
+    source = Service(await new_schema(pool))
+    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
+    projection = projection_of(target.name, source.name)  # type: ignore[call-arg]
+    target.add_projection(projection)
+    async with pool.acquire() as conn:
+        await projections.create_tables(conn, projection, target.name)
+    await bootstrap_bus(nc.jetstream(), deployment, [source, target])
+    store = EventStore(pool, source.name)
+    for version, event_type in enumerate(event_types):
+        await store.append("s", version, [NewEvent(event_type=event_type, data={})], META)
+    async with running(source, servers.nats_url, database_url, deployment), running(target, servers.nats_url, database_url, deployment):
+        await eventually(lambda: _checkpoints_at(pool, target.name, len(event_types), count=1))
+    return target
+
+
 class CountedOnly(Projection):
     """Counts `Counted` events and says it has nothing to do with any other type (`consumed`)."""
 
@@ -353,18 +374,8 @@ class CountedOnly(Projection):
 async def test_a_projection_is_not_handed_the_events_it_has_nothing_to_do_with_and_its_checkpoint_passes_them(
     pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
 ) -> None:
-    source = Service(await new_schema(pool))
-    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
-    counted = CountedOnly(target.name, source.name)
-    target.add_projection(counted)
-    async with pool.acquire() as conn:
-        await projections.create_tables(conn, counted, target.name)
-    await bootstrap_bus(nc.jetstream(), deployment, [source, target])
-    store = EventStore(pool, source.name)
-    for version in range(30):
-        await store.append("s", version, [NewEvent(event_type="Counted" if version % 3 == 0 else "Noted", data={})], META)
-    async with running(source, servers.nats_url, database_url, deployment), running(target, servers.nats_url, database_url, deployment):
-        await eventually(lambda: _checkpoints_at(pool, target.name, 30, count=1))
+    types = ["Counted" if version % 3 == 0 else "Noted" for version in range(30)]
+    target = await _projection_applies_a_log(pool, nc, servers, database_url, deployment, CountedOnly, types)
     async with pool.acquire() as conn:
         seen = await conn.fetch(f"SELECT position, event_type FROM {target.name}.seen ORDER BY position")
     assert [(r["position"], r["event_type"]) for r in seen] == [(p, "Counted") for p in range(1, 31, 3)]
@@ -386,19 +397,9 @@ class SeenUnlessBroken(Projection):
 async def test_a_projection_applies_a_fetched_batch_at_once_and_an_unapplicable_event_in_it_alone_is_dead_lettered(
     pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
 ) -> None:
-    source = Service(await new_schema(pool))
-    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
-    seen = SeenUnlessBroken(target.name, source.name)
-    target.add_projection(seen)
-    async with pool.acquire() as conn:
-        await projections.create_tables(conn, seen, target.name)
-    await bootstrap_bus(nc.jetstream(), deployment, [source, target])
-    store = EventStore(pool, source.name)
-    for version in range(40):
-        await store.append("s", version, [NewEvent(event_type="Broken" if version == 16 else "Counted", data={})], META)
     # Appended before the consumer starts: the whole log arrives in one fetched batch.
-    async with running(source, servers.nats_url, database_url, deployment), running(target, servers.nats_url, database_url, deployment):
-        await eventually(lambda: _checkpoints_at(pool, target.name, 40, count=1))
+    types = ["Broken" if version == 16 else "Counted" for version in range(40)]
+    target = await _projection_applies_a_log(pool, nc, servers, database_url, deployment, SeenUnlessBroken, types)
     async with pool.acquire() as conn:
         rows = await conn.fetch(f"SELECT position FROM {target.name}.seen ORDER BY position")
         dead = await conn.fetch(f"SELECT position FROM {target.name}.dead_letters")
