@@ -17,7 +17,7 @@ import httpx
 import nats
 import pytest
 
-from ketnap.operations.bootstrap import bootstrap_database, with_database
+from ketnap.operations.bootstrap import bootstrap_database
 from ketnap.operations.demo.web_users import DEMO_PASSWORD, LOGINS
 from ketnap.platform import alarms
 from ketnap.platform.eventstore import EventStore
@@ -29,7 +29,7 @@ from ketnap.services.registry.service import build_service as build_registry
 from ketnap.services.reporting.service import build_service as build_reporting
 from ketnap.services.verification.service import build_service as build_verification
 from ketnap.services.voting.service import build_service as build_voting
-from tests.conftest import eventually, unique
+from tests.conftest import eventually, new_database, unique
 from tests.integration.forgery import forged_withdrawal, publish
 from tests.integration.gateway.webclient import csrf_of, visible_text
 from tests.integration.harness import bootstrap_bus, running
@@ -62,13 +62,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 async def stack(servers: Servers) -> AsyncIterator[Stack]:
-    database = unique("ketnap_demo_")
-    conn = await asyncpg.connect(servers.postgres_url)
-    try:
-        await conn.execute(f"CREATE DATABASE {database} TEMPLATE template0 ENCODING 'UTF8'")
-    finally:
-        await conn.close()
-    database_url = with_database(servers.postgres_url, database)
+    database_url = await new_database(servers.postgres_url, "ketnap_demo_")
     listener = Listener("127.0.0.1", 0)
     services: list[Service] = [
         build_registry(), build_dossiers(), build_verification(), build_voting(), build_reporting(), build_gateway(listener=listener),

@@ -21,12 +21,12 @@ import nats
 import openpyxl
 import pytest
 
-from ketnap.operations.bootstrap import bootstrap_database, with_database
+from ketnap.operations.bootstrap import bootstrap_database
 from ketnap.services.dossiers.service import build_service as build_dossiers
 from ketnap.services.registry.service import build_service as build_registry
 from ketnap.services.verification.service import build_service as build_verification
 from ketnap.services.voting.service import build_service as build_voting
-from tests.conftest import unique
+from tests.conftest import new_database, unique
 from tests.integration.harness import bootstrap_bus, running
 from tests.integration.paper.test_take_over import CELL, HELPER, INTRODUCER_1, INTRODUCER_2, REGISTRY_ROWS
 from tests.servers import Servers
@@ -63,13 +63,7 @@ def workbook(path: Path, *, cell_agree: int) -> Path:
 @pytest.fixture
 async def database_url(servers: Servers) -> AsyncIterator[str]:
     """A database where the services run under their production names, as the CLI finds them."""
-    database = unique("ketnap_paper_")
-    conn = await asyncpg.connect(servers.postgres_url)
-    try:
-        await conn.execute(f"CREATE DATABASE {database} TEMPLATE template0 ENCODING 'UTF8'")
-    finally:
-        await conn.close()
-    url = with_database(servers.postgres_url, database)
+    url = await new_database(servers.postgres_url, "ketnap_paper_")
     services = [build_registry(), build_dossiers(), build_verification(), build_voting()]
     await bootstrap_database(url, services, create_roles=False)
     deployment = unique("d")
