@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -95,3 +96,14 @@ async def consumers_caught_up(conn: asyncpg.Connection, services: list[Service])
             if reached < heads[spec.source]:
                 return False
     return True
+
+
+async def run_cli(env: Mapping[str, str], *args: str, timeout: float = 60, errors_in_output: bool = False) -> tuple[int, str, str]:
+    """`ketnap *args` in a child process, as an operator types it: its exit code, what it printed
+    and what it wrote on stderr (`errors_in_output`: both in one text, in the order written)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ketnap.operations.cli", *args, env=dict(env),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT if errors_in_output else asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(child.communicate(), timeout)
+    return child.returncode or 0, out.decode(), (err or b"").decode()

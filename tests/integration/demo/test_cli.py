@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from ketnap.services.voting.service import build_service as build_voting
 from tests.conftest import eventually, new_database, unique
 from tests.integration.forgery import forged_withdrawal, publish
 from tests.integration.gateway.webclient import csrf_of, visible_text
-from tests.integration.harness import bootstrap_bus, running
+from tests.integration.harness import bootstrap_bus, run_cli, running
 from tests.servers import Servers
 
 pytestmark = pytest.mark.timeout(600)
@@ -46,11 +45,8 @@ class Stack:
     web_url: str
 
     async def ketnap(self, *args: str) -> tuple[int, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ketnap.operations.cli", *args, env=self.env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-        )
-        out, _ = await asyncio.wait_for(process.communicate(), timeout=400)
-        return process.returncode or 0, out.decode()
+        code, output, _ = await run_cli(self.env, *args, timeout=400, errors_in_output=True)
+        return code, output
 
     async def heads(self) -> dict[str, int]:
         conn = await asyncpg.connect(self.database_url)

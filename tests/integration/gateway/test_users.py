@@ -4,15 +4,14 @@ moment it is revoked."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from nats.aio.msg import Msg
 
 from tests.integration.gateway.world import World
+from tests.integration.harness import run_cli
 
 
 async def test_an_administrator_creates_a_user_and_a_token_that_works_at_once(world: World) -> None:
@@ -83,11 +82,8 @@ async def forwarded(world: World) -> AsyncIterator[None]:
 
 async def ketnap(world: World, *args: str) -> tuple[int, str]:
     env = dict(os.environ, DATABASE_URL=world.database_url, NATS_URL=world.nats_url)
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ketnap.operations.cli", "users", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    output, _ = await asyncio.wait_for(child.communicate(), 60)
-    return child.returncode or 0, output.decode()
+    code, output, _ = await run_cli(env, "users", *args, errors_in_output=True)
+    return code, output
 
 
 async def test_the_operator_manages_users_with_the_cli(world: World) -> None:

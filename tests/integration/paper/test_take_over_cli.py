@@ -8,9 +8,7 @@ database of their own."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import date
@@ -27,7 +25,7 @@ from ketnap.services.registry.service import build_service as build_registry
 from ketnap.services.verification.service import build_service as build_verification
 from ketnap.services.voting.service import build_service as build_voting
 from tests.conftest import new_database, unique
-from tests.integration.harness import bootstrap_bus, running
+from tests.integration.harness import bootstrap_bus, run_cli, running
 from tests.integration.paper.test_take_over import CELL, HELPER, INTRODUCER_1, INTRODUCER_2, REGISTRY_ROWS
 from tests.servers import Servers
 
@@ -90,12 +88,7 @@ async def test_the_cli_judges_an_excel_file_of_paper_dossiers_whole_and_writes_i
     env = {**os.environ, "NATS_URL": servers.nats_url, "DATABASE_URL": database_url}
 
     async def ketnap(*args: str) -> tuple[int, str, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ketnap.operations.cli", "registry", "import", *args, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 300)
-        return process.returncode or 0, out.decode(), err.decode()
+        return await run_cli(env, "registry", "import", *args, timeout=300)
 
     (tmp_path / "to-chuc.csv").write_text(REGISTRY_ROWS, encoding="utf-8")
     code, out, err = await ketnap(str(tmp_path / "to-chuc.csv"))

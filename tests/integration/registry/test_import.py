@@ -3,10 +3,8 @@ reported with its line, field and reason, and nothing written when any row is ba
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from ketnap.services.registry.importer import Problem, import_file
 from ketnap.services.registry.projections import RegistryModel
 from ketnap.services.registry.service import build_service
 from tests.conftest import unique
+from tests.integration.harness import run_cli
 from tests.integration.registry.conftest import Registry
 from tests.integration.registry.files import district, write_csv, write_json
 from tests.servers import Servers
@@ -144,12 +143,7 @@ async def test_the_ketnap_command_imports_a_file_into_the_registry(servers: Serv
     env = {**os.environ, "NATS_URL": servers.nats_url, "DATABASE_URL": url}
 
     async def ketnap(*args: str) -> tuple[int, str, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ketnap.operations.cli", "registry", "import", *args, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-        return process.returncode or 0, out.decode(), err.decode()
+        return await run_cli(env, "registry", "import", *args)
 
     code, out, err = await ketnap(str(write_csv(tmp_path / "ok.csv", rows, delimiter=";")), "--actor", "importer-2")
     assert code == 0, out + err

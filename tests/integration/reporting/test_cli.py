@@ -4,11 +4,9 @@ reporting service, which runs on a fresh schema (and so answers `<schema>.query.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import os
 import re
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -18,6 +16,7 @@ from zoneinfo import ZoneInfo
 from nats.aio.msg import Msg
 from openpyxl import load_workbook
 
+from tests.integration.harness import run_cli
 from tests.integration.reporting.conftest import DISTRICT, World
 
 
@@ -41,11 +40,8 @@ async def ketnap(world: World, *args: str, columns: int | None = None) -> tuple[
     env.pop("COLUMNS", None)
     if columns:
         env["COLUMNS"] = str(columns)
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ketnap.operations.cli", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    output, _ = await asyncio.wait_for(child.communicate(), 60)
-    return child.returncode or 0, output.decode()
+    code, output, _ = await run_cli(env, *args, errors_in_output=True)
+    return code, output
 
 
 async def test_quota_as_a_table_and_in_csv_and_xlsx(world: World, tmp_path: Path) -> None:
