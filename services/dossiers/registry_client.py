@@ -4,7 +4,7 @@
 is this person a member of that unit (or of a cell below it) on that day, official or
 probationary, with which status. `<registry>.query.tenure` {citizen_id, organisation, on} ->
 {months, since}: since when they have been in that unit without a break.
-`<registry>.query.organisation` {code, on} -> {kind, ...}: what a unit is on a date. Everything this service assumes about
+`<registry>.query.unit_kind` {code, on} -> {kind, code}: what a unit is on a date. Everything this service assumes about
 the replies is in `_membership` and `_tenure`, so a change of the registry's contract
 (docs/registry.md) is a change here only. Nothing personal is logged.
 """
@@ -119,7 +119,7 @@ class RegistryClient:
 
     async def organisation_kind(self, code: str, on: date) -> str:
         """The kind of a unit on a date (`cell`, `grassroots_cell`, ...); a unit unknown then is input to fix."""
-        return str(_result(await self._ask("organisation", {"code": code, "on": on.isoformat()})).get("kind"))
+        return str(_result(await self._ask("unit_kind", {"code": code, "on": on.isoformat()})).get("kind"))
 
     async def subtree(self, code: str, on: date) -> list[str]:
         """The unit and every unit below it on a date: where a search over a unit looks."""
