@@ -73,6 +73,13 @@ class Kept(Generic[_K, _V]):
             self._kept.clear()
         self._kept[key] = (position, answer)
 
+    def position_of(self, key: _K) -> Position | None:
+        kept = self._kept.get(key)
+        return kept[0] if kept is not None else None
+
+    def forget(self, key: _K) -> None:
+        self._kept.pop(key, None)
+
 
 def fresh_position(nc: NatsClient, service: str, name: str, unavailable: str, timeout: float) -> AskedAfter[Position]:
     """A service's `<service>.query.<name>` -> {positions: {log: position}}, asked after each call:
@@ -95,6 +102,8 @@ class BusDirectory:
         self.nc, self.registry, self.dossiers, self.today, self.timeout = nc, registry, dossiers, today, timeout
         self.standings: Kept[tuple[str, date], Standing] = Kept()
         self.cells: Kept[str, str] = Kept()
+        self.unopened: Kept[str, None] = Kept()
+        """Dossiers found not there yet, each with the position asked before: see `opened`."""
         self.tree_position = fresh_position(nc, registry, "tree_position", TREE_UNAVAILABLE, timeout)
         self.cell_position = fresh_position(nc, dossiers, "cell_position", DOSSIERS_UNAVAILABLE, timeout)
 
@@ -114,7 +123,20 @@ class BusDirectory:
         cell = await self._ask_cell(dossier_id)
         if cell is not None:  # a dossier not there yet may be opened any moment: asked until it is
             self.cells.keep(dossier_id, position, cell)
+        if cell is None:
+            self.unopened.keep(dossier_id, position, None)
+        else:
+            self.unopened.forget(dossier_id)
         return cell
+
+    def opened(self, dossier_id: str, cell: str) -> None:
+        """The dossier this gateway's check found not there yet has just been opened in `cell`: its
+        cell is kept with the position asked before that check, which any transfer of it (committed
+        after its opening, so after that question) moves on. Its next command then asks only the
+        position, not its cell (`dossiers.query.progress`, a replay of its stream; issue 21)."""
+        if (position := self.unopened.position_of(dossier_id)) is not None:
+            self.unopened.forget(dossier_id)
+            self.cells.keep(dossier_id, position, cell)
 
     async def _ask_authority(self, code: str, today: date) -> Standing:
         reply = await requests.query(
