@@ -48,6 +48,7 @@ from ketnap.domain.spreadsheet import Problem, Record, labelled, reason_of, reco
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import Unavailable
 from ketnap.platform.logging import get_logger
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.dossiers.commands import TAKEN_OVER_STEPS
 from ketnap.services.dossiers.values import STEP_LABELS, GeneralEducation, ProfessionalQualification, Relation, Step, UnionKind
 from ketnap.services.registry.values import normalised_text, parse_user_date
@@ -342,7 +343,7 @@ def _row_problems(row: PaperDossierRow) -> list[Problem]:
     acts = row.acts()
     for (before, earlier), (name, later) in pairwise(acts):
         if later < earlier:
-            problems.append(Problem(0, name, f"Ngày {later:%d/%m/%Y} trước {before} ({earlier:%d/%m/%Y})"))
+            problems.append(Problem(0, name, f"Ngày {vn_date(later)} trước {before} ({vn_date(earlier)})"))
     return problems
 
 def dossier_id_of(row: PaperDossierRow) -> str:

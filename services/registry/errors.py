@@ -12,12 +12,13 @@ from datetime import date
 
 from ketnap.domain.rules import RuleCode
 from ketnap.platform.commands import Conflict, Forbidden, InvalidInput, NotFound, RuleConflict, RuleViolation
-from ketnap.services.registry.values import KIND_LABELS, OrganisationKind, RatingSubject, vn
+from ketnap.platform.vietnamese import vn_date
+from ketnap.services.registry.values import KIND_LABELS, OrganisationKind, RatingSubject
 
 
 class OrganisationNotFound(NotFound):
     def __init__(self, code: str, on: date | None = None) -> None:
-        when = f" vào ngày {vn(on)}" if on else ""
+        when = f" vào ngày {vn_date(on)}" if on else ""
         super().__init__(f"Không tìm thấy tổ chức đảng {code}{when}.", organisation=code)
 
 
@@ -43,7 +44,7 @@ class UnknownOrganisation(InvalidInput):
     """A command names another unit (a parent, a target, a cell) that does not exist on its date."""
 
     def __init__(self, code: str, on: date, role: str = "Tổ chức") -> None:
-        super().__init__(f"{role} {code} không tồn tại vào ngày {vn(on)}.", organisation=code, on=on.isoformat())
+        super().__init__(f"{role} {code} không tồn tại vào ngày {vn_date(on)}.", organisation=code, on=on.isoformat())
 
 
 class UnknownParent(UnknownOrganisation):
@@ -73,7 +74,7 @@ class TreeCycle(InvalidInput):
     def __init__(self, code: str, parent: str, on: date) -> None:
         super().__init__(
             f"Không thể đặt {code} trực thuộc {parent}: {parent} nằm trong chính cây tổ chức của {code} "
-            f"(từ ngày {vn(on)}), cây sẽ thành vòng lặp.",
+            f"(từ ngày {vn_date(on)}), cây sẽ thành vòng lặp.",
             organisation=code,
             parent=parent,
             on=on.isoformat(),
@@ -86,13 +87,13 @@ class OrganisationEnded(Conflict):
 
     def __init__(self, code: str, how: str, on: date) -> None:
         verb = {"merged": "đã sáp nhập", "split": "đã chia tách", "dissolved": "đã giải thể"}.get(how, "đã kết thúc")
-        super().__init__(f"Tổ chức {code} {verb} từ ngày {vn(on)}.", organisation=code, ended_on=on.isoformat())
+        super().__init__(f"Tổ chức {code} {verb} từ ngày {vn_date(on)}.", organisation=code, ended_on=on.isoformat())
 
 
 class NotYetEstablished(InvalidInput):
     def __init__(self, code: str, established_on: date) -> None:
         super().__init__(
-            f"Tổ chức {code} chỉ được thành lập từ ngày {vn(established_on)}.",
+            f"Tổ chức {code} chỉ được thành lập từ ngày {vn_date(established_on)}.",
             organisation=code,
             established_on=established_on.isoformat(),
         )
@@ -103,7 +104,7 @@ class EffectiveDateTooEarly(InvalidInput):
 
     def __init__(self, effective_from: date, last_change: date) -> None:
         super().__init__(
-            f"Ngày hiệu lực {vn(effective_from)} trước lần thay đổi gần nhất ({vn(last_change)}); "
+            f"Ngày hiệu lực {vn_date(effective_from)} trước lần thay đổi gần nhất ({vn_date(last_change)}); "
             "không ghi lùi ngày trước một thay đổi đã có.",
             effective_from=effective_from.isoformat(),
             last_change=last_change.isoformat(),
@@ -185,14 +186,14 @@ class AlreadyMember(Conflict):
 
 class NotAMember(NotFound):
     def __init__(self, on: date | None = None) -> None:
-        when = f" vào ngày {vn(on)}" if on else ""
+        when = f" vào ngày {vn_date(on)}" if on else ""
         super().__init__(f"Số CCCD này không phải đảng viên trong sổ đăng ký{when}.")
 
 
 class NotInOrganisation(InvalidInput):
     def __init__(self, organisation: str, actual: str | None, on: date) -> None:
         super().__init__(
-            f"Đảng viên không sinh hoạt tại {organisation} vào ngày {vn(on)}"
+            f"Đảng viên không sinh hoạt tại {organisation} vào ngày {vn_date(on)}"
             + (f" (đang sinh hoạt tại {actual})." if actual else "."),
             organisation=organisation,
             actual=actual,
@@ -233,7 +234,7 @@ class MembershipEnded(Conflict):
     `NotAMember`."""
 
     def __init__(self, since: date | None) -> None:
-        when = f" từ ngày {vn(since)}" if since else ""
+        when = f" từ ngày {vn_date(since)}" if since else ""
         super().__init__(f"Người này không còn sinh hoạt đảng trong sổ đăng ký này{when}.", since=since.isoformat() if since else None)
 
 
@@ -274,7 +275,7 @@ class QuotaNotAssigned(NotFound):
 class NotAnAncestor(InvalidInput):
     def __init__(self, assigned_by: str, organisation: str, on: date) -> None:
         super().__init__(
-            f"{assigned_by} không phải tổ chức cấp trên của {organisation} vào ngày {vn(on)}.",
+            f"{assigned_by} không phải tổ chức cấp trên của {organisation} vào ngày {vn_date(on)}.",
             assigned_by=assigned_by,
             organisation=organisation,
         )
@@ -283,7 +284,7 @@ class NotAnAncestor(InvalidInput):
 class OwnQuotaUnderAUnitAbove(InvalidInput):
     def __init__(self, organisation: str, on: date) -> None:
         super().__init__(
-            f"{organisation} có tổ chức cấp trên vào ngày {vn(on)}: chỉ tiêu của {organisation} do cấp trên giao "
+            f"{organisation} có tổ chức cấp trên vào ngày {vn_date(on)}: chỉ tiêu của {organisation} do cấp trên giao "
             "(chỉ tổ chức không có cấp trên trong hệ thống mới tự ghi chỉ tiêu được giao cho mình).",
             field="assigned_by",
             organisation=organisation,
@@ -342,7 +343,7 @@ class PointsOutOfScale(InvalidInput):
 class RatedBeforeTheYear(InvalidInput):
     def __init__(self, year: int) -> None:
         super().__init__(
-            f"Ngày đánh giá phải từ ngày {vn(date(year, 1, 1))} trở đi: không xếp loại một năm chưa bắt đầu.",
+            f"Ngày đánh giá phải từ ngày {vn_date(date(year, 1, 1))} trở đi: không xếp loại một năm chưa bắt đầu.",
             year=year,
             field="rated_on",
         )

@@ -60,6 +60,7 @@ from ketnap.domain.values import folded
 from ketnap.platform.commands import NotFound
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import ServiceContext
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import organisation_stream
 from ketnap.services.registry.projections import RegistryModel
@@ -259,7 +260,7 @@ async def competent_authority(ctx: ServiceContext, q: OrganisationOnDate) -> dic
                     "organisation": row["code"], "name": row["name"], "kind": row["kind"],
                     "authorised_by": _authorised_by(row),
                 }
-    raise NotFound(f"Không có tổ chức nào có thẩm quyền kết nạp đối với {q.organisation} vào ngày {q.on:%d/%m/%Y}.")
+    raise NotFound(f"Không có tổ chức nào có thẩm quyền kết nạp đối với {q.organisation} vào ngày {vn_date(q.on)}.")
 
 
 async def organisation(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:

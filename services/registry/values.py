@@ -131,6 +131,3 @@ def period_kind(period: str) -> PeriodKind:
     return PeriodKind.TERM if "-" in period else PeriodKind.YEAR
 
 
-def vn(d: date | None) -> str:
-    """A date as Vietnamese users read it in a message: 01/07/2025."""
-    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}" if d else "—"  # %Y writes the year 1 as "1"

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from ketnap.domain.calendar import today_in_vietnam
+from ketnap.platform.vietnamese import vn_date
 
 _CITIZEN_ID = re.compile(r"^\d{12}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -59,7 +60,7 @@ def not_after_today(value: date) -> date:
     """A date of an act already done (a decision signed, a class held): never after today in Vietnam."""
     today = today_in_vietnam()
     if value > today:
-        raise ValueError(f"Ngày {value:%d/%m/%Y} không được sau ngày hôm nay ({today:%d/%m/%Y})")
+        raise ValueError(f"Ngày {vn_date(value)} không được sau ngày hôm nay ({vn_date(today)})")
     return value
 
 
