@@ -22,22 +22,20 @@ class OrganisationNotFound(NotFound):
         super().__init__(f"Không tìm thấy tổ chức đảng {code}{when}.", organisation=code)
 
 
-class OrganisationAlreadyExists(Conflict):
-    def __init__(self, code: str) -> None:
-        super().__init__(f"Mã tổ chức {code} đã được dùng cho một tổ chức khác.", organisation=code)
+class OrganisationAlreadyExists(RuleConflict):
+    """ORG_CODE_UNIQUE: one unit per code, whatever its case (`cb-x` when `CB-X` exists: codes are
+    typed in any case, the CLI writes them in capitals, people in lower case, and two units told
+    apart only by case would be found by the wrong lookup). A rule's refusal with its code, answered
+    as a `conflict` (HTTP 409) like every refusal by another's record (RuleConflict)."""
 
-
-class CodeTakenInAnotherCase(RuleConflict):
-    """ORG_CODE_UNIQUE: `cb-x` when `CB-X` exists. Codes are typed in any case (the CLI writes them
-    in capitals, people type them in lower case): two units told apart only by case would be found
-    by the wrong lookup."""
-
-    def __init__(self, code: str, stored: str) -> None:
-        super().__init__(
-            str(RuleCode.ORG_CODE_UNIQUE),
-            f"Mã tổ chức {code} trùng với mã {stored} đã có (mã tổ chức không phân biệt chữ hoa, chữ thường); hãy chọn mã khác.",
-            organisation=code, stored=stored,
+    def __init__(self, code: str, stored: str | None = None) -> None:
+        stored = stored or code
+        taken = (
+            f"Mã tổ chức {code} đã được dùng cho một tổ chức khác"
+            if stored == code
+            else f"Mã tổ chức {code} trùng với mã {stored} đã có (mã tổ chức không phân biệt chữ hoa, chữ thường)"
         )
+        super().__init__(str(RuleCode.ORG_CODE_UNIQUE), f"{taken}; hãy chọn mã khác.", organisation=code, stored=stored)
 
 
 class UnknownOrganisation(InvalidInput):

@@ -61,7 +61,13 @@ PersonName = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1
 Text = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1, max_length=TEXT_MAX)]
 ShortText = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1, max_length=NAME_MAX)]
 DecisionNumber = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1, max_length=64)]
-OrganisationCode = Annotated[str, BeforeValidator(_code), Field(description="mã tổ chức đảng")]
+class _UnitCode:
+    """Marks a field naming a unit of the tree, which the registry reads as stored whatever its case
+    (`spelling.as_stored`); a locality's or a class's code is not one."""
+
+
+UNIT_CODE = _UnitCode()
+OrganisationCode = Annotated[str, BeforeValidator(_code), UNIT_CODE, Field(description="mã tổ chức đảng")]
 LocalityCode = Annotated[str, BeforeValidator(_code), Field(description="mã địa bàn (thôn, tổ dân phố)")]
 ClassId = Annotated[str, BeforeValidator(_code), Field(description="mã lớp bồi dưỡng")]
 Day = IsoDate
