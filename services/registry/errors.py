@@ -351,7 +351,7 @@ class AlreadyRated(Conflict):
     def __init__(self, year: int, subject: RatingSubject, key: str) -> None:
         super().__init__(
             f"Đã có kết quả xếp loại chất lượng năm {year} của {_rated(subject, key)}; muốn sửa thì ghi điều chỉnh "
-            "kèm lý do (correct_quality_rating).",
+            "xếp loại kèm lý do.",
             year=year,
         )
 

@@ -348,8 +348,7 @@ class Case:
                 return []  # the same reply entered again: one effect
             if correction_reason is None:
                 raise Conflict(
-                    "Đối tượng này đã có kết quả thẩm tra khác; muốn thay đổi phải ghi đính chính kèm lý do "
-                    "(correction_reason).",
+                    "Đối tượng này đã có kết quả thẩm tra khác; muốn thay đổi phải ghi đính chính kèm «lý do điều chỉnh».",
                     subject_id=subject_id,
                     reason="already_replied",
                 )
