@@ -266,20 +266,25 @@ _CELL_ON = (
 )
 
 
-async def dossiers_on(conn: asyncpg.Connection, schema: str, on: date) -> list[InProgress]:
-    """Every dossier opened by `on`, with its step, cell and suspension on that day."""
+async def dossiers_on(conn: asyncpg.Connection, schema: str, on: date, steps: Iterable[str] | None = None) -> list[InProgress]:
+    """Every dossier opened by `on`, with its step, cell and suspension on that day; with `steps`,
+    only those in one of them that day (a quota report wants the few still before a decision, not
+    every dossier of the province: filtered in the database, not in Python after the read)."""
     rows = await conn.fetch(
-        f"""SELECT d.dossier_id,
-               (SELECT s.step FROM {schema}.pipeline_steps s WHERE s.dossier_id = d.dossier_id AND s.entered_on <= $1
-                ORDER BY s.entered_on DESC, array_position($2::text[], s.step) DESC LIMIT 1) AS step,
-               {_CELL_ON.format(s=schema, d='d.dossier_id', on='$1')} AS cell,
+        f"""SELECT d.dossier_id, {_CELL_ON.format(s=schema, d='d.dossier_id', on='$1')} AS cell, s.step,
                EXISTS (SELECT 1 FROM {schema}.pipeline_suspensions u WHERE u.dossier_id = d.dossier_id
                        AND u.suspended_on <= $1 AND (u.resumed_on IS NULL OR u.resumed_on > $1)) AS suspended
-            FROM {schema}.pipeline_dossiers d WHERE d.opened_on <= $1 ORDER BY d.dossier_id""",
+            FROM {schema}.pipeline_dossiers d
+            CROSS JOIN LATERAL (SELECT s.step FROM {schema}.pipeline_steps s WHERE s.dossier_id = d.dossier_id AND s.entered_on <= $1
+                                ORDER BY s.entered_on DESC, array_position($2::text[], s.step) DESC LIMIT 1) s
+            WHERE d.opened_on <= $1 AND ($3::text[] IS NULL OR s.step = ANY($3::text[]))
+            ORDER BY d.dossier_id""",
         on,
         ORDER,
+        None if steps is None else list(steps),
     )
-    return [InProgress(**dict(r)) for r in rows if r["step"] is not None and r["cell"] is not None]
+    # The columns in InProgress's order; the cell is looked up only for the dossiers kept.
+    return [InProgress(*r) for r in rows if r["cell"] is not None]
 
 
 async def steps_left_between(conn: asyncpg.Connection, schema: str, start: date, end: date) -> list[StepSpent]:
