@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.gateway.webclient import PASSWORD, WebClient, visible_text
+from tests.integration.gateway.webclient import signed_in_as, visible_text
 from tests.integration.gateway.world import World
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -35,13 +35,8 @@ async def test_a_moment_before_anything_was_recorded_of_the_unit_names_the_momen
     ("01/01/1990", "Ngày 01/01/1990 đơn vị của bạn chưa được thành lập; hãy chọn ngày muộn hơn."),
 ])
 async def test_the_report_page_shows_an_out_of_range_day_on_its_field(world: World, typed: str, said: str) -> None:
-    await world.set_password("bantochuc", PASSWORD)
-    client = WebClient(world)
-    try:
-        await client.sign_in("bantochuc")
+    async with signed_in_as(world, "bantochuc") as client:
         page = await client.get(f"/bao-cao/chi-tieu?don-vi=T01&ky=nam&nam=2024&ngay={typed}")
-    finally:
-        await client.close()
     assert page.status_code == 422, page.text[:500]
     assert said in visible_text(page.text)
     assert 'id="ngay-loi"' in page.text
