@@ -180,7 +180,7 @@ async def quota(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_da
     period = _period(query, options)
     tree = await _tree(conn, schema, query)
     status_on = period.status_on(on_day)
-    on_status_day = await pipeline.dossiers_on(conn, schema, status_on)
+    on_status_day = await pipeline.dossiers_on(conn, schema, status_on, pipeline.BEFORE_DECISION)
     decided = await admission_facts.decided_among(conn, schema, [d.dossier_id for d in on_status_day], status_on)
     result = quotas.quota_progress(
         tree,
