@@ -22,12 +22,13 @@ async def test_a_day_before_the_party_was_founded_is_refused_naming_the_field(wo
     assert problem["detail"] == "Ngày 01/01/0001 trước ngày thành lập Đảng (03/02/1930): hãy chọn ngày từ đó trở đi"
 
 
-async def test_a_moment_before_anything_was_recorded_of_the_unit_names_the_moment(world: World) -> None:
-    response = await world.query("bantochuc", "reporting", "white_zones", {"organisation": "DU-A", "as_of": "1990-01-01"})
+@pytest.mark.parametrize(("field", "day", "shown"), [("as_of", "1990-01-01", "01/01/1990"), ("as_recorded", "1930-02-03", "03/02/1930")])
+async def test_a_moment_before_anything_was_recorded_of_the_unit_names_the_moment(world: World, field: str, day: str, shown: str) -> None:
+    response = await world.query("bantochuc", "reporting", "white_zones", {"organisation": "DU-A", field: day})
     assert response.status_code == 422, response.text
     error = response.json()["error"]
-    assert (error["code"], error["details"]["field"]) == ("validation", "as_of")
-    assert error["message"] == "Đến ngày 01/01/1990 hệ thống chưa ghi nhận gì về tổ chức đảng DU-A: hãy chọn ngày ghi nhận muộn hơn."
+    assert (error["code"], error["details"]["field"]) == ("validation", field)
+    assert error["message"] == f"Đến ngày {shown} hệ thống chưa ghi nhận gì về tổ chức đảng DU-A: hãy chọn ngày ghi nhận muộn hơn."
 
 
 @pytest.mark.parametrize(("typed", "said"), [
