@@ -28,7 +28,7 @@ from ketnap.services.dossiers import commands as cmd
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import Dossier, RegistryStanding, raise_violation
 from ketnap.services.dossiers.dossier.refusals import act_dates
-from ketnap.services.dossiers.registry_client import AtOnce, MemberRecord, Membership, PastMembership
+from ketnap.services.dossiers.registry_client import AtOnce, MemberRecord, Membership, PastMembership, Unit
 
 CELL_KINDS = frozenset({"cell", "grassroots_cell"})
 """Units that hold dossiers (chi bộ): a dossier moves only to one of these."""
@@ -39,7 +39,7 @@ class Registry(Protocol):
     async def membership(self, citizen_id: str, organisation: str, on: date) -> Membership: ...
     async def member_record(self, citizen_id: str, on: date) -> MemberRecord: ...
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None: ...
-    async def organisation_kind(self, code: str, on: date) -> str: ...
+    async def unit(self, code: str, on: date) -> Unit: ...
 
 
 @dataclass
@@ -68,15 +68,15 @@ def _decided(dossier: Dossier, events: Sequence[ev.Event], result: dict[str, Any
     return Decision(ev.stream_id(dossier.dossier_id), dossier.version, [e.to_new_event() for e in events], result or {})
 
 
-async def _unit_still_there(deps: Deps, code: str, on: date, field: str, ask: AtOnce | None = None) -> str:
-    """The unit's kind on `on`, which must exist then and still today: a dossier is never attached to
+async def _unit_still_there(deps: Deps, code: str, on: date, field: str, ask: AtOnce | None = None) -> Unit:
+    """The unit on `on` (its stored code and kind), which must exist then and still today: a dossier is never attached to
     a unit dissolved, merged or split since (the registry answers an ended unit "not found"). Both
     days are asked at once (with `ask`, beside the caller's other questions)."""
     async with AtOnce() as own:
         ask = ask or own
-        then = ask(deps.registry.organisation_kind(code, on))
-        now = ask(deps.registry.organisation_kind(code, deps.today())) if on < deps.today() else None
-        kind = await then
+        then = ask(deps.registry.unit(code, on))
+        now = ask(deps.registry.unit(code, deps.today())) if on < deps.today() else None
+        unit = await then
         if now is not None:
             try:
                 await now
@@ -85,7 +85,7 @@ async def _unit_still_there(deps: Deps, code: str, on: date, field: str, ask: At
                     f"Tổ chức {code} không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này.",
                     field=field, organisation=code,
                 ) from None
-    return kind
+    return unit
 
 
 # --- step 1 ------------------------------------------------------------------------------------------
@@ -252,11 +252,9 @@ async def record_ceremony(deps: Deps, command: cmd.RecordCeremony) -> Decision:
 
 async def transfer(deps: Deps, command: cmd.Transfer) -> Decision:
     dossier = await _current(deps, command)
-    kind = await _unit_still_there(deps, command.to_cell, command.on, "to_cell")
-    return _decided(
-        dossier,
-        dossier.transfer(on=command.on, to_cell=command.to_cell, to_a_cell=kind in CELL_KINDS, today=deps.today()),
-    )
+    # Recorded as the registry stores the cell, however it was typed: the reports group dossiers by that code.
+    to = await _unit_still_there(deps, command.to_cell, command.on, "to_cell")
+    return _decided(dossier, dossier.transfer(on=command.on, to_cell=to.code, to_a_cell=to.kind in CELL_KINDS, today=deps.today()))
 
 
 # --- what the dossier decides alone -----------------------------------------------------------------------

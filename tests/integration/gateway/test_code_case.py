@@ -102,6 +102,16 @@ async def test_the_web_page_of_a_unit_typed_in_lower_case(world: World) -> None:
         await client.close()
 
 
+async def test_a_dossier_transferred_to_a_cell_typed_in_lower_case_records_the_stored_code(world: World) -> None:
+    """`to_cell` is not checked for scope (the receiving cell may be anyone's): the dossiers service
+    records it as the registry stores it, or the reports would count the dossier under no unit."""
+    dossier_id = await world.open_dossier("canbo.a", "CB-A1")
+    moved = await world.command("canbo.a", "dossiers", "transfer", {"dossier_id": dossier_id, "on": "2025-09-10", "to_cell": "cb-a2"})
+    assert moved.status_code == 200, moved.text
+    (*_, transferred) = await world.store("dossiers").read_stream(f"dossier-{dossier_id}")
+    assert (transferred.event_type, transferred.data["to_cell"]) == ("DossierTransferred", "CB-A2")
+
+
 async def test_the_establish_form_shows_a_code_taken_beside_the_code_with_its_rule(world: World) -> None:
     async with signed_in_as(world, "bantochuc") as client:
         path = "/to-chuc/DU-A/viec/thanh-lap-to-chuc"
