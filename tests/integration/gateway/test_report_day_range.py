@@ -41,3 +41,11 @@ async def test_the_report_page_shows_an_out_of_range_day_on_its_field(world: Wor
     assert page.status_code == 422, page.text[:500]
     assert said in visible_text(page.text)
     assert 'id="ngay-loi"' in page.text
+
+
+@pytest.mark.parametrize("page", ["/to-chuc/DU-A", "/to-chuc/DU-A/dang-vien"])
+async def test_the_organisation_pages_say_a_day_before_the_party_was_founded_and_show_today(world: World, page: str) -> None:
+    async with signed_in_as(world, "bantochuc") as client:
+        shown = await client.get(f"{page}?ngay=01/01/0001")
+    assert shown.status_code == 200, shown.text[:500]  # as for a typed day that is not one: said, and today shown
+    assert "Ngày xem phải từ ngày thành lập Đảng (03/02/1930) trở đi." in visible_text(shown.text)
