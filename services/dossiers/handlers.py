@@ -9,6 +9,8 @@ into a `conflict` reply (shared/platform/service.py); nothing is written when a 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -75,17 +77,24 @@ async def _unit_still_there(deps: Deps, code: str, on: date, field: str, ask: At
     async with AtOnce() as own:
         ask = ask or own
         then = ask(deps.registry.unit(code, on))
-        now = ask(deps.registry.unit(code, deps.today())) if on < deps.today() else None
+        now = ask(_there_today(deps, code, field)) if on < deps.today() else None
         unit = await then
         if now is not None:
-            try:
-                await now
-            except InvalidInput:
-                raise InvalidInput(
-                    f"Tổ chức {code} không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này.",
-                    field=field, organisation=code,
-                ) from None
+            await now
     return unit
+
+
+async def _there_today(deps: Deps, code: str, field: str) -> None:
+    """The unit still stands today. The attaching commands decide before the registry's tree turn
+    is taken (`decides_ahead`); in the turn, their `Decision.in_turn` asks this again, the one fact
+    the turn protects: a unit dissolved after the decision and before the append is seen (ATTACHING)."""
+    try:
+        await deps.registry.unit(code, deps.today())
+    except InvalidInput:
+        raise InvalidInput(
+            f"Tổ chức {code} không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này.",
+            field=field, organisation=code,
+        ) from None
 
 
 # --- step 1 ------------------------------------------------------------------------------------------
@@ -123,8 +132,12 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
         today=today,
         readmission=readmission,
     )
-    await _reserve_the_applicant(deps, command, dossier_id)
-    return Decision(ev.stream_id(dossier_id), 0, [e.to_new_event() for e in events], {"dossier_id": dossier_id})
+
+    async def in_turn() -> None:
+        await _there_today(deps, command.cell, "cell")
+        await _reserve_the_applicant(deps, command, dossier_id)  # last, as before: a refused opening reserves nothing
+
+    return Decision(ev.stream_id(dossier_id), 0, [e.to_new_event() for e in events], {"dossier_id": dossier_id}, in_turn=in_turn)
 
 
 async def take_over_dossier(deps: Deps, command: cmd.TakeOverDossier) -> Decision:
@@ -134,7 +147,7 @@ async def take_over_dossier(deps: Deps, command: cmd.TakeOverDossier) -> Decisio
     opened = await open_dossier(deps, command)
     dossier_id = opened.result["dossier_id"]
     marker = ev.DossierTakenOverFromPaper(dossier_id=dossier_id, step=command.step, taken_over_on=deps.today())
-    return Decision(opened.stream_id, opened.expected_version, [*opened.events, marker.to_new_event()], opened.result)
+    return Decision(opened.stream_id, opened.expected_version, [*opened.events, marker.to_new_event()], opened.result, in_turn=opened.in_turn)
 
 
 def _readmission(command: cmd.OpenDossier, dossier_id: str, past: PastMembership) -> ev.ReadmissionDeclared | None:
@@ -254,7 +267,8 @@ async def transfer(deps: Deps, command: cmd.Transfer) -> Decision:
     dossier = await _current(deps, command)
     # Recorded as the registry stores the cell, however it was typed: the reports group dossiers by that code.
     to = await _unit_still_there(deps, command.to_cell, command.on, "to_cell")
-    return _decided(dossier, dossier.transfer(on=command.on, to_cell=to.code, to_a_cell=to.kind in CELL_KINDS, today=deps.today()))
+    decided = _decided(dossier, dossier.transfer(on=command.on, to_cell=to.code, to_a_cell=to.kind in CELL_KINDS, today=deps.today()))
+    return dataclasses.replace(decided, in_turn=functools.partial(_there_today, deps, to.code, "to_cell"))
 
 
 # --- what the dossier decides alone -----------------------------------------------------------------------
@@ -313,7 +327,8 @@ COMMANDS: list[tuple[str, type[Command], Handler]] = [
 """Subject `<service>.cmd.<name>` -> its command model and handler."""
 
 ATTACHING = frozenset({"open_dossier", "take_over_dossier", "transfer"})
-"""Commands that attach a dossier to a unit: decided and appended in the registry's tree turn
-(platform turns.TREE), in which the registry also dissolves units after asking how many dossiers
-each holds. Whichever comes first, the other sees it: the unit ended (`_unit_still_there`), or
-the dossier open in it (DISSOLVE_EMPTY)."""
+"""Commands that attach a dossier to a unit: appended in the registry's tree turn (platform
+turns.TREE), in which the registry also dissolves units after asking how many dossiers each holds.
+Whichever comes first, the other sees it: the unit ended (`_unit_still_there`, asked again in the
+turn by `Decision.in_turn`), or the dossier open in it (DISSOLVE_EMPTY). They are decided before
+the turn is taken (`decides_ahead`): their other questions to the registry hold no one up."""

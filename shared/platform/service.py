@@ -14,7 +14,7 @@ import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,6 +115,10 @@ class _Endpoint:
     recorded: Callable[[Decision], None] | None = None
     """Called with the decision once its events are committed, before the reply leaves: what the
     service keeps in memory about those streams is dropped before anyone hears of the change."""
+    decides_ahead: bool = False
+    """With a `turn`: the handler decides before the turn is taken, and only the decision's
+    `in_turn` and the append run in it, so the handler's questions to other services do not hold
+    up every other command of the turn (issue 21: opening a dossier asks the registry five things)."""
 
 
 @dataclass
@@ -213,15 +217,20 @@ class Service:
             )
 
     def command(
-        self, name: str, model: type[Command], *, turn: str | None = None, recorded: Callable[[Decision], None] | None = None
+        self, name: str, model: type[Command], *, turn: str | None = None, recorded: Callable[[Decision], None] | None = None,
+        decides_ahead: bool = False,
     ) -> Callable[[CommandHandler], CommandHandler]:
         """`turn`: the full name of a turn (`turns.service_turn`, this service's or another's):
         commands of the same turn are decided and appended one at a time (turns.py).
-        `recorded`: see `_Endpoint.recorded` (the gateway forgets the accounts it keeps in memory)."""
+        `recorded`: see `_Endpoint.recorded` (the gateway forgets the accounts it keeps in memory).
+        `decides_ahead`: see `_Endpoint.decides_ahead` (the handler's `Decision.in_turn` re-asks what the turn protects)."""
 
         def register(handler: CommandHandler) -> CommandHandler:
             self.commands.append(
-                _Endpoint(subjects.command_subject(self.name, name), model, handler, handler.__doc__ or "", turn=turn, recorded=recorded)
+                _Endpoint(
+                    subjects.command_subject(self.name, name), model, handler, handler.__doc__ or "", turn=turn, recorded=recorded,
+                    decides_ahead=decides_ahead,
+                )
             )
             return handler
 
@@ -369,7 +378,7 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
             result=await kept_result(ctx, earlier.event_ids[0]),
         )
     try:
-        async with turn(ctx.pool, endpoint.turn) if endpoint.turn else nullcontext():
+        async with _turn_of(ctx, endpoint, deciding=True):
             decision, result = await _decide_and_append(ctx, endpoint, command, command_name)
         if result is None:
             return Reply(ok=True, stream_id=decision.stream_id, result=decision.result)
@@ -414,7 +423,10 @@ async def _decide_and_append(
             # The events keep this span's context: whatever applies them continues the trace.
             with tracing.span(f"{ctx.name} append", ctx.name, **{"ketnap.event_types": [e.event_type for e in events]}):
                 metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
-                result = await _append_with_result(ctx, decision, events, metadata)
+                async with _turn_of(ctx, endpoint, deciding=False):
+                    if decision.in_turn is not None:
+                        await decision.in_turn()
+                    result = await _append_with_result(ctx, decision, events, metadata)
             if endpoint.recorded is not None:
                 endpoint.recorded(decision)
             break
@@ -427,6 +439,14 @@ async def _decide_and_append(
                 command = command.model_copy(update={"expected_version": error.actual_version})
             log.info("command decided again after a service's own record", subject=endpoint.subject, attempt=attempt + 1)
     return decision, result
+
+
+def _turn_of(ctx: ServiceContext, endpoint: _Endpoint, *, deciding: bool) -> AbstractAsyncContextManager[None]:
+    """The endpoint's turn around its deciding (the usual way) or, for a command that decides
+    ahead, around its `in_turn` and append only."""
+    if endpoint.turn is None or deciding == endpoint.decides_ahead:
+        return nullcontext()
+    return turn(ctx.pool, endpoint.turn)
 
 
 async def _append_with_result(ctx: ServiceContext, decision: Decision, events: list[NewEvent], metadata: EventMetadata) -> AppendResult:
