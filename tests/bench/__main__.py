@@ -143,15 +143,16 @@ async def raw_read(pool: asyncpg.Pool, schema: str) -> float:
 
 async def raw_sha256_rate(pool: asyncpg.Pool, schema: str) -> float:
     """SHA-256 alone over the bytes `audit verify` hashes (each event's previous hash and
-    canonical encoding), built beforehand and not timed: the ceiling of one process's verification."""
-    from ketnap.platform.logcheck import _COPIED, hashed_bytes
+    canonical encoding), built beforehand from the walk's own COPY lines and not timed: the
+    ceiling of one process's verification."""
+    from ketnap.platform.chainwalk import LINE, hashed_bytes
 
     rest, count, seconds = b"", 0, 0.0
 
     async def take(chunk: bytes) -> None:
         nonlocal rest, count, seconds
         *lines, rest = (rest + chunk).split(b"\n")
-        encoded = [hashed_bytes(*line.split(b"\t")[2:]) for line in lines]
+        encoded = [hashed_bytes(fields, fields[-1], exact=False) for fields in (line.split(b"\t") for line in lines)]
         start = time.perf_counter()
         for body in encoded:
             hashlib.sha256(body).hexdigest()
@@ -159,7 +160,7 @@ async def raw_sha256_rate(pool: asyncpg.Pool, schema: str) -> float:
         count += len(encoded)
 
     async with pool.acquire() as conn:
-        await conn.copy_from_query(f"SELECT {_COPIED} FROM {schema}.events ORDER BY position", output=take)
+        await conn.copy_from_query(f"SELECT {LINE} FROM {schema}.events ORDER BY position", output=take)
     return count / seconds
 
 
