@@ -191,8 +191,25 @@ async def _signed_log(
     return original, audit
 
 
-def _found_at(broken: list[str], schema: str, position: int) -> bool:
-    return broken == [broken[0]] and broken[0].startswith(f"{schema}: HỎNG tại vị trí {position}:") if broken else False
+async def _every_trial_found(
+    pool: asyncpg.Pool, schema: str, kind: str, audit: Callable[[], Awaitable[list[str]]],
+    tamper: Callable[[asyncpg.Connection, random.Random, int], Awaitable[int]], restore: Callable[[asyncpg.Connection], Awaitable[None]],
+) -> None:
+    """`TRIALS` random trials: each tampers (returning the first wrong position), asks `audit
+    verify`, restores; every one must be found there, in one line naming the log."""
+    found = []
+    for trial in range(TRIALS):
+        rng = random.Random(f"{kind}-{trial}")
+        async with pool.acquire() as conn:
+            position = await tamper(conn, rng, trial)
+            try:
+                broken = await audit()
+            finally:
+                await restore(conn)
+        found.append(broken == [broken[0]] and broken[0].startswith(f"{schema}: HỎNG tại vị trí {position}:") if broken else False)
+        assert found[-1], (trial, position, broken)
+    assert sum(found) == TRIALS
+    assert await audit() == []
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -202,21 +219,17 @@ async def test_every_tampering_is_found_at_its_first_wrong_position(
 ) -> None:
     schema = store.schema
     original, audit = await _signed_log(pool, store, nc, servers, database_url, deployment, tmp_path)
-    found = []
-    for trial in range(TRIALS):
-        rng = random.Random(f"{kind}-{trial}")
+    moved_back = kind == "tail-deleted-checkpoints-moved-back"
+
+    async def tamper(conn: asyncpg.Connection, rng: random.Random, trial: int) -> int:
         tampered, position = KINDS[kind](original, rng, trial)
-        async with pool.acquire() as conn:
-            moved_back = tampered[-1].position if kind == "tail-deleted-checkpoints-moved-back" else None
-            await _rewrite(conn, schema, tampered, moved_back)
-            try:
-                broken = await audit()
-            finally:
-                await _rewrite(conn, schema, original, LOG_SIZE if moved_back else None)
-        found.append(_found_at(broken, schema, position))
-        assert found[-1], (trial, position, broken)
-    assert sum(found) == TRIALS
-    assert await audit() == []
+        await _rewrite(conn, schema, tampered, tampered[-1].position if moved_back else None)
+        return position
+
+    async def restore(conn: asyncpg.Connection) -> None:
+        await _rewrite(conn, schema, original, LOG_SIZE if moved_back else None)
+
+    await _every_trial_found(pool, schema, kind, audit, tamper, restore)
 
 
 # The data's two texts, changed in place (the hash left alone). Each statement is given the
@@ -240,19 +253,15 @@ async def test_the_data_and_the_text_its_hash_covers_cannot_be_changed_apart_or_
 ) -> None:
     schema = store.schema
     original, audit = await _signed_log(pool, store, nc, servers, database_url, deployment, tmp_path)
-    found = []
-    for trial in range(TRIALS):
-        rng = random.Random(f"{kind}-{trial}")
+
+    async def tamper(conn: asyncpg.Connection, rng: random.Random, _: int) -> int:
         position = rng.randint(1, LOG_SIZE)
-        async with pool.acquire() as conn:
-            async with conn.transaction():
-                await conn.execute("SET LOCAL session_replication_role = replica")
-                await conn.execute(TEXT_KINDS[kind].format(s=schema), position, f"đã sửa {rng.randrange(10**6)}")
-            try:
-                broken = await audit()
-            finally:
-                await _rewrite(conn, schema, original)
-        found.append(_found_at(broken, schema, position))
-        assert found[-1], (trial, position, broken)
-    assert sum(found) == TRIALS
-    assert await audit() == []
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute(TEXT_KINDS[kind].format(s=schema), position, f"đã sửa {rng.randrange(10**6)}")
+        return position
+
+    async def restore(conn: asyncpg.Connection) -> None:
+        await _rewrite(conn, schema, original)
+
+    await _every_trial_found(pool, schema, kind, audit, tamper, restore)
