@@ -630,9 +630,9 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{kept}.relay"))
         turns: dict[str, asyncio.Lock] = {}
         for durable in service.durables:
-            handlers = {spec.name: factory(ctx) for spec, factory in service.consumers if spec.durable == durable}
+            members = [(spec, factory(ctx)) for spec, factory in service.consumers if spec.durable == durable]
             runner = ConsumerRunner(
-                pool=pool, schema=service.name, nc=nc, js=js, spec=durable, handlers=handlers, deployment=settings.deployment_id, turns=turns,
+                pool=pool, schema=service.name, nc=nc, js=js, spec=durable, members=members, deployment=settings.deployment_id, turns=turns,
             )
             tasks.append(asyncio.create_task(runner.run(stop), name=f"{durable.name} {durable.source}"))
         for checked in ([service.name] if service.owns_log else []) + list(service.kept_logs):

@@ -151,7 +151,7 @@ async def test_a_projection_behind_the_others_catches_up_alone_and_none_applies_
     async with running(w.source, servers.nats_url, database_url, deployment):
         await eventually(lambda: _relayed(nc, stream, 20))
         runner = ConsumerRunner(
-            pool=pool, schema=w.target.name, nc=nc, js=nc.jetstream(), spec=old, handlers={first.name: first.live_handler(w.source.name)},
+            pool=pool, schema=w.target.name, nc=nc, js=nc.jetstream(), spec=old, members=[(old, first.live_handler(w.source.name))],
             deployment=deployment,
         )
         subscription = await nc.jetstream().pull_subscribe_bind(subjects.durable_name(old.name, old.source), stream=stream)

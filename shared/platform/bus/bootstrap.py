@@ -40,8 +40,10 @@ class ConsumerSpec:
     A reaction decides each event on state it reads through its own service (the store, a view),
     which must already hold the effect of the event before: it commits each event alone."""
     events: tuple[str, ...] | None = None
-    """The event types it applies (None: every one). Documentation (AsyncAPI), not a filter: the
-    consumer still reads every position of the log, or it could not tell a gap from a skip."""
+    """The event types it applies (None: every one): AsyncAPI documents them, and the runner
+    passes the others by without calling the handler (`bus.consumer.Member.wants`), so a handler
+    must do nothing with them. Not a JetStream filter: the consumer still reads every position of
+    the log, or it could not tell a gap from a skip, nor check each link of the chain."""
     group: str | None = None
     """The durable consumer that feeds it together with others of its service on the same log
     (a service's projections, `Service.add_projection`), or None: a durable of its own. The

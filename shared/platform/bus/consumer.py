@@ -245,11 +245,13 @@ class Member:
     """One consumer a runner feeds: its name (the key of its checkpoint, dead letters and alarms)
     and its handler."""
 
-    def __init__(self, name: str, handler: EventHandler, *, batched: bool) -> None:
-        self.name = name
+    def __init__(self, spec: ConsumerSpec, handler: EventHandler, *, batched: bool) -> None:
+        self.name = spec.name
         self.handler = handler
-        self.wants: Callable[[str], bool] | None = getattr(handler, "wants", None)
-        """`SelectiveHandler.wants`, when the handler has it."""
+        declared = None if spec.events is None else frozenset(spec.events)
+        self.wants: Callable[[str], bool] | None = getattr(handler, "wants", None) or (declared.__contains__ if declared is not None else None)
+        """`SelectiveHandler.wants`, when the handler has it, else the types the consumer declares
+        (`ConsumerSpec.events`: a reaction's handler returns at once on any other type)."""
         self.apply_batch: Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]] | None = (
             getattr(handler, "apply_batch", None) if batched else None
         )
@@ -278,7 +280,7 @@ class ConsumerRunner:
         nc: NatsClient,
         js: JetStreamContext,
         spec: ConsumerSpec,
-        handlers: Mapping[str, EventHandler],
+        members: Sequence[tuple[ConsumerSpec, EventHandler]],
         deployment: str,
         fetch_batch: int | None = None,
         turns: dict[str, asyncio.Lock] | None = None,
@@ -288,7 +290,7 @@ class ConsumerRunner:
         self.nc = nc
         self.js = js
         self.spec = spec
-        self.members = sorted((Member(name, handler, batched=spec.batched) for name, handler in handlers.items()), key=lambda m: m.name)
+        self.members = sorted((Member(member, handler, batched=spec.batched) for member, handler in members), key=lambda m: m.name)
         self._names = [member.name for member in self.members]
         self.deployment = deployment
         # A batched consumer commits a fetched batch at once: catching up (a province after an
