@@ -457,7 +457,7 @@ async def test_a_reaction_is_not_handed_the_types_it_does_not_declare_and_its_ch
     target = Service(await new_schema(pool, owns_log=False), owns_log=False)
 
     @target.consumer(source.name, name=f"{target.name}.declared", events=("Counted",))
-    def declared(_ctx: ServiceContext):  # noqa: ANN202
+    def declared(_ctx: ServiceContext):
         async def apply(conn: asyncpg.Connection, event: RecordedEvent) -> None:
             await conn.execute(f"INSERT INTO {target.name}.handed VALUES ($1, $2)", event.position, event.event_type)
 

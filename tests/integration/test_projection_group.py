@@ -9,6 +9,7 @@ import dataclasses
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import asyncpg
 import nats.js.errors
@@ -29,6 +30,8 @@ from tests.integration import forgery
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.integration.test_consumer import META
 from tests.servers import Servers
+
+P = TypeVar("P", bound=Projection)
 
 
 class Seen(Projection):
@@ -55,7 +58,7 @@ class World:
     target: Service
     store: EventStore
 
-    def add(self, projection: Projection) -> Projection:
+    def add(self, projection: P) -> P:
         self.target.add_projection(projection)
         return projection
 
@@ -89,12 +92,22 @@ async def world(pool: asyncpg.Pool, nc: NatsClient, deployment: str) -> World:
     return World(pool, nc, deployment, source, target, EventStore(pool, source.name))
 
 
+async def two_projections(w: World) -> tuple[Seen, Seen]:
+    """The target's projections of the source log, one of every event and one of `Counted` only,
+    their tables and the durables made."""
+    every = w.add(Seen(w.target.name, w.source.name, "every"))
+    counted = w.add(Seen(w.target.name, w.source.name, "counted", "Counted"))
+    await w.create(every, counted)
+    await bootstrap_bus(w.nc.jetstream(), w.deployment, [w.source, w.target])
+    return every, counted
+
+
 @asynccontextmanager
 async def source_answering(w: World) -> AsyncIterator[None]:
     """The source answering log reads from its database and relaying nothing: the test alone
     decides what arrives on the event subject."""
 
-    async def answer(message) -> None:  # noqa: ANN001
+    async def answer(message) -> None:
         await message.respond(json.dumps(await answer_log_request(w.store, json.loads(message.data))).encode())
 
     reads = await w.nc.subscribe(subjects.log_read_subject(w.source.name), cb=answer)
@@ -108,9 +121,7 @@ async def test_a_batch_is_applied_to_every_projection_of_the_log_in_one_transact
     pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
 ) -> None:
     w = await world(pool, nc, deployment)
-    every, counted = w.add(Seen(w.target.name, w.source.name, "every")), w.add(Seen(w.target.name, w.source.name, "counted", "Counted"))
-    await w.create(every, counted)
-    await bootstrap_bus(nc.jetstream(), deployment, [w.source, w.target])
+    every, counted = await two_projections(w)
     # One durable for both, none of their own: nats-server hands each event over once.
     (durable,) = w.target.durables
     stream = subjects.event_stream(deployment, w.source.name)
@@ -184,9 +195,7 @@ async def test_a_message_that_is_not_the_next_link_is_refused_for_every_projecti
     pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
 ) -> None:
     w = await world(pool, nc, deployment)
-    every, counted = w.add(Seen(w.target.name, w.source.name, "every")), w.add(Seen(w.target.name, w.source.name, "counted", "Counted"))
-    await w.create(every, counted)
-    await bootstrap_bus(nc.jetstream(), deployment, [w.source, w.target])
+    every, counted = await two_projections(w)
     async with source_answering(w), running(w.target, servers.nats_url, database_url, deployment):
         real = await w.append(["Counted", "Counted", "Noted"])
         await forgery.publish(nc, deployment, w.source.name, real[0])
