@@ -19,7 +19,7 @@ from nats.aio.client import Client as NatsClient
 from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec, ensure_consumer
-from ketnap.platform.bus.consumer import ConsumerRunner
+from ketnap.platform.bus.consumer import ConsumerRunner, Unapplicable
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.envelope import NewEvent, RecordedEvent, canonical_encoding, chain_hash
 from ketnap.platform.eventstore import EventStore
@@ -47,6 +47,15 @@ class Seen(Projection):
 
     async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
         await conn.execute(f"INSERT INTO {schema}.{self.table} (position, xact) VALUES ($1, txid_current())", event.position)
+
+
+class SeenUnlessBroken(Seen):
+    """Writes its row, then refuses a `Broken` event: the row must not stay."""
+
+    async def apply(self, conn: asyncpg.Connection, schema: str, event: RecordedEvent, source: str) -> None:
+        await super().apply(conn, schema, event, source)
+        if event.event_type == "Broken":
+            raise Unapplicable("this event can never be applied")
 
 
 @dataclasses.dataclass
@@ -220,3 +229,20 @@ async def test_a_message_that_is_not_the_next_link_is_refused_for_every_projecti
     assert [r["position"] for r in await w.rows(every)] == [1, 2, 3]
     assert [r["position"] for r in await w.rows(counted)] == [1, 2]
     assert await pool.fetchval(f"SELECT count(*) FROM {w.target.name}.dead_letters") == 0
+
+
+async def test_an_event_one_projection_cannot_apply_is_dead_lettered_for_it_alone_and_the_others_apply_it(
+    pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    w = await world(pool, nc, deployment)
+    every, picky = w.add(Seen(w.target.name, w.source.name, "every")), w.add(SeenUnlessBroken(w.target.name, w.source.name, "picky"))
+    await w.create(every, picky)
+    await bootstrap_bus(nc.jetstream(), deployment, [w.source, w.target])
+    # Appended before the reader starts: the whole log is one batch.
+    log = await w.append(["Broken" if version == 6 else "Counted" for version in range(20)])
+    async with running(w.source, servers.nats_url, database_url, deployment), running(w.target, servers.nats_url, database_url, deployment):
+        await eventually(lambda: w.at(log[-1], every, picky), timeout=60)
+    assert [r["position"] for r in await w.rows(every)] == list(range(1, 21))
+    assert [r["position"] for r in await w.rows(picky)] == [p for p in range(1, 21) if p != 7]
+    dead = await pool.fetch(f"SELECT consumer, position FROM {w.target.name}.dead_letters")
+    assert [(r["consumer"], r["position"]) for r in dead] == [(picky.name, 7)]

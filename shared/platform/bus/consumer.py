@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
 from itertools import groupby
-from typing import Protocol
+from typing import Any, Protocol
 
 import asyncpg
 import nats.errors
@@ -542,53 +542,79 @@ class ConsumerRunner:
 
     async def _apply_together(self, conn: asyncpg.Connection, events: list[RecordedEvent], reached: Mapping[str, int]) -> None:
         """Hand each member the events beyond its own checkpoint that it has to do with, member
-        after member (each writes only its own tables), through `apply_batch` a run of one trace
-        at a time (its span in that trace, as `_apply`'s); a run with an event that cannot be
-        applied is applied again one event at a time, so that only that event is dead-lettered,
-        for that member alone: the others' effects of it stay (see `_apply`)."""
-        for member in self.members:
-            mine = [event for event in events if member.takes(event, reached[member.name])]
-            if member.apply_batch is None:
-                for event in mine:
-                    await self._apply(conn, member, event)
+        after member (each writes only its own tables), a run of one trace at a time. First all
+        of it in one savepoint (issue 21: a savepoint per member and run cost two round trips
+        each, and an event a member cannot apply is rare); if a member cannot apply one of them,
+        that is undone and it is all handed again carefully (`_hand`), so that only that event is
+        dead-lettered, for that member alone: the others' effects of it stay (see `_apply`)."""
+        handed = [(member, mine) for member in self.members if (mine := [e for e in events if member.takes(e, reached[member.name])])]
+        if not handed:
+            return
+        try:
+            async with conn.transaction():  # a savepoint: undone whole if one event cannot be applied
+                for member, mine in handed:
+                    await self._hand(conn, member, mine, careful=False)
+        except (Unapplicable, pydantic.ValidationError):
+            for member, mine in handed:
+                await self._hand(conn, member, mine, careful=True)
+
+    async def _hand(self, conn: asyncpg.Connection, member: Member, events: list[RecordedEvent], *, careful: bool) -> None:
+        """`events` to `member`, through `apply_batch` a run of one trace at a time (its span in
+        that trace, as `_apply`'s), or one at a time for a member without it. `careful`: each run
+        in a savepoint, and one with an event that cannot be applied applied again one event at a
+        time (`_apply`); otherwise the error goes up to the caller's savepoint."""
+        if member.apply_batch is None:
+            for event in events:
+                await self._apply(conn, member, event, careful=careful)
+            return
+        for _, grouped in groupby(events, key=lambda event: tracing.trace_id_of(event.traceparent)):
+            run = list(grouped)
+            if careful and len(run) == 1:
+                await self._apply(conn, member, run[0])
                 continue
-            for _, grouped in groupby(mine, key=lambda event: tracing.trace_id_of(event.traceparent)):
-                run = list(grouped)
-                if len(run) == 1:
-                    await self._apply(conn, member, run[0])
-                    continue
-                try:
-                    with tracing.span(
-                        f"{member.name} apply {len(run)} events", self.schema, kind=SpanKind.CONSUMER,
-                        parent=tracing.context_of(run[0].traceparent),
-                        **{"ketnap.consumer": member.name, "ketnap.source": self.spec.source, "ketnap.position": run[0].position,
-                           "ketnap.events": len(run)},
-                    ):
+            try:
+                with self._span(member, run):
+                    if careful:
                         async with conn.transaction():  # a savepoint: undone whole if one event cannot be applied
                             await member.apply_batch(conn, run)
-                except (Unapplicable, pydantic.ValidationError):
-                    for event in run:
-                        await self._apply(conn, member, event)
+                    else:
+                        await member.apply_batch(conn, run)
+            except (Unapplicable, pydantic.ValidationError):
+                if not careful:
+                    raise
+                for event in run:
+                    await self._apply(conn, member, event)
 
-    async def _apply(self, conn: asyncpg.Connection, member: Member, event: RecordedEvent) -> None:
-        """One event to one member, in a savepoint: an event it can never apply is dead-lettered
-        for it alone, with none of its effect kept, while the other members of the runner apply
-        it as usual in the same transaction (the checkpoints move on for all: a dead letter does
-        not stall the stream). Any other error rolls the whole transaction back, for every
-        member, and the batch is retried one message at a time: what comes before it is applied
-        to all, and the group waits at that event."""
+    def _span(self, member: Member, run: list[RecordedEvent]) -> AbstractContextManager[Any]:
+        """The span of applying `run`, in the trace its events were appended in, however they came
+        (JetStream or the source log)."""
+        first = run[0]
+        return tracing.span(
+            f"{member.name} apply {first.event_type if len(run) == 1 else f'{len(run)} events'}", self.schema, kind=SpanKind.CONSUMER,
+            parent=tracing.context_of(first.traceparent),
+            **{"ketnap.consumer": member.name, "ketnap.source": self.spec.source, "ketnap.position": first.position,
+               **({"ketnap.events": len(run)} if len(run) > 1 else {})},
+        )
+
+    async def _apply(self, conn: asyncpg.Connection, member: Member, event: RecordedEvent, *, careful: bool = True) -> None:
+        """One event to one member; carefully, in a savepoint: an event it can never apply is
+        dead-lettered for it alone, with none of its effect kept, while the other members of the
+        runner apply it as usual in the same transaction (the checkpoints move on for all: a dead
+        letter does not stall the stream). Any other error rolls the whole transaction back, for
+        every member, and the batch is retried one message at a time: what comes before it is
+        applied to all, and the group waits at that event."""
         if member.wants is not None and not member.wants(event.event_type):
             return
         try:
-            # In the trace the event was appended in, however it came (JetStream or the source log).
-            with tracing.span(
-                f"{member.name} apply {event.event_type}", self.schema, kind=SpanKind.CONSUMER,
-                parent=tracing.context_of(event.traceparent),
-                **{"ketnap.consumer": member.name, "ketnap.source": self.spec.source, "ketnap.position": event.position},
-            ):
+            with self._span(member, [event]):
+                if not careful:
+                    await member.handler(conn, event)
+                    return
                 async with conn.transaction():  # a savepoint: a dead letter keeps none of its effect
                     await member.handler(conn, event)
         except (Unapplicable, pydantic.ValidationError) as error:
+            if not careful:
+                raise
             reason = _reason(error)
             await conn.execute(
                 f"INSERT INTO {self.schema}.dead_letters (consumer, source, position, event_id, reason) "
