@@ -29,6 +29,7 @@ from ketnap.domain.values import CitizenId, IsoDate, folded
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
+from ketnap.platform.paging import MAX_PAGE, paged
 from ketnap.platform.projections import Projection, catch_up_own_log
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.deadlines import open_deadlines
@@ -155,7 +156,7 @@ class SearchQuery(BaseModel):
     status: Literal["open", "closed", "all"] = Field(default="open", description="đang xử lý, đã kết thúc, hoặc tất cả")
     sort: Literal["name", "opened_on", "step", "due_on", "probation_ends_on"] = "opened_on"
     descending: bool = False
-    page: int = Field(default=1, ge=1, le=100_000)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=20, ge=1, le=100)
     on: IsoDate | None = Field(default=None, description="ngày tính quá hạn (mặc định hôm nay)")
 
@@ -199,10 +200,7 @@ async def search(pool: asyncpg.Pool, schema: str, cells: list[str], query: Searc
     return {
         "organisation": query.organisation,
         "on": on.isoformat(),
-        "total": total,
-        "page": query.page,
-        "page_size": query.page_size,
-        "pages": max(1, -(-total // query.page_size)),
+        **paged(total, query.page, query.page_size),
         "dossiers": [_row(r, on) for r in rows],
     }
 

@@ -34,6 +34,7 @@ from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.events import DomainEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.store import ANY_VERSION
+from ketnap.platform.fields import labelled
 from ketnap.platform.logging import get_logger
 from ketnap.platform.outages import UNAVAILABLE, is_outage
 from ketnap.platform.service import validation_error_body
@@ -192,7 +193,7 @@ async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, k
         raise refusal
     if filled := [name for name in FILLED_BY_GATEWAY if name in body]:
         raise InvalidInput(
-            f"Trường {', '.join(filled)} do hệ thống điền (từ tiêu đề Idempotency-Key và mã truy cập); không gửi trong thân lệnh.",
+            f"Trường {labelled(filled)} do hệ thống điền (từ tiêu đề Idempotency-Key và mã truy cập); không gửi trong thân lệnh.",
             fields=filled,
         )
     owned = own_key(user.login, key)
@@ -236,7 +237,7 @@ async def query_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, bod
     if refusal := refuse_role(endpoint.access, user.role, endpoint.what):
         raise refusal
     if filled := [name for name in QUERY_FILLED_BY_GATEWAY if name in body]:
-        raise InvalidInput(f"Trường {', '.join(filled)} do hệ thống điền (theo vai trò của người dùng); không gửi trong thân truy vấn.",
+        raise InvalidInput(f"Trường {labelled(filled)} do hệ thống điền (theo vai trò của người dùng); không gửi trong thân truy vấn.",
                            fields=filled)
     optional = {name for name, field in endpoint.model.model_fields.items() if not field.is_required()}
     body = with_own_organisation(endpoint.access, body, user.organisation, optional)

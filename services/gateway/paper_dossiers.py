@@ -44,10 +44,11 @@ from nats.aio.client import Client as NatsClient
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ketnap.domain.rules import check_rule_set_covers
-from ketnap.domain.spreadsheet import Problem, Record, labelled, reason_of, records_of
+from ketnap.domain.spreadsheet import Problem, Record, column_header, labelled, reason_of, records_of
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import Unavailable
 from ketnap.platform.logging import get_logger
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.dossiers.commands import TAKEN_OVER_STEPS
 from ketnap.services.dossiers.values import STEP_LABELS, GeneralEducation, ProfessionalQualification, Relation, Step, UnionKind
 from ketnap.services.registry.values import normalised_text, parse_user_date
@@ -202,18 +203,18 @@ class PaperDossierRow(BaseModel):
     def _what_the_step_needs(self) -> PaperDossierRow:
         for name in self.needed():
             if getattr(self, name) is None:
-                raise ValueError(f"Hồ sơ ở bước «{STEP_LABELS[Step(self.step)]}» cần trường {name}")
+                raise ValueError(f"Hồ sơ ở bước «{STEP_LABELS[Step(self.step)]}» cần cột «{column_header(name)}»")
         for group in _TOGETHER:
             given = [name for name in group if getattr(self, name) is not None]
             if given and len(given) < len(group):
-                missing = ", ".join(name for name in group if name not in given)
-                raise ValueError(f"Đã ghi {', '.join(given)} thì cần cả {missing}")
+                missing = ", ".join(f"«{column_header(name)}»" for name in group if name not in given)
+                raise ValueError(f"Đã ghi {', '.join(f'«{column_header(name)}»' for name in given)} thì cần cả {missing}")
         for name, step in _FROM_STEP.items():
             if getattr(self, name) not in (None, ()) and not self.at_least(step):
-                raise ValueError(f"Trường {name} chỉ ghi cho hồ sơ từ bước «{STEP_LABELS[Step(step)]}»")
+                raise ValueError(f"Cột «{column_header(name)}» chỉ ghi cho hồ sơ từ bước «{STEP_LABELS[Step(step)]}»")
         recognition = ("self_review_on", "helper_review_on", "recognition_opinions_on")
         if self.recognition_papers_on is None and any(getattr(self, name) is not None for name in recognition):
-            raise ValueError("Hồ sơ công nhận trên giấy cần trường recognition_papers_on (ngày hoàn thành hồ sơ công nhận)")
+            raise ValueError(f"Hồ sơ công nhận trên giấy cần cột «{column_header('recognition_papers_on')}»")
         return self
 
     def at_least(self, step: str) -> bool:
@@ -342,7 +343,7 @@ def _row_problems(row: PaperDossierRow) -> list[Problem]:
     acts = row.acts()
     for (before, earlier), (name, later) in pairwise(acts):
         if later < earlier:
-            problems.append(Problem(0, name, f"Ngày {later:%d/%m/%Y} trước {before} ({earlier:%d/%m/%Y})"))
+            problems.append(Problem(0, name, f"Ngày {vn_date(later)} trước {before} ({vn_date(earlier)})"))
     return problems
 
 def dossier_id_of(row: PaperDossierRow) -> str:

@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any, Protocol, TypeVar
 
 from ketnap.platform.commands import Forbidden, NotFound
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.gateway.access import ROLE_TITLES, Access, Role
 
 OPERATOR = "operator"
@@ -196,7 +197,7 @@ async def refuse_ended_organisation(principal: Principal, directory: Directory |
         return
     if standing.ended_on is not None:
         raise Forbidden(
-            f"Tổ chức {principal.organisation} của người dùng đã kết thúc hoạt động từ ngày {standing.ended_on:%d/%m/%Y}: "
+            f"Tổ chức {principal.organisation} của người dùng đã kết thúc hoạt động từ ngày {vn_date(standing.ended_on)}: "
             "tài khoản không còn được ghi hay xem dữ liệu; chưa có gì được ghi.",
             organisation=principal.organisation, ended_on=standing.ended_on.isoformat(),
         )

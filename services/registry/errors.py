@@ -12,38 +12,37 @@ from datetime import date
 
 from ketnap.domain.rules import RuleCode
 from ketnap.platform.commands import Conflict, Forbidden, InvalidInput, NotFound, RuleConflict, RuleViolation
-from ketnap.services.registry.values import KIND_LABELS, OrganisationKind, RatingSubject, vn
+from ketnap.platform.vietnamese import vn_date
+from ketnap.services.registry.values import KIND_LABELS, OrganisationKind, RatingSubject
 
 
 class OrganisationNotFound(NotFound):
     def __init__(self, code: str, on: date | None = None) -> None:
-        when = f" vào ngày {vn(on)}" if on else ""
+        when = f" vào ngày {vn_date(on)}" if on else ""
         super().__init__(f"Không tìm thấy tổ chức đảng {code}{when}.", organisation=code)
 
 
-class OrganisationAlreadyExists(Conflict):
-    def __init__(self, code: str) -> None:
-        super().__init__(f"Mã tổ chức {code} đã được dùng cho một tổ chức khác.", organisation=code)
+class OrganisationAlreadyExists(RuleConflict):
+    """ORG_CODE_UNIQUE: one unit per code, whatever its case (`cb-x` when `CB-X` exists: codes are
+    typed in any case, the CLI writes them in capitals, people in lower case, and two units told
+    apart only by case would be found by the wrong lookup). A rule's refusal with its code, answered
+    as a `conflict` (HTTP 409) like every refusal by another's record (RuleConflict)."""
 
-
-class CodeTakenInAnotherCase(RuleConflict):
-    """ORG_CODE_UNIQUE: `cb-x` when `CB-X` exists. Codes are typed in any case (the CLI writes them
-    in capitals, people type them in lower case): two units told apart only by case would be found
-    by the wrong lookup."""
-
-    def __init__(self, code: str, stored: str) -> None:
-        super().__init__(
-            str(RuleCode.ORG_CODE_UNIQUE),
-            f"Mã tổ chức {code} trùng với mã {stored} đã có (mã tổ chức không phân biệt chữ hoa, chữ thường); hãy chọn mã khác.",
-            organisation=code, stored=stored,
+    def __init__(self, code: str, stored: str | None = None) -> None:
+        stored = stored or code
+        taken = (
+            f"Mã tổ chức {code} đã được dùng cho một tổ chức khác"
+            if stored == code
+            else f"Mã tổ chức {code} trùng với mã {stored} đã có (mã tổ chức không phân biệt chữ hoa, chữ thường)"
         )
+        super().__init__(str(RuleCode.ORG_CODE_UNIQUE), f"{taken}; hãy chọn mã khác.", organisation=code, stored=stored)
 
 
 class UnknownOrganisation(InvalidInput):
     """A command names another unit (a parent, a target, a cell) that does not exist on its date."""
 
     def __init__(self, code: str, on: date, role: str = "Tổ chức") -> None:
-        super().__init__(f"{role} {code} không tồn tại vào ngày {vn(on)}.", organisation=code, on=on.isoformat())
+        super().__init__(f"{role} {code} không tồn tại vào ngày {vn_date(on)}.", organisation=code, on=on.isoformat())
 
 
 class UnknownParent(UnknownOrganisation):
@@ -73,7 +72,7 @@ class TreeCycle(InvalidInput):
     def __init__(self, code: str, parent: str, on: date) -> None:
         super().__init__(
             f"Không thể đặt {code} trực thuộc {parent}: {parent} nằm trong chính cây tổ chức của {code} "
-            f"(từ ngày {vn(on)}), cây sẽ thành vòng lặp.",
+            f"(từ ngày {vn_date(on)}), cây sẽ thành vòng lặp.",
             organisation=code,
             parent=parent,
             on=on.isoformat(),
@@ -86,13 +85,13 @@ class OrganisationEnded(Conflict):
 
     def __init__(self, code: str, how: str, on: date) -> None:
         verb = {"merged": "đã sáp nhập", "split": "đã chia tách", "dissolved": "đã giải thể"}.get(how, "đã kết thúc")
-        super().__init__(f"Tổ chức {code} {verb} từ ngày {vn(on)}.", organisation=code, ended_on=on.isoformat())
+        super().__init__(f"Tổ chức {code} {verb} từ ngày {vn_date(on)}.", organisation=code, ended_on=on.isoformat())
 
 
 class NotYetEstablished(InvalidInput):
     def __init__(self, code: str, established_on: date) -> None:
         super().__init__(
-            f"Tổ chức {code} chỉ được thành lập từ ngày {vn(established_on)}.",
+            f"Tổ chức {code} chỉ được thành lập từ ngày {vn_date(established_on)}.",
             organisation=code,
             established_on=established_on.isoformat(),
         )
@@ -103,7 +102,7 @@ class EffectiveDateTooEarly(InvalidInput):
 
     def __init__(self, effective_from: date, last_change: date) -> None:
         super().__init__(
-            f"Ngày hiệu lực {vn(effective_from)} trước lần thay đổi gần nhất ({vn(last_change)}); "
+            f"Ngày hiệu lực {vn_date(effective_from)} trước lần thay đổi gần nhất ({vn_date(last_change)}); "
             "không ghi lùi ngày trước một thay đổi đã có.",
             effective_from=effective_from.isoformat(),
             last_change=last_change.isoformat(),
@@ -185,14 +184,14 @@ class AlreadyMember(Conflict):
 
 class NotAMember(NotFound):
     def __init__(self, on: date | None = None) -> None:
-        when = f" vào ngày {vn(on)}" if on else ""
+        when = f" vào ngày {vn_date(on)}" if on else ""
         super().__init__(f"Số CCCD này không phải đảng viên trong sổ đăng ký{when}.")
 
 
 class NotInOrganisation(InvalidInput):
     def __init__(self, organisation: str, actual: str | None, on: date) -> None:
         super().__init__(
-            f"Đảng viên không sinh hoạt tại {organisation} vào ngày {vn(on)}"
+            f"Đảng viên không sinh hoạt tại {organisation} vào ngày {vn_date(on)}"
             + (f" (đang sinh hoạt tại {actual})." if actual else "."),
             organisation=organisation,
             actual=actual,
@@ -233,7 +232,7 @@ class MembershipEnded(Conflict):
     `NotAMember`."""
 
     def __init__(self, since: date | None) -> None:
-        when = f" từ ngày {vn(since)}" if since else ""
+        when = f" từ ngày {vn_date(since)}" if since else ""
         super().__init__(f"Người này không còn sinh hoạt đảng trong sổ đăng ký này{when}.", since=since.isoformat() if since else None)
 
 
@@ -274,7 +273,7 @@ class QuotaNotAssigned(NotFound):
 class NotAnAncestor(InvalidInput):
     def __init__(self, assigned_by: str, organisation: str, on: date) -> None:
         super().__init__(
-            f"{assigned_by} không phải tổ chức cấp trên của {organisation} vào ngày {vn(on)}.",
+            f"{assigned_by} không phải tổ chức cấp trên của {organisation} vào ngày {vn_date(on)}.",
             assigned_by=assigned_by,
             organisation=organisation,
         )
@@ -283,7 +282,7 @@ class NotAnAncestor(InvalidInput):
 class OwnQuotaUnderAUnitAbove(InvalidInput):
     def __init__(self, organisation: str, on: date) -> None:
         super().__init__(
-            f"{organisation} có tổ chức cấp trên vào ngày {vn(on)}: chỉ tiêu của {organisation} do cấp trên giao "
+            f"{organisation} có tổ chức cấp trên vào ngày {vn_date(on)}: chỉ tiêu của {organisation} do cấp trên giao "
             "(chỉ tổ chức không có cấp trên trong hệ thống mới tự ghi chỉ tiêu được giao cho mình).",
             field="assigned_by",
             organisation=organisation,
@@ -342,7 +341,7 @@ class PointsOutOfScale(InvalidInput):
 class RatedBeforeTheYear(InvalidInput):
     def __init__(self, year: int) -> None:
         super().__init__(
-            f"Ngày đánh giá phải từ ngày {vn(date(year, 1, 1))} trở đi: không xếp loại một năm chưa bắt đầu.",
+            f"Ngày đánh giá phải từ ngày {vn_date(date(year, 1, 1))} trở đi: không xếp loại một năm chưa bắt đầu.",
             year=year,
             field="rated_on",
         )
@@ -352,7 +351,7 @@ class AlreadyRated(Conflict):
     def __init__(self, year: int, subject: RatingSubject, key: str) -> None:
         super().__init__(
             f"Đã có kết quả xếp loại chất lượng năm {year} của {_rated(subject, key)}; muốn sửa thì ghi điều chỉnh "
-            "kèm lý do (correct_quality_rating).",
+            "xếp loại kèm lý do.",
             year=year,
         )
 

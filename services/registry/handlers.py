@@ -75,7 +75,7 @@ async def establish_organisation(ctx: ServiceContext, cmd: c.EstablishOrganisati
     async with current_view(ctx) as view:
         stored = await view.stored_code(cmd.code)
         if stored is not None and stored != cmd.code:
-            raise errors.CodeTakenInAnotherCase(cmd.code, stored)
+            raise errors.OrganisationAlreadyExists(cmd.code, stored)
         parent = await view.unit_view(cmd.parent, cmd.effective_from)
         events = organisation.establish(
             name=cmd.name, kind=cmd.kind, parent_code=cmd.parent, parent=parent, effective_from=cmd.effective_from,

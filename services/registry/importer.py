@@ -37,6 +37,7 @@ from ketnap.platform.commands import DomainError, idempotent_event_ids
 from ketnap.platform.envelope import EventMetadata
 from ketnap.platform.eventstore import ConcurrencyConflict, EventStore
 from ketnap.platform.logging import get_logger
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.registry import errors
 from ketnap.services.registry.commands import CommitteeSeatFacts, LocalityFacts, MemberFacts, OrganisationFacts, PaperAdmissionFacts
 from ketnap.services.registry.events import Event
@@ -393,7 +394,7 @@ class _Plan:
         for line, row in rows:
             on = row.effective_from
             if await self.unit(row.organisation, on) is None:
-                self.problem(line, "organisation", f"Tổ chức {row.organisation} không tồn tại vào ngày {on:%d/%m/%Y}")
+                self.problem(line, "organisation", f"Tổ chức {row.organisation} không tồn tại vào ngày {vn_date(on)}")
                 continue
             organisation = (
                 self.organisations[row.organisation]

@@ -15,6 +15,7 @@ from typing import Protocol
 from ketnap.domain.rules import RuleCode, Violation, check_rule_set_covers
 from ketnap.domain.rules.deadlines import official_date
 from ketnap.platform.commands import InvalidInput, RuleViolation
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import (
     Event,
@@ -27,7 +28,7 @@ from ketnap.services.registry.events import (
     person_stream,
 )
 from ketnap.services.registry.organisation import UnitView
-from ketnap.services.registry.values import MemberKind, MemberStatus, TransferKind, vn
+from ketnap.services.registry.values import MemberKind, MemberStatus, TransferKind
 
 
 class PaperAdmission(Protocol):
@@ -121,7 +122,7 @@ class Person:
         if self.membership is None:
             raise errors.NotAMember()
         if on is not None and on < self.membership.since:
-            raise InvalidInput(f"Ngày {vn(on)} trước ngày bắt đầu sinh hoạt ({vn(self.membership.since)}).")
+            raise InvalidInput(f"Ngày {vn_date(on)} trước ngày bắt đầu sinh hoạt ({vn_date(self.membership.since)}).")
         return self.membership
 
     def _require_in_order(self, on: date) -> None:
@@ -149,7 +150,7 @@ class Person:
         if facts.decided_by not in above:
             found.append(Violation.of(
                 RuleCode.AUTHORITY,
-                f"{facts.decided_by} không phải cấp ủy cấp trên của {facts.organisation} ngày {vn(facts.decision_date)}",
+                f"{facts.decided_by} không phải cấp ủy cấp trên của {facts.organisation} ngày {vn_date(facts.decision_date)}",
                 field="decided_by",
             ))
         if facts.ceremony_on is not None and facts.ceremony_on < facts.decision_date:
@@ -159,7 +160,7 @@ class Person:
         elif facts.official_since is not None and facts.ceremony_on and facts.official_since != official_date(facts.ceremony_on):
             found.append(Violation.of(
                 RuleCode.RECOG_EARLY,
-                f"Ngày chính thức phải là ngày lễ kết nạp + 12 tháng ({vn(official_date(facts.ceremony_on))})",
+                f"Ngày chính thức phải là ngày lễ kết nạp + 12 tháng ({vn_date(official_date(facts.ceremony_on))})",
                 field="official_since",
             ))
         for violation in found:

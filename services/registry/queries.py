@@ -59,7 +59,9 @@ from ketnap.domain.calendar import age_in_months
 from ketnap.domain.values import folded
 from ketnap.platform.commands import NotFound
 from ketnap.platform.eventstore import EventStore
+from ketnap.platform.paging import MAX_PAGE, paged
 from ketnap.platform.service import ServiceContext
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.registry import errors
 from ketnap.services.registry.events import organisation_stream
 from ketnap.services.registry.projections import RegistryModel
@@ -128,6 +130,8 @@ class MembersQuery(Query):
 
     organisation: OrganisationCode
     on: Day
+    page: int | None = Field(default=None, ge=1, le=MAX_PAGE, description="trang của danh sách (mặc định: cả danh sách)")
+    page_size: int = Field(default=50, ge=1, le=500, description="số người một trang")
 
 
 class ClassesQuery(Query):
@@ -259,7 +263,7 @@ async def competent_authority(ctx: ServiceContext, q: OrganisationOnDate) -> dic
                     "organisation": row["code"], "name": row["name"], "kind": row["kind"],
                     "authorised_by": _authorised_by(row),
                 }
-    raise NotFound(f"Không có tổ chức nào có thẩm quyền kết nạp đối với {q.organisation} vào ngày {q.on:%d/%m/%Y}.")
+    raise NotFound(f"Không có tổ chức nào có thẩm quyền kết nạp đối với {q.organisation} vào ngày {vn_date(q.on)}.")
 
 
 async def organisation(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
@@ -453,9 +457,10 @@ async def members(ctx: ServiceContext, q: MembersQuery) -> dict[str, Any]:
              "role": seat["role"], "since": iso(seat["valid_from"])}
             for seat in seats
         ]
+        people = await view.persons([m["citizen_id"] for m, _ in rows])  # one read for a roster of thousands
         found = []
         for m, temporary in rows:
-            person = await view.person(m["citizen_id"]) or {}
+            person = people.get(m["citizen_id"], {})
             found.append({
                 "citizen_id": m["citizen_id"], "full_name": person.get("full_name"), "kind": m["kind"],
                 "status": MemberStatus.ACTIVE.value if temporary else m["status"],
@@ -465,7 +470,15 @@ async def members(ctx: ServiceContext, q: MembersQuery) -> dict[str, Any]:
             })
     # Official members first, then probationary, then those hosted; by given name as rosters are kept.
     found.sort(key=lambda m: (m["temporary"], m["kind"] != MemberKind.OFFICIAL.value, _given_name_first(m["full_name"]), m["citizen_id"]))
-    return {"organisation": q.organisation, "on": q.on.isoformat(), "members": found, "committee": committee}
+    own = [m for m in found if not m["temporary"]]
+    official = sum(m["kind"] == MemberKind.OFFICIAL.value for m in own)
+    counts = {"official": official, "probationary": len(own) - official, "hosted": len(found) - len(own)}
+    answer = {"organisation": q.organisation, "on": q.on.isoformat(), "members": found, "committee": committee, "counts": counts}
+    if q.page is None:
+        return answer
+    # A page of the roster in its order (own members, then those hosted): a cell of thousands is read a page at a time.
+    first = (q.page - 1) * q.page_size
+    return {**answer, "members": found[first:first + q.page_size], **paged(len(found), q.page, q.page_size)}
 
 
 async def classes(ctx: ServiceContext, q: ClassesQuery) -> dict[str, Any]:

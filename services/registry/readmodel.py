@@ -179,6 +179,11 @@ class RegistryView:
         row = await self.conn.fetchrow(f"SELECT * FROM {self.s}.persons WHERE citizen_id = $1", citizen_id)
         return dict(row) if row else None
 
+    async def persons(self, citizen_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The persons of `citizen_ids` (those the registry knows), by citizen id, in one read."""
+        rows = await self.conn.fetch(f"SELECT * FROM {self.s}.persons WHERE citizen_id = ANY($1::text[])", citizen_ids)
+        return {r["citizen_id"]: dict(r) for r in rows}
+
     async def membership(self, citizen_id: str, on: date) -> dict[str, Any] | None:
         row = await self.conn.fetchrow(f"SELECT * FROM {self.s}.memberships WHERE citizen_id = $1 AND {ASOF}", citizen_id, on)
         return dict(row) if row else None

@@ -17,6 +17,7 @@ from ketnap.services.registry import handlers, queries, reactions
 from ketnap.services.registry.events import EVENT_TYPES
 from ketnap.services.registry.projections import RegistryModel
 from ketnap.services.registry.reactions import TREE_TURN
+from ketnap.services.registry.spelling import reading_stored_codes
 
 
 def build_service(
@@ -36,6 +37,8 @@ def build_service(
     for command_name, model, handler in handlers.COMMANDS:
         if handler is handlers.dissolve_organisation:
             handler = functools.update_wrapper(functools.partial(handler, dossiers=dossiers_service), handler)
+        # A unit being founded keeps the code as typed: the same code in another case is refused there.
+        handler = reading_stored_codes(handler, new=("code",) if handler is handlers.establish_organisation else ())
         service.command(command_name, model, turn=service_turn(name, TREE_TURN))(handler)
     for query_name, model, handler in queries.QUERIES:
         service.query(query_name, model)(handler)

@@ -61,7 +61,13 @@ PersonName = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1
 Text = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1, max_length=TEXT_MAX)]
 ShortText = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1, max_length=NAME_MAX)]
 DecisionNumber = Annotated[str, BeforeValidator(normalised_text), Field(min_length=1, max_length=64)]
-OrganisationCode = Annotated[str, BeforeValidator(_code), Field(description="mã tổ chức đảng")]
+class _UnitCode:
+    """Marks a field naming a unit of the tree, which the registry reads as stored whatever its case
+    (`spelling.as_stored`); a locality's or a class's code is not one."""
+
+
+UNIT_CODE = _UnitCode()
+OrganisationCode = Annotated[str, BeforeValidator(_code), UNIT_CODE, Field(description="mã tổ chức đảng")]
 LocalityCode = Annotated[str, BeforeValidator(_code), Field(description="mã địa bàn (thôn, tổ dân phố)")]
 ClassId = Annotated[str, BeforeValidator(_code), Field(description="mã lớp bồi dưỡng")]
 Day = IsoDate
@@ -131,6 +137,3 @@ def period_kind(period: str) -> PeriodKind:
     return PeriodKind.TERM if "-" in period else PeriodKind.YEAR
 
 
-def vn(d: date | None) -> str:
-    """A date as Vietnamese users read it in a message: 01/07/2025."""
-    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}" if d else "—"  # %Y writes the year 1 as "1"

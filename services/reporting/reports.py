@@ -14,10 +14,11 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from ketnap.domain.values import PastIsoDate
+from ketnap.domain.values import PartyDay, not_before_the_party
 from ketnap.platform.commands import InvalidInput, NotFound
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.reporting import admissions as admission_facts
 from ketnap.services.reporting import (
     applicants,
@@ -50,7 +51,13 @@ def _as_of(value: Any) -> Any:
     return value
 
 
-AsOfValue = Annotated[datetime | date | None, BeforeValidator(_as_of)]
+def _in_party_time(value: Any) -> Any:
+    if value is not None:
+        not_before_the_party(day_of(value))
+    return value
+
+
+AsOfValue = Annotated[datetime | date | None, BeforeValidator(_as_of), AfterValidator(_in_party_time)]
 
 
 def moment_of(as_of: date | datetime) -> datetime:
@@ -67,7 +74,7 @@ def day_of(as_of: date | datetime) -> date:
 class Query(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    on: PastIsoDate | None = Field(
+    on: PartyDay | None = Field(
         default=None,
         description="Ngày mà báo cáo nói về (YYYY-MM-DD): cây tổ chức, đảng viên, địa bàn, kỳ chỉ tiêu, hồ sơ đang xử lý "
         "như ngày đó; mặc định hôm nay",
@@ -146,11 +153,19 @@ class Options:
 # --- the reports -------------------------------------------------------------------------------------
 
 
-async def _tree(conn: asyncpg.Connection, schema: str, organisation: str) -> Tree:
+async def _tree(conn: asyncpg.Connection, schema: str, query: OrganisationQuery) -> Tree:
     tree = await load_tree(conn, schema)
-    if not tree.knows(organisation):
-        raise NotFound(f"Không có tổ chức đảng mã «{organisation}».", organisation=organisation)
-    return tree
+    if tree.knows(query.organisation):
+        return tree
+    if (recorded_by := query.recorded_by()) is not None:
+        # The unit is known today (the gateway asked the registry): nothing about it had been recorded
+        # yet by the moment chosen. The moment is what to change, not a unit that does not exist.
+        field = "as_recorded" if query.as_recorded is not None else "as_of"
+        raise InvalidInput(
+            f"Đến ngày {vn_date(day_of(recorded_by))} hệ thống chưa ghi nhận gì về tổ chức đảng {query.organisation}: "
+            "hãy chọn ngày ghi nhận muộn hơn.", field=field, organisation=query.organisation,
+        )
+    raise NotFound(f"Không có tổ chức đảng mã «{query.organisation}».", organisation=query.organisation)
 
 
 def _period(query: PeriodQuery, options: Options) -> Period:
@@ -163,9 +178,9 @@ def _period(query: PeriodQuery, options: Options) -> Period:
 async def quota(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_day: date, options: Options) -> dict:
     """Chỉ tiêu và kết quả kết nạp của tổ chức và từng tổ chức trực thuộc, kèm hồ sơ đang xử lý."""
     period = _period(query, options)
-    tree = await _tree(conn, schema, query.organisation)
+    tree = await _tree(conn, schema, query)
     status_on = period.status_on(on_day)
-    on_status_day = await pipeline.dossiers_on(conn, schema, status_on)
+    on_status_day = await pipeline.dossiers_on(conn, schema, status_on, pipeline.BEFORE_DECISION)
     decided = await admission_facts.decided_among(conn, schema, [d.dossier_id for d in on_status_day], status_on)
     result = quotas.quota_progress(
         tree,
@@ -190,7 +205,7 @@ async def _named(conn: asyncpg.Connection, schema: str, query: Query, result: di
 async def stats(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_day: date, options: Options) -> dict:
     """Đảng viên mới theo giới tính, dân tộc, tôn giáo, đoàn viên, nghề nghiệp, độ tuổi, trình độ."""
     period = _period(query, options)
-    tree = await _tree(conn, schema, query.organisation)
+    tree = await _tree(conn, schema, query)
     admitted = await admission_facts.admissions_between(conn, schema, period.start, period.status_on(on_day))
     profiles = await new_members.profiles_of(conn, schema, [a.dossier_id for a in admitted])
     return {
@@ -202,7 +217,7 @@ async def stats(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_da
 async def stats_by_unit(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_day: date, options: Options) -> dict:
     """Đảng viên mới theo từng tiêu chí của tổ chức và của mọi tổ chức trong phạm vi của nó, một lần hỏi."""
     period = _period(query, options)
-    tree = await _tree(conn, schema, query.organisation)
+    tree = await _tree(conn, schema, query)
     status_on = period.status_on(on_day)
     admitted = await admission_facts.admissions_between(conn, schema, period.start, status_on)
     profiles = await new_members.profiles_of(conn, schema, [a.dossier_id for a in admitted])
@@ -212,7 +227,7 @@ async def stats_by_unit(conn: asyncpg.Connection, schema: str, query: PeriodQuer
 async def pipeline_report(conn: asyncpg.Connection, schema: str, query: PipelineQuery, on_day: date, options: Options) -> dict:
     """Hồ sơ theo từng bước và tổ chức, thời gian mỗi bước, hồ sơ bị bác theo mã quy định."""
     period = None if query.year is None and query.term is None else _period(query, options)
-    tree = await _tree(conn, schema, query.organisation)
+    tree = await _tree(conn, schema, query)
     status_on = period.status_on(on_day) if period else on_day
     start = period.start if period else date.min
     return pipeline.pipeline_report(
@@ -229,14 +244,14 @@ async def pipeline_report(conn: asyncpg.Connection, schema: str, query: Pipeline
 async def classes_report(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_day: date, options: Options) -> dict:
     """Lớp bồi dưỡng nhận thức về Đảng và lớp đảng viên mới đã mở, số học viên."""
     period = _period(query, options)
-    tree = await _tree(conn, schema, query.organisation)
+    tree = await _tree(conn, schema, query)
     held = await classes.classes_ended_between(conn, schema, period.start, period.status_on(on_day))
     return {**classes.classes_report(tree, query.organisation, period, held), "status_on": period.status_on(on_day).isoformat()}
 
 
 async def several_dossiers_report(conn: asyncpg.Connection, schema: str, query: OrganisationQuery, on_day: date, options: Options) -> dict:
     """Người có hồ sơ đang mở ở hơn một nơi cùng lúc (ở cấp trên giữ nhật ký của nhiều cơ sở)."""
-    tree = await _tree(conn, schema, query.organisation)
+    tree = await _tree(conn, schema, query)
     on_day_dossiers = await pipeline.dossiers_on(conn, schema, on_day)
     result = people.several_dossiers(
         tree, query.organisation, on_day, on_day_dossiers, await people.people_of(conn, schema, [d.dossier_id for d in on_day_dossiers])
@@ -250,7 +265,7 @@ async def several_dossiers_report(conn: asyncpg.Connection, schema: str, query: 
 
 async def white_zones_report(conn: asyncpg.Connection, schema: str, query: WhiteZonesQuery, on_day: date, options: Options) -> dict:
     """Địa bàn chưa có chi bộ hoặc chưa có đảng viên; chi bộ nhiều năm không kết nạp được đảng viên."""
-    tree = await _tree(conn, schema, query.organisation)
+    tree = await _tree(conn, schema, query)
     subtree = tree.subtree_on(query.organisation, on_day)
     predecessors: dict[str, list[str]] = {}
     for code, (_, how, successor) in (await load_endings(conn, schema)).items():
@@ -275,7 +290,7 @@ async def white_zones_report(conn: asyncpg.Connection, schema: str, query: White
 
 async def deadlines_report(conn: asyncpg.Connection, schema: str, query: DeadlinesQuery, on_day: date, options: Options) -> dict:
     """Thời hạn đang mở và quá hạn, theo tổ chức và theo ngày đến hạn."""
-    tree = await _tree(conn, schema, query.organisation)
+    tree = await _tree(conn, schema, query)
     result = deadlines.deadlines_report(
         tree, query.organisation, on_day, await deadlines.open_deadlines(conn, schema, on_day), overdue_only=query.overdue_only
     )
@@ -288,7 +303,7 @@ async def ratings_report(conn: asyncpg.Connection, schema: str, query: RatingsQu
         year = parse_period(query.year, None).start.year
     except PeriodError as error:
         raise InvalidInput(str(error), field="year") from None
-    tree = await _tree(conn, schema, query.organisation)
+    tree = await _tree(conn, schema, query)
     ratings = await quality_ratings.ratings_of_year(conn, schema, year, on_day)
     return quality_ratings.ratings_report(tree, query.organisation, year, on_day, ratings)
 

@@ -21,6 +21,7 @@ from typing import Any
 from ketnap.domain.rules import RuleCode, RuleSet, check_rule_set_covers
 from ketnap.platform.commands import Conflict, InvalidInput, NotFound, RuleViolation
 from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.verification.events import (
     Event,
     HistoryCertified,
@@ -47,10 +48,6 @@ STREAM_PREFIX = "verification-"
 
 def stream_id(dossier_id: str) -> str:
     return f"{STREAM_PREFIX}{dossier_id}"
-
-
-def _vn(d: date) -> str:
-    return d.strftime("%d/%m/%Y")
 
 
 @dataclass(frozen=True)
@@ -321,7 +318,7 @@ class Case:
             )
         if subject.request is not None and sent_on < subject.request.sent_on:
             raise InvalidInput(
-                f"Yêu cầu mới không thể gửi trước ngày yêu cầu trước ({_vn(subject.request.sent_on)}).",
+                f"Yêu cầu mới không thể gửi trước ngày yêu cầu trước ({vn_date(subject.request.sent_on)}).",
                 field="sent_on",
             )
         return [
@@ -351,8 +348,7 @@ class Case:
                 return []  # the same reply entered again: one effect
             if correction_reason is None:
                 raise Conflict(
-                    "Đối tượng này đã có kết quả thẩm tra khác; muốn thay đổi phải ghi đính chính kèm lý do "
-                    "(correction_reason).",
+                    "Đối tượng này đã có kết quả thẩm tra khác; muốn thay đổi phải ghi đính chính kèm «lý do điều chỉnh».",
                     subject_id=subject_id,
                     reason="already_replied",
                 )
@@ -374,7 +370,7 @@ class Case:
             )
         if replied_on < subject.request.sent_on:
             raise InvalidInput(
-                f"Ngày trả lời không thể trước ngày gửi yêu cầu ({_vn(subject.request.sent_on)}).", field="replied_on"
+                f"Ngày trả lời không thể trước ngày gửi yêu cầu ({vn_date(subject.request.sent_on)}).", field="replied_on"
             )
         return [
             VerificationReplyRecorded(
@@ -423,14 +419,14 @@ class Case:
         check_note(finding, note)
         if not membership.organisation_known:
             raise InvalidInput(
-                f"Sổ đăng ký không có tổ chức đảng {organisation} vào ngày {_vn(checked_on)}.",
+                f"Sổ đăng ký không có tổ chức đảng {organisation} vào ngày {vn_date(checked_on)}.",
                 field="organisation",
                 reason="unknown_organisation",
             )
         if not membership.member:
             raise InvalidInput(
                 f"Sổ đăng ký không ghi nhận người thân này là đảng viên của tổ chức {organisation} vào ngày "
-                f"{_vn(checked_on)}: phải thẩm tra tại nơi cư trú, công tác.",
+                f"{vn_date(checked_on)}: phải thẩm tra tại nơi cư trú, công tác.",
                 subject_id=subject_id,
                 reason="not_a_member",
             )
@@ -492,7 +488,7 @@ class Case:
         if repeat and (self.certified.certified_by, self.certified.certified_on) == (certified_by, certified_on):
             return True
         raise Conflict(
-            f"Lý lịch đã được {self.certified.certified_by} chứng nhận ngày {_vn(self.certified.certified_on)}.",
+            f"Lý lịch đã được {self.certified.certified_by} chứng nhận ngày {vn_date(self.certified.certified_on)}.",
             reason="certified",
         )
 
@@ -508,7 +504,7 @@ class Case:
         replied = [s.reply.replied_on for s in self.subjects.values() if s.reply is not None]
         if replied and certified_on < max(replied):
             raise InvalidInput(
-                f"Ngày chứng nhận không thể trước ngày có kết quả thẩm tra cuối cùng ({_vn(max(replied))}).",
+                f"Ngày chứng nhận không thể trước ngày có kết quả thẩm tra cuối cùng ({vn_date(max(replied))}).",
                 field="certified_on",
             )
 
@@ -526,7 +522,7 @@ class Case:
         ]
         if blocking_dates and decided_on < max(blocking_dates):
             raise InvalidInput(
-                f"Ngày quyết định không thể trước ngày có kết quả thẩm tra ({_vn(max(blocking_dates))}).",
+                f"Ngày quyết định không thể trước ngày có kết quả thẩm tra ({vn_date(max(blocking_dates))}).",
                 field="decided_on",
             )
         return [

@@ -18,6 +18,7 @@ from ketnap.platform.eventstore import ConcurrencyConflict
 from ketnap.platform.eventstore.store import ANY_VERSION
 from ketnap.platform.logging import get_logger
 from ketnap.platform.service import ServiceContext
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.verification.case import Case, open_case, stream_id
 from ketnap.services.verification.commands import (
     CaseCommand,
@@ -121,7 +122,7 @@ async def take_over_certification(ctx: ServiceContext, command: TakeOverCertific
     today = today_in_vietnam()
     if command.certified_on > today:
         raise InvalidInput(
-            f"Ngày chứng nhận lý lịch trên giấy ({command.certified_on:%d/%m/%Y}) không được sau ngày hôm nay ({today:%d/%m/%Y}).",
+            f"Ngày chứng nhận lý lịch trên giấy ({vn_date(command.certified_on)}) không được sau ngày hôm nay ({vn_date(today)}).",
             field="certified_on",
         )
     case = await _case_for(ctx, command)

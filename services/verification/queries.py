@@ -14,6 +14,7 @@ from ketnap.domain.calendar import add_working_days, today_in_vietnam, working_d
 from ketnap.platform.commands import NotFound
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.service import ServiceContext
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.verification.case import Case, stream_id
 from ketnap.services.verification.commands import CaseQuery, OverdueQuery
 from ketnap.services.verification.registry_client import RegistryClient
@@ -49,8 +50,8 @@ def reminder(*, relation: str, sent_to: str, sent_on: date, sent_by: str | None,
     who = RELATION_NAMES.get(relation, relation)
     sender = f"{sent_by} đôn đốc " if sent_by else "Đôn đốc "
     return (
-        f"Yêu cầu thẩm tra lý lịch ({who}) gửi {sent_to} ngày {sent_on:%d/%m/%Y} đã {waiting} ngày làm việc "
-        f"chưa có trả lời (hạn trả lời {due_on:%d/%m/%Y}). Đề nghị {sender}{sent_to} trả lời."
+        f"Yêu cầu thẩm tra lý lịch ({who}) gửi {sent_to} ngày {vn_date(sent_on)} đã {waiting} ngày làm việc "
+        f"chưa có trả lời (hạn trả lời {vn_date(due_on)}). Đề nghị {sender}{sent_to} trả lời."
     )
 
 

@@ -9,6 +9,7 @@ import asyncpg
 
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.platform.commands import InvalidInput, NotFound
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.voting.case_index import CaseIndex
 from ketnap.services.voting.case_log import CaseLog
 from ketnap.services.voting.commands import CaseQuery, DeadlinesQuery
@@ -58,7 +59,7 @@ async def deadlines(cases: CaseLog, pool: asyncpg.Pool, registry: RegistryClient
         flagged.sort(key=lambda d: (d["due_on"], d["dossier_id"]))
         return {"organisation": query.organisation, "on": on.isoformat(), "deadlines": flagged}
     except (ValueError, LookupError) as error:  # a year the holiday calendar or the rule sets do not cover
-        raise InvalidInput(f"Không tính được thời hạn cho ngày {on:%d/%m/%Y}: {error}") from error
+        raise InvalidInput(f"Không tính được thời hạn cho ngày {vn_date(on)}: {error}") from error
 
 
 async def _chain_or_none(registry: RegistryClient, cell: str, on: date) -> Chain | None:

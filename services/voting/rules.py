@@ -19,6 +19,7 @@ from ketnap.domain.rules.thresholds import (
     votes_required,
 )
 from ketnap.platform.commands import InvalidInput, RuleViolation
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.voting.events import Ballot, RosterLine
 from ketnap.services.voting.roster import Chain, Competence, Membership, MemberStatus, RosterMember
 
@@ -94,7 +95,7 @@ def cell_vote(roster: Iterable[RosterMember], ballots: Sequence[Ballot], *, rule
         member = by_id.get(ballot.citizen_id)
         if member is None:
             raise InvalidInput(
-                f"Người biểu quyết không có tên trong danh sách đảng viên của chi bộ ngày {meeting_on:%d/%m/%Y}.",
+                f"Người biểu quyết không có tên trong danh sách đảng viên của chi bộ ngày {vn_date(meeting_on)}.",
                 ballot=index,
             )
         if member.membership is Membership.PROBATIONARY:
@@ -140,7 +141,7 @@ def committee_vote(committee: Iterable[str], ballots: Sequence[Ballot], *, rules
     for index, ballot in enumerate(ballots):
         if ballot.citizen_id not in known:
             raise InvalidInput(
-                f"Người biểu quyết không phải cấp ủy viên ngày {meeting_on:%d/%m/%Y}.", ballot=index
+                f"Người biểu quyết không phải cấp ủy viên ngày {vn_date(meeting_on)}.", ballot=index
             )
     present = {b.citizen_id for b in ballots}
     lines = tuple(

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from ketnap.domain.calendar import today_in_vietnam
+from ketnap.platform.vietnamese import vn_date
 
 _CITIZEN_ID = re.compile(r"^\d{12}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -59,7 +60,19 @@ def not_after_today(value: date) -> date:
     """A date of an act already done (a decision signed, a class held): never after today in Vietnam."""
     today = today_in_vietnam()
     if value > today:
-        raise ValueError(f"Ngày {value:%d/%m/%Y} không được sau ngày hôm nay ({today:%d/%m/%Y})")
+        raise ValueError(f"Ngày {vn_date(value)} không được sau ngày hôm nay ({vn_date(today)})")
+    return value
+
+
+PARTY_FOUNDED = date(1930, 2, 3)
+"""Ngày thành lập Đảng: no act of the procedure, and nothing a report could be about, comes before it."""
+
+
+def not_before_the_party(value: date) -> date:
+    """A day the party's records could be about (a report's day): 01/01/0001 is refused naming the
+    field, rather than searched for and found empty (a unit "not found", or a year strftime misprints)."""
+    if value < PARTY_FOUNDED:
+        raise ValueError(f"Ngày {vn_date(value)} trước ngày thành lập Đảng ({vn_date(PARTY_FOUNDED)}): hãy chọn ngày từ đó trở đi")
     return value
 
 
@@ -67,3 +80,5 @@ CitizenId = Annotated[str, BeforeValidator(citizen_id), Field(description="Số 
 IsoDate = Annotated[date, BeforeValidator(iso_date)]
 PastIsoDate = Annotated[date, BeforeValidator(iso_date), AfterValidator(not_after_today)]
 """The date of an act that cannot be in the future (YYYY-MM-DD, today or earlier)."""
+PartyDay = Annotated[date, BeforeValidator(iso_date), AfterValidator(not_after_today), AfterValidator(not_before_the_party)]
+"""A day the party's records are about, from its founding to today (a report's day)."""

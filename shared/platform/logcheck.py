@@ -31,6 +31,7 @@ from ketnap.platform.envelope import GENESIS_HASH
 from ketnap.platform.eventstore.schema import checked_identifier
 from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
 from ketnap.platform.settings import Settings
+from ketnap.platform.vietnamese import vn_date
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,12 @@ def _not_in_stream(first: int, last: int) -> str:
 
 
 def _beyond_signed_head(anchor: Anchor, head: int) -> str:
-    return (f"đầu nhật ký đã ký lúc {anchor.signed_at:%d/%m/%Y %H:%M:%S} là vị trí {anchor.position}, "
+    return (f"đầu nhật ký đã ký lúc {vn_date(anchor.signed_at)}{anchor.signed_at: %H:%M:%S} là vị trí {anchor.position}, "
             f"PostgreSQL chỉ có đến vị trí {head} (đuôi nhật ký bị cắt)")
 
 
 def _differs_from_signed_head(anchor: Anchor) -> str:
-    return f"mã băm khác đầu nhật ký đã ký lúc {anchor.signed_at:%d/%m/%Y %H:%M:%S}"
+    return f"mã băm khác đầu nhật ký đã ký lúc {vn_date(anchor.signed_at)}{anchor.signed_at: %H:%M:%S}"
 
 
 def read_beyond(first: int, seen_at: int, reader: str) -> str:

@@ -13,7 +13,8 @@ are written only by its own consumer, whose runners of every log take turns
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 import asyncpg
@@ -46,6 +47,18 @@ class Table:
         self.defaults = {column: int(value) for column, value in _DEFAULT.findall(columns)}
         self.types: list[tuple[str, str]] | None = None
         """Every column with its SQL type, in the table's order; read from the catalog once."""
+        self.blank: Row = {}
+        """A new row before its values: every column at its default (a build adds a row per event
+        or more, so the row is copied from this rather than assembled column by column)."""
+        self.values: Callable[[Row], tuple[Any, ...]] = tuple
+        """A row's values in the table's order, as `load` keeps them to see what changed."""
+
+    def typed(self, types: list[tuple[str, str]]) -> None:
+        self.types = types
+        columns = [column for column, _ in types]
+        self.blank = {column: self.defaults.get(column) for column in columns}
+        getter = itemgetter(*columns)
+        self.values = getter if len(columns) > 1 else lambda row: (getter(row),)
 
 
 class Rows:
@@ -62,14 +75,14 @@ class Rows:
         wanted = sorted(set(keys))
         for name, table in self.tables.items():
             if table.types is None:
-                table.types = [
+                table.typed([
                     (r["attname"], r["type"])
                     for r in await conn.fetch(
                         "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute "
                         "WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
                         f"{schema}.{name}",
                     )
-                ]
+                ])
             if not wanted:
                 continue
             records = await conn.fetch(f"SELECT * FROM {schema}.{name} WHERE {table.key[0]} = ANY($1::text[])", wanted)
@@ -77,7 +90,7 @@ class Rows:
                 row = dict(record)
                 key = tuple(row[column] for column in table.key)
                 self._add(name, key, row)
-                self._loaded[name][key] = tuple(row.values())
+                self._loaded[name][key] = table.values(row)
 
     def get(self, table: str, *key: Any) -> Row | None:
         return self._rows[table].get(key)
@@ -91,7 +104,7 @@ class Rows:
         shape = self.tables[table]
         key = tuple(values[column] for column in shape.key)
         assert key not in self._rows[table], f"{table} already has the row {key}"
-        row = {column: values.get(column, shape.defaults.get(column)) for column, _ in shape.types or ()}
+        row = shape.blank.copy()
         row.update(values)
         self._add(table, key, row)
         return row
@@ -104,10 +117,11 @@ class Rows:
         """Send the rows added or changed since `load`, one statement per table."""
         for name, table in self.tables.items():
             assert table.types is not None, "write after load"
-            loaded = self._loaded[name]
+            loaded, values = self._loaded[name], table.values
+            # A row not loaded is new: written whatever it holds (most rows of a build).
             changed = [
                 row for key, row in self._rows[name].items()
-                if loaded.get(key) != tuple(row[column] for column, _ in table.types)
+                if (before := loaded.get(key)) is None or before != values(row)
             ]
             if not changed:
                 continue

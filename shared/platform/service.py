@@ -50,6 +50,7 @@ from ketnap.platform.commands import (
 from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import AppendResult, ConcurrencyConflict, DuplicateEventMismatch, EventStore
 from ketnap.platform.eventstore.pool import create_pool
+from ketnap.platform.fields import field_label
 from ketnap.platform.jsoncodec import MalformedJson, decode_bounded
 from ketnap.platform.logging import configure_logging, get_logger
 from ketnap.platform.outages import UNAVAILABLE, is_outage
@@ -320,11 +321,14 @@ def _error_reply(error: DomainError) -> Reply:
 
 def validation_error_body(errors: Sequence[Mapping[str, Any]]) -> ErrorBody:
     """The `validation` error for pydantic's error list (`loc`, `type`, `msg`): the fields named in
-    Vietnamese, each with why in Vietnamese (`problems.why`), never the values given (they may be
-    personal data)."""
-    problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["type"], "detail": why(e)} for e in errors]
-    fields = ", ".join(p["field"] or "(thân lệnh)" for p in problems)
-    return ErrorBody(code="validation", message=f"Dữ liệu không hợp lệ ở trường: {fields}", details={"problems": problems})
+    Vietnamese (`fields.field_label`), each with why in Vietnamese (`problems.why`), never the values
+    given (they may be personal data)."""
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"]), "label": field_label(e["loc"]), "problem": e["type"], "detail": why(e)} for e in errors
+    ]
+    # The message names each field as a person does («ngày hiệu lực»); `field` keeps its name for programs.
+    labels = ", ".join(dict.fromkeys(p["label"] for p in problems))
+    return ErrorBody(code="validation", message=f"Dữ liệu không hợp lệ ở trường: {labels}", details={"problems": problems})
 
 
 def _validation_reply(error: pydantic.ValidationError) -> Reply:

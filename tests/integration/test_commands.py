@@ -89,7 +89,8 @@ async def test_malformed_commands_get_a_validation_error_in_vietnamese_and_write
     for reply in (missing, unknown, wrong_type, oversized):
         assert reply["ok"] is False and reply["error"]["code"] == "validation"
         assert reply["error"]["message"].startswith("Dữ liệu không hợp lệ")
-    assert "colour" in unknown["error"]["message"] and "summary" in oversized["error"]["message"]
+    assert "«colour»" in unknown["error"]["message"] and "«tóm tắt»" in oversized["error"]["message"]  # named as a person names it
+    assert [p["field"] for p in oversized["error"]["details"]["problems"]] == ["summary"]  # and by its name, for programs
     assert await EventStore(pool, service.name).head_position() == 0
 
 
@@ -103,7 +104,7 @@ async def test_a_nul_character_is_refused_in_its_field_and_fails_no_other_office
         ))
     for i, reply in enumerate(replies):
         if i % 2:
-            assert reply["error"]["code"] == "validation" and "summary" in reply["error"]["message"], reply
+            assert reply["error"]["code"] == "validation" and "«tóm tắt»" in reply["error"]["message"], reply
         else:
             assert reply["ok"] is True, reply
     assert await EventStore(pool, service.name).head_position() == 10

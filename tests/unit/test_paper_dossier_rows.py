@@ -41,7 +41,23 @@ def test_NO_RULE_SET_what_the_step_needs_and_the_order_of_dates() -> None:
     assert [(p.line, p.field) for p in problems] == [(2, "opened_on"), (3, ""), (4, "letter_on"), (5, "step")]
     assert problems[0].reason == f"[NO_RULE_SET] Ngày 01/05/2011: {RuleCode.NO_RULE_SET.message}"
     assert problems[0].code == "rule:NO_RULE_SET"  # the reader shows the code apart (web, API)
-    assert "letter_on" in problems[1].reason
+    assert problems[1].reason == "Hồ sơ ở bước «đã nộp đơn xin vào Đảng» cần cột «Ngày làm đơn»"  # never `letter_on`
+
+
+def test_every_reason_names_the_columns_by_their_vietnamese_headers() -> None:
+    """A board reads the reasons beside its own file: «Số tán thành», not `cell_agree`."""
+    head = HEAD.rstrip("\n") + ",Số nghị quyết giới thiệu,Ngày tự kiểm điểm\n"
+    records, _ = records_of((head + (
+        "hồ sơ đang làm,001095000007,Lê Văn G,C1,001080000001,05/01/2026,application,12/01/2026,Nam,12-NQ/ĐTN,\n"
+        "hồ sơ đang làm,001095000008,Lê Văn H,C1,001080000001,05/01/2026,application,12/01/2026,Nam,,20/01/2026\n"
+    )).encode(), "x.csv")
+    _, problems = check_rows(records)
+    reasons = [p.reason for p in problems]
+    assert reasons == [
+        "Đã ghi «Số nghị quyết giới thiệu» thì cần cả «Đoàn thể giới thiệu», «Ngày nghị quyết giới thiệu»",
+        "Cột «Ngày tự kiểm điểm» chỉ ghi cho hồ sơ từ bước «đảng viên dự bị»",
+    ]
+    assert not any("_" in reason for reason in reasons)
 
 
 def test_the_registry_import_leaves_dossier_rows_to_the_take_over_or_refuses_them() -> None:
@@ -106,7 +122,7 @@ def test_a_union_resolution_comes_whole_and_probation_papers_only_in_probation()
     )
     assert rows == []
     assert [p.line for p in problems] == [2, 3]
-    assert "union_resolution_number" in problems[0].reason and "member_history_on" in problems[1].reason
+    assert "«Số nghị quyết giới thiệu»" in problems[0].reason and "«Ngày nộp lý lịch đảng viên»" in problems[1].reason
 
 
 def test_the_registry_import_leaves_relative_rows_to_the_take_over_or_refuses_them() -> None:

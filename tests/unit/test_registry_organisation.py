@@ -45,8 +45,9 @@ class TestEstablishing:
         assert K.CENTRAL in ROOT_KINDS and K.CELL not in ROOT_KINDS
 
     def test_a_code_is_established_once(self) -> None:
-        with pytest.raises(errors.OrganisationAlreadyExists):
+        with pytest.raises(errors.OrganisationAlreadyExists) as taken:
             cell().establish(name="x", kind=K.CELL, parent_code="G1", parent=GRASSROOTS, effective_from=D)
+        assert taken.value.details["rule"] == "ORG_CODE_UNIQUE"  # a rule's refusal, like the same code in another case
 
 
 class TestChanges:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from ketnap.platform.commands import InvalidInput
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier.refusals import StepTaken, act_dates, not_before
 from ketnap.services.dossiers.dossier.state import BEFORE_ADMISSION, DossierState
@@ -32,7 +33,7 @@ class Endings(DossierState):
 
     def suspend(self, *, on: date, today: date) -> list[ev.Event]:
         if self.suspended_on is not None and not self.closed:
-            raise StepTaken(f"Hồ sơ đã để lại sưu tra từ ngày {self.suspended_on:%d/%m/%Y}.", step=self.step_value)
+            raise StepTaken(f"Hồ sơ đã để lại sưu tra từ ngày {vn_date(self.suspended_on)}.", step=self.step_value)
         self._require("để lại sưu tra", BEFORE_ADMISSION)
         self._ending_date(on, today)
         return [ev.DossierSuspended(dossier_id=self.dossier_id, cell=self.cell, on=on)]
@@ -48,7 +49,7 @@ class Endings(DossierState):
         """`to_a_cell`: the registry says `to_cell` is a cell (chi bộ) on `on`."""
         self._require("chuyển hồ sơ", [s for s in Step if not s.closed], while_suspended=True)
         if to_cell == self.cell and self.transfers:  # moved there already: the loser of two officers moving it at once
-            raise StepTaken(f"Hồ sơ đã được chuyển đến chi bộ {to_cell} ngày {self.transfers[-1].on:%d/%m/%Y}.", step=self.step_value)
+            raise StepTaken(f"Hồ sơ đã được chuyển đến chi bộ {to_cell} ngày {vn_date(self.transfers[-1].on)}.", step=self.step_value)
         if to_cell == self.cell:
             raise InvalidInput("Chi bộ nhận phải khác chi bộ đang giữ hồ sơ.", field="to_cell")
         if not to_a_cell:

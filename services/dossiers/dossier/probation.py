@@ -9,6 +9,7 @@ from datetime import date
 from ketnap.domain.rules import RuleCode
 from ketnap.domain.rules.deadlines import check_ceremony_deadline, check_recognition_not_early, official_date
 from ketnap.platform.commands import InvalidInput
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers import rules
 from ketnap.services.dossiers.dossier.refusals import (
@@ -44,7 +45,7 @@ class Probation(DossierState):
         received = self.decision_received_on
         if received is not None and received_decision_on is not None and received_decision_on != received:
             raise InvalidInput(
-                f"Ngày chi bộ nhận quyết định đã được ghi là {received:%d/%m/%Y}.", field="received_decision_on"
+                f"Ngày chi bộ nhận quyết định đã được ghi là {vn_date(received)}.", field="received_decision_on"
             )
         received = received or received_decision_on
         if received is None:
@@ -78,7 +79,7 @@ class Probation(DossierState):
     def file_member_history(self, *, filed_on: date, today: date) -> list[ev.Event]:
         self._require("ghi lý lịch đảng viên", [Step.PROBATION, Step.RECOGNITION])
         if self.member_history_filed_on is not None:
-            raise StepTaken(f"Lý lịch đảng viên đã nộp ngày {self.member_history_filed_on:%d/%m/%Y}.", step=self.step_value)
+            raise StepTaken(f"Lý lịch đảng viên đã nộp ngày {vn_date(self.member_history_filed_on)}.", step=self.step_value)
         assert self.ceremony is not None
         act_dates(today, filed_on=filed_on)
         not_before(filed_on, "filed_on", self.ceremony.held_on, "held_on")

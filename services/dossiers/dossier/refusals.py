@@ -9,6 +9,7 @@ from typing import Any
 
 from ketnap.domain.rules import NoRuleSetInForce, RuleSet, Violation, rule_set_on
 from ketnap.platform.commands import Conflict, InvalidInput, RuleViolation
+from ketnap.platform.vietnamese import vn_date
 
 
 class WrongStep(InvalidInput):
@@ -123,7 +124,7 @@ def not_future(today: date, **dates: date | None) -> None:
     for label, value in dates.items():
         if value is not None and value > today:
             raise DateOutOfOrder(
-                f"Ngày {_LABELS.get(label, label)} ({value:%d/%m/%Y}) không được sau ngày hôm nay ({today:%d/%m/%Y}).",
+                f"Ngày {_LABELS.get(label, label)} ({vn_date(value)}) không được sau ngày hôm nay ({vn_date(today)}).",
                 field=label,
             )
 
@@ -132,8 +133,8 @@ def not_before(value: date, value_label: str, earliest: date | None, earliest_la
     """`value` is not before `earliest` (when there is one); the message names both dates."""
     if earliest is not None and value < earliest:
         raise DateOutOfOrder(
-            f"Ngày {_LABELS.get(value_label, value_label)} ({value:%d/%m/%Y}) không được trước ngày "
-            f"{_LABELS.get(earliest_label, earliest_label)} ({earliest:%d/%m/%Y}).",
+            f"Ngày {_LABELS.get(value_label, value_label)} ({vn_date(value)}) không được trước ngày "
+            f"{_LABELS.get(earliest_label, earliest_label)} ({vn_date(earliest)}).",
             field=value_label,
         )
 

@@ -14,6 +14,7 @@ from typing import Self
 
 from ketnap.domain.rules import RuleCode, RuleSet
 from ketnap.platform.envelope import RecordedEvent
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier.refusals import DossierClosed, DossierOnHold, OutOfStep, StaleVersion, StepTaken, WrongStep
 from ketnap.services.dossiers.values import PREPARATION_STEPS, Step
@@ -215,7 +216,7 @@ class DossierState:
             raise DossierClosed(f"Hồ sơ đã kết thúc ({self.step.label}): không thể {action}.", step=self.step.value)
         if self.suspended_on is not None and not while_suspended:
             raise DossierOnHold(
-                f"Hồ sơ đang để lại sưu tra từ ngày {self.suspended_on:%d/%m/%Y}: không thể {action} "
+                f"Hồ sơ đang để lại sưu tra từ ngày {vn_date(self.suspended_on)}: không thể {action} "
                 "cho đến khi tiếp tục.",
                 step=self.step.value,
             )

@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.dossiers.values import Step
 
 
@@ -179,7 +180,7 @@ def road(dossier: Mapping[str, Any], voting: Mapping[str, Any] | None = None) ->
             status = Status.CANNOT_START
         note = ""
         if key == "probation" and ceremony_on and probation_ends and status is not Status.DONE:
-            note = f"đến hết ngày {probation_ends:%d/%m/%Y}"
+            note = f"đến hết ngày {vn_date(probation_ends)}"
         due = deadlines.get(key)
         deadline = None
         if due and status is not Status.DONE:

@@ -19,6 +19,7 @@ from ketnap.domain.labels import EVENT_LABELS
 from ketnap.domain.rules import RuleCode
 from ketnap.domain.rules.readmission import LeftFor
 from ketnap.domain.rules.rule_sets import RULE_SETS
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.dossiers.values import (
     AgreementPurpose,
     AreaExemption,
@@ -57,8 +58,7 @@ def as_date(value: Any) -> date | None:
 def shown_date(value: Any) -> str:
     """dd/mm/yyyy; an empty string when there is no date."""
     day = as_date(value)
-    # Not strftime's %Y: it writes the year 1 as "1", and a typed 01/01/0001 would come back "01/01/1".
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}" if day else ""
+    return vn_date(day) if day else ""
 
 
 def shown_moment(value: Any) -> str:
@@ -71,7 +71,7 @@ def shown_moment(value: Any) -> str:
     if not isinstance(value, datetime):
         return ""
     local = value.astimezone(VIETNAM) if value.tzinfo else value
-    return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
+    return f"{local:%H:%M} ngày {vn_date(local)}"
 
 
 class NotADate(ValueError):

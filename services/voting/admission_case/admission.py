@@ -11,6 +11,7 @@ from datetime import date
 from ketnap.domain.rules import RuleCode, RuleSet, Violation
 from ketnap.domain.rules.thresholds import check_cell_resolution_adopted, check_committee_resolution_adopted, vote_outcome
 from ketnap.platform.commands import Conflict, InvalidInput
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.voting.admission_case.acts import CommitteeActs
 from ketnap.services.voting.admission_case.state import not_before, rules_on
 from ketnap.services.voting.events import (
@@ -87,7 +88,7 @@ class Admission(CommitteeActs):
         if agree + disagree > entitled:
             raise InvalidInput(
                 f"Số phiếu ({agree + disagree}) nhiều hơn số đảng viên chính thức được biểu quyết của chi bộ "
-                f"ngày {meeting_on:%d/%m/%Y} ({entitled}).",
+                f"ngày {vn_date(meeting_on)} ({entitled}).",
                 field="agree",
             )
         tally = _paper_tally(counted, agree, disagree, rules, check_cell_resolution_adopted(agree, counted.denominator, rules=rules))
@@ -353,7 +354,7 @@ def _paper_committee_tally(committee: Sequence[str], agree: int, disagree: int, 
     counted = committee_vote(committee, [], rules=rules, meeting_on=meeting_on)
     if agree + disagree > counted.denominator:
         raise InvalidInput(
-            f"Số phiếu ({agree + disagree}) nhiều hơn số cấp ủy viên ngày {meeting_on:%d/%m/%Y} ({counted.denominator}).",
+            f"Số phiếu ({agree + disagree}) nhiều hơn số cấp ủy viên ngày {vn_date(meeting_on)} ({counted.denominator}).",
             field="agree",
         )
     return _paper_tally(counted, agree, disagree, rules, check_committee_resolution_adopted(agree, counted.denominator, rules=rules))

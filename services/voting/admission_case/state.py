@@ -12,6 +12,7 @@ from typing import Any, Self
 from ketnap.domain.rules import NoRuleSetInForce, RuleSet, rule_set_on
 from ketnap.platform.commands import Conflict, InvalidInput, NotFound
 from ketnap.platform.envelope import NewEvent, RecordedEvent
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.voting.events import (
     AdmissionDecided,
     AdmissionRefused,
@@ -68,7 +69,7 @@ def _votes(event: Event) -> dict[str, int | None]:
 def not_before(d: date, earlier: date | None, what: str) -> None:
     """An act is not dated before the step it follows (`what`, named in the message)."""
     if earlier is not None and d < earlier:
-        raise InvalidInput(f"Ngày {d:%d/%m/%Y} trước {what} ({earlier:%d/%m/%Y}).", on=d.isoformat())
+        raise InvalidInput(f"Ngày {vn_date(d)} trước {what} ({vn_date(earlier)}).", on=d.isoformat())
 
 
 @dataclass

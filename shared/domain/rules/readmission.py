@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from ketnap.domain.calendar import add_months
 from ketnap.domain.rules.codes import RuleCode, Violation
+from ketnap.platform.vietnamese import vn_date
 
 MONTHS_OUT = 36
 MONTHS_AFTER_CONVICTION_CLEARED = 60
@@ -62,7 +63,7 @@ def check_former_membership(
     if left_on is not None and declared_left_on is None:
         return Violation.of(
             RuleCode.READMIT,
-            f"Người này đã từng là đảng viên (ra khỏi Đảng ngày {left_on:%d/%m/%Y}): chỉ được kết nạp lại theo thủ tục kết nạp lại",
+            f"Người này đã từng là đảng viên (ra khỏi Đảng ngày {vn_date(left_on)}): chỉ được kết nạp lại theo thủ tục kết nạp lại",
             reason="former_member", left_on=left_on,
         )
     if transferred_out_on is None:
@@ -70,14 +71,14 @@ def check_former_membership(
     if declared_left_on is None:
         return Violation.of(
             RuleCode.ALREADY_MEMBER,
-            f"Người này đã chuyển sinh hoạt đảng đi nơi khác ngày {transferred_out_on:%d/%m/%Y} và vẫn là đảng viên; "
+            f"Người này đã chuyển sinh hoạt đảng đi nơi khác ngày {vn_date(transferred_out_on)} và vẫn là đảng viên; "
             "chỉ xét kết nạp lại khi đã ra khỏi Đảng ở nơi chuyển đến",
             reason="transferred_out", transferred_out_on=transferred_out_on,
         )
     if declared_left_on < transferred_out_on:
         return Violation.of(
             RuleCode.READMIT,
-            f"Ngày ra khỏi Đảng khai báo trước ngày chuyển sinh hoạt đảng đi nơi khác ({transferred_out_on:%d/%m/%Y})",
+            f"Ngày ra khỏi Đảng khai báo trước ngày chuyển sinh hoạt đảng đi nơi khác ({vn_date(transferred_out_on)})",
             reason="left_before_transfer", transferred_out_on=transferred_out_on,
         )
     return None

@@ -17,6 +17,7 @@ from datetime import date
 from fractions import Fraction
 
 from ketnap.domain.rules.codes import RuleCode, Violation
+from ketnap.platform.vietnamese import vn_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +153,7 @@ class NoRuleSetInForce(LookupError):
         self.on = on
         self.violation = Violation.of(
             RuleCode.NO_RULE_SET,
-            f"Ngày {on:%d/%m/%Y}: {RuleCode.NO_RULE_SET.message}",
+            f"Ngày {vn_date(on)}: {RuleCode.NO_RULE_SET.message}",
             on=on,
             earliest=RULE_SETS[0].effective_from,
         )

@@ -58,16 +58,17 @@ async def test_malformed_json_is_422(world: World, unchanged: None) -> None:
 async def test_wrong_types_and_unknown_fields_are_422_naming_the_fields(world: World, unchanged: None) -> None:
     wrong = error_of(await world.command("bithu.a1", "dossiers", "open_dossier", {**OPEN, "citizen_id": 1234, "opened_on": "hôm qua"}),
                      422, "validation")
-    assert wrong["message"] == "Dữ liệu không hợp lệ ở trường: citizen_id, opened_on"
+    assert wrong["message"] == "Dữ liệu không hợp lệ ở trường: «số CCCD», «ngày vào danh sách cảm tình»"
     assert "1234" not in json.dumps(wrong) and "hôm qua" not in json.dumps(wrong), "the values given are not echoed"
     unknown = error_of(await world.command("bithu.a1", "dossiers", "open_dossier", {**OPEN, "colour": "đỏ"}), 422, "validation")
-    assert unknown["message"] == "Dữ liệu không hợp lệ ở trường: colour"
+    assert unknown["message"] == "Dữ liệu không hợp lệ ở trường: «colour»"
     assert unknown["details"]["problems"][0]["problem"] == "extra_forbidden"
     filled = error_of(await world.command("bithu.a1", "dossiers", "open_dossier", {**OPEN, "actor": "thuongvu", "scope": "T01"}),
                       422, "validation")
-    assert filled["message"].startswith("Trường actor, scope do hệ thống điền")
+    assert filled["message"].startswith("Trường «người thực hiện», «phạm vi» do hệ thống điền")
+    assert filled["details"]["fields"] == ["actor", "scope"]
     query = error_of(await world.query("bithu.a1", "voting", "deadlines", {"organisation": ["CB-A1"]}), 422, "validation")
-    assert query["message"] == "Dữ liệu không hợp lệ ở trường: organisation"
+    assert query["message"] == "Dữ liệu không hợp lệ ở trường: «tổ chức đảng»"
 
 
 
@@ -117,7 +118,7 @@ async def test_a_year_a_date_cannot_hold_is_422_naming_the_field(world: World, u
     for name in ("quota", "stats", "ratings"):
         body = {"organisation": "T01", "year": year}
         error = error_of(await world.query("bantochuc", "reporting", name, body), 422, "validation")
-        assert error["message"] == "Dữ liệu không hợp lệ ở trường: year", (name, error)
+        assert error["message"] == "Dữ liệu không hợp lệ ở trường: «năm»", (name, error)
 
 
 async def test_deeply_nested_json_is_422_before_it_is_parsed(world: World, unchanged: None) -> None:
@@ -129,7 +130,7 @@ async def test_deeply_nested_json_is_422_before_it_is_parsed(world: World, uncha
     # Brackets inside strings are text, not nesting.
     text = {**OPEN, "full_name": "[" * 5000}
     error = error_of(await world.command("bithu.a1", "dossiers", "open_dossier", text), 422, "validation")
-    assert error["message"] == "Dữ liệu không hợp lệ ở trường: full_name"
+    assert error["message"] == "Dữ liệu không hợp lệ ở trường: «họ và tên»"
 
 
 async def test_unknown_paths_and_methods_answer_in_the_same_shape(world: World, unchanged: None) -> None:
@@ -175,7 +176,7 @@ async def test_an_alarm_number_beyond_any_alarm_is_422_naming_the_field(world: W
     """Found by the fuzzer: a number past PostgreSQL's bigint reached the database (500)."""
     for service in ("verification", "reporting"):
         response = await world.command("quantri", service, "acknowledge_alarm", {"alarm_id": 31273493336243291815936})
-        assert error_of(response, 422, "validation")["message"] == "Dữ liệu không hợp lệ ở trường: alarm_id", response.text
+        assert error_of(response, 422, "validation")["message"] == "Dữ liệu không hợp lệ ở trường: «số cảnh báo»", response.text
 
 
 async def test_a_nul_character_in_a_query_is_422_naming_the_field(world: World, unchanged: None) -> None:

@@ -29,6 +29,37 @@ async def test_a_code_that_differs_only_in_case_is_refused_with_its_rule(world: 
     assert after["registry"] == before["registry"], "nothing recorded"
 
 
+async def test_a_code_taken_in_the_same_case_is_refused_by_the_same_rule(world: World) -> None:
+    response = await world.command("bantochuc", "registry", "establish_organisation", {
+        "code": "CB-A1", "name": "Chi bộ trùng mã", "kind": "cell", "parent": "DU-A", "effective_from": "2020-01-01",
+    })
+    assert response.status_code == 409, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["details"]["rule"]) == ("conflict", "ORG_CODE_UNIQUE")
+    assert error["message"] == "[ORG_CODE_UNIQUE] Mã tổ chức CB-A1 đã được dùng cho một tổ chức khác; hãy chọn mã khác."
+
+
+async def test_the_units_a_merge_or_a_split_names_are_found_in_any_case_and_recorded_as_stored(world: World) -> None:
+    """Not only the fields the scope check reads: a split's parts (and their child units), and a
+    merge's target sent over NATS, where no gateway corrected it (`registry/spelling.py`)."""
+    for code in ("CB-S0", "CB-S1", "CB-S2", "CB-M0"):
+        await world.registry("establish_organisation", code=code, name=f"Chi bộ {code}", kind="cell", parent="DU-A",
+                             effective_from="2020-01-01")
+    split = await world.command("bantochuc", "registry", "split_organisation", {
+        "code": "cb-s0", "parts": [{"code": "cb-s1"}, {"code": "Cb-S2"}], "effective_from": "2024-02-01",
+    })
+    assert split.status_code == 200, split.text
+    (*_, ended) = await world.store("registry").read_stream("organisation-CB-S0")
+    assert [part["code"] for part in ended.data["parts"]] == ["CB-S1", "CB-S2"]
+    merged = await world.registry("merge_organisation", code="cb-m0", into="cb-s1", effective_from="2024-03-01")
+    assert merged["result"]["into"] == "CB-S1"
+    unknown = await world.command("bantochuc", "registry", "split_organisation", {
+        "code": "cb-s1", "parts": [{"code": "cb-s2"}, {"code": "cb-khong-co"}], "effective_from": "2024-04-01",
+    })
+    assert unknown.status_code == 422, unknown.text
+    assert "cb-khong-co không tồn tại" in unknown.json()["error"]["message"]
+
+
 async def test_the_api_finds_a_unit_typed_in_any_case_and_answers_the_stored_code(world: World) -> None:
     unit = await world.query("canbo.a", "registry", "organisation", {"code": "cb-a1", "on": "2025-10-01"})
     assert unit.status_code == 200, unit.text

@@ -73,12 +73,12 @@ async def test_bad_ratings_are_refused_in_vietnamese_and_nothing_is_written(prov
     twice = await r.command("record_quality_rating", citizen_id=AN, year=2024, points=95, rated_on="2024-12-28")
     assert error(twice) == (
         "conflict",
-        "Đã có kết quả xếp loại chất lượng năm 2024 của đảng viên này; muốn sửa thì ghi điều chỉnh kèm lý do (correct_quality_rating).",
+        "Đã có kết quả xếp loại chất lượng năm 2024 của đảng viên này; muốn sửa thì ghi điều chỉnh xếp loại kèm lý do.",
     )
     from_beside = await r.command("record_quality_rating", organisation="C1", year=2024, points=80, rated_on="2024-12-20", scope="C2")
     assert error(from_beside) == ("forbidden", "Người dùng của C2 không có quyền với tổ chức C1 (không thuộc phạm vi quản lý).")
     odd_year = await r.command("record_quality_rating", organisation="C1", year=1800, points=80, rated_on="2024-12-20")
-    assert error(odd_year) == ("validation", "Dữ liệu không hợp lệ ở trường: year")
+    assert error(odd_year) == ("validation", "Dữ liệu không hợp lệ ở trường: «năm»")
     assert await r.head() == head
 
 
@@ -87,7 +87,7 @@ async def test_a_correction_keeps_the_earlier_figure_and_needs_a_reason(province
     await commune(r)
     await r.ok("record_quality_rating", citizen_id=AN, year=2024, points=69, rated_on="2024-12-20")
     no_reason = await r.command("correct_quality_rating", citizen_id=AN, year=2024, points=71, corrected_on="2025-01-15")
-    assert no_reason["error"] == {"code": "validation", "message": "Dữ liệu không hợp lệ ở trường: reason",
+    assert no_reason["error"] == {"code": "validation", "message": "Dữ liệu không hợp lệ ở trường: «lý do»",
                                   "details": no_reason["error"]["details"]}
     reply = await r.ok("correct_quality_rating", citizen_id=AN, year=2024, points=71, corrected_on="2025-01-15",
                        reason="Cộng điểm thưởng bị sót", scope="G1", expected_version=1)

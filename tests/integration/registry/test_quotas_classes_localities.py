@@ -43,7 +43,7 @@ async def test_a_quota_is_given_from_above_and_every_change_keeps_its_reason(pro
     }
     bad_period = await r.command("assign_quota", organisation="G1", period="2025-2020", quantity=9, assigned_by="H1",
                                  decision_date="2025-01-02")
-    assert bad_period["error"]["message"] == "Dữ liệu không hợp lệ ở trường: period"
+    assert bad_period["error"]["message"] == "Dữ liệu không hợp lệ ở trường: «kỳ chỉ tiêu»"
     assert await r.head() == head
 
 

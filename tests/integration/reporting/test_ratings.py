@@ -130,7 +130,7 @@ async def test_refusals_in_vietnamese(world: World) -> None:
     assert unknown["error"] == {"code": "not_found", "message": "Không có tổ chức đảng mã «KHONG-CO».",
                                 "details": {"organisation": "KHONG-CO"}}
     no_year = await world.query("ratings", organisation=DISTRICT)
-    assert no_year["error"]["code"] == "validation" and no_year["error"]["message"] == "Dữ liệu không hợp lệ ở trường: year"
+    assert no_year["error"]["code"] == "validation" and no_year["error"]["message"] == "Dữ liệu không hợp lệ ở trường: «năm»"
     odd_year = await world.query("ratings", organisation=DISTRICT, year=1800)
     assert odd_year["error"] == {"code": "validation", "message": "Năm báo cáo không hợp lệ", "details": {"field": "year"}}
     term = await world.query("ratings", organisation=DISTRICT, year=2025, term="2020-2025")

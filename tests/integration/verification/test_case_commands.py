@@ -98,7 +98,7 @@ class TestReplies:
         for reply in (no_text, bad_finding, before_request):
             assert reply["ok"] is False and reply["error"]["code"] == "validation", reply
         assert no_text["error"]["details"]["field"] == "note"
-        assert "finding" in bad_finding["error"]["message"]
+        assert "«kết luận»" in bad_finding["error"]["message"]
 
     async def test_a_duplicate_reply_has_one_effect_and_a_different_one_needs_a_correction(self, world: World) -> None:
         dossier_id, _ = await world.opened(relative("f", "father"))

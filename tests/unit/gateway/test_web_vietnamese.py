@@ -4,6 +4,7 @@ separators, and words for every code (no `official`, `cell_secretary`, `awarenes
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from ketnap.domain.labels import EVENT_LABELS
 from ketnap.domain.rules import RuleCode
+from ketnap.platform.vietnamese import vn_date
 from ketnap.services.dossiers.values import Step
 from ketnap.services.gateway.access import Role
 from ketnap.services.gateway.web.vietnamese import (
@@ -75,7 +77,20 @@ def test_every_code_a_page_shows_has_vietnamese_words() -> None:
 @pytest.mark.parametrize("day", [date(1, 1, 1), date(999, 12, 31), date(2025, 7, 1)])
 def test_a_date_is_always_dd_mm_yyyy_with_four_digits_of_year(day: date) -> None:
     """strftime's %Y writes the year 1 as "1": a date typed as 01/01/0001 came back "01/01/1"."""
-    from ketnap.services.registry.values import vn
-
     expected = f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
-    assert shown_date(day) == expected and vn(day) == expected
+    assert shown_date(day) == expected and vn_date(day) == expected
+    assert shown_moment(datetime(day.year, day.month, day.day, 10, 5)).endswith(f"ngày {expected}")
+
+
+def test_every_date_a_person_reads_is_written_by_the_one_function() -> None:
+    """One way to write dd/mm/yyyy (`ketnap.domain.calendar.vn_date`): a format string of its own
+    somewhere in the code would print short years again (and differ the day someone changes one)."""
+    root = Path(__file__).resolve().parents[3]
+    own = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("services", "shared")
+        for path in sorted((root / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if "%d/%m/%Y" in line or "strftime(" in line
+    ]
+    assert own == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
@@ -15,6 +14,7 @@ from ketnap.services.dossiers.values import Step
 from ketnap.services.gateway.access import QUERIES
 from ketnap.services.gateway.web.options import cells
 from ketnap.services.gateway.web.page import MenuItem, SignedIn, pages, render, signed_in, web_of
+from ketnap.services.gateway.web.paging import addresses, asked_page
 from ketnap.services.gateway.web.vietnamese import STEP_TITLES
 
 router = pages()
@@ -41,7 +41,7 @@ async def dossiers_page(request: Request, who: SignedIn = Depends(signed_in)) ->
     status = params.get("trang-thai", "dang-xu-ly") if params.get("trang-thai") in STATUSES else "dang-xu-ly"
     sort = params.get("sap-xep", "ngay-vao") if params.get("sap-xep") in SORTS else "ngay-vao"
     descending = params.get("chieu") == "giam"
-    page = int(params["trang"]) if params.get("trang", "").isdigit() and 0 < int(params["trang"]) < 100_000 else 1
+    page = asked_page(params)
 
     problems: dict[str, str] = {}
     query: dict[str, Any] = {
@@ -67,15 +67,9 @@ async def dossiers_page(request: Request, who: SignedIn = Depends(signed_in)) ->
         query["overdue"] = True
 
     found = None if problems else await web.ask(who, "dossiers", "search", **query)
-    kept = {k: v for k, v in params.items() if k != "trang" and v}
-
-    def address(**changes: Any) -> str:
-        merged = {**kept, **{k: str(v) for k, v in changes.items() if v is not None}}
-        return "/ho-so?" + urlencode({k: v for k, v in merged.items() if v != ""})
-
     return await render(
         request, who, "dossiers.html", found=found, typed=typed, problems=problems, cell_choices=cell_choices, chosen_cell=chosen_cell,
         step=step.value.replace("_", "-") if step else "", steps={s.value.replace("_", "-"): STEP_TITLES[s] for s in Step},
-        year=year, overdue=overdue, status=status, sort=sort, descending=descending, address=address,
+        year=year, overdue=overdue, status=status, sort=sort, descending=descending, address=addresses("/ho-so", params),
         may_open=web.may(who, "command", "dossiers", "open_dossier"),
     )

@@ -26,6 +26,7 @@ from ketnap.services.gateway.web.organisation.acts import BY_SLUG, UNIT_ACTS, Un
 from ketnap.services.gateway.web.organisation.spreadsheet import NotReadable, Upload, upload_of
 from ketnap.services.gateway.web.organisation.tree import branches
 from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, redirect, render, signed_in, web_of
+from ketnap.services.gateway.web.paging import addresses, asked_page
 from ketnap.services.gateway.web.vietnamese import NotADate, shown_date, typed_date
 from ketnap.services.registry.values import STATUS_LABELS
 
@@ -39,6 +40,8 @@ CHANGES = {
 }
 """A unit's changes in words (`registry.history`)."""
 STATUSES = {str(k): v for k, v in STATUS_LABELS.items()}
+ROSTER_PAGE = 50
+"""Members shown on one page of a unit's roster."""
 STATUS_OF_REFUSAL = {"forbidden": 403, "not_found": 404, "unavailable": 503}
 
 
@@ -67,11 +70,11 @@ class UnitOnDay:
     def is_today(self) -> bool:
         return self.on == self.web.today()
 
-    async def read(self, query: str) -> dict[str, Any]:
+    async def read(self, query: str, **more: Any) -> dict[str, Any]:
         """`registry.<query>` of the unit on the day (the unit is `code` to `organisation` and
-        `subtree`, `organisation` to the others)."""
+        `subtree`, `organisation` to the others), with `more` of the query's fields."""
         unit = {"code" if query in ("organisation", "subtree") else "organisation": self.code}
-        return await self.web.ask(self.who, "registry", query, **unit, on=self.on.isoformat())
+        return await self.web.ask(self.who, "registry", query, **unit, on=self.on.isoformat(), **more)
 
     async def tree(self) -> dict[str, Any]:
         """The units under it (as branches) and its localities, for the tree."""
@@ -136,11 +139,13 @@ async def history_page(request: Request, code: str, who: SignedIn = Depends(sign
 @router.get("/to-chuc/{code}/dang-vien")
 async def members_page(request: Request, code: str, who: SignedIn = Depends(signed_in)) -> Response:
     day = UnitOnDay.asked(request, who, code)
-    members = await day.read("members")
+    # A page of the roster at a time, like the dossier list: a commune's cells hold thousands of members.
+    members = await day.read("members", page=asked_page(request.query_params), page_size=ROSTER_PAGE)
     rows = members.get("members", [])
     return await render(
         request, who, "organisation_members.html", unit=await day.read("organisation"), own=[m for m in rows if not m["temporary"]],
-        hosted=[m for m in rows if m["temporary"]], committee=members.get("committee", []), statuses=STATUSES, **day.shown(),
+        hosted=[m for m in rows if m["temporary"]], committee=members.get("committee", []), statuses=STATUSES, found=members,
+        rows=rows, address=addresses(request.url.path, request.query_params), **day.shown(),
     )
 
 

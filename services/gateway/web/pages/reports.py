@@ -21,12 +21,13 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
+from ketnap.domain.values import PARTY_FOUNDED
 from ketnap.platform.commands import NotFound
 from ketnap.services.gateway.access import QUERIES
 from ketnap.services.gateway.web.charts import Bar, columns, horizontal_bars
 from ketnap.services.gateway.web.downloads import CSV_TYPE, XLSX_TYPE, csv_bytes, shown_value, xlsx_bytes
 from ketnap.services.gateway.web.organisation.tree import in_tree_order
-from ketnap.services.gateway.web.page import MenuItem, SignedIn, Web, pages, render, signed_in, web_of
+from ketnap.services.gateway.web.page import MenuItem, Refusal, SignedIn, Web, pages, render, signed_in, web_of
 from ketnap.services.gateway.web.pages.home import congress_term
 from ketnap.services.gateway.web.vietnamese import VIETNAM, NotADate, percent, shown_date, step_title, typed_date
 from ketnap.services.reporting.values import TABLES, Table
@@ -132,6 +133,8 @@ def read_choice(report: Report, params: Mapping[str, str], who: SignedIn, today:
         else:
             if day > today:
                 problems["ngay"] = "Ngày báo cáo không được sau hôm nay."
+            elif day < PARTY_FOUNDED:
+                problems["ngay"] = f"Ngày báo cáo phải từ ngày thành lập Đảng ({shown_date(PARTY_FOUNDED)}) trở đi."
     recorded_by = None
     if (typed := params.get("gio", "").strip()):
         found = _CLOCK.match(typed)
@@ -193,6 +196,9 @@ async def units_of(web: Web, who: SignedIn, day: date) -> Units:
     )
 
 
+DAY_FIELDS = {"on", "as_of", "as_recorded"}
+"""reporting's fields the page's «Ngày báo cáo» (and «Giờ») become: a refusal of one is shown there."""
+
 CODE_HEADERS = {"Mã", "Mã lớp", "Mã quy định"}
 """Columns that are a code by intent (the unit's own, a class's, a rule's): shown as they are."""
 DOSSIER_HEADER = "Hồ sơ"
@@ -212,12 +218,25 @@ async def _asked(request: Request, who: SignedIn, report: Report) -> tuple[Choic
     web = web_of(request)
     today = web.today()
     choice = read_choice(report, request.query_params, who, today)
-    units = await units_of(web, who, choice.day if "ngay" not in choice.problems else today)
-    if choice.organisation not in units.picker:
+    try:
+        units = await units_of(web, who, choice.day if "ngay" not in choice.problems else today)
+    except Refusal as refusal:
+        if refusal.code != NotFound.code:
+            raise
+        # The person's own unit did not stand yet on that day: the day is what to change.
+        choice.problems["ngay"] = f"Ngày {shown_date(choice.day)} đơn vị của bạn chưa được thành lập; hãy chọn ngày muộn hơn."
+        units = await units_of(web, who, today)
+    if choice.organisation not in units.picker and "ngay" not in choice.problems:
         choice.problems["don-vi"] = "Chọn một đơn vị trong phạm vi quản lý của bạn."
     if choice.problems:
         return choice, units, None
-    return choice, units, await web.ask(who, "reporting", report.query, **choice.body(report, today))
+    try:
+        return choice, units, await web.ask(who, "reporting", report.query, **choice.body(report, today))
+    except Refusal as refusal:
+        if refusal.code != "validation" or refusal.details.get("field") not in DAY_FIELDS:
+            raise
+        choice.problems["ngay"] = refusal.message  # reporting's own word on the day (nothing recorded yet by then)
+        return choice, units, None
 
 
 @router.get(REPORTS_PATH)
