@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import asyncpg
@@ -20,7 +18,6 @@ from ketnap.platform import projections
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec, ensure_consumer
 from ketnap.platform.bus.consumer import ConsumerRunner, Unapplicable
-from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.envelope import NewEvent, RecordedEvent, canonical_encoding, chain_hash
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.projections import Projection
@@ -29,6 +26,7 @@ from tests.conftest import eventually
 from tests.integration import forgery
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.integration.test_consumer import META
+from tests.integration.test_next_link import consumer_alone
 from tests.servers import Servers
 
 P = TypeVar("P", bound=Projection)
@@ -111,21 +109,6 @@ async def two_projections(w: World) -> tuple[Seen, Seen]:
     return every, counted
 
 
-@asynccontextmanager
-async def source_answering(w: World) -> AsyncIterator[None]:
-    """The source answering log reads from its database and relaying nothing: the test alone
-    decides what arrives on the event subject."""
-
-    async def answer(message) -> None:
-        await message.respond(json.dumps(await answer_log_request(w.store, json.loads(message.data))).encode())
-
-    reads = await w.nc.subscribe(subjects.log_read_subject(w.source.name), cb=answer)
-    try:
-        yield
-    finally:
-        await reads.unsubscribe()
-
-
 async def test_a_batch_is_applied_to_every_projection_of_the_log_in_one_transaction_with_their_checkpoints(
     pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
 ) -> None:
@@ -205,7 +188,7 @@ async def test_a_message_that_is_not_the_next_link_is_refused_for_every_projecti
 ) -> None:
     w = await world(pool, nc, deployment)
     every, counted = await two_projections(w)
-    async with source_answering(w), running(w.target, servers.nats_url, database_url, deployment):
+    async with consumer_alone(w, nc, servers, database_url, deployment):
         real = await w.append(["Counted", "Counted", "Noted"])
         await forgery.publish(nc, deployment, w.source.name, real[0])
         await eventually(lambda: w.at(real[0], every, counted))
