@@ -30,7 +30,7 @@ from ketnap.services.dossiers import commands as cmd
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import Dossier, RegistryStanding, raise_violation
 from ketnap.services.dossiers.dossier.refusals import act_dates
-from ketnap.services.dossiers.registry_client import AtOnce, MemberRecord, Membership, PastMembership
+from ketnap.services.dossiers.registry_client import AtOnce, MemberRecord, Membership, PastMembership, Unit
 
 CELL_KINDS = frozenset({"cell", "grassroots_cell"})
 """Units that hold dossiers (chi bộ): a dossier moves only to one of these."""
@@ -41,7 +41,7 @@ class Registry(Protocol):
     async def membership(self, citizen_id: str, organisation: str, on: date) -> Membership: ...
     async def member_record(self, citizen_id: str, on: date) -> MemberRecord: ...
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None: ...
-    async def organisation_kind(self, code: str, on: date) -> str: ...
+    async def unit(self, code: str, on: date) -> Unit: ...
 
 
 @dataclass
@@ -70,18 +70,18 @@ def _decided(dossier: Dossier, events: Sequence[ev.Event], result: dict[str, Any
     return Decision(ev.stream_id(dossier.dossier_id), dossier.version, [e.to_new_event() for e in events], result or {})
 
 
-async def _unit_still_there(deps: Deps, code: str, on: date, field: str, ask: AtOnce | None = None) -> str:
-    """The unit's kind on `on`, which must exist then and still today: a dossier is never attached to
+async def _unit_still_there(deps: Deps, code: str, on: date, field: str, ask: AtOnce | None = None) -> Unit:
+    """The unit on `on` (its stored code and kind), which must exist then and still today: a dossier is never attached to
     a unit dissolved, merged or split since (the registry answers an ended unit "not found"). Both
     days are asked at once (with `ask`, beside the caller's other questions)."""
     async with AtOnce() as own:
         ask = ask or own
-        then = ask(deps.registry.organisation_kind(code, on))
+        then = ask(deps.registry.unit(code, on))
         now = ask(_there_today(deps, code, field)) if on < deps.today() else None
-        kind = await then
+        unit = await then
         if now is not None:
             await now
-    return kind
+    return unit
 
 
 async def _there_today(deps: Deps, code: str, field: str) -> None:
@@ -89,7 +89,7 @@ async def _there_today(deps: Deps, code: str, field: str) -> None:
     is taken (`decides_ahead`); in the turn, their `Decision.in_turn` asks this again, the one fact
     the turn protects: a unit dissolved after the decision and before the append is seen (ATTACHING)."""
     try:
-        await deps.registry.organisation_kind(code, deps.today())
+        await deps.registry.unit(code, deps.today())
     except InvalidInput:
         raise InvalidInput(
             f"Tổ chức {code} không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này.",
@@ -265,12 +265,10 @@ async def record_ceremony(deps: Deps, command: cmd.RecordCeremony) -> Decision:
 
 async def transfer(deps: Deps, command: cmd.Transfer) -> Decision:
     dossier = await _current(deps, command)
-    kind = await _unit_still_there(deps, command.to_cell, command.on, "to_cell")
-    decided = _decided(
-        dossier,
-        dossier.transfer(on=command.on, to_cell=command.to_cell, to_a_cell=kind in CELL_KINDS, today=deps.today()),
-    )
-    return dataclasses.replace(decided, in_turn=functools.partial(_there_today, deps, command.to_cell, "to_cell"))
+    # Recorded as the registry stores the cell, however it was typed: the reports group dossiers by that code.
+    to = await _unit_still_there(deps, command.to_cell, command.on, "to_cell")
+    decided = _decided(dossier, dossier.transfer(on=command.on, to_cell=to.code, to_a_cell=to.kind in CELL_KINDS, today=deps.today()))
+    return dataclasses.replace(decided, in_turn=functools.partial(_there_today, deps, to.code, "to_cell"))
 
 
 # --- what the dossier decides alone -----------------------------------------------------------------------

@@ -61,6 +61,13 @@ class MemberRecord:
     past: PastMembership
 
 
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    """As the registry stores it: what a dossier records, whatever case it was typed in."""
+    kind: str
+
+
 class AtOnce:
     """Questions sent together, their answers taken one by one in the order the rules check them,
     so a command waits for the slowest answer instead of the sum of all (issue 21: opening a
@@ -117,9 +124,12 @@ class RegistryClient:
         since = _result(body).get("since")
         return date.fromisoformat(since) if since else None
 
-    async def organisation_kind(self, code: str, on: date) -> str:
-        """The kind of a unit on a date (`cell`, `grassroots_cell`, ...); a unit unknown then is input to fix."""
-        return str(_result(await self._ask("unit_kind", {"code": code, "on": on.isoformat()})).get("kind"))
+    async def unit(self, code: str, on: date) -> Unit:
+        """A unit on a date, its code as the registry stores it (typed in any case: ORG_CODE_UNIQUE)
+        and its kind (`cell`, `grassroots_cell`, ...); a unit unknown then is input to fix. Asked by
+        `unit_kind`, which reads nothing else (`organisation` takes twice the statements: issue 21)."""
+        result = _result(await self._ask("unit_kind", {"code": code, "on": on.isoformat()}))
+        return Unit(code=str(result.get("code") or code), kind=str(result.get("kind")))
 
     async def subtree(self, code: str, on: date) -> list[str]:
         """The unit and every unit below it on a date: where a search over a unit looks."""

@@ -29,7 +29,7 @@ from opentelemetry.trace import SpanKind
 from ketnap.platform import alarms, heartbeat, logcheck, metrics, tracing
 from ketnap.platform.anchors import Anchorer, load_or_create_key
 from ketnap.platform.bus import requests, subjects
-from ketnap.platform.bus.bootstrap import ConsumerSpec
+from ketnap.platform.bus.bootstrap import ConsumerSpec, durables_of
 from ketnap.platform.bus.consumer import ConsumerRunner, EventHandler
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.bus.relay import Relay, relay_state
@@ -208,13 +208,20 @@ class Service:
         self.background.append((name, task))
 
     def add_projection(self, projection: Projection) -> None:
-        """A projection is fed live by one consumer per source log, named after the projection."""
+        """A projection is fed live by one consumer per source log, named after the projection
+        (its checkpoints, dead letters and alarms), all of the service's projections of one log
+        through one durable JetStream consumer, `<service>.projections` (`ConsumerRunner`)."""
         self.projections.append(projection)
         for source in projection.sources:
             self.consumers.append(
-                (ConsumerSpec(projection.name, source, batched=True, events=projection.consumed(source)),
+                (ConsumerSpec(projection.name, source, batched=True, events=projection.consumed(source), group=self.projections_group),
                  lambda _ctx, s=source: projection.live_handler(s))
             )
+
+    @property
+    def projections_group(self) -> str:
+        """The durable consumer name shared by the service's projections of each log."""
+        return f"{self.name}.projections"
 
     def command(
         self, name: str, model: type[Command], *, turn: str | None = None, recorded: Callable[[Decision], None] | None = None,
@@ -258,7 +265,13 @@ class Service:
 
     @property
     def consumer_specs(self) -> list[ConsumerSpec]:
+        """Every consumer, one per source log it reads (each with its own checkpoint)."""
         return [spec for spec, _ in self.consumers]
+
+    @property
+    def durables(self) -> list[ConsumerSpec]:
+        """The durable JetStream consumers the service reads through, once each (`ConsumerSpec.durable`)."""
+        return list(durables_of(self.consumer_specs))
 
 
 async def _list_alarms(ctx: ServiceContext, query: alarms.AlarmsQuery) -> dict[str, Any]:
@@ -640,12 +653,12 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
             ctx.kept_relays[kept] = relay
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{kept}.relay"))
         turns: dict[str, asyncio.Lock] = {}
-        for spec, factory in service.consumers:
+        for durable in service.durables:
+            members = [(spec, factory(ctx)) for spec, factory in service.consumers if spec.durable == durable]
             runner = ConsumerRunner(
-                pool=pool, schema=service.name, nc=nc, js=js, spec=spec, handler=factory(ctx), deployment=settings.deployment_id,
-                turn=turns.setdefault(spec.name, asyncio.Lock()),
+                pool=pool, schema=service.name, nc=nc, js=js, spec=durable, members=members, deployment=settings.deployment_id, turns=turns,
             )
-            tasks.append(asyncio.create_task(runner.run(stop), name=spec.name))
+            tasks.append(asyncio.create_task(runner.run(stop), name=f"{durable.name} {durable.source}"))
         for checked in ([service.name] if service.owns_log else []) + list(service.kept_logs):
             watch = ChainWatch(pool, service.name, checked, settings.chain_check_interval_seconds)
             tasks.append(asyncio.create_task(watch.run(stop), name=f"{checked}.chain_check"))
@@ -653,7 +666,7 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
             metrics_server = metrics.serve_metrics(settings.metrics_port, settings.metrics_host)
             logs = ([service.name] if service.owns_log else []) + list(service.kept_logs)
             tasks.append(asyncio.create_task(
-                metrics.watch(pool, js, service.name, settings.deployment_id, logs, service.consumer_specs, stop), name=f"{service.name}.metrics"
+                metrics.watch(pool, js, service.name, settings.deployment_id, logs, service.durables, stop), name=f"{service.name}.metrics"
             ))
         if settings.heartbeat_file is not None:
             tasks.append(asyncio.create_task(heartbeat.beat(settings.heartbeat_file, nc, pool, stop), name=f"{service.name}.heartbeat"))

@@ -137,5 +137,6 @@ async def test_a_report_about_a_past_day_apart_from_what_had_been_recorded(world
     assert about_april["achieved"] == 2  # D1 (10/03) and D3 (01/04) were decided by then; D2 (20/05) not yet
     assert f"Tính theo những gì đã ghi tới hết ngày {today:%d/%m/%Y}." in recorded_today
     assert "(tình hình đến 15/04/2025)" in recorded_today
-    # Nothing of the district had been recorded by yesterday's end: the unit was unknown then.
-    assert code == 1 and "Lỗi (not_found): Không có tổ chức đảng mã «HUYEN-KS»." in recorded_before
+    # Nothing of the district had been recorded by yesterday's end: a day out of range, named as such.
+    yesterday = f"{today - timedelta(days=1):%d/%m/%Y}"
+    assert code == 1 and f"Đến ngày {yesterday} hệ thống chưa ghi nhận gì về tổ chức đảng HUYEN-KS" in recorded_before
