@@ -86,6 +86,27 @@ async def load(conn: asyncpg.Connection, schema: str, table: str, key: Mapping[s
     return [{k: v for k, v in dict(r).items() if k not in key} for r in found]
 
 
+async def remember(conn: asyncpg.Connection, schema: str, table: str, column: str, keys: Iterable[str]) -> None:
+    """Read at once the rows of the records `keys` (keyed by `column` alone) that `conn`'s memo (a
+    batch's or a build's `WriteBehind`) does not hold yet, so that `change` reads none of them one
+    at a time: live, a batch of members joining cost a round trip each (issue 21). Nothing to do
+    on a plain connection or in a build from empty tables (which remembers every record it wrote)."""
+    memo: dict[Any, list[Row]] | None = getattr(conn, "memo", None)
+    if memo is None or getattr(conn, "fresh", False):
+        return
+    wanted = sorted({key for key in keys if (schema, table, ((column, key),)) not in memo})
+    if not wanted:
+        return
+    found: dict[str, list[Row]] = {key: [] for key in wanted}
+    for record in await conn.fetch(
+        f"SELECT * FROM {schema}.{table} WHERE {column} = ANY($1::text[]) ORDER BY {column}, valid_from", wanted
+    ):
+        row = dict(record)
+        found[row.pop(column)].append(row)
+    for key, rows in found.items():
+        memo[(schema, table, ((column, key),))] = rows
+
+
 async def change(
     conn: asyncpg.Connection, schema: str, table: str, key: Mapping[str, Any], rows_of: Callable[[list[Row]], list[Row]]
 ) -> None:

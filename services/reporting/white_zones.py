@@ -9,7 +9,7 @@ cell) follows its successor from that day, as in the organisation tree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -59,6 +59,10 @@ class MemberLeft(Inbound):
     effective_from: date
 
 
+_MEMBER_EVENTS = frozenset({"MemberJoined", "MemberTransferred", "MemberNameRemoved"})
+_LOCALITY_EVENTS = frozenset({"LocalityRegistered", "LocalityCoverageChanged"})
+
+
 class WhiteZones(ReportingProjection):
     concern = "white_zones"
     roles = ("registry",)
@@ -81,6 +85,15 @@ class WhiteZones(ReportingProjection):
             PRIMARY KEY (person_key, valid_from)
         """,
     }
+
+    async def apply_batch(self, conn: asyncpg.Connection, schema: str, events: Sequence[tuple[str, RecordedEvent]]) -> None:
+        """The batch's members and localities read in one query each before the handlers change them
+        (`intervals.remember`), rather than one query per event."""
+        members = [e.data["citizen_id"] for _, e in events if e.event_type in _MEMBER_EVENTS and isinstance(e.data.get("citizen_id"), str)]
+        localities = [e.data["code"] for _, e in events if e.event_type in _LOCALITY_EVENTS and isinstance(e.data.get("code"), str)]
+        await intervals.remember(conn, schema, "member_intervals", "person_key", map(person_key, members))
+        await intervals.remember(conn, schema, "locality_intervals", "code", localities)
+        await super().apply_batch(conn, schema, events)
 
     async def _locality(self, conn: asyncpg.Connection, schema: str, code: str, rows_of: Callable[[list[Row]], list[Row]]) -> None:
         await intervals.change(conn, schema, "locality_intervals", {"code": code}, rows_of)

@@ -179,15 +179,19 @@ _HASHED_FIELDS = (
     "position", "stream_id", "stream_version", "event_id", "event_type", "schema_version", "data", "actor",
     "organisation", "correlation_id", "causation_id", "recorded_at",
 )
+CANONICAL_KEYS = tuple(sorted(_HASHED_FIELDS))
+"""The fields `canonical_encoding` writes, in its order (sorted keys): the audit's walk assembles
+the same bytes from the stored columns (`ketnap.platform.chainwalk`)."""
 
 
-def canonical_encoding(event: RecordedEvent | dict[str, Any]) -> bytes:
+def canonical_encoding(event: RecordedEvent | dict[str, Any], data_text: str | None = None) -> bytes:
     """The bytes the hash covers: every stored field but the hashes, in one fixed form.
 
     The position is included so that swapping two events breaks the chain even when their
     contents are alike; JSON keys are sorted because jsonb does not keep their order. The form is
     `json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` of the fields
-    below (tests/unit/test_chain.py holds it to that); `CanonicalForm` builds it.
+    below (tests/unit/test_chain.py holds it to that); `CanonicalForm` builds it. `data_text`: the
+    text of `data` that was hashed, as the log stores it beside the jsonb (`None`: encoded again).
     """
     fields = event if isinstance(event, dict) else {name: getattr(event, name) for name in _HASHED_FIELDS}
     form = CanonicalForm(
@@ -196,7 +200,8 @@ def canonical_encoding(event: RecordedEvent | dict[str, Any]) -> bytes:
     )
     # Not `dumps_data`: a hash is recomputed for whatever arrives (a forged message with NaN in
     # it must come out as a mismatch, not as an exception).
-    data_text = _data_text(fields["data"])
+    if data_text is None:
+        data_text = _data_text(fields["data"])
     return form.encode(fields["position"], fields["stream_version"], fields["event_id"], fields["event_type"], fields["schema_version"],
                        data_text)
 

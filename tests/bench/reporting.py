@@ -259,7 +259,53 @@ async def rebuild_figures(database_url: str, events: int) -> list[Measured]:
     ]
     figures += [Measured(f"  of which {name}", elapsed * 1000, "ms") for name, elapsed in per_projection.items()]
     figures += await statistics_form_figures(database_url, reporting)
+    figures += await live_apply_figures(database_url, schemas, raw)
     return figures + await past_report_figures(database_url, reporting, schemas, count)
+
+
+LIVE_EVENTS = 20_000
+"""Events of each log applied as a live consumer applies them (a province catching up)."""
+
+
+async def live_apply_figures(database_url: str, schemas: dict[str, str], raw: float) -> list[Measured]:
+    """Every reporting projection applying the first `LIVE_EVENTS` of each of its logs as its live
+    consumer does (`LiveHandler.apply_batch`: fetched batches of 500, each in a transaction and a
+    savepoint, the rows it touches read from the tables first), into empty tables of a schema of
+    their own; the batches are read beforehand, so only the applying is timed. Per projection, as
+    the events of one log reach each of its consumers; beside the raw read + json of the same run."""
+    from ketnap.platform.eventstore import EventStore
+    from ketnap.platform.projections import create_tables
+    from ketnap.services.reporting.service import build_service
+
+    schema = f"bench_live_{uuid.uuid4().hex[:6]}"
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await migrate_service(conn, schema, owns_log=False)
+        fetched = {}
+        for log in schemas.values():
+            fetched[log] = [batch async for batch in EventStore(pool, log).read_log(0, batch_size=500, up_to_position=LIVE_EVENTS)]
+        passed, seconds, slowest = 0, 0.0, ("", 0.0)
+        async with pool.acquire() as conn:
+            for projection in build_service(schema, schemas).projections:
+                await create_tables(conn, projection, schema)
+                start = time.perf_counter()
+                for log in projection.sources:
+                    handler = projection.live_handler(log)
+                    for batch in fetched[log]:
+                        wanted = [event for event in batch if handler.wants(event.event_type)]
+                        async with conn.transaction():
+                            if wanted:
+                                async with conn.transaction():
+                                    await handler.apply_batch(conn, wanted)
+                        passed += len(batch)
+                elapsed = time.perf_counter() - start
+                seconds += elapsed
+                slowest = max(slowest, (projection.concern, elapsed), key=lambda item: item[1])
+    finally:
+        await pool.close()
+    return [Measured(f"live apply, every projection, {passed:,} ev passed", passed / seconds, "ev/s", raw,
+                     f"slowest {slowest[0]} {slowest[1]:.1f} s; baseline: raw read + json")]
 
 
 PAST_REQUESTS = 50

@@ -37,11 +37,15 @@ _COLUMNS = (
     "organisation, correlation_id, causation_id, recorded_at, previous_hash, hash, traceparent"
 )
 
+_WRITTEN = f"{_COLUMNS}, data_text"
+"""What an append writes: the columns read, and the exact text of `data` that was hashed (the jsonb
+keeps neither key order nor spacing), which the audit's walk hashes as it is (ketnap.platform.chainwalk)."""
+
 _ARRAY_PARAMETERS = (
     "$1::bigint[], $2::text[], $3::integer[], $4::uuid[], $5::text[], $6::integer[], $7::jsonb[], $8::text[], "
-    "$9::text[], $10::uuid[], $11::uuid[], $12::timestamptz[], $13::text[], $14::text[], $15::text[]"
+    "$9::text[], $10::uuid[], $11::uuid[], $12::timestamptz[], $13::text[], $14::text[], $15::text[], $16::text[]"
 )
-"""One array per column of `_COLUMNS`, in its order: what `unnest` turns back into rows."""
+"""One array per column of `_WRITTEN`, in its order: what `unnest` turns back into rows."""
 
 COPY_FROM_ROWS = 100
 """A transaction with more rows than this writes them by COPY (a call of a thousand events: faster
@@ -205,13 +209,13 @@ class _GroupCommit:
         store = self.store
         try:
             added = await conn.fetchval(
-                f"WITH added AS (INSERT INTO {store.table} ({_COLUMNS}) SELECT * FROM unnest({_ARRAY_PARAMETERS}) "
+                f"WITH added AS (INSERT INTO {store.table} ({_WRITTEN}) SELECT * FROM unnest({_ARRAY_PARAMETERS}) "
                 f"WHERE pg_advisory_xact_lock({store._lock_key:d}) IS NOT NULL AND NOT EXISTS ("
-                "SELECT FROM unnest($16::text[], $17::integer[]) AS expected(stream_id, version) "
+                "SELECT FROM unnest($17::text[], $18::integer[]) AS expected(stream_id, version) "
                 f"WHERE coalesce((SELECT max(e.stream_version) FROM {store.table} e WHERE e.stream_id = expected.stream_id), 0) "
                 "<> expected.version) RETURNING 1), "
                 "counted AS (SELECT count(*) AS n FROM added) "
-                "SELECT n, CASE WHEN n > 0 THEN pg_notify($18, $19)::text END FROM counted",  # no rows, no notification
+                "SELECT n, CASE WHEN n > 0 THEN pg_notify($19, $20)::text END FROM counted",  # no rows, no notification
                 *zip(*rows, strict=True), streams, expected, store.notify_channel, str(rows[-1][0]),
             )
         except asyncpg.UniqueViolationError:
@@ -235,7 +239,7 @@ class _GroupCommit:
             )
             if current:
                 try:
-                    await conn.copy_records_to_table("events", schema_name=store.schema, records=rows, columns=_COLUMNS.split(", "))
+                    await conn.copy_records_to_table("events", schema_name=store.schema, records=rows, columns=_WRITTEN.split(", "))
                 except asyncpg.UniqueViolationError:
                     current = False
             if not current:
@@ -342,20 +346,20 @@ class EventStore:
             head[:] = [position, previous_hash]
         if len(rows) == 1:  # the usual command: the row and the notification in one round trip
             await conn.execute(
-                f"WITH added AS (INSERT INTO {self.table} ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)) "
-                "SELECT pg_notify($16, $17)",
+                f"WITH added AS (INSERT INTO {self.table} ({_WRITTEN}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)) "
+                "SELECT pg_notify($17, $18)",
                 *rows[0], self.notify_channel, str(position),
             )
         elif len(rows) > COPY_FROM_ROWS:
-            await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
+            await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_WRITTEN.split(", "))
             await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(position))
         elif rows:
             # Several writers' events: one statement of column arrays, the notification in it. COPY
             # took more round trips (the copy, then the notify), which a group of a few
             # single-event appends paid in full (issue 21).
             await conn.execute(
-                f"WITH added AS (INSERT INTO {self.table} ({_COLUMNS}) SELECT * FROM unnest({_ARRAY_PARAMETERS})) "
-                "SELECT pg_notify($16, $17)",
+                f"WITH added AS (INSERT INTO {self.table} ({_WRITTEN}) SELECT * FROM unnest({_ARRAY_PARAMETERS})) "
+                "SELECT pg_notify($17, $18)",
                 *zip(*rows, strict=True), self.notify_channel, str(position),
             )
         return outcomes
@@ -393,7 +397,7 @@ class EventStore:
                     position + offset, stream_id, version + offset, event.event_id,
                     event.event_type, event.schema_version, data, metadata.actor,
                     metadata.organisation, metadata.correlation_id, metadata.causation_id,
-                    recorded_at, previous_hash, digest, metadata.traceparent,
+                    recorded_at, previous_hash, digest, metadata.traceparent, data,
                 )
             )
             previous_hash = digest
@@ -527,16 +531,17 @@ class EventStore:
                         raise ChainRefused("rewritten", event.position, "this position was kept before with another hash")
                     continue
                 last = next_link(last, event)
+                data = dumps_data(event.data)  # the text its hash covers, now that the link holds
                 rows.append(
                     (
                         event.position, event.stream_id, event.stream_version, event.event_id, event.event_type,
-                        event.schema_version, dumps_data(event.data), event.actor, event.organisation,
+                        event.schema_version, data, event.actor, event.organisation,
                         event.correlation_id, event.causation_id, event.recorded_at, event.previous_hash, event.hash,
-                        event.traceparent,
+                        event.traceparent, data,
                     )
                 )
             if rows:
-                await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
+                await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_WRITTEN.split(", "))
                 await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(last.position))
         return len(rows)
 
