@@ -9,7 +9,7 @@ import nats
 
 from ketnap.platform.anchors import ensure_anchor_stream
 from ketnap.platform.bus import subjects
-from ketnap.platform.bus.bootstrap import ensure_consumer, ensure_dead_letter_stream, ensure_event_stream
+from ketnap.platform.bus.bootstrap import ensure_consumers, ensure_dead_letter_stream, ensure_event_stream
 from ketnap.platform.eventstore.schema import checked_identifier, ensure_role, migrate_service, service_role
 from ketnap.platform.federation.links import Links
 from ketnap.platform.federation.streams import ensure_link_streams
@@ -111,8 +111,7 @@ async def bootstrap_streams(settings: Settings, services: list[Service]) -> None
         await ensure_dead_letter_stream(js, settings.deployment_id)
         await ensure_anchor_stream(js, settings.deployment_id)
         for service in services:
-            for spec in service.consumer_specs:
-                await ensure_consumer(js, settings.deployment_id, spec)
+            await ensure_consumers(js, settings.deployment_id, service.consumer_specs)
     finally:
         await nc.drain()
 

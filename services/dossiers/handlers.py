@@ -9,6 +9,8 @@ into a `conflict` reply (shared/platform/service.py); nothing is written when a 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from ketnap.services.dossiers import commands as cmd
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import Dossier, RegistryStanding, raise_violation
 from ketnap.services.dossiers.dossier.refusals import act_dates
-from ketnap.services.dossiers.registry_client import AtOnce, MemberRecord, Membership, PastMembership
+from ketnap.services.dossiers.registry_client import AtOnce, MemberRecord, Membership, PastMembership, Unit
 
 CELL_KINDS = frozenset({"cell", "grassroots_cell"})
 """Units that hold dossiers (chi bộ): a dossier moves only to one of these."""
@@ -39,7 +41,7 @@ class Registry(Protocol):
     async def membership(self, citizen_id: str, organisation: str, on: date) -> Membership: ...
     async def member_record(self, citizen_id: str, on: date) -> MemberRecord: ...
     async def in_unit_since(self, citizen_id: str, organisation: str, on: date) -> date | None: ...
-    async def organisation_kind(self, code: str, on: date) -> str: ...
+    async def unit(self, code: str, on: date) -> Unit: ...
 
 
 @dataclass
@@ -68,24 +70,31 @@ def _decided(dossier: Dossier, events: Sequence[ev.Event], result: dict[str, Any
     return Decision(ev.stream_id(dossier.dossier_id), dossier.version, [e.to_new_event() for e in events], result or {})
 
 
-async def _unit_still_there(deps: Deps, code: str, on: date, field: str, ask: AtOnce | None = None) -> str:
-    """The unit's kind on `on`, which must exist then and still today: a dossier is never attached to
+async def _unit_still_there(deps: Deps, code: str, on: date, field: str, ask: AtOnce | None = None) -> Unit:
+    """The unit on `on` (its stored code and kind), which must exist then and still today: a dossier is never attached to
     a unit dissolved, merged or split since (the registry answers an ended unit "not found"). Both
     days are asked at once (with `ask`, beside the caller's other questions)."""
     async with AtOnce() as own:
         ask = ask or own
-        then = ask(deps.registry.organisation_kind(code, on))
-        now = ask(deps.registry.organisation_kind(code, deps.today())) if on < deps.today() else None
-        kind = await then
+        then = ask(deps.registry.unit(code, on))
+        now = ask(_there_today(deps, code, field)) if on < deps.today() else None
+        unit = await then
         if now is not None:
-            try:
-                await now
-            except InvalidInput:
-                raise InvalidInput(
-                    f"Tổ chức {code} không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này.",
-                    field=field, organisation=code,
-                ) from None
-    return kind
+            await now
+    return unit
+
+
+async def _there_today(deps: Deps, code: str, field: str) -> None:
+    """The unit still stands today. The attaching commands decide before the registry's tree turn
+    is taken (`decides_ahead`); in the turn, their `Decision.in_turn` asks this again, the one fact
+    the turn protects: a unit dissolved after the decision and before the append is seen (ATTACHING)."""
+    try:
+        await deps.registry.unit(code, deps.today())
+    except InvalidInput:
+        raise InvalidInput(
+            f"Tổ chức {code} không còn tồn tại (đã giải thể, sáp nhập hoặc chia tách): không thể gắn hồ sơ vào tổ chức này.",
+            field=field, organisation=code,
+        ) from None
 
 
 # --- step 1 ------------------------------------------------------------------------------------------
@@ -123,8 +132,12 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
         today=today,
         readmission=readmission,
     )
-    await _reserve_the_applicant(deps, command, dossier_id)
-    return Decision(ev.stream_id(dossier_id), 0, [e.to_new_event() for e in events], {"dossier_id": dossier_id})
+
+    async def in_turn() -> None:
+        await _there_today(deps, command.cell, "cell")
+        await _reserve_the_applicant(deps, command, dossier_id)  # last, as before: a refused opening reserves nothing
+
+    return Decision(ev.stream_id(dossier_id), 0, [e.to_new_event() for e in events], {"dossier_id": dossier_id}, in_turn=in_turn)
 
 
 async def take_over_dossier(deps: Deps, command: cmd.TakeOverDossier) -> Decision:
@@ -134,7 +147,7 @@ async def take_over_dossier(deps: Deps, command: cmd.TakeOverDossier) -> Decisio
     opened = await open_dossier(deps, command)
     dossier_id = opened.result["dossier_id"]
     marker = ev.DossierTakenOverFromPaper(dossier_id=dossier_id, step=command.step, taken_over_on=deps.today())
-    return Decision(opened.stream_id, opened.expected_version, [*opened.events, marker.to_new_event()], opened.result)
+    return Decision(opened.stream_id, opened.expected_version, [*opened.events, marker.to_new_event()], opened.result, in_turn=opened.in_turn)
 
 
 def _readmission(command: cmd.OpenDossier, dossier_id: str, past: PastMembership) -> ev.ReadmissionDeclared | None:
@@ -252,11 +265,10 @@ async def record_ceremony(deps: Deps, command: cmd.RecordCeremony) -> Decision:
 
 async def transfer(deps: Deps, command: cmd.Transfer) -> Decision:
     dossier = await _current(deps, command)
-    kind = await _unit_still_there(deps, command.to_cell, command.on, "to_cell")
-    return _decided(
-        dossier,
-        dossier.transfer(on=command.on, to_cell=command.to_cell, to_a_cell=kind in CELL_KINDS, today=deps.today()),
-    )
+    # Recorded as the registry stores the cell, however it was typed: the reports group dossiers by that code.
+    to = await _unit_still_there(deps, command.to_cell, command.on, "to_cell")
+    decided = _decided(dossier, dossier.transfer(on=command.on, to_cell=to.code, to_a_cell=to.kind in CELL_KINDS, today=deps.today()))
+    return dataclasses.replace(decided, in_turn=functools.partial(_there_today, deps, to.code, "to_cell"))
 
 
 # --- what the dossier decides alone -----------------------------------------------------------------------
@@ -315,7 +327,8 @@ COMMANDS: list[tuple[str, type[Command], Handler]] = [
 """Subject `<service>.cmd.<name>` -> its command model and handler."""
 
 ATTACHING = frozenset({"open_dossier", "take_over_dossier", "transfer"})
-"""Commands that attach a dossier to a unit: decided and appended in the registry's tree turn
-(platform turns.TREE), in which the registry also dissolves units after asking how many dossiers
-each holds. Whichever comes first, the other sees it: the unit ended (`_unit_still_there`), or
-the dossier open in it (DISSOLVE_EMPTY)."""
+"""Commands that attach a dossier to a unit: appended in the registry's tree turn (platform
+turns.TREE), in which the registry also dissolves units after asking how many dossiers each holds.
+Whichever comes first, the other sees it: the unit ended (`_unit_still_there`, asked again in the
+turn by `Decision.in_turn`), or the dossier open in it (DISSOLVE_EMPTY). They are decided before
+the turn is taken (`decides_ahead`): their other questions to the registry hold no one up."""

@@ -4,7 +4,7 @@
 is this person a member of that unit (or of a cell below it) on that day, official or
 probationary, with which status. `<registry>.query.tenure` {citizen_id, organisation, on} ->
 {months, since}: since when they have been in that unit without a break.
-`<registry>.query.organisation` {code, on} -> {kind, ...}: what a unit is on a date. Everything this service assumes about
+`<registry>.query.unit_kind` {code, on} -> {kind, code}: what a unit is on a date. Everything this service assumes about
 the replies is in `_membership` and `_tenure`, so a change of the registry's contract
 (docs/registry.md) is a change here only. Nothing personal is logged.
 """
@@ -59,6 +59,13 @@ class MemberRecord:
     member: bool
     """An official or probationary member anywhere in the deployment on the day asked."""
     past: PastMembership
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    """As the registry stores it: what a dossier records, whatever case it was typed in."""
+    kind: str
 
 
 class AtOnce:
@@ -117,9 +124,12 @@ class RegistryClient:
         since = _result(body).get("since")
         return date.fromisoformat(since) if since else None
 
-    async def organisation_kind(self, code: str, on: date) -> str:
-        """The kind of a unit on a date (`cell`, `grassroots_cell`, ...); a unit unknown then is input to fix."""
-        return str(_result(await self._ask("organisation", {"code": code, "on": on.isoformat()})).get("kind"))
+    async def unit(self, code: str, on: date) -> Unit:
+        """A unit on a date, its code as the registry stores it (typed in any case: ORG_CODE_UNIQUE)
+        and its kind (`cell`, `grassroots_cell`, ...); a unit unknown then is input to fix. Asked by
+        `unit_kind`, which reads nothing else (`organisation` takes twice the statements: issue 21)."""
+        result = _result(await self._ask("unit_kind", {"code": code, "on": on.isoformat()}))
+        return Unit(code=str(result.get("code") or code), kind=str(result.get("kind")))
 
     async def subtree(self, code: str, on: date) -> list[str]:
         """The unit and every unit below it on a date: where a search over a unit looks."""

@@ -118,7 +118,7 @@ def _register_command(
         return await handler(deps(ctx), command)
 
     handle.__doc__ = model.__doc__
-    service.command(name, model, turn=turn)(handle)
+    service.command(name, model, turn=turn, decides_ahead=turn is not None)(handle)
 
 
 service = build_service()

@@ -219,6 +219,8 @@ async def command_reply(gateway: Gateway, endpoint: Endpoint, user: Principal, k
         return answer[1]
     message = {**message, **spelled}  # a unit typed in another case is sent as the registry stores it
     reply = await requests.command(gateway.nc, gateway.names[endpoint.service], endpoint.name, message, timeout=REQUEST_TIMEOUT_SECONDS)
+    if endpoint.key in OPENS_DOSSIER and reply.get("ok") and message.get("dossier_id"):
+        gateway.directory.opened(str(message["dossier_id"]), spelled.get("cell") or values_of(command)["cell"])  # as stored, stripped
     await keep_answer(gateway.store.pool, gateway.store.schema, owned, endpoint.what, request, status_of_reply(reply), reply, gateway.now())
     return reply
 

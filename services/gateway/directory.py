@@ -17,13 +17,13 @@ log), as when everything was asked every time.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Hashable
 from datetime import date
 from typing import Any, Generic, TypeVar
 
 from nats.aio.client import Client as NatsClient
 
+from ketnap.platform.asking import AskedAfter
 from ketnap.platform.bus import requests
 from ketnap.platform.commands import DomainError, NotFound
 from ketnap.services.gateway.scope import Standing
@@ -73,34 +73,24 @@ class Kept(Generic[_K, _V]):
             self._kept.clear()
         self._kept[key] = (position, answer)
 
+    def position_of(self, key: _K) -> Position | None:
+        kept = self._kept.get(key)
+        return kept[0] if kept is not None else None
 
-class FreshPosition:
+    def forget(self, key: _K) -> None:
+        self._kept.pop(key, None)
+
+
+def fresh_position(nc: NatsClient, service: str, name: str, unavailable: str, timeout: float) -> AskedAfter[Position]:
     """A service's `<service>.query.<name>` -> {positions: {log: position}}, asked after each call:
     calls made before the question leaves share it (their checks started before it, so its answer
     is current for each of them); a call made after asks anew."""
 
-    def __init__(self, nc: NatsClient, service: str, name: str, unavailable: str, timeout: float) -> None:
-        self.nc, self.service, self.name, self.unavailable, self.timeout = nc, service, name, unavailable, timeout
-        self._unsent: asyncio.Future[Position] | None = None
-        self._asking: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
+    async def ask() -> Position:
+        reply = await requests.query(nc, service, name, {}, timeout=timeout, unavailable_message=unavailable)
+        return {str(log): int(position) for log, position in result_of(reply)["positions"].items()}
 
-    async def __call__(self) -> Position:
-        answer = self._unsent
-        if answer is None:
-            answer = self._unsent = asyncio.get_running_loop().create_future()
-            asking = asyncio.ensure_future(self._ask(answer))
-            self._asking.add(asking)
-            asking.add_done_callback(self._asking.discard)
-        return await asyncio.shield(answer)
-
-    async def _ask(self, answer: asyncio.Future[Position]) -> None:
-        self._unsent = None  # from here on the question is on its way: a later call asks anew
-        try:
-            reply = await requests.query(self.nc, self.service, self.name, {}, timeout=self.timeout, unavailable_message=self.unavailable)
-            answer.set_result({str(log): int(position) for log, position in result_of(reply)["positions"].items()})
-        except Exception as error:  # noqa: BLE001 - each check waiting on it fails as its own question would
-            answer.set_exception(error)
-            answer.exception()  # retrieved here too: no warning when every waiter has gone
+    return AskedAfter(ask)
 
 
 TREE_UNAVAILABLE = "Không liên lạc được với sổ đăng ký tổ chức để kiểm tra phạm vi; chưa có gì được ghi, hãy thử lại sau."
@@ -112,8 +102,10 @@ class BusDirectory:
         self.nc, self.registry, self.dossiers, self.today, self.timeout = nc, registry, dossiers, today, timeout
         self.standings: Kept[tuple[str, date], Standing] = Kept()
         self.cells: Kept[str, str] = Kept()
-        self.tree_position = FreshPosition(nc, registry, "tree_position", TREE_UNAVAILABLE, timeout)
-        self.cell_position = FreshPosition(nc, dossiers, "cell_position", DOSSIERS_UNAVAILABLE, timeout)
+        self.unopened: Kept[str, None] = Kept()
+        """Dossiers found not there yet, each with the position asked before: see `opened`."""
+        self.tree_position = fresh_position(nc, registry, "tree_position", TREE_UNAVAILABLE, timeout)
+        self.cell_position = fresh_position(nc, dossiers, "cell_position", DOSSIERS_UNAVAILABLE, timeout)
 
     async def authority(self, code: str) -> Standing:
         today = self.today()
@@ -131,7 +123,20 @@ class BusDirectory:
         cell = await self._ask_cell(dossier_id)
         if cell is not None:  # a dossier not there yet may be opened any moment: asked until it is
             self.cells.keep(dossier_id, position, cell)
+        if cell is None:
+            self.unopened.keep(dossier_id, position, None)
+        else:
+            self.unopened.forget(dossier_id)
         return cell
+
+    def opened(self, dossier_id: str, cell: str) -> None:
+        """The dossier this gateway's check found not there yet has just been opened in `cell`: its
+        cell is kept with the position asked before that check, which any transfer of it (committed
+        after its opening, so after that question) moves on. Its next command then asks only the
+        position, not its cell (`dossiers.query.progress`, a replay of its stream; issue 21)."""
+        if (position := self.unopened.position_of(dossier_id)) is not None:
+            self.unopened.forget(dossier_id)
+            self.cells.keep(dossier_id, position, cell)
 
     async def _ask_authority(self, code: str, today: date) -> Standing:
         reply = await requests.query(

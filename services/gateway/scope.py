@@ -65,6 +65,9 @@ class Directory(Protocol):
     async def dossier_cell(self, dossier_id: str) -> str | None:
         """The cell the dossier belongs to now; None when there is no such dossier."""
 
+    def opened(self, dossier_id: str, cell: str) -> None:
+        """A dossier found not there by a check has been opened in `cell` by the command it passed."""
+
 
 def covers(scope: str, chain: Sequence[str]) -> bool:
     """Does a user of organisation `scope` act over the unit whose chain (itself, then its ancestors) is `chain`?"""

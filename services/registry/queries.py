@@ -21,6 +21,10 @@ already acknowledged. Shapes (the `result` of the platform's reply; dates ISO `Y
   admissions, else its nearest ancestor that may.
 - `organisation` {code, on} -> {code, name, kind, parent, may_decide_admission, authorised_by,
   valid_from, valid_to, ancestors: [{code, name, kind}] nearest first, ended, version}.
+- `unit_kind` {code, on} -> {code, kind}: what a unit is on a date, and nothing else (its code as
+  stored); unknown on that date: `not_found`, as `organisation` answers. The dossiers service asks it
+  (a cell on the day a dossier is opened and still today, again in the tree's turn): `organisation`
+  also reads its chain, its ending and its version, twice the statements (issue 21).
 - `authority` {code, on} -> {code, chain: [codes] nearest first, ended: {on, how, successor} | null}:
   who has authority over the unit on `on` (the gateway asks with today): its chain that day; for a
   unit that has ended, the chain of its successor, or of the unit that was above it (dissolved);
@@ -287,6 +291,13 @@ async def organisation(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     }
 
 
+async def unit_kind(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
+    """What a unit is on a date (its kind), and nothing else: see the module's doc."""
+    async with current_view(ctx) as view:
+        row = await _unit(view, await view.stored_code(q.code) or q.code, q.on)  # typed in any case, answered as stored
+    return {"code": row["code"], "kind": row["kind"]}
+
+
 async def authority(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     """Who has authority over a unit on a date (today, when the gateway asks): see the module's doc."""
     async with current_view(ctx) as view:
@@ -514,6 +525,7 @@ QUERIES: list[tuple[str, type[Query], Callable[[ServiceContext, Any], Awaitable[
     ("committee", OrganisationOnDate, committee),
     ("competent_authority", OrganisationOnDate, competent_authority),
     ("organisation", CodeOnDate, organisation),
+    ("unit_kind", CodeOnDate, unit_kind),
     ("authority", CodeOnDate, authority),
     ("tree_position", NoFields, tree_position),
     ("subtree", CodeOnDate, subtree),

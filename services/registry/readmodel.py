@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 
+from ketnap.platform.asking import AskedAfter
+from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import ServiceContext
 from ketnap.services.registry.organisation import UnitView
 from ketnap.services.registry.projections import RegistryModel
@@ -26,11 +28,25 @@ MAX_DEPTH = 64
 
 @asynccontextmanager
 async def current_view(ctx: ServiceContext) -> AsyncIterator[RegistryView]:
-    """The read model, caught up with every event already in the log."""
-    model = next((p for p in ctx.projections if isinstance(p, RegistryModel)), None) or RegistryModel.of(ctx.name)
-    await model.catch_up(ctx.pool, ctx.store)
+    """The read model, caught up with every event already in the log. The questions that arrive
+    together (a dossier's opening asks five at once) share one catch-up begun after each arrived:
+    with nothing new, one round trip instead of one each (issue 21)."""
+    await _catch_up_of(ctx)()
     async with ctx.pool.acquire() as conn:
         yield RegistryView(conn, ctx.name)
+
+
+_CATCH_UPS: dict[str, tuple[RegistryModel, EventStore, AskedAfter[int]]] = {}
+"""Per schema, the model's shared catch-up from one log (a test runs a schema once)."""
+
+
+def _catch_up_of(ctx: ServiceContext) -> AskedAfter[int]:
+    model = next((p for p in ctx.projections if isinstance(p, RegistryModel)), None) or RegistryModel.of(ctx.name)
+    kept = _CATCH_UPS.get(ctx.name)
+    if kept is None or kept[0] is not model or kept[1] is not ctx.store:
+        pool, store = ctx.pool, ctx.store
+        kept = _CATCH_UPS[ctx.name] = (model, store, AskedAfter(lambda: model.catch_up(pool, store)))
+    return kept[2]
 
 
 class RegistryView:

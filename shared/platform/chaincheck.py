@@ -19,7 +19,8 @@ import asyncpg
 from ketnap.platform import alarms
 from ketnap.platform.bus import subjects
 from ketnap.platform.chain import Link
-from ketnap.platform.logcheck import Break, walk_part
+from ketnap.platform.chainwalk import Break
+from ketnap.platform.logcheck import walk_part
 from ketnap.platform.logging import get_logger
 
 log = get_logger(__name__)

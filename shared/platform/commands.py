@@ -8,6 +8,7 @@ is ok (new stream version and event ids) or an error with a code (`validation`, 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -154,6 +155,11 @@ class Decision:
     result: dict[str, Any] = field(default_factory=dict)
     keep_result: bool = True
     """False when the result holds a secret shown once (a token): a retry then answers without it."""
+    in_turn: Callable[[], Awaitable[None]] | None = None
+    """What must still hold, or be reserved, when the events are appended: run just before the
+    append, inside the command's turn when it has one (raising refuses, nothing appended). A
+    command declared `decides_ahead` is decided before its turn is taken (its questions to other
+    services then hold no one up); this re-asks, in the turn, only what the turn protects."""
 
 
 def idempotent_event_ids(service: str, command: str, key: str, count: int) -> list[uuid.UUID]:

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ketnap.platform.jsoncodec import encode_sorted
+from ketnap.platform.jsoncodec import decode_json, encode_sorted, plain_json
 from ketnap.platform.tracing import current_traceparent
 
 GENESIS_HASH = "0" * 64
@@ -122,23 +122,53 @@ class RecordedEvent:
         data = body["data"]
         if not isinstance(data, dict):
             raise ValueError("data must be an object")
-        return cls(
-            position=int(body["position"]),
-            stream_id=str(body["stream_id"]),
-            stream_version=int(body["stream_version"]),
-            event_id=UUID(body["event_id"]),
-            event_type=str(body["event_type"]),
-            schema_version=int(body["schema_version"]),
-            data=data,
-            actor=str(body["actor"]),
-            organisation=body["organisation"],
-            correlation_id=UUID(body["correlation_id"]) if body["correlation_id"] else None,
-            causation_id=UUID(body["causation_id"]) if body["causation_id"] else None,
-            recorded_at=datetime.fromisoformat(body["recorded_at"]),
-            previous_hash=str(body["previous_hash"]),
-            hash=str(body["hash"]),
-            traceparent=body.get("traceparent") or None,
+        correlation_id, causation_id = body["correlation_id"], body["causation_id"]
+        return recorded_event(
+            int(body["position"]), str(body["stream_id"]), int(body["stream_version"]), UUID(body["event_id"]),
+            str(body["event_type"]), int(body["schema_version"]), data, str(body["actor"]), body["organisation"],
+            UUID(correlation_id) if correlation_id else None, UUID(causation_id) if causation_id else None,
+            datetime.fromisoformat(body["recorded_at"]), str(body["previous_hash"]), str(body["hash"]),
+            body.get("traceparent") or None,
         )
+
+
+class _Unfrozen:
+    """`RecordedEvent`'s slots, in its order, on a class that sets them by plain attribute stores,
+    turned into a `RecordedEvent` once filled (`recorded_event`). The frozen dataclass's own
+    `__init__` goes through `object.__setattr__` fifteen times: as much as decoding the event's
+    data, for every event of a log read or of a message (issue 21)."""
+
+    __slots__ = RecordedEvent.__slots__
+
+    def __init__(
+        self, position: int, stream_id: str, stream_version: int, event_id: UUID, event_type: str, schema_version: int,
+        data: Any, actor: str, organisation: str | None, correlation_id: UUID | None, causation_id: UUID | None,
+        recorded_at: datetime, previous_hash: str, hash: str, traceparent: str | None = None,  # noqa: A002 - the field's name
+    ) -> None:
+        self.position = position
+        self.stream_id = stream_id
+        self.stream_version = stream_version
+        self.event_id = event_id
+        self.event_type = event_type
+        self.schema_version = schema_version
+        self.data = decode_json(data) if type(data) is str else data
+        self.actor = actor
+        self.organisation = organisation
+        self.correlation_id = correlation_id
+        self.causation_id = causation_id
+        self.recorded_at = recorded_at
+        self.previous_hash = previous_hash
+        self.hash = hash
+        self.traceparent = traceparent
+
+
+def recorded_event(*fields: Any) -> RecordedEvent:
+    """`RecordedEvent(*fields)` for values already typed (the log's columns, a parsed message), in a
+    third of the time; `data` may be the stored JSON text, decoded here (`jsoncodec.decode_json`)."""
+    event = _Unfrozen(*fields)
+    # Same slots in the same order on the same base: CPython lets the instance change class in place.
+    event.__class__ = RecordedEvent  # type: ignore[assignment]
+    return event  # type: ignore[return-value]
 
 
 def _utc_text(moment: datetime) -> str:
@@ -149,15 +179,19 @@ _HASHED_FIELDS = (
     "position", "stream_id", "stream_version", "event_id", "event_type", "schema_version", "data", "actor",
     "organisation", "correlation_id", "causation_id", "recorded_at",
 )
+CANONICAL_KEYS = tuple(sorted(_HASHED_FIELDS))
+"""The fields `canonical_encoding` writes, in its order (sorted keys): the audit's walk assembles
+the same bytes from the stored columns (`ketnap.platform.chainwalk`)."""
 
 
-def canonical_encoding(event: RecordedEvent | dict[str, Any]) -> bytes:
+def canonical_encoding(event: RecordedEvent | dict[str, Any], data_text: str | None = None) -> bytes:
     """The bytes the hash covers: every stored field but the hashes, in one fixed form.
 
     The position is included so that swapping two events breaks the chain even when their
     contents are alike; JSON keys are sorted because jsonb does not keep their order. The form is
     `json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` of the fields
-    below (tests/unit/test_chain.py holds it to that); `CanonicalForm` builds it.
+    below (tests/unit/test_chain.py holds it to that); `CanonicalForm` builds it. `data_text`: the
+    text of `data` that was hashed, as the log stores it beside the jsonb (`None`: encoded again).
     """
     fields = event if isinstance(event, dict) else {name: getattr(event, name) for name in _HASHED_FIELDS}
     form = CanonicalForm(
@@ -166,7 +200,8 @@ def canonical_encoding(event: RecordedEvent | dict[str, Any]) -> bytes:
     )
     # Not `dumps_data`: a hash is recomputed for whatever arrives (a forged message with NaN in
     # it must come out as a mismatch, not as an exception).
-    data_text = _data_text(fields["data"])
+    if data_text is None:
+        data_text = _data_text(fields["data"])
     return form.encode(fields["position"], fields["stream_version"], fields["event_id"], fields["event_type"], fields["schema_version"],
                        data_text)
 
@@ -246,6 +281,10 @@ def unstable_number(value: Any, path: str = "data") -> tuple[str, float] | None:
 def refuse_unstable_numbers(data: dict[str, Any]) -> None:
     """Raise `UnstableNumber` naming the first number of `data` whose hash could not be recomputed
     from the stored event (NaN, ±Infinity, -0.0, 1e+16 and up in exponent form)."""
+    if plain_json(data):
+        # No float at all (the usual event): nothing to name, and the walk below, which builds
+        # every item's path, cost a third of building a `NewEvent` (issue 21).
+        return
     found = unstable_number(data)
     if found is not None:
         where, number = found
@@ -278,7 +317,9 @@ def to_wire(event: RecordedEvent, service: str, deployment: str) -> bytes:
 
 
 def from_wire(payload: bytes) -> tuple[RecordedEvent, dict[str, str]]:
-    body = json.loads(payload)
+    # orjson where it reads what json.loads reads (a float anywhere: the standard library's way):
+    # every consumer decodes every message of its sources.
+    body = decode_json(payload)
     if not isinstance(body, dict):
         raise ValueError("an event message is a JSON object")
     origin = body.pop("origin", {})

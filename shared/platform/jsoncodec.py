@@ -25,18 +25,19 @@ _sorted_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure
 _SORT_KEYS = orjson.OPT_SORT_KEYS
 
 
-def _plain(value: dict[Any, Any] | list[Any]) -> bool:
+def plain_json(value: dict[Any, Any] | list[Any]) -> bool:
     """Whether orjson writes (or read) `value` exactly as the standard library does: no float, no
-    key but a string, nothing but the plain JSON types. Recursion: data is a few levels deep."""
+    key but a string, nothing but the plain JSON types (so no number the log could change either:
+    `envelope.refuse_unstable_numbers`). Recursion: data is a few levels deep."""
     if type(value) is dict:
         for key, item in value.items():
             kind = type(item)
-            if type(key) is not str or (kind not in _PLAIN and not ((kind is dict or kind is list) and _plain(item))):
+            if type(key) is not str or (kind not in _PLAIN and not ((kind is dict or kind is list) and plain_json(item))):
                 return False
         return True
     for item in value:
         kind = type(item)
-        if kind not in _PLAIN and not ((kind is dict or kind is list) and _plain(item)):
+        if kind not in _PLAIN and not ((kind is dict or kind is list) and plain_json(item)):
             return False
     return True
 
@@ -48,7 +49,7 @@ def decode_json(text: str | bytes) -> Any:
     except orjson.JSONDecodeError:  # NaN, an exponent beyond a double: the standard library reads them
         return json.loads(text)
     kind = type(value)
-    if kind is float or ((kind is dict or kind is list) and not _plain(value)):
+    if kind is float or ((kind is dict or kind is list) and not plain_json(value)):
         return json.loads(text)  # a float (or an integer beyond 64 bits read as one), here or inside
     return value
 
@@ -56,7 +57,7 @@ def decode_json(text: str | bytes) -> Any:
 def encode_sorted(value: Any) -> str:
     """`json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)`,
     to the byte, faster."""
-    if type(value) is dict and _plain(value):
+    if type(value) is dict and plain_json(value):
         try:
             return orjson.dumps(value, option=_SORT_KEYS).decode()
         except orjson.JSONEncodeError:  # an integer beyond 64 bits, a lone surrogate

@@ -187,6 +187,8 @@ async def _decide(ctx: ServiceContext, scratch: ScratchStore, endpoint: Any, ste
     try:
         decision = await endpoint.handler(ctx, command)
         if decision.events:
+            if decision.in_turn is not None:
+                await decision.in_turn()
             events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=False)]
             metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
             await scratch.append(decision.stream_id, decision.expected_version, events, metadata)

@@ -13,8 +13,6 @@ service signed it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ketnap.platform.anchors import Anchor, latest_anchor, load_public_key, public_key_path
 from ketnap.platform.bus import subjects
 from ketnap.platform.chainparts import parts_for, walk_in_parts
+from ketnap.platform.chainwalk import Walk, walk_range
 from ketnap.platform.envelope import GENESIS_HASH
 from ketnap.platform.eventstore.schema import checked_identifier
-from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
 from ketnap.platform.settings import Settings
 from ketnap.platform.vietnamese import vn_date
 
@@ -54,21 +52,11 @@ class ChainReport:
 
 
 # -- What is said about it ------------------------------------------------------------------------
-# Every finding is one Vietnamese sentence made here, for the operator's `audit verify` and the
-# inspector's page alike (the position is said beside it, so most sentences leave it out).
+# Every finding is one Vietnamese sentence, for the operator's `audit verify` and the inspector's
+# page alike (the position is said beside it, so most sentences leave it out): made here for the
+# copies, in `chainwalk` for the chain's own links.
 
-MISSING = "thiếu sự kiện ở vị trí này"
-BROKEN_LINK = "mã băm trước không khớp sự kiện liền trước (đứt mắt xích)"
-ALTERED = "nội dung sự kiện không khớp mã băm đã lưu (đã bị sửa)"
 STREAM_DIFFERS = "mã băm khác bản sao trên luồng JetStream"
-
-
-def _missing_before(next_stored: int) -> str:
-    return f"{MISSING} (vị trí kế tiếp còn lưu là {next_stored})"
-
-
-def _cut_below(checked_to: int) -> str:
-    return f"{MISSING}: vị trí {checked_to} đã được kiểm trước đây mà nay nhật ký không còn đến đó (đuôi nhật ký bị cắt)"
 
 
 def _only_in_stream(first: int, last: int) -> str:
@@ -92,156 +80,6 @@ def read_beyond(first: int, seen_at: int, reader: str) -> str:
     """`reader` in words: the relay, or a consumer as the one who says it names it (the inspection
     page by its service's title, `ketnap audit verify` by its name)."""
     return f"thiếu các vị trí {first}..{seen_at}: {reader} đã đọc đến vị trí {seen_at} (đuôi nhật ký bị cắt)"
-
-
-# -- The chain, fast ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Break:
-    """The first link of a chain that does not hold."""
-
-    position: int
-    kind: str
-    """As `ketnap.platform.chain.ChainRefused` names it: "gap", "broken_link" or "altered"."""
-    problem: str
-    stored_hash: str = ""
-    """The hash stored on the row found there (the next stored row for a gap; "" when none is)."""
-
-
-@dataclass(frozen=True)
-class Walk:
-    """How far a chain holds: up to `intact_to` (whose hash is `hash`), then `broken` if it does not."""
-
-    head: int
-    intact_to: int
-    hash: str
-    broken: Break | None = None
-
-
-# Everything a hash covers but `data`, in `canonical_encoding`'s form, made by the server: the
-# previous hash and the sorted keys before "data" (the prefix), those after it (the suffix).
-# PostgreSQL escapes a string for JSON as `json.dumps(ensure_ascii=False)` does, and builds
-# these bytes in its own process while this one hashes what came before: only `data` (jsonb,
-# whose text keeps neither key order nor spacing) is re-encoded here. The bytes are valid JSON
-# of the stored values, so a hash they reproduce is the hash of the stored event; a form that
-# differs (a float in exponent form) is re-checked the slow way before it is called a mismatch.
-_PREFIX = (
-    """previous_hash || '{"actor":' || to_json(actor)::text"""
-    """ || ',"causation_id":' || coalesce('"' || causation_id::text || '"', 'null')"""
-    """ || ',"correlation_id":' || coalesce('"' || correlation_id::text || '"', 'null') || ',"data":'"""
-)
-_SUFFIX = (
-    """',"event_id":"' || event_id::text || '","event_type":' || to_json(event_type)::text"""
-    """ || ',"organisation":' || coalesce(to_json(organisation)::text, 'null') || ',"position":' || position::text"""
-    """ || ',"recorded_at":"' || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
-    """ || '","schema_version":' || schema_version::text || ',"stream_id":' || to_json(stream_id)::text"""
-    """ || ',"stream_version":' || stream_version::text || '}'"""
-)
-_COPIED = f"position, hash, {_PREFIX}, data::text, {_SUFFIX}"
-"""One line per event, as COPY sends it: position, stored hash, prefix (the stored previous hash
-first), data, suffix. A COPY stream costs this process no row objects: it splits lines and hashes."""
-
-_SORTED = orjson.OPT_SORT_KEYS
-_WINDOW = 200_000
-"""Positions one COPY covers: what is streamed past a break is at most this many (not read to the end)."""
-
-
-def hashed_bytes(prefix: bytes, data: bytes, suffix: bytes) -> bytes:
-    """The bytes an event's hash covers (its previous hash, then `canonical_encoding`), from the
-    fields of a `_COPIED` line; orjson writes `data` as `json.dumps(sort_keys=True,
-    ensure_ascii=False)` does, several times faster."""
-    return prefix + orjson.dumps(orjson.loads(data), option=_SORTED) + suffix
-
-
-_COPY_ESCAPES = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
-_COPY_ESCAPED = re.compile(rb"\\(.)", re.DOTALL)
-
-
-def _copy_unescaped(field: bytes) -> bytes:
-    """A field of COPY's text format as stored (COPY writes a backslash, and some control
-    characters, as a backslash and a letter)."""
-    if b"\\" not in field:
-        return field
-    return _COPY_ESCAPED.sub(lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), field)
-
-
-async def _slow_hash(conn: asyncpg.Connection, schema: str, position: int) -> str:
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM {schema}.events WHERE position = $1", position)
-    return record_from_row(row).expected_hash()
-
-
-class _Window:
-    """The walk over one COPY of consecutive positions: each line checked as it arrives (the
-    server writes the next ones meanwhile). It stops looking at the first break, and at the first
-    hash that differs, which is then re-checked the slow way once the COPY is over (one query at
-    a time on a connection)."""
-
-    def __init__(self, first: int, previous_hash: str) -> None:
-        self.expected = first
-        self.previous = previous_hash.encode()
-        self.rest = b""
-        self.broken: Break | None = None
-        self.suspect: tuple[int, bytes] | None = None
-
-    async def take(self, chunk: bytes) -> None:
-        if self.broken is not None or self.suspect is not None:
-            return
-        whole = self.rest + chunk
-        lines = whole.split(b"\n")
-        self.rest = lines.pop()
-        escaped = b"\\" in whole  # most chunks have no backslash at all: their lines are not searched one by one
-        sha256, loads, dumps, sorted_keys = hashlib.sha256, orjson.loads, orjson.dumps, _SORTED
-        expected, previous = self.expected, self.previous
-        for line in lines:
-            if escaped and b"\\" in line:
-                position, stored, prefix, data, suffix = (_copy_unescaped(f) for f in line.split(b"\t"))
-            else:
-                position, stored, prefix, data, suffix = line.split(b"\t")
-            if int(position) != expected:
-                self.broken = Break(expected, "gap", _missing_before(int(position)), stored.decode())
-                break
-            if not prefix.startswith(previous) or prefix[64:65] != b"{":  # the stored previous hash is that hash, not more
-                self.broken = Break(expected, "broken_link", BROKEN_LINK, stored.decode())
-                break
-            try:
-                same = sha256(b"".join((prefix, dumps(loads(data), option=sorted_keys), suffix))).hexdigest().encode() == stored
-            except orjson.JSONDecodeError:  # an integer beyond 64 bits: json.loads reads it
-                same = False
-            if not same:
-                self.suspect = (expected, stored)
-                break
-            previous = stored
-            expected += 1
-        self.expected, self.previous = expected, previous
-
-
-async def _walk_range(conn: asyncpg.Connection, schema: str, first: int, last: int, previous_hash: str) -> tuple[int, str, Break | None]:
-    """(last position of the intact chain, its hash, the first break) over first..last, in
-    windows of COPY streams."""
-    if first > last + 1:  # the walk stood further than the log now reaches: its end was cut since
-        return last, await _stored_hash(conn, schema, last) or GENESIS_HASH, Break(last + 1, "gap", _cut_below(first - 1))
-    while first <= last:
-        window = _Window(first, previous_hash)
-        end = min(last, first + _WINDOW - 1)
-        await conn.copy_from_query(
-            f"SELECT {_COPIED} FROM {schema}.events WHERE position BETWEEN {int(first)} AND {int(end)} ORDER BY position",
-            output=window.take,
-        )
-        if window.rest and window.broken is None and window.suspect is None:
-            await window.take(b"\n")
-        if window.broken is not None:
-            return window.expected - 1, window.previous.decode(), window.broken
-        if window.suspect is not None:
-            position, stored = window.suspect
-            if await _slow_hash(conn, schema, position) != stored.decode():
-                return position - 1, window.previous.decode(), Break(position, "altered", ALTERED, stored.decode())
-            first, previous_hash = position + 1, stored.decode()  # a form the server writes otherwise: the event holds
-            continue
-        if window.expected <= end:
-            return window.expected - 1, window.previous.decode(), Break(window.expected, "gap", MISSING)
-        first, previous_hash = end + 1, window.previous.decode()
-    return last, previous_hash, None
 
 
 # -- The stream -----------------------------------------------------------------------------------
@@ -374,7 +212,7 @@ async def walk_part(
         if database_url and parts > 1:
             intact_to, last_hash, broken = await walk_in_parts(conn, database_url, schema, after + 1, last, previous_hash, parts)
         else:
-            intact_to, last_hash, broken = await _walk_range(conn, schema, after + 1, last, previous_hash)
+            intact_to, last_hash, broken = await walk_range(conn, schema, after + 1, last, previous_hash)
     return Walk(head, intact_to, last_hash, broken)
 
 

@@ -14,7 +14,7 @@ import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from opentelemetry.trace import SpanKind
 from ketnap.platform import alarms, heartbeat, logcheck, metrics, tracing
 from ketnap.platform.anchors import Anchorer, load_or_create_key
 from ketnap.platform.bus import requests, subjects
-from ketnap.platform.bus.bootstrap import ConsumerSpec
+from ketnap.platform.bus.bootstrap import ConsumerSpec, durables_of
 from ketnap.platform.bus.consumer import ConsumerRunner, EventHandler
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.bus.relay import Relay, relay_state
@@ -115,6 +115,10 @@ class _Endpoint:
     recorded: Callable[[Decision], None] | None = None
     """Called with the decision once its events are committed, before the reply leaves: what the
     service keeps in memory about those streams is dropped before anyone hears of the change."""
+    decides_ahead: bool = False
+    """With a `turn`: the handler decides before the turn is taken, and only the decision's
+    `in_turn` and the append run in it, so the handler's questions to other services do not hold
+    up every other command of the turn (issue 21: opening a dossier asks the registry five things)."""
 
 
 @dataclass
@@ -204,24 +208,36 @@ class Service:
         self.background.append((name, task))
 
     def add_projection(self, projection: Projection) -> None:
-        """A projection is fed live by one consumer per source log, named after the projection."""
+        """A projection is fed live by one consumer per source log, named after the projection
+        (its checkpoints, dead letters and alarms), all of the service's projections of one log
+        through one durable JetStream consumer, `<service>.projections` (`ConsumerRunner`)."""
         self.projections.append(projection)
         for source in projection.sources:
             self.consumers.append(
-                (ConsumerSpec(projection.name, source, batched=True, events=projection.consumed(source)),
+                (ConsumerSpec(projection.name, source, batched=True, events=projection.consumed(source), group=self.projections_group),
                  lambda _ctx, s=source: projection.live_handler(s))
             )
 
+    @property
+    def projections_group(self) -> str:
+        """The durable consumer name shared by the service's projections of each log."""
+        return f"{self.name}.projections"
+
     def command(
-        self, name: str, model: type[Command], *, turn: str | None = None, recorded: Callable[[Decision], None] | None = None
+        self, name: str, model: type[Command], *, turn: str | None = None, recorded: Callable[[Decision], None] | None = None,
+        decides_ahead: bool = False,
     ) -> Callable[[CommandHandler], CommandHandler]:
         """`turn`: the full name of a turn (`turns.service_turn`, this service's or another's):
         commands of the same turn are decided and appended one at a time (turns.py).
-        `recorded`: see `_Endpoint.recorded` (the gateway forgets the accounts it keeps in memory)."""
+        `recorded`: see `_Endpoint.recorded` (the gateway forgets the accounts it keeps in memory).
+        `decides_ahead`: see `_Endpoint.decides_ahead` (the handler's `Decision.in_turn` re-asks what the turn protects)."""
 
         def register(handler: CommandHandler) -> CommandHandler:
             self.commands.append(
-                _Endpoint(subjects.command_subject(self.name, name), model, handler, handler.__doc__ or "", turn=turn, recorded=recorded)
+                _Endpoint(
+                    subjects.command_subject(self.name, name), model, handler, handler.__doc__ or "", turn=turn, recorded=recorded,
+                    decides_ahead=decides_ahead,
+                )
             )
             return handler
 
@@ -249,7 +265,13 @@ class Service:
 
     @property
     def consumer_specs(self) -> list[ConsumerSpec]:
+        """Every consumer, one per source log it reads (each with its own checkpoint)."""
         return [spec for spec, _ in self.consumers]
+
+    @property
+    def durables(self) -> list[ConsumerSpec]:
+        """The durable JetStream consumers the service reads through, once each (`ConsumerSpec.durable`)."""
+        return list(durables_of(self.consumer_specs))
 
 
 async def _list_alarms(ctx: ServiceContext, query: alarms.AlarmsQuery) -> dict[str, Any]:
@@ -369,7 +391,7 @@ async def execute_command(ctx: ServiceContext, endpoint: _Endpoint, body: Any) -
             result=await kept_result(ctx, earlier.event_ids[0]),
         )
     try:
-        async with turn(ctx.pool, endpoint.turn) if endpoint.turn else nullcontext():
+        async with _turn_of(ctx, endpoint, deciding=True):
             decision, result = await _decide_and_append(ctx, endpoint, command, command_name)
         if result is None:
             return Reply(ok=True, stream_id=decision.stream_id, result=decision.result)
@@ -414,7 +436,10 @@ async def _decide_and_append(
             # The events keep this span's context: whatever applies them continues the trace.
             with tracing.span(f"{ctx.name} append", ctx.name, **{"ketnap.event_types": [e.event_type for e in events]}):
                 metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
-                result = await _append_with_result(ctx, decision, events, metadata)
+                async with _turn_of(ctx, endpoint, deciding=False):
+                    if decision.in_turn is not None:
+                        await decision.in_turn()
+                    result = await _append_with_result(ctx, decision, events, metadata)
             if endpoint.recorded is not None:
                 endpoint.recorded(decision)
             break
@@ -427,6 +452,14 @@ async def _decide_and_append(
                 command = command.model_copy(update={"expected_version": error.actual_version})
             log.info("command decided again after a service's own record", subject=endpoint.subject, attempt=attempt + 1)
     return decision, result
+
+
+def _turn_of(ctx: ServiceContext, endpoint: _Endpoint, *, deciding: bool) -> AbstractAsyncContextManager[None]:
+    """The endpoint's turn around its deciding (the usual way) or, for a command that decides
+    ahead, around its `in_turn` and append only."""
+    if endpoint.turn is None or deciding == endpoint.decides_ahead:
+        return nullcontext()
+    return turn(ctx.pool, endpoint.turn)
 
 
 async def _append_with_result(ctx: ServiceContext, decision: Decision, events: list[NewEvent], metadata: EventMetadata) -> AppendResult:
@@ -620,12 +653,12 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
             ctx.kept_relays[kept] = relay
             tasks.append(asyncio.create_task(relay.run(stop), name=f"{kept}.relay"))
         turns: dict[str, asyncio.Lock] = {}
-        for spec, factory in service.consumers:
+        for durable in service.durables:
+            members = [(spec, factory(ctx)) for spec, factory in service.consumers if spec.durable == durable]
             runner = ConsumerRunner(
-                pool=pool, schema=service.name, nc=nc, js=js, spec=spec, handler=factory(ctx), deployment=settings.deployment_id,
-                turn=turns.setdefault(spec.name, asyncio.Lock()),
+                pool=pool, schema=service.name, nc=nc, js=js, spec=durable, members=members, deployment=settings.deployment_id, turns=turns,
             )
-            tasks.append(asyncio.create_task(runner.run(stop), name=spec.name))
+            tasks.append(asyncio.create_task(runner.run(stop), name=f"{durable.name} {durable.source}"))
         for checked in ([service.name] if service.owns_log else []) + list(service.kept_logs):
             watch = ChainWatch(pool, service.name, checked, settings.chain_check_interval_seconds)
             tasks.append(asyncio.create_task(watch.run(stop), name=f"{checked}.chain_check"))
@@ -633,7 +666,7 @@ async def serve(service: Service, settings: Settings, stop: asyncio.Event, *, da
             metrics_server = metrics.serve_metrics(settings.metrics_port, settings.metrics_host)
             logs = ([service.name] if service.owns_log else []) + list(service.kept_logs)
             tasks.append(asyncio.create_task(
-                metrics.watch(pool, js, service.name, settings.deployment_id, logs, service.consumer_specs, stop), name=f"{service.name}.metrics"
+                metrics.watch(pool, js, service.name, settings.deployment_id, logs, service.durables, stop), name=f"{service.name}.metrics"
             ))
         if settings.heartbeat_file is not None:
             tasks.append(asyncio.create_task(heartbeat.beat(settings.heartbeat_file, nc, pool, stop), name=f"{service.name}.heartbeat"))

@@ -9,7 +9,7 @@ interleaved with another's (the registry's tree: a unit dissolved while a member
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -34,6 +34,13 @@ async def wait_for_turn(conn: asyncpg.Connection, name: str) -> None:
     """Wait, inside a transaction, until no other transaction holds the turn `name`; it is held
     until this transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", name)
+
+
+async def wait_for_turns(conn: asyncpg.Connection, names: Sequence[str]) -> None:
+    """`wait_for_turn` for several turns in one round trip. They are taken in the order of their
+    names (PostgreSQL evaluates a volatile function after the sort), so two takers of overlapping
+    sets never wait for each other in a circle."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(n, 0)) FROM unnest($1::text[]) AS n ORDER BY n", sorted(names))
 
 
 @asynccontextmanager

@@ -520,12 +520,12 @@ class TestNatsPermissions:
             await registry.publish("ketnap.local.evt.dossiers.DossierOpened", b"{}")  # forged
             # The server handles one connection's messages in order, so once this last one has
             # reached admin, the forged one would have reached it before, had it been let through.
-            await registry.publish("ketnap.local.dlq.reporting_pipeline", b"{}")  # forged: not its consumer
-            await registry.publish("ketnap.local.dlq.registry_model", b"{}")
+            await registry.publish("ketnap.local.dlq.reporting_projections", b"{}")  # forged: not its consumer
+            await registry.publish("ketnap.local.dlq.registry_projections", b"{}")
             await _settle(registry)
 
-            assert await _eventually(lambda: "ketnap.local.dlq.registry_model" in seen), seen
-            assert seen == ["ketnap.local.evt.registry.MemberAdmitted", "ketnap.local.dlq.registry_model"]
+            assert await _eventually(lambda: "ketnap.local.dlq.registry_projections" in seen), seen
+            assert seen == ["ketnap.local.evt.registry.MemberAdmitted", "ketnap.local.dlq.registry_projections"]
             assert await _eventually(lambda: any(
                 "permissions violation" in e and "ketnap.local.evt.dossiers.dossieropened" in e for e in registry.errors
             )), registry.errors
@@ -603,7 +603,7 @@ class TestNatsPermissions:
             admin_js = admin.jetstream()
             await admin_js.add_stream(StreamConfig(name="EVT_REGISTRY", subjects=["ketnap.local.evt.registry.>"], allow_direct=True))
             await admin_js.add_stream(StreamConfig(name="DEAD_LETTERS", subjects=["ketnap.local.dlq.>"]))
-            durable = "reporting_pipeline"
+            durable = "reporting_projections"
             await admin_js.add_consumer("EVT_REGISTRY", ConsumerConfig(durable_name=durable, ack_policy="explicit"))
 
             # The relay: an acknowledged, de-duplicated publish on its own subject.
@@ -652,7 +652,7 @@ class TestNatsIsolation:
         for settings in (Settings(), Settings(deployment_id="tinh-ls", lower_deployments=("xa-a",)),
                          Settings(deployment_id="xa-a", upper_deployment="tinh-ls")):
             for service in all_services(settings):
-                expected.setdefault(service.name, set()).update(subjects.durable_name(c.name, c.source) for c in service.consumer_specs)
+                expected.setdefault(service.name, set()).update(subjects.durable_name(c.name, c.source) for c in service.durables)
         assert granted == expected
 
     @pytest.mark.asyncio
@@ -697,7 +697,7 @@ class TestNatsIsolation:
         try:
             admin_js = admin.jetstream()
             await admin_js.add_stream(StreamConfig(name="EVT_LOCAL_REGISTRY", subjects=["ketnap.local.evt.registry.>"]))
-            durable = "voting_case_cells"
+            durable = "voting_projections"
             await admin_js.add_consumer("EVT_LOCAL_REGISTRY", ConsumerConfig(durable_name=durable, ack_policy="explicit", ack_wait=30))
             await admin_js.publish("ketnap.local.evt.registry.MemberAdmitted", b"{}", stream="EVT_LOCAL_REGISTRY")
 
@@ -1054,7 +1054,7 @@ class TestBootstrapOnTheDeployment:
             for service in services:
                 client = clients[service.name]
                 js = client.jetstream()
-                for spec in service.consumer_specs:
+                for spec in service.durables:
                     # The consumer runner: bind to the durable bootstrap made, fetch, ack.
                     durable = subjects.durable_name(spec.name, spec.source)
                     stream = await admin_js.find_stream_name_by_subject(

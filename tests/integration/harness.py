@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 
 from ketnap.platform.anchors import ensure_anchor_stream
 from ketnap.platform.bus import subjects
-from ketnap.platform.bus.bootstrap import ensure_consumer, ensure_dead_letter_stream, ensure_event_stream
+from ketnap.platform.bus.bootstrap import ensure_consumers, ensure_dead_letter_stream, ensure_event_stream
 from ketnap.platform.eventstore.schema import ensure_role, migrate_service, service_role
 from ketnap.platform.service import Service, serve
 from ketnap.platform.settings import Settings
@@ -41,8 +41,7 @@ async def bootstrap_bus(js: JetStreamContext, deployment: str, services: list[Se
     await ensure_dead_letter_stream(js, deployment)
     await ensure_anchor_stream(js, deployment)
     for service in services:
-        for spec in service.consumer_specs:
-            await ensure_consumer(js, deployment, spec)
+        await ensure_consumers(js, deployment, service.consumer_specs)
 
 
 async def _answering(service: Service, nats_url: str, task: asyncio.Task[None], timeout: float = 30.0) -> None:

@@ -187,3 +187,18 @@ async def test_a_reader_beyond_a_cut_tail_is_named_by_its_consumer_for_the_page_
     assert "bên đọc reporting.pipeline" in answer["problem"]
     said = read_beyond(answer["broken_at"], answer["read_to"], SystemWords({}).part(answer["reader"]))
     assert said == "thiếu các vị trí 11..12: dịch vụ Báo cáo đã đọc đến vị trí 12 (đuôi nhật ký bị cắt)"
+
+
+async def test_events_appended_before_the_hashed_text_was_kept_are_checked_by_encoding_their_data_again(
+    pool: asyncpg.Pool, store: EventStore
+) -> None:
+    """A log from before `data_text` (its rows NULL there) beside rows that have it: each row is
+    checked its own way, and a change of an old row's data is still found."""
+    await fill(store)
+    await tamper(pool, f"UPDATE {store.schema}.events SET data_text = NULL WHERE position <= 6")
+    async with pool.acquire() as conn:
+        walk = await walk_part(conn, store.schema, 0, GENESIS_HASH, limit=100)
+        assert (walk.head, walk.intact_to, walk.broken) == (10, 10, None), walk
+        await tamper(pool, f"""UPDATE {store.schema}.events SET data = jsonb_set(data, '{{note}}', '"ghi chú 4!"') WHERE position = 5""")
+        walk = await walk_part(conn, store.schema, 0, GENESIS_HASH, limit=100)
+    assert walk.intact_to == 4 and walk.broken is not None and (walk.broken.position, walk.broken.kind) == (5, "altered")

@@ -1,4 +1,4 @@
-"""A long log walked in parts at once (ketnap.platform.chainparts: one process a part, one snapshot)
+"""A long log walked in parts at once (ketnap.platform.chainparts: one connection a part, one snapshot)
 finds what one pass finds: the same first wrong position and kind, and the same head hash when
 intact, wherever a tampering falls against the parts' bounds."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from ketnap.platform.chainparts import parts_for, split
+from ketnap.platform.chainparts import PARTS_VARIABLE, parts_for, split
 from ketnap.platform.envelope import GENESIS_HASH, EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.logcheck import walk_part
@@ -19,14 +19,16 @@ PARTS = 3
 """Parts of 1..10, 11..20 and 21..30."""
 
 
-def test_the_parts_cover_every_position_once_in_order() -> None:
+def test_the_parts_cover_every_position_once_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     assert split(1, 30, 3) == [(1, 10), (11, 20), (21, 30)]
     assert split(5, 11, 3) == [(5, 6), (7, 8), (9, 11)]
     assert split(1, 2, 4) == [(1, 1), (2, 2)]
-    assert parts_for(1_000, cores=2) == 1  # a short walk is not worth a process
+    monkeypatch.delenv(PARTS_VARIABLE, raising=False)
+    assert parts_for(1_000, cores=2) == 1  # a short walk is not worth a connection
     assert parts_for(1_000_000, cores=2) == 2
     assert parts_for(1_000_000, cores=64) == 4
-    assert parts_for(1_000_000) == 1  # unless KETNAP_AUDIT_PARTS asks for parts: one pass
+    monkeypatch.setenv(PARTS_VARIABLE, "1")  # one pass, whatever the cores
+    assert parts_for(1_000_000, cores=2) == 1
 
 
 async def walks(pool: asyncpg.Pool, database_url: str, schema: str) -> tuple:
@@ -66,10 +68,10 @@ async def test_parts_at_once_find_what_one_pass_finds(
         assert parted.intact_to == position - 1
 
 
-async def test_a_part_is_walked_in_its_own_process_on_the_snapshot_it_was_given(
+async def test_a_part_is_walked_on_its_own_connection_on_the_snapshot_it_was_given(
     pool: asyncpg.Pool, store: EventStore, database_url: str
 ) -> None:
-    from ketnap.platform.chainparts import _child
+    from ketnap.platform.chainparts import _walk_in_snapshot
 
     for i in range(SIZE):
         await store.append(f"dossier-{i % 4}", i // 4, [NewEvent(event_type="Noted", data={"note": f"ghi chú {i}"})], META)
@@ -77,6 +79,6 @@ async def test_a_part_is_walked_in_its_own_process_on_the_snapshot_it_was_given(
         snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
         expected = await conn.fetchval(f"SELECT hash FROM {store.schema}.events WHERE position = 20")
         await store.append("after-the-snapshot", 0, [NewEvent(event_type="Noted", data={"note": "sau"})], META)
-        found = await _child(database_url, snapshot, store.schema, 11, 20)
-    assert found is not None  # None: the process failed and the part would be walked by the caller
+        found = await _walk_in_snapshot(database_url, snapshot, store.schema, 11, 20)
+    assert found is not None  # None: no connection, and the part would be walked by the caller
     assert found == (20, expected, None)

@@ -15,6 +15,7 @@ from ketnap.platform.commands import Command, Decision, RuleViolation
 from ketnap.platform.envelope import EventMetadata, NewEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.service import Service, ServiceContext
+from ketnap.platform.turns import wait_for_turn
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.servers import Servers
 
@@ -165,3 +166,46 @@ async def test_another_persons_act_in_between_is_a_conflict(pool, nc, servers: S
         reply = await ask(nc, service, command())
     assert reply["error"]["code"] == "conflict", reply
     assert [e.event_type for e in await EventStore(pool, service.name).read_stream("dossier-7")] == ["NoticeRecorded"]
+
+
+def deciding_ahead_service(name: str, decided: asyncio.Event, checks: list[str]) -> Service:
+    """A command of a turn that decides before taking it: only its `in_turn` and append wait."""
+    service = Service(name)
+
+    @service.command("record_opinion", RecordOpinion, turn=f"{name}:tree", decides_ahead=True)
+    async def record_opinion(ctx: ServiceContext, command: RecordOpinion) -> Decision:
+        decided.set()
+
+        async def in_turn() -> None:
+            checks.append(command.summary)
+            if "cấm" in command.summary:
+                raise RuleViolation("TEST_RULE", "Nhận xét có nội dung bị cấm")
+
+        return Decision(f"dossier-{command.dossier_id}", command.seen_version, [NewEvent(event_type="OpinionRecorded", data={})],
+                        in_turn=in_turn)
+
+    return service
+
+
+async def test_a_command_deciding_ahead_is_decided_while_another_holds_the_turn_and_appended_in_it(
+    pool, nc, servers: Servers, database_url: str, deployment: str,
+) -> None:
+    decided, checks = asyncio.Event(), []
+    service = deciding_ahead_service(await new_schema(pool), decided, checks)
+    await bootstrap_bus(nc.jetstream(), deployment, [service])
+    async with running(service, servers.nats_url, database_url, deployment):
+        async with pool.acquire() as holder:
+            transaction = holder.transaction()
+            await transaction.start()
+            await wait_for_turn(holder, f"{service.name}:tree")
+            asking = asyncio.ensure_future(ask(nc, service, command()))
+            await asyncio.wait_for(decided.wait(), 10)  # decided although the turn is held
+            await asyncio.sleep(0.3)
+            assert checks == [] and not asking.done()  # what the turn protects waits for it
+            assert await EventStore(pool, service.name).read_stream("dossier-7") == []
+            await transaction.rollback()
+        reply = await asking
+        refused = await ask(nc, service, command(seen_version=1, summary="cấm"))
+    assert reply["ok"] is True and checks == ["Tốt", "cấm"], reply
+    assert refused["error"]["code"] == "rule:TEST_RULE", refused  # refused in the turn: nothing appended
+    assert [e.event_type for e in await EventStore(pool, service.name).read_stream("dossier-7")] == ["OpinionRecorded"]

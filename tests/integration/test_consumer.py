@@ -446,3 +446,29 @@ async def test_events_passed_by_one_at_a_time_move_the_checkpoint_with_their_has
 
 async def _at(checkpoint, expected: tuple[int, str]) -> bool:  # noqa: ANN001
     return await checkpoint() == expected
+
+
+async def test_a_reaction_is_not_handed_the_types_it_does_not_declare_and_its_checkpoint_passes_them(
+    pool, nc: NatsClient, servers: Servers, database_url: str, deployment: str
+) -> None:
+    """`events=` of `Service.consumer`: the runner passes the other types by without a call (most
+    of a log concerns none of a service's reactions, issue 21)."""
+    source = Service(await new_schema(pool))
+    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
+
+    @target.consumer(source.name, name=f"{target.name}.declared", events=("Counted",))
+    def declared(_ctx: ServiceContext):
+        async def apply(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+            await conn.execute(f"INSERT INTO {target.name}.handed VALUES ($1, $2)", event.position, event.event_type)
+
+        return apply
+
+    await pool.execute(f"CREATE TABLE {target.name}.handed (position bigint PRIMARY KEY, event_type text NOT NULL)")
+    await bootstrap_bus(nc.jetstream(), deployment, [source, target])
+    store = EventStore(pool, source.name)
+    async with running(source, servers.nats_url, database_url, deployment), running(target, servers.nats_url, database_url, deployment):
+        for version in range(12):
+            await store.append("s", version, [NewEvent(event_type="Counted" if version % 4 == 0 else "Noted", data={})], META)
+        await eventually(lambda: _checkpoints_at(pool, target.name, 12, count=1))
+    handed = await pool.fetch(f"SELECT position, event_type FROM {target.name}.handed ORDER BY position")
+    assert [(r["position"], r["event_type"]) for r in handed] == [(1, "Counted"), (5, "Counted"), (9, "Counted")]

@@ -242,3 +242,41 @@ class TestTwoStoresOnOneLog:
         await first.append("third", 0, events(1), META)
         retried = await first.append("dossier-1", 0, sent, META)
         assert retried.duplicate and retried.positions == original.positions
+
+
+async def test_large_groups_by_copy_keep_the_chain_answer_retries_and_refuse_stale_versions(pool: asyncpg.Pool, schema: str) -> None:
+    """A group above `COPY_FROM_ROWS` rows from a store that wrote the head itself goes by COPY
+    without looking its event ids up first (issue 21): whatever that cannot see (the other store
+    moved the head, a retried append, a stream at another version) must still be found."""
+    from ketnap.platform.eventstore.store import COPY_FROM_ROWS
+    from ketnap.platform.logcheck import verify_chain
+
+    first, second = EventStore(pool, schema), EventStore(pool, schema)
+    size = COPY_FROM_ROWS + 50
+    locked = 0
+    by_lock = first._group_commit._in_locked_transaction
+
+    async def counted(*args):  # type: ignore[no-untyped-def]
+        nonlocal locked
+        locked += 1
+        return await by_lock(*args)
+
+    first._group_commit._in_locked_transaction = counted  # type: ignore[method-assign]
+    sent = events(size)
+    original = await first.append("big-1", 0, sent, META)
+    await second.append("big-2", 0, events(size), META)  # the head first knows is stale now
+    moved_on = await first.append("big-3", 0, events(size), META)
+    assert moved_on.positions[0] == 2 * size + 1 and locked == 2
+    by_copy = await first.append("big-4", 0, events(size), META)
+    assert by_copy.positions == tuple(range(3 * size + 1, 4 * size + 1)) and locked == 2  # no locked transaction
+    retried = await first.append("big-1", 0, sent, META)
+    assert retried.duplicate and retried.positions == original.positions and locked == 3
+    await first.append("big-5", 0, events(size), META)
+    with pytest.raises(ConcurrencyConflict):
+        await first.append("big-5", 0, events(size), META)
+    await first.append("big-6", 0, events(size), META)
+    with pytest.raises(ConcurrencyConflict):
+        await first.append("big-6", size + 5, events(size), META)  # ahead of the stream
+    async with pool.acquire() as conn:
+        report = await verify_chain(conn, schema)
+    assert report.intact and report.events == 6 * size

@@ -4,17 +4,21 @@ and an integrity alarm names the subject, the position and what was wrong."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from nats.aio.client import Client as NatsClient
 
 from ketnap.platform.bus import subjects
 from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash
+from ketnap.platform.eventstore import EventStore
+from ketnap.platform.service import Service
 from tests.conftest import eventually
 from tests.integration import forgery
 from tests.integration.harness import running
@@ -22,17 +26,30 @@ from tests.integration.test_consumer import Scenario, scenario
 from tests.servers import Servers
 
 
+class Consumed(Protocol):
+    """A source service's log read by a target service (`Scenario`, or the projection group tests' world)."""
+
+    store: EventStore
+    source: Service
+    target: Service
+
+
 @asynccontextmanager
-async def consumer_alone(s: Scenario, nc: NatsClient, servers: Servers, database_url: str, deployment: str) -> AsyncIterator[None]:
+async def consumer_alone(s: Consumed, nc: NatsClient, servers: Servers, database_url: str, deployment: str) -> AsyncIterator[None]:
     """The consumer running, and its source answering log reads from its database but relaying
-    nothing: the test alone decides what arrives on the event subject."""
+    nothing: the test alone decides what arrives on the event subject. Yields once the consumer's
+    catch-up at start has read the log (its first read), so that the events the test appends
+    afterwards reach it only as the test sends them."""
+    caught_up = asyncio.Event()
 
     async def answer(message) -> None:
         await message.respond(json.dumps(await answer_log_request(s.store, json.loads(message.data))).encode())
+        caught_up.set()
 
     reads = await nc.subscribe(subjects.log_read_subject(s.source.name), cb=answer)
     try:
         async with running(s.target, servers.nats_url, database_url, deployment):
+            await asyncio.wait_for(caught_up.wait(), timeout=30)
             yield
     finally:
         await reads.unsubscribe()

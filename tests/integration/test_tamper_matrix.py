@@ -1,6 +1,7 @@
 """The tamper matrix: eleven kinds of rewrite, twenty random trials each, done to a log as a
-superuser with the guard switched off. `audit verify` must find every one and name the log and
-the first wrong position.
+superuser with the guard switched off, and three more on the two texts of an event's data (the
+jsonb its readers use and the exact text its hash covers, `data_text`): changed apart or together.
+`audit verify` must find every one and name the log and the first wrong position.
 
 Each kind gets one log, published to its stream and signed; each trial rewrites the table, asks
 `audit verify`, and puts the original rows back (the copy is reused: small logs, fast)."""
@@ -10,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from ketnap.platform.bus.bootstrap import ensure_event_stream
 from ketnap.platform.bus.relay import Relay
 from ketnap.platform.envelope import EventMetadata, NewEvent, RecordedEvent, canonical_encoding, chain_hash, dumps_data
 from ketnap.platform.eventstore import EventStore
-from ketnap.platform.eventstore.store import _COLUMNS, record_from_row
+from ketnap.platform.eventstore.store import _COLUMNS, _WRITTEN, record_from_row
 from ketnap.platform.settings import Settings
 from tests.forgery import rehashed
 from tests.servers import Servers
@@ -147,13 +148,15 @@ KINDS: dict[str, Tampering] = {
 
 
 async def _rewrite(conn: asyncpg.Connection, schema: str, log: Log, checkpoint: int | None = None) -> None:
-    """Put `log` in place of the table's rows, as a superuser who switched the guard off."""
+    """Put `log` in place of the table's rows, as a superuser who switched the guard off (who
+    writes the data's hashed text beside each changed data, as the append would)."""
     async with conn.transaction():
         await conn.execute("SET LOCAL session_replication_role = replica")
         await conn.execute(f"DELETE FROM {schema}.events")
-        await conn.copy_records_to_table("events", schema_name=schema, columns=_COLUMNS.split(", "), records=[
+        await conn.copy_records_to_table("events", schema_name=schema, columns=_WRITTEN.split(", "), records=[
             (e.position, e.stream_id, e.stream_version, e.event_id, e.event_type, e.schema_version, dumps_data(e.data), e.actor,
-             e.organisation, e.correlation_id, e.causation_id, e.recorded_at, e.previous_hash, e.hash, e.traceparent)
+             e.organisation, e.correlation_id, e.causation_id, e.recorded_at, e.previous_hash, e.hash, e.traceparent,
+             dumps_data(e.data))
             for e in log
         ])
         if checkpoint is not None:
@@ -161,14 +164,15 @@ async def _rewrite(conn: asyncpg.Connection, schema: str, log: Log, checkpoint: 
             await conn.execute(f"UPDATE {schema}.consumer_checkpoints SET position = $1 WHERE source = $2", checkpoint, schema)
 
 
-@pytest.mark.parametrize("kind", list(KINDS))
-async def test_every_tampering_is_found_at_its_first_wrong_position(
-    kind: str, pool: asyncpg.Pool, store: EventStore, nc: NatsClient, servers: Servers, database_url: str, deployment: str,
-    tmp_path: Path,
-) -> None:
+async def _signed_log(
+    pool: asyncpg.Pool, store: EventStore, nc: NatsClient, servers: Servers, database_url: str, deployment: str, tmp_path: Path,
+) -> tuple[Log, Callable[[], Awaitable[list[str]]]]:
+    """A log of `LOG_SIZE` events published to its stream, signed and read by a consumer: its
+    events, and `audit verify` of it (the lines that are not intact)."""
     schema = store.schema
     for i in range(LOG_SIZE):
-        await store.append(f"dossier-{i % 4}", i // 4, [NewEvent(event_type="Noted", data={"note": f"ghi chú số {i}"})], META)
+        data = {"note": f"ghi chú số {i}", "count": i, "share": 0.5}
+        await store.append(f"dossier-{i % 4}", i // 4, [NewEvent(event_type="Noted", data=data)], META)
     js = nc.jetstream()
     await ensure_event_stream(js, deployment, schema, 120)
     await Relay(store, js, schema, deployment).publish_pending()
@@ -184,18 +188,80 @@ async def test_every_tampering_is_found_at_its_first_wrong_position(
         return [line.text for line in lines if not line.intact]
 
     assert await audit() == []
+    return original, audit
+
+
+async def _every_trial_found(
+    pool: asyncpg.Pool, schema: str, kind: str, audit: Callable[[], Awaitable[list[str]]],
+    tamper: Callable[[asyncpg.Connection, random.Random, int], Awaitable[int]], restore: Callable[[asyncpg.Connection], Awaitable[None]],
+) -> None:
+    """`TRIALS` random trials: each tampers (returning the first wrong position), asks `audit
+    verify`, restores; every one must be found there, in one line naming the log."""
     found = []
     for trial in range(TRIALS):
         rng = random.Random(f"{kind}-{trial}")
-        tampered, position = KINDS[kind](original, rng, trial)
         async with pool.acquire() as conn:
-            moved_back = tampered[-1].position if kind == "tail-deleted-checkpoints-moved-back" else None
-            await _rewrite(conn, schema, tampered, moved_back)
+            position = await tamper(conn, rng, trial)
             try:
                 broken = await audit()
             finally:
-                await _rewrite(conn, schema, original, LOG_SIZE if moved_back else None)
+                await restore(conn)
         found.append(broken == [broken[0]] and broken[0].startswith(f"{schema}: HỎNG tại vị trí {position}:") if broken else False)
         assert found[-1], (trial, position, broken)
     assert sum(found) == TRIALS
     assert await audit() == []
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+async def test_every_tampering_is_found_at_its_first_wrong_position(
+    kind: str, pool: asyncpg.Pool, store: EventStore, nc: NatsClient, servers: Servers, database_url: str, deployment: str,
+    tmp_path: Path,
+) -> None:
+    schema = store.schema
+    original, audit = await _signed_log(pool, store, nc, servers, database_url, deployment, tmp_path)
+    moved_back = kind == "tail-deleted-checkpoints-moved-back"
+
+    async def tamper(conn: asyncpg.Connection, rng: random.Random, trial: int) -> int:
+        tampered, position = KINDS[kind](original, rng, trial)
+        await _rewrite(conn, schema, tampered, tampered[-1].position if moved_back else None)
+        return position
+
+    async def restore(conn: asyncpg.Connection) -> None:
+        await _rewrite(conn, schema, original, LOG_SIZE if moved_back else None)
+
+    await _every_trial_found(pool, schema, kind, audit, tamper, restore)
+
+
+# The data's two texts, changed in place (the hash left alone). Each statement is given the
+# position and a random note; `data->>'count'` written as 1.0 where it was 1 is the same number
+# to jsonb's `=`, not the text that was hashed.
+TEXT_KINDS = {
+    "data-alone": "UPDATE {s}.events SET data = jsonb_set(data, '{{note}}', to_jsonb($2::text)) WHERE position = $1",
+    "data-number-form-alone": "UPDATE {s}.events SET data = jsonb_set(data, '{{count}}', (data->>'count' || '.0')::jsonb) "
+                              "WHERE position = $1 AND $2::text IS NOT NULL",
+    "data-text-alone": "UPDATE {s}.events SET data_text = jsonb_set(data, '{{note}}', to_jsonb($2::text))::text WHERE position = $1",
+    "data-text-not-json": "UPDATE {s}.events SET data_text = left(data_text, -1) || $2::text WHERE position = $1",
+    "both-alike": "UPDATE {s}.events SET data = jsonb_set(data, '{{note}}', to_jsonb($2::text)), "
+                  "data_text = jsonb_set(data, '{{note}}', to_jsonb($2::text))::text WHERE position = $1",
+}
+
+
+@pytest.mark.parametrize("kind", list(TEXT_KINDS))
+async def test_the_data_and_the_text_its_hash_covers_cannot_be_changed_apart_or_together(
+    kind: str, pool: asyncpg.Pool, store: EventStore, nc: NatsClient, servers: Servers, database_url: str, deployment: str,
+    tmp_path: Path,
+) -> None:
+    schema = store.schema
+    original, audit = await _signed_log(pool, store, nc, servers, database_url, deployment, tmp_path)
+
+    async def tamper(conn: asyncpg.Connection, rng: random.Random, _: int) -> int:
+        position = rng.randint(1, LOG_SIZE)
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute(TEXT_KINDS[kind].format(s=schema), position, f"đã sửa {rng.randrange(10**6)}")
+        return position
+
+    async def restore(conn: asyncpg.Connection) -> None:
+        await _rewrite(conn, schema, original)
+
+    await _every_trial_found(pool, schema, kind, audit, tamper, restore)

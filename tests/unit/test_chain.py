@@ -11,7 +11,7 @@ import pytest
 
 from ketnap.platform.bus.consumer import DecodedOnce
 from ketnap.platform.chain import ChainRefused, Link, next_link
-from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash, to_wire
+from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash, from_wire, recorded_event, to_wire
 
 
 def chained(count: int) -> list[RecordedEvent]:
@@ -114,3 +114,25 @@ def test_an_event_decoded_once_for_every_consumer_of_a_process_skips_only_the_ha
     # What falls out of the process's memory is checked again.
     decoded.decode(to_wire(first, "registry", "xa-a"))
     assert not decoded.contents_checked(event)
+
+
+def test_an_event_built_from_typed_values_is_the_frozen_dataclass_the_constructor_builds() -> None:
+    """`recorded_event` fills the slots without the frozen dataclass's `__init__` (issue 21): the
+    same event, as immutable, and the stored data's JSON text decoded."""
+    (event,) = chained(1)
+    fields = [getattr(event, f.name) for f in dataclasses.fields(RecordedEvent)]
+    built = recorded_event(*fields)
+    assert type(built) is RecordedEvent and built == event
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.hash = "0" * 64  # type: ignore[misc]
+    from_text = recorded_event(*fields[:6], '{"n": 1, "f": 1e-07, "big": 18446744073709551616}', *fields[7:])
+    assert from_text.data == {"n": 1, "f": 1e-07, "big": 18446744073709551616} and type(from_text.data["big"]) is int
+    assert dataclasses.replace(built, data={"n": 2}).data == {"n": 2}
+
+
+def test_a_message_is_read_back_as_the_event_it_carries_floats_and_big_integers_as_json_reads_them() -> None:
+    (event,) = chained(1)
+    event = dataclasses.replace(event, data={"f": 0.1, "tiny": 1e-07, "big": 10**20, "list": [1.5, {"x": None}]})
+    read, origin = from_wire(to_wire(event, "registry", "xa-a"))
+    assert read == event and origin == {"service": "registry", "deployment": "xa-a"}
+    assert repr(read.data) == repr(json.loads(json.dumps(event.data)))

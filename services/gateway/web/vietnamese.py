@@ -87,7 +87,7 @@ def typed_date(text: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise NotADate(f"Không có ngày {day:02d}/{month:02d}/{year} trong lịch.") from None
+        raise NotADate(f"Không có ngày {day:02d}/{month:02d}/{year:04d} trong lịch.") from None
 
 
 def number(value: Any) -> str:

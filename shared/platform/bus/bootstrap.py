@@ -6,6 +6,7 @@ settings, and a service restarting must not change what the bootstrap decided.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import nats.js.errors
@@ -39,8 +40,21 @@ class ConsumerSpec:
     A reaction decides each event on state it reads through its own service (the store, a view),
     which must already hold the effect of the event before: it commits each event alone."""
     events: tuple[str, ...] | None = None
-    """The event types it applies (None: every one). Documentation (AsyncAPI), not a filter: the
-    consumer still reads every position of the log, or it could not tell a gap from a skip."""
+    """The event types it applies (None: every one): AsyncAPI documents them, and the runner
+    passes the others by without calling the handler (`bus.consumer.Member.wants`), so a handler
+    must do nothing with them. Not a JetStream filter: the consumer still reads every position of
+    the log, or it could not tell a gap from a skip, nor check each link of the chain."""
+    group: str | None = None
+    """The durable consumer that feeds it together with others of its service on the same log
+    (a service's projections, `Service.add_projection`), or None: a durable of its own. The
+    consumer keeps its own checkpoint, dead letters and alarms either way."""
+
+    @property
+    def durable(self) -> ConsumerSpec:
+        """The durable JetStream consumer it is fed by."""
+        if self.group is None:
+            return self
+        return ConsumerSpec(self.group, self.source, self.ack_wait_seconds, self.batched)
 
 
 async def ensure_event_stream(js: JetStreamContext, deployment: str, service: str, duplicate_window_seconds: int) -> None:
@@ -80,19 +94,67 @@ async def _create_once(js: JetStreamContext, config: StreamConfig) -> None:
         log.info("stream subjects updated", stream=config.name)
 
 
-async def ensure_consumer(js: JetStreamContext, deployment: str, spec: ConsumerSpec) -> None:
+def durables_of(consumers: Sequence[ConsumerSpec]) -> dict[ConsumerSpec, list[str]]:
+    """The durable JetStream consumers that feed `consumers`, once each, with the names of the
+    consumers each feeds as a group (none for a consumer's own durable)."""
+    durables: dict[ConsumerSpec, list[str]] = {}
+    for spec in consumers:
+        durables.setdefault(spec.durable, [])
+        if spec.group is not None:
+            durables[spec.durable].append(spec.name)
+    return durables
+
+
+async def ensure_consumers(js: JetStreamContext, deployment: str, consumers: Sequence[ConsumerSpec]) -> None:
+    """The durables that feed `consumers` (a service's `consumer_specs`)."""
+    for durable, grouped in durables_of(consumers).items():
+        await ensure_consumer(js, deployment, durable, replaces=grouped)
+
+
+async def ensure_consumer(js: JetStreamContext, deployment: str, spec: ConsumerSpec, *, replaces: Sequence[str] = ()) -> None:
+    """The durable of `spec`, created once. `replaces`: the consumers it feeds that had a durable
+    of their own in an earlier version (a service's projections, one each, before issue 21): it
+    starts where the furthest behind of those had everything acknowledged, and they are deleted,
+    or the server would keep every message for them for ever. Each member's runner still skips
+    what lies at or below its own checkpoint, and reads from the source log what is missing."""
     durable = subjects.durable_name(spec.name, spec.source)
     stream = subjects.event_stream(deployment, spec.source)
     try:
         await js.consumer_info(stream, durable)
-        return
+        exists = True
     except nats.js.errors.NotFoundError:
-        pass
+        exists = False
+    retired = [name for name in (subjects.durable_name(r, spec.source) for r in replaces) if name != durable]
+    floors = [] if exists else await _ack_floors(js, stream, retired)
+    if not exists:
+        await _add_consumer(js, stream, durable, spec, start_after=min(floors) if floors else 0)
+    for name in retired:
+        try:
+            await js.delete_consumer(stream, name)
+            log.info("consumer replaced by its group", stream=stream, durable=name, group=durable)
+        except nats.js.errors.NotFoundError:
+            pass
+
+
+async def _ack_floors(js: JetStreamContext, stream: str, durables: Sequence[str]) -> list[int]:
+    """The stream sequence each existing durable has had everything acknowledged up to."""
+    floors = []
+    for name in durables:
+        try:
+            info = await js.consumer_info(stream, name)
+        except nats.js.errors.NotFoundError:
+            continue
+        floors.append(info.ack_floor.stream_seq if info.ack_floor and info.ack_floor.stream_seq else 0)
+    return floors
+
+
+async def _add_consumer(js: JetStreamContext, stream: str, durable: str, spec: ConsumerSpec, *, start_after: int) -> None:
     await js.add_consumer(
         stream,
         ConsumerConfig(
             durable_name=durable,
-            deliver_policy=DeliverPolicy.ALL,
+            **({"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": start_after + 1} if start_after
+               else {"deliver_policy": DeliverPolicy.ALL}),
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=spec.ack_wait_seconds,
             max_ack_pending=1000,

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
 from itertools import groupby
-from typing import Protocol
+from typing import Any, Protocol
 
 import asyncpg
 import nats.errors
@@ -32,7 +33,7 @@ from ketnap.platform.chain import ChainRefused, Link, next_link
 from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, from_wire
 from ketnap.platform.jsoncodec import encode_json
 from ketnap.platform.logging import get_logger
-from ketnap.platform.turns import wait_for_turn
+from ketnap.platform.turns import wait_for_turn, wait_for_turns
 
 log = get_logger(__name__)
 
@@ -113,6 +114,34 @@ async def read_link(conn: asyncpg.Connection, schema: str, consumer: str, source
     return row["position"], (GENESIS_HASH if row["position"] == 0 else row["hash"])
 
 
+async def read_links(conn: asyncpg.Connection, schema: str, consumers: Sequence[str], source: str, *, lock: bool = False) -> dict[str, tuple[int, str | None]]:
+    """`read_link` of several consumers of one source at once (the members of a runner), their
+    rows locked in the order of their names when `lock`; a row missing is created at 0."""
+    query = (
+        f"SELECT consumer, position, hash FROM {schema}.consumer_checkpoints WHERE consumer = ANY($1::text[]) AND source = $2 "
+        "ORDER BY consumer" + (" FOR UPDATE" if lock else "")
+    )
+    rows = await conn.fetch(query, list(consumers), source)
+    if len(rows) < len(consumers):
+        await conn.execute(
+            f"INSERT INTO {schema}.consumer_checkpoints (consumer, source, position) SELECT c, $2, 0 FROM unnest($1::text[]) AS c "
+            "ON CONFLICT DO NOTHING",
+            list(consumers), source,
+        )
+        rows = await conn.fetch(query, list(consumers), source)
+    return {row["consumer"]: (row["position"], GENESIS_HASH if row["position"] == 0 else row["hash"]) for row in rows}
+
+
+async def move_checkpoints(conn: asyncpg.Connection, schema: str, consumers: Sequence[str], source: str, position: int, hash_at: str) -> None:
+    """Move the checkpoints of several consumers of one source to `position` in one statement;
+    one already beyond it (a member ahead of the others) stays where it is."""
+    await conn.execute(
+        f"UPDATE {schema}.consumer_checkpoints SET position = $3, hash = $4 "
+        "WHERE consumer = ANY($1::text[]) AND source = $2 AND position <= $3",
+        list(consumers), source, position, hash_at,
+    )
+
+
 async def move_checkpoint(
     conn: asyncpg.Connection, schema: str, consumer: str, source: str, position: int, hash_at: str | None, *, forward_only: bool = False
 ) -> None:
@@ -134,6 +163,11 @@ async def take_turn(conn: asyncpg.Connection, schema: str, consumer: str) -> Non
     uncommitted change (a cell established below while its parent is merged above keeps the old
     parent for ever). Everything that applies events for a consumer takes its turn here first."""
     await wait_for_turn(conn, f"consumer:{schema}.{consumer}")
+
+
+async def take_turns(conn: asyncpg.Connection, schema: str, consumers: Sequence[str]) -> None:
+    """`take_turn` for several consumers at once (the members of a runner), in one round trip."""
+    await wait_for_turns(conn, [f"consumer:{schema}.{consumer}" for consumer in consumers])
 
 
 def _reason(error: Exception) -> str:
@@ -207,7 +241,37 @@ def decode_messages(
     return decoded, undecodable
 
 
+class Member:
+    """One consumer a runner feeds: its name (the key of its checkpoint, dead letters and alarms)
+    and its handler."""
+
+    def __init__(self, spec: ConsumerSpec, handler: EventHandler, *, batched: bool) -> None:
+        self.name = spec.name
+        self.handler = handler
+        declared = None if spec.events is None else frozenset(spec.events)
+        self.wants: Callable[[str], bool] | None = getattr(handler, "wants", None) or (declared.__contains__ if declared is not None else None)
+        """`SelectiveHandler.wants`, when the handler has it, else the types the consumer declares
+        (`ConsumerSpec.events`: a reaction's handler returns at once on any other type)."""
+        self.apply_batch: Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]] | None = (
+            getattr(handler, "apply_batch", None) if batched else None
+        )
+        """`BatchHandler.apply_batch`, for a batched consumer whose handler has it."""
+
+    def takes(self, event: RecordedEvent, reached: int) -> bool:
+        """Whether to hand it `event`: beyond its own checkpoint, of a type it has to do with."""
+        return event.position > reached and (self.wants is None or self.wants(event.event_type))
+
+
 class ConsumerRunner:
+    """Feeds the consumers of one durable JetStream consumer (`spec`) on the log of `spec.source`.
+
+    Usually one consumer, named as the durable. A service's projections share one durable per
+    source log (`ConsumerSpec.group`, issue 21): nats-server hands each event to one consumer
+    instead of one per projection, its link in the chain is checked once, and a fetched batch is
+    applied to every member in one transaction that moves all their checkpoints in one statement.
+    Each member keeps its own checkpoint row: the group applies from the lowest, and a member
+    ahead of it (rebuilt alone, or added later) is handed only what lies beyond its own."""
+
     def __init__(
         self,
         *,
@@ -216,38 +280,46 @@ class ConsumerRunner:
         nc: NatsClient,
         js: JetStreamContext,
         spec: ConsumerSpec,
-        handler: EventHandler,
+        members: Sequence[tuple[ConsumerSpec, EventHandler]],
         deployment: str,
         fetch_batch: int | None = None,
-        turn: asyncio.Lock | None = None,
+        turns: dict[str, asyncio.Lock] | None = None,
     ) -> None:
         self.pool = pool
         self.schema = schema
         self.nc = nc
         self.js = js
         self.spec = spec
-        self.handler = handler
-        self._wants: Callable[[str], bool] | None = getattr(handler, "wants", None)
-        """`SelectiveHandler.wants`, when the handler has it."""
-        self._apply_batch: Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]] | None = (
-            getattr(handler, "apply_batch", None) if spec.batched else None
-        )
-        """`BatchHandler.apply_batch`, for a batched consumer whose handler has it."""
+        self.members = sorted((Member(member, handler, batched=spec.batched) for member, handler in members), key=lambda m: m.name)
+        self._names = [member.name for member in self.members]
         self.deployment = deployment
         # A batched consumer commits a fetched batch at once: catching up (a province after an
         # outage below) is bound by its commits, so it asks for more at a time (issue 21), within
         # the durable's max_ack_pending (1,000, bus/bootstrap.py).
         self.fetch_batch = fetch_batch or (BATCHED_FETCH if spec.batched else SINGLE_FETCH)
-        self.turn = turn or asyncio.Lock()
-        """Shared by this process's runners of the same consumer: they wait for their turn here,
+        turns = {} if turns is None else turns
+        self._turns = [turns.setdefault(name, asyncio.Lock()) for name in self._names]
+        """Shared by this process's runners of the same consumers: they wait for their turn here,
         holding no pool connection, so waiting runners cannot leave the one whose turn it is
-        without a connection for its handler (the advisory lock still guards other processes)."""
+        without a connection for its handler (the advisory locks still guard other processes).
+        Taken in the order of the names, as the advisory locks are."""
         self.source_log = RemoteLog(nc, spec.source)
-        self._dead_letters: list[tuple[RecordedEvent | None, int, str]] = []
+        self._dead_letters: list[tuple[str, RecordedEvent | None, int, str]] = []
         self._refusals: list[alarms.Refusal] = []
         self._failures = 0
         self._committed: Link | None = None
-        """The checkpoint as this runner last committed or read it: where `_pass_by` moves it from."""
+        """Where every member's checkpoint stands as this runner last committed or read it (None
+        when they stand apart): where `_pass_by` moves them from."""
+
+    def _wanted_by_any(self, event_type: str) -> bool:
+        return any(member.wants is None or member.wants(event_type) for member in self.members)
+
+    @asynccontextmanager
+    async def _local_turns(self) -> AsyncIterator[None]:
+        async with AsyncExitStack() as held:
+            for lock in self._turns:
+                await held.enter_async_context(lock)
+            yield
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop`; any failure (NATS away, a timeout of any kind) is retried with backoff.
@@ -291,7 +363,7 @@ class ConsumerRunner:
                 pass
 
     async def catch_up(self) -> int:
-        """Apply what the source log holds beyond the checkpoint, before taking messages.
+        """Apply what the source log holds beyond the lowest checkpoint, before taking messages.
 
         After a crash, JetStream hands the messages this consumer held un-acked back only when
         their ack wait runs out; reading the source of record at start-up closes that window
@@ -299,7 +371,8 @@ class ConsumerRunner:
         still arrive through JetStream, and any gap is then fetched as usual.
         """
         async with self.pool.acquire() as conn:
-            after = await read_checkpoint(conn, self.schema, self.spec.name, self.spec.source)
+            links = await read_links(conn, self.schema, self._names, self.spec.source)
+        after = min(position for position, _ in links.values())
         applied = 0
         try:
             async for batch in self.source_log.read(after):
@@ -358,20 +431,23 @@ class ConsumerRunner:
         await self._apply_in_order([(event, message.subject) for message, event in decoded])
 
     async def _apply_in_order(self, events: list[tuple[RecordedEvent, str | None]]) -> int:
-        """Apply the events beyond the checkpoint in position order, each only as the next link
-        of the source's chain, filling any gap from the source log; each transaction moves the
-        checkpoint with the effects it commits (all of them for a batched consumer, one event
-        otherwise). An event comes with the subject it arrived on, or None when it was read from
-        the source log. Returns how many were applied."""
+        """Apply the events beyond the lowest member checkpoint in position order, each only as
+        the next link of the source's chain, filling any gap from the source log; each
+        transaction moves the members' checkpoints with the effects it commits (all of them for a
+        batched consumer, one event otherwise). An event comes with the subject it arrived on, or
+        None when it was read from the source log. Returns how many were applied."""
         if await self._pass_by([event for event, _ in events]):
             return len(events)
         pending = deque(sorted(events, key=lambda e: e[0].position))
         applied = 0
         while pending:
             try:
-                async with self.turn, self.pool.acquire() as conn, conn.transaction():
-                    await take_turn(conn, self.schema, self.spec.name)
-                    start, known_hash = await read_link(conn, self.schema, self.spec.name, self.spec.source, lock=True)
+                async with self._local_turns(), self.pool.acquire() as conn, conn.transaction():
+                    await take_turns(conn, self.schema, self._names)
+                    links = await read_links(conn, self.schema, self._names, self.spec.source, lock=True)
+                    reached = {name: position for name, (position, _) in links.items()}
+                    start = min(reached.values())
+                    known_hash = next((h for position, h in links.values() if position == start and h is not None), None)
                     last = Link(start, known_hash or await self._hash_in_source(start))
                     ready: list[RecordedEvent] = []
                     while pending and (self.spec.batched or last.position == start):
@@ -395,16 +471,13 @@ class ConsumerRunner:
                         except ChainRefused as refused:
                             pending.extendleft(reversed([(e, None) for e in await self._instead_of(event, subject, refused)]))
                             continue
-                        if self._apply_batch is None:
-                            await self._apply(conn, event)
-                        else:
-                            ready.append(event)
+                        ready.append(event)
                         last = link
-                    await self._apply_together(conn, ready)
+                    await self._apply_together(conn, ready, reached)
                     if last.position > start:
-                        await move_checkpoint(conn, self.schema, self.spec.name, self.spec.source, last.position, last.hash)
+                        await move_checkpoints(conn, self.schema, self._names, self.spec.source, last.position, last.hash)
                         applied += last.position - start
-                self._committed = last
+                self._committed = last if max(reached.values()) <= last.position else None
             except BaseException:
                 self._committed = None
                 self._dead_letters.clear()  # rolled back with their transaction
@@ -415,21 +488,22 @@ class ConsumerRunner:
         return applied
 
     async def _pass_by(self, events: list[RecordedEvent]) -> bool:
-        """Move the checkpoint past events the handler has nothing to do with in one statement,
-        without a transaction, the consumer's turn or a read of the checkpoint (issue 21: most
+        """Move the checkpoints past events no member has anything to do with in one statement,
+        without a transaction, the consumers' turns or a read of the checkpoints (issue 21: most
         events of a log concern none of most consumers, and each such pass cost six round trips).
 
-        Only for what follows on at once from the checkpoint this runner last committed, each event
-        the next link of the chain and none wanted; the statement moves the checkpoint only if it
-        still stands there with that hash (compare-and-set: a row another transaction holds is
-        waited for and then checked again). Anything else, or a checkpoint moved by anyone else,
-        goes the usual way (False)."""
+        Only for what follows on at once from where this runner last committed every member's
+        checkpoint, each event the next link of the chain and none wanted; the statement moves
+        them only if they all still stand there with that hash (compare-and-set: a row another
+        transaction holds is waited for and then checked again). Anything else, or a checkpoint
+        moved by anyone else, goes the usual way (False); a member moved past these events by this
+        statement while another was not is harmless, as none of them is wanted by any member."""
         last = self._committed
-        if last is None or self._wants is None or not events:
+        if last is None or not events:
             return False
         link = last
         for event in sorted(events, key=lambda e: e.position):
-            if event.position != link.position + 1 or self._wants(event.event_type):
+            if event.position != link.position + 1 or self._wanted_by_any(event.event_type):
                 return False
             try:
                 link = next_link(link, event, contents_checked=DECODED.contents_checked(event))
@@ -438,10 +512,10 @@ class ConsumerRunner:
         async with self.pool.acquire() as conn:
             moved = await conn.execute(
                 f"UPDATE {self.schema}.consumer_checkpoints SET position = $3, hash = $4 "
-                "WHERE consumer = $1 AND source = $2 AND position = $5 AND hash = $6",
-                self.spec.name, self.spec.source, link.position, link.hash, last.position, last.hash,
+                "WHERE consumer = ANY($1::text[]) AND source = $2 AND position = $5 AND hash = $6",
+                self._names, self.spec.source, link.position, link.hash, last.position, last.hash,
             )
-        if moved != "UPDATE 1":
+        if moved != f"UPDATE {len(self._names)}":
             self._committed = None
             return False
         self._committed = link
@@ -466,80 +540,122 @@ class ConsumerRunner:
         except LookupError:
             return []
 
-    async def _apply_together(self, conn: asyncpg.Connection, events: list[RecordedEvent]) -> None:
-        """Apply the events through `apply_batch`, a run of one trace at a time (its span in
-        that trace, as `_apply`'s); a run with an event that cannot be applied is applied again
-        one event at a time, so that only that event is dead-lettered."""
-        assert self._apply_batch is not None or not events
-        wanted = [event for event in events if self._wants is None or self._wants(event.event_type)]
-        for _, grouped in groupby(wanted, key=lambda event: tracing.trace_id_of(event.traceparent)):
-            run = list(grouped)
-            if len(run) == 1:
-                await self._apply(conn, run[0])
-                continue
-            try:
-                with tracing.span(
-                    f"{self.spec.name} apply {len(run)} events", self.schema, kind=SpanKind.CONSUMER,
-                    parent=tracing.context_of(run[0].traceparent),
-                    **{"ketnap.consumer": self.spec.name, "ketnap.source": self.spec.source, "ketnap.position": run[0].position,
-                       "ketnap.events": len(run)},
-                ):
-                    async with conn.transaction():  # a savepoint: undone whole if one event cannot be applied
-                        await self._apply_batch(conn, run)  # type: ignore[misc]
-            except (Unapplicable, pydantic.ValidationError):
-                for event in run:
-                    await self._apply(conn, event)
-
-    async def _apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        if self._wants is not None and not self._wants(event.event_type):
+    async def _apply_together(self, conn: asyncpg.Connection, events: list[RecordedEvent], reached: Mapping[str, int]) -> None:
+        """Hand each member the events beyond its own checkpoint that it has to do with, member
+        after member (each writes only its own tables), a run of one trace at a time. First all
+        of it in one savepoint (issue 21: a savepoint per member and run cost two round trips
+        each, and an event a member cannot apply is rare); if a member cannot apply one of them,
+        that is undone and it is all handed again carefully (`_hand`), so that only that event is
+        dead-lettered, for that member alone: the others' effects of it stay (see `_apply`)."""
+        handed = [(member, mine) for member in self.members if (mine := [e for e in events if member.takes(e, reached[member.name])])]
+        if not handed:
             return
         try:
-            # In the trace the event was appended in, however it came (JetStream or the source log).
-            with tracing.span(
-                f"{self.spec.name} apply {event.event_type}", self.schema, kind=SpanKind.CONSUMER,
-                parent=tracing.context_of(event.traceparent),
-                **{"ketnap.consumer": self.spec.name, "ketnap.source": self.spec.source, "ketnap.position": event.position},
-            ):
+            async with conn.transaction():  # a savepoint: undone whole if one event cannot be applied
+                for member, mine in handed:
+                    await self._hand(conn, member, mine, careful=False)
+        except (Unapplicable, pydantic.ValidationError):
+            for member, mine in handed:
+                await self._hand(conn, member, mine, careful=True)
+
+    async def _hand(self, conn: asyncpg.Connection, member: Member, events: list[RecordedEvent], *, careful: bool) -> None:
+        """`events` to `member`, through `apply_batch` a run of one trace at a time (its span in
+        that trace, as `_apply`'s), or one at a time for a member without it. `careful`: each run
+        in a savepoint, and one with an event that cannot be applied applied again one event at a
+        time (`_apply`); otherwise the error goes up to the caller's savepoint."""
+        if member.apply_batch is None:
+            for event in events:
+                await self._apply(conn, member, event, careful=careful)
+            return
+        for _, grouped in groupby(events, key=lambda event: tracing.trace_id_of(event.traceparent)):
+            run = list(grouped)
+            if careful and len(run) == 1:
+                await self._apply(conn, member, run[0])
+                continue
+            try:
+                with self._span(member, run):
+                    if careful:
+                        async with conn.transaction():  # a savepoint: undone whole if one event cannot be applied
+                            await member.apply_batch(conn, run)
+                    else:
+                        await member.apply_batch(conn, run)
+            except (Unapplicable, pydantic.ValidationError):
+                if not careful:
+                    raise
+                for event in run:
+                    await self._apply(conn, member, event)
+
+    def _span(self, member: Member, run: list[RecordedEvent]) -> AbstractContextManager[Any]:
+        """The span of applying `run`, in the trace its events were appended in, however they came
+        (JetStream or the source log)."""
+        first = run[0]
+        return tracing.span(
+            f"{member.name} apply {first.event_type if len(run) == 1 else f'{len(run)} events'}", self.schema, kind=SpanKind.CONSUMER,
+            parent=tracing.context_of(first.traceparent),
+            **{"ketnap.consumer": member.name, "ketnap.source": self.spec.source, "ketnap.position": first.position,
+               **({"ketnap.events": len(run)} if len(run) > 1 else {})},
+        )
+
+    async def _apply(self, conn: asyncpg.Connection, member: Member, event: RecordedEvent, *, careful: bool = True) -> None:
+        """One event to one member; carefully, in a savepoint: an event it can never apply is
+        dead-lettered for it alone, with none of its effect kept, while the other members of the
+        runner apply it as usual in the same transaction (the checkpoints move on for all: a dead
+        letter does not stall the stream). Any other error rolls the whole transaction back, for
+        every member, and the batch is retried one message at a time: what comes before it is
+        applied to all, and the group waits at that event."""
+        if member.wants is not None and not member.wants(event.event_type):
+            return
+        try:
+            with self._span(member, [event]):
+                if not careful:
+                    await member.handler(conn, event)
+                    return
                 async with conn.transaction():  # a savepoint: a dead letter keeps none of its effect
-                    await self.handler(conn, event)
+                    await member.handler(conn, event)
         except (Unapplicable, pydantic.ValidationError) as error:
+            if not careful:
+                raise
             reason = _reason(error)
             await conn.execute(
                 f"INSERT INTO {self.schema}.dead_letters (consumer, source, position, event_id, reason) "
                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                self.spec.name,
+                member.name,
                 self.spec.source,
                 event.position,
                 event.event_id,
                 reason,
             )
-            self._dead_letters.append((event, event.position, reason))
+            self._dead_letters.append((member.name, event, event.position, reason))
             log.error(
                 "event dead-lettered",
-                consumer=self.spec.name,
+                consumer=member.name,
                 source=self.spec.source,
                 position=event.position,
                 event_type=event.event_type,
             )
 
     async def _dead_letter_undecodable(self, conn: asyncpg.Connection, position: int, reason: str) -> None:
-        await conn.execute(
-            f"INSERT INTO {self.schema}.dead_letters (consumer, source, position, reason) "
-            "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            self.spec.name,
-            self.spec.source,
-            position,
-            reason[:2000],
-        )
-        self._dead_letters.append((None, position, reason))
+        for member in self.members:
+            await conn.execute(
+                f"INSERT INTO {self.schema}.dead_letters (consumer, source, position, reason) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                member.name,
+                self.spec.source,
+                position,
+                reason[:2000],
+            )
+            self._dead_letters.append((member.name, None, position, reason))
 
     def _refuse(self, event: RecordedEvent, subject: str | None, refused: ChainRefused) -> None:
-        self._refusals.append(
-            alarms.Refusal(
-                self.spec.name, self.spec.source, subject or subjects.log_read_subject(self.spec.source),
-                event.position, refused.kind, refused.detail, event.hash,
+        """Each member raises its own alarm, as a consumer of its own did: an operator reads which
+        projections a forged message was aimed at, and status counts them as before."""
+        for member in self.members:
+            self._refusals.append(
+                alarms.Refusal(
+                    member.name, self.spec.source, subject or subjects.log_read_subject(self.spec.source),
+                    event.position, refused.kind, refused.detail, event.hash,
+                )
             )
-        )
 
     async def _record_refusals(self) -> None:
         """Alarms are written in their own transaction: one raised while the apply was rolled back
@@ -556,11 +672,12 @@ class ConsumerRunner:
                     )
 
     async def _publish_dead_letters(self) -> None:
-        """Tell operators on the bus too; the table row is the record, so this is best effort."""
+        """Tell operators on the bus too, on the subject of the durable (one a service may publish
+        on, deploy/nats/nats.conf); the table row is the record, so this is best effort."""
         while self._dead_letters:
-            event, position, reason = self._dead_letters.pop(0)
+            consumer, event, position, reason = self._dead_letters.pop(0)
             body = {
-                "consumer": self.spec.name,
+                "consumer": consumer,
                 "source": self.spec.source,
                 "position": position,
                 "event_id": str(event.event_id) if event else None,
@@ -575,4 +692,3 @@ class ConsumerRunner:
                 )
             except Exception as error:  # noqa: BLE001
                 log.warning("dead letter not published to JetStream", error=type(error).__name__)
-

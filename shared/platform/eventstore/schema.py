@@ -42,11 +42,16 @@ CREATE TABLE IF NOT EXISTS {schema}.events (
     previous_hash   text        NOT NULL,
     hash            text        NOT NULL,
     traceparent     text,
+    data_text       text,
     UNIQUE (stream_id, stream_version)
 );
 -- Added after the table (ketnap.platform.tracing): a log created before gains it, its rows NULL.
 -- Outside the hash, so the chains already recorded stay valid.
 ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS traceparent text;
+-- The exact text of `data` that the hash covers (the jsonb keeps neither key order nor spacing):
+-- the audit hashes it as stored and checks that `data` is its parse (ketnap.platform.chainwalk).
+-- Added after the table: rows appended before keep NULL and are checked by encoding `data` again.
+ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS data_text text;
 
 -- The log is the audit trail: the database itself refuses to change it, whoever asks.
 CREATE OR REPLACE FUNCTION {schema}.refuse_event_change() RETURNS trigger

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import contextlib
 import gc
 import hashlib
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,10 +24,10 @@ from ketnap.platform.envelope import (
     chain_hash,
     dumps_data,
     new_recorded_at,
+    recorded_event,
 )
 from ketnap.platform.eventstore.errors import ChainRefused, ConcurrencyConflict, DuplicateEventMismatch
 from ketnap.platform.eventstore.schema import checked_identifier
-from ketnap.platform.jsoncodec import decode_json
 
 ANY_VERSION = -1
 """Pass as `expected_version` to append whatever the stream's version (e.g. process-manager logs)."""
@@ -37,11 +37,15 @@ _COLUMNS = (
     "organisation, correlation_id, causation_id, recorded_at, previous_hash, hash, traceparent"
 )
 
+_WRITTEN = f"{_COLUMNS}, data_text"
+"""What an append writes: the columns read, and the exact text of `data` that was hashed (the jsonb
+keeps neither key order nor spacing), which the audit's walk hashes as it is (ketnap.platform.chainwalk)."""
+
 _ARRAY_PARAMETERS = (
     "$1::bigint[], $2::text[], $3::integer[], $4::uuid[], $5::text[], $6::integer[], $7::jsonb[], $8::text[], "
-    "$9::text[], $10::uuid[], $11::uuid[], $12::timestamptz[], $13::text[], $14::text[], $15::text[]"
+    "$9::text[], $10::uuid[], $11::uuid[], $12::timestamptz[], $13::text[], $14::text[], $15::text[], $16::text[]"
 )
-"""One array per column of `_COLUMNS`, in its order: what `unnest` turns back into rows."""
+"""One array per column of `_WRITTEN`, in its order: what `unnest` turns back into rows."""
 
 COPY_FROM_ROWS = 100
 """A transaction with more rows than this writes them by COPY (a call of a thousand events: faster
@@ -63,51 +67,33 @@ def _lock_key(schema: str) -> int:
     return int.from_bytes(hashlib.sha256(f"ketnap.log.{schema}".encode()).digest()[:8], "big", signed=True)
 
 
-# Each field's slot, set directly: a frozen dataclass's __init__ sets every field through
-# object.__setattr__, which cost as much as decoding the event's JSON (issue 21, decoded log read).
-(_position, _stream_id, _stream_version, _event_id, _event_type, _schema_version, _data, _actor, _organisation,
- _correlation_id, _causation_id, _recorded_at, _previous_hash, _hash, _traceparent) = (
-    RecordedEvent.__dict__[f.name].__set__ for f in dataclasses.fields(RecordedEvent)
-)
-_new = object.__new__
-
-
 def record_from_row(row: asyncpg.Record) -> RecordedEvent:
     # `_COLUMNS` is in the dataclass's field order, and a rebuild builds millions: the row is
-    # unpacked at once (a fifth cheaper than fifteen lookups by index), each slot set directly.
-    (position, stream_id, stream_version, event_id, event_type, schema_version, data, actor, organisation,
-     correlation_id, causation_id, recorded_at, previous_hash, hash_, traceparent) = row
-    event = _new(RecordedEvent)
-    _position(event, position)
-    _stream_id(event, stream_id)
-    _stream_version(event, stream_version)
-    _event_id(event, event_id)
-    _event_type(event, event_type)
-    _schema_version(event, schema_version)
-    _data(event, decode_json(data) if type(data) is str else data)
-    _actor(event, actor)
-    _organisation(event, organisation)
-    _correlation_id(event, correlation_id)
-    _causation_id(event, causation_id)
-    _recorded_at(event, recorded_at)
-    _previous_hash(event, previous_hash)
-    _hash(event, hash_)
-    _traceparent(event, traceparent)
-    return event
+    # unpacked at once into the event's slots, its data decoded (`recorded_event`).
+    return recorded_event(*row)
+
+
+@contextlib.contextmanager
+def _collector_held() -> Iterator[None]:
+    """The cyclic garbage collector held off while a batch of events is fetched and built: the
+    driver's thousands of new rows, then as many events, all kept, otherwise set off collection
+    after collection, each walking the young objects again and promoting the batch the reader
+    still holds, until a full collection walks the whole heap (2/5 of a decoded log read's CPU,
+    profiled for issue 21). A collector someone else stopped stays stopped."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def records_from_rows(rows: list[asyncpg.Record]) -> list[RecordedEvent]:
-    """Every row's event, with the cyclic garbage collector held off while they are built: a batch
-    of thousands of new objects, all kept, otherwise sets off collection after collection, each
-    walking the young objects again (2/5 of a decoded log read's CPU, profiled for issue 21). No
-    other task runs meanwhile (nothing here awaits); a collector someone else stopped stays stopped."""
-    if not gc.isenabled():
+    """Every row's event, built with the collector held off (`_collector_held`)."""
+    with _collector_held():
         return [record_from_row(r) for r in rows]
-    gc.disable()
-    try:
-        return [record_from_row(r) for r in rows]
-    finally:
-        gc.enable()
 
 
 @dataclass
@@ -195,15 +181,11 @@ class _GroupCommit:
         refuse: another writer's position (the head moved), its stream version, a stored event id.
         Either refusal writes nothing. Positions stay gapless and in commit order: the next one
         needs the hash of the one before, which is known only once that one is committed.
+        A group of more than `COPY_FROM_ROWS` rows is written by COPY instead (`_copied`).
         """
         head = self.head
         streams = [r.stream_id for r in requests]
-        if (
-            head is None
-            or len(set(streams)) != len(streams)
-            or any(r.expected_version == ANY_VERSION for r in requests)
-            or sum(len(r.events) for r in requests) > COPY_FROM_ROWS
-        ):
+        if head is None or len(set(streams)) != len(streams) or any(r.expected_version == ANY_VERSION for r in requests):
             return None
         position, previous_hash = head
         rows: list[tuple[Any, ...]] = []
@@ -215,25 +197,62 @@ class _GroupCommit:
             outcomes.append(
                 AppendResult(request.stream_id, chained[-1][2], tuple(r[0] for r in chained), tuple(e.event_id for e in request.events))
             )
-        store = self.store
-        try:
-            added = await conn.fetchval(
-                f"WITH added AS (INSERT INTO {store.table} ({_COLUMNS}) SELECT * FROM unnest({_ARRAY_PARAMETERS}) "
-                f"WHERE pg_advisory_xact_lock({store._lock_key:d}) IS NOT NULL AND NOT EXISTS ("
-                "SELECT FROM unnest($16::text[], $17::integer[]) AS expected(stream_id, version) "
-                f"WHERE coalesce((SELECT max(e.stream_version) FROM {store.table} e WHERE e.stream_id = expected.stream_id), 0) "
-                "<> expected.version) RETURNING 1), "
-                "counted AS (SELECT count(*) AS n FROM added) "
-                "SELECT n, CASE WHEN n > 0 THEN pg_notify($18, $19)::text END FROM counted",  # no rows, no notification
-                *zip(*rows, strict=True), streams, [r.expected_version for r in requests], store.notify_channel, str(position),
-            )
-        except asyncpg.UniqueViolationError:
-            added = 0
-        if added != len(rows):
+        expected = [r.expected_version for r in requests]
+        written = await (self._copied if len(rows) > COPY_FROM_ROWS else self._inserted)(conn, rows, head[0], streams, expected)
+        if not written:
             self.head = None
             return None
         self.head = (position, previous_hash)
         return outcomes
+
+    async def _inserted(self, conn: asyncpg.Connection, rows: list[tuple[Any, ...]], head: int, streams: list[str], expected: list[int]) -> bool:
+        store = self.store
+        try:
+            added = await conn.fetchval(
+                f"WITH added AS (INSERT INTO {store.table} ({_WRITTEN}) SELECT * FROM unnest({_ARRAY_PARAMETERS}) "
+                f"WHERE pg_advisory_xact_lock({store._lock_key:d}) IS NOT NULL AND NOT EXISTS ("
+                "SELECT FROM unnest($17::text[], $18::integer[]) AS expected(stream_id, version) "
+                f"WHERE coalesce((SELECT max(e.stream_version) FROM {store.table} e WHERE e.stream_id = expected.stream_id), 0) "
+                "<> expected.version) RETURNING 1), "
+                "counted AS (SELECT count(*) AS n FROM added) "
+                "SELECT n, CASE WHEN n > 0 THEN pg_notify($19, $20)::text END FROM counted",  # no rows, no notification
+                *zip(*rows, strict=True), streams, expected, store.notify_channel, str(rows[-1][0]),
+            )
+        except asyncpg.UniqueViolationError:
+            return False
+        return bool(added == len(rows))
+
+    async def _copied(self, conn: asyncpg.Connection, rows: list[tuple[Any, ...]], head: int, streams: list[str], expected: list[int]) -> bool:
+        """A large group: the lock, then the head and every stream's version checked in one
+        statement, the rows by COPY, the notification sent with the commit. Four round trips instead
+        of the locked transaction's five, and no look-up of a thousand event ids: a stored one (a
+        retried append) is refused by its unique key, and the locked transaction then answers it."""
+        store = self.store
+        await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({store._lock_key:d})")
+        try:
+            current = await conn.fetchval(
+                f"SELECT coalesce((SELECT max(position) FROM {store.table}), 0) = $1 AND NOT EXISTS ("
+                "SELECT FROM unnest($2::text[], $3::integer[]) AS expected(stream_id, version) "
+                f"WHERE coalesce((SELECT max(e.stream_version) FROM {store.table} e WHERE e.stream_id = expected.stream_id), 0) "
+                "<> expected.version)",
+                head, streams, expected,
+            )
+            if current:
+                try:
+                    await conn.copy_records_to_table("events", schema_name=store.schema, records=rows, columns=_WRITTEN.split(", "))
+                except asyncpg.UniqueViolationError:
+                    current = False
+            if not current:
+                await conn.execute("ROLLBACK")
+                return False
+            # The channel is `ketnap_log_<checked identifier>` and the position an integer: both
+            # safe as literals, so the notification goes with the commit in one round trip.
+            await conn.execute(f"SELECT pg_notify('{store.notify_channel}', '{rows[-1][0]:d}'); COMMIT")
+        except BaseException:
+            if not conn.is_closed() and conn.is_in_transaction():
+                await conn.execute("ROLLBACK")
+            raise
+        return True
 
 
 class EventStore:
@@ -327,20 +346,20 @@ class EventStore:
             head[:] = [position, previous_hash]
         if len(rows) == 1:  # the usual command: the row and the notification in one round trip
             await conn.execute(
-                f"WITH added AS (INSERT INTO {self.table} ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)) "
-                "SELECT pg_notify($16, $17)",
+                f"WITH added AS (INSERT INTO {self.table} ({_WRITTEN}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)) "
+                "SELECT pg_notify($17, $18)",
                 *rows[0], self.notify_channel, str(position),
             )
         elif len(rows) > COPY_FROM_ROWS:
-            await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
+            await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_WRITTEN.split(", "))
             await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(position))
         elif rows:
             # Several writers' events: one statement of column arrays, the notification in it. COPY
             # took more round trips (the copy, then the notify), which a group of a few
             # single-event appends paid in full (issue 21).
             await conn.execute(
-                f"WITH added AS (INSERT INTO {self.table} ({_COLUMNS}) SELECT * FROM unnest({_ARRAY_PARAMETERS})) "
-                "SELECT pg_notify($16, $17)",
+                f"WITH added AS (INSERT INTO {self.table} ({_WRITTEN}) SELECT * FROM unnest({_ARRAY_PARAMETERS})) "
+                "SELECT pg_notify($17, $18)",
                 *zip(*rows, strict=True), self.notify_channel, str(position),
             )
         return outcomes
@@ -378,7 +397,7 @@ class EventStore:
                     position + offset, stream_id, version + offset, event.event_id,
                     event.event_type, event.schema_version, data, metadata.actor,
                     metadata.organisation, metadata.correlation_id, metadata.causation_id,
-                    recorded_at, previous_hash, digest, metadata.traceparent,
+                    recorded_at, previous_hash, digest, metadata.traceparent, data,
                 )
             )
             previous_hash = digest
@@ -428,23 +447,28 @@ class EventStore:
         limit_time = up_to_time
         types = None if event_types is None else sorted(event_types)
         while True:
-            async with self.pool.acquire() as conn:
-                rows = await conn.fetch(
-                    f"SELECT {_COLUMNS} FROM {self.table} WHERE position > $1 AND position <= $2 "
-                    "AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND ($5::text[] IS NULL OR event_type = ANY($5::text[])) "
-                    "ORDER BY position LIMIT $4",
-                    position,
-                    limit_position,
-                    limit_time,
-                    batch_size,
-                    types,
-                )
-            if not rows:
+            # Held off across the fetch too: a few milliseconds in which other tasks run without
+            # it, against a third of the read's CPU (the batch before is still held meanwhile).
+            with _collector_held():
+                async with self.pool.acquire() as conn:
+                    rows = await conn.fetch(
+                        f"SELECT {_COLUMNS} FROM {self.table} WHERE position > $1 AND position <= $2 "
+                        "AND ($3::timestamptz IS NULL OR recorded_at <= $3) AND ($5::text[] IS NULL OR event_type = ANY($5::text[])) "
+                        "ORDER BY position LIMIT $4",
+                        position,
+                        limit_position,
+                        limit_time,
+                        batch_size,
+                        types,
+                    )
+                batch = records_from_rows(rows)
+            if not batch:
                 return
-            batch = records_from_rows(rows)
+            last = len(rows) < batch_size
+            del rows  # the driver's rows, not kept while the reader holds the batch
             yield batch
             position = batch[-1].position
-            if len(rows) < batch_size:
+            if last:
                 return
 
     async def only_follow_ups_after(self, stream_id: str, version: int) -> bool:
@@ -507,16 +531,17 @@ class EventStore:
                         raise ChainRefused("rewritten", event.position, "this position was kept before with another hash")
                     continue
                 last = next_link(last, event)
+                data = dumps_data(event.data)  # the text its hash covers, now that the link holds
                 rows.append(
                     (
                         event.position, event.stream_id, event.stream_version, event.event_id, event.event_type,
-                        event.schema_version, dumps_data(event.data), event.actor, event.organisation,
+                        event.schema_version, data, event.actor, event.organisation,
                         event.correlation_id, event.causation_id, event.recorded_at, event.previous_hash, event.hash,
-                        event.traceparent,
+                        event.traceparent, data,
                     )
                 )
             if rows:
-                await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_COLUMNS.split(", "))
+                await conn.copy_records_to_table("events", schema_name=self.schema, records=rows, columns=_WRITTEN.split(", "))
                 await conn.execute("SELECT pg_notify($1, $2)", self.notify_channel, str(last.position))
         return len(rows)
 

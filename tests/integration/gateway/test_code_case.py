@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ketnap.platform.bus import subjects
-from tests.integration.gateway.webclient import PASSWORD, WebClient
+from tests.integration.gateway.webclient import PASSWORD, WebClient, signed_in_as, visible_text
 from tests.integration.gateway.world import HELPERS, World, new_citizen_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -100,3 +100,26 @@ async def test_the_web_page_of_a_unit_typed_in_lower_case(world: World) -> None:
         assert "Tổ chức DU-A" in page.text
     finally:
         await client.close()
+
+
+async def test_a_dossier_transferred_to_a_cell_typed_in_lower_case_records_the_stored_code(world: World) -> None:
+    """`to_cell` is not checked for scope (the receiving cell may be anyone's): the dossiers service
+    records it as the registry stores it, or the reports would count the dossier under no unit."""
+    dossier_id = await world.open_dossier("canbo.a", "CB-A1")
+    moved = await world.command("canbo.a", "dossiers", "transfer", {"dossier_id": dossier_id, "on": "2025-09-10", "to_cell": "cb-a2"})
+    assert moved.status_code == 200, moved.text
+    (*_, transferred) = await world.store("dossiers").read_stream(f"dossier-{dossier_id}")
+    assert (transferred.event_type, transferred.data["to_cell"]) == ("DossierTransferred", "CB-A2")
+
+
+async def test_the_establish_form_shows_a_code_taken_beside_the_code_with_its_rule(world: World) -> None:
+    async with signed_in_as(world, "bantochuc") as client:
+        path = "/to-chuc/DU-A/viec/thanh-lap-to-chuc"
+        fields = await client.form(path)
+        typed = {"code": "cb-a2", "name": "Chi bộ trùng mã", "kind": "cell", "effective_from": "01/01/2020"}
+        answer = await client.post(path, {**fields, **typed})
+    assert answer.status_code == 409, answer.text[:500]
+    said = ("Mã tổ chức cb-a2 trùng với mã CB-A2 đã có (mã tổ chức không phân biệt chữ hoa, chữ thường); hãy chọn mã khác. "
+            "(quy định ORG_CODE_UNIQUE).")
+    assert said in visible_text(answer.text)
+    assert 'id="f-code-loi"' in answer.text, "beside the code's field"

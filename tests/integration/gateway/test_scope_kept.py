@@ -17,7 +17,7 @@ import pytest
 
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.services.gateway.access import Role
-from tests.integration.gateway.world import World
+from tests.integration.gateway.world import HELPERS, World, new_citizen_id
 
 CELL = "CB-K"
 
@@ -116,3 +116,27 @@ async def test_a_kept_cell_is_used_until_a_dossier_is_transferred_and_never_afte
     assert moved.status_code == 403, moved.text
     assert (await dossier_questions.since_last())["progress"] >= 1, "a transfer makes the cells asked about again"
     assert (await read("bithu.a2")).status_code == 200
+
+
+async def test_a_dossier_opened_through_the_gateway_keeps_its_cell_until_it_is_transferred(world: World, dossier_questions: Questions) -> None:
+    dossier_id = str(uuid.uuid4())
+    opened = await world.command("bithu.a1", "dossiers", "open_dossier", {
+        "dossier_id": dossier_id, "cell": "CB-A1", "citizen_id": new_citizen_id(), "full_name": "Nguyễn Thị Hoa",
+        "opened_on": "2025-09-01", "helper_citizen_id": HELPERS["CB-A1"],
+    })
+    assert opened.status_code == 200, opened.text
+    await dossier_questions.since_last()
+
+    first = await world.query("bithu.a1", "dossiers", "dossier", {"dossier_id": dossier_id})
+    assert first.status_code == 200, first.text
+    asked = await dossier_questions.since_last()
+    assert asked["progress"] == 0 and asked["cell_position"] >= 1, f"the cell the opening named was not kept: {dict(asked)}"
+
+    reply = await world.request(f"{world.name('dossiers')}.cmd.transfer", {
+        "idempotency_key": str(uuid.uuid4()), "actor": "seed", "scope": "T01",
+        "dossier_id": dossier_id, "on": today_in_vietnam().isoformat(), "to_cell": "CB-A2"})
+    assert reply["ok"], reply
+    await dossier_questions.since_last()
+    moved = await world.query("bithu.a1", "dossiers", "dossier", {"dossier_id": dossier_id})
+    assert moved.status_code == 403, moved.text
+    assert (await dossier_questions.since_last())["progress"] >= 1, "a transfer makes the cell asked about again"

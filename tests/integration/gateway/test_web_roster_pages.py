@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.integration.gateway.webclient import PASSWORD, WebClient, visible_text
+from tests.integration.gateway.webclient import WebClient, signed_in_as, visible_text
 from tests.integration.gateway.world import World, new_citizen_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -30,11 +30,8 @@ async def big_cell(world: World) -> str:
 
 @pytest.fixture
 async def as_board(world: World) -> AsyncIterator[WebClient]:
-    await world.set_password("bantochuc", PASSWORD)
-    client = WebClient(world)
-    await client.sign_in("bantochuc")
-    yield client
-    await client.close()
+    async with signed_in_as(world, "bantochuc") as client:
+        yield client
 
 
 async def test_the_api_answers_a_page_of_the_roster_with_where_it_is(world: World, big_cell: str) -> None:

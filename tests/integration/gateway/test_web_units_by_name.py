@@ -11,7 +11,7 @@ import pytest
 
 from ketnap.domain.calendar import today_in_vietnam
 from tests.conftest import eventually
-from tests.integration.gateway.webclient import PASSWORD, WebClient, visible_text
+from tests.integration.gateway.webclient import PASSWORD, WebClient, signed_in_as, visible_text
 from tests.integration.gateway.world import World
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -19,11 +19,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 @pytest.fixture
 async def board(world: World) -> AsyncIterator[WebClient]:
-    await world.set_password("bantochuc", PASSWORD)
-    client = WebClient(world)
-    await client.sign_in("bantochuc")
-    yield client
-    await client.close()
+    async with signed_in_as(world, "bantochuc") as client:
+        yield client
 
 
 async def test_the_unit_picker_lists_each_unit_above_its_own_units(board: WebClient) -> None:

@@ -44,6 +44,18 @@ class WebClient:
 
 
 @asynccontextmanager
+async def signed_in_as(world: World, login: str) -> AsyncIterator[WebClient]:
+    """One browser signed in as `login` (its password set first), closed at the end."""
+    await world.set_password(login, PASSWORD)
+    client = WebClient(world)
+    try:
+        await client.sign_in(login)
+        yield client
+    finally:
+        await client.close()
+
+
+@asynccontextmanager
 async def browsers(world: World) -> AsyncIterator[Callable[[str], Awaitable[WebClient]]]:
     """Several people at once, each in their own browser: `signed(login)` opens one signed in;
     all are closed at the end."""

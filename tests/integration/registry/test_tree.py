@@ -56,6 +56,9 @@ class TestMerge:
 
         gone = await r.query("organisation", code="C1", on=after)
         assert gone["error"]["code"] == "not_found" and "C1" in gone["error"]["message"]
+        # `unit_kind`, the dossiers' question: what `organisation` says of the kind, its refusal the same.
+        assert await r.answer("unit_kind", code="c1", on=before) == {"code": "C1", "kind": "cell"}
+        assert (await r.query("unit_kind", code="C1", on=after))["error"] == gone["error"]
         assert (await r.query("committee", organisation="G1", on=after))["error"]["code"] == "not_found"
         merged = await r.answer("roster", organisation="C2", on=after)
         assert [m["citizen_id"] for m in merged["members"]] == [AN, BINH] and merged["denominator"] == 2

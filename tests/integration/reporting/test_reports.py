@@ -90,8 +90,9 @@ class TestQuota:
     async def test_as_of_a_day_takes_the_events_recorded_by_its_end(self, world: World) -> None:
         today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
         before = await world.query("quota", organisation=DISTRICT, year=2025, as_of=(today - timedelta(days=1)).isoformat())
-        assert before["ok"] is False and before["error"]["code"] == "not_found"
-        assert "HUYEN-KS" in before["error"]["message"]
+        # Nothing of the district had been recorded by then: the moment is what to change (its field named).
+        assert before["ok"] is False and before["error"]["code"] == "validation"
+        assert before["error"]["details"]["field"] == "as_of" and "HUYEN-KS" in before["error"]["message"]
         same = await world.result("quota", organisation=DISTRICT, year=2025, as_of=today.isoformat())
         assert same == await world.result("quota", organisation=DISTRICT, year=2025)
 

@@ -43,6 +43,7 @@ def test_dates_are_typed_day_first(typed: str) -> None:
 
 @pytest.mark.parametrize(("typed", "says"), [
     ("2025-09-05", "ngày/tháng/năm"), ("31/02/2025", "Không có ngày 31/02/2025 trong lịch."), ("", "ngày/tháng/năm"), ("05/09/25", "ngày/tháng/năm"),
+    ("29/02/0001", "Không có ngày 29/02/0001 trong lịch."),
 ])
 def test_a_date_that_is_not_one_says_how_to_write_it(typed: str, says: str) -> None:
     with pytest.raises(NotADate, match=says):

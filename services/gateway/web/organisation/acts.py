@@ -23,8 +23,12 @@ class UnitAct:
     """Sends the unit's version as `expected_version`: someone's change in between is a conflict."""
 
 
-def _act(command: str, slug: str, title: str, parts: tuple[Field | Group, ...], lead: str = "", order: int = 100) -> Act:
-    return Act("registry", command, slug, title, parts, lead=lead, about_dossier=False, submit="Ghi vào sổ tổ chức", order=order)
+def _act(
+    command: str, slug: str, title: str, parts: tuple[Field | Group, ...], lead: str = "", order: int = 100,
+    rule_fields: dict[str, str] | None = None,
+) -> Act:
+    return Act("registry", command, slug, title, parts, lead=lead, about_dossier=False, submit="Ghi vào sổ tổ chức", order=order,
+               rule_fields=rule_fields or {})
 
 
 def _from(label: str = "Ngày có hiệu lực") -> Field:
@@ -50,7 +54,7 @@ UNIT_ACTS: list[UnitAct] = [
     UnitAct(_act("establish_organisation", "thanh-lap-to-chuc", "Thành lập tổ chức đảng trực thuộc", (
         Field("code", "Mã tổ chức", hint="Mã dùng trong hệ thống, ví dụ CB-05."), Field("name", "Tên tổ chức"),
         Field("kind", "Loại tổ chức", kind="choice", choices=KINDS), _from(), _decision(),
-    ), order=10), "parent"),
+    ), order=10, rule_fields={"ORG_CODE_UNIQUE": "code"}), "parent"),
     UnitAct(_act("rename_organisation", "doi-ten", "Đổi tên tổ chức", (Field("name", "Tên mới"), _from(), _decision()), order=20),
             "code", versioned=True),
     UnitAct(_act("reclassify_organisation", "doi-loai", "Đổi loại tổ chức", (

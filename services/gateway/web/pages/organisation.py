@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from ketnap.domain.spreadsheet import column_header, headers_of, records_of
+from ketnap.domain.values import PARTY_FOUNDED
 from ketnap.platform.commands import Conflict, Forbidden, NotFound
 from ketnap.services.gateway.access import QUERIES
 from ketnap.services.gateway.scope import covers
@@ -62,9 +63,12 @@ class UnitOnDay:
         web = web_of(request)
         typed = (request.query_params.get("ngay") or "").strip()
         try:
-            return cls(web, who, code, typed_date(typed) if typed else web.today(), None)
+            day = typed_date(typed) if typed else web.today()
         except NotADate as error:
             return cls(web, who, code, web.today(), f"Ngày xem: {error}")
+        if day < PARTY_FOUNDED:  # nothing to show before it: said, and today shown, as for a typed date that is not one
+            return cls(web, who, code, web.today(), f"Ngày xem phải từ ngày thành lập Đảng ({shown_date(PARTY_FOUNDED)}) trở đi.")
+        return cls(web, who, code, day, None)
 
     @property
     def is_today(self) -> bool:
