@@ -115,7 +115,8 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
         # The date first (NO_RULE_SET): a dossier begun before every rule set is refused for its date,
         # whatever the registry says of the cell and the helper that day.
         act_dates(today, opened_on=command.opened_on)
-        await still_there
+        # Recorded as the registry stores the cell, whoever sent the command (over NATS no gateway corrects it).
+        command = command.model_copy(update={"cell": (await still_there).code})
         helper = await helper_asked
         for on, record in records.items():
             if (await record).member:

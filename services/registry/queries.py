@@ -170,23 +170,24 @@ NOT_A_MEMBER = {"member": False, "kind": None, "status": None, "since": None, "u
 
 
 async def membership(ctx: ServiceContext, q: MembershipQuery) -> dict[str, Any]:
-    """Is this person an official or probationary member of this unit (or of a cell below it) on this date?"""
+    """Is this person an official or probationary member of this unit (or of a cell below it) on this
+    date? `organisation`: the unit asked, typed in any case, answered as stored (what an asker records)."""
     async with current_view(ctx) as view:
-        await _unit(view, q.organisation, q.on)
+        code = (await _unit(view, await view.stored_code(q.organisation) or q.organisation, q.on))["code"]
         row = await view.membership(q.citizen_id, q.on)
         if row is None:
-            return dict(NOT_A_MEMBER)
-        if q.organisation in await view.chain(row["organisation"], q.on):
+            return {**NOT_A_MEMBER, "organisation": code}
+        if code in await view.chain(row["organisation"], q.on):
             return {
                 "member": True, "kind": row["kind"], "status": row["status"], "since": iso(row["unit_since"]),
-                "unit": row["organisation"], "temporary": False,
+                "unit": row["organisation"], "temporary": False, "organisation": code,
             }
-        if row["host"] is not None and q.organisation in await view.chain(row["host"], q.on):
+        if row["host"] is not None and code in await view.chain(row["host"], q.on):
             return {
                 "member": True, "kind": row["kind"], "status": MemberStatus.ACTIVE.value, "since": iso(row["host_since"]),
-                "unit": row["host"], "temporary": True,
+                "unit": row["host"], "temporary": True, "organisation": code,
             }
-        return dict(NOT_A_MEMBER)
+        return {**NOT_A_MEMBER, "organisation": code}
 
 
 async def tenure(ctx: ServiceContext, q: TenureQuery) -> dict[str, Any]:

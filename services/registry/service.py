@@ -37,7 +37,7 @@ def build_service(
     for command_name, model, handler in handlers.COMMANDS:
         if handler is handlers.dissolve_organisation:
             handler = functools.update_wrapper(functools.partial(handler, dossiers=dossiers_service), handler)
-        # A unit being founded keeps the code as typed: the same code in another case is refused there.
+        # A unit being founded is not yet stored: its code is written in capitals (`spelling.as_stored`).
         handler = reading_stored_codes(handler, new=("code",) if handler is handlers.establish_organisation else ())
         service.command(command_name, model, turn=service_turn(name, TREE_TURN))(handler)
     for query_name, model, handler in queries.QUERIES:

@@ -1,7 +1,8 @@
 """Every unit a command names, read as the registry stores its code, however it was typed
 (ORG_CODE_UNIQUE: `cb-a1` is the unit `CB-A1`): the one normaliser of codes, for each command of
-the registry whoever sends it (the API, the web, the CLI, the operator over NATS). The gateway's
-scope check reads the stored spelling from the same place (`registry.query.authority`)."""
+the registry whoever sends it (the API, the web, the CLI, the operator over NATS), and a new
+unit's own code, stored in capitals. The gateway's scope check reads the stored spelling from the
+same place (`registry.query.authority`)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ Stored = Callable[[str], Awaitable[str]]
 async def as_stored(view: RegistryView, command: C, new: Collection[str] = ()) -> C:
     """`command` with each unit code it names (nested parts and lists too) as stored; a code no unit
     ever had is left as typed (the handler says it does not exist). `new`: top-level fields naming a
-    unit being founded, left as typed (a code taken in another case is refused there)."""
+    unit being founded, written in capitals as codes are (`cb-new` is founded as `CB-NEW`); a code
+    some unit already has in any case is left as typed, so ORG_CODE_UNIQUE quotes what was typed."""
     known: dict[str, str] = {}
 
     async def stored(typed: str) -> str:
@@ -32,6 +34,12 @@ async def as_stored(view: RegistryView, command: C, new: Collection[str] = ()) -
             known[typed] = await view.stored_code(typed) or typed
         return known[typed]
 
+    founded = {}
+    for name in new:
+        typed = getattr(command, name)
+        if typed is not None and typed != typed.upper() and await view.stored_code(typed) is None:
+            founded[name] = typed.upper()
+    command = command.model_copy(update=founded) if founded else command
     return await _model(command, stored, new)
 
 

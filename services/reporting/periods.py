@@ -19,7 +19,12 @@ TERM_STARTS_ON = (1, 1)
 
 
 class PeriodError(ValueError):
-    """A period that is neither a year nor a term; the message is for the user."""
+    """A period that is neither a year nor a term; the message is for the user, `field` the query
+    field it is about (`year` or `term`, as the user gave them)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ def year(value: int) -> Period:
 
 def term(first: int, last: int, starts_on: tuple[int, int] = TERM_STARTS_ON) -> Period:
     if last <= first:
-        raise PeriodError("Nhiệm kỳ phải có năm kết thúc sau năm bắt đầu, ví dụ 2020-2025")
+        raise PeriodError("Nhiệm kỳ phải có năm kết thúc sau năm bắt đầu, ví dụ 2020-2025", "term")
     month, day = starts_on
     return Period(f"{first}-{last}", "term", date(first, month, day), date(last, month, day) - timedelta(days=1))
 
@@ -56,15 +61,20 @@ def term(first: int, last: int, starts_on: tuple[int, int] = TERM_STARTS_ON) -> 
 def parse_period(year_value: int | None, term_value: str | None, starts_on: tuple[int, int] = TERM_STARTS_ON) -> Period:
     """The period of a query: exactly one of a year or a term."""
     if (year_value is None) == (term_value is None):
-        raise PeriodError("Chọn đúng một kỳ báo cáo: một năm (--year 2025) hoặc một nhiệm kỳ (--term 2020-2025)")
+        # Both given: the term is named (the year is the simpler choice left); none: the year.
+        both = term_value is not None
+        raise PeriodError(
+            "Chọn đúng một kỳ báo cáo: một năm (ví dụ 2025) hoặc một nhiệm kỳ (ví dụ 2020-2025)" + (", không chọn cả hai." if both else "."),
+            "term" if both else "year",
+        )
     if year_value is not None:
         if not 1900 < year_value < 2200:
-            raise PeriodError("Năm báo cáo không hợp lệ")
+            raise PeriodError("Năm báo cáo không hợp lệ", "year")
         return year(year_value)
     assert term_value is not None
     found = _TERM.match(term_value.strip())
     if not found:
-        raise PeriodError("Nhiệm kỳ viết dạng 2020-2025")
+        raise PeriodError("Nhiệm kỳ viết dạng 2020-2025", "term")
     return term(int(found.group(1)), int(found.group(2)), starts_on)
 
 

@@ -172,7 +172,7 @@ def _period(query: PeriodQuery, options: Options) -> Period:
     try:
         return parse_period(query.year, query.term, options.term_starts_on)
     except PeriodError as error:
-        raise InvalidInput(str(error), field="period") from None
+        raise InvalidInput(str(error), field=error.field) from None
 
 
 async def quota(conn: asyncpg.Connection, schema: str, query: PeriodQuery, on_day: date, options: Options) -> dict:

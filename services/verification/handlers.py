@@ -100,7 +100,7 @@ async def close_by_member_record(ctx: ServiceContext, command: CloseByMemberReco
         case,
         case.close_by_member_record(
             command.subject_id,
-            organisation=organisation,
+            organisation=membership.organisation or organisation,  # recorded as the registry stores it
             checked_on=command.checked_on,
             membership=membership,
             finding=command.finding,

@@ -28,6 +28,8 @@ class Membership:
     """`active`, `transferred_out`, `exempted`, `suspended` when the registry says."""
     organisation_known: bool = True
     """False when the registry has no such organisation on that date."""
+    organisation: str | None = None
+    """The organisation asked, as the registry stores its code (it may have been typed in another case)."""
 
     @classmethod
     def from_reply(cls, body: dict[str, Any]) -> "Membership":
@@ -44,7 +46,9 @@ class Membership:
                 registry_error=error.get("code"),
             )
         result = body.get("result") or {}
-        return cls(member=bool(result.get("member")), kind=result.get("kind"), status=result.get("status"))
+        return cls(
+            member=bool(result.get("member")), kind=result.get("kind"), status=result.get("status"), organisation=result.get("organisation"),
+        )
 
 
 class RegistryClient:

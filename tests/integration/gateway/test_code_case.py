@@ -4,6 +4,8 @@ API, the web) finds the unit typed in any case and answers with the code as stor
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from ketnap.platform.bus import subjects
@@ -123,3 +125,30 @@ async def test_the_establish_form_shows_a_code_taken_beside_the_code_with_its_ru
             "(quy định ORG_CODE_UNIQUE).")
     assert said in visible_text(answer.text)
     assert 'id="f-code-loi"' in answer.text, "beside the code's field"
+
+
+async def test_a_new_units_code_typed_in_lower_case_is_stored_in_capitals(world: World) -> None:
+    """Codes are written in capitals (README): a unit founded as `cb-moi` is the unit `CB-MOI`, and
+    found in any case afterwards."""
+    response = await world.command("bantochuc", "registry", "establish_organisation", {
+        "code": "cb-moi", "name": "Chi bộ mới", "kind": "cell", "parent": "du-a", "effective_from": "2020-01-01",
+    })
+    assert response.status_code == 200, response.text
+    (established, *_) = await world.store("registry").read_stream("organisation-CB-MOI")
+    assert (established.data["code"], established.data["parent"]) == ("CB-MOI", "DU-A")
+    assert await world.store("registry").read_stream("organisation-cb-moi") == []
+    unit = await world.query("bantochuc", "registry", "organisation", {"code": "Cb-Moi", "on": "2025-10-01"})
+    assert unit.status_code == 200 and unit.json()["result"]["code"] == "CB-MOI", unit.text
+
+
+async def test_a_dossier_opened_over_nats_for_a_cell_in_lower_case_records_the_stored_cell(world: World) -> None:
+    """No gateway corrects a command sent straight to the dossiers service: the service records the
+    cell as the registry answers it (`unit_kind`)."""
+    reply = await world.request(subjects.command_subject(world.name("dossiers"), "open_dossier"), {
+        "idempotency_key": str(uuid.uuid4()), "actor": "seed", "scope": "T01",
+        "cell": "cb-a1", "citizen_id": new_citizen_id(), "full_name": "Đinh Thị Lan", "opened_on": "2025-09-01",
+        "helper_citizen_id": HELPERS["CB-A1"],
+    })
+    assert reply["ok"], reply
+    (first, *_) = await world.store("dossiers").read_stream(f"dossier-{reply['result']['dossier_id']}")
+    assert first.data["cell"] == "CB-A1"

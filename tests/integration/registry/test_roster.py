@@ -54,6 +54,7 @@ class TestDenominator:
         assert host["temporary_members"] == [{"citizen_id": TRANSFERRED, "kind": "official", "home": "C1"}]
         assert await r.answer("membership", citizen_id=TRANSFERRED, organisation="C2", on="2025-03-10") == {
             "member": True, "kind": "official", "status": "active", "since": "2025-03-01", "unit": "C2", "temporary": True,
+            "organisation": "C2",
         }
 
         await r.ok("return_member", citizen_id=TRANSFERRED, effective_from="2025-06-01")
@@ -70,6 +71,7 @@ class TestMembershipAndTenure:
         first = OFFICIALS[0]
         assert await r.answer("membership", citizen_id=first, organisation="C1", on="2025-01-01") == {
             "member": True, "kind": "official", "status": "active", "since": "2016-01-01", "unit": "C1", "temporary": False,
+            "organisation": "C1",
         }
         assert await r.answer("tenure", citizen_id=first, organisation="C1", on="2017-01-01") == {"months": 12, "since": "2016-01-01"}
         assert await r.answer("tenure", citizen_id=first, organisation="C1", on="2016-12-31") == {"months": 11, "since": "2016-01-01"}
@@ -80,7 +82,9 @@ class TestMembershipAndTenure:
         assert await r.answer("tenure", citizen_id=first, organisation="C1", on="2024-07-01") == {"months": 0, "since": None}
 
         unknown = await r.answer("membership", citizen_id="079099000001", organisation="C1", on="2025-01-01")
-        assert unknown == {"member": False, "kind": None, "status": None, "since": None, "unit": None, "temporary": False}
+        assert unknown == {
+            "member": False, "kind": None, "status": None, "since": None, "unit": None, "temporary": False, "organisation": "C1",
+        }
         no_cell = await r.query("membership", citizen_id=first, organisation="C9", on="2025-01-01")
         assert no_cell["error"]["code"] == "not_found"
 

@@ -69,3 +69,13 @@ async def test_the_registry_decides_who_is_not_a_member_there_on_that_day(world:
         assert reply["error"]["code"] == "validation" and reply["error"]["details"]["reason"] == "not_a_member", reply
     assert unknown_unit["error"]["details"]["reason"] == "unknown_organisation", unknown_unit
     assert len(await world.events(dossier_id)) == 2
+
+
+async def test_the_organisation_typed_in_lower_case_is_recorded_as_the_registry_stores_it(world: World) -> None:
+    """Sent over NATS, where no gateway corrects it: the registry's `membership` answers the stored code."""
+    dossier_id, _ = await world.opened(member("f", "father", citizen_id=OFFICIAL))
+    assert (await close(world, dossier_id, "f", organisation="du-ht"))["ok"]
+    (checked,) = [e for e in await world.events(dossier_id) if e.event_type == "MemberRecordCrossChecked"]
+    assert checked.data["organisation"] == "DU-HT"
+    (replied,) = [e for e in await world.events(dossier_id) if e.event_type == "VerificationReplyRecorded"]
+    assert replied.data["responding_organisation"] == "DU-HT"

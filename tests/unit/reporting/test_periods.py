@@ -29,18 +29,21 @@ def test_a_term_may_start_with_its_congress() -> None:
 
 
 @pytest.mark.parametrize(
-    ("year_value", "term_value", "message"),
+    ("year_value", "term_value", "message", "field"),
     [
-        (None, None, "Chọn đúng một kỳ báo cáo"),
-        (2021, "2020-2025", "Chọn đúng một kỳ báo cáo"),
-        (None, "2025", "Nhiệm kỳ viết dạng 2020-2025"),
-        (None, "2025-2020", "Nhiệm kỳ phải có năm kết thúc sau năm bắt đầu"),
-        (21, None, "Năm báo cáo không hợp lệ"),
+        (None, None, "Chọn đúng một kỳ báo cáo", "year"),
+        (2021, "2020-2025", "Chọn đúng một kỳ báo cáo", "term"),
+        (None, "2025", "Nhiệm kỳ viết dạng 2020-2025", "term"),
+        (None, "2025-2020", "Nhiệm kỳ phải có năm kết thúc sau năm bắt đầu", "term"),
+        (21, None, "Năm báo cáo không hợp lệ", "year"),
     ],
 )
-def test_a_period_that_is_not_one(year_value: int | None, term_value: str | None, message: str) -> None:
-    with pytest.raises(PeriodError, match=message):
+def test_a_period_that_is_not_one(year_value: int | None, term_value: str | None, message: str, field: str) -> None:
+    with pytest.raises(PeriodError, match=message) as refused:
         parse_period(year_value, term_value)
+    # The query field the user gave, which the API's answer names (a query has no `period` field).
+    assert refused.value.field == field
+    assert "--" not in str(refused.value)
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from ketnap.services.verification.registry_client import Membership
 
 def test_a_member_with_kind_and_status() -> None:
     body = {"ok": True, "result": {"member": True, "kind": "probationary", "status": "active", "since": "2025-06-01",
-                                   "unit": "CB-01", "temporary": False}}
-    assert Membership.from_reply(body) == Membership(member=True, kind="probationary", status="active")
+                                   "unit": "CB-01", "temporary": False, "organisation": "DU-01"}}
+    assert Membership.from_reply(body) == Membership(member=True, kind="probationary", status="active", organisation="DU-01")
 
 
 def test_not_a_member() -> None:
