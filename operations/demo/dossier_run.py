@@ -44,9 +44,27 @@ class DossierRun:
         reply = await self.driver.query("dossiers", "dossier", {"dossier_id": self.id}, at=self.d.voting_cell, on=self.driver.plan.reference)
         return (reply.get("result") or {}) if reply.get("ok") else {}
 
+    async def version(self) -> int | None:
+        """The dossier's stream version, from `dossiers.progress`: not a personal read, so the
+        gateway records nothing (a `dossier` read is appended to its log, relayed and passed by
+        every consumer of that log)."""
+        reply = await self.driver.query("dossiers", "progress", {"dossier_id": self.id}, at=self.d.voting_cell, on=self.driver.plan.reference)
+        return (reply.get("result") or {}).get("stream_version") if reply.get("ok") else None
+
     async def wait_dossier(self, what: str, check: Callable[[dict[str, Any]], bool]) -> None:
+        """Until `check` passes on the whole dossier, read again only once its version has moved:
+        while a service's consumer has recorded nothing, the wait asks `version` (issue 21)."""
+        failed_at: int | None = None  # the version of the last whole read `check` refused
+
         async def seen() -> bool:
-            return check(await self.dossier())
+            nonlocal failed_at
+            if failed_at is not None and await self.version() == failed_at:
+                return False
+            body = await self.dossier()
+            if check(body):
+                return True
+            failed_at = body.get("stream_version")
+            return False
 
         await self.driver.wait(f"{self.d.label} ({self.id}): {what}", seen)
 

@@ -54,6 +54,7 @@ class Table:
         """A row's values in the table's order, as `load` keeps them to see what changed."""
 
     def typed(self, types: list[tuple[str, str]]) -> None:
+        """Take the columns and their types as the catalog gives them (`Rows.load`, once)."""
         self.types = types
         columns = [column for column, _ in types]
         self.blank = {column: self.defaults.get(column) for column in columns}
