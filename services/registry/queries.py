@@ -170,8 +170,8 @@ NOT_A_MEMBER = {"member": False, "kind": None, "status": None, "since": None, "u
 
 
 async def membership(ctx: ServiceContext, q: MembershipQuery) -> dict[str, Any]:
-    """Is this person an official or probationary member of this unit (or of a cell below it) on this
-    date? `organisation`: the unit asked, typed in any case, answered as stored (what an asker records)."""
+    """Is this person an official or probationary member of this unit (or of a cell below it) on this date?"""
+    # The unit may be typed in any case: answered as stored (`organisation`), which is what an asker records.
     async with current_view(ctx) as view:
         code = (await _unit(view, await view.stored_code(q.organisation) or q.organisation, q.on))["code"]
         row = await view.membership(q.citizen_id, q.on)
