@@ -34,7 +34,7 @@ async def as_stored(view: RegistryView, command: C, new: Collection[str] = ()) -
             known[typed] = await view.stored_code(typed) or typed
         return known[typed]
 
-    founded = {}
+    founded: dict[str, str] = {}
     for name in new:
         typed = getattr(command, name)
         if typed is not None and typed != typed.upper() and await view.stored_code(typed) is None:
