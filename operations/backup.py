@@ -226,9 +226,10 @@ async def restore(folder: Path, database_url: str, nats_url: str, settings: Sett
     pool = await create_pool(database_url, min_size=1, max_size=4)
     try:
         for service in services:
-            for projection in service.projections:
-                step(f"Dựng lại {projection.name}")
-                await projections.rebuild(pool, projection)
+            if service.projections:
+                # A service's projections together: each log they read is read once.
+                step(f"Dựng lại {', '.join(p.name for p in service.projections)}")
+                await projections.rebuild_many(pool, service.projections)
     finally:
         await pool.close()
     if manifest.deployment == settings.deployment_id and manifest.anchors:
@@ -257,4 +258,4 @@ def backup_steps(logs: int) -> int:
 
 
 def restore_steps(manifest: Manifest, services: list[Service], republish: bool) -> int:
-    return 2 + len(manifest.logs) + sum(len(s.projections) for s in services) + int(republish)
+    return 2 + len(manifest.logs) + sum(1 for s in services if s.projections) + int(republish)

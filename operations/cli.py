@@ -170,7 +170,9 @@ def projections_rebuild(
 
     settings = _settings()
     _, database_url = _connection_urls(settings)
-    chosen = [p for s in all_services(settings) for p in s.projections if name in (None, p.name)]
+    groups = [[p for p in s.projections if name in (None, p.name)] for s in all_services(settings)]
+    groups = [group for group in groups if group]
+    chosen = [p for group in groups for p in group]
     if not chosen:
         typer.echo(f"Không có projection '{name}'." if name else "Chưa có projection nào.", err=True)
         raise typer.Exit(2)
@@ -182,27 +184,30 @@ def projections_rebuild(
         pool = await create_pool(database_url, min_size=1, max_size=4)
         same = True
         try:
+            if not verify:
+                for group in groups:
+                    # A service's projections together: each log they read is read once.
+                    step(f"Dựng lại {', '.join(p.name for p in group)}")
+                    for projection, reached in zip(group, await projections.rebuild_many(pool, group, progress), strict=True):
+                        typer.echo(f"{projection.name}: đã dựng lại tới {reached}")
+                return same
             for projection in chosen:
-                step(f"{'So sánh' if verify else 'Dựng lại'} {projection.name}")
-                if verify:
-                    differences = await projections.verify(pool, projection, progress)
-                    if not differences:
-                        typer.echo(f"{projection.name}: khớp với bản dựng lại")
-                    for difference in differences:
-                        same = False
-                        typer.echo(f"{projection.name}: bảng {difference.table} KHÁC bản dựng lại")
-                        for row in difference.only_in_live:
-                            typer.echo(f"    chỉ có ở bảng đang chạy: {row}")
-                        for row in difference.only_in_rebuild:
-                            typer.echo(f"    chỉ có ở bản dựng lại:   {row}")
-                else:
-                    reached = await projections.rebuild(pool, projection, progress)
-                    typer.echo(f"{projection.name}: đã dựng lại tới {reached}")
+                step(f"So sánh {projection.name}")
+                differences = await projections.verify(pool, projection, progress)
+                if not differences:
+                    typer.echo(f"{projection.name}: khớp với bản dựng lại")
+                for difference in differences:
+                    same = False
+                    typer.echo(f"{projection.name}: bảng {difference.table} KHÁC bản dựng lại")
+                    for row in difference.only_in_live:
+                        typer.echo(f"    chỉ có ở bảng đang chạy: {row}")
+                    for row in difference.only_in_rebuild:
+                        typer.echo(f"    chỉ có ở bản dựng lại:   {row}")
         finally:
             await pool.close()
         return same
 
-    with steps(len(chosen)) as step:
+    with steps(len(chosen) if verify else len(groups)) as step:
         same = asyncio.run(run(step))
     raise typer.Exit(0 if same else 1)
 

@@ -228,11 +228,11 @@ class AsOf:
     moment: datetime | None = None
 
 
-def _read(reader: LogReader, projection: Projection, source: str, after: dict[str, int], as_of: AsOf) -> AsyncIterator[list[RecordedEvent]]:
+def _read(reader: LogReader, source: str, event_types: tuple[str, ...] | None, after: dict[str, int], as_of: AsOf) -> AsyncIterator[list[RecordedEvent]]:
     up_to = as_of.positions.get(source)
     if up_to is not None and up_to <= after.get(source, 0):
         return _nothing()  # nothing new: not even a request
-    return reader.read(source, after.get(source, 0), up_to_position=up_to, up_to_time=as_of.moment, event_types=projection.consumed(source))
+    return reader.read(source, after.get(source, 0), up_to_position=up_to, up_to_time=as_of.moment, event_types=event_types)
 
 
 async def _nothing() -> AsyncIterator[list[RecordedEvent]]:
@@ -240,17 +240,33 @@ async def _nothing() -> AsyncIterator[list[RecordedEvent]]:
     yield
 
 
-async def _batches(reader: LogReader, projection: Projection, after: dict[str, int], as_of: AsOf) -> AsyncIterator[list[tuple[str, RecordedEvent]]]:
-    """The events to apply in batches of at most `BATCH`: interleaved by time, or log after log
-    (a projection of one log, or one that needs no interleaving)."""
-    if not projection.interleaved or len(projection.sources) == 1:
+def _sources(projections: Sequence[Projection]) -> dict[str, tuple[str, ...] | None]:
+    """Every log the projections read, in the order they name them, with the event types any of
+    them applies (None: every one): what one read of each log must return for all of them."""
+    wanted: dict[str, set[str] | None] = {}
+    for projection in projections:
         for source in projection.sources:
-            async for read in _read(reader, projection, source, after, as_of):
+            consumed = projection.consumed(source)
+            if consumed is None or (source in wanted and wanted[source] is None):
+                wanted[source] = None
+            else:
+                wanted[source] = wanted.get(source, set()) | set(consumed)  # type: ignore[operator]
+    return {source: None if types is None else tuple(sorted(types)) for source, types in wanted.items()}
+
+
+async def _batches(reader: LogReader, projections: Sequence[Projection], after: dict[str, int], as_of: AsOf) -> AsyncIterator[list[tuple[str, RecordedEvent]]]:
+    """The events the projections apply, each log read once, in batches of at most `BATCH`:
+    interleaved by time when one of them needs it, else log after log (projections of one log, or
+    ones that need no interleaving)."""
+    sources = _sources(projections)
+    if not any(p.interleaved and len(p.sources) > 1 for p in projections):
+        for source, event_types in sources.items():
+            async for read in _read(reader, source, event_types, after, as_of):
                 for first in range(0, len(read), BATCH):
                     yield [(source, event) for event in read[first:first + BATCH]]
         return
     batch: list[tuple[str, RecordedEvent]] = []
-    async for item in _merged(reader, projection, after, as_of):
+    async for item in _merged(reader, sources, after, as_of):
         batch.append(item)
         if len(batch) >= BATCH:
             yield batch
@@ -259,16 +275,16 @@ async def _batches(reader: LogReader, projection: Projection, after: dict[str, i
         yield batch
 
 
-async def _merged(reader: LogReader, projection: Projection, after: dict[str, int], as_of: AsOf) -> AsyncIterator[tuple[str, RecordedEvent]]:
-    """The events of the projection's logs it applies, each log in its own order, interleaved by
-    the time they were recorded."""
+async def _merged(reader: LogReader, sources: dict[str, tuple[str, ...] | None], after: dict[str, int], as_of: AsOf) -> AsyncIterator[tuple[str, RecordedEvent]]:
+    """The events of the logs, each log in its own order, interleaved by the time they were
+    recorded (a projection's share of it is its own logs interleaved the same way)."""
 
     async def one(source: str) -> AsyncIterator[RecordedEvent]:
-        async for batch in _read(reader, projection, source, after, as_of):
+        async for batch in _read(reader, source, sources[source], after, as_of):
             for event in batch:
                 yield event
 
-    iterators = {source: one(source) for source in projection.sources}
+    iterators = {source: one(source) for source in sources}
     heap: list[tuple[datetime, int, int, str, RecordedEvent]] = []
     for index, (source, iterator) in enumerate(iterators.items()):
         first = await anext(iterator, None)
@@ -300,55 +316,97 @@ async def build(
     computed as of a past date without touching the live tables (`ketnap.platform.snapshots`).
     `pool` is needed only without `reader` or without `connection`.
     """
-    reached = dict(after or {})
+    (reached,) = await build_many(pool, [(projection, schema)], as_of=as_of, after=after, fresh=fresh, progress=progress,
+                                  reader=reader, connection=connection)
+    return reached
+
+
+async def build_many(
+    pool: asyncpg.Pool | None,
+    targets: Sequence[tuple[Projection, str]],
+    *,
+    as_of: AsOf = AsOf(),
+    after: dict[str, int] | None = None,
+    fresh: bool = True,
+    progress: Progress | None = None,
+    reader: LogReader | None = None,
+    connection: asyncpg.Connection | None = None,
+) -> list[dict[str, int]]:
+    """`build` of several projections, each into its schema, from one read of each source log
+    (reading and decoding the events was half of a rebuild of reporting's projections, which
+    read the same logs; issue 21). Returns each one's positions reached, in the same order."""
     if reader is None:
         assert pool is not None, "a build reads the logs from the database without a reader"
         reader = DatabaseLogReader(pool)
     if connection is not None:
-        count = await _build_on(connection, projection, schema, reader, reached, as_of, fresh, progress)
-    else:
-        assert pool is not None, "a build needs a pool without a connection"
-        async with pool.acquire() as conn:
-            count = await _build_on(conn, projection, schema, reader, reached, as_of, fresh, progress)
-    if progress:
-        progress(projection.name, count)
-    return reached
+        return await _build_on(connection, targets, reader, dict(after or {}), as_of, fresh, progress)
+    assert pool is not None, "a build needs a pool without a connection"
+    async with pool.acquire() as conn:
+        return await _build_on(conn, targets, reader, dict(after or {}), as_of, fresh, progress)
+
+
+class _Target:
+    """One projection of a build: its schema, its share of the events and how far it got."""
+
+    def __init__(self, conn: asyncpg.Connection, projection: Projection, schema: str, after: dict[str, int], fresh: bool) -> None:
+        self.projection, self.schema = projection, schema
+        self.reached = dict(after)
+        self.writes = WriteBehind(conn, fresh=fresh)
+        self.count = 0
+        self._wanted = {source: None if (types := projection.consumed(source)) is None else frozenset(types) for source in projection.sources}
+
+    def share(self, batch: list[tuple[str, RecordedEvent]]) -> list[tuple[str, RecordedEvent]]:
+        wanted = self._wanted
+        return [
+            (source, event) for source, event in batch
+            if source in wanted and ((types := wanted[source]) is None or event.event_type in types)
+        ]
 
 
 async def _build_on(
     conn: asyncpg.Connection,
-    projection: Projection,
-    schema: str,
+    projections: Sequence[tuple[Projection, str]],
     reader: LogReader,
-    reached: dict[str, int],
+    after: dict[str, int],
     as_of: AsOf,
     fresh: bool,
     progress: Progress | None,
-) -> int:
-    await create_tables(conn, projection, schema, fresh=fresh)
-    count = 0
+) -> list[dict[str, int]]:
+    for projection, schema in projections:
+        await create_tables(conn, projection, schema, fresh=fresh)
+    targets = [_Target(conn, projection, schema, after, fresh) for projection, schema in projections]
+    read = 0
     transaction = conn.transaction()
     await transaction.start()
-    pending = WriteBehind(conn, fresh=fresh)
     try:
-        async for batch in _batches(reader, projection, reached, as_of):
-            await projection.apply_batch(pending, schema, batch)  # type: ignore[arg-type]
-            for source, event in batch:
-                reached[source] = event.position
-            if count // COMMIT_EVERY < (count + len(batch)) // COMMIT_EVERY:
-                await pending.flush()
+        async for batch in _batches(reader, [t.projection for t in targets], after, as_of):
+            for target in targets:
+                share = batch if len(targets) == 1 else target.share(batch)
+                if share:
+                    await target.projection.apply_batch(target.writes, target.schema, share)  # type: ignore[arg-type]
+                    for source, event in share:
+                        target.reached[source] = event.position
+                    target.count += len(share)
+            if read // COMMIT_EVERY < (read + len(batch)) // COMMIT_EVERY:
+                for target in targets:
+                    await target.writes.flush()
                 await transaction.commit()  # bounded transactions keep memory flat on big logs
                 transaction = conn.transaction()
                 await transaction.start()
                 if progress:
-                    progress(projection.name, count + len(batch))
-            count += len(batch)
-        await pending.flush()
+                    for target in targets:
+                        progress(target.projection.name, target.count)
+            read += len(batch)
+        for target in targets:
+            await target.writes.flush()
         await transaction.commit()
     except BaseException:
         await transaction.rollback()
         raise
-    return count
+    if progress:
+        for target in targets:
+            progress(target.projection.name, target.count)
+    return [target.reached for target in targets]
 
 
 @dataclass
@@ -394,8 +452,22 @@ async def verify(pool: asyncpg.Pool, projection: Projection, progress: Progress 
 
 async def rebuild(pool: asyncpg.Pool, projection: Projection, progress: Progress | None = None) -> dict[str, int]:
     """Drop the live tables and replace them with ones rebuilt from the logs."""
+    (reached,) = await rebuild_many(pool, [projection], progress)
+    return reached
+
+
+async def rebuild_many(
+    pool: asyncpg.Pool, projections: Sequence[Projection], progress: Progress | None = None, *, reader: LogReader | None = None
+) -> list[dict[str, int]]:
+    """`rebuild` of several projections, their shadows built from one read of each source log
+    (`build_many`), then each swapped in; returns each one's checkpoints, in the same order."""
+    shadows = [(projection, shadow_schema(projection.schema)) for projection in projections]
+    built = await build_many(pool, shadows, progress=progress, reader=reader)
+    return [await _swap_in(pool, projection, reached) for projection, reached in zip(projections, built, strict=True)]
+
+
+async def _swap_in(pool: asyncpg.Pool, projection: Projection, reached: dict[str, int]) -> dict[str, int]:
     shadow = shadow_schema(projection.schema)
-    reached = await build(pool, projection, shadow, progress=progress)
     async with pool.acquire() as conn, conn.transaction():
         await _live_checkpoints(conn, projection, lock=True)
         for source in projection.sources:
