@@ -9,6 +9,7 @@ compares every row.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import re
 from abc import ABC, abstractmethod
@@ -339,10 +340,13 @@ async def build_many(
         assert pool is not None, "a build reads the logs from the database without a reader"
         reader = DatabaseLogReader(pool)
     if connection is not None:
-        return await _build_on(connection, targets, reader, dict(after or {}), as_of, fresh, progress)
+        return await _build_on([connection], targets, reader, dict(after or {}), as_of, fresh, progress)
     assert pool is not None, "a build needs a pool without a connection"
-    async with pool.acquire() as conn:
-        return await _build_on(conn, targets, reader, dict(after or {}), as_of, fresh, progress)
+    async with contextlib.AsyncExitStack() as held:
+        # All but one of the pool's connections: the reader takes one for each page it reads.
+        lanes = max(1, min(len(targets), pool.get_max_size() - 1))
+        conns = [await held.enter_async_context(pool.acquire()) for _ in range(lanes)]
+        return await _build_on(conns, targets, reader, dict(after or {}), as_of, fresh, progress)
 
 
 class _Target:
@@ -364,7 +368,7 @@ class _Target:
 
 
 async def _build_on(
-    conn: asyncpg.Connection,
+    conns: Sequence[asyncpg.Connection],
     projections: Sequence[tuple[Projection, str]],
     reader: LogReader,
     after: dict[str, int],
@@ -372,36 +376,49 @@ async def _build_on(
     fresh: bool,
     progress: Progress | None,
 ) -> list[dict[str, int]]:
-    for projection, schema in projections:
-        await create_tables(conn, projection, schema, fresh=fresh)
-    targets = [_Target(conn, projection, schema, after, fresh) for projection, schema in projections]
+    # Projections dealt over the connections, each connection one transaction applying its
+    # projections one after the other: PostgreSQL's part of one runs beside Python's of another.
+    targets = [_Target(conns[i % len(conns)], projection, schema, after, fresh) for i, (projection, schema) in enumerate(projections)]
+    lanes = [(conn, [t for t in targets if t.writes.conn is conn]) for conn in conns]
+    lanes = [(conn, own) for conn, own in lanes if own]
+    for target in targets:
+        await create_tables(target.writes.conn, target.projection, target.schema, fresh=fresh)
+    transactions = [conn.transaction() for conn, _ in lanes]
+    for transaction in transactions:
+        await transaction.start()
+
+    async def apply(own: list[_Target], batch: list[tuple[str, RecordedEvent]]) -> None:
+        for target in own:
+            share = batch if len(targets) == 1 else target.share(batch)
+            if share:
+                await target.projection.apply_batch(target.writes, target.schema, share)  # type: ignore[arg-type]
+                for source, event in share:
+                    target.reached[source] = event.position
+                target.count += len(share)
+
+    async def commit(index: int, again: bool) -> None:
+        for target in lanes[index][1]:
+            await target.writes.flush()
+        await transactions[index].commit()  # bounded transactions keep memory flat on big logs
+        if again:
+            transactions[index] = lanes[index][0].transaction()
+            await transactions[index].start()
+
     read = 0
-    transaction = conn.transaction()
-    await transaction.start()
     try:
         async for batch in _batches(reader, [t.projection for t in targets], after, as_of):
-            for target in targets:
-                share = batch if len(targets) == 1 else target.share(batch)
-                if share:
-                    await target.projection.apply_batch(target.writes, target.schema, share)  # type: ignore[arg-type]
-                    for source, event in share:
-                        target.reached[source] = event.position
-                    target.count += len(share)
+            await asyncio.gather(*(apply(own, batch) for _, own in lanes))
             if read // COMMIT_EVERY < (read + len(batch)) // COMMIT_EVERY:
-                for target in targets:
-                    await target.writes.flush()
-                await transaction.commit()  # bounded transactions keep memory flat on big logs
-                transaction = conn.transaction()
-                await transaction.start()
+                await asyncio.gather(*(commit(i, True) for i in range(len(lanes))))
                 if progress:
                     for target in targets:
                         progress(target.projection.name, target.count)
             read += len(batch)
-        for target in targets:
-            await target.writes.flush()
-        await transaction.commit()
+        await asyncio.gather(*(commit(i, False) for i in range(len(lanes))))
     except BaseException:
-        await transaction.rollback()
+        for (conn, _), transaction in zip(lanes, transactions, strict=True):
+            if conn.is_in_transaction():
+                await transaction.rollback()
         raise
     if progress:
         for target in targets:
