@@ -5,12 +5,11 @@ copies kept elsewhere (and the readers' checkpoints) can tell."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 
 import asyncpg
 
-from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash
+from ketnap.platform.envelope import GENESIS_HASH, RecordedEvent, canonical_encoding, chain_hash, dumps_data
 
 
 def rehashed(events: Sequence[RecordedEvent], previous_hash: str) -> list[RecordedEvent]:
@@ -30,11 +29,13 @@ def with_data(log: Sequence[RecordedEvent], position: int, data: dict) -> list[R
 
 
 async def overwrite(conn: asyncpg.Connection, schema: str, forged: Sequence[RecordedEvent]) -> None:
-    """Write the forged events over the stored ones, with the log's guard switched off."""
+    """Write the forged events over the stored ones, with the log's guard switched off: consistently,
+    as someone holding the database would, the hashed text of the data (`data_text`) with the data."""
     async with conn.transaction():
         await conn.execute("SET LOCAL session_replication_role = replica")
         for event in forged:
             await conn.execute(
-                f"UPDATE {schema}.events SET data = $2::jsonb, previous_hash = $3, hash = $4 WHERE position = $1",
-                event.position, json.dumps(event.data), event.previous_hash, event.hash,
+                f"UPDATE {schema}.events SET data = $2::text::jsonb, data_text = CASE WHEN data_text IS NULL THEN NULL ELSE $2::text END, "
+                "previous_hash = $3, hash = $4 WHERE position = $1",
+                event.position, dumps_data(event.data), event.previous_hash, event.hash,
             )

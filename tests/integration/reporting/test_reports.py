@@ -110,7 +110,8 @@ class TestQuota:
         unknown = await world.query("quota", organisation="KHONG-CO", year=2025)
         assert unknown["error"]["code"] == "not_found" and unknown["error"]["message"] == "Không có tổ chức đảng mã «KHONG-CO»."
         both = await world.query("quota", organisation=DISTRICT, year=2025, term="2020-2025")
-        assert both["error"]["code"] == "validation" and "--year" in both["error"]["message"]
+        assert both["error"]["code"] == "validation" and both["error"]["details"]["field"] == "term"
+        assert both["error"]["message"] == "Chọn đúng một kỳ báo cáo: một năm (ví dụ 2025) hoặc một nhiệm kỳ (ví dụ 2020-2025), không chọn cả hai."
         bad_term = await world.query("quota", organisation=DISTRICT, term="2025-2020")
         assert bad_term["error"]["message"] == "Nhiệm kỳ phải có năm kết thúc sau năm bắt đầu, ví dụ 2020-2025"
         extra = await world.query("quota", organisation=DISTRICT, year=2025, colour="red")
