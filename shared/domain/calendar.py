@@ -35,6 +35,7 @@ Months
 from __future__ import annotations
 
 import calendar as _gregorian  # the standard library module, not this one
+from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -99,9 +100,16 @@ def is_working_day(d: date) -> bool:
     return d not in names
 
 
-# Remembered: a rebuild of the deadlines computes the same few due dates for every dossier of a
-# day (issue 21); a date and a count are small keys.
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=None)
+def _working_days(year: int) -> tuple[date, ...]:
+    """Every working day of ``year``, in order: counting n of them from a day is then one look-up,
+    not a walk over the days in between (a rebuild of the deadlines asks for thousands of
+    different start days and counts, and walked up to 90 days for each; issue 21)."""
+    first = date(year, 1, 1)
+    every = (first + timedelta(days=offset) for offset in range(366))
+    return tuple(day for day in every if day.year == year and is_working_day(day))
+
+
 def add_working_days(start: date, n: int) -> date:
     """The n-th working day after ``start`` (``start`` itself never counts); n >= 0.
 
@@ -110,12 +118,16 @@ def add_working_days(start: date, n: int) -> date:
     """
     if n < 0:
         raise ValueError(f"n must not be negative, got {n}")
-    day = start
-    while n:
-        day += _ONE_DAY
-        if is_working_day(day):
-            n -= 1
-    return day
+    if n == 0:
+        return start
+    year = start.year
+    days = _working_days(year)
+    following = bisect_right(days, start)  # the first working day of the year after ``start``
+    while n > len(days) - following:
+        n -= len(days) - following
+        year += 1
+        days, following = _working_days(year), 0
+    return days[following + n - 1]
 
 
 def working_days_between(start: date, end: date) -> int:

@@ -126,6 +126,19 @@ class TestAddWorkingDays:
         between = [before + ONE_DAY * i for i in range(1, (after - before).days)]
         assert not any(is_working_day(day) for day in between)
 
+    @given(dates, st.integers(min_value=0, max_value=700))
+    def test_the_same_day_as_walking_day_by_day(self, start: date, n: int) -> None:
+        # The look-up in each year's working days (issue 21) against the definition, across year ends.
+        day, left = start, n
+        while left:
+            day += ONE_DAY
+            left -= is_working_day(day)
+        assert add_working_days(start, n) == day
+
+    def test_counting_past_the_last_known_year_is_refused(self) -> None:
+        with pytest.raises(ValueError):
+            add_working_days(date(LAST_SUPPORTED_YEAR, 12, 20), 30)
+
 
 class TestWorkingDaysBetween:
     def test_counts_after_start_up_to_and_including_end(self) -> None:
