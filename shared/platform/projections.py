@@ -358,33 +358,62 @@ class _Target:
         self.reached = dict(after)
         self.writes = WriteBehind(conn, fresh=fresh)
         self.count = 0
+        self.share: list[tuple[str, RecordedEvent]] = []
+        """Its events of the batch at hand (`_deal`)."""
         self._wanted = {source: None if (types := projection.consumed(source)) is None else frozenset(types) for source in projection.sources}
 
-    def share(self, batch: list[tuple[str, RecordedEvent]]) -> list[tuple[str, RecordedEvent]]:
-        wanted = self._wanted
-        return [
-            (source, event) for source, event in batch
-            if source in wanted and ((types := wanted[source]) is None or event.event_type in types)
-        ]
+    def takes(self, source: str, event_type: str) -> bool:
+        return source in self._wanted and ((types := self._wanted[source]) is None or event_type in types)
+
+
+def _deal(batch: list[tuple[str, RecordedEvent]], targets: Sequence[_Target], takers_of: dict[tuple[str, str], list[_Target]]) -> None:
+    """Each event of the batch to the share of every target that applies it, who takes a (log,
+    type) looked up once a build in `takers_of`: asking every projection about every event was a
+    twelfth of a rebuild's applying (issue 21)."""
+    for target in targets:
+        target.share = []
+    for item in batch:
+        key = (item[0], item[1].event_type)
+        takers = takers_of.get(key)
+        if takers is None:
+            takers = takers_of[key] = [target for target in targets if target.takes(*key)]
+        for target in takers:
+            target.share.append(item)
 
 
 @contextlib.contextmanager
-def _collector_held_by_commits() -> Iterator[None]:
-    """The cyclic garbage collector held off for a build, the young objects collected at each
-    commit instead (`gc.collect(1)` in `_build_on`). A build keeps what it remembers of its rows
-    (`WriteBehind.memo`, the interval tables' records) and every page of events alive for a
-    while: left on, the collector walked them again and again, and its full collections walked
-    the whole heap (about a tenth of a rebuild's CPU, profiled for issue 21). What a build
-    allocates holds few cycles (their garbage waits for the end of the build, or the next full
-    collection after it). A collector someone else stopped stays stopped."""
+def _collector_held() -> Iterator[Callable[[], None]]:
+    """The cyclic garbage collector held off for a build, what it has kept so far frozen at each
+    commit (the callable it gives, `gc.freeze`) and handed back at the end. A build keeps what it
+    remembers of its rows (`WriteBehind.memo`, the interval tables' records) and pages of events
+    alive for a while: left on, the collector walked them again and again, and its full
+    collections walked the whole heap (about a tenth of a rebuild's CPU, profiled for issue 21).
+    What a build allocates holds few cycles; their garbage waits for the first collection after
+    it. A collector someone else stopped stays stopped."""
     if not gc.isenabled():
-        yield
+        yield lambda: None
         return
     gc.disable()
     try:
-        yield
+        yield gc.freeze
     finally:
+        gc.unfreeze()
         gc.enable()
+
+
+_END: Any = object()
+
+
+async def _read_ahead(batches: AsyncIterator[list[tuple[str, RecordedEvent]]]) -> AsyncIterator[list[tuple[str, RecordedEvent]]]:
+    """The batches, the next one read while the one before is applied: a build waited for each
+    page of the logs with nothing to do (issue 21). The readers take connections of their own."""
+    following = asyncio.ensure_future(anext(batches, _END))
+    try:
+        while (batch := await following) is not _END:
+            following = asyncio.ensure_future(anext(batches, _END))
+            yield batch
+    finally:
+        following.cancel()
 
 
 async def _build_on(
@@ -407,10 +436,9 @@ async def _build_on(
     for transaction in transactions:
         await transaction.start()
 
-    async def apply(own: list[_Target], batch: list[tuple[str, RecordedEvent]]) -> None:
+    async def apply(own: list[_Target]) -> None:
         for target in own:
-            share = batch if len(targets) == 1 else target.share(batch)
-            if share:
+            if share := target.share:
                 await target.projection.apply_batch(target.writes, target.schema, share)  # type: ignore[arg-type]
                 for source, event in share:
                     target.reached[source] = event.position
@@ -426,16 +454,20 @@ async def _build_on(
 
     read = 0
     try:
-        with _collector_held_by_commits():
-            async for batch in _batches(reader, [t.projection for t in targets], after, as_of):
-                await asyncio.gather(*(apply(own, batch) for _, own in lanes))
-                if read // COMMIT_EVERY < (read + len(batch)) // COMMIT_EVERY:
-                    await asyncio.gather(*(commit(i, True) for i in range(len(lanes))))
-                    gc.collect(1)
-                    if progress:
-                        for target in targets:
-                            progress(target.projection.name, target.count)
-                read += len(batch)
+        takers_of: dict[tuple[str, str], list[_Target]] = {}
+        batches = _read_ahead(_batches(reader, [t.projection for t in targets], after, as_of))
+        with _collector_held() as settle:
+            async with contextlib.aclosing(batches):
+                async for batch in batches:
+                    _deal(batch, targets, takers_of)
+                    await asyncio.gather(*(apply(own) for _, own in lanes))
+                    if read // COMMIT_EVERY < (read + len(batch)) // COMMIT_EVERY:
+                        await asyncio.gather(*(commit(i, True) for i in range(len(lanes))))
+                        settle()
+                        if progress:
+                            for target in targets:
+                                progress(target.projection.name, target.count)
+                    read += len(batch)
             await asyncio.gather(*(commit(i, False) for i in range(len(lanes))))
     except BaseException:
         for (conn, _), transaction in zip(lanes, transactions, strict=True):
