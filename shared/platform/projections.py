@@ -267,37 +267,44 @@ async def _batches(reader: LogReader, projections: Sequence[Projection], after: 
                 for first in range(0, len(read), BATCH):
                     yield [(source, event) for event in read[first:first + BATCH]]
         return
+    async for batch in _merged(reader, sources, after, as_of):
+        yield batch
+
+
+async def _merged(
+    reader: LogReader, sources: dict[str, tuple[str, ...] | None], after: dict[str, int], as_of: AsOf
+) -> AsyncIterator[list[tuple[str, RecordedEvent]]]:
+    """The events of the logs, each log in its own order, interleaved by the time they were
+    recorded (a projection's share of it is its own logs interleaved the same way), in batches of
+    at most `BATCH`. Each log's pages are taken from as they come, not event by event through a
+    generator (a rebuild passes every event of its logs here; issue 21)."""
+    names = list(sources)
+    pages = [_read(reader, source, sources[source], after, as_of) for source in names]
+    page: list[list[RecordedEvent]] = [[] for _ in names]
+    taken = [0 for _ in names]
+    heads: list[tuple[datetime, int, int]] = []
+    for index in range(len(names)):
+        page[index] = await anext(pages[index], [])
+        if page[index]:
+            heads.append((page[index][0].recorded_at, index, page[index][0].position))
+    heapq.heapify(heads)
     batch: list[tuple[str, RecordedEvent]] = []
-    async for item in _merged(reader, sources, after, as_of):
-        batch.append(item)
+    while heads:
+        index = heads[0][1]
+        batch.append((names[index], page[index][taken[index]]))
+        taken[index] += 1
+        if taken[index] == len(page[index]):
+            page[index], taken[index] = await anext(pages[index], []), 0
+        if page[index]:
+            following = page[index][taken[index]]
+            heapq.heapreplace(heads, (following.recorded_at, index, following.position))
+        else:
+            heapq.heappop(heads)
         if len(batch) >= BATCH:
             yield batch
             batch = []
     if batch:
         yield batch
-
-
-async def _merged(reader: LogReader, sources: dict[str, tuple[str, ...] | None], after: dict[str, int], as_of: AsOf) -> AsyncIterator[tuple[str, RecordedEvent]]:
-    """The events of the logs, each log in its own order, interleaved by the time they were
-    recorded (a projection's share of it is its own logs interleaved the same way)."""
-
-    async def one(source: str) -> AsyncIterator[RecordedEvent]:
-        async for batch in _read(reader, source, sources[source], after, as_of):
-            for event in batch:
-                yield event
-
-    iterators = {source: one(source) for source in sources}
-    heap: list[tuple[datetime, int, int, str, RecordedEvent]] = []
-    for index, (source, iterator) in enumerate(iterators.items()):
-        first = await anext(iterator, None)
-        if first is not None:
-            heapq.heappush(heap, (first.recorded_at, index, first.position, source, first))
-    while heap:
-        _, index, _, source, event = heapq.heappop(heap)
-        yield source, event
-        following = await anext(iterators[source], None)
-        if following is not None:
-            heapq.heappush(heap, (following.recorded_at, index, following.position, source, following))
 
 
 async def build(
