@@ -43,6 +43,12 @@ async def as_stored(view: RegistryView, command: C, new: Collection[str] = ()) -
     return await _model(command, stored, new)
 
 
+async def codes_as_stored(model: Any, stored: Stored, new: Collection[str] = ()) -> Any:
+    """`model` with each unit code it names (nested parts and lists too, all but the fields `new`)
+    as `stored` spells it: one walk of a model's codes, for commands and the importer's rows."""
+    return await _model(model, stored, new)
+
+
 async def _model(model: Any, stored: Stored, new: Collection[str] = ()) -> Any:
     changed = {}
     for name, field in type(model).model_fields.items():
