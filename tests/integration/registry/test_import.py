@@ -93,7 +93,18 @@ async def test_codes_typed_in_small_letters_name_the_stored_units_and_found_new_
     stored = {row["code"] for row in await pool.fetch(f"SELECT DISTINCT code FROM {r.name}.organisations WHERE lower(code) LIKE 'd7%'")}
     assert stored == {"D7", "D7.C1"}
     assert (await r.answer("roster", organisation="D7.C1", on="2024-01-01"))["official_count"] == 1
-    assert (await r.answer("roster", organisation="D7", on="2024-01-01"))["organisation"] == "D7"
+
+    # Every query finds the units typed in any case, and names them back as stored.
+    on = {"on": "2024-01-01"}
+    assert (await r.answer("roster", organisation="d7.c1", **on))["official_count"] == 1
+    assert (await r.answer("tenure", citizen_id=citizen(901), organisation="d7.c1", **on))["since"] == "2016-03-01"
+    assert (await r.answer("membership", citizen_id=citizen(901), organisation="d7", **on))["organisation"] == "D7"
+    assert (await r.answer("organisation", code="d7.c1", **on))["ancestors"][0]["code"] == "D7"
+    assert (await r.answer("unit_kind", code="d7.C1", **on)) == {"code": "D7.C1", "kind": "cell"}
+    assert (await r.answer("authority", code="d7.c1", **on))["chain"][:2] == ["D7.C1", "D7"]
+    assert [u["code"] for u in (await r.answer("subtree", code="d7", **on))["organisations"]] == ["D7", "D7.C1"]
+    unknown = await r.query("roster", organisation="d8", **on)
+    assert (unknown["ok"], unknown["error"]["code"]) == (False, "not_found") and "d8" in unknown["error"]["message"]
 
 
 async def test_every_bad_row_is_reported_and_nothing_is_written(province: Registry, pool: asyncpg.Pool, tmp_path: Path) -> None:
