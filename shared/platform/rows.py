@@ -13,7 +13,7 @@ are written only by its own consumer, whose runners of every log take turns
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -37,6 +37,12 @@ def primary_key(columns: str) -> tuple[str, ...]:
     raise ValueError("a table kept by Rows needs a primary key")
 
 
+def _values_of(columns: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
+    """A row's values of `columns`, as a tuple, in that order."""
+    getter = itemgetter(*columns)
+    return getter if len(columns) > 1 else lambda row: (getter(row),)
+
+
 class Table:
     """One table's shape as `Rows` needs it: its primary key, first the column every row is
     loaded by, and the integer defaults a new row starts from (every other column starts NULL)."""
@@ -44,6 +50,8 @@ class Table:
     def __init__(self, name: str, columns: str) -> None:
         self.name = checked_identifier(name)
         self.key = primary_key(columns)
+        self.key_of = _values_of(self.key)
+        """A row's primary key (a build adds a row per event or more: no generator per row)."""
         self.defaults = {column: int(value) for column, value in _DEFAULT.findall(columns)}
         self.types: list[tuple[str, str]] | None = None
         """Every column with its SQL type, in the table's order; read from the catalog once."""
@@ -58,8 +66,7 @@ class Table:
         self.types = types
         columns = [column for column, _ in types]
         self.blank = {column: self.defaults.get(column) for column in columns}
-        getter = itemgetter(*columns)
-        self.values = getter if len(columns) > 1 else lambda row: (getter(row),)
+        self.values = _values_of(columns)
 
 
 class Rows:
@@ -89,7 +96,7 @@ class Rows:
             records = await conn.fetch(f"SELECT * FROM {schema}.{name} WHERE {table.key[0]} = ANY($1::text[])", wanted)
             for record in records:
                 row = dict(record)
-                key = tuple(row[column] for column in table.key)
+                key = table.key_of(row)
                 self._add(name, key, row)
                 self._loaded[name][key] = table.values(row)
 
@@ -103,7 +110,7 @@ class Rows:
     def add(self, table: str, **values: Any) -> Row:
         """A new row: the given columns, the others at their defaults. Its key must not be there."""
         shape = self.tables[table]
-        key = tuple(values[column] for column in shape.key)
+        key = shape.key_of(values)
         assert key not in self._rows[table], f"{table} already has the row {key}"
         row = shape.blank.copy()
         row.update(values)
