@@ -164,7 +164,7 @@ def person_key(citizen_id: str) -> str:
     return hashlib.sha256(f"ketnap.reporting.person:{citizen_id.strip()}".encode()).hexdigest()[:32]
 
 
-_DATE_FIELDS = (
+DATE_FIELDS = (
     "on", "opened_on", "submitted_on", "issued_on", "declared_on", "corrected_on", "recorded_on", "ready_on",
     "certified_on", "blocked_on", "sent_on", "replied_on", "checked_on", "decided_on", "meeting_on", "appraised_on",
     "decision_date", "received_on", "agreed_on", "held_on", "filed_on", "completed_on", "judged_on",
@@ -172,7 +172,7 @@ _DATE_FIELDS = (
 )
 
 
-_DATE_ORDER = {name: index for index, name in enumerate(_DATE_FIELDS)}
+_DATE_ORDER = {name: index for index, name in enumerate(DATE_FIELDS)}
 _DATE_FIELDS_OF: dict[tuple[str, ...], tuple[str, ...]] = {}
 """An event's keys (in the order it has them) -> those of them that may state its day, in the
 order above: the events of one type have the same few keys, so this is computed a handful of

@@ -76,6 +76,21 @@ class Projection(ABC):
     def live_handler(self, source: str) -> LiveHandler:
         return LiveHandler(self, source)
 
+    builds_in_database: ClassVar[bool] = False
+    """Whether `build_in_database` applies a log in the database itself."""
+
+    async def build_in_database(
+        self, conn: asyncpg.Connection, schema: str, source: str, log_table: str, after: int, up_to: int, moment: datetime | None
+    ) -> tuple[int, list[int]]:
+        """Apply, in the database itself, the events of `source`'s log (`log_table`) after position `after` (up
+        to `up_to`, recorded by `moment` when given) to the tables in `schema`: a projection whose
+        every row comes from one event alone does it with one `INSERT ... SELECT` while a build
+        reads and applies the other projections' events (issue 21). Returns the log's last
+        position it passed and the positions of the events it left to `apply_batch` (those it
+        cannot apply in SQL exactly as `apply` would). Asked only of a projection that
+        `builds_in_database`, by a build whose logs are in the database of its tables."""
+        raise NotImplementedError
+
 
 class LiveHandler:
     """What the live consumer of one source calls: `Projection.apply` on the live tables."""
@@ -344,17 +359,22 @@ async def build_many(
     """`build` of several projections, each into its schema, from one read of each source log
     (reading and decoding the events was half of a rebuild of reporting's projections, which
     read the same logs; issue 21). Returns each one's positions reached, in the same order."""
+    local = reader is None  # the logs are read from the database of the tables: it can apply some itself
     if reader is None:
         assert pool is not None, "a build reads the logs from the database without a reader"
         reader = DatabaseLogReader(pool)
     if connection is not None:
-        return await _build_on([connection], targets, reader, dict(after or {}), as_of, fresh, progress)
+        return await _build_on([connection], None, targets, reader, dict(after or {}), as_of, fresh, progress)
     assert pool is not None, "a build needs a pool without a connection"
+    # All but one of the pool's connections: the reader takes one for each page it reads; one of
+    # them for the projections that build in the database, while the others stream.
+    in_database = local and pool.get_max_size() >= 3 and any(p.builds_in_database for p, _ in targets)
+    streamed = sum(1 for p, _ in targets if not (in_database and p.builds_in_database))
     async with contextlib.AsyncExitStack() as held:
-        # All but one of the pool's connections: the reader takes one for each page it reads.
-        lanes = max(1, min(len(targets), pool.get_max_size() - 1))
+        lanes = max(1, min(streamed, pool.get_max_size() - 1 - in_database))
         conns = [await held.enter_async_context(pool.acquire()) for _ in range(lanes)]
-        return await _build_on(conns, targets, reader, dict(after or {}), as_of, fresh, progress)
+        aside = await held.enter_async_context(pool.acquire()) if in_database else None
+        return await _build_on(conns, aside, targets, reader, dict(after or {}), as_of, fresh, progress)
 
 
 class _Target:
@@ -425,6 +445,7 @@ async def _read_ahead(batches: AsyncIterator[list[tuple[str, RecordedEvent]]]) -
 
 async def _build_on(
     conns: Sequence[asyncpg.Connection],
+    aside: asyncpg.Connection | None,
     projections: Sequence[tuple[Projection, str]],
     reader: LogReader,
     after: dict[str, int],
@@ -434,14 +455,22 @@ async def _build_on(
 ) -> list[dict[str, int]]:
     # Projections dealt over the connections, each connection one transaction applying its
     # projections one after the other: PostgreSQL's part of one runs beside Python's of another.
-    targets = [_Target(conns[i % len(conns)], projection, schema, after, fresh) for i, (projection, schema) in enumerate(projections)]
-    lanes = [(conn, [t for t in targets if t.writes.conn is conn]) for conn in conns]
+    # With `aside`, those that build in the database do it there meanwhile.
+    targets: list[_Target] = []
+    for projection, schema in projections:
+        in_database = aside is not None and projection.builds_in_database
+        conn = aside if in_database else conns[sum(1 for t in targets if t.writes.conn is not aside) % len(conns)]
+        targets.append(_Target(conn, projection, schema, after, fresh))  # type: ignore[arg-type]
+    set_aside = [t for t in targets if aside is not None and t.writes.conn is aside]
+    streamed = [t for t in targets if t not in set_aside]
+    lanes = [(conn, [t for t in streamed if t.writes.conn is conn]) for conn in conns]
     lanes = [(conn, own) for conn, own in lanes if own]
     for target in targets:
         await create_tables(target.writes.conn, target.projection, target.schema, fresh=fresh)
     transactions = [conn.transaction() for conn, _ in lanes]
     for transaction in transactions:
         await transaction.start()
+    in_database = asyncio.ensure_future(_build_in_database(aside, set_aside, reader, after, as_of)) if set_aside else None
 
     async def apply(own: list[_Target]) -> None:
         for target in own:
@@ -462,11 +491,11 @@ async def _build_on(
     read = 0
     try:
         takers_of: dict[tuple[str, str], list[_Target]] = {}
-        batches = _read_ahead(_batches(reader, [t.projection for t in targets], after, as_of))
+        batches = _read_ahead(_batches(reader, [t.projection for t in streamed], after, as_of))
         with _collector_held() as settle:
             async with contextlib.aclosing(batches):
-                async for batch in batches:
-                    _deal(batch, targets, takers_of)
+                async for batch in batches if streamed else _nothing():
+                    _deal(batch, streamed, takers_of)
                     await asyncio.gather(*(apply(own) for _, own in lanes))
                     if read // COMMIT_EVERY < (read + len(batch)) // COMMIT_EVERY:
                         await asyncio.gather(*(commit(i, True) for i in range(len(lanes))))
@@ -476,7 +505,12 @@ async def _build_on(
                                 progress(target.projection.name, target.count)
                     read += len(batch)
             await asyncio.gather(*(commit(i, False) for i in range(len(lanes))))
+            if in_database is not None:
+                await in_database
     except BaseException:
+        if in_database is not None and not in_database.done():
+            in_database.cancel()
+            await asyncio.gather(in_database, return_exceptions=True)
         for (conn, _), transaction in zip(lanes, transactions, strict=True):
             if conn.is_in_transaction():
                 await transaction.rollback()
@@ -485,6 +519,25 @@ async def _build_on(
         for target in targets:
             progress(target.projection.name, target.count)
     return [target.reached for target in targets]
+
+
+async def _build_in_database(conn: asyncpg.Connection | None, targets: list[_Target], reader: LogReader, after: dict[str, int], as_of: AsOf) -> None:
+    """The projections that build in the database, each log in one statement, in one transaction
+    of their own connection; the few events a statement leaves are read and applied as usual."""
+    assert conn is not None
+    async with conn.transaction():
+        for target in targets:
+            for source in target.projection.sources:
+                since = after.get(source, 0)
+                up_to = as_of.positions.get(source, 2**62)
+                log_table = f"{checked_identifier(source)}.events"  # EventStore.table
+                passed, left = await target.projection.build_in_database(conn, target.schema, source, log_table, since, up_to, as_of.moment)
+                for position in left:
+                    async for events in reader.read(source, position - 1, up_to_position=position):
+                        await target.projection.apply_batch(target.writes, target.schema, [(source, e) for e in events])  # type: ignore[arg-type]
+                await target.writes.flush()
+                target.reached[source] = max(since, passed)
+                target.count += passed - since if passed > since else 0
 
 
 @dataclass
