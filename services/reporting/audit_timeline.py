@@ -82,10 +82,10 @@ class AuditTimeline(ReportingProjection):
         21). An event with a date field whose text Python might read otherwise than SQL (an ISO
         form other than YYYY-MM-DD) is left to `apply_batch`."""
         found = await conn.fetchrow(
-            f"WITH picked AS (SELECT position, stream_id, stream_version, event_type, {_OCCURRED_ON} AS occurred_on, "
-            f"{_RULE_SET} AS rule_set, actor, organisation, recorded_at, hash, {_TRACE_ID} AS trace_id, {_DOUBTFUL} AS doubtful "
-            f"FROM {log_table} "
+            f"WITH stated AS (SELECT position, stream_id, stream_version, event_type, {_RULE_SET} AS rule_set, actor, organisation, "
+            f"recorded_at, hash, {_TRACE_ID} AS trace_id, {_DAYS_STATED} FROM {log_table} "
             "WHERE position > $1 AND position <= $2 AND ($3::timestamptz IS NULL OR recorded_at <= $3)), "
+            f"picked AS (SELECT *, {_OCCURRED_ON} AS occurred_on, {_DOUBTFUL} AS doubtful FROM stated), "
             f"moved AS (INSERT INTO {schema}.audit_timeline ({', '.join(COLUMNS)}) SELECT stream_id, $4, position, stream_version, "
             "event_type, occurred_on, rule_set, actor, organisation, recorded_at, hash, trace_id FROM picked WHERE NOT doubtful) "
             "SELECT coalesce((SELECT max(position) FROM picked), $1) AS passed, "
@@ -95,11 +95,15 @@ class AuditTimeline(ReportingProjection):
         return found["passed"], list(found["doubtful"])
 
 
-def _date_of(field: str) -> str:
+_ISO_DAY = "'^[0-9]{4}-[0-9]{2}-[0-9]{2}$'"
+_DAYS_STATED = ", ".join(f"data->>'{field}' AS day_{i}" for i, field in enumerate(DATE_FIELDS))
+"""The text of each date field, taken from the data once (a number's or an object's text never
+looks like YYYY-MM-DD, so whether it was JSON text need not be asked again)."""
+
+
+def _date_of(i: int) -> str:
     # `date.fromisoformat` of YYYY-MM-DD in SQL: a valid day of years 1 to 9999, else nothing.
-    text = f"data->>'{field}'"
-    return (f"CASE WHEN jsonb_typeof(data->'{field}') = 'string' AND {text} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' "
-            f"AND left({text}, 4) <> '0000' AND pg_input_is_valid({text}, 'date') THEN ({text})::date END")
+    return f"CASE WHEN day_{i} ~ {_ISO_DAY} AND left(day_{i}, 4) <> '0000' AND pg_input_is_valid(day_{i}, 'date') THEN day_{i}::date END"
 
 
 def _truthy(field: str) -> str:
@@ -113,7 +117,7 @@ def _text_of(field: str) -> str:
 
 _OCCURRED_ON = (
     f"(SELECT CASE day WHEN '9999-12-31' THEN 'infinity'::date WHEN '0001-01-01' THEN '-infinity'::date ELSE day END "
-    f"FROM (SELECT coalesce({', '.join(_date_of(field) for field in DATE_FIELDS)}) AS day) AS stated)"
+    f"FROM (SELECT coalesce({', '.join(_date_of(i) for i in range(len(DATE_FIELDS)))}) AS day) AS first_day)"
 )
 """`business_date` in SQL: the first of the date fields, in their order, that holds a day; the
 first and last days Python knows stored as asyncpg stores them (-infinity, infinity)."""
@@ -125,11 +129,7 @@ _TRACE_ID = (
     "THEN NULL ELSE split_part(traceparent, '-', 2) END"
 )
 """`trace_id_of` in SQL."""
-_DOUBTFUL = " OR ".join(
-    f"coalesce(jsonb_typeof(data->'{field}') = 'string' AND length(data->>'{field}') IN (7, 8, 10) "
-    f"AND data->>'{field}' !~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$', false)"
-    for field in DATE_FIELDS
-)
+_DOUBTFUL = " OR ".join(f"coalesce(length(day_{i}) IN (7, 8, 10) AND day_{i} !~ {_ISO_DAY}, false)" for i in range(len(DATE_FIELDS)))
 """A date field in another form `date.fromisoformat` may read (YYYYMMDD, week dates): left to Python."""
 
 
