@@ -22,8 +22,9 @@ from pydantic import BaseModel
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.domain.rules import RuleCode, Violation
 from ketnap.domain.rules.readmission import check_former_membership
+from ketnap.platform.aggregates import KeptAggregates
 from ketnap.platform.commands import Command, Conflict, Decision, InvalidInput, NotFound, RuleConflict, arguments_of
-from ketnap.platform.envelope import EventMetadata
+from ketnap.platform.envelope import EventMetadata, RecordedEvent
 from ketnap.platform.eventstore import EventStore
 from ketnap.platform.eventstore.errors import ConcurrencyConflict
 from ketnap.services.dossiers import commands as cmd
@@ -53,11 +54,21 @@ class Deps:
     today: Callable[[], date] = today_in_vietnam
 
 
+def _advanced(dossier: Dossier, recorded: Sequence[RecordedEvent]) -> None:
+    for event in recorded:
+        dossier.apply(event)
+
+
+DOSSIERS: KeptAggregates[Dossier] = KeptAggregates(lambda stream, recorded: Dossier.replay(ev.dossier_id_of(stream), recorded), _advanced)
+"""Dossiers kept between commands and queries (ketnap.platform.aggregates): each load reads only
+what its stream recorded since."""
+
+
 async def load(store: EventStore, dossier_id: str) -> Dossier:
-    recorded = await store.read_stream(ev.stream_id(dossier_id))
-    if not recorded:
+    dossier = await DOSSIERS.load(store, ev.stream_id(dossier_id))
+    if dossier is None:
         raise NotFound(f"Không tìm thấy hồ sơ {dossier_id}.", dossier_id=dossier_id)
-    return Dossier.replay(dossier_id, recorded)
+    return dossier
 
 
 async def _current(deps: Deps, command: cmd.DossierCommand) -> Dossier:
@@ -185,8 +196,8 @@ async def _reserve_the_applicant(deps: Deps, command: cmd.OpenDossier, dossier_i
             holder = str(recorded[-1].data["dossier_id"])
             if holder == dossier_id:
                 return
-            opened = await deps.store.read_stream(ev.stream_id(holder))
-            if not opened or not Dossier.replay(holder, opened).closed:
+            opened = await DOSSIERS.load(deps.store, ev.stream_id(holder))
+            if opened is None or not opened.closed:
                 # A conflict: of two openings at once the loser is refused here or by the version check below.
                 raise RuleConflict(str(RuleCode.ONE_DOSSIER), RuleCode.ONE_DOSSIER.message, dossier_id=holder)
         try:

@@ -26,7 +26,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from opentelemetry.trace import SpanKind
 
-from ketnap.platform import alarms, heartbeat, logcheck, metrics, tracing
+from ketnap.platform import aggregates, alarms, heartbeat, logcheck, metrics, tracing
 from ketnap.platform.anchors import Anchorer, load_or_create_key
 from ketnap.platform.bus import requests, subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec, durables_of
@@ -444,6 +444,7 @@ async def _decide_and_append(
                 endpoint.recorded(decision)
             break
         except ConcurrencyConflict as error:
+            aggregates.forget(ctx.store, error.stream_id)  # decided on a state no longer current: loaded again
             if attempt == FOLLOW_UP_RETRIES or not await ctx.store.only_follow_ups_after(error.stream_id, error.expected_version):
                 raise
             # Only a service's own records came in between (the process manager's step after a
