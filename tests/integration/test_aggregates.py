@@ -1,4 +1,5 @@
-"""Aggregates kept between commands (ketnap.platform.aggregates), against a real PostgreSQL."""
+"""Aggregates kept between commands (ketnap.platform.aggregates) and several streams appended in one
+transaction (`EventStore.append_together`), against a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from ketnap.platform import aggregates
 from ketnap.platform.aggregates import KeptAggregates
 from ketnap.platform.envelope import EventMetadata, NewEvent, RecordedEvent
-from ketnap.platform.eventstore import EventStore
+from ketnap.platform.eventstore import ConcurrencyConflict, EventStore
 
 META = EventMetadata(actor="officer-1", organisation="CB-01")
 
@@ -111,3 +112,20 @@ async def test_states_are_kept_per_log_object(pool: asyncpg.Pool, schema: str, k
     await kept.load(live, "notes-1")
     await kept.load(scratch, "notes-1")
     assert (live.reads, scratch.reads) == ([0], [0])
+
+
+async def test_streams_appended_together_are_recorded_all_or_none(pool: asyncpg.Pool, store: EventStore) -> None:
+    await store.append("applicant-1", 0, said("reserved before"), META)
+    async with pool.acquire() as conn:
+        with pytest.raises(ConcurrencyConflict) as caught:
+            async with conn.transaction():
+                await store.append_together([("dossier-1", 0, said("opened"), META), ("applicant-1", 0, said("reserved"), META)], connection=conn)
+        assert caught.value.stream_id == "applicant-1"
+        assert await store.head_position() == 1  # the dossier's event went with the refusal
+        async with conn.transaction():
+            reserved, opened = await store.append_together(
+                [("applicant-1", 1, said("reserved"), META), ("dossier-1", 0, said("opened"), META)], connection=conn
+            )
+    assert (reserved.stream_version, reserved.positions, opened.stream_version, opened.positions) == (2, (2,), 1, (3,))
+    events = [e for batch in [b async for b in store.read_log()] for e in batch]
+    assert [e.previous_hash for e in events[1:]] == [e.hash for e in events[:-1]]  # one chain through both streams
