@@ -38,7 +38,9 @@ def new_event_id() -> UUID:
 
 
 class NewEvent(BaseModel):
-    """An event a handler has decided to record, before the store gives it a place in the log."""
+    """An event a handler has decided to record, before the store gives it a place in the log.
+
+    Plain JSON `data` is kept as given, not copied: a new dict for each event (`to_new_event` builds one)."""
 
     model_config = ConfigDict(frozen=True)
 
