@@ -11,6 +11,7 @@ its position is read from the source log and applied instead, and an integrity a
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
@@ -183,6 +184,11 @@ def _reason(error: Exception) -> str:
 SINGLE_FETCH = 100
 BATCHED_FETCH = 500
 
+PASSED_WRITTEN_AFTER = 1.0
+"""Seconds a runner keeps in memory how far it has passed events by before it writes it (a fetch
+that finds nothing, the next batch that applies anything, or the runner stopping write it
+sooner)."""
+
 
 DECODED_KEPT = 8192
 """Events a process keeps decoded for its other consumers of the same log (a few MB)."""
@@ -309,7 +315,12 @@ class ConsumerRunner:
         self._failures = 0
         self._committed: Link | None = None
         """Where every member's checkpoint stands as this runner last committed or read it (None
-        when they stand apart): where `_pass_by` moves them from."""
+        when they stand apart or it does not know)."""
+        self._passed: Link | None = None
+        """How far beyond `_committed` the runner has passed events by, not written yet: each the
+        next link of the chain, none wanted by any member (`_pass_by`). Only while `_committed`
+        is known; written with the next transaction that applies anything, or by `_write_passed`."""
+        self._passed_since = 0.0
 
     def _wanted_by_any(self, event_type: str) -> bool:
         return any(member.wants is None or member.wants(event_type) for member in self.members)
@@ -354,12 +365,19 @@ class ConsumerRunner:
                 try:
                     messages = await subscription.fetch(self.fetch_batch, timeout=1.0)
                 except (TimeoutError, nats.errors.TimeoutError):
-                    continue  # nothing new: nats-py raises either kind
+                    await self._write_passed()  # nothing new: nats-py raises either kind
+                    continue
                 await self.handle_batch(messages)
+                if self._passed is not None and time.monotonic() - self._passed_since >= PASSED_WRITTEN_AFTER:
+                    await self._write_passed()
         finally:
             try:
                 await subscription.unsubscribe()
             except Exception:  # noqa: BLE001 - the connection may already be gone
+                pass
+            try:
+                await asyncio.shield(self._write_passed(catch_up=False))
+            except Exception:  # noqa: BLE001 - unwritten, it is read again from the source log at the next start
                 pass
 
     async def catch_up(self) -> int:
@@ -445,10 +463,15 @@ class ConsumerRunner:
                 async with self._local_turns(), self.pool.acquire() as conn, conn.transaction():
                     await take_turns(conn, self.schema, self._names)
                     links = await read_links(conn, self.schema, self._names, self.spec.source, lock=True)
-                    reached = {name: position for name, (position, _) in links.items()}
-                    start = min(reached.values())
-                    known_hash = next((h for position, h in links.values() if position == start and h is not None), None)
-                    last = Link(start, known_hash or await self._hash_in_source(start))
+                    written = min(position for position, _ in links.values())
+                    if (passed := self._passed_from(links)) is not None:
+                        reached = dict.fromkeys(self._names, passed.position)
+                        start, last = passed.position, passed
+                    else:
+                        reached = {name: position for name, (position, _) in links.items()}
+                        start = written
+                        known_hash = next((h for position, h in links.values() if position == start and h is not None), None)
+                        last = Link(start, known_hash or await self._hash_in_source(start))
                     ready: list[RecordedEvent] = []
                     while pending and (self.spec.batched or last.position == start):
                         event, subject = pending.popleft()
@@ -474,12 +497,13 @@ class ConsumerRunner:
                         ready.append(event)
                         last = link
                     await self._apply_together(conn, ready, reached)
-                    if last.position > start:
+                    if last.position > written:  # with what was passed by before, if anything
                         await move_checkpoints(conn, self.schema, self._names, self.spec.source, last.position, last.hash)
-                        applied += last.position - start
+                    applied += last.position - start
                 self._committed = last if max(reached.values()) <= last.position else None
+                self._passed = None
             except BaseException:
-                self._committed = None
+                self._committed = self._passed = None
                 self._dead_letters.clear()  # rolled back with their transaction
                 await self._record_refusals()  # an alarm outlives the transaction that saw it
                 raise
@@ -488,17 +512,18 @@ class ConsumerRunner:
         return applied
 
     async def _pass_by(self, events: list[RecordedEvent]) -> bool:
-        """Move the checkpoints past events no member has anything to do with in one statement,
-        without a transaction, the consumers' turns or a read of the checkpoints (issue 21: most
-        events of a log concern none of most consumers, and each such pass cost six round trips).
+        """Pass by events no member has anything to do with without a statement: how far is kept
+        in memory (`_passed`) and written with the next transaction that applies anything, after
+        `PASSED_WRITTEN_AFTER` seconds, when a fetch finds nothing or when the runner stops (issue
+        21: most events of a log concern none of most consumers; this cost a statement a batch,
+        six round trips before that).
 
         Only for what follows on at once from where this runner last committed every member's
-        checkpoint, each event the next link of the chain and none wanted; the statement moves
-        them only if they all still stand there with that hash (compare-and-set: a row another
-        transaction holds is waited for and then checked again). Anything else, or a checkpoint
-        moved by anyone else, goes the usual way (False); a member moved past these events by this
-        statement while another was not is harmless, as none of them is wanted by any member."""
-        last = self._committed
+        checkpoint (or passed by since), each event the next link of the chain and none wanted.
+        Anything else goes the usual way (False). A restart before it is written starts from the
+        checkpoint written before: those events are read again from the source log, checked link
+        by link from the hash stored there, and passed by again, as none of them is wanted."""
+        last = self._passed or self._committed
         if last is None or not events:
             return False
         link = last
@@ -509,17 +534,48 @@ class ConsumerRunner:
                 link = next_link(link, event, contents_checked=DECODED.contents_checked(event))
             except ChainRefused:
                 return False  # the usual way raises the alarm
+        if self._passed is None:
+            self._passed_since = time.monotonic()
+        self._passed = link
+        return True
+
+    def _passed_from(self, links: Mapping[str, tuple[int, str | None]]) -> Link | None:
+        """How far the runner has passed by beyond the checkpoints `links` read in a transaction,
+        when every member still stands where the runner last committed them; otherwise (anyone
+        else moved one) what was passed by is forgotten, and the usual way goes from `links`."""
+        committed, passed = self._committed, self._passed
+        if passed is None or committed is None:
+            return None
+        if any((position, hash_at) != (committed.position, committed.hash) for position, hash_at in links.values()):
+            self._passed = None
+            return None
+        return passed
+
+    async def _write_passed(self, *, catch_up: bool = True) -> None:
+        """Write how far the runner has passed events by, in one compare-and-set statement without
+        a transaction or the consumers' turns: the checkpoints move only if they all still stand
+        where the runner last committed them (a row another transaction holds is waited for and
+        then checked again). If anyone else moved them meanwhile (a rebuild, the registry's
+        catch-up), nothing moves, the runner forgets both and, as at start, catches up from the
+        source log past what the rows say, each event checked again as the next link (`catch_up`;
+        those passed by are passed by again); a member moved while another was not is harmless,
+        as none of the events passed by is wanted by any member."""
+        committed, passed = self._committed, self._passed
+        if passed is None or committed is None:
+            return
         async with self.pool.acquire() as conn:
             moved = await conn.execute(
                 f"UPDATE {self.schema}.consumer_checkpoints SET position = $3, hash = $4 "
                 "WHERE consumer = ANY($1::text[]) AND source = $2 AND position = $5 AND hash = $6",
-                self._names, self.spec.source, link.position, link.hash, last.position, last.hash,
+                self._names, self.spec.source, passed.position, passed.hash, committed.position, committed.hash,
             )
-        if moved != f"UPDATE {len(self._names)}":
-            self._committed = None
-            return False
-        self._committed = link
-        return True
+        self._passed = None
+        if moved == f"UPDATE {len(self._names)}":
+            self._committed = passed
+            return
+        self._committed = None
+        if catch_up:
+            await self.catch_up()
 
     async def _hash_in_source(self, position: int) -> str:
         """The hash at a checkpoint moved without one (a rebuild), from the source of record."""
