@@ -24,6 +24,7 @@ import pydantic
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import AckPolicy
 from opentelemetry.trace import SpanKind
 
 from ketnap.platform import alarms, tracing
@@ -321,6 +322,15 @@ class ConsumerRunner:
         next link of the chain, none wanted by any member (`_pass_by`). Only while `_committed`
         is known; written with the next transaction that applies anything, or by `_write_passed`."""
         self._passed_since = 0.0
+        self._through = 0
+        """The position up to which every member has applied or passed by every event (a member
+        ahead may be further): what an acknowledgement of everything delivered so far may claim."""
+        self._acks_all = False
+        """Whether the durable acknowledges every message below the one acked (`AckPolicy.ALL`,
+        durables created since issue 21): a batch is then acked with one message."""
+        self._held_back: tuple[int, int] | None = None
+        """The lowest stream sequence sent back for redelivery (nak) and its event's position:
+        with `AckPolicy.ALL`, nothing above it is acked until that event is applied."""
 
     def _wanted_by_any(self, event_type: str) -> bool:
         return any(member.wants is None or member.wants(event_type) for member in self.members)
@@ -359,6 +369,7 @@ class ConsumerRunner:
             subjects.durable_name(self.spec.name, self.spec.source),
             stream=subjects.event_stream(self.deployment, self.spec.source),
         )
+        self._acks_all = (await subscription.consumer_info()).config.ack_policy == AckPolicy.ALL
         await self.catch_up()
         try:
             while not stop.is_set():
@@ -415,8 +426,7 @@ class ConsumerRunner:
                     return
             return
         self._failures = 0
-        for message in messages:
-            await message.ack()
+        await self._acknowledge(messages)
 
     async def handle(self, message: Msg) -> float | None:
         """One message; None when applied (or already), else the delay before it is redelivered."""
@@ -433,11 +443,39 @@ class ConsumerRunner:
                 detail=str(error)[:300],
                 retry_in=delay,
             )
-            await message.nak(delay=delay)
+            await self._send_back(message, delay)
             return delay
         self._failures = 0
-        await message.ack()
+        await self._acknowledge([message])
         return None
+
+    async def _send_back(self, message: Msg, delay: float) -> None:
+        """Redeliver `message` after `delay`; with `AckPolicy.ALL`, remembered, so that nothing
+        above it is acked (which would acknowledge it too) before its event is applied."""
+        if self._acks_all:
+            sequence = message.metadata.sequence.stream
+            if self._held_back is None or sequence < self._held_back[0]:
+                self._held_back = (sequence, int((message.headers or {}).get(subjects.POSITION_HEADER, "0")))
+        await message.nak(delay=delay)
+
+    async def _acknowledge(self, messages: list[Msg]) -> None:
+        """Ack messages whose events are applied (or passed by, or dropped as delivered again).
+        With `AckPolicy.ALL` one ack, of the highest, acknowledges the batch (issue 21: an ack a
+        message cost nats-server and the client a publish each); it also acknowledges anything
+        sent back below it, so while the event of a message sent back is not applied yet (a
+        message at or below the checkpoint, a repeat or a forgery, can follow it) they are sent
+        back too and come again."""
+        if not self._acks_all or not messages:
+            for message in messages:
+                await message.ack()
+            return
+        if self._held_back is not None:
+            if self._through < self._held_back[1]:
+                for message in messages:
+                    await message.nak(delay=min(0.2 * 2 ** min(self._failures + 1, 5), 5.0))
+                return
+            self._held_back = None
+        await max(messages, key=lambda message: message.metadata.sequence.stream).ack()
 
     async def _apply_messages(self, messages: list[Msg]) -> None:
         decoded, undecodable = decode_messages(messages, DECODED)
@@ -502,6 +540,7 @@ class ConsumerRunner:
                     applied += last.position - start
                 self._committed = last if max(reached.values()) <= last.position else None
                 self._passed = None
+                self._through = last.position
             except BaseException:
                 self._committed = self._passed = None
                 self._dead_letters.clear()  # rolled back with their transaction
@@ -537,6 +576,7 @@ class ConsumerRunner:
         if self._passed is None:
             self._passed_since = time.monotonic()
         self._passed = link
+        self._through = link.position
         return True
 
     def _passed_from(self, links: Mapping[str, tuple[int, str | None]]) -> Link | None:
