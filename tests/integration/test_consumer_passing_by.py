@@ -109,12 +109,12 @@ async def test_a_runner_killed_before_it_writes_what_it_passed_by_starts_from_th
     assert await pool.fetchval(f"SELECT count(*) FROM {target.name}.dead_letters") == 0
 
 
-async def test_what_was_passed_by_is_forgotten_when_anyone_else_moved_the_checkpoint_meanwhile(
+async def test_a_runner_goes_by_the_rows_when_anyone_else_moved_the_checkpoint_meanwhile(
     pool: asyncpg.Pool, nc: NatsClient, deployment: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A rebuild (or the registry's catch-up) moves the checkpoint while the runner keeps events it
-    passed by in memory: the runner neither writes over it nor trusts what it kept, and goes on
-    from what the row says."""
+    passed by in memory, or between two of its transactions: the runner neither writes over it nor
+    trusts what it kept, and goes on from what the row says, applying nothing twice."""
     monkeypatch.setattr(consumer, "PASSED_WRITTEN_AFTER", 3600.0)
     source = Service(await new_schema(pool))
     target = Service(await new_schema(pool, owns_log=False), owns_log=False)
@@ -143,7 +143,17 @@ async def test_what_was_passed_by_is_forgotten_when_anyone_else_moved_the_checkp
         await forgery.publish(nc, deployment, source.name, log[-1])
         await _deliver(w, runner, 1)
         assert await w.checkpoints() == {counted.name: (4, log[-1].hash)}
+
+        # Another applier (the registry's on-demand catch-up) applies 5 and moves the checkpoint
+        # while the runner, which does not read the rows again, holds 5's message: its
+        # transaction finds the checkpoint moved, is undone, and is taken again from the rows.
+        log = await w.append(["Counted"])
+        await pool.execute(f"INSERT INTO {target.name}.counted (position, xact) VALUES (5, txid_current())")
+        await pool.execute(f"UPDATE {target.name}.consumer_checkpoints SET position = 5, hash = $1", log[-1].hash)
+        await forgery.publish(nc, deployment, source.name, log[-1])
+        await _deliver(w, runner, 1)
+        assert await w.checkpoints() == {counted.name: (5, log[-1].hash)}
     finally:
         await reads.unsubscribe()
-    assert [r["position"] for r in await w.rows(counted)] == [1, 4]
+    assert [r["position"] for r in await w.rows(counted)] == [1, 4, 5]
     assert await pool.fetchval(f"SELECT count(*) FROM {target.name}.integrity_alarms") == 0

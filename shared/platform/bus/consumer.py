@@ -144,6 +144,24 @@ async def move_checkpoints(conn: asyncpg.Connection, schema: str, consumers: Seq
     )
 
 
+async def move_checkpoints_from(
+    conn: asyncpg.Connection, schema: str, consumers: Sequence[str], source: str, expected: Link, position: int, hash_at: str
+) -> bool:
+    """Move the checkpoints of several consumers of one source to `position` only if every one of
+    them still stands at `expected` (its position and hash), in one statement; whether they all
+    moved (a row another transaction holds is waited for, then checked again)."""
+    moved = await conn.execute(
+        f"UPDATE {schema}.consumer_checkpoints SET position = $3, hash = $4 "
+        "WHERE consumer = ANY($1::text[]) AND source = $2 AND position = $5 AND hash = $6",
+        list(consumers), source, position, hash_at, expected.position, expected.hash,
+    )
+    return moved == f"UPDATE {len(consumers)}"
+
+
+class _MovedMeanwhile(Exception):
+    """A checkpoint a runner did not read again was moved by someone else since it committed it."""
+
+
 async def move_checkpoint(
     conn: asyncpg.Connection, schema: str, consumer: str, source: str, position: int, hash_at: str | None, *, forward_only: bool = False
 ) -> None:
@@ -497,17 +515,22 @@ class ConsumerRunner:
         pending = deque(sorted(events, key=lambda e: e[0].position))
         applied = 0
         while pending:
+            attempt, refusals = list(pending), len(self._refusals)
             try:
                 async with self._local_turns(), self.pool.acquire() as conn, conn.transaction():
                     await take_turns(conn, self.schema, self._names)
-                    links = await read_links(conn, self.schema, self._names, self.spec.source, lock=True)
-                    written = min(position for position, _ in links.values())
-                    if (passed := self._passed_from(links)) is not None:
-                        reached = dict.fromkeys(self._names, passed.position)
-                        start, last = passed.position, passed
+                    expected = self._committed
+                    if expected is not None:
+                        # Where this runner left every member: not read again (issue 21: a round
+                        # trip a transaction); the statement that moves them checks they still
+                        # stand there, and if not, all of this is undone and taken again below.
+                        last = self._passed or expected
+                        written, start = expected.position, last.position
+                        reached = dict.fromkeys(self._names, start)
                     else:
+                        links = await read_links(conn, self.schema, self._names, self.spec.source, lock=True)
                         reached = {name: position for name, (position, _) in links.items()}
-                        start = written
+                        written = start = min(reached.values())
                         known_hash = next((h for position, h in links.values() if position == start and h is not None), None)
                         last = Link(start, known_hash or await self._hash_in_source(start))
                     ready: list[RecordedEvent] = []
@@ -536,11 +559,21 @@ class ConsumerRunner:
                         last = link
                     await self._apply_together(conn, ready, reached)
                     if last.position > written:  # with what was passed by before, if anything
-                        await move_checkpoints(conn, self.schema, self._names, self.spec.source, last.position, last.hash)
+                        if expected is None:
+                            await move_checkpoints(conn, self.schema, self._names, self.spec.source, last.position, last.hash)
+                        elif not await move_checkpoints_from(conn, self.schema, self._names, self.spec.source, expected, last.position, last.hash):
+                            raise _MovedMeanwhile
                     applied += last.position - start
                 self._committed = last if max(reached.values()) <= last.position else None
                 self._passed = None
                 self._through = last.position
+            except _MovedMeanwhile:
+                # A rebuild or the registry's catch-up moved a checkpoint: read them this time.
+                self._committed = self._passed = None
+                self._dead_letters.clear()
+                del self._refusals[refusals:]
+                pending = deque(attempt)
+                continue
             except BaseException:
                 self._committed = self._passed = None
                 self._dead_letters.clear()  # rolled back with their transaction
@@ -579,18 +612,6 @@ class ConsumerRunner:
         self._through = link.position
         return True
 
-    def _passed_from(self, links: Mapping[str, tuple[int, str | None]]) -> Link | None:
-        """How far the runner has passed by beyond the checkpoints `links` read in a transaction,
-        when every member still stands where the runner last committed them; otherwise (anyone
-        else moved one) what was passed by is forgotten, and the usual way goes from `links`."""
-        committed, passed = self._committed, self._passed
-        if passed is None or committed is None:
-            return None
-        if any((position, hash_at) != (committed.position, committed.hash) for position, hash_at in links.values()):
-            self._passed = None
-            return None
-        return passed
-
     async def _write_passed(self, *, catch_up: bool = True) -> None:
         """Write how far the runner has passed events by, in one compare-and-set statement without
         a transaction or the consumers' turns: the checkpoints move only if they all still stand
@@ -604,13 +625,9 @@ class ConsumerRunner:
         if passed is None or committed is None:
             return
         async with self.pool.acquire() as conn:
-            moved = await conn.execute(
-                f"UPDATE {self.schema}.consumer_checkpoints SET position = $3, hash = $4 "
-                "WHERE consumer = ANY($1::text[]) AND source = $2 AND position = $5 AND hash = $6",
-                self._names, self.spec.source, passed.position, passed.hash, committed.position, committed.hash,
-            )
+            moved = await move_checkpoints_from(conn, self.schema, self._names, self.spec.source, committed, passed.position, passed.hash)
         self._passed = None
-        if moved == f"UPDATE {len(self._names)}":
+        if moved:
             self._committed = passed
             return
         self._committed = None
