@@ -42,7 +42,7 @@ async def test_a_message_at_or_below_the_checkpoint_acked_after_one_sent_back_do
     held = Held(EventStore(pool, source.name), source, target)
 
     @target.consumer(source.name, name=f"{target.name}.counter")
-    def counter(_ctx: ServiceContext):  # noqa: ANN202
+    def counter(_ctx: ServiceContext):
         async def apply(conn: asyncpg.Connection, event: RecordedEvent) -> None:
             if event.position == 2 and held.failing:
                 held.failures += 1
@@ -86,7 +86,7 @@ async def _sent_back(held: Held) -> bool:
     return held.failures >= 1
 
 
-async def _has(applied, expected: dict[int, int]) -> bool:  # noqa: ANN001
+async def _has(applied, expected: dict[int, int]) -> bool:
     return await applied() == expected
 
 

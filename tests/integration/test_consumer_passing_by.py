@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -21,6 +23,28 @@ from ketnap.platform.service import Service
 from tests.integration import forgery
 from tests.integration.harness import bootstrap_bus, new_schema
 from tests.integration.test_projection_group import Seen, World
+
+
+@asynccontextmanager
+async def _counted_only(pool: asyncpg.Pool, nc: NatsClient, deployment: str) -> AsyncIterator[tuple[World, Seen]]:
+    """A source log and a target with one projection of its `Counted` events, the durable made;
+    the source answers log reads from its database and relays nothing: the test alone decides
+    what arrives on the event subject."""
+    source = Service(await new_schema(pool))
+    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
+    w = World(pool, nc, deployment, source, target, EventStore(pool, source.name))
+    counted = w.add(Seen(target.name, source.name, "counted", "Counted"))
+    await w.create(counted)
+    await bootstrap_bus(nc.jetstream(), deployment, [source, target])
+
+    async def answer(message) -> None:
+        await message.respond(json.dumps(await answer_log_request(w.store, json.loads(message.data))).encode())
+
+    reads = await nc.subscribe(subjects.log_read_subject(source.name), cb=answer)
+    try:
+        yield w, counted
+    finally:
+        await reads.unsubscribe()
 
 
 async def _runner(w: World, seen: Seen) -> ConsumerRunner:
@@ -48,18 +72,8 @@ async def test_a_runner_killed_before_it_writes_what_it_passed_by_starts_from_th
     pool: asyncpg.Pool, nc: NatsClient, deployment: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(consumer, "PASSED_WRITTEN_AFTER", 3600.0)  # written only as the test says
-    source = Service(await new_schema(pool))
-    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
-    w = World(pool, nc, deployment, source, target, EventStore(pool, source.name))
-    counted = w.add(Seen(target.name, source.name, "counted", "Counted"))
-    await w.create(counted)
-    await bootstrap_bus(nc.jetstream(), deployment, [source, target])
-
-    async def answer(message) -> None:  # noqa: ANN001 - the source answering log reads, relaying nothing
-        await message.respond(json.dumps(await answer_log_request(w.store, json.loads(message.data))).encode())
-
-    reads = await nc.subscribe(subjects.log_read_subject(source.name), cb=answer)
-    try:
+    async with _counted_only(pool, nc, deployment) as (w, counted):
+        source, target = w.source, w.target
         log = await w.append(["Counted", "Noted", "Noted", "Noted", "Noted", "Noted"])
         runner = await _runner(w, counted)
         await forgery.publish(nc, deployment, source.name, log[0])
@@ -103,8 +117,6 @@ async def test_a_runner_killed_before_it_writes_what_it_passed_by_starts_from_th
         assert await w.checkpoints() == {counted.name: (7, log[-3].hash)}
         await runner._write_passed()
         assert await w.checkpoints() == {counted.name: (9, log[-1].hash)}
-    finally:
-        await reads.unsubscribe()
     assert [r["position"] for r in await w.rows(counted)] == [1, 7]
     assert await pool.fetchval(f"SELECT count(*) FROM {target.name}.dead_letters") == 0
 
@@ -115,19 +127,9 @@ async def test_a_runner_goes_by_the_rows_when_anyone_else_moved_the_checkpoint_m
     """A rebuild (or the registry's catch-up) moves the checkpoint while the runner keeps events it
     passed by in memory, or between two of its transactions: the runner neither writes over it nor
     trusts what it kept, and goes on from what the row says, applying nothing twice."""
-    monkeypatch.setattr(consumer, "PASSED_WRITTEN_AFTER", 3600.0)
-    source = Service(await new_schema(pool))
-    target = Service(await new_schema(pool, owns_log=False), owns_log=False)
-    w = World(pool, nc, deployment, source, target, EventStore(pool, source.name))
-    counted = w.add(Seen(target.name, source.name, "counted", "Counted"))
-    await w.create(counted)
-    await bootstrap_bus(nc.jetstream(), deployment, [source, target])
-
-    async def answer(message) -> None:  # noqa: ANN001
-        await message.respond(json.dumps(await answer_log_request(w.store, json.loads(message.data))).encode())
-
-    reads = await nc.subscribe(subjects.log_read_subject(source.name), cb=answer)
-    try:
+    monkeypatch.setattr(consumer, "PASSED_WRITTEN_AFTER", 3600.0)  # written only as the test says
+    async with _counted_only(pool, nc, deployment) as (w, counted):
+        source, target = w.source, w.target
         log = await w.append(["Counted", "Noted", "Noted"])
         runner = await _runner(w, counted)
         for event in log:
@@ -153,7 +155,5 @@ async def test_a_runner_goes_by_the_rows_when_anyone_else_moved_the_checkpoint_m
         await forgery.publish(nc, deployment, source.name, log[-1])
         await _deliver(w, runner, 1)
         assert await w.checkpoints() == {counted.name: (5, log[-1].hash)}
-    finally:
-        await reads.unsubscribe()
     assert [r["position"] for r in await w.rows(counted)] == [1, 4, 5]
     assert await pool.fetchval(f"SELECT count(*) FROM {target.name}.integrity_alarms") == 0

@@ -406,8 +406,8 @@ class ConsumerRunner:
                 pass
             try:
                 await asyncio.shield(self._write_passed(catch_up=False))
-            except Exception:  # noqa: BLE001 - unwritten, it is read again from the source log at the next start
-                pass
+            except Exception as error:  # noqa: BLE001 - unwritten, those events are read again from the source log at the next start
+                log.info("checkpoint of events passed by not written", consumer=self.spec.name, source=self.spec.source, error=type(error).__name__)
 
     async def catch_up(self) -> int:
         """Apply what the source log holds beyond the lowest checkpoint, before taking messages.
