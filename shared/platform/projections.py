@@ -537,7 +537,7 @@ async def _build_in_database(conn: asyncpg.Connection | None, targets: list[_Tar
                         await target.projection.apply_batch(target.writes, target.schema, [(source, e) for e in events])  # type: ignore[arg-type]
                 await target.writes.flush()
                 target.reached[source] = max(since, passed)
-                target.count += passed - since if passed > since else 0
+                target.count += max(0, passed - since)
 
 
 @dataclass
