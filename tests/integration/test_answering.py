@@ -1,0 +1,86 @@
+"""A service answers its request subjects concurrently and, when told to stop, answers the requests
+it has already taken before it closes the bus and the database (ketnap.platform.bus.requests.Answering)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import nats.errors
+
+from pydantic import BaseModel
+
+from ketnap.platform.bus import subjects
+from ketnap.platform.service import Service, ServiceContext
+from tests.integration.harness import bootstrap_bus, new_schema, running
+from tests.servers import Servers
+
+
+class Wait(BaseModel):
+    ticket: int
+
+
+def waiting_service(name: str, arrived: list[int], release: asyncio.Event) -> Service:
+    """A query that holds its answer until the test releases it."""
+    service = Service(name)
+
+    @service.query("wait", Wait)
+    async def wait(ctx: ServiceContext, query: Wait) -> dict:
+        arrived.append(query.ticket)
+        await release.wait()
+        async with ctx.pool.acquire() as conn:  # the database is still there for it
+            return {"ticket": query.ticket, "one": await conn.fetchval("SELECT 1")}
+
+    return service
+
+
+async def until(condition, seconds: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_requests_on_one_subject_are_answered_together(pool, nc, servers: Servers, database_url: str, deployment: str) -> None:
+    arrived: list[int] = []
+    release = asyncio.Event()
+    service = waiting_service(await new_schema(pool), arrived, release)
+    await bootstrap_bus(nc.jetstream(), deployment, [service])
+    subject = subjects.query_subject(service.name, "wait")
+    async with running(service, servers.nats_url, database_url, deployment):
+        asking = [asyncio.ensure_future(nc.request(subject, json.dumps({"ticket": i}).encode(), timeout=10)) for i in range(3)]
+        # All three are being answered before any is done: a slow request holds up no other on its subject.
+        await until(lambda: len(arrived) == 3)
+        release.set()
+        replies = [json.loads(r.data) for r in await asyncio.gather(*asking)]
+    assert sorted(r["result"]["ticket"] for r in replies) == [0, 1, 2]
+    assert all(r["ok"] and r["result"]["one"] == 1 for r in replies)
+
+
+async def test_a_stopping_service_answers_the_requests_it_has_taken(pool, nc, servers: Servers, database_url: str, deployment: str) -> None:
+    arrived: list[int] = []
+    release = asyncio.Event()
+    service = waiting_service(await new_schema(pool), arrived, release)
+    await bootstrap_bus(nc.jetstream(), deployment, [service])
+    subject = subjects.query_subject(service.name, "wait")
+
+    async def release_once_no_longer_taking() -> None:
+        while True:
+            try:
+                await nc.request(subject, b'{"ticket": 0}', timeout=0.2)
+            except nats.errors.NoRespondersError:
+                release.set()
+                return
+            except nats.errors.TimeoutError:
+                pass
+
+    async with running(service, servers.nats_url, database_url, deployment) as task:
+        asking = asyncio.ensure_future(nc.request(subject, b'{"ticket": 7}', timeout=15))
+        await until(lambda: 7 in arrived)
+        # The stop comes (the block's end) while the request is being answered; the answer is let
+        # out only once the service takes no more requests, and must still reach the caller.
+        releasing = asyncio.ensure_future(release_once_no_longer_taking())
+    assert task.done() and task.exception() is None
+    await releasing
+    reply = json.loads((await asking).data)
+    assert reply["ok"] is True and reply["result"] == {"ticket": 7, "one": 1}
