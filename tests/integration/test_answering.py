@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 
 import nats.errors
-
+import pytest
 from pydantic import BaseModel
 
 from ketnap.platform.bus import subjects
@@ -41,13 +42,29 @@ async def until(condition, seconds: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-async def test_requests_on_one_subject_are_answered_together(pool, nc, servers: Servers, database_url: str, deployment: str) -> None:
+@dataclass
+class Waiting:
+    service: Service
+    arrived: list[int]
+    release: asyncio.Event
+
+    @property
+    def subject(self) -> str:
+        return subjects.query_subject(self.service.name, "wait")
+
+
+@pytest.fixture
+async def waiting(pool, nc, deployment: str) -> Waiting:
     arrived: list[int] = []
     release = asyncio.Event()
     service = waiting_service(await new_schema(pool), arrived, release)
     await bootstrap_bus(nc.jetstream(), deployment, [service])
-    subject = subjects.query_subject(service.name, "wait")
-    async with running(service, servers.nats_url, database_url, deployment):
+    return Waiting(service, arrived, release)
+
+
+async def test_requests_on_one_subject_are_answered_together(waiting: Waiting, nc, servers: Servers, database_url: str, deployment: str) -> None:
+    arrived, release, subject = waiting.arrived, waiting.release, waiting.subject
+    async with running(waiting.service, servers.nats_url, database_url, deployment):
         asking = [asyncio.ensure_future(nc.request(subject, json.dumps({"ticket": i}).encode(), timeout=10)) for i in range(3)]
         # All three are being answered before any is done: a slow request holds up no other on its subject.
         await until(lambda: len(arrived) == 3)
@@ -57,12 +74,10 @@ async def test_requests_on_one_subject_are_answered_together(pool, nc, servers: 
     assert all(r["ok"] and r["result"]["one"] == 1 for r in replies)
 
 
-async def test_a_stopping_service_answers_the_requests_it_has_taken(pool, nc, servers: Servers, database_url: str, deployment: str) -> None:
-    arrived: list[int] = []
-    release = asyncio.Event()
-    service = waiting_service(await new_schema(pool), arrived, release)
-    await bootstrap_bus(nc.jetstream(), deployment, [service])
-    subject = subjects.query_subject(service.name, "wait")
+async def test_a_stopping_service_answers_the_requests_it_has_taken(
+    waiting: Waiting, nc, servers: Servers, database_url: str, deployment: str
+) -> None:
+    arrived, release, subject = waiting.arrived, waiting.release, waiting.subject
 
     async def release_once_no_longer_taking() -> None:
         while True:
@@ -74,7 +89,7 @@ async def test_a_stopping_service_answers_the_requests_it_has_taken(pool, nc, se
             except nats.errors.TimeoutError:
                 pass
 
-    async with running(service, servers.nats_url, database_url, deployment) as task:
+    async with running(waiting.service, servers.nats_url, database_url, deployment) as task:
         asking = asyncio.ensure_future(nc.request(subject, b'{"ticket": 7}', timeout=15))
         await until(lambda: 7 in arrived)
         # The stop comes (the block's end) while the request is being answered; the answer is let
