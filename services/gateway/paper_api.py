@@ -10,7 +10,9 @@ The file holds dossier rows only: the registry's rows (cells, members) go to `im
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations.
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Request
@@ -74,28 +76,33 @@ def mount(app: FastAPI, gateway: Gateway, endpoints: list[Endpoint], principal: 
                 raise refusal
             body = await read_object(request, gateway.body_limit * 3)  # a file in base64 is a third larger
             owned, digest = own_key(user.login, idempotency_key), request_digest(".".join(TAKE_OVER), body)
-            if kept := await kept_answer(gateway.store.pool, gateway.store.schema, owned, digest, gateway.now()):
-                return JSONResponse(kept[1], status_code=kept[0])
-            sent = validated(TakeOverPaperDossiers, body)
-            assert isinstance(sent, TakeOverPaperDossiers)
-            spelled: dict[str, str] = {}
-            await authorise(user, start_access, values_of(sent), gateway.directory, spelled=spelled)
-            raw = _raw(sent)
-            if unreadable := records_of(raw, sent.file_name)[1]:  # not a spreadsheet at all: say why, not "registry rows"
-                raise InvalidInput(unreadable[0].reason, field="content")
-            if paper_jobs.has_registry_rows(raw, sent.file_name) or not paper_jobs.has_dossier_rows(raw, sent.file_name):
-                raise InvalidInput("Tệp chỉ được có các dòng hồ sơ đang làm và người thân; các dòng tổ chức, đảng viên "
-                                   "hãy nhập trước bằng lệnh registry/import_records.", field="content")
-            job = paper_jobs.start(gateway, user, take_over, spelled.get("organisation", sent.organisation), sent.file_name, raw,
-                                   writing=not sent.dry_run)
-            answer = {"ok": True, "result": {"job_id": job.id, "dry_run": sent.dry_run}}
-            await keep_answer(gateway.store.pool, gateway.store.schema, owned, ".".join(TAKE_OVER), digest, 202, answer, gateway.now())
-            return JSONResponse(answer, status_code=202)
+            async with one_at_a_time(owned):
+                return await started(user, owned, digest, body)
         except DomainError as refusal:
             log.info("request refused", route=".".join(TAKE_OVER), code=refusal.code)
             return failure(refusal.body())
         except Exception as error:  # noqa: BLE001 - as every route (api._guarded): an answer, the type only in the log
             return _failed(".".join(TAKE_OVER), error)
+
+    async def started(user: Principal, owned: str, digest: str, body: dict[str, Any]) -> Response:
+        """The job of this key: the one kept for it, or a new one (the caller holds the key's turn)."""
+        if kept := await kept_answer(gateway.store.pool, gateway.store.schema, owned, digest, gateway.now()):
+            return JSONResponse(kept[1], status_code=kept[0])
+        sent = validated(TakeOverPaperDossiers, body)
+        assert isinstance(sent, TakeOverPaperDossiers)
+        spelled: dict[str, str] = {}
+        await authorise(user, start_access, values_of(sent), gateway.directory, spelled=spelled)
+        raw = _raw(sent)
+        if unreadable := records_of(raw, sent.file_name)[1]:  # not a spreadsheet at all: say why, not "registry rows"
+            raise InvalidInput(unreadable[0].reason, field="content")
+        if paper_jobs.has_registry_rows(raw, sent.file_name) or not paper_jobs.has_dossier_rows(raw, sent.file_name):
+            raise InvalidInput("Tệp chỉ được có các dòng hồ sơ đang làm và người thân; các dòng tổ chức, đảng viên "
+                               "hãy nhập trước bằng lệnh registry/import_records.", field="content")
+        job = paper_jobs.start(gateway, user, take_over, spelled.get("organisation", sent.organisation), sent.file_name, raw,
+                               writing=not sent.dry_run)
+        answer = {"ok": True, "result": {"job_id": job.id, "dry_run": sent.dry_run}}
+        await keep_answer(gateway.store.pool, gateway.store.schema, owned, ".".join(TAKE_OVER), digest, 202, answer, gateway.now())
+        return JSONResponse(answer, status_code=202)
 
     async def state(request: Request, user: Principal = Depends(principal)) -> Response:
         try:
@@ -128,6 +135,27 @@ def mount(app: FastAPI, gateway: Gateway, endpoints: list[Endpoint], principal: 
             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{schema_name(service, kind, name)}"}}}}},
         )
+
+
+_TURNS: dict[str, tuple[asyncio.Lock, int]] = {}
+
+
+@asynccontextmanager
+async def one_at_a_time(owned_key: str) -> AsyncIterator[None]:
+    """One request of a key at a time in this gateway: two sent at once (a double click, a client's
+    retry before the first answer) would both find no kept answer and start two jobs. The second
+    waits, then finds the first's answer kept (jobs live in the gateway's one process: paper_jobs.py)."""
+    lock, users = _TURNS.get(owned_key, (asyncio.Lock(), 0))
+    _TURNS[owned_key] = (lock, users + 1)
+    try:
+        async with lock:
+            yield
+    finally:
+        lock, users = _TURNS[owned_key]
+        if users == 1:
+            del _TURNS[owned_key]
+        else:
+            _TURNS[owned_key] = (lock, users - 1)
 
 
 def schema_name(service: str, kind: str, name: str) -> str:

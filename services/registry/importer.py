@@ -47,6 +47,7 @@ from ketnap.services.registry.organisation import Organisation, UnitView
 from ketnap.services.registry.projections import RegistryModel
 from ketnap.services.registry.readmodel import RegistryView
 from ketnap.services.registry.repository import load_organisation, load_person
+from ketnap.services.registry.spelling import codes_as_stored
 from ketnap.services.registry.values import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -236,6 +237,34 @@ class _Plan:
                     self.problem(line, "parent", f"Tổ chức gốc {row.code} không thuộc phạm vi quản lý ({within}): cần tổ chức cấp trên")
                 elif code is not None and within not in await self.chain(code, row.effective_from):
                     self.problem(line, name, f"{code} không thuộc phạm vi quản lý ({within} và các tổ chức cấp dưới)")
+
+    async def codes_as_stored(self, rows: dict[str, list[tuple[int, Any]]]) -> dict[str, list[tuple[int, Any]]]:
+        """The rows with every unit code as the registry stores it, however it was typed, and a unit the
+        file founds in capitals, as a command founds it (ORG_CODE_UNIQUE, services/registry/spelling.py).
+        A founded code typed twice in two cases, or a unit the registry has in another case, is left as
+        typed: add_organisations refuses that row, quoting what was typed."""
+        codes = await self.view.codes()  # sorted: the first of two spellings, as view.stored_code picks
+        in_registry: dict[str, str] = {}
+        for code in codes:
+            in_registry.setdefault(code.lower(), code)
+        spellings: dict[str, set[str]] = {}
+        for _, row in rows["organisation"]:
+            spellings.setdefault(row.code.lower(), set()).add(row.code)
+        founded = {lower: typed.pop().upper() for lower, typed in spellings.items() if len(typed) == 1 and lower not in in_registry}
+        exact = set(codes)
+
+        async def stored(typed: str) -> str:
+            if typed in exact:
+                return typed
+            return founded.get(typed.lower()) or in_registry.get(typed.lower()) or typed
+
+        async def row_spelled(kind: str, row: Any) -> Any:
+            row = await codes_as_stored(row, stored, new=("code",) if kind == "organisation" else ())
+            if kind == "organisation" and row.code.lower() in founded:
+                row = row.model_copy(update={"code": founded[row.code.lower()]})
+            return row
+
+        return {kind: [(line, await row_spelled(kind, row)) for line, row in items] for kind, items in rows.items()}
 
     # --- organisations ------------------------------------------------------------------------------
 
@@ -525,6 +554,7 @@ async def import_bytes(
     await RegistryModel.of(schema).catch_up(pool, store)
     async with pool.acquire() as conn:
         plan = _Plan(RegistryView(conn, schema), store)
+        rows = await plan.codes_as_stored(rows)
         await plan.add_organisations(rows["organisation"])
         say(f"Đã kiểm tra {len(rows['organisation'])} tổ chức.")
         await plan.add_members(rows["member"])

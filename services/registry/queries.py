@@ -1,7 +1,9 @@
 """The registry's queries (NATS `registry.query.<name>`): what the other services ask it, as of a date.
 
 Every answer first brings the read model up to the log's head, so it reflects every command
-already acknowledged. Shapes (the `result` of the platform's reply; dates ISO `YYYY-MM-DD`):
+already acknowledged. A unit may be named in any case (ORG_CODE_UNIQUE): a query that finds no unit
+as typed is asked again with the codes as stored (`spelling.answering_any_case`), and answers with
+the stored code wherever it names the unit back. Shapes (the `result` of the platform's reply; dates ISO `YYYY-MM-DD`):
 
 - `membership` {citizen_id, organisation, on} -> {member, kind ("official"|"probationary"|null),
   status ("active"|"transferred_out"|"exempted"|"suspended"|null), since, unit, temporary}.
@@ -171,9 +173,10 @@ NOT_A_MEMBER = {"member": False, "kind": None, "status": None, "since": None, "u
 
 async def membership(ctx: ServiceContext, q: MembershipQuery) -> dict[str, Any]:
     """Is this person an official or probationary member of this unit (or of a cell below it) on this date?"""
-    # The unit may be typed in any case: answered as stored (`organisation`), which is what an asker records.
+    # The unit may be typed in any case: answered as stored (`organisation`), which is what an asker
+    # records (every query is asked again with stored codes when a unit is not found: service.py).
     async with current_view(ctx) as view:
-        code = (await _unit(view, await view.stored_code(q.organisation) or q.organisation, q.on))["code"]
+        code = (await _unit(view, q.organisation, q.on))["code"]
         row = await view.membership(q.citizen_id, q.on)
         if row is None:
             return {**NOT_A_MEMBER, "organisation": code}
@@ -275,13 +278,11 @@ async def organisation(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     """A unit as it was on a date, with its chain of ancestors."""
     # The version first: the view then shows at least that much, so a change in between makes an
     # officer acting on this answer meet a conflict instead of overwriting what they did not see.
+    version = await ctx.store.stream_version(organisation_stream(q.code))
     async with current_view(ctx) as view:
-        code = await view.stored_code(q.code) or q.code  # typed in any case, answered as stored
-    version = await ctx.store.stream_version(organisation_stream(code))
-    async with current_view(ctx) as view:
-        row = await _unit(view, code, q.on)
-        ancestors = await view.ancestors(code, q.on)
-        ending = await view.ending(code)
+        row = await _unit(view, q.code, q.on)
+        ancestors = await view.ancestors(q.code, q.on)
+        ending = await view.ending(q.code)
     return {
         "code": row["code"], "name": row["name"], "kind": row["kind"], "parent": row["parent"],
         "may_decide_admission": row["may_decide_admission"], "authorised_by": _authorised_by(row),
@@ -295,16 +296,15 @@ async def organisation(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
 async def unit_kind(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     """What a unit is on a date (its kind), and nothing else: see the module's doc."""
     async with current_view(ctx) as view:
-        row = await _unit(view, await view.stored_code(q.code) or q.code, q.on)  # typed in any case, answered as stored
+        row = await _unit(view, q.code, q.on)
     return {"code": row["code"], "kind": row["kind"]}
 
 
 async def authority(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
     """Who has authority over a unit on a date (today, when the gateway asks): see the module's doc."""
     async with current_view(ctx) as view:
-        code = await view.stored_code(q.code) or q.code  # typed in any case, answered as stored
-        chain = await view.authority(code, q.on)
-        ending = await view.ending(code)
+        chain = await view.authority(q.code, q.on)
+        ending = await view.ending(q.code)
         known = await view.codes() if not chain else []
     if not chain:
         close = difflib.get_close_matches(q.code.upper(), known, n=3, cutoff=0.6)
@@ -312,7 +312,7 @@ async def authority(ctx: ServiceContext, q: CodeOnDate) -> dict[str, Any]:
         raise NotFound(message, organisation=q.code, close=close, known=len(known))
     ended = ending if ending and ending["ended_on"] <= q.on else None
     return {
-        "code": code, "chain": chain,
+        "code": q.code, "chain": chain,
         "ended": {"on": iso(ended["ended_on"]), "how": ended["how"], "successor": ended["successor"]} if ended else None,
     }
 

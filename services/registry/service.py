@@ -17,7 +17,7 @@ from ketnap.services.registry import handlers, queries, reactions
 from ketnap.services.registry.events import EVENT_TYPES
 from ketnap.services.registry.projections import RegistryModel
 from ketnap.services.registry.reactions import TREE_TURN
-from ketnap.services.registry.spelling import reading_stored_codes
+from ketnap.services.registry.spelling import answering_any_case, reading_stored_codes
 
 
 def build_service(
@@ -41,7 +41,7 @@ def build_service(
         handler = reading_stored_codes(handler, new=("code",) if handler is handlers.establish_organisation else ())
         service.command(command_name, model, turn=service_turn(name, TREE_TURN))(handler)
     for query_name, model, handler in queries.QUERIES:
-        service.query(query_name, model)(handler)
+        service.query(query_name, model)(answering_any_case(handler))
     consumer = f"{name}.voting_decisions"
     voting_logs = (voting_source, *kept_votings)
     for source in voting_logs:

@@ -13,12 +13,12 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from ketnap.platform.commands import Command, Decision
+from ketnap.platform.commands import Decision, NotFound
 from ketnap.platform.service import ServiceContext
 from ketnap.services.registry.readmodel import RegistryView, current_view
 from ketnap.services.registry.values import UNIT_CODE
 
-C = TypeVar("C", bound=Command)
+C = TypeVar("C", bound=BaseModel)
 Stored = Callable[[str], Awaitable[str]]
 
 
@@ -41,6 +41,12 @@ async def as_stored(view: RegistryView, command: C, new: Collection[str] = ()) -
             founded[name] = typed.upper()
     command = command.model_copy(update=founded) if founded else command
     return await _model(command, stored, new)
+
+
+async def codes_as_stored(model: Any, stored: Stored, new: Collection[str] = ()) -> Any:
+    """`model` with each unit code it names (nested parts and lists too, all but the fields `new`)
+    as `stored` spells it: one walk of a model's codes, for commands and the importer's rows."""
+    return await _model(model, stored, new)
 
 
 async def _model(model: Any, stored: Stored, new: Collection[str] = ()) -> Any:
@@ -83,3 +89,25 @@ def reading_stored_codes(handler: Handler, new: Collection[str] = ()) -> Handler
         return await handler(ctx, command)
 
     return spelled
+
+
+Answer = Callable[[ServiceContext, Any], Awaitable[dict[str, Any]]]
+
+
+def answering_any_case(query: Answer) -> Answer:
+    """The query, answering for a unit typed in another case as for its stored code. Asked as typed
+    first: services send codes as the registry answered them, so only a unit not found this way costs
+    the look-up of its spelling (and a unit no spelling finds keeps the first answer's message)."""
+
+    @functools.wraps(query)
+    async def answer(ctx: ServiceContext, asked: Any) -> dict[str, Any]:
+        try:
+            return await query(ctx, asked)
+        except NotFound:
+            async with current_view(ctx) as view:
+                spelled = await as_stored(view, asked)
+            if spelled == asked:
+                raise
+            return await query(ctx, spelled)
+
+    return answer

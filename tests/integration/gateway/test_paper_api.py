@@ -6,6 +6,7 @@ that row; a retry with the same Idempotency-Key answers the same job; another lo
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from datetime import timedelta
@@ -107,6 +108,16 @@ async def test_a_board_cannot_take_over_a_row_of_a_cell_outside_its_subtree(worl
     assert state["dossiers"] == []
     other = await world.query("bantochuc", "gateway", "paper_take_over", {"job_id": state["job_id"]})
     assert other.status_code == 404, other.text  # a job is its login's own, even to a board above
+
+
+async def test_two_starts_sent_at_once_with_one_key_start_one_job(world: World, tmp_path: Any) -> None:
+    """A double click or a client's early retry: both requests get the same job, never two."""
+    row = [new_citizen_id(), "Hà Văn Kép", "CB-A1", HELPERS["CB-A1"], today() - timedelta(days=5), "trong danh sách cảm tình Đảng", None]
+    body = {"organisation": "T01", "file_name": "ho-so.xlsx", "content": workbook(tmp_path, [row]), "dry_run": True}
+    key = str(uuid.uuid4())
+    answers = await asyncio.gather(*(world.command("bantochuc", "gateway", "take_over_paper_dossiers", body, key=key) for _ in range(3)))
+    assert [a.status_code for a in answers] == [202] * 3, [a.text for a in answers]
+    assert len({a.json()["result"]["job_id"] for a in answers}) == 1, [a.json() for a in answers]
 
 
 def _csv(citizen_id: str, opened: Any) -> bytes:

@@ -20,7 +20,7 @@ from ketnap.services.registry.service import build_service
 from tests.conftest import unique
 from tests.integration.harness import run_cli
 from tests.integration.registry.conftest import Registry
-from tests.integration.registry.files import district, write_csv, write_json
+from tests.integration.registry.files import citizen, district, write_csv, write_json
 from tests.servers import Servers
 
 
@@ -70,6 +70,41 @@ async def test_a_district_of_a_few_hundred_rows_is_imported_in_one_go(province: 
     assert Problem(2, "code", "Mã tổ chức d1 đã có trong sổ đăng ký [ORG_CODE_UNIQUE]: D1, mã tổ chức không phân biệt chữ hoa, chữ thường") in lower.problems
     assert Problem(4, "code", "Mã tổ chức x9 trùng với mã X9 ở dòng 3 [ORG_CODE_UNIQUE]: mã tổ chức không phân biệt chữ hoa, chữ thường") in lower.problems
     assert await r.head() == head + result.events
+
+
+async def test_codes_typed_in_small_letters_name_the_stored_units_and_found_new_ones_in_capitals(
+    province: Registry, pool: asyncpg.Pool, tmp_path: Path,
+) -> None:
+    """ORG_CODE_UNIQUE: a file names units as people type them; the import reads `t01` as the
+    registry's T01 and founds `d7` as D7, as a command would, so the roster of `D7.C1` is found."""
+    r = province
+    rows = [
+        {"record": "organisation", "code": "d7", "name": "Đảng bộ xã Bảy", "kind": "đảng bộ cơ sở", "parent": "t01",
+         "effective_from": "01/01/2015"},
+        {"record": "organisation", "code": "d7.c1", "name": "Chi bộ thôn 1", "kind": "cell", "parent": "D7",
+         "effective_from": "01/01/2015"},
+        {"record": "member", "citizen_id": citizen(901), "full_name": "Lê Văn Bảy", "organisation": "d7.C1",
+         "kind": "chính thức", "status": "active", "effective_from": "01/03/2016", "admitted_on": "01/03/2010",
+         "official_since": "01/03/2011"},
+    ]
+    result = await import_file(pool, write_csv(tmp_path / "viet-thuong.csv", rows), schema=r.name)
+    assert result.ok and result.written, result.problems
+    await RegistryModel.of(r.name).catch_up(pool)
+    stored = {row["code"] for row in await pool.fetch(f"SELECT DISTINCT code FROM {r.name}.organisations WHERE lower(code) LIKE 'd7%'")}
+    assert stored == {"D7", "D7.C1"}
+    assert (await r.answer("roster", organisation="D7.C1", on="2024-01-01"))["official_count"] == 1
+
+    # Every query finds the units typed in any case, and names them back as stored.
+    on = {"on": "2024-01-01"}
+    assert (await r.answer("roster", organisation="d7.c1", **on))["official_count"] == 1
+    assert (await r.answer("tenure", citizen_id=citizen(901), organisation="d7.c1", **on))["since"] == "2016-03-01"
+    assert (await r.answer("membership", citizen_id=citizen(901), organisation="d7", **on))["organisation"] == "D7"
+    assert (await r.answer("organisation", code="d7.c1", **on))["ancestors"][0]["code"] == "D7"
+    assert (await r.answer("unit_kind", code="d7.C1", **on)) == {"code": "D7.C1", "kind": "cell"}
+    assert (await r.answer("authority", code="d7.c1", **on))["chain"][:2] == ["D7.C1", "D7"]
+    assert [u["code"] for u in (await r.answer("subtree", code="d7", **on))["organisations"]] == ["D7", "D7.C1"]
+    unknown = await r.query("roster", organisation="d8", **on)
+    assert (unknown["ok"], unknown["error"]["code"]) == (False, "not_found") and "d8" in unknown["error"]["message"]
 
 
 async def test_every_bad_row_is_reported_and_nothing_is_written(province: Registry, pool: asyncpg.Pool, tmp_path: Path) -> None:
