@@ -12,7 +12,9 @@ import pytest
 from pydantic import BaseModel
 
 from ketnap.platform.bus import subjects
+from ketnap.platform.bus.requests import Answered, Answering
 from ketnap.platform.service import Service, ServiceContext
+from tests.conftest import unique
 from tests.integration.harness import bootstrap_bus, new_schema, running
 from tests.servers import Servers
 
@@ -99,3 +101,25 @@ async def test_a_stopping_service_answers_the_requests_it_has_taken(
     await releasing
     reply = json.loads((await asking).data)
     assert reply["ok"] is True and reply["result"] == {"ticket": 7, "one": 1}
+
+
+async def test_a_request_that_asks_another_subject_of_its_process_is_not_held_up_by_the_bound(nc) -> None:
+    """The bound on requests answered at once is per subject: requests filling one subject's
+    places while they ask another subject of the same process still get their answer."""
+    prefix = unique("answering_")
+    inner, outer = f"{prefix}.inner", f"{prefix}.outer"
+
+    async def answer_inner(body, headers) -> dict:
+        return {"inner": body["n"]}
+
+    async def answer_outer(body, headers) -> dict:
+        reply = await nc.request(inner, json.dumps(body).encode(), timeout=5)
+        return {"outer": json.loads(reply.data)["inner"]}
+
+    answering = Answering(nc, in_flight=1)
+    await answering.start([Answered(inner, inner, answer_inner), Answered(outer, outer, answer_outer)])
+    try:
+        replies = await asyncio.gather(*(nc.request(outer, json.dumps({"n": n}).encode(), timeout=8) for n in range(3)))
+    finally:
+        await answering.close(5)
+    assert sorted(json.loads(r.data)["outer"] for r in replies) == [0, 1, 2]

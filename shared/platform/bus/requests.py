@@ -68,9 +68,10 @@ async def command(
 
 
 MAX_IN_FLIGHT = 64
-"""Requests a process answers at once, all its subjects together; more wait in nats-py's queue of
-each subscription. Above the database pool's size, so that questions to other services (which
-hold no connection) do not wait behind the ones that do."""
+"""Requests of one subject a process answers at once; more wait in nats-py's queue of the
+subscription. Per subject, so that a request answered by asking another subject of the same
+process never waits for a place the requests waiting on it hold; above the database pool's size,
+so that questions to other services (which hold no connection) do not wait behind those that do."""
 
 Headers = Mapping[str, str] | None
 Answer = Callable[[Any, Headers], Awaitable[Any]]
@@ -110,11 +111,11 @@ class Answered:
 class Answering:
     """A process's request subjects served with nats-py: one subscription per subject, each request
     answered in a task of its own (a slow one holds up no other, on its subject or another), at
-    most `MAX_IN_FLIGHT` at once; `close` lets the ones taken finish."""
+    most `MAX_IN_FLIGHT` of a subject at once; `close` lets the ones taken finish."""
 
     def __init__(self, nc: NatsClient, *, in_flight: int = MAX_IN_FLIGHT) -> None:
         self._nc = nc
-        self._room = asyncio.Semaphore(in_flight)
+        self._in_flight = in_flight
         self._subscriptions: list[Subscription] = []
         self._open: set[asyncio.Task[None]] = set()
 
@@ -126,18 +127,20 @@ class Answering:
         await self._nc.flush()
 
     def _taker(self, answered: Answered) -> Callable[[Msg], Awaitable[None]]:
+        room = asyncio.Semaphore(self._in_flight)
+
+        def finished(task: asyncio.Task[None]) -> None:
+            self._open.discard(task)
+            room.release()
+
         async def take(msg: Msg) -> None:
             # Waiting here holds the subscription's queue: requests beyond the bound wait in it.
-            await self._room.acquire()
+            await room.acquire()
             task = asyncio.create_task(self._answer(answered, msg), name=answered.subject)
             self._open.add(task)
-            task.add_done_callback(self._finished)
+            task.add_done_callback(finished)
 
         return take
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._open.discard(task)
-        self._room.release()
 
     async def _answer(self, answered: Answered, msg: Msg) -> None:
         try:
