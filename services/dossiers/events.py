@@ -479,6 +479,11 @@ def stream_id(dossier_id: str) -> str:
     return f"dossier-{dossier_id}"
 
 
+def dossier_id_of(stream: str) -> str:
+    """The dossier whose stream is `stream` (`stream_id`'s inverse)."""
+    return stream.removeprefix(stream_id(""))
+
+
 def applicant_stream_id(citizen_id: str) -> str:
     """Where the dossiers of one person (CCCD) are reserved, one open at a time (ONE_DOSSIER)."""
     return f"applicant-{citizen_id}"

@@ -22,10 +22,10 @@ from pydantic import BaseModel
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.domain.rules import RuleCode, Violation
 from ketnap.domain.rules.readmission import check_former_membership
-from ketnap.platform.commands import Command, Conflict, Decision, InvalidInput, NotFound, RuleConflict, arguments_of
-from ketnap.platform.envelope import EventMetadata
+from ketnap.platform.aggregates import KeptAggregates
+from ketnap.platform.commands import Alongside, Command, Conflict, Decision, InvalidInput, NotFound, RuleConflict, arguments_of
+from ketnap.platform.envelope import EventMetadata, RecordedEvent
 from ketnap.platform.eventstore import EventStore
-from ketnap.platform.eventstore.errors import ConcurrencyConflict
 from ketnap.services.dossiers import commands as cmd
 from ketnap.services.dossiers import events as ev
 from ketnap.services.dossiers.dossier import Dossier, RegistryStanding, raise_violation
@@ -53,11 +53,21 @@ class Deps:
     today: Callable[[], date] = today_in_vietnam
 
 
+def _advanced(dossier: Dossier, recorded: Sequence[RecordedEvent]) -> None:
+    for event in recorded:
+        dossier.apply(event)
+
+
+DOSSIERS: KeptAggregates[Dossier] = KeptAggregates(lambda stream, recorded: Dossier.replay(ev.dossier_id_of(stream), recorded), _advanced)
+"""Dossiers kept between commands and queries (ketnap.platform.aggregates): each load reads only
+what its stream recorded since."""
+
+
 async def load(store: EventStore, dossier_id: str) -> Dossier:
-    recorded = await store.read_stream(ev.stream_id(dossier_id))
-    if not recorded:
+    dossier = await DOSSIERS.load(store, ev.stream_id(dossier_id))
+    if dossier is None:
         raise NotFound(f"Không tìm thấy hồ sơ {dossier_id}.", dossier_id=dossier_id)
-    return Dossier.replay(dossier_id, recorded)
+    return dossier
 
 
 async def _current(deps: Deps, command: cmd.DossierCommand) -> Dossier:
@@ -134,9 +144,9 @@ async def open_dossier(deps: Deps, command: cmd.OpenDossier) -> Decision:
         readmission=readmission,
     )
 
-    async def in_turn() -> None:
+    async def in_turn() -> list[Alongside]:
         await _there_today(deps, command.cell, "cell")
-        await _reserve_the_applicant(deps, command, dossier_id)  # last, as before: a refused opening reserves nothing
+        return await _reservation(deps, command, dossier_id)  # last, as before: a refused opening reserves nothing
 
     return Decision(ev.stream_id(dossier_id), 0, [e.to_new_event() for e in events], {"dossier_id": dossier_id}, in_turn=in_turn)
 
@@ -168,33 +178,28 @@ def _readmission(command: cmd.OpenDossier, dossier_id: str, past: PastMembership
     return ev.ReadmissionDeclared(dossier_id=dossier_id, **{**facts, "left_on": past.left_on or facts["left_on"]})
 
 
-async def _reserve_the_applicant(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> None:
+async def _reservation(deps: Deps, command: cmd.OpenDossier, dossier_id: str) -> list[Alongside]:
     """ONE_DOSSIER — at most one open dossier per person (CCCD) in the deployment. The person's stream
-    names the dossier last opened for them; a new one is reserved at the version read, so of two
-    openings at once one writes and the other, reading again, finds the winner and is refused. A
-    reservation whose dossier is not written yet counts as open (it is being opened); the same
+    names the dossier last opened for them; a new one is reserved at the version read, appended in
+    the transaction of the dossier it names (one commit), in the registry's tree turn: of two
+    openings at once the second reads the first's reservation and is refused, and a write in
+    between (outside any turn) makes the version stale, a conflict. A reservation whose dossier is
+    not written yet counts as open (one written before both went in one transaction); the same
     idempotency key reserves the same dossier again, so a retried opening goes through."""
     stream = ev.applicant_stream_id(command.citizen_id)
     reservation = ev.ApplicantDossierOpened(dossier_id=dossier_id, citizen_id=command.citizen_id).to_new_event(
         uuid.uuid5(_DOSSIER_ID_NAMESPACE, f"applicant:{command.idempotency_key}")
     )
+    recorded = await deps.store.read_stream(stream)
+    if recorded:
+        holder = str(recorded[-1].data["dossier_id"])
+        if holder == dossier_id:
+            return []
+        opened = await DOSSIERS.load(deps.store, ev.stream_id(holder))
+        if opened is None or not opened.closed:
+            raise RuleConflict(str(RuleCode.ONE_DOSSIER), RuleCode.ONE_DOSSIER.message, dossier_id=holder)
     metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=reservation.event_id)
-    for _attempt in range(3):
-        recorded = await deps.store.read_stream(stream)
-        if recorded:
-            holder = str(recorded[-1].data["dossier_id"])
-            if holder == dossier_id:
-                return
-            opened = await deps.store.read_stream(ev.stream_id(holder))
-            if not opened or not Dossier.replay(holder, opened).closed:
-                # A conflict: of two openings at once the loser is refused here or by the version check below.
-                raise RuleConflict(str(RuleCode.ONE_DOSSIER), RuleCode.ONE_DOSSIER.message, dossier_id=holder)
-        try:
-            await deps.store.append(stream, len(recorded), [reservation], metadata)
-            return
-        except ConcurrencyConflict:
-            continue  # someone opened a dossier for this person meanwhile: judge again on what they wrote
-    raise RuleConflict(str(RuleCode.ONE_DOSSIER), "Hồ sơ của người này vừa được người khác mở; hãy thử lại.", reason="applicant_busy")
+    return [Alongside(stream, len(recorded), [reservation], metadata)]
 
 
 # --- steps 2-8 -----------------------------------------------------------------------------------------

@@ -156,19 +156,23 @@ class Case:
 
     @classmethod
     def from_events(cls, recorded: Iterable[RecordedEvent]) -> Case:
-        case: Case | None = None
-        for event in recorded:
-            decoded = decode(event)
-            if case is None:
-                if not isinstance(decoded, VerificationOpened):
-                    raise ValueError(f"stream {event.stream_id} does not start with VerificationOpened")
-                case = cls._start(decoded)
-            else:
-                case.apply(decoded)
-            case.version = event.stream_version
-        if case is None:
+        events = iter(recorded)
+        first = next(events, None)
+        if first is None:
             raise ValueError("a case needs at least its opening event")
+        opening = decode(first)
+        if not isinstance(opening, VerificationOpened):
+            raise ValueError(f"stream {first.stream_id} does not start with VerificationOpened")
+        case = cls._start(opening)
+        case.version = first.stream_version
+        case.advance(events)
         return case
+
+    def advance(self, recorded: Iterable[RecordedEvent]) -> None:
+        """The case moved on by the recorded events that follow what it holds."""
+        for event in recorded:
+            self.apply(decode(event))
+            self.version = event.stream_version
 
     @classmethod
     def opened(cls, events: list[Event]) -> Case:

@@ -11,6 +11,7 @@ from datetime import date, timedelta, timezone
 from typing import Any
 
 from ketnap.domain.calendar import add_working_days, today_in_vietnam, working_days_between
+from ketnap.platform.aggregates import KeptAggregates
 from ketnap.platform.commands import NotFound
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.service import ServiceContext
@@ -58,12 +59,23 @@ def reminder(*, relation: str, sent_to: str, sent_on: date, sent_by: str | None,
 async def _case_events(ctx: ServiceContext, dossier_id: str) -> list[RecordedEvent]:
     events = await ctx.store.read_stream(stream_id(dossier_id))
     if not events:
-        raise NotFound(f"Chưa có hồ sơ thẩm tra cho hồ sơ {dossier_id}.", dossier_id=dossier_id)
+        raise _no_case(dossier_id)
     return events
 
 
+def _no_case(dossier_id: str) -> NotFound:
+    return NotFound(f"Chưa có hồ sơ thẩm tra cho hồ sơ {dossier_id}.", dossier_id=dossier_id)
+
+
+CASES: KeptAggregates[Case] = KeptAggregates(lambda _stream, recorded: Case.from_events(recorded), Case.advance)
+"""Cases kept between commands (ketnap.platform.aggregates): each load reads only what came since."""
+
+
 async def load_case(ctx: ServiceContext, dossier_id: str) -> Case:
-    return Case.from_events(await _case_events(ctx, dossier_id))
+    case = await CASES.load(ctx.store, stream_id(dossier_id))
+    if case is None:
+        raise _no_case(dossier_id)
+    return case
 
 
 async def case(ctx: ServiceContext, query: CaseQuery) -> dict[str, Any]:

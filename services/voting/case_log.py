@@ -19,9 +19,17 @@ from typing import Any
 
 import asyncpg
 
+from ketnap.platform.aggregates import KeptAggregates
 from ketnap.platform.envelope import RecordedEvent
 from ketnap.platform.eventstore import EventStore
-from ketnap.services.voting.admission_case import AdmissionCase, stream_id_of
+from ketnap.services.voting.admission_case import AdmissionCase, dossier_id_of, stream_id_of
+
+CASES: KeptAggregates[AdmissionCase] = KeptAggregates(
+    lambda stream, recorded: AdmissionCase.load(dossier_id_of(stream), recorded), AdmissionCase.advance
+)
+"""Cases of a deployment keeping no other voting log, kept between commands
+(ketnap.platform.aggregates). Merged from several logs by the time each act was recorded, a case
+could take an act of a kept log in front of those it holds, so those are replayed every time."""
 
 
 class CaseLog:
@@ -46,6 +54,9 @@ class CaseLog:
         return own, list(heapq.merge(own, *others, key=lambda e: e.recorded_at))
 
     async def load(self, dossier_id: str, *, connection: asyncpg.Connection | None = None) -> AdmissionCase:
+        if not self.kept and connection is None:  # one log, in its order: kept between commands
+            case = await CASES.load(self.store, stream_id_of(dossier_id))
+            return case if case is not None else AdmissionCase(dossier_id)
         recorded, version, acted = await self.read(dossier_id, connection=connection)
         return AdmissionCase.load(dossier_id, recorded, version=version, acted_version=acted)
 

@@ -8,14 +8,14 @@ is ok (new stream version and event ids) or an error with a code (`validation`, 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from ketnap.platform.envelope import NewEvent
+from ketnap.platform.envelope import EventMetadata, NewEvent
 
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c7b1e-2d0a-4c55-9a3e-6b7f1f0d2c11")
 
@@ -155,11 +155,25 @@ class Decision:
     result: dict[str, Any] = field(default_factory=dict)
     keep_result: bool = True
     """False when the result holds a secret shown once (a token): a retry then answers without it."""
-    in_turn: Callable[[], Awaitable[None]] | None = None
+    in_turn: Callable[[], Awaitable[Sequence[Alongside] | None]] | None = None
     """What must still hold, or be reserved, when the events are appended: run just before the
     append, inside the command's turn when it has one (raising refuses, nothing appended). A
     command declared `decides_ahead` is decided before its turn is taken (its questions to other
-    services then hold no one up); this re-asks, in the turn, only what the turn protects."""
+    services then hold no one up); this re-asks, in the turn, only what the turn protects. What it
+    returns is appended with the decision's events, in one transaction (a reservation)."""
+
+
+@dataclass(frozen=True)
+class Alongside:
+    """Events of another stream recorded in the same transaction as a decision's, all or none (a
+    person's reservation beside the dossier opened for them: one commit, not two). Appended at
+    their own expected version, with their own ids and metadata: a stale version is a conflict of
+    the whole command, as the decision's own would be."""
+
+    stream_id: str
+    expected_version: int
+    events: list[NewEvent]
+    metadata: EventMetadata
 
 
 def idempotent_event_ids(service: str, command: str, key: str, count: int) -> list[uuid.UUID]:

@@ -6,12 +6,13 @@ import functools
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID, SafeUUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, field_validator
 
 from ketnap.platform.jsoncodec import decode_json, encode_sorted, plain_json
 from ketnap.platform.tracing import current_traceparent
@@ -20,19 +21,42 @@ GENESIS_HASH = "0" * 64
 """The `previous_hash` of the first event of every log."""
 
 
+_UUID_VERSION_4 = ~((0xC000 << 48) | (0xF000 << 64)), (0x8000 << 48) | (4 << 76)
+"""The bits `uuid4` clears and sets: the RFC 4122 variant and version 4."""
+_new_uuid = object.__new__
+_set_slot = object.__setattr__
+
+
+def new_event_id() -> UUID:
+    """`uuid4()`: 122 random bits from `os.urandom`, built without `UUID.__init__`'s checks (a third
+    of building a `NewEvent`, issue 21). The instance is `UUID(int=...)`'s, bit for bit."""
+    keep, version = _UUID_VERSION_4
+    event_id = _new_uuid(UUID)
+    _set_slot(event_id, "int", int.from_bytes(os.urandom(16)) & keep | version)
+    _set_slot(event_id, "is_safe", SafeUUID.unknown)
+    return event_id
+
+
 class NewEvent(BaseModel):
-    """An event a handler has decided to record, before the store gives it a place in the log."""
+    """An event a handler has decided to record, before the store gives it a place in the log.
+
+    Plain JSON `data` is kept as given, not copied: a new dict for each event (`to_new_event` builds one)."""
 
     model_config = ConfigDict(frozen=True)
 
     event_type: str
     data: dict[str, Any]
     schema_version: int = 1
-    event_id: UUID = Field(default_factory=uuid4)
+    event_id: UUID = Field(default_factory=new_event_id)
 
-    @field_validator("data")
+    @field_validator("data", mode="wrap")
     @classmethod
-    def _numbers_hash_again(cls, data: dict[str, Any]) -> dict[str, Any]:
+    def _numbers_hash_again(cls, data: Any, validated: ValidatorFunctionWrapHandler) -> dict[str, Any]:
+        if type(data) is dict and plain_json(data):
+            # Plain JSON with string keys (a domain event's `model_dump`, the usual case): what
+            # `dict[str, Any]` accepts as it is, without the copy pydantic makes of every dict.
+            return data
+        data = validated(data)
         refuse_unstable_numbers(data)
         return data
 

@@ -187,8 +187,9 @@ async def _decide(ctx: ServiceContext, scratch: ScratchStore, endpoint: Any, ste
     try:
         decision = await endpoint.handler(ctx, command)
         if decision.events:
-            if decision.in_turn is not None:
-                await decision.in_turn()
+            alongside = await decision.in_turn() if decision.in_turn is not None else None
+            for also in alongside or ():
+                await scratch.append(also.stream_id, also.expected_version, also.events, also.metadata)
             events = [e.model_copy(update={"event_id": i}) for e, i in zip(decision.events, ids, strict=False)]
             metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
             await scratch.append(decision.stream_id, decision.expected_version, events, metadata)

@@ -26,7 +26,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from opentelemetry.trace import SpanKind
 
-from ketnap.platform import alarms, heartbeat, logcheck, metrics, tracing
+from ketnap.platform import aggregates, alarms, heartbeat, logcheck, metrics, tracing
 from ketnap.platform.anchors import Anchorer, load_or_create_key
 from ketnap.platform.bus import requests, subjects
 from ketnap.platform.bus.bootstrap import ConsumerSpec, durables_of
@@ -35,6 +35,7 @@ from ketnap.platform.bus.logread import answer_log_request
 from ketnap.platform.bus.relay import Relay, relay_state
 from ketnap.platform.chaincheck import ChainWatch
 from ketnap.platform.commands import (
+    Alongside,
     Command,
     Conflict,
     Decision,
@@ -417,13 +418,13 @@ async def _decide_and_append(
             with tracing.span(f"{ctx.name} append", ctx.name, **{"ketnap.event_types": [e.event_type for e in events]}):
                 metadata = EventMetadata(actor=command.actor, organisation=command.scope, correlation_id=ids[0])
                 async with _turn_of(ctx, endpoint, deciding=False):
-                    if decision.in_turn is not None:
-                        await decision.in_turn()
-                    result = await _append_with_result(ctx, decision, events, metadata)
+                    alongside = await decision.in_turn() if decision.in_turn is not None else None
+                    result = await _append_with_result(ctx, decision, events, metadata, alongside or ())
             if endpoint.recorded is not None:
                 endpoint.recorded(decision)
             break
         except ConcurrencyConflict as error:
+            aggregates.forget(ctx.store, error.stream_id)  # decided on a state no longer current: loaded again
             if attempt == FOLLOW_UP_RETRIES or not await ctx.store.only_follow_ups_after(error.stream_id, error.expected_version):
                 raise
             # Only a service's own records came in between (the process manager's step after a
@@ -442,13 +443,22 @@ def _turn_of(ctx: ServiceContext, endpoint: _Endpoint, *, deciding: bool) -> Abs
     return turn(ctx.pool, endpoint.turn)
 
 
-async def _append_with_result(ctx: ServiceContext, decision: Decision, events: list[NewEvent], metadata: EventMetadata) -> AppendResult:
-    """Append the decision's events; a result worth keeping is kept in the same transaction, so a
-    retry after a reply lost to a crash between commit and reply still gets it."""
-    if not (decision.result and decision.keep_result):
+async def _append_with_result(
+    ctx: ServiceContext, decision: Decision, events: list[NewEvent], metadata: EventMetadata, alongside: Sequence[Alongside] = ()
+) -> AppendResult:
+    """Append the decision's events, with what goes alongside them (`Alongside`), in one
+    transaction; a result worth keeping is kept in the same transaction, so a retry after a reply
+    lost to a crash between commit and reply still gets it."""
+    if not (decision.result and decision.keep_result) and not alongside:
         return await ctx.store.append(decision.stream_id, decision.expected_version, events, metadata)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        appended = await ctx.store.append(decision.stream_id, decision.expected_version, events, metadata, connection=conn)
+        *_, appended = await ctx.store.append_together(
+            [*((a.stream_id, a.expected_version, a.events, a.metadata) for a in alongside),
+             (decision.stream_id, decision.expected_version, events, metadata)],
+            connection=conn,
+        )
+        if not (decision.result and decision.keep_result):
+            return appended
         await conn.execute(
             f"INSERT INTO {ctx.name}.command_results (event_id, result) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             appended.event_ids[0], json.dumps(decision.result, default=str),

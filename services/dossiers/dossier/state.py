@@ -7,6 +7,7 @@ methods of the stage modules); `apply` finds them by the event's type.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -66,11 +67,18 @@ def business_date(event: ev.Event) -> date | None:
     """The day the fact happened, as the event states it."""
     if isinstance(event, ev.OpinionsRecorded):
         return max(o.given_on for o in event.opinions)
-    for name in _DATE_FIELDS:
-        value = getattr(event, name, None)
+    for name in _date_fields(type(event)):
+        value = getattr(event, name)
         if isinstance(value, date):
             return value
     return None
+
+
+@functools.cache
+def _date_fields(kind: type[ev.Event]) -> tuple[str, ...]:
+    """The `_DATE_FIELDS` an event type has, in their order: asking a pydantic model for a field it
+    lacks raises inside, which was most of a dossier's replay (issue 21's profile)."""
+    return tuple(name for name in _DATE_FIELDS if name in kind.model_fields)
 
 
 BEFORE_ADMISSION = (*PREPARATION_STEPS, Step.READY_FOR_CELL_VOTE, Step.AWAITING_DECISION)

@@ -32,11 +32,11 @@ from ketnap.services.voting.admission_case.extension import Extension
 from ketnap.services.voting.admission_case.facts import DossierFacts
 from ketnap.services.voting.admission_case.name_removal import NameRemoval
 from ketnap.services.voting.admission_case.recognition import Recognition
-from ketnap.services.voting.admission_case.state import STREAM_PREFIX, Decided, Resolution, rules_on, stream_id_of
+from ketnap.services.voting.admission_case.state import STREAM_PREFIX, Decided, Resolution, dossier_id_of, rules_on, stream_id_of
 
 
 class AdmissionCase(DossierFacts, Admission, Extension, Recognition, NameRemoval):
     """Hồ sơ biểu quyết của một người: every act on one applicant, admission then recognition."""
 
 
-__all__ = ["STREAM_PREFIX", "AdmissionCase", "Decided", "Resolution", "rules_on", "stream_id_of"]
+__all__ = ["STREAM_PREFIX", "AdmissionCase", "Decided", "Resolution", "dossier_id_of", "rules_on", "stream_id_of"]

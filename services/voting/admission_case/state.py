@@ -52,6 +52,11 @@ def stream_id_of(dossier_id: str) -> str:
     return f"{STREAM_PREFIX}{dossier_id}"
 
 
+def dossier_id_of(stream_id: str) -> str:
+    """The dossier whose case `stream_id` is (`stream_id_of`'s inverse)."""
+    return stream_id.removeprefix(STREAM_PREFIX)
+
+
 def rules_on(d: date) -> RuleSet:
     """The rule set in force on the act's date; every resolution and decision records its id. A date
     before every known set is refused as every step refuses it (NO_RULE_SET)."""
@@ -151,16 +156,20 @@ class CaseState:
         when the events are merged from several deployments' logs (`case_log`), and `acted_version`
         the own stream's last act of a person; otherwise the last event's."""
         case = cls(dossier_id)
-        for event in recorded:
-            case._apply(parse(event))
-            case.version = event.stream_version
-            if not event.follow_up:
-                case.acted_version = event.stream_version
+        case.advance(recorded)
         if version is not None:
             case.version = version
         if acted_version is not None:
             case.acted_version = acted_version
         return case
+
+    def advance(self, recorded: Iterable[RecordedEvent]) -> None:
+        """The chain moved on by the events of one log that follow what it holds."""
+        for event in recorded:
+            self._apply(parse(event))
+            self.version = event.stream_version
+            if not event.follow_up:
+                self.acted_version = event.stream_version
 
     def check_expected_version(self, expected: int | None) -> None:
         """Stale only when a person acted on the case after the version the officer saw: the facts

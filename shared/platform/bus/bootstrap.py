@@ -155,7 +155,10 @@ async def _add_consumer(js: JetStreamContext, stream: str, durable: str, spec: C
             durable_name=durable,
             **({"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": start_after + 1} if start_after
                else {"deliver_policy": DeliverPolicy.ALL}),
-            ack_policy=AckPolicy.EXPLICIT,
+            # One ack acknowledges the messages below it: the runner acks a batch with its last
+            # message, once every event up to it is applied (bus/consumer.py, issue 21). A durable
+            # created before keeps EXPLICIT (nats-server cannot change it) and is acked per message.
+            ack_policy=AckPolicy.ALL,
             ack_wait=spec.ack_wait_seconds,
             max_ack_pending=1000,
             # Unlimited redelivery: a message that can never be applied is dead-lettered by the

@@ -11,6 +11,7 @@ its position is read from the source log and applied instead, and an integrity a
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
@@ -23,6 +24,7 @@ import pydantic
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import AckPolicy
 from opentelemetry.trace import SpanKind
 
 from ketnap.platform import alarms, tracing
@@ -142,6 +144,24 @@ async def move_checkpoints(conn: asyncpg.Connection, schema: str, consumers: Seq
     )
 
 
+async def move_checkpoints_from(
+    conn: asyncpg.Connection, schema: str, consumers: Sequence[str], source: str, expected: Link, position: int, hash_at: str
+) -> bool:
+    """Move the checkpoints of several consumers of one source to `position` only if every one of
+    them still stands at `expected` (its position and hash), in one statement; whether they all
+    moved (a row another transaction holds is waited for, then checked again)."""
+    moved = await conn.execute(
+        f"UPDATE {schema}.consumer_checkpoints SET position = $3, hash = $4 "
+        "WHERE consumer = ANY($1::text[]) AND source = $2 AND position = $5 AND hash = $6",
+        list(consumers), source, position, hash_at, expected.position, expected.hash,
+    )
+    return moved == f"UPDATE {len(consumers)}"
+
+
+class _MovedMeanwhile(Exception):
+    """A checkpoint a runner did not read again was moved by someone else since it committed it."""
+
+
 async def move_checkpoint(
     conn: asyncpg.Connection, schema: str, consumer: str, source: str, position: int, hash_at: str | None, *, forward_only: bool = False
 ) -> None:
@@ -182,6 +202,11 @@ def _reason(error: Exception) -> str:
 
 SINGLE_FETCH = 100
 BATCHED_FETCH = 500
+
+PASSED_WRITTEN_AFTER = 1.0
+"""Seconds a runner keeps in memory how far it has passed events by before it writes it (a fetch
+that finds nothing, the next batch that applies anything, or the runner stopping write it
+sooner)."""
 
 
 DECODED_KEPT = 8192
@@ -309,7 +334,21 @@ class ConsumerRunner:
         self._failures = 0
         self._committed: Link | None = None
         """Where every member's checkpoint stands as this runner last committed or read it (None
-        when they stand apart): where `_pass_by` moves them from."""
+        when they stand apart or it does not know)."""
+        self._passed: Link | None = None
+        """How far beyond `_committed` the runner has passed events by, not written yet: each the
+        next link of the chain, none wanted by any member (`_pass_by`). Only while `_committed`
+        is known; written with the next transaction that applies anything, or by `_write_passed`."""
+        self._passed_since = 0.0
+        self._through = 0
+        """The position up to which every member has applied or passed by every event (a member
+        ahead may be further): what an acknowledgement of everything delivered so far may claim."""
+        self._acks_all = False
+        """Whether the durable acknowledges every message below the one acked (`AckPolicy.ALL`,
+        durables created since issue 21): a batch is then acked with one message."""
+        self._held_back: tuple[int, int] | None = None
+        """The lowest stream sequence sent back for redelivery (nak) and its event's position:
+        with `AckPolicy.ALL`, nothing above it is acked until that event is applied."""
 
     def _wanted_by_any(self, event_type: str) -> bool:
         return any(member.wants is None or member.wants(event_type) for member in self.members)
@@ -348,19 +387,27 @@ class ConsumerRunner:
             subjects.durable_name(self.spec.name, self.spec.source),
             stream=subjects.event_stream(self.deployment, self.spec.source),
         )
+        self._acks_all = (await subscription.consumer_info()).config.ack_policy == AckPolicy.ALL
         await self.catch_up()
         try:
             while not stop.is_set():
                 try:
                     messages = await subscription.fetch(self.fetch_batch, timeout=1.0)
                 except (TimeoutError, nats.errors.TimeoutError):
-                    continue  # nothing new: nats-py raises either kind
+                    await self._write_passed()  # nothing new: nats-py raises either kind
+                    continue
                 await self.handle_batch(messages)
+                if self._passed is not None and time.monotonic() - self._passed_since >= PASSED_WRITTEN_AFTER:
+                    await self._write_passed()
         finally:
             try:
                 await subscription.unsubscribe()
             except Exception:  # noqa: BLE001 - the connection may already be gone
                 pass
+            try:
+                await asyncio.shield(self._write_passed(catch_up=False))
+            except Exception as error:  # noqa: BLE001 - unwritten, those events are read again from the source log at the next start
+                log.info("checkpoint of events passed by not written", consumer=self.spec.name, source=self.spec.source, error=type(error).__name__)
 
     async def catch_up(self) -> int:
         """Apply what the source log holds beyond the lowest checkpoint, before taking messages.
@@ -397,8 +444,7 @@ class ConsumerRunner:
                     return
             return
         self._failures = 0
-        for message in messages:
-            await message.ack()
+        await self._acknowledge(messages)
 
     async def handle(self, message: Msg) -> float | None:
         """One message; None when applied (or already), else the delay before it is redelivered."""
@@ -415,11 +461,39 @@ class ConsumerRunner:
                 detail=str(error)[:300],
                 retry_in=delay,
             )
-            await message.nak(delay=delay)
+            await self._send_back(message, delay)
             return delay
         self._failures = 0
-        await message.ack()
+        await self._acknowledge([message])
         return None
+
+    async def _send_back(self, message: Msg, delay: float) -> None:
+        """Redeliver `message` after `delay`; with `AckPolicy.ALL`, remembered, so that nothing
+        above it is acked (which would acknowledge it too) before its event is applied."""
+        if self._acks_all:
+            sequence = message.metadata.sequence.stream
+            if self._held_back is None or sequence < self._held_back[0]:
+                self._held_back = (sequence, int((message.headers or {}).get(subjects.POSITION_HEADER, "0")))
+        await message.nak(delay=delay)
+
+    async def _acknowledge(self, messages: list[Msg]) -> None:
+        """Ack messages whose events are applied (or passed by, or dropped as delivered again).
+        With `AckPolicy.ALL` one ack, of the highest, acknowledges the batch (issue 21: an ack a
+        message cost nats-server and the client a publish each); it also acknowledges anything
+        sent back below it, so while the event of a message sent back is not applied yet (a
+        message at or below the checkpoint, a repeat or a forgery, can follow it) they are sent
+        back too and come again."""
+        if not self._acks_all or not messages:
+            for message in messages:
+                await message.ack()
+            return
+        if self._held_back is not None:
+            if self._through < self._held_back[1]:
+                for message in messages:
+                    await message.nak(delay=min(0.2 * 2 ** min(self._failures + 1, 5), 5.0))
+                return
+            self._held_back = None
+        await max(messages, key=lambda message: message.metadata.sequence.stream).ack()
 
     async def _apply_messages(self, messages: list[Msg]) -> None:
         decoded, undecodable = decode_messages(messages, DECODED)
@@ -441,14 +515,24 @@ class ConsumerRunner:
         pending = deque(sorted(events, key=lambda e: e[0].position))
         applied = 0
         while pending:
+            attempt, refusals = list(pending), len(self._refusals)
             try:
                 async with self._local_turns(), self.pool.acquire() as conn, conn.transaction():
                     await take_turns(conn, self.schema, self._names)
-                    links = await read_links(conn, self.schema, self._names, self.spec.source, lock=True)
-                    reached = {name: position for name, (position, _) in links.items()}
-                    start = min(reached.values())
-                    known_hash = next((h for position, h in links.values() if position == start and h is not None), None)
-                    last = Link(start, known_hash or await self._hash_in_source(start))
+                    expected = self._committed
+                    if expected is not None:
+                        # Where this runner left every member: not read again (issue 21: a round
+                        # trip a transaction); the statement that moves them checks they still
+                        # stand there, and if not, all of this is undone and taken again below.
+                        last = self._passed or expected
+                        written, start = expected.position, last.position
+                        reached = dict.fromkeys(self._names, start)
+                    else:
+                        links = await read_links(conn, self.schema, self._names, self.spec.source, lock=True)
+                        reached = {name: position for name, (position, _) in links.items()}
+                        written = start = min(reached.values())
+                        known_hash = next((h for position, h in links.values() if position == start and h is not None), None)
+                        last = Link(start, known_hash or await self._hash_in_source(start))
                     ready: list[RecordedEvent] = []
                     while pending and (self.spec.batched or last.position == start):
                         event, subject = pending.popleft()
@@ -474,12 +558,24 @@ class ConsumerRunner:
                         ready.append(event)
                         last = link
                     await self._apply_together(conn, ready, reached)
-                    if last.position > start:
-                        await move_checkpoints(conn, self.schema, self._names, self.spec.source, last.position, last.hash)
-                        applied += last.position - start
+                    if last.position > written:  # with what was passed by before, if anything
+                        if expected is None:
+                            await move_checkpoints(conn, self.schema, self._names, self.spec.source, last.position, last.hash)
+                        elif not await move_checkpoints_from(conn, self.schema, self._names, self.spec.source, expected, last.position, last.hash):
+                            raise _MovedMeanwhile
+                    applied += last.position - start
                 self._committed = last if max(reached.values()) <= last.position else None
+                self._passed = None
+                self._through = last.position
+            except _MovedMeanwhile:
+                # A rebuild or the registry's catch-up moved a checkpoint: read them this time.
+                self._committed = self._passed = None
+                self._dead_letters.clear()
+                del self._refusals[refusals:]
+                pending = deque(attempt)
+                continue
             except BaseException:
-                self._committed = None
+                self._committed = self._passed = None
                 self._dead_letters.clear()  # rolled back with their transaction
                 await self._record_refusals()  # an alarm outlives the transaction that saw it
                 raise
@@ -488,17 +584,18 @@ class ConsumerRunner:
         return applied
 
     async def _pass_by(self, events: list[RecordedEvent]) -> bool:
-        """Move the checkpoints past events no member has anything to do with in one statement,
-        without a transaction, the consumers' turns or a read of the checkpoints (issue 21: most
-        events of a log concern none of most consumers, and each such pass cost six round trips).
+        """Pass by events no member has anything to do with without a statement: how far is kept
+        in memory (`_passed`) and written with the next transaction that applies anything, after
+        `PASSED_WRITTEN_AFTER` seconds, when a fetch finds nothing or when the runner stops (issue
+        21: most events of a log concern none of most consumers; this cost a statement a batch,
+        six round trips before that).
 
         Only for what follows on at once from where this runner last committed every member's
-        checkpoint, each event the next link of the chain and none wanted; the statement moves
-        them only if they all still stand there with that hash (compare-and-set: a row another
-        transaction holds is waited for and then checked again). Anything else, or a checkpoint
-        moved by anyone else, goes the usual way (False); a member moved past these events by this
-        statement while another was not is harmless, as none of them is wanted by any member."""
-        last = self._committed
+        checkpoint (or passed by since), each event the next link of the chain and none wanted.
+        Anything else goes the usual way (False). A restart before it is written starts from the
+        checkpoint written before: those events are read again from the source log, checked link
+        by link from the hash stored there, and passed by again, as none of them is wanted."""
+        last = self._passed or self._committed
         if last is None or not events:
             return False
         link = last
@@ -509,17 +606,33 @@ class ConsumerRunner:
                 link = next_link(link, event, contents_checked=DECODED.contents_checked(event))
             except ChainRefused:
                 return False  # the usual way raises the alarm
-        async with self.pool.acquire() as conn:
-            moved = await conn.execute(
-                f"UPDATE {self.schema}.consumer_checkpoints SET position = $3, hash = $4 "
-                "WHERE consumer = ANY($1::text[]) AND source = $2 AND position = $5 AND hash = $6",
-                self._names, self.spec.source, link.position, link.hash, last.position, last.hash,
-            )
-        if moved != f"UPDATE {len(self._names)}":
-            self._committed = None
-            return False
-        self._committed = link
+        if self._passed is None:
+            self._passed_since = time.monotonic()
+        self._passed = link
+        self._through = link.position
         return True
+
+    async def _write_passed(self, *, catch_up: bool = True) -> None:
+        """Write how far the runner has passed events by, in one compare-and-set statement without
+        a transaction or the consumers' turns: the checkpoints move only if they all still stand
+        where the runner last committed them (a row another transaction holds is waited for and
+        then checked again). If anyone else moved them meanwhile (a rebuild, the registry's
+        catch-up), nothing moves, the runner forgets both and, as at start, catches up from the
+        source log past what the rows say, each event checked again as the next link (`catch_up`;
+        those passed by are passed by again); a member moved while another was not is harmless,
+        as none of the events passed by is wanted by any member."""
+        committed, passed = self._committed, self._passed
+        if passed is None or committed is None:
+            return
+        async with self.pool.acquire() as conn:
+            moved = await move_checkpoints_from(conn, self.schema, self._names, self.spec.source, committed, passed.position, passed.hash)
+        self._passed = None
+        if moved:
+            self._committed = passed
+            return
+        self._committed = None
+        if catch_up:
+            await self.catch_up()
 
     async def _hash_in_source(self, position: int) -> str:
         """The hash at a checkpoint moved without one (a rebuild), from the source of record."""

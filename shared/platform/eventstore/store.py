@@ -293,6 +293,23 @@ class EventStore:
             raise outcome
         return outcome
 
+    async def append_together(
+        self, appends: Sequence[tuple[str, int, Sequence[NewEvent], EventMetadata]], *, connection: asyncpg.Connection
+    ) -> list[AppendResult]:
+        """Several streams' events, each `(stream_id, expected_version, events, metadata)`, in the
+        caller's transaction, all or none: one lock, one read of the versions, one insert. The
+        first refusal (`ConcurrencyConflict`, `DuplicateEventMismatch`) is raised, and the caller's
+        transaction must then roll back (what the others inserted goes with it). Events all
+        stored already give their original result, as `append` does."""
+        requests = [_AppendRequest(stream_id, version, list(events), metadata) for stream_id, version, events, metadata in appends]
+        if not requests or any(not r.events for r in requests):
+            raise ValueError("append_together needs at least one event per stream")
+        outcomes = await self._append_locked(connection, requests)
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome
+        return outcomes  # type: ignore[return-value]
+
     async def _append_locked(
         self, conn: asyncpg.Connection, requests: list[_AppendRequest], *, locked: bool = False, head: list[Any] | None = None
     ) -> list[AppendResult | Exception]:
