@@ -95,13 +95,18 @@ async def load_token(store: EventStore, token_id: str) -> Token | None:
     return token
 
 
+TOKEN_STREAM, USER_STREAM = ev.token_stream(""), ev.user_stream("")
+
+
 class AccountsCache:
     """Each token authentication has found, with its user, as their streams said when read: two
     reads of the log spared on every request (issue 21). Only tokens that exist are kept, so
     a token issued a moment ago is read from its stream on first use.
 
     `forget` (a `Service.command` `recorded` hook of every command that changes a user or a
-    token) empties it after the change is committed and before the command answers. A read that
+    token) drops what the change touches (the token, or every token of the user) after the change
+    is committed and before the command answers; the others stay, so a user or a token added
+    while officers work does not send every request back to the log (issue 21). A read that
     began before a change and ends after `forget` is not kept (the generation moved on), so no
     entry outlives a change that anyone has been told of. This holds because those commands run
     in the gateway's own process, as the only writer of `user-*` and `token-*` streams; `MAX_AGE_SECONDS`
@@ -115,9 +120,18 @@ class AccountsCache:
         self._entries: dict[str, tuple[float, Token, User]] = {}
         self._generation = 0
 
-    def forget(self, _decision: Any = None) -> None:
-        self._entries.clear()
+    def forget(self, decision: Any = None) -> None:
+        """Drop what the decision's stream (`token-…`, `user-…`) touches; everything for any other (or none)."""
         self._generation += 1
+        stream = str(getattr(decision, "stream_id", ""))
+        if stream.startswith(TOKEN_STREAM):
+            self._entries.pop(stream.removeprefix(TOKEN_STREAM), None)
+        elif stream.startswith(USER_STREAM):
+            login = stream.removeprefix(USER_STREAM)
+            for token_id in [t for t, (_, token, user) in self._entries.items() if login in (token.login, user.login)]:
+                del self._entries[token_id]
+        else:
+            self._entries.clear()
 
     async def token_and_user(self, store: EventStore, token_id: str) -> tuple[Token | None, User | None]:
         """The token and its user (each None when there is none)."""
