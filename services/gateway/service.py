@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 
 from fastapi import FastAPI
+from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator import metrics as metrics_info
 
 from ketnap.domain.calendar import today_in_vietnam
 from ketnap.platform import metrics
@@ -43,9 +45,13 @@ def utc_now() -> datetime:
 
 
 def instrument(app: FastAPI, service: str) -> None:
-    """Every HTTP request observed by route template, method and status (ketnap.platform.metrics),
-    outermost, so that its time is the whole request's."""
-    app.add_middleware(metrics.HttpRequestsObserved, service=service)
+    """Every HTTP request observed by route template (`none` for a path no route matches, so a
+    scan of random paths cannot grow the metrics), method and status (ketnap.platform.metrics)."""
+
+    def observe(info: metrics_info.Info) -> None:
+        metrics.HTTP_REQUESTS.labels(service, info.modified_handler, info.method, info.modified_status).observe(info.modified_duration)
+
+    Instrumentator(should_group_status_codes=False).add(observe).instrument(app)
 
 
 def build_service(

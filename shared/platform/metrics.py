@@ -11,8 +11,7 @@ each service).
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -60,60 +59,6 @@ def outcome(reply: dict[str, Any]) -> str:
 
 def observe_request(service: str, kind: str, name: str, reply: dict[str, Any], seconds: float) -> None:
     REQUESTS.labels(service, kind, name, outcome(reply)).observe(seconds)
-
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class HttpRequestsObserved:
-    """An ASGI middleware observing every HTTP request in `HTTP_REQUESTS` by route template (`none`
-    for a path no route matches, so a scan of random paths cannot grow the metrics), method and
-    status. The template is the route the application's router chose, read from the scope once it
-    has answered: the routes are walked once per request, by the router (issue 21's profile: a
-    metrics middleware walking them again was a tenth of the gateway's HTTP work)."""
-
-    def __init__(self, app: Asgi, service: str) -> None:
-        self.app, self.service = app, service
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started, root_path = time.perf_counter(), scope.get("root_path", "")
-        status = 500  # what the server answers when the application raises before it answers
-
-        async def observed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observed)
-        finally:
-            HTTP_REQUESTS.labels(self.service, route_template(scope, root_path), scope["method"], str(status)).observe(time.perf_counter() - started)
-
-
-def route_template(scope: Scope, root_path: str) -> str:
-    """The path template of the route that answered (`/api/v1/dossiers/commands/open_dossier`,
-    `/web/dossiers/{dossier_id}`); a mounted application (static files) by where it is mounted
-    (the `root_path` the mount added to the one the request came with); `none` when no route
-    answered (a 404, a redirect to the path with or without its final slash)."""
-    if (path := getattr(scope.get("route"), "path", None)) is not None:
-        return path
-    if mounted := scope.get("root_path", "").removeprefix(root_path):
-        return mounted
-    if (endpoint := scope.get("endpoint")) is not None:
-        # A plain Starlette route (FastAPI's /openapi.json) leaves only its endpoint in the scope:
-        # looked up among the application's routes, which only these rare requests pay for.
-        for route in getattr(scope.get("app"), "routes", ()):
-            if getattr(route, "endpoint", None) is endpoint and (path := getattr(route, "path", None)) is not None:
-                return path
-    return "none"
 
 
 def serve_metrics(port: int, host: str) -> Any | None:
